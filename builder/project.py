@@ -1,0 +1,636 @@
+"""The project file: one versioned JSON document (see docs/ARCHITECTURE.md).
+
+The same plain dict is session state, the saved file, the input of the shape checker, the
+model builder, code export and training. This module validates it, migrates old versions,
+and orders the layer graph once (inputs first, each layer after everything it reads), so
+every consumer walks the graph the same way.
+
+Loading never executes code: only JSON is parsed and every field is checked against a
+table of allowed keys and the layer catalogue. Nothing here imports TensorFlow.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+FORMAT = "netbuilder.project"
+VERSION = 1
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+# Keras string identifiers accepted in compile settings. Kept as data so that loading a
+# file can refuse anything else without importing Keras.
+OPTIMIZERS = {
+    "SGD": {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
+    "RMSprop": {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0},
+    "Adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999},
+    "AdamW": {"learning_rate": 0.001, "weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999},
+    "Adagrad": {"learning_rate": 0.001},
+    "Adadelta": {"learning_rate": 0.001, "rho": 0.95},
+    "Adamax": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999},
+    "Nadam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999},
+}
+OPTIMIZER_LIMITS = {"learning_rate": (0.0, 10.0), "momentum": (0.0, 1.0), "rho": (0.0, 1.0),
+                    "beta_1": (0.0, 1.0), "beta_2": (0.0, 1.0), "weight_decay": (0.0, 1.0)}
+LOSSES = {
+    "binary_crossentropy": "classification",
+    "categorical_crossentropy": "classification",
+    "sparse_categorical_crossentropy": "classification",
+    "binary_focal_crossentropy": "classification",
+    "hinge": "classification",
+    "mse": "regression",
+    "mae": "regression",
+    "mape": "regression",
+    "msle": "regression",
+    "huber": "regression",
+    "log_cosh": "regression",
+}
+METRICS = ["accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "auc",
+           "precision", "recall", "mae", "mse", "rmse", "mape", "r2_score"]
+CALLBACKS = {
+    "EarlyStopping": {"monitor": str, "patience": int, "min_delta": float, "mode": str,
+                      "restore_best_weights": bool, "start_from_epoch": int},
+    "ReduceLROnPlateau": {"monitor": str, "factor": float, "patience": int, "min_lr": float,
+                          "mode": str, "min_delta": float, "cooldown": int},
+    "TerminateOnNaN": {},
+    "BackupAndRestore": {"save_freq": str, "delete_checkpoint": bool},
+    "TensorBoard": {"histogram_freq": int, "write_graph": bool, "update_freq": str},
+}
+VALIDATION_METHODS = ("none", "holdout", "split", "kfold")
+INPUT_DTYPES = ("float32", "int32")
+
+_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit"}
+_MODEL_KEYS = {"inputs", "layers", "outputs"}
+_INPUT_KEYS = {"name", "shape", "dtype", "position"}
+_LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
+_COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics"}
+_DATA_KEYS = {"dataset", "options"}
+_FIT_KEYS = {"epochs", "batch_size", "validation", "shuffle", "seed", "callbacks"}
+
+
+class ProjectError(ValueError):
+    """A project file that cannot be used, with every problem found.
+
+    ``problems`` is a list of ``(field, message)``; ``str(error)`` joins them so each line
+    names the field and says what to do.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]] | str, field: str = ""):
+        if isinstance(problems, str):
+            problems = [(field, problems)]
+        self.problems = problems
+        super().__init__("\n".join(f"{f}: {m}" if f else m for f, m in problems))
+
+    @property
+    def field(self) -> str:
+        return self.problems[0][0] if self.problems else ""
+
+
+# --------------------------------------------------------------------------- defaults
+
+def default_compile() -> dict:
+    return {"optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 0.001}},
+            "loss": "binary_crossentropy", "loss_weights": None, "metrics": ["accuracy"]}
+
+
+def default_fit() -> dict:
+    return {"epochs": 10, "batch_size": 32, "validation": {"method": "split", "fraction": 0.2},
+            "shuffle": True, "seed": 0, "callbacks": []}
+
+
+def new_project(name: str = "Untitled", inputs: list[dict] | None = None,
+                dataset: str = "digits", options: dict | None = None) -> dict:
+    """An empty model whose input follows the chosen dataset (shape filled in by caller)."""
+    return {"format": FORMAT, "version": VERSION, "name": name, "description": "",
+            "model": {"inputs": inputs or [{"name": "input", "shape": [64], "dtype": "float32"}],
+                      "layers": [], "outputs": []},
+            "compile": default_compile(),
+            "data": {"dataset": dataset, "options": dict(options or {})},
+            "fit": default_fit()}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _close(word: str, options) -> str:
+    match = difflib.get_close_matches(str(word), list(options), n=1)
+    return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def _unknown_keys(obj: dict, allowed: set, where: str, problems: list) -> None:
+    for key in obj:
+        if key not in allowed:
+            problems.append((f"{where}.{key}" if where else key,
+                             f"unknown field '{key}'.{_close(key, allowed)} Remove it; allowed "
+                             f"fields here are: {', '.join(sorted(allowed))}."))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _need_dict(obj, where: str, problems: list) -> bool:
+    if not isinstance(obj, dict):
+        problems.append((where, f"must be a JSON object, got {type(obj).__name__}."))
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- migration
+
+def migrate(doc: dict) -> dict:
+    """Bring an older project document to the current version.
+
+    Version 1 is the first public version, so there is nothing to migrate yet; later
+    versions add a step here (``if version == 1: ...; version = 2``) and never drop one.
+    """
+    version = doc.get("version")
+    if _is_int(version) and version > VERSION:
+        raise ProjectError(
+            f"this file is format version {version}, newer than this netbuilder understands "
+            f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
+            "open it.", "version")
+    return doc
+
+
+# --------------------------------------------------------------------------- validation
+
+def _validate_model(model, problems: list) -> None:
+    from builder import catalogue
+
+    if not _need_dict(model, "model", problems):
+        return
+    _unknown_keys(model, _MODEL_KEYS, "model", problems)
+    inputs, layers, outputs = model.get("inputs"), model.get("layers"), model.get("outputs")
+    names: dict[str, str] = {}
+
+    if not isinstance(inputs, list) or not inputs:
+        problems.append(("model.inputs", "must be a non-empty list of inputs like "
+                         '{"name": "x", "shape": [784]}.'))
+        inputs = []
+    for i, inp in enumerate(inputs):
+        where = f"model.inputs[{i}]"
+        if not _need_dict(inp, where, problems):
+            continue
+        _unknown_keys(inp, _INPUT_KEYS, where, problems)
+        _check_name(inp.get("name"), where, names, problems)
+        shape = inp.get("shape")
+        if (not isinstance(shape, list) or not shape
+                or not all(d is None or (_is_int(d) and d > 0) for d in shape)):
+            problems.append((f"{where}.shape", f"must be a list of positive integers (or null "
+                             f"for any length) without the batch axis, e.g. [784] or [28, 28, 1]; "
+                             f"got {json.dumps(shape)}."))
+        dtype = inp.get("dtype", "float32")
+        if dtype not in INPUT_DTYPES:
+            problems.append((f"{where}.dtype", f"'{dtype}' is not supported: use 'float32' for "
+                             "numbers or 'int32' for token ids fed to Embedding."))
+        _check_position(inp, where, problems)
+
+    if not isinstance(layers, list):
+        problems.append(("model.layers", "must be a list of layers."))
+        layers = []
+    for i, layer in enumerate(layers):
+        where = f"model.layers[{i}]"
+        if not _need_dict(layer, where, problems):
+            continue
+        _unknown_keys(layer, _LAYER_KEYS, where, problems)
+        _check_name(layer.get("name"), where, names, problems)
+        cls = layer.get("class_name")
+        if not isinstance(cls, str) or cls not in catalogue.LAYERS:
+            problems.append((f"{where}.class_name", f"unknown layer type {json.dumps(cls)}."
+                             f"{_close(cls, catalogue.LAYERS)} Use one of the catalogue's Keras "
+                             "class names, e.g. Dense, Conv2D, LSTM."))
+        else:
+            config = layer.get("config", {})
+            if not isinstance(config, dict):
+                problems.append((f"{where}.config", "must be a JSON object of Keras keyword "
+                                 "arguments, e.g. {\"units\": 16}."))
+            else:
+                problems.extend(_split(m) for m in catalogue.validate_config(cls, config, where))
+        inbound = layer.get("inbound")
+        if inbound is not None and (not isinstance(inbound, list) or not inbound
+                                    or not all(isinstance(n, str) for n in inbound)):
+            problems.append((f"{where}.inbound", "must be a non-empty list of layer or input "
+                             f"names; got {json.dumps(inbound)}. Remove it to take the previous "
+                             "layer."))
+        _check_position(layer, where, problems)
+
+    if not isinstance(outputs, list) or not all(isinstance(n, str) for n in outputs):
+        problems.append(("model.outputs", "must be a list of layer names, e.g. [\"d2\"]."))
+    elif layers and not outputs:
+        problems.append(("model.outputs", "names no output layer: add the last layer's name, "
+                         f"e.g. [\"{layers[-1].get('name', 'dense')}\"]."))
+    else:
+        layer_names = {lay.get("name") for lay in layers if isinstance(lay, dict)}
+        for j, name in enumerate(outputs):
+            if name not in layer_names:
+                problems.append((f"model.outputs[{j}]", f"'{name}' is not a layer of this "
+                                 f"model.{_close(name, layer_names)}"))
+        if len(set(outputs)) != len(outputs):
+            problems.append(("model.outputs", "lists the same layer twice."))
+
+
+def _split(message: str) -> tuple[str, str]:
+    """Catalogue messages start with the field path; keep it as the problem's field."""
+    head, sep, tail = message.partition(": ")
+    if sep and head.startswith("model."):
+        return head, tail
+    return "", message
+
+
+def _check_name(name, where: str, seen: dict, problems: list) -> None:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        problems.append((f"{where}.name", f"{json.dumps(name)} is not a valid name: use letters, "
+                         "digits and underscores, starting with a letter (e.g. dense_1)."))
+    elif name in seen:
+        problems.append((f"{where}.name", f"'{name}' is already used by {seen[name]}: names "
+                         "must be unique, rename one of them."))
+    else:
+        seen[name] = where
+
+
+def _check_position(obj: dict, where: str, problems: list) -> None:
+    pos = obj.get("position")
+    if pos is not None and not (isinstance(pos, list) and len(pos) == 2
+                                and all(_is_num(v) for v in pos)):
+        problems.append((f"{where}.position", "must be [x, y] numbers; remove it to lay the "
+                         "graph out automatically."))
+
+
+def _validate_compile(comp, output_names: list[str], problems: list) -> None:
+    if not _need_dict(comp, "compile", problems):
+        return
+    _unknown_keys(comp, _COMPILE_KEYS, "compile", problems)
+    opt = comp.get("optimizer", {"class_name": "RMSprop", "config": {}})
+    if isinstance(opt, str):
+        opt = {"class_name": opt, "config": {}}
+    if not _need_dict(opt, "compile.optimizer", problems):
+        pass
+    elif opt.get("class_name") not in OPTIMIZERS:
+        problems.append(("compile.optimizer.class_name",
+                         f"unknown optimizer {json.dumps(opt.get('class_name'))}."
+                         f"{_close(opt.get('class_name'), OPTIMIZERS)} Choose one of "
+                         f"{', '.join(OPTIMIZERS)}."))
+    else:
+        _unknown_keys(opt, {"class_name", "config"}, "compile.optimizer", problems)
+        allowed = OPTIMIZERS[opt["class_name"]]
+        cfg = opt.get("config", {})
+        if _need_dict(cfg, "compile.optimizer.config", problems):
+            for key, value in cfg.items():
+                where = f"compile.optimizer.config.{key}"
+                if key not in allowed:
+                    problems.append((where, f"{opt['class_name']} has no setting '{key}'."
+                                     f"{_close(key, allowed)} Known: {', '.join(allowed)}."))
+                elif isinstance(allowed[key], bool):
+                    if not isinstance(value, bool):
+                        problems.append((where, "must be true or false."))
+                elif not _is_num(value):
+                    problems.append((where, f"must be a number, got {json.dumps(value)}."))
+                else:
+                    lo, hi = OPTIMIZER_LIMITS.get(key, (0.0, float("inf")))
+                    if not lo <= value <= hi or (key == "learning_rate" and value <= 0):
+                        problems.append((where, f"{key}={value} is out of range: use a value "
+                                         f"above {lo} and at most {hi} (e.g. "
+                                         f"{allowed[key]})."))
+
+    def per_output(value, where, check_one):
+        if isinstance(value, dict):
+            for key, v in value.items():
+                if output_names and key not in output_names:
+                    problems.append((f"{where}.{key}", f"'{key}' is not an output of the model."
+                                     f"{_close(key, output_names)} Outputs: "
+                                     f"{', '.join(output_names)}."))
+                check_one(v, f"{where}.{key}")
+        else:
+            check_one(value, where)
+
+    def check_loss(v, where):
+        if v not in LOSSES:
+            problems.append((where, f"unknown loss {json.dumps(v)}.{_close(v, LOSSES)} Choose "
+                             f"one of {', '.join(LOSSES)}."))
+
+    def check_metrics(v, where):
+        if not isinstance(v, list):
+            problems.append((where, "must be a list of metric names, e.g. [\"accuracy\"]."))
+            return
+        for k, m in enumerate(v):
+            if m not in METRICS:
+                problems.append((f"{where}[{k}]", f"unknown metric {json.dumps(m)}."
+                                 f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
+
+    def check_weight(v, where):
+        if not _is_num(v) or v < 0:
+            problems.append((where, f"a loss weight must be a number ≥ 0, got {json.dumps(v)}."))
+
+    per_output(comp.get("loss", "mse"), "compile.loss", check_loss)
+    per_output(comp.get("metrics", []), "compile.metrics", check_metrics)
+    weights = comp.get("loss_weights")
+    if weights is not None:
+        if not isinstance(weights, dict):
+            problems.append(("compile.loss_weights", "must be null or an object mapping output "
+                             "names to numbers, e.g. {\"price\": 1.0, \"kind\": 0.2}."))
+        else:
+            per_output(weights, "compile.loss_weights", check_weight)
+
+
+def _validate_data(data, problems: list) -> None:
+    if not _need_dict(data, "data", problems):
+        return
+    _unknown_keys(data, _DATA_KEYS, "data", problems)
+    if not isinstance(data.get("dataset"), str):
+        problems.append(("data.dataset", "must name a dataset, e.g. \"mnist\"."))
+        return
+    if not isinstance(data.get("options", {}), dict):
+        problems.append(("data.options", "must be a JSON object of dataset options."))
+        return
+    try:
+        from builder.data import registry
+    except ImportError:  # the data layer is optional for checking a model alone
+        return
+    for message in registry.validate_data_settings(data):
+        problems.append(_split_data(message))
+
+
+def _split_data(message: str) -> tuple[str, str]:
+    head, sep, tail = message.partition(": ")
+    if sep and head.startswith("data"):
+        return head, tail
+    return "data", message
+
+
+def _validate_fit(fit, problems: list) -> None:
+    if not _need_dict(fit, "fit", problems):
+        return
+    _unknown_keys(fit, _FIT_KEYS, "fit", problems)
+    for key, lo, hi in (("epochs", 1, 100000), ("batch_size", 1, 1 << 20), ("seed", 0, 2**31 - 1)):
+        if key in fit and (not _is_int(fit[key]) or not lo <= fit[key] <= hi):
+            problems.append((f"fit.{key}", f"must be a whole number from {lo} to {hi}, got "
+                             f"{json.dumps(fit[key])}."))
+    if "shuffle" in fit and not isinstance(fit["shuffle"], bool):
+        problems.append(("fit.shuffle", "must be true or false."))
+    val = fit.get("validation", {"method": "none"})
+    if _need_dict(val, "fit.validation", problems):
+        method = val.get("method")
+        allowed = {"none": {"method"}, "holdout": {"method", "count", "fraction"},
+                   "split": {"method", "fraction"}, "kfold": {"method", "k"}}
+        if method not in allowed:
+            problems.append(("fit.validation.method", f"unknown method {json.dumps(method)}: use "
+                             f"one of {', '.join(VALIDATION_METHODS)}."))
+        else:
+            _unknown_keys(val, allowed[method], "fit.validation", problems)
+            if method in ("holdout", "split"):
+                frac, count = val.get("fraction"), val.get("count")
+                if method == "holdout" and (count is None) == (frac is None):
+                    problems.append(("fit.validation", "hold-out needs either 'count' (e.g. "
+                                     "10000, the book's IMDB split) or 'fraction' (e.g. 0.2)."))
+                if method == "split" and frac is None:
+                    problems.append(("fit.validation.fraction", "is required for 'split', "
+                                     "e.g. 0.2."))
+                if frac is not None and (not _is_num(frac) or not 0 < frac < 1):
+                    problems.append(("fit.validation.fraction", f"must be between 0 and 1 "
+                                     f"(exclusive), got {json.dumps(frac)}."))
+                if count is not None and (not _is_int(count) or count < 1):
+                    problems.append(("fit.validation.count", f"must be a whole number ≥ 1, got "
+                                     f"{json.dumps(count)}."))
+            if method == "kfold":
+                k = val.get("k")
+                if not _is_int(k) or not 2 <= k <= 20:
+                    problems.append(("fit.validation.k", f"must be a whole number from 2 to 20 "
+                                     f"(the book uses 4), got {json.dumps(k)}."))
+    callbacks = fit.get("callbacks", [])
+    if not isinstance(callbacks, list):
+        problems.append(("fit.callbacks", "must be a list of callbacks."))
+        return
+    for i, cb in enumerate(callbacks):
+        where = f"fit.callbacks[{i}]"
+        if not _need_dict(cb, where, problems):
+            continue
+        _unknown_keys(cb, {"class_name", "config"}, where, problems)
+        name = cb.get("class_name")
+        if name not in CALLBACKS:
+            problems.append((f"{where}.class_name", f"unknown callback {json.dumps(name)}."
+                             f"{_close(name, CALLBACKS)} Use one of {', '.join(CALLBACKS)}."))
+            continue
+        spec = CALLBACKS[name]
+        cfg = cb.get("config", {})
+        if not _need_dict(cfg, f"{where}.config", problems):
+            continue
+        for key, value in cfg.items():
+            if key not in spec:
+                problems.append((f"{where}.config.{key}", f"{name} has no setting '{key}'."
+                                 f"{_close(key, spec)} Known: {', '.join(spec) or 'none'}."))
+            elif spec[key] is float and not _is_num(value):
+                problems.append((f"{where}.config.{key}", "must be a number."))
+            elif spec[key] is int and not _is_int(value):
+                problems.append((f"{where}.config.{key}", "must be a whole number."))
+            elif spec[key] in (bool, str) and not isinstance(value, spec[key]):
+                problems.append((f"{where}.config.{key}", f"must be a {spec[key].__name__}."))
+
+
+def validate(doc: Any) -> dict:
+    """Check a parsed project document and return it (migrated, normalised copy).
+
+    Raises ProjectError listing every problem found, each naming its field and the fix.
+    """
+    if not isinstance(doc, dict):
+        raise ProjectError(f"a project file must be a JSON object, got {type(doc).__name__}.")
+    if doc.get("format") != FORMAT:
+        raise ProjectError(f"this is not a netbuilder project (\"format\" is "
+                           f"{json.dumps(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
+                           "in a Keras model, use import (Keras JSON or .keras).", "format")
+    if not _is_int(doc.get("version")) or doc["version"] < 1:
+        raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
+                           f"{json.dumps(doc.get('version'))}.", "version")
+    doc = migrate(copy.deepcopy(doc))
+    problems: list[tuple[str, str]] = []
+    _unknown_keys(doc, _TOP_KEYS, "", problems)
+    for key in ("name", "description"):
+        if key in doc and not isinstance(doc[key], str):
+            problems.append((key, "must be text."))
+    _validate_model(doc.get("model"), problems)
+    doc.setdefault("compile", default_compile())
+    doc.setdefault("fit", default_fit())
+    doc.setdefault("data", {"dataset": "digits", "options": {}})
+    outputs = doc["model"].get("outputs") if isinstance(doc.get("model"), dict) else []
+    _validate_compile(doc["compile"], outputs if isinstance(outputs, list) else [], problems)
+    _validate_data(doc["data"], problems)
+    _validate_fit(doc["fit"], problems)
+    if not problems:
+        try:
+            graph_order(doc)
+        except ProjectError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise ProjectError(problems)
+    return doc
+
+
+# --------------------------------------------------------------------------- graph
+
+def inbound_of(model: dict) -> dict[str, list[str]]:
+    """Each layer's input names, with the implicit "previous entry" made explicit."""
+    inputs = model.get("inputs") or []
+    previous = inputs[0]["name"] if inputs else None
+    result: dict[str, list[str]] = {}
+    for layer in model.get("layers", []):
+        result[layer["name"]] = list(layer["inbound"]) if layer.get("inbound") else (
+            [previous] if previous else [])
+        previous = layer["name"]
+    return result
+
+
+def graph_order(project: dict) -> list[dict]:
+    """Layers in an order where each comes after everything it reads (Kahn's algorithm).
+
+    Ties keep the file's order, so a Sequential stack stays as written. Raises ProjectError
+    for dangling names, cycles, layers no output depends on, and outputs that depend on no
+    input.
+    """
+    model = project["model"]
+    input_names = [i["name"] for i in model["inputs"]]
+    layers = model.get("layers", [])
+    by_name = {lay["name"]: lay for lay in layers}
+    inbound = inbound_of(model)
+    problems = []
+    for idx, lay in enumerate(layers):
+        for src in inbound[lay["name"]]:
+            if src not in by_name and src not in input_names:
+                problems.append((f"model.layers[{idx}].inbound", f"'{lay['name']}' takes its "
+                                 f"input from '{src}', which does not exist."
+                                 f"{_close(src, list(by_name) + input_names)}"))
+            elif src == lay["name"]:
+                problems.append((f"model.layers[{idx}].inbound", f"'{src}' cannot take its own "
+                                 "output as input."))
+    if problems:
+        raise ProjectError(problems)
+    ready = set(input_names)
+    pending = list(layers)
+    ordered = []
+    while pending:
+        for k, lay in enumerate(pending):
+            if all(src in ready for src in inbound[lay["name"]]):
+                ordered.append(lay)
+                ready.add(lay["name"])
+                del pending[k]
+                break
+        else:
+            names = ", ".join(f"'{lay['name']}'" for lay in pending)
+            raise ProjectError(f"the layers {names} form a cycle (each waits for another's "
+                               "output): remove one of the connections so data flows from the "
+                               "inputs to the outputs.", "model.layers")
+    _check_reachability(model, inbound, problems)
+    if problems:
+        raise ProjectError(problems)
+    return ordered
+
+
+def _check_reachability(model: dict, inbound: dict, problems: list) -> None:
+    outputs = model.get("outputs", [])
+    needed: set[str] = set()
+    stack = list(outputs)
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        stack.extend(inbound.get(name, []))
+    for idx, lay in enumerate(model.get("layers", [])):
+        if outputs and lay["name"] not in needed:
+            problems.append((f"model.layers[{idx}]", f"no output depends on '{lay['name']}': "
+                             "connect it to the path towards an output, mark it as an output, "
+                             "or delete it."))
+    for inp in model["inputs"]:
+        if outputs and inp["name"] not in needed:
+            problems.append(("model.inputs", f"input '{inp['name']}' feeds no output: connect "
+                             "it or delete it."))
+
+
+def is_sequential(project: dict) -> bool:
+    """True for a plain stack: one input, each layer reads the one before, one output."""
+    model = project["model"]
+    layers = model.get("layers", [])
+    if len(model["inputs"]) != 1 or len(model.get("outputs", [])) != 1 or not layers:
+        return False
+    inbound = inbound_of(model)
+    previous = model["inputs"][0]["name"]
+    for lay in layers:
+        if inbound[lay["name"]] != [previous]:
+            return False
+        previous = lay["name"]
+    return model["outputs"] == [previous]
+
+
+# --------------------------------------------------------------------------- I/O
+
+def loads(text: str | bytes) -> dict:
+    """Parse and validate a project file's text. Raises ProjectError, never anything else."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise ProjectError(f"the file is {len(text) // 1024} KB; project files are at most "
+                               f"{MAX_FILE_BYTES // 1024 // 1024} MB. Is this the right file?")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProjectError("the file is not UTF-8 text: a project file is JSON text saved "
+                               "by netbuilder.") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ProjectError(f"the file is not valid JSON (line {err.lineno}, column {err.colno}: "
+                           f"{err.msg}). Open it in a text editor and fix that spot, or load a "
+                           "saved copy.") from None
+    except RecursionError:
+        raise ProjectError("the file nests too deeply to be a project file.") from None
+    return validate(doc)
+
+
+def load_project_file(path: str | Path) -> dict:
+    """Read and validate a project file from disk (ProjectError on any problem)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return loads(b"x" * (MAX_FILE_BYTES + 1))
+        data = path.read_bytes()
+    except OSError as err:
+        raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the path.") from None
+    return loads(data)
+
+
+def dumps(project: dict) -> str:
+    """The project as pretty JSON text (stable key order as written)."""
+    return json.dumps(project, indent=2, ensure_ascii=False) + "\n"
+
+
+def save_project_file(project: dict, path: str | Path) -> None:
+    """Write atomically so an interrupted save never leaves a broken file."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(dumps(project))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def output_names(project: dict) -> list[str]:
+    return list(project["model"].get("outputs", []))
+
+
+def loss_for(project: dict, output: str):
+    loss = project["compile"].get("loss")
+    return loss.get(output) if isinstance(loss, dict) else loss
