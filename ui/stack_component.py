@@ -1,0 +1,138 @@
+"""The drag-and-drop layer stack editor, a Streamlit custom component (v2).
+
+The component draws a palette of layer types and the stack of layer cards from a
+*view* dict, and reports each user gesture as one *action*. It never owns the
+layer list: the page applies the action to the project and sends a new view.
+
+View (built by the page from the project and the checker's result)::
+
+    {"inputs": [{"name": "pixels", "shape": "(None, 784)"}],
+     "palette": [{"class_name": "Dense", "label": "Dense", "category": "core",
+                  "help": "..."}],
+     "categories": [{"id": "core", "label": "Core"}],
+     "layers": [{"name": "d1", "class_name": "Dense", "summary": "16 units, relu",
+                 "output_shape": "(None, 16)", "params": "12,560",
+                 "status": "ok" | "error" | "tentative", "error": str | None,
+                 "fixes": [{"label": "Insert Flatten before it"}],
+                 "warnings": [str]}],
+     "selected": "d1" | None}
+
+Actions (``index`` is the layer's final position in the stack, ``fix`` an index
+into that layer's ``fixes``, ``seq`` grows with every gesture)::
+
+    {"type": "add", "class_name": "Dense", "index": 1, "seq": ...}
+    {"type": "move", "name": "d1", "index": 0, "seq": ...}
+    {"type": "select" | "delete" | "duplicate", "name": "d1", "seq": ...}
+    {"type": "apply_fix", "name": "d1", "fix": 0, "seq": ...}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+_STATIC = Path(__file__).parent / "static"
+
+# Fields each action type carries besides "type" and "seq", with their kind.
+ACTION_FIELDS: dict[str, dict[str, type]] = {
+    "add": {"class_name": str, "index": int},
+    "move": {"name": str, "index": int},
+    "select": {"name": str},
+    "delete": {"name": str},
+    "duplicate": {"name": str},
+    "apply_fix": {"name": str, "fix": int},
+}
+
+_TRIGGER = "action"
+
+_mount = st.components.v2.component(
+    "netbuilder_stack_editor",
+    html=(_STATIC / "stack.html").read_text(encoding="utf-8"),
+    css=(_STATIC / "stack.css").read_text(encoding="utf-8"),
+    js=(_STATIC / "stack.js").read_text(encoding="utf-8"),
+)
+
+
+def parse_action(raw: Any) -> dict | None:
+    """Return ``raw`` as a clean action dict, or None when it is not a valid action.
+
+    Keeps only the fields of its type (see ``ACTION_FIELDS``) plus ``seq``;
+    indices must be non-negative integers, names non-empty strings.
+
+    >>> parse_action({"type": "select", "name": "d1", "seq": 7, "extra": 1})
+    {'type': 'select', 'name': 'd1', 'seq': 7}
+    >>> parse_action({"type": "move", "name": "d1", "index": -1, "seq": 8}) is None
+    True
+    """
+    if not isinstance(raw, Mapping):
+        return None
+    fields = ACTION_FIELDS.get(raw.get("type"))
+    seq = raw.get("seq")
+    if fields is None or isinstance(seq, bool) or not isinstance(seq, (int, float)):
+        return None
+    action: dict[str, Any] = {"type": raw["type"]}
+    for field, kind in fields.items():
+        value = raw.get(field)
+        if kind is int:
+            # JSON numbers may arrive as floats (3.0); bools are not indices.
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            if value != int(value) or value < 0:
+                return None
+            value = int(value)
+        elif not isinstance(value, str) or not value:
+            return None
+        action[field] = value
+    action["seq"] = int(seq)
+    return action
+
+
+def _seq_key(key: str) -> str:
+    return f"_stack_editor_seq:{key}"
+
+
+def _claim(key: str, raw: Any) -> dict | None:
+    """Return the action once: None if invalid or already delivered for ``key``."""
+    action = parse_action(raw)
+    if action is None or st.session_state.get(_seq_key(key)) == action["seq"]:
+        return None
+    st.session_state[_seq_key(key)] = action["seq"]
+    return action
+
+
+def _pending(key: str) -> Any:
+    value = st.session_state.get(key)
+    return value.get(_TRIGGER) if isinstance(value, Mapping) else None
+
+
+def _ignore() -> None:
+    pass
+
+
+def stack_editor(
+    view: dict,
+    key: str,
+    on_action: Callable[[dict], None] | None = None,
+) -> dict | None:
+    """Draw the layer stack editor for ``view`` and return the user's new action.
+
+    Returns each action once (deduplicated by its ``seq``), or None when this run
+    brought none. With ``on_action``, the action is delivered to it instead, from
+    the component's change callback, that is before the script body runs: the
+    page can apply it to the project and draw the new state in the same run. An
+    action that did not come through the callback (AppTest, where setting the
+    component's key in session state drives it) is still returned here.
+    """
+
+    def _deliver() -> None:
+        action = _claim(key, _pending(key))
+        if action is not None:
+            on_action(action)
+
+    # A trigger is only reported for events that have a callback, hence the no-op.
+    callback = _deliver if on_action is not None else _ignore
+    result = _mount(key=key, data=view, on_action_change=callback)
+    return _claim(key, result.get(_TRIGGER))
