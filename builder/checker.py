@@ -1,0 +1,592 @@
+"""Shape checking that agrees with Keras, because Keras does it.
+
+``check(project)`` walks the graph in ``project.graph_order``, builds each layer with Keras
+on symbolic inputs (no data, no weights initialised) and records the output shape and the
+parameter count Keras reports. When Keras refuses a layer, its terse message is translated
+into a sentence that names the layer, what it needs, what it received and the fix, and
+mechanical fixes are offered as data (see ``builder.fixes``).
+
+Layers after an error are still reported: the failing layer is treated as if it passed its
+input through unchanged, and everything computed that way is marked ``tentative``.
+
+Each layer's verdict is cached by (class, config, input shapes), so after an edit only the
+changed layer and those downstream of it are rebuilt: live feedback stays fast.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from builder import catalogue
+from builder.project import ProjectError, graph_order, inbound_of, validate
+
+Shape = tuple  # without the batch axis; None = unknown length
+
+
+@dataclass
+class Fix:
+    """A one-click repair. ``action`` is plain data applied by ``builder.fixes.apply_fix``."""
+    label: str
+    action: dict
+
+
+@dataclass
+class Advice:
+    """A warning beside the errors: the model builds, but probably not as intended."""
+    code: str
+    message: str
+    layer: str | None = None
+    fix: Fix | None = None
+
+
+@dataclass
+class LayerReport:
+    name: str
+    class_name: str
+    inbound: list[str]
+    input_shapes: list[list] = field(default_factory=list)   # each with None for the batch axis
+    output_shape: list | None = None                         # a list of lists for several outputs
+    params: int = 0
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    error: str | None = None
+    fixes: list[Fix] = field(default_factory=list)
+    warnings: list[Advice] = field(default_factory=list)
+    tentative: bool = False
+    summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class CheckResult:
+    valid: bool
+    inputs: list[dict]
+    layers: list[LayerReport]
+    errors: list[str] = field(default_factory=list)         # problems not tied to one layer
+    warnings: list[Advice] = field(default_factory=list)    # model-level advice
+    total_params: int = 0
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    memory_bytes: int = 0                                   # rough training memory estimate
+
+    def layer(self, name: str) -> LayerReport | None:
+        return next((r for r in self.layers if r.name == name), None)
+
+    def all_warnings(self) -> list[Advice]:
+        return self.warnings + [w for r in self.layers for w in r.warnings]
+
+    def to_json(self) -> dict:
+        """The shape of ``python -m builder check --json``."""
+        return {
+            "valid": self.valid,
+            "errors": list(self.errors),
+            "inputs": self.inputs,
+            "layers": [{"name": r.name, "class_name": r.class_name, "inbound": r.inbound,
+                        "input_shapes": r.input_shapes, "output_shape": r.output_shape,
+                        "params": r.params, "trainable_params": r.trainable_params,
+                        "non_trainable_params": r.non_trainable_params, "error": r.error,
+                        "tentative": r.tentative,
+                        "fixes": [asdict(f) for f in r.fixes],
+                        "warnings": [w.message for w in r.warnings]} for r in self.layers],
+            "warnings": [w.message for w in self.warnings],
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "memory_bytes": self.memory_bytes,
+        }
+
+
+# --------------------------------------------------------------------------- formatting
+
+def fmt_shape(shape) -> str:
+    """(None, 28, 28, 1) style, with the batch axis; several outputs joined by ' and '."""
+    if shape is None:
+        return "?"
+    if shape and isinstance(shape[0], (list, tuple)):
+        return " and ".join(fmt_shape(s) for s in shape)
+    inner = ", ".join("None" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def describe_values(shape: Shape) -> str:
+    """What a tensor of this shape (no batch axis) holds, in words a learner knows."""
+    if len(shape) == 0:
+        return "single numbers"
+    if len(shape) == 1:
+        return "vectors of " + ("any number of" if shape[0] is None else f"{shape[0]}") + " values"
+    if len(shape) == 2:
+        return f"sequences of {_d(shape[0])} steps × {_d(shape[1])} features"
+    if len(shape) == 3:
+        return f"images of {_d(shape[0])}×{_d(shape[1])} pixels × {_d(shape[2])} channels"
+    return f"tensors of shape {fmt_shape((None,) + tuple(shape))}"
+
+
+def _d(v) -> str:
+    return "any" if v is None else str(v)
+
+
+def _full(shape: Shape) -> list:
+    return [None] + list(shape)
+
+
+# --------------------------------------------------------------------------- Keras side
+
+_CACHE: "OrderedDict[str, tuple]" = OrderedDict()
+_CACHE_SIZE = 4096
+_CACHE_LOCK = threading.Lock()
+
+
+def _keras():
+    import keras  # imported lazily: first paint must not wait for TensorFlow
+
+    return keras
+
+
+def make_layer(class_name: str, config: dict, name: str | None = None):
+    """A Keras layer from a catalogue class name and JSON config (no code is executed)."""
+    keras = _keras()
+    cls = getattr(keras.layers, class_name)
+    kwargs = dict(config)
+    if class_name == "Bidirectional":
+        inner = kwargs.pop("layer")
+        kwargs["layer"] = make_layer(inner["class_name"], inner.get("config", {}))
+    for key, value in list(kwargs.items()):
+        if isinstance(value, list) and key not in ("dims", "axis", "axes"):
+            kwargs[key] = _tuplify(value)
+        elif key == "dims":
+            kwargs[key] = tuple(value)
+    if name is not None:
+        kwargs["name"] = name
+    return cls(**kwargs)
+
+
+def _tuplify(value):
+    return tuple(_tuplify(v) if isinstance(v, list) else v for v in value)
+
+
+def _run_layer(class_name: str, config: dict, in_specs: list[tuple]) -> tuple:
+    """Build one layer on symbolic inputs.
+
+    Returns (out_specs, params, trainable, error_text, exception_kind); out_specs is a list
+    of (shape, dtype). Weights are created in a StatelessScope without initialisation, so a
+    50-layer check allocates nothing.
+    """
+    key = json.dumps([class_name, config, in_specs], sort_keys=True, default=str)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    result = _run_layer_uncached(class_name, config, in_specs)
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def _run_layer_uncached(class_name, config, in_specs):
+    keras = _keras()
+    from keras.src.backend.common import global_state
+    from keras.src.backend.common.stateless_scope import StatelessScope
+
+    pending = global_state.get_global_attribute("uninitialized_variables", [],
+                                                set_to_default=True)
+    mark = len(pending)
+    try:
+        with StatelessScope(initialize_variables=False):
+            try:
+                layer = make_layer(class_name, config)
+            except Exception as exc:  # Keras refuses the settings themselves
+                return (None, 0, 0, _clean(exc), "config")
+            tensors = [keras.KerasTensor(_full(shape), dtype=dtype) for shape, dtype in in_specs]
+            try:
+                out = layer(tensors if len(tensors) > 1 else tensors[0])
+            except Exception as exc:
+                return (None, 0, 0, _clean(exc), "call")
+            outs = out if isinstance(out, (list, tuple)) else [out]
+            specs = [(tuple(o.shape[1:]), str(o.dtype)) for o in outs]
+            params = int(sum(math.prod(w.shape) for w in layer.weights))
+            trainable = int(sum(math.prod(w.shape) for w in layer.trainable_weights))
+            return (specs, params, trainable, None, None)
+    finally:
+        del pending[mark:]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _clean(exc: Exception) -> str:
+    """Keras' message without colour codes, call-site boilerplate and argument dumps."""
+    text = _ANSI.sub("", str(exc))
+    text = re.sub(r"Exception encountered when calling [\w.]+\(\)\.\s*", "", text)
+    text = text.split("Arguments received by")[0]
+    return " ".join(text.split()).strip() or type(exc).__name__
+
+
+# --------------------------------------------------------------------------- translation
+
+_NDIM = re.compile(r"expected (min_|max_)?ndim=(\d+), found ndim=(\d+)")
+_ONE_D = {"Conv2D": "Conv1D", "MaxPooling2D": "MaxPooling1D", "AveragePooling2D":
+          "AveragePooling1D", "GlobalAveragePooling2D": "GlobalAveragePooling1D",
+          "GlobalMaxPooling2D": "GlobalMaxPooling1D", "SpatialDropout2D": "SpatialDropout1D",
+          "UpSampling2D": "UpSampling1D", "ZeroPadding2D": "ZeroPadding1D",
+          "Cropping2D": "Cropping1D"}
+_TWO_D = {v: k for k, v in _ONE_D.items()}
+_MERGE_SAME = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+
+
+def _square_image(n: int) -> list[int] | None:
+    """(s, s, 1) or (s, s, 3) holding n values, the usual way a flat image was made."""
+    for channels in (1, 3):
+        if n % channels == 0:
+            side = math.isqrt(n // channels)
+            if side > 1 and side * side * channels == n:
+                return [side, side, channels]
+    return None
+
+
+def _factor_pair(n: int) -> list[int]:
+    """Two factors of n as close as possible (steps, features)."""
+    a = math.isqrt(n)
+    while a > 1 and n % a:
+        a -= 1
+    return [n // a, a] if a > 1 else [n, 1]
+
+
+def translate(layer: dict, in_shapes: list[Shape], message: str, kind: str,
+              producers: list[dict | None]) -> tuple[str, list[Fix]]:
+    """A plain sentence and repairs for a Keras refusal of ``layer`` on ``in_shapes``."""
+    cls, name = layer["class_name"], layer["name"]
+    who = f"{cls} '{name}'"
+    config = layer.get("config", {})
+    shape = in_shapes[0] if in_shapes else ()
+    got = " and ".join(fmt_shape(_full(s)) for s in in_shapes)
+
+    if kind == "config":
+        return (f"{who} rejects its settings: {message} Change the value named in the "
+                "parameter form.", [])
+
+    m = _NDIM.search(message)
+    if m:
+        need = int(m.group(2))
+        needs = catalogue.input_description(need)
+        return _rank_fix(layer, who, needs, need, shape)
+
+    if "would be zero or negative" in message or "negative dimension" in message.lower():
+        fixes = []
+        if "padding" in {p["name"] for p in catalogue.get(cls)["params"]} and \
+                config.get("padding", "valid") != "same":
+            fixes.append(Fix("Set padding='same'", {"op": "set_config", "target": name,
+                                                    "key": "padding", "value": "same"}))
+        window = config.get("kernel_size") or config.get("pool_size")
+        what = "kernel" if "kernel_size" in config else "window"
+        return (f"{who} slides a {_size(window)} {what} over {describe_values(shape)}: the "
+                "input is smaller than the window, so nothing would remain. Use a smaller "
+                f"{'kernel_size' if what == 'kernel' else 'pool_size'}, padding='same', or "
+                "fewer downsampling layers before it.", fixes)
+
+    if cls == "Reshape" and "size of the tensor must be unchanged" in message:
+        n = math.prod(d for d in shape if d is not None)
+        target = config.get("target_shape")
+        suggestion = _square_image(n) or _factor_pair(n)
+        fixes = [Fix(f"Set target_shape to {tuple(suggestion)}",
+                     {"op": "set_config", "target": name, "key": "target_shape",
+                      "value": suggestion})]
+        return (f"{who} receives {n} values per sample but its target_shape "
+                f"{tuple(target or ())} holds {math.prod(target or [0])}: the product of "
+                f"target_shape must be {n}, e.g. {tuple(suggestion)} (or use -1 for one "
+                "axis).", fixes)
+
+    if cls in _MERGE_SAME and ("incompatible shapes" in message.lower()
+                               or "same shape" in message.lower()):
+        fixes = []
+        widths = [s[-1] for s in in_shapes if s]
+        widest = max((w for w in widths if w is not None), default=None)
+        dense_srcs = [(p, s) for p, s in zip(producers, in_shapes)
+                      if p is not None and p["class_name"] == "Dense" and s and s[-1] != widest]
+        if widest is not None and len(set(widths)) > 1 and dense_srcs:
+            names = " and ".join(f"'{p['name']}'" for p, _ in dense_srcs)
+            for p, _ in dense_srcs:
+                fixes.append(Fix(f"Set {p['name']}.units to {widest}",
+                                 {"op": "set_config", "target": p["name"], "key": "units",
+                                  "value": widest}))
+            advice = f"make {names} {widest} units"
+        else:
+            advice = "make the branches produce the same shape"
+        fixes.append(Fix("Use Concatenate instead", {"op": "replace_class", "target": name,
+                                                     "class_name": "Concatenate", "config": {}}))
+        return (f"{who} needs inputs of the same shape but gets {got}: {advice}, or use "
+                "Concatenate, which joins inputs of different widths.", fixes)
+
+    if cls == "Concatenate":
+        return (f"{who} joins its inputs along axis {config.get('axis', -1)}; every other axis "
+                f"must match, but it gets {got}. Flatten or pool the inputs to the same rank "
+                "first (e.g. Flatten or GlobalAveragePooling1D on the longer one).", [])
+
+    if cls == "Dot":
+        return (f"{who} multiplies its inputs along axes {config.get('axes')}; those axes must "
+                f"have the same length, but it gets {got}. Make the two branches the same width "
+                "or change axes.", [])
+
+    if cls == "Permute":
+        rank = len(shape)
+        return (f"{who} needs dims to be a reordering of 1..{rank} for "
+                f"{describe_values(shape)}, e.g. {list(range(rank, 0, -1))}; got "
+                f"{config.get('dims')}.",
+                [Fix(f"Set dims to {list(range(rank, 0, -1))}",
+                     {"op": "set_config", "target": name, "key": "dims",
+                      "value": list(range(rank, 0, -1))})] if rank > 1 else [])
+
+    if "fully-defined" in message or "must be fully defined" in message or \
+            ("None" in message and "shape" in message and any(None in s for s in in_shapes)):
+        return (f"{who} needs a known size on every axis it learns weights for, but receives "
+                f"{got} (None = any length). Give the input a fixed length, or add "
+                "GlobalAveragePooling1D / an RNN with return_sequences=False before it.", [])
+
+    if cls == "Cropping2D" or cls == "Cropping1D":
+        return (f"{who} crops more than its input has ({describe_values(shape)}): use smaller "
+                "cropping values.", [])
+
+    return (f"{who} cannot take {describe_values(shape) if len(in_shapes) == 1 else got} "
+            f"(shape {got}). Keras says: {message}", [])
+
+
+def _size(window) -> str:
+    if isinstance(window, list):
+        return "×".join(str(v) for v in window)
+    return f"{window}" if window is not None else "default-size"
+
+
+def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
+    name, cls = layer["name"], layer["class_name"]
+    got = describe_values(shape)
+    rank = len(shape) + 1
+    fixes: list[Fix] = []
+    tips: list[str] = []
+    if need >= 4 and rank == 2 and shape[0] is not None:
+        target = _square_image(shape[0])
+        if target:
+            tips.append(f"add Reshape to {tuple(target)} before it")
+            fixes.append(Fix(f"Insert Reshape to {tuple(target)} before {name}",
+                             {"op": "insert_before", "target": name, "layer": {
+                                 "class_name": "Reshape", "config": {"target_shape": target}}}))
+        else:
+            tips.append("add a Reshape to (height, width, channels) before it")
+        tips.append("or use Dense")
+    elif need >= 4 and rank == 3:
+        if cls in _TWO_D.values() or cls in _ONE_D:
+            one_d = _ONE_D.get(cls)
+            if one_d:
+                tips.append(f"use {one_d}, which works on sequences")
+                fixes.append(Fix(f"Replace with {one_d}", {"op": "replace_class", "target": name,
+                                                          "class_name": one_d}))
+        steps, feats = shape
+        if steps is not None and feats is not None:
+            tips.append(f"or add Reshape to ({steps}, {feats}, 1) before it")
+            fixes.append(Fix(f"Insert Reshape to ({steps}, {feats}, 1)",
+                             {"op": "insert_before", "target": name, "layer": {
+                                 "class_name": "Reshape", "config": {
+                                     "target_shape": [steps, feats, 1]}}}))
+    elif need == 3 and rank == 2:
+        n = shape[0]
+        if n is not None:
+            tips.append(f"add Reshape to ({n}, 1) before it to read the {n} values as steps")
+            fixes.append(Fix(f"Insert Reshape to ({n}, 1) before {name}",
+                             {"op": "insert_before", "target": name, "layer": {
+                                 "class_name": "Reshape", "config": {"target_shape": [n, 1]}}}))
+        tips.append("or feed token ids through an Embedding layer first")
+    elif need == 3 and rank == 4:
+        two_d = _TWO_D.get(cls)
+        if two_d:
+            tips.append(f"use {two_d}, which works on images")
+            fixes.append(Fix(f"Replace with {two_d}", {"op": "replace_class", "target": name,
+                                                       "class_name": two_d}))
+        h, w, c = shape
+        if None not in (h, w, c):
+            tips.append(f"or add Reshape to ({h}, {w * c}) before it to read rows as steps")
+            fixes.append(Fix(f"Insert Reshape to ({h}, {w * c})",
+                             {"op": "insert_before", "target": name, "layer": {
+                                 "class_name": "Reshape", "config": {
+                                     "target_shape": [h, w * c]}}}))
+    elif need == 2 and rank > 2:
+        tips.append("add Flatten before it")
+        fixes.append(Fix(f"Insert Flatten before {name}",
+                         {"op": "insert_before", "target": name,
+                          "layer": {"class_name": "Flatten", "config": {}}}))
+    elif rank > need:
+        tips.append("add Flatten or a global pooling layer before it")
+        fixes.append(Fix(f"Insert Flatten before {name}",
+                         {"op": "insert_before", "target": name,
+                          "layer": {"class_name": "Flatten", "config": {}}}))
+    if not tips:
+        tips.append("change the layers before it so they produce that shape")
+    return f"{who} needs {needs} but receives {got}: {', '.join(tips)}.", fixes
+
+
+# --------------------------------------------------------------------------- the walk
+
+def _problems_by_layer(err: ProjectError, project: dict) -> tuple[dict[int, list[str]], list[str]]:
+    per_layer: dict[int, list[str]] = {}
+    general: list[str] = []
+    for fld, msg in err.problems:
+        m = re.match(r"model\.layers\[(\d+)\]", fld or "")
+        if m:
+            per_layer.setdefault(int(m.group(1)), []).append(
+                f"{fld[m.end() + 1:] or 'layer'}: {msg}" if fld[m.end():] else msg)
+        else:
+            general.append(f"{fld}: {msg}" if fld else msg)
+    return per_layer, general
+
+
+def _safe_order(project: dict) -> list[dict]:
+    try:
+        return graph_order(project)
+    except (ProjectError, KeyError, TypeError):
+        return [lay for lay in project["model"].get("layers", []) if isinstance(lay, dict)]
+
+
+def check(project: dict, data_info: Any = None) -> CheckResult:
+    """Per-layer shapes, parameter counts, errors with fixes, and advice.
+
+    Never raises for a bad project: every problem becomes a layer error or an entry of
+    ``errors``. ``data_info`` (from ``builder.data``) lets the advice compare the last layer
+    with the number of classes; when omitted it is looked up from the project's data
+    settings when that is cheap.
+    """
+    per_layer: dict[int, list[str]] = {}
+    general: list[str] = []
+    try:
+        project = validate(project)
+    except ProjectError as err:
+        per_layer, general = _problems_by_layer(err, project)
+        if not isinstance(project, dict) or not isinstance(project.get("model"), dict) or \
+                not isinstance(project["model"].get("inputs"), list) or \
+                not isinstance(project["model"].get("layers"), list):
+            return CheckResult(valid=False, inputs=[], layers=[], errors=general or [str(err)])
+
+    model = project["model"]
+    specs: dict[str, tuple[list[tuple], bool]] = {}   # name -> (out specs, tentative)
+    inputs_json = []
+    for inp in model["inputs"]:
+        if not isinstance(inp, dict) or not isinstance(inp.get("shape"), list):
+            continue
+        shape = tuple(inp["shape"])
+        specs[inp.get("name")] = ([(shape, inp.get("dtype", "float32"))], False)
+        inputs_json.append({"name": inp.get("name"), "shape": _full(shape),
+                            "dtype": inp.get("dtype", "float32")})
+    index_of = {id(lay): i for i, lay in enumerate(model["layers"])}
+    by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
+    try:
+        inbound = inbound_of(model)
+    except (KeyError, TypeError):
+        inbound = {}
+    reports: list[LayerReport] = []
+
+    for lay in _safe_order(project):
+        name, cls = lay.get("name"), lay.get("class_name")
+        srcs = inbound.get(name, [])
+        report = LayerReport(name=str(name), class_name=str(cls), inbound=list(srcs))
+        reports.append(report)
+        own = per_layer.get(index_of.get(id(lay)), [])
+        known = [specs.get(s) for s in srcs]
+        in_specs = [k[0][0] for k in known if k is not None]
+        report.tentative = any(k is None or k[1] for k in known)
+        report.input_shapes = [_full(s) for s, _ in in_specs]
+        entry = catalogue.LAYERS.get(cls) if isinstance(cls, str) else None
+        if entry is not None:
+            try:
+                report.summary = catalogue.summary(cls, lay.get("config", {}))
+            except Exception:  # a summary template must never break checking
+                report.summary = ""
+        if own:
+            report.error = f"{cls} '{name}': " + " ".join(own)
+        elif entry is None:
+            report.error = f"'{name}' has an unknown layer type {cls!r}."
+        elif len(in_specs) != len(srcs) or not srcs:
+            missing = [s for s, k in zip(srcs, known) if k is None]
+            report.error = (f"{cls} '{name}' cannot be checked: its input "
+                            f"{', '.join(repr(m) for m in missing) or '(none)'} is not available "
+                            "(fix the problem upstream first).")
+        else:
+            lo, hi = entry["inputs"]["min"], entry["inputs"]["max"]
+            if len(in_specs) < lo or (hi is not None and len(in_specs) > hi):
+                report.error = _arity_message(cls, name, len(in_specs), lo, hi)
+            else:
+                out, params, trainable, err, kind = _run_layer(cls, lay.get("config", {}),
+                                                               in_specs)
+                if err is None:
+                    specs[name] = (out, report.tentative)
+                    shapes = [_full(s) for s, _ in out]
+                    report.output_shape = shapes[0] if len(shapes) == 1 else shapes
+                    report.params = params
+                    report.trainable_params = trainable
+                    report.non_trainable_params = params - trainable
+                    continue
+                producers = [by_name.get(s) for s in srcs]
+                report.error, report.fixes = translate(lay, [s for s, _ in in_specs], err, kind,
+                                                       producers)
+        # Let the rest of the graph be checked as if this layer passed its input through.
+        if in_specs:
+            specs[name] = ([in_specs[0]], True)
+
+    errors = list(general)
+    result = CheckResult(valid=False, inputs=inputs_json, layers=reports, errors=errors)
+    result.total_params = sum(r.params for r in reports)
+    result.trainable_params = sum(r.trainable_params for r in reports)
+    result.non_trainable_params = result.total_params - result.trainable_params
+    result.valid = not errors and all(r.ok for r in reports) and bool(reports) and \
+        bool(model.get("outputs"))
+    if not reports:
+        result.errors.append("the model has no layers yet: drag a layer from the palette "
+                             "(Dense is a good start).")
+    result.memory_bytes = estimate_memory(project, result)
+    from builder import advice
+
+    advice.attach(project, result, data_info)
+    return result
+
+
+def _arity_message(cls: str, name: str, n: int, lo: int, hi: int | None) -> str:
+    if lo >= 2 and n < lo:
+        return (f"{cls} '{name}' merges {'exactly ' if hi == lo else 'at least '}{lo} inputs but "
+                f"receives {n}: connect {'another layer' if n == 1 else 'more layers'} to it in "
+                "graph mode, or delete it.")
+    return (f"{cls} '{name}' takes {'one input' if hi == 1 else f'at most {hi} inputs'} but "
+            f"receives {n}: connect only one layer to it, or merge the branches first (Add, "
+            "Concatenate).")
+
+
+_SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta": 2,
+          "Adamax": 2, "Nadam": 2}
+
+
+def estimate_memory(project: dict, result: CheckResult) -> int:
+    """Rough bytes needed to train: weights, gradients and optimizer slots (float32), plus
+    activations kept for backpropagation at the project's batch size."""
+    opt = project.get("compile", {}).get("optimizer", {})
+    opt_name = opt.get("class_name") if isinstance(opt, dict) else opt
+    momentum = 1 if isinstance(opt, dict) and opt.get("config", {}).get("momentum") else 0
+    slots = _SLOTS.get(opt_name, 2) + (momentum if opt_name == "SGD" else 0)
+    weights = result.total_params * 4 * (2 + slots)
+    batch = project.get("fit", {}).get("batch_size", 32)
+    per_sample = 0
+    for r in result.layers:
+        shapes = r.output_shape if r.output_shape and isinstance(r.output_shape[0], list) \
+            else [r.output_shape] if r.output_shape else []
+        for s in shapes:
+            per_sample += math.prod(d or 1 for d in s[1:])
+    return int(weights + per_sample * 4 * 2 * (batch if isinstance(batch, int) else 32))
+
+
+def output_specs(result: CheckResult, name: str) -> list | None:
+    rep = result.layer(name)
+    return rep.output_shape if rep else None

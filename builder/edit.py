@@ -1,0 +1,212 @@
+"""Edits of a project's model, as pure functions: each returns a new project dict.
+
+The builder page, the one-click fixes and the tests all change models through these, so a
+stack stays a stack (no ``inbound`` written) and graph links are rewired the same way
+everywhere. Invalid requests raise ProjectError with a message for the user.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+from builder import catalogue
+from builder.project import NAME_RE, ProjectError, inbound_of
+
+
+def _model(project: dict) -> dict:
+    return project["model"]
+
+
+def is_stack(project: dict) -> bool:
+    """No layer names its inputs: every layer reads the one before (Sequential)."""
+    return all(not lay.get("inbound") for lay in _model(project)["layers"])
+
+
+def _sync_stack_outputs(project: dict) -> None:
+    model = _model(project)
+    if is_stack(project) and len(model["inputs"]) == 1:
+        model["outputs"] = [model["layers"][-1]["name"]] if model["layers"] else []
+
+
+def _index(project: dict, name: str) -> int:
+    for i, lay in enumerate(_model(project)["layers"]):
+        if lay["name"] == name:
+            return i
+    raise ProjectError(f"there is no layer named '{name}'.", "model.layers")
+
+
+def unique_name(project: dict, class_name: str) -> str:
+    """Keras-style snake_case name (conv2d_3) not used by any layer or input."""
+    base = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
+    base = re.sub(r"(?<=\d)(?=[a-z]{2})", "_", base).replace("__", "_")
+    used = {lay["name"] for lay in _model(project)["layers"]} | {
+        i["name"] for i in _model(project)["inputs"]}
+    k = 1
+    while f"{base}_{k}" in used:
+        k += 1
+    return f"{base}_{k}"
+
+
+def _materialise(project: dict) -> None:
+    """Write every implicit link as ``inbound`` so list positions stop carrying meaning."""
+    links = inbound_of(_model(project))
+    for lay in _model(project)["layers"]:
+        lay["inbound"] = links[lay["name"]]
+
+
+def add_layer(project: dict, class_name: str, index: int | None = None,
+              config: dict | None = None, inbound: list[str] | None = None) -> tuple[dict, str]:
+    """Insert a new layer (catalogue defaults unless ``config``) at ``index`` (end if None).
+
+    In a stack the new layer simply takes its place in the chain. In a graph it is linked
+    after ``inbound`` (default: the layer before it) and the layers that read that one are
+    not rewired; use ``insert_before`` to splice into an edge.
+    """
+    catalogue.get(class_name)
+    p = copy.deepcopy(project)
+    layers = _model(p)["layers"]
+    index = len(layers) if index is None else max(0, min(index, len(layers)))
+    name = unique_name(p, class_name)
+    new = {"name": name, "class_name": class_name,
+           "config": copy.deepcopy(config) if config is not None
+           else catalogue.default_config(class_name)}
+    if is_stack(p) and inbound is None:
+        layers.insert(index, new)
+        _sync_stack_outputs(p)
+        return p, name
+    _materialise(p)
+    if inbound is None:
+        prev = layers[index - 1]["name"] if index > 0 else _model(p)["inputs"][0]["name"]
+        inbound = [prev]
+    new["inbound"] = list(inbound)
+    layers.insert(index, new)
+    return p, name
+
+
+def insert_before(project: dict, target: str, class_name: str, config: dict) -> tuple[dict, str]:
+    """Splice a new single-input layer into the edge(s) feeding ``target``."""
+    idx = _index(project, target)
+    if is_stack(project):
+        return add_layer(project, class_name, idx, config)
+    p = copy.deepcopy(project)
+    _materialise(p)
+    layers = _model(p)["layers"]
+    name = unique_name(p, class_name)
+    src = layers[idx]["inbound"]
+    layers.insert(idx, {"name": name, "class_name": class_name, "config": copy.deepcopy(config),
+                        "inbound": [src[0]]})
+    layers[idx + 1]["inbound"] = [name] + src[1:]
+    return p, name
+
+
+def move_layer(project: dict, name: str, index: int) -> dict:
+    """Move a layer of a stack to position ``index`` (its final position)."""
+    if not is_stack(project):
+        raise ProjectError("layers of a graph are ordered by their connections: drag the "
+                           "connections instead of the layer.", "model.layers")
+    p = copy.deepcopy(project)
+    layers = _model(p)["layers"]
+    lay = layers.pop(_index(p, name))
+    layers.insert(max(0, min(index, len(layers))), lay)
+    _sync_stack_outputs(p)
+    return p
+
+
+def delete_layer(project: dict, name: str) -> dict:
+    """Remove a layer; in a graph, its readers take its (first) input instead."""
+    p = copy.deepcopy(project)
+    idx = _index(p, name)
+    model = _model(p)
+    if is_stack(p):
+        del model["layers"][idx]
+        _sync_stack_outputs(p)
+        return p
+    _materialise(p)
+    removed = model["layers"].pop(idx)
+    replacement = removed["inbound"][0] if removed["inbound"] else None
+    for lay in model["layers"]:
+        if name in lay["inbound"]:
+            lay["inbound"] = [replacement if s == name else s for s in lay["inbound"]
+                              if replacement or s != name]
+    model["outputs"] = [o for o in model["outputs"] if o != name]
+    if not model["outputs"] and replacement in {lay["name"] for lay in model["layers"]}:
+        model["outputs"] = [replacement]
+    return p
+
+
+def duplicate_layer(project: dict, name: str) -> tuple[dict, str]:
+    """A copy right after the original, with the same settings."""
+    idx = _index(project, name)
+    original = _model(project)["layers"][idx]
+    if is_stack(project):
+        return add_layer(project, original["class_name"], idx + 1, original.get("config", {}))
+    return add_layer(project, original["class_name"], idx + 1, original.get("config", {}),
+                     inbound=list(inbound_of(_model(project))[name]))
+
+
+def set_layer_config(project: dict, name: str, config: dict) -> dict:
+    """Replace a layer's settings after checking them against the catalogue."""
+    p = copy.deepcopy(project)
+    idx = _index(p, name)
+    lay = _model(p)["layers"][idx]
+    problems = catalogue.validate_config(lay["class_name"], config, f"model.layers[{idx}]")
+    if problems:
+        raise ProjectError("\n".join(problems))
+    lay["config"] = copy.deepcopy(config)
+    return p
+
+
+def set_param(project: dict, name: str, key: str, value) -> dict:
+    """Set one setting; ``None`` removes it (back to Keras' default)."""
+    idx = _index(project, name)
+    config = dict(_model(project)["layers"][idx].get("config", {}))
+    if value is None and catalogue.param(
+            _model(project)["layers"][idx]["class_name"], key).get("default") is None:
+        config.pop(key, None)
+    else:
+        config[key] = value
+    return set_layer_config(project, name, config)
+
+
+def replace_class(project: dict, name: str, class_name: str, config: dict | None = None) -> dict:
+    """Swap a layer's type, keeping the settings the new type also has."""
+    entry = catalogue.get(class_name)
+    p = copy.deepcopy(project)
+    lay = _model(p)["layers"][_index(p, name)]
+    known = {prm["name"] for prm in entry["params"]}
+    kept = {k: v for k, v in lay.get("config", {}).items() if k in known}
+    new_config = catalogue.default_config(class_name)
+    new_config.update(kept)
+    new_config.update(config or {})
+    lay["class_name"], lay["config"] = class_name, new_config
+    return p
+
+
+def rename_layer(project: dict, name: str, new_name: str) -> dict:
+    if not NAME_RE.match(new_name or ""):
+        raise ProjectError(f"'{new_name}' is not a valid name: use letters, digits and "
+                           "underscores, starting with a letter.", "name")
+    model = _model(project)
+    if new_name in {lay["name"] for lay in model["layers"]} | {i["name"] for i in model["inputs"]}:
+        raise ProjectError(f"'{new_name}' is already used: pick another name.", "name")
+    p = copy.deepcopy(project)
+    model = _model(p)
+    model["layers"][_index(p, name)]["name"] = new_name
+    for lay in model["layers"]:
+        if lay.get("inbound"):
+            lay["inbound"] = [new_name if s == name else s for s in lay["inbound"]]
+    model["outputs"] = [new_name if o == name else o for o in model["outputs"]]
+    for section in ("loss", "metrics", "loss_weights"):
+        value = p["compile"].get(section)
+        if isinstance(value, dict) and name in value:
+            value[new_name] = value.pop(name)
+    return p
+
+
+def set_input(project: dict, name: str, shape: list, dtype: str = "float32") -> dict:
+    p = copy.deepcopy(project)
+    for inp in _model(p)["inputs"]:
+        if inp["name"] == name:
+            inp["shape"], inp["dtype"] = list(shape), dtype
+            return p
+    raise ProjectError(f"there is no input named '{name}'.", "model.inputs")

@@ -1,0 +1,39 @@
+"""Apply a one-click fix offered by the checker or the advice.
+
+A fix is plain data (``{"op": ..., ...}``) so the page can show it, the CLI can print it and
+a test can compare it; this module turns it into an edit through ``builder.edit``.
+"""
+from __future__ import annotations
+
+import copy
+
+from builder import edit
+from builder.checker import Fix
+from builder.project import ProjectError
+
+
+def apply_fix(project: dict, fix: Fix | dict) -> dict:
+    """Return the project with the fix applied (ProjectError if it no longer applies)."""
+    action = fix.action if isinstance(fix, Fix) else fix.get("action", fix)
+    op = action.get("op")
+    target = action.get("target")
+    if op == "insert_before":
+        layer = action["layer"]
+        return edit.insert_before(project, target, layer["class_name"], layer.get("config", {}))[0]
+    if op == "set_config":
+        return edit.set_param(project, target, action["key"], action["value"])
+    if op == "replace_class":
+        return edit.replace_class(project, target, action["class_name"], action.get("config"))
+    if op == "remove":
+        return edit.delete_layer(project, target)
+    if op == "set_input":
+        return edit.set_input(project, target, action["shape"], action.get("dtype", "float32"))
+    if op == "set_compile":
+        p = copy.deepcopy(project)
+        key, output, value = action["key"], action.get("output"), action["value"]
+        if output and isinstance(p["compile"].get(key), dict):
+            p["compile"][key][output] = value
+        else:
+            p["compile"][key] = value
+        return p
+    raise ProjectError(f"unknown fix operation {op!r}.")
