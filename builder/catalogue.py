@@ -1,0 +1,473 @@
+"""The layer catalogue: every layer type the builder offers, and its parameters, as data.
+
+`catalogue.json` (next to this module) holds one entry per Keras layer class, keyed by the
+class name exactly. Each entry says how many inputs the layer takes, which input rank Keras
+accepts (rank *including* the batch axis), a card summary template, an example input and
+its parameters. Parameters use Keras keyword names exactly and carry their own type,
+default (Keras' default) or `required` + `example`, limits, label and help; forms are
+generated from them.
+
+This module only reads JSON: it never imports Keras, TensorFlow or Streamlit and never
+evaluates anything it reads. Treat `LAYERS` and `CATEGORIES` as read-only; functions that
+hand out configs return fresh copies.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CATEGORIES",
+    "LAYERS",
+    "PARAM_TYPES",
+    "CatalogueError",
+    "UnknownLayerError",
+    "categories",
+    "default_config",
+    "get",
+    "input_description",
+    "palette",
+    "param",
+    "summary",
+    "validate_config",
+]
+
+CATALOGUE_PATH = Path(__file__).with_name("catalogue.json")
+
+PARAM_TYPES = ("int", "float", "bool", "choice", "str", "ints", "shape", "padding", "axis", "layer")
+_PARAM_KEYS = {
+    "name", "type", "default", "required", "example", "min", "max", "exclusive_min",
+    "exclusive_max", "choices", "nullable", "null_label", "label", "help", "length",
+    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed",
+}
+_LAYER_KEYS = {
+    "category", "label", "help", "inputs", "input_rank", "summary", "example_input",
+    "input_dtype", "params",
+}
+
+
+class CatalogueError(ValueError):
+    """catalogue.json itself is malformed (a bug in the data, not in a user's project)."""
+
+
+class UnknownLayerError(KeyError):
+    """A layer class name that the catalogue does not know.
+
+    A KeyError so that `except KeyError` works, but printed as a plain sentence
+    (KeyError would otherwise show the message in quotes).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+# ---------------------------------------------------------------------------- loading
+
+def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
+    """Read and structurally check the catalogue. Pure JSON: nothing is executed."""
+    with path.open(encoding="utf-8") as f:
+        data = json.load(f)
+    if data.get("version") != 1:
+        raise CatalogueError(f"{path.name}: unsupported version {data.get('version')!r}, expected 1")
+    cats = data["categories"]
+    cat_ids = [c["id"] for c in cats]
+    layers = data["layers"]
+    problems: list[str] = []
+    for cls, entry in layers.items():
+        extra = set(entry) - _LAYER_KEYS
+        if extra:
+            problems.append(f"{cls}: unknown keys {sorted(extra)}")
+        if entry.get("category") not in cat_ids:
+            problems.append(f"{cls}: category {entry.get('category')!r} is not one of {cat_ids}")
+        for key in ("label", "help", "summary"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip() and key != "summary":
+                problems.append(f"{cls}: {key} must be a non-empty string")
+        for key in ("inputs", "input_rank"):
+            if set(entry.get(key, {})) != {"min", "max"}:
+                problems.append(f"{cls}: {key} must have exactly min and max")
+        if not entry.get("example_input"):
+            problems.append(f"{cls}: example_input is missing")
+        names = set()
+        for p in entry.get("params", []):
+            where = f"{cls}.{p.get('name')}"
+            if p.get("name") in names:
+                problems.append(f"{where}: listed twice")
+            names.add(p.get("name"))
+            if set(p) - _PARAM_KEYS:
+                problems.append(f"{where}: unknown keys {sorted(set(p) - _PARAM_KEYS)}")
+            if p.get("type") not in PARAM_TYPES:
+                problems.append(f"{where}: type {p.get('type')!r} is not one of {PARAM_TYPES}")
+            if p.get("required") is True:
+                if "example" not in p or "default" in p:
+                    problems.append(f"{where}: a required parameter needs an example and no default")
+            elif "default" not in p:
+                problems.append(f"{where}: needs a default or required: true")
+            if p.get("type") == "choice" and not p.get("choices"):
+                problems.append(f"{where}: a choice needs choices")
+            if not p.get("label") or not p.get("help"):
+                problems.append(f"{where}: label and help must not be empty")
+    if problems:
+        raise CatalogueError(f"{path.name} is malformed: " + "; ".join(problems))
+    return cats, layers
+
+
+CATEGORIES, LAYERS = _load()
+
+
+# ---------------------------------------------------------------------------- lookup
+
+def _did_you_mean(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _unknown_layer_message(class_name: Any) -> str:
+    hint = _did_you_mean(class_name, LAYERS)
+    if hint:
+        return f"Unknown layer type {class_name!r}: {hint}"
+    return f"Unknown layer type {class_name!r}: choose one of {', '.join(LAYERS)}."
+
+
+def get(class_name: str) -> dict:
+    """The catalogue entry for a Keras layer class name; UnknownLayerError (a KeyError) if unknown."""
+    try:
+        return LAYERS[class_name]
+    except (KeyError, TypeError):
+        raise UnknownLayerError(_unknown_layer_message(class_name)) from None
+
+
+def param(class_name: str, name: str) -> dict:
+    """The parameter spec `name` of a layer; KeyError naming the known parameters if absent."""
+    entry = get(class_name)
+    for p in entry["params"]:
+        if p["name"] == name:
+            return p
+    known = [p["name"] for p in entry["params"]]
+    hint = _did_you_mean(name, known)
+    raise UnknownLayerError(
+        f"{class_name} has no parameter {name!r}"
+        + (f"; {hint}" if hint else "")
+        + f" Known parameters: {', '.join(known) or 'none'}."
+    )
+
+
+def categories() -> list[dict]:
+    """[{id, label}] in display order."""
+    return [dict(c) for c in CATEGORIES]
+
+
+def palette() -> list[dict]:
+    """[{class_name, label, category, help}] grouped by category, in catalogue order within one."""
+    return [
+        {"class_name": cls, "label": e["label"], "category": e["category"], "help": e["help"]}
+        for cat in CATEGORIES
+        for cls, e in LAYERS.items()
+        if e["category"] == cat["id"]
+    ]
+
+
+def default_config(class_name: str) -> dict:
+    """A small valid config for a new layer: required parameters set to their examples.
+
+    Optional parameters are omitted (Keras applies its own default), e.g.
+    default_config("Dense") == {"units": 64}.
+    """
+    return {p["name"]: copy.deepcopy(p["example"]) for p in get(class_name)["params"] if p.get("required")}
+
+
+_RANK_WORDS = {
+    1: "single numbers (one per sample)",
+    2: "vectors (features)",
+    3: "sequences (steps, features)",
+    4: "images (height, width, channels)",
+    5: "volumes (depth, height, width, channels)",
+}
+
+
+def input_description(rank: int) -> str:
+    """Plain words for a tensor rank *including* the batch axis: 4 -> 'images (height, width, channels)'."""
+    return _RANK_WORDS.get(rank, f"rank-{rank} tensors")
+
+
+# ---------------------------------------------------------------------------- display
+
+def _fmt_number(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _fmt_value(p: dict | None, v: Any) -> str:
+    """How one parameter value is shown on a card: [3, 3] -> '3×3', True -> 'yes'."""
+    if v is None:
+        return (p or {}).get("null_label", "none")
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    ptype = (p or {}).get("type")
+    if ptype == "layer" and isinstance(v, dict):
+        inner = v.get("class_name", "?")
+        if inner in LAYERS and isinstance(v.get("config"), dict):
+            return f"{inner} ({summary(inner, v['config'])})"
+        return str(inner)
+    if isinstance(v, (list, tuple)):
+        if (p or {}).get("permutation"):
+            return "(" + ", ".join(_fmt_number(x) for x in v) + ")"
+        if ptype == "padding" and any(isinstance(x, (list, tuple)) for x in v):
+            return "×".join("/".join(_fmt_number(y) for y in x) if isinstance(x, (list, tuple))
+                            else _fmt_number(x) for x in v)
+        if ptype == "axis":
+            return ", ".join(_fmt_number(x) for x in v)
+        return "×".join(_fmt_number(x) for x in v)
+    return _fmt_number(v)
+
+
+class _CardValues(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def summary(class_name: str, config: dict) -> str:
+    """Short card text from the entry's template, e.g. Conv2D -> '32 filters 3×3, relu'.
+
+    Parameters missing from `config` show their default; missing required ones show '?'.
+    """
+    entry = get(class_name)
+    config = config if isinstance(config, dict) else {}
+    values = _CardValues()
+    for p in entry["params"]:
+        if p["name"] in config:
+            values[p["name"]] = _fmt_value(p, config[p["name"]])
+        elif "default" in p:
+            values[p["name"]] = _fmt_value(p, p["default"])
+    return entry["summary"].format_map(values)
+
+
+# ---------------------------------------------------------------------------- validation
+
+def _show(v: Any) -> str:
+    """A received value as the user wrote it in the project JSON."""
+    try:
+        return json.dumps(v, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(v)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)
+            and not (isinstance(v, float) and not math.isfinite(v)))
+
+
+def _bounds(p: dict) -> str:
+    """' ≥ 1', ' from 0 to 1', ' ≥ 0 and < 1' for the parameter's limits ('' when unlimited)."""
+    lo, hi = p.get("min"), p.get("max")
+    lo_op = ">" if p.get("exclusive_min") else "≥"
+    hi_op = "<" if p.get("exclusive_max") else "≤"
+    if lo is not None and hi is not None:
+        if lo_op == "≥" and hi_op == "≤":
+            return f" from {_fmt_number(lo)} to {_fmt_number(hi)}"
+        return f" {lo_op} {_fmt_number(lo)} and {hi_op} {_fmt_number(hi)}"
+    if lo is not None:
+        return f" {lo_op} {_fmt_number(lo)}"
+    if hi is not None:
+        return f" {hi_op} {_fmt_number(hi)}"
+    return ""
+
+
+def _in_bounds(p: dict, v: float) -> bool:
+    lo, hi = p.get("min"), p.get("max")
+    if lo is not None and (v <= lo if p.get("exclusive_min") else v < lo):
+        return False
+    if hi is not None and (v >= hi if p.get("exclusive_max") else v > hi):
+        return False
+    return True
+
+
+def _expected(p: dict) -> str:
+    """What a valid value looks like, as words: 'an integer ≥ 1', 'a list of 2 integers ≥ 1'."""
+    t = p["type"]
+    if t == "int":
+        return "an integer" + _bounds(p)
+    if t == "float":
+        return "a number" + _bounds(p)
+    if t == "bool":
+        return "true or false"
+    if t == "str":
+        return "a text"
+    if t == "choice":
+        return "one of " + ", ".join(_show(c) for c in p["choices"])
+    if t == "ints":
+        n = p.get("length")
+        each = "integers" + _bounds({"min": p.get("min")})
+        lst = f"a list of {n} {each}" if n else f"a list of {each}"
+        return f"an integer{_bounds({'min': p.get('min')})} or {lst}" if p.get("scalar_ok") else lst
+    if t == "shape":
+        return "a list of positive integers" + (" (one entry may be -1)" if p.get("allow_infer") else "")
+    if t == "padding":
+        m = _bounds({"min": p.get("min")})
+        return f"an integer{m}, [rows, columns] or [[top, bottom], [left, right]] of integers{m}"
+    if t == "axis":
+        if p.get("list_ok"):
+            n = p.get("length")
+            return "a non-zero integer axis or a list of " + (f"{n} " if n else "") + "such axes"
+        return "a non-zero integer axis (negative counts from the end)"
+    if t == "layer":
+        return '{"class_name": ..., "config": {...}} with class_name one of ' + ", ".join(p["allowed"])
+    raise CatalogueError(f"unknown parameter type {t!r}")
+
+
+def _value_ok(p: dict, v: Any) -> bool:
+    """Whether `v` fits the parameter's type and limits (layer values are checked separately)."""
+    if v is None:
+        return bool(p.get("nullable"))
+    t = p["type"]
+    if t == "int":
+        return _is_int(v) and _in_bounds(p, v)
+    if t == "float":
+        return _is_number(v) and _in_bounds(p, v)
+    if t == "bool":
+        return isinstance(v, bool)
+    if t == "str":
+        return isinstance(v, str)
+    if t == "choice":
+        return any(v == c and type(v) is type(c) for c in p["choices"])
+    lo = p.get("min")
+    if t == "ints":
+        if _is_int(v):
+            return bool(p.get("scalar_ok")) and (lo is None or v >= lo)
+        if not isinstance(v, list) or not v or not all(_is_int(x) and (lo is None or x >= lo) for x in v):
+            return False
+        if p.get("length") is not None and len(v) != p["length"]:
+            return False
+        return not p.get("permutation") or sorted(v) == list(range(1, len(v) + 1))
+    if t == "shape":
+        if not isinstance(v, list) or not v or not all(_is_int(x) for x in v):
+            return False
+        infer = [x for x in v if x == -1]
+        if len(infer) > (1 if p.get("allow_infer") else 0):
+            return False
+        return all(x >= 1 for x in v if x != -1)
+    if t == "padding":
+        def ok(x):
+            return _is_int(x) and (lo is None or x >= lo)
+        if ok(v):
+            return True
+        n = p.get("length", 2)
+        if not isinstance(v, list) or len(v) != n:
+            return False
+        if all(ok(x) for x in v):
+            return True
+        return all(isinstance(x, list) and len(x) == 2 and all(ok(y) for y in x) for x in v)
+    if t == "axis":
+        if _is_int(v):
+            return v != 0
+        if not p.get("list_ok") or not isinstance(v, list) or not v:
+            return False
+        if p.get("length") is not None and len(v) != p["length"]:
+            return False
+        return all(_is_int(x) and x != 0 for x in v) and len(set(v)) == len(v)
+    if t == "layer":
+        return isinstance(v, dict)
+    raise CatalogueError(f"unknown parameter type {t!r}")
+
+
+def _fix(p: dict, v: Any) -> str:
+    """The fix for an invalid value: a close match, a hint about the form, or an example."""
+    t = p["type"]
+    if t == "choice" and isinstance(v, str):
+        close = difflib.get_close_matches(v, [c for c in p["choices"] if isinstance(c, str)], n=1)
+        if close:
+            return f"did you mean {_show(close[0])}?"
+    if t == "int" and isinstance(v, float) and v.is_integer() and _in_bounds(p, v):
+        return f"write {int(v)} without the decimal point"
+    if t == "ints" and p.get("permutation") and isinstance(v, list):
+        return f"list each axis 1…{len(v)} exactly once, e.g. {_show(p.get('example'))}"
+    if t == "shape" and isinstance(v, list) and v.count(-1) > 1:
+        return "only one entry may be -1"
+    if t == "axis" and (v == 0 or isinstance(v, list) and 0 in v):
+        return "axis 0 is the batch axis; count feature axes from 1, or use -1 for the last axis"
+    if p.get("required"):
+        return f"e.g. {_show(p['example'])}"
+    return f"Keras' default is {_show(p['default'])}"
+
+
+def _received(v: Any) -> str:
+    if isinstance(v, bool):
+        return " (true/false is not a number)"
+    if isinstance(v, str):
+        return " (a text)"
+    return ""
+
+
+def _check_param(class_name: str, p: dict, v: Any, path: str) -> list[str]:
+    name = p["name"]
+    if p["type"] == "layer" and isinstance(v, dict):
+        return _check_wrapped_layer(class_name, p, v, path)
+    if _value_ok(p, v):
+        return []
+    nullable = " or null" if p.get("nullable") and p["type"] != "choice" else ""
+    received = _received(v) if p["type"] not in ("bool", "choice", "str") else ""
+    fix = _fix(p, v)
+    end = "" if fix.endswith("?") else "."
+    return [f"{path}: {name}={_show(v)} is not allowed{received}: {class_name} {name} must be "
+            f"{_expected(p)}{nullable}; {fix}{end}"]
+
+
+def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[str]:
+    """Bidirectional's `layer`: {"class_name": one of allowed, "config": {...}}, validated recursively."""
+    allowed = p["allowed"]
+    errors = []
+    extra = sorted(set(v) - {"class_name", "config"})
+    if extra:
+        errors.append(f"{path}: unexpected key(s) {', '.join(extra)}; the wrapped layer is "
+                      f'{{"class_name": ..., "config": {{...}}}} only.')
+    inner = v.get("class_name")
+    if inner not in allowed:
+        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer ({', '.join(allowed)}), "
+                      f"got {_show(inner)}; e.g. {_show(p['example'])}.")
+        return errors
+    inner_config = v.get("config", {})
+    errors += validate_config(inner, inner_config, path)
+    return errors
+
+
+def validate_config(class_name: str, config: Any, where: str = "layer") -> list[str]:
+    """Check a layer config against the catalogue without running anything.
+
+    Returns one sentence per problem, each starting with the field path
+    (`where` + `.config.<name>`, e.g. `model.layers[2].config.units`), what was received
+    and how to fix it. An empty list means the config is valid.
+    """
+    if class_name not in LAYERS:
+        return [f"{where}.class_name: {_unknown_layer_message(class_name)}"]
+    entry = LAYERS[class_name]
+    base = f"{where}.config"
+    if not isinstance(config, dict):
+        return [f"{base}: must be an object mapping parameter names to values, got {_show(config)}; "
+                f"e.g. {_show(default_config(class_name))}."]
+    specs = {p["name"]: p for p in entry["params"]}
+    errors = []
+    for key in config:
+        if key not in specs:
+            hint = _did_you_mean(key, specs)
+            known = ", ".join(specs) if specs else "none (it has no settings)"
+            errors.append(f"{base}.{key}: {class_name} has no parameter {str(key)!r}"
+                          + (f"; {hint}" if hint else "")
+                          + f" Known parameters: {known}.")
+    for name, p in specs.items():
+        path = f"{base}.{name}"
+        if name not in config:
+            if p.get("required"):
+                errors.append(f"{path}: missing; {class_name} needs {name} ({p['help'].rstrip('.')}), "
+                              f"e.g. {name}={_show(p['example'])}.")
+            continue
+        errors += _check_param(class_name, p, config[name], path)
+    return errors
