@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.stack_component import ACTION_FIELDS, parse_action
+from ui.stack_component import ACTION_FIELDS, build_view, layer_fixes, parse_action
 
 HARNESS = str(Path(__file__).parent / "browser" / "harness_stack.py")
 
@@ -84,3 +84,64 @@ def test_malformed_action_is_ignored():
     at.run()
     assert not at.exception
     assert _actions(at) == []
+
+
+# ---------------------------------------------------------------- build_view
+
+
+def _project() -> dict:
+    from builder.project import new_project
+
+    project = new_project(inputs=[{"name": "pixels", "shape": [784], "dtype": "float32"}])
+    project["model"]["layers"] = [
+        {"name": "d1", "class_name": "Dense", "config": {"units": 16, "activation": "relu"}},
+        {"name": "c1", "class_name": "Conv2D", "config": {"filters": 32, "kernel_size": [3, 3]}},
+    ]
+    project["model"]["outputs"] = ["c1"]
+    return project
+
+
+def _result():
+    from builder.checker import Advice, CheckResult, Fix, LayerReport
+
+    reshape = Fix("Insert Reshape before c1", {"op": "insert_before", "target": "c1"})
+    wider = Fix("Set units to 64", {"op": "set_config", "target": "d1"})
+    return CheckResult(valid=False, inputs=[], layers=[
+        LayerReport(name="d1", class_name="Dense", inbound=["pixels"],
+                    output_shape=[None, 16], params=12560, summary="16 units, relu",
+                    warnings=[Advice("bottleneck", "narrow", "d1", wider)]),
+        LayerReport(name="c1", class_name="Conv2D", inbound=["d1"],
+                    error="Conv2D 'c1' needs images", fixes=[reshape]),
+    ])
+
+
+def test_build_view_without_result_is_tentative():
+    view = build_view(_project(), None, "d1")
+    assert view["inputs"] == [{"name": "pixels", "shape": "(None, 784)"}]
+    assert [layer["status"] for layer in view["layers"]] == ["tentative", "tentative"]
+    assert view["layers"][0]["summary"] == "16 units, relu"
+    assert view["layers"][0]["output_shape"] is None
+    assert view["selected"] == "d1"
+    assert {"class_name": "Dense", "label": "Dense", "category": "core"}.items() <= \
+        next(p for p in view["palette"] if p["class_name"] == "Dense").items()
+    assert view["categories"][0]["id"] == "core"
+
+
+def test_build_view_with_result_shows_shapes_errors_and_fixes():
+    view = build_view(_project(), _result(), "gone")
+    d1, c1 = view["layers"]
+    assert (d1["status"], d1["output_shape"], d1["params"]) == ("ok", "(None, 16)", "12,560")
+    assert d1["warnings"] == ["narrow"]
+    assert d1["fixes"] == [{"label": "Set units to 64"}]
+    assert (c1["status"], c1["error"], c1["output_shape"]) == (
+        "error", "Conv2D 'c1' needs images", None)
+    assert c1["fixes"] == [{"label": "Insert Reshape before c1"}]
+    assert view["selected"] is None
+
+
+def test_layer_fixes_lists_error_fixes_then_warning_fixes():
+    result = _result()
+    assert [f.label for f in layer_fixes(result, "c1")] == ["Insert Reshape before c1"]
+    assert [f.label for f in layer_fixes(result, "d1")] == ["Set units to 64"]
+    assert layer_fixes(result, "nope") == []
+    assert layer_fixes(None, "d1") == []

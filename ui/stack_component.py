@@ -136,3 +136,60 @@ def stack_editor(
     callback = _deliver if on_action is not None else _ignore
     result = _mount(key=key, data=view, on_action_change=callback)
     return _claim(key, result.get(_TRIGGER))
+
+
+# ---------------------------------------------------------------- view building
+
+
+def layer_fixes(result: Any, name: str) -> list:
+    """The fixes offered on a layer's card, in card order: the error's, then the warnings'.
+
+    ``result`` is a ``builder.checker.CheckResult``; an action's ``fix`` indexes this list.
+    """
+    report = result.layer(name) if result is not None else None
+    if report is None:
+        return []
+    return list(report.fixes) + [w.fix for w in report.warnings if w.fix is not None]
+
+
+def build_view(project: dict, result: Any = None, selected: str | None = None) -> dict:
+    """The component's view of ``project``, with the checker's ``result`` when there is one.
+
+    Without a result (TensorFlow still loading) every layer is "tentative": the cards show
+    names and settings, and shapes and parameter counts read "pending".
+    """
+    from builder import catalogue
+    from builder.checker import fmt_shape
+
+    model = project["model"]
+    view_layers = []
+    for layer in model["layers"]:
+        name, class_name = layer["name"], layer["class_name"]
+        report = result.layer(name) if result is not None else None
+        try:
+            summary = catalogue.summary(class_name, layer.get("config", {}))
+        except (KeyError, ValueError, TypeError):
+            summary = ""
+        item = {"name": name, "class_name": class_name, "summary": summary,
+                "output_shape": None, "params": None, "status": "tentative",
+                "error": None, "fixes": [], "warnings": []}
+        if report is not None:
+            item["summary"] = report.summary or summary
+            item["error"] = report.error
+            item["status"] = "error" if report.error else (
+                "tentative" if report.tentative else "ok")
+            if report.error is None and report.output_shape is not None:
+                item["output_shape"] = fmt_shape(report.output_shape)
+                item["params"] = f"{report.params:,}"
+            item["fixes"] = [{"label": fix.label} for fix in layer_fixes(result, name)]
+            item["warnings"] = [w.message for w in report.warnings]
+        view_layers.append(item)
+    names = {layer["name"] for layer in model["layers"]}
+    return {
+        "inputs": [{"name": inp["name"], "shape": fmt_shape([None] + list(inp["shape"]))}
+                   for inp in model["inputs"]],
+        "palette": catalogue.palette(),
+        "categories": catalogue.categories(),
+        "layers": view_layers,
+        "selected": selected if selected in names else None,
+    }

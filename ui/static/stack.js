@@ -150,23 +150,24 @@ function renderCard(layer, index, count, selected) {
       el("span", { className: "nb-meta-label" }, "Params "), params)));
 
   if (layer.error) {
-    const fixes = (Array.isArray(layer.fixes) ? layer.fixes : []).map((fix, k) => el("button", {
-      type: "button",
-      className: "nb-fix",
-      "data-act": "apply_fix",
-      "data-fix": k,
-      "aria-label": `Fix ${name}: ${fix.label}`,
-      "data-testid": `nb-fix-${name}-${k}`,
-    }, `Fix: ${fix.label}`));
     card.append(el("div", { className: "nb-error", role: "alert", "data-testid": `nb-error-${name}` },
       el("span", { className: "nb-badge" }, "Error"),
       el("span", { className: "nb-error-text" }, layer.error)));
-    if (fixes.length) card.append(el("div", { className: "nb-fixes" }, ...fixes));
   }
   for (const warning of Array.isArray(layer.warnings) ? layer.warnings : []) {
     card.append(el("div", { className: "nb-warning", "data-testid": `nb-warning-${name}` },
       el("span", { className: "nb-warning-mark", "aria-hidden": "true" }, "!"), warning));
   }
+  // Fixes repair the error or act on a warning; their index is what Python applies.
+  const fixes = (Array.isArray(layer.fixes) ? layer.fixes : []).map((fix, k) => el("button", {
+    type: "button",
+    className: `nb-fix${layer.error ? "" : " nb-fix-warning"}`,
+    "data-act": "apply_fix",
+    "data-fix": k,
+    "aria-label": `Fix ${name}: ${fix.label}`,
+    "data-testid": `nb-fix-${name}-${k}`,
+  }, `Fix: ${fix.label}`));
+  if (fixes.length) card.append(el("div", { className: "nb-fixes" }, ...fixes));
   return card;
 }
 
