@@ -1,0 +1,248 @@
+"""Start, watch and stop training runs from the app without blocking it.
+
+``start_run(project, runs_root, owner)`` creates the run folder, then trains in a *spawned*
+process (never in the caller's thread: Keras in a thread starves a Streamlit page on two
+cores). The worker streams events through a queue; ``RunHandle.poll()`` drains them without
+blocking and keeps ``state``, ``history`` and the latest progress up to date. ``stop()``
+sets an Event; the worker's callback then ends training after the current batch and still
+evaluates and saves the model trained so far.
+
+Events are plain dicts (``time`` is ``time.time()``; ``fold``/``epoch``/``batch`` count
+from 1; ``fold``/``folds`` are ``None`` outside K-fold, and ``fold`` is ``None`` with
+``folds`` = k for the batches of parallel folds, which advance all folds at once)::
+
+    {"type": "status",  "state": "running", "message": "preparing data", "time": t}
+    {"type": "batch",   "fold": f, "folds": k, "epoch": e, "epochs": E, "batch": b,
+                        "batches": B, "logs": {"loss": 0.41}, "time": t}      # <= ~5 a second
+    {"type": "epoch",   "fold": f, "folds": k, "epoch": e, "epochs": E,
+                        "logs": {"loss", "accuracy", "val_loss", "val_accuracy",
+                                 "learning_rate", ...Keras' names},
+                        "seconds": 1.8, "time": t}
+    {"type": "summary", "state": "finished"|"stopped"|"failed", "message": str,
+                        "run_id": id, "path": folder, "epochs": n, "history": {name: [..]},
+                        "test": {"loss": .., "accuracy": ..}, "kfold": {"val_loss": ..}|None,
+                        "device": "CPU", "time": t}
+
+A worker that dies without a summary (killed, crashed interpreter) is detected by ``poll``:
+the handle and run.json then say "the training process ended unexpectedly (exit code N)".
+"""
+from __future__ import annotations
+
+import multiprocessing
+import queue as queue_module
+import threading
+import time
+from pathlib import Path
+
+from . import devices, faults, kfold, runs
+from .worker import process_main
+
+ACTIVE_STATES = ("starting", "running")
+
+
+class RunHandle:
+    """The app's view of one training process. Only ``poll`` reads the queue.
+
+    Attributes: ``run_id``, ``owner``, ``path``, ``state`` (starting/running/finished/
+    stopped/failed), ``message``, ``history`` ({name: [per epoch]}, mean over folds for
+    K-fold), ``fold_histories`` ({fold: history}), ``progress`` (the latest batch event or
+    ``None``), ``summary`` (the final event or ``None``), ``status`` (the latest status
+    message).
+    """
+
+    def __init__(self, run_id: str, owner: str, path: Path, process, queue, stop_event,
+                 epochs: int, folds: int | None):
+        self.run_id, self.owner, self.path = run_id, owner, Path(path)
+        self.epochs, self.folds = epochs, folds
+        self.state = "starting"
+        self.message = ""
+        self.status = "starting the training process"
+        self.progress: dict | None = None
+        self.summary: dict | None = None
+        self.fold_histories: dict[int | None, dict[str, list[float]]] = {}
+        self.epoch_seconds: list[float] = []
+        self._process, self._queue, self._stop = process, queue, stop_event
+        self._killed = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ reading events
+    @property
+    def history(self) -> dict[str, list[float]]:
+        if self.folds is None:
+            return self.fold_histories.get(None, {})
+        return kfold.mean_history([self.fold_histories[f] for f in sorted(self.fold_histories)])
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def poll(self) -> list[dict]:
+        """Events that arrived since the last call (never blocks for long); updates state."""
+        with self._lock:
+            events = self._drain(0.0)
+            if self.summary is None and not self._process.is_alive():
+                # The final event may still be in the pipe right after the process exited.
+                events += self._drain(0.5)
+                if self.summary is None:
+                    events.append(self._died())
+            return events
+
+    def _drain(self, wait: float) -> list[dict]:
+        events = []
+        while True:
+            try:
+                event = self._queue.get(timeout=wait) if wait else self._queue.get_nowait()
+            except (queue_module.Empty, EOFError, OSError):
+                return events
+            self._apply(event)
+            events.append(event)
+
+    def _apply(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "status":
+            self.state = "running" if self.state == "starting" else self.state
+            self.status = event["message"]
+        elif kind == "batch":
+            self.state = "running"
+            self.progress = event
+        elif kind == "epoch":
+            history = self.fold_histories.setdefault(event["fold"], {})
+            for name, value in event["logs"].items():
+                history.setdefault(name, []).append(value)
+            if event["fold"] in (None, 1):
+                self.epoch_seconds.append(event["seconds"])
+        elif kind == "summary":
+            self.summary = event
+            self.state, self.message = event["state"], event["message"]
+            self.status = self.message or self.state
+
+    def _died(self) -> dict:
+        code = self._process.exitcode
+        if self._killed:
+            message = ("the training process was ended by force; the epochs recorded so far "
+                       "are kept, the model was not saved.")
+        else:
+            message = faults.died_message(code)
+        self.state, self.message, self.status = "failed", message, message
+        try:
+            runs.update_run_info(self.path, state="failed", message=message,
+                                 ended=runs.now_iso(), exit_code=code)
+        except (OSError, ValueError):
+            pass  # the folder itself is gone: the handle still reports what happened
+        self.summary = {"type": "summary", "state": "failed", "message": message,
+                        "run_id": self.run_id, "path": str(self.path), "epochs": None,
+                        "history": self.history, "test": {}, "kfold": None, "device": None,
+                        "time": time.time()}
+        return self.summary
+
+    # ------------------------------------------------------------------ control
+    def stop(self) -> None:
+        """Ask the worker to end training after the current batch (keeps model + history)."""
+        self._stop.set()
+
+    def kill(self) -> None:
+        """End the worker at once (when Stop does not act, e.g. during data loading)."""
+        self._killed = True
+        self._stop.set()
+        if self._process.is_alive():
+            self._process.kill()
+
+    def wait(self, timeout: float | None = None, interval: float = 0.2) -> str:
+        """Poll until the run ends or ``timeout`` seconds pass; return the state."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.poll()
+            if not self.active:
+                self._process.join(5)
+                return self.state
+            if deadline is not None and time.monotonic() >= deadline:
+                return self.state
+            time.sleep(interval)
+
+
+def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str = "auto",
+              mixed_precision: bool = False, parallel_folds: bool = True,
+              prepared=None) -> RunHandle:
+    """Create ``runs_root/owner/<new id>/`` and train ``project`` there in a new process.
+
+    ``project`` must be a validated project (``builder.project.validate``). ``device`` is a
+    ``devices`` choice (auto/cpu/gpu/gpu:0,1). ``prepared`` (arrays x_train, y_train,
+    x_test, y_test) replaces ``builder.data.prepare`` for callers that already hold data;
+    it is pickled to the worker, so keep it small. Returns at once; the process needs a few
+    seconds to import TensorFlow before the first batch.
+    """
+    devices.check_choice(device)
+    fit = project["fit"]
+    method = fit.get("validation", {}).get("method", "none")
+    folds = fit["validation"]["k"] if method == "kfold" else None
+    folder = runs.create_run(runs_root, owner, project,
+                             {"device_choice": device, "seed": fit.get("seed", 0),
+                              "validation": method})
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    stop_event = ctx.Event()
+    options = {"device": device, "mixed_precision": mixed_precision,
+               "parallel_folds": parallel_folds}
+    process = ctx.Process(target=process_main, name=f"netbuilder-train-{folder.name}",
+                          args=(project, str(folder), queue, stop_event, options, prepared),
+                          daemon=True)
+    process.start()
+    runs.update_run_info(folder, pid=process.pid)
+    return RunHandle(folder.name, owner, folder, process, queue, stop_event,
+                     fit["epochs"], folds)
+
+
+class RunManager:
+    """Live runs of every session, each visible only to its owner.
+
+    The app keeps one manager (e.g. in ``st.cache_resource``) and passes each browser
+    session's id as ``owner``: ``get``/``active``/``stop`` never return or touch another
+    owner's run. ``max_active`` caps concurrent training processes (two cores here).
+    """
+
+    def __init__(self, runs_root: str | Path, max_active: int = 1):
+        self.runs_root = Path(runs_root)
+        self.max_active = max_active
+        self._handles: dict[tuple[str, str], RunHandle] = {}
+        self._lock = threading.Lock()
+
+    def start(self, project: dict, owner: str, **options) -> RunHandle:
+        runs.check_owner(owner)
+        with self._lock:
+            for handle in self._handles.values():
+                handle.poll()
+            busy = [h for h in self._handles.values() if h.active]
+            if len(busy) >= self.max_active:
+                mine = [h for h in busy if h.owner == owner]
+                raise RuntimeError(
+                    "a training run of yours is still going: stop it first." if mine else
+                    f"{len(busy)} training run(s) are already going on this machine (at most "
+                    f"{self.max_active} at a time): try again when one ends.")
+            handle = start_run(project, self.runs_root, owner, **options)
+            self._handles[(owner, handle.run_id)] = handle
+            return handle
+
+    def get(self, owner: str, run_id: str) -> RunHandle | None:
+        return self._handles.get((owner, run_id))
+
+    def active(self, owner: str) -> list[RunHandle]:
+        return [h for (o, _), h in list(self._handles.items()) if o == owner and h.active]
+
+    def stop(self, owner: str, run_id: str) -> bool:
+        handle = self.get(owner, run_id)
+        if handle is None:
+            return False
+        handle.stop()
+        return True
+
+    def forget_finished(self) -> None:
+        """Drop handles of ended runs (their folders stay on disk)."""
+        with self._lock:
+            for key, handle in list(self._handles.items()):
+                handle.poll()
+                if not handle.active:
+                    del self._handles[key]

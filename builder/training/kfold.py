@@ -1,0 +1,165 @@
+"""K-fold validation: fold splits, averaged curves, and "parallel folds".
+
+Parallel folds train the k fold models as one Keras model: the project's network is built
+k times and the copies are placed side by side in a functional wrapper with k inputs and k
+outputs (``fold_1`` ... ``fold_k``). Copy i only ever sees fold i's data. The copies share
+no weights, so the gradient of the summed loss with respect to copy i's weights is the
+gradient of copy i's own loss: one optimizer step updates each copy exactly as a separate
+``fit`` step would (Adam/RMSprop keep per-weight state, so their statistics stay per copy).
+Each step feeds ``batch_size`` samples to every copy, so the batch size keeps its meaning.
+On small networks most of the time of a step is fixed per-step cost, so one step for all
+k copies costs little more than one step for one copy: this is where the speed comes from.
+
+What cannot be shared this way falls back to the sequential loop (``parallel_reason``):
+callbacks that watch a monitored value (EarlyStopping, ReduceLROnPlateau: the wrapper only
+has the summed loss), optimizers with a global gradient norm, and multi-input or
+multi-output networks.
+
+Folds follow the book: fold i holds out samples ``[i*n//k, (i+1)*n//k)`` with ``n//k``
+validation samples per fold, so every fold trains on the same number of samples.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+EXACT_LOSS = "fold_loss"
+_FOLD_KEY = re.compile(r"^(val_)?(?:\d+/)?fold_(\d+)_(.+)$")
+
+
+def fold_indices(n: int, k: int, fold: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) row indices of 0-based ``fold`` among ``k``, as the book splits.
+
+    >>> [len(a) for a in fold_indices(404, 4, 0)]
+    [303, 101]
+    """
+    if not 2 <= k <= n:
+        raise ValueError(f"K-fold needs 2 <= k <= number of samples, got k={k}, n={n}.")
+    size = n // k
+    val = np.arange(fold * size, (fold + 1) * size)
+    train = np.concatenate([np.arange(0, fold * size), np.arange((fold + 1) * size, n)])
+    return train, val
+
+
+def take(x, rows):
+    """Rows of an array, or of each array in a list/dict of arrays (multi-input data)."""
+    if isinstance(x, dict):
+        return {key: take(value, rows) for key, value in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [take(value, rows) for value in x]
+    return x[rows]
+
+
+def count(x) -> int:
+    if isinstance(x, dict):
+        return count(next(iter(x.values())))
+    if isinstance(x, (list, tuple)):
+        return count(x[0])
+    return len(x)
+
+
+def parallel_reason(project: dict) -> str | None:
+    """Why this project's folds must train one after the other; ``None`` if they can run
+    side by side in one wrapper model."""
+    monitored = [cb["class_name"] for cb in project["fit"].get("callbacks", [])
+                 if cb.get("class_name") in ("EarlyStopping", "ReduceLROnPlateau")]
+    if monitored:
+        return (f"{' and '.join(monitored)} watch(es) one value per model, so the folds train "
+                "one after the other")
+    opt = project["compile"]["optimizer"].get("config", {})
+    if opt.get("global_clipnorm"):
+        return "global_clipnorm couples the copies' gradients, so the folds train one by one"
+    model = project["model"]
+    if len(model.get("inputs", [])) != 1 or len(model.get("outputs", [])) != 1:
+        return "multi-input/multi-output networks train their folds one after the other"
+    return None
+
+
+def build_parallel(build_fn, k: int, project: dict):
+    """Wrapper model with k independent copies of ``build_fn()``; returns (wrapper, copies).
+
+    ``build_fn`` returns the project's compiled single-input single-output model. The wrapper
+    takes a list of k inputs and gives a list of k outputs named ``fold_1`` ... ``fold_k``;
+    it is compiled with the project's optimizer, and its loss and metrics once per output.
+    The copies stay compiled and share their layers (so their weights) with the wrapper:
+    after training, ``copies[i]`` is fold i+1's trained model.
+    """
+    import keras
+
+    from builder.build import optimizer
+
+    copies = [build_fn() for _ in range(k)]
+    inputs, outputs = [], []
+    for i, copy in enumerate(copies, start=1):
+        inner = keras.Model(copy.inputs, copy.outputs, name=f"fold_{i}")
+        spec = copy.inputs[0]
+        inp = keras.Input(shape=spec.shape[1:], dtype=spec.dtype, name=f"fold_{i}_input")
+        inputs.append(inp)
+        outputs.append(inner(inp))
+    wrapper = keras.Model(inputs, outputs, name="parallel_folds")
+    comp = project["compile"]
+    loss = comp["loss"]
+    if isinstance(loss, dict):
+        loss = next(iter(loss.values()))
+    metrics = comp.get("metrics") or []
+    if isinstance(metrics, dict):
+        metrics = next(iter(metrics.values()), [])
+    # Keras logs per-output losses as a mean over batches (a short last batch counts as
+    # much as a full one); a Mean-of-loss metric per output weighs by samples, like the
+    # "loss" of a single model. ``split_logs`` renames it back to "loss".
+    exact = [keras.metrics.MeanMetricWrapper(keras.losses.get(loss), name=EXACT_LOSS)
+             for _ in range(k)]
+    wrapper.compile(optimizer=optimizer(project), loss=[loss] * k,
+                    metrics=[[exact[i], *metrics] for i in range(k)])
+    return wrapper, copies
+
+
+def split_logs(logs: dict, k: int, penalties: list[float] | None = None) -> list[dict]:
+    """Per-fold Keras logs from the wrapper's logs, with the names a single model would use.
+
+    ``{"fold_1_fold_loss": .., "fold_1_mae": .., "val_fold_1_mae": .., "loss": total}`` ->
+    ``[{"loss": .., "mae": .., "val_mae": ..}, ...]`` (fold 1 first). ``penalties[i]``
+    (copy i's weight-regularization loss, e.g. L2) is added to its loss and val_loss, as a
+    single model's loss includes it.
+    """
+    folds: list[dict] = [{} for _ in range(k)]
+    for key, value in logs.items():
+        m = _FOLD_KEY.match(key)
+        if not m or m[3] == "loss":
+            continue  # the total, and Keras' batch-averaged per-output losses
+        index = int(m[2]) - 1
+        if 0 <= index < k:
+            name = "loss" if m[3] == EXACT_LOSS else m[3]
+            extra = penalties[index] if penalties and name == "loss" else 0.0
+            folds[index][(m[1] or "") + name] = value + extra
+    return folds
+
+
+def penalties(copies) -> list[float]:
+    """Each copy's weight-regularization loss now (0.0 without regularizers)."""
+    import keras
+
+    return [float(sum(keras.ops.convert_to_numpy(v) for v in copy.losses)) if copy.losses
+            else 0.0 for copy in copies]
+
+
+def mean_history(histories: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """Per-epoch mean over folds; a fold that stopped early leaves later epochs' means to the
+    folds that reached them."""
+    names: list[str] = []
+    for history in histories:
+        names += [n for n in history if n not in names]
+    mean: dict[str, list[float]] = {}
+    for name in names:
+        series = [h[name] for h in histories if name in h]
+        length = max((len(s) for s in series), default=0)
+        mean[name] = [float(np.mean([s[e] for s in series if e < len(s)]))
+                      for e in range(length)]
+    return mean
+
+
+def mean_scores(scores: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each metric over the folds' final validation scores."""
+    names = [n for n in scores[0]] if scores else []
+    return {n: float(np.mean([s[n] for s in scores if n in s])) for n in names}

@@ -1,0 +1,422 @@
+"""The training itself: runs in the spawned worker process (or in-process for the CLI).
+
+``train(project, folder, emit, should_stop)`` prepares the data, builds the model, fits it
+with the project's Keras callbacks plus a progress callback, evaluates on the untouched test
+split, and writes the run folder (see ``runs``). It never raises: whatever happens ends as
+a summary event whose ``state`` is ``finished``, ``stopped`` or ``failed`` with a message
+in plain words (see ``faults``), and run.json says the same.
+
+``process_main`` is the spawned process's entry point: it pins the device through
+environment variables *before* TensorFlow is imported, then calls ``train`` with a queue
+and a stop Event. Event formats are documented in ``engine``.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import devices, faults, kfold, runs
+
+BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
+_PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
+
+
+class _NanLoss(Exception):
+    """Internal: the loss became NaN/inf at (epoch, batch), both 1-based."""
+
+
+# --------------------------------------------------------------------------- callbacks
+
+def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
+                       folds: int | None, on_epoch, copies: list | None = None):
+    """A Keras callback: throttled batch events, epoch events, Stop, NaN location.
+
+    ``on_epoch(fold_index_or_None, logs, seconds)`` receives every finished epoch (once per
+    fold for a parallel K-fold wrapper, whose logs are split with ``kfold.split_logs``;
+    ``copies`` are then the wrapper's fold models).
+    """
+    split_k = len(copies) if copies else None
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.user_stopped = False
+            self.nan_at = None  # (epoch, batch), 1-based
+            self._epoch = 0
+            self._epoch_start = time.perf_counter()
+            self._last_emit = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
+            self._epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if should_stop():
+                self.user_stopped = True
+                self.model.stop_training = True
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(loss) and self.nan_at is None:
+                self.nan_at = (self._epoch + 1, batch + 1)
+            now = time.perf_counter()
+            if now - self._last_emit >= BATCH_EVENT_INTERVAL_S:
+                self._last_emit = now
+                shown = {"loss": float(loss) / (split_k or 1)} if loss is not None else {}
+                emit({"type": "batch", "fold": fold, "folds": folds, "epoch": self._epoch + 1,
+                      "epochs": epochs, "batch": batch + 1,
+                      "batches": self.params.get("steps"), "logs": shown, "time": time.time()})
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self._epoch_start
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            lr = _learning_rate(self.model)
+            if split_k:
+                for index, fold_logs in enumerate(kfold.split_logs(
+                        logs, split_k, kfold.penalties(copies)), start=1):
+                    if lr is not None:
+                        fold_logs.setdefault("learning_rate", lr)
+                    on_epoch(index, epoch + 1, fold_logs, seconds)
+            else:
+                if lr is not None:
+                    logs.setdefault("learning_rate", lr)
+                on_epoch(fold, epoch + 1, logs, seconds)
+
+    return Progress()
+
+
+def _learning_rate(model):
+    try:
+        return float(np.asarray(model.optimizer.learning_rate))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _keras_callbacks(project: dict, folder: Path, fold: int | None) -> list:
+    """The project's Keras callbacks, fresh instances, paths inside the run folder."""
+    import keras
+
+    made = []
+    for spec in project["fit"].get("callbacks", []):
+        name = spec["class_name"]
+        config = dict(spec.get("config", {}))
+        if name in _PATH_CALLBACKS:
+            sub = {"TensorBoard": "tensorboard", "BackupAndRestore": "backup"}[name]
+            path = folder / sub / (f"fold-{fold}" if fold else "")
+            config[_PATH_CALLBACKS[name]] = str(path)
+        made.append(getattr(keras.callbacks, name)(**config))
+    if not any(isinstance(cb, keras.callbacks.TerminateOnNaN) for cb in made):
+        made.append(keras.callbacks.TerminateOnNaN())
+    return made
+
+
+# --------------------------------------------------------------------------- the run
+
+class _Recorder:
+    """Keeps the per-epoch history (per fold for K-fold) and mirrors it to disk and events."""
+
+    def __init__(self, folder: Path, emit, epochs: int, folds: int | None):
+        self.folder, self.emit, self.epochs, self.folds = folder, emit, epochs, folds
+        self.histories: dict[int | None, dict[str, list[float]]] = {}
+        self.seconds: dict[int | None, list[float]] = {}
+
+    def epoch(self, fold, epoch, logs, seconds):
+        history = self.histories.setdefault(fold, {})
+        for name, value in logs.items():
+            history.setdefault(name, []).append(value)
+        self.seconds.setdefault(fold, []).append(seconds)
+        self.emit({"type": "epoch", "fold": fold, "folds": self.folds, "epoch": epoch,
+                   "epochs": self.epochs, "logs": dict(logs), "seconds": seconds,
+                   "time": time.time()})
+        self.write()
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        if self.folds is None:
+            return self.histories.get(None, {})
+        return kfold.mean_history([self.histories[f] for f in sorted(self.histories)])
+
+    @property
+    def epochs_done(self) -> int:
+        return max((len(s) for s in self.seconds.values()), default=0)
+
+    def write(self):
+        if self.folds is None:
+            text = runs.history_to_csv(self.history, self.seconds.get(None, []))
+            runs.write_text_atomic(self.folder / "history.csv", text)
+            return
+        mean_seconds = kfold.mean_history(
+            [{"s": self.seconds[f]} for f in sorted(self.seconds)]).get("s", [])
+        runs.write_text_atomic(self.folder / "history.csv",
+                               runs.history_to_csv(self.history, mean_seconds))
+        names: list[str] = []
+        merged: dict[str, list] = {}
+        fold_column, seconds = [], []
+        for f in sorted(self.histories):
+            names += [n for n in self.histories[f] if n not in names]
+        for f in sorted(self.histories):
+            rows = len(self.seconds[f])
+            for n in names:
+                values = self.histories[f].get(n, [])
+                merged.setdefault(n, []).extend(values + [None] * (rows - len(values)))
+            fold_column += [f] * rows
+            seconds += self.seconds[f]
+        runs.write_text_atomic(self.folder / "history_folds.csv",
+                               runs.history_to_csv(merged, seconds, folds=fold_column))
+
+
+def _versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__}
+
+
+def _prepare(project: dict, emit):
+    from builder import data
+
+    def progress(*args):
+        text = " ".join(str(a) for a in args if a is not None)
+        emit({"type": "status", "state": "running", "message": f"preparing data: {text}",
+              "time": time.time()})
+
+    return data.prepare(project, progress=progress)
+
+
+def _build(project: dict):
+    from builder import build
+
+    return build.build(project)
+
+
+def _holdout(project: dict, x, y):
+    """(x_train, y_train, x_val, y_val): the first samples are held out, as the book does."""
+    spec = project["fit"]["validation"]
+    n = kfold.count(x)
+    size = spec.get("count") or int(round(n * spec["fraction"]))
+    if not 1 <= size < n:
+        raise ValueError(f"fit.validation: hold-out of {size} samples leaves no training data "
+                         f"(the training set has {n}); hold out fewer.")
+    first, rest = np.arange(size), np.arange(size, n)
+    return kfold.take(x, rest), kfold.take(y, rest), kfold.take(x, first), kfold.take(y, first)
+
+
+def _evaluate(model, x, y, batch_size) -> dict:
+    if x is None or y is None or kfold.count(x) == 0:
+        return {}
+    scores = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in scores.items()}
+
+
+def _save_model(model, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
+          prepared=None, device: str = "auto", mixed_precision: bool = False,
+          parallel_folds: bool = True) -> dict:
+    """Train ``project`` into the existing run ``folder``; return the summary event.
+
+    ``prepared`` (an object with x_train, y_train, x_test, y_test) skips
+    ``builder.data.prepare``. ``emit(event)`` receives every event, ``should_stop()`` is
+    polled after each batch. Never raises for training problems: see the module docstring.
+    """
+    folder = Path(folder)
+    emit = emit or (lambda event: None)
+    should_stop = should_stop or (lambda: False)
+    fit = project["fit"]
+    method = fit.get("validation", {}).get("method", "none")
+    k = fit["validation"]["k"] if method == "kfold" else None
+    recorder = _Recorder(folder, emit, fit["epochs"], k)
+    outcome = {"state": "failed", "message": "", "test": {}, "kfold": None, "device": None,
+               "parallel": False}
+
+    def status(message):
+        emit({"type": "status", "state": "running", "message": message, "time": time.time()})
+
+    try:
+        status("loading TensorFlow")
+        import keras
+
+        setup = devices.training_setup(device, mixed_precision)
+        outcome["device"] = setup["label"]
+        runs.update_run_info(folder, state="running", device=setup["label"],
+                             mixed_precision=setup["mixed_precision"], versions=_versions(),
+                             seed=fit.get("seed", 0), pid=os.getpid())
+        if setup["note"]:
+            status(setup["note"])
+        keras.utils.set_random_seed(fit.get("seed", 0))
+        status("preparing data")
+        data = prepared if prepared is not None else _prepare(project, emit)
+        if should_stop():
+            outcome.update(state="stopped", message="stopped before training started.")
+        elif k:
+            _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k,
+                         parallel_folds, outcome)
+        else:
+            _train_single(project, folder, data, recorder, emit, should_stop, setup, method,
+                          outcome)
+    except Exception as exc:  # every failure becomes a plain message, never a traceback
+        outcome.update(state="failed", message=faults.explain_error(exc, project))
+    return _finish(project, folder, recorder, outcome, emit)
+
+
+def _scope(setup):
+    return setup["strategy"].scope() if setup["strategy"] else contextlib.nullcontext()
+
+
+def _fit_kwargs(fit: dict) -> dict:
+    return {"epochs": fit["epochs"], "batch_size": fit["batch_size"],
+            "shuffle": fit.get("shuffle", True), "verbose": 0}
+
+
+def _train_single(project, folder, data, recorder, emit, should_stop, setup, method, outcome):
+    fit = project["fit"]
+    x, y = data.x_train, data.y_train
+    extra = {}
+    if method == "holdout":
+        x, y, x_val, y_val = _holdout(project, x, y)
+        extra["validation_data"] = (x_val, y_val)
+    elif method == "split":
+        extra["validation_split"] = fit["validation"]["fraction"]
+    status_msg = {"type": "status", "state": "running", "message": "training",
+                  "time": time.time()}
+    with _scope(setup):
+        model = _build(project)
+    callbacks = _keras_callbacks(project, folder, None)
+    progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
+                                  folds=None, on_epoch=recorder.epoch)
+    emit(status_msg)
+    model.fit(x, y, callbacks=[progress] + callbacks, **_fit_kwargs(fit), **extra)
+    _conclude(project, progress, callbacks, recorder, outcome)
+    if outcome["state"] in ("finished", "stopped"):
+        emit({"type": "status", "state": "running", "message": "testing",
+              "time": time.time()})
+        outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
+        _save_model(model, folder / "model.keras")
+
+
+def _conclude(project, progress, callbacks, recorder, outcome) -> None:
+    """Set state and message from how fit ended (NaN, Stop, EarlyStopping, all epochs)."""
+    import keras
+
+    if progress.nan_at:
+        outcome.update(state="failed", message=faults.nan_message(*progress.nan_at, project))
+    elif progress.user_stopped:
+        outcome.update(state="stopped",
+                       message=f"stopped by request after {recorder.epochs_done} epoch(s); "
+                               "the model and history so far are kept.")
+    else:
+        early = [cb for cb in callbacks if isinstance(cb, keras.callbacks.EarlyStopping)
+                 and cb.stopped_epoch > 0]
+        message = (f"EarlyStopping ended training at epoch {early[0].stopped_epoch + 1}."
+                   if early else "")
+        if outcome["state"] != "stopped":
+            outcome.update(state="finished", message=message)
+
+
+def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, parallel,
+                 outcome):
+    fit = project["fit"]
+    x, y = data.x_train, data.y_train
+    n = kfold.count(x)
+    splits = [kfold.fold_indices(n, k, i) for i in range(k)]
+    reason = None if parallel else "parallel folds were turned off"
+    reason = reason or kfold.parallel_reason(project)
+    if setup["strategy"] is not None:
+        reason = reason or "several GPUs train the folds one after the other"
+    outcome["parallel"] = reason is None
+    emit({"type": "status", "state": "running", "time": time.time(),
+          "message": f"training {k} folds side by side" if reason is None
+          else f"training {k} folds one after the other ({reason})"})
+    scores, tests = [], []
+    if reason is None:
+        with _scope(setup):
+            wrapper, copies = kfold.build_parallel(lambda: _build(project), k, project)
+        callbacks = _keras_callbacks(project, folder, None)
+        progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
+                                      folds=k, on_epoch=recorder.epoch, copies=copies)
+        xs = [kfold.take(x, tr) for tr, _ in splits]
+        ys = [kfold.take(y, tr) for tr, _ in splits]
+        val = ([kfold.take(x, va) for _, va in splits], [kfold.take(y, va) for _, va in splits])
+        wrapper.fit(xs, ys, validation_data=val, callbacks=[progress] + callbacks,
+                    **_fit_kwargs(fit))
+        _conclude(project, progress, callbacks, recorder, outcome)
+        trained = copies
+    else:
+        trained = []
+        for index, (tr, va) in enumerate(splits, start=1):
+            with _scope(setup):
+                model = _build(project)
+            callbacks = _keras_callbacks(project, folder, index)
+            progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=index,
+                                          folds=k, on_epoch=recorder.epoch)
+            model.fit(kfold.take(x, tr), kfold.take(y, tr),
+                      validation_data=(kfold.take(x, va), kfold.take(y, va)),
+                      callbacks=[progress] + callbacks, **_fit_kwargs(fit))
+            _conclude(project, progress, callbacks, recorder, outcome)
+            trained.append(model)
+            if outcome["state"] != "finished":
+                break
+    if outcome["state"] not in ("finished", "stopped"):
+        return
+    emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
+    (folder / "folds").mkdir(exist_ok=True)
+    for index, model in enumerate(trained, start=1):
+        _, va = splits[index - 1]
+        scores.append({f"val_{name}": value for name, value in _evaluate(
+            model, kfold.take(x, va), kfold.take(y, va), fit["batch_size"]).items()})
+        tests.append(_evaluate(model, data.x_test, data.y_test, fit["batch_size"]))
+        _save_model(model, folder / "folds" / f"fold-{index}.keras")
+    outcome["kfold"] = kfold.mean_scores(scores)
+    outcome["kfold_folds"] = scores
+    outcome["test"] = kfold.mean_scores(tests) if tests and tests[0] else {}
+
+
+def _finish(project, folder, recorder, outcome, emit) -> dict:
+    """Write history, metrics and run.json; emit and return the summary event."""
+    history = recorder.history
+    last = {name: values[-1] for name, values in history.items() if values}
+    metrics = {"train": {n: v for n, v in last.items() if not n.startswith("val_")},
+               "val": {n: v for n, v in last.items() if n.startswith("val_")},
+               "test": outcome["test"]}
+    if outcome["kfold"] is not None:
+        metrics["kfold"] = outcome["kfold"]
+        metrics["kfold_folds"] = outcome.get("kfold_folds", [])
+    try:
+        if recorder.histories:
+            recorder.write()
+        runs.write_json_atomic(folder / "metrics.json", metrics)
+        runs.update_run_info(folder, state=outcome["state"], message=outcome["message"],
+                             ended=runs.now_iso(), epochs_done=recorder.epochs_done,
+                             parallel_folds=outcome["parallel"])
+    except OSError as err:
+        outcome.update(state="failed", message=f"could not write the run folder: {err}")
+    summary = {"type": "summary", "state": outcome["state"], "message": outcome["message"],
+               "run_id": folder.name, "path": str(folder), "epochs": recorder.epochs_done,
+               "history": history, "test": outcome["test"], "kfold": outcome["kfold"],
+               "device": outcome["device"], "time": time.time()}
+    emit(summary)
+    return summary
+
+
+def process_main(project: dict, folder: str, queue, stop_event, options: dict,
+                 prepared=None) -> None:
+    """Entry point of the spawned training process (see ``engine.start_run``)."""
+    devices.apply_choice_env(options.get("device", "auto"))
+    sys.stdout.flush()
+    train(project, folder, queue.put, stop_event.is_set, prepared=prepared,
+          device=options.get("device", "auto"),
+          mixed_precision=options.get("mixed_precision", False),
+          parallel_folds=options.get("parallel_folds", True))
+    queue.close()
+    queue.join_thread()
