@@ -1,0 +1,623 @@
+"""Export a project as code people can run without netbuilder: a Python script, a Jupyter
+notebook, Keras JSON or a ``.keras`` file.
+
+The script and the notebook are made of the same sections (settings, data, model, compile,
+fit, evaluate), each a short explanation and a block of code; the script joins the code,
+the notebook puts each explanation in a markdown cell above its code cell.
+
+Generated code is plain Keras + NumPy (+ scikit-learn or pandas when the dataset needs
+them). Every value taken from the project is written with ``repr`` of a plain Python value
+(str, int, float, bool, None, lists, tuples, dicts of those), so a project name holding
+quotes, newlines or triple quotes stays a string literal and can never become code.
+
+The generated script accepts ``--epochs N``, ``--smoke`` (first 64 samples, 1 epoch: a quick
+check that everything runs) and ``--report PATH`` (write the model's layers, output shapes,
+parameter counts and test scores as JSON). The tests run it with ``--smoke --report``.
+
+TensorFlow is imported lazily, only by ``to_keras_json`` and ``save_keras``.
+"""
+from __future__ import annotations
+
+import json
+import keyword
+import math
+import re
+from pathlib import Path
+
+from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
+
+SMOKE_SAMPLES = 64
+
+# Keras' dataset loaders: (module, image shape, pixel scale) for the image sets.
+_IMAGE_SETS = {
+    "mnist": ((28, 28, 1), 255),
+    "fashion_mnist": ((28, 28, 1), 255),
+    "cifar10": ((32, 32, 3), 255),
+}
+_TEXT_SETS = {"imdb", "reuters"}
+# scikit-learn's bundled sets (no download): loader, task, feature scaling.
+_SKLEARN_SETS = {
+    "digits": ("load_digits", "classification"),
+    "iris": ("load_iris", "classification"),
+    "wine": ("load_wine", "classification"),
+    "breast_cancer": ("load_breast_cancer", "classification"),
+    "diabetes": ("load_diabetes", "regression"),
+}
+# Option defaults used when the project leaves an option out (builder.data.registry's).
+_DEFAULTS = {"num_words": 10000, "encoding": "multi_hot", "maxlen": 200,
+             "label_encoding": "integer", "image_layout": "flat", "normalize": True,
+             "test_fraction": 0.2, "task": "classification"}
+_CATEGORICAL = {"categorical_crossentropy"}
+_SPARSE = {"sparse_categorical_crossentropy"}
+_RESERVED = set(keyword.kwlist) | {"keras", "np", "model", "build_model"}
+
+
+# --------------------------------------------------------------------------- values
+
+def _py(value) -> str:
+    """Python source for a plain JSON-like value; anything else is refused."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ProjectError(f"{value!r} cannot be exported: use a finite number.")
+        return repr(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_py(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_py(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(str(k))}: {_py(v)}" for k, v in value.items()) + "}"
+    raise ProjectError(f"a value of type {type(value).__name__} cannot be exported.")
+
+
+def _kwargs(config: dict) -> str:
+    return ", ".join(f"{key}={_py(value)}" for key, value in config.items())
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _layer_args(class_name: str, config: dict) -> dict:
+    """The config as make_layer passes it: JSON lists become tuples (axis lists stay)."""
+    args = {}
+    for key, value in config.items():
+        if class_name == "Bidirectional" and key == "layer":
+            continue
+        args[key] = value if key in ("axis", "axes") else _tuples(value)
+    return args
+
+
+def _layer_code(layer: dict) -> str:
+    """``keras.layers.Dense(units=16, activation='relu', name='d1')``"""
+    cls, config = layer["class_name"], layer.get("config", {})
+    parts = []
+    if cls == "Bidirectional":
+        inner = config["layer"]
+        parts.append(f"layer=keras.layers.{inner['class_name']}("
+                     f"{_kwargs(_layer_args(inner['class_name'], inner.get('config', {})))})")
+    args = _kwargs(_layer_args(cls, config))
+    if args:
+        parts.append(args)
+    parts.append(f"name={_py(layer['name'])}")
+    return f"keras.layers.{cls}({', '.join(parts)})"
+
+
+def _input_code(inp: dict) -> str:
+    shape = tuple(inp["shape"])
+    dtype = inp.get("dtype", "float32")
+    extra = f", dtype={_py(dtype)}" if dtype != "float32" else ""
+    return f"keras.Input(shape={_py(shape)}{extra}, name={_py(inp['name'])})"
+
+
+def _variables(project: dict) -> dict[str, str]:
+    """A Python variable per input and layer: its own name, unless that is a keyword or a
+    name the generated code uses (then ``name_``)."""
+    model = project["model"]
+    names = [i["name"] for i in model["inputs"]] + [lay["name"] for lay in model["layers"]]
+    taken = set(names) | _RESERVED
+    result = {}
+    for name in names:
+        var = name
+        if var in _RESERVED:
+            var = name + "_"
+            while var in taken:
+                var += "_"
+            taken.add(var)
+        result[name] = var
+    return result
+
+
+def _model_name(project: dict) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_]+", "_", project.get("name", "model")).strip("_").lower()
+    return slug[:60] or "model"
+
+
+# --------------------------------------------------------------------------- sections
+
+class _Section:
+    def __init__(self, title: str, text: str, code: str):
+        self.title, self.text, self.code = title, text, code.strip("\n")
+
+
+def _settings_code(project: dict, for_notebook: bool) -> str:
+    fit = project["fit"]
+    if for_notebook:
+        return (f"EPOCHS = {_py(fit.get('epochs', 10))}\n"
+                "SMOKE = False  # True: first 64 samples and 1 epoch, a quick check that it runs\n"
+                "REPORT = None  # a path: write layers, shapes, parameters and scores as JSON\n"
+                f"PROJECT_NAME = {_py(project.get('name', ''))}\n"
+                f"keras.utils.set_random_seed({_py(fit.get('seed', 0))})")
+    return f'''parser = argparse.ArgumentParser(description="Train the network exported from netbuilder.")
+parser.add_argument("--epochs", type=int, default={_py(fit.get("epochs", 10))}, help="number of epochs")
+parser.add_argument("--smoke", action="store_true",
+                    help="train on the first {SMOKE_SAMPLES} samples for 1 epoch (checks that it runs)")
+parser.add_argument("--report", metavar="PATH",
+                    help="write the layers, output shapes, parameter counts and scores as JSON")
+args = parser.parse_args()
+EPOCHS = 1 if args.smoke else args.epochs
+SMOKE = args.smoke
+REPORT = args.report
+PROJECT_NAME = {_py(project.get("name", ""))}
+keras.utils.set_random_seed({_py(fit.get("seed", 0))})'''
+
+
+def _imports(project: dict, for_notebook: bool) -> str:
+    dataset = project["data"]["dataset"]
+    lines = [] if for_notebook else ["import argparse"]
+    lines += ["import json", "", "import numpy as np"]
+    if dataset in _SKLEARN_SETS or dataset == "csv":
+        if dataset == "csv":
+            lines.append("import pandas as pd")
+        lines.append("from sklearn.model_selection import train_test_split")
+    if dataset in _SKLEARN_SETS:
+        lines.append(f"from sklearn.datasets import {_SKLEARN_SETS[dataset][0]}")
+    lines += ["", "import keras"]
+    return "\n".join(lines)
+
+
+def _option(project: dict, key: str):
+    return project["data"].get("options", {}).get(key, _DEFAULTS.get(key))
+
+
+def _data_code(project: dict) -> tuple[str, str]:
+    """(explanation, code) leaving x_train, y_train, x_test, y_test as NumPy arrays, the
+    labels still raw (class indices or values)."""
+    dataset = project["data"]["dataset"]
+    opt = lambda key: _option(project, key)  # noqa: E731
+    if dataset in _IMAGE_SETS:
+        shape, scale = _IMAGE_SETS[dataset]
+        image = opt("image_layout") == "image"
+        target = shape if image else (math.prod(shape),)
+        text = (f"Load {dataset} from `keras.datasets`, scale pixels to [0, 1] and shape each "
+                + ("image as (height, width, channels)." if image else "image as one flat vector."))
+        code = f'''(x_train, y_train), (x_test, y_test) = keras.datasets.{dataset}.load_data()
+x_train = x_train.reshape((-1,) + {_py(target)}).astype("float32") / {scale}
+x_test = x_test.reshape((-1,) + {_py(target)}).astype("float32") / {scale}
+y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)'''
+        return text, code
+    if dataset in _TEXT_SETS:
+        num_words = opt("num_words")
+        load = f"keras.datasets.{dataset}.load_data(num_words={_py(num_words)})"
+        if opt("encoding") == "sequence":
+            maxlen = opt("maxlen")
+            text = (f"Load {dataset} as lists of word indices (the {num_words} most frequent "
+                    f"words) and pad or cut every text to {maxlen} indices.")
+            code = f'''(train_data, y_train), (test_data, y_test) = {load}
+x_train = keras.utils.pad_sequences(train_data, maxlen={_py(maxlen)}).astype("int32")
+x_test = keras.utils.pad_sequences(test_data, maxlen={_py(maxlen)}).astype("int32")'''
+            return text, code
+        text = (f"Load {dataset} as lists of word indices (the {num_words} most frequent words) "
+                "and multi-hot encode each text: a vector of 0s with a 1 at each word it uses.")
+        code = f'''(train_data, y_train), (test_data, y_test) = {load}
+
+
+def multi_hot(sequences, dimension={_py(num_words)}):
+    """One row per text, 1.0 at the index of every word the text contains."""
+    results = np.zeros((len(sequences), dimension), dtype="float32")
+    rows = np.repeat(np.arange(len(sequences)), [len(s) for s in sequences])
+    cols = np.concatenate([np.asarray(s, dtype="int64") for s in sequences])
+    results[rows, cols] = 1.0
+    return results
+
+
+x_train, x_test = multi_hot(train_data), multi_hot(test_data)'''
+        return text, code
+    if dataset == "boston_housing":
+        text = "Load the Boston housing prices" + (
+            " and normalise each feature with the training set's mean and standard deviation "
+            "(never the test set's)." if opt("normalize") else ".")
+        code = "(x_train, y_train), (x_test, y_test) = keras.datasets.boston_housing.load_data()"
+        code += "\nx_train, x_test = x_train.astype(\"float32\"), x_test.astype(\"float32\")"
+        if opt("normalize"):
+            code += _NORMALIZE
+        return text, code
+    if dataset in _SKLEARN_SETS:
+        loader, task = _SKLEARN_SETS[dataset]
+        stratify = ", stratify=y" if task == "classification" else ""
+        code = f'''x, y = {loader}(return_X_y=True)
+x_train, x_test, y_train, y_test = train_test_split(
+    x.astype("float32"), y, test_size={_py(opt("test_fraction"))}, random_state={_py(_seed(project))}{stratify})'''
+        if dataset == "digits":
+            image = opt("image_layout") == "image"
+            text = ("Load scikit-learn's 8×8 handwritten digits, keep a test split, scale "
+                    "pixels (0-16) to [0, 1]" + (" and shape each as an 8×8×1 image." if image
+                                                 else "."))
+            code += "\nx_train, x_test = x_train / 16.0, x_test / 16.0"
+            if image:
+                code += "\nx_train, x_test = x_train.reshape((-1, 8, 8, 1)), x_test.reshape((-1, 8, 8, 1))"
+            return text, code
+        text = f"Load scikit-learn's {dataset} data and keep a test split"
+        if opt("normalize"):
+            text += ", then normalise features with the training set's statistics"
+            code += _NORMALIZE
+        return text + ".", code
+    if dataset == "csv":
+        path, target = opt("path"), opt("target")
+        if not isinstance(path, str) or not isinstance(target, str):
+            raise ProjectError("a CSV dataset needs data.options.path and data.options.target "
+                               "to export it.", "data.options")
+        task = opt("task")
+        text = (f"Read the CSV file, use column {json.dumps(target)} as the target and the other "
+                "columns as features (text columns one-hot encoded), and keep a test split.")
+        code = f'''frame = pd.read_csv({_py(path)})
+features = pd.get_dummies(frame.drop(columns=[{_py(target)}]), dtype="float32")
+x = features.to_numpy(dtype="float32")'''
+        if task == "classification":
+            code += f'''
+class_names, y = np.unique(frame[{_py(target)}].astype(str), return_inverse=True)'''
+            stratify = ", stratify=y"
+        else:
+            code += f'''
+y = frame[{_py(target)}].to_numpy(dtype="float32")'''
+            stratify = ""
+        code += f'''
+x_train, x_test, y_train, y_test = train_test_split(
+    x, y, test_size={_py(opt("test_fraction"))}, random_state={_py(_seed(project))}{stratify})'''
+        if opt("normalize"):
+            code += _NORMALIZE
+        return text, code
+    raise ProjectError(f"export does not know how to load the dataset {dataset!r}: export "
+                       "supports mnist, fashion_mnist, cifar10, imdb, reuters, "
+                       f"boston_housing, {', '.join(_SKLEARN_SETS)} and csv.", "data.dataset")
+
+
+_NORMALIZE = '''
+mean, std = x_train.mean(axis=0), x_train.std(axis=0) + 1e-7
+x_train, x_test = (x_train - mean) / std, (x_test - mean) / std'''
+
+
+def _seed(project: dict):
+    return project["data"].get("options", {}).get("seed", project["fit"].get("seed", 0))
+
+
+def _losses(project: dict) -> dict[str, str]:
+    loss = project["compile"].get("loss", "mse")
+    outputs = project["model"]["outputs"]
+    return {out: (loss[out] if isinstance(loss, dict) else loss) for out in outputs}
+
+
+def _encoding(project: dict, loss: str) -> str:
+    if loss in _CATEGORICAL:
+        return "one_hot"
+    if loss in _SPARSE:
+        return "integer"
+    if _option(project, "label_encoding") == "one_hot" and "crossentropy" not in loss:
+        return "one_hot"
+    return "float"
+
+
+def _encode_expr(kind: str, var: str) -> str:
+    return {"one_hot": f"keras.utils.to_categorical({var}, num_classes)",
+            "integer": f"{var}.astype(\"int64\")",
+            "float": f"{var}.astype(\"float32\")"}[kind]
+
+
+def _shape_code(project: dict) -> tuple[str, str]:
+    """Labels encoded to match each output's loss; the smoke cut; inputs/targets helpers
+    for several inputs or outputs."""
+    model = project["model"]
+    encodings = {out: _encoding(project, loss) for out, loss in _losses(project).items()}
+    lines = []
+    if "one_hot" in encodings.values():
+        lines.append("num_classes = int(max(y_train.max(), y_test.max())) + 1")
+    lines += ["if SMOKE:",
+              f"    x_train, y_train = x_train[:{SMOKE_SAMPLES}], y_train[:{SMOKE_SAMPLES}]",
+              f"    x_test, y_test = x_test[:{SMOKE_SAMPLES}], y_test[:{SMOKE_SAMPLES}]",
+              ""]
+    single_in = len(model["inputs"]) == 1
+    single_out = len(model["outputs"]) == 1
+    text = []
+    kinds = {"one_hot": "one-hot vectors (categorical_crossentropy)",
+             "integer": "integer class indices (sparse_categorical_crossentropy)",
+             "float": "float32 values"}
+    if single_out:
+        kind = next(iter(encodings.values()))
+        text.append(f"The labels become {kinds[kind]}, as the loss expects.")
+    else:
+        text.append("Each output gets the labels encoded as its loss expects.")
+    lines.append("")
+    lines.append("def inputs(x):")
+    if single_in:
+        lines.append("    return x")
+    else:
+        text.append("Every input receives the dataset's features, by input name.")
+        items = ", ".join(f"{_py(i['name'])}: x" for i in model["inputs"])
+        lines.append(f"    return {{{items}}}")
+    lines += ["", "", "def targets(y):"]
+    if single_out:
+        lines.append(f"    return {_encode_expr(next(iter(encodings.values())), 'y')}")
+    else:
+        items = ",\n            ".join(f"{_py(out)}: {_encode_expr(kind, 'y')}"
+                                       for out, kind in encodings.items())
+        lines.append(f"    return {{{items}}}")
+    text.append(f"`--smoke` keeps only the first {SMOKE_SAMPLES} samples of each split.")
+    return " ".join(text), "\n".join(lines)
+
+
+def _model_code(project: dict) -> tuple[str, str]:
+    model = project["model"]
+    name = _py(_model_name(project))
+    body = ["def build_model():"]
+    if is_sequential(project):
+        text = "A plain stack of layers, so `keras.Sequential`."
+        body.append("    model = keras.Sequential([")
+        body.append(f"        {_input_code(model['inputs'][0])},")
+        body += [f"        {_layer_code(lay)}," for lay in model["layers"]]
+        body.append(f"    ], name={name})")
+    else:
+        text = ("A graph of layers, so Keras' functional API: each layer is called on the "
+                "tensors it reads, in an order where every input is ready.")
+        var = _variables(project)
+        links = inbound_of(model)
+        for inp in model["inputs"]:
+            body.append(f"    {var[inp['name']]} = {_input_code(inp)}")
+        for lay in graph_order(project):
+            srcs = [var[s] for s in links[lay["name"]]]
+            arg = srcs[0] if len(srcs) == 1 else "[" + ", ".join(srcs) + "]"
+            body.append(f"    {var[lay['name']]} = {_layer_code(lay)}({arg})")
+        ins = [var[i["name"]] for i in model["inputs"]]
+        outs = [var[o] for o in model["outputs"]]
+        ins_code = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"
+        outs_code = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
+        body.append(f"    model = keras.Model(inputs={ins_code}, outputs={outs_code}, "
+                    f"name={name})")
+    body += _compile_code(project)
+    body.append("    return model")
+    body += ["", "", "model = build_model()", "model.summary()"]
+    return text, "\n".join(body)
+
+
+def _compile_code(project: dict) -> list[str]:
+    comp = project["compile"]
+    opt = comp.get("optimizer", {"class_name": "RMSprop", "config": {}})
+    if isinstance(opt, str):
+        opt = {"class_name": opt, "config": {}}
+    lines = ["    model.compile(",
+             f"        optimizer=keras.optimizers.{opt['class_name']}({_kwargs(opt.get('config', {}))}),",
+             f"        loss={_py(comp.get('loss', 'mse'))},",
+             f"        metrics={_py(comp.get('metrics', []))},"]
+    if comp.get("loss_weights"):
+        lines.append(f"        loss_weights={_py(comp['loss_weights'])},")
+    lines.append("    )")
+    return lines
+
+
+def _callbacks_code(project: dict) -> str:
+    made = []
+    for cb in project["fit"].get("callbacks", []):
+        config = dict(cb.get("config", {}))
+        if cb["class_name"] == "TensorBoard":
+            config.setdefault("log_dir", "logs")
+        if cb["class_name"] == "BackupAndRestore":
+            config.setdefault("backup_dir", "backup")
+        made.append(f"keras.callbacks.{cb['class_name']}({_kwargs(config)})")
+    lines = ["def make_callbacks():", "    return ["]
+    lines += [f"        {m}," for m in made]
+    lines.append("    ]")
+    return "\n".join(lines)
+
+
+def _fit_code(project: dict) -> tuple[str, str]:
+    fit = project["fit"]
+    val = fit.get("validation", {"method": "none"})
+    method = val.get("method", "none")
+    common = (f"epochs=EPOCHS, batch_size={_py(fit.get('batch_size', 32))}, "
+              f"shuffle={_py(fit.get('shuffle', True))}, callbacks=make_callbacks(), verbose=2")
+    code = [_callbacks_code(project), "", ""]
+    if method == "holdout":
+        if val.get("count") is not None:
+            size = _py(val["count"])
+            what = f"the first {val['count']} training samples"
+        else:
+            size = f"int(round(len(x_train) * {_py(val['fraction'])}))"
+            what = f"the first {val['fraction']:.0%} of the training samples"
+        text = f"Hold out {what} for validation, as the book does, and train on the rest."
+        code += [f"val_count = {size}",
+                 "if SMOKE:",
+                 "    val_count = min(val_count, len(x_train) // 4)",
+                 "x_val, partial_x_train = x_train[:val_count], x_train[val_count:]",
+                 "y_val, partial_y_train = y_train[:val_count], y_train[val_count:]",
+                 "history = model.fit(",
+                 "    inputs(partial_x_train), targets(partial_y_train),",
+                 "    validation_data=(inputs(x_val), targets(y_val)),",
+                 f"    {common})",
+                 "curves = history.history"]
+    elif method == "kfold":
+        k = val["k"]
+        text = (f"K-fold validation with k={k}, as the book does for small data sets: each "
+                "fold in turn is the validation data of a fresh model trained on the other "
+                "folds, and the validation scores are averaged. A final model is then "
+                "trained on all the training data.")
+        code += [f"k = {_py(k)}",
+                 "num_val_samples = len(x_train) // k",
+                 "fold_scores, fold_curves = [], []",
+                 "for i in range(k):",
+                 "    print(f\"fold {i + 1} of {k}\")",
+                 "    start, stop = i * num_val_samples, (i + 1) * num_val_samples",
+                 "    x_val, y_val = x_train[start:stop], y_train[start:stop]",
+                 "    partial_x_train = np.concatenate([x_train[:start], x_train[stop:]], axis=0)",
+                 "    partial_y_train = np.concatenate([y_train[:start], y_train[stop:]], axis=0)",
+                 "    fold_model = build_model()",
+                 "    fold_history = fold_model.fit(",
+                 "        inputs(partial_x_train), targets(partial_y_train),",
+                 "        validation_data=(inputs(x_val), targets(y_val)),",
+                 f"        {common})",
+                 "    fold_curves.append(fold_history.history)",
+                 "    fold_scores.append(fold_model.evaluate(inputs(x_val), targets(y_val), "
+                 "verbose=0, return_dict=True))",
+                 "",
+                 "epochs_run = min(len(next(iter(c.values()))) for c in fold_curves)",
+                 "curves = {key: [float(np.mean([c[key][e] for c in fold_curves]))",
+                 "                for e in range(epochs_run)] for key in fold_curves[0]}",
+                 "for key in fold_scores[0]:",
+                 "    print(f\"mean validation {key} over {k} folds: \"",
+                 "          f\"{np.mean([s[key] for s in fold_scores]):.4f}\")",
+                 "",
+                 "history = model.fit(inputs(x_train), targets(y_train), "
+                 f"{common.replace('verbose=2', 'verbose=0')})"]
+    else:
+        extra = ""
+        if method == "split":
+            extra = f"validation_split={_py(val['fraction'])}, "
+            text = (f"Train, letting Keras keep the last {val['fraction']:.0%} of the "
+                    "training samples for validation (`validation_split`).")
+        else:
+            text = "Train on all the training samples, without validation data."
+        code += ["history = model.fit(",
+                 "    inputs(x_train), targets(y_train),",
+                 f"    {extra}{common})",
+                 "curves = history.history"]
+    return text, "\n".join(code)
+
+
+_EVALUATE = '''test_scores = model.evaluate(inputs(x_test), targets(y_test), verbose=0, return_dict=True)
+for key, value in test_scores.items():
+    print(f"test {key}: {value:.4f}")
+
+if REPORT:
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    report = {
+        "project": PROJECT_NAME,
+        "layers": [{"name": layer.name, "class_name": type(layer).__name__,
+                    "output_shape": [list(t.shape) for t in keras.tree.flatten(layer.output)],
+                    "params": layer.count_params()} for layer in layers],
+        "total_params": model.count_params(),
+        "curves": {key: [float(v) for v in values] for key, values in curves.items()},
+        "test": {key: float(value) for key, value in test_scores.items()},
+    }
+    with open(REPORT, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)'''
+
+_CURVES = '''try:
+    import plotly.graph_objects as go
+except ImportError:
+    go = None
+if go is not None:
+    figure = go.Figure()
+    for key, values in curves.items():
+        figure.add_scatter(y=values, x=list(range(1, len(values) + 1)), name=key)
+    figure.update_layout(xaxis_title="epoch", yaxis_title="value")
+    figure.show()
+else:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        plt = None
+    if plt is not None:
+        for key, values in curves.items():
+            plt.plot(range(1, len(values) + 1), values, label=key)
+        plt.xlabel("epoch")
+        plt.legend()
+        plt.show()
+    else:
+        for key, values in curves.items():
+            print(key, " ".join(f"{v:.4f}" for v in values))'''
+
+
+def _sections(project: dict, for_notebook: bool) -> list[_Section]:
+    project = validate(project)
+    data_text, data_code = _data_code(project)
+    shape_text, shape_code = _shape_code(project)
+    model_text, model_code = _model_code(project)
+    fit_text, fit_code = _fit_code(project)
+    return [
+        _Section("Imports", "NumPy and Keras" + (
+            ", with scikit-learn for the data." if project["data"]["dataset"] in _SKLEARN_SETS
+            or project["data"]["dataset"] == "csv" else "."), _imports(project, for_notebook)),
+        _Section("Settings", "Number of epochs, the quick-check switch and the random seed, "
+                 "so runs repeat.", _settings_code(project, for_notebook)),
+        _Section("Data", data_text, data_code),
+        _Section("Labels", shape_text, shape_code),
+        _Section("Model", model_text + " `build_model()` builds and compiles a fresh model "
+                 "(the optimizer, loss and metrics chosen in the project).", model_code),
+        _Section("Training", fit_text, fit_code),
+        _Section("Evaluation", "Score the trained model on the test data it has never seen.",
+                 _EVALUATE),
+    ]
+
+
+# --------------------------------------------------------------------------- public API
+
+def to_script(project: dict) -> str:
+    """A runnable Python script that loads the data, builds, compiles, fits and evaluates
+    the project's model. Raises ProjectError for a project that is not valid."""
+    sections = _sections(project, for_notebook=False)
+    parts = ['"""Train a Keras network exported from netbuilder.\n\n'
+             "Usage: python this_script.py [--epochs N] [--smoke] [--report PATH]\n"
+             'The project name is in PROJECT_NAME below.\n"""']
+    for section in sections:
+        parts.append(f"# --- {section.title} " + "-" * (70 - len(section.title)) + "\n"
+                     + section.code)
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _markdown_text(text: str) -> str:
+    """User text safe inside markdown: one line, HTML and markdown markup escaped."""
+    text = " ".join(str(text).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|])", r"\\\1", text)
+
+
+def to_notebook(project: dict) -> str:
+    """The same code as ``to_script`` as a Jupyter notebook (nbformat v4 JSON text), one
+    markdown cell explaining each code cell, plus training curves at the end."""
+    import nbformat
+
+    project = validate(project)
+    sections = _sections(project, for_notebook=True)
+    cells = [nbformat.v4.new_markdown_cell(
+        f"# {_markdown_text(project.get('name') or 'Untitled network')}\n\n"
+        "Exported from netbuilder: run the cells from top to bottom to load the data, build "
+        "the network, train it and score it on the test data.")]
+    for section in sections:
+        cells.append(nbformat.v4.new_markdown_cell(f"## {section.title}\n\n{section.text}"))
+        cells.append(nbformat.v4.new_code_cell(section.code))
+    cells.append(nbformat.v4.new_markdown_cell(
+        "## Curves\n\nLoss and metrics per epoch (training and validation): when the "
+        "validation loss rises while the training loss falls, the network overfits."))
+    cells.append(nbformat.v4.new_code_cell(_CURVES))
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook)
+
+
+def to_keras_json(project: dict) -> str:
+    """Keras' own JSON description of the built model (``model.to_json()``)."""
+    from builder.build import build
+
+    return build(project).to_json()
+
+
+def save_keras(project: dict, path: str | Path) -> Path:
+    """Build and compile the model and save it (untrained) as a ``.keras`` file."""
+    from builder.build import build
+
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ProjectError(f"a Keras model file must end in .keras, got {path.name!r}.")
+    build(project).save(path)
+    return path
