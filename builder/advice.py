@@ -135,7 +135,8 @@ def rule_loss_vs_last_layer(project, result, info, add):
 
 
 def rule_label_encoding(project, result, info, add):
-    encoding = _get(info, "label_encoding")
+    # Only a choice the user made is worth a word; a dataset default simply follows the loss.
+    encoding = project.get("data", {}).get("options", {}).get("label_encoding")
     for output in project["model"].get("outputs", []):
         loss = _loss(project, output)
         if encoding == "integer" and loss == "categorical_crossentropy":

@@ -1,0 +1,105 @@
+import json
+
+import pytest
+
+from builder import project as P
+from builder.project import ProjectError, graph_order, is_sequential, loads, validate
+from tests.helpers import project
+
+DENSE = ("d1", "Dense", {"units": 16, "activation": "relu"})
+OUT = ("d2", "Dense", {"units": 1, "activation": "sigmoid"})
+
+
+def test_issue_example_loads():
+    doc = {"format": "netbuilder.project", "version": 1,
+           "model": {"inputs": [{"name": "reviews", "shape": [10000]}],
+                     "layers": [{"name": "d1", "class_name": "Dense",
+                                 "config": {"units": 16, "activation": "relu"}},
+                                {"name": "d2", "class_name": "Dense",
+                                 "config": {"units": 1, "activation": "sigmoid"},
+                                 "inbound": ["d1"]}],
+                     "outputs": ["d2"]}}
+    p = loads(json.dumps(doc))
+    assert [lay["name"] for lay in graph_order(p)] == ["d1", "d2"]
+    assert is_sequential(p)
+    assert p["compile"]["loss"]  # defaults filled in
+
+
+@pytest.mark.parametrize("mutate, field, words", [
+    (lambda d: d.update(extra=1), "extra", "unknown field 'extra'"),
+    (lambda d: d["model"]["layers"][0].update(class_name="Dence"), "class_name", "Did you mean 'Dense'"),
+    (lambda d: d["model"]["layers"][0]["config"].update(units=0), "config.units", "units"),
+    (lambda d: d["model"]["layers"][0]["config"].update(unitz=3), "config.unitz", "unitz"),
+    (lambda d: d["model"]["layers"][1].update(name="d1"), "name", "already used"),
+    (lambda d: d["model"]["layers"][1].update(inbound=["nope"]), "inbound", "does not exist"),
+    (lambda d: d["model"].update(outputs=["zz"]), "outputs", "not a layer"),
+    (lambda d: d.update(version=99), "version", "newer than this netbuilder"),
+    (lambda d: d.update(format="other"), "format", "not a netbuilder project"),
+    (lambda d: d["model"]["inputs"][0].update(shape=[0]), "shape", "positive integers"),
+    (lambda d: d["model"]["layers"][0].update(name="bad name"), "name", "not a valid name"),
+    (lambda d: d["compile"].update(loss="mse2"), "compile.loss", "unknown loss"),
+    (lambda d: d["compile"]["optimizer"]["config"].update(learning_rate=-1), "learning_rate", "out of range"),
+    (lambda d: d["compile"]["optimizer"]["config"].update(lr=0.1), "lr", "no setting 'lr'"),
+    (lambda d: d["fit"].update(epochs=0), "fit.epochs", "whole number"),
+    (lambda d: d["fit"].update(validation={"method": "kfold", "k": 1}), "fit.validation.k", "2 to 20"),
+    (lambda d: d["fit"].update(callbacks=[{"class_name": "Lambda"}]), "callbacks", "unknown callback"),
+])
+def test_bad_fields_are_refused_with_field_and_fix(mutate, field, words):
+    doc = project([DENSE, OUT])
+    mutate(doc)
+    with pytest.raises(ProjectError, match="(?s)" + words) as info:
+        validate(doc)
+    assert any(field in f for f, _ in info.value.problems) or field in str(info.value)
+
+
+def test_cycle_is_refused():
+    doc = project([("a", "Dense", {"units": 4}, ["b"]), ("b", "Dense", {"units": 4}, ["a"])],
+                  outputs=["b"])
+    with pytest.raises(ProjectError, match="cycle"):
+        validate(doc)
+
+
+def test_unconnected_layer_is_refused():
+    doc = project([("a", "Dense", {"units": 4}, ["x"]), ("b", "Dense", {"units": 4}, ["x"])],
+                  outputs=["a"])
+    with pytest.raises(ProjectError, match="no output depends on 'b'"):
+        validate(doc)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{", "not valid JSON"),
+    ("[]", "must be a JSON object"),
+    (b"\xff\xfe", "not UTF-8"),
+    ("[" * 100000, "not valid JSON|nests too deeply"),
+])
+def test_broken_files_give_messages(text, words):
+    with pytest.raises(ProjectError, match=words):
+        loads(text)
+
+
+def test_loading_never_executes_code(tmp_path):
+    marker = tmp_path / "pwned"
+    doc = project([("d1", "Dense", {"units": 4, "activation": f"__import__('os').system('touch {marker}')"})])
+    with pytest.raises(ProjectError):
+        loads(json.dumps(doc))
+    assert not marker.exists()
+
+
+def test_save_is_atomic_and_round_trips(tmp_path):
+    doc = validate(project([DENSE, OUT]))
+    path = tmp_path / "p.json"
+    P.save_project_file(doc, path)
+    assert P.load_project_file(path) == doc
+    assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_implicit_inbound_is_previous_layer():
+    doc = project([DENSE, OUT])
+    assert P.inbound_of(doc["model"]) == {"d1": ["x"], "d2": ["d1"]}
+
+
+def test_graph_order_sorts_branches():
+    doc = project([("m", "Concatenate", {}, ["a", "b"]), ("a", "Dense", {"units": 4}, ["x"]),
+                   ("b", "Dense", {"units": 4}, ["x"])], outputs=["m"])
+    names = [lay["name"] for lay in graph_order(validate(doc))]
+    assert names.index("m") == 2 and not is_sequential(doc)
