@@ -26,7 +26,7 @@ __all__ = [
     "LAYERS",
     "PARAM_TYPES",
     "CatalogueError",
-    "UnknownLayerError",
+    "CatalogueKeyError",
     "categories",
     "default_config",
     "get",
@@ -43,7 +43,7 @@ PARAM_TYPES = ("int", "float", "bool", "choice", "str", "ints", "shape", "paddin
 _PARAM_KEYS = {
     "name", "type", "default", "required", "example", "min", "max", "exclusive_min",
     "exclusive_max", "choices", "nullable", "null_label", "label", "help", "length",
-    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed",
+    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed", "start_end",
 }
 _LAYER_KEYS = {
     "category", "label", "help", "inputs", "input_rank", "summary", "example_input",
@@ -55,8 +55,8 @@ class CatalogueError(ValueError):
     """catalogue.json itself is malformed (a bug in the data, not in a user's project)."""
 
 
-class UnknownLayerError(KeyError):
-    """A layer class name that the catalogue does not know.
+class CatalogueKeyError(KeyError):
+    """A layer class name or parameter name that the catalogue does not know.
 
     A KeyError so that `except KeyError` works, but printed as a plain sentence
     (KeyError would otherwise show the message in quotes).
@@ -134,11 +134,11 @@ def _unknown_layer_message(class_name: Any) -> str:
 
 
 def get(class_name: str) -> dict:
-    """The catalogue entry for a Keras layer class name; UnknownLayerError (a KeyError) if unknown."""
+    """The catalogue entry for a Keras layer class name; CatalogueKeyError (a KeyError) if unknown."""
     try:
         return LAYERS[class_name]
     except (KeyError, TypeError):
-        raise UnknownLayerError(_unknown_layer_message(class_name)) from None
+        raise CatalogueKeyError(_unknown_layer_message(class_name)) from None
 
 
 def param(class_name: str, name: str) -> dict:
@@ -149,11 +149,8 @@ def param(class_name: str, name: str) -> dict:
             return p
     known = [p["name"] for p in entry["params"]]
     hint = _did_you_mean(name, known)
-    raise UnknownLayerError(
-        f"{class_name} has no parameter {name!r}"
-        + (f"; {hint}" if hint else "")
-        + f" Known parameters: {', '.join(known) or 'none'}."
-    )
+    raise CatalogueKeyError(f"{class_name} has no parameter {name!r}" + (f"; {hint}" if hint else ".")
+                            + f" Known parameters: {', '.join(known) or 'none'}.")
 
 
 def categories() -> list[dict]:
@@ -202,28 +199,32 @@ def _fmt_number(v: Any) -> str:
     return str(v)
 
 
-def _fmt_value(p: dict | None, v: Any) -> str:
+def _fmt_value(p: dict, v: Any) -> str:
     """How one parameter value is shown on a card: [3, 3] -> '3×3', True -> 'yes'."""
+    ptype = p.get("type")
     if v is None:
-        return (p or {}).get("null_label", "none")
+        return p.get("null_label", "none")
     if isinstance(v, bool):
         return "yes" if v else "no"
-    ptype = (p or {}).get("type")
     if ptype == "layer" and isinstance(v, dict):
         inner = v.get("class_name", "?")
         if inner in LAYERS and isinstance(v.get("config"), dict):
             return f"{inner} ({summary(inner, v['config'])})"
         return str(inner)
-    if isinstance(v, (list, tuple)):
-        if (p or {}).get("permutation"):
-            return "(" + ", ".join(_fmt_number(x) for x in v) + ")"
-        if ptype == "padding" and any(isinstance(x, (list, tuple)) for x in v):
-            return "×".join("/".join(_fmt_number(y) for y in x) if isinstance(x, (list, tuple))
-                            else _fmt_number(x) for x in v)
-        if ptype == "axis":
-            return ", ".join(_fmt_number(x) for x in v)
-        return "×".join(_fmt_number(x) for x in v)
-    return _fmt_number(v)
+    if ptype == "ints" and _is_int(v) and p.get("length") and not p.get("start_end"):
+        v = [v] * p["length"]  # kernel_size 5 on Conv2D means 5×5
+    if not isinstance(v, (list, tuple)):
+        return _fmt_number(v)
+    if p.get("start_end"):
+        return "/".join(_fmt_number(x) for x in v)
+    if p.get("permutation"):
+        return "(" + ", ".join(_fmt_number(x) for x in v) + ")"
+    if ptype == "axis":
+        return ", ".join(_fmt_number(x) for x in v)
+    if ptype == "padding" and any(isinstance(x, (list, tuple)) for x in v):
+        return "×".join("/".join(_fmt_number(y) for y in x) if isinstance(x, (list, tuple))
+                        else _fmt_number(x) for x in v)
+    return "×".join(_fmt_number(x) for x in v)
 
 
 class _CardValues(dict):
@@ -371,9 +372,11 @@ def _value_ok(p: dict, v: Any) -> bool:
             return v != 0
         if not p.get("list_ok") or not isinstance(v, list) or not v:
             return False
-        if p.get("length") is not None and len(v) != p["length"]:
+        if not all(_is_int(x) and x != 0 for x in v):
             return False
-        return all(_is_int(x) and x != 0 for x in v) and len(set(v)) == len(v)
+        if p.get("length") is not None:  # one axis per input (Dot): they may repeat
+            return len(v) == p["length"]
+        return len(set(v)) == len(v)  # axes normalized together (LayerNormalization): distinct
     if t == "layer":
         return isinstance(v, dict)
     raise CatalogueError(f"unknown parameter type {t!r}")
@@ -460,8 +463,7 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
             hint = _did_you_mean(key, specs)
             known = ", ".join(specs) if specs else "none (it has no settings)"
             errors.append(f"{base}.{key}: {class_name} has no parameter {str(key)!r}"
-                          + (f"; {hint}" if hint else "")
-                          + f" Known parameters: {known}.")
+                          + (f"; {hint}" if hint else ".") + f" Known parameters: {known}.")
     for name, p in specs.items():
         path = f"{base}.{name}"
         if name not in config:

@@ -1,0 +1,279 @@
+"""Compare builder/catalogue.json with Keras' own layer classes and print the differences.
+
+The catalogue is typed as data, so this script holds it against the installed Keras:
+
+- every layer is a class in `keras.layers`;
+- every parameter is a keyword of the class' `__init__` (or a `get_config()` key for
+  classes that take `**kwargs`), required exactly when Keras has no default, and its
+  `default` equals Keras' default (tuples compared as JSON lists);
+- every layer builds from `default_config` on its `example_input`, and every value of
+  every `choice` parameter is accepted by Keras;
+- `input_rank` agrees with Keras: one rank below `min` and one above `max` are refused.
+
+It also lists, for information, the keyword arguments Keras has that the catalogue leaves
+out; with `--docs`, Keras' own docstring line for each catalogued parameter, to write help
+text from. Layers are built on symbolic inputs only (no data, no forward pass).
+
+Usage (from the repository root):
+
+    python -m tools.refresh_catalogue            # every layer; exit status 1 on differences
+    python -m tools.refresh_catalogue Dense LSTM # some layers
+    python -m tools.refresh_catalogue --docs Conv2D
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import re
+import sys
+from typing import Any
+
+from builder import catalogue
+
+REQUIRED = "<required>"
+
+# Keyword arguments every layer has that are internals, not settings a learner picks.
+INTERNAL = {
+    "name", "dtype", "trainable", "autocast", "input_dim_unused", "data_format", "seed",
+    "lora_rank", "lora_alpha", "quantization_config", "weights", "noise_shape",
+}
+
+# Layers whose parameters depend on the input's size or rank, so that a rank other than
+# the example's cannot build with the example config for reasons other than the rank.
+SHAPE_DEPENDENT = {"Reshape", "Permute"}
+
+
+def _keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    return keras
+
+
+def plain(value: Any) -> Any:
+    """Keras defaults as JSON would hold them: tuples become lists, recursively."""
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    return value
+
+
+def keras_arguments(layer_cls) -> dict[str, Any]:
+    """Keyword -> default (REQUIRED when Keras has none) of a layer class' __init__."""
+    params = list(inspect.signature(layer_cls.__init__).parameters.values())[1:]
+    return {
+        p.name: REQUIRED if p.default is inspect.Parameter.empty else plain(p.default)
+        for p in params
+        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+
+
+def takes_kwargs(layer_cls) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(layer_cls.__init__).parameters.values())
+
+
+def make_layer(class_name: str, config: dict):
+    """A Keras layer from a catalogue config; Bidirectional's `layer` dict becomes a layer."""
+    keras = _keras()
+    kwargs = dict(config)
+    if "layer" in kwargs and isinstance(kwargs["layer"], dict):
+        inner = kwargs["layer"]
+        kwargs["layer"] = make_layer(inner["class_name"], inner.get("config", {}))
+    return getattr(keras.layers, class_name)(**kwargs)
+
+
+def symbolic_inputs(class_name: str, shapes: list[list[int]]):
+    """keras.Input tensors for shapes without the batch axis ([] gives a rank-1 input)."""
+    keras = _keras()
+    dtype = catalogue.get(class_name).get("input_dtype", "float32")
+    return [keras.Input(shape=tuple(s), dtype=dtype) for s in shapes]
+
+
+def build(class_name: str, config: dict, shapes: list[list[int]] | None = None):
+    """Call the layer on symbolic inputs (the example input by default); returns the output."""
+    shapes = catalogue.get(class_name)["example_input"] if shapes is None else shapes
+    inputs = symbolic_inputs(class_name, shapes)
+    return make_layer(class_name, config)(inputs if len(inputs) > 1 else inputs[0])
+
+
+# ---------------------------------------------------------------------------- checks
+
+def check_class(class_name: str) -> list[str]:
+    if not hasattr(_keras().layers, class_name):
+        return [f"{class_name}: keras.layers has no class {class_name}"]
+    return []
+
+
+def check_names(class_name: str) -> list[str]:
+    """Every catalogued parameter is a Keras keyword (or get_config key); required iff Keras has no default."""
+    keras = _keras()
+    layer_cls = getattr(keras.layers, class_name)
+    args = keras_arguments(layer_cls)
+    diffs = []
+    config_keys = None
+    for p in catalogue.get(class_name)["params"]:
+        name = p["name"]
+        if name in args:
+            if bool(p.get("required")) != (args[name] is REQUIRED):
+                diffs.append(f"{class_name}.{name}: catalogue says required={bool(p.get('required'))}, "
+                             f"Keras {'requires it' if args[name] is REQUIRED else 'has a default'}")
+            continue
+        if config_keys is None and takes_kwargs(layer_cls):
+            config_keys = set(make_layer(class_name, catalogue.default_config(class_name)).get_config())
+        if not config_keys or name not in config_keys:
+            diffs.append(f"{class_name}.{name}: not a keyword of keras.layers.{class_name} "
+                         f"(Keras has: {', '.join(args) or 'only **kwargs'})")
+    return diffs
+
+
+def check_defaults(class_name: str) -> list[str]:
+    """Every catalogued default equals Keras' default."""
+    layer_cls = getattr(_keras().layers, class_name)
+    args = keras_arguments(layer_cls)
+    config = None
+    diffs = []
+    for p in catalogue.get(class_name)["params"]:
+        if "default" not in p:
+            continue
+        if p["name"] in args:
+            keras_default = args[p["name"]]
+        else:  # only in get_config(): the value a default-built layer reports
+            if config is None:
+                config = make_layer(class_name, catalogue.default_config(class_name)).get_config()
+            keras_default = plain(config.get(p["name"], REQUIRED))
+        if keras_default != p["default"] or type(keras_default) is not type(p["default"]):
+            diffs.append(f"{class_name}.{p['name']}: catalogue default {p['default']!r}, "
+                         f"Keras default {keras_default!r}")
+    return diffs
+
+
+def check_builds(class_name: str) -> list[str]:
+    """The default config builds on the example input and gives a shape tuple."""
+    try:
+        out = build(class_name, catalogue.default_config(class_name))
+    except Exception as exc:  # report, do not stop: the point is to list every difference
+        return [f"{class_name}: default config does not build on {catalogue.get(class_name)['example_input']}: "
+                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"]
+    if not isinstance(out.shape, tuple):
+        return [f"{class_name}: output shape {out.shape!r} is not a tuple"]
+    return []
+
+
+def check_choices(class_name: str) -> list[str]:
+    """Every value of every choice parameter (and each layer Bidirectional may wrap) builds."""
+    entry = catalogue.get(class_name)
+    diffs = []
+    for p in entry["params"]:
+        values = p.get("choices", []) if p["type"] == "choice" else []
+        if p["type"] == "layer":
+            values = [{"class_name": c, "config": catalogue.default_config(c)} for c in p["allowed"]]
+        for value in values:
+            config = {**catalogue.default_config(class_name), p["name"]: value}
+            try:
+                build(class_name, config)
+            except Exception as exc:
+                diffs.append(f"{class_name}.{p['name']}={value!r}: Keras refuses it: "
+                             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+    return diffs
+
+
+def _probe_shape(entry: dict, rank: int) -> list[int]:
+    """A shape without the batch axis for a tensor of `rank` (batch included): the example's
+    trailing axes, padded with 8s at the front."""
+    example = entry["example_input"][0]
+    want = rank - 1
+    return ([8] * max(0, want - len(example)) + list(example))[-want:] if want else []
+
+
+def check_input_rank(class_name: str) -> list[str]:
+    """Keras refuses one rank below input_rank.min and one above input_rank.max, and
+    builds at the bounds themselves (up to rank 5)."""
+    entry = catalogue.get(class_name)
+    lo, hi = entry["input_rank"]["min"], entry["input_rank"]["max"]
+    n = len(entry["example_input"])
+    config = catalogue.default_config(class_name)
+    diffs = []
+
+    def builds(rank: int) -> str | None:
+        try:
+            build(class_name, config, [_probe_shape(entry, rank)] * n)
+        except Exception as exc:
+            return str(exc).strip().splitlines()[0] or type(exc).__name__
+        return None
+
+    if lo > 1 and builds(lo - 1) is None:
+        diffs.append(f"{class_name}: input_rank.min is {lo} but Keras also builds on rank {lo - 1}")
+    if hi is not None and builds(hi + 1) is None:
+        diffs.append(f"{class_name}: input_rank.max is {hi} but Keras also builds on rank {hi + 1}")
+    if class_name not in SHAPE_DEPENDENT:
+        for rank in sorted({lo, min(hi or 5, 5)}):
+            error = builds(rank)
+            if error is not None:
+                diffs.append(f"{class_name}: input_rank allows rank {rank} but Keras refuses it: {error}")
+    return diffs
+
+
+CHECKS = (check_names, check_defaults, check_builds, check_choices, check_input_rank)
+
+
+def compare(class_name: str) -> list[str]:
+    """Every difference between the catalogue entry and Keras, as sentences."""
+    missing = check_class(class_name)
+    if missing:
+        return missing
+    return [d for check in CHECKS for d in check(class_name)]
+
+
+# ---------------------------------------------------------------------------- information
+
+def unexposed(class_name: str) -> list[str]:
+    """Keras keyword arguments the catalogue leaves out (internals excluded)."""
+    listed = {p["name"] for p in catalogue.get(class_name)["params"]}
+    args = keras_arguments(getattr(_keras().layers, class_name))
+    return [f"{k}={'required' if v is REQUIRED else repr(v)}" for k, v in args.items()
+            if k not in listed and k not in INTERNAL]
+
+
+def keras_doc(class_name: str, name: str) -> str:
+    """The first sentence Keras' docstring gives for argument `name` ('' if none)."""
+    doc = inspect.getdoc(getattr(_keras().layers, class_name)) or ""
+    m = re.search(rf"^\s*{re.escape(name)}:\s*(.+?)(?=^\s*\w+:|^\s*$|\Z)", doc, re.M | re.S)
+    if not m:
+        return ""
+    text = " ".join(m.group(1).split())
+    return text.split(". ")[0].rstrip(".") + "."
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("layers", nargs="*", help="class names (default: every catalogued layer)")
+    parser.add_argument("--docs", action="store_true", help="show Keras' docstring for each parameter")
+    args = parser.parse_args(argv)
+    names = args.layers or list(catalogue.LAYERS)
+    for name in names:
+        try:
+            catalogue.get(name)
+        except KeyError as exc:
+            parser.error(str(exc))
+    differences = 0
+    for class_name in names:
+        diffs = compare(class_name)
+        differences += len(diffs)
+        status = "differs" if diffs else "agrees with Keras"
+        print(f"{class_name}: {status}")
+        for d in diffs:
+            print(f"  DIFF {d}")
+        extra = [] if check_class(class_name) else unexposed(class_name)
+        if extra:
+            print(f"  not in the catalogue: {', '.join(extra)}")
+        if args.docs and not check_class(class_name):
+            for p in catalogue.get(class_name)["params"]:
+                print(f"  {p['name']}: catalogue: {p['help']}")
+                print(f"  {' ' * len(p['name'])}  keras:     {keras_doc(class_name, p['name']) or '(no docstring)'}")
+    print(f"{len(names)} layers checked, {differences} difference(s).")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
