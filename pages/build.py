@@ -1,0 +1,592 @@
+"""Build: the layer stack editor, the selected layer's settings, compile settings, summary.
+
+The page draws the project (``ui.state`` owns it) and turns gestures into edits from
+``builder.edit``; it never keeps its own copy of the layers. Shapes come from
+``builder.checker``, which imports TensorFlow: on the first visit the stack is drawn
+without shapes, then TensorFlow is loaded and the page reruns with them.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import streamlit as st
+
+from builder import catalogue, edit, templates
+from builder import project as projectlib
+from builder.project import ProjectError
+from ui import state
+from ui.stack_component import build_view, layer_fixes, stack_editor
+
+STACK_KEY = "build_stack"
+SELECTED = "build_selected"
+NOTICE = "build_notice"                # the last edit's refusal, shown once
+FIELD_ERRORS = "build_field_errors"    # {widget key: message} for values not applied
+
+# Advice codes about the loss or metrics, shown beside the compile settings.
+COMPILE_ADVICE = {"softmax-binary", "sigmoid-multiclass", "logits-crossentropy",
+                  "regression-loss-on-classifier", "classification-loss-on-regression",
+                  "label-encoding", "accuracy-regression"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _keras_loaded() -> bool:
+    return "keras" in sys.modules
+
+
+def _check(project: dict):
+    from builder import checker
+
+    return checker.check(project)
+
+
+def _say(message: str) -> None:
+    st.session_state[NOTICE] = message
+
+
+def _plain(err: Exception) -> str:
+    """A ProjectError's text without the field paths meant for files (model.layers[2]...)."""
+    problems = getattr(err, "problems", None)
+    if problems:
+        return " ".join(message.split(": ", 1)[-1] if message.startswith("model.") else message
+                        for _, message in problems)
+    return str(err)
+
+
+def _commit(project: dict) -> None:
+    state.set_project(project)
+
+
+def _layer(project: dict, name: str | None) -> dict | None:
+    return next((lay for lay in project["model"]["layers"] if lay["name"] == name), None)
+
+
+# --------------------------------------------------------------------------- stack actions
+
+
+def _on_action(action: dict) -> None:
+    """Apply one gesture from the stack editor to the project (see ui.stack_component)."""
+    from builder.fixes import apply_fix
+
+    project = state.get_project()
+    kind, name = action["type"], action.get("name")
+    try:
+        if kind == "select":
+            st.session_state[SELECTED] = name
+            return
+        if kind == "add":
+            project, new = edit.add_layer(project, action["class_name"], action["index"])
+            st.session_state[SELECTED] = new
+        elif kind == "move":
+            project = edit.move_layer(project, name, action["index"])
+        elif kind == "delete":
+            project = edit.delete_layer(project, name)
+            if st.session_state.get(SELECTED) == name:
+                st.session_state[SELECTED] = None
+        elif kind == "duplicate":
+            project, new = edit.duplicate_layer(project, name)
+            st.session_state[SELECTED] = new
+        elif kind == "apply_fix":
+            fixes = layer_fixes(_check(project), name)
+            if action["fix"] >= len(fixes):
+                _say("That fix no longer applies: the model changed. Look at the card again.")
+                return
+            project = apply_fix(project, fixes[action["fix"]])
+    except (ProjectError, KeyError) as err:
+        _say(_plain(err))
+        return
+    _commit(project)
+
+
+def _apply_model_fix(fix) -> None:
+    from builder.fixes import apply_fix
+
+    try:
+        _commit(apply_fix(state.get_project(), fix))
+    except (ProjectError, KeyError) as err:
+        _say(_plain(err))
+
+
+# --------------------------------------------------------------------------- settings form
+
+# How a parameter value is typed into a text field and read back.
+_TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer"}
+
+
+def _to_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_to_text(v) if not isinstance(v, (list, tuple))
+                         else "(" + _to_text(v) + ")" for v in value)
+    return str(value)
+
+
+def _from_text(spec: dict, text: str):
+    """'3, 3' -> [3, 3]; '3' -> 3; '(1, 1), (2, 2)' -> [[1, 1], [2, 2]]; '' -> None."""
+    text = text.strip()
+    if spec["type"] == "str":
+        return text or None
+    if not text:
+        return None
+    if spec["type"] == "layer":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"write the wrapped layer as JSON, e.g. "
+                             f"{json.dumps(spec.get('example'))} ({err.msg}).") from None
+    normal = text.replace("(", "[").replace(")", "]")
+    try:
+        value = json.loads(f"[{normal}]")
+    except json.JSONDecodeError:
+        raise ValueError(f"write numbers separated by commas, e.g. "
+                         f"{_to_text(spec.get('example', [3, 3]))}.") from None
+    if len(value) == 1 and "," not in text and "[" not in normal:
+        return value[0]
+    return value
+
+
+def _param_key(layer: str, param: str) -> str:
+    return f"build_param:{layer}:{param}"
+
+
+def _on_param(layer: str, spec: dict, key: str) -> None:
+    errors = st.session_state.setdefault(FIELD_ERRORS, {})
+    raw = st.session_state[key]
+    try:
+        value = _from_text(spec, raw) if spec["type"] in _TEXT_TYPES else raw
+    except ValueError as err:
+        errors[key] = str(err)
+        return
+    project = state.get_project()
+    lay = _layer(project, layer)
+    if lay is None:
+        return
+    config = dict(lay.get("config", {}))
+    if value is None and not spec.get("nullable") and spec.get("default") is None:
+        config.pop(spec["name"], None)
+    else:
+        config[spec["name"]] = value
+    try:
+        project = edit.set_layer_config(project, layer, config)
+    except ProjectError as err:
+        errors[key] = _plain(err)
+        return
+    errors.pop(key, None)
+    _commit(project)
+
+
+def _on_rename(layer: str, key: str) -> None:
+    errors = st.session_state.setdefault(FIELD_ERRORS, {})
+    try:
+        project = edit.rename_layer(state.get_project(), layer, st.session_state[key].strip())
+    except ProjectError as err:
+        errors[key] = _plain(err)
+        return
+    errors.pop(key, None)
+    st.session_state[SELECTED] = st.session_state[key].strip()
+    _commit(project)
+
+
+def _field_error(key: str) -> None:
+    message = st.session_state.get(FIELD_ERRORS, {}).get(key)
+    if message:
+        st.error(message, icon=None)
+
+
+def _sync(key: str, value) -> None:
+    """Show the project's value in a widget, unless it holds a refused value to correct."""
+    if key not in st.session_state.get(FIELD_ERRORS, {}):
+        st.session_state[key] = value
+
+
+def _param_widget(layer: str, config: dict, spec: dict) -> None:
+    key = _param_key(layer, spec["name"])
+    value = config.get(spec["name"], spec.get("default", spec.get("example")))
+    label, help_text = spec.get("label", spec["name"]), spec.get("help")
+    kind = spec["type"]
+    args = {"key": key, "help": f"{help_text}\n\nKeras argument: `{spec['name']}`",
+            "on_change": _on_param, "args": (layer, spec, key)}
+    if kind == "bool":
+        _sync(key, bool(value))
+        st.checkbox(label, **args)
+    elif kind == "choice":
+        choices = list(spec["choices"])
+        if value not in choices:
+            choices.append(value)
+        _sync(key, value)
+        null = spec.get("null_label", "none")
+        st.selectbox(label, choices, format_func=lambda v: null if v is None else str(v), **args)
+    elif kind in ("int", "float"):
+        _sync(key, value)
+        st.number_input(label, step=1 if kind == "int" else None,
+                        format="%d" if kind == "int" else "%g",
+                        placeholder=spec.get("null_label", "none"), **args)
+    else:
+        _sync(key, _to_text(value))
+        st.text_input(label, placeholder=spec.get("null_label", ""), **args)
+    _field_error(key)
+
+
+def _settings_form(project: dict, name: str | None) -> None:
+    lay = _layer(project, name)
+    if lay is None:
+        st.caption("Select a layer to edit its settings.")
+        _input_form(project)
+        return
+    entry = catalogue.get(lay["class_name"])
+    st.markdown(f"**{lay['class_name']}** · {entry['help']}")
+    key = f"build_name:{name}"
+    _sync(key, name)
+    st.text_input("Name", key=key, on_change=_on_rename, args=(name, key),
+                  help="Letters, digits and underscores; used in exported code.")
+    _field_error(key)
+    for spec in entry["params"]:
+        _param_widget(name, lay.get("config", {}), spec)
+
+
+def _on_input(name: str, key: str, dtype_key: str) -> None:
+    errors = st.session_state.setdefault(FIELD_ERRORS, {})
+    try:
+        shape = _from_text({"type": "shape"}, st.session_state[key])
+        shape = shape if isinstance(shape, list) else [shape]
+        if not shape or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
+            raise ValueError("the shape is positive whole numbers separated by commas, "
+                             "without the batch axis, e.g. 28, 28, 1.")
+        project = edit.set_input(state.get_project(), name, shape, st.session_state[dtype_key])
+    except (ValueError, ProjectError) as err:
+        errors[key] = _plain(err)
+        return
+    errors.pop(key, None)
+    _commit(project)
+
+
+def _input_form(project: dict) -> None:
+    for inp in project["model"]["inputs"]:
+        key, dtype_key = f"build_input:{inp['name']}", f"build_input_dtype:{inp['name']}"
+        _sync(key, _to_text(inp["shape"]))
+        st.session_state[dtype_key] = inp.get("dtype", "float32")
+        st.text_input(f"Input '{inp['name']}' shape", key=key, on_change=_on_input,
+                      args=(inp["name"], key, dtype_key),
+                      help="One sample's shape, without the batch axis: 784 for vectors, "
+                           "28, 28, 1 for grey images.")
+        _field_error(key)
+        st.selectbox("Values", projectlib.INPUT_DTYPES, key=dtype_key, on_change=_on_input,
+                     args=(inp["name"], key, dtype_key),
+                     help="float32 for numbers; int32 for token ids read by Embedding.")
+
+
+# --------------------------------------------------------------------------- compile
+
+
+def _recommended_loss(project: dict, result) -> str | None:
+    from builder.advice import _get, data_info_for
+
+    info = data_info_for(project)
+    task = _get(info, "task")
+    if task == "binary":
+        return "binary_crossentropy"
+    if task == "multiclass":
+        return "sparse_categorical_crossentropy" if _get(info, "label_encoding") == "integer" \
+            else "categorical_crossentropy"
+    if task == "regression":
+        return "mse"
+    outputs = project["model"].get("outputs", [])
+    lay = _layer(project, outputs[0]) if len(outputs) == 1 else None
+    if lay is None:
+        return None
+    activation = lay.get("config", {}).get("activation")
+    return {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy",
+            None: "mse", "linear": "mse"}.get(activation)
+
+
+def _set_compile(key: str, value) -> None:
+    project = state.get_project()
+    updated = {**project, "compile": {**project["compile"], key: value}}
+    try:
+        _commit(projectlib.validate(updated))
+    except ProjectError as err:
+        _say(_plain(err))
+
+
+def _on_loss() -> None:
+    _set_compile("loss", st.session_state["build_loss"])
+
+
+def _on_metrics() -> None:
+    _set_compile("metrics", list(st.session_state["build_metrics"]))
+
+
+def _on_optimizer(field: str | None = None) -> None:
+    project = state.get_project()
+    name = st.session_state["build_optimizer"]
+    old = project["compile"]["optimizer"]
+    if field is None:
+        config = dict(projectlib.OPTIMIZERS[name])
+        if isinstance(old, dict) and "learning_rate" in old.get("config", {}):
+            config["learning_rate"] = old["config"]["learning_rate"]
+    else:
+        config = dict(old.get("config", {}))
+        config[field] = st.session_state[f"build_opt:{field}"]
+    _set_compile("optimizer", {"class_name": name, "config": config})
+
+
+def _compile_section(project: dict, result) -> None:
+    comp = project["compile"]
+    recommended = _recommended_loss(project, result) if result is not None else None
+    if isinstance(comp.get("loss"), dict):
+        st.info("This model has several outputs with one loss each: "
+                + ", ".join(f"{k}: {v}" for k, v in comp["loss"].items()))
+    else:
+        losses = list(projectlib.LOSSES)
+        _sync("build_loss", comp.get("loss"))
+        st.selectbox("Loss", losses, key="build_loss", on_change=_on_loss,
+                     format_func=lambda v: f"{v} (recommended)" if v == recommended else v,
+                     help="What training minimises. Crossentropy for classes, mse/mae for "
+                          "numbers.")
+        if recommended and comp.get("loss") != recommended:
+            st.caption(f"Recommended for this model and data: **{recommended}**.")
+    opt = comp["optimizer"]
+    opt_name = opt["class_name"] if isinstance(opt, dict) else opt
+    opt_config = opt.get("config", {}) if isinstance(opt, dict) else {}
+    _sync("build_optimizer", opt_name)
+    st.selectbox("Optimizer", list(projectlib.OPTIMIZERS), key="build_optimizer",
+                 on_change=_on_optimizer,
+                 format_func=lambda v: f"{v} (recommended)" if v == "RMSprop" else v,
+                 help="How weights move after each batch. RMSprop (the book's choice) and Adam "
+                      "work for most models.")
+    defaults = projectlib.OPTIMIZERS.get(opt_name, {})
+    cols = st.columns(max(1, len(defaults)))
+    for col, (field, default) in zip(cols, defaults.items()):
+        key = f"build_opt:{field}"
+        _sync(key, opt_config.get(field, default))
+        with col:
+            if isinstance(default, bool):
+                st.checkbox(field, key=key, on_change=_on_optimizer, args=(field,))
+            else:
+                lo, hi = projectlib.OPTIMIZER_LIMITS.get(field, (0.0, None))
+                st.number_input(field, key=key, on_change=_on_optimizer, args=(field,),
+                                min_value=lo, max_value=hi, format="%g",
+                                step=0.0001 if field == "learning_rate" else 0.01)
+    metrics = comp.get("metrics", [])
+    if isinstance(metrics, dict):
+        st.info("Metrics per output: " + ", ".join(f"{k}: {v}" for k, v in metrics.items()))
+    else:
+        _sync("build_metrics", [m for m in metrics if m in projectlib.METRICS])
+        st.multiselect("Metrics", projectlib.METRICS, key="build_metrics",
+                       on_change=_on_metrics,
+                       help="Reported during training; they do not change what is learned. "
+                            "accuracy for classes, mae for numbers.")
+    if result is not None:
+        for advice in result.all_warnings():
+            if advice.code in COMPILE_ADVICE:
+                _advice(advice, "compile")
+
+
+# --------------------------------------------------------------------------- summary, advice
+
+
+def _advice(advice, where: str) -> None:
+    st.warning(advice.message)
+    if advice.fix is not None:
+        st.button(f"Fix: {advice.fix.label}", key=f"build_fix:{where}:{advice.code}:"
+                  f"{advice.layer}", on_click=_apply_model_fix, args=(advice.fix,))
+
+
+def _summary(project: dict, result) -> None:
+    if result is None:
+        st.caption("Parameter counts appear once TensorFlow has loaded.")
+        return
+    a, b, c = st.columns(3)
+    a.metric("Parameters", f"{result.total_params:,}")
+    b.metric("Trainable", f"{result.trainable_params:,}")
+    c.metric("Memory to train (est.)", _bytes(result.memory_bytes),
+             help="Weights, gradients and optimizer state plus the activations of one batch "
+                  f"of {project['fit'].get('batch_size', 32)}, in float32.")
+    for message in result.errors:
+        st.error(message)
+    for advice in result.warnings:
+        if advice.code not in COMPILE_ADVICE:
+            _advice(advice, "model")
+
+
+def _bytes(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+# --------------------------------------------------------------------------- diagram
+
+
+def _depths(project: dict) -> dict[str, int]:
+    model = project["model"]
+    inbound = projectlib.inbound_of(model)
+    depth = {inp["name"]: 0 for inp in model["inputs"]}
+    for lay in model["layers"]:
+        depth[lay["name"]] = 1 + max((depth.get(s, 0) for s in inbound[lay["name"]]), default=0)
+    return depth
+
+
+def _diagram(project: dict, result):
+    """A top-down Plotly drawing: one row per depth, boxes sized for 30+ layers."""
+    import plotly.graph_objects as go
+
+    from builder.checker import fmt_shape
+
+    model = project["model"]
+    depth = _depths(project)
+    rows: dict[int, list[str]] = {}
+    for name, d in depth.items():
+        rows.setdefault(d, []).append(name)
+    pos = {name: (i - (len(names) - 1) / 2, -d)
+           for d, names in rows.items() for i, name in enumerate(names)}
+    kinds = {inp["name"]: ("Input", fmt_shape([None] + list(inp["shape"])), "ok")
+             for inp in model["inputs"]}
+    for lay in model["layers"]:
+        report = result.layer(lay["name"]) if result is not None else None
+        status = "pending" if report is None else "error" if report.error else "ok"
+        shape = fmt_shape(report.output_shape) if report and report.output_shape else ""
+        kinds[lay["name"]] = (lay["class_name"], shape, status)
+    colors = {"ok": "#1c83e1", "error": "#c62828", "pending": "#9e9e9e"}
+    fig = go.Figure()
+    inbound = projectlib.inbound_of(model)
+    for lay in model["layers"]:
+        for src in inbound[lay["name"]]:
+            if src in pos:
+                (x0, y0), (x1, y1) = pos[src], pos[lay["name"]]
+                fig.add_annotation(x=x1, y=y1 + 0.28, ax=x0, ay=y0 - 0.28, xref="x", yref="y",
+                                   axref="x", ayref="y", showarrow=True, arrowhead=2,
+                                   arrowwidth=1.2, arrowcolor="#888", text="")
+    for name, (x, y) in pos.items():
+        kind, shape, status = kinds[name]
+        fig.add_shape(type="rect", x0=x - 0.42, x1=x + 0.42, y0=y - 0.28, y1=y + 0.28,
+                      line={"color": colors[status], "width": 2}, fillcolor="white",
+                      layer="below")
+    fig.add_trace(go.Scatter(
+        x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="text",
+        text=[f"<b>{n}</b> {kinds[n][0]}<br>{kinds[n][1]}" for n in pos],
+        hovertext=[f"{n}: {kinds[n][0]} → {kinds[n][1] or '?'}" for n in pos],
+        hoverinfo="text", textfont={"size": 12}))
+    width = max(len(names) for names in rows.values())
+    fig.update_layout(height=80 + 72 * len(rows), showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"visible": False, "range": [-width / 2 - 0.1, width / 2 + 0.1]},
+                      yaxis={"visible": False, "range": [-max(rows) - 0.6, 0.6]},
+                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+# --------------------------------------------------------------------------- page parts
+
+
+def _toolbar(project: dict) -> None:
+    cols = st.columns([1, 1, 2, 6])
+    cols[0].button("Undo", on_click=state.undo, disabled=not state.can_undo(),
+                   key="build_undo", width="stretch")
+    cols[1].button("Redo", on_click=state.redo, disabled=not state.can_redo(),
+                   key="build_redo", width="stretch")
+    with cols[2].popover("Templates", width="stretch"):
+        _gallery(project)
+
+
+def _use_template(name: str | None) -> None:
+    if name is None:
+        current = state.get_project()
+        project = projectlib.new_project("Untitled", current["model"]["inputs"],
+                                         current["data"]["dataset"], current["data"]["options"])
+    else:
+        project = templates.load(name)
+    st.session_state[SELECTED] = None
+    st.session_state[FIELD_ERRORS] = {}
+    _commit(project)
+
+
+def _gallery(project: dict) -> None:
+    st.button("Empty model (keep the input and data)", on_click=_use_template, args=(None,),
+              key="build_tpl:empty")
+    for name in templates.names():
+        title, description = templates.describe(name)
+        st.button(title, on_click=_use_template, args=(name,), key=f"build_tpl:{name}",
+                  help=description or None)
+
+
+def _export(project: dict, valid: bool) -> None:
+    try:
+        from builder import export
+    except ImportError:
+        st.caption("Export (Python script, notebook, Keras JSON) arrives with builder.export.")
+        return
+    stem = "".join(c if c.isalnum() else "_" for c in project.get("name", "model"))[:40] or "model"
+    makers = [("Python script", "script", f"{stem}.py", "text/x-python"),
+              ("Notebook", "notebook", f"{stem}.ipynb", "application/x-ipynb+json"),
+              ("Keras JSON", "keras_json", f"{stem}.keras.json", "application/json")]
+    cols = st.columns(len(makers))
+    for col, (label, fmt, filename, mime) in zip(cols, makers):
+        maker = getattr(export, f"to_{fmt}", None)
+        if maker is None:
+            continue
+        try:
+            payload = maker(project)
+        except Exception as err:  # export refuses an invalid model with a message
+            col.button(label, disabled=True, key=f"build_export:{fmt}", help=str(err))
+            continue
+        col.download_button(label, payload, file_name=filename, mime=mime,
+                            key=f"build_export:{fmt}", disabled=not valid)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+project = state.get_project()
+if st.session_state.get(SELECTED) is not None and _layer(project, st.session_state[SELECTED]) is None:
+    st.session_state[SELECTED] = None
+
+result = None
+if _keras_loaded():
+    result = _check(project)
+    state.show_status(result)
+
+st.title("Build")
+_toolbar(project)
+notice = st.session_state.pop(NOTICE, None)
+if notice:
+    st.error(notice)
+
+left, right = st.columns([5, 2], gap="medium")
+with left:
+    view = build_view(project, result, st.session_state.get(SELECTED))
+    action = stack_editor(view, key=STACK_KEY, on_action=_on_action)
+    if action is not None:  # it did not come through the callback (AppTest)
+        _on_action(action)
+        st.rerun()
+    if result is None:
+        st.info("Loading TensorFlow to check shapes and count parameters...")
+with right:
+    st.subheader("Settings")
+    _settings_form(project, st.session_state.get(SELECTED))
+
+st.subheader("Summary")
+_summary(project, result)
+with st.expander("Compile: loss, optimizer, metrics", expanded=True):
+    _compile_section(project, result)
+with st.expander("Diagram"):
+    if project["model"]["layers"]:
+        st.plotly_chart(_diagram(project, result), width="stretch")
+    else:
+        st.caption("Add layers to see the diagram.")
+with st.expander("Export"):
+    _export(project, bool(result and result.valid))
+
+if result is None:
+    # Everything above is on screen; now pay for the TensorFlow import once, and redraw.
+    from builder import checker
+
+    checker.check(project)
+    st.rerun()

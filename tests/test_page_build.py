@@ -1,0 +1,184 @@
+"""The Build page through AppTest: stack actions, settings form, compile, undo, templates.
+
+The stack editor is a custom component (an UnknownElement here): its view is read from the
+element's JSON payload, and gestures are sent by putting an action in its session-state
+key, as the browser would through its trigger.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_KEY = "build_stack"
+TIMEOUT = 120  # the first check imports TensorFlow
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path / "home"))
+
+
+def _open(project: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if project is not None:
+        at.session_state["project"] = project
+    at.switch_page("pages/build.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _view(at: AppTest) -> dict:
+    (element,) = [e for e in at.main if type(e).__name__ == "UnknownElement"
+                  and getattr(e.proto, "component_name", "") == "netbuilder_stack_editor"]
+    return json.loads(element.proto.json)
+
+
+_seq = iter(range(1, 10**6))
+
+
+def _act(at: AppTest, **action) -> AppTest:
+    at.session_state[STACK_KEY] = {"action": {**action, "seq": next(_seq)}}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _names(at: AppTest) -> list[str]:
+    return [lay["name"] for lay in at.session_state["project"]["model"]["layers"]]
+
+
+def _dense_project(*extra: dict) -> dict:
+    from builder.project import new_project
+
+    project = new_project("Dense test", [{"name": "pixels", "shape": [784], "dtype": "float32"}])
+    project["model"]["layers"] = [
+        {"name": "d1", "class_name": "Dense", "config": {"units": 16, "activation": "relu"}},
+        *extra,
+        {"name": "out", "class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}},
+    ]
+    project["model"]["outputs"] = ["out"]
+    return project
+
+
+def test_page_draws_stack_with_shapes_and_summary():
+    at = _open(_dense_project())
+    view = _view(at)
+    assert [lay["name"] for lay in view["layers"]] == ["d1", "out"]
+    assert view["layers"][0]["output_shape"] == "(None, 16)"
+    assert view["layers"][0]["params"] == "12,560"
+    assert view["inputs"] == [{"name": "pixels", "shape": "(None, 784)"}]
+    assert {m.label: m.value for m in at.metric}["Parameters"] == "12,577"
+    assert any(c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_add_move_duplicate_delete_select():
+    at = _open(_dense_project())
+    _act(at, type="add", class_name="Dropout", index=1)
+    drop = _view(at)["selected"]
+    assert drop.startswith("dropout")
+    assert _names(at) == ["d1", drop, "out"]
+    _act(at, type="move", name=drop, index=0)
+    assert _names(at) == [drop, "d1", "out"]
+    _act(at, type="duplicate", name="d1")
+    copy = _view(at)["selected"]
+    assert _names(at) == [drop, "d1", copy, "out"]
+    _act(at, type="delete", name=drop)
+    assert _names(at) == ["d1", copy, "out"]
+    _act(at, type="select", name="out")
+    assert _view(at)["selected"] == "out"
+    assert at.text_input(key="build_name:out").value == "out"
+
+
+def test_error_badge_and_fix_from_the_card():
+    conv = {"name": "c1", "class_name": "Conv2D", "config": {"filters": 8, "kernel_size": [3, 3]}}
+    at = _open(_dense_project(conv))
+    card = _view(at)["layers"][1]
+    assert card["status"] == "error"
+    assert "needs images" in card["error"]
+    assert card["fixes"][0]["label"].startswith("Insert Reshape")
+    _act(at, type="apply_fix", name="c1", fix=0)
+    view = _view(at)
+    assert [lay["class_name"] for lay in view["layers"]] == ["Dense", "Reshape", "Conv2D", "Dense"]
+    assert all(lay["error"] is None for lay in view["layers"])
+    assert view["layers"][1]["output_shape"] == "(None, 4, 4, 1)"
+
+
+def test_unknown_layer_in_action_is_refused_with_a_message():
+    at = _open(_dense_project())
+    _act(at, type="delete", name="nope")
+    assert _names(at) == ["d1", "out"]
+    assert any("no layer named 'nope'" in e.value for e in at.error)
+
+
+def test_settings_form_applies_good_values_and_refuses_bad_ones():
+    at = _open(_dense_project())
+    _act(at, type="select", name="d1")
+    units = at.number_input(key="build_param:d1:units")
+    assert units.value == 16
+    units.set_value(32).run()
+    assert at.session_state["project"]["model"]["layers"][0]["config"]["units"] == 32
+    assert _view(at)["layers"][0]["output_shape"] == "(None, 32)"
+    at.number_input(key="build_param:d1:units").set_value(0).run()
+    assert at.session_state["project"]["model"]["layers"][0]["config"]["units"] == 32
+    assert any("units" in e.value for e in at.error)
+    at.selectbox(key="build_param:d1:activation").set_value("tanh").run()
+    assert at.session_state["project"]["model"]["layers"][0]["config"]["activation"] == "tanh"
+
+
+def test_text_parameters_parse_lists():
+    conv = {"name": "c1", "class_name": "Conv2D", "config": {"filters": 8, "kernel_size": [3, 3]}}
+    reshape = {"name": "r", "class_name": "Reshape", "config": {"target_shape": [28, 28, 1]}}
+    at = _open(_dense_project(reshape, conv))
+    _act(at, type="select", name="c1")
+    field = at.text_input(key="build_param:c1:kernel_size")
+    assert field.value == "3, 3"
+    field.set_value("5, 5").run()
+    assert at.session_state["project"]["model"]["layers"][2]["config"]["kernel_size"] == [5, 5]
+    at.text_input(key="build_param:c1:kernel_size").set_value("5, x").run()
+    assert at.session_state["project"]["model"]["layers"][2]["config"]["kernel_size"] == [5, 5]
+    assert any("numbers separated by commas" in e.value for e in at.error)
+
+
+def test_undo_and_redo():
+    at = _open(_dense_project())
+    _act(at, type="delete", name="d1")
+    assert _names(at) == ["out"]
+    at.button(key="build_undo").click().run()
+    assert _names(at) == ["d1", "out"]
+    at.button(key="build_redo").click().run()
+    assert _names(at) == ["out"]
+
+
+def test_compile_settings_and_recommended_loss():
+    at = _open(_dense_project())
+    loss = at.selectbox(key="build_loss")
+    assert loss.value == "binary_crossentropy"
+    # The project's data (digits) has 10 classes with integer labels.
+    assert "sparse_categorical_crossentropy (recommended)" in loss.options
+    assert any("Recommended" in c.value for c in at.caption)
+    loss.set_value("sparse_categorical_crossentropy (recommended)").run()
+    assert at.session_state["project"]["compile"]["loss"] == "sparse_categorical_crossentropy"
+    assert not any("Recommended" in c.value for c in at.caption)
+    at.selectbox(key="build_optimizer").set_value("Adam").run()
+    optimizer = at.session_state["project"]["compile"]["optimizer"]
+    assert optimizer["class_name"] == "Adam"
+    assert optimizer["config"]["learning_rate"] == 0.001
+    at.number_input(key="build_opt:learning_rate").set_value(0.01).run()
+    assert at.session_state["project"]["compile"]["optimizer"]["config"]["learning_rate"] == 0.01
+    at.multiselect(key="build_metrics").set_value(["accuracy", "auc"]).run()
+    assert at.session_state["project"]["compile"]["metrics"] == ["accuracy", "auc"]
+
+
+def test_template_gallery_and_empty_model():
+    at = _open(_dense_project())
+    at.button(key="build_tpl:mnist_convnet").click().run()
+    assert "Conv2D" in [lay["class_name"] for lay in at.session_state["project"]["model"]["layers"]]
+    at.button(key="build_tpl:empty").click().run()
+    assert at.session_state["project"]["model"]["layers"] == []
+    assert _view(at)["layers"] == []
