@@ -1,0 +1,507 @@
+"""A person's own CSV file as a dataset: inspect it, pick a target, encode it for Keras.
+
+One row is one sample and one column is the target. Numeric columns become features
+normalised with the training split's mean and standard deviation; text columns are one-hot
+encoded with the categories seen in the training split; empty numeric cells are filled
+with the training median. Every problem raises ``DataError`` with a message that names the
+column, row or line and says what to change. pandas and scikit-learn are imported inside
+the functions that need them.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.data.errors import DataError
+from builder.data.registry import SPLIT_SEED
+
+__all__ = [
+    "MAX_BYTES",
+    "MAX_CATEGORIES",
+    "MAX_CLASSES",
+    "MAX_ROWS",
+    "MIN_ROWS",
+    "CsvSummary",
+    "CsvTable",
+    "TableEncoder",
+    "inspect_csv",
+    "load_table",
+    "load_table_cached",
+    "read_header",
+]
+
+MAX_BYTES = 200 * 1024**2
+MAX_ROWS = 1_000_000
+MIN_ROWS = 10
+# A text column with more distinct values than this is an identifier or free text: one-hot
+# encoding it would add that many mostly-zero inputs and teach the model nothing.
+MAX_CATEGORIES = 100
+# Classifying into more classes than this means the target is really a number.
+MAX_CLASSES = 1000
+# "auto" calls a column of whole numbers with at most this many distinct values classes.
+AUTO_CLASS_LIMIT = 10
+MISSING = "(missing)"
+
+Source = str | os.PathLike | bytes
+
+
+@dataclass(frozen=True)
+class CsvSummary:
+    """A first look at a CSV file, before choosing the target.
+
+    ``dtypes`` maps each column to "integer", "number", "bool" or "text"; ``missing`` maps
+    columns to their count of empty cells (columns without any are left out); ``preview``
+    holds the first rows as dicts.
+    """
+
+    columns: list[str]
+    dtypes: dict[str, str]
+    rows: int
+    suggested_target: str
+    suggested_task: str
+    missing: dict[str, int]
+    preview: list[dict]
+    delimiter: str
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    kind: str                                # "number" | "category"
+    fill: float | None = None                # numbers: the training median for empty cells
+    categories: tuple[str, ...] = ()         # categories: one input per category
+
+
+@dataclass(frozen=True)
+class TableEncoder:
+    """Turns rows of the original columns into model inputs, the same way for every split.
+
+    Fitted on the training split only: medians, categories, mean and standard deviation
+    all come from it, so the test split and new rows are encoded without looking at them.
+    """
+
+    columns: tuple[_Column, ...]
+    mean: np.ndarray | None = None           # (features,), None when not normalising
+    std: np.ndarray | None = None
+
+    @property
+    def feature_names(self) -> list[str]:
+        names = []
+        for col in self.columns:
+            if col.kind == "number":
+                names.append(col.name)
+            else:
+                names.extend(f"{col.name}={cat}" for cat in col.categories)
+        return names
+
+    def encode_raw(self, frame) -> np.ndarray:
+        """(rows, features) float32 before normalisation; unknown categories encode as zeros."""
+        import pandas as pd
+
+        parts = []
+        for col in self.columns:
+            values = frame[col.name]
+            if col.kind == "number":
+                numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+                parts.append(numbers.fillna(col.fill).to_numpy(np.float32)[:, None])
+            else:
+                text = values.astype(object).where(values.notna(), MISSING).astype(str)
+                codes = pd.Categorical(text, categories=list(col.categories)).codes
+                onehot = np.zeros((len(codes), len(col.categories)), np.float32)
+                known = codes >= 0
+                onehot[np.flatnonzero(known), codes[known]] = 1.0
+                parts.append(onehot)
+        return np.concatenate(parts, axis=1) if parts else np.zeros((len(frame), 0), np.float32)
+
+    def encode(self, frame) -> np.ndarray:
+        """(rows, features) float32 model inputs for a DataFrame of the original columns."""
+        x = self.encode_raw(frame)
+        if self.mean is not None:
+            x = (x - self.mean) / self.std
+        return x.astype(np.float32, copy=False)
+
+
+@dataclass
+class CsvTable:
+    """A CSV file encoded for Keras.
+
+    x_*: (rows, features) float32. y_*: class numbers (int32) for classification, values
+    (float32) for regression; the data layer turns them into what the loss needs.
+    raw_*: the original feature columns of each split, for showing samples.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: list[str]
+    target: str
+    task: str
+    num_classes: int | None
+    class_names: tuple[str, ...] | None
+    encoder: TableEncoder
+    raw_train: Any
+    raw_test: Any
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+def _check_size(source: Source) -> None:
+    size = len(source) if isinstance(source, bytes) else os.path.getsize(source)
+    if size > MAX_BYTES:
+        raise DataError(f"the file is {size / 1024**2:,.0f} MB, more than the "
+                        f"{MAX_BYTES // 1024**2} MB this app reads: keep fewer rows or columns "
+                        "(a sample of the rows trains just as well to start with).")
+    if size == 0:
+        raise DataError("the file is empty: choose a CSV with a header line and data rows.")
+
+
+def _check_path(source: Source) -> None:
+    if isinstance(source, bytes):
+        return
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"no file at {str(path)!r}: upload the CSV again or fix the path.")
+    if not path.is_file():
+        raise DataError(f"{str(path)!r} is a folder, not a CSV file: choose the file itself.")
+
+
+def _head_text(source: Source, limit: int = 65536) -> str:
+    if isinstance(source, bytes):
+        head = source[:limit]
+    else:
+        with open(source, "rb") as handle:
+            head = handle.read(limit)
+    try:
+        return head.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        if err.start > len(head) - 4:      # a character cut in half at the end of the sample
+            return head[:err.start].decode("utf-8-sig")
+        raise DataError("the file is not UTF-8 text (is it a spreadsheet or an image?): save "
+                        "it as 'CSV UTF-8' and upload it again.") from None
+
+
+def _delimiter_and_header(source: Source) -> tuple[str, list[str]]:
+    """The separator (comma, semicolon, tab or bar) guessed from the first lines, and the
+    header's names as written (pandas would rename a repeated name, hiding the mistake)."""
+    head = _head_text(source)
+    sample = "\n".join(head.splitlines()[:20])
+    try:
+        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
+    header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
+    return sep, [name.strip() for name in header]
+
+
+def _parser_message(err: Exception) -> str:
+    text = str(err)
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if found:
+        want, line, saw = found.groups()
+        return (f"line {line} has {saw} values but the header has {want} columns: fix or "
+                "remove that line (a value that contains the separator needs quotes).")
+    if "EOF inside string" in text:
+        row = re.search(r"starting at row (\d+)", text)
+        where = f" (it starts in data row {int(row.group(1)) + 1})" if row else ""
+        return (f"a quoted value is never closed{where}: add the missing closing quote.")
+    return f"the file could not be read as CSV ({text.strip()}): check it opens as a table."
+
+
+def _read_frame(source: Source, nrows: int | None = MAX_ROWS + 1):
+    """The file as a DataFrame (raw text kept, blank lines as all-empty rows)."""
+    import pandas as pd
+
+    _check_path(source)
+    _check_size(source)
+    sep, header = _delimiter_and_header(source)
+    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        frame = pd.read_csv(handle, sep=sep, nrows=nrows, skip_blank_lines=False,
+                            encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty: choose a CSV with a header line and data rows.") \
+            from None
+    except pd.errors.ParserError as err:
+        raise DataError(_parser_message(err)) from None
+    except UnicodeDecodeError:
+        raise DataError("the file is not UTF-8 text (is it a spreadsheet or an image?): save "
+                        "it as 'CSV UTF-8' and upload it again.") from None
+    if nrows is not None and len(frame) > MAX_ROWS:
+        raise DataError(f"the file has more than {MAX_ROWS:,} rows, the most this app reads: "
+                        "keep a sample of the rows.")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({c for c in header if c and header.count(c) > 1})
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
+    if duplicated:
+        raise DataError(f"the header names {', '.join(map(repr, duplicated))} more than once: "
+                        "give every column its own name.")
+    if unnamed:
+        raise DataError(f"the header has {len(unnamed)} empty column name(s) (columns "
+                        f"{', '.join(str(frame.columns.get_loc(c) + 1) for c in unnamed)}): "
+                        "name every column in the first line.")
+    return frame, sep
+
+
+@functools.lru_cache(maxsize=16)
+def _header_cached(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    frame, _ = _read_frame(path, nrows=0)
+    return tuple(frame.columns)
+
+
+def _stat_key(path: str | os.PathLike) -> tuple[str, int, int]:
+    _check_path(path)
+    stat = os.stat(path)
+    return os.path.abspath(path), stat.st_mtime_ns, stat.st_size
+
+
+def read_header(path: str | os.PathLike) -> list[str]:
+    """The column names of the CSV at ``path`` (reads only the first line; cached)."""
+    return list(_header_cached(*_stat_key(path)))
+
+
+def _kind(series) -> str:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.dropna().to_numpy()
+        whole = values.size > 0 and bool(np.all(np.mod(values, 1) == 0))
+        return "integer" if whole else "number"
+    return "text"
+
+
+def _infer_task(series) -> str:
+    kind = _kind(series)
+    distinct = series.nunique(dropna=True)
+    if kind in ("text", "bool") or (kind == "integer" and distinct <= AUTO_CLASS_LIMIT):
+        return "binary" if distinct <= 2 else "multiclass"
+    return "regression"
+
+
+def inspect_csv(source: Source) -> CsvSummary:
+    """Columns, their kinds, row count and a suggested target (the last column).
+
+    ``source`` is a path or the file's bytes (an upload not yet saved). Raises DataError
+    for files that are empty, too big, not UTF-8 or not well-formed CSV.
+    """
+    frame, sep = _read_frame(source)
+    frame = frame.dropna(how="all")
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise DataError("the file has a header but no data rows: add rows below the header.")
+    target = frame.columns[-1]
+    missing = {c: int(n) for c, n in frame.isna().sum().items() if n}
+    preview = frame.head(5).astype(object).where(frame.head(5).notna(), None)
+    return CsvSummary(columns=list(frame.columns),
+                      dtypes={c: _kind(frame[c]) for c in frame.columns},
+                      rows=len(frame), suggested_target=target,
+                      suggested_task=_infer_task(frame[target]),
+                      missing=missing, preview=preview.to_dict("records"), delimiter=sep)
+
+
+# --------------------------------------------------------------------------- encoding
+
+def _lines(index) -> str:
+    """File line numbers (header is line 1) of DataFrame rows, at most ten of them."""
+    lines = [str(i + 2) for i in list(index)[:10]]
+    more = f" and {len(index) - 10} more" if len(index) > 10 else ""
+    return ", ".join(lines) + more
+
+
+def _class_label(value: Any) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None, tuple | None]:
+    """Resolve the task and encode the target: (task, y, num_classes, class_names)."""
+    import pandas as pd
+
+    series = frame[target]
+    kind = _kind(series)
+    if task == "auto":
+        task = _infer_task(series)
+    if task == "regression":
+        if kind in ("text", "bool"):
+            examples = ", ".join(repr(v) for v in series.astype(str).unique()[:3])
+            raise DataError(f"target {target!r} holds text ({examples}...), and regression "
+                            "needs numbers: choose task 'binary' or 'multiclass', or another "
+                            "target column.")
+        return task, series.to_numpy(np.float32), None, None
+    values = series.astype(str) if kind == "text" else series
+    classes = pd.unique(values)
+    classes = sorted(classes, key=lambda v: (str(type(v)), v))
+    if len(classes) < 2:
+        raise DataError(f"target {target!r} has the same value {_class_label(classes[0])!r} in "
+                        f"all {len(frame):,} rows: a classifier needs at least two classes.")
+    if task == "binary" and len(classes) != 2:
+        raise DataError(f"target {target!r} has {len(classes)} classes, and task 'binary' "
+                        "needs exactly 2: choose task 'multiclass' (or 'auto').")
+    if len(classes) > MAX_CLASSES:
+        raise DataError(f"target {target!r} has {len(classes):,} distinct values, too many to "
+                        "be classes: choose task 'regression' (or 'auto') to predict the number.")
+    codes = pd.Categorical(values, categories=classes).codes.astype(np.int32)
+    return task, codes, len(classes), tuple(_class_label(c) for c in classes)
+
+
+def _split(n: int, y: np.ndarray, task: str, test_fraction: float):
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(n)
+    n_test = int(np.ceil(n * test_fraction))
+    stratify = None
+    if task != "regression":
+        counts = np.bincount(y)
+        classes = np.count_nonzero(counts)
+        # Stratifying needs every class twice and room for each class on both sides.
+        if counts[counts > 0].min() >= 2 and classes <= n_test and classes <= n - n_test:
+            stratify = y
+    train, test = train_test_split(index, test_size=n_test, random_state=SPLIT_SEED,
+                                   stratify=stratify)
+    return np.sort(train), np.sort(test)
+
+
+def _fit_encoder(train, normalize: bool, notes: list[str]) -> TableEncoder:
+    import pandas as pd
+
+    columns = []
+    for name in train.columns:
+        series = train[name]
+        kind = _kind(series)
+        if kind in ("integer", "number", "bool"):
+            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+            median = float(numbers.median())
+            if np.isnan(median):
+                notes.append(f"Column {name!r} was left out: it is empty in every training row.")
+                continue
+            columns.append(_Column(name, "number", fill=median))
+            continue
+        text = series.astype(object).where(series.notna(), MISSING).astype(str)
+        categories = tuple(sorted(text.unique()))
+        if len(categories) > MAX_CATEGORIES:
+            numeric = pd.to_numeric(series, errors="coerce")
+            hint = ""
+            if numeric.notna().mean() >= 0.9:
+                bad = series[numeric.isna() & series.notna()].astype(str).unique()[:3]
+                hint = (" It is mostly numbers with some text (" + ", ".join(map(repr, bad))
+                        + "): clean those cells to use it as a number.")
+            notes.append(f"Column {name!r} was left out: it holds {len(categories):,} "
+                         f"different text values (an identifier or free text?), which "
+                         f"would become {len(categories):,} inputs.{hint}")
+            continue
+        columns.append(_Column(name, "category", categories=categories))
+    if not columns:
+        raise DataError("no usable feature columns are left besides the target: the file "
+                        "needs at least one column of numbers or of a few repeated words.")
+    encoder = TableEncoder(tuple(columns))
+    if not normalize:
+        return encoder
+    raw = encoder.encode_raw(train)
+    mean = raw.mean(axis=0)
+    std = raw.std(axis=0)
+    names = encoder.feature_names
+    is_number = np.concatenate([[c.kind == "number"] if c.kind == "number"
+                                else [False] * len(c.categories) for c in columns])
+    constant = [names[i] for i in np.flatnonzero(is_number & (std == 0))]
+    if constant:
+        notes.append("Column(s) " + ", ".join(map(repr, constant)) + " hold one value in every "
+                     "training row, so they tell the model nothing; kept as zeros.")
+    # One-hot inputs stay 0/1: only number columns are normalised.
+    mean = np.where(is_number, mean, 0.0).astype(np.float32)
+    std = np.where(is_number & (std > 0), std, 1.0).astype(np.float32)
+    return TableEncoder(tuple(columns), mean=mean, std=std)
+
+
+def load_table(source: Source, target: str = "", task: str = "auto",
+               test_fraction: float = 0.2, normalize: bool = True) -> CsvTable:
+    """Read, split (seeded, stratified for classes) and encode a CSV file.
+
+    ``target`` empty means the last column. ``task`` is "auto", "binary", "multiclass" or
+    "regression". Returns x as (rows, features) float32 with statistics from the training
+    split only. Raises DataError for every problem a person can fix in the file or settings.
+    """
+    frame, _ = _read_frame(source)
+    notes: list[str] = []
+    frame = frame.dropna(how="all")
+    if len(frame) == 0:
+        raise DataError("the file has a header but no data rows: add rows below the header.")
+    if frame.shape[1] < 2:
+        raise DataError(f"the file has one column ({frame.columns[0]!r}); it needs the target "
+                        "and at least one feature column. If the values are separated by "
+                        "something other than , ; tab or |, save it as a comma-separated CSV.")
+    target = target or frame.columns[-1]
+    if target not in frame.columns:
+        raise DataError(f"the file has no column {target!r}: its columns are "
+                        f"{', '.join(frame.columns)}.")
+    empty_target = frame.index[frame[target].isna()]
+    if len(empty_target):
+        raise DataError(f"target {target!r} is empty on line(s) {_lines(empty_target)} of the "
+                        "file: fill those cells or delete those rows.")
+    if len(frame) < MIN_ROWS:
+        raise DataError(f"the file has {len(frame)} data rows; at least {MIN_ROWS} are needed "
+                        "to train on some and test on the others.")
+    task, y, num_classes, class_names = _target(frame, target, task)
+    features = frame.drop(columns=[target])
+    empty = [c for c in features.columns if features[c].isna().all()]
+    if empty:
+        notes.append("Column(s) " + ", ".join(map(repr, empty)) + " are empty in every row and "
+                     "were left out.")
+        features = features.drop(columns=empty)
+    features = features.reset_index(drop=True)
+    train_idx, test_idx = _split(len(features), y, task, test_fraction)
+    raw_train, raw_test = features.iloc[train_idx], features.iloc[test_idx]
+    encoder = _fit_encoder(raw_train, normalize, notes)
+    for col in encoder.columns:
+        blanks = int(features[col.name].isna().sum())
+        if not blanks:
+            continue
+        if col.kind == "number":
+            notes.append(f"Column {col.name!r}: {blanks:,} empty cell(s) filled with the "
+                         f"training median {col.fill:g}.")
+        else:
+            notes.append(f"Column {col.name!r}: {blanks:,} empty cell(s) treated as the "
+                         f"category {MISSING!r}.")
+    unseen = {}
+    for col in encoder.columns:
+        if col.kind == "category":
+            text = raw_test[col.name].astype(object).where(raw_test[col.name].notna(), MISSING)
+            count = int((~text.astype(str).isin(col.categories)).sum())
+            if count:
+                unseen[col.name] = count
+    for name, count in unseen.items():
+        notes.append(f"Column {name!r}: {count:,} test row(s) hold a value never seen in "
+                     "training; they are encoded as all zeros for that column.")
+    x_train, x_test = encoder.encode(raw_train), encoder.encode(raw_test)
+    return CsvTable(x_train=x_train, y_train=y[train_idx], x_test=x_test, y_test=y[test_idx],
+                    feature_names=encoder.feature_names, target=target, task=task,
+                    num_classes=num_classes, class_names=class_names, encoder=encoder,
+                    raw_train=raw_train.reset_index(drop=True),
+                    raw_test=raw_test.reset_index(drop=True), notes=notes)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, size: int, target: str, task: str,
+                 test_fraction: float, normalize: bool) -> CsvTable:
+    table = load_table(path, target, task, test_fraction, normalize)
+    for array in (table.x_train, table.y_train, table.x_test, table.y_test):
+        array.flags.writeable = False      # shared between callers: nobody may change it
+    return table
+
+
+def load_table_cached(options: dict) -> CsvTable:
+    """``load_table`` for the csv dataset's options, cached until the file changes."""
+    return _load_cached(*_stat_key(options["path"]), options["target"], options["task"],
+                        float(options["test_fraction"]), bool(options["normalize"]))

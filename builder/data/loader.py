@@ -1,0 +1,380 @@
+"""``prepare(project)``: the project's dataset loaded and encoded for its model and loss.
+
+Loading and encoding (the slow part: files, multi-hot vectors, normalisation) is cached
+per dataset and options, so a second training run or a change of loss is instant; labels
+are then shaped for the loss in ``project["compile"]["loss"]``. Everything a person can
+fix raises ``DataError``; TensorFlow is imported only when a Keras dataset is loaded.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from builder.data import csv_data, keras_sets, sklearn_sets
+from builder.data.errors import DataError
+from builder.data.preprocess import (Ragged, TextCodec, labels_for_loss, multi_hot,
+                                     pad_sequences, standardize, standardize_fit)
+from builder.data.registry import DATASETS, DataInfo, describe, resolved_options
+
+__all__ = ["Prepared", "Progress", "clear_cache", "prepare"]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(eq=False)
+class Prepared:
+    """A dataset ready for ``model.fit``; the test split is untouched until evaluation.
+
+    x_*: model inputs, (samples, *info.input_spec["shape"]) of info.input_spec["dtype"].
+    y_*: labels in the form the loss needs (``info.label_encoding``); a dict keyed by output
+    name when ``compile.loss`` is a dict. *_targets: the same labels as class numbers
+    (int32) or values (float32), for confusion matrices and for showing samples.
+    ``mean``/``std``: (features,) statistics of the training split used to normalise
+    tables (None when not normalised). Arrays are shared with the cache: read-only.
+    """
+
+    x_train: np.ndarray
+    y_train: Any
+    x_test: np.ndarray
+    y_test: Any
+    info: DataInfo
+    train_targets: np.ndarray
+    test_targets: np.ndarray
+    options: dict
+    notes: list[str] = field(default_factory=list)
+    feature_names: list[str] | None = None
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    train_sequences: Ragged | None = None
+    test_sequences: Ragged | None = None
+    allow_download: bool = False
+    raw_tables: tuple[Any, Any] | None = field(default=None, repr=False)
+    table_encoder: csv_data.TableEncoder | None = field(default=None, repr=False)
+    _codec: TextCodec | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ samples
+
+    def _split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        if split == "train":
+            return self.x_train, self.train_targets
+        if split == "test":
+            return self.x_test, self.test_targets
+        raise DataError(f"split must be 'train' or 'test', got {split!r}.")
+
+    def label_name(self, target: Any) -> str:
+        """A label as a person reads it: the class name, or the value for regression."""
+        if self.info.task == "regression":
+            return f"{float(target):.4g}"
+        return self.info.class_names[int(target)]
+
+    def sample(self, split: str, i: int) -> dict:
+        """One sample to show a person.
+
+        Always has "kind", "split", "index", "label" (friendly) and "target" (what the
+        label is). Text adds "text" (decoded words) and "ids"; images add "pixels" (uint8,
+        (H, W) for grayscale, (H, W, 3) for colour); tables add "row" ({column: value} in
+        the file's units, before normalisation).
+        """
+        x, targets = self._split(split)
+        n = len(targets)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
+            raise DataError(f"there is no sample {i!r}: the {split} split has {n:,} samples, "
+                            f"numbered 0 to {n - 1:,}.")
+        i = int(i)
+        out = {"kind": self.info.sample_kind, "split": split, "index": i,
+               "label": self.label_name(targets[i]), "target": self.info.target_name}
+        if self.info.sample_kind == "text":
+            seqs = self.train_sequences if split == "train" else self.test_sequences
+            out["ids"] = seqs[i].tolist()
+            out["text"] = self.decode_text(seqs[i])
+        elif self.info.sample_kind == "image":
+            h, w, c = DATASETS[self.info.dataset].sample_shape
+            pixels = np.rint(np.asarray(x[i], np.float32).reshape(h, w, c) * 255)
+            pixels = np.clip(pixels, 0, 255).astype(np.uint8)
+            out["pixels"] = pixels[..., 0] if c == 1 else pixels
+        else:
+            raw = self.raw_tables[0 if split == "train" else 1]
+            if hasattr(raw, "iloc"):
+                values = raw.iloc[i].tolist()
+                names = list(raw.columns)
+            else:
+                values = raw[i].tolist()
+                names = self.feature_names
+            out["row"] = {name: (None if isinstance(v, float) and math.isnan(v) else v)
+                          for name, v in zip(names, values)}
+        return out
+
+    # ------------------------------------------------------------------ text
+
+    @property
+    def codec(self) -> TextCodec:
+        """Word ids <-> words; loads the word index on first use (DataError when missing)."""
+        if self.info.sample_kind != "text":
+            raise DataError(f"{DATASETS[self.info.dataset].label} is not text: it has no "
+                            "words to encode or decode.")
+        if self._codec is None:
+            index = keras_sets.word_index(self.info.dataset, self.allow_download)
+            self._codec = TextCodec(index, self.options["num_words"])
+        return self._codec
+
+    def decode_text(self, ids: Any) -> str:
+        """The words of a sequence of ids ("?" for words outside the vocabulary)."""
+        return self.codec.decode(ids)
+
+    def encode_text(self, text: str) -> np.ndarray:
+        """Your own text as model input, (1, num_words) float32 multi-hot or (1, maxlen) int32.
+
+        Same convention as the data: start id 1, each word's rank + 3, 2 for unknown words.
+        """
+        ids = self.codec.encode(text)
+        if self.options["encoding"] == "multi_hot":
+            return multi_hot([ids], self.options["num_words"])
+        return pad_sequences([ids], self.options["maxlen"])
+
+    # ------------------------------------------------------------------ tables
+
+    def encode_row(self, row: Mapping[str, Any]) -> np.ndarray:
+        """One new table row ({column: value}) as model input, (1, features) float32,
+        encoded and normalised with the training split's statistics."""
+        if self.info.sample_kind != "table":
+            raise DataError(f"{DATASETS[self.info.dataset].label} is not a table: encode_row "
+                            "takes a row of column values.")
+        if self.table_encoder is not None:
+            import pandas as pd
+
+            columns = [col.name for col in self.table_encoder.columns]
+            return self.table_encoder.encode(pd.DataFrame([{c: row.get(c) for c in columns}]))
+        missing = [name for name in self.feature_names if name not in row]
+        if missing:
+            raise DataError(f"the row has no value for {', '.join(map(repr, missing))}: give "
+                            f"all of {', '.join(self.feature_names)}.")
+        try:
+            x = np.array([[float(row[name]) for name in self.feature_names]], np.float32)
+        except (TypeError, ValueError) as err:
+            raise DataError(f"every value of the row must be a number: {err}.") from None
+        return standardize(x, self.mean, self.std) if self.mean is not None else x
+
+
+# --------------------------------------------------------------------------- feature cache
+
+@dataclass(frozen=True, eq=False)
+class _Features:
+    """Inputs and targets of both splits, before labels are shaped for a loss."""
+
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+    notes: tuple[str, ...] = ()
+    feature_names: tuple[str, ...] | None = None
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    sequences: tuple[Ragged, Ragged] | None = None
+    raw_tables: tuple[Any, Any] | None = None
+    encoder: csv_data.TableEncoder | None = None
+
+
+class _FeatureCache:
+    """The last few encoded datasets, safe to share between Streamlit's script threads."""
+
+    def __init__(self, size: int = 2):
+        self._size = size
+        self._items: OrderedDict[tuple, _Features] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> _Features | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: tuple, value: _Features) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+# Two entries: the dataset in use and the one before it (multi-hot IMDB is 2 GB each).
+_FEATURES = _FeatureCache(size=2)
+
+
+def clear_cache() -> None:
+    """Forget every loaded and encoded dataset (Keras' downloaded files stay on disk)."""
+    _FEATURES.clear()
+    keras_sets._text.cache_clear()
+    keras_sets._word_index.cache_clear()
+    keras_sets._arrays.cache_clear()
+    sklearn_sets.load_split.cache_clear()
+    csv_data._load_cached.cache_clear()
+    csv_data._header_cached.cache_clear()
+
+
+def _cache_key(name: str, options: dict) -> tuple:
+    shaped = tuple(sorted((k, v) for k, v in options.items() if k != "label_encoding"))
+    spec = DATASETS[name]
+    if spec.source == "keras":
+        return name, shaped, keras_sets.SOURCES[name]
+    if spec.source == "csv":
+        return name, shaped, csv_data._stat_key(options["path"])
+    return name, shaped
+
+
+def _read_only(*arrays: np.ndarray | None) -> None:
+    for array in arrays:
+        if array is not None:
+            array.flags.writeable = False
+
+
+def _text_features(name: str, options: dict, report: Progress, allow_download: bool):
+    spec = DATASETS[name]
+    num_words = options["num_words"]
+    report(0.05, f"Loading {spec.label} ({spec.files[0]['name']})...")
+    data = keras_sets.load_text(name, num_words, allow_download)
+    count = len(data.train) + len(data.test)
+    if options["encoding"] == "multi_hot":
+        report(0.6, f"Encoding {count:,} texts as multi-hot vectors of {num_words:,} words...")
+        x_train, x_test = multi_hot(data.train, num_words), multi_hot(data.test, num_words)
+    else:
+        maxlen = options["maxlen"]
+        report(0.6, f"Padding {count:,} texts to {maxlen} word ids...")
+        x_train, x_test = pad_sequences(data.train, maxlen), pad_sequences(data.test, maxlen)
+        cut = int((data.train.lengths > maxlen).sum() + (data.test.lengths > maxlen).sum())
+        notes = (f"{cut:,} of {count:,} texts are longer than maxlen={maxlen} and keep only "
+                 "their last words.",) if cut else ()
+        return _Features(x_train, data.y_train, x_test, data.y_test, notes=notes,
+                         sequences=(data.train, data.test))
+    return _Features(x_train, data.y_train, x_test, data.y_test,
+                     sequences=(data.train, data.test))
+
+
+def _image_features(name: str, options: dict, report: Progress, allow_download: bool):
+    spec = DATASETS[name]
+    report(0.05, f"Loading {spec.label}...")
+    if spec.source == "sklearn":
+        x_train, y_train, x_test, y_test, _ = sklearn_sets.load_split(
+            name, options["test_fraction"])
+        top = 16.0          # scikit-learn's digits count 0..16 dark cells per pixel block
+    else:
+        x_train, y_train, x_test, y_test = keras_sets.load_images(name, allow_download)
+        top = 255.0
+    report(0.6, "Scaling pixels to 0-1...")
+    shape = spec.sample_shape if options["image_layout"] == "image" \
+        else (math.prod(spec.sample_shape),)
+
+    def scaled(x: np.ndarray) -> np.ndarray:
+        return np.divide(x, top, dtype=np.float32).reshape((len(x),) + tuple(shape))
+
+    return _Features(scaled(x_train), y_train, scaled(x_test), y_test)
+
+
+def _table_features(name: str, options: dict, report: Progress, allow_download: bool):
+    spec = DATASETS[name]
+    report(0.05, f"Loading {spec.label}...")
+    if spec.source == "csv":
+        table = csv_data.load_table_cached(options)
+        enc = table.encoder
+        return _Features(table.x_train, table.y_train, table.x_test, table.y_test,
+                         notes=tuple(table.notes), feature_names=tuple(table.feature_names),
+                         mean=enc.mean, std=enc.std, raw_tables=(table.raw_train, table.raw_test),
+                         encoder=enc)
+    if spec.source == "sklearn":
+        x_train, y_train, x_test, y_test, names = sklearn_sets.load_split(
+            name, options["test_fraction"])
+    else:
+        x_train, y_train, x_test, y_test = keras_sets.load_boston(allow_download)
+        names = spec.feature_names
+    mean = std = None
+    features_train = np.asarray(x_train, np.float32)
+    features_test = np.asarray(x_test, np.float32)
+    if options["normalize"]:
+        report(0.6, "Normalising features with the training split's mean and deviation...")
+        mean, std = standardize_fit(features_train)
+        features_train = standardize(features_train, mean, std)
+        features_test = standardize(features_test, mean, std)
+    return _Features(features_train, y_train, features_test, y_test, feature_names=names,
+                     mean=mean, std=std, raw_tables=(x_train, x_test))
+
+
+def _features(name: str, options: dict, report: Progress, allow_download: bool) -> _Features:
+    key = _cache_key(name, options)
+    cached = _FEATURES.get(key)
+    if cached is not None:
+        return cached
+    build = {"text": _text_features, "image": _image_features,
+             "table": _table_features}[DATASETS[name].sample_kind]
+    feats = build(name, options, report, allow_download)
+    _read_only(feats.x_train, feats.x_test, feats.t_train, feats.t_test, feats.mean, feats.std)
+    _FEATURES.put(key, feats)
+    return feats
+
+
+# --------------------------------------------------------------------------- prepare
+
+def _labels(feats: _Features, loss: Any, info: DataInfo):
+    """(y_train, y_test, encoding, notes) for a loss name or a {output: loss} dict."""
+    kwargs = {"task": info.task, "num_classes": info.num_classes,
+              "label_encoding": info.label_encoding,
+              "dataset": DATASETS[info.dataset].label}
+    if not isinstance(loss, dict):
+        y_train, encoding, notes = labels_for_loss(feats.t_train, loss, **kwargs)
+        y_test, _, _ = labels_for_loss(feats.t_test, loss, **kwargs)
+        return y_train, y_test, encoding, notes
+    y_train, y_test, encodings, notes = {}, {}, [], []
+    for output, output_loss in loss.items():
+        y_train[output], encoding, output_notes = labels_for_loss(feats.t_train, output_loss,
+                                                                  **kwargs)
+        y_test[output], _, _ = labels_for_loss(feats.t_test, output_loss, **kwargs)
+        encodings.append(encoding)
+        notes.extend(f"Output {output!r}: {note}" for note in output_notes)
+    return y_train, y_test, encodings[0] if encodings else info.label_encoding, notes
+
+
+def prepare(project: dict, progress: Progress | None = None, *,
+            allow_download: bool = False) -> Prepared:
+    """Load and encode the project's dataset for its model and loss.
+
+    ``progress(fraction, message)`` hears about the slow steps (fraction from 0 to 1).
+    Without ``allow_download`` a Keras dataset must already be in Keras' cache; the UI
+    passes True, and a failed download becomes the same "where to put the file" message.
+    Raises DataError for invalid settings, missing files, unreadable CSVs, or a loss that
+    cannot fit the data (a classification loss on a regression dataset).
+    """
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(fraction, message)
+
+    data = project.get("data") if isinstance(project, dict) else None
+    options = resolved_options(data)
+    info = describe(data)
+    name = info.dataset
+    feats = _features(name, options, report, allow_download)
+    loss = (project.get("compile") or {}).get("loss")
+    y_train, y_test, encoding, label_notes = _labels(feats, loss, info)
+    _read_only(*(y_train.values() if isinstance(y_train, dict) else [y_train]),
+               *(y_test.values() if isinstance(y_test, dict) else [y_test]))
+    target_type = np.float32 if info.task == "regression" else np.int32
+    train_targets = np.asarray(feats.t_train).astype(target_type, copy=False)
+    test_targets = np.asarray(feats.t_test).astype(target_type, copy=False)
+    report(1.0, f"Ready: {len(train_targets):,} training and {len(test_targets):,} test "
+                "samples.")
+    return Prepared(
+        x_train=feats.x_train, y_train=y_train, x_test=feats.x_test, y_test=y_test,
+        info=replace(info, label_encoding=encoding),
+        train_targets=train_targets, test_targets=test_targets,
+        options=options, notes=list(feats.notes) + label_notes,
+        feature_names=list(feats.feature_names) if feats.feature_names is not None else None,
+        mean=feats.mean, std=feats.std,
+        train_sequences=feats.sequences[0] if feats.sequences else None,
+        test_sequences=feats.sequences[1] if feats.sequences else None,
+        allow_download=allow_download, raw_tables=feats.raw_tables,
+        table_encoder=feats.encoder)

@@ -1,0 +1,304 @@
+"""Turning raw samples into model inputs and labels: numpy only, vectorised, no Keras.
+
+Text arrives from Keras as ragged lists of word ids. They are kept flat (``Ragged``: one
+int32 array of every id plus row offsets) so that multi-hot vectors and padded sequences
+are built with a few array operations instead of a Python loop per review.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from builder.data.errors import DataError
+
+__all__ = [
+    "START_ID",
+    "OOV_ID",
+    "INDEX_FROM",
+    "Ragged",
+    "TextCodec",
+    "labels_for_loss",
+    "loss_family",
+    "multi_hot",
+    "pad_sequences",
+    "standardize",
+    "standardize_fit",
+]
+
+# Keras' text datasets reserve 0 for padding, 1 for "start of text" and 2 for a word left out
+# of the vocabulary; real words start at 3 (``index_from=3``).
+START_ID = 1
+OOV_ID = 2
+INDEX_FROM = 3
+
+
+@dataclass(frozen=True, eq=False)
+class Ragged:
+    """Sequences of different lengths stored flat.
+
+    ``values``: (total,) int32, every sequence one after the other; ``offsets``: (n + 1,)
+    int64, sequence i is ``values[offsets[i]:offsets[i + 1]]``.
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def from_sequences(cls, sequences: Ragged | Iterable[Sequence[int]]) -> Ragged:
+        """Accepts a Ragged, a list of lists, or Keras' object array of lists."""
+        if isinstance(sequences, Ragged):
+            return sequences
+        sequences = list(sequences)
+        lengths = np.fromiter((len(s) for s in sequences), np.int64, count=len(sequences))
+        offsets = np.zeros(len(sequences) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        values = np.fromiter(itertools.chain.from_iterable(sequences), np.int32,
+                             count=int(offsets[-1]))
+        return cls(values, offsets)
+
+    @classmethod
+    def from_lengths(cls, values: np.ndarray, lengths: np.ndarray) -> Ragged:
+        offsets = np.zeros(len(lengths) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return cls(np.asarray(values, np.int32), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"sequence {i} out of range for {n} sequences")
+        i %= n
+        return self.values[self.offsets[i]:self.offsets[i + 1]]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """(n,) int64 length of every sequence."""
+        return np.diff(self.offsets)
+
+    def take(self, index: np.ndarray) -> Ragged:
+        """The sequences at ``index`` (an int array), in that order."""
+        index = np.asarray(index, np.int64)
+        lengths = self.lengths[index]
+        starts = self.offsets[index]
+        # Position of every kept value: its sequence's start plus its place within it.
+        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return Ragged.from_lengths(self.values[np.repeat(starts, lengths) + within], lengths)
+
+    def tolist(self) -> list[list[int]]:
+        return [seq.tolist() for seq in np.split(self.values, self.offsets[1:-1])]
+
+
+def multi_hot(sequences: Ragged | Iterable[Sequence[int]], num_words: int,
+              dtype: Any = np.float32, chunk_tokens: int = 1 << 20) -> np.ndarray:
+    """(n, num_words) array with 1 where a word id occurs in a sequence, 0 elsewhere.
+
+    Ids outside [0, num_words) are ignored (Keras' loaders already map rare words to 2).
+    Writes all ones of up to ``chunk_tokens`` ids at once, so the temporary index arrays
+    stay a few MB while the result, not a Python loop, sets the pace.
+
+    >>> multi_hot([[1, 3], [2, 2, 9]], 4)
+    array([[0., 1., 0., 1.],
+           [0., 0., 1., 0.]], dtype=float32)
+    """
+    seqs = Ragged.from_sequences(sequences)
+    n = len(seqs)
+    out = np.zeros((n, num_words), dtype)
+    flat = out.reshape(-1)
+    lengths = seqs.lengths
+    start = 0
+    while start < n:
+        # The last row whose ids still fit in this chunk (always at least one row).
+        stop = int(np.searchsorted(seqs.offsets, seqs.offsets[start] + chunk_tokens, "right")) - 1
+        stop = min(max(stop, start + 1), n)
+        ids = seqs.values[seqs.offsets[start]:seqs.offsets[stop]]
+        rows = np.repeat(np.arange(start, stop, dtype=np.int64), lengths[start:stop])
+        keep = (ids >= 0) & (ids < num_words)
+        flat[rows[keep] * num_words + ids[keep]] = 1
+        start = stop
+    return out
+
+
+def pad_sequences(sequences: Ragged | Iterable[Sequence[int]], maxlen: int,
+                  padding: str = "pre", truncating: str = "pre", value: int = 0,
+                  dtype: Any = np.int32) -> np.ndarray:
+    """(n, maxlen) ids, the same result as ``keras.utils.pad_sequences`` with these arguments.
+
+    Longer sequences lose their start (``truncating="pre"``) or end ("post"); shorter ones
+    get ``value`` before (``padding="pre"``) or after ("post") their ids.
+    """
+    for name, arg in (("padding", padding), ("truncating", truncating)):
+        if arg not in ("pre", "post"):
+            raise ValueError(f"{name} must be 'pre' or 'post', got {arg!r}")
+    seqs = Ragged.from_sequences(sequences)
+    n = len(seqs)
+    out = np.full((n, maxlen), value, dtype)
+    lengths = seqs.lengths
+    kept = np.minimum(lengths, maxlen)
+    src_start = seqs.offsets[:-1] + (lengths - kept if truncating == "pre" else 0)
+    dst_start = maxlen - kept if padding == "pre" else np.zeros(n, np.int64)
+    within = np.arange(kept.sum()) - np.repeat(np.cumsum(kept) - kept, kept)
+    rows = np.repeat(np.arange(n), kept)
+    out[rows, np.repeat(dst_start, kept) + within] = seqs.values[np.repeat(src_start, kept) + within]
+    return out
+
+
+_TOKEN = re.compile(r"[\w']+")
+
+
+@dataclass
+class TextCodec:
+    """Word ids <-> words with a Keras word index, in Keras' ``index_from=3`` convention.
+
+    ``word_index`` maps a word to its frequency rank from 1 ("the" is 1 for IMDB); in the
+    data that word is ``rank + 3``. Ids at or above ``num_words`` were replaced by 2.
+    """
+
+    word_index: Mapping[str, int]
+    num_words: int
+    _reverse: dict[int, str] | None = field(default=None, repr=False)
+
+    def tokenize(self, text: str) -> list[str]:
+        """Lower-case words, the way IMDB and Reuters were split (punctuation dropped)."""
+        return _TOKEN.findall(text.lower())
+
+    def encode(self, text: str) -> list[int]:
+        """Ids for ``text``: the start id 1, then each word's id, 2 for words out of vocabulary."""
+        ids = [START_ID]
+        for word in self.tokenize(text):
+            rank = self.word_index.get(word)
+            if rank is None:
+                rank = self.word_index.get(word.strip("'_"))
+            word_id = rank + INDEX_FROM if rank is not None else OOV_ID
+            ids.append(word_id if word_id < self.num_words else OOV_ID)
+        return ids
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """The words of a sequence; padding and the start mark are skipped, "?" is a word
+        left out of the vocabulary (as the book prints it)."""
+        if self._reverse is None:
+            self._reverse = {rank + INDEX_FROM: word for word, rank in self.word_index.items()}
+        words = []
+        for word_id in ids:
+            word_id = int(word_id)
+            if word_id in (0, START_ID):
+                continue
+            words.append(self._reverse.get(word_id, "?") if word_id != OOV_ID else "?")
+        return " ".join(words)
+
+
+def standardize_fit(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Feature-wise mean and standard deviation of (samples, features) training data.
+
+    A feature with the same value everywhere gets std 1, so it becomes 0 instead of NaN.
+    Returns two (features,) float32 arrays.
+    """
+    mean = x.mean(axis=0, dtype=np.float64)
+    std = x.std(axis=0, dtype=np.float64)
+    std[std == 0] = 1.0
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """(x - mean) / std as float32, with statistics from ``standardize_fit`` on training data."""
+    return ((np.asarray(x, np.float32) - mean) / std).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- labels
+
+_BINARY = {"binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge"}
+_CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy",
+                "categorical_hinge", "kl_divergence", "kld", "kullback_leibler_divergence"}
+_SPARSE = {"sparse_categorical_crossentropy"}
+_REGRESSION = {"mse", "mean_squared_error", "mae", "mean_absolute_error", "mape",
+               "mean_absolute_percentage_error", "msle", "mean_squared_logarithmic_error",
+               "huber", "log_cosh", "logcosh", "poisson", "cosine_similarity"}
+
+
+def loss_family(loss: Any) -> str | None:
+    """"binary", "categorical", "sparse", "regression", or None for no or an unknown loss.
+
+    Accepts Keras' string identifiers and class names ("CategoricalCrossentropy").
+    """
+    if not isinstance(loss, str):
+        return None
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", loss).lower()
+    for family, names in (("binary", _BINARY), ("categorical", _CATEGORICAL),
+                          ("sparse", _SPARSE), ("regression", _REGRESSION)):
+        if name in names:
+            return family
+    return None
+
+
+def _one_hot(codes: np.ndarray, num_classes: int) -> np.ndarray:
+    out = np.zeros((len(codes), num_classes), np.float32)
+    out[np.arange(len(codes)), codes] = 1.0
+    return out
+
+
+def labels_for_loss(targets: np.ndarray, loss: Any, *, task: str, num_classes: int | None,
+                    label_encoding: str, dataset: str) -> tuple[np.ndarray, str, list[str]]:
+    """Labels in the form ``loss`` needs: (y, encoding, notes).
+
+    ``targets`` are class numbers for classification, values for regression. ``encoding``
+    is "binary" (n,) float32 0/1, "one_hot" (n, classes) float32, "integer" (n,) int32 or
+    "value" (n,) float32. When the loss and ``label_encoding`` disagree the loss wins and a
+    note says so; a classification loss on a regression dataset raises DataError.
+    """
+    family = loss_family(loss)
+    notes: list[str] = []
+    if task == "regression":
+        if family not in (None, "regression"):
+            raise DataError(
+                f"loss {loss!r} is for classification, but {dataset} is a regression (it "
+                "predicts a number): use loss 'mse' with metric 'mae' and a last Dense layer "
+                "of 1 unit without activation, as the book does for Boston housing.")
+        if family is None and loss is not None:
+            notes.append(f"Unknown loss {loss!r}: the targets are given as plain numbers.")
+        return np.asarray(targets, np.float32), "value", notes
+    codes = np.asarray(targets).astype(np.int32)
+    if family is None:
+        if loss is not None:
+            notes.append(f"Unknown loss {loss!r}: labels are prepared for the dataset's "
+                         "default loss.")
+        family = {"binary": "binary", "one_hot": "categorical",
+                  "integer": "sparse"}.get(label_encoding, "categorical")
+        if task == "binary":
+            family = "binary"
+    if task == "binary":
+        if family == "categorical":
+            notes.append(f"{loss} on two classes: labels are one-hot pairs, so the last layer "
+                         "needs 2 units with softmax (or use binary_crossentropy with 1 "
+                         "sigmoid unit).")
+            return _one_hot(codes, 2), "one_hot", notes
+        if family == "sparse":
+            notes.append(f"{loss} on two classes: labels are 0/1 class numbers, so the last "
+                         "layer needs 2 units with softmax (or use binary_crossentropy with 1 "
+                         "sigmoid unit).")
+            return codes, "integer", notes
+        if family == "regression":
+            notes.append(f"{loss} on 0/1 labels trains, but binary_crossentropy is the usual "
+                         "loss for two classes (book section 3.4).")
+        return codes.astype(np.float32), "binary", notes
+    if family == "sparse":
+        if label_encoding == "one_hot":
+            notes.append(f"label_encoding is 'one_hot' but {loss} needs class numbers: the "
+                         "labels are integers (set label_encoding to 'integer' to match).")
+        return codes, "integer", notes
+    if family == "categorical" and label_encoding == "integer":
+        notes.append(f"label_encoding is 'integer' but {loss} needs one-hot labels: the labels "
+                     "are one-hot (set label_encoding to 'one_hot', or use "
+                     "sparse_categorical_crossentropy to keep integers).")
+    elif family == "binary":
+        notes.append(f"{loss} with {num_classes} classes treats each class as its own yes/no "
+                     "question; for one class per sample use categorical_crossentropy with a "
+                     "softmax last layer.")
+    elif family == "regression":
+        notes.append(f"{loss} on one-hot labels trains poorly; categorical_crossentropy with a "
+                     "softmax last layer is the usual choice for classes.")
+    return _one_hot(codes, num_classes), "one_hot", notes
