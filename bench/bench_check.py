@@ -1,0 +1,112 @@
+"""Shape-check latency vs building the same model in plain Keras, measured in one run.
+
+    python bench/bench_check.py [--repeats 15]
+
+For stacks of 10, 50 and 200 layers (Dense, and a conv/pool mix) it prints the median time
+of ``check(project)`` cold (per-layer cache cleared: every layer built by Keras), warm
+(after editing one layer in the middle: the usual live-edit case) and the median time of
+building the same model with plain ``keras.Sequential`` (weights created, as Keras does),
+with the ratios. Goal (issue 2): a 50-layer check ≤ 100 ms median once TensorFlow is loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from builder import checker  # noqa: E402
+from builder.checker import check, make_layer  # noqa: E402
+
+
+def dense_stack(n: int) -> dict:
+    layers = [{"name": f"d{i}", "class_name": "Dense",
+               "config": {"units": 32 + i, "activation": "relu"}} for i in range(n)]
+    return _project(layers, [100])
+
+
+def conv_stack(n: int) -> dict:
+    layers = []
+    for i in range(n - 3):
+        layers.append({"name": f"c{i}", "class_name": "Conv2D",
+                       "config": {"filters": 8 + i % 16, "kernel_size": [3, 3],
+                                  "padding": "same", "activation": "relu"}})
+    layers += [{"name": "pool", "class_name": "MaxPooling2D", "config": {"pool_size": [2, 2]}},
+               {"name": "flat", "class_name": "Flatten", "config": {}},
+               {"name": "out", "class_name": "Dense", "config": {"units": 10,
+                                                                 "activation": "softmax"}}]
+    return _project(layers, [28, 28, 1])
+
+
+def _project(layers, shape):
+    return {"format": "netbuilder.project", "version": 1, "name": "bench",
+            "model": {"inputs": [{"name": "x", "shape": shape}], "layers": layers,
+                      "outputs": [layers[-1]["name"]]},
+            "compile": {"optimizer": {"class_name": "RMSprop", "config": {}},
+                        "loss": "categorical_crossentropy", "metrics": ["accuracy"]},
+            "data": {"dataset": "digits", "options": {}}}
+
+
+def plain_keras(project):
+    import keras
+
+    inp = project["model"]["inputs"][0]
+    model = keras.Sequential([keras.Input(shape=tuple(inp["shape"]))] + [
+        make_layer(lay["class_name"], lay["config"], lay["name"])
+        for lay in project["model"]["layers"]])
+    return model.count_params()
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    import keras  # noqa: F401  (load TensorFlow before timing)
+
+    check(dense_stack(3))
+    print(f"{'model':<16}{'check cold':>12}{'check warm':>12}{'plain Keras':>13}"
+          f"{'cold/Keras':>12}{'warm/Keras':>12}")
+    for label, make in (("dense", dense_stack), ("conv", conv_stack)):
+        for n in (10, 50, 200):
+            project = make(n)
+            edited = copy.deepcopy(project)
+            middle = edited["model"]["layers"][n // 2]
+            middle["name"] = middle["name"]  # same graph, one changed setting below
+
+            def cold():
+                checker._CACHE.clear()
+                check(project)
+
+            def warm():
+                # one edit in the middle of an already-checked model
+                cfg = middle["config"]
+                key = "units" if "units" in cfg else "filters"
+                cfg[key] = cfg[key] + 1
+                check(edited)
+
+            assert check(project).valid
+            t_cold = median_time(cold, args.repeats)
+            check(edited)
+            t_warm = median_time(warm, args.repeats)
+            t_keras = median_time(lambda: plain_keras(project), max(3, args.repeats // 3))
+            print(f"{label + ' ' + str(n):<16}{t_cold * 1e3:>10.1f}ms{t_warm * 1e3:>10.1f}ms"
+                  f"{t_keras * 1e3:>11.1f}ms{t_cold / t_keras:>12.2f}{t_warm / t_keras:>12.2f}")
+
+
+if __name__ == "__main__":
+    main()
