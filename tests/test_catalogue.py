@@ -60,6 +60,11 @@ def test_every_choice_is_accepted_by_keras(class_name):
 
 
 @pytest.mark.parametrize("class_name", LAYER_NAMES)
+def test_every_accepted_value_form_builds(class_name):
+    assert refresh.check_value_forms(class_name) == []
+
+
+@pytest.mark.parametrize("class_name", LAYER_NAMES)
 def test_input_rank_matches_keras(class_name):
     assert refresh.check_input_rank(class_name) == []
 

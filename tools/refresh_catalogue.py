@@ -6,8 +6,9 @@ The catalogue is typed as data, so this script holds it against the installed Ke
 - every parameter is a keyword of the class' `__init__` (or a `get_config()` key for
   classes that take `**kwargs`), required exactly when Keras has no default, and its
   `default` equals Keras' default (tuples compared as JSON lists);
-- every layer builds from `default_config` on its `example_input`, and every value of
-  every `choice` parameter is accepted by Keras;
+- every layer builds from `default_config` on its `example_input`; every value of every
+  `choice` parameter, and each written form of list-like values (3 or [3, 3]), is
+  accepted by Keras;
 - `input_rank` agrees with Keras: one rank below `min` and one above `max` are refused.
 
 It also lists, for information, the keyword arguments Keras has that the catalogue leaves
@@ -178,6 +179,39 @@ def check_choices(class_name: str) -> list[str]:
     return diffs
 
 
+def _forms(p: dict) -> list:
+    """Every written form the catalogue accepts for one value of a list-like parameter:
+    kernel_size 3 and [3, 3]; padding 1, [1, 1] and [[1, 1], [1, 1]]; axes 1 and [1, 1]."""
+    value = p["example"] if p.get("required") else p["default"]
+    if value is None:
+        return []
+    first = value
+    while isinstance(first, list):
+        first = first[0]
+    n = p.get("length")
+    if p["type"] == "ints" and n and p.get("scalar_ok"):
+        return [first, [first] * n]
+    if p["type"] == "padding":
+        return [first, [first] * n, [[first, first]] * n]
+    if p["type"] == "axis" and p.get("list_ok"):
+        return [first, [first] * (n or 1)]
+    return []
+
+
+def check_value_forms(class_name: str) -> list[str]:
+    """Keras accepts each form validate_config accepts (scalar or list, flat or nested)."""
+    diffs = []
+    for p in catalogue.get(class_name)["params"]:
+        for value in _forms(p):
+            config = {**catalogue.default_config(class_name), p["name"]: value}
+            try:
+                build(class_name, config)
+            except Exception as exc:
+                diffs.append(f"{class_name}.{p['name']}={value!r}: the catalogue accepts this form, Keras "
+                             f"refuses it: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+    return diffs
+
+
 def _probe_shape(entry: dict, rank: int) -> list[int]:
     """A shape without the batch axis for a tensor of `rank` (batch included): the example's
     trailing axes, padded with 8s at the front."""
@@ -214,7 +248,8 @@ def check_input_rank(class_name: str) -> list[str]:
     return diffs
 
 
-CHECKS = (check_names, check_defaults, check_builds, check_choices, check_input_rank)
+CHECKS = (check_names, check_defaults, check_builds, check_choices, check_value_forms,
+          check_input_rank)
 
 
 def compare(class_name: str) -> list[str]:
