@@ -1,0 +1,255 @@
+"""Data: choose the dataset and its preprocessing, upload a CSV, look at samples.
+
+The choice is written into the project's ``data`` section; the model's input shape follows
+it (the builder learns it), and the recommended last layer and loss are offered.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import streamlit as st
+
+from builder import edit, paths
+from builder.data import DATASETS, DataError, describe, inspect_csv, recommend
+from builder.data.registry import validate_data_settings
+from ui import forms, state
+
+ERRORS = "data_field_errors"
+GROUPS = [("From the book (Keras datasets)", ["imdb", "reuters", "boston_housing", "mnist",
+                                              "fashion_mnist", "cifar10"]),
+          ("Offline (ship with scikit-learn)", ["digits", "breast_cancer", "wine", "diabetes"]),
+          ("Your own", ["csv"])]
+
+
+def _errors() -> dict:
+    return st.session_state.setdefault(ERRORS, {})
+
+
+def _follow_input(project: dict) -> tuple[dict, str | None]:
+    """Set the single model input to what the data gives; say what changed."""
+    try:
+        spec = describe(project["data"]).input_spec
+    except DataError:
+        return project, None
+    inputs = project["model"]["inputs"]
+    if len(inputs) != 1:
+        return project, None
+    have = (inputs[0]["shape"], inputs[0].get("dtype", "float32"))
+    if have == (spec["shape"], spec["dtype"]):
+        return project, None
+    project = edit.set_input(project, inputs[0]["name"], spec["shape"], spec["dtype"])
+    return project, (f"Model input '{inputs[0]['name']}' now takes {tuple(spec['shape'])} "
+                     f"({spec['dtype']}) to match the data.")
+
+
+def _commit_data(data: dict) -> None:
+    """Validate new data settings; apply them (and the input shape) or show why not."""
+    problems = validate_data_settings(data)
+    if problems:
+        _errors()["_data"] = " ".join(p.split(": ", 1)[-1] for p in problems)
+        return
+    _errors().pop("_data", None)
+    project = {**state.get_project(), "data": data}
+    project, note = _follow_input(project)
+    state.set_project(project)
+    if note:
+        st.session_state["data_note"] = note
+
+
+def _on_dataset() -> None:
+    name = st.session_state["data_dataset"]
+    st.session_state[ERRORS] = {}
+    _commit_data({"dataset": name, "options": {}})
+
+
+def _on_option(spec: dict, key: str) -> None:
+    errors = _errors()
+    try:
+        value = forms.widget_value(spec, key)
+    except ValueError as err:
+        errors[key] = str(err)
+        return
+    data = state.get_project()["data"]
+    options = dict(data.get("options", {}))
+    if value is None:
+        options.pop(spec["name"], None)
+    else:
+        options[spec["name"]] = value
+    candidate = {"dataset": data["dataset"], "options": options}
+    problems = validate_data_settings(candidate)
+    if problems:
+        errors[key] = " ".join(p.split(": ", 1)[-1] for p in problems)
+        return
+    errors.pop(key, None)
+    _commit_data(candidate)
+
+
+def _dataset_picker(project: dict) -> str:
+    names = [n for _, group in GROUPS for n in group if n in DATASETS]
+    current = project["data"].get("dataset")
+    if current not in names:
+        names.append(current)
+    st.session_state["data_dataset"] = current
+    group_of = {n: g for g, members in GROUPS for n in members}
+    st.selectbox("Dataset", names, key="data_dataset", on_change=_on_dataset,
+                 format_func=lambda n: f"{DATASETS[n].label} — {group_of.get(n, '')}"
+                 if n in DATASETS else str(n))
+    return current
+
+
+def _cache_status(spec) -> None:
+    if spec.source != "keras":
+        return
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    folder = os.path.join(home, "datasets")
+    missing = [f for f in spec.files if f["role"] == "data"
+               and not os.path.exists(os.path.join(folder, f["save_as"]))]
+    if missing:
+        files = ", ".join(f"{f['name']} ({f['bytes'] / 1e6:.1f} MB)" for f in missing)
+        st.info(f"Not downloaded yet: {files}. The first use downloads it into {folder}; "
+                "offline, place the file there yourself.")
+    else:
+        st.caption(f"Cached in {folder}.")
+
+
+def _csv_section(project: dict) -> None:
+    upload = st.file_uploader("Upload a CSV file", type=["csv", "txt"], key="data_csv_upload",
+                              help="First row: column names. Up to 200 MB.")
+    if upload is not None and st.session_state.get("data_csv_id") != upload.file_id:
+        raw = upload.getvalue()
+        try:
+            summary = inspect_csv(raw)
+        except DataError as err:
+            st.error(f"This file cannot be used: {err}")
+            return
+        digest = hashlib.sha256(raw).hexdigest()[:16]
+        path = paths.uploads_dir() / f"{digest}.csv"
+        path.write_bytes(raw)
+        st.session_state["data_csv_id"] = upload.file_id
+        _commit_data({"dataset": "csv", "options": {"path": str(path),
+                                                    "target": summary.suggested_target,
+                                                    "task": "auto"}})
+        st.rerun()
+    path = project["data"].get("options", {}).get("path")
+    if path and os.path.exists(path):
+        try:
+            summary = inspect_csv(path)
+        except DataError as err:
+            st.error(str(err))
+            return
+        st.caption(f"{summary.rows:,} rows, {len(summary.columns)} columns.")
+        st.dataframe(summary.preview, width="stretch")
+        if summary.missing:
+            st.caption("Empty cells: " + ", ".join(f"{c} ({n})" for c, n in
+                                                   summary.missing.items()))
+
+
+def _options_form(project: dict, spec) -> None:
+    options = project["data"].get("options", {})
+    errors = _errors()
+    for opt in spec.options:
+        if spec.source == "csv" and opt["name"] == "path":
+            continue
+        key = f"data_opt:{spec.name}:{opt['name']}"
+        spec_opt = dict(opt)
+        if opt["name"] == "target" and spec.source == "csv" and options.get("path"):
+            try:
+                columns = inspect_csv(options["path"]).columns
+                spec_opt.update(type="choice", choices=columns)
+            except DataError:
+                pass
+        forms.param_widget(spec_opt, options.get(opt["name"], opt["default"]), key, errors,
+                           _on_option, (spec_opt, key), keras_name=False)
+
+
+def _recommendation(project: dict) -> None:
+    try:
+        rec = recommend(project["data"])
+        info = describe(project["data"])
+    except DataError as err:
+        st.error(str(err))
+        return
+    last = rec["last_layer"]["config"]
+    act = last.get("activation") or "no activation"
+    classes = f", {info.num_classes} classes" if info.num_classes else ""
+    st.markdown(f"**Task:** {info.task}{classes} · **input:** {tuple(info.input_spec['shape'])} "
+                f"{info.input_spec['dtype']} · **recommended:** last layer Dense({last['units']}, "
+                f"{act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}")
+    comp = project["compile"]
+    if comp.get("loss") != rec["loss"] or comp.get("metrics") != rec["metrics"]:
+        if st.button("Use the recommended loss and metrics", key="data_use_rec"):
+            new = {**project, "compile": {**comp, "loss": rec["loss"],
+                                          "metrics": rec["metrics"]}}
+            state.set_project(new)
+            st.rerun()
+
+
+def _show_sample(sample: dict) -> None:
+    st.markdown(f"**{sample['target']}: {sample['label']}** (sample {sample['index']:,})")
+    if sample["kind"] == "text":
+        st.write(sample["text"])
+    elif sample["kind"] == "image":
+        pixels = sample["pixels"]
+        scale = max(1, 140 // pixels.shape[0])
+        st.image(np.kron(pixels, np.ones((scale, scale) + (1,) * (pixels.ndim - 2),
+                                         dtype=np.uint8)), clamp=True)
+    else:
+        st.dataframe([sample["row"]], width="stretch")
+
+
+def _preview(project: dict) -> None:
+    st.subheader("Samples")
+    if not st.button("Load the data and show samples", key="data_load"):
+        return
+    from builder.data import prepare
+
+    bar = st.progress(0.0, text="Preparing the data…")
+    try:
+        prepared = prepare(project, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                           allow_download=True)
+    except DataError as err:
+        bar.empty()
+        st.error(str(err))
+        return
+    bar.empty()
+    st.caption(f"{len(prepared.train_targets):,} training and {len(prepared.test_targets):,} "
+               f"test samples; model input {prepared.x_train.shape[1:]} "
+               f"{prepared.x_train.dtype}.")
+    for note in prepared.notes:
+        st.info(note)
+    cols = st.columns(3)
+    for i, col in enumerate(cols):
+        with col:
+            try:
+                _show_sample(prepared.sample("train", i))
+            except DataError as err:
+                st.warning(str(err))
+
+
+st.title("Data")
+project = state.get_project()
+name = _dataset_picker(project)
+note = st.session_state.pop("data_note", None)
+if note:
+    st.success(note)
+if "_data" in _errors():
+    st.error(_errors()["_data"])
+spec = DATASETS.get(name)
+if spec is None:
+    st.error(f"Unknown dataset {name!r}: pick one from the list.")
+    st.stop()
+st.write(spec.description)
+_cache_status(spec)
+if spec.source == "csv":
+    _csv_section(project)
+left, right = st.columns([1, 2])
+with left:
+    st.subheader("Preprocessing")
+    _options_form(project, spec)
+with right:
+    st.subheader("What the model needs")
+    if spec.source != "csv" or project["data"].get("options", {}).get("path"):
+        _recommendation(project)
+    _preview(project)

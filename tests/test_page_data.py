@@ -1,0 +1,51 @@
+"""AppTest of the Data page: choosing data updates the project and the model input."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    return at
+
+
+def test_choosing_a_dataset_sets_the_input_shape(app):
+    app.selectbox(key="data_dataset").set_value("breast_cancer").run()
+    project = app.session_state["project"]
+    assert project["data"]["dataset"] == "breast_cancer"
+    assert project["model"]["inputs"][0]["shape"] == [30]
+    assert any("now takes (30,)" in s.value for s in app.success)
+
+
+def test_image_layout_option_reshapes_the_input(app):
+    app.selectbox(key="data_opt:digits:image_layout").set_value("image").run()
+    assert app.session_state["project"]["model"]["inputs"][0]["shape"] == [8, 8, 1]
+
+
+def test_bad_option_value_is_refused_at_the_field(app):
+    app.selectbox(key="data_dataset").set_value("imdb").run()
+    app.number_input(key="data_opt:imdb:num_words").set_value(3).run()
+    assert app.session_state["project"]["data"]["options"].get("num_words") != 3
+    assert app.error, "a message at the field"
+    assert not app.exception
+
+
+def test_samples_of_the_offline_default(app):
+    app.button(key="data_load").click().run()
+    assert not app.exception
+    assert any("training and" in c.value for c in app.caption)
+    assert len(app.get("image")) >= 1  # three digit images
+
+
+def test_recommended_loss_button(app):
+    app.selectbox(key="data_dataset").set_value("diabetes").run()
+    app.button(key="data_use_rec").click().run()
+    assert app.session_state["project"]["compile"]["loss"] == "mse"

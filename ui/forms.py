@@ -1,0 +1,98 @@
+"""Forms generated from parameter specs (the catalogue's format, also used by datasets).
+
+A spec is ``{"name", "type", "default", "min", "max", "choices", "label", "help", ...}``;
+``param_widget`` draws the matching Streamlit widget, and ``from_text`` turns what a person
+typed into a JSON value, raising ValueError with an example when it cannot.
+"""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer"}
+
+
+def to_text(value) -> str:
+    """[3, 3] -> '3, 3'; [[1, 1], [2, 2]] -> '(1, 1), (2, 2)'; None -> ''."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(to_text(v) if not isinstance(v, (list, tuple))
+                         else "(" + to_text(v) + ")" for v in value)
+    return str(value)
+
+
+def from_text(spec: dict, text: str):
+    """'3, 3' -> [3, 3]; '3' -> 3; '(1, 1), (2, 2)' -> [[1, 1], [2, 2]]; '' -> None."""
+    text = text.strip()
+    if spec["type"] == "str":
+        return text or None
+    if not text:
+        return None
+    if spec["type"] == "layer":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"write the wrapped layer as JSON, e.g. "
+                             f"{json.dumps(spec.get('example'))} ({err.msg}).") from None
+    normal = text.replace("(", "[").replace(")", "]")
+    try:
+        value = json.loads(f"[{normal}]")
+    except json.JSONDecodeError:
+        raise ValueError(f"write numbers separated by commas, e.g. "
+                         f"{to_text(spec.get('example', [3, 3]))}.") from None
+    if len(value) == 1 and "," not in text and "[" not in normal:
+        return value[0]
+    return value
+
+
+def field_error(errors: dict, key: str) -> None:
+    """Show the message of a value that was refused, right under its field."""
+    message = errors.get(key)
+    if message:
+        st.error(message, icon=None)
+
+
+def sync(errors: dict, key: str, value) -> None:
+    """Show the project's value in a widget, unless it holds a refused value to correct."""
+    if key not in errors:
+        st.session_state[key] = value
+
+
+def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tuple,
+                 keras_name: bool = True) -> None:
+    """The widget for one parameter; ``on_change(*args)`` reads ``st.session_state[key]``."""
+    label, help_text = spec.get("label", spec["name"]), spec.get("help") or ""
+    if keras_name:
+        help_text = f"{help_text}\n\nKeras argument: `{spec['name']}`"
+    kind = spec["type"]
+    common = {"key": key, "help": help_text, "on_change": on_change, "args": args}
+    if kind == "bool":
+        sync(errors, key, bool(value))
+        st.checkbox(label, **common)
+    elif kind == "choice":
+        choices = list(spec["choices"])
+        if value not in choices:
+            choices.append(value)
+        sync(errors, key, value)
+        null = spec.get("null_label", "none")
+        st.selectbox(label, choices, format_func=lambda v: null if v is None else str(v),
+                     **common)
+    elif kind in ("int", "float"):
+        sync(errors, key, value)
+        st.number_input(label, step=1 if kind == "int" else None,
+                        format="%d" if kind == "int" else "%g",
+                        placeholder=spec.get("null_label", "none"), **common)
+    else:
+        sync(errors, key, to_text(value))
+        st.text_input(label, placeholder=spec.get("null_label", ""), **common)
+    field_error(errors, key)
+
+
+def widget_value(spec: dict, key: str):
+    """The value a widget holds, parsed (ValueError with an example when it cannot be)."""
+    raw = st.session_state[key]
+    return from_text(spec, raw) if spec["type"] in TEXT_TYPES else raw
