@@ -1,0 +1,540 @@
+"""Graph-mode edits of a project's model (the functional API), as pure functions.
+
+``builder.edit`` covers what a stack and a graph share (add, insert, delete with rewiring,
+rename, settings). This module adds what only a graph has: explicit connections between
+nodes, several inputs and outputs, node positions on the canvas, and the switch between a
+plain stack (implicit links: each layer reads the one before) and a graph (every layer
+names its ``inbound``). Each function returns a new project dict and raises ProjectError
+with a sentence for the user when the edit cannot be made.
+
+``faults(project)`` lists what makes a graph unusable (cycles, layers no output depends
+on, inputs feeding nothing, merges with too few inputs, dangling names) as plain data,
+each naming the nodes it concerns, so the page can mark them on the canvas.
+
+Nothing here imports TensorFlow or Streamlit.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+from builder import catalogue, edit
+from builder.project import INPUT_DTYPES, NAME_RE, ProjectError, inbound_of
+
+__all__ = [
+    "Fault",
+    "add_input",
+    "add_node",
+    "clear_positions",
+    "connect",
+    "delete_input",
+    "delete_node",
+    "disconnect",
+    "faults",
+    "is_chain",
+    "move_node",
+    "node_names",
+    "readers",
+    "set_outputs",
+    "sync_compile",
+    "to_graph",
+    "to_stack",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _model(project: dict) -> dict:
+    return project["model"]
+
+
+def _layer(project: dict, name: str) -> dict | None:
+    return next((lay for lay in _model(project)["layers"] if lay.get("name") == name), None)
+
+
+def _input(project: dict, name: str) -> dict | None:
+    return next((inp for inp in _model(project)["inputs"] if inp.get("name") == name), None)
+
+
+def node_names(project: dict) -> list[str]:
+    """Inputs first, then layers, in file order."""
+    model = _model(project)
+    return [i["name"] for i in model["inputs"]] + [lay["name"] for lay in model["layers"]]
+
+
+def _need_node(project: dict, name: str, what: str = "node") -> None:
+    if name not in node_names(project):
+        known = ", ".join(node_names(project)) or "none"
+        raise ProjectError(f"there is no {what} named '{name}' (nodes: {known}).", "model")
+
+
+def readers(project: dict, name: str) -> list[str]:
+    """The layers that take ``name``'s output as (one of) their inputs, in file order."""
+    links = inbound_of(_model(project))
+    return [lay for lay, srcs in links.items() if name in srcs]
+
+
+def _depends_on(links: dict[str, list[str]], start: str, target: str) -> list[str] | None:
+    """A path start <- ... <- target following inbound links (start reads ... reads target),
+    or None when ``start`` does not depend on ``target``."""
+    stack = [(start, [start])]
+    seen = set()
+    while stack:
+        name, path = stack.pop()
+        if name == target:
+            return path
+        if name in seen:
+            continue
+        seen.add(name)
+        for src in links.get(name, []):
+            stack.append((src, path + [src]))
+    return None
+
+
+def _arity(class_name: str) -> tuple[int, int | None]:
+    entry = catalogue.get(class_name)["inputs"]
+    return entry["min"], entry["max"]
+
+
+# --------------------------------------------------------------------------- mode switch
+
+def to_graph(project: dict) -> dict:
+    """The same model with every link written as ``inbound`` (nothing else changes).
+
+    After this, the order of ``model.layers`` no longer carries meaning, so layers can be
+    connected freely. ``to_stack`` undoes it while the model is still a chain.
+    """
+    p = copy.deepcopy(project)
+    links = inbound_of(_model(p))
+    for lay in _model(p)["layers"]:
+        lay["inbound"] = list(links[lay["name"]])
+    return p
+
+
+def _chain_problems(project: dict) -> tuple[list[str], list[dict]]:
+    """Why the model is not a single chain input -> ... -> output (empty when it is), and
+    its layers in chain order when it is."""
+    model = _model(project)
+    inputs, layers, outputs = model["inputs"], model["layers"], model.get("outputs", [])
+    why: list[str] = []
+    if len(inputs) != 1:
+        why.append(f"it has {len(inputs)} inputs ({', '.join(i['name'] for i in inputs)}); "
+                   "a stack has exactly one: delete the others")
+    if len(outputs) > 1:
+        why.append(f"it has {len(outputs)} outputs ({', '.join(outputs)}); a stack has one: "
+                   "keep only the last layer as output")
+    links = inbound_of(model)
+    for lay in layers:
+        srcs = links[lay["name"]]
+        if len(srcs) > 1:
+            why.append(f"'{lay['name']}' reads {len(srcs)} layers ({', '.join(srcs)}); a stack "
+                       "layer reads only the one before it")
+    for name in node_names(project):
+        outs = readers(project, name)
+        if len(outs) > 1:
+            why.append(f"'{name}' feeds {len(outs)} layers ({', '.join(outs)}); in a stack each "
+                       "layer feeds only the next")
+    if why or not inputs:
+        return why, []
+    # One input, one reader per node, one source per layer: follow the chain from the input.
+    order: list[dict] = []
+    current = inputs[0]["name"]
+    by_name = {lay["name"]: lay for lay in layers}
+    while True:
+        nxt = readers(project, current)
+        if not nxt:
+            break
+        current = nxt[0]
+        if by_name[current] in order:
+            break
+        order.append(by_name[current])
+    missing = [lay["name"] for lay in layers if lay not in order]
+    if missing:
+        why.append(f"{', '.join(repr(m) for m in missing)} "
+                   f"{'is' if len(missing) == 1 else 'are'} not on the path from the input "
+                   "to the output: connect or delete "
+                   f"{'it' if len(missing) == 1 else 'them'}")
+    elif order and outputs and outputs != [order[-1]["name"]]:
+        why.append(f"the output is '{outputs[0]}', not the last layer of the chain "
+                   f"'{order[-1]['name']}'")
+    return why, order
+
+
+def is_chain(project: dict) -> bool:
+    """True when ``to_stack`` would succeed: one input, one output, a single path."""
+    return not _chain_problems(project)[0]
+
+
+def to_stack(project: dict) -> dict:
+    """Back to a plain stack: layers in chain order, no ``inbound`` (implicit links).
+
+    Only a chain (one input, each layer reading the one before, one output at the end) can
+    be a stack; otherwise ProjectError says what keeps it a graph. Node positions are kept,
+    so switching back to graph mode shows the same drawing. A per-output loss or metrics
+    dict of the single output becomes a plain value.
+    """
+    why, order = _chain_problems(project)
+    if why:
+        raise ProjectError("this model cannot be a stack: " + "; ".join(why) + ".",
+                           "model.layers")
+    p = copy.deepcopy(project)
+    by_name = {lay["name"]: lay for lay in _model(p)["layers"]}
+    _model(p)["layers"] = [by_name[lay["name"]] for lay in order]
+    for lay in _model(p)["layers"]:
+        lay.pop("inbound", None)
+    if order:
+        _model(p)["outputs"] = [order[-1]["name"]]
+    return sync_compile(p)
+
+
+# --------------------------------------------------------------------------- connections
+
+def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
+    """Feed ``src``'s output into layer ``dst``.
+
+    ``slot`` is the position in ``dst``'s inputs: an existing slot is replaced, ``len``
+    appends. Without it, a layer that takes one input has that input replaced (dragging a
+    new connection onto it rewires it) and a merge layer gets one more input. Refused:
+    unknown names, an input as ``dst``, a connection that exists already, one that would
+    make a cycle, and more inputs than the layer takes.
+    """
+    _need_node(project, src)
+    _need_node(project, dst)
+    if _input(project, dst) is not None:
+        raise ProjectError(f"'{dst}' is an input: inputs receive data, not other layers. Drag "
+                           "from an output port (bottom) to a layer's input port (top).",
+                           "model.layers")
+    if src == dst:
+        raise ProjectError(f"'{src}' cannot take its own output as input.", "model.layers")
+    p = to_graph(project)
+    links = inbound_of(_model(p))
+    cycle = _depends_on(links, src, dst)
+    if cycle is not None:
+        path = " -> ".join(reversed(cycle))
+        raise ProjectError(f"connecting '{src}' to '{dst}' would make a cycle ({path} -> "
+                           f"{dst}): data must flow from the inputs to the outputs.",
+                           "model.layers")
+    lay = _layer(p, dst)
+    current = list(lay["inbound"])
+    lo, hi = _arity(lay["class_name"])
+    if src in current and (slot is None or slot >= len(current) or current[slot] != src):
+        raise ProjectError(f"'{src}' already feeds '{dst}'.", "model.layers")
+    if slot is None:
+        if hi == 1:
+            slot = 0
+        else:
+            slot = len(current)
+    if not 0 <= slot <= len(current):
+        raise ProjectError(f"'{dst}' has {len(current)} input(s); slot {slot} does not exist "
+                           f"(use 0 to {len(current)}).", "model.layers")
+    if slot == len(current):
+        if hi is not None and len(current) >= hi:
+            raise ProjectError(f"{lay['class_name']} '{dst}' takes "
+                               f"{'one input' if hi == 1 else f'at most {hi} inputs'} and has "
+                               f"{len(current)}: remove one of its connections first.",
+                               "model.layers")
+        current.append(src)
+    else:
+        current[slot] = src
+    lay["inbound"] = current
+    return p
+
+
+def disconnect(project: dict, src: str, dst: str) -> dict:
+    """Remove the connection ``src`` -> ``dst``.
+
+    A layer must keep at least one input (the project file cannot hold a layer that reads
+    nothing): to rewire a one-input layer, drag a new connection onto it instead.
+    """
+    _need_node(project, src)
+    _need_node(project, dst)
+    links = inbound_of(_model(project))
+    if src not in links.get(dst, []):
+        raise ProjectError(f"'{src}' does not feed '{dst}': there is no such connection.",
+                           "model.layers")
+    if links[dst] == [src]:
+        raise ProjectError(f"'{src}' is the only input of '{dst}': connect another layer to "
+                           f"'{dst}' first (dropping a connection on a one-input layer replaces "
+                           "its input), or delete the layer.", "model.layers")
+    p = to_graph(project)
+    lay = _layer(p, dst)
+    lay["inbound"] = [s for s in lay["inbound"] if s != src]
+    return p
+
+
+# --------------------------------------------------------------------------- nodes
+
+def add_node(project: dict, class_name: str, source: str | None = None,
+             position: tuple[float, float] | None = None,
+             config: dict | None = None) -> tuple[dict, str]:
+    """A new layer fed by ``source`` (default: the first input), at ``position``.
+
+    The new layer is not an output yet: ``faults`` reports it until it is connected on
+    towards an output or marked as one.
+    """
+    catalogue.get(class_name)
+    source = source or _model(project)["inputs"][0]["name"]
+    _need_node(project, source)
+    p = to_graph(project)
+    p, name = edit.add_layer(p, class_name, None, config, inbound=[source])
+    if position is not None:
+        p = move_node(p, name, *position)
+    return p, name
+
+
+def delete_node(project: dict, name: str) -> dict:
+    """Delete a layer (its readers take its first input instead) or an extra input."""
+    if _input(project, name) is not None:
+        return delete_input(project, name)
+    p = edit.delete_layer(to_graph(project), name)
+    return sync_compile(p)
+
+
+def add_input(project: dict, shape: list, dtype: str = "float32",
+              name: str | None = None) -> tuple[dict, str]:
+    """A new model input (``shape`` without the batch axis); returns (project, name).
+
+    Links are made explicit first, so the existing layers keep reading what they read.
+    """
+    shape = list(shape)
+    if not shape or not all(d is None or (isinstance(d, int) and not isinstance(d, bool)
+                                          and d > 0) for d in shape):
+        raise ProjectError(f"an input shape is a list of positive whole numbers (null for any "
+                           f"length) without the batch axis, e.g. [784] or [28, 28, 1]; got "
+                           f"{shape}.", "model.inputs")
+    if dtype not in INPUT_DTYPES:
+        raise ProjectError(f"dtype '{dtype}' is not supported: use 'float32' for numbers or "
+                           "'int32' for token ids.", "model.inputs")
+    used = set(node_names(project))
+    if name is None:
+        k = 1
+        while f"input_{k}" in used:
+            k += 1
+        name = f"input_{k}"
+    elif not NAME_RE.match(name):
+        raise ProjectError(f"'{name}' is not a valid name: use letters, digits and "
+                           "underscores, starting with a letter.", "model.inputs")
+    elif name in used:
+        raise ProjectError(f"'{name}' is already used: pick another name.", "model.inputs")
+    p = to_graph(project)
+    _model(p)["inputs"].append({"name": name, "shape": shape, "dtype": dtype})
+    return p, name
+
+
+def delete_input(project: dict, name: str) -> dict:
+    """Remove an input; refused for the only input or while a layer reads nothing else."""
+    model = _model(project)
+    if _input(project, name) is None:
+        raise ProjectError(f"there is no input named '{name}'.", "model.inputs")
+    if len(model["inputs"]) == 1:
+        raise ProjectError(f"'{name}' is the model's only input: a model needs one. Change its "
+                           "shape instead.", "model.inputs")
+    p = to_graph(project)
+    stranded = [lay["name"] for lay in _model(p)["layers"] if lay["inbound"] == [name]]
+    if stranded:
+        raise ProjectError(f"{', '.join(repr(s) for s in stranded)} read{'s' if len(stranded) == 1 else ''} "
+                           f"only '{name}': connect {'it' if len(stranded) == 1 else 'them'} to "
+                           "another source first, or delete "
+                           f"{'it' if len(stranded) == 1 else 'them'}.", "model.inputs")
+    _model(p)["inputs"] = [i for i in _model(p)["inputs"] if i["name"] != name]
+    for lay in _model(p)["layers"]:
+        lay["inbound"] = [s for s in lay["inbound"] if s != name]
+    return p
+
+
+def move_node(project: dict, name: str, x: float, y: float) -> dict:
+    """Store a node's canvas position (pixels, top-left corner; kept by the layout)."""
+    _need_node(project, name)
+    for v in (x, y):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ProjectError(f"a position is two finite numbers, got ({x!r}, {y!r}).",
+                               "model")
+    p = copy.deepcopy(project)
+    node = _layer(p, name) or _input(p, name)
+    node["position"] = [round(float(x), 1), round(float(y), 1)]
+    return p
+
+
+def clear_positions(project: dict) -> dict:
+    """Forget every stored position, so the automatic layout places all nodes again."""
+    p = copy.deepcopy(project)
+    for node in _model(p)["inputs"] + _model(p)["layers"]:
+        node.pop("position", None)
+    return p
+
+
+# --------------------------------------------------------------------------- outputs, compile
+
+def set_outputs(project: dict, names: list[str]) -> dict:
+    """Make ``names`` (layers, in this order) the model's outputs.
+
+    Per-output compile settings follow: a loss, metrics or loss-weight dict drops removed
+    outputs and gives new ones the first output's loss (metrics: none; weight: 1.0). With
+    one output left the dicts become plain values again.
+    """
+    names = list(names)
+    if not names:
+        raise ProjectError("a model needs at least one output: mark a layer as output.",
+                           "model.outputs")
+    if len(set(names)) != len(names):
+        raise ProjectError("an output is listed twice.", "model.outputs")
+    layers = {lay["name"] for lay in _model(project)["layers"]}
+    for name in names:
+        if name not in layers:
+            hint = "an input cannot be an output" if _input(project, name) else \
+                f"layers: {', '.join(sorted(layers)) or 'none'}"
+            raise ProjectError(f"'{name}' is not a layer of this model ({hint}).",
+                               "model.outputs")
+    p = to_graph(project) if names != _model(project).get("outputs") else copy.deepcopy(project)
+    _model(p)["outputs"] = names
+    return sync_compile(p)
+
+
+def sync_compile(project: dict) -> dict:
+    """Per-output compile dicts keyed by exactly the current outputs (see set_outputs)."""
+    p = copy.deepcopy(project)
+    outputs = list(_model(p).get("outputs", []))
+    comp = p.get("compile")
+    if not isinstance(comp, dict) or not outputs:
+        return p
+    loss = comp.get("loss")
+    if isinstance(loss, dict):
+        first = next(iter(loss.values()), "mse")
+        loss = {o: loss.get(o, first) for o in outputs}
+        comp["loss"] = loss if len(outputs) > 1 else loss[outputs[0]]
+    metrics = comp.get("metrics")
+    if isinstance(metrics, dict):
+        metrics = {o: list(metrics.get(o, [])) for o in outputs}
+        comp["metrics"] = metrics if len(outputs) > 1 else metrics[outputs[0]]
+    weights = comp.get("loss_weights")
+    if isinstance(weights, dict):
+        weights = {o: weights.get(o, 1.0) for o in outputs}
+        comp["loss_weights"] = weights if len(outputs) > 1 else None
+    return p
+
+
+# --------------------------------------------------------------------------- faults
+
+@dataclass
+class Fault:
+    """A graph problem: ``kind`` is cycle | unused | unused_input | missing_source |
+    too_few_inputs | too_many_inputs | no_output; ``nodes`` are the nodes it concerns."""
+    kind: str
+    message: str
+    nodes: list[str] = field(default_factory=list)
+
+
+def _cycles(links: dict[str, list[str]]) -> list[list[str]]:
+    """The strongly connected parts with a loop (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    counter = 0
+    for root in links:
+        if root in index:
+            continue
+        work = [(root, iter(links[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for src in it:
+                if src not in links:
+                    continue
+                if src not in index:
+                    index[src] = low[src] = counter
+                    counter += 1
+                    stack.append(src)
+                    on_stack.add(src)
+                    work.append((src, iter(links[src])))
+                    advanced = True
+                    break
+                if src in on_stack:
+                    low[node] = min(low[node], index[src])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                part = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    part.append(top)
+                    if top == node:
+                        break
+                if len(part) > 1 or node in links[node]:
+                    found.append(sorted(part, key=list(links).index))
+    return found
+
+
+def faults(project: dict) -> list[Fault]:
+    """Everything that keeps the graph from being a model, each naming its nodes.
+
+    Shape problems are the checker's business; these are the wiring problems a person
+    drawing a graph runs into: a cycle, a layer whose output no output uses, an input that
+    feeds nothing, a merge layer with one input, a layer with more inputs than it takes, a
+    connection from a name that does not exist, and a model without outputs.
+    """
+    model = _model(project)
+    inputs = [i["name"] for i in model["inputs"]]
+    layers = model["layers"]
+    links = inbound_of(model)
+    names = set(inputs) | set(links)
+    found: list[Fault] = []
+    for lay in layers:
+        for src in links[lay["name"]]:
+            if src not in names:
+                found.append(Fault("missing_source", f"'{lay['name']}' reads '{src}', which "
+                                   "does not exist: connect it to an existing layer.",
+                                   [lay["name"]]))
+    for part in _cycles(links):
+        found.append(Fault("cycle", f"{', '.join(repr(n) for n in part)} form a cycle (each "
+                           "waits for another's output): remove one of these connections.",
+                           part))
+    for lay in layers:
+        cls = lay.get("class_name")
+        if cls not in catalogue.LAYERS:
+            continue
+        lo, hi = _arity(cls)
+        n = len(links[lay["name"]])
+        if n < lo:
+            found.append(Fault("too_few_inputs", f"{cls} '{lay['name']}' merges "
+                               f"{'exactly' if hi == lo else 'at least'} {lo} inputs but has "
+                               f"{n}: drag a connection from another layer's output to it.",
+                               [lay["name"]]))
+        elif hi is not None and n > hi:
+            found.append(Fault("too_many_inputs", f"{cls} '{lay['name']}' takes "
+                               f"{'one input' if hi == 1 else f'{hi} inputs'} but has {n}: "
+                               "remove a connection, or merge them first (Add, Concatenate).",
+                               [lay["name"]]))
+    outputs = [o for o in model.get("outputs", []) if o in links]
+    if layers and not outputs:
+        found.append(Fault("no_output", "the model has no output: mark the last layer of "
+                           "each head as an output.", []))
+    else:
+        needed: set[str] = set()
+        todo = list(outputs)
+        while todo:
+            name = todo.pop()
+            if name not in needed:
+                needed.add(name)
+                todo.extend(links.get(name, []))
+        for lay in layers:
+            if lay["name"] not in needed:
+                found.append(Fault("unused", f"no output depends on '{lay['name']}': connect "
+                                   "its output port to a layer on the way to an output, mark "
+                                   "it as an output, or delete it.", [lay["name"]]))
+        for name in inputs:
+            if layers and name not in needed:
+                found.append(Fault("unused_input", f"input '{name}' feeds no output: connect "
+                                   "it to a layer, or delete it.", [name]))
+    return found
+
