@@ -1,0 +1,178 @@
+"""Training jobs of this app process, each visible only to the browser session that started it.
+
+One ``RunManager`` per runs folder lives in ``st.cache_resource`` (shared by every session
+of this server process); every call passes ``ui.state.session_id()`` as the owner, so a
+session can only see, poll or stop its own runs, even with another session's job id in its
+URL. ``MAX_ACTIVE`` caps concurrent training processes on the machine.
+
+The job id is kept in ``st.session_state`` and in the URL (``?job=...``): a browser refresh
+starts a new Streamlit session with the same ``?p=`` owner id, which finds the job again.
+
+``progress_summary`` is pure (no streamlit): fractions and ETA text for the progress bars.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import streamlit as st
+
+from builder import paths
+from builder.training import RunHandle, RunManager, devices, runs
+from ui import state
+
+JOB_KEY = "train_job"
+JOB_PARAM = "job"
+# Two cores here: one training process at a time keeps the page responsive. A bigger
+# machine can allow more with NETBUILDER_MAX_JOBS.
+MAX_ACTIVE = max(1, int(os.environ.get("NETBUILDER_MAX_JOBS", "1") or 1))
+
+
+@st.cache_resource(show_spinner=False)
+def _manager(runs_root: str) -> RunManager:
+    return RunManager(runs_root, max_active=MAX_ACTIVE)
+
+
+def manager() -> RunManager:
+    """This process's manager for the current runs folder (``$NETBUILDER_HOME/runs``)."""
+    return _manager(str(paths.runs_root()))
+
+
+@st.cache_resource(show_spinner=False)
+def _device_probe() -> Future:
+    # The probe imports TensorFlow in a child Python (seconds): started once per server
+    # process in a thread, so no page waits for it.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="netbuilder-devices").submit(
+        devices.list_devices)
+
+
+def device_report() -> dict | None:
+    """``devices.list_devices()`` once it is known, ``None`` while the probe still runs."""
+    probe = _device_probe()
+    return probe.result() if probe.done() else None
+
+
+def owner() -> str:
+    return state.session_id()
+
+
+def start(project: dict, device: str = "auto") -> RunHandle:
+    """Start training ``project`` for this session and remember the job (also in the URL).
+
+    Raises RuntimeError when this session or the machine already runs the maximum number
+    of jobs, ``runs.RunError`` / ``devices.DeviceError`` for a bad owner or device.
+    """
+    mgr = manager()
+    mgr.forget_finished()
+    handle = mgr.start(project, owner(), device=device)
+    remember(handle.run_id)
+    return handle
+
+
+def remember(run_id: str) -> None:
+    st.session_state[JOB_KEY] = run_id
+    st.query_params[JOB_PARAM] = run_id
+
+
+def forget() -> None:
+    st.session_state.pop(JOB_KEY, None)
+    if JOB_PARAM in st.query_params:
+        del st.query_params[JOB_PARAM]
+
+
+def current() -> RunHandle | None:
+    """This session's job: the one remembered (session or URL), else its active one.
+
+    A job id from the URL is only honoured when this session owns it; otherwise it is
+    dropped from the URL.
+    """
+    mgr = manager()
+    me = owner()
+    run_id = st.session_state.get(JOB_KEY) or st.query_params.get(JOB_PARAM)
+    handle = None
+    if run_id:
+        try:
+            runs.check_run_id(run_id)
+            handle = mgr.get(me, run_id)
+        except runs.RunError:
+            handle = None
+    if handle is None:
+        active = mgr.active(me)
+        handle = active[-1] if active else None
+    if handle is None:
+        if run_id:
+            forget()
+        return None
+    if st.session_state.get(JOB_KEY) != handle.run_id \
+            or st.query_params.get(JOB_PARAM) != handle.run_id:
+        remember(handle.run_id)
+    return handle
+
+
+def stop(handle: RunHandle) -> bool:
+    """Ask this session's job to stop after the current batch; False if it is not ours."""
+    return manager().stop(owner(), handle.run_id)
+
+
+# --------------------------------------------------------------------------- progress
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_summary(progress: dict | None, epoch_seconds: list[float], epochs: int,
+                     epochs_done: int, folds: int | None = None,
+                     now: float | None = None) -> dict:
+    """Fractions and words for the epoch and batch progress bars.
+
+    ``progress`` is the latest batch event (or None before the first batch),
+    ``epoch_seconds`` the durations of the finished epochs (of fold 1 for K-fold),
+    ``epochs_done`` how many epochs have ended. The ETA assumes the remaining epochs last
+    as long as the finished ones on average (sequential K-fold: for every fold left).
+
+    Returns ``{"epoch": 0-1, "epoch_text", "batch": 0-1, "batch_text", "eta": seconds or
+    None, "eta_text"}``.
+    """
+    epochs = max(1, int(epochs or 1))
+    fold = (progress or {}).get("fold")
+    epoch = (progress or {}).get("epoch") or min(epochs_done + 1, epochs)
+    batch, batches = (progress or {}).get("batch"), (progress or {}).get("batches")
+    batch_fraction = min(1.0, batch / batches) if batch and batches else 0.0
+    done_in_run = min(epochs_done, epochs)
+    fold_text = f"fold {fold}/{folds} · " if fold and folds else ""
+    epoch_text = f"{fold_text}epoch {epoch}/{epochs}"
+    if fold and folds:
+        total_epochs = epochs * folds
+        position = (fold - 1) * epochs + (epoch - 1) + batch_fraction
+    else:
+        total_epochs = epochs
+        position = (epoch - 1) + batch_fraction if progress else done_in_run
+    eta = None
+    if epoch_seconds:
+        per_epoch = sum(epoch_seconds) / len(epoch_seconds)
+        eta = max(0.0, (total_epochs - position) * per_epoch)
+    batch_text = (f"batch {batch}/{batches}" if batch and batches else "waiting for the "
+                  "first batch")
+    loss = ((progress or {}).get("logs") or {}).get("loss")
+    if loss is not None:
+        batch_text += f" · loss {loss:.4f}"
+    return {"epoch": min(1.0, position / total_epochs), "epoch_text": epoch_text,
+            "batch": batch_fraction, "batch_text": batch_text, "eta": eta,
+            "eta_text": f"about {_clock(eta)} left" if eta is not None else
+            "time left known after the first epoch"}
+
+
+def handle_summary(handle: RunHandle) -> dict:
+    """``progress_summary`` for a live handle."""
+    first = handle.fold_histories.get(None if handle.folds is None else 1, {})
+    done = max((len(v) for v in first.values()), default=0)
+    return progress_summary(handle.progress, handle.epoch_seconds, handle.epochs, done,
+                            handle.folds)
+
+
+def runs_root() -> Path:
+    return paths.runs_root()
