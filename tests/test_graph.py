@@ -284,3 +284,42 @@ def test_no_output():
     p = two_branch()
     p["model"]["outputs"] = []
     assert [f.kind for f in graph.faults(p)] == ["no_output"]
+
+
+# --------------------------------------------------------------------------- templates
+
+GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_block"]
+
+
+@pytest.mark.parametrize("name", GRAPH_TEMPLATES)
+def test_graph_templates_are_valid_graphs_that_build(name):
+    from builder.build import build_model
+
+    p = templates.load(name)
+    assert not graph.is_chain(p)
+    assert graph.faults(p) == []
+    result = check(p)
+    assert result.valid, result.errors + [r.error for r in result.layers if r.error]
+    model = build_model(p)
+    assert len(model.outputs) == len(p["model"]["outputs"])
+    assert model.count_params() == result.total_params
+    assert all(node.get("position") for node in p["model"]["inputs"] + p["model"]["layers"])
+
+
+@pytest.mark.parametrize("name", GRAPH_TEMPLATES)
+def test_graph_templates_train_one_epoch_on_their_offline_data(name):
+    from builder.build import build
+    from builder.data.loader import prepare
+
+    p = templates.load(name)
+    data = prepare(p)
+    outputs = p["model"]["outputs"]
+    if len(outputs) > 1:
+        assert sorted(data.y_train) == sorted(outputs)  # one target per output
+        y = {k: v[:64] for k, v in data.y_train.items()}
+    else:
+        y = data.y_train[:64]
+    history = build(p).fit(data.x_train[:64], y, epochs=1, batch_size=32, verbose=0).history
+    if len(outputs) > 1:
+        assert {f"{o}_loss" for o in outputs} <= set(history)
+    assert all(v[0] == v[0] for v in history.values())  # no NaN
