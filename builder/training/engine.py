@@ -166,7 +166,7 @@ class RunHandle:
 
 def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str = "auto",
               mixed_precision: bool = False, parallel_folds: bool = True,
-              prepared=None) -> RunHandle:
+              allow_download: bool = False, prepared=None) -> RunHandle:
     """Create ``runs_root/owner/<new id>/`` and train ``project`` there in a new process.
 
     ``project`` must be a validated project (``builder.project.validate``). ``device`` is a
@@ -186,7 +186,7 @@ def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str =
     queue = ctx.Queue()
     stop_event = ctx.Event()
     options = {"device": device, "mixed_precision": mixed_precision,
-               "parallel_folds": parallel_folds}
+               "parallel_folds": parallel_folds, "allow_download": allow_download}
     process = ctx.Process(target=process_main, name=f"netbuilder-train-{folder.name}",
                           args=(project, str(folder), queue, stop_event, options, prepared),
                           daemon=True)

@@ -61,7 +61,14 @@ def _shape(text: str) -> tuple:
 
 
 def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
+    """Keras' text on one line, without terminal colours or TF graph tracebacks."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(text))
+    if text.startswith("Graph execution error"):
+        lines = [line.strip() for line in text.splitlines()
+                 if line.strip() and not line[:1].isspace()
+                 and not line.startswith(("Graph execution error", "Detected at node", "[["))]
+        text = lines[-1] if lines else text
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -76,19 +83,24 @@ def _labels_vs_output(target: tuple, output: tuple, loss: str) -> str:
         fix = ("the labels are one-hot vectors but loss 'sparse_categorical_crossentropy' "
                "needs class numbers: use loss 'categorical_crossentropy', or turn off one-hot "
                "encoding in the data settings")
-    elif o and t and o[-1] != t[-1]:
-        fix = (f"the last layer gives {o[-1]} value(s) per sample but each label has "
-               f"{t[-1]}: set the last layer's units to {t[-1]} (one per class for one-hot "
-               "labels, 1 for a yes/no or a single number)")
+    elif o and (t[-1:] or (1,))[0] != o[-1]:
+        want = (t[-1:] or (1,))[0]
+        fix = (f"the last layer gives {o[-1]} values per sample but each label has {want}: "
+               f"set the last layer's units to {want} (one per class for one-hot labels, 1 "
+               "for a yes/no or a single number)")
     else:
         fix = "make the last layer's output match the labels, or pick a loss that fits them"
-    return (f"the labels do not fit the model's output: labels are {_fmt(t)} per sample, the "
-            f"model outputs {_fmt(o)} per sample with loss '{loss}'; {fix}.")
+    return (f"the labels do not fit the model's output: each label is {_fmt(t)}, the model "
+            f"outputs {_fmt(o)} per sample with loss '{loss}'; {fix}.")
 
 
 def _fmt(shape: tuple) -> str:
-    return "(" + ", ".join("any" if d is None else str(d) for d in shape) + ")" if shape else \
-        "single numbers"
+    """(10,) -> '10 values'; () -> 'a single number'; (28, 28) -> 'shape (28, 28)'."""
+    if not shape or shape == (1,):
+        return "a single number"
+    if len(shape) == 1:
+        return f"{'any number of' if shape[0] is None else shape[0]} values"
+    return "shape (" + ", ".join("any" if d is None else str(d) for d in shape) + ")"
 
 
 # (pattern, builder(match, project) -> message), tried in order on the exception text.
@@ -112,7 +124,7 @@ def _rules():
         (re.compile(r"expected (?:min_)?ndim=(\d+), found ndim=(\d+)\. Full shape received: "
                     r"(\([^)]*\))"),
          lambda m, p: (f"a layer needs inputs with {int(m[1]) - 1} axes per sample but gets "
-                       f"{int(m[2]) - 1} (shape {_fmt(_shape(m[3])[1:])}): add a Reshape or "
+                       f"{int(m[2]) - 1} ({_fmt(_shape(m[3])[1:])}): add a Reshape or "
                        "Flatten layer before it, or change the input shape.")),
         (re.compile(r"Cannot convert .* to (?:EagerTensor of )?dtype (\w+)|Could not convert "
                     r"string to float"),

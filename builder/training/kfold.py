@@ -15,8 +15,9 @@ callbacks that watch a monitored value (EarlyStopping, ReduceLROnPlateau: the wr
 has the summed loss), optimizers with a global gradient norm, and multi-input or
 multi-output networks.
 
-Folds follow the book: fold i holds out samples ``[i*n//k, (i+1)*n//k)`` with ``n//k``
-validation samples per fold, so every fold trains on the same number of samples.
+Folds follow the book (``builder.data.splits.kfold_splits``): fold i holds out samples
+``[i*(n//k), (i+1)*(n//k))``, so every fold trains on the same number of samples and the
+copies take the same number of steps per epoch.
 """
 from __future__ import annotations
 
@@ -26,37 +27,6 @@ import numpy as np
 
 EXACT_LOSS = "fold_loss"
 _FOLD_KEY = re.compile(r"^(val_)?(?:\d+/)?fold_(\d+)_(.+)$")
-
-
-def fold_indices(n: int, k: int, fold: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, validation) row indices of 0-based ``fold`` among ``k``, as the book splits.
-
-    >>> [len(a) for a in fold_indices(404, 4, 0)]
-    [303, 101]
-    """
-    if not 2 <= k <= n:
-        raise ValueError(f"K-fold needs 2 <= k <= number of samples, got k={k}, n={n}.")
-    size = n // k
-    val = np.arange(fold * size, (fold + 1) * size)
-    train = np.concatenate([np.arange(0, fold * size), np.arange((fold + 1) * size, n)])
-    return train, val
-
-
-def take(x, rows):
-    """Rows of an array, or of each array in a list/dict of arrays (multi-input data)."""
-    if isinstance(x, dict):
-        return {key: take(value, rows) for key, value in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [take(value, rows) for value in x]
-    return x[rows]
-
-
-def count(x) -> int:
-    if isinstance(x, dict):
-        return count(next(iter(x.values())))
-    if isinstance(x, (list, tuple)):
-        return count(x[0])
-    return len(x)
 
 
 def parallel_reason(project: dict) -> str | None:
@@ -79,7 +49,8 @@ def parallel_reason(project: dict) -> str | None:
 def build_parallel(build_fn, k: int, project: dict):
     """Wrapper model with k independent copies of ``build_fn()``; returns (wrapper, copies).
 
-    ``build_fn`` returns the project's compiled single-input single-output model. The wrapper
+    ``build_fn(fold)`` (fold counts from 1) returns the project's compiled single-input
+    single-output model, seeded per fold as the sequential loop seeds it. The wrapper
     takes a list of k inputs and gives a list of k outputs named ``fold_1`` ... ``fold_k``;
     it is compiled with the project's optimizer, and its loss and metrics once per output.
     The copies stay compiled and share their layers (so their weights) with the wrapper:
@@ -89,7 +60,7 @@ def build_parallel(build_fn, k: int, project: dict):
 
     from builder.build import optimizer
 
-    copies = [build_fn() for _ in range(k)]
+    copies = [build_fn(fold) for fold in range(1, k + 1)]
     inputs, outputs = [], []
     for i, copy in enumerate(copies, start=1):
         inner = keras.Model(copy.inputs, copy.outputs, name=f"fold_{i}")

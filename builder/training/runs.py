@@ -93,19 +93,19 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         raise
 
 
-def _json_safe(value):
+def json_safe(value):
     """NaN/inf are not JSON: store them as null (a NaN loss is reported in the message)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
 def write_json_atomic(path: str | Path, obj) -> None:
-    write_text_atomic(path, json.dumps(_json_safe(obj), indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(path, json.dumps(json_safe(obj), indent=2, ensure_ascii=False) + "\n")
 
 
 def read_json(path: str | Path) -> dict:
@@ -230,7 +230,8 @@ def _read_record(folder: Path) -> dict:
             raise ValueError(f"run.json has no '{key}'")
     if record["id"] != folder.name:
         raise ValueError(f"run.json names run {record['id']!r}, not the folder's")
-    if record["state"] not in FINAL_STATES and not _pid_alive(record.get("pid")):
+    if (record["state"] not in FINAL_STATES and record.get("pid") is not None
+            and not _pid_alive(record["pid"])):
         # The worker and the app that watched it are both gone (app restart, power cut).
         record["state"] = "failed"
         record["message"] = ("the training process is gone and did not finish the run (the "

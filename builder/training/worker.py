@@ -121,8 +121,11 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None) -> list:
 class _Recorder:
     """Keeps the per-epoch history (per fold for K-fold) and mirrors it to disk and events."""
 
+    WRITE_INTERVAL_S = 1.0  # history files on disk lag the events by at most ~1 s
+
     def __init__(self, folder: Path, emit, epochs: int, folds: int | None):
         self.folder, self.emit, self.epochs, self.folds = folder, emit, epochs, folds
+        self._written = 0.0
         self.histories: dict[int | None, dict[str, list[float]]] = {}
         self.seconds: dict[int | None, list[float]] = {}
 
@@ -134,7 +137,8 @@ class _Recorder:
         self.emit({"type": "epoch", "fold": fold, "folds": self.folds, "epoch": epoch,
                    "epochs": self.epochs, "logs": dict(logs), "seconds": seconds,
                    "time": time.time()})
-        self.write()
+        if time.monotonic() - self._written >= self.WRITE_INTERVAL_S:
+            self.write()
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -147,6 +151,7 @@ class _Recorder:
         return max((len(s) for s in self.seconds.values()), default=0)
 
     def write(self):
+        self._written = time.monotonic()
         if self.folds is None:
             text = runs.history_to_csv(self.history, self.seconds.get(None, []))
             runs.write_text_atomic(self.folder / "history.csv", text)
@@ -179,15 +184,14 @@ def _versions() -> dict:
             "keras": keras.__version__, "numpy": np.__version__}
 
 
-def _prepare(project: dict, emit):
-    from builder import data
+def _prepare(project: dict, emit, allow_download: bool):
+    from builder.data.loader import prepare
 
-    def progress(*args):
-        text = " ".join(str(a) for a in args if a is not None)
-        emit({"type": "status", "state": "running", "message": f"preparing data: {text}",
-              "time": time.time()})
+    def progress(fraction, message):
+        emit({"type": "status", "state": "running", "message": message,
+              "fraction": fraction, "time": time.time()})
 
-    return data.prepare(project, progress=progress)
+    return prepare(project, progress=progress, allow_download=allow_download)
 
 
 def _build(project: dict):
@@ -196,20 +200,29 @@ def _build(project: dict):
     return build.build(project)
 
 
+def _build_fold(project: dict, fold: int):
+    """Fold ``fold``'s model, seeded with seed + fold: each fold starts from the same weights
+    whether the folds train one after the other or side by side."""
+    import keras
+
+    keras.utils.set_random_seed(project["fit"].get("seed", 0) + fold)
+    return _build(project)
+
+
 def _holdout(project: dict, x, y):
     """(x_train, y_train, x_val, y_val): the first samples are held out, as the book does."""
+    from builder.data.splits import holdout
+
     spec = project["fit"]["validation"]
-    n = kfold.count(x)
-    size = spec.get("count") or int(round(n * spec["fraction"]))
-    if not 1 <= size < n:
-        raise ValueError(f"fit.validation: hold-out of {size} samples leaves no training data "
-                         f"(the training set has {n}); hold out fewer.")
-    first, rest = np.arange(size), np.arange(size, n)
-    return kfold.take(x, rest), kfold.take(y, rest), kfold.take(x, first), kfold.take(y, first)
+    (x_fit, y_fit), (x_val, y_val) = holdout(x, y, count=spec.get("count"),
+                                             fraction=spec.get("fraction"))
+    return x_fit, y_fit, x_val, y_val
 
 
 def _evaluate(model, x, y, batch_size) -> dict:
-    if x is None or y is None or kfold.count(x) == 0:
+    from builder.data.splits import num_samples
+
+    if x is None or y is None or num_samples(x) == 0:
         return {}
     scores = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {k: float(v) for k, v in scores.items()}
@@ -223,11 +236,11 @@ def _save_model(model, path: Path) -> None:
 
 def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
           prepared=None, device: str = "auto", mixed_precision: bool = False,
-          parallel_folds: bool = True) -> dict:
+          parallel_folds: bool = True, allow_download: bool = False) -> dict:
     """Train ``project`` into the existing run ``folder``; return the summary event.
 
     ``prepared`` (an object with x_train, y_train, x_test, y_test) skips
-    ``builder.data.prepare``. ``emit(event)`` receives every event, ``should_stop()`` is
+    ``builder.data.prepare`` (which may download a Keras dataset if ``allow_download``). ``emit(event)`` receives every event, ``should_stop()`` is
     polled after each batch. Never raises for training problems: see the module docstring.
     """
     folder = Path(folder)
@@ -256,7 +269,7 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
             status(setup["note"])
         keras.utils.set_random_seed(fit.get("seed", 0))
         status("preparing data")
-        data = prepared if prepared is not None else _prepare(project, emit)
+        data = prepared if prepared is not None else _prepare(project, emit, allow_download)
         if should_stop():
             outcome.update(state="stopped", message="stopped before training started.")
         elif k:
@@ -288,14 +301,12 @@ def _train_single(project, folder, data, recorder, emit, should_stop, setup, met
         extra["validation_data"] = (x_val, y_val)
     elif method == "split":
         extra["validation_split"] = fit["validation"]["fraction"]
-    status_msg = {"type": "status", "state": "running", "message": "training",
-                  "time": time.time()}
     with _scope(setup):
         model = _build(project)
     callbacks = _keras_callbacks(project, folder, None)
     progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                   folds=None, on_epoch=recorder.epoch)
-    emit(status_msg)
+    emit({"type": "status", "state": "running", "message": "training", "time": time.time()})
     model.fit(x, y, callbacks=[progress] + callbacks, **_fit_kwargs(fit), **extra)
     _conclude(project, progress, callbacks, recorder, outcome)
     if outcome["state"] in ("finished", "stopped"):
@@ -326,10 +337,11 @@ def _conclude(project, progress, callbacks, recorder, outcome) -> None:
 
 def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, parallel,
                  outcome):
+    from builder.data.splits import kfold_splits, num_samples, subset
+
     fit = project["fit"]
     x, y = data.x_train, data.y_train
-    n = kfold.count(x)
-    splits = [kfold.fold_indices(n, k, i) for i in range(k)]
+    splits = list(kfold_splits(num_samples(x, y), k))
     reason = None if parallel else "parallel folds were turned off"
     reason = reason or kfold.parallel_reason(project)
     if setup["strategy"] is not None:
@@ -341,13 +353,14 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     scores, tests = [], []
     if reason is None:
         with _scope(setup):
-            wrapper, copies = kfold.build_parallel(lambda: _build(project), k, project)
+            wrapper, copies = kfold.build_parallel(
+                lambda fold: _build_fold(project, fold), k, project)
         callbacks = _keras_callbacks(project, folder, None)
         progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                       folds=k, on_epoch=recorder.epoch, copies=copies)
-        xs = [kfold.take(x, tr) for tr, _ in splits]
-        ys = [kfold.take(y, tr) for tr, _ in splits]
-        val = ([kfold.take(x, va) for _, va in splits], [kfold.take(y, va) for _, va in splits])
+        xs = [subset(x, tr) for tr, _ in splits]
+        ys = [subset(y, tr) for tr, _ in splits]
+        val = ([subset(x, va) for _, va in splits], [subset(y, va) for _, va in splits])
         wrapper.fit(xs, ys, validation_data=val, callbacks=[progress] + callbacks,
                     **_fit_kwargs(fit))
         _conclude(project, progress, callbacks, recorder, outcome)
@@ -356,12 +369,12 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         trained = []
         for index, (tr, va) in enumerate(splits, start=1):
             with _scope(setup):
-                model = _build(project)
+                model = _build_fold(project, index)
             callbacks = _keras_callbacks(project, folder, index)
             progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=index,
                                           folds=k, on_epoch=recorder.epoch)
-            model.fit(kfold.take(x, tr), kfold.take(y, tr),
-                      validation_data=(kfold.take(x, va), kfold.take(y, va)),
+            model.fit(subset(x, tr), subset(y, tr),
+                      validation_data=(subset(x, va), subset(y, va)),
                       callbacks=[progress] + callbacks, **_fit_kwargs(fit))
             _conclude(project, progress, callbacks, recorder, outcome)
             trained.append(model)
@@ -370,16 +383,32 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     if outcome["state"] not in ("finished", "stopped"):
         return
     emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
+    batch_size = fit["batch_size"]
+    if reason is None:
+        # One evaluation of the wrapper scores every fold at once (k models, one graph).
+        scores = _evaluate_folds(wrapper, copies, val[0], val[1], batch_size)
+        if data.x_test is not None and num_samples(data.x_test):
+            tests = _evaluate_folds(wrapper, copies, [data.x_test] * k, [data.y_test] * k,
+                                    batch_size)
+        scores = [{f"val_{name}": value for name, value in s.items()} for s in scores]
+    else:
+        for model, (_, va) in zip(trained, splits):
+            scores.append({f"val_{name}": value for name, value in _evaluate(
+                model, subset(x, va), subset(y, va), batch_size).items()})
+            tests.append(_evaluate(model, data.x_test, data.y_test, batch_size))
     (folder / "folds").mkdir(exist_ok=True)
     for index, model in enumerate(trained, start=1):
-        _, va = splits[index - 1]
-        scores.append({f"val_{name}": value for name, value in _evaluate(
-            model, kfold.take(x, va), kfold.take(y, va), fit["batch_size"]).items()})
-        tests.append(_evaluate(model, data.x_test, data.y_test, fit["batch_size"]))
         _save_model(model, folder / "folds" / f"fold-{index}.keras")
     outcome["kfold"] = kfold.mean_scores(scores)
     outcome["kfold_folds"] = scores
     outcome["test"] = kfold.mean_scores(tests) if tests and tests[0] else {}
+
+
+def _evaluate_folds(wrapper, copies, xs, ys, batch_size) -> list[dict]:
+    """Per-fold scores of a parallel-folds wrapper on per-fold data (lists of k arrays)."""
+    logs = wrapper.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
+    return kfold.split_logs({k: float(v) for k, v in logs.items()}, len(copies),
+                            kfold.penalties(copies))
 
 
 def _finish(project, folder, recorder, outcome, emit) -> dict:
@@ -417,6 +446,7 @@ def process_main(project: dict, folder: str, queue, stop_event, options: dict,
     train(project, folder, queue.put, stop_event.is_set, prepared=prepared,
           device=options.get("device", "auto"),
           mixed_precision=options.get("mixed_precision", False),
-          parallel_folds=options.get("parallel_folds", True))
+          parallel_folds=options.get("parallel_folds", True),
+          allow_download=options.get("allow_download", False))
     queue.close()
     queue.join_thread()

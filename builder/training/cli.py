@@ -1,0 +1,151 @@
+"""``python -m builder train FILE``: train a project headless, write the usual run folder.
+
+Training runs in this process (no worker: nothing else needs to stay responsive) with the
+same code as the app's worker, so the run folder is the same. A text progress bar goes to
+stderr; with ``--json`` the last line of stdout is::
+
+    {"run": folder, "state": "finished", "message": "", "epochs": n,
+     "history": {"loss": [...], "val_loss": [...], ...}, "test": {"loss": .., ...},
+     "kfold": {"val_loss": .., "val_mae": ..}}        # "kfold" only for K-fold runs
+
+Exit status: 0 trained (also when stopped with Ctrl+C: the model so far is kept),
+1 training failed (the message says why), 2 the project file cannot be read.
+A first Ctrl+C stops after the current batch; a second one aborts.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import devices, runs
+
+BAR_WIDTH = 24
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m builder train",
+                                     description="Train a netbuilder project without the app.")
+    parser.add_argument("file", help="project file (.json) saved by netbuilder")
+    parser.add_argument("--epochs", type=int, help="override fit.epochs")
+    parser.add_argument("--batch-size", type=int, help="override fit.batch_size")
+    parser.add_argument("--device", default="auto",
+                        help="auto (default), cpu, gpu, or gpu:0,1 for chosen GPUs")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="float16 compute on a GPU (ignored on the CPU)")
+    parser.add_argument("--runs", help="folder for run folders (default: the app's runs folder)")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON summary as the last line of stdout")
+    return parser
+
+
+class _Progress:
+    """Renders events as a one-line bar on stderr, plus one line per finished epoch."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.open_line = False
+
+    def __call__(self, event: dict) -> None:
+        kind = event["type"]
+        fold = f"fold {event['fold']}/{event['folds']} " if event.get("fold") else ""
+        if kind == "batch" and event.get("batches"):
+            done = event["batch"] / event["batches"]
+            filled = int(done * BAR_WIDTH)
+            loss = event["logs"].get("loss")
+            text = (f"\r{fold}epoch {event['epoch']}/{event['epochs']} "
+                    f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+                    f"{event['batch']}/{event['batches']}"
+                    + (f" loss {loss:.4f}" if loss is not None else ""))
+            self.stream.write(text)
+            self.open_line = True
+        elif kind == "epoch":
+            logs = " ".join(f"{k} {v:.4g}" for k, v in event["logs"].items()
+                            if k != "learning_rate")
+            self._newline()
+            self.stream.write(f"{fold}epoch {event['epoch']}/{event['epochs']} "
+                              f"({event['seconds']:.1f} s) {logs}\n")
+        elif kind == "status":
+            self._newline()
+            self.stream.write(f"{event['message']}\n")
+        elif kind == "summary":
+            self._newline()
+            self.stream.write(f"{event['state']}: {event['message'] or 'all epochs done'}\n"
+                              f"run folder: {event['path']}\n")
+        self.stream.flush()
+
+    def _newline(self):
+        if self.open_line:
+            self.stream.write("\n")
+            self.open_line = False
+
+
+def train_main(argv: list[str]) -> int:
+    """Run the ``train`` command; return the exit status (0 ok, 1 failed, 2 bad file)."""
+    from builder.project import ProjectError, load_project_file, validate
+
+    args = _parser().parse_args(argv)
+    try:
+        project = copy.deepcopy(load_project_file(args.file))
+        if args.epochs is not None:
+            project["fit"]["epochs"] = args.epochs
+        if args.batch_size is not None:
+            project["fit"]["batch_size"] = args.batch_size
+        project = validate(project)
+    except ProjectError as err:
+        print(f"{args.file}: {err}", file=sys.stderr)
+        return 2
+    try:
+        devices.check_choice(args.device)
+    except devices.DeviceError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    if "tensorflow" not in sys.modules:
+        devices.apply_choice_env(args.device)
+    if args.runs:
+        runs_root = Path(args.runs)
+    else:
+        from builder import paths
+
+        runs_root = paths.runs_root()
+    from . import worker
+
+    folder = runs.create_run(runs_root, "cli", project,
+                             {"device_choice": args.device, "seed": project["fit"]["seed"],
+                              "validation": project["fit"]["validation"]["method"],
+                              "source": str(Path(args.file).resolve())})
+    stop = threading.Event()
+    summary = _with_ctrl_c(stop, lambda: worker.train(
+        project, folder, _Progress(sys.stderr), stop.is_set, device=args.device,
+        mixed_precision=args.mixed_precision))
+    if args.json:
+        doc = {"run": str(folder), "state": summary["state"], "message": summary["message"],
+               "epochs": summary["epochs"], "history": summary["history"],
+               "test": summary["test"]}
+        if summary["kfold"] is not None:
+            doc["kfold"] = summary["kfold"]
+        sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
+        sys.stdout.flush()
+    return 1 if summary["state"] == "failed" else 0
+
+
+def _with_ctrl_c(stop: threading.Event, work):
+    """Run ``work()``; the first Ctrl+C sets ``stop`` (graceful), a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        return work()
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write("\nstopping after this batch (Ctrl+C again to abort)\n")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        return work()
+    finally:
+        signal.signal(signal.SIGINT, previous)
