@@ -7,6 +7,7 @@ maintenance script cannot disagree. Layers are built on symbolic inputs only.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import string
 import subprocess
@@ -67,6 +68,21 @@ def test_every_accepted_value_form_builds(class_name):
 @pytest.mark.parametrize("class_name", LAYER_NAMES)
 def test_input_rank_matches_keras(class_name):
     assert refresh.check_input_rank(class_name) == []
+
+
+def test_refresh_tool_reports_data_that_disagrees_with_keras(monkeypatch):
+    wrong = copy.deepcopy(catalogue.get("Dense"))
+    wrong["input_rank"] = {"min": 3, "max": 3}
+    activation, use_bias, initializer = wrong["params"][1:4]
+    activation["choices"].append("relu7")
+    use_bias["name"] = "bias"
+    initializer["default"] = "he_normal"
+    monkeypatch.setitem(catalogue.LAYERS, "Dense", wrong)
+    report = "\n".join(refresh.compare("Dense"))
+    assert "Dense.bias: not a keyword of keras.layers.Dense" in report
+    assert "Dense.kernel_initializer: catalogue default 'he_normal', Keras default 'glorot_uniform'" in report
+    assert "Dense.activation='relu7': Keras refuses it" in report
+    assert "input_rank.min is 3 but Keras also builds on rank 2" in report
 
 
 @pytest.mark.parametrize("class_name, config, inputs, shape", [

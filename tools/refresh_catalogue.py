@@ -93,9 +93,11 @@ def symbolic_inputs(class_name: str, shapes: list[list[int]]):
 
 def build(class_name: str, config: dict, shapes: list[list[int]] | None = None):
     """Call the layer on symbolic inputs (the example input by default); returns the output."""
+    keras = _keras()
     shapes = catalogue.get(class_name)["example_input"] if shapes is None else shapes
     inputs = symbolic_inputs(class_name, shapes)
-    return make_layer(class_name, config)(inputs if len(inputs) > 1 else inputs[0])
+    with keras.StatelessScope():  # weights get shapes but no values: nothing is allocated
+        return make_layer(class_name, config)(inputs if len(inputs) > 1 else inputs[0])
 
 
 # ---------------------------------------------------------------------------- checks
@@ -104,6 +106,19 @@ def check_class(class_name: str) -> list[str]:
     if not hasattr(_keras().layers, class_name):
         return [f"{class_name}: keras.layers has no class {class_name}"]
     return []
+
+
+def _default_layer_config(class_name: str) -> dict:
+    """get_config() of the layer built from default_config; {} when Keras refuses that config
+    (check_builds reports why)."""
+    try:
+        return make_layer(class_name, catalogue.default_config(class_name)).get_config()
+    except Exception:
+        return {}
+
+
+def _config_keys(class_name: str) -> set[str]:
+    return set(_default_layer_config(class_name))
 
 
 def check_names(class_name: str) -> list[str]:
@@ -120,9 +135,9 @@ def check_names(class_name: str) -> list[str]:
                 diffs.append(f"{class_name}.{name}: catalogue says required={bool(p.get('required'))}, "
                              f"Keras {'requires it' if args[name] is REQUIRED else 'has a default'}")
             continue
-        if config_keys is None and takes_kwargs(layer_cls):
-            config_keys = set(make_layer(class_name, catalogue.default_config(class_name)).get_config())
-        if not config_keys or name not in config_keys:
+        if config_keys is None:
+            config_keys = _config_keys(class_name) if takes_kwargs(layer_cls) else set()
+        if name not in config_keys:
             diffs.append(f"{class_name}.{name}: not a keyword of keras.layers.{class_name} "
                          f"(Keras has: {', '.join(args) or 'only **kwargs'})")
     return diffs
@@ -141,7 +156,7 @@ def check_defaults(class_name: str) -> list[str]:
             keras_default = args[p["name"]]
         else:  # only in get_config(): the value a default-built layer reports
             if config is None:
-                config = make_layer(class_name, catalogue.default_config(class_name)).get_config()
+                config = _default_layer_config(class_name)
             keras_default = plain(config.get(p["name"], REQUIRED))
         if keras_default != p["default"] or type(keras_default) is not type(p["default"]):
             diffs.append(f"{class_name}.{p['name']}: catalogue default {p['default']!r}, "
@@ -161,22 +176,41 @@ def check_builds(class_name: str) -> list[str]:
     return []
 
 
+def _choice_values(class_name: str) -> dict[str, list]:
+    """Parameter -> every value to try: choice lists, and each layer Bidirectional may wrap."""
+    values = {}
+    for p in catalogue.get(class_name)["params"]:
+        if p["type"] == "choice":
+            values[p["name"]] = list(p["choices"])
+        elif p["type"] == "layer":
+            values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)} for c in p["allowed"]]
+    return values
+
+
 def check_choices(class_name: str) -> list[str]:
-    """Every value of every choice parameter (and each layer Bidirectional may wrap) builds."""
-    entry = catalogue.get(class_name)
+    """Every value of every choice parameter (and each layer Bidirectional may wrap) builds.
+
+    Values are tried in rounds, all choice parameters at once (round i sets each to its
+    i-th value), so a layer with several long lists builds a few times, not dozens; only
+    a round Keras refuses is retried one parameter at a time to name the culprit.
+    """
+    values = _choice_values(class_name)
+    base = catalogue.default_config(class_name)
     diffs = []
-    for p in entry["params"]:
-        values = p.get("choices", []) if p["type"] == "choice" else []
-        if p["type"] == "layer":
-            values = [{"class_name": c, "config": catalogue.default_config(c)} for c in p["allowed"]]
-        for value in values:
-            config = {**catalogue.default_config(class_name), p["name"]: value}
+    for i in range(max(map(len, values.values()), default=0)):
+        round_ = {name: vals[i % len(vals)] for name, vals in values.items()}
+        try:
+            build(class_name, {**base, **round_})
+            continue
+        except Exception:  # find which value(s) of this round Keras refuses
+            pass
+        for name, value in round_.items():
             try:
-                build(class_name, config)
+                build(class_name, {**base, name: value})
             except Exception as exc:
-                diffs.append(f"{class_name}.{p['name']}={value!r}: Keras refuses it: "
+                diffs.append(f"{class_name}.{name}={value!r}: Keras refuses it: "
                              f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
-    return diffs
+    return sorted(set(diffs))
 
 
 def _forms(p: dict) -> list:
