@@ -154,11 +154,14 @@ def _param_key(layer: str, param: str) -> str:
     return f"build_param:{layer}:{param}"
 
 
-def _on_param(layer: str, spec: dict, key: str) -> None:
+def _on_param(layer: str, spec: dict, key: str, choices: list | None = None) -> None:
     errors = st.session_state.setdefault(FIELD_ERRORS, {})
     raw = st.session_state[key]
     try:
-        value = _from_text(spec, raw) if spec["type"] in _TEXT_TYPES else raw
+        if choices is not None:
+            value = choices[raw]
+        else:
+            value = _from_text(spec, raw) if spec["type"] in _TEXT_TYPES else raw
     except ValueError as err:
         errors[key] = str(err)
         return
@@ -215,12 +218,16 @@ def _param_widget(layer: str, config: dict, spec: dict) -> None:
         _sync(key, bool(value))
         st.checkbox(label, **args)
     elif kind == "choice":
+        # The widget holds an index: a None choice ("linear", "none") is a real option here,
+        # while a selectbox holding None would mean "nothing chosen".
         choices = list(spec["choices"])
         if value not in choices:
             choices.append(value)
-        _sync(key, value)
+        _sync(key, choices.index(value))
         null = spec.get("null_label", "none")
-        st.selectbox(label, choices, format_func=lambda v: null if v is None else str(v), **args)
+        st.selectbox(label, range(len(choices)),
+                     format_func=lambda i: null if choices[i] is None else str(choices[i]),
+                     **{**args, "args": (layer, spec, key, choices)})
     elif kind in ("int", "float"):
         _sync(key, value)
         st.number_input(label, step=1 if kind == "int" else None,
@@ -559,7 +566,7 @@ notice = st.session_state.pop(NOTICE, None)
 if notice:
     st.error(notice)
 
-left, right = st.columns([5, 2], gap="medium")
+left, right = st.columns([7, 3], gap="medium")
 with left:
     view = build_view(project, result, st.session_state.get(SELECTED))
     action = stack_editor(view, key=STACK_KEY, on_action=_on_action)

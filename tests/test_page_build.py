@@ -127,8 +127,12 @@ def test_settings_form_applies_good_values_and_refuses_bad_ones():
     at.number_input(key="build_param:d1:units").set_value(0).run()
     assert at.session_state["project"]["model"]["layers"][0]["config"]["units"] == 32
     assert any("units" in e.value for e in at.error)
-    at.selectbox(key="build_param:d1:activation").set_value("tanh").run()
+    activation = at.selectbox(key="build_param:d1:activation")
+    assert activation.format_func(activation.value) == "relu"
+    activation.select_index(activation.options.index("tanh")).run()
     assert at.session_state["project"]["model"]["layers"][0]["config"]["activation"] == "tanh"
+    penalty = at.selectbox(key="build_param:d1:kernel_regularizer")
+    assert penalty.format_func(penalty.value) == "none"
 
 
 def test_text_parameters_parse_lists():

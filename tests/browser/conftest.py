@@ -136,3 +136,4 @@ def open_app(streamlit_server, new_page):
         return new_page
 
     return _open
+
