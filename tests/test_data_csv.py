@@ -69,7 +69,8 @@ def test_inspect_accepts_bytes_and_semicolons():
     (houses_csv(), "rooms", "auto", "multiclass", ("1", "2", "3", "4", "5")),
     (houses_csv(), "rooms", "regression", "regression", None),
     (people_csv(), "", "multiclass", "multiclass", ("no", "yes")),
-])
+], ids=["yes-no", "text-classes", "float-target", "few-whole-numbers", "forced-regression",
+        "forced-multiclass"])
 def test_task_inferred_and_overridable(tmp_path, body, target, task, expect, classes):
     table = load_table(write(tmp_path, body), target, task)
     assert table.task == expect and table.class_names == classes
@@ -186,7 +187,10 @@ def _defaults():
     ("x,y\n" + "".join(f"{i},{i * 1.5}\n" for i in range(1200)), {"task": "multiclass"},
      "1,200 distinct values, too many to be classes: choose task 'regression'"),
     ("e,y\n" + ",1\n,2\n" * 10, {}, "no usable feature columns"),
-])
+], ids=["empty", "blank-lines", "header-only", "extra-field", "open-quote", "binary", "dup-name",
+        "unnamed", "one-column", "unknown-target", "empty-target", "one-class",
+        "text-regression", "binary-3-classes", "few-rows", "too-many-classes",
+        "no-features"])
 def test_bad_files_are_refused_with_a_message(tmp_path, body, kwargs, match):
     with pytest.raises(DataError, match=match):
         load_table(write(tmp_path, body), **kwargs)

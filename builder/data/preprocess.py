@@ -94,33 +94,53 @@ class Ragged:
         return [seq.tolist() for seq in np.split(self.values, self.offsets[1:-1])]
 
 
-def multi_hot(sequences: Ragged | Iterable[Sequence[int]], num_words: int,
-              dtype: Any = np.float32, chunk_tokens: int = 1 << 20) -> np.ndarray:
+def _blocks(sequences: Ragged | Sequence[Sequence[int]], chunk_tokens: int):
+    """(first row, Ragged) pieces of about ``chunk_tokens`` ids each, without copying a
+    Ragged's values and without flattening a whole list of lists at once."""
+    if isinstance(sequences, Ragged):
+        offsets, n, start = sequences.offsets, len(sequences), 0
+        while start < n:
+            # The last row whose ids still fit in this piece (always at least one row).
+            stop = int(np.searchsorted(offsets, offsets[start] + chunk_tokens, "right")) - 1
+            stop = min(max(stop, start + 1), n)
+            piece = Ragged(sequences.values[offsets[start]:offsets[stop]],
+                           offsets[start:stop + 1] - offsets[start])
+            yield start, piece
+            start = stop
+        return
+    n = len(sequences)
+    step = 1
+    start = 0
+    while start < n:
+        piece = Ragged.from_sequences(sequences[start:start + step])
+        yield start, piece
+        start += len(piece)
+        # Aim the next piece at chunk_tokens ids from the lengths seen so far.
+        average = max(len(piece.values) / max(len(piece), 1), 1.0)
+        step = max(int(chunk_tokens / average), 1)
+
+
+def multi_hot(sequences: Ragged | Sequence[Sequence[int]], num_words: int,
+              dtype: Any = np.float32, chunk_tokens: int = 1 << 17) -> np.ndarray:
     """(n, num_words) array with 1 where a word id occurs in a sequence, 0 elsewhere.
 
     Ids outside [0, num_words) are ignored (Keras' loaders already map rare words to 2).
-    Writes all ones of up to ``chunk_tokens`` ids at once, so the temporary index arrays
-    stay a few MB while the result, not a Python loop, sets the pace.
+    All ones of about ``chunk_tokens`` ids are written by one fancy-index assignment, so
+    the temporary index arrays stay near 1 MB and the result array is the only big one.
 
     >>> multi_hot([[1, 3], [2, 2, 9]], 4)
     array([[0., 1., 0., 1.],
            [0., 0., 1., 0.]], dtype=float32)
     """
-    seqs = Ragged.from_sequences(sequences)
-    n = len(seqs)
-    out = np.zeros((n, num_words), dtype)
+    if not isinstance(sequences, (Ragged, list, tuple, np.ndarray)):
+        sequences = list(sequences)
+    out = np.zeros((len(sequences), num_words), dtype)
     flat = out.reshape(-1)
-    lengths = seqs.lengths
-    start = 0
-    while start < n:
-        # The last row whose ids still fit in this chunk (always at least one row).
-        stop = int(np.searchsorted(seqs.offsets, seqs.offsets[start] + chunk_tokens, "right")) - 1
-        stop = min(max(stop, start + 1), n)
-        ids = seqs.values[seqs.offsets[start]:seqs.offsets[stop]]
-        rows = np.repeat(np.arange(start, stop, dtype=np.int64), lengths[start:stop])
+    for start, piece in _blocks(sequences, chunk_tokens):
+        ids = piece.values
+        rows = np.repeat(np.arange(start, start + len(piece), dtype=np.int64), piece.lengths)
         keep = (ids >= 0) & (ids < num_words)
         flat[rows[keep] * num_words + ids[keep]] = 1
-        start = stop
     return out
 
 
