@@ -37,8 +37,9 @@ def _index(project: dict, name: str) -> int:
 
 def unique_name(project: dict, class_name: str) -> str:
     """Keras-style snake_case name (conv2d_3) not used by any layer or input."""
-    base = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
-    base = re.sub(r"(?<=\d)(?=[a-z]{2})", "_", base).replace("__", "_")
+    # Keras' own to_snake_case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d.
+    base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
     used = {lay["name"] for lay in _model(project)["layers"]} | {
         i["name"] for i in _model(project)["inputs"]}
     k = 1
