@@ -217,9 +217,13 @@ def _parser_message(err: Exception) -> str:
     return f"the file could not be read as CSV ({text.strip()}): check it opens as a table."
 
 
-def _read_frame(source: Source, nrows: int | None = MAX_ROWS + 1):
-    """The file as a DataFrame (raw text kept, blank lines as all-empty rows)."""
+def _read_frame(source: Source, header_only: bool = False):
+    """The file as a DataFrame (blank lines kept as all-empty rows, so a row's index + 2 is
+    its line in the file), and the separator; DataError for anything unreadable."""
     import pandas as pd
+
+    # One row past the limit tells a file at the limit from one above it.
+    nrows = 0 if header_only else MAX_ROWS + 1
 
     _check_path(source)
     _check_size(source)
@@ -236,7 +240,7 @@ def _read_frame(source: Source, nrows: int | None = MAX_ROWS + 1):
     except UnicodeDecodeError:
         raise DataError("the file is not UTF-8 text (is it a spreadsheet or an image?): save "
                         "it as 'CSV UTF-8' and upload it again.") from None
-    if nrows is not None and len(frame) > MAX_ROWS:
+    if len(frame) > MAX_ROWS:
         raise DataError(f"the file has more than {MAX_ROWS:,} rows, the most this app reads: "
                         "keep a sample of the rows.")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -254,7 +258,7 @@ def _read_frame(source: Source, nrows: int | None = MAX_ROWS + 1):
 
 @functools.lru_cache(maxsize=16)
 def _header_cached(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
-    frame, _ = _read_frame(path, nrows=0)
+    frame, _ = _read_frame(path, header_only=True)
     return tuple(frame.columns)
 
 

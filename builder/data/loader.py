@@ -34,8 +34,13 @@ class Prepared:
     y_*: labels in the form the loss needs (``info.label_encoding``); a dict keyed by output
     name when ``compile.loss`` is a dict. *_targets: the same labels as class numbers
     (int32) or values (float32), for confusion matrices and for showing samples.
-    ``mean``/``std``: (features,) statistics of the training split used to normalise
-    tables (None when not normalised). Arrays are shared with the cache: read-only.
+    ``options``: the dataset options with defaults filled in. ``notes``: what a person
+    should know (labels changed to suit the loss, blanks filled, columns left out).
+    Tables: ``feature_names`` names the model's inputs (a CSV's text columns become
+    ``column=value`` inputs); ``mean``/``std`` are (features,) statistics of the training
+    split used to normalise them (None when not normalised); ``raw_tables`` holds both
+    splits' rows before encoding. Text: ``*_sequences`` are the word ids of every text
+    before padding (``Ragged``). Arrays are shared with the cache, hence read-only.
     """
 
     x_train: np.ndarray
@@ -55,7 +60,7 @@ class Prepared:
     allow_download: bool = False
     raw_tables: tuple[Any, Any] | None = field(default=None, repr=False)
     table_encoder: csv_data.TableEncoder | None = field(default=None, repr=False)
-    _codec: TextCodec | None = field(default=None, repr=False)
+    _codec: TextCodec | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------ samples
 
