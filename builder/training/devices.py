@@ -33,14 +33,14 @@ def _probe() -> dict:
     import tensorflow as tf
 
     built = bool(tf.test.is_built_with_cuda())
-    devices = [{"id": "cpu", "kind": "CPU", "name": "CPU", "memory_mb": None}]
+    devices = [{"id": "cpu", "kind": "CPU", "name": "CPU"}]
     for index, gpu in enumerate(tf.config.list_physical_devices("GPU")):
         try:
             details = tf.config.experimental.get_device_details(gpu)
         except (ValueError, RuntimeError):
             details = {}
         devices.append({"id": f"gpu:{index}", "kind": "GPU",
-                        "name": details.get("device_name", gpu.name), "memory_mb": None,
+                        "name": details.get("device_name", gpu.name),
                         "compute_capability": details.get("compute_capability")})
     return {"devices": devices, "built_with_cuda": built,
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
@@ -81,7 +81,7 @@ def list_devices(timeout: float = 120.0) -> dict:
                                   os.path.abspath(__file__)))))
         report = json.loads(done.stdout.strip().splitlines()[-1])
     except (subprocess.SubprocessError, OSError, ValueError, IndexError) as err:
-        report = {"devices": [{"id": "cpu", "kind": "CPU", "name": "CPU", "memory_mb": None}],
+        report = {"devices": [{"id": "cpu", "kind": "CPU", "name": "CPU"}],
                   "built_with_cuda": False, "error": f"{type(err).__name__}: {err}"}
     report["gpu_note"] = gpu_note(report)
     return report
