@@ -32,7 +32,7 @@ def test_ragged_reads_keras_object_arrays():
     assert Ragged.from_sequences(objects).tolist() == [[1, 5], [2]]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(seqs=sequences, num_words=st.integers(1, 70), chunk=st.integers(1, 50))
 def test_multi_hot_matches_the_books_loop(seqs, num_words, chunk):
     expect = naive_multi_hot(seqs, num_words)
@@ -61,7 +61,7 @@ def naive_pad(seqs, maxlen, padding, truncating):
     return out
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, database=None)
 @given(seqs=sequences, maxlen=st.integers(1, 12),
        padding=st.sampled_from(["pre", "post"]), truncating=st.sampled_from(["pre", "post"]))
 def test_pad_sequences_matches_row_by_row_padding(seqs, maxlen, padding, truncating):
