@@ -7,6 +7,24 @@ its parameters. Parameters use Keras keyword names exactly and carry their own t
 default (Keras' default) or `required` + `example`, limits, label and help; forms are
 generated from them.
 
+Parameter types and the keys they use (beyond name, type, label, help, and `default` or
+`required: true` + `example`; `nullable: true` also allows null, shown as `null_label`):
+
+    int, float   min, max (inclusive; exclusive_min / exclusive_max make them strict)
+    bool         -
+    choice       choices (strings, may include null)
+    str          -
+    ints         list of ints: length, min (per element), scalar_ok (3 means [3, 3]),
+                 permutation (Permute dims: 1..n once each), start_end ([start, end] pair)
+    shape        list of positive ints; allow_infer lets one entry be -1 (Reshape)
+    padding      int, [rows, cols] or [[top, bottom], [left, right]]: length, min
+    axis         non-zero int (0 is the batch axis); list_ok allows a list, length fixes it
+    layer        {"class_name": one of allowed, "config": {...}}, validated recursively
+
+Entry keys: category, label, help, inputs {min, max}, input_rank {min, max} (null = no
+limit), summary (a str.format template over parameter names), example_input (one shape
+per input, without the batch axis), input_dtype (only Embedding: "int32"), params.
+
 This module only reads JSON: it never imports Keras, TensorFlow or Streamlit and never
 evaluates anything it reads. Treat `LAYERS` and `CATEGORIES` as read-only; functions that
 hand out configs return fresh copies.
@@ -85,7 +103,7 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
         if entry.get("category") not in cat_ids:
             problems.append(f"{cls}: category {entry.get('category')!r} is not one of {cat_ids}")
         for key in ("label", "help", "summary"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip() and key != "summary":
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
                 problems.append(f"{cls}: {key} must be a non-empty string")
         for key in ("inputs", "input_rank"):
             if set(entry.get(key, {})) != {"min", "max"}:
@@ -208,7 +226,7 @@ def _fmt_value(p: dict, v: Any) -> str:
         return "yes" if v else "no"
     if ptype == "layer" and isinstance(v, dict):
         inner = v.get("class_name", "?")
-        if inner in LAYERS and isinstance(v.get("config"), dict):
+        if isinstance(inner, str) and inner in LAYERS and isinstance(v.get("config"), dict):
             return f"{inner} ({summary(inner, v['config'])})"
         return str(inner)
     if ptype == "ints" and _is_int(v) and p.get("length") and not p.get("start_end"):
@@ -449,7 +467,7 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
     (`where` + `.config.<name>`, e.g. `model.layers[2].config.units`), what was received
     and how to fix it. An empty list means the config is valid.
     """
-    if class_name not in LAYERS:
+    if not isinstance(class_name, str) or class_name not in LAYERS:
         return [f"{where}.class_name: {_unknown_layer_message(class_name)}"]
     entry = LAYERS[class_name]
     base = f"{where}.config"

@@ -15,9 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder import catalogue
 from tools import refresh_catalogue as refresh
+
+keras = refresh.load_keras()  # once, up front: Keras changes the recursion limit on import
 
 LAYER_NAMES = list(catalogue.LAYERS)
 WHERE = "model.layers[2]"
@@ -217,6 +221,27 @@ def test_validate_config_rejects_unknown_type_and_non_object(class_name, config,
 ])
 def test_validate_config_accepts_keras_forms(class_name, config):
     assert catalogue.validate_config(class_name, config, WHERE) == []
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 70000) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(class_name=st.sampled_from(LAYER_NAMES),
+       overrides=st.dictionaries(st.sampled_from(["units", "kernel_size", "padding", "axis", "axes", "layer",
+                                                  "rate", "activation", "target_shape", "dims", "cropping",
+                                                  "strides", "pool_size", "unknown"]),
+                                 JSON_VALUES, max_size=3))
+def test_any_json_gets_sentences_or_a_layer_keras_accepts(class_name, overrides):
+    config = {**catalogue.default_config(class_name), **overrides}
+    errors = catalogue.validate_config(class_name, config, WHERE)
+    assert all(e.startswith(f"{WHERE}.") and "\n" not in e for e in errors)
+    assert isinstance(catalogue.summary(class_name, config), str)
+    if not errors:
+        refresh.make_layer(class_name, config)  # Keras' constructor accepts what we accept
 
 
 # ----------------------------------------------------------------------- lookup and display

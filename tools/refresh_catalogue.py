@@ -46,7 +46,8 @@ INTERNAL = {
 SHAPE_DEPENDENT = {"Reshape", "Permute"}
 
 
-def _keras():
+def load_keras():
+    """keras, imported on first use (TensorFlow's C++ log kept quiet)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
@@ -76,7 +77,7 @@ def takes_kwargs(layer_cls) -> bool:
 
 def make_layer(class_name: str, config: dict):
     """A Keras layer from a catalogue config; Bidirectional's `layer` dict becomes a layer."""
-    keras = _keras()
+    keras = load_keras()
     kwargs = dict(config)
     if "layer" in kwargs and isinstance(kwargs["layer"], dict):
         inner = kwargs["layer"]
@@ -86,14 +87,14 @@ def make_layer(class_name: str, config: dict):
 
 def symbolic_inputs(class_name: str, shapes: list[list[int]]):
     """keras.Input tensors for shapes without the batch axis ([] gives a rank-1 input)."""
-    keras = _keras()
+    keras = load_keras()
     dtype = catalogue.get(class_name).get("input_dtype", "float32")
     return [keras.Input(shape=tuple(s), dtype=dtype) for s in shapes]
 
 
 def build(class_name: str, config: dict, shapes: list[list[int]] | None = None):
     """Call the layer on symbolic inputs (the example input by default); returns the output."""
-    keras = _keras()
+    keras = load_keras()
     shapes = catalogue.get(class_name)["example_input"] if shapes is None else shapes
     inputs = symbolic_inputs(class_name, shapes)
     with keras.StatelessScope():  # weights get shapes but no values: nothing is allocated
@@ -103,7 +104,7 @@ def build(class_name: str, config: dict, shapes: list[list[int]] | None = None):
 # ---------------------------------------------------------------------------- checks
 
 def check_class(class_name: str) -> list[str]:
-    if not hasattr(_keras().layers, class_name):
+    if not hasattr(load_keras().layers, class_name):
         return [f"{class_name}: keras.layers has no class {class_name}"]
     return []
 
@@ -123,7 +124,7 @@ def _config_keys(class_name: str) -> set[str]:
 
 def check_names(class_name: str) -> list[str]:
     """Every catalogued parameter is a Keras keyword (or get_config key); required iff Keras has no default."""
-    keras = _keras()
+    keras = load_keras()
     layer_cls = getattr(keras.layers, class_name)
     args = keras_arguments(layer_cls)
     diffs = []
@@ -145,7 +146,7 @@ def check_names(class_name: str) -> list[str]:
 
 def check_defaults(class_name: str) -> list[str]:
     """Every catalogued default equals Keras' default."""
-    layer_cls = getattr(_keras().layers, class_name)
+    layer_cls = getattr(load_keras().layers, class_name)
     args = keras_arguments(layer_cls)
     config = None
     diffs = []
@@ -299,14 +300,14 @@ def compare(class_name: str) -> list[str]:
 def unexposed(class_name: str) -> list[str]:
     """Keras keyword arguments the catalogue leaves out (internals excluded)."""
     listed = {p["name"] for p in catalogue.get(class_name)["params"]}
-    args = keras_arguments(getattr(_keras().layers, class_name))
+    args = keras_arguments(getattr(load_keras().layers, class_name))
     return [f"{k}={'required' if v is REQUIRED else repr(v)}" for k, v in args.items()
             if k not in listed and k not in INTERNAL]
 
 
 def keras_doc(class_name: str, name: str) -> str:
     """The first sentence Keras' docstring gives for argument `name` ('' if none)."""
-    doc = inspect.getdoc(getattr(_keras().layers, class_name)) or ""
+    doc = inspect.getdoc(getattr(load_keras().layers, class_name)) or ""
     m = re.search(rf"^\s*{re.escape(name)}:\s*(.+?)(?=^\s*\w+:|^\s*$|\Z)", doc, re.M | re.S)
     if not m:
         return ""
