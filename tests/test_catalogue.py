@@ -229,7 +229,7 @@ JSON_VALUES = st.recursive(
     max_leaves=12)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(class_name=st.sampled_from(LAYER_NAMES),
        overrides=st.dictionaries(st.sampled_from(["units", "kernel_size", "padding", "axis", "axes", "layer",
                                                   "rate", "activation", "target_shape", "dims", "cropping",
