@@ -28,27 +28,12 @@ from builder.project import ProjectError, graph_order, inbound_of, is_sequential
 
 SMOKE_SAMPLES = 64
 
-# Keras' dataset loaders: (module, image shape, pixel scale) for the image sets.
-_IMAGE_SETS = {
-    "mnist": ((28, 28, 1), 255),
-    "fashion_mnist": ((28, 28, 1), 255),
-    "cifar10": ((32, 32, 3), 255),
+_SKLEARN_LOADERS = {
+    "digits": "load_digits()",
+    "breast_cancer": "load_breast_cancer(return_X_y=True)",
+    "wine": "load_wine(return_X_y=True)",
+    "diabetes": "load_diabetes(scaled=False, return_X_y=True)",
 }
-_TEXT_SETS = {"imdb", "reuters"}
-# scikit-learn's bundled sets (no download): loader, task, feature scaling.
-_SKLEARN_SETS = {
-    "digits": ("load_digits", "classification"),
-    "iris": ("load_iris", "classification"),
-    "wine": ("load_wine", "classification"),
-    "breast_cancer": ("load_breast_cancer", "classification"),
-    "diabetes": ("load_diabetes", "regression"),
-}
-# Option defaults used when the project leaves an option out (builder.data.registry's).
-_DEFAULTS = {"num_words": 10000, "encoding": "multi_hot", "maxlen": 200,
-             "label_encoding": "integer", "image_layout": "flat", "normalize": True,
-             "test_fraction": 0.2, "task": "classification"}
-_CATEGORICAL = {"categorical_crossentropy"}
-_SPARSE = {"sparse_categorical_crossentropy"}
 _RESERVED = set(keyword.kwlist) | {"keras", "np", "model", "build_model"}
 
 
@@ -163,133 +148,163 @@ PROJECT_NAME = {_py(project.get("name", ""))}
 keras.utils.set_random_seed({_py(fit.get("seed", 0))})'''
 
 
-def _imports(project: dict, for_notebook: bool) -> str:
-    dataset = project["data"]["dataset"]
+def _imports(data: "_Data", for_notebook: bool) -> str:
     lines = [] if for_notebook else ["import argparse"]
     lines += ["import json", "", "import numpy as np"]
-    if dataset in _SKLEARN_SETS or dataset == "csv":
-        if dataset == "csv":
-            lines.append("import pandas as pd")
+    if data.spec.source == "csv":
+        lines.append("import pandas as pd")
+    if data.spec.source in ("sklearn", "csv"):
         lines.append("from sklearn.model_selection import train_test_split")
-    if dataset in _SKLEARN_SETS:
-        lines.append(f"from sklearn.datasets import {_SKLEARN_SETS[dataset][0]}")
+    if data.spec.source == "sklearn":
+        lines.append(f"from sklearn.datasets import load_{data.spec.name}")
     lines += ["", "import keras"]
     return "\n".join(lines)
 
 
-def _option(project: dict, key: str):
-    return project["data"].get("options", {}).get(key, _DEFAULTS.get(key))
+class _Data:
+    """The project's dataset as builder.data sees it: spec, options with defaults, task."""
+
+    def __init__(self, project: dict):
+        from builder.data import registry
+        from builder.data.errors import DataError
+
+        try:
+            self.options = registry.resolved_options(project["data"])
+            self.info = registry.describe(project["data"])
+        except DataError as err:
+            raise ProjectError(str(err), "data") from None
+        self.spec = registry.DATASETS[project["data"]["dataset"]]
+        self.seed = registry.SPLIT_SEED
 
 
-def _data_code(project: dict) -> tuple[str, str]:
+_NORMALIZE = '''
+mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+std[std == 0] = 1.0  # a constant feature becomes 0 instead of NaN
+x_train, x_test = (x_train - mean) / std, (x_test - mean) / std'''
+_NORMALIZE_TEXT = (", then normalise each feature with the training split's mean and "
+                   "standard deviation (never the test split's, as the book says)")
+
+
+def _data_code(data: _Data) -> tuple[str, str]:
     """(explanation, code) leaving x_train, y_train, x_test, y_test as NumPy arrays, the
-    labels still raw (class indices or values)."""
-    dataset = project["data"]["dataset"]
-    opt = lambda key: _option(project, key)  # noqa: E731
-    if dataset in _IMAGE_SETS:
-        shape, scale = _IMAGE_SETS[dataset]
-        image = opt("image_layout") == "image"
-        target = shape if image else (math.prod(shape),)
-        text = (f"Load {dataset} from `keras.datasets`, scale pixels to [0, 1] and shape each "
-                + ("image as (height, width, channels)." if image else "image as one flat vector."))
-        code = f'''(x_train, y_train), (x_test, y_test) = keras.datasets.{dataset}.load_data()
-x_train = x_train.reshape((-1,) + {_py(target)}).astype("float32") / {scale}
-x_test = x_test.reshape((-1,) + {_py(target)}).astype("float32") / {scale}
+    labels still raw (class numbers or values), preprocessed as builder.data does."""
+    spec, opt = data.spec, data.options
+    if spec.sample_kind == "text":
+        return _text_code(data)
+    if spec.sample_kind == "image":
+        image = opt["image_layout"] == "image"
+        shape = tuple(spec.sample_shape) if image else (math.prod(spec.sample_shape),)
+        if spec.source == "sklearn":
+            load = f'''digits = load_digits()
+x_train, x_test, y_train, y_test = train_test_split(
+    digits.images, digits.target, test_size={_py(opt["test_fraction"])},
+    random_state={_py(data.seed)}, stratify=digits.target)'''
+            top, where = "16.0", "scikit-learn's 8×8 digits (pixels count 0-16), keep a test split"
+        else:
+            load = f"(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()"
+            top, where = "255.0", f"{spec.label} from `keras.datasets`"
+        text = (f"Load {where}, scale pixels to [0, 1] and shape each image as "
+                + ("(height, width, channels), for Conv2D." if image
+                   else "one flat vector, for Dense."))
+        code = load + f'''
+x_train = (x_train.astype("float32") / {top}).reshape((-1,) + {_py(shape)})
+x_test = (x_test.astype("float32") / {top}).reshape((-1,) + {_py(shape)})
 y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)'''
         return text, code
-    if dataset in _TEXT_SETS:
-        num_words = opt("num_words")
-        load = f"keras.datasets.{dataset}.load_data(num_words={_py(num_words)})"
-        if opt("encoding") == "sequence":
-            maxlen = opt("maxlen")
-            text = (f"Load {dataset} as lists of word indices (the {num_words} most frequent "
-                    f"words) and pad or cut every text to {maxlen} indices.")
-            code = f'''(train_data, y_train), (test_data, y_test) = {load}
+    if spec.source == "csv":
+        return _csv_code(data)
+    if spec.source == "sklearn":
+        stratify = ",\n    stratify=y" if spec.task != "regression" else ""
+        text = f"Load scikit-learn's {spec.label.split(' (')[0].lower()} table, keep a test split"
+        code = f'''x, y = {_SKLEARN_LOADERS[spec.name]}
+x_train, x_test, y_train, y_test = train_test_split(
+    x.astype("float32"), y, test_size={_py(opt["test_fraction"])}, random_state={_py(data.seed)}{stratify})'''
+    else:
+        text = f"Load {spec.label} from `keras.datasets`"
+        code = f'''(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()
+x_train, x_test = x_train.astype("float32"), x_test.astype("float32")'''
+    if opt.get("normalize"):
+        text += _NORMALIZE_TEXT
+        code += _NORMALIZE
+    return text + ".", code
+
+
+def _text_code(data: _Data) -> tuple[str, str]:
+    spec, opt = data.spec, data.options
+    num_words = opt["num_words"]
+    load = f"keras.datasets.{spec.name}.load_data(num_words={_py(num_words)})"
+    if opt["encoding"] == "sequence":
+        maxlen = opt["maxlen"]
+        text = (f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
+                f"words) and pad or cut every text to its last {maxlen} ids.")
+        code = f'''(train_data, y_train), (test_data, y_test) = {load}
 x_train = keras.utils.pad_sequences(train_data, maxlen={_py(maxlen)}).astype("int32")
 x_test = keras.utils.pad_sequences(test_data, maxlen={_py(maxlen)}).astype("int32")'''
-            return text, code
-        text = (f"Load {dataset} as lists of word indices (the {num_words} most frequent words) "
-                "and multi-hot encode each text: a vector of 0s with a 1 at each word it uses.")
-        code = f'''(train_data, y_train), (test_data, y_test) = {load}
+        return text, code
+    text = (f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
+            "words) and multi-hot encode each text: a vector of 0s with a 1 at each word "
+            "it uses.")
+    code = f'''(train_data, y_train), (test_data, y_test) = {load}
 
 
 def multi_hot(sequences, dimension={_py(num_words)}):
-    """One row per text, 1.0 at the index of every word the text contains."""
+    """One row per text, 1.0 at the id of every word the text contains."""
     results = np.zeros((len(sequences), dimension), dtype="float32")
     rows = np.repeat(np.arange(len(sequences)), [len(s) for s in sequences])
     cols = np.concatenate([np.asarray(s, dtype="int64") for s in sequences])
-    results[rows, cols] = 1.0
+    keep = cols < dimension
+    results[rows[keep], cols[keep]] = 1.0
     return results
 
 
 x_train, x_test = multi_hot(train_data), multi_hot(test_data)'''
-        return text, code
-    if dataset == "boston_housing":
-        text = "Load the Boston housing prices" + (
-            " and normalise each feature with the training set's mean and standard deviation "
-            "(never the test set's)." if opt("normalize") else ".")
-        code = "(x_train, y_train), (x_test, y_test) = keras.datasets.boston_housing.load_data()"
-        code += "\nx_train, x_test = x_train.astype(\"float32\"), x_test.astype(\"float32\")"
-        if opt("normalize"):
-            code += _NORMALIZE
-        return text, code
-    if dataset in _SKLEARN_SETS:
-        loader, task = _SKLEARN_SETS[dataset]
-        stratify = ", stratify=y" if task == "classification" else ""
-        code = f'''x, y = {loader}(return_X_y=True)
-x_train, x_test, y_train, y_test = train_test_split(
-    x.astype("float32"), y, test_size={_py(opt("test_fraction"))}, random_state={_py(_seed(project))}{stratify})'''
-        if dataset == "digits":
-            image = opt("image_layout") == "image"
-            text = ("Load scikit-learn's 8×8 handwritten digits, keep a test split, scale "
-                    "pixels (0-16) to [0, 1]" + (" and shape each as an 8×8×1 image." if image
-                                                 else "."))
-            code += "\nx_train, x_test = x_train / 16.0, x_test / 16.0"
-            if image:
-                code += "\nx_train, x_test = x_train.reshape((-1, 8, 8, 1)), x_test.reshape((-1, 8, 8, 1))"
-            return text, code
-        text = f"Load scikit-learn's {dataset} data and keep a test split"
-        if opt("normalize"):
-            text += ", then normalise features with the training set's statistics"
-            code += _NORMALIZE
-        return text + ".", code
-    if dataset == "csv":
-        path, target = opt("path"), opt("target")
-        if not isinstance(path, str) or not isinstance(target, str):
-            raise ProjectError("a CSV dataset needs data.options.path and data.options.target "
-                               "to export it.", "data.options")
-        task = opt("task")
-        text = (f"Read the CSV file, use column {json.dumps(target)} as the target and the other "
-                "columns as features (text columns one-hot encoded), and keep a test split.")
-        code = f'''frame = pd.read_csv({_py(path)})
-features = pd.get_dummies(frame.drop(columns=[{_py(target)}]), dtype="float32")
-x = features.to_numpy(dtype="float32")'''
-        if task == "classification":
-            code += f'''
-class_names, y = np.unique(frame[{_py(target)}].astype(str), return_inverse=True)'''
-            stratify = ", stratify=y"
-        else:
-            code += f'''
-y = frame[{_py(target)}].to_numpy(dtype="float32")'''
-            stratify = ""
+    return text, code
+
+
+def _csv_code(data: _Data) -> tuple[str, str]:
+    opt, info = data.options, data.info
+    target = info.target_name or opt["target"]
+    classify = info.task != "regression"
+    text = (f"Read the CSV file and predict column {json.dumps(target)} from the others: "
+            "number columns (gaps filled with the training median"
+            + (", normalised with training statistics" if opt["normalize"] else "")
+            + ") and text columns one-hot encoded. A seeded test split is kept apart.")
+    code = f'''frame = pd.read_csv({_py(opt["path"])}, sep=None, engine="python")
+target = {_py(target)}
+n_test = int(np.ceil(len(frame) * {_py(opt["test_fraction"])}))'''
+    if classify:
         code += f'''
-x_train, x_test, y_train, y_test = train_test_split(
-    x, y, test_size={_py(opt("test_fraction"))}, random_state={_py(_seed(project))}{stratify})'''
-        if opt("normalize"):
-            code += _NORMALIZE
-        return text, code
-    raise ProjectError(f"export does not know how to load the dataset {dataset!r}: export "
-                       "supports mnist, fashion_mnist, cifar10, imdb, reuters, "
-                       f"boston_housing, {', '.join(_SKLEARN_SETS)} and csv.", "data.dataset")
-
-
-_NORMALIZE = '''
-mean, std = x_train.mean(axis=0), x_train.std(axis=0) + 1e-7
+values = frame[target]
+values = values.astype(str) if values.dtype == object else values
+class_names = sorted(pd.unique(values), key=lambda v: (str(type(v)), v))
+y = pd.Categorical(values, categories=class_names).codes.astype("int32")
+train_rows, test_rows = train_test_split(
+    np.arange(len(frame)), test_size=n_test, random_state={_py(data.seed)},
+    stratify=y if np.bincount(y).min() >= 2 else None)'''
+    else:
+        code += f'''
+y = frame[target].to_numpy("float32")
+train_rows, test_rows = train_test_split(np.arange(len(frame)), test_size=n_test,
+                                         random_state={_py(data.seed)})'''
+    code += '''
+train_rows, test_rows = np.sort(train_rows), np.sort(test_rows)
+features = frame.drop(columns=[target])
+numbers = [c for c in features if pd.api.types.is_numeric_dtype(features[c])]
+texts = [c for c in features if c not in numbers]
+fill = features.iloc[train_rows][numbers].median()
+table = pd.concat([features[numbers].fillna(fill).astype("float64"),
+                   pd.get_dummies(features[texts].fillna("(missing)").astype(str),
+                                  dtype="float64")], axis=1)
+x = table.to_numpy("float32")
+x_train, x_test, y_train, y_test = x[train_rows], x[test_rows], y[train_rows], y[test_rows]'''
+    if opt["normalize"]:
+        code += '''
+is_number = np.array([c in numbers for c in table.columns])
+mean = np.where(is_number, x_train.mean(axis=0), 0.0).astype("float32")
+std = x_train.std(axis=0)
+std = np.where(is_number & (std > 0), std, 1.0).astype("float32")
 x_train, x_test = (x_train - mean) / std, (x_test - mean) / std'''
-
-
-def _seed(project: dict):
-    return project["data"].get("options", {}).get("seed", project["fit"].get("seed", 0))
+    return text, code
 
 
 def _losses(project: dict) -> dict[str, str]:
@@ -298,30 +313,44 @@ def _losses(project: dict) -> dict[str, str]:
     return {out: (loss[out] if isinstance(loss, dict) else loss) for out in outputs}
 
 
-def _encoding(project: dict, loss: str) -> str:
-    if loss in _CATEGORICAL:
-        return "one_hot"
-    if loss in _SPARSE:
+def _encoding(data: _Data, loss: str) -> str:
+    """How labels are given to a loss, the same decision as builder.data's labels_for_loss:
+    "one_hot", "integer" or "float" (0/1 for two classes, or values for regression)."""
+    from builder.data.preprocess import loss_family
+
+    family = loss_family(loss)
+    task = data.info.task
+    if task == "regression":
+        return "float"
+    if family is None:
+        family = {"one_hot": "categorical", "integer": "sparse"}.get(
+            data.options.get("label_encoding"), "categorical")
+        if task == "binary":
+            family = "binary"
+    if family == "sparse":
         return "integer"
-    if _option(project, "label_encoding") == "one_hot" and "crossentropy" not in loss:
-        return "one_hot"
-    return "float"
+    if task == "binary" and family != "categorical":
+        return "float"
+    return "one_hot"
 
 
 def _encode_expr(kind: str, var: str) -> str:
     return {"one_hot": f"keras.utils.to_categorical({var}, num_classes)",
-            "integer": f"{var}.astype(\"int64\")",
+            "integer": f"{var}.astype(\"int32\")",
             "float": f"{var}.astype(\"float32\")"}[kind]
 
 
-def _shape_code(project: dict) -> tuple[str, str]:
+def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
     """Labels encoded to match each output's loss; the smoke cut; inputs/targets helpers
     for several inputs or outputs."""
     model = project["model"]
-    encodings = {out: _encoding(project, loss) for out, loss in _losses(project).items()}
+    encodings = {out: _encoding(data, loss) for out, loss in _losses(project).items()}
     lines = []
     if "one_hot" in encodings.values():
-        lines.append("num_classes = int(max(y_train.max(), y_test.max())) + 1")
+        if data.info.num_classes:
+            lines.append(f"num_classes = {_py(data.info.num_classes)}")
+        else:
+            lines.append("num_classes = int(max(y_train.max(), y_test.max())) + 1")
     lines += ["if SMOKE:",
               f"    x_train, y_train = x_train[:{SMOKE_SAMPLES}], y_train[:{SMOKE_SAMPLES}]",
               f"    x_test, y_test = x_test[:{SMOKE_SAMPLES}], y_test[:{SMOKE_SAMPLES}]",
@@ -538,14 +567,15 @@ else:
 
 def _sections(project: dict, for_notebook: bool) -> list[_Section]:
     project = validate(project)
-    data_text, data_code = _data_code(project)
-    shape_text, shape_code = _shape_code(project)
+    data = _Data(project)
+    data_text, data_code = _data_code(data)
+    shape_text, shape_code = _shape_code(project, data)
     model_text, model_code = _model_code(project)
     fit_text, fit_code = _fit_code(project)
     return [
         _Section("Imports", "NumPy and Keras" + (
-            ", with scikit-learn for the data." if project["data"]["dataset"] in _SKLEARN_SETS
-            or project["data"]["dataset"] == "csv" else "."), _imports(project, for_notebook)),
+            ", with scikit-learn for the data." if data.spec.source in ("sklearn", "csv")
+            else "."), _imports(data, for_notebook)),
         _Section("Settings", "Number of epochs, the quick-check switch and the random seed, "
                  "so runs repeat.", _settings_code(project, for_notebook)),
         _Section("Data", data_text, data_code),
@@ -619,5 +649,9 @@ def save_keras(project: dict, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".keras":
         raise ProjectError(f"a Keras model file must end in .keras, got {path.name!r}.")
-    build(project).save(path)
+    model = build(project)
+    # Create the optimizer's slots now, so loading the file restores them without Keras
+    # warning that the saved optimizer "could not be loaded".
+    model.optimizer.build(model.trainable_variables)
+    model.save(path)
     return path

@@ -1,0 +1,313 @@
+"""Export is tested by running it: each exported script trains for one epoch on a few
+samples (``--smoke``) and reports the model it built, which must equal ``build(project)``
+layer by layer (type, output shape, parameters).
+
+Every exported run pays a TensorFlow import, so all scripts (and the notebook's code
+cells, joined) run one after the other in a single subprocess, each through ``runpy`` with
+its own argv, exactly as ``python script.py --smoke --report PATH`` runs it.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from builder import export
+from builder.build import build
+from builder.project import ProjectError
+from tests.helpers import project
+
+NASTY_NAME = 'Digits "dense" \'quoted\'\n"""\nimport os; os.remove("x")  # \\ end'
+TIMEOUT = 240
+
+
+def _digits_dense():
+    p = project([("hidden", "Dense", {"units": 16, "activation": "relu"}),
+                 ("out", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,))
+    p["name"] = NASTY_NAME
+    p["fit"].update(epochs=3, validation={"method": "holdout", "count": 300},
+                    callbacks=[{"class_name": "EarlyStopping",
+                                "config": {"monitor": "val_loss", "patience": 2,
+                                           "restore_best_weights": True}}])
+    return p
+
+
+def _digits_convnet():
+    p = project([("conv", "Conv2D", {"filters": 8, "kernel_size": [3, 3], "activation": "relu"}),
+                 ("pool", "MaxPooling2D", {}),
+                 ("flat", "Flatten", {}),
+                 ("out", "Dense", {"units": 10, "activation": "softmax"})],
+                shape=(8, 8, 1), loss="sparse_categorical_crossentropy",
+                options={"image_layout": "image"})
+    p["name"] = "Digits convnet"
+    p["fit"].update(validation={"method": "split", "fraction": 0.2},
+                    callbacks=[{"class_name": "ReduceLROnPlateau", "config": {"patience": 1}}])
+    return p
+
+
+def _imdb_lstm():
+    p = project([("embed", "Embedding", {"input_dim": 100, "output_dim": 8}),
+                 ("lstm", "LSTM", {"units": 8}),
+                 ("out", "Dense", {"units": 1, "activation": "sigmoid"})],
+                shape=(20,), dtype="int32", loss="binary_crossentropy", dataset="imdb",
+                options={"num_words": 100, "encoding": "sequence", "maxlen": 20})
+    p["name"] = "IMDB LSTM"
+    p["fit"]["validation"] = {"method": "holdout", "fraction": 0.25}
+    return p
+
+
+def _two_branches():
+    """A graph: two Dense branches of one input joined by Concatenate; names that are
+    Python keywords or the script's own names get a variable of their own."""
+    p = project([("lambda", "Dense", {"units": 8, "activation": "relu"}, ["np"]),
+                 ("keras", "Dense", {"units": 4, "activation": "tanh"}, ["np"]),
+                 ("joined", "Concatenate", {}, ["lambda", "keras"]),
+                 ("out", "Dense", {"units": 1, "activation": "sigmoid"}, ["joined"])],
+                inputs=[{"name": "np", "shape": [30], "dtype": "float32"}],
+                loss="binary_crossentropy", dataset="breast_cancer")
+    p["name"] = "Two branches"
+    p["fit"]["validation"] = {"method": "kfold", "k": 2}
+    return p
+
+
+def _two_outputs():
+    p = project([("shared", "Dense", {"units": 16, "activation": "relu"}, ["pixels"]),
+                 ("digit", "Dense", {"units": 10, "activation": "softmax"}, ["shared"]),
+                 ("digit_sparse", "Dense", {"units": 10, "activation": "softmax"}, ["shared"])],
+                inputs=[{"name": "pixels", "shape": [64], "dtype": "float32"}],
+                outputs=["digit", "digit_sparse"])
+    p["name"] = "Two outputs"
+    p["compile"].update(loss={"digit": "categorical_crossentropy",
+                              "digit_sparse": "sparse_categorical_crossentropy"},
+                        loss_weights={"digit": 1.0, "digit_sparse": 0.5},
+                        metrics={"digit": ["accuracy"], "digit_sparse": ["accuracy"]})
+    return p
+
+
+def _csv_project(path):
+    rows = [f"{r},{'ab'[r % 2]},{r * 30 + (r % 3)}" for r in range(2, 16)]
+    if not path.exists():
+        path.write_text("rooms,town,price\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    p = project([("hidden", "Dense", {"units": 4, "activation": "relu"}),
+                 ("out", "Dense", {"units": 1})], shape=(3,), loss="mse", metrics=["mae"],
+                dataset="csv", options={"path": str(path), "target": "price",
+                                        "task": "regression", "test_fraction": 0.25})
+    p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
+    return p
+
+
+def _mnist_dense():
+    return project([("hidden", "Dense", {"units": 32, "activation": "relu"}),
+                    ("out", "Dense", {"units": 10, "activation": "softmax"})], dataset="mnist")
+
+
+BATCH = {"dense": _digits_dense, "convnet": _digits_convnet, "imdb_lstm": _imdb_lstm,
+         "two_branches": _two_branches, "two_outputs": _two_outputs, "mnist": _mnist_dense}
+
+# Runs several exported scripts in one interpreter, each as ``python script.py --smoke
+# --report PATH`` would (runpy, __main__, its own argv). IMDB's imdb.npz is not available
+# offline (see ../shared/datasets/README.md), so its loader is replaced by tiny made-up
+# reviews; the script's own padding, labels and training still run.
+RUNNER = textwrap.dedent('''
+    import json, runpy, sys
+    import numpy as np
+    import keras
+
+    def fake_imdb(num_words=None, **kwargs):
+        rng = np.random.default_rng(0)
+        def texts(n):
+            return np.array([list(rng.integers(1, num_words, rng.integers(5, 40)))
+                             for _ in range(n)], dtype=object)
+        return (texts(80), rng.integers(0, 2, 80)), (texts(40), rng.integers(0, 2, 40))
+
+    keras.datasets.imdb.load_data = fake_imdb
+    for script, report in json.loads(sys.argv[1]):
+        sys.argv = [script, "--smoke", "--report", report]
+        runpy.run_path(script, run_name="__main__")
+        print("done", script, flush=True)
+''')
+
+
+def _env():
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env["PLOTLY_RENDERER"] = "json"  # the notebook's curves print instead of opening a browser
+    return env
+
+
+def _run(args, cwd):
+    done = subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+def _expected(p):
+    """What the exported run must report: build(project)'s layers, shapes and parameters."""
+    import keras
+
+    model = build(p)
+    layers = [{"name": layer.name, "class_name": type(layer).__name__,
+               "output_shape": [list(t.shape) for t in keras.tree.flatten(layer.output)],
+               "params": layer.count_params()}
+              for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    return layers, model.count_params()
+
+
+def _assert_same_model(report, p):
+    layers, total = _expected(p)
+    assert report["layers"] == layers
+    assert report["total_params"] == total
+    assert report["test"] and all(v == v for v in report["test"].values())  # no NaN
+
+
+def _notebook_as_script(p) -> str:
+    """The notebook's code cells, in order, with the quick-check settings switched on."""
+    notebook = nbformat.reads(export.to_notebook(p), as_version=4)
+    nbformat.validate(notebook)
+    code = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "SMOKE = False" in code and "REPORT = None" in code
+    return code.replace("SMOKE = False", "SMOKE = True").replace(
+        "REPORT = None", "import sys; REPORT = sys.argv[-1]").replace(
+        "EPOCHS = ", "EPOCHS = 1 or ")
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """One subprocess runs every exported script (and the notebook's code); returns
+    (reports by key, stdout, code by key, the CSV file's path)."""
+    folder = tmp_path_factory.mktemp("export-batch")
+    mnist_here = (Path(os.environ["KERAS_HOME"]) / "datasets" / "mnist.npz").exists()
+    scripts = {key: export.to_script(make()) for key, make in BATCH.items()
+               if key != "mnist" or mnist_here}
+    scripts["notebook"] = _notebook_as_script(_digits_convnet())
+    scripts["csv"] = export.to_script(_csv_project(folder / "houses.csv"))
+    jobs = []
+    for key, code in scripts.items():
+        script = folder / f"export_{key}.py"  # never a stdlib name such as csv.py
+        script.write_text(code, encoding="utf-8")
+        jobs.append([str(script), str(folder / f"{key}.json")])
+    (folder / "runner.py").write_text(RUNNER, encoding="utf-8")
+    done = _run([str(folder / "runner.py"), json.dumps(jobs)], cwd=folder)
+    reports = {key: json.loads((folder / f"{key}.json").read_text()) for key in scripts}
+    return reports, done.stdout, scripts, folder / "houses.csv"
+
+
+# --------------------------------------------------------------------------- running it
+
+@pytest.mark.parametrize("key", [k for k in BATCH if k != "mnist"])
+def test_exported_script_builds_the_same_model(batch, key):
+    _assert_same_model(batch[0][key], BATCH[key]())
+
+
+def test_script_keeps_the_project_name_as_data(batch):
+    report, stdout = batch[0]["dense"], batch[1]
+    assert report["project"] == NASTY_NAME
+    assert "val_loss" in report["curves"] and "test accuracy" in stdout
+
+
+def test_kfold_script_averages_fold_curves(batch):
+    curves = batch[0]["two_branches"]["curves"]
+    assert {"loss", "val_loss"} <= set(curves) and len(curves["val_loss"]) == 1
+
+
+def test_mnist_script_runs_on_the_real_files(shared_datasets, batch):
+    _assert_same_model(batch[0]["mnist"], _mnist_dense())
+
+
+def test_notebook_code_builds_the_same_model(batch):
+    _assert_same_model(batch[0]["notebook"], _digits_convnet())
+
+
+def test_notebook_cells_explain_the_code():
+    notebook = nbformat.reads(export.to_notebook(_two_outputs()), as_version=4)
+    kinds = [c.cell_type for c in notebook.cells]
+    assert kinds[:3] == ["markdown", "markdown", "code"]
+    assert all(a == "markdown" for a, b in zip(kinds, kinds[1:]) if b == "code")
+    assert notebook.cells[-1].source.startswith("try:\n    import plotly")
+
+
+# --------------------------------------------------------------------------- the code
+
+def test_user_strings_stay_string_literals():
+    p = _digits_dense()
+    code = export.to_script(p)
+    tree = ast.parse(code)
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Assign)
+             and getattr(n.targets[0], "id", None) == "PROJECT_NAME"]
+    assert len(names) == 1 and ast.literal_eval(names[0].value) == NASTY_NAME
+    assert "os.remove" not in code.replace(repr(NASTY_NAME), "")
+    title = nbformat.reads(export.to_notebook(p), as_version=4).cells[0].source
+    assert title.count("\n") == 2 and r"os\.remove" in title  # one escaped markdown line
+
+
+def test_stack_is_sequential_graph_is_functional_in_code():
+    assert "keras.Sequential([" in export.to_script(_digits_convnet())
+    graph = export.to_script(_two_branches())
+    assert "keras.Model(inputs=np_, outputs=out" in graph
+    assert "lambda_ = keras.layers.Dense(units=8, activation='relu', name='lambda')(np_)" in graph
+    assert "joined = keras.layers.Concatenate(name='joined')([lambda_, keras_])" in graph
+
+
+def test_compile_and_fit_by_keyword():
+    code = export.to_script(_two_outputs())
+    assert "optimizer=keras.optimizers.RMSprop(learning_rate=0.001)" in code
+    assert "loss_weights={'digit': 1.0, 'digit_sparse': 0.5}" in code
+    assert "'digit': keras.utils.to_categorical(y, num_classes)" in code
+    assert "'digit_sparse': y.astype(\"int32\")" in code
+    convnet = export.to_script(_digits_convnet())
+    assert "validation_split=0.2" in convnet and "keras.callbacks.ReduceLROnPlateau(patience=1)" \
+        in convnet
+
+
+@pytest.mark.parametrize("dataset,options,expected", [
+    ("mnist", {"image_layout": "image"}, "keras.datasets.mnist.load_data()"),
+    ("fashion_mnist", {}, "reshape((-1,) + (784,))"),
+    ("cifar10", {}, "reshape((-1,) + (32, 32, 3))"),
+    ("reuters", {"num_words": 500}, "def multi_hot(sequences, dimension=500)"),
+    ("imdb", {"encoding": "sequence", "maxlen": 50}, "pad_sequences(train_data, maxlen=50)"),
+    ("boston_housing", {}, "std[std == 0] = 1.0"),
+    ("diabetes", {"normalize": False}, "load_diabetes(scaled=False, return_X_y=True)"),
+    ("wine", {"test_fraction": 0.3}, "test_size=0.3, random_state=0"),
+])
+def test_data_code_per_dataset(dataset, options, expected):
+    p = project([("out", "Dense", {"units": 1})], shape=(4,), loss="mse", dataset=dataset,
+                options=options)
+    code = export.to_script(p)
+    assert expected in code
+    compile(code, "<export>", "exec")
+
+
+def test_csv_data_code(batch):
+    code = batch[2]["csv"]
+    assert "pd.read_csv(" in code and "target = 'price'" in code
+
+
+def test_csv_script_builds_the_same_model(batch):
+    _assert_same_model(batch[0]["csv"], _csv_project(batch[3]))
+
+
+def test_invalid_project_is_refused_with_project_error():
+    p = _digits_dense()
+    p["model"]["layers"][0]["class_name"] = "Dense2"
+    with pytest.raises(ProjectError, match="Dense2"):
+        export.to_script(p)
+
+
+def test_keras_json_and_file(tmp_path):
+    import keras
+
+    p = _two_branches()
+    model = keras.models.model_from_json(export.to_keras_json(p))
+    assert model.count_params() == build(p).count_params()
+    path = export.save_keras(p, tmp_path / "model.keras")
+    assert keras.saving.load_model(path).count_params() == model.count_params()
+    with pytest.raises(ProjectError, match=r"\.keras"):
+        export.save_keras(p, tmp_path / "model.h5")
