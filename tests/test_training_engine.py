@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from builder.project import validate
-from builder.training import RunManager, faults, list_runs, runs, start_run, worker
+from builder.training import RunHandle, RunManager, faults, list_runs, runs, start_run, worker
 from tests.helpers import project
 
 
@@ -181,3 +181,37 @@ def test_died_message(code, words):
 def test_nan_message_is_plain():
     assert faults.nan_message(2, 7, _classifier()).startswith(
         "loss became NaN at epoch 2 batch 7: lower the learning rate (now 0.01)")
+
+
+# --------------------------------------------------------------------------- handle without a worker
+
+class _EndedProcess:
+    pid, exitcode = 4242, 0
+
+    def is_alive(self):
+        return False
+
+
+def _ended_handle(tmp_path, state):
+    import queue
+    import threading
+
+    folder = runs.create_run(tmp_path, "alice", _classifier(), {})
+    runs.update_run_info(folder, state=state, message="all epochs done" * (state == "finished"))
+    return RunHandle(folder.name, "alice", folder, _EndedProcess(), queue.Queue(),
+                     threading.Event(), epochs=3, folds=None)
+
+
+def test_unread_summary_falls_back_to_run_json(tmp_path):
+    handle = _ended_handle(tmp_path, "finished")
+    (event,) = handle.poll()
+    assert event["type"] == "summary" and handle.state == "finished"
+    assert handle.message == "all epochs done"
+
+
+def test_process_gone_without_outcome_is_a_failure(tmp_path):
+    handle = _ended_handle(tmp_path, "running")
+    handle.poll()
+    assert handle.state == "failed" and "ended unexpectedly (exit code 0)" in handle.message
+    assert runs.read_json(handle.path / "run.json")["state"] == "failed"
+    assert handle.poll() == []

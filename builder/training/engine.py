@@ -84,7 +84,8 @@ class RunHandle:
         """Events that arrived since the last call (never blocks for long); updates state."""
         with self._lock:
             events = self._drain(0.0)
-            if self.summary is None and not self._process.is_alive():
+            alive = self._process.is_alive()  # also reaps the ended process
+            if self.summary is None and not alive:
                 # The final event may still be in the pipe right after the process exited.
                 events += self._drain(0.5)
                 if self.summary is None:
@@ -121,21 +122,36 @@ class RunHandle:
             self.status = self.message or self.state
 
     def _died(self) -> dict:
+        """The process ended without a summary: take the outcome from run.json if the
+        worker wrote it (its last events were never read), else report the death."""
         code = self._process.exitcode
-        if self._killed:
-            message = ("the training process was ended by force; the epochs recorded so far "
-                       "are kept, the model was not saved.")
-        else:
-            message = faults.died_message(code)
-        self.state, self.message, self.status = "failed", message, message
         try:
-            runs.update_run_info(self.path, state="failed", message=message,
-                                 ended=runs.now_iso(), exit_code=code)
+            record = runs.read_json(self.path / "run.json")
         except (OSError, ValueError):
-            pass  # the folder itself is gone: the handle still reports what happened
-        self.summary = {"type": "summary", "state": "failed", "message": message,
-                        "run_id": self.run_id, "path": str(self.path), "epochs": None,
-                        "history": self.history, "test": {}, "kfold": None, "device": None,
+            record = {}
+        if record.get("state") in runs.FINAL_STATES and not self._killed:
+            state, message = record["state"], record.get("message", "")
+            try:
+                test = runs.read_json(self.path / "metrics.json").get("test", {})
+            except (OSError, ValueError):
+                test = {}
+        else:
+            state, test = "failed", {}
+            if self._killed:
+                message = ("the training process was ended by force; the epochs recorded so "
+                           "far are kept, the model was not saved.")
+            else:
+                message = faults.died_message(code)
+            try:
+                runs.update_run_info(self.path, state="failed", message=message,
+                                     ended=runs.now_iso(), exit_code=code)
+            except (OSError, ValueError):
+                pass  # the folder itself is gone: the handle still reports what happened
+        self.state, self.message, self.status = state, message, message or state
+        self.summary = {"type": "summary", "state": state, "message": message,
+                        "run_id": self.run_id, "path": str(self.path),
+                        "epochs": record.get("epochs_done"), "history": self.history,
+                        "test": test, "kfold": None, "device": record.get("device"),
                         "time": time.time()}
         return self.summary
 

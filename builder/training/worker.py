@@ -16,7 +16,7 @@ import contextlib
 import math
 import os
 import platform
-import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import numpy as np
 from . import devices, faults, kfold, runs
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
+QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
 _PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
 
 
@@ -442,11 +443,21 @@ def process_main(project: dict, folder: str, queue, stop_event, options: dict,
                  prepared=None) -> None:
     """Entry point of the spawned training process (see ``engine.start_run``)."""
     devices.apply_choice_env(options.get("device", "auto"))
-    sys.stdout.flush()
     train(project, folder, queue.put, stop_event.is_set, prepared=prepared,
           device=options.get("device", "auto"),
           mixed_precision=options.get("mixed_precision", False),
           parallel_folds=options.get("parallel_folds", True),
           allow_download=options.get("allow_download", False))
+    _flush(queue)
+
+
+def _flush(queue, timeout: float = QUEUE_FLUSH_TIMEOUT_S) -> None:
+    """Let the queue's feeder thread hand the last events to the pipe, but do not wait
+    forever: if nobody reads (the browser tab was closed), the process must still exit.
+    run.json already holds the outcome, and ``RunHandle`` falls back to it."""
     queue.close()
-    queue.join_thread()
+    flusher = threading.Thread(target=queue.join_thread, daemon=True)
+    flusher.start()
+    flusher.join(timeout)
+    if flusher.is_alive():
+        queue.cancel_join_thread()
