@@ -1,0 +1,374 @@
+"""Graph: the functional API editor for the same project as Build.
+
+Nodes are drawn where the layout (``builder.layout``) or the person put them; connections
+are drawn by dragging from an output port to an input port. Every gesture becomes one edit
+from ``builder.graph`` / ``builder.edit`` applied to the project that ``ui.state`` owns;
+the page keeps no copy of the graph. Wiring faults (``builder.graph.faults``) need no
+TensorFlow and are shown at once; shapes and Keras' errors come from ``builder.checker``
+once TensorFlow has loaded, as on the Build page.
+"""
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+
+from builder import edit, graph, layout, templates
+from builder import project as projectlib
+from builder.project import ProjectError
+from ui import graph_form, state
+from ui.graph_component import build_view, graph_editor, node_fixes
+
+EDITOR_KEY = "graph_editor"
+SELECTED = "graph_selected"
+NOTICE = "graph_notice"            # the last edit's refusal, shown once
+GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_block"]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _keras_loaded() -> bool:
+    return "keras" in sys.modules
+
+
+def _check(project: dict):
+    from builder import checker
+
+    return checker.check(project)
+
+
+def _say(message: str) -> None:
+    st.session_state[NOTICE] = message
+
+
+def _commit(project: dict) -> None:
+    state.set_project(project)
+
+
+def _is_node(project: dict, name: str | None) -> bool:
+    return name is not None and name in graph.node_names(project)
+
+
+# --------------------------------------------------------------------------- gestures
+
+
+def _on_action(action: dict) -> None:
+    """Apply one gesture from the graph editor to the project (see ui.graph_component)."""
+    from builder.fixes import apply_fix
+
+    project = state.get_project()
+    kind = action["type"]
+    name = action.get("name")
+    try:
+        if kind == "select":
+            st.session_state[SELECTED] = name
+            return
+        if kind == "add":
+            project, new = graph.add_node(project, action["class_name"],
+                                          action["source"] or None,
+                                          (action["x"], action["y"]))
+            st.session_state[SELECTED] = new
+        elif kind == "connect":
+            project = graph.connect(project, action["source"], action["target"])
+        elif kind == "disconnect":
+            project = graph.disconnect(project, action["source"], action["target"])
+        elif kind == "move":
+            project = graph.move_node(project, name, action["x"], action["y"])
+        elif kind == "delete":
+            if edit.is_stack(project) and not any(i["name"] == name
+                                                  for i in project["model"]["inputs"]):
+                project = edit.delete_layer(project, name)  # a stack stays a stack
+            else:
+                project = graph.delete_node(project, name)
+            if st.session_state.get(SELECTED) == name:
+                st.session_state[SELECTED] = None
+        elif kind == "apply_fix":
+            fixes = node_fixes(_check(project), name)
+            if action["fix"] >= len(fixes):
+                _say("That fix no longer applies: the model changed. Look at the node again.")
+                return
+            project = apply_fix(project, fixes[action["fix"]])
+    except (ProjectError, KeyError) as err:
+        _say(graph_form.plain(err))
+        return
+    _commit(project)
+
+
+def _to_graph() -> None:
+    _commit(graph.to_graph(state.get_project()))
+
+
+def _to_stack() -> None:
+    try:
+        _commit(graph.to_stack(state.get_project()))
+    except ProjectError as err:
+        _say(graph_form.plain(err))
+
+
+def _tidy() -> None:
+    _commit(graph.clear_positions(state.get_project()))
+
+
+def _add_input() -> None:
+    try:
+        shape = graph_form.from_text({"type": "shape"}, st.session_state["graph_new_input"])
+        shape = shape if isinstance(shape, list) else [shape]
+        project, name = graph.add_input(state.get_project(), shape,
+                                        st.session_state["graph_new_input_dtype"])
+    except (ValueError, ProjectError) as err:
+        _say(graph_form.plain(err))
+        return
+    st.session_state[SELECTED] = name
+    _commit(project)
+
+
+def _connect_from(target: str, key: str) -> None:
+    source = st.session_state.get(key)
+    if source:
+        _on_action({"type": "connect", "source": source, "target": target})
+
+
+def _disconnect(source: str, target: str) -> None:
+    _on_action({"type": "disconnect", "source": source, "target": target})
+
+
+def _use_template(name: str) -> None:
+    st.session_state[SELECTED] = None
+    st.session_state[graph_form.FIELD_ERRORS] = {}
+    _commit(templates.load(name))
+
+
+# --------------------------------------------------------------------------- page parts
+
+
+def _toolbar(project: dict) -> None:
+    cols = st.columns([1, 1, 2, 2, 2, 2])
+    cols[0].button("Undo", on_click=state.undo, disabled=not state.can_undo(), key="graph_undo",
+                   width="stretch")
+    cols[1].button("Redo", on_click=state.redo, disabled=not state.can_redo(), key="graph_redo",
+                   width="stretch")
+    if edit.is_stack(project):
+        cols[2].button("Graph mode", on_click=_to_graph, key="graph_mode", width="stretch",
+                       help="Write every connection out explicitly, so layers can be joined "
+                            "freely. 'Back to a stack' undoes it while the model is a chain.")
+    else:
+        cols[2].button("Back to a stack", on_click=_to_stack, key="graph_stack",
+                       width="stretch",
+                       help="Only a chain (one input, each layer reading the one before, one "
+                            "output) can be a stack; otherwise you are told what to change.")
+    cols[3].button("Tidy layout", on_click=_tidy, key="graph_tidy", width="stretch",
+                   help="Forget the positions you gave nodes and lay the graph out again.")
+    with cols[4].popover("Add input", width="stretch"):
+        st.text_input("Shape", value="10", key="graph_new_input",
+                      help="One sample's shape without the batch axis, e.g. 10 or 28, 28, 1.")
+        st.selectbox("Values", projectlib.INPUT_DTYPES, key="graph_new_input_dtype")
+        st.button("Add this input", on_click=_add_input, key="graph_add_input")
+    with cols[5].popover("Templates", width="stretch"):
+        for name in GRAPH_TEMPLATES:
+            title, description = templates.describe(name)
+            st.button(title, on_click=_use_template, args=(name,), key=f"graph_tpl:{name}",
+                      help=description or None)
+
+
+def _mode_caption(project: dict) -> None:
+    if edit.is_stack(project):
+        st.caption("This project is a plain stack (each layer reads the one before). Editing "
+                   "connections here turns it into a graph; 'Back to a stack' returns while "
+                   "it is still a chain.")
+    elif graph.is_chain(project):
+        st.caption("Graph mode. The model is still a chain, so it can go back to a stack.")
+    else:
+        st.caption("Graph mode (functional API): branches, merges, several inputs or outputs.")
+
+
+def _connections(project: dict, name: str) -> None:
+    """The selected layer's inputs as a list, with a keyboard-friendly way to connect."""
+    links = projectlib.inbound_of(project["model"])
+    srcs = links.get(name, [])
+    st.markdown("**Inputs of this layer**")
+    for src in srcs:
+        a, b = st.columns([3, 2])
+        a.markdown(f"`{src}`")
+        b.button("Disconnect", key=f"graph_disc:{src}:{name}", on_click=_disconnect,
+                 args=(src, name), disabled=len(srcs) == 1,
+                 help="A layer keeps at least one input: connect another one first."
+                 if len(srcs) == 1 else None)
+    candidates = [n for n in graph.node_names(project) if n != name and n not in srcs]
+    key = f"graph_connect_from:{name}"
+    st.selectbox("Connect from", [""] + candidates, key=key, on_change=_connect_from,
+                 args=(name, key), format_func=lambda v: v or "choose a node",
+                 help="The same as dragging from that node's output port to this one.")
+
+
+def _problems(project: dict, faults: list, result) -> None:
+    shown = False
+    for fault in faults:
+        st.error(fault.message)
+        shown = True
+    if result is not None:
+        for message in result.errors:
+            if faults and message.startswith("model."):
+                continue  # the same wiring problem, already said above in graph words
+            st.error(message)
+            shown = True
+        fault_nodes = {n for f in faults for n in f.nodes}
+        for report in result.layers:
+            if report.error and report.name not in fault_nodes and not report.tentative:
+                st.error(f"**{report.name}**: {report.error}")
+                shown = True
+    if not shown:
+        if result is None:
+            st.caption("No wiring problems. Shapes are checked once TensorFlow has loaded.")
+        else:
+            st.success("No problems: every node connects an input to an output and Keras "
+                       "accepts every layer.")
+
+
+# --------------------------------------------------------------------------- compile
+
+
+def _set_compile(key: str, value) -> None:
+    project = state.get_project()
+    updated = {**project, "compile": {**project["compile"], key: value}}
+    try:
+        _commit(projectlib.validate(updated))
+    except ProjectError as err:
+        _say(graph_form.plain(err))
+
+
+def _per_output(value, outputs: list[str], default):
+    if isinstance(value, dict):
+        return {o: value.get(o, default) for o in outputs}
+    return {o: value if value is not None else default for o in outputs}
+
+
+def _on_loss(output: str) -> None:
+    project = state.get_project()
+    outputs = project["model"]["outputs"]
+    chosen = st.session_state[f"graph_loss:{output}"]
+    if len(outputs) == 1:
+        _set_compile("loss", chosen)
+        return
+    losses = _per_output(project["compile"].get("loss"), outputs, "mse")
+    losses[output] = chosen
+    _set_compile("loss", losses)
+
+
+def _on_metrics(output: str) -> None:
+    project = state.get_project()
+    outputs = project["model"]["outputs"]
+    chosen = list(st.session_state[f"graph_metrics:{output}"])
+    if len(outputs) == 1:
+        _set_compile("metrics", chosen)
+        return
+    metrics = _per_output(project["compile"].get("metrics"), outputs, [])
+    metrics[output] = chosen
+    _set_compile("metrics", metrics)
+
+
+def _on_weight(output: str) -> None:
+    project = state.get_project()
+    outputs = project["model"]["outputs"]
+    weights = _per_output(project["compile"].get("loss_weights") or {}, outputs, 1.0)
+    weights[output] = float(st.session_state[f"graph_weight:{output}"])
+    _set_compile("loss_weights", weights)
+
+
+def _compile_section(project: dict, result) -> None:
+    outputs = project["model"].get("outputs", [])
+    if not outputs:
+        st.caption("Mark a layer as a model output (select it, then tick 'Model output').")
+        return
+    comp = project["compile"]
+    several = len(outputs) > 1
+    losses = _per_output(comp.get("loss"), outputs, "mse")
+    metrics = _per_output(comp.get("metrics"), outputs, [])
+    weights = _per_output(comp.get("loss_weights") or {}, outputs, 1.0)
+    if several:
+        st.caption("Each output is trained with its own loss; the total loss is their sum "
+                   "weighted by the loss weights. The data supplies one target per output: "
+                   "the dataset's label, shaped for that output's loss.")
+    for output in outputs:
+        report = result.layer(output) if result is not None else None
+        shape = ""
+        if report is not None and report.output_shape is not None:
+            from builder.checker import fmt_shape
+
+            shape = f" · {fmt_shape(report.output_shape)}"
+        st.markdown(f"**{output}**{shape}")
+        cols = st.columns([3, 2, 4]) if several else st.columns([3, 4])
+        key = f"graph_loss:{output}"
+        graph_form.sync(key, losses[output] if losses[output] in projectlib.LOSSES else "mse")
+        cols[0].selectbox("Loss", list(projectlib.LOSSES), key=key, on_change=_on_loss,
+                          args=(output,),
+                          help="What training minimises for this output: crossentropy for "
+                               "classes, mse/mae for numbers.")
+        if several:
+            key = f"graph_weight:{output}"
+            graph_form.sync(key, float(weights[output]))
+            cols[1].number_input("Loss weight", min_value=0.0, step=0.1, format="%g", key=key,
+                                 on_change=_on_weight, args=(output,),
+                                 help="How much this output's loss counts in the total.")
+        key = f"graph_metrics:{output}"
+        graph_form.sync(key, [m for m in metrics[output] if m in projectlib.METRICS])
+        cols[-1].multiselect("Metrics", projectlib.METRICS, key=key, on_change=_on_metrics,
+                             args=(output,),
+                             help="Reported during training for this output.")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+project = state.get_project()
+selected = st.session_state.get(SELECTED)
+if selected is not None and not _is_node(project, selected):
+    st.session_state[SELECTED] = selected = None
+
+result = None
+if _keras_loaded():
+    result = _check(project)
+    state.show_status(result)
+faults = graph.faults(project)
+
+st.title("Graph")
+_toolbar(project)
+_mode_caption(project)
+notice = st.session_state.pop(NOTICE, None)
+if notice:
+    st.error(notice)
+
+left, right = st.columns([7, 3], gap="medium")
+with left:
+    view = build_view(project, result, selected, faults, layout.layout(project))
+    action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
+    if action is not None:  # it did not come through the callback (AppTest)
+        _on_action(action)
+        st.rerun()
+    if result is None:
+        st.info("Loading TensorFlow to check shapes and count parameters...")
+with right:
+    st.subheader("Settings")
+    if selected is None:
+        st.caption("Select a node to edit it. Inputs:")
+        for inp in project["model"]["inputs"]:
+            graph_form.input_form(project, inp["name"])
+    elif any(i["name"] == selected for i in project["model"]["inputs"]):
+        graph_form.input_form(project, selected)
+    else:
+        graph_form.layer_form(project, selected, SELECTED)
+        _connections(project, selected)
+
+st.subheader("Problems")
+_problems(project, faults, result)
+if result is not None:
+    st.metric("Parameters", f"{result.total_params:,}")
+with st.expander("Compile: one loss, weight and metrics per output", expanded=True):
+    _compile_section(project, result)
+
+if result is None:
+    # Everything above is on screen; now pay for the TensorFlow import once, and redraw.
+    from builder import checker
+
+    checker.check(project)
+    st.rerun()

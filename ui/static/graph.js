@@ -1,0 +1,521 @@
+// Graph editor: a palette of layer types and a canvas of nodes joined by connections.
+//
+// Streamlit calls the default export again every time Python sends new data, on the
+// same parentElement, without running the previous cleanup. So the listeners are
+// attached once, to the root element, and read the latest view and trigger setter
+// from `root.__nbg`; every call only redraws from `data`.
+//
+// Python owns the graph (nodes, connections, positions). This code never edits it: it
+// sends one action per user gesture (trigger "action") and waits for the next view. A
+// node being moved is drawn where the pointer is until that view arrives.
+
+const NODE_W = 200;
+const MOVE_THRESHOLD = 4; // pixels before a press on a node becomes a move
+
+const ICONS = {
+  trash: '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">' +
+    '<g fill="none" stroke="currentColor" stroke-width="1.5"><path d="M2.5 4h11M6 4V2.5h4V4"/>' +
+    '<path d="M4 4l.8 9.5h6.4L12 4M6.8 6.5v5M9.2 6.5v5"/></g></svg>',
+};
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "className") node.className = value;
+    else if (name === "html") node.innerHTML = value; // only ever our own ICONS
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function svg(tag, attrs) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+  return node;
+}
+
+function normalise(data) {
+  const view = data && typeof data === "object" ? data : {};
+  return {
+    nodes: Array.isArray(view.nodes) ? view.nodes : [],
+    edges: Array.isArray(view.edges) ? view.edges : [],
+    palette: Array.isArray(view.palette) ? view.palette : [],
+    categories: Array.isArray(view.categories) ? view.categories : [],
+    selected: view.selected ?? null,
+  };
+}
+
+// ---------------------------------------------------------------- palette
+
+function renderPalette(root, st) {
+  const signature = JSON.stringify([st.view.palette, st.view.categories]);
+  if (signature === st.paletteSignature) return; // keep filter text and scroll
+  st.paletteSignature = signature;
+  const groups = root.querySelector(".nbg-groups");
+  groups.replaceChildren();
+  const order = st.view.categories.map((c) => c.id);
+  for (const item of st.view.palette) {
+    if (!order.includes(item.category)) order.push(item.category);
+  }
+  const labels = Object.fromEntries(st.view.categories.map((c) => [c.id, c.label]));
+  for (const category of order) {
+    const items = st.view.palette.filter((p) => p.category === category);
+    if (!items.length) continue;
+    const chips = items.map((p) => el("button", {
+      type: "button",
+      className: "nbg-chip",
+      draggable: "true",
+      title: p.help || p.class_name,
+      "aria-label": `Add ${p.label || p.class_name} layer`,
+      "data-testid": `nbg-chip-${p.class_name}`,
+      "data-class-name": p.class_name,
+      "data-search": `${p.label || ""} ${p.class_name}`.toLowerCase(),
+    }, p.label || p.class_name));
+    groups.append(el("div", { className: "nbg-group", "data-category": category },
+      el("h4", { className: "nbg-group-title" }, labels[category] || category),
+      el("div", { className: "nbg-chips" }, ...chips)));
+  }
+  applyFilter(root);
+}
+
+function applyFilter(root) {
+  const query = root.querySelector(".nbg-filter").value.trim().toLowerCase();
+  for (const group of root.querySelectorAll(".nbg-group")) {
+    let shown = 0;
+    for (const chip of group.querySelectorAll(".nbg-chip")) {
+      const match = !query || chip.dataset.search.includes(query);
+      chip.hidden = !match;
+      if (match) shown += 1;
+    }
+    group.hidden = shown === 0;
+  }
+}
+
+// ---------------------------------------------------------------- nodes
+
+function renderNode(node, selected) {
+  const name = String(node.name);
+  const isInput = node.kind === "input";
+  const status = node.status || "ok";
+  const pending = status === "tentative";
+  const box = el("div", {
+    className: `nbg-node nbg-kind-${isInput ? "input" : "layer"} nbg-status-${status}` +
+      (name === selected ? " nbg-selected" : ""),
+    tabindex: "0",
+    "aria-current": name === selected ? "true" : null,
+    "aria-label": `${isInput ? "Input" : "Layer"} ${name}, ${node.class_name || "Input"}`,
+    "data-testid": `nbg-node-${name}`,
+    "data-name": name,
+    "data-kind": isInput ? "input" : "layer",
+    "data-status": status,
+  });
+  box.style.left = `${Number(node.x) || 0}px`;
+  box.style.top = `${Number(node.y) || 0}px`;
+  if (!isInput) {
+    box.append(el("span", {
+      className: `nbg-port nbg-port-in${node.multi ? " nbg-multi" : ""}`,
+      title: node.multi ? "Inputs: drop connections here (several allowed)"
+        : "Input: drop a connection here (replaces the current one)",
+      "data-testid": `nbg-in-${name}`,
+    }));
+  }
+  box.append(el("div", { className: "nbg-head", title: "Drag to move" },
+    el("span", { className: "nbg-name", title: name }, name),
+    el("span", { className: "nbg-class" }, isInput ? "Input" : node.class_name),
+    node.is_output ? el("span", { className: "nbg-output-tag", "data-testid": `nbg-output-${name}` },
+      "Output") : null,
+    el("span", { className: "nbg-spacer" }),
+    el("button", {
+      type: "button",
+      className: "nbg-icon nbg-delete",
+      "data-act": "delete",
+      "aria-label": `Delete ${name}`,
+      title: `Delete ${name}`,
+      "data-testid": `nbg-delete-${name}`,
+      html: ICONS.trash,
+    })));
+  if (node.summary) box.append(el("div", { className: "nbg-summary", title: node.summary }, node.summary));
+  const shape = node.output_shape || (pending ? "pending" : "?");
+  const meta = el("div", { className: "nbg-meta" },
+    el("span", { className: "nbg-out", "data-testid": `nbg-out-${name}` },
+      el("span", { className: "nbg-meta-label" }, "Out "), shape));
+  if (!isInput) {
+    meta.append(el("span", { className: "nbg-params", "data-testid": `nbg-params-${name}` },
+      el("span", { className: "nbg-meta-label" }, "Params "), node.params ?? (pending ? "pending" : "?")));
+  }
+  box.append(meta);
+  if (node.error) {
+    box.append(el("div", {
+      className: "nbg-error", role: "alert", title: node.error, "data-testid": `nbg-error-${name}`,
+    }, el("span", { className: "nbg-error-text" }, el("span", { className: "nbg-badge" }, "Error"),
+      node.error)));
+  }
+  for (const warning of Array.isArray(node.warnings) ? node.warnings : []) {
+    box.append(el("div", { className: "nbg-warning", title: warning, "data-testid": `nbg-warning-${name}` },
+      warning));
+  }
+  const fixes = (Array.isArray(node.fixes) ? node.fixes : []).map((fix, k) => el("button", {
+    type: "button",
+    className: `nbg-fix${node.error ? "" : " nbg-fix-warning"}`,
+    "data-act": "apply_fix",
+    "data-fix": k,
+    "aria-label": `Fix ${name}: ${fix.label}`,
+    "data-testid": `nbg-fix-${name}-${k}`,
+  }, `Fix: ${fix.label}`));
+  if (fixes.length) box.append(el("div", { className: "nbg-fixes" }, ...fixes));
+  box.append(el("span", {
+    className: "nbg-port nbg-port-out",
+    title: "Output: drag from here to another layer's input",
+    "data-testid": `nbg-outport-${name}`,
+  }));
+  return box;
+}
+
+function renderNodes(root, st) {
+  const layer = root.querySelector(".nbg-nodes");
+  layer.replaceChildren(...st.view.nodes.map((n) => renderNode(n, st.view.selected)));
+  if (st.focusId) {
+    const target = root.querySelector(`[data-testid="${CSS.escape(st.focusId)}"]`);
+    if (target) target.focus({ preventScroll: true });
+    st.focusId = null;
+  }
+}
+
+// ---------------------------------------------------------------- edges
+
+function nodeBox(root, name) {
+  const node = root.querySelector(`.nbg-node[data-name="${CSS.escape(name)}"]`);
+  if (!node) return null;
+  return { x: node.offsetLeft, y: node.offsetTop, w: node.offsetWidth, h: node.offsetHeight };
+}
+
+function curve(x0, y0, x1, y1) {
+  const bend = Math.max(30, Math.abs(y1 - y0) / 2);
+  return `M${x0} ${y0} C${x0} ${y0 + bend} ${x1} ${y1 - bend} ${x1} ${y1}`;
+}
+
+function edgeId(edge) {
+  return `${edge.source}-${edge.target}`;
+}
+
+function renderEdges(root, st) {
+  const group = root.querySelector(".nbg-edge-paths");
+  const labels = root.querySelector(".nbg-labels");
+  group.replaceChildren();
+  labels.replaceChildren();
+  const slots = {};
+  for (const edge of st.view.edges) slots[edge.target] = (slots[edge.target] || 0) + 1;
+  for (const edge of st.view.edges) {
+    const a = nodeBox(root, edge.source);
+    const b = nodeBox(root, edge.target);
+    if (!a || !b) continue;
+    const count = slots[edge.target];
+    const slot = Number(edge.slot) || 0;
+    const x0 = a.x + a.w / 2;
+    const y0 = a.y + a.h + 6;
+    const x1 = b.x + (b.w * (slot + 1)) / (count + 1);
+    const y1 = b.y - 8;
+    const d = curve(x0, y0, x1, y1);
+    const id = edgeId(edge);
+    const selected = st.selectedEdge === id;
+    const g = svg("g", {
+      class: `nbg-edge nbg-status-${edge.status || "ok"}${selected ? " nbg-selected" : ""}`,
+      "data-testid": `nbg-edge-${id}`,
+      "data-source": edge.source,
+      "data-target": edge.target,
+    });
+    g.append(svg("path", { class: "nbg-edge-hit", d }));
+    g.append(svg("path", { class: "nbg-edge-line", d, "marker-end": "url(#nbg-arrow)" }));
+    group.append(g);
+    const label = el("div", {
+      className: `nbg-edge-label${selected ? " nbg-selected" : ""}`,
+      title: `${edge.source} to ${edge.target}: ${edge.shape || "shape unknown"} (click to select)`,
+      "data-testid": `nbg-edge-label-${id}`,
+      "data-source": edge.source,
+      "data-target": edge.target,
+    }, edge.shape || "?");
+    label.style.left = `${(x0 + x1) / 2}px`;
+    label.style.top = `${(y0 + y1) / 2}px`;
+    labels.append(label);
+  }
+  const button = root.querySelector(".nbg-disconnect");
+  const chosen = st.view.edges.find((e) => edgeId(e) === st.selectedEdge);
+  button.hidden = !chosen;
+  if (chosen) button.textContent = `Delete connection ${chosen.source} to ${chosen.target}`;
+}
+
+function sizePlane(root, st) {
+  let width = 0;
+  let height = 0;
+  for (const node of root.querySelectorAll(".nbg-node")) {
+    width = Math.max(width, node.offsetLeft + node.offsetWidth);
+    height = Math.max(height, node.offsetTop + node.offsetHeight);
+  }
+  const canvas = root.querySelector(".nbg-canvas");
+  const plane = root.querySelector(".nbg-plane");
+  // Room below and to the right for new nodes and for dragging nodes further out.
+  plane.style.width = `${Math.max(canvas.clientWidth, width + NODE_W + 40)}px`;
+  plane.style.height = `${Math.max(canvas.clientHeight, height + 220)}px`;
+  const edges = root.querySelector(".nbg-edges");
+  edges.setAttribute("width", plane.style.width);
+  edges.setAttribute("height", plane.style.height);
+}
+
+function redraw(root, st) {
+  sizePlane(root, st);
+  renderEdges(root, st);
+}
+
+// ---------------------------------------------------------------- actions
+
+function send(st, action) {
+  // Date-based so that a remounted component (fresh counter) still moves forward.
+  st.seq = Math.max(Date.now(), st.seq + 1);
+  st.setTriggerValue("action", { ...action, seq: st.seq });
+}
+
+function planePoint(root, clientX, clientY) {
+  const rect = root.querySelector(".nbg-plane").getBoundingClientRect();
+  return { x: clientX - rect.left, y: clientY - rect.top };
+}
+
+function nodeAt(root, clientX, clientY) {
+  const scope = root.getRootNode();
+  const hit = (scope.elementFromPoint ? scope : document).elementFromPoint(clientX, clientY);
+  return hit && root.contains(hit) ? hit.closest(".nbg-node") : null;
+}
+
+function select(root, st, name) {
+  root.querySelectorAll(".nbg-node.nbg-selected").forEach((n) => n.classList.remove("nbg-selected"));
+  const node = root.querySelector(`.nbg-node[data-name="${CSS.escape(name)}"]`);
+  if (node) node.classList.add("nbg-selected");
+  if (name !== st.view.selected) send(st, { type: "select", name });
+}
+
+function selectEdge(root, st, id) {
+  st.selectedEdge = id;
+  renderEdges(root, st);
+}
+
+// Where a new node from the palette goes when clicked rather than dropped: below the
+// selected node, or below everything.
+function freeSpot(root, st) {
+  const chosen = st.view.nodes.find((n) => n.name === st.view.selected);
+  if (chosen) {
+    const box = nodeBox(root, chosen.name);
+    return { x: box.x, y: box.y + box.h + 60 };
+  }
+  let bottom = 0;
+  let left = 24;
+  for (const node of root.querySelectorAll(".nbg-node")) {
+    if (node.offsetTop + node.offsetHeight > bottom) {
+      bottom = node.offsetTop + node.offsetHeight;
+      left = node.offsetLeft;
+    }
+  }
+  return { x: left, y: bottom + 60 };
+}
+
+function attach(root, st) {
+  const canvas = root.querySelector(".nbg-canvas");
+  const wire = root.querySelector(".nbg-wire");
+
+  root.querySelector(".nbg-filter").addEventListener("input", () => applyFilter(root));
+
+  root.addEventListener("click", (event) => {
+    if (st.suppressClick) {
+      st.suppressClick = false;
+      return;
+    }
+    const chip = event.target.closest(".nbg-chip");
+    if (chip) {
+      const spot = freeSpot(root, st);
+      send(st, { type: "add", class_name: chip.dataset.className, x: Math.round(spot.x),
+        y: Math.round(spot.y), source: st.view.selected || "" });
+      return;
+    }
+    if (event.target.closest(".nbg-disconnect")) {
+      const edge = st.view.edges.find((e) => edgeId(e) === st.selectedEdge);
+      if (edge) send(st, { type: "disconnect", source: edge.source, target: edge.target });
+      st.selectedEdge = null;
+      return;
+    }
+    const edgeEl = event.target.closest(".nbg-edge, .nbg-edge-label");
+    if (edgeEl) {
+      selectEdge(root, st, `${edgeEl.dataset.source}-${edgeEl.dataset.target}`);
+      canvas.focus({ preventScroll: true });
+      return;
+    }
+    const node = event.target.closest(".nbg-node");
+    const button = event.target.closest("button[data-act]");
+    if (node && button) {
+      st.focusId = button.dataset.testid;
+      const name = node.dataset.name;
+      if (button.dataset.act === "apply_fix") {
+        send(st, { type: "apply_fix", name, fix: Number(button.dataset.fix) });
+      } else {
+        send(st, { type: button.dataset.act, name });
+      }
+      return;
+    }
+    if (!node && st.selectedEdge && event.target.closest(".nbg-canvas")) {
+      selectEdge(root, st, null);
+    }
+  });
+
+  root.addEventListener("keydown", (event) => {
+    if (st.selectedEdge && (event.key === "Delete" || event.key === "Backspace")) {
+      const edge = st.view.edges.find((e) => edgeId(e) === st.selectedEdge);
+      if (edge) {
+        event.preventDefault();
+        send(st, { type: "disconnect", source: edge.source, target: edge.target });
+        st.selectedEdge = null;
+      }
+      return;
+    }
+    const node = event.target.closest?.(".nbg-node");
+    if (node && event.target === node && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      st.focusId = node.dataset.testid;
+      select(root, st, node.dataset.name);
+    }
+  });
+
+  // ---- pointer gestures: connect (from an output port) and move (a node)
+  root.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    const port = event.target.closest(".nbg-port-out");
+    const node = event.target.closest(".nbg-node");
+    if (port && node) {
+      event.preventDefault();
+      st.gesture = { kind: "connect", source: node.dataset.name };
+      root.classList.add("nbg-connecting");
+      const box = nodeBox(root, node.dataset.name);
+      st.gesture.from = { x: box.x + box.w / 2, y: box.y + box.h + 6 };
+      return;
+    }
+    if (node && !event.target.closest("button") && !event.target.closest(".nbg-port")) {
+      const box = nodeBox(root, node.dataset.name);
+      st.gesture = { kind: "move", name: node.dataset.name, node, startX: event.clientX,
+        startY: event.clientY, x: box.x, y: box.y, moved: false };
+    }
+  });
+
+  window.addEventListener("pointermove", (event) => {
+    const g = st.gesture;
+    if (!g) return;
+    if (g.kind === "connect") {
+      const p = planePoint(root, event.clientX, event.clientY);
+      wire.setAttribute("d", curve(g.from.x, g.from.y, p.x, p.y));
+      wire.hidden = false;
+      root.querySelectorAll(".nbg-drop-ok").forEach((n) => n.classList.remove("nbg-drop-ok"));
+      const over = nodeAt(root, event.clientX, event.clientY);
+      if (over && over.dataset.kind === "layer" && over.dataset.name !== g.source) {
+        over.classList.add("nbg-drop-ok");
+      }
+      return;
+    }
+    const dx = event.clientX - g.startX;
+    const dy = event.clientY - g.startY;
+    if (!g.moved && Math.hypot(dx, dy) < MOVE_THRESHOLD) return;
+    g.moved = true;
+    g.node.classList.add("nbg-moving");
+    g.node.style.left = `${Math.max(0, g.x + dx)}px`;
+    g.node.style.top = `${Math.max(0, g.y + dy)}px`;
+    redraw(root, st);
+  });
+
+  window.addEventListener("pointerup", (event) => {
+    const g = st.gesture;
+    if (!g) return;
+    st.gesture = null;
+    if (g.kind === "connect") {
+      wire.hidden = true;
+      root.classList.remove("nbg-connecting");
+      root.querySelectorAll(".nbg-drop-ok").forEach((n) => n.classList.remove("nbg-drop-ok"));
+      const over = nodeAt(root, event.clientX, event.clientY);
+      if (over && over.dataset.kind === "layer" && over.dataset.name !== g.source) {
+        send(st, { type: "connect", source: g.source, target: over.dataset.name });
+      }
+      st.suppressClick = true;
+      setTimeout(() => { st.suppressClick = false; }, 0);
+      return;
+    }
+    g.node.classList.remove("nbg-moving");
+    if (g.moved) {
+      st.suppressClick = true;
+      setTimeout(() => { st.suppressClick = false; }, 0);
+      send(st, { type: "move", name: g.name, x: Math.round(g.node.offsetLeft),
+        y: Math.round(g.node.offsetTop) });
+    } else {
+      select(root, st, g.name);
+    }
+  });
+
+  // ---- palette: HTML5 drag onto the canvas (onto a node: the new layer reads it)
+  root.addEventListener("dragstart", (event) => {
+    const chip = event.target.closest?.(".nbg-chip");
+    if (!chip) return;
+    st.dragging = { class_name: chip.dataset.className };
+    event.dataTransfer.effectAllowed = "copy";
+    event.dataTransfer.setData("text/plain", chip.dataset.className);
+  });
+  root.addEventListener("dragend", () => {
+    st.dragging = null;
+    canvas.classList.remove("nbg-drop-target");
+  });
+  canvas.addEventListener("dragover", (event) => {
+    if (!st.dragging) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    canvas.classList.add("nbg-drop-target");
+  });
+  canvas.addEventListener("dragleave", (event) => {
+    if (!event.relatedTarget || !canvas.contains(event.relatedTarget)) {
+      canvas.classList.remove("nbg-drop-target");
+    }
+  });
+  canvas.addEventListener("drop", (event) => {
+    const dragging = st.dragging;
+    st.dragging = null;
+    canvas.classList.remove("nbg-drop-target");
+    if (!dragging) return;
+    event.preventDefault();
+    const onto = event.target.closest(".nbg-node");
+    const p = planePoint(root, event.clientX, event.clientY);
+    let x = p.x - NODE_W / 2;
+    let y = p.y - 20;
+    if (onto) { // place the new layer below the one it reads
+      x = onto.offsetLeft;
+      y = onto.offsetTop + onto.offsetHeight + 60;
+    }
+    send(st, { type: "add", class_name: dragging.class_name, x: Math.max(0, Math.round(x)),
+      y: Math.max(0, Math.round(y)), source: onto ? onto.dataset.name : (st.view.selected || "") });
+  });
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector(".nbg");
+  if (!root) throw new Error("graph editor: the component HTML is missing its .nbg root");
+  if (!root.__nbg) {
+    root.__nbg = { seq: 0, gesture: null, dragging: null, focusId: null, selectedEdge: null,
+      paletteSignature: null, suppressClick: false };
+    attach(root, root.__nbg);
+  }
+  const st = root.__nbg;
+  st.setTriggerValue = setTriggerValue;
+  st.view = normalise(data);
+  if (st.selectedEdge && !st.view.edges.some((e) => edgeId(e) === st.selectedEdge)) {
+    st.selectedEdge = null;
+  }
+  renderPalette(root, st);
+  renderNodes(root, st);
+  redraw(root, st);
+}
