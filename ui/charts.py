@@ -268,9 +268,10 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str] | None = Non
     """Plotly heatmap of a confusion matrix, counts written in the cells (up to 20 classes)."""
     n = matrix.shape[0]
     names = [str(c) for c in (class_names or range(n))][:n]
-    fig = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues",
+    counts = np.asarray(matrix).tolist()
+    fig = go.Figure(go.Heatmap(z=counts, x=names, y=names, colorscale="Blues",
                                hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-                               text=matrix if n <= 20 else None,
+                               text=counts if n <= 20 else None,
                                texttemplate="%{text}" if n <= 20 else None))
     fig.update_layout(title="Confusion matrix (test set)", xaxis_title="Predicted class",
                       yaxis_title="True class", height=max(320, 22 * n + 120),
