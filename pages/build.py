@@ -462,27 +462,29 @@ def _diagram(project: dict, result):
         shape = fmt_shape(report.output_shape) if report and report.output_shape else ""
         kinds[lay["name"]] = (lay["class_name"], shape, status)
     colors = {"ok": "#1c83e1", "error": "#c62828", "pending": "#9e9e9e"}
-    fig = go.Figure()
+    # Edges as one line trace and boxes as one shape list: Plotly validates each
+    # add_shape/add_annotation call separately, which is slow at 30+ layers.
+    edge_x, edge_y = [], []
     inbound = projectlib.inbound_of(model)
     for lay in model["layers"]:
         for src in inbound[lay["name"]]:
             if src in pos:
                 (x0, y0), (x1, y1) = pos[src], pos[lay["name"]]
-                fig.add_annotation(x=x1, y=y1 + 0.28, ax=x0, ay=y0 - 0.28, xref="x", yref="y",
-                                   axref="x", ayref="y", showarrow=True, arrowhead=2,
-                                   arrowwidth=1.2, arrowcolor="#888", text="")
-    for name, (x, y) in pos.items():
-        kind, shape, status = kinds[name]
-        fig.add_shape(type="rect", x0=x - 0.42, x1=x + 0.42, y0=y - 0.28, y1=y + 0.28,
-                      line={"color": colors[status], "width": 2}, fillcolor="white",
-                      layer="below")
-    fig.add_trace(go.Scatter(
-        x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="text",
-        text=[f"<b>{n}</b> {kinds[n][0]}<br>{kinds[n][1]}" for n in pos],
-        hovertext=[f"{n}: {kinds[n][0]} → {kinds[n][1] or '?'}" for n in pos],
-        hoverinfo="text", textfont={"size": 12}))
+                edge_x += [x0, x1, None]
+                edge_y += [y0 - 0.28, y1 + 0.28, None]
+    boxes = [{"type": "rect", "x0": x - 0.42, "x1": x + 0.42, "y0": y - 0.28, "y1": y + 0.28,
+              "line": {"color": colors[kinds[name][2]], "width": 2},
+              "fillcolor": "white", "layer": "below"} for name, (x, y) in pos.items()]
+    fig = go.Figure([
+        go.Scatter(x=edge_x, y=edge_y, mode="lines", hoverinfo="skip",
+                   line={"color": "#888", "width": 1.2}),
+        go.Scatter(x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="text",
+                   text=[f"<b>{n}</b> {kinds[n][0]}<br>{kinds[n][1]}" for n in pos],
+                   hovertext=[f"{n}: {kinds[n][0]} → {kinds[n][1] or '?'}" for n in pos],
+                   hoverinfo="text", textfont={"size": 12}),
+    ])
     width = max(len(names) for names in rows.values())
-    fig.update_layout(height=80 + 72 * len(rows), showlegend=False,
+    fig.update_layout(shapes=boxes, height=80 + 72 * len(rows), showlegend=False,
                       margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       xaxis={"visible": False, "range": [-width / 2 - 0.1, width / 2 + 0.1]},
                       yaxis={"visible": False, "range": [-max(rows) - 0.6, 0.6]},
