@@ -412,6 +412,8 @@ def _normal(p: dict, value):
     if p["type"] == "ints" and isinstance(value, list) and p.get("scalar_ok") and value \
             and all(v == value[0] for v in value) and (len(value) == 1 or p.get("start_end")):
         return value[0]
+    if p["type"] == "axis" and isinstance(value, list) and len(value) == 1:
+        return value[0]
     if p["type"] == "padding" and isinstance(value, list) and all(
             isinstance(v, list) and len(v) == 2 and v[0] == v[1] for v in value):
         return [v[0] for v in value]
@@ -467,6 +469,12 @@ def _note_differences(what: str, name: str, theirs: dict, ours: dict, notes: lis
 
 
 def _same(a, b) -> bool:
+    """Equal as Keras means them: floats to 1e-6, and [x] the same as x (a built layer's
+    axis=-1 reads [-1])."""
+    if isinstance(a, list) and len(a) == 1 and not isinstance(b, list):
+        a = a[0]
+    if isinstance(b, list) and len(b) == 1 and not isinstance(a, list):
+        b = b[0]
     if isinstance(a, float) or isinstance(b, float):
         try:
             return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
