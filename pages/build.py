@@ -526,28 +526,32 @@ def _gallery(project: dict) -> None:
                   help=description or None)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _exported(fmt: str, project_text: str) -> str:
+    """Export text for a project, cached by its JSON: the notebook and Keras JSON take
+    up to half a second each, too slow to redo on every rerun."""
+    from builder import export
+
+    return getattr(export, f"to_{fmt}")(projectlib.loads(project_text))
+
+
 def _export(project: dict, valid: bool) -> None:
-    try:
-        from builder import export
-    except ImportError:
-        st.caption("Export (Python script, notebook, Keras JSON) arrives with builder.export.")
+    if not valid:
+        st.caption("Export needs a valid model: fix the problems shown above first.")
         return
     stem = "".join(c if c.isalnum() else "_" for c in project.get("name", "model"))[:40] or "model"
     makers = [("Python script", "script", f"{stem}.py", "text/x-python"),
               ("Notebook", "notebook", f"{stem}.ipynb", "application/x-ipynb+json"),
               ("Keras JSON", "keras_json", f"{stem}.keras.json", "application/json")]
-    cols = st.columns(len(makers))
-    for col, (label, fmt, filename, mime) in zip(cols, makers):
-        maker = getattr(export, f"to_{fmt}", None)
-        if maker is None:
-            continue
+    text = projectlib.dumps(project)
+    for col, (label, fmt, filename, mime) in zip(st.columns(len(makers)), makers):
         try:
-            payload = maker(project)
-        except Exception as err:  # export refuses an invalid model with a message
-            col.button(label, disabled=True, key=f"build_export:{fmt}", help=str(err))
+            payload = _exported(fmt, text)
+        except (ProjectError, ValueError) as err:  # export refuses with a message
+            col.caption(f"{label}: {_plain(err)}")
             continue
         col.download_button(label, payload, file_name=filename, mime=mime,
-                            key=f"build_export:{fmt}", disabled=not valid)
+                            key=f"build_export:{fmt}")
 
 
 # --------------------------------------------------------------------------- the page

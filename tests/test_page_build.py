@@ -75,6 +75,8 @@ def test_page_draws_stack_with_shapes_and_summary():
     assert view["inputs"] == [{"name": "pixels", "shape": "(None, 784)"}]
     assert {m.label: m.value for m in at.metric}["Parameters"] == "12,577"
     assert any(c.proto.spec for c in at.get("plotly_chart"))
+    exports = {b.proto.label for b in at.get("download_button")}
+    assert {"Python script", "Notebook", "Keras JSON"} <= exports
 
 
 def test_add_move_duplicate_delete_select():
