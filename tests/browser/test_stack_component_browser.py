@@ -86,3 +86,18 @@ def test_filter_hides_other_chips(editor):
     main.get_by_test_id("nb-palette-filter").fill("conv")
     expect(main.get_by_test_id("nb-chip-Conv2D")).to_be_visible()
     expect(main.get_by_test_id("nb-chip-Dense")).to_be_hidden()
+
+
+def test_drop_line_marks_the_gap_while_dragging(editor):
+    main = editor.get_by_test_id("stMain")
+    target = main.get_by_test_id("nb-card-d2").bounding_box()
+    main.get_by_test_id("nb-chip-Dropout").hover()
+    editor.mouse.down()
+    editor.mouse.move(target["x"] + 50, target["y"] + 5, steps=8)
+    editor.mouse.move(target["x"] + 60, target["y"] + 6, steps=2)
+    line = main.get_by_test_id("nb-drop-line")
+    expect(line).to_be_visible()
+    expect(line).to_have_attribute("data-gap", "2")
+    editor.mouse.up()
+    expect(line).to_be_hidden()
+    assert last_action(editor, 1) == {"type": "add", "class_name": "Dropout", "index": 2}
