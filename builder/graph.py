@@ -26,6 +26,7 @@ __all__ = [
     "Fault",
     "add_input",
     "add_node",
+    "checkable",
     "clear_positions",
     "connect",
     "delete_input",
@@ -415,6 +416,22 @@ def sync_compile(project: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- faults
+
+def checkable(project: dict) -> dict:
+    """The project with every layer that no output uses added as an extra output.
+
+    A branch being drawn is not connected to an output yet, and the project file calls
+    that an error before any shape is computed; checking this copy instead lets the
+    checker show the branch's shapes while ``faults`` still reports it as unconnected.
+    Only for showing shapes: never save or build it.
+    """
+    unused = [n for f in faults(project) if f.kind == "unused" for n in f.nodes]
+    if not unused:
+        return project
+    p = copy.deepcopy(project)
+    _model(p)["outputs"] = list(_model(p).get("outputs", [])) + unused
+    return p
+
 
 @dataclass
 class Fault:

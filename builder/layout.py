@@ -23,8 +23,8 @@ GAP_Y = 64
 MARGIN = 24
 SWEEPS = 12
 
-__all__ = ["GAP_X", "GAP_Y", "MARGIN", "NODE_H", "NODE_W", "crossings", "layout", "ranks",
-           "rows"]
+__all__ = ["GAP_X", "GAP_Y", "MARGIN", "NODE_H", "NODE_W", "crossings", "free_spot", "layout",
+           "ranks", "rows"]
 
 
 def _graph(project: dict) -> tuple[list[str], list[tuple[str, str]]]:
@@ -207,3 +207,13 @@ def layout(project: dict, keep: bool = True) -> dict[str, tuple[float, float]]:
         if stored:
             taken.append((x, y))
     return result
+
+
+def free_spot(positions: dict[str, tuple[float, float]], x: float, y: float) -> tuple[float, float]:
+    """(x, y), moved right as far as needed so a new node there covers no node of
+    ``positions`` (a layout's result)."""
+    x, y = max(0.0, float(x)), max(0.0, float(y))
+    while any(abs(x - nx) < NODE_W + GAP_X / 2 and abs(y - ny) < NODE_H
+              for nx, ny in positions.values()):
+        x += NODE_W + GAP_X
+    return x, y

@@ -33,9 +33,20 @@ def _keras_loaded() -> bool:
 
 
 def _check(project: dict):
+    """The checker's result with the wiring faults folded in.
+
+    Branches not yet connected to an output are checked as if they were outputs, so they
+    show shapes while being drawn; the faults then keep the model from counting as valid.
+    """
     from builder import checker
 
-    return checker.check(project)
+    result = checker.check(graph.checkable(project))
+    faults = graph.faults(project)
+    if faults:
+        result.valid = False
+        result.errors.extend(f.message for f in faults
+                             if f.message not in result.errors)
+    return result
 
 
 def _say(message: str) -> None:
@@ -65,9 +76,9 @@ def _on_action(action: dict) -> None:
             st.session_state[SELECTED] = name
             return
         if kind == "add":
+            spot = layout.free_spot(layout.layout(project), action["x"], action["y"])
             project, new = graph.add_node(project, action["class_name"],
-                                          action["source"] or None,
-                                          (action["x"], action["y"]))
+                                          action["source"] or None, spot)
             st.session_state[SELECTED] = new
         elif kind == "connect":
             project = graph.connect(project, action["source"], action["target"])
@@ -207,8 +218,9 @@ def _problems(project: dict, faults: list, result) -> None:
         st.error(fault.message)
         shown = True
     if result is not None:
+        said = {f.message for f in faults}
         for message in result.errors:
-            if faults and message.startswith("model."):
+            if message in said or (faults and message.startswith("model.")):
                 continue  # the same wiring problem, already said above in graph words
             st.error(message)
             shown = True

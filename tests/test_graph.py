@@ -280,6 +280,16 @@ def test_missing_source_and_too_many_inputs():
     assert kinds["too_many_inputs"].nodes == ["out"]
 
 
+def test_checkable_gives_a_branch_being_drawn_its_shapes():
+    p, side = graph.add_node(two_branch(), "Dense", "a", config={"units": 3})
+    assert "no output depends on" in check(p).layer(side).error
+    shown = check(graph.checkable(p))
+    assert shown.layer(side).error is None
+    assert shown.layer(side).output_shape == [None, 3]
+    assert graph.checkable(two_branch()) == two_branch()
+    assert [f.kind for f in graph.faults(p)] == ["unused"]
+
+
 def test_no_output():
     p = two_branch()
     p["model"]["outputs"] = []

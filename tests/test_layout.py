@@ -100,3 +100,12 @@ def test_random_graphs_get_distinct_positions(seed):
     for name, srcs in ((lay[0], lay[3]) for lay in layers):
         assert all(pos[s][1] < pos[name][1] for s in srcs)
         assert rank[name] == 1 + max(rank[s] for s in srcs)
+
+
+def test_free_spot_avoids_existing_nodes():
+    pos = layout.layout(two_branch())
+    x, y = pos["a"]
+    fx, fy = layout.free_spot(pos, x + 10, y + 10)
+    assert fy == y + 10 and fx >= x + layout.NODE_W
+    assert layout.free_spot(pos, 5000, 5000) == (5000.0, 5000.0)
+    assert layout.free_spot({}, -20, -5) == (0.0, 0.0)

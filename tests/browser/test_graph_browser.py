@@ -1,0 +1,157 @@
+"""The Graph page in a real browser: draw a two-branch model by dragging connections, see
+the merge errors, fix them; move a node and find it there after a reload; delete an edge.
+
+The page is served through a small entry script written to a temporary folder (wide
+layout, the Graph page alone), so these tests do not depend on app.py listing the page.
+Each test opens a fresh browser context, so it starts from the default template (input
+'pixels' of 64 values, Dense 'hidden' 64, Dense 'digit' 10).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
+
+ENTRY = f'''
+import sys
+import streamlit as st
+
+sys.path.insert(0, {str(ROOT)!r})
+st.set_page_config(page_title="netbuilder graph", layout="wide")
+st.navigation([st.Page({str(ROOT / "pages" / "graph.py")!r}, title="Graph")]).run()
+'''
+
+
+@pytest.fixture(scope="session")
+def graph_entry(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("graph_entry") / "graph_entry.py"
+    path.write_text(ENTRY)
+    return str(path)
+
+
+@pytest.fixture
+def page(open_app, graph_entry):
+    page = open_app(graph_entry)
+    page.set_viewport_size({"width": 1500, "height": 1000})
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_test_id("nbg-out-hidden")).to_contain_text("(None, 64)",
+                                                                   timeout=TF_TIMEOUT)
+    return page
+
+
+def node(main, name):
+    return main.get_by_test_id(f"nbg-node-{name}")
+
+
+def new_node_name(main, class_name: str) -> str:
+    names = main.locator(".nbg-node").evaluate_all("ns => ns.map(n => n.dataset.name)")
+    prefix = {"Dense": "dense_", "Add": "add_"}[class_name]
+    (name,) = [n for n in names if n.startswith(prefix)]
+    return name
+
+
+def connect(main, source: str, target: str) -> None:
+    main.get_by_test_id(f"nbg-outport-{source}").drag_to(main.get_by_test_id(f"nbg-in-{target}"))
+
+
+def test_draw_two_branches_see_merge_errors_and_fix_them(page):
+    main = page.get_by_test_id("stMain")
+    canvas = main.get_by_test_id("nbg-canvas")
+
+    # A second branch from the input: dropped on empty canvas, fed by the input.
+    box = node(main, "hidden").bounding_box()
+    canvas_box = canvas.bounding_box()
+    main.get_by_test_id("nbg-chip-Dense").drag_to(
+        canvas, target_position={"x": box["x"] - canvas_box["x"] + 420,
+                                 "y": box["y"] - canvas_box["y"] + 10})
+    expect(main.locator(".nbg-node")).to_have_count(4)
+    side = new_node_name(main, "Dense")
+    expect(main.get_by_test_id(f"nbg-edge-pixels-{side}")).to_have_count(1)
+    expect(main.get_by_test_id(f"nbg-error-{side}")).to_contain_text("no output depends on")
+    # It is selected: make it narrower than 'hidden' in the settings form.
+    units = main.get_by_test_id("stNumberInput").filter(has_text="Units").locator("input")
+    units.fill("32")
+    units.press("Enter")
+    expect(main.get_by_test_id(f"nbg-out-{side}")).to_contain_text("(None, 32)")
+
+    # A merge dropped onto 'hidden' reads it; with one input it is an error.
+    main.get_by_test_id("nbg-chip-Add").drag_to(node(main, "hidden"))
+    expect(main.locator(".nbg-node")).to_have_count(5)
+    merge = new_node_name(main, "Add")
+    expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(1)
+    expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
+        "merges at least 2 inputs but has 1")
+
+    # Drag connections: the side branch into the merge, the merge into the output.
+    connect(main, side, merge)
+    expect(main.get_by_test_id(f"nbg-edge-{side}-{merge}")).to_have_count(1)
+    expect(main.get_by_test_id(f"nbg-error-{merge}")).not_to_contain_text("merges at least")
+    connect(main, merge, "digit")
+    expect(main.get_by_test_id(f"nbg-edge-{merge}-digit")).to_have_count(1)
+    expect(main.get_by_test_id("nbg-edge-hidden-digit")).to_have_count(0)
+
+    # Now Keras sees the shapes: 64 and 32 cannot be added. The fix widens the branch.
+    error = main.get_by_test_id(f"nbg-error-{merge}")
+    expect(error).to_contain_text("needs inputs of the same shape")
+    expect(main.get_by_test_id(f"nbg-edge-label-{side}-{merge}")).to_have_text("(None, 32)")
+    fix = main.get_by_test_id(f"nbg-fix-{merge}-0")
+    expect(fix).to_have_text(f"Fix: Set {side}.units to 64")
+    fix.click()
+    expect(main.locator(".nbg-error")).to_have_count(0)
+    expect(main.get_by_test_id(f"nbg-out-{merge}")).to_have_text("Out (None, 64)")
+    expect(main.get_by_test_id(f"nbg-edge-label-{side}-{merge}")).to_have_text("(None, 64)")
+    expect(main.get_by_test_id(f"nbg-edge-label-{merge}-digit")).to_have_text("(None, 64)")
+    expect(main.get_by_test_id("nbg-out-digit")).to_contain_text("(None, 10)")
+    expect(main.get_by_text("No problems")).to_be_visible()
+
+    # Select a connection by its label and delete it: the merge is short of an input again.
+    main.get_by_test_id(f"nbg-edge-label-hidden-{merge}").click()
+    main.get_by_test_id("nbg-disconnect").click()
+    expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(0)
+    expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
+        "merges at least 2 inputs but has 1")
+
+
+def test_moved_node_keeps_its_place_after_a_reload(page):
+    main = page.get_by_test_id("stMain")
+    hidden = node(main, "hidden")
+    before = hidden.evaluate("n => [n.offsetLeft, n.offsetTop]")
+    head = hidden.locator(".nbg-head")
+    box = head.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 130, box["y"] + box["height"] / 2 + 40, steps=8)
+    page.mouse.move(box["x"] + 280, box["y"] + box["height"] / 2 + 60, steps=8)
+    page.mouse.up()
+    target = [before[0] + 250, before[1] + 60]
+    expect(hidden).to_have_attribute("style", f"left: {target[0]}px; top: {target[1]}px;")
+    page.wait_for_timeout(500)  # let the rerun store it and autosave
+    page.reload()
+    main = page.get_by_test_id("stMain")
+    expect(node(main, "hidden")).to_have_attribute(
+        "style", f"left: {target[0]}px; top: {target[1]}px;", timeout=TF_TIMEOUT)
+    # The edges follow the node.
+    expect(main.get_by_test_id("nbg-edge-label-pixels-hidden")).to_be_visible()
+
+
+def test_template_draws_every_branch_with_shapes(page, tmp_path):
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("button", name="Templates").click()
+    page.get_by_role("button", name="Digits, inception block").click()
+    page.keyboard.press("Escape")
+    expect(main.get_by_test_id("nbg-out-block")).to_contain_text("(None, 8, 8, 64)",
+                                                                  timeout=TF_TIMEOUT)
+    for branch in ("branch_1x1", "branch_3x3", "branch_5x5", "branch_pool"):
+        expect(main.get_by_test_id(f"nbg-edge-label-{branch}-block")).to_have_text(
+            "(None, 8, 8, 16)")
+    boxes = [node(main, n).bounding_box() for n in
+             ("branch_1x1", "branch_3x3", "branch_5x5", "branch_pool")]
+    assert len({round(b["x"]) for b in boxes}) == 4  # side by side, not on top of each other
+    page.screenshot(path=str(tmp_path / "graph.png"))
