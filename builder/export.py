@@ -24,6 +24,8 @@ import math
 import re
 from pathlib import Path
 
+from builder.build import _model_name
+from builder.checker import _tuplify
 from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
 
 SMOKE_SAMPLES = 64
@@ -60,17 +62,15 @@ def _kwargs(config: dict) -> str:
     return ", ".join(f"{key}={_py(value)}" for key, value in config.items())
 
 
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
 def _layer_args(class_name: str, config: dict) -> dict:
-    """The config as make_layer passes it: JSON lists become tuples (axis lists stay)."""
+    """The config as ``checker.make_layer`` passes it: JSON lists become tuples (axis lists
+    stay lists)."""
     args = {}
     for key, value in config.items():
         if class_name == "Bidirectional" and key == "layer":
             continue
-        args[key] = value if key in ("axis", "axes") else _tuples(value)
+        args[key] = value if key in ("axis", "axes") or not isinstance(value, list) \
+            else _tuplify(value)
     return args
 
 
@@ -112,11 +112,6 @@ def _variables(project: dict) -> dict[str, str]:
             taken.add(var)
         result[name] = var
     return result
-
-
-def _model_name(project: dict) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_]+", "_", project.get("name", "model")).strip("_").lower()
-    return slug[:60] or "model"
 
 
 # --------------------------------------------------------------------------- sections

@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from builder import catalogue
+from builder.checker import _clean
 from builder.project import (LOSSES, METRICS, NAME_RE, OPTIMIZERS, ProjectError, new_project,
                              validate)
 
@@ -95,12 +96,7 @@ def _load_safely(path: Path) -> None:
     try:
         keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras' own refusal, said in its words
-        raise ProjectError(f"Keras cannot load {path.name}: {_first_line(exc)}") from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        raise ProjectError(f"Keras cannot load {path.name}: {_clean(exc)}") from None
 
 
 def _refuse_code(node) -> None:
@@ -435,7 +431,7 @@ def _compare_with_keras(cls: str, cfg: dict, config: dict, name: str, notes: lis
         rebuilt = make_layer(cls, config, name)
     except Exception as exc:  # Keras refuses the mapped settings
         raise ProjectError(f"layer {name!r} ({cls}): Keras refuses the imported settings "
-                           f"{json.dumps(config)}: {_first_line(exc)}") from None
+                           f"{json.dumps(config)}: {_clean(exc)}") from None
     ours = _plain(rebuilt.get_config())
     theirs = _plain(cfg)
     _note_differences(cls, name, theirs, ours, notes)

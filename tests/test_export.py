@@ -54,6 +54,8 @@ def _digits_convnet():
 
 def _imdb_lstm():
     p = project([("embed", "Embedding", {"input_dim": 100, "output_dim": 8}),
+                 ("bi", "Bidirectional", {"layer": {"class_name": "LSTM", "config": {
+                     "units": 4, "return_sequences": True}}, "merge_mode": "sum"}),
                  ("lstm", "LSTM", {"units": 8}),
                  ("out", "Dense", {"units": 1, "activation": "sigmoid"})],
                 shape=(20,), dtype="int32", loss="binary_crossentropy", dataset="imdb",
