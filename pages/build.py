@@ -291,14 +291,18 @@ def _input_form(project: dict) -> None:
 
 
 def _recommended_loss(project: dict, result) -> str | None:
-    from builder.advice import _get, data_info_for
+    from builder.advice import data_info_for
 
     info = data_info_for(project)
-    task = _get(info, "task")
+
+    def _get(key: str):
+        return info.get(key) if isinstance(info, dict) else getattr(info, key, None)
+
+    task = _get("task")
     if task == "binary":
         return "binary_crossentropy"
     if task == "multiclass":
-        return "sparse_categorical_crossentropy" if _get(info, "label_encoding") == "integer" \
+        return "sparse_categorical_crossentropy" if _get("label_encoding") == "integer" \
             else "categorical_crossentropy"
     if task == "regression":
         return "mse"
@@ -568,6 +572,9 @@ if _keras_loaded():
 
 st.title("Build")
 _toolbar(project)
+if not edit.is_stack(project):
+    st.info("This model is a graph (layers name their inputs): the stack shows its layers in "
+            "file order and reordering is off. Change connections on the Graph page.")
 notice = st.session_state.pop(NOTICE, None)
 if notice:
     st.error(notice)

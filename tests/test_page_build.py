@@ -188,3 +188,13 @@ def test_template_gallery_and_empty_model():
     at.button(key="build_tpl:empty").click().run()
     assert at.session_state["project"]["model"]["layers"] == []
     assert _view(at)["layers"] == []
+
+
+def test_graph_model_is_shown_and_reordering_refused():
+    project = _dense_project()
+    project["model"]["layers"][1]["inbound"] = ["d1"]
+    at = _open(project)
+    assert any("graph" in i.value for i in at.info)
+    _act(at, type="move", name="out", index=0)
+    assert _names(at) == ["d1", "out"]
+    assert any("connections" in e.value for e in at.error)
