@@ -129,10 +129,13 @@ def _settings_code(project: dict, for_notebook: bool) -> str:
                 "REPORT = None  # a path: write layers, shapes, parameters and scores as JSON\n"
                 f"PROJECT_NAME = {_py(project.get('name', ''))}\n"
                 f"keras.utils.set_random_seed({_py(fit.get('seed', 0))})")
-    return f'''parser = argparse.ArgumentParser(description="Train the network exported from netbuilder.")
-parser.add_argument("--epochs", type=int, default={_py(fit.get("epochs", 10))}, help="number of epochs")
+    return f'''parser = argparse.ArgumentParser(
+    description="Train the network exported from netbuilder.")
+parser.add_argument("--epochs", type=int, default={_py(fit.get("epochs", 10))},
+                    help="number of epochs")
 parser.add_argument("--smoke", action="store_true",
-                    help="train on the first {SMOKE_SAMPLES} samples for 1 epoch (checks that it runs)")
+                    help="train on the first {SMOKE_SAMPLES} samples for 1 epoch "
+                         "(checks that it runs)")
 parser.add_argument("--report", metavar="PATH",
                     help="write the layers, output shapes, parameter counts and scores as JSON")
 args = parser.parse_args()
@@ -148,10 +151,10 @@ def _imports(data: "_Data", for_notebook: bool) -> str:
     lines += ["import json", "", "import numpy as np"]
     if data.spec.source == "csv":
         lines.append("import pandas as pd")
-    if data.spec.source in ("sklearn", "csv"):
-        lines.append("from sklearn.model_selection import train_test_split")
     if data.spec.source == "sklearn":
         lines.append(f"from sklearn.datasets import load_{data.spec.name}")
+    if data.spec.source in ("sklearn", "csv"):
+        lines.append("from sklearn.model_selection import train_test_split")
     lines += ["", "import keras"]
     return "\n".join(lines)
 
@@ -209,11 +212,12 @@ y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)'''
     if spec.source == "csv":
         return _csv_code(data)
     if spec.source == "sklearn":
-        stratify = ",\n    stratify=y" if spec.task != "regression" else ""
+        stratify = ", stratify=y" if spec.task != "regression" else ""
         text = f"Load scikit-learn's {spec.label.split(' (')[0].lower()} table, keep a test split"
         code = f'''x, y = {_SKLEARN_LOADERS[spec.name]}
 x_train, x_test, y_train, y_test = train_test_split(
-    x.astype("float32"), y, test_size={_py(opt["test_fraction"])}, random_state={_py(data.seed)}{stratify})'''
+    x.astype("float32"), y, test_size={_py(opt["test_fraction"])},
+    random_state={_py(data.seed)}{stratify})'''
     else:
         text = f"Load {spec.label} from `keras.datasets`"
         code = f'''(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()
@@ -419,7 +423,8 @@ def _compile_code(project: dict) -> list[str]:
     if isinstance(opt, str):
         opt = {"class_name": opt, "config": {}}
     lines = ["    model.compile(",
-             f"        optimizer=keras.optimizers.{opt['class_name']}({_kwargs(opt.get('config', {}))}),",
+             f"        optimizer=keras.optimizers.{opt['class_name']}("
+             f"{_kwargs(opt.get('config', {}))}),",
              f"        loss={_py(comp.get('loss', 'mse'))},",
              f"        metrics={_py(comp.get('metrics', []))},"]
     if comp.get("loss_weights"):
@@ -437,9 +442,16 @@ def _callbacks_code(project: dict) -> str:
         if cb["class_name"] == "BackupAndRestore":
             config.setdefault("backup_dir", "backup")
         made.append(f"keras.callbacks.{cb['class_name']}({_kwargs(config)})")
-    lines = ["def make_callbacks():", "    return ["]
+    lines = ["def make_callbacks(validation=True):",
+             '    """Fresh callbacks for one fit; without validation data, none watches',
+             '    a val_ value."""',
+             "    callbacks = ["]
     lines += [f"        {m}," for m in made]
-    lines.append("    ]")
+    lines += ["    ]",
+              "    if not validation:",
+              "        callbacks = [c for c in callbacks if not",
+              "                     str(getattr(c, \"monitor\", \"\")).startswith(\"val_\")]",
+              "    return callbacks"]
     return "\n".join(lines)
 
 
@@ -447,8 +459,14 @@ def _fit_code(project: dict) -> tuple[str, str]:
     fit = project["fit"]
     val = fit.get("validation", {"method": "none"})
     method = val.get("method", "none")
-    common = (f"epochs=EPOCHS, batch_size={_py(fit.get('batch_size', 32))}, "
-              f"shuffle={_py(fit.get('shuffle', True))}, callbacks=make_callbacks(), verbose=2")
+    def common(indent: str = "    ", validation: bool = True, verbose: int = 2,
+               first: str = "") -> list[str]:
+        """The fit arguments every method shares, as the closing lines of a fit call."""
+        watch = "" if validation else "validation=False"
+        return [f"{indent}{first}epochs=EPOCHS, batch_size={_py(fit.get('batch_size', 32))}, "
+                f"shuffle={_py(fit.get('shuffle', True))},",
+                f"{indent}callbacks=make_callbacks({watch}), verbose={verbose})"]
+
     code = [_callbacks_code(project), "", ""]
     if method == "holdout":
         if val.get("count") is not None:
@@ -466,7 +484,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "history = model.fit(",
                  "    inputs(partial_x_train), targets(partial_y_train),",
                  "    validation_data=(inputs(x_val), targets(y_val)),",
-                 f"    {common})",
+                 *common(),
                  "curves = history.history"]
     elif method == "kfold":
         k = val["k"]
@@ -487,10 +505,10 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    fold_history = fold_model.fit(",
                  "        inputs(partial_x_train), targets(partial_y_train),",
                  "        validation_data=(inputs(x_val), targets(y_val)),",
-                 f"        {common})",
+                 *common("        "),
                  "    fold_curves.append(fold_history.history)",
-                 "    fold_scores.append(fold_model.evaluate(inputs(x_val), targets(y_val), "
-                 "verbose=0, return_dict=True))",
+                 "    fold_scores.append(fold_model.evaluate(",
+                 "        inputs(x_val), targets(y_val), verbose=0, return_dict=True))",
                  "",
                  "epochs_run = min(len(next(iter(c.values()))) for c in fold_curves)",
                  "curves = {key: [float(np.mean([c[key][e] for c in fold_curves]))",
@@ -499,24 +517,26 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    print(f\"mean validation {key} over {k} folds: \"",
                  "          f\"{np.mean([s[key] for s in fold_scores]):.4f}\")",
                  "",
-                 "history = model.fit(inputs(x_train), targets(y_train), "
-                 f"{common.replace('verbose=2', 'verbose=0')})"]
+                 "history = model.fit(",
+                 "    inputs(x_train), targets(y_train),",
+                 *common(validation=False, verbose=0)]
     else:
-        extra = ""
         if method == "split":
-            extra = f"validation_split={_py(val['fraction'])}, "
+            args = common(first=f"validation_split={_py(val['fraction'])}, ")
             text = (f"Train, letting Keras keep the last {val['fraction']:.0%} of the "
                     "training samples for validation (`validation_split`).")
         else:
+            args = common(validation=False)
             text = "Train on all the training samples, without validation data."
         code += ["history = model.fit(",
                  "    inputs(x_train), targets(y_train),",
-                 f"    {extra}{common})",
+                 *args,
                  "curves = history.history"]
     return text, "\n".join(code)
 
 
-_EVALUATE = '''test_scores = model.evaluate(inputs(x_test), targets(y_test), verbose=0, return_dict=True)
+_EVALUATE = '''test_scores = model.evaluate(inputs(x_test), targets(y_test), verbose=0,
+                             return_dict=True)
 for key, value in test_scores.items():
     print(f"test {key}: {value:.4f}")
 

@@ -200,8 +200,8 @@ def _layer_config(entry) -> tuple[str, dict]:
 def _input(config: dict, name: str, notes: list[str]) -> dict:
     shape = config.get("batch_shape", config.get("batch_input_shape"))
     if not isinstance(shape, list) or len(shape) < 2:
-        raise ProjectError(f"input {name!r} has no shape; build the model on keras.Input(shape=...) "
-                           "before saving it.")
+        raise ProjectError(f"input {name!r} has no shape; build the model on "
+                           "keras.Input(shape=...) before saving it.")
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name", "float32")

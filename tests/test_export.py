@@ -277,7 +277,7 @@ def test_compile_and_fit_by_keyword():
     ("imdb", {"encoding": "sequence", "maxlen": 50}, "pad_sequences(train_data, maxlen=50)"),
     ("boston_housing", {}, "std[std == 0] = 1.0"),
     ("diabetes", {"normalize": False}, "load_diabetes(scaled=False, return_X_y=True)"),
-    ("wine", {"test_fraction": 0.3}, "test_size=0.3, random_state=0"),
+    ("wine", {"test_fraction": 0.3}, "test_size=0.3,\n    random_state=0, stratify=y)"),
 ])
 def test_data_code_per_dataset(dataset, options, expected):
     p = project([("out", "Dense", {"units": 1})], shape=(4,), loss="mse", dataset=dataset,
