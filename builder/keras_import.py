@@ -2,7 +2,8 @@
 
 ``from_keras_json(text)`` and ``from_keras_file(path)`` return ``(project, notes)``: the
 project holds the model's inputs, layers (catalogue parameters only, Keras defaults left
-out), connections and outputs, plus its compile settings when the file has them; ``notes``
+out), connections and outputs, plus its compile settings when the file has them (else the
+loss and metrics of the built-in dataset whose samples fit the input, when one does); ``notes``
 lists, one sentence each, every setting of the Keras model that the project cannot hold
 (a regulariser factor, a constraint, a seeded initializer...), so nothing is dropped
 silently.
@@ -78,13 +79,15 @@ def from_keras_file(path: str | Path) -> tuple[dict, list[str]]:
             config = json.loads(archive.read(info).decode("utf-8"))
     except FileNotFoundError:
         raise ProjectError(f"{path}: no such file.") from None
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError):
+    except OSError as err:
+        raise ProjectError(f"{path}: cannot be read ({err.strerror or err}).") from None
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError,
+            RecursionError):
         raise ProjectError(f"{path.name} is not a Keras 3 .keras file (a zip archive with "
                            "config.json). Save the model with model.save('name.keras'); "
                            "for .h5 files, load them in Keras and save again as .keras.") \
             from None
-    _refuse_code(config)
-    project, notes = from_keras_config(config)
+    project, notes = from_keras_config(config)  # refuses code-carrying layers first
     _load_safely(path)
     return project, notes
 
@@ -147,15 +150,54 @@ def from_keras_config(doc) -> tuple[dict, list[str]]:
     project = new_project(name=name, inputs=inputs)
     project["model"]["layers"] = entries
     project["model"]["outputs"] = outputs
+    data = _matching_data(inputs)
+    if data is not None:
+        project["data"] = data
+        notes.append(f"The dataset is {data['dataset']}, whose samples fit the model's input; "
+                     "the training settings are netbuilder's defaults.")
+    else:
+        notes.append("The dataset and training settings are netbuilder's defaults: choose "
+                     "the dataset that fits the model's input.")
     project["compile"] = _compile(doc.get("compile_config"), outputs, names, notes,
-                                  project["compile"])
-    notes.append("The dataset and training settings are netbuilder's defaults: choose the "
-                 "dataset that fits the model's input.")
+                                  _default_compile(project, data))
     try:
         return validate(project), notes
     except ProjectError as err:
         raise ProjectError([("", "the imported model is not a valid netbuilder project:")]
                            + err.problems) from None
+
+
+def _matching_data(inputs: list[dict]) -> dict | None:
+    """The first built-in dataset (default options, or the other image layout) whose
+    samples have the model's input shape and dtype; None for several inputs or no match."""
+    from builder.data import registry
+
+    if len(inputs) != 1:
+        return None
+    want = {"shape": inputs[0]["shape"], "dtype": inputs[0]["dtype"]}
+    for name, spec in registry.DATASETS.items():
+        if spec.source == "csv":
+            continue
+        variants = [{}] + [{"image_layout": c} for c in
+                           (spec.option("image_layout") or {}).get("choices") or []]
+        shape = want["shape"]
+        if spec.option("encoding") and len(shape) == 1 and shape[0] and shape[0] <= 2500:
+            variants.append({"encoding": "sequence", "maxlen": shape[0]})
+        for options in variants:
+            data = {"dataset": name, "options": options}
+            if registry.input_spec(data) == want:
+                return data
+    return None
+
+
+def _default_compile(project: dict, data: dict | None) -> dict:
+    """The loss and metrics that suit the matched dataset, else netbuilder's defaults."""
+    from builder.data import registry
+
+    if data is None or len(project["model"]["outputs"]) != 1:
+        return project["compile"]
+    advice = registry.recommend(data)
+    return {**project["compile"], "loss": advice["loss"], "metrics": advice["metrics"]}
 
 
 class _Names:

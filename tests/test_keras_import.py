@@ -15,7 +15,7 @@ from builder.keras_import import from_keras_config, from_keras_file, from_keras_
 from builder.project import ProjectError
 from tests.helpers import project
 
-DATA_NOTE = "The dataset and training settings are netbuilder's defaults"
+DATA_NOTE = "The dataset"
 
 STACKS = {
     "dense": ([("d1", "Dense", {"units": 16, "activation": "relu",
@@ -142,6 +142,24 @@ def test_settings_the_project_cannot_hold_become_notes():
                     "kernel_constraint=NonNeg()"):
         assert setting in text
     assert all("'d' (Dense)" in n for n in notes[:3])
+
+
+@pytest.mark.parametrize("shape,dtype,data,loss", [
+    ([784], "float32", {"dataset": "mnist", "options": {}}, "sparse_categorical_crossentropy"),
+    ([28, 28, 1], "float32", {"dataset": "mnist", "options": {"image_layout": "image"}},
+     "sparse_categorical_crossentropy"),
+    ([120], "int32", {"dataset": "imdb", "options": {"encoding": "sequence", "maxlen": 120}},
+     "binary_crossentropy"),
+    ([13], "float32", {"dataset": "boston_housing", "options": {}}, "mse"),
+])
+def test_dataset_follows_the_input_when_one_fits(shape, dtype, data, loss):
+    import keras
+
+    model = keras.Sequential([keras.Input(tuple(shape), dtype=dtype), keras.layers.Flatten()])
+    imported, notes = from_keras_json(model.to_json())
+    assert imported["data"] == data
+    assert imported["compile"]["loss"] == loss  # the dataset's usual loss: no compile_config
+    assert f"The dataset is {data['dataset']}" in notes[-1]
 
 
 def test_odd_keras_names_are_renamed_with_a_note():
