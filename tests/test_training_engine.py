@@ -3,6 +3,7 @@
 Two tests spawn a real worker (each pays a TensorFlow import of a few seconds); the fault
 messages are checked by training in-process with the same ``worker.train``.
 """
+import importlib.util
 import json
 import os
 import signal
@@ -134,6 +135,32 @@ def test_nan_loss_fails_with_where_and_what_to_do(tmp_path):
     assert "lower the learning rate (now 10)" in summary["message"]
     assert not (folder / "model.keras").exists()
     assert runs.list_runs(tmp_path, "t")[0]["state"] == "failed"
+
+
+def test_project_callbacks_are_keras_own_with_paths_in_the_run_folder(tmp_path):
+    p = _classifier(epochs=4)
+    p["fit"]["validation"] = {"method": "none"}
+    p["fit"]["callbacks"] = [
+        {"class_name": "ReduceLROnPlateau",
+         "config": {"monitor": "loss", "factor": 0.5, "patience": 0, "min_delta": 100.0}},
+        {"class_name": "EarlyStopping",
+         "config": {"monitor": "loss", "patience": 2, "min_delta": 100.0}},
+        {"class_name": "TensorBoard", "config": {"write_graph": False}},
+        {"class_name": "BackupAndRestore", "config": {}}]
+    folder = runs.create_run(tmp_path, "t", validate(p), {})
+    events = []
+    summary = worker.train(validate(p), folder, events.append, prepared=_data(n=64),
+                           device="cpu")
+    assert summary["state"] == "finished", summary["message"]
+    assert summary["message"] == "EarlyStopping ended training at epoch 3."
+    assert summary["history"]["learning_rate"] == pytest.approx([0.01, 0.01, 0.005])
+    assert "val_loss" not in summary["history"]
+    if importlib.util.find_spec("tensorboard"):
+        assert (folder / "tensorboard" / "train").is_dir()
+    else:
+        assert any("TensorBoard logs are skipped" in e.get("message", "") for e in events)
+    assert not (folder / "backup").exists()  # Keras deletes its backup after a finished fit
+    assert (folder / "model.keras").is_file()
 
 
 @pytest.mark.parametrize("loss, labels, units, expected", [

@@ -13,6 +13,7 @@ and a stop Event. Event formats are documented in ``engine``.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
 import os
 import platform
@@ -99,14 +100,24 @@ def _learning_rate(model):
         return None
 
 
-def _keras_callbacks(project: dict, folder: Path, fold: int | None) -> list:
-    """The project's Keras callbacks, fresh instances, paths inside the run folder."""
+def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> list:
+    """The project's Keras callbacks, fresh instances, paths inside the run folder.
+
+    TerminateOnNaN is always added. TensorBoard needs the ``tensorboard`` package, which
+    TensorFlow does not install: without it the callback is skipped with a status note
+    instead of failing the run at its first batch.
+    """
     import keras
 
     made = []
     for spec in project["fit"].get("callbacks", []):
         name = spec["class_name"]
         config = dict(spec.get("config", {}))
+        if name == "TensorBoard" and importlib.util.find_spec("tensorboard") is None:
+            emit({"type": "status", "state": "running", "time": time.time(),
+                  "message": "TensorBoard logs are skipped: the 'tensorboard' package is not "
+                             "installed (pip install tensorboard)."})
+            continue
         if name in _PATH_CALLBACKS:
             sub = {"TensorBoard": "tensorboard", "BackupAndRestore": "backup"}[name]
             path = folder / sub / (f"fold-{fold}" if fold else "")
@@ -304,7 +315,7 @@ def _train_single(project, folder, data, recorder, emit, should_stop, setup, met
         extra["validation_split"] = fit["validation"]["fraction"]
     with _scope(setup):
         model = _build(project)
-    callbacks = _keras_callbacks(project, folder, None)
+    callbacks = _keras_callbacks(project, folder, None, emit)
     progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                   folds=None, on_epoch=recorder.epoch)
     emit({"type": "status", "state": "running", "message": "training", "time": time.time()})
@@ -356,7 +367,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         with _scope(setup):
             wrapper, copies = kfold.build_parallel(
                 lambda fold: _build_fold(project, fold), k, project)
-        callbacks = _keras_callbacks(project, folder, None)
+        callbacks = _keras_callbacks(project, folder, None, emit)
         progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                       folds=k, on_epoch=recorder.epoch, copies=copies)
         xs = [subset(x, tr) for tr, _ in splits]
@@ -371,7 +382,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         for index, (tr, va) in enumerate(splits, start=1):
             with _scope(setup):
                 model = _build_fold(project, index)
-            callbacks = _keras_callbacks(project, folder, index)
+            callbacks = _keras_callbacks(project, folder, index, emit)
             progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=index,
                                           folds=k, on_epoch=recorder.epoch)
             model.fit(subset(x, tr), subset(y, tr),
