@@ -127,6 +127,8 @@ def _settings_code(project: dict, for_notebook: bool) -> str:
         return (f"EPOCHS = {_py(fit.get('epochs', 10))}\n"
                 "SMOKE = False  # True: first 64 samples and 1 epoch, a quick check that it runs\n"
                 "REPORT = None  # a path: write layers, shapes, parameters and scores as JSON\n"
+                "if SMOKE:\n"
+                "    EPOCHS = 1\n"
                 f"PROJECT_NAME = {_py(project.get('name', ''))}\n"
                 f"keras.utils.set_random_seed({_py(fit.get('seed', 0))})")
     return f'''parser = argparse.ArgumentParser(
