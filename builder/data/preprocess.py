@@ -139,8 +139,10 @@ def multi_hot(sequences: Ragged | Sequence[Sequence[int]], num_words: int,
     for start, piece in _blocks(sequences, chunk_tokens):
         ids = piece.values
         rows = np.repeat(np.arange(start, start + len(piece), dtype=np.int64), piece.lengths)
-        keep = (ids >= 0) & (ids < num_words)
-        flat[rows[keep] * num_words + ids[keep]] = 1
+        if ids.size and (ids.min() < 0 or ids.max() >= num_words):
+            keep = (ids >= 0) & (ids < num_words)
+            rows, ids = rows[keep], ids[keep]
+        flat[rows * num_words + ids] = 1
     return out
 
 
