@@ -73,9 +73,11 @@ def rule_loss_vs_last_layer(project, result, info, add):
             rep.output_shape[0], list) else None
         name = lay["name"]
         if loss == "binary_crossentropy" and act == "softmax":
+            why = ("softmax over one unit always outputs 1.0, so nothing is learned" if units == 1
+                   else f"binary crossentropy scores each of the {units} outputs as its own "
+                   "yes/no probability, while softmax makes them compete")
             add(Advice("softmax-binary", f"'{name}' uses softmax but the loss is binary "
-                       "crossentropy: softmax over one unit always outputs 1.0, so nothing is "
-                       "learned. Use sigmoid with 1 unit for two classes.", name,
+                       f"crossentropy: {why}. Use sigmoid with 1 unit for two classes.", name,
                        Fix("Set activation to sigmoid", {"op": "set_config", "target": name,
                                                          "key": "activation",
                                                          "value": "sigmoid"})))

@@ -7,7 +7,6 @@ without shapes, then TensorFlow is loaded and the page reruns with them.
 """
 from __future__ import annotations
 
-import json
 import sys
 
 import streamlit as st
@@ -15,7 +14,7 @@ import streamlit as st
 from builder import catalogue, edit, templates
 from builder import project as projectlib
 from builder.project import ProjectError
-from ui import state
+from ui import forms, state
 from ui.stack_component import build_view, layer_fixes, stack_editor
 
 STACK_KEY = "build_stack"
@@ -112,56 +111,14 @@ def _apply_model_fix(fix) -> None:
 # --------------------------------------------------------------------------- settings form
 
 # How a parameter value is typed into a text field and read back.
-_TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer"}
-
-
-def _to_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_to_text(v) if not isinstance(v, (list, tuple))
-                         else "(" + _to_text(v) + ")" for v in value)
-    return str(value)
-
-
-def _from_text(spec: dict, text: str):
-    """'3, 3' -> [3, 3]; '3' -> 3; '(1, 1), (2, 2)' -> [[1, 1], [2, 2]]; '' -> None."""
-    text = text.strip()
-    if spec["type"] == "str":
-        return text or None
-    if not text:
-        return None
-    if spec["type"] == "layer":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"write the wrapped layer as JSON, e.g. "
-                             f"{json.dumps(spec.get('example'))} ({err.msg}).") from None
-    normal = text.replace("(", "[").replace(")", "]")
-    try:
-        value = json.loads(f"[{normal}]")
-    except json.JSONDecodeError:
-        raise ValueError(f"write numbers separated by commas, e.g. "
-                         f"{_to_text(spec.get('example', [3, 3]))}.") from None
-    if len(value) == 1 and "," not in text and "[" not in normal:
-        return value[0]
-    return value
-
-
 def _param_key(layer: str, param: str) -> str:
     return f"build_param:{layer}:{param}"
 
 
-def _on_param(layer: str, spec: dict, key: str, choices: list | None = None) -> None:
+def _on_param(layer: str, spec: dict, key: str) -> None:
     errors = st.session_state.setdefault(FIELD_ERRORS, {})
-    raw = st.session_state[key]
     try:
-        if choices is not None:
-            value = choices[raw]
-        else:
-            value = _from_text(spec, raw) if spec["type"] in _TEXT_TYPES else raw
+        value = forms.widget_value(spec, key)
     except ValueError as err:
         errors[key] = str(err)
         return
@@ -196,47 +153,19 @@ def _on_rename(layer: str, key: str) -> None:
 
 
 def _field_error(key: str) -> None:
-    message = st.session_state.get(FIELD_ERRORS, {}).get(key)
-    if message:
-        st.error(message, icon=None)
+    forms.field_error(st.session_state.get(FIELD_ERRORS, {}), key)
 
 
 def _sync(key: str, value) -> None:
     """Show the project's value in a widget, unless it holds a refused value to correct."""
-    if key not in st.session_state.get(FIELD_ERRORS, {}):
-        st.session_state[key] = value
+    forms.sync(st.session_state.get(FIELD_ERRORS, {}), key, value)
 
 
 def _param_widget(layer: str, config: dict, spec: dict) -> None:
     key = _param_key(layer, spec["name"])
     value = config.get(spec["name"], spec.get("default", spec.get("example")))
-    label, help_text = spec.get("label", spec["name"]), spec.get("help")
-    kind = spec["type"]
-    args = {"key": key, "help": f"{help_text}\n\nKeras argument: `{spec['name']}`",
-            "on_change": _on_param, "args": (layer, spec, key)}
-    if kind == "bool":
-        _sync(key, bool(value))
-        st.checkbox(label, **args)
-    elif kind == "choice":
-        # The widget holds an index: a None choice ("linear", "none") is a real option here,
-        # while a selectbox holding None would mean "nothing chosen".
-        choices = list(spec["choices"])
-        if value not in choices:
-            choices.append(value)
-        _sync(key, choices.index(value))
-        null = spec.get("null_label", "none")
-        st.selectbox(label, range(len(choices)),
-                     format_func=lambda i: null if choices[i] is None else str(choices[i]),
-                     **{**args, "args": (layer, spec, key, choices)})
-    elif kind in ("int", "float"):
-        _sync(key, value)
-        st.number_input(label, step=1 if kind == "int" else None,
-                        format="%d" if kind == "int" else "%g",
-                        placeholder=spec.get("null_label", "none"), **args)
-    else:
-        _sync(key, _to_text(value))
-        st.text_input(label, placeholder=spec.get("null_label", ""), **args)
-    _field_error(key)
+    forms.param_widget(spec, value, key, st.session_state.setdefault(FIELD_ERRORS, {}),
+                       _on_param, (layer, spec, key))
 
 
 def _settings_form(project: dict, name: str | None) -> None:
@@ -259,7 +188,7 @@ def _settings_form(project: dict, name: str | None) -> None:
 def _on_input(name: str, key: str, dtype_key: str) -> None:
     errors = st.session_state.setdefault(FIELD_ERRORS, {})
     try:
-        shape = _from_text({"type": "shape"}, st.session_state[key])
+        shape = forms.from_text({"type": "shape"}, st.session_state[key])
         shape = shape if isinstance(shape, list) else [shape]
         if not shape or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
             raise ValueError("the shape is positive whole numbers separated by commas, "
@@ -275,7 +204,7 @@ def _on_input(name: str, key: str, dtype_key: str) -> None:
 def _input_form(project: dict) -> None:
     for inp in project["model"]["inputs"]:
         key, dtype_key = f"build_input:{inp['name']}", f"build_input_dtype:{inp['name']}"
-        _sync(key, _to_text(inp["shape"]))
+        _sync(key, forms.to_text(inp["shape"]))
         st.session_state[dtype_key] = inp.get("dtype", "float32")
         st.text_input(f"Input '{inp['name']}' shape", key=key, on_change=_on_input,
                       args=(inp["name"], key, dtype_key),

@@ -11,6 +11,7 @@ import json
 import streamlit as st
 
 TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer"}
+CHOICES = "_form_choices"   # {widget key: the choices its selectbox indexes}
 
 
 def to_text(value) -> str:
@@ -74,12 +75,16 @@ def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tup
         sync(errors, key, bool(value))
         st.checkbox(label, **common)
     elif kind == "choice":
+        # The widget holds an index: a None choice ("linear", "none") is a real option here,
+        # while a selectbox holding None would mean "nothing chosen".
         choices = list(spec["choices"])
         if value not in choices:
             choices.append(value)
-        sync(errors, key, value)
+        st.session_state.setdefault(CHOICES, {})[key] = choices
+        sync(errors, key, choices.index(value))
         null = spec.get("null_label", "none")
-        st.selectbox(label, choices, format_func=lambda v: null if v is None else str(v),
+        st.selectbox(label, range(len(choices)),
+                     format_func=lambda i: null if choices[i] is None else str(choices[i]),
                      **common)
     elif kind in ("int", "float"):
         sync(errors, key, value)
@@ -95,4 +100,6 @@ def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tup
 def widget_value(spec: dict, key: str):
     """The value a widget holds, parsed (ValueError with an example when it cannot be)."""
     raw = st.session_state[key]
+    if spec["type"] == "choice":
+        return st.session_state[CHOICES][key][raw]
     return from_text(spec, raw) if spec["type"] in TEXT_TYPES else raw
