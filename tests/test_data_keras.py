@@ -303,3 +303,14 @@ def test_word_index_missing_only_hides_words(tiny_imdb, monkeypatch):
     assert prepared.x_train.shape == (8, 10000)
     with pytest.raises(DataError, match="word index file None .* does not exist"):
         prepared.sample("train", 0)
+
+
+def test_origin_reachable_tries_one_quick_connection():
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        assert offline.origin_reachable(f"http://127.0.0.1:{port}/imdb.npz", timeout=1.0)
+    assert not offline.origin_reachable(f"http://127.0.0.1:{port}/imdb.npz", timeout=1.0)
