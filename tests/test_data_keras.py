@@ -314,3 +314,11 @@ def test_origin_reachable_tries_one_quick_connection():
         port = server.getsockname()[1]
         assert offline.origin_reachable(f"http://127.0.0.1:{port}/imdb.npz", timeout=1.0)
     assert not offline.origin_reachable(f"http://127.0.0.1:{port}/imdb.npz", timeout=1.0)
+
+
+def test_reuters_topic_names_are_keras_own():
+    import keras
+
+    from builder.data import DATASETS
+
+    assert DATASETS["reuters"].class_names == tuple(keras.datasets.reuters.get_label_names())
