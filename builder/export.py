@@ -14,7 +14,8 @@ The generated script accepts ``--epochs N``, ``--smoke`` (first 64 samples, 1 ep
 check that everything runs) and ``--report PATH`` (write the model's layers, output shapes,
 parameter counts and test scores as JSON). The tests run it with ``--smoke --report``.
 
-TensorFlow is imported lazily, only by ``to_keras_json`` and ``save_keras``.
+TensorFlow is imported lazily, when a function is called (the model is checked with Keras
+before any code is written), never when this module is imported.
 """
 from __future__ import annotations
 
@@ -582,8 +583,19 @@ else:
             print(key, " ".join(f"{v:.4f}" for v in values))'''
 
 
+def _valid(project: dict) -> dict:
+    """The validated project, or BuildError with the checker's plain messages: only a model
+    Keras accepts is exported (the check imports Keras; its verdicts are cached)."""
+    from builder.build import _invalid
+    from builder.checker import check
+
+    if not check(project).valid:
+        raise _invalid(project)
+    return validate(project)
+
+
 def _sections(project: dict, for_notebook: bool) -> list[_Section]:
-    project = validate(project)
+    project = _valid(project)
     data = _Data(project)
     data_text, data_code = _data_code(data)
     shape_text, shape_code = _shape_code(project, data)
@@ -609,7 +621,8 @@ def _sections(project: dict, for_notebook: bool) -> list[_Section]:
 
 def to_script(project: dict) -> str:
     """A runnable Python script that loads the data, builds, compiles, fits and evaluates
-    the project's model. Raises ProjectError for a project that is not valid."""
+    the project's model. Raises BuildError (a ProjectError) for a model that is not valid,
+    ProjectError for data settings that cannot be used."""
     sections = _sections(project, for_notebook=False)
     parts = ['"""Train a Keras network exported from netbuilder.\n\n'
              "Usage: python this_script.py [--epochs N] [--smoke] [--report PATH]\n"
@@ -632,7 +645,7 @@ def to_notebook(project: dict) -> str:
     markdown cell explaining each code cell, plus training curves at the end."""
     import nbformat
 
-    project = validate(project)
+    project = _valid(project)
     sections = _sections(project, for_notebook=True)
     cells = [nbformat.v4.new_markdown_cell(
         f"# {_markdown_text(project.get('name') or 'Untitled network')}\n\n"

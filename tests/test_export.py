@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from builder import export
-from builder.build import build
+from builder.build import BuildError, build
 from builder.project import ProjectError
 from tests.helpers import project
 
@@ -300,6 +300,13 @@ def test_invalid_project_is_refused_with_project_error():
     p["model"]["layers"][0]["class_name"] = "Dense2"
     with pytest.raises(ProjectError, match="Dense2"):
         export.to_script(p)
+
+
+def test_model_keras_refuses_is_not_exported():
+    p = project([("conv", "Conv2D", {"filters": 2, "kernel_size": 3})], shape=(64,))
+    for make in (export.to_script, export.to_notebook):
+        with pytest.raises(BuildError, match="needs images"):
+            make(p)
 
 
 def test_keras_json_and_file(tmp_path):
