@@ -23,8 +23,8 @@ GAP_Y = 64
 MARGIN = 24
 SWEEPS = 12
 
-__all__ = ["GAP_X", "GAP_Y", "MARGIN", "NODE_H", "NODE_W", "crossings", "free_spot", "layout",
-           "ranks", "rows"]
+__all__ = ["GAP_X", "GAP_Y", "MARGIN", "NODE_H", "NODE_W", "crossings", "edge_routes",
+           "free_spot", "layout", "ranks", "rows"]
 
 
 def _graph(project: dict) -> tuple[list[str], list[tuple[str, str]]]:
@@ -172,6 +172,39 @@ def _ordered(project: dict) -> tuple[list[list[str]], list[tuple[str, str]]]:
     return best, proper
 
 
+def _auto(project: dict) -> dict[str, tuple[float, float]]:
+    """Automatic top-left positions of every node and waypoint ("\0" names)."""
+    order, _ = _ordered(project)
+    step_x, step_y = NODE_W + GAP_X, NODE_H + GAP_Y
+    widest = max((len(row) for row in order), default=0)
+    auto: dict[str, tuple[float, float]] = {}
+    for r, row in enumerate(order):
+        offset = (widest - len(row)) * step_x / 2
+        for i, name in enumerate(row):
+            auto[name] = (MARGIN + offset + i * step_x, MARGIN + r * step_y)
+    return auto
+
+
+def edge_routes(project: dict) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Bend points (pixel centres of the waypoint slots, top to bottom) of the edges that
+    span several rows, so they pass between the nodes of the rows they cross instead of
+    through them. Only for edges whose two ends sit where the layout put them: once a
+    person has moved either end, the edge is drawn straight to it.
+    """
+    model = project["model"]
+    moved = {n["name"] for n in model["inputs"] + model["layers"] if n.get("position")}
+    auto = _auto(project)
+    routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for name, (x, y) in sorted(auto.items(), key=lambda item: item[1][1]):
+        if not name.startswith("\0"):
+            continue
+        _, src, dst, _ = name.split("\0")
+        if src in moved or dst in moved:
+            continue
+        routes.setdefault((src, dst), []).append((x + NODE_W / 2, y + NODE_H / 2))
+    return routes
+
+
 def layout(project: dict, keep: bool = True) -> dict[str, tuple[float, float]]:
     """Top-left pixel position of every node (inputs and layers).
 
@@ -185,15 +218,8 @@ def layout(project: dict, keep: bool = True) -> dict[str, tuple[float, float]]:
             pos = node.get("position")
             if isinstance(pos, list) and len(pos) == 2:
                 stored[node["name"]] = (float(pos[0]), float(pos[1]))
-    order, _ = _ordered(project)
-    step_x, step_y = NODE_W + GAP_X, NODE_H + GAP_Y
-    widest = max((len(row) for row in order), default=0)
-    auto: dict[str, tuple[float, float]] = {}
-    for r, row in enumerate(order):
-        offset = (widest - len(row)) * step_x / 2
-        for i, name in enumerate(row):
-            if not name.startswith("\0"):
-                auto[name] = (MARGIN + offset + i * step_x, MARGIN + r * step_y)
+    auto = _auto(project)
+    step_x = NODE_W + GAP_X
     result: dict[str, tuple[float, float]] = {}
     taken = list(stored.values())
     for name in [i["name"] for i in model["inputs"]] + [lay["name"] for lay in model["layers"]]:

@@ -352,7 +352,8 @@ if notice:
 
 left, right = st.columns([7, 3], gap="medium")
 with left:
-    view = build_view(project, result, selected, faults, layout.layout(project))
+    view = build_view(project, result, selected, faults, layout.layout(project),
+                      layout.edge_routes(project))
     action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
     if action is not None:  # it did not come through the callback (AppTest)
         _on_action(action)

@@ -63,6 +63,20 @@ def test_long_edges_take_part_in_ordering():
     assert pos["m"][1] > pos["c"][1]
 
 
+def test_long_edges_bend_between_the_nodes_they_pass():
+    p = make([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["a"]), ("c", "Dense", D, ["b"]),
+              ("m", "Concatenate", {}, ["c", "x"])], shape=(4,))
+    pos = layout.layout(p)
+    routes = layout.edge_routes(p)
+    assert list(routes) == [("x", "m")]
+    bends = routes[("x", "m")]
+    assert len(bends) == 3  # rows 1, 2 and 3 lie between x (row 0) and m (row 4)
+    for (bx, by), row_node in zip(bends, ("a", "b", "c")):
+        assert by == pos[row_node][1] + layout.NODE_H / 2
+        assert abs(bx - (pos[row_node][0] + layout.NODE_W / 2)) >= layout.NODE_W
+    assert layout.edge_routes(graph.move_node(p, "m", 0, 900)) == {}
+
+
 def test_stored_positions_are_kept_and_avoided():
     p = graph.move_node(two_branch(), "b", 500, 400)
     auto = layout.layout(two_branch())

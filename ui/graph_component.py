@@ -13,7 +13,7 @@ the layout)::
                 "error": str | None, "fixes": [{"label": "..."}], "warnings": [str],
                 "x": 24.0, "y": 190.0, "is_output": bool, "multi": bool}],
      "edges": [{"source": "x", "target": "d1", "slot": 0, "shape": "(None, 784)",
-                "status": "ok" | "error"}],
+                "bends": [[x, y], ...], "status": "ok" | "error"}],
      "palette": [...], "categories": [...],      # as for the stack editor
      "selected": "d1" | None}
 
@@ -154,12 +154,14 @@ def node_fixes(result: Any, name: str) -> list:
 
 def build_view(project: dict, result: Any = None, selected: str | None = None,
                faults: list | None = None,
-               positions: Mapping[str, tuple[float, float]] | None = None) -> dict:
+               positions: Mapping[str, tuple[float, float]] | None = None,
+               routes: Mapping[tuple[str, str], list] | None = None) -> dict:
     """The component's view of ``project``.
 
     ``result`` is the checker's (None while TensorFlow loads: shapes read "pending"),
     ``faults`` the ``builder.graph.faults`` list (shown on the nodes they name when the
-    checker has no error there) and ``positions`` the layout's (``builder.layout``).
+    checker has no error there), ``positions`` and ``routes`` the layout's
+    (``builder.layout.layout`` / ``edge_routes``: bend points of long edges).
     """
     from builder import catalogue, layout
     from builder.checker import fmt_shape
@@ -167,6 +169,7 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
 
     model = project["model"]
     positions = positions if positions is not None else layout.layout(project)
+    routes = routes if routes is not None else layout.edge_routes(project)
     faults = faults or []
     outputs = set(model.get("outputs", []))
     shapes: dict[str, str | None] = {}
@@ -223,6 +226,7 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
             if src in known:
                 edges.append({"source": src, "target": dst, "slot": slot,
                               "shape": shapes.get(src),
+                              "bends": [list(b) for b in routes.get((src, dst), [])],
                               "status": "error" if status.get(dst) == "error" else "ok"})
     return {
         "nodes": nodes,

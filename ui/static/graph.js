@@ -200,6 +200,19 @@ function curve(x0, y0, x1, y1) {
   return `M${x0} ${y0} C${x0} ${y0 + bend} ${x1} ${y1 - bend} ${x1} ${y1}`;
 }
 
+// Through the bend points of a long edge (vertical tangents at every point), so it
+// passes between the nodes of the rows it crosses.
+function route(points) {
+  let d = `M${points[0][0]} ${points[0][1]}`;
+  for (let k = 1; k < points.length; k += 1) {
+    const [x0, y0] = points[k - 1];
+    const [x1, y1] = points[k];
+    const bend = Math.max(20, Math.abs(y1 - y0) / 2);
+    d += ` C${x0} ${y0 + bend} ${x1} ${y1 - bend} ${x1} ${y1}`;
+  }
+  return d;
+}
+
 function edgeId(edge) {
   return `${edge.source}-${edge.target}`;
 }
@@ -221,7 +234,11 @@ function renderEdges(root, st) {
     const y0 = a.y + a.h + 6;
     const x1 = b.x + (b.w * (slot + 1)) / (count + 1);
     const y1 = b.y - 8;
-    const d = curve(x0, y0, x1, y1);
+    const bends = Array.isArray(edge.bends) ? edge.bends : [];
+    const points = [[x0, y0], ...bends.map((b) => [Number(b[0]), Number(b[1])]), [x1, y1]];
+    const d = route(points);
+    // The label sits on the last stretch, just above the target, where it is read.
+    const [lx0, ly0] = points[points.length - 2];
     const id = edgeId(edge);
     const selected = st.selectedEdge === id;
     const g = svg("g", {
@@ -240,8 +257,8 @@ function renderEdges(root, st) {
       "data-source": edge.source,
       "data-target": edge.target,
     }, edge.shape || "?");
-    label.style.left = `${(x0 + x1) / 2}px`;
-    label.style.top = `${(y0 + y1) / 2}px`;
+    label.style.left = `${(lx0 + x1) / 2}px`;
+    label.style.top = `${(ly0 + y1) / 2}px`;
     labels.append(label);
   }
   const button = root.querySelector(".nbg-disconnect");
