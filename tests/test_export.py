@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from builder import export
+from builder import export, templates
 from builder.build import BuildError, build
 from builder.project import ProjectError
 from tests.helpers import project
@@ -105,31 +105,30 @@ def _csv_project(path):
     return p
 
 
-def _mnist_dense():
-    return project([("hidden", "Dense", {"units": 32, "activation": "relu"}),
-                    ("out", "Dense", {"units": 10, "activation": "softmax"})], dataset="mnist")
-
-
 BATCH = {"dense": _digits_dense, "convnet": _digits_convnet, "imdb_lstm": _imdb_lstm,
-         "two_branches": _two_branches, "two_outputs": _two_outputs, "mnist": _mnist_dense}
+         "two_branches": _two_branches, "two_outputs": _two_outputs}
 
 # Runs several exported scripts in one interpreter, each as ``python script.py --smoke
 # --report PATH`` would (runpy, __main__, its own argv). IMDB's imdb.npz is not available
-# offline (see ../shared/datasets/README.md), so its loader is replaced by tiny made-up
-# reviews; the script's own padding, labels and training still run.
+# offline (see ../shared/datasets/README.md), nor is Reuters', so their loaders are replaced
+# by tiny made-up texts; the script's own encoding, labels and training still run.
 RUNNER = textwrap.dedent('''
     import json, runpy, sys
     import numpy as np
     import keras
 
-    def fake_imdb(num_words=None, **kwargs):
-        rng = np.random.default_rng(0)
-        def texts(n):
-            return np.array([list(rng.integers(1, num_words, rng.integers(5, 40)))
-                             for _ in range(n)], dtype=object)
-        return (texts(80), rng.integers(0, 2, 80)), (texts(40), rng.integers(0, 2, 40))
+    def fake_text(classes):
+        def load_data(num_words=None, **kwargs):
+            rng = np.random.default_rng(0)
+            def texts(n):
+                return np.array([list(rng.integers(1, num_words, rng.integers(5, 40)))
+                                 for _ in range(n)], dtype=object)
+            return ((texts(80), rng.integers(0, classes, 80)),
+                    (texts(40), rng.integers(0, classes, 40)))
+        return load_data
 
-    keras.datasets.imdb.load_data = fake_imdb
+    keras.datasets.imdb.load_data = fake_text(2)
+    keras.datasets.reuters.load_data = fake_text(46)
     for script, report in json.loads(sys.argv[1]):
         sys.argv = [script, "--smoke", "--report", report]
         runpy.run_path(script, run_name="__main__")
@@ -185,9 +184,14 @@ def batch(tmp_path_factory):
     """One subprocess runs every exported script (and the notebook's code); returns
     (reports by key, stdout, code by key, the CSV file's path)."""
     folder = tmp_path_factory.mktemp("export-batch")
-    mnist_here = (Path(os.environ["KERAS_HOME"]) / "datasets" / "mnist.npz").exists()
-    scripts = {key: export.to_script(make()) for key, make in BATCH.items()
-               if key != "mnist" or mnist_here}
+    cached = Path(os.environ["KERAS_HOME"]) / "datasets"
+    here = {"mnist": (cached / "mnist.npz").exists(),
+            "boston_housing": (cached / "boston_housing.npz").exists()}
+    scripts = {key: export.to_script(make()) for key, make in BATCH.items()}
+    for name in templates.names():
+        p = templates.load(name)
+        if here.get(p["data"]["dataset"], True):
+            scripts[f"template_{name}"] = export.to_script(p)
     scripts["notebook"] = _notebook_as_script(_digits_convnet())
     scripts["csv"] = export.to_script(_csv_project(folder / "houses.csv"))
     jobs = []
@@ -203,7 +207,7 @@ def batch(tmp_path_factory):
 
 # --------------------------------------------------------------------------- running it
 
-@pytest.mark.parametrize("key", [k for k in BATCH if k != "mnist"])
+@pytest.mark.parametrize("key", list(BATCH))
 def test_exported_script_builds_the_same_model(batch, key):
     _assert_same_model(batch[0][key], BATCH[key]())
 
@@ -220,7 +224,15 @@ def test_kfold_script_averages_fold_curves(batch):
 
 
 def test_mnist_script_runs_on_the_real_files(shared_datasets, batch):
-    _assert_same_model(batch[0]["mnist"], _mnist_dense())
+    _assert_same_model(batch[0]["template_mnist_dense"], templates.load("mnist_dense"))
+
+
+@pytest.mark.parametrize("name", templates.names())
+def test_every_template_exports_a_script_that_builds_it(batch, name):
+    p = templates.load(name)
+    if f"template_{name}" not in batch[0]:
+        pytest.skip(f"{p['data']['dataset']} files are not in ../shared/datasets here")
+    _assert_same_model(batch[0][f"template_{name}"], p)
 
 
 def test_notebook_code_builds_the_same_model(batch):
