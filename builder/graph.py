@@ -334,10 +334,11 @@ def delete_input(project: dict, name: str) -> dict:
     p = to_graph(project)
     stranded = [lay["name"] for lay in _model(p)["layers"] if lay["inbound"] == [name]]
     if stranded:
-        raise ProjectError(f"{', '.join(repr(s) for s in stranded)} read{'s' if len(stranded) == 1 else ''} "
-                           f"only '{name}': connect {'it' if len(stranded) == 1 else 'them'} to "
-                           "another source first, or delete "
-                           f"{'it' if len(stranded) == 1 else 'them'}.", "model.inputs")
+        one = len(stranded) == 1
+        them = "it" if one else "them"
+        raise ProjectError(f"{', '.join(repr(s) for s in stranded)} read{'s' if one else ''} "
+                           f"only '{name}': connect {them} to another source first, or delete "
+                           f"{them}.", "model.inputs")
     _model(p)["inputs"] = [i for i in _model(p)["inputs"] if i["name"] != name]
     for lay in _model(p)["layers"]:
         lay["inbound"] = [s for s in lay["inbound"] if s != name]

@@ -61,7 +61,7 @@ def connect(main, source: str, target: str) -> None:
     main.get_by_test_id(f"nbg-outport-{source}").drag_to(main.get_by_test_id(f"nbg-in-{target}"))
 
 
-def test_draw_two_branches_see_merge_errors_and_fix_them(page):
+def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path):
     main = page.get_by_test_id("stMain")
     canvas = main.get_by_test_id("nbg-canvas")
 
@@ -103,6 +103,7 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page):
     expect(main.get_by_test_id(f"nbg-edge-label-{side}-{merge}")).to_have_text("(None, 32)")
     fix = main.get_by_test_id(f"nbg-fix-{merge}-0")
     expect(fix).to_have_text(f"Fix: Set {side}.units to 64")
+    page.screenshot(path=str(tmp_path / "merge-error.png"))
     fix.click()
     expect(main.locator(".nbg-error")).to_have_count(0)
     expect(main.get_by_test_id(f"nbg-out-{merge}")).to_have_text("Out (None, 64)")
