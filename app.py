@@ -11,8 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from builder import templates
-from builder.project import ProjectError, dumps, loads
+from builder.project import ProjectError, dumps
 from ui import state
+from ui.files import open_upload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
 
@@ -33,11 +34,15 @@ with st.sidebar:
         if st.button("New project", key="_new_btn"):
             state.set_project(templates.load(choice))
             st.rerun()
-        upload = st.file_uploader("Open a project file (.json)", type=["json"], key="_open")
+        upload = st.file_uploader("Open a project file, or import a Keras model (JSON or "
+                                  ".keras)", type=["json", "keras"], key="_open")
         if upload is not None and st.session_state.get("_opened") != upload.file_id:
             try:
-                state.set_project(loads(upload.getvalue()))
+                opened, notes = open_upload(upload.name, upload.getvalue())
+                state.set_project(opened)
                 st.session_state["_opened"] = upload.file_id
+                if notes:
+                    st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
                 st.rerun()
             except ProjectError as err:
                 st.error(f"This file cannot be opened; your current project is unchanged.\n\n{err}")

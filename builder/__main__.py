@@ -94,7 +94,6 @@ def cmd_export(args) -> int:
         return _unreadable(args, err)
     _quiet_tensorflow()
     from builder import export
-    from builder.build import BuildError
 
     out = Path(args.output)
     try:
@@ -106,7 +105,7 @@ def cmd_export(args) -> int:
             out.write_text(export.to_keras_json(project), encoding="utf-8")
         else:
             export.save_keras(project, out)
-    except BuildError as exc:
+    except ProjectError as exc:  # BuildError included: the model or data settings can't be used
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
