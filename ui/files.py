@@ -5,7 +5,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from builder.project import ProjectError, loads
+from builder.project import loads
 
 
 def open_upload(name: str, data: bytes) -> tuple[dict, list[str]]:
