@@ -121,7 +121,8 @@ def _train_here(tmp_path, p, data):
 
 
 def test_nan_loss_fails_with_where_and_what_to_do(tmp_path):
-    p = project([("d1", "Dense", {"units": 8, "activation": "relu"}), ("out", "Dense", {"units": 1})],
+    p = project([("d1", "Dense", {"units": 8, "activation": "relu"}),
+                 ("out", "Dense", {"units": 1})],
                 shape=(4,), loss="mse", metrics=["mae"])
     p["compile"]["optimizer"] = {"class_name": "SGD", "config": {"learning_rate": 10.0}}
     p["fit"].update(epochs=3, batch_size=8)
@@ -210,7 +211,7 @@ def test_nan_message_is_plain():
         "loss became NaN at epoch 2 batch 7: lower the learning rate (now 0.01)")
 
 
-# --------------------------------------------------------------------------- handle without a worker
+# ------------------------------------------------------------------------ handle, no worker
 
 class _EndedProcess:
     pid, exitcode = 4242, 0

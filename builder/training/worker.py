@@ -252,8 +252,9 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
     """Train ``project`` into the existing run ``folder``; return the summary event.
 
     ``prepared`` (an object with x_train, y_train, x_test, y_test) skips
-    ``builder.data.prepare`` (which may download a Keras dataset if ``allow_download``). ``emit(event)`` receives every event, ``should_stop()`` is
-    polled after each batch. Never raises for training problems: see the module docstring.
+    ``builder.data.prepare``, which may download a missing Keras dataset only if
+    ``allow_download``. ``emit(event)`` receives every event; ``should_stop()`` is polled
+    after each batch. Never raises for training problems: see the module docstring.
     """
     folder = Path(folder)
     emit = emit or (lambda event: None)
@@ -359,14 +360,17 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     if setup["strategy"] is not None:
         reason = reason or "several GPUs train the folds one after the other"
     outcome["parallel"] = reason is None
+    train_size = len(splits[0][0])
+    chunk = kfold.steps_per_execution(fit["batch_size"], -(-train_size // fit["batch_size"]))
     emit({"type": "status", "state": "running", "time": time.time(),
-          "message": f"training {k} folds side by side" if reason is None
+          "message": f"training {k} folds side by side" + (
+              f" ({chunk} batches per TensorFlow call)" if chunk > 1 else "") if reason is None
           else f"training {k} folds one after the other ({reason})"})
     scores, tests = [], []
     if reason is None:
         with _scope(setup):
             wrapper, copies = kfold.build_parallel(
-                lambda fold: _build_fold(project, fold), k, project)
+                lambda fold: _build_fold(project, fold), k, project, chunk)
         callbacks = _keras_callbacks(project, folder, None, emit)
         progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                       folds=k, on_epoch=recorder.epoch, copies=copies)
