@@ -32,19 +32,19 @@ _FOLD_KEY = re.compile(r"^(val_)?(?:\d+/)?fold_(\d+)_(.+)$")
 
 
 def parallel_reason(project: dict) -> str | None:
-    """Why this project's folds must train one after the other; ``None`` if they can run
-    side by side in one wrapper model."""
+    """Why this project's folds must train one after the other (a short clause for the
+    status line); ``None`` if they can run side by side in one wrapper model."""
     monitored = [cb["class_name"] for cb in project["fit"].get("callbacks", [])
                  if cb.get("class_name") in ("EarlyStopping", "ReduceLROnPlateau")]
     if monitored:
-        return (f"{' and '.join(monitored)} watch(es) one value per model, so the folds train "
-                "one after the other")
-    opt = project["compile"]["optimizer"].get("config", {})
-    if opt.get("global_clipnorm"):
-        return "global_clipnorm couples the copies' gradients, so the folds train one by one"
+        return f"{' and '.join(monitored)} watches one model at a time"
+    if project["compile"]["optimizer"].get("config", {}).get("global_clipnorm"):
+        return "global_clipnorm would couple the copies' gradients"
+    if project["compile"].get("loss_weights"):
+        return "loss_weights are set"
     model = project["model"]
     if len(model.get("inputs", [])) != 1 or len(model.get("outputs", [])) != 1:
-        return "multi-input/multi-output networks train their folds one after the other"
+        return "a multi-input or multi-output network"
     return None
 
 
