@@ -8,8 +8,12 @@ stderr; with ``--json`` the last line of stdout is::
      "history": {"loss": [...], "val_loss": [...], ...}, "test": {"loss": .., ...},
      "kfold": {"val_loss": .., "val_mae": ..}}        # "kfold" only for K-fold runs
 
+(also for a failed run, with "state": "failed" and the message; nothing is printed to
+stdout when no run was started: a bad device choice or an unreadable file).
+
 Exit status: 0 trained (also when stopped with Ctrl+C: the model so far is kept),
-1 training failed (the message says why), 2 the project file cannot be read.
+1 training failed or the device choice is wrong (the message says why), 2 the project
+file cannot be read.
 A first Ctrl+C stops after the current batch; a second one aborts.
 """
 from __future__ import annotations
