@@ -16,7 +16,7 @@ import streamlit as st
 from builder import edit, graph, layout, templates
 from builder import project as projectlib
 from builder.project import ProjectError
-from ui import graph_form, state
+from ui import forms, graph_form, state
 from ui.graph_component import build_view, graph_editor, node_fixes
 
 EDITOR_KEY = "graph_editor"
@@ -123,7 +123,7 @@ def _tidy() -> None:
 
 def _add_input() -> None:
     try:
-        shape = graph_form.from_text({"type": "shape"}, st.session_state["graph_new_input"])
+        shape = forms.from_text({"type": "shape"}, st.session_state["graph_new_input"])
         shape = shape if isinstance(shape, list) else [shape]
         project, name = graph.add_input(state.get_project(), shape,
                                         st.session_state["graph_new_input_dtype"])

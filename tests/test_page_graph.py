@@ -172,6 +172,10 @@ def test_form_edits_the_selected_layer_and_marks_outputs():
     assert any("units" in e for e in _errors(at))
     at.number_input(key="graph_param:hidden:units").set_value(32).run()
     assert _project(at)["model"]["layers"][0]["config"]["units"] == 32
+    activation = at.selectbox(key="graph_param:hidden:activation")
+    assert activation.format_func(activation.value) == "relu"
+    activation.select_index(activation.options.index("tanh")).run()
+    assert _project(at)["model"]["layers"][0]["config"]["activation"] == "tanh"
     at.checkbox(key="graph_output:hidden").check().run()
     assert _project(at)["model"]["outputs"] == ["digit", "hidden"]
     assert _node(_view(at), "hidden")["is_output"] is True

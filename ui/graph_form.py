@@ -1,28 +1,22 @@
 """Settings forms of the Graph page, generated from the layer catalogue.
 
-The Build page keeps its form helpers inside the page script, which cannot be imported
-without running it, so the Graph page has its own here; they follow the same rules: one
-widget per catalogue parameter, a value is applied through ``builder.edit`` on change, and
-a refused value stays in the field with the reason under it until it is corrected.
+The widgets come from ``ui.forms`` (shared with Build and Data); this module holds what
+is the Graph page's own: the callbacks that apply a value through ``builder.edit`` /
+``builder.graph``, the output flag, and the input form. A refused value stays in its field
+with the reason under it until it is corrected.
 
 Widget keys start with ``graph_`` so the two pages never share widget state.
 """
 from __future__ import annotations
-
-import json
 
 import streamlit as st
 
 from builder import catalogue, edit, graph
 from builder import project as projectlib
 from builder.project import ProjectError
-from ui import state
+from ui import forms, state
 
 FIELD_ERRORS = "graph_field_errors"   # {widget key: message} for values not applied
-
-# Parameter types typed into a text field and read back.
-_TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer"}
-
 
 def plain(err: Exception) -> str:
     """A ProjectError's text without the field paths meant for files (model.layers[2]...)."""
@@ -32,59 +26,17 @@ def plain(err: Exception) -> str:
     return str(err)
 
 
-def to_text(value) -> str:
-    """[3, 3] -> '3, 3'; [[1, 1], [2, 2]] -> '(1, 1), (2, 2)'; None -> ''."""
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return ", ".join(to_text(v) if not isinstance(v, (list, tuple))
-                         else "(" + to_text(v) + ")" for v in value)
-    return str(value)
-
-
-def from_text(spec: dict, text: str):
-    """'3, 3' -> [3, 3]; '3' -> 3; '(1, 1), (2, 2)' -> [[1, 1], [2, 2]]; '' -> None.
-
-    Raises ValueError with the expected form when the text cannot be read.
-    """
-    text = text.strip()
-    if spec["type"] == "str":
-        return text or None
-    if not text:
-        return None
-    if spec["type"] == "layer":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"write the wrapped layer as JSON, e.g. "
-                             f"{json.dumps(spec.get('example'))} ({err.msg}).") from None
-    normal = text.replace("(", "[").replace(")", "]")
-    try:
-        value = json.loads(f"[{normal}]")
-    except json.JSONDecodeError:
-        raise ValueError(f"write numbers separated by commas, e.g. "
-                         f"{to_text(spec.get('example', [3, 3]))}.") from None
-    if len(value) == 1 and "," not in text and "[" not in normal:
-        return value[0]
-    return value
-
-
 def _errors() -> dict:
     return st.session_state.setdefault(FIELD_ERRORS, {})
 
 
 def _field_error(key: str) -> None:
-    message = st.session_state.get(FIELD_ERRORS, {}).get(key)
-    if message:
-        st.error(message, icon=None)
+    forms.field_error(st.session_state.get(FIELD_ERRORS, {}), key)
 
 
 def sync(key: str, value) -> None:
     """Show the project's value in a widget, unless it holds a refused value to correct."""
-    if key not in st.session_state.get(FIELD_ERRORS, {}):
-        st.session_state[key] = value
+    forms.sync(st.session_state.get(FIELD_ERRORS, {}), key, value)
 
 
 def _layer(project: dict, name: str | None) -> dict | None:
@@ -94,9 +46,8 @@ def _layer(project: dict, name: str | None) -> dict | None:
 # --------------------------------------------------------------------------- callbacks
 
 def _on_param(layer: str, spec: dict, key: str) -> None:
-    raw = st.session_state[key]
     try:
-        value = from_text(spec, raw) if spec["type"] in _TEXT_TYPES else raw
+        value = forms.widget_value(spec, key)
     except ValueError as err:
         _errors()[key] = str(err)
         return
@@ -148,7 +99,7 @@ def _on_output(layer: str, key: str) -> None:
 
 def _on_input(name: str, key: str, dtype_key: str) -> None:
     try:
-        shape = from_text({"type": "shape"}, st.session_state[key])
+        shape = forms.from_text({"type": "shape"}, st.session_state[key])
         shape = shape if isinstance(shape, list) else [shape]
         if not shape or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
             raise ValueError("the shape is positive whole numbers separated by commas, "
@@ -167,29 +118,7 @@ def param_widget(layer: str, config: dict, spec: dict) -> None:
     """One catalogue parameter of ``layer`` as a widget (key ``graph_param:layer:name``)."""
     key = f"graph_param:{layer}:{spec['name']}"
     value = config.get(spec["name"], spec.get("default", spec.get("example")))
-    label, help_text = spec.get("label", spec["name"]), spec.get("help")
-    kind = spec["type"]
-    args = {"key": key, "help": f"{help_text}\n\nKeras argument: `{spec['name']}`",
-            "on_change": _on_param, "args": (layer, spec, key)}
-    if kind == "bool":
-        sync(key, bool(value))
-        st.checkbox(label, **args)
-    elif kind == "choice":
-        choices = list(spec["choices"])
-        if value not in choices:
-            choices.append(value)
-        sync(key, value)
-        null = spec.get("null_label", "none")
-        st.selectbox(label, choices, format_func=lambda v: null if v is None else str(v), **args)
-    elif kind in ("int", "float"):
-        sync(key, value)
-        st.number_input(label, step=1 if kind == "int" else None,
-                        format="%d" if kind == "int" else "%g",
-                        placeholder=spec.get("null_label", "none"), **args)
-    else:
-        sync(key, to_text(value))
-        st.text_input(label, placeholder=spec.get("null_label", ""), **args)
-    _field_error(key)
+    forms.param_widget(spec, value, key, _errors(), _on_param, (layer, spec, key))
 
 
 def layer_form(project: dict, name: str, selected_key: str) -> None:
@@ -216,7 +145,7 @@ def input_form(project: dict, name: str) -> None:
     """Shape and value type of input ``name``."""
     inp = next(i for i in project["model"]["inputs"] if i["name"] == name)
     key, dtype_key = f"graph_input:{name}", f"graph_input_dtype:{name}"
-    sync(key, to_text(inp["shape"]))
+    sync(key, forms.to_text(inp["shape"]))
     st.session_state[dtype_key] = inp.get("dtype", "float32")
     st.text_input(f"Input '{name}' shape", key=key, on_change=_on_input,
                   args=(name, key, dtype_key),
