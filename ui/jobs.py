@@ -71,8 +71,12 @@ def start(project: dict, device: str = "auto") -> RunHandle:
 
 
 def remember(run_id: str) -> None:
+    """Keep the job id in the session and the URL, with the owner id a refresh needs too
+    (page navigation can drop ``?p=`` from the URL)."""
     st.session_state[JOB_KEY] = run_id
-    st.query_params[JOB_PARAM] = run_id
+    for key, value in (("p", owner()), (JOB_PARAM, run_id)):
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
 
 
 def forget() -> None:
@@ -104,9 +108,7 @@ def current() -> RunHandle | None:
         if run_id:
             forget()
         return None
-    if st.session_state.get(JOB_KEY) != handle.run_id \
-            or st.query_params.get(JOB_PARAM) != handle.run_id:
-        remember(handle.run_id)
+    remember(handle.run_id)
     return handle
 
 

@@ -1,0 +1,67 @@
+"""Train in a real browser: a 2-epoch run draws its curve point by point, a long run stops
+on Stop, and both runs are listed on Compare.
+
+Locators are scoped to ``stMain``: Streamlit's own toolbar also has a "Stop" button.
+Each run starts a worker that imports TensorFlow, so waits are generous.
+"""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+TRAIN_TIMEOUT_MS = 240_000
+
+
+def _go(page, title: str):
+    """Open a page from the sidebar. A click that lands while a polling fragment reruns
+    can be dropped by Streamlit (see STREAMLIT-NOTES: run_every plus navigation), so the
+    click is repeated until the page's heading shows."""
+    main = page.get_by_test_id("stMain")
+    heading = main.get_by_role("heading", name=title, exact=True)
+    for _ in range(4):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        try:
+            expect(heading).to_be_visible(timeout=20_000)
+            return main
+        except AssertionError:
+            continue
+    expect(heading).to_be_visible(timeout=1)
+    return main
+
+
+def _set_epochs(main, epochs: int) -> None:
+    box = main.get_by_label("Epochs", exact=True)
+    box.fill(str(epochs))
+    box.press("Enter")
+    expect(box).to_have_value(str(epochs))
+
+
+def test_train_curve_stop_and_compare(open_app):
+    page = open_app("app.py")
+    main = _go(page, "Train")
+    _set_epochs(main, 2)
+    start = main.get_by_role("button", name="Start training")
+    expect(start).to_be_visible(timeout=120_000)          # after the model check (Keras)
+    page.wait_for_timeout(1500)                            # let the epochs edit settle
+    start.click()
+
+    points = main.locator(".js-plotly-plot .scatterlayer .trace .point")
+    expect(main.get_by_text("Training finished.")).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
+    # Two charts (loss, accuracy), each with 2 training dots and the best-epoch ring.
+    expect(points.nth(5)).to_be_attached(timeout=60_000)
+
+    _set_epochs(main, 500)
+    expect(start).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)
+    start.click()
+    expect(main.get_by_text(re.compile(r"batch \d+/\d+"))).to_be_visible(
+        timeout=TRAIN_TIMEOUT_MS)
+    main.get_by_role("button", name="Stop", exact=True).click()
+    expect(main.get_by_text(re.compile(r"^Stopped: stopped by request"))).to_be_visible(
+        timeout=60_000)
+
+    main = _go(page, "Compare")
+    expect(main.get_by_text("Download the table (CSV)")).to_be_visible(timeout=60_000)
+    chosen = main.get_by_test_id("stMultiSelect").get_by_text(re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6} · Handwritten digits"))
+    expect(chosen).to_have_count(2)                        # both runs, picked by default
