@@ -17,7 +17,8 @@ from ui.files import open_upload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
 
-PAGES = [("pages/build.py", "Build"), ("pages/data.py", "Data"), ("pages/train.py", "Train"),
+PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.py", "Data"),
+         ("pages/train.py", "Train"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
 HERE = Path(__file__).resolve().parent
 

@@ -435,10 +435,13 @@ def _validate_fit(fit, problems: list) -> None:
                 problems.append((f"{where}.config.{key}", f"must be a {spec[key].__name__}."))
 
 
-def validate(doc: Any) -> dict:
+def validate(doc: Any, check_graph: bool = True) -> dict:
     """Check a parsed project document and return it (migrated, normalised copy).
 
     Raises ProjectError listing every problem found, each naming its field and the fix.
+    ``check_graph=False`` accepts a graph still being drawn (a cycle, a branch that reaches
+    no output yet): the autosave of a session in progress is restored that way, and the
+    checker then shows those problems on the nodes.
     """
     if not isinstance(doc, dict):
         raise ProjectError(f"a project file must be a JSON object, got {type(doc).__name__}.")
@@ -463,7 +466,7 @@ def validate(doc: Any) -> dict:
     _validate_compile(doc["compile"], outputs if isinstance(outputs, list) else [], problems)
     _validate_data(doc["data"], problems)
     _validate_fit(doc["fit"], problems)
-    if not problems:
+    if not problems and check_graph:
         try:
             graph_order(doc)
         except ProjectError as err:
@@ -570,7 +573,7 @@ def is_sequential(project: dict) -> bool:
 
 # --------------------------------------------------------------------------- I/O
 
-def loads(text: str | bytes) -> dict:
+def loads(text: str | bytes, check_graph: bool = True) -> dict:
     """Parse and validate a project file's text. Raises ProjectError, never anything else."""
     if isinstance(text, bytes):
         if len(text) > MAX_FILE_BYTES:
@@ -589,20 +592,20 @@ def loads(text: str | bytes) -> dict:
                            "saved copy.") from None
     except RecursionError:
         raise ProjectError("the file nests too deeply to be a project file.") from None
-    return validate(doc)
+    return validate(doc, check_graph)
 
 
-def load_project_file(path: str | Path) -> dict:
+def load_project_file(path: str | Path, check_graph: bool = True) -> dict:
     """Read and validate a project file from disk (ProjectError on any problem)."""
     path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return loads(b"x" * (MAX_FILE_BYTES + 1))
+            return loads(b"x" * (MAX_FILE_BYTES + 1), check_graph)
         data = path.read_bytes()
     except OSError as err:
         raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the path.") from None
-    return loads(data)
+    return loads(data, check_graph)
 
 
 def dumps(project: dict) -> str:

@@ -103,3 +103,11 @@ def test_graph_order_sorts_branches():
                    ("b", "Dense", {"units": 4}, ["x"])], outputs=["m"])
     names = [lay["name"] for lay in graph_order(validate(doc))]
     assert names.index("m") == 2 and not is_sequential(doc)
+
+
+def test_graph_in_progress_loads_when_graph_checks_are_off():
+    doc = project([("a", "Dense", {"units": 4}, ["x"]), ("b", "Dense", {"units": 4}, ["x"])],
+                  outputs=["a"])
+    with pytest.raises(ProjectError):
+        loads(json.dumps(doc))
+    assert loads(json.dumps(doc), check_graph=False)["model"]["layers"][1]["name"] == "b"

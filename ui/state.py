@@ -45,7 +45,7 @@ def init() -> None:
     path = _autosave_path(pid)
     if path.exists():
         try:
-            project = load_project_file(path)
+            project = load_project_file(path, check_graph=False)
             note = "Restored the project you were building."
         except ProjectError as err:
             note = f"The autosaved project could not be restored ({err}); started from the default."
