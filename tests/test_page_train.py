@@ -182,3 +182,14 @@ def test_stop_a_long_run_and_reattach_only_as_its_owner():
     assert any("Stopped" in w for w in _main_alerts(again, "warning")), \
         _main_alerts(again, "error")
     assert _handle(again).state == "stopped"
+
+
+def test_a_failed_run_says_why_in_plain_words():
+    project = _default()
+    project["fit"]["validation"] = {"method": "holdout", "count": 5000}   # > training set
+    at = _open(project)
+    at.button(key="train_start").click().run()
+    _poll(at, _ended)
+    (error,) = _main_alerts(at, "error")
+    assert error.startswith("Training failed:") and "held out" in error and "5000" in error
+    assert "Traceback" not in error
