@@ -6,7 +6,6 @@ after drawing what they can.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import streamlit as st
 
@@ -20,7 +19,6 @@ st.set_page_config(page_title="netbuilder", layout="wide")
 PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.py", "Data"),
          ("pages/train.py", "Train"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
-HERE = Path(__file__).resolve().parent
 
 state.init()
 project = state.get_project()
@@ -55,5 +53,5 @@ message = state.notice()
 if message:
     st.toast(message)
 
-pages = [st.Page(path, title=title) for path, title in PAGES if (HERE / path).exists()]
+pages = [st.Page(path, title=title) for path, title in PAGES]
 st.navigation(pages).run()
