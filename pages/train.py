@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -21,6 +22,8 @@ from ui import charts, jobs, state
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
 FIT_SYNCED = "train_fit_synced"     # the fit settings the widgets were last filled from
+STOPPING = "train_stopping"         # (run id, time Stop was pressed)
+KILL_AFTER_S = 15                   # offer to end the process when Stop has not acted by then
 METHODS = {"none": "None (train on everything)", "holdout": "Hold out the first samples",
            "split": "Keras validation_split (last samples)", "kfold": "K-fold"}
 MONITORS = ("val_loss", "loss", "val_accuracy", "val_mae")
@@ -227,6 +230,12 @@ def _start_section(project: dict) -> None:
 
 # --------------------------------------------------------------------------- live view
 
+def _stop_asked(handle) -> float | None:
+    """When Stop was pressed for this run (time.time()), or None."""
+    asked = st.session_state.get(STOPPING)
+    return asked[1] if asked and asked[0] == handle.run_id else None
+
+
 def _state_line(handle) -> None:
     if handle.state == "failed":
         st.error(f"Training failed: {handle.message}")
@@ -235,8 +244,7 @@ def _state_line(handle) -> None:
     elif handle.state == "finished":
         st.success("Training finished." + (f" {handle.message}" if handle.message else ""))
     else:
-        stopping = st.session_state.get("train_stopping") == handle.run_id
-        st.info(("Stopping after this batch... " if stopping else "") +
+        st.info(("Stopping after this batch... " if _stop_asked(handle) is not None else "") +
                 f"Run {handle.run_id}: {handle.status}")
 
 
@@ -273,7 +281,14 @@ def _live(run_id: str) -> None:
         if st.button("Stop", key="train_stop", help="End training after the current batch; "
                      "the model and its history so far are kept."):
             jobs.stop(handle)
-            st.session_state["train_stopping"] = handle.run_id
+            st.session_state[STOPPING] = (handle.run_id, time.time())
+        asked = _stop_asked(handle)
+        if asked is not None and time.time() - asked > KILL_AFTER_S:
+            # Stop acts between batches; while data loads or TensorFlow starts it cannot.
+            if st.button("End the training process now", key="train_kill",
+                         help="Kills the worker: the epochs so far are kept, the model is "
+                              "not saved."):
+                handle.kill()
     elif handle.summary and handle.summary.get("test"):
         test = handle.summary["test"]
         st.markdown("**Test set:** " + " · ".join(
