@@ -29,17 +29,13 @@ top-left corner; ``source`` of "add" may be "" for "the first input")::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-import streamlit as st
+from ui import component_actions
 
-_STATIC = Path(__file__).parent / "static"
-
-# Field kinds: "name" a non-empty string, "text" any string, "index" an int >= 0,
-# "coord" a finite number.
+# Field kinds (see ``ui.component_actions``): "name" a non-empty string, "text" any
+# string, "index" an int >= 0, "coord" a finite number of canvas pixels.
 ACTION_FIELDS: dict[str, dict[str, str]] = {
     "add": {"class_name": "name", "x": "coord", "y": "coord", "source": "text"},
     "connect": {"source": "name", "target": "name"},
@@ -50,28 +46,7 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "apply_fix": {"name": "name", "fix": "index"},
 }
 
-_TRIGGER = "action"
-COORD_LIMIT = 100_000  # pixels; anything further is a bug or a forged action
-
-_mount = st.components.v2.component(
-    "netbuilder_graph_editor",
-    html=(_STATIC / "graph.html").read_text(encoding="utf-8"),
-    css=(_STATIC / "graph.css").read_text(encoding="utf-8"),
-    js=(_STATIC / "graph.js").read_text(encoding="utf-8"),
-)
-
-
-def _field(kind: str, value: Any):
-    """The cleaned value, or None when it does not fit ``kind``."""
-    if kind in ("name", "text"):
-        if not isinstance(value, str) or (kind == "name" and not value):
-            return None
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    if kind == "index":
-        return int(value) if value == int(value) and value >= 0 else None
-    return float(value) if abs(value) <= COORD_LIMIT else None
+_mount = component_actions.component("netbuilder_graph_editor", "graph")
 
 
 def parse_action(raw: Any) -> dict | None:
@@ -84,42 +59,7 @@ def parse_action(raw: Any) -> dict | None:
     >>> parse_action({"type": "move", "name": "a", "x": float("nan"), "y": 0, "seq": 4}) is None
     True
     """
-    if not isinstance(raw, Mapping):
-        return None
-    fields = ACTION_FIELDS.get(raw.get("type"))
-    seq = raw.get("seq")
-    if fields is None or isinstance(seq, bool) or not isinstance(seq, (int, float)):
-        return None
-    action: dict[str, Any] = {"type": raw["type"]}
-    for name, kind in fields.items():
-        value = _field(kind, raw.get(name))
-        if value is None:
-            return None
-        action[name] = value
-    action["seq"] = int(seq)
-    return action
-
-
-def _seq_key(key: str) -> str:
-    return f"_graph_editor_seq:{key}"
-
-
-def _claim(key: str, raw: Any) -> dict | None:
-    """Return the action once: None if invalid or already delivered for ``key``."""
-    action = parse_action(raw)
-    if action is None or st.session_state.get(_seq_key(key)) == action["seq"]:
-        return None
-    st.session_state[_seq_key(key)] = action["seq"]
-    return action
-
-
-def _pending(key: str) -> Any:
-    value = st.session_state.get(key)
-    return value.get(_TRIGGER) if isinstance(value, Mapping) else None
-
-
-def _ignore() -> None:
-    pass
+    return component_actions.parse(raw, ACTION_FIELDS)
 
 
 def graph_editor(view: dict, key: str,
@@ -131,15 +71,7 @@ def graph_editor(view: dict, key: str,
     before the script body runs, and an action that did not come through the callback
     (AppTest drives the component through its session-state key) is returned here.
     """
-
-    def _deliver() -> None:
-        action = _claim(key, _pending(key))
-        if action is not None:
-            on_action(action)
-
-    callback = _deliver if on_action is not None else _ignore
-    result = _mount(key=key, data=view, on_action_change=callback)
-    return _claim(key, result.get(_TRIGGER))
+    return component_actions.mount(_mount, view, key, parse_action, on_action)
 
 
 # ---------------------------------------------------------------- view building

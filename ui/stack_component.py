@@ -28,32 +28,23 @@ into that layer's ``fixes``, ``seq`` grows with every gesture)::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import streamlit as st
+from ui import component_actions
 
-_STATIC = Path(__file__).parent / "static"
-
-# Fields each action type carries besides "type" and "seq", with their kind.
-ACTION_FIELDS: dict[str, dict[str, type]] = {
-    "add": {"class_name": str, "index": int},
-    "move": {"name": str, "index": int},
-    "select": {"name": str},
-    "delete": {"name": str},
-    "duplicate": {"name": str},
-    "apply_fix": {"name": str, "fix": int},
+# Fields each action type carries besides "type" and "seq", with their kind
+# (see ``ui.component_actions``: "name" a non-empty string, "index" an int >= 0).
+ACTION_FIELDS: dict[str, dict[str, str]] = {
+    "add": {"class_name": "name", "index": "index"},
+    "move": {"name": "name", "index": "index"},
+    "select": {"name": "name"},
+    "delete": {"name": "name"},
+    "duplicate": {"name": "name"},
+    "apply_fix": {"name": "name", "fix": "index"},
 }
 
-_TRIGGER = "action"
-
-_mount = st.components.v2.component(
-    "netbuilder_stack_editor",
-    html=(_STATIC / "stack.html").read_text(encoding="utf-8"),
-    css=(_STATIC / "stack.css").read_text(encoding="utf-8"),
-    js=(_STATIC / "stack.js").read_text(encoding="utf-8"),
-)
+_mount = component_actions.component("netbuilder_stack_editor", "stack")
 
 
 def parse_action(raw: Any) -> dict | None:
@@ -67,49 +58,7 @@ def parse_action(raw: Any) -> dict | None:
     >>> parse_action({"type": "move", "name": "d1", "index": -1, "seq": 8}) is None
     True
     """
-    if not isinstance(raw, Mapping):
-        return None
-    fields = ACTION_FIELDS.get(raw.get("type"))
-    seq = raw.get("seq")
-    if fields is None or isinstance(seq, bool) or not isinstance(seq, (int, float)):
-        return None
-    action: dict[str, Any] = {"type": raw["type"]}
-    for field, kind in fields.items():
-        value = raw.get(field)
-        if kind is int:
-            # JSON numbers may arrive as floats (3.0); bools are not indices.
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return None
-            if value != int(value) or value < 0:
-                return None
-            value = int(value)
-        elif not isinstance(value, str) or not value:
-            return None
-        action[field] = value
-    action["seq"] = int(seq)
-    return action
-
-
-def _seq_key(key: str) -> str:
-    return f"_stack_editor_seq:{key}"
-
-
-def _claim(key: str, raw: Any) -> dict | None:
-    """Return the action once: None if invalid or already delivered for ``key``."""
-    action = parse_action(raw)
-    if action is None or st.session_state.get(_seq_key(key)) == action["seq"]:
-        return None
-    st.session_state[_seq_key(key)] = action["seq"]
-    return action
-
-
-def _pending(key: str) -> Any:
-    value = st.session_state.get(key)
-    return value.get(_TRIGGER) if isinstance(value, Mapping) else None
-
-
-def _ignore() -> None:
-    pass
+    return component_actions.parse(raw, ACTION_FIELDS)
 
 
 def stack_editor(
@@ -126,16 +75,7 @@ def stack_editor(
     action that did not come through the callback (AppTest, where setting the
     component's key in session state drives it) is still returned here.
     """
-
-    def _deliver() -> None:
-        action = _claim(key, _pending(key))
-        if action is not None:
-            on_action(action)
-
-    # A trigger is only reported for events that have a callback, hence the no-op.
-    callback = _deliver if on_action is not None else _ignore
-    result = _mount(key=key, data=view, on_action_change=callback)
-    return _claim(key, result.get(_TRIGGER))
+    return component_actions.mount(_mount, view, key, parse_action, on_action)
 
 
 # ---------------------------------------------------------------- view building

@@ -8,31 +8,13 @@
 // Python owns the graph (nodes, connections, positions). This code never edits it: it
 // sends one action per user gesture (trigger "action") and waits for the next view. A
 // node being moved is drawn where the pointer is until that view arrives.
+//
+// Python prepends common.js (ICONS, el, the palette, send) to this file.
 
 const NODE_W = 200;
 const MOVE_THRESHOLD = 4; // pixels before a press on a node becomes a move
 
-const ICONS = {
-  trash: '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">' +
-    '<g fill="none" stroke="currentColor" stroke-width="1.5"><path d="M2.5 4h11M6 4V2.5h4V4"/>' +
-    '<path d="M4 4l.8 9.5h6.4L12 4M6.8 6.5v5M9.2 6.5v5"/></g></svg>',
-};
 const SVG_NS = "http://www.w3.org/2000/svg";
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "className") node.className = value;
-    else if (name === "html") node.innerHTML = value; // only ever our own ICONS
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function svg(tag, attrs) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -49,52 +31,6 @@ function normalise(data) {
     categories: Array.isArray(view.categories) ? view.categories : [],
     selected: view.selected ?? null,
   };
-}
-
-// ---------------------------------------------------------------- palette
-
-function renderPalette(root, st) {
-  const signature = JSON.stringify([st.view.palette, st.view.categories]);
-  if (signature === st.paletteSignature) return; // keep filter text and scroll
-  st.paletteSignature = signature;
-  const groups = root.querySelector(".nbg-groups");
-  groups.replaceChildren();
-  const order = st.view.categories.map((c) => c.id);
-  for (const item of st.view.palette) {
-    if (!order.includes(item.category)) order.push(item.category);
-  }
-  const labels = Object.fromEntries(st.view.categories.map((c) => [c.id, c.label]));
-  for (const category of order) {
-    const items = st.view.palette.filter((p) => p.category === category);
-    if (!items.length) continue;
-    const chips = items.map((p) => el("button", {
-      type: "button",
-      className: "nbg-chip",
-      draggable: "true",
-      title: p.help || p.class_name,
-      "aria-label": `Add ${p.label || p.class_name} layer`,
-      "data-testid": `nbg-chip-${p.class_name}`,
-      "data-class-name": p.class_name,
-      "data-search": `${p.label || ""} ${p.class_name}`.toLowerCase(),
-    }, p.label || p.class_name));
-    groups.append(el("div", { className: "nbg-group", "data-category": category },
-      el("h4", { className: "nbg-group-title" }, labels[category] || category),
-      el("div", { className: "nbg-chips" }, ...chips)));
-  }
-  applyFilter(root);
-}
-
-function applyFilter(root) {
-  const query = root.querySelector(".nbg-filter").value.trim().toLowerCase();
-  for (const group of root.querySelectorAll(".nbg-group")) {
-    let shown = 0;
-    for (const chip of group.querySelectorAll(".nbg-chip")) {
-      const match = !query || chip.dataset.search.includes(query);
-      chip.hidden = !match;
-      if (match) shown += 1;
-    }
-    group.hidden = shown === 0;
-  }
 }
 
 // ---------------------------------------------------------------- nodes
@@ -291,12 +227,6 @@ function redraw(root, st) {
 
 // ---------------------------------------------------------------- actions
 
-function send(st, action) {
-  // Date-based so that a remounted component (fresh counter) still moves forward.
-  st.seq = Math.max(Date.now(), st.seq + 1);
-  st.setTriggerValue("action", { ...action, seq: st.seq });
-}
-
 function planePoint(root, clientX, clientY) {
   const rect = root.querySelector(".nbg-plane").getBoundingClientRect();
   return { x: clientX - rect.left, y: clientY - rect.top };
@@ -343,14 +273,14 @@ function attach(root, st) {
   const canvas = root.querySelector(".nbg-canvas");
   const wire = root.querySelector(".nbg-wire");
 
-  root.querySelector(".nbg-filter").addEventListener("input", () => applyFilter(root));
+  root.querySelector(".nb-filter").addEventListener("input", () => applyFilter(root));
 
   root.addEventListener("click", (event) => {
     if (st.suppressClick) {
       st.suppressClick = false;
       return;
     }
-    const chip = event.target.closest(".nbg-chip");
+    const chip = event.target.closest(".nb-chip");
     if (chip) {
       const spot = freeSpot(root, st);
       send(st, { type: "add", class_name: chip.dataset.className, x: Math.round(spot.x),
@@ -477,7 +407,7 @@ function attach(root, st) {
 
   // ---- palette: HTML5 drag onto the canvas (onto a node: the new layer reads it)
   root.addEventListener("dragstart", (event) => {
-    const chip = event.target.closest?.(".nbg-chip");
+    const chip = event.target.closest?.(".nb-chip");
     if (!chip) return;
     st.dragging = { class_name: chip.dataset.className };
     event.dataTransfer.effectAllowed = "copy";
@@ -532,7 +462,7 @@ export default function (component) {
   if (st.selectedEdge && !st.view.edges.some((e) => edgeId(e) === st.selectedEdge)) {
     st.selectedEdge = null;
   }
-  renderPalette(root, st);
+  renderPalette(root, st, "nbg");
   renderNodes(root, st);
   redraw(root, st);
 }
