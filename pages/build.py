@@ -14,7 +14,8 @@ import streamlit as st
 from builder import catalogue, edit, templates
 from builder import project as projectlib
 from builder.project import ProjectError
-from ui import forms, state
+from ui import state
+from ui.layer_form import LayerForm, find_layer, start_over, template_buttons, undo_redo
 from ui.stack_component import build_view, layer_fixes, stack_editor
 
 STACK_KEY = "build_stack"
@@ -56,10 +57,6 @@ def _plain(err: Exception) -> str:
 
 def _commit(project: dict) -> None:
     state.set_project(project)
-
-
-def _layer(project: dict, name: str | None) -> dict | None:
-    return next((lay for lay in project["model"]["layers"] if lay["name"] == name), None)
 
 
 # --------------------------------------------------------------------------- stack actions
@@ -110,110 +107,21 @@ def _apply_model_fix(fix) -> None:
 
 # --------------------------------------------------------------------------- settings form
 
-# How a parameter value is typed into a text field and read back.
-def _param_key(layer: str, param: str) -> str:
-    return f"build_param:{layer}:{param}"
-
-
-def _on_param(layer: str, spec: dict, key: str) -> None:
-    errors = st.session_state.setdefault(FIELD_ERRORS, {})
-    try:
-        value = forms.widget_value(spec, key)
-    except ValueError as err:
-        errors[key] = str(err)
-        return
-    project = state.get_project()
-    lay = _layer(project, layer)
-    if lay is None:
-        return
-    config = dict(lay.get("config", {}))
-    if value is None and not spec.get("nullable") and spec.get("default") is None:
-        config.pop(spec["name"], None)
-    else:
-        config[spec["name"]] = value
-    try:
-        project = edit.set_layer_config(project, layer, config)
-    except ProjectError as err:
-        errors[key] = _plain(err)
-        return
-    errors.pop(key, None)
-    _commit(project)
-
-
-def _on_rename(layer: str, key: str) -> None:
-    errors = st.session_state.setdefault(FIELD_ERRORS, {})
-    try:
-        project = edit.rename_layer(state.get_project(), layer, st.session_state[key].strip())
-    except ProjectError as err:
-        errors[key] = _plain(err)
-        return
-    errors.pop(key, None)
-    st.session_state[SELECTED] = st.session_state[key].strip()
-    _commit(project)
-
-
-def _field_error(key: str) -> None:
-    forms.field_error(st.session_state.get(FIELD_ERRORS, {}), key)
-
-
-def _sync(key: str, value) -> None:
-    """Show the project's value in a widget, unless it holds a refused value to correct."""
-    forms.sync(st.session_state.get(FIELD_ERRORS, {}), key, value)
-
-
-def _param_widget(layer: str, config: dict, spec: dict) -> None:
-    key = _param_key(layer, spec["name"])
-    value = config.get(spec["name"], spec.get("default", spec.get("example")))
-    forms.param_widget(spec, value, key, st.session_state.setdefault(FIELD_ERRORS, {}),
-                       _on_param, (layer, spec, key))
+FORM = LayerForm("build", FIELD_ERRORS, _plain)
 
 
 def _settings_form(project: dict, name: str | None) -> None:
-    lay = _layer(project, name)
+    lay = find_layer(project, name)
     if lay is None:
         st.caption("Select a layer to edit its settings.")
-        _input_form(project)
+        for inp in project["model"]["inputs"]:
+            FORM.input_fields(inp)
         return
     entry = catalogue.get(lay["class_name"])
     st.markdown(f"**{lay['class_name']}** · {entry['help']}")
-    key = f"build_name:{name}"
-    _sync(key, name)
-    st.text_input("Name", key=key, on_change=_on_rename, args=(name, key),
-                  help="Letters, digits and underscores; used in exported code.")
-    _field_error(key)
+    FORM.name_field(name, SELECTED)
     for spec in entry["params"]:
-        _param_widget(name, lay.get("config", {}), spec)
-
-
-def _on_input(name: str, key: str, dtype_key: str) -> None:
-    errors = st.session_state.setdefault(FIELD_ERRORS, {})
-    try:
-        shape = forms.from_text({"type": "shape"}, st.session_state[key])
-        shape = shape if isinstance(shape, list) else [shape]
-        if not shape or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
-            raise ValueError("the shape is positive whole numbers separated by commas, "
-                             "without the batch axis, e.g. 28, 28, 1.")
-        project = edit.set_input(state.get_project(), name, shape, st.session_state[dtype_key])
-    except (ValueError, ProjectError) as err:
-        errors[key] = _plain(err)
-        return
-    errors.pop(key, None)
-    _commit(project)
-
-
-def _input_form(project: dict) -> None:
-    for inp in project["model"]["inputs"]:
-        key, dtype_key = f"build_input:{inp['name']}", f"build_input_dtype:{inp['name']}"
-        _sync(key, forms.to_text(inp["shape"]))
-        st.session_state[dtype_key] = inp.get("dtype", "float32")
-        st.text_input(f"Input '{inp['name']}' shape", key=key, on_change=_on_input,
-                      args=(inp["name"], key, dtype_key),
-                      help="One sample's shape, without the batch axis: 784 for vectors, "
-                           "28, 28, 1 for grey images.")
-        _field_error(key)
-        st.selectbox("Values", projectlib.INPUT_DTYPES, key=dtype_key, on_change=_on_input,
-                     args=(inp["name"], key, dtype_key),
-                     help="float32 for numbers; int32 for token ids read by Embedding.")
+        FORM.param_widget(name, lay.get("config", {}), spec)
 
 
 # --------------------------------------------------------------------------- compile
@@ -236,7 +144,7 @@ def _recommended_loss(project: dict, result) -> str | None:
     if task == "regression":
         return "mse"
     outputs = project["model"].get("outputs", [])
-    lay = _layer(project, outputs[0]) if len(outputs) == 1 else None
+    lay = find_layer(project, outputs[0]) if len(outputs) == 1 else None
     if lay is None:
         return None
     activation = lay.get("config", {}).get("activation")
@@ -283,7 +191,7 @@ def _compile_section(project: dict, result) -> None:
                 + ", ".join(f"{k}: {v}" for k, v in comp["loss"].items()))
     else:
         losses = list(projectlib.LOSSES)
-        _sync("build_loss", comp.get("loss"))
+        FORM.sync("build_loss", comp.get("loss"))
         st.selectbox("Loss", losses, key="build_loss", on_change=_on_loss,
                      format_func=lambda v: f"{v} (recommended)" if v == recommended else v,
                      help="What training minimises. Crossentropy for classes, mse/mae for "
@@ -293,7 +201,7 @@ def _compile_section(project: dict, result) -> None:
     opt = comp["optimizer"]
     opt_name = opt["class_name"] if isinstance(opt, dict) else opt
     opt_config = opt.get("config", {}) if isinstance(opt, dict) else {}
-    _sync("build_optimizer", opt_name)
+    FORM.sync("build_optimizer", opt_name)
     st.selectbox("Optimizer", list(projectlib.OPTIMIZERS), key="build_optimizer",
                  on_change=_on_optimizer,
                  format_func=lambda v: f"{v} (recommended)" if v == "RMSprop" else v,
@@ -303,7 +211,7 @@ def _compile_section(project: dict, result) -> None:
     cols = st.columns(max(1, len(defaults)))
     for col, (field, default) in zip(cols, defaults.items()):
         key = f"build_opt:{field}"
-        _sync(key, opt_config.get(field, default))
+        FORM.sync(key, opt_config.get(field, default))
         with col:
             if isinstance(default, bool):
                 st.checkbox(field, key=key, on_change=_on_optimizer, args=(field,))
@@ -316,7 +224,7 @@ def _compile_section(project: dict, result) -> None:
     if isinstance(metrics, dict):
         st.info("Metrics per output: " + ", ".join(f"{k}: {v}" for k, v in metrics.items()))
     else:
-        _sync("build_metrics", [m for m in metrics if m in projectlib.METRICS])
+        FORM.sync("build_metrics", [m for m in metrics if m in projectlib.METRICS])
         st.multiselect("Metrics", projectlib.METRICS, key="build_metrics",
                        on_change=_on_metrics,
                        help="Reported during training; they do not change what is learned. "
@@ -430,10 +338,7 @@ def _diagram(project: dict, result):
 
 def _toolbar(project: dict) -> None:
     cols = st.columns([1, 1, 2, 6])
-    cols[0].button("Undo", on_click=state.undo, disabled=not state.can_undo(),
-                   key="build_undo", width="stretch")
-    cols[1].button("Redo", on_click=state.redo, disabled=not state.can_redo(),
-                   key="build_redo", width="stretch")
+    undo_redo(cols[0], cols[1], "build")
     with cols[2].popover("Templates", width="stretch"):
         _gallery(project)
 
@@ -445,18 +350,13 @@ def _use_template(name: str | None) -> None:
                                          current["data"]["dataset"], current["data"]["options"])
     else:
         project = templates.load(name)
-    st.session_state[SELECTED] = None
-    st.session_state[FIELD_ERRORS] = {}
-    _commit(project)
+    start_over(project, FORM, SELECTED)
 
 
 def _gallery(project: dict) -> None:
     st.button("Empty model (keep the input and data)", on_click=_use_template, args=(None,),
               key="build_tpl:empty")
-    for name in templates.names():
-        title, description = templates.describe(name)
-        st.button(title, on_click=_use_template, args=(name,), key=f"build_tpl:{name}",
-                  help=description or None)
+    template_buttons(templates.names(), "build", _use_template)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -491,7 +391,7 @@ def _export(project: dict, valid: bool) -> None:
 
 
 project = state.get_project()
-if st.session_state.get(SELECTED) is not None and _layer(project, st.session_state[SELECTED]) is None:
+if find_layer(project, st.session_state.get(SELECTED)) is None:
     st.session_state[SELECTED] = None
 
 result = None

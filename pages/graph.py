@@ -18,6 +18,7 @@ from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, graph_form, state
 from ui.graph_component import build_view, graph_editor, node_fixes
+from ui.layer_form import start_over, template_buttons, undo_redo
 
 EDITOR_KEY = "graph_editor"
 SELECTED = "graph_selected"
@@ -145,9 +146,7 @@ def _disconnect(source: str, target: str) -> None:
 
 
 def _use_template(name: str) -> None:
-    st.session_state[SELECTED] = None
-    st.session_state[graph_form.FIELD_ERRORS] = {}
-    _commit(templates.load(name))
+    start_over(templates.load(name), graph_form.FORM, SELECTED)
 
 
 # --------------------------------------------------------------------------- page parts
@@ -155,10 +154,7 @@ def _use_template(name: str) -> None:
 
 def _toolbar(project: dict) -> None:
     cols = st.columns([1, 1, 2, 2, 2, 2])
-    cols[0].button("Undo", on_click=state.undo, disabled=not state.can_undo(), key="graph_undo",
-                   width="stretch")
-    cols[1].button("Redo", on_click=state.redo, disabled=not state.can_redo(), key="graph_redo",
-                   width="stretch")
+    undo_redo(cols[0], cols[1], "graph")
     if edit.is_stack(project):
         cols[2].button("Graph mode", on_click=_to_graph, key="graph_mode", width="stretch",
                        help="Write every connection out explicitly, so layers can be joined "
@@ -176,10 +172,7 @@ def _toolbar(project: dict) -> None:
         st.selectbox("Values", projectlib.INPUT_DTYPES, key="graph_new_input_dtype")
         st.button("Add this input", on_click=_add_input, key="graph_add_input")
     with cols[5].popover("Templates", width="stretch"):
-        for name in GRAPH_TEMPLATES:
-            title, description = templates.describe(name)
-            st.button(title, on_click=_use_template, args=(name,), key=f"graph_tpl:{name}",
-                      help=description or None)
+        template_buttons(GRAPH_TEMPLATES, "graph", _use_template)
 
 
 def _mode_caption(project: dict) -> None:

@@ -1,0 +1,158 @@
+"""The settings form of one layer or input, shared by the Build and Graph pages.
+
+A ``LayerForm`` holds what differs between the pages: the widget key prefix (so the two
+pages never share widget state), the session key of their refused values, and how a
+``ProjectError`` is worded there. Its callbacks apply a value through ``builder.edit``
+and commit it with ``ui.state``; a refused value stays in its field with the reason under
+it until it is corrected. The widgets themselves come from ``ui.forms``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from builder import edit
+from builder import project as projectlib
+from builder.project import ProjectError
+from ui import forms, state
+
+
+def find_layer(project: dict, name: str | None) -> dict | None:
+    """The layer called ``name`` in ``project``, or None."""
+    return next((lay for lay in project["model"]["layers"] if lay["name"] == name), None)
+
+
+@dataclass(frozen=True)
+class LayerForm:
+    prefix: str                          # widget keys start with it: "build", "graph"
+    errors_key: str                      # session key of {widget key: message}
+    plain: Callable[[Exception], str]    # a ProjectError as the page words it
+
+    def errors(self) -> dict:
+        return st.session_state.setdefault(self.errors_key, {})
+
+    def field_error(self, key: str) -> None:
+        forms.field_error(st.session_state.get(self.errors_key, {}), key)
+
+    def sync(self, key: str, value) -> None:
+        """Show the project's value in a widget, unless it holds a refused value to correct."""
+        forms.sync(st.session_state.get(self.errors_key, {}), key, value)
+
+    def refuse(self, key: str, message: str) -> None:
+        """Keep the widget's value and show ``message`` under it."""
+        self.errors()[key] = message
+
+    def accept(self, key: str, project: dict) -> None:
+        """Commit ``project``, the widget's value having been applied to it."""
+        self.errors().pop(key, None)
+        state.set_project(project)
+
+    # ---------------------------------------------------------------- callbacks
+
+    def on_param(self, layer: str, spec: dict, key: str) -> None:
+        """Validate the widget's value for parameter ``spec`` of ``layer`` and commit it."""
+        try:
+            value = forms.widget_value(spec, key)
+        except ValueError as err:
+            self.refuse(key, str(err))
+            return
+        project = state.get_project()
+        lay = find_layer(project, layer)
+        if lay is None:
+            return
+        config = dict(lay.get("config", {}))
+        if value is None and not spec.get("nullable") and spec.get("default") is None:
+            config.pop(spec["name"], None)
+        else:
+            config[spec["name"]] = value
+        try:
+            project = edit.set_layer_config(project, layer, config)
+        except ProjectError as err:
+            self.refuse(key, self.plain(err))
+            return
+        self.accept(key, project)
+
+    def on_rename(self, layer: str, key: str, selected_key: str) -> None:
+        new = st.session_state[key].strip()
+        try:
+            project = edit.rename_layer(state.get_project(), layer, new)
+        except ProjectError as err:
+            self.refuse(key, self.plain(err))
+            return
+        st.session_state[selected_key] = new
+        self.accept(key, project)
+
+    def on_input(self, name: str, key: str, dtype_key: str) -> None:
+        try:
+            shape = forms.from_text({"type": "shape"}, st.session_state[key])
+            shape = shape if isinstance(shape, list) else [shape]
+            if not shape or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
+                raise ValueError("the shape is positive whole numbers separated by commas, "
+                                 "without the batch axis, e.g. 28, 28, 1.")
+            project = edit.set_input(state.get_project(), name, shape,
+                                     st.session_state[dtype_key])
+        except (ValueError, ProjectError) as err:
+            self.refuse(key, self.plain(err))
+            return
+        self.accept(key, project)
+
+    # ---------------------------------------------------------------- widgets
+
+    def param_widget(self, layer: str, config: dict, spec: dict) -> None:
+        """One catalogue parameter of ``layer`` (key ``<prefix>_param:layer:name``)."""
+        key = f"{self.prefix}_param:{layer}:{spec['name']}"
+        value = config.get(spec["name"], spec.get("default", spec.get("example")))
+        forms.param_widget(spec, value, key, self.errors(), self.on_param, (layer, spec, key))
+
+    def name_field(self, name: str, selected_key: str) -> None:
+        """The layer's name; renaming it keeps it selected (``selected_key``)."""
+        key = f"{self.prefix}_name:{name}"
+        self.sync(key, name)
+        st.text_input("Name", key=key, on_change=self.on_rename, args=(name, key, selected_key),
+                      help="Letters, digits and underscores; used in exported code.")
+        self.field_error(key)
+
+    def input_fields(self, inp: dict) -> None:
+        """Shape and value type of the model input ``inp``."""
+        name = inp["name"]
+        key, dtype_key = f"{self.prefix}_input:{name}", f"{self.prefix}_input_dtype:{name}"
+        self.sync(key, forms.to_text(inp["shape"]))
+        st.session_state[dtype_key] = inp.get("dtype", "float32")
+        st.text_input(f"Input '{name}' shape", key=key, on_change=self.on_input,
+                      args=(name, key, dtype_key),
+                      help="One sample's shape, without the batch axis: 784 for vectors, "
+                           "28, 28, 1 for grey images.")
+        self.field_error(key)
+        st.selectbox("Values", projectlib.INPUT_DTYPES, key=dtype_key, on_change=self.on_input,
+                     args=(name, key, dtype_key),
+                     help="float32 for numbers; int32 for token ids read by Embedding.")
+
+
+# ------------------------------------------------------------------ page toolbar
+
+
+def undo_redo(undo_col, redo_col, prefix: str) -> None:
+    """The Undo and Redo buttons (keys ``<prefix>_undo`` / ``<prefix>_redo``)."""
+    undo_col.button("Undo", on_click=state.undo, disabled=not state.can_undo(),
+                    key=f"{prefix}_undo", width="stretch")
+    redo_col.button("Redo", on_click=state.redo, disabled=not state.can_redo(),
+                    key=f"{prefix}_redo", width="stretch")
+
+
+def template_buttons(names, prefix: str, use: Callable[[str], None]) -> None:
+    """One button per template in ``names``; a click calls ``use(name)``."""
+    from builder import templates
+
+    for name in names:
+        title, description = templates.describe(name)
+        st.button(title, on_click=use, args=(name,), key=f"{prefix}_tpl:{name}",
+                  help=description or None)
+
+
+def start_over(project: dict, form: LayerForm, selected_key: str) -> None:
+    """Make ``project`` current with nothing selected and no refused values pending."""
+    st.session_state[selected_key] = None
+    st.session_state[form.errors_key] = {}
+    state.set_project(project)
