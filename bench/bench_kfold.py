@@ -1,6 +1,6 @@
 """K-fold on Boston housing: the book's sequential loop against the engine's parallel folds.
 
-Run by hand: ``python bench/bench_kfold.py [--epochs 100] [--batch-size 1] [--k 4]``.
+Run by hand: ``python bench/bench_kfold.py [--epochs 100] [--batch-size 1] [--k 4] [--seed 0]``.
 
 The book's run (section 3.6): 4 folds, 100 epochs, batch size 1, Dense 64-64-1, RMSprop,
 mse loss, mae metric, features normalised on the training split. Boston comes from
@@ -45,7 +45,7 @@ def _keras_home() -> Path | None:
     return home
 
 
-def _project(epochs: int, batch_size: int, k: int) -> dict:
+def _project(epochs: int, batch_size: int, k: int, seed: int) -> dict:
     from builder.project import validate
     from tests.helpers import project
 
@@ -53,7 +53,7 @@ def _project(epochs: int, batch_size: int, k: int) -> dict:
                  ("d2", "Dense", {"units": 64, "activation": "relu"}),
                  ("out", "Dense", {"units": 1})], shape=(13,), loss="mse", metrics=["mae"],
                 dataset="boston_housing", options={"normalize": True})
-    p["fit"].update(epochs=epochs, batch_size=batch_size, seed=0,
+    p["fit"].update(epochs=epochs, batch_size=batch_size, seed=seed,
                     validation={"method": "kfold", "k": k})
     return validate(p)
 
@@ -101,6 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--k", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0, help="fit.seed (fold i uses seed + i)")
     args = parser.parse_args(argv)
     home = _keras_home()
     if home is None:
@@ -113,10 +114,11 @@ def main(argv=None) -> int:
 
         from builder.data.loader import prepare
 
-        p = _project(args.epochs, args.batch_size, args.k)
+        p = _project(args.epochs, args.batch_size, args.k, args.seed)
         data = prepare(p)
         print(f"Boston housing: {len(data.x_train)} training samples, k={args.k}, "
-              f"{args.epochs} epochs, batch size {args.batch_size}, Keras {keras.__version__}",
+              f"{args.epochs} epochs, batch size {args.batch_size}, seed {args.seed}, "
+              f"Keras {keras.__version__}",
               flush=True)
         par_s, par_mae, mode = parallel(p, data, runs_root)
         print(f"parallel   {par_s:8.1f} s  val MAE {np.mean(par_mae):.3f}  folds "
