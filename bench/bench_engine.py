@@ -143,7 +143,7 @@ def main(argv=None) -> int:
                 engine.append(fit_s)
                 wall.append(wall_s)
             ratio = statistics.median(engine) / statistics.median(plain)
-            print(f"{kind:8s} samples {len(data.x_train):6d}  plain fit "
+            print(f"{kind:8s} {len(data.x_train):6d} samples before hold-out  plain fit "
                   f"{statistics.median(plain):7.2f} s  engine fit {statistics.median(engine):7.2f}"
                   f" s  ratio {ratio:.3f}  (engine end-to-end {statistics.median(wall):.1f} s, "
                   f"{batches} batch events in the last run)", flush=True)
