@@ -12,6 +12,7 @@ from 1; ``fold``/``folds`` are ``None`` outside K-fold, and ``fold`` is ``None``
 ``folds`` = k for the batches of parallel folds, which advance all folds at once)::
 
     {"type": "status",  "state": "running", "message": "preparing data", "time": t}
+                        # data loading adds "fraction": 0-1 to its status events
     {"type": "batch",   "fold": f, "folds": k, "epoch": e, "epochs": E, "batch": b,
                         "batches": B, "logs": {"loss": 0.41}, "time": t}      # <= ~5 a second
     {"type": "epoch",   "fold": f, "folds": k, "epoch": e, "epochs": E,
@@ -24,7 +25,9 @@ from 1; ``fold``/``folds`` are ``None`` outside K-fold, and ``fold`` is ``None``
                         "device": "CPU", "time": t}
 
 A worker that dies without a summary (killed, crashed interpreter) is detected by ``poll``:
-the handle and run.json then say "the training process ended unexpectedly (exit code N)".
+the handle and run.json then say "the training process ended unexpectedly (exit code N)",
+and the summary ``poll`` makes up has ``"epochs": None``. If the worker did finish but its
+last events were never read, the outcome is taken from run.json instead.
 """
 from __future__ import annotations
 
