@@ -98,6 +98,7 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
     from builder import catalogue, layout
     from builder.checker import fmt_shape
     from builder.project import inbound_of
+    from ui.stack_component import layer_item
 
     model = project["model"]
     positions = positions if positions is not None else layout.layout(project)
@@ -118,7 +119,6 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
                       "x": x, "y": y, "is_output": False, "multi": False})
     for lay in model["layers"]:
         name, class_name = lay["name"], lay["class_name"]
-        report = result.layer(name) if result is not None else None
         try:
             summary = catalogue.summary(class_name, lay.get("config", {}))
             multi = catalogue.get(class_name)["inputs"]["max"] != 1
@@ -126,20 +126,8 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
             summary, multi = "", False
         own = [f.message for f in faults if name in f.nodes]
         x, y = positions.get(name, (0.0, 0.0))
-        item = {"name": name, "kind": "layer", "class_name": class_name, "summary": summary,
-                "output_shape": None, "params": None, "status": "tentative",
-                "error": None, "fixes": [], "warnings": [], "x": x, "y": y,
-                "is_output": name in outputs, "multi": multi}
-        if report is not None:
-            item["summary"] = report.summary or summary
-            item["error"] = report.error
-            item["status"] = "error" if report.error else (
-                "tentative" if report.tentative else "ok")
-            if report.error is None and report.output_shape is not None:
-                item["output_shape"] = fmt_shape(report.output_shape)
-                item["params"] = f"{report.params:,}"
-            item["fixes"] = [{"label": fix.label} for fix in node_fixes(result, name)]
-            item["warnings"] = [w.message for w in report.warnings]
+        item = {**layer_item(result, name, class_name, summary), "kind": "layer",
+                "x": x, "y": y, "is_output": name in outputs, "multi": multi}
         if own:
             # Wiring faults say it in graph words; the checker's own text for them (a
             # project-file problem, "Add 'm': no output depends on...") would repeat one

@@ -92,6 +92,32 @@ def layer_fixes(result: Any, name: str) -> list:
     return list(report.fixes) + [w.fix for w in report.warnings if w.fix is not None]
 
 
+def layer_item(result: Any, name: str, class_name: str, summary: str) -> dict:
+    """One layer as the editors draw it (a stack card, a graph node): the checker's summary,
+    output shape, parameter count, status, error, fixes and warnings for it.
+
+    ``summary`` is the catalogue's, used until the checker has a ``result`` (None while
+    TensorFlow loads: the layer is then "tentative", shape and parameters unknown).
+    """
+    from builder.checker import fmt_shape
+
+    item = {"name": name, "class_name": class_name, "summary": summary,
+            "output_shape": None, "params": None, "status": "tentative",
+            "error": None, "fixes": [], "warnings": []}
+    report = result.layer(name) if result is not None else None
+    if report is not None:
+        item["summary"] = report.summary or summary
+        item["error"] = report.error
+        item["status"] = "error" if report.error else (
+            "tentative" if report.tentative else "ok")
+        if report.error is None and report.output_shape is not None:
+            item["output_shape"] = fmt_shape(report.output_shape)
+            item["params"] = f"{report.params:,}"
+        item["fixes"] = [{"label": fix.label} for fix in layer_fixes(result, name)]
+        item["warnings"] = [w.message for w in report.warnings]
+    return item
+
+
 def build_view(project: dict, result: Any = None, selected: str | None = None) -> dict:
     """The component's view of ``project``, with the checker's ``result`` when there is one.
 
@@ -105,25 +131,11 @@ def build_view(project: dict, result: Any = None, selected: str | None = None) -
     view_layers = []
     for layer in model["layers"]:
         name, class_name = layer["name"], layer["class_name"]
-        report = result.layer(name) if result is not None else None
         try:
             summary = catalogue.summary(class_name, layer.get("config", {}))
         except (KeyError, ValueError, TypeError):
             summary = ""
-        item = {"name": name, "class_name": class_name, "summary": summary,
-                "output_shape": None, "params": None, "status": "tentative",
-                "error": None, "fixes": [], "warnings": []}
-        if report is not None:
-            item["summary"] = report.summary or summary
-            item["error"] = report.error
-            item["status"] = "error" if report.error else (
-                "tentative" if report.tentative else "ok")
-            if report.error is None and report.output_shape is not None:
-                item["output_shape"] = fmt_shape(report.output_shape)
-                item["params"] = f"{report.params:,}"
-            item["fixes"] = [{"label": fix.label} for fix in layer_fixes(result, name)]
-            item["warnings"] = [w.message for w in report.warnings]
-        view_layers.append(item)
+        view_layers.append(layer_item(result, name, class_name, summary))
     names = {layer["name"] for layer in model["layers"]}
     return {
         "inputs": [{"name": inp["name"], "shape": fmt_shape([None] + list(inp["shape"]))}
