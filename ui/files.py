@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def open_upload(name: str, data: bytes) -> tuple[dict, list[str]]:
         from builder.keras_import import from_keras_file
 
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "upload.keras"
+            # the user's own file name (made safe) so messages name the file they chose
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).name)
+            path = Path(tmp) / (safe if safe.endswith(".keras") else "upload.keras")
             path.write_bytes(data)
             return from_keras_file(path)
     try:
