@@ -20,7 +20,8 @@ def _label(record: dict) -> str:
 
 
 st.title("Compare")
-records = [r for r in runs.list_runs(jobs.runs_root(), jobs.owner()) if r["state"] != "broken"]
+records = [r for r in runs.list_runs(jobs.runs_root(), jobs.keep_owner_in_url())
+           if r["state"] != "broken"]
 if not records:
     st.info("No runs yet in this session: train a model first.")
     if (HERE / "train.py").exists():

@@ -183,7 +183,7 @@ def _predictions(run: dict) -> None:
         st.info("Predictions are shown for single-output models only.")
         return
     info = prepared.info
-    st.subheader("Test set")
+    st.subheader("Test-set predictions")
     if info.task == "regression":
         st.plotly_chart(charts.scatter_figure(prepared.test_targets, outputs.reshape(-1),
                                               info.target_name or "value"),
@@ -232,7 +232,7 @@ def _predictions(run: dict) -> None:
 # --------------------------------------------------------------------------- page
 
 st.title("Results")
-records = runs.list_runs(jobs.runs_root(), jobs.owner())
+records = runs.list_runs(jobs.runs_root(), jobs.keep_owner_in_url())
 if not records:
     st.info("No runs yet in this session: train a model first.")
     _page_link("pages/train.py", "Go to Train")
