@@ -20,7 +20,7 @@ def _label(record: dict) -> str:
 
 
 st.title("Compare")
-records = [r for r in runs.list_runs(jobs.runs_root(), jobs.keep_owner_in_url())
+records = [r for r in runs.list_runs(jobs.runs_root(), jobs.owner())
            if r["state"] != "broken"]
 if not records:
     st.info("No runs yet in this session: train a model first.")

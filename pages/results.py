@@ -232,7 +232,7 @@ def _predictions(run: dict) -> None:
 # --------------------------------------------------------------------------- page
 
 st.title("Results")
-records = runs.list_runs(jobs.runs_root(), jobs.keep_owner_in_url())
+records = runs.list_runs(jobs.runs_root(), jobs.owner())
 if not records:
     st.info("No runs yet in this session: train a model first.")
     _page_link("pages/train.py", "Go to Train")

@@ -303,7 +303,6 @@ def _live(run_id: str) -> None:
 # --------------------------------------------------------------------------- page
 
 st.title("Train")
-jobs.keep_owner_in_url()
 project = state.get_project()
 _data_section(project)
 handle = jobs.current()

@@ -70,23 +70,9 @@ def start(project: dict, device: str = "auto") -> RunHandle:
     return handle
 
 
-def keep_owner_in_url() -> str:
-    """Put this session's id back in the URL (``?p=``) and return it.
-
-    Page navigation drops query parameters and ``state.session_id`` only writes ``p`` when
-    it first picks the id, so without this a refresh after switching pages would start a
-    new owner and this session's runs would seem gone.
-    """
-    me = owner()
-    if st.query_params.get("p") != me:
-        st.query_params["p"] = me
-    return me
-
-
 def remember(run_id: str) -> None:
     """Keep the job id in the session and in the URL, with the owner id a refresh needs."""
     st.session_state[JOB_KEY] = run_id
-    keep_owner_in_url()
     if st.query_params.get(JOB_PARAM) != run_id:
         st.query_params[JOB_PARAM] = run_id
 

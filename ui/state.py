@@ -26,11 +26,12 @@ def _autosave_path(pid: str):
 def session_id() -> str:
     """A per-browser-tab id, mirrored in the URL so a refresh finds its autosave."""
     pid = st.session_state.get("_pid")
-    if pid:
-        return pid
-    candidate = st.query_params.get("p", "")
-    pid = candidate if _ID_RE.match(candidate or "") else secrets.token_hex(8)
-    st.session_state["_pid"] = pid
+    if not pid:
+        candidate = st.query_params.get("p", "")
+        pid = candidate if _ID_RE.match(candidate or "") else secrets.token_hex(8)
+        st.session_state["_pid"] = pid
+    # Page navigation drops query parameters: put the id back on every run, or a refresh
+    # after a page switch would start a new session without its autosave and runs.
     if st.query_params.get("p") != pid:
         st.query_params["p"] = pid
     return pid
@@ -39,6 +40,7 @@ def session_id() -> str:
 def init() -> None:
     """Restore the autosaved project for this URL, or start from the offline default."""
     if "project" in st.session_state:
+        session_id()
         return
     pid = session_id()
     project, note = None, None
