@@ -14,7 +14,9 @@ dense 512-10 (5 epochs, batch 128, first 10,000 samples held out) and a small co
 
 The ratio engine/plain of the training times is the overhead (goal: <= 1.05). End-to-end
 wall times (the worker's TensorFlow import and data loading included) are printed too.
-Plain and engine alternate ``--repeat`` times; the medians are compared.
+Plain and engine alternate ``--repeat`` times; the medians are compared. On a machine
+shared with other work the same code has measured anywhere from 0.8 to 1.7 here: use a
+quiet machine and ``--repeat 3`` or more before reading a few per cent into the ratio.
 """
 from __future__ import annotations
 
