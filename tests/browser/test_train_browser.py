@@ -10,24 +10,9 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.nav import go
+
 TRAIN_TIMEOUT_MS = 240_000
-
-
-def _go(page, title: str):
-    """Open a page from the sidebar. A click that lands while a polling fragment reruns
-    can be dropped by Streamlit (see STREAMLIT-NOTES: run_every plus navigation), so the
-    click is repeated until the page's heading shows."""
-    main = page.get_by_test_id("stMain")
-    heading = main.get_by_role("heading", name=title, exact=True)
-    for _ in range(4):
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        try:
-            expect(heading).to_be_visible(timeout=20_000)
-            return main
-        except AssertionError:
-            continue
-    expect(heading).to_be_visible(timeout=1)
-    return main
 
 
 def _set_epochs(main, epochs: int) -> None:
@@ -39,7 +24,7 @@ def _set_epochs(main, epochs: int) -> None:
 
 def test_train_curve_stop_and_compare(open_app):
     page = open_app("app.py")
-    main = _go(page, "Train")
+    main = go(page, "Train")
     _set_epochs(main, 2)
     start = main.get_by_role("button", name="Start training")
     expect(start).to_be_visible(timeout=120_000)          # after the model check (Keras)
@@ -61,7 +46,7 @@ def test_train_curve_stop_and_compare(open_app):
     expect(main.get_by_text(re.compile(r"^Stopped: stopped by request"))).to_be_visible(
         timeout=60_000)
 
-    main = _go(page, "Compare")
+    main = go(page, "Compare")
     expect(main.get_by_text("Download the table (CSV)")).to_be_visible(timeout=60_000)
     chosen = main.get_by_test_id("stMultiSelect").get_by_text(re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6} · Handwritten digits"))
     expect(chosen).to_have_count(2)                        # both runs, picked by default

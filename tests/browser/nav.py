@@ -1,0 +1,24 @@
+"""Moving between the app's pages in a real browser."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+
+def go(page, title: str):
+    """Open a page from the sidebar and return the main area.
+
+    A click that lands while a polling fragment reruns can be dropped by Streamlit (see
+    STREAMLIT-NOTES: run_every plus navigation), so the click is repeated until the page's
+    heading shows.
+    """
+    main = page.get_by_test_id("stMain")
+    heading = main.get_by_role("heading", name=title, exact=True)
+    for _ in range(4):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        try:
+            expect(heading).to_be_visible(timeout=20_000)
+            return main
+        except AssertionError:
+            continue
+    expect(heading).to_be_visible(timeout=1)
+    return main
