@@ -21,7 +21,6 @@ quiet machine and ``--repeat 3`` or more before reading a few per cent into the 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -31,21 +30,14 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "datasets"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from shared_data import SHARED, keras_home_with  # noqa: E402
 
 
 def _keras_home() -> Path | None:
-    """A temporary KERAS_HOME holding the real mnist.npz (set before Keras is imported)."""
-    source = SHARED / "mnist.npz"
-    if not source.is_file():
-        return None
-    home = Path(tempfile.mkdtemp(prefix="bench-engine-keras-"))
-    (home / "datasets").mkdir()
-    os.symlink(source, home / "datasets" / "mnist.npz")
-    os.environ["KERAS_HOME"] = str(home)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return home
+    return keras_home_with('mnist.npz')
 
 
 def _project(kind: str, samples: int | None):

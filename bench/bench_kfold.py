@@ -19,7 +19,6 @@ per-fold values (goal: the same within fold-to-fold noise).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -29,20 +28,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "datasets"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from shared_data import SHARED, keras_home_with  # noqa: E402
 
 
 def _keras_home() -> Path | None:
-    source = SHARED / "boston_housing.npz"
-    if not source.is_file():
-        return None
-    home = Path(tempfile.mkdtemp(prefix="bench-kfold-keras-"))
-    (home / "datasets").mkdir()
-    os.symlink(source, home / "datasets" / "boston_housing.npz")
-    os.environ["KERAS_HOME"] = str(home)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return home
+    return keras_home_with('boston_housing.npz')
 
 
 def _project(epochs: int, batch_size: int, k: int, seed: int) -> dict:

@@ -15,19 +15,19 @@ def home() -> Path:
     return root
 
 
-def runs_root() -> Path:
-    path = home() / "runs"
+def _folder(name: str) -> Path:
+    path = home() / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def runs_root() -> Path:
+    return _folder("runs")
 
 
 def autosave_dir() -> Path:
-    path = home() / "autosave"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder("autosave")
 
 
 def uploads_dir() -> Path:
-    path = home() / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder("uploads")
