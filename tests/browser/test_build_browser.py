@@ -77,8 +77,10 @@ def test_save_reload_and_open(build, chromium, streamlit_server, tmp_path):
 
     sidebar = build.get_by_test_id("stSidebar")
     sidebar.get_by_text("New / Open / Save").click()
-    with build.expect_download() as download:
-        sidebar.get_by_role("button", name="Save project").click()
+    save = sidebar.get_by_role("button", name="Save project")
+    expect(save).to_be_visible(timeout=TF_TIMEOUT)
+    with build.expect_download(timeout=60_000) as download:
+        save.click()
     saved_file = tmp_path / "saved.json"
     download.value.save_as(saved_file)
     saved = json.loads(saved_file.read_text())
