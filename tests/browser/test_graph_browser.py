@@ -10,11 +10,14 @@ Each test opens a fresh browser context, so it starts from the default template 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
+
+from tests.browser.nav import go  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
@@ -61,7 +64,7 @@ def connect(main, source: str, target: str) -> None:
     main.get_by_test_id(f"nbg-outport-{source}").drag_to(main.get_by_test_id(f"nbg-in-{target}"))
 
 
-def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path):
+def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streamlit_server):
     main = page.get_by_test_id("stMain")
     canvas = main.get_by_test_id("nbg-canvas")
 
@@ -111,6 +114,23 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path):
     expect(main.get_by_test_id(f"nbg-edge-label-{merge}-digit")).to_have_text("(None, 64)")
     expect(main.get_by_test_id("nbg-out-digit")).to_contain_text("(None, 10)")
     expect(main.get_by_text("No problems")).to_be_visible()
+
+    # The two-branch model trains one epoch: the full app, opened with this tab's session id,
+    # restores the autosaved graph.
+    session = parse_qs(urlparse(page.url).query)["p"][0]
+    app = page.context.new_page()
+    app.goto(f"{streamlit_server.url('app.py')}/?p={session}")
+    train = go(app, "Train")
+    epochs = train.get_by_label("Epochs", exact=True)
+    epochs.fill("1")
+    epochs.press("Enter")
+    expect(epochs).to_have_value("1")
+    start = train.get_by_role("button", name="Start training")
+    expect(start).to_be_visible(timeout=TF_TIMEOUT)
+    app.wait_for_timeout(1500)
+    start.click()
+    expect(train.get_by_text("Training finished.")).to_be_visible(timeout=240_000)
+    app.close()
 
     # Select a connection by its label and delete it: the merge is short of an input again.
     main.get_by_test_id(f"nbg-edge-label-hidden-{merge}").click()
