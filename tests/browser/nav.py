@@ -22,3 +22,17 @@ def go(page, title: str):
             continue
     expect(heading).to_be_visible(timeout=1)
     return main
+
+
+def train(page, main, epochs: int, timeout_ms: int = 240_000):
+    """On the Train page: set the epochs, press Start and wait until the run has finished."""
+    box = main.get_by_label("Epochs", exact=True)
+    box.fill(str(epochs))
+    box.press("Enter")
+    expect(box).to_have_value(str(epochs))
+    start = main.get_by_role("button", name="Start training")
+    expect(start).to_be_visible(timeout=120_000)           # after the model check (Keras)
+    page.wait_for_timeout(1500)                            # let the epochs edit settle
+    start.click()
+    expect(main.get_by_text("Training finished.")).to_be_visible(timeout=timeout_ms)
+    return start

@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.browser.nav import go  # noqa: E402
+from tests.browser.nav import go, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
@@ -120,16 +120,7 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streaml
     session = parse_qs(urlparse(page.url).query)["p"][0]
     app = page.context.new_page()
     app.goto(f"{streamlit_server.url('app.py')}/?p={session}")
-    train = go(app, "Train")
-    epochs = train.get_by_label("Epochs", exact=True)
-    epochs.fill("1")
-    epochs.press("Enter")
-    expect(epochs).to_have_value("1")
-    start = train.get_by_role("button", name="Start training")
-    expect(start).to_be_visible(timeout=TF_TIMEOUT)
-    app.wait_for_timeout(1500)
-    start.click()
-    expect(train.get_by_text("Training finished.")).to_be_visible(timeout=240_000)
+    train(app, go(app, "Train"), epochs=1)
     app.close()
 
     # Select a connection by its label and delete it: the merge is short of an input again.

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.nav import go
+from tests.browser.nav import go, train
 
 REPO = Path(__file__).resolve().parents[2]
-TRAIN_TIMEOUT_MS = 240_000
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:
@@ -46,15 +45,7 @@ def test_first_run_train_results_compare_export(open_app, tmp_path):
     _shot(page, tmp_path, "data")
 
     main = go(page, "Train")
-    epochs = main.get_by_label("Epochs", exact=True)
-    epochs.fill("3")
-    epochs.press("Enter")
-    expect(epochs).to_have_value("3")
-    start = main.get_by_role("button", name="Start training")
-    expect(start).to_be_visible(timeout=120_000)
-    page.wait_for_timeout(1500)
-    start.click()
-    expect(main.get_by_text("Training finished.")).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
+    start = train(page, main, epochs=3)
     expect(main.locator(".js-plotly-plot .scatterlayer .trace .point").nth(5)).to_be_attached(
         timeout=60_000)
     expect(start).to_be_visible(timeout=60_000)           # the page has settled after the run
