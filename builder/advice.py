@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builder.checker import Advice, CheckResult, Fix, fmt_shape
+from builder.checker import Advice, CheckResult, Fix, fmt_shape, insert_flatten
 
 CLASSIFICATION_LOSSES = {"binary_crossentropy", "categorical_crossentropy",
                          "sparse_categorical_crossentropy", "binary_focal_crossentropy", "hinge"}
@@ -182,16 +182,12 @@ def rule_flatten_before_dense(project, result, info, add):
             add(Advice("missing-flatten", f"Dense '{rep.name}' receives images "
                        f"{fmt_shape(shape)} and applies to the channel axis only, keeping the "
                        "image shape: add Flatten before it to classify whole images.", rep.name,
-                       Fix(f"Insert Flatten before {rep.name}", {
-                           "op": "insert_before", "target": rep.name,
-                           "layer": {"class_name": "Flatten", "config": {}}})))
+                       insert_flatten(rep.name)))
         elif len(shape) == 3 and rep.name in project["model"].get("outputs", []):
             add(Advice("missing-flatten", f"output '{rep.name}' receives sequences "
                        f"{fmt_shape(shape)} and predicts per step: add Flatten or "
                        "GlobalAveragePooling1D before it to predict once per sample.", rep.name,
-                       Fix(f"Insert Flatten before {rep.name}", {
-                           "op": "insert_before", "target": rep.name,
-                           "layer": {"class_name": "Flatten", "config": {}}})))
+                       insert_flatten(rep.name)))
 
 
 def rule_input_vs_data(project, result, info, add):

@@ -360,6 +360,12 @@ def translate(layer: dict, in_shapes: list[Shape], message: str, kind: str,
             f"(shape {got}). Keras says: {message}", [])
 
 
+def insert_flatten(name: str) -> Fix:
+    """The repair that flattens what reaches layer ``name``."""
+    return Fix(f"Insert Flatten before {name}", {"op": "insert_before", "target": name,
+                                                "layer": {"class_name": "Flatten", "config": {}}})
+
+
 def _size(window) -> str:
     if isinstance(window, list):
         return "×".join(str(v) for v in window)
@@ -419,14 +425,10 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
                                      "target_shape": [h, w * c]}}}))
     elif need == 2 and rank > 2:
         tips.append("add Flatten before it")
-        fixes.append(Fix(f"Insert Flatten before {name}",
-                         {"op": "insert_before", "target": name,
-                          "layer": {"class_name": "Flatten", "config": {}}}))
+        fixes.append(insert_flatten(name))
     elif rank > need:
         tips.append("add Flatten or a global pooling layer before it")
-        fixes.append(Fix(f"Insert Flatten before {name}",
-                         {"op": "insert_before", "target": name,
-                          "layer": {"class_name": "Flatten", "config": {}}}))
+        fixes.append(insert_flatten(name))
     if not tips:
         tips.append("change the layers before it so they produce that shape")
     return f"{who} needs {needs} but receives {got}: {', '.join(tips)}.", fixes
