@@ -52,8 +52,10 @@ def _prepared(project_json: str):
 @st.cache_data(max_entries=4, show_spinner=False)
 def _test_outputs(path: str, mtime: float, project_json: str) -> np.ndarray | None:
     """The model's outputs on the whole test split; None for a multi-output model."""
+    from builder.training import feed
+
     prepared = _prepared(project_json)
-    outputs = _model(path, mtime).predict(prepared.x_test, batch_size=256, verbose=0)
+    outputs = feed.predict(_model(path, mtime), prepared.x_test, batch_size=256, verbose=0)
     return None if isinstance(outputs, (list, tuple, dict)) else np.asarray(outputs)
 
 

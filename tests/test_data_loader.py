@@ -6,6 +6,7 @@ import pytest
 
 import fixtures_data
 from builder.data import DataError, clear_cache, keras_sets, prepare
+from builder.data.preprocess import MultiHotRows
 from fixtures_data import text_project
 
 
@@ -43,9 +44,13 @@ def test_second_prepare_reuses_the_encoded_arrays(tiny_imdb, monkeypatch):
 
 def test_arrays_are_read_only(tiny_imdb):
     prepared = prepare(text_project("imdb", "binary_crossentropy"))
-    for array in (prepared.x_train, prepared.y_train, prepared.x_test, prepared.y_test):
+    assert isinstance(prepared.x_train, MultiHotRows)   # encoded per batch, never stored
+    for array in (prepared.x_train.sequences.values, prepared.x_train.sequences.offsets,
+                  prepared.x_test.sequences.values, prepared.y_train, prepared.y_test):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 0
+    with pytest.raises(TypeError):
+        prepared.x_train[0] = 0
 
 
 def test_dict_loss_gives_labels_per_output():

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from builder.data import DataError
-from builder.data.preprocess import (Ragged, TextCodec, labels_for_loss, loss_family,
-                                     multi_hot, pad_sequences, standardize, standardize_fit)
+from builder.data.preprocess import (MultiHotRows, Ragged, TextCodec, labels_for_loss,
+                                     loss_family, multi_hot, pad_sequences, standardize,
+                                     standardize_fit)
 from fixtures_data import RANK, naive_multi_hot
 
 sequences = st.lists(st.lists(st.integers(0, 60), max_size=30), max_size=25)
@@ -40,6 +41,51 @@ def test_multi_hot_matches_the_books_loop(seqs, num_words, chunk):
         out = multi_hot(given_as, num_words, chunk_tokens=chunk)
         assert out.dtype == np.float32 and out.shape == (len(seqs), num_words)
         np.testing.assert_array_equal(out, expect)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(seqs=sequences, num_words=st.integers(1, 70), data=st.data())
+def test_multi_hot_rows_read_like_the_dense_matrix(seqs, num_words, data):
+    dense = naive_multi_hot(seqs, num_words)
+    rows = MultiHotRows(seqs, num_words)
+    assert rows.shape == dense.shape and len(rows) == len(seqs) and rows.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(rows), dense)
+    n = len(seqs)
+    start = data.draw(st.integers(-n - 2, n + 2))
+    stop = data.draw(st.integers(-n - 2, n + 2))
+    np.testing.assert_array_equal(np.asarray(rows[start:stop]), dense[start:stop])
+    np.testing.assert_array_equal(np.asarray(rows[::2]), dense[::2])
+    if n:
+        index = data.draw(st.lists(st.integers(-n, n - 1), max_size=10))
+        picked = rows[np.array(index, np.int64)]
+        assert isinstance(picked, MultiHotRows)
+        np.testing.assert_array_equal(np.asarray(picked), dense[np.array(index, np.int64)]
+                                      .reshape(len(index), num_words))
+        mask = np.arange(n) % 3 == 0
+        np.testing.assert_array_equal(np.asarray(rows[mask]), dense[mask])
+        i = data.draw(st.integers(-n, n - 1))
+        np.testing.assert_array_equal(rows[i], dense[i])
+
+
+def test_multi_hot_rows_hold_ids_not_the_matrix():
+    rows = MultiHotRows([[1, 5, 5], [2]], 10_000)
+    assert rows.shape == (2, 10_000) and rows.nbytes < 100
+    assert "2 rows x 10,000 words" in repr(rows)
+    with pytest.raises(IndexError, match="out of range"):
+        rows[np.array([2])]
+    with pytest.raises(IndexError, match="np.asarray"):
+        rows[0, 1]
+    with pytest.raises(IndexError, match="2 values"):
+        rows[np.array([True])]
+    with pytest.raises(IndexError):
+        rows[2]
+
+
+def test_ragged_rows_are_views():
+    ragged = Ragged.from_sequences([[1, 2], [3], [], [4, 5, 6]])
+    part = ragged.rows(1, 4)
+    assert part.tolist() == [[3], [], [4, 5, 6]] and np.shares_memory(part.values, ragged.values)
+    assert ragged.rows(3, 1).tolist() == [] and ragged.rows(-1, 9).tolist() == [[4, 5, 6]]
 
 
 def test_multi_hot_example_and_dtype():

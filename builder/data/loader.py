@@ -17,8 +17,8 @@ import numpy as np
 
 from builder.data import csv_data, keras_sets, sklearn_sets
 from builder.data.errors import DataError
-from builder.data.preprocess import (Ragged, TextCodec, labels_for_loss, multi_hot,
-                                     pad_sequences, standardize, standardize_fit)
+from builder.data.preprocess import (MultiHotRows, Ragged, TextCodec, labels_for_loss,
+                                     multi_hot, pad_sequences, standardize, standardize_fit)
 from builder.data.registry import DATASETS, DataInfo, describe, resolved_options
 
 __all__ = ["Prepared", "Progress", "clear_cache", "prepare"]
@@ -30,7 +30,9 @@ Progress = Callable[[float, str], None]
 class Prepared:
     """A dataset ready for ``model.fit``; the test split is untouched until evaluation.
 
-    x_*: model inputs, (samples, *info.input_spec["shape"]) of info.input_spec["dtype"].
+    x_*: model inputs, (samples, *info.input_spec["shape"]) of info.input_spec["dtype"];
+    multi-hot text is a ``MultiHotRows`` (word ids, encoded per batch by
+    ``builder.training.feed``), every other input a NumPy array.
     y_*: labels in the form the loss needs (``info.label_encoding``); a dict keyed by output
     name when ``compile.loss`` is a dict. *_targets: the same labels as class numbers
     (int32) or values (float32), for confusion matrices and for showing samples.
@@ -209,7 +211,7 @@ class _FeatureCache:
             self._items.clear()
 
 
-# Two entries: the dataset in use and the one before it (multi-hot IMDB is 2 GB each).
+# Two entries: the dataset in use and the one before it (MNIST as float32 is 220 MB).
 _FEATURES = _FeatureCache(size=2)
 
 
@@ -234,9 +236,11 @@ def _cache_key(name: str, options: dict) -> tuple:
     return name, shaped
 
 
-def _read_only(*arrays: np.ndarray | None) -> None:
+def _read_only(*arrays: np.ndarray | MultiHotRows | None) -> None:
     for array in arrays:
-        if array is not None:
+        if isinstance(array, MultiHotRows):
+            _read_only(array.sequences.values, array.sequences.offsets)
+        elif array is not None:
             array.flags.writeable = False
 
 
@@ -247,8 +251,11 @@ def _text_features(name: str, options: dict, report: Progress, allow_download: b
     data = keras_sets.load_text(name, num_words, allow_download)
     count = len(data.train) + len(data.test)
     if options["encoding"] == "multi_hot":
-        report(0.6, f"Encoding {count:,} texts as multi-hot vectors of {num_words:,} words...")
-        x_train, x_test = multi_hot(data.train, num_words), multi_hot(data.test, num_words)
+        # Kept as word ids and encoded batch by batch while training (MultiHotRows).
+        report(0.6, f"Keeping {count:,} texts as word ids for multi-hot vectors of "
+                    f"{num_words:,} words (encoded batch by batch while training)...")
+        x_train = MultiHotRows(data.train, num_words)
+        x_test = MultiHotRows(data.test, num_words)
     else:
         maxlen = options["maxlen"]
         report(0.6, f"Padding {count:,} texts to {maxlen} word ids...")

@@ -19,6 +19,7 @@ __all__ = [
     "START_ID",
     "OOV_ID",
     "INDEX_FROM",
+    "MultiHotRows",
     "Ragged",
     "TextCodec",
     "labels_for_loss",
@@ -81,6 +82,13 @@ class Ragged:
         """(n,) int64 length of every sequence."""
         return np.diff(self.offsets)
 
+    def rows(self, start: int, stop: int) -> Ragged:
+        """Sequences ``start`` to ``stop - 1`` as views of this one's arrays (no copy)."""
+        start, stop, _ = slice(start, stop).indices(len(self))
+        stop = max(stop, start)
+        return Ragged(self.values[self.offsets[start]:self.offsets[stop]],
+                      self.offsets[start:stop + 1] - self.offsets[start])
+
     def take(self, index: np.ndarray) -> Ragged:
         """The sequences at ``index`` (an int array), in that order."""
         index = np.asarray(index, np.int64)
@@ -91,6 +99,8 @@ class Ragged:
         return Ragged.from_lengths(self.values[np.repeat(starts, lengths) + within], lengths)
 
     def tolist(self) -> list[list[int]]:
+        if not len(self):
+            return []
         return [seq.tolist() for seq in np.split(self.values, self.offsets[1:-1])]
 
 
@@ -103,9 +113,7 @@ def _blocks(sequences: Ragged | Sequence[Sequence[int]], chunk_tokens: int):
             # The last row whose ids still fit in this piece (always at least one row).
             stop = int(np.searchsorted(offsets, offsets[start] + chunk_tokens, "right")) - 1
             stop = min(max(stop, start + 1), n)
-            piece = Ragged(sequences.values[offsets[start]:offsets[stop]],
-                           offsets[start:stop + 1] - offsets[start])
-            yield start, piece
+            yield start, sequences.rows(start, stop)
             start = stop
         return
     n = len(sequences)
@@ -144,6 +152,68 @@ def multi_hot(sequences: Ragged | Sequence[Sequence[int]], num_words: int,
             rows, ids = rows[keep], ids[keep]
         flat[rows * num_words + ids] = 1
     return out
+
+
+class MultiHotRows:
+    """An (n, num_words) float32 multi-hot matrix kept as its word ids, encoded where read.
+
+    IMDB's 25,000 reviews as a float32 matrix take 1 GB (the book's float64 one 2 GB); their
+    ids take 24 MB. Training feeds the model one encoded batch at a time
+    (``builder.training.feed``), so the whole matrix never exists. It behaves like a
+    read-only array for what the app needs: ``shape``, ``dtype``, ``len``; ``x[i]`` is one
+    dense row; ``x[a:b]`` and ``x[index_array]`` are again MultiHotRows (no encoding);
+    ``np.asarray(x)`` encodes everything (``multi_hot``) for code that needs a real array.
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 2
+
+    def __init__(self, sequences: Ragged | Iterable[Sequence[int]], num_words: int):
+        self.sequences = Ragged.from_sequences(sequences)
+        self.num_words = int(num_words)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.sequences), self.num_words)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes actually held (the ids), not the size of the dense matrix."""
+        return self.sequences.values.nbytes + self.sequences.offsets.nbytes
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def __getitem__(self, key: Any) -> np.ndarray | MultiHotRows:
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            return multi_hot([self.sequences[int(key)]], self.num_words)[0]
+        if isinstance(key, tuple):
+            raise IndexError("MultiHotRows takes an int, a slice or a 1-D array of row "
+                             f"numbers, got {key!r}; use np.asarray(x) for other indexing")
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step == 1:
+                return MultiHotRows(self.sequences.rows(start, stop), self.num_words)
+            key = np.arange(start, stop, step)
+        index = np.asarray(key)
+        if index.dtype == bool:
+            if index.shape != (len(self),):
+                raise IndexError(f"a boolean index must have {len(self)} values, "
+                                 f"got shape {index.shape}")
+            index = np.flatnonzero(index)
+        if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer):
+            raise IndexError("MultiHotRows takes an int, a slice or a 1-D array of row "
+                             f"numbers, got {key!r}; use np.asarray(x) for other indexing")
+        if index.size and (index.min() < -len(self) or index.max() >= len(self)):
+            raise IndexError(f"row index out of range for {len(self)} rows")
+        return MultiHotRows(self.sequences.take(index % max(len(self), 1)), self.num_words)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return multi_hot(self.sequences, self.num_words, dtype or np.float32)
+
+    def __repr__(self) -> str:
+        return (f"MultiHotRows({len(self):,} rows x {self.num_words:,} words, "
+                f"{self.nbytes / 1e6:.1f} MB of ids)")
 
 
 def pad_sequences(sequences: Ragged | Iterable[Sequence[int]], maxlen: int,

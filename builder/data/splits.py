@@ -11,21 +11,21 @@ import numpy as np
 
 from builder.data.errors import DataError
 
-__all__ = ["holdout", "kfold_splits", "num_samples", "subset"]
+__all__ = ["holdout", "kfold_splits", "leaves", "num_samples", "subset"]
 
 
-def _leaves(data: Any) -> list:
+def leaves(data: Any) -> list:
     if isinstance(data, dict):
-        return [leaf for value in data.values() for leaf in _leaves(value)]
+        return [leaf for value in data.values() for leaf in leaves(value)]
     if isinstance(data, (list, tuple)):
-        return [leaf for value in data for leaf in _leaves(value)]
+        return [leaf for value in data for leaf in leaves(value)]
     return [data]
 
 
 def num_samples(*data: Any) -> int:
     """The common sample count of arrays, dicts or lists of arrays; ValueError if they differ
     (a bug in the caller, not something a person can fix)."""
-    lengths = {len(leaf) for item in data for leaf in _leaves(item)}
+    lengths = {len(leaf) for item in data for leaf in leaves(item)}
     if len(lengths) != 1:
         raise ValueError(f"inputs and labels must have the same number of samples, got "
                          f"{sorted(lengths)}")

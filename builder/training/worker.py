@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import devices, faults, kfold, runs
+from . import devices, faults, feed, kfold, runs
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
 QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
@@ -246,7 +246,7 @@ def _evaluate(model, x, y, batch_size) -> dict:
 
     if x is None or y is None or num_samples(x) == 0:
         return {}
-    scores = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+    scores = feed.evaluate(model, x, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {k: float(v) for k, v in scores.items()}
 
 
@@ -315,6 +315,11 @@ def _fit_kwargs(fit: dict) -> dict:
             "shuffle": fit.get("shuffle", True), "verbose": 0}
 
 
+def _fit(model, x, y, fit: dict, callbacks: list, **validation):
+    """``model.fit`` through ``feed`` (multi-hot text is encoded one batch at a time)."""
+    return feed.fit(model, x, y, callbacks=callbacks, **_fit_kwargs(fit), **validation)
+
+
 def _train_single(project, folder, data, recorder, emit, should_stop, setup, method, outcome):
     fit = project["fit"]
     x, y = data.x_train, data.y_train
@@ -330,7 +335,7 @@ def _train_single(project, folder, data, recorder, emit, should_stop, setup, met
     progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                   folds=None, on_epoch=recorder.epoch)
     emit({"type": "status", "state": "running", "message": "training", "time": time.time()})
-    model.fit(x, y, callbacks=[progress] + callbacks, **_fit_kwargs(fit), **extra)
+    _fit(model, x, y, fit, [progress] + callbacks, **extra)
     _conclude(project, progress, callbacks, recorder, outcome)
     if outcome["state"] in ("finished", "stopped"):
         emit({"type": "status", "state": "running", "message": "testing",
@@ -363,7 +368,9 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     from builder.data.splits import kfold_splits, num_samples, subset
 
     fit = project["fit"]
-    x, y = data.x_train, data.y_train
+    # The folds' copies take whole arrays; multi-hot text is encoded once here.
+    x, y = feed.materialise(data.x_train), data.y_train
+    x_test = feed.materialise(data.x_test)
     splits = list(kfold_splits(num_samples(x, y), k))
     reason = None if parallel else "parallel folds were turned off"
     reason = reason or kfold.parallel_reason(project)
@@ -387,8 +394,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         xs = [subset(x, tr) for tr, _ in splits]
         ys = [subset(y, tr) for tr, _ in splits]
         val = ([subset(x, va) for _, va in splits], [subset(y, va) for _, va in splits])
-        wrapper.fit(xs, ys, validation_data=val, callbacks=[progress] + callbacks,
-                    **_fit_kwargs(fit))
+        _fit(wrapper, xs, ys, fit, [progress] + callbacks, validation_data=val)
         _conclude(project, progress, callbacks, recorder, outcome)
         trained = copies
     else:
@@ -399,9 +405,8 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
             callbacks = _keras_callbacks(project, folder, index, emit)
             progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=index,
                                           folds=k, on_epoch=recorder.epoch)
-            model.fit(subset(x, tr), subset(y, tr),
-                      validation_data=(subset(x, va), subset(y, va)),
-                      callbacks=[progress] + callbacks, **_fit_kwargs(fit))
+            _fit(model, subset(x, tr), subset(y, tr), fit, [progress] + callbacks,
+                 validation_data=(subset(x, va), subset(y, va)))
             _conclude(project, progress, callbacks, recorder, outcome)
             trained.append(model)
             if outcome["state"] != "finished":
@@ -413,15 +418,15 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     if reason is None:
         # One evaluation of the wrapper scores every fold at once (k models, one graph).
         scores = _evaluate_folds(wrapper, copies, val[0], val[1], batch_size)
-        if data.x_test is not None and num_samples(data.x_test):
-            tests = _evaluate_folds(wrapper, copies, [data.x_test] * k, [data.y_test] * k,
+        if x_test is not None and num_samples(x_test):
+            tests = _evaluate_folds(wrapper, copies, [x_test] * k, [data.y_test] * k,
                                     batch_size)
         scores = [{f"val_{name}": value for name, value in s.items()} for s in scores]
     else:
         for model, (_, va) in zip(trained, splits):
             scores.append({f"val_{name}": value for name, value in _evaluate(
                 model, subset(x, va), subset(y, va), batch_size).items()})
-            tests.append(_evaluate(model, data.x_test, data.y_test, batch_size))
+            tests.append(_evaluate(model, x_test, data.y_test, batch_size))
     (folder / "folds").mkdir(exist_ok=True)
     for index, model in enumerate(trained, start=1):
         _save_model(model, folder / "folds" / f"fold-{index}.keras")
