@@ -92,12 +92,28 @@ def build_parallel(build_fn, k: int, project: dict, steps_per_execution: int = 1
     # Keras logs per-output losses as a mean over batches (a short last batch counts as
     # much as a full one); a Mean-of-loss metric per output weighs by samples, like the
     # "loss" of a single model. ``split_logs`` renames it back to "loss".
-    exact = [keras.metrics.MeanMetricWrapper(keras.losses.get(loss), name=EXACT_LOSS)
-             for _ in range(k)]
+    exact = [keras.metrics.MeanMetricWrapper(_per_sample(keras.losses.get(loss)),
+                                             name=EXACT_LOSS) for _ in range(k)]
     wrapper.compile(optimizer=optimizer(project), loss=[loss] * k,
                     metrics=[[exact[i], *metrics] for i in range(k)],
                     steps_per_execution=steps_per_execution)
     return wrapper, copies
+
+
+def _per_sample(loss_fn):
+    """``loss_fn`` giving one value per sample when labels are (n,) and outputs (n, 1).
+
+    Compile's own loss lines the two up; a bare loss function would instead average a
+    (n,) pair over its last axis into one number per batch (mean squared error) or refuse
+    the ranks (binary crossentropy)."""
+    import keras
+
+    def per_sample(y_true, y_pred):
+        if len(y_true.shape) == len(y_pred.shape) - 1 and y_pred.shape[-1] == 1:
+            y_true = keras.ops.expand_dims(y_true, -1)
+        return loss_fn(y_true, y_pred)
+
+    return per_sample
 
 
 def split_logs(logs: dict, k: int, penalties: list[float] | None = None) -> list[dict]:
