@@ -322,3 +322,47 @@ def test_reuters_topic_names_are_keras_own():
     from builder.data import DATASETS
 
     assert DATASETS["reuters"].class_names == tuple(keras.datasets.reuters.get_label_names())
+
+
+class _TinyCifar:
+    """CIFAR-10 as ``keras.datasets.cifar10.load_data`` returns it (uint8 channels-last
+    photos, labels as an (n, 1) column), 12 + 4 made-up photos: the 170 MB archive cannot
+    be had offline and Keras deletes a cached file whose hash does not match."""
+
+    def check(self, allow_download, roles=("data",)):
+        pass
+
+    def load(self, num_words=None):
+        rng = np.random.default_rng(0)
+        x = rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+        y = (np.arange(16) % 10).astype(np.uint8).reshape(-1, 1)
+        return (x[:12], y[:12]), (x[12:], y[12:])
+
+
+def test_cifar10_through_the_seam_feeds_a_convnet(monkeypatch, tmp_path):
+    from builder.project import validate
+    from builder.training import runs, worker
+    from tests.helpers import project
+
+    monkeypatch.setitem(keras_sets.SOURCES, "cifar10", _TinyCifar())
+    clear_cache()
+    try:
+        prepared = prepare(text_project("cifar10", "sparse_categorical_crossentropy"))
+        raw = _TinyCifar().load()[0][0]
+        assert prepared.x_train.shape == (12, 32, 32, 3) and prepared.x_train.dtype == np.float32
+        np.testing.assert_allclose(prepared.x_train, raw / 255.0, rtol=1e-6)
+        assert prepared.y_train.shape == (12,) and prepared.y_test.tolist() == [2, 3, 4, 5]
+        sample = prepared.sample("train", 1)
+        np.testing.assert_array_equal(sample["pixels"], raw[1])
+        assert sample["label"] == "automobile"        # Keras' class 1
+        p = validate(project([("c", "Conv2D", {"filters": 4, "kernel_size": [3, 3]}),
+                              ("f", "Flatten", {}),
+                              ("out", "Dense", {"units": 10, "activation": "softmax"})],
+                             shape=(32, 32, 3), loss="sparse_categorical_crossentropy",
+                             dataset="cifar10"))
+        folder = runs.create_run(tmp_path / "runs", "tests", p, {})
+        summary = worker.train(p, folder, device="cpu")
+        assert summary["state"] == "finished", summary["message"]
+        assert set(summary["test"]) == {"loss", "accuracy"}
+    finally:
+        clear_cache()
