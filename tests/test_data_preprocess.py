@@ -79,6 +79,7 @@ def test_multi_hot_rows_hold_ids_not_the_matrix():
         rows[np.array([True])]
     with pytest.raises(IndexError):
         rows[2]
+    assert rows[[]].shape == (0, 10_000)
 
 
 def test_ragged_rows_are_views():

@@ -100,11 +100,17 @@ def test_text_templates_train_on_tiny_files(tiny_text, tmp_path, name, validatio
     assert (folder / "model.keras").is_file()
 
 
-def test_multi_hot_kfold_trains_every_fold(tiny_text, tmp_path):
+@pytest.mark.parametrize("callbacks,parallel", [
+    ([], True),                                                       # folds side by side
+    ([{"class_name": "EarlyStopping", "config": {"patience": 5}}], False),  # one by one
+])
+def test_multi_hot_kfold_trains_every_fold(tiny_text, tmp_path, callbacks, parallel):
     summary, folder = _train(templates.load("imdb_dense"), tmp_path,
-                             validation={"method": "kfold", "k": 2})
+                             validation={"method": "kfold", "k": 2}, callbacks=callbacks)
     assert set(summary["kfold"]) >= {"val_loss", "val_accuracy"}
+    assert set(summary["test"]) >= {"loss", "accuracy"}
     assert len(list((folder / "folds").glob("fold-*.keras"))) == 2
+    assert runs.read_json(folder / "run.json")["parallel_folds"] is parallel
 
 
 def test_per_batch_evaluation_and_prediction_equal_the_dense_matrix(tiny_text):

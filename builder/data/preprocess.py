@@ -196,6 +196,8 @@ class MultiHotRows:
                 return MultiHotRows(self.sequences.rows(start, stop), self.num_words)
             key = np.arange(start, stop, step)
         index = np.asarray(key)
+        if index.size == 0:
+            index = index.astype(np.int64)
         if index.dtype == bool:
             if index.shape != (len(self),):
                 raise IndexError(f"a boolean index must have {len(self)} values, "

@@ -368,15 +368,17 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     from builder.data.splits import kfold_splits, num_samples, subset
 
     fit = project["fit"]
-    # The folds' copies take whole arrays; multi-hot text is encoded once here.
-    x, y = feed.materialise(data.x_train), data.y_train
-    x_test = feed.materialise(data.x_test)
+    x, y, x_test = data.x_train, data.y_train, data.x_test
     splits = list(kfold_splits(num_samples(x, y), k))
     reason = None if parallel else "parallel folds were turned off"
     reason = reason or kfold.parallel_reason(project)
     if setup["strategy"] is not None:
         reason = reason or "several GPUs train the folds one after the other"
     outcome["parallel"] = reason is None
+    if reason is None:
+        # The folds' copies take whole arrays: multi-hot text is encoded once here (one
+        # after the other, each fold is fed batch by batch like any run).
+        x, x_test = feed.materialise(x), feed.materialise(x_test)
     train_size = len(splits[0][0])
     chunk = kfold.steps_per_execution(fit["batch_size"], -(-train_size // fit["batch_size"]))
     emit({"type": "status", "state": "running", "time": time.time(),
