@@ -187,9 +187,10 @@ class MultiHotRows:
     def __getitem__(self, key: Any) -> np.ndarray | MultiHotRows:
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
             return multi_hot([self.sequences[int(key)]], self.num_words)[0]
+        unsupported = IndexError("MultiHotRows takes an int, a slice or a 1-D array of row "
+                                 f"numbers, got {key!r}; use np.asarray(x) for other indexing")
         if isinstance(key, tuple):
-            raise IndexError("MultiHotRows takes an int, a slice or a 1-D array of row "
-                             f"numbers, got {key!r}; use np.asarray(x) for other indexing")
+            raise unsupported
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
             if step == 1:
@@ -204,8 +205,7 @@ class MultiHotRows:
                                  f"got shape {index.shape}")
             index = np.flatnonzero(index)
         if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer):
-            raise IndexError("MultiHotRows takes an int, a slice or a 1-D array of row "
-                             f"numbers, got {key!r}; use np.asarray(x) for other indexing")
+            raise unsupported
         if index.size and (index.min() < -len(self) or index.max() >= len(self)):
             raise IndexError(f"row index out of range for {len(self)} rows")
         return MultiHotRows(self.sequences.take(index % max(len(self), 1)), self.num_words)

@@ -11,7 +11,7 @@ import numpy as np
 
 from builder.data.errors import DataError
 
-__all__ = ["holdout", "kfold_splits", "leaves", "num_samples", "subset"]
+__all__ = ["holdout", "kfold_splits", "leaves", "map_leaves", "num_samples", "subset"]
 
 
 def leaves(data: Any) -> list:
@@ -32,13 +32,18 @@ def num_samples(*data: Any) -> int:
     return lengths.pop()
 
 
+def map_leaves(fn, data: Any) -> Any:
+    """``fn(array)`` for an array, or for every array of a dict or list (same structure)."""
+    if isinstance(data, dict):
+        return {key: map_leaves(fn, value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return type(data)(map_leaves(fn, value) for value in data)
+    return fn(data)
+
+
 def subset(data: Any, index: Any) -> Any:
     """``data[index]`` for an array, or for every array of a dict or list (same structure)."""
-    if isinstance(data, dict):
-        return {key: subset(value, index) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return type(data)(subset(value, index) for value in data)
-    return data[index]
+    return map_leaves(lambda array: array[index], data)
 
 
 def holdout(x: Any, y: Any, count: int | None = None,

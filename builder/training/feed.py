@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from builder.data.preprocess import MultiHotRows
-from builder.data.splits import leaves, num_samples, subset
+from builder.data.splits import leaves, map_leaves, num_samples, subset
 
 
 def is_lazy(x: Any) -> bool:
@@ -29,15 +29,11 @@ def materialise(data: Any) -> Any:
 
     For the few paths that need whole arrays (parallel K-fold folds its copies' inputs
     into one model call); everything else uses ``dataset``."""
-    if isinstance(data, dict):
-        return {key: materialise(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return type(data)(materialise(value) for value in data)
-    return np.asarray(data) if isinstance(data, MultiHotRows) else data
+    return map_leaves(lambda a: np.asarray(a) if isinstance(a, MultiHotRows) else a, data)
 
 
 def _tensor_source(x: Any):
-    """(TensorFlow form of one input, function rows -> batch tensor) for ``x``."""
+    """A function from row numbers (a 1-D int64 tensor) to that batch of ``x`` as a tensor."""
     import tensorflow as tf
 
     if isinstance(x, MultiHotRows):
@@ -57,14 +53,9 @@ def _tensor_source(x: Any):
 
 
 def _structure_source(data: Any):
-    if isinstance(data, dict):
-        parts = {key: _structure_source(value) for key, value in data.items()}
-        return lambda rows: {key: part(rows) for key, part in parts.items()}
-    if isinstance(data, (list, tuple)):
-        parts = [_structure_source(value) for value in data]
-        kind = type(data)
-        return lambda rows: kind(part(rows) for part in parts)
-    return _tensor_source(data)
+    """Like ``_tensor_source`` for an array, dict or list of them (batches keep the shape)."""
+    parts = map_leaves(_tensor_source, data)
+    return lambda rows: map_leaves(lambda part: part(rows), parts)
 
 
 def dataset(x: Any, y: Any = None, *, batch_size: int, shuffle: bool = False):
