@@ -118,10 +118,14 @@ def train_main(argv: list[str]) -> int:
         runs_root = paths.runs_root()
     from . import worker
 
-    folder = runs.create_run(runs_root, "cli", project,
-                             {"device_choice": args.device, "seed": project["fit"]["seed"],
-                              "validation": project["fit"]["validation"]["method"],
-                              "source": str(Path(args.file).resolve())})
+    try:
+        folder = runs.create_run(runs_root, "cli", project,
+                                 {"device_choice": args.device, "seed": project["fit"]["seed"],
+                                  "validation": project["fit"]["validation"]["method"],
+                                  "source": str(Path(args.file).resolve())})
+    except (runs.RunError, OSError) as err:
+        print(f"cannot start training: {err}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     summary = _with_ctrl_c(stop, lambda: worker.train(
         project, folder, _Progress(sys.stderr), stop.is_set, device=args.device,

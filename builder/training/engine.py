@@ -32,13 +32,28 @@ last events were never read, the outcome is taken from run.json instead.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue as queue_module
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import devices, faults, kfold, runs
+from . import devices, faults, kfold, lifecycle, runs
 from .worker import process_main
+
+_LAUNCHER: ThreadPoolExecutor | None = None
+_LAUNCHER_LOCK = threading.Lock()
+
+
+def _launcher() -> ThreadPoolExecutor:
+    """The one thread that starts workers (its threads live until the interpreter exits)."""
+    global _LAUNCHER
+    with _LAUNCHER_LOCK:
+        if _LAUNCHER is None:
+            _LAUNCHER = ThreadPoolExecutor(max_workers=1,
+                                           thread_name_prefix="netbuilder-launcher")
+        return _LAUNCHER
 
 ACTIVE_STATES = ("starting", "running")
 
@@ -205,12 +220,15 @@ def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str =
     queue = ctx.Queue()
     stop_event = ctx.Event()
     options = {"device": device, "mixed_precision": mixed_precision,
-               "parallel_folds": parallel_folds, "allow_download": allow_download}
+               "parallel_folds": parallel_folds, "allow_download": allow_download,
+               "server_pid": os.getpid(), "server_token": lifecycle.start_token(os.getpid())}
     process = ctx.Process(target=process_main, name=f"netbuilder-train-{folder.name}",
                           args=(project, str(folder), queue, stop_event, options, prepared),
                           daemon=True)
-    process.start()
-    runs.update_run_info(folder, pid=process.pid)
+    # The worker's parent-death signal fires when the *thread* that started it ends, so it
+    # is started from one thread that lives as long as this process (a Streamlit script
+    # thread ends after every rerun). The worker records its pid in run.json itself.
+    _launcher().submit(process.start).result()
     return RunHandle(folder.name, owner, folder, process, queue, stop_event,
                      fit["epochs"], folds)
 
@@ -232,6 +250,7 @@ class RunManager:
     def start(self, project: dict, owner: str, **options) -> RunHandle:
         runs.check_owner(owner)
         with self._lock:
+            self.reap()
             for handle in self._handles.values():
                 handle.poll()
             busy = [h for h in self._handles.values() if h.active]
@@ -245,7 +264,14 @@ class RunManager:
             self._handles[(owner, handle.run_id)] = handle
             return handle
 
+    def reap(self) -> int:
+        """Collect the exit status of ended workers (no zombie processes are left behind,
+        even for runs no page polls any more). Returns how many workers still run."""
+        multiprocessing.active_children()  # joins every ended child of this process
+        return sum(1 for h in list(self._handles.values()) if h._process.is_alive())
+
     def get(self, owner: str, run_id: str) -> RunHandle | None:
+        self.reap()
         return self._handles.get((owner, run_id))
 
     def active(self, owner: str) -> list[RunHandle]:

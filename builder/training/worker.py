@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import devices, faults, feed, kfold, runs
+from . import devices, faults, feed, kfold, lifecycle, runs
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
 QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
@@ -473,7 +473,23 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
 
 def process_main(project: dict, folder: str, queue, stop_event, options: dict,
                  prepared=None) -> None:
-    """Entry point of the spawned training process (see ``engine.start_run``)."""
+    """Entry point of the spawned training process (see ``engine.start_run``).
+
+    First ties this process to the app (``lifecycle.guard``: it ends within a second of the
+    app's death, writing ``interrupted`` to run.json) and records pid and start token.
+    """
+    folder_path = Path(folder)
+
+    def orphaned():
+        runs.update_run_info(folder_path, state="interrupted", message=runs.INTERRUPTED_MESSAGE,
+                             ended=runs.now_iso())
+
+    server_pid = options.get("server_pid")
+    if server_pid is not None:
+        lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
+    runs.update_run_info(folder_path, pid=os.getpid(),
+                         pid_token=lifecycle.start_token(os.getpid()),
+                         server_pid=server_pid, server_token=options.get("server_token"))
     devices.apply_choice_env(options.get("device", "auto"))
     train(project, folder, queue.put, stop_event.is_set, prepared=prepared,
           device=options.get("device", "auto"),

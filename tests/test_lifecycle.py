@@ -1,0 +1,198 @@
+"""Runtime trust: workers die with their app, start-up reconciles run folders, free disk
+is checked, old files are pruned, and the app reads data only from its uploads folder."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from builder import paths, templates
+from builder.training import lifecycle, runs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wait_gone(pid, token, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not lifecycle.alive(pid, token):
+            return time.monotonic() - (deadline - timeout)
+        time.sleep(0.1)
+    return None
+
+
+def _python(code: str, **kwargs):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, text=True, **kwargs)
+
+
+# --------------------------------------------------------------------------- parent death
+
+def test_a_worker_stops_within_seconds_when_its_app_is_killed(tmp_path):
+    """A real worker of the engine, training the offline default for many epochs; its
+    parent (standing in for the Streamlit server) is killed with SIGKILL."""
+    parent = _python(f"""
+        import sys, time
+        from builder import templates
+        from builder.project import validate
+        from builder.training import start_run
+        p = templates.load(templates.DEFAULT)
+        p["fit"]["epochs"] = 100000
+        handle = start_run(validate(p), {str(tmp_path)!r}, "alice", device="cpu")
+        print(handle.pid, handle.path, flush=True)
+        time.sleep(600)
+    """)
+    try:
+        pid, folder = parent.stdout.readline().split()
+        pid, folder = int(pid), Path(folder)
+        deadline = time.monotonic() + 180
+        while not (folder / "history.csv").exists() and time.monotonic() < deadline:
+            time.sleep(0.5)  # history.csv appears after the first epoch: it is training
+        record = runs.read_json(folder / "run.json")
+        assert (folder / "history.csv").exists(), f"the worker never trained: {record}"
+        token = record["pid_token"]
+        assert record["pid"] == pid and lifecycle.alive(pid, token)
+        assert record["server_pid"] == parent.pid
+    finally:
+        parent.kill()
+        parent.wait()
+    took = _wait_gone(pid, token, timeout=10)
+    assert took is not None, "the worker outlived its killed parent by 10 s"
+
+
+def test_the_watch_thread_ends_an_orphan_where_no_parent_death_signal_exists(tmp_path):
+    """The portable fallback alone (the prctl call disabled): the 'app' is a sleep process."""
+    app = subprocess.Popen(["sleep", "60"])
+    marker = tmp_path / "orphaned"
+    child = _python(f"""
+        import time
+        from builder.training import lifecycle
+        lifecycle.set_parent_death_signal = lambda: False
+        lifecycle.guard({app.pid}, lifecycle.start_token({app.pid}),
+                        on_orphan=lambda: open({str(marker)!r}, "w").close(), interval=0.1)
+        print("guarded", flush=True)
+        time.sleep(60)
+    """)
+    try:
+        assert child.stdout.readline().strip() == "guarded"
+        assert child.poll() is None
+        app.kill()
+        app.wait()
+        child.wait(timeout=10)
+        assert child.returncode == 1 and marker.exists()
+    finally:
+        for proc in (app, child):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def test_alive_tells_a_recycled_pid_and_a_zombie_from_the_process():
+    proc = subprocess.Popen(["sleep", "60"])
+    token = lifecycle.start_token(proc.pid)
+    try:
+        assert lifecycle.alive(proc.pid, token)
+        assert not lifecycle.alive(proc.pid, "not-" + str(token))
+        proc.kill()
+        time.sleep(0.3)
+        assert not lifecycle.alive(proc.pid, token)  # a zombie until reaped
+    finally:
+        proc.wait()
+    assert not lifecycle.alive(proc.pid) and not lifecycle.alive(None)
+
+
+# --------------------------------------------------------------------------- start-up
+
+def _run(tmp_path, owner="alice", **info):
+    project = templates.load(templates.DEFAULT)
+    folder = runs.create_run(tmp_path, owner, project, {})
+    runs.update_run_info(folder, **info)
+    return folder
+
+
+def test_reconcile_marks_runs_without_a_process_interrupted_and_stops_orphans(tmp_path):
+    sleeper = subprocess.Popen(["sleep", "60"])
+    dead_server = subprocess.Popen(["true"])
+    dead_server.wait()
+    try:
+        gone = _run(tmp_path, state="running", pid=2**22 + 12345)
+        recycled = _run(tmp_path, "bob", state="running", pid=sleeper.pid, pid_token="0",
+                        server_pid=os.getpid())
+        orphan = _run(tmp_path, state="running", pid=sleeper.pid,
+                      pid_token=lifecycle.start_token(sleeper.pid),
+                      server_pid=dead_server.pid, server_token="1")
+        finished = _run(tmp_path, state="finished", pid=2**22 + 1)
+        changed = runs.reconcile(tmp_path)
+        assert sorted((c["id"], c["action"]) for c in changed) == sorted(
+            [(gone.name, "interrupted"), (recycled.name, "interrupted"),
+             (orphan.name, "stopped")])
+        assert sleeper.wait(timeout=10) == -signal.SIGTERM
+        for folder in (gone, recycled, orphan):
+            record = runs.read_json(folder / "run.json")
+            assert record["state"] == "interrupted" and "epochs recorded" in record["message"]
+        assert runs.read_json(finished / "run.json")["state"] == "finished"
+        assert runs.reconcile(tmp_path) == []
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()
+
+
+def test_reconcile_leaves_live_workers_of_a_live_app_and_cli_runs_alone(tmp_path):
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        token = lifecycle.start_token(sleeper.pid)
+        watched = _run(tmp_path, state="running", pid=sleeper.pid, pid_token=token,
+                       server_pid=os.getpid(), server_token=lifecycle.start_token(os.getpid()))
+        cli = _run(tmp_path, "cli", state="running", pid=os.getpid())
+        fresh = _run(tmp_path, state="starting")  # a worker that has not recorded its pid yet
+        assert runs.reconcile(tmp_path) == []
+        assert lifecycle.alive(sleeper.pid, token)
+        for folder in (watched, cli, fresh):
+            assert runs.read_json(folder / "run.json")["state"] in ("running", "starting")
+        later = runs.reconcile(tmp_path, now=time.time() + runs.STALE_WITHOUT_PID_S + 1)
+        assert [(c["id"], c["action"]) for c in later] == [(fresh.name, "interrupted")]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_run_whose_process_is_gone_lists_as_interrupted(tmp_path):
+    _run(tmp_path, state="running", pid=2**22 + 12345)
+    (info,) = runs.list_runs(tmp_path, "alice")
+    assert info["state"] == "interrupted" and "epochs recorded so far" in info["message"]
+
+
+# --------------------------------------------------------------------------- disk and pruning
+
+def test_training_refuses_to_start_on_a_full_disk(tmp_path, monkeypatch):
+    free = runs.check_free_disk(tmp_path)
+    with pytest.raises(runs.RunError, match=r"MB free .*needs at least .*delete old runs"):
+        runs.check_free_disk(tmp_path, minimum=free * 10)
+    monkeypatch.setattr(runs, "MIN_FREE_BYTES", free * 10)
+    with pytest.raises(runs.RunError, match="needs at least"):
+        runs.create_run(tmp_path, "alice", templates.load(templates.DEFAULT), {})
+    assert not (tmp_path / "alice").exists() or not any((tmp_path / "alice").iterdir())
+
+
+def test_pruning_keeps_the_newest_runs_and_every_active_one(tmp_path):
+    made = []
+    for i in range(5):
+        folder = tmp_path / ("alice" if i % 2 else "bob") / f"2026010{i}-000000-00000{i}"
+        folder.mkdir(parents=True)
+        state = "running" if i == 0 else "finished"
+        runs.write_json_atomic(folder / "run.json", {"id": folder.name, "state": state,
+                                                     "started": "x", "pid": os.getpid()})
+        made.append(folder)
+    stale = tmp_path / "alice" / ".new-20250101-000000-abcdef"
+    stale.mkdir()
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
+    deleted = runs.prune_runs(tmp_path, keep=2)
+    assert sorted(deleted) == sorted([str(made[1]), str(made[2]), str(stale)])
+    assert [f.exists() for f in made] == [True, False, False, True, True]
