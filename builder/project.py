@@ -435,6 +435,47 @@ def _validate_fit(fit, problems: list) -> None:
                 problems.append((f"{where}.config.{key}", f"must be a {spec[key].__name__}."))
 
 
+def portable_data(data: Any) -> tuple[Any, str | None]:
+    """``data`` as the app keeps it: a CSV named by its file name in the uploads folder.
+
+    An absolute or directory-holding path (an older autosave, a project file from another
+    machine or from the command line) keeps only its file name, so the app reads nothing
+    outside its uploads folder and a saved project holds no folder of this machine.
+    Returns the (possibly new) section and a note saying what changed, or None.
+    """
+    if not isinstance(data, dict) or data.get("dataset") != "csv":
+        return data, None
+    options = data.get("options")
+    path = options.get("path") if isinstance(options, dict) else None
+    if not isinstance(path, str) or not path:
+        return data, None
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name == path:
+        return data, None
+    note = (f"The CSV path {path!r} became {name!r}: the app reads CSV files only from its "
+            "uploads folder (upload the file on the Data page if it is not there).")
+    return {**data, "options": {**options, "path": name}}, note
+
+
+def with_local_paths(project: dict, project_file: str | Path) -> dict:
+    """The command line's reading of a CSV path: relative to the project file, else to the
+    working folder, else a file name in the app's uploads folder (a project saved by the
+    app); made absolute so every later step reads the same file. The app never calls this:
+    it reads only its uploads folder. Returns a new project when the path changed."""
+    data = project.get("data")
+    options = data.get("options") if isinstance(data, dict) else None
+    path = options.get("path") if isinstance(options, dict) else None
+    if not isinstance(path, str) or not path or data.get("dataset") != "csv" or \
+            Path(path).is_absolute():
+        return project
+    from builder import paths
+
+    candidates = [Path(project_file).resolve().parent / path, Path.cwd() / path,
+                  paths.uploads_dir() / path]
+    found = next((c for c in candidates if c.is_file()), candidates[0])
+    return {**project, "data": {**data, "options": {**options, "path": str(found)}}}
+
+
 def validate(doc: Any, check_graph: bool = True) -> dict:
     """Check a parsed project document and return it (migrated, normalised copy).
 

@@ -128,16 +128,17 @@ def _csv_section(project: dict) -> None:
         path = paths.uploads_dir() / f"{digest}.csv"
         path.write_bytes(raw)
         st.session_state["data_csv_id"] = upload.file_id
-        _commit_data({"dataset": "csv", "options": {"path": str(path),
+        _commit_data({"dataset": "csv", "options": {"path": path.name,
                                                     "target": summary.suggested_target,
                                                     "task": "auto"}})
         st.rerun()
     path = project["data"].get("options", {}).get("path")
-    if path and os.path.exists(path):
+    if path:
         try:
             summary = inspect_csv(path)
         except DataError as err:
-            st.error(str(err))
+            # A missing file: the project still opens; say what is missing and the fix.
+            st.warning(f"{err} The model and settings are kept; training needs the file.")
             return
         st.caption(f"{summary.rows:,} rows, {len(summary.columns)} columns.")
         st.dataframe(summary.preview, width="stretch")

@@ -163,12 +163,6 @@ def test_reconcile_leaves_live_workers_of_a_live_app_and_cli_runs_alone(tmp_path
         sleeper.wait()
 
 
-def test_a_run_whose_process_is_gone_lists_as_interrupted(tmp_path):
-    _run(tmp_path, state="running", pid=2**22 + 12345)
-    (info,) = runs.list_runs(tmp_path, "alice")
-    assert info["state"] == "interrupted" and "epochs recorded so far" in info["message"]
-
-
 # --------------------------------------------------------------------------- disk and pruning
 
 def test_training_refuses_to_start_on_a_full_disk(tmp_path, monkeypatch):

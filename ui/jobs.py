@@ -1,7 +1,7 @@
 """Training jobs of this app process, each visible only to the browser session that started it.
 
 One ``RunManager`` per runs folder lives in ``st.cache_resource`` (shared by every session
-of this server process); every call passes ``ui.state.session_id()`` as the owner, so a
+of this server process); every call passes ``ui.state.owner_id()`` as the owner, so a
 session can only see, poll or stop its own runs, even with another session's job id in its
 URL. ``MAX_ACTIVE`` caps concurrent training processes on the machine.
 
@@ -54,7 +54,7 @@ def device_report() -> dict | None:
 
 
 def owner() -> str:
-    return state.session_id()
+    return state.owner_id()
 
 
 def start(project: dict, device: str = "auto") -> RunHandle:

@@ -342,8 +342,7 @@ def validate_data_settings(data: Any) -> list[str]:
     """Every problem with a project's ``data`` section, one message each, [] when valid.
 
     Messages start with the field they are about (``data.options.num_words: ...``) and say
-    the fix. A CSV's file is looked at (exists, header names the target column), nothing
-    else is read.
+    the fix. Nothing is read from disk (a CSV's file is checked when it is loaded).
     """
     if not isinstance(data, dict):
         return ['data: must be an object such as {"dataset": "mnist", "options": {}}, '
@@ -386,20 +385,11 @@ def validate_data_settings(data: Any) -> list[str]:
 
 
 def _csv_problems(options: dict) -> list[str]:
-    from builder.data import csv_data
-
-    path = options["path"]
-    if not path:
+    # The file itself is not read here: a project whose CSV is missing must still open.
+    # ``describe`` and loading say what is wrong with the file (missing, no such column).
+    if not options["path"]:
         return ["data.options.path: no CSV file chosen; upload one on the Data page or set "
                 "the path of a .csv file."]
-    try:
-        columns = csv_data.read_header(path)
-    except DataError as err:
-        return [f"data.options.path: {err}"]
-    target = options["target"]
-    if target and target not in columns:
-        return [f"data.options.target: the file has no column {target!r}."
-                f"{_close(target, columns)} Its columns are: {', '.join(columns)}."]
     return []
 
 

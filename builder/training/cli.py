@@ -90,11 +90,11 @@ class _Progress:
 
 def train_main(argv: list[str]) -> int:
     """Run the ``train`` command; return the exit status (0 ok, 1 failed, 2 bad file)."""
-    from builder.project import ProjectError, load_project_file, validate
+    from builder.project import ProjectError, load_project_file, validate, with_local_paths
 
     args = _parser().parse_args(argv)
     try:
-        project = copy.deepcopy(load_project_file(args.file))
+        project = copy.deepcopy(with_local_paths(load_project_file(args.file), args.file))
         if args.epochs is not None:
             project["fit"]["epochs"] = args.epochs
         if args.batch_size is not None:
