@@ -11,7 +11,7 @@ import streamlit as st
 
 from builder import templates
 from builder.project import ProjectError, dumps
-from ui import state
+from ui import jobs, state
 from ui.files import open_upload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
@@ -20,6 +20,7 @@ PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.
          ("pages/train.py", "Train"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
 
+jobs.startup()  # once per server: reconcile runs left "running", prune old files
 state.init()
 project = state.get_project()
 

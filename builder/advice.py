@@ -226,8 +226,22 @@ def rule_metrics(project, result, info, add):
                                           "value": ["mae"]})))
 
 
+def rule_data_unavailable(project, result, info, add):
+    """Validation does not read data files (a project whose CSV is missing still opens):
+    say here, beside the model, that the data cannot be loaded and how to fix it."""
+    if info is not None:
+        return
+    from builder.data import DataError, registry
+
+    try:
+        registry.describe(project.get("data", {}))
+    except DataError as err:
+        add(Advice("data-unavailable", f"the data cannot be loaded yet: {err}", None))
+
+
 RULES = [rule_loss_vs_last_layer, rule_label_encoding, rule_bottleneck,
-         rule_flatten_before_dense, rule_input_vs_data, rule_huge, rule_metrics]
+         rule_flatten_before_dense, rule_input_vs_data, rule_huge, rule_metrics,
+         rule_data_unavailable]
 
 
 def attach(project: dict, result: CheckResult, info: Any = None) -> None:

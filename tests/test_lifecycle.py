@@ -190,3 +190,114 @@ def test_pruning_keeps_the_newest_runs_and_every_active_one(tmp_path):
     deleted = runs.prune_runs(tmp_path, keep=2)
     assert sorted(deleted) == sorted([str(made[1]), str(made[2]), str(stale)])
     assert [f.exists() for f in made] == [True, False, False, True, True]
+
+
+def test_housekeeping_prunes_old_autosaves_and_unused_uploads(tmp_path, monkeypatch):
+    from builder import housekeeping
+
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path))
+    old = time.time() - 40 * 86400
+
+    def autosave(name, csv, age):
+        project = templates.load(templates.DEFAULT)
+        if csv:
+            project["data"] = {"dataset": "csv", "options": {"path": csv}}
+        path = paths.autosave_dir() / name
+        path.write_text(json.dumps(project))
+        os.utime(path, (age, age))
+        return path
+
+    def upload(name, age):
+        path = paths.uploads_dir() / name
+        path.write_text("a,b\n1,2\n")
+        os.utime(path, (age, age))
+        return path
+
+    stale = autosave("aaaaaaaaaaaaaaaa.json", "gone-with-it.csv", old)
+    fresh = autosave("bbbbbbbbbbbbbbbb.json", "in-use.csv", time.time())
+    in_use, orphan, new = upload("in-use.csv", old), upload("gone-with-it.csv", old), \
+        upload("new.csv", time.time())
+    by_run = upload("by-run.csv", old)
+    run = runs.create_run(paths.runs_root(), "alice",
+                          {"data": {"dataset": "csv", "options": {"path": "by-run.csv"}}}, {})
+    runs.update_run_info(run, state="finished")
+    deleted = housekeeping.prune(keep_days=30, keep_runs=10)
+    assert deleted["autosaves"] == [str(stale)] and deleted["uploads"] == [str(orphan)]
+    assert fresh.exists() and in_use.exists() and new.exists() and by_run.exists()
+    deleted = housekeeping.prune(keep_days=30, keep_runs=0)
+    assert deleted["runs"] == [str(run)] and deleted["uploads"] == [str(by_run)]
+
+
+# --------------------------------------------------------------------------- files
+
+@pytest.fixture
+def uploads(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path / "home"))
+    folder = paths.uploads_dir()
+    (folder / "houses.csv").write_text("rooms,price\n" + "".join(
+        f"{i % 5 + 1},{100 + i}\n" for i in range(30)))
+    return folder
+
+
+def test_the_app_reads_csv_files_only_from_its_uploads_folder(uploads, tmp_path):
+    from builder.data import DataError, csv_data, describe
+
+    assert csv_data.resolve_path("houses.csv") == str(uploads.resolve() / "houses.csv")
+    assert describe({"dataset": "csv", "options": {"path": "houses.csv"}}).task
+    secret = tmp_path / "secret.csv"
+    secret.write_text("user,password\nroot,x\n")
+    (uploads / "link.csv").symlink_to(secret)
+    for bad in ("../secret.csv", "link.csv", "sub/../../secret.csv"):
+        with pytest.raises(DataError, match="outside the app's uploads folder"):
+            csv_data.inspect_csv(bad)
+    with pytest.raises(DataError, match="the CSV file 'gone.csv' is missing: upload it on "
+                                        "the Data page"):
+        describe({"dataset": "csv", "options": {"path": "gone.csv"}})
+
+
+def test_the_app_keeps_only_file_names_and_the_cli_resolves_local_paths(uploads, tmp_path,
+                                                                          monkeypatch):
+    from builder.project import portable_data, with_local_paths
+
+    data = {"dataset": "csv", "options": {"path": "/etc/passwd", "target": "x"}}
+    kept, note = portable_data(data)
+    assert kept == {"dataset": "csv", "options": {"path": "passwd", "target": "x"}}
+    assert "uploads folder" in note and data["options"]["path"] == "/etc/passwd"
+    assert portable_data({"dataset": "csv", "options": {"path": "a.csv"}})[1] is None
+    assert portable_data({"dataset": "mnist"}) == ({"dataset": "mnist"}, None)
+    # The CLI: next to the project file first, then the working folder, then uploads.
+    project_dir = tmp_path / "proj"
+    project_dir.mkdir()
+    (project_dir / "mine.csv").write_text("a,b\n")
+    doc = {"data": {"dataset": "csv", "options": {"path": "mine.csv"}}}
+    assert with_local_paths(doc, project_dir / "p.json")["data"]["options"]["path"] == str(
+        project_dir / "mine.csv")
+    monkeypatch.chdir(tmp_path)
+    doc["data"]["options"]["path"] = "houses.csv"
+    assert with_local_paths(doc, project_dir / "p.json")["data"]["options"]["path"] == str(
+        uploads / "houses.csv")
+
+
+def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "houses.csv").write_text("rooms,price\n" + "".join(
+        f"{i % 5 + 1},{100 + i}\n" for i in range(30)))
+    project = templates.load(templates.DEFAULT)
+    project["data"] = {"dataset": "csv", "options": {"path": "houses.csv"}}
+    project["model"]["inputs"][0]["shape"] = [1]
+    project["model"]["layers"][-1]["config"].update(units=1, activation="linear")
+    project["compile"].update(loss="mse", metrics=["mae"])
+    (folder / "p.json").write_text(json.dumps(project))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NETBUILDER_HOME": str(tmp_path / "h")}
+
+    def check():
+        done = subprocess.run([sys.executable, "-m", "builder", "check",
+                               str(folder / "p.json"), "--json"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr  # valid: data is not the model
+        return json.loads(done.stdout)["warnings"]
+
+    assert not any("cannot be loaded" in w for w in check())
+    (folder / "houses.csv").rename(tmp_path / "moved.csv")
+    assert any("cannot be loaded yet: no file at" in w and "houses.csv" in w for w in check())

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from builder import paths
+from builder import housekeeping, paths
 from builder.training import RunHandle, RunManager, devices, runs
 from ui import state
 
@@ -30,7 +30,25 @@ MAX_ACTIVE = max(1, int(os.environ.get("NETBUILDER_MAX_JOBS", "1") or 1))
 
 
 @st.cache_resource(show_spinner=False)
+def _startup(home: str) -> dict:
+    # Once per server process (and $NETBUILDER_HOME): runs a dead server left "running"
+    # become "interrupted", its orphaned workers are stopped, and old files are pruned.
+    reconciled = runs.reconcile(paths.runs_root())
+    try:
+        pruned = housekeeping.prune()
+    except OSError as err:  # a read-only or vanished folder must not stop the app
+        pruned = {"error": [str(err)]}
+    return {"reconciled": reconciled, "pruned": pruned}
+
+
+def startup() -> dict:
+    """Start-up reconciliation and pruning (``builder.housekeeping``), done once."""
+    return _startup(str(paths.home()))
+
+
+@st.cache_resource(show_spinner=False)
 def _manager(runs_root: str) -> RunManager:
+    startup()  # before the first start, so the one-job limit counts only live workers
     return RunManager(runs_root, max_active=MAX_ACTIVE)
 
 
