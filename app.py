@@ -56,3 +56,6 @@ if message:
 
 pages = [st.Page(path, title=title) for path, title in PAGES]
 st.navigation(pages).run()
+late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
+if late:
+    st.toast(late)

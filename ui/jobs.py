@@ -128,6 +128,41 @@ def current() -> RunHandle | None:
     return handle
 
 
+def delete_control(run_ids: list[str], key: str) -> None:
+    """A Delete button for this session's runs ``run_ids``, with a confirmation step.
+
+    Deleting removes the run folders (model, history, scores); a run still training is
+    refused with a message. Reruns the page after deleting.
+    """
+    if not run_ids:
+        return
+    what = f"run {run_ids[0]}" if len(run_ids) == 1 else f"these {len(run_ids)} runs"
+    pending = f"{key}_confirm"
+    if st.session_state.get(pending) != run_ids:
+        if st.button(f"Delete {what}…", key=key):
+            st.session_state[pending] = list(run_ids)
+            st.rerun()
+        return
+    st.warning(f"Delete {what} with its model, history and scores? This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete", key=f"{key}_yes", type="primary"):
+        st.session_state.pop(pending, None)
+        failed = []
+        for run_id in run_ids:
+            try:
+                runs.delete_run(runs_root(), owner(), run_id)
+            except (runs.RunError, OSError) as err:
+                failed.append(str(err))
+        if failed:
+            st.session_state["_notice"] = " ".join(failed)
+        else:
+            st.session_state["_notice"] = f"Deleted {what}."
+        st.rerun()
+    if no.button("Cancel", key=f"{key}_no"):
+        st.session_state.pop(pending, None)
+        st.rerun()
+
+
 def stop(handle: RunHandle) -> bool:
     """Ask this session's job to stop after the current batch; False if it is not ours."""
     return manager().stop(owner(), handle.run_id)

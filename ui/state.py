@@ -153,10 +153,12 @@ def _autosave(project: dict) -> None:
             if on_disk is not None and on_disk != st.session_state.get("_autosave_digest"):
                 old = session_id()
                 new = _fork("")
-                st.session_state["_notice"] = (
-                    f"This project (?p={old}) was also changed in another tab. So that "
-                    f"neither tab overwrites the other, your changes here are now saved under "
-                    f"a new address (?p={new}); the other tab keeps the old one.")
+                st.session_state.pop("_notice", None)
+                # Said at once: an edit inside a fragment reruns only the fragment, so a
+                # notice kept for the app frame would wait for the next full rerun.
+                st.toast(f"This project (?p={old}) was also changed in another tab. So that "
+                         f"neither tab overwrites the other, your changes here are now saved "
+                         f"under a new address (?p={new}); the other tab keeps the old one.")
                 path = _autosave_path(new)
             save_project_file(project, path)
             st.session_state["_autosave_digest"] = _digest(_read_bytes(path))

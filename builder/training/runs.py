@@ -314,10 +314,22 @@ def load_run(runs_root: str | Path, owner: str, run_id: str) -> dict:
 
 
 def delete_run(runs_root: str | Path, owner: str, run_id: str) -> None:
-    """Remove a run folder of this owner (a running run should be stopped first)."""
+    """Remove a run folder of this owner; RunError while its process still trains.
+
+    Only ``runs_root/owner/run_id`` can be named (both ids are checked), so a session can
+    delete its own runs and nothing else.
+    """
     folder = run_dir(runs_root, owner, run_id)
-    if folder.is_dir():
-        shutil.rmtree(folder)
+    if not folder.is_dir():
+        return
+    try:
+        record = read_json(folder / "run.json")
+    except (OSError, ValueError):
+        record = {}
+    if record.get("state") not in FINAL_STATES and record.get("pid") is not None \
+            and _process_alive(record):
+        raise RunError(f"run {run_id} is still training: stop it first, then delete it.")
+    shutil.rmtree(folder)
 
 
 # --------------------------------------------------------------------------- app start-up
