@@ -158,3 +158,13 @@ def test_start_up_marks_runs_left_running_by_a_dead_server_interrupted():
     at.switch_page("pages/results.py").run()
     assert not at.exception, at.exception
     assert any("interrupted" in w.value for w in at.warning)
+
+
+def test_training_refuses_to_start_on_a_full_disk(monkeypatch):
+    monkeypatch.setattr(runs, "MIN_FREE_BYTES", 1 << 62)
+    at = _tab()
+    at.switch_page("pages/train.py").run()
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    assert any("Training did not start" in e.value and "MB free" in e.value for e in at.error)
+    assert not any(runs.list_runs(paths.runs_root(), PID))
