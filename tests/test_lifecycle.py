@@ -107,6 +107,23 @@ def test_alive_tells_a_recycled_pid_and_a_zombie_from_the_process():
     assert not lifecycle.alive(proc.pid) and not lifecycle.alive(None)
 
 
+def test_ended_workers_are_reaped_even_when_no_page_polls_them(tmp_path):
+    from builder.project import validate
+    from builder.training import RunManager
+
+    project = templates.load(templates.DEFAULT)
+    project["fit"]["epochs"] = 1
+    manager = RunManager(tmp_path, max_active=1)
+    handle = manager.start(validate(project), "alice", device="cpu")
+    pid = handle.pid
+    deadline = time.monotonic() + 180
+    while manager.reap() and time.monotonic() < deadline:
+        time.sleep(0.5)  # reap() only collects exit statuses: no events are read
+    assert manager.reap() == 0, "the worker did not end"
+    assert not Path(f"/proc/{pid}").exists(), "an ended worker was left as a zombie"
+    assert handle.poll()[-1]["state"] == "finished"
+
+
 # --------------------------------------------------------------------------- start-up
 
 def _run(tmp_path, owner="alice", **info):
