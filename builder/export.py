@@ -271,7 +271,10 @@ def _csv_code(data: _Data) -> tuple[str, str]:
             "number columns (gaps filled with the training median"
             + (", normalised with training statistics" if opt["normalize"] else "")
             + ") and text columns one-hot encoded. A seeded test split is kept apart.")
-    code = f'''frame = pd.read_csv({_py(opt["path"])}, sep=None, engine="python")
+    # Only the file's name: an exported script holds no folder of the machine that made it.
+    name = str(opt["path"]).replace("\\", "/").rsplit("/", 1)[-1]
+    code = f'''# The CSV file is read from the folder this script runs in (or give its full path).
+frame = pd.read_csv({_py(name)}, sep=None, engine="python")
 target = {_py(target)}
 n_test = int(np.ceil(len(frame) * {_py(opt["test_fraction"])}))'''
     if classify:

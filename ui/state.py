@@ -71,14 +71,13 @@ def owner_id() -> str:
     return st.session_state["_owner"]
 
 
-def _fork(reason: str) -> str:
+def _fork() -> str:
     """Move this session's autosave to a fresh id (and URL); return the new id."""
     pid = secrets.token_hex(8)
     owner_id()
     st.session_state["_pid"] = pid
     st.session_state["_autosave_digest"] = None
     st.query_params["p"] = pid
-    st.session_state["_notice"] = reason
     return pid
 
 
@@ -105,9 +104,9 @@ def init() -> None:
             project = load_project_file(path, check_graph=False)
             note = "Restored the project you were building."
             st.session_state["_autosave_digest"] = _digest(raw)
-        except ProjectError as err:
+        except (ProjectError, ValueError, RecursionError, OSError) as err:
             # Keep the file: the next edit of the default must not overwrite it.
-            new = _fork("")
+            new = _fork()
             note = (f"The autosaved project could not be restored ({err}). It is kept, "
                     f"unchanged, in {path}; you are now working on the default project under "
                     f"a new address (?p={new}).")
@@ -152,8 +151,7 @@ def _autosave(project: dict) -> None:
             on_disk = _digest(_read_bytes(path))
             if on_disk is not None and on_disk != st.session_state.get("_autosave_digest"):
                 old = session_id()
-                new = _fork("")
-                st.session_state.pop("_notice", None)
+                new = _fork()
                 # Said at once: an edit inside a fragment reruns only the fragment, so a
                 # notice kept for the app frame would wait for the next full rerun.
                 st.toast(f"This project (?p={old}) was also changed in another tab. So that "
