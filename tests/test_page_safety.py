@@ -168,3 +168,15 @@ def test_training_refuses_to_start_on_a_full_disk(monkeypatch):
     assert not at.exception, at.exception
     assert any("Training did not start" in e.value and "MB free" in e.value for e in at.error)
     assert not any(runs.list_runs(paths.runs_root(), PID))
+
+
+def test_a_project_whose_keras_dataset_file_is_missing_opens(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+    project = templates.load("imdb_dense")
+    _autosave(project)
+    at = _tab()
+    assert at.session_state["project"]["name"] == project["name"]
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, at.exception
+    assert any("Not downloaded yet: imdb.npz" in i.value and "place the file there" in i.value
+               for i in at.info)
