@@ -24,6 +24,8 @@ from 1; ``fold``/``folds`` are ``None`` outside K-fold, and ``fold`` is ``None``
                         "test": {"loss": .., "accuracy": ..}, "kfold": {"val_loss": ..}|None,
                         "device": "CPU", "time": t}
 
+Workers never outlive the app (``lifecycle``): each is tied to this process by a
+parent-death signal and a watch thread, and ``RunManager.reap`` collects ended ones.
 A worker that dies without a summary (killed, crashed interpreter) is detected by ``poll``:
 the handle and run.json then say "the training process ended unexpectedly (exit code N)",
 and the summary ``poll`` makes up has ``"epochs": None``. If the worker did finish but its

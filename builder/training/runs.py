@@ -3,7 +3,8 @@
 Layout (``runs_root/<owner>/<run_id>/``)::
 
     project.json   the project exactly as trained (epochs/batch size overrides applied)
-    run.json       id, owner, name, state, message, start/end time, device, versions, seed, pid
+    run.json       id, owner, name, state, message, start/end time, device, versions, seed,
+                   pid and pid_token (the worker), server_pid and server_token (its app)
     history.csv    one row per epoch: epoch, every Keras log (loss, accuracy, val_loss, ...),
                    learning_rate, seconds; for K-fold the mean over folds
     history_folds.csv   K-fold only: the same with a ``fold`` column (1-based)
