@@ -51,10 +51,26 @@ def _zombie(pid: int) -> bool:
     return text[text.rfind(")") + 2:][:1] in ("Z", "X")
 
 
+def _windows_alive(pid: int) -> bool:
+    # os.kill(pid, 0) would *terminate* the process on Windows: ask for its exit code.
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # access denied: it exists
+    try:
+        code = ctypes.c_ulong()
+        return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and \
+            code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
 def alive(pid, token: str | None = None) -> bool:
     """Whether ``pid`` runs (zombies do not count) and, given ``token``, is the same process."""
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
+    if os.name == "nt":
+        return _windows_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
