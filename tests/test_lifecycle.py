@@ -318,3 +318,17 @@ def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
     assert not any("cannot be loaded" in w for w in check())
     (folder / "houses.csv").rename(tmp_path / "moved.csv")
     assert any("cannot be loaded yet: no file at" in w and "houses.csv" in w for w in check())
+
+
+def test_the_job_limit_counts_live_runs_this_app_does_not_watch(tmp_path):
+    from builder.training import RunManager
+
+    folder = _run(tmp_path, "cli", state="running", pid=os.getpid(),
+                  pid_token=lifecycle.start_token(os.getpid()))
+    assert runs.live_runs(tmp_path) == [{"owner": "cli", "id": folder.name,
+                                         "pid": os.getpid()}]
+    manager = RunManager(tmp_path, max_active=1)
+    with pytest.raises(RuntimeError, match="1 training run.* already going on this machine"):
+        manager.start(templates.load(templates.DEFAULT), "alice", device="cpu")
+    runs.update_run_info(folder, state="finished")
+    assert runs.live_runs(tmp_path) == []

@@ -256,12 +256,16 @@ class RunManager:
             for handle in self._handles.values():
                 handle.poll()
             busy = [h for h in self._handles.values() if h.active]
-            if len(busy) >= self.max_active:
+            # Runs this manager does not watch (another app on the same folder, a command
+            # line `train`) train on the same cores: they count too.
+            others = [r for r in runs.live_runs(self.runs_root)
+                      if (r["owner"], r["id"]) not in self._handles]
+            if len(busy) + len(others) >= self.max_active:
                 mine = [h for h in busy if h.owner == owner]
                 raise RuntimeError(
                     "a training run of yours is still going: stop it first." if mine else
-                    f"{len(busy)} training run(s) are already going on this machine (at most "
-                    f"{self.max_active} at a time): try again when one ends.")
+                    f"{len(busy) + len(others)} training run(s) are already going on this "
+                    f"machine (at most {self.max_active} at a time): try again when one ends.")
             handle = start_run(project, self.runs_root, owner, **options)
             self._handles[(owner, handle.run_id)] = handle
             return handle

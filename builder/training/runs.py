@@ -397,6 +397,22 @@ def reconcile(runs_root: str | Path, *, now: float | None = None) -> list[dict]:
     return changed
 
 
+def live_runs(runs_root: str | Path) -> list[dict]:
+    """Runs of every owner whose training process still runs (pid and start token match):
+    ``[{"owner", "id", "pid"}]``. The app counts those it does not watch itself (another
+    app on the same folder, a ``train`` on the command line) against its job limit."""
+    found = []
+    for owner, folder in _all_run_folders(runs_root):
+        try:
+            record = read_json(folder / "run.json")
+        except (OSError, ValueError):
+            continue
+        if record.get("state") not in FINAL_STATES and record.get("pid") is not None \
+                and _process_alive(record):
+            found.append({"owner": owner, "id": folder.name, "pid": record["pid"]})
+    return found
+
+
 def prune_runs(runs_root: str | Path, keep: int) -> list[str]:
     """Delete the oldest ended runs beyond the newest ``keep`` (all owners together).
 
