@@ -48,7 +48,7 @@ def startup() -> dict:
 
 @st.cache_resource(show_spinner=False)
 def _manager(runs_root: str) -> RunManager:
-    startup()  # before the first start, so the one-job limit counts only live workers
+    startup()  # before the first start: orphans of a dead server are stopped first
     return RunManager(runs_root, max_active=MAX_ACTIVE)
 
 
