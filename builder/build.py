@@ -7,7 +7,8 @@ user why one is not.
 from __future__ import annotations
 
 from builder.checker import check, make_layer
-from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
+from builder.project import ProjectError, graph_order, is_sequential, validate
+from builder.topology import inbound_of
 
 
 class BuildError(ProjectError):

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from builder.build import _model_name
 from builder.checker import _tuplify
-from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
+from builder.project import ProjectError, graph_order, is_sequential, validate
+from builder.topology import inbound_of
 
 SMOKE_SAMPLES = 64
 

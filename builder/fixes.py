@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 
 from builder import edit
-from builder.checker import Fix
+from builder.results import Fix
 from builder.project import ProjectError
 
 

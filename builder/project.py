@@ -17,6 +17,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from builder import topology
+from builder.topology import inbound_of
+
 FORMAT = "netbuilder.project"
 VERSION = 1
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -478,82 +481,38 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
 
 # --------------------------------------------------------------------------- graph
 
-def inbound_of(model: dict) -> dict[str, list[str]]:
-    """Each layer's input names, with the implicit "previous entry" made explicit."""
-    inputs = model.get("inputs") or []
-    previous = inputs[0]["name"] if inputs else None
-    result: dict[str, list[str]] = {}
-    for layer in model.get("layers", []):
-        result[layer["name"]] = list(layer["inbound"]) if layer.get("inbound") else (
-            [previous] if previous else [])
-        previous = layer["name"]
-    return result
-
-
 def graph_order(project: dict) -> list[dict]:
-    """Layers in an order where each comes after everything it reads (Kahn's algorithm).
+    """Layers in an order where each comes after everything it reads (``builder.topology``).
 
     Ties keep the file's order, so a Sequential stack stays as written. Raises ProjectError
-    for dangling names, cycles, layers no output depends on, and outputs that depend on no
-    input.
+    for dangling names, cycles, layers no output depends on, and inputs that feed no output.
     """
     model = project["model"]
-    input_names = [i["name"] for i in model["inputs"]]
     layers = model.get("layers", [])
+    topo = topology.analyse(model)
+    index = {lay["name"]: k for k, lay in enumerate(layers)}
+    known = list(index) + topo.inputs
+    problems: list[tuple[str, str]] = []
+    for name, src in topo.missing:
+        problems.append((f"model.layers[{index[name]}].inbound",
+                         topology.missing_source_message(name, src, known)))
+    for name in topo.self_loops:
+        problems.append((f"model.layers[{index[name]}].inbound",
+                         topology.self_loop_message(name)))
+    if problems:
+        raise ProjectError(problems)
+    for part in topo.cycles:
+        problems.append(("model.layers", topology.cycle_message(part)))
+    if problems:
+        raise ProjectError(problems)
+    for name in topo.unused_layers():
+        problems.append((f"model.layers[{index[name]}]", topology.unused_layer_message(name)))
+    for name in topo.unused_inputs():
+        problems.append(("model.inputs", topology.unused_input_message(name)))
+    if problems:
+        raise ProjectError(problems)
     by_name = {lay["name"]: lay for lay in layers}
-    inbound = inbound_of(model)
-    problems = []
-    for idx, lay in enumerate(layers):
-        for src in inbound[lay["name"]]:
-            if src not in by_name and src not in input_names:
-                problems.append((f"model.layers[{idx}].inbound", f"'{lay['name']}' takes its "
-                                 f"input from '{src}', which does not exist."
-                                 f"{_close(src, list(by_name) + input_names)}"))
-            elif src == lay["name"]:
-                problems.append((f"model.layers[{idx}].inbound", f"'{src}' cannot take its own "
-                                 "output as input."))
-    if problems:
-        raise ProjectError(problems)
-    ready = set(input_names)
-    pending = list(layers)
-    ordered = []
-    while pending:
-        for k, lay in enumerate(pending):
-            if all(src in ready for src in inbound[lay["name"]]):
-                ordered.append(lay)
-                ready.add(lay["name"])
-                del pending[k]
-                break
-        else:
-            names = ", ".join(f"'{lay['name']}'" for lay in pending)
-            raise ProjectError(f"the layers {names} form a cycle (each waits for another's "
-                               "output): remove one of the connections so data flows from the "
-                               "inputs to the outputs.", "model.layers")
-    _check_reachability(model, inbound, problems)
-    if problems:
-        raise ProjectError(problems)
-    return ordered
-
-
-def _check_reachability(model: dict, inbound: dict, problems: list) -> None:
-    outputs = model.get("outputs", [])
-    needed: set[str] = set()
-    stack = list(outputs)
-    while stack:
-        name = stack.pop()
-        if name in needed:
-            continue
-        needed.add(name)
-        stack.extend(inbound.get(name, []))
-    for idx, lay in enumerate(model.get("layers", [])):
-        if outputs and lay["name"] not in needed:
-            problems.append((f"model.layers[{idx}]", f"no output depends on '{lay['name']}': "
-                             "connect it to the path towards an output, mark it as an output, "
-                             "or delete it."))
-    for inp in model["inputs"]:
-        if outputs and inp["name"] not in needed:
-            problems.append(("model.inputs", f"input '{inp['name']}' feeds no output: connect "
-                             "it or delete it."))
+    return [by_name[name] for name in topo.order]
 
 
 def is_sequential(project: dict) -> bool:

@@ -298,7 +298,7 @@ def _compile_section(project: dict, result) -> None:
         report = result.layer(output) if result is not None else None
         shape = ""
         if report is not None and report.output_shape is not None:
-            from builder.checker import fmt_shape
+            from builder.results import fmt_shape
 
             shape = f" · {fmt_shape(report.output_shape)}"
         st.markdown(f"**{output}**{shape}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from builder.data.errors import DataError
+from builder.data.splits import SPLIT_SEED
 
 __all__ = [
     "DATASETS",
@@ -26,13 +27,10 @@ __all__ = [
     "describe",
     "input_spec",
     "recommend",
+    "recommend_for",
     "resolved_options",
     "validate_data_settings",
 ]
-
-# scikit-learn sets and CSV files are split with this seed, so a project trains and is
-# evaluated on the same rows every time it is opened.
-SPLIT_SEED = 0
 
 # Multi-hot text vectors are dense float32 (rows x num_words); above this a machine with
 # 16 GB starts swapping once Keras makes its own copies during fit.
@@ -478,7 +476,11 @@ def recommend(data_settings: dict) -> dict:
     (sparse_)categorical_crossentropy for more (sparse when labels are integers), a
     plain Dense(1) + mse with the mae metric for regression, as in the book.
     """
-    info = describe(data_settings)
+    return recommend_for(describe(data_settings))
+
+
+def recommend_for(info: DataInfo) -> dict:
+    """``recommend`` for a dataset already described (see ``describe``)."""
     if info.task == "binary":
         return {"last_layer": {"class_name": "Dense",
                                "config": {"units": 1, "activation": "sigmoid"}},

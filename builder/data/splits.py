@@ -11,7 +11,12 @@ import numpy as np
 
 from builder.data.errors import DataError
 
-__all__ = ["holdout", "kfold_splits", "leaves", "map_leaves", "num_samples", "subset"]
+__all__ = ["SPLIT_SEED", "holdout", "kfold_splits", "leaves", "map_leaves", "num_samples",
+           "subset"]
+
+# scikit-learn sets and CSV files are split with this seed, so a project trains and is
+# evaluated on the same rows every time it is opened.
+SPLIT_SEED = 0
 
 
 def leaves(data: Any) -> list:
