@@ -1,8 +1,9 @@
 """Advice beside the errors: the model builds, but probably not the way the user meant.
 
 The step after ``builder.checker.shapes``: each rule reads the project, the per-layer
-shapes (a ``builder.results.CheckResult``) and (when known) what the data holds, and adds an ``Advice`` with a plain message and, where the repair is mechanical, a
-``Fix``. Rules are small functions listed in ``RULES``; order is the order shown.
+shapes (a ``builder.results.CheckResult``) and (when known) what the data holds, and adds
+an ``Advice`` with a plain message and, where the repair is mechanical, a ``Fix``. Rules
+are small functions listed in ``RULES``; order is the order shown.
 """
 from __future__ import annotations
 

@@ -91,7 +91,8 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
     with path.open(encoding="utf-8") as f:
         data = json.load(f)
     if data.get("version") != 1:
-        raise CatalogueError(f"{path.name}: unsupported version {data.get('version')!r}, expected 1")
+        raise CatalogueError(f"{path.name}: unsupported version {data.get('version')!r}, "
+                             "expected 1")
     cats = data["categories"]
     cat_ids = [c["id"] for c in cats]
     layers = data["layers"]
@@ -122,7 +123,8 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
                 problems.append(f"{where}: type {p.get('type')!r} is not one of {PARAM_TYPES}")
             if p.get("required") is True:
                 if "example" not in p or "default" in p:
-                    problems.append(f"{where}: a required parameter needs an example and no default")
+                    problems.append(f"{where}: a required parameter needs an example and no "
+                                    "default")
             elif "default" not in p:
                 problems.append(f"{where}: needs a default or required: true")
             if p.get("type") == "choice" and not p.get("choices"):
@@ -152,7 +154,8 @@ def _unknown_layer_message(class_name: Any) -> str:
 
 
 def get(class_name: str) -> dict:
-    """The catalogue entry for a Keras layer class name; CatalogueKeyError (a KeyError) if unknown."""
+    """The catalogue entry for a Keras layer class name; CatalogueKeyError (a KeyError) if
+    unknown."""
     try:
         return LAYERS[class_name]
     except (KeyError, TypeError):
@@ -167,7 +170,8 @@ def param(class_name: str, name: str) -> dict:
             return p
     known = [p["name"] for p in entry["params"]]
     hint = _did_you_mean(name, known)
-    raise CatalogueKeyError(f"{class_name} has no parameter {name!r}" + (f"; {hint}" if hint else ".")
+    raise CatalogueKeyError(f"{class_name} has no parameter {name!r}"
+                            + (f"; {hint}" if hint else ".")
                             + f" Known parameters: {', '.join(known) or 'none'}.")
 
 
@@ -192,7 +196,8 @@ def default_config(class_name: str) -> dict:
     Optional parameters are omitted (Keras applies its own default), e.g.
     default_config("Dense") == {"units": 64}.
     """
-    return {p["name"]: copy.deepcopy(p["example"]) for p in get(class_name)["params"] if p.get("required")}
+    return {p["name"]: copy.deepcopy(p["example"]) for p in get(class_name)["params"]
+            if p.get("required")}
 
 
 _RANK_WORDS = {
@@ -205,7 +210,8 @@ _RANK_WORDS = {
 
 
 def input_description(rank: int) -> str:
-    """Plain words for a tensor rank *including* the batch axis: 4 -> 'images (height, width, channels)'."""
+    """Plain words for a tensor rank *including* the batch axis: 4 -> 'images (height, width,
+    channels)'."""
     return _RANK_WORDS.get(rank, f"rank-{rank} tensors")
 
 
@@ -329,7 +335,8 @@ def _expected(p: dict) -> str:
         lst = f"a list of {n} {each}" if n else f"a list of {each}"
         return f"an integer{_bounds({'min': p.get('min')})} or {lst}" if p.get("scalar_ok") else lst
     if t == "shape":
-        return "a list of positive integers" + (" (one entry may be -1)" if p.get("allow_infer") else "")
+        infer = " (one entry may be -1)" if p.get("allow_infer") else ""
+        return "a list of positive integers" + infer
     if t == "padding":
         m = _bounds({"min": p.get("min")})
         return f"an integer{m}, [rows, columns] or [[top, bottom], [left, right]] of integers{m}"
@@ -339,7 +346,8 @@ def _expected(p: dict) -> str:
             return "a non-zero integer axis or a list of " + (f"{n} " if n else "") + "such axes"
         return "a non-zero integer axis (negative counts from the end)"
     if t == "layer":
-        return '{"class_name": ..., "config": {...}} with class_name one of ' + ", ".join(p["allowed"])
+        return ('{"class_name": ..., "config": {...}} with class_name one of '
+                + ", ".join(p["allowed"]))
     raise CatalogueError(f"unknown parameter type {t!r}")
 
 
@@ -362,7 +370,8 @@ def _value_ok(p: dict, v: Any) -> bool:
     if t == "ints":
         if _is_int(v):
             return bool(p.get("scalar_ok")) and (lo is None or v >= lo)
-        if not isinstance(v, list) or not v or not all(_is_int(x) and (lo is None or x >= lo) for x in v):
+        if not isinstance(v, list) or not v or \
+                not all(_is_int(x) and (lo is None or x >= lo) for x in v):
             return False
         if p.get("length") is not None and len(v) != p["length"]:
             return False
@@ -443,7 +452,8 @@ def _check_param(class_name: str, p: dict, v: Any, path: str) -> list[str]:
 
 
 def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[str]:
-    """Bidirectional's `layer`: {"class_name": one of allowed, "config": {...}}, validated recursively."""
+    """Bidirectional's `layer`: {"class_name": one of allowed, "config": {...}}, validated
+    recursively."""
     allowed = p["allowed"]
     errors = []
     extra = sorted(set(v) - {"class_name", "config"})
@@ -452,8 +462,9 @@ def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[s
                       f'{{"class_name": ..., "config": {{...}}}} only.')
     inner = v.get("class_name")
     if inner not in allowed:
-        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer ({', '.join(allowed)}), "
-                      f"got {_show(inner)}; e.g. {_show(p['example'])}.")
+        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer "
+                      f"({', '.join(allowed)}), got {_show(inner)}; e.g. "
+                      f"{_show(p['example'])}.")
         return errors
     inner_config = v.get("config", {})
     errors += validate_config(inner, inner_config, path)
@@ -472,8 +483,8 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
     entry = LAYERS[class_name]
     base = f"{where}.config"
     if not isinstance(config, dict):
-        return [f"{base}: must be an object mapping parameter names to values, got {_show(config)}; "
-                f"e.g. {_show(default_config(class_name))}."]
+        return [f"{base}: must be an object mapping parameter names to values, got "
+                f"{_show(config)}; e.g. {_show(default_config(class_name))}."]
     specs = {p["name"]: p for p in entry["params"]}
     errors = []
     for key in config:
@@ -486,8 +497,8 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
         path = f"{base}.{name}"
         if name not in config:
             if p.get("required"):
-                errors.append(f"{path}: missing; {class_name} needs {name} ({p['help'].rstrip('.')}), "
-                              f"e.g. {name}={_show(p['example'])}.")
+                errors.append(f"{path}: missing; {class_name} needs {name} "
+                              f"({p['help'].rstrip('.')}), e.g. {name}={_show(p['example'])}.")
             continue
         errors += _check_param(class_name, p, config[name], path)
     return errors

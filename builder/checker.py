@@ -19,13 +19,11 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from builder import advice, catalogue, topology
 from builder.project import ProjectError, validate
 from builder.results import (
-    Advice,
     CheckResult,
     Fix,
     LayerReport,
@@ -35,13 +33,14 @@ from builder.results import (
     insert_flatten,
 )
 
+
 def _full(shape: Shape) -> list:
     return [None] + list(shape)
 
 
 # --------------------------------------------------------------------------- Keras side
 
-_CACHE: "OrderedDict[str, tuple]" = OrderedDict()
+_CACHE: OrderedDict[str, tuple] = OrderedDict()
 _CACHE_SIZE = 4096
 _CACHE_LOCK = threading.Lock()
 
@@ -444,19 +443,19 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
             if len(in_specs) < lo or (hi is not None and len(in_specs) > hi):
                 report.error = _arity_message(cls, name, len(in_specs), lo, hi)
             else:
-                out, params, trainable, err, kind = _run_layer(cls, lay.get("config", {}),
-                                                               in_specs)
-                if err is None:
+                out, params, trainable, refusal, kind = _run_layer(cls, lay.get("config", {}),
+                                                                   in_specs)
+                if refusal is None:
                     specs[name] = (out, report.tentative)
-                    shapes = [_full(s) for s, _ in out]
-                    report.output_shape = shapes[0] if len(shapes) == 1 else shapes
+                    out_shapes = [_full(s) for s, _ in out]
+                    report.output_shape = out_shapes[0] if len(out_shapes) == 1 else out_shapes
                     report.params = params
                     report.trainable_params = trainable
                     report.non_trainable_params = params - trainable
                     continue
                 producers = [by_name.get(s) for s in srcs]
-                report.error, report.fixes = translate(lay, [s for s, _ in in_specs], err, kind,
-                                                       producers)
+                report.error, report.fixes = translate(lay, [s for s, _ in in_specs], refusal,
+                                                       kind, producers)
         # Let the rest of the graph be checked as if this layer passed its input through.
         if in_specs:
             specs[name] = ([in_specs[0]], True)

@@ -150,7 +150,7 @@ PROJECT_NAME = {_py(project.get("name", ""))}
 keras.utils.set_random_seed({_py(fit.get("seed", 0))})'''
 
 
-def _imports(data: "_Data", for_notebook: bool) -> str:
+def _imports(data: _Data, for_notebook: bool) -> str:
     lines = [] if for_notebook else ["import argparse"]
     lines += ["import json", "", "import numpy as np"]
     if data.spec.source == "csv":

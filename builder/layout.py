@@ -82,7 +82,7 @@ def _ordered(project: dict) -> tuple[list[list[str]], list[tuple[str, str]]]:
     # Waypoints ("\0" names cannot clash with layer names) split edges spanning rows.
     proper: list[tuple[str, str]] = []
     rank_of = dict(rank)
-    file_pos = {n: k for k, n in enumerate(nodes)}
+    file_pos: dict[str, float] = {n: k for k, n in enumerate(nodes)}
     for src, dst in edges:
         prev = src
         for r in range(rank[src] + 1, rank[dst]):

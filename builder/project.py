@@ -563,7 +563,8 @@ def load_project_file(path: str | Path, check_graph: bool = True) -> dict:
             return loads(b"x" * (MAX_FILE_BYTES + 1), check_graph)
         data = path.read_bytes()
     except OSError as err:
-        raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the path.") from None
+        raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the "
+                           "path.") from None
     return loads(data, check_graph)
 
 

@@ -183,7 +183,7 @@ def _analyse(inputs: list[str], links: dict[str, list[str]], outputs: list[str])
         cycles = _cycles(rest, links, position)
         # Break the cycles (ignore each closing connection) and place the rest the same way.
         back = _back_edges(rest, readers, position)
-        for src, dst in back:
+        for _, dst in back:
             waiting[dst] -= 1
         starts = [n for n in rest if waiting[n] == 0]
         _kahn(starts, rest, position, readers, waiting, depth, order, back, seeded=True)
@@ -323,7 +323,7 @@ def depends_on(links: dict[str, list[str]], start: str, target: str) -> list[str
         if name == target:
             path = [name]
             while parent[path[-1]] is not None:
-                path.append(parent[path[-1]])  # type: ignore[arg-type]
+                path.append(parent[path[-1]])
             return path[::-1]
         for src in links.get(name, []):
             if src not in parent:

@@ -12,8 +12,8 @@ import sys
 import streamlit as st
 
 from builder import catalogue, edit, templates, topology
-from builder.advice import recommended_loss
 from builder import project as projectlib
+from builder.advice import recommended_loss
 from builder.project import ProjectError
 from ui import state
 from ui.layer_form import LayerForm, find_layer, start_over, template_buttons, undo_redo

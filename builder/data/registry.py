@@ -106,8 +106,8 @@ class DatasetSpec:
     as published), ``bytes``, ``url``, ``role`` ("data" is needed to train, "word_index"
     only to show or type text) and ``save_as`` (its path under ``$KERAS_HOME/datasets``).
     A CSV's task, classes and features depend on its file: its spec says ``task="auto"``
-    and ``describe`` tells the rest. ``sample_shape`` is one sample's natural shape: (height, width, channels) for images,
-    (features,) for tables, None for text and CSV.
+    and ``describe`` tells the rest. ``sample_shape`` is one sample's natural shape:
+    (height, width, channels) for images, (features,) for tables, None for text and CSV.
     """
 
     name: str

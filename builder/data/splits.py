@@ -5,7 +5,8 @@ array's first axis is the sample axis and all of them must have the same length.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
