@@ -588,12 +588,3 @@ def save_project_file(project: dict, path: str | Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def output_names(project: dict) -> list[str]:
-    return list(project["model"].get("outputs", []))
-
-
-def loss_for(project: dict, output: str):
-    loss = project["compile"].get("loss")
-    return loss.get(output) if isinstance(loss, dict) else loss

@@ -30,10 +30,6 @@ QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to 
 _PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
 
 
-class _NanLoss(Exception):
-    """Internal: the loss became NaN/inf at (epoch, batch), both 1-based."""
-
-
 # --------------------------------------------------------------------------- callbacks
 
 def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
