@@ -353,7 +353,7 @@ def _safe_order(project: dict) -> list[dict]:
         by_name = {lay["name"]: lay for lay in layers}
         if len(by_name) == len(layers):
             return [by_name[name] for name in topology.analyse(model).order]
-    except (KeyError, TypeError):
+    except (AttributeError, KeyError, TypeError):
         pass
     return layers
 
@@ -409,7 +409,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
     try:
         inbound = topology.inbound_of(model)
-    except (KeyError, TypeError):
+    except (AttributeError, KeyError, TypeError):
         inbound = {}
     reports: list[LayerReport] = []
 
@@ -491,12 +491,15 @@ _SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta
 def estimate_memory(project: dict, result: CheckResult) -> int:
     """Rough bytes needed to train: weights, gradients and optimizer slots (float32), plus
     activations kept for backpropagation at the project's batch size."""
-    opt = project.get("compile", {}).get("optimizer", {})
+    comp = project.get("compile")
+    opt = comp.get("optimizer", {}) if isinstance(comp, dict) else {}
     opt_name = opt.get("class_name") if isinstance(opt, dict) else opt
-    momentum = 1 if isinstance(opt, dict) and opt.get("config", {}).get("momentum") else 0
+    opt_config = opt.get("config") if isinstance(opt, dict) else None
+    momentum = 1 if isinstance(opt_config, dict) and opt_config.get("momentum") else 0
     slots = _SLOTS.get(opt_name, 2) + (momentum if opt_name == "SGD" else 0)
     weights = result.total_params * 4 * (2 + slots)
-    batch = project.get("fit", {}).get("batch_size", 32)
+    fit = project.get("fit")
+    batch = fit.get("batch_size", 32) if isinstance(fit, dict) else 32
     per_sample = 0
     for r in result.layers:
         shapes = r.output_shape if r.output_shape and isinstance(r.output_shape[0], list) \
