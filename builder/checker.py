@@ -441,7 +441,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         else:
             lo, hi = entry["inputs"]["min"], entry["inputs"]["max"]
             if len(in_specs) < lo or (hi is not None and len(in_specs) > hi):
-                report.error = _arity_message(cls, name, len(in_specs), lo, hi)
+                report.error = topology.arity_message(cls, name, len(in_specs), lo, hi)
             else:
                 out, params, trainable, refusal, kind = _run_layer(cls, lay.get("config", {}),
                                                                    in_specs)
@@ -472,16 +472,6 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
                              "(Dense is a good start).")
     result.memory_bytes = estimate_memory(project, result)
     return result, project
-
-
-def _arity_message(cls: str, name: str, n: int, lo: int, hi: int | None) -> str:
-    if lo >= 2 and n < lo:
-        return (f"{cls} '{name}' merges {'exactly ' if hi == lo else 'at least '}{lo} inputs but "
-                f"receives {n}: connect {'another layer' if n == 1 else 'more layers'} to it in "
-                "graph mode, or delete it.")
-    return (f"{cls} '{name}' takes {'one input' if hi == 1 else f'at most {hi} inputs'} but "
-            f"receives {n}: connect only one layer to it, or merge the branches first (Add, "
-            "Concatenate).")
 
 
 _SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta": 2,

@@ -448,15 +448,9 @@ def faults(project: dict) -> list[Fault]:
             continue
         lo, hi = _arity(cls)
         n = len(links[lay["name"]])
-        if n < lo:
-            found.append(Fault("too_few_inputs", f"{cls} '{lay['name']}' merges "
-                               f"{'exactly' if hi == lo else 'at least'} {lo} inputs but has "
-                               f"{n}: drag a connection from another layer's output to it.",
-                               [lay["name"]]))
-        elif hi is not None and n > hi:
-            found.append(Fault("too_many_inputs", f"{cls} '{lay['name']}' takes "
-                               f"{'one input' if hi == 1 else f'{hi} inputs'} but has {n}: "
-                               "remove a connection, or merge them first (Add, Concatenate).",
+        if n < lo or (hi is not None and n > hi):
+            found.append(Fault("too_few_inputs" if n < lo else "too_many_inputs",
+                               topology.arity_message(cls, lay["name"], n, lo, hi),
                                [lay["name"]]))
     if layers and not [o for o in topo.outputs if o in links]:
         found.append(Fault("no_output", "the model has no output: mark the last layer of "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "Topology",
     "analyse",
+    "arity_message",
     "cycle_message",
     "depends_on",
     "inbound_of",
@@ -76,6 +77,17 @@ def would_cycle_message(src: str, dst: str, path: list[str]) -> str:
     loop = " -> ".join(path + [dst])
     return (f"connecting '{src}' to '{dst}' would make a cycle ({loop}): data must flow "
             "from the inputs to the outputs.")
+
+
+def arity_message(class_name: str, layer: str, n: int, lo: int, hi: int | None) -> str:
+    """A layer with fewer inputs than it merges (``lo``) or more than it takes (``hi``)."""
+    who = f"{class_name} '{layer}'"
+    if n < lo:
+        return (f"{who} merges {'exactly' if hi == lo else 'at least'} {lo} inputs but "
+                f"receives {n}: connect another layer's output to it, or delete it.")
+    return (f"{who} takes {'one input' if hi == 1 else f'at most {hi} inputs'} but receives "
+            f"{n}: connect only one layer to it, or merge the branches first (Add, "
+            "Concatenate).")
 
 
 def unused_layer_message(layer: str) -> str:

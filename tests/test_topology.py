@@ -153,3 +153,12 @@ def test_a_long_cycle_is_named_in_linear_time():
     topo = topology.analyse(doc["model"])
     assert topo.cycles == [[f"d{k}" for k in range(9_999, -1, -1)]]
     assert len(topo.order) == 10_000
+
+
+def test_the_checker_and_the_graph_editor_word_a_merge_with_one_input_alike():
+    from builder.checker import check
+
+    doc = make([("a", "Dense", D, ["x"]), ("m", "Concatenate", {}, ["a"])], shape=(4,))
+    (fault,) = [f for f in graph.faults(doc) if f.kind == "too_few_inputs"]
+    assert fault.message == check(doc).layer("m").error
+    assert fault.message.startswith("Concatenate 'm' merges at least 2 inputs but receives 1")
