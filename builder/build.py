@@ -1,4 +1,4 @@
-"""build(project) -> a compiled keras.Model, walking the graph in the checker's order.
+"""build(project) -> a compiled keras.Model, its layers in ``builder.topology`` order.
 
 A plain stack becomes ``keras.Sequential`` (what the book writes); anything else becomes a
 functional ``keras.Model``. Only a valid project is built: call ``check`` first to show the

@@ -110,13 +110,17 @@ def _chain_problems(project: dict) -> tuple[list[str], list[dict]]:
         why.append(f"it has {len(outputs)} outputs ({', '.join(outputs)}); a stack has one: "
                    "keep only the last layer as output")
     links = inbound_of(model)
+    feeds: dict[str, list[str]] = {}        # name -> the layers reading it, file order
+    for reader, srcs in links.items():
+        for src in dict.fromkeys(srcs):
+            feeds.setdefault(src, []).append(reader)
     for lay in layers:
         srcs = links[lay["name"]]
         if len(srcs) > 1:
             why.append(f"'{lay['name']}' reads {len(srcs)} layers ({', '.join(srcs)}); a stack "
                        "layer reads only the one before it")
     for name in node_names(project):
-        outs = readers(project, name)
+        outs = feeds.get(name, [])
         if len(outs) > 1:
             why.append(f"'{name}' feeds {len(outs)} layers ({', '.join(outs)}); in a stack each "
                        "layer feeds only the next")
@@ -126,15 +130,17 @@ def _chain_problems(project: dict) -> tuple[list[str], list[dict]]:
     order: list[dict] = []
     current = inputs[0]["name"]
     by_name = {lay["name"]: lay for lay in layers}
+    placed: set[str] = set()
     while True:
-        nxt = readers(project, current)
+        nxt = feeds.get(current, [])
         if not nxt:
             break
         current = nxt[0]
-        if by_name[current] in order:
+        if current in placed:
             break
+        placed.add(current)
         order.append(by_name[current])
-    missing = [lay["name"] for lay in layers if lay not in order]
+    missing = [lay["name"] for lay in layers if lay["name"] not in placed]
     if missing:
         why.append(f"{', '.join(repr(m) for m in missing)} "
                    f"{'is' if len(missing) == 1 else 'are'} not on the path from the input "

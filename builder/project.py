@@ -1,9 +1,9 @@
 """The project file: one versioned JSON document (see docs/ARCHITECTURE.md).
 
 The same plain dict is session state, the saved file, the input of the shape checker, the
-model builder, code export and training. This module validates it, migrates old versions,
-and orders the layer graph once (inputs first, each layer after everything it reads), so
-every consumer walks the graph the same way.
+model builder, code export and training. This module validates it and migrates old
+versions; ``graph_order`` gives the layers in ``builder.topology``'s order (each after
+everything it reads) and refuses the wiring faults topology finds.
 
 Loading never executes code: only JSON is parsed and every field is checked against a
 table of allowed keys and the layer catalogue. Nothing here imports TensorFlow.

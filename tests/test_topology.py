@@ -162,3 +162,11 @@ def test_the_checker_and_the_graph_editor_word_a_merge_with_one_input_alike():
     (fault,) = [f for f in graph.faults(doc) if f.kind == "too_few_inputs"]
     assert fault.message == check(doc).layer("m").error
     assert fault.message.startswith("Concatenate 'm' merges at least 2 inputs but receives 1")
+
+
+@pytest.mark.timeout(20)
+def test_a_long_chain_switches_between_graph_and_stack_in_linear_time():
+    doc = graph.to_graph(_reversed_chain(10_000))
+    assert graph.is_chain(doc)
+    stack = graph.to_stack(doc)
+    assert [lay["name"] for lay in stack["model"]["layers"]] == [f"d{k}" for k in range(10_000)]
