@@ -358,7 +358,8 @@ def _validate_data(data, problems: list) -> None:
         from builder.data import registry
     except ImportError:  # the data layer is optional for checking a model alone
         return
-    for message in registry.validate_data_settings(data):
+    # The CSV file itself is read when data is loaded: a project opens without it.
+    for message in registry.validate_data_settings(data, read_files=False):
         problems.append(_split_data(message))
 
 

@@ -139,3 +139,15 @@ def test_graph_in_progress_loads_when_graph_checks_are_off():
     with pytest.raises(ProjectError):
         loads(json.dumps(doc))
     assert loads(json.dumps(doc), check_graph=False)["model"]["layers"][1]["name"] == "b"
+
+
+def test_a_project_opens_without_its_csv_file_and_loading_the_data_says_why(tmp_path):
+    from builder.data import DataError, prepare
+
+    missing = tmp_path / "gone.csv"
+    doc = project([DENSE, OUT], shape=(3,), dataset="csv",
+                  options={"path": str(missing), "target": "price"})
+    loaded = loads(json.dumps(doc))          # opening reads nothing from disk
+    assert loaded["data"]["options"]["path"] == str(missing)
+    with pytest.raises(DataError, match="gone.csv"):
+        prepare(loaded)

@@ -336,12 +336,12 @@ def _check_value(opt: dict, value: Any) -> str | None:
     return None
 
 
-def validate_data_settings(data: Any) -> list[str]:
+def validate_data_settings(data: Any, read_files: bool = True) -> list[str]:
     """Every problem with a project's ``data`` section, one message each, [] when valid.
 
     Messages start with the field they are about (``data.options.num_words: ...``) and say
-    the fix. A CSV's file is looked at (exists, header names the target column), nothing
-    else is read.
+    the fix. With ``read_files`` a CSV's file is looked at (exists, header names the target
+    column), nothing else is read; without it (opening a project file) nothing on disk is.
     """
     if not isinstance(data, dict):
         return ['data: must be an object such as {"dataset": "mnist", "options": {}}, '
@@ -379,17 +379,19 @@ def validate_data_settings(data: Any) -> list[str]:
                 f"floats for {spec.num_examples:,} texts take {need / 1024**3:.1f} GB; use "
                 f"num_words up to {most:,}, or encoding 'sequence' with an Embedding layer.")
     if spec.source == "csv":
-        problems.extend(_csv_problems(resolved))
+        problems.extend(_csv_problems(resolved, read_files))
     return problems
 
 
-def _csv_problems(options: dict) -> list[str]:
+def _csv_problems(options: dict, read_files: bool) -> list[str]:
     from builder.data import csv_data
 
     path = options["path"]
     if not path:
         return ["data.options.path: no CSV file chosen; upload one on the Data page or set "
                 "the path of a .csv file."]
+    if not read_files:
+        return []
     try:
         columns = csv_data.read_header(path)
     except DataError as err:
