@@ -35,9 +35,10 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import math
 from pathlib import Path
 from typing import Any
+
+from builder.values import is_int, is_number
 
 __all__ = [
     "CATEGORIES",
@@ -235,7 +236,7 @@ def _fmt_value(p: dict, v: Any) -> str:
         if isinstance(inner, str) and inner in LAYERS and isinstance(v.get("config"), dict):
             return f"{inner} ({summary(inner, v['config'])})"
         return str(inner)
-    if ptype == "ints" and _is_int(v) and p.get("length") and not p.get("start_end"):
+    if ptype == "ints" and is_int(v) and p.get("length") and not p.get("start_end"):
         v = [v] * p["length"]  # kernel_size 5 on Conv2D means 5×5
     if not isinstance(v, (list, tuple)):
         return _fmt_number(v)
@@ -282,13 +283,6 @@ def _show(v: Any) -> str:
         return repr(v)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and not (isinstance(v, float) and not math.isfinite(v)))
 
 
 def _bounds(p: dict) -> str:
@@ -357,9 +351,9 @@ def _value_ok(p: dict, v: Any) -> bool:
         return bool(p.get("nullable"))
     t = p["type"]
     if t == "int":
-        return _is_int(v) and _in_bounds(p, v)
+        return is_int(v) and _in_bounds(p, v)
     if t == "float":
-        return _is_number(v) and _in_bounds(p, v)
+        return is_number(v) and _in_bounds(p, v)
     if t == "bool":
         return isinstance(v, bool)
     if t == "str":
@@ -368,16 +362,16 @@ def _value_ok(p: dict, v: Any) -> bool:
         return any(v == c and type(v) is type(c) for c in p["choices"])
     lo = p.get("min")
     if t == "ints":
-        if _is_int(v):
+        if is_int(v):
             return bool(p.get("scalar_ok")) and (lo is None or v >= lo)
         if not isinstance(v, list) or not v or \
-                not all(_is_int(x) and (lo is None or x >= lo) for x in v):
+                not all(is_int(x) and (lo is None or x >= lo) for x in v):
             return False
         if p.get("length") is not None and len(v) != p["length"]:
             return False
         return not p.get("permutation") or sorted(v) == list(range(1, len(v) + 1))
     if t == "shape":
-        if not isinstance(v, list) or not v or not all(_is_int(x) for x in v):
+        if not isinstance(v, list) or not v or not all(is_int(x) for x in v):
             return False
         infer = [x for x in v if x == -1]
         if len(infer) > (1 if p.get("allow_infer") else 0):
@@ -385,7 +379,7 @@ def _value_ok(p: dict, v: Any) -> bool:
         return all(x >= 1 for x in v if x != -1)
     if t == "padding":
         def ok(x):
-            return _is_int(x) and (lo is None or x >= lo)
+            return is_int(x) and (lo is None or x >= lo)
         if ok(v):
             return True
         n = p.get("length", 2)
@@ -395,11 +389,11 @@ def _value_ok(p: dict, v: Any) -> bool:
             return True
         return all(isinstance(x, list) and len(x) == 2 and all(ok(y) for y in x) for x in v)
     if t == "axis":
-        if _is_int(v):
+        if is_int(v):
             return v != 0
         if not p.get("list_ok") or not isinstance(v, list) or not v:
             return False
-        if not all(_is_int(x) and x != 0 for x in v):
+        if not all(is_int(x) and x != 0 for x in v):
             return False
         if p.get("length") is not None:  # one axis per input (Dot): they may repeat
             return len(v) == p["length"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from builder import topology
 from builder.topology import inbound_of
+from builder.values import is_int, is_number
 
 FORMAT = "netbuilder.project"
 VERSION = 1
@@ -132,12 +133,6 @@ def _unknown_keys(obj: dict, allowed: set, where: str, problems: list) -> None:
                              f"fields here are: {', '.join(sorted(allowed))}."))
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _need_dict(obj, where: str, problems: list) -> bool:
@@ -156,7 +151,7 @@ def migrate(doc: dict) -> dict:
     versions add a step here (``if version == 1: ...; version = 2``) and never drop one.
     """
     version = doc.get("version")
-    if _is_int(version) and version > VERSION:
+    if is_int(version) and version > VERSION:
         raise ProjectError(
             f"this file is format version {version}, newer than this netbuilder understands "
             f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
@@ -187,7 +182,7 @@ def _validate_model(model, problems: list) -> None:
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
         if (not isinstance(shape, list) or not shape
-                or not all(d is None or (_is_int(d) and d > 0) for d in shape)):
+                or not all(d is None or (is_int(d) and d > 0) for d in shape)):
             problems.append((f"{where}.shape", f"must be a list of positive integers (or null "
                              f"for any length) without the batch axis, e.g. [784] or [28, 28, 1]; "
                              f"got {json.dumps(shape)}."))
@@ -263,7 +258,7 @@ def _check_name(name, where: str, seen: dict, problems: list) -> None:
 def _check_position(obj: dict, where: str, problems: list) -> None:
     pos = obj.get("position")
     if pos is not None and not (isinstance(pos, list) and len(pos) == 2
-                                and all(_is_num(v) for v in pos)):
+                                and all(is_number(v) for v in pos)):
         problems.append((f"{where}.position", "must be [x, y] numbers; remove it to lay the "
                          "graph out automatically."))
 
@@ -295,7 +290,7 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
                 elif isinstance(allowed[key], bool):
                     if not isinstance(value, bool):
                         problems.append((where, "must be true or false."))
-                elif not _is_num(value):
+                elif not is_number(value):
                     problems.append((where, f"must be a number, got {json.dumps(value)}."))
                 else:
                     lo, hi = OPTIMIZER_LIMITS.get(key, (0.0, float("inf")))
@@ -330,7 +325,7 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
                                  f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
 
     def check_weight(v, where):
-        if not _is_num(v) or v < 0:
+        if not is_number(v) or v < 0:
             problems.append((where, f"a loss weight must be a number ≥ 0, got {json.dumps(v)}."))
 
     per_output(comp.get("loss", "mse"), "compile.loss", check_loss)
@@ -375,7 +370,7 @@ def _validate_fit(fit, problems: list) -> None:
         return
     _unknown_keys(fit, _FIT_KEYS, "fit", problems)
     for key, lo, hi in (("epochs", 1, 100000), ("batch_size", 1, 1 << 20), ("seed", 0, 2**31 - 1)):
-        if key in fit and (not _is_int(fit[key]) or not lo <= fit[key] <= hi):
+        if key in fit and (not is_int(fit[key]) or not lo <= fit[key] <= hi):
             problems.append((f"fit.{key}", f"must be a whole number from {lo} to {hi}, got "
                              f"{json.dumps(fit[key])}."))
     if "shuffle" in fit and not isinstance(fit["shuffle"], bool):
@@ -398,15 +393,15 @@ def _validate_fit(fit, problems: list) -> None:
                 if method == "split" and frac is None:
                     problems.append(("fit.validation.fraction", "is required for 'split', "
                                      "e.g. 0.2."))
-                if frac is not None and (not _is_num(frac) or not 0 < frac < 1):
+                if frac is not None and (not is_number(frac) or not 0 < frac < 1):
                     problems.append(("fit.validation.fraction", f"must be between 0 and 1 "
                                      f"(exclusive), got {json.dumps(frac)}."))
-                if count is not None and (not _is_int(count) or count < 1):
+                if count is not None and (not is_int(count) or count < 1):
                     problems.append(("fit.validation.count", f"must be a whole number ≥ 1, got "
                                      f"{json.dumps(count)}."))
             if method == "kfold":
                 k = val.get("k")
-                if not _is_int(k) or not 2 <= k <= 20:
+                if not is_int(k) or not 2 <= k <= 20:
                     problems.append(("fit.validation.k", f"must be a whole number from 2 to 20 "
                                      f"(the book uses 4), got {json.dumps(k)}."))
     callbacks = fit.get("callbacks", [])
@@ -431,9 +426,9 @@ def _validate_fit(fit, problems: list) -> None:
             if key not in spec:
                 problems.append((f"{where}.config.{key}", f"{name} has no setting '{key}'."
                                  f"{_close(key, spec)} Known: {', '.join(spec) or 'none'}."))
-            elif spec[key] is float and not _is_num(value):
+            elif spec[key] is float and not is_number(value):
                 problems.append((f"{where}.config.{key}", "must be a number."))
-            elif spec[key] is int and not _is_int(value):
+            elif spec[key] is int and not is_int(value):
                 problems.append((f"{where}.config.{key}", "must be a whole number."))
             elif spec[key] in (bool, str) and not isinstance(value, spec[key]):
                 problems.append((f"{where}.config.{key}", f"must be a {spec[key].__name__}."))
@@ -453,7 +448,7 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
         raise ProjectError(f"this is not a netbuilder project (\"format\" is "
                            f"{json.dumps(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
                            "in a Keras model, use import (Keras JSON or .keras).", "format")
-    if not _is_int(doc.get("version")) or doc["version"] < 1:
+    if not is_int(doc.get("version")) or doc["version"] < 1:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
                            f"{json.dumps(doc.get('version'))}.", "version")
     doc = migrate(copy.deepcopy(doc))

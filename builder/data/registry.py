@@ -17,6 +17,7 @@ from typing import Any
 
 from builder.data.errors import DataError
 from builder.data.splits import SPLIT_SEED
+from builder.values import is_int, is_number
 
 __all__ = [
     "DATASETS",
@@ -303,20 +304,14 @@ def _close(word: Any, names) -> str:
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_value(opt: dict, value: Any) -> str | None:
     """Why ``value`` is not acceptable for option ``opt``, or None when it is."""
     kind = opt["type"]
-    if kind == "int" and not _is_int(value):
+    if kind == "int" and not is_int(value):
         return f"must be a whole number, got {value!r} (default {opt['default']})."
-    if kind == "float" and not (_is_number(value) and math.isfinite(value)):
+    if kind == "float" and not is_number(value):
         return f"must be a number, got {value!r} (default {opt['default']})."
     if kind == "bool" and not isinstance(value, bool):
         return f"must be true or false, got {value!r}."
