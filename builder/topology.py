@@ -187,18 +187,19 @@ def _analyse(inputs: list[str], links: dict[str, list[str]], outputs: list[str])
     depth: dict[str, int] = {name: 0 for name in inputs}
     order: list[str] = []
     back: set[tuple[str, str]] = set()
-    _kahn(inputs, layers, position, readers, waiting, depth, order, back)
+    ready = [n for n in layers if waiting[n] == 0]
+    _kahn(ready, inputs, position, readers, waiting, depth, order, back)
     cycles: list[list[str]] = []
     if len(order) < len(layers):
         placed = set(order)
         rest = [n for n in layers if n not in placed]
         cycles = _cycles(rest, links, position)
         # Break the cycles (ignore each closing connection) and place the rest the same way.
-        back = _back_edges(rest, readers, position)
+        back = _back_edges(rest, readers)
         for _, dst in back:
             waiting[dst] -= 1
-        starts = [n for n in rest if waiting[n] == 0]
-        _kahn(starts, rest, position, readers, waiting, depth, order, back, seeded=True)
+        ready = [n for n in rest if waiting[n] == 0]
+        _kahn(ready, [], position, readers, waiting, depth, order, back)
     for name in self_loops:
         if [name] not in cycles:
             cycles.append([name])
@@ -218,15 +219,13 @@ def _analyse(inputs: list[str], links: dict[str, list[str]], outputs: list[str])
                     outputs=outputs)
 
 
-def _kahn(starts, layers, position, readers, waiting, depth, order, back, seeded=False):
-    """Kahn's algorithm from ``starts``, smallest file position first; fills ``order`` and
-    ``depth`` in place. Connections in ``back`` are not followed."""
-    heap = [(position[n], n) for n in starts] if seeded else \
-        [(position[n], n) for n in layers if waiting[n] == 0]
-    if not seeded:
-        # Inputs and source-less layers release their readers first.
-        for name in starts:
-            _release(name, readers, waiting, depth, heap, position, back)
+def _kahn(ready, sources, position, readers, waiting, depth, order, back) -> None:
+    """Kahn's algorithm: ``sources`` (the inputs) release their readers, then the ready
+    layer listed first is placed, releasing its own, until none is ready. Fills ``order``
+    and ``depth`` in place; connections in ``back`` are not followed."""
+    heap = [(position[n], n) for n in ready]
+    for name in sources:
+        _release(name, readers, waiting, depth, heap, position, back)
     heapq.heapify(heap)
     while heap:
         _, name = heapq.heappop(heap)
@@ -295,8 +294,7 @@ def _cycles(rest: list[str], links: dict[str, list[str]],
     return found
 
 
-def _back_edges(rest: list[str], readers: dict[str, list[str]],
-                position: dict[str, int]) -> set[tuple[str, str]]:
+def _back_edges(rest: list[str], readers: dict[str, list[str]]) -> set[tuple[str, str]]:
     """Connections among ``rest`` that close a cycle: the back edges of a depth-first walk
     along data flow, started from the unplaced layers in file order."""
     inside = set(rest)
