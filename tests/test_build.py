@@ -5,7 +5,7 @@ import pytest
 from builder import templates
 from builder.build import BuildError, build
 from builder.checker import check
-from tests.helpers import project
+from tests.helpers import keras_model, project
 
 
 @pytest.mark.parametrize("name", templates.names())
@@ -14,8 +14,10 @@ def test_templates_build_with_checker_shapes(name):
     result = check(p)
     assert result.valid, [r.error for r in result.layers]
     model = build(p)
-    assert model.count_params() == result.total_params
-    assert list(model.outputs[0].shape) == result.layers[-1].output_shape
+    plain = keras_model(p)              # the oracle: plain Keras calls, not the builder
+    assert model.count_params() == result.total_params == plain.count_params()
+    assert list(model.outputs[0].shape) == list(plain.outputs[0].shape)
+    assert list(model.outputs[0].shape) == result.layer(p["model"]["outputs"][0]).output_shape
     assert model.optimizer.__class__.__name__ == p["compile"]["optimizer"]["class_name"]
 
 
