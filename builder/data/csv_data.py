@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from builder.data.errors import DataError
-from builder.data.registry import SPLIT_SEED
+from builder.data.splits import SPLIT_SEED
 
 __all__ = [
     "MAX_BYTES",

@@ -32,7 +32,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import lifecycle
@@ -98,7 +98,7 @@ def run_dir(runs_root: str | Path, owner: str, run_id: str) -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- atomic writes
