@@ -445,7 +445,9 @@ def portable_data(data: Any) -> tuple[Any, str | None]:
     if not isinstance(data, dict) or data.get("dataset") != "csv":
         return data, None
     options = data.get("options")
-    path = options.get("path") if isinstance(options, dict) else None
+    if not isinstance(options, dict):
+        return data, None
+    path = options.get("path")
     if not isinstance(path, str) or not path:
         return data, None
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
@@ -462,10 +464,13 @@ def with_local_paths(project: dict, project_file: str | Path) -> dict:
     app); made absolute so every later step reads the same file. The app never calls this:
     it reads only its uploads folder. Returns a new project when the path changed."""
     data = project.get("data")
-    options = data.get("options") if isinstance(data, dict) else None
-    path = options.get("path") if isinstance(options, dict) else None
-    if not isinstance(path, str) or not path or data.get("dataset") != "csv" or \
-            Path(path).is_absolute():
+    if not isinstance(data, dict) or data.get("dataset") != "csv":
+        return project
+    options = data.get("options")
+    if not isinstance(options, dict):
+        return project
+    path = options.get("path")
+    if not isinstance(path, str) or not path or Path(path).is_absolute():
         return project
     from builder import paths
 

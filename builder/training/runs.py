@@ -423,7 +423,7 @@ def prune_runs(runs_root: str | Path, keep: int) -> list[str]:
     ended = []
     deleted = []
     root = Path(runs_root)
-    for owner, folder in _all_run_folders(runs_root):
+    for _owner, folder in _all_run_folders(runs_root):
         try:
             state = read_json(folder / "run.json").get("state")
         except (OSError, ValueError):
