@@ -23,13 +23,10 @@ import re
 import zipfile
 from pathlib import Path
 
-from builder import catalogue
+from builder import catalogue, settings
 from builder.checker import _clean
 from builder.project import (
-    LOSSES,
-    METRICS,
     NAME_RE,
-    OPTIMIZERS,
     ProjectError,
     new_project,
     validate,
@@ -553,8 +550,8 @@ def _compile(compile_config, outputs: list[str], names: _Names, notes: list[str]
         opt = {"class_name": opt, "config": {}}
     if isinstance(opt, dict):
         cls = opt.get("class_name")
-        if cls in OPTIMIZERS:
-            allowed = OPTIMIZERS[cls]
+        if cls in settings.OPTIMIZERS:
+            allowed = settings.optimizer_defaults(cls)
             cfg = {}
             for key, value in (opt.get("config") or {}).items():
                 if key in allowed and isinstance(value, (int, float)) \
@@ -562,6 +559,8 @@ def _compile(compile_config, outputs: list[str], names: _Names, notes: list[str]
                     value = float(f"{value:.7g}")
                     if not _same(value, allowed[key]):
                         cfg[key] = value
+                elif key in allowed and isinstance(value, bool) and value != allowed[key]:
+                    cfg[key] = value
                 elif key in allowed and isinstance(value, dict):
                     notes.append(f"optimizer {key} is a schedule ({_short(value)}); the project "
                                  f"uses a constant {allowed[key]}.")
@@ -583,22 +582,23 @@ def _compile(compile_config, outputs: list[str], names: _Names, notes: list[str]
     if isinstance(loss, dict) and "class_name" not in loss:
         mapped = {}
         for key, value in loss.items():
-            v = one(value, "loss", lambda x: x in LOSSES)
+            v = one(value, "loss", lambda x: x in settings.LOSSES)
             if v is not None and key in names.map:
                 mapped[names.map[key]] = v
         if set(mapped) == set(outputs):
             result["loss"] = mapped
     elif isinstance(loss, list) and len(loss) == len(outputs):
-        mapped = [one(v, "loss", lambda x: x in LOSSES) for v in loss]
+        mapped = [one(v, "loss", lambda x: x in settings.LOSSES) for v in loss]
         if None not in mapped:
             result["loss"] = dict(zip(outputs, mapped)) if len(outputs) > 1 else mapped[0]
     elif loss is not None:
-        v = one(loss, "loss", lambda x: x in LOSSES)
+        v = one(loss, "loss", lambda x: x in settings.LOSSES)
         if v is not None:
             result["loss"] = v
     metrics = compile_config.get("metrics")
     if isinstance(metrics, list):
-        kept = [m for m in (one(v, "metric", lambda x: x in METRICS) for v in metrics) if m]
+        kept = [m for m in (one(v, "metric", lambda x: x in settings.METRICS)
+                            for v in metrics) if m]
         result["metrics"] = kept
     weights = compile_config.get("loss_weights")
     if isinstance(weights, dict):

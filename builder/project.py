@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from builder import topology
+from builder import settings, topology
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
@@ -26,55 +26,13 @@ VERSION = 1
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
-# Keras string identifiers accepted in compile settings. Kept as data so that loading a
-# file can refuse anything else without importing Keras.
-OPTIMIZERS = {
-    "SGD": {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
-    "RMSprop": {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0},
-    "Adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999},
-    "AdamW": {"learning_rate": 0.001, "weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999},
-    "Adagrad": {"learning_rate": 0.001},
-    "Adadelta": {"learning_rate": 0.001, "rho": 0.95},
-    "Adamax": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999},
-    "Nadam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999},
-}
-OPTIMIZER_LIMITS = {"learning_rate": (0.0, 10.0), "momentum": (0.0, 1.0), "rho": (0.0, 1.0),
-                    "beta_1": (0.0, 1.0), "beta_2": (0.0, 1.0), "weight_decay": (0.0, 1.0)}
-LOSSES = {
-    "binary_crossentropy": "classification",
-    "categorical_crossentropy": "classification",
-    "sparse_categorical_crossentropy": "classification",
-    "binary_focal_crossentropy": "classification",
-    "hinge": "classification",
-    "mse": "regression",
-    "mae": "regression",
-    "mape": "regression",
-    "msle": "regression",
-    "huber": "regression",
-    "log_cosh": "regression",
-}
-METRICS = ["accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "auc",
-           "precision", "recall", "mae", "mse", "rmse", "mape", "r2_score"]
-CALLBACKS = {
-    "EarlyStopping": {"monitor": str, "patience": int, "min_delta": float, "mode": str,
-                      "restore_best_weights": bool, "start_from_epoch": int},
-    "ReduceLROnPlateau": {"monitor": str, "factor": float, "patience": int, "min_lr": float,
-                          "mode": str, "min_delta": float, "cooldown": int},
-    "TerminateOnNaN": {},
-    "BackupAndRestore": {"save_freq": str, "delete_checkpoint": bool},
-    "TensorBoard": {"histogram_freq": int, "write_graph": bool, "update_freq": str},
-}
-VALIDATION_METHODS = ("none", "holdout", "split", "kfold")
 INPUT_DTYPES = ("float32", "int32")
 
 _TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit"}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
-_COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics"}
 _DATA_KEYS = {"dataset", "options"}
-_FIT_KEYS = {"epochs", "batch_size", "validation", "shuffle", "seed", "callbacks"}
 
 
 class ProjectError(ValueError):
@@ -98,13 +56,11 @@ class ProjectError(ValueError):
 # --------------------------------------------------------------------------- defaults
 
 def default_compile() -> dict:
-    return {"optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 0.001}},
-            "loss": "binary_crossentropy", "loss_weights": None, "metrics": ["accuracy"]}
+    return settings.default_compile()
 
 
 def default_fit() -> dict:
-    return {"epochs": 10, "batch_size": 32, "validation": {"method": "split", "fraction": 0.2},
-            "shuffle": True, "seed": 0, "callbacks": []}
+    return settings.default_fit()
 
 
 def new_project(name: str = "Untitled", inputs: list[dict] | None = None,
@@ -263,82 +219,6 @@ def _check_position(obj: dict, where: str, problems: list) -> None:
                          "graph out automatically."))
 
 
-def _validate_compile(comp, output_names: list[str], problems: list) -> None:
-    if not _need_dict(comp, "compile", problems):
-        return
-    _unknown_keys(comp, _COMPILE_KEYS, "compile", problems)
-    opt = comp.get("optimizer", {"class_name": "RMSprop", "config": {}})
-    if isinstance(opt, str):
-        opt = {"class_name": opt, "config": {}}
-    if not _need_dict(opt, "compile.optimizer", problems):
-        pass
-    elif opt.get("class_name") not in OPTIMIZERS:
-        problems.append(("compile.optimizer.class_name",
-                         f"unknown optimizer {json.dumps(opt.get('class_name'))}."
-                         f"{_close(opt.get('class_name'), OPTIMIZERS)} Choose one of "
-                         f"{', '.join(OPTIMIZERS)}."))
-    else:
-        _unknown_keys(opt, {"class_name", "config"}, "compile.optimizer", problems)
-        allowed = OPTIMIZERS[opt["class_name"]]
-        cfg = opt.get("config", {})
-        if _need_dict(cfg, "compile.optimizer.config", problems):
-            for key, value in cfg.items():
-                where = f"compile.optimizer.config.{key}"
-                if key not in allowed:
-                    problems.append((where, f"{opt['class_name']} has no setting '{key}'."
-                                     f"{_close(key, allowed)} Known: {', '.join(allowed)}."))
-                elif isinstance(allowed[key], bool):
-                    if not isinstance(value, bool):
-                        problems.append((where, "must be true or false."))
-                elif not is_number(value):
-                    problems.append((where, f"must be a number, got {json.dumps(value)}."))
-                else:
-                    lo, hi = OPTIMIZER_LIMITS.get(key, (0.0, float("inf")))
-                    if not lo <= value <= hi or (key == "learning_rate" and value <= 0):
-                        problems.append((where, f"{key}={value} is out of range: use a value "
-                                         f"above {lo} and at most {hi} (e.g. "
-                                         f"{allowed[key]})."))
-
-    def per_output(value, where, check_one):
-        if isinstance(value, dict):
-            for key, v in value.items():
-                if output_names and key not in output_names:
-                    problems.append((f"{where}.{key}", f"'{key}' is not an output of the model."
-                                     f"{_close(key, output_names)} Outputs: "
-                                     f"{', '.join(output_names)}."))
-                check_one(v, f"{where}.{key}")
-        else:
-            check_one(value, where)
-
-    def check_loss(v, where):
-        if v not in LOSSES:
-            problems.append((where, f"unknown loss {json.dumps(v)}.{_close(v, LOSSES)} Choose "
-                             f"one of {', '.join(LOSSES)}."))
-
-    def check_metrics(v, where):
-        if not isinstance(v, list):
-            problems.append((where, "must be a list of metric names, e.g. [\"accuracy\"]."))
-            return
-        for k, m in enumerate(v):
-            if m not in METRICS:
-                problems.append((f"{where}[{k}]", f"unknown metric {json.dumps(m)}."
-                                 f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
-
-    def check_weight(v, where):
-        if not is_number(v) or v < 0:
-            problems.append((where, f"a loss weight must be a number ≥ 0, got {json.dumps(v)}."))
-
-    per_output(comp.get("loss", "mse"), "compile.loss", check_loss)
-    per_output(comp.get("metrics", []), "compile.metrics", check_metrics)
-    weights = comp.get("loss_weights")
-    if weights is not None:
-        if not isinstance(weights, dict):
-            problems.append(("compile.loss_weights", "must be null or an object mapping output "
-                             "names to numbers, e.g. {\"price\": 1.0, \"kind\": 0.2}."))
-        else:
-            per_output(weights, "compile.loss_weights", check_weight)
-
-
 def _validate_data(data, problems: list) -> None:
     if not _need_dict(data, "data", problems):
         return
@@ -363,75 +243,6 @@ def _split_data(message: str) -> tuple[str, str]:
     if sep and head.startswith("data"):
         return head, tail
     return "data", message
-
-
-def _validate_fit(fit, problems: list) -> None:
-    if not _need_dict(fit, "fit", problems):
-        return
-    _unknown_keys(fit, _FIT_KEYS, "fit", problems)
-    for key, lo, hi in (("epochs", 1, 100000), ("batch_size", 1, 1 << 20), ("seed", 0, 2**31 - 1)):
-        if key in fit and (not is_int(fit[key]) or not lo <= fit[key] <= hi):
-            problems.append((f"fit.{key}", f"must be a whole number from {lo} to {hi}, got "
-                             f"{json.dumps(fit[key])}."))
-    if "shuffle" in fit and not isinstance(fit["shuffle"], bool):
-        problems.append(("fit.shuffle", "must be true or false."))
-    val = fit.get("validation", {"method": "none"})
-    if _need_dict(val, "fit.validation", problems):
-        method = val.get("method")
-        allowed = {"none": {"method"}, "holdout": {"method", "count", "fraction"},
-                   "split": {"method", "fraction"}, "kfold": {"method", "k"}}
-        if method not in allowed:
-            problems.append(("fit.validation.method", f"unknown method {json.dumps(method)}: use "
-                             f"one of {', '.join(VALIDATION_METHODS)}."))
-        else:
-            _unknown_keys(val, allowed[method], "fit.validation", problems)
-            if method in ("holdout", "split"):
-                frac, count = val.get("fraction"), val.get("count")
-                if method == "holdout" and (count is None) == (frac is None):
-                    problems.append(("fit.validation", "hold-out needs either 'count' (e.g. "
-                                     "10000, the book's IMDB split) or 'fraction' (e.g. 0.2)."))
-                if method == "split" and frac is None:
-                    problems.append(("fit.validation.fraction", "is required for 'split', "
-                                     "e.g. 0.2."))
-                if frac is not None and (not is_number(frac) or not 0 < frac < 1):
-                    problems.append(("fit.validation.fraction", f"must be between 0 and 1 "
-                                     f"(exclusive), got {json.dumps(frac)}."))
-                if count is not None and (not is_int(count) or count < 1):
-                    problems.append(("fit.validation.count", f"must be a whole number ≥ 1, got "
-                                     f"{json.dumps(count)}."))
-            if method == "kfold":
-                k = val.get("k")
-                if not is_int(k) or not 2 <= k <= 20:
-                    problems.append(("fit.validation.k", f"must be a whole number from 2 to 20 "
-                                     f"(the book uses 4), got {json.dumps(k)}."))
-    callbacks = fit.get("callbacks", [])
-    if not isinstance(callbacks, list):
-        problems.append(("fit.callbacks", "must be a list of callbacks."))
-        return
-    for i, cb in enumerate(callbacks):
-        where = f"fit.callbacks[{i}]"
-        if not _need_dict(cb, where, problems):
-            continue
-        _unknown_keys(cb, {"class_name", "config"}, where, problems)
-        name = cb.get("class_name")
-        if name not in CALLBACKS:
-            problems.append((f"{where}.class_name", f"unknown callback {json.dumps(name)}."
-                             f"{_close(name, CALLBACKS)} Use one of {', '.join(CALLBACKS)}."))
-            continue
-        spec = CALLBACKS[name]
-        cfg = cb.get("config", {})
-        if not _need_dict(cfg, f"{where}.config", problems):
-            continue
-        for key, value in cfg.items():
-            if key not in spec:
-                problems.append((f"{where}.config.{key}", f"{name} has no setting '{key}'."
-                                 f"{_close(key, spec)} Known: {', '.join(spec) or 'none'}."))
-            elif spec[key] is float and not is_number(value):
-                problems.append((f"{where}.config.{key}", "must be a number."))
-            elif spec[key] is int and not is_int(value):
-                problems.append((f"{where}.config.{key}", "must be a whole number."))
-            elif spec[key] in (bool, str) and not isinstance(value, spec[key]):
-                problems.append((f"{where}.config.{key}", f"must be a {spec[key].__name__}."))
 
 
 def portable_data(data: Any) -> tuple[Any, str | None]:
@@ -483,7 +294,9 @@ def with_local_paths(project: dict, project_file: str | Path) -> dict:
 def validate(doc: Any, check_graph: bool = True) -> dict:
     """Check a parsed project document and return it (migrated, normalised copy).
 
-    Raises ProjectError listing every problem found, each naming its field and the fix.
+    The compile and fit sections come back in their one spelling with every default filled
+    in (``builder.settings``), so readers index them directly. Raises ProjectError listing
+    every problem found, each naming its field and the fix.
     ``check_graph=False`` accepts a graph still being drawn (a cycle, a branch that reaches
     no output yet): the autosave of a session in progress is restored that way, and the
     checker then shows those problems on the nodes.
@@ -508,9 +321,10 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     doc.setdefault("fit", default_fit())
     doc.setdefault("data", {"dataset": "digits", "options": {}})
     outputs = doc["model"].get("outputs") if isinstance(doc.get("model"), dict) else []
-    _validate_compile(doc["compile"], outputs if isinstance(outputs, list) else [], problems)
+    outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
+    doc["compile"] = settings.compile_section(doc["compile"], outputs, problems)
     _validate_data(doc["data"], problems)
-    _validate_fit(doc["fit"], problems)
+    doc["fit"] = settings.fit_section(doc["fit"], problems)
     if not problems and check_graph:
         try:
             graph_order(doc)

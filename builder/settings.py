@@ -1,0 +1,342 @@
+"""Compile and fit settings as data: ``settings.json`` (next to this module).
+
+The schema lists every optimizer (its settings with Keras' defaults, ranges, label and
+help), loss, metric and callback a project may name, and the fit settings (epochs, batch
+size, seed, shuffle, validation methods). ``compile_section`` and ``fit_section`` check a
+project's sections against it and return them in their one normal spelling, every default
+filled in, so code downstream reads ``project["fit"]["batch_size"]`` and
+``project["compile"]["optimizer"]["class_name"]`` directly:
+
+- ``optimizer`` is ``{"class_name": ..., "config": {every setting}}`` (a bare name such as
+  ``"rmsprop"`` becomes the Keras class with its defaults);
+- ``loss`` and ``metrics`` are a name / a list for a model with one output, and objects
+  keyed by every output name for a model with several (a single loss or list applies to
+  each output, as in Keras);
+- ``loss_weights`` is ``null`` when every weight is 1, else an object with every output;
+- ``fit.validation`` holds exactly the settings of its method; each callback's ``config``
+  holds every setting of that callback.
+
+Forms (``ui.compile_form``, the Train page) are drawn from the same specs, which use the
+layer catalogue's format (``name, type, default, min, max, choices, label, help``). Nothing
+here imports TensorFlow.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+from pathlib import Path
+from typing import Any
+
+from builder.values import is_int, is_number
+
+SETTINGS_PATH = Path(__file__).with_name("settings.json")
+SCHEMA: dict = json.loads(SETTINGS_PATH.read_text(encoding="utf-8"))
+
+OPTIMIZERS: dict[str, dict] = SCHEMA["optimizers"]
+LOSSES: dict[str, dict] = SCHEMA["losses"]
+METRICS: dict[str, dict] = SCHEMA["metrics"]
+CALLBACKS: dict[str, dict] = SCHEMA["callbacks"]
+COMPILE: dict[str, dict] = SCHEMA["compile"]
+FIT_PARAMS: list[dict] = SCHEMA["fit"]["params"]
+VALIDATION: dict = SCHEMA["fit"]["validation"]
+VALIDATION_METHODS: dict[str, dict] = VALIDATION["methods"]
+
+COMPILE_KEYS = ("optimizer", "loss", "loss_weights", "metrics")
+FIT_KEYS = ("epochs", "batch_size", "validation", "shuffle", "seed", "callbacks")
+
+Problems = list[tuple[str, str]]
+
+
+# --------------------------------------------------------------------------- lookups
+
+def defaults(params: list[dict]) -> dict:
+    """``{name: default}`` of a list of specs."""
+    return {p["name"]: copy.deepcopy(p["default"]) for p in params}
+
+
+def optimizer_defaults(name: str) -> dict:
+    """Every setting of optimizer ``name`` at Keras' default."""
+    return defaults(OPTIMIZERS[name]["params"])
+
+
+def optimizer(name: str, config: dict | None = None) -> dict:
+    """The normal spelling of an optimizer: its class and every setting."""
+    return {"class_name": name, "config": {**optimizer_defaults(name), **(config or {})}}
+
+
+def callback(name: str, config: dict | None = None) -> dict:
+    """The normal spelling of a callback: its class and every setting."""
+    return {"class_name": name,
+            "config": {**defaults(CALLBACKS[name]["params"]), **(config or {})}}
+
+
+def default_compile() -> dict:
+    return {"optimizer": optimizer(COMPILE["optimizer"]["default"]),
+            "loss": COMPILE["loss"]["default"], "loss_weights": None,
+            "metrics": list(COMPILE["metrics"]["default"])}
+
+
+def default_fit() -> dict:
+    fit = defaults(FIT_PARAMS)
+    return {"epochs": fit["epochs"], "batch_size": fit["batch_size"],
+            "validation": copy.deepcopy(VALIDATION["default"]), "shuffle": fit["shuffle"],
+            "seed": fit["seed"], "callbacks": []}
+
+
+def fit_param(name: str) -> dict:
+    return next(p for p in FIT_PARAMS if p["name"] == name)
+
+
+def validation_param(method: str, name: str) -> dict:
+    return next(p for p in VALIDATION_METHODS[method]["params"] if p["name"] == name)
+
+
+def per_output(compile_: dict, key: str, outputs: list[str]) -> dict:
+    """``{output: value}`` of a normalised compile setting (loss, metrics, loss_weights)."""
+    value = compile_.get(key)
+    if key == "loss_weights":
+        value = value or {}
+        return {o: value.get(o, COMPILE["loss_weights"]["default"]) for o in outputs}
+    if isinstance(value, dict):
+        return {o: value.get(o) for o in outputs}
+    return {o: copy.deepcopy(value) for o in outputs}
+
+
+def tasks_of_losses(task: str) -> set[str]:
+    """Loss names for ``classification`` or ``regression``."""
+    return {name for name, entry in LOSSES.items() if entry["task"] == task}
+
+
+# --------------------------------------------------------------------------- checks
+
+def _close(word: Any, options) -> str:
+    match = difflib.get_close_matches(str(word), list(options), n=1)
+    return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def check_value(spec: dict, value: Any) -> str | None:
+    """Why ``value`` does not fit ``spec`` (a message without the field), or None."""
+    kind = spec["type"]
+    if kind == "bool":
+        return None if isinstance(value, bool) else "must be true or false."
+    if kind == "str":
+        return None if isinstance(value, str) else "must be a str."
+    if kind == "choice":
+        return None if value in spec["choices"] else \
+            f"must be one of {', '.join(map(str, spec['choices']))}, got {json.dumps(value)}."
+    if kind == "int" and not is_int(value):
+        return f"must be a whole number from {spec['min']} to {spec['max']}, got " \
+               f"{json.dumps(value)}."
+    if kind == "float" and not is_number(value):
+        return f"must be a number, got {json.dumps(value)}."
+    lo, hi = spec.get("min"), spec.get("max")
+    too_low = lo is not None and (value < lo or (spec.get("min_exclusive") and value == lo))
+    too_high = hi is not None and (value > hi or (spec.get("max_exclusive") and value == hi))
+    if too_low or too_high:
+        if kind == "int":
+            return f"must be a whole number from {lo} to {hi}, got {json.dumps(value)}."
+        above = "above" if spec.get("min_exclusive") else "at least"
+        below = "below" if spec.get("max_exclusive") else "at most"
+        return f"{spec['name']}={value} is out of range: use a value {above} {lo} and " \
+               f"{below} {hi} (e.g. {spec['default']})."
+    return None
+
+
+def _config(params: list[dict], config: Any, owner: str, where: str,
+            problems: Problems) -> dict:
+    """A config object checked against ``params``, every default filled in."""
+    if not isinstance(config, dict):
+        problems.append((where, f"must be a JSON object, got {type(config).__name__}."))
+        return defaults(params)
+    specs = {p["name"]: p for p in params}
+    for key, value in config.items():
+        if key not in specs:
+            problems.append((f"{where}.{key}", f"{owner} has no setting '{key}'."
+                             f"{_close(key, specs)} Known: {', '.join(specs) or 'none'}."))
+            continue
+        message = check_value(specs[key], value)
+        if message:
+            problems.append((f"{where}.{key}", message))
+    return {**defaults(params), **{k: v for k, v in config.items() if k in specs}}
+
+
+def _unknown_keys(obj: dict, allowed, where: str, problems: Problems) -> None:
+    for key in obj:
+        if key not in allowed:
+            problems.append((f"{where}.{key}", f"unknown field '{key}'.{_close(key, allowed)} "
+                             f"Remove it; allowed fields here are: "
+                             f"{', '.join(sorted(allowed))}."))
+
+
+def _named(value: Any, where: str, problems: Problems) -> tuple[str | None, Any]:
+    """``(class_name, config)`` of ``"Name"`` or ``{"class_name", "config"}``."""
+    if isinstance(value, str):
+        return value, {}
+    if not isinstance(value, dict):
+        problems.append((where, f"must be a JSON object, got {type(value).__name__}."))
+        return None, {}
+    _unknown_keys(value, {"class_name", "config"}, where, problems)
+    return value.get("class_name"), value.get("config", {})
+
+
+def _optimizer(value: Any, problems: Problems) -> Any:
+    where = "compile.optimizer"
+    name, config = _named(value, where, problems)
+    if name is None and not isinstance(value, dict):
+        return value
+    if isinstance(name, str) and name not in OPTIMIZERS:
+        # Keras' string identifiers: "rmsprop", "adam", "sgd" ...
+        name = next((n for n in OPTIMIZERS if n.lower() == name.lower()), name)
+    if name not in OPTIMIZERS:
+        problems.append((f"{where}.class_name", f"unknown optimizer {json.dumps(name)}."
+                         f"{_close(name, OPTIMIZERS)} Choose one of {', '.join(OPTIMIZERS)}."))
+        return value
+    return {"class_name": name, "config": _config(OPTIMIZERS[name]["params"], config, name,
+                                                  f"{where}.config", problems)}
+
+
+def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
+    """``comp`` checked and in its normal spelling (see the module's docstring); problems
+    are appended as ``(field, message)``. ``outputs`` are the model's output names."""
+    if not isinstance(comp, dict):
+        problems.append(("compile", f"must be a JSON object, got {type(comp).__name__}."))
+        return comp
+    _unknown_keys(comp, COMPILE_KEYS, "compile", problems)
+    out = {key: comp[key] for key in comp if key not in COMPILE_KEYS}
+    out["optimizer"] = _optimizer(comp.get("optimizer", COMPILE["optimizer"]["default"]),
+                                  problems)
+
+    def by_output(value: Any, where: str, check_one) -> dict | None:
+        """A per-output object checked: names are outputs; None if ``value`` is not one."""
+        if not isinstance(value, dict):
+            return None
+        for key, v in value.items():
+            if outputs and key not in outputs:
+                problems.append((f"{where}.{key}", f"'{key}' is not an output of the model."
+                                 f"{_close(key, outputs)} Outputs: {', '.join(outputs)}."))
+            check_one(v, f"{where}.{key}")
+        return value
+
+    def check_loss(v: Any, where: str) -> None:
+        if not isinstance(v, str) or v not in LOSSES:
+            problems.append((where, f"unknown loss {json.dumps(v)}.{_close(v, LOSSES)} Choose "
+                             f"one of {', '.join(LOSSES)}."))
+
+    def check_metrics(v: Any, where: str) -> None:
+        if not isinstance(v, list):
+            problems.append((where, "must be a list of metric names, e.g. [\"accuracy\"]."))
+            return
+        for k, m in enumerate(v):
+            if not isinstance(m, str) or m not in METRICS:
+                problems.append((f"{where}[{k}]", f"unknown metric {json.dumps(m)}."
+                                 f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
+
+    def check_weight(v: Any, where: str) -> None:
+        if not is_number(v) or v < 0:
+            problems.append((where, f"a loss weight must be a number ≥ 0, got {json.dumps(v)}."))
+
+    def spelled(value: Any, missing: Any) -> Any:
+        """One value for one output, an object with every output for several; an output
+        the object leaves out gets ``missing`` (None: the object's first value)."""
+        if isinstance(value, dict):
+            fill = next(iter(value.values()), None) if missing is None else missing
+            if len(outputs) == 1:
+                return copy.deepcopy(value.get(outputs[0], fill))
+            if len(outputs) > 1:
+                return {o: copy.deepcopy(value.get(o, fill)) for o in outputs}
+            return value
+        if len(outputs) > 1:
+            return {o: copy.deepcopy(value) for o in outputs}
+        return value
+
+    loss = comp.get("loss", COMPILE["loss"]["default"])
+    if by_output(loss, "compile.loss", check_loss) is None:
+        check_loss(loss, "compile.loss")
+    out["loss"] = spelled(loss, None)
+
+    weights = comp.get("loss_weights")
+    if weights is not None and not isinstance(weights, dict):
+        problems.append(("compile.loss_weights", "must be null or an object mapping output "
+                         "names to numbers, e.g. {\"price\": 1.0, \"kind\": 0.2}."))
+    elif isinstance(weights, dict):
+        by_output(weights, "compile.loss_weights", check_weight)
+        filled = {o: weights.get(o, 1.0) for o in outputs} if outputs else weights
+        weights = None if all(w == 1 for w in filled.values()) else filled
+    out["loss_weights"] = weights
+
+    metrics = comp.get("metrics", COMPILE["metrics"]["default"])
+    if by_output(metrics, "compile.metrics", check_metrics) is None:
+        check_metrics(metrics, "compile.metrics")
+    out["metrics"] = spelled(metrics, [])
+    return {key: out[key] for key in (*COMPILE_KEYS, *(k for k in out if k not in COMPILE_KEYS))}
+
+
+def _validation(val: Any, problems: Problems) -> Any:
+    where = "fit.validation"
+    if not isinstance(val, dict):
+        problems.append((where, f"must be a JSON object, got {type(val).__name__}."))
+        return val
+    method = val.get("method")
+    if method not in VALIDATION_METHODS:
+        problems.append((f"{where}.method", f"unknown method {json.dumps(method)}: use one of "
+                         f"{', '.join(VALIDATION_METHODS)}."))
+        return val
+    entry = VALIDATION_METHODS[method]
+    params = {p["name"]: p for p in entry["params"]}
+    _unknown_keys(val, {"method", *params}, where, problems)
+    out: dict = {"method": method}
+    one_of = entry.get("one_of")
+    if one_of:
+        given = [name for name in one_of if val.get(name) is not None]
+        if len(given) != 1:
+            problems.append((where, "hold-out needs either 'count' (e.g. 10000, the book's "
+                             "IMDB split) or 'fraction' (e.g. 0.2)."))
+            return val
+        names = given
+    else:
+        names = list(params)
+    for name in names:
+        value = val.get(name)
+        if value is None:
+            value = params[name]["default"]
+        message = check_value(params[name], value)
+        if message:
+            problems.append((f"{where}.{name}", message))
+        out[name] = value
+    return out
+
+
+def fit_section(fit: Any, problems: Problems) -> Any:
+    """``fit`` checked and in its normal spelling, every default filled in."""
+    if not isinstance(fit, dict):
+        problems.append(("fit", f"must be a JSON object, got {type(fit).__name__}."))
+        return fit
+    _unknown_keys(fit, FIT_KEYS, "fit", problems)
+    out = {key: fit[key] for key in fit if key not in FIT_KEYS}
+    for spec in FIT_PARAMS:
+        value = fit.get(spec["name"], spec["default"])
+        message = check_value(spec, value)
+        if message:
+            problems.append((f"fit.{spec['name']}", message))
+        out[spec["name"]] = value
+    out["validation"] = _validation(fit.get("validation", VALIDATION["default"]), problems)
+    callbacks = fit.get("callbacks", [])
+    if not isinstance(callbacks, list):
+        problems.append(("fit.callbacks", "must be a list of callbacks."))
+        out["callbacks"] = callbacks
+    else:
+        out["callbacks"] = []
+        for i, cb in enumerate(callbacks):
+            where = f"fit.callbacks[{i}]"
+            name, config = _named(cb, where, problems)
+            if name not in CALLBACKS:
+                if isinstance(cb, dict):
+                    problems.append((f"{where}.class_name", f"unknown callback "
+                                     f"{json.dumps(name)}.{_close(name, CALLBACKS)} Use one of "
+                                     f"{', '.join(CALLBACKS)}."))
+                out["callbacks"].append(cb)
+                continue
+            out["callbacks"].append({"class_name": name, "config": _config(
+                CALLBACKS[name]["params"], config, name, f"{where}.config", problems)})
+    return {key: out[key] for key in (*FIT_KEYS, *(k for k in out if k not in FIT_KEYS))}
