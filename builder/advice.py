@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from builder import settings
 from builder.results import Advice, CheckResult, Fix, fmt_shape, insert_flatten
 
-CLASSIFICATION_LOSSES = {"binary_crossentropy", "categorical_crossentropy",
-                         "sparse_categorical_crossentropy", "binary_focal_crossentropy", "hinge"}
-REGRESSION_LOSSES = {"mse", "mae", "mape", "msle", "huber", "log_cosh"}
+CLASSIFICATION_LOSSES = settings.tasks_of_losses("classification")
+REGRESSION_LOSSES = settings.tasks_of_losses("regression")
 HUGE_PARAMS = 20_000_000
 HUGE_MEMORY = 4 * 1024**3
 
@@ -71,12 +71,12 @@ def _last_dense(project: dict, result: CheckResult, output: str):
 
 
 def _loss(project: dict, output: str):
-    loss = project.get("compile", {}).get("loss")
+    loss = project["compile"]["loss"]
     return loss.get(output) if isinstance(loss, dict) else loss
 
 
 def _set_loss(project: dict, output: str, value: str) -> Fix:
-    multi = isinstance(project.get("compile", {}).get("loss"), dict)
+    multi = isinstance(project["compile"]["loss"], dict)
     return Fix(f"Use loss {value}", {"op": "set_compile", "key": "loss", "output":
                                      output if multi else None, "value": value})
 
@@ -237,7 +237,7 @@ def rule_huge(project, result, info, add):
 
 def rule_metrics(project, result, info, add):
     task = _get(info, "task")
-    metrics = project.get("compile", {}).get("metrics", [])
+    metrics = project["compile"]["metrics"]
     flat = [m for v in metrics.values() for m in v] if isinstance(metrics, dict) else metrics
     if task == "regression" and "accuracy" in flat:
         add(Advice("accuracy-regression", "accuracy means nothing for regression (predictions "
@@ -271,6 +271,8 @@ def attach(project: dict, result: CheckResult, info: Any = None) -> None:
         return
     if info is None:
         info = data_info_for(project)
+    compile_, fit = settings.sections(project)   # also for a project still being fixed
+    project = {**project, "compile": compile_, "fit": fit}
     seen: set[tuple[str, str | None]] = set()
 
     def add(advice: Advice):

@@ -68,19 +68,16 @@ def _model_name(project: dict) -> str:
 def optimizer(project: dict):
     import keras
 
-    opt = project["compile"].get("optimizer", {"class_name": "RMSprop", "config": {}})
-    if isinstance(opt, str):
-        opt = {"class_name": opt, "config": {}}
-    return getattr(keras.optimizers, opt["class_name"])(**opt.get("config", {}))
+    opt = project["compile"]["optimizer"]
+    return getattr(keras.optimizers, opt["class_name"])(**opt["config"])
 
 
 def compile_args(project: dict) -> dict:
     """Keyword arguments for ``model.compile`` (by keyword: Keras 3's third positional
     argument is loss_weights)."""
     comp = project["compile"]
-    args = {"optimizer": optimizer(project), "loss": comp.get("loss", "mse"),
-            "metrics": comp.get("metrics", [])}
-    if comp.get("loss_weights"):
+    args = {"optimizer": optimizer(project), "loss": comp["loss"], "metrics": comp["metrics"]}
+    if comp["loss_weights"]:
         args["loss_weights"] = comp["loss_weights"]
     return args
 

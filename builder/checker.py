@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from builder import advice, catalogue, topology
+from builder import advice, catalogue, settings, topology
 from builder.project import ProjectError, validate
 from builder.results import (
     CheckResult,
@@ -474,26 +474,20 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     return result, project
 
 
-_SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta": 2,
-          "Adamax": 2, "Nadam": 2}
-
-
 def estimate_memory(project: dict, result: CheckResult) -> int:
     """Rough bytes needed to train: weights, gradients and optimizer slots (float32), plus
     activations kept for backpropagation at the project's batch size."""
-    comp = project.get("compile")
-    opt = comp.get("optimizer", {}) if isinstance(comp, dict) else {}
-    opt_name = opt.get("class_name") if isinstance(opt, dict) else opt
-    opt_config = opt.get("config") if isinstance(opt, dict) else None
-    momentum = 1 if isinstance(opt_config, dict) and opt_config.get("momentum") else 0
-    slots = _SLOTS.get(opt_name, 2) + (momentum if opt_name == "SGD" else 0)
+    comp, fit = settings.sections(project)
+    opt = comp["optimizer"]
+    slots = settings.OPTIMIZERS[opt["class_name"]]["slots"]
+    if opt["class_name"] == "SGD" and opt["config"]["momentum"]:
+        slots += 1
     weights = result.total_params * 4 * (2 + slots)
-    fit = project.get("fit")
-    batch = fit.get("batch_size", 32) if isinstance(fit, dict) else 32
+    batch = fit["batch_size"]
     per_sample = 0
     for r in result.layers:
         shapes = r.output_shape if r.output_shape and isinstance(r.output_shape[0], list) \
             else [r.output_shape] if r.output_shape else []
         for s in shapes:
             per_sample += math.prod(d or 1 for d in s[1:])
-    return int(weights + per_sample * 4 * 2 * (batch if isinstance(batch, int) else 32))
+    return int(weights + per_sample * 4 * 2 * batch)

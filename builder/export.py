@@ -25,6 +25,7 @@ import math
 import re
 from pathlib import Path
 
+from builder import settings
 from builder.build import _model_name
 from builder.checker import _tuplify
 from builder.project import ProjectError, graph_order, is_sequential, validate
@@ -126,16 +127,16 @@ class _Section:
 def _settings_code(project: dict, for_notebook: bool) -> str:
     fit = project["fit"]
     if for_notebook:
-        return (f"EPOCHS = {_py(fit.get('epochs', 10))}\n"
+        return (f"EPOCHS = {_py(fit['epochs'])}\n"
                 "SMOKE = False  # True: first 64 samples and 1 epoch, a quick check that it runs\n"
                 "REPORT = None  # a path: write layers, shapes, parameters and scores as JSON\n"
                 "if SMOKE:\n"
                 "    EPOCHS = 1\n"
                 f"PROJECT_NAME = {_py(project.get('name', ''))}\n"
-                f"keras.utils.set_random_seed({_py(fit.get('seed', 0))})")
+                f"keras.utils.set_random_seed({_py(fit['seed'])})")
     return f'''parser = argparse.ArgumentParser(
     description="Train the network exported from netbuilder.")
-parser.add_argument("--epochs", type=int, default={_py(fit.get("epochs", 10))},
+parser.add_argument("--epochs", type=int, default={_py(fit["epochs"])},
                     help="number of epochs")
 parser.add_argument("--smoke", action="store_true",
                     help="train on the first {SMOKE_SAMPLES} samples for 1 epoch "
@@ -147,7 +148,7 @@ EPOCHS = 1 if args.smoke else args.epochs
 SMOKE = args.smoke
 REPORT = args.report
 PROJECT_NAME = {_py(project.get("name", ""))}
-keras.utils.set_random_seed({_py(fit.get("seed", 0))})'''
+keras.utils.set_random_seed({_py(fit["seed"])})'''
 
 
 def _imports(data: _Data, for_notebook: bool) -> str:
@@ -314,9 +315,7 @@ x_train, x_test = (x_train - mean) / std, (x_test - mean) / std'''
 
 
 def _losses(project: dict) -> dict[str, str]:
-    loss = project["compile"].get("loss", "mse")
-    outputs = project["model"]["outputs"]
-    return {out: (loss[out] if isinstance(loss, dict) else loss) for out in outputs}
+    return settings.per_output(project["compile"], "loss", project["model"]["outputs"])
 
 
 def _encoding(data: _Data, loss: str) -> str:
@@ -426,15 +425,13 @@ def _model_code(project: dict) -> tuple[str, str]:
 
 def _compile_code(project: dict) -> list[str]:
     comp = project["compile"]
-    opt = comp.get("optimizer", {"class_name": "RMSprop", "config": {}})
-    if isinstance(opt, str):
-        opt = {"class_name": opt, "config": {}}
+    opt = comp["optimizer"]
     lines = ["    model.compile(",
              f"        optimizer=keras.optimizers.{opt['class_name']}("
-             f"{_kwargs(opt.get('config', {}))}),",
-             f"        loss={_py(comp.get('loss', 'mse'))},",
-             f"        metrics={_py(comp.get('metrics', []))},"]
-    if comp.get("loss_weights"):
+             f"{_kwargs(opt['config'])}),",
+             f"        loss={_py(comp['loss'])},",
+             f"        metrics={_py(comp['metrics'])},"]
+    if comp["loss_weights"]:
         lines.append(f"        loss_weights={_py(comp['loss_weights'])},")
     lines.append("    )")
     return lines
@@ -442,8 +439,8 @@ def _compile_code(project: dict) -> list[str]:
 
 def _callbacks_code(project: dict) -> str:
     made = []
-    for cb in project["fit"].get("callbacks", []):
-        config = dict(cb.get("config", {}))
+    for cb in project["fit"]["callbacks"]:
+        config = dict(cb["config"])
         if cb["class_name"] == "TensorBoard":
             config.setdefault("log_dir", "logs")
         if cb["class_name"] == "BackupAndRestore":
@@ -464,14 +461,14 @@ def _callbacks_code(project: dict) -> str:
 
 def _fit_code(project: dict) -> tuple[str, str]:
     fit = project["fit"]
-    val = fit.get("validation", {"method": "none"})
-    method = val.get("method", "none")
+    val = fit["validation"]
+    method = val["method"]
     def common(indent: str = "    ", validation: bool = True, verbose: int = 2,
                first: str = "") -> list[str]:
         """The fit arguments every method shares, as the closing lines of a fit call."""
         watch = "" if validation else "validation=False"
-        return [f"{indent}{first}epochs=EPOCHS, batch_size={_py(fit.get('batch_size', 32))}, "
-                f"shuffle={_py(fit.get('shuffle', True))},",
+        return [f"{indent}{first}epochs=EPOCHS, batch_size={_py(fit['batch_size'])}, "
+                f"shuffle={_py(fit['shuffle'])},",
                 f"{indent}callbacks=make_callbacks({watch}), verbose={verbose})"]
 
     code = [_callbacks_code(project), "", ""]

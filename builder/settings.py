@@ -103,6 +103,25 @@ def per_output(compile_: dict, key: str, outputs: list[str]) -> dict:
     return {o: copy.deepcopy(value) for o in outputs}
 
 
+def sections(project: Any) -> tuple[dict, dict]:
+    """The compile and fit sections of ``project`` in their normal spelling; a section that
+    does not validate (a project still being fixed) reads as the defaults."""
+    compile_, fit = default_compile(), default_fit()
+    if isinstance(project, dict):
+        model = project.get("model")
+        outputs = model.get("outputs") if isinstance(model, dict) else None
+        outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
+        problems: Problems = []
+        normal = compile_section(project.get("compile", compile_), outputs, problems)
+        if not problems:
+            compile_ = normal
+        problems = []
+        normal = fit_section(project.get("fit", fit), problems)
+        if not problems:
+            fit = normal
+    return compile_, fit
+
+
 def tasks_of_losses(task: str) -> set[str]:
     """Loss names for ``classification`` or ``regression``."""
     return {name for name, entry in LOSSES.items() if entry["task"] == task}

@@ -162,7 +162,7 @@ def _recommendation(project: dict) -> None:
                 f"{info.input_spec['dtype']} · **recommended:** last layer Dense({last['units']}, "
                 f"{act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}")
     comp = project["compile"]
-    if comp.get("loss") != rec["loss"] or comp.get("metrics") != rec["metrics"]:
+    if comp["loss"] != rec["loss"] or comp["metrics"] != rec["metrics"]:
         if st.button("Use the recommended loss and metrics", key="data_use_rec"):
             new = {**project, "compile": {**comp, "loss": rec["loss"],
                                           "metrics": rec["metrics"]}}

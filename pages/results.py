@@ -124,13 +124,13 @@ def _retrain(run: dict) -> None:
                "fresh model on all the training data (no validation) for that many epochs, "
                "then evaluate it on the test set.")
     if st.button(f"Retrain from scratch for {best} epochs", key="results_retrain"):
-        project = copy.deepcopy(run["project"])
-        project["fit"]["epochs"] = best
-        project["fit"]["validation"] = {"method": "none"}
-        project["fit"]["callbacks"] = [
-            cb for cb in project["fit"].get("callbacks", [])
-            if not str((cb.get("config") or {}).get("monitor", "")).startswith("val_")]
         try:
+            project = validate(copy.deepcopy(run["project"]))
+            project["fit"]["epochs"] = best
+            project["fit"]["validation"] = {"method": "none"}
+            project["fit"]["callbacks"] = [
+                cb for cb in project["fit"]["callbacks"]
+                if not str(cb["config"].get("monitor", "")).startswith("val_")]
             project = validate(project)
             state.set_project(project)
             jobs.start(project)

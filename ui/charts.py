@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from builder import settings
+
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 BEST_COLOR = "#2ca02c"
@@ -345,14 +347,6 @@ def top_k(probabilities: Sequence[float], class_names: Sequence[str] | None = No
 
 # --------------------------------------------------------------------------- compare table
 
-def _optimizer(project: dict) -> tuple[str, float | None]:
-    opt = (project.get("compile") or {}).get("optimizer")
-    if isinstance(opt, str):
-        return opt, None
-    opt = opt or {}
-    return opt.get("class_name", "?"), (opt.get("config") or {}).get("learning_rate")
-
-
 def layers_summary(project: dict) -> str:
     """``Dense(64, relu) > Dense(10, softmax)``: each layer's type, units or filters, activation."""
     parts = []
@@ -367,13 +361,13 @@ def layers_summary(project: dict) -> str:
 
 
 def _validation_text(validation: dict) -> str:
-    method = (validation or {}).get("method", "none")
+    method = validation["method"]
     if method == "holdout":
         return f"hold-out {validation.get('count') or validation.get('fraction')}"
     if method == "split":
-        return f"split {validation.get('fraction')}"
+        return f"split {validation['fraction']}"
     if method == "kfold":
-        return f"{validation.get('k')}-fold"
+        return f"{validation['k']}-fold"
     return "none"
 
 
@@ -385,9 +379,8 @@ def settings_row(run: dict) -> dict:
     """
     info, project = run.get("info") or {}, run.get("project") or {}
     metrics = run.get("metrics") or {}
-    fit = project.get("fit") or {}
-    compile_ = project.get("compile") or {}
-    optimizer, lr = _optimizer(project)
+    compile_, fit = settings.sections(project)   # runs hold the project they trained
+    optimizer = compile_["optimizer"]
     layers = (project.get("model") or {}).get("layers", [])
     units = [str((lay.get("config") or {}).get("units")) for lay in layers
              if "units" in (lay.get("config") or {})]
@@ -397,10 +390,10 @@ def settings_row(run: dict) -> dict:
     row = {"run": info.get("id", ""), "name": info.get("name", ""),
            "state": info.get("state", ""), "layers": layers_summary(project),
            "units": " / ".join(units), "activation": ", ".join(activations),
-           "loss": str(compile_.get("loss", "")), "optimizer": optimizer,
-           "learning rate": lr, "epochs": len(history.get("epoch") or []) or fit.get("epochs"),
-           "batch size": fit.get("batch_size"),
-           "validation": _validation_text(fit.get("validation") or {})}
+           "loss": str(compile_["loss"]), "optimizer": optimizer["class_name"],
+           "learning rate": optimizer["config"]["learning_rate"],
+           "epochs": len(history.get("epoch") or []) or fit["epochs"],
+           "batch size": fit["batch_size"], "validation": _validation_text(fit["validation"])}
     for part, prefix in (("train", "train"), ("val", "val"), ("test", "test"),
                          ("kfold", "k-fold")):
         for name, value in (metrics.get(part) or {}).items():

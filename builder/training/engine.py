@@ -213,10 +213,10 @@ def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str =
     """
     devices.check_choice(device)
     fit = project["fit"]
-    method = fit.get("validation", {}).get("method", "none")
+    method = fit["validation"]["method"]
     folds = fit["validation"]["k"] if method == "kfold" else None
     folder = runs.create_run(runs_root, owner, project,
-                             {"device_choice": device, "seed": fit.get("seed", 0),
+                             {"device_choice": device, "seed": fit["seed"],
                               "validation": method})
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()

@@ -34,13 +34,11 @@ _FOLD_KEY = re.compile(r"^(val_)?(?:\d+/)?fold_(\d+)_(.+)$")
 def parallel_reason(project: dict) -> str | None:
     """Why this project's folds must train one after the other (a short clause for the
     status line); ``None`` if they can run side by side in one wrapper model."""
-    monitored = [cb["class_name"] for cb in project["fit"].get("callbacks", [])
+    monitored = [cb["class_name"] for cb in project["fit"]["callbacks"]
                  if cb.get("class_name") in ("EarlyStopping", "ReduceLROnPlateau")]
     if monitored:
         return f"{' and '.join(monitored)} watches one model at a time"
-    if project["compile"]["optimizer"].get("config", {}).get("global_clipnorm"):
-        return "global_clipnorm would couple the copies' gradients"
-    if project["compile"].get("loss_weights"):
+    if project["compile"]["loss_weights"]:
         return "loss_weights are set"
     model = project["model"]
     if len(model.get("inputs", [])) != 1 or len(model.get("outputs", [])) != 1:
@@ -83,12 +81,7 @@ def build_parallel(build_fn, k: int, project: dict, steps_per_execution: int = 1
         outputs.append(inner(inp))
     wrapper = keras.Model(inputs, outputs, name="parallel_folds")
     comp = project["compile"]
-    loss = comp["loss"]
-    if isinstance(loss, dict):
-        loss = next(iter(loss.values()))
-    metrics = comp.get("metrics") or []
-    if isinstance(metrics, dict):
-        metrics = next(iter(metrics.values()), [])
+    loss, metrics = comp["loss"], comp["metrics"]   # one output: a name and a list
     # Keras logs per-output losses as a mean over batches (a short last batch counts as
     # much as a full one); a Mean-of-loss metric per output weighs by samples, like the
     # "loss" of a single model. ``split_logs`` renames it back to "loss".

@@ -113,9 +113,9 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> lis
     import keras
 
     made = []
-    for spec in project["fit"].get("callbacks", []):
+    for spec in project["fit"]["callbacks"]:
         name = spec["class_name"]
-        config = dict(spec.get("config", {}))
+        config = dict(spec["config"])
         if name == "TensorBoard" and importlib.util.find_spec("tensorboard") is None:
             emit({"type": "status", "state": "running", "time": time.time(),
                   "message": "TensorBoard logs are skipped: the 'tensorboard' package is not "
@@ -223,7 +223,7 @@ def _build_fold(project: dict, fold: int):
     whether the folds train one after the other or side by side."""
     import keras
 
-    keras.utils.set_random_seed(project["fit"].get("seed", 0) + fold)
+    keras.utils.set_random_seed(project["fit"]["seed"] + fold)
     return _build(project)
 
 
@@ -266,7 +266,7 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
     emit = emit or (lambda event: None)
     should_stop = should_stop or (lambda: False)
     fit = project["fit"]
-    method = fit.get("validation", {}).get("method", "none")
+    method = fit["validation"]["method"]
     k = fit["validation"]["k"] if method == "kfold" else None
     recorder = _Recorder(folder, emit, fit["epochs"], k)
     outcome = {"state": "failed", "message": "", "test": {}, "kfold": None, "device": None,
@@ -283,10 +283,10 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
         outcome["device"] = setup["label"]
         runs.update_run_info(folder, state="running", device=setup["label"],
                              mixed_precision=setup["mixed_precision"], versions=_versions(),
-                             seed=fit.get("seed", 0), pid=os.getpid())
+                             seed=fit["seed"], pid=os.getpid())
         if setup["note"]:
             status(setup["note"])
-        keras.utils.set_random_seed(fit.get("seed", 0))
+        keras.utils.set_random_seed(fit["seed"])
         status("preparing data")
         data = prepared if prepared is not None else _prepare(project, emit, allow_download)
         if should_stop():
@@ -308,7 +308,7 @@ def _scope(setup):
 
 def _fit_kwargs(fit: dict) -> dict:
     return {"epochs": fit["epochs"], "batch_size": fit["batch_size"],
-            "shuffle": fit.get("shuffle", True), "verbose": 0}
+            "shuffle": fit["shuffle"], "verbose": 0}
 
 
 def _fit(model, x, y, fit: dict, callbacks: list, **validation):
