@@ -103,23 +103,34 @@ def per_output(compile_: dict, key: str, outputs: list[str]) -> dict:
     return {o: copy.deepcopy(value) for o in outputs}
 
 
+def _normal(project: dict) -> tuple[dict | None, dict | None]:
+    model = project.get("model")
+    outputs = model.get("outputs") if isinstance(model, dict) else None
+    outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
+    problems: Problems = []
+    compile_ = compile_section(project.get("compile", default_compile()), outputs, problems)
+    fit_problems: Problems = []
+    fit = fit_section(project.get("fit", default_fit()), fit_problems)
+    return (None if problems else compile_), (None if fit_problems else fit)
+
+
 def sections(project: Any) -> tuple[dict, dict]:
     """The compile and fit sections of ``project`` in their normal spelling; a section that
     does not validate (a project still being fixed) reads as the defaults."""
-    compile_, fit = default_compile(), default_fit()
-    if isinstance(project, dict):
-        model = project.get("model")
-        outputs = model.get("outputs") if isinstance(model, dict) else None
-        outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
-        problems: Problems = []
-        normal = compile_section(project.get("compile", compile_), outputs, problems)
-        if not problems:
-            compile_ = normal
-        problems = []
-        normal = fit_section(project.get("fit", fit), problems)
-        if not problems:
-            fit = normal
-    return compile_, fit
+    if not isinstance(project, dict):
+        return default_compile(), default_fit()
+    compile_, fit = _normal(project)
+    return compile_ or default_compile(), fit or default_fit()
+
+
+def normalise(project: Any) -> Any:
+    """``project`` with its compile and fit sections in their normal spelling where they
+    validate; anything else is left as it is (``builder.project.validate`` reports it)."""
+    if not isinstance(project, dict):
+        return project
+    compile_, fit = _normal(project)
+    return {**project, **({"compile": compile_} if compile_ is not None else {}),
+            **({"fit": fit} if fit is not None else {})}
 
 
 def tasks_of_losses(task: str) -> set[str]:

@@ -25,7 +25,7 @@ import threading
 
 import streamlit as st
 
-from builder import paths, templates
+from builder import paths, settings, templates
 from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
 
 HISTORY_LIMIT = 100
@@ -136,7 +136,7 @@ def set_project(project: dict, record: bool = True) -> None:
         undo.append(current)
         del undo[:-HISTORY_LIMIT]
         st.session_state["_redo"] = []
-    project = _portable(project)
+    project = _portable(settings.normalise(project))
     st.session_state["project"] = project
     _autosave(project)
 
