@@ -42,6 +42,8 @@ FIT_PARAMS: list[dict] = SCHEMA["fit"]["params"]
 VALIDATION: dict = SCHEMA["fit"]["validation"]
 VALIDATION_METHODS: dict[str, dict] = VALIDATION["methods"]
 
+METRIC_ALIASES = {alias: name for name, entry in METRICS.items()
+                  for alias in entry.get("aliases", [])}
 COMPILE_KEYS = ("optimizer", "loss", "loss_weights", "metrics")
 FIT_KEYS = ("epochs", "batch_size", "validation", "shuffle", "seed", "callbacks")
 
@@ -296,6 +298,13 @@ def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
     out["loss_weights"] = weights
 
     metrics = comp.get("metrics", COMPILE["metrics"]["default"])
+
+    def keras_names(v: Any) -> Any:
+        return [METRIC_ALIASES.get(m, m) if isinstance(m, str) else m for m in v] \
+            if isinstance(v, list) else v
+
+    metrics = {k: keras_names(v) for k, v in metrics.items()} \
+        if isinstance(metrics, dict) else keras_names(metrics)
     if by_output(metrics, "compile.metrics", check_metrics) is None:
         check_metrics(metrics, "compile.metrics")
     out["metrics"] = spelled(metrics, [])

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from builder import export
+from builder import export, settings
 from builder.build import build
 from builder.checker import check
 from builder.keras_import import from_keras_config, from_keras_file, from_keras_json
@@ -119,8 +119,7 @@ def test_keras_file_round_trip_with_compile_settings(tmp_path):
     path = export.save_keras(p, tmp_path / "convnet.keras")
     imported, notes = from_keras_file(path)
     assert _shapes(imported) == _shapes(p)
-    assert imported["compile"]["optimizer"] == {"class_name": "Adam",
-                                                "config": {"learning_rate": 0.01}}
+    assert imported["compile"]["optimizer"] == settings.optimizer("Adam", {"learning_rate": 0.01})
     assert imported["compile"]["loss"] == "sparse_categorical_crossentropy"
     assert imported["compile"]["metrics"] == ["accuracy"]
 

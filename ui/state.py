@@ -111,7 +111,7 @@ def init() -> None:
                     f"a new address (?p={new}).")
     if project is None:
         project = templates.load(templates.DEFAULT)
-    project = _portable(project)
+    project = _portable(settings.normalise(project))
     st.session_state["project"] = project
     st.session_state["_undo"] = []
     st.session_state["_redo"] = []
