@@ -15,7 +15,7 @@ from builder import catalogue, edit, templates, topology
 from builder import project as projectlib
 from builder.advice import recommended_loss
 from builder.project import ProjectError
-from ui import state
+from ui import compile_form, state
 from ui.layer_form import LayerForm, find_layer, start_over, template_buttons, undo_redo
 from ui.stack_component import build_view, layer_fixes, stack_editor
 
@@ -128,83 +128,13 @@ def _settings_form(project: dict, name: str | None) -> None:
 # --------------------------------------------------------------------------- compile
 
 
-def _set_compile(key: str, value) -> None:
-    project = state.get_project()
-    updated = {**project, "compile": {**project["compile"], key: value}}
-    try:
-        _commit(projectlib.validate(updated))
-    except ProjectError as err:
-        _say(_plain(err))
-
-
-def _on_loss() -> None:
-    _set_compile("loss", st.session_state["build_loss"])
-
-
-def _on_metrics() -> None:
-    _set_compile("metrics", list(st.session_state["build_metrics"]))
-
-
-def _on_optimizer(field: str | None = None) -> None:
-    project = state.get_project()
-    name = st.session_state["build_optimizer"]
-    old = project["compile"]["optimizer"]
-    if field is None:
-        config = dict(projectlib.OPTIMIZERS[name])
-        if isinstance(old, dict) and "learning_rate" in old.get("config", {}):
-            config["learning_rate"] = old["config"]["learning_rate"]
-    else:
-        config = dict(old.get("config", {}))
-        config[field] = st.session_state[f"build_opt:{field}"]
-    _set_compile("optimizer", {"class_name": name, "config": config})
-
-
 def _compile_section(project: dict, result) -> None:
-    comp = project["compile"]
-    recommended = recommended_loss(project) if result is not None else None
-    if isinstance(comp.get("loss"), dict):
-        st.info("This model has several outputs with one loss each: "
-                + ", ".join(f"{k}: {v}" for k, v in comp["loss"].items()))
-    else:
-        losses = list(projectlib.LOSSES)
-        FORM.sync("build_loss", comp.get("loss"))
-        st.selectbox("Loss", losses, key="build_loss", on_change=_on_loss,
-                     format_func=lambda v: f"{v} (recommended)" if v == recommended else v,
-                     help="What training minimises. Crossentropy for classes, mse/mae for "
-                          "numbers.")
-        if recommended and comp.get("loss") != recommended:
-            st.caption(f"Recommended for this model and data: **{recommended}**.")
-    opt = comp["optimizer"]
-    opt_name = opt["class_name"] if isinstance(opt, dict) else opt
-    opt_config = opt.get("config", {}) if isinstance(opt, dict) else {}
-    FORM.sync("build_optimizer", opt_name)
-    st.selectbox("Optimizer", list(projectlib.OPTIMIZERS), key="build_optimizer",
-                 on_change=_on_optimizer,
-                 format_func=lambda v: f"{v} (recommended)" if v == "RMSprop" else v,
-                 help="How weights move after each batch. RMSprop (the book's choice) and Adam "
-                      "work for most models.")
-    defaults = projectlib.OPTIMIZERS.get(opt_name, {})
-    cols = st.columns(max(1, len(defaults)))
-    for col, (field, default) in zip(cols, defaults.items()):
-        key = f"build_opt:{field}"
-        FORM.sync(key, opt_config.get(field, default))
-        with col:
-            if isinstance(default, bool):
-                st.checkbox(field, key=key, on_change=_on_optimizer, args=(field,))
-            else:
-                lo, hi = projectlib.OPTIMIZER_LIMITS.get(field, (0.0, None))
-                st.number_input(field, key=key, on_change=_on_optimizer, args=(field,),
-                                min_value=lo, max_value=hi, format="%g",
-                                step=0.0001 if field == "learning_rate" else 0.01)
-    metrics = comp.get("metrics", [])
-    if isinstance(metrics, dict):
-        st.info("Metrics per output: " + ", ".join(f"{k}: {v}" for k, v in metrics.items()))
-    else:
-        FORM.sync("build_metrics", [m for m in metrics if m in projectlib.METRICS])
-        st.multiselect("Metrics", projectlib.METRICS, key="build_metrics",
-                       on_change=_on_metrics,
-                       help="Reported during training; they do not change what is learned. "
-                            "accuracy for classes, mae for numbers.")
+    outputs = project["model"]["outputs"]
+    recommended = recommended_loss(project) if result is not None and len(outputs) == 1 \
+        else None
+    compile_form.compile_editor(project, "build", recommended, result)
+    if recommended and project["compile"]["loss"] != recommended:
+        st.caption(f"Recommended for this model and data: **{recommended}**.")
     if result is not None:
         for advice in result.all_warnings():
             if advice.code in COMPILE_ADVICE:

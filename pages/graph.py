@@ -16,7 +16,7 @@ import streamlit as st
 from builder import edit, graph, layout, templates, topology
 from builder import project as projectlib
 from builder.project import ProjectError
-from ui import forms, graph_form, state
+from ui import compile_form, forms, graph_form, state
 from ui.graph_component import build_view, graph_editor, node_fixes
 from ui.layer_form import start_over, template_buttons, undo_redo
 
@@ -233,93 +233,11 @@ def _problems(project: dict, faults: list, result) -> None:
 # --------------------------------------------------------------------------- compile
 
 
-def _set_compile(key: str, value) -> None:
-    project = state.get_project()
-    updated = {**project, "compile": {**project["compile"], key: value}}
-    try:
-        _commit(projectlib.validate(updated))
-    except ProjectError as err:
-        _say(graph_form.plain(err))
-
-
-def _per_output(value, outputs: list[str], default):
-    if isinstance(value, dict):
-        return {o: value.get(o, default) for o in outputs}
-    return {o: value if value is not None else default for o in outputs}
-
-
-def _on_loss(output: str) -> None:
-    project = state.get_project()
-    outputs = project["model"]["outputs"]
-    chosen = st.session_state[f"graph_loss:{output}"]
-    if len(outputs) == 1:
-        _set_compile("loss", chosen)
-        return
-    losses = _per_output(project["compile"].get("loss"), outputs, "mse")
-    losses[output] = chosen
-    _set_compile("loss", losses)
-
-
-def _on_metrics(output: str) -> None:
-    project = state.get_project()
-    outputs = project["model"]["outputs"]
-    chosen = list(st.session_state[f"graph_metrics:{output}"])
-    if len(outputs) == 1:
-        _set_compile("metrics", chosen)
-        return
-    metrics = _per_output(project["compile"].get("metrics"), outputs, [])
-    metrics[output] = chosen
-    _set_compile("metrics", metrics)
-
-
-def _on_weight(output: str) -> None:
-    project = state.get_project()
-    outputs = project["model"]["outputs"]
-    weights = _per_output(project["compile"].get("loss_weights") or {}, outputs, 1.0)
-    weights[output] = float(st.session_state[f"graph_weight:{output}"])
-    _set_compile("loss_weights", weights)
-
-
 def _compile_section(project: dict, result) -> None:
-    outputs = project["model"].get("outputs", [])
-    if not outputs:
+    if not project["model"].get("outputs"):
         st.caption("Mark a layer as a model output (select it, then tick 'Model output').")
         return
-    comp = project["compile"]
-    several = len(outputs) > 1
-    losses = _per_output(comp.get("loss"), outputs, "mse")
-    metrics = _per_output(comp.get("metrics"), outputs, [])
-    weights = _per_output(comp.get("loss_weights") or {}, outputs, 1.0)
-    if several:
-        st.caption("Each output is trained with its own loss; the total loss is their sum "
-                   "weighted by the loss weights. The data supplies one target per output: "
-                   "the dataset's label, shaped for that output's loss.")
-    for output in outputs:
-        report = result.layer(output) if result is not None else None
-        shape = ""
-        if report is not None and report.output_shape is not None:
-            from builder.results import fmt_shape
-
-            shape = f" · {fmt_shape(report.output_shape)}"
-        st.markdown(f"**{output}**{shape}")
-        cols = st.columns([3, 2, 4]) if several else st.columns([3, 4])
-        key = f"graph_loss:{output}"
-        graph_form.sync(key, losses[output] if losses[output] in projectlib.LOSSES else "mse")
-        cols[0].selectbox("Loss", list(projectlib.LOSSES), key=key, on_change=_on_loss,
-                          args=(output,),
-                          help="What training minimises for this output: crossentropy for "
-                               "classes, mse/mae for numbers.")
-        if several:
-            key = f"graph_weight:{output}"
-            graph_form.sync(key, float(weights[output]))
-            cols[1].number_input("Loss weight", min_value=0.0, step=0.1, format="%g", key=key,
-                                 on_change=_on_weight, args=(output,),
-                                 help="How much this output's loss counts in the total.")
-        key = f"graph_metrics:{output}"
-        graph_form.sync(key, [m for m in metrics[output] if m in projectlib.METRICS])
-        cols[-1].multiselect("Metrics", projectlib.METRICS, key=key, on_change=_on_metrics,
-                             args=(output,),
-                             help="Reported during training for this output.")
+    compile_form.compile_editor(project, "graph", result=result)
 
 
 # --------------------------------------------------------------------------- the page
@@ -369,7 +287,7 @@ st.subheader("Problems")
 _problems(project, faults, result)
 if result is not None:
     st.metric("Parameters", f"{result.total_params:,}")
-with st.expander("Compile: one loss, weight and metrics per output", expanded=True):
+with st.expander("Compile: optimizer; loss, weight and metrics per output", expanded=True):
     _compile_section(project, result)
 
 if result is None:

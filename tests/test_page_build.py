@@ -218,3 +218,36 @@ def test_diagram_places_nodes_by_their_connections_not_file_order():
     (boxes,) = [t for t in traces if t.get("mode") == "text"]
     row = {text.split(":")[0]: -y for text, y in zip(boxes["hovertext"], boxes["y"])}
     assert row == {"pixels": 0, "wide": 1, "deep1": 1, "deep2": 2, "both": 3, "out": 4}
+
+
+def test_compile_editor_optimizer_settings_from_the_schema():
+    at = _open(_dense_project())
+    at.number_input(key="build_opt:learning_rate").set_value(0.05).run()
+    at.selectbox(key="build_optimizer").set_value("SGD").run()
+    assert at.session_state["project"]["compile"]["optimizer"] == {
+        "class_name": "SGD", "config": {"learning_rate": 0.05, "momentum": 0.0,
+                                        "nesterov": False}}
+    at.checkbox(key="build_opt:nesterov").check().run()
+    assert at.session_state["project"]["compile"]["optimizer"]["config"]["nesterov"] is True
+    at.number_input(key="build_opt:momentum").set_value(1.5).run()
+    assert at.session_state["project"]["compile"]["optimizer"]["config"]["momentum"] == 0.0
+    assert any("momentum=1.5 is out of range" in e.value for e in at.error)
+    assert at.number_input(key="build_opt:momentum").value == 1.5   # kept to correct
+    at.number_input(key="build_opt:momentum").set_value(0.9).run()
+    assert at.session_state["project"]["compile"]["optimizer"]["config"]["momentum"] == 0.9
+    assert not any("out of range" in e.value for e in at.error)
+
+
+def test_compile_editor_sets_losses_weights_and_metrics_per_output():
+    from builder import templates
+
+    at = _open(templates.load("multi_head"))
+    assert at.selectbox(key="build_loss:score").value == "mse"
+    assert at.number_input(key="build_weight:score").value == 0.5
+    at.selectbox(key="build_loss:score").set_value("huber").run()
+    at.number_input(key="build_weight:diagnosis").set_value(2.0).run()
+    at.multiselect(key="build_metrics:score").set_value(["mae", "mse"]).run()
+    comp = at.session_state["project"]["compile"]
+    assert comp["loss"] == {"diagnosis": "binary_crossentropy", "score": "huber"}
+    assert comp["loss_weights"] == {"diagnosis": 2.0, "score": 0.5}
+    assert comp["metrics"] == {"diagnosis": ["accuracy"], "score": ["mae", "mse"]}

@@ -235,3 +235,18 @@ def test_templates_popover_loads_a_graph_template():
     view = _view(at)
     assert _node(view, "block")["output_shape"] == "(None, 8, 8, 64)"
     assert len([e for e in view["edges"] if e["target"] == "block"]) == 4
+
+
+def test_graph_page_has_the_same_compile_editor_with_the_optimizer():
+    at = _open(templates.load("two_branch"))
+    at.selectbox(key="graph_optimizer").set_value("Adam").run()
+    at.number_input(key="graph_opt:beta_2").set_value(0.99).run()
+    at.checkbox(key="graph_opt:amsgrad").check().run()
+    opt = _project(at)["compile"]["optimizer"]
+    assert opt == {"class_name": "Adam", "config": {"learning_rate": 0.001, "beta_1": 0.9,
+                                                    "beta_2": 0.99, "epsilon": 1e-07,
+                                                    "amsgrad": True}}
+    at.selectbox(key="graph_loss").set_value("mae").run()
+    at.multiselect(key="graph_metrics").set_value(["mse"]).run()
+    assert _project(at)["compile"]["loss"] == "mae"
+    assert _project(at)["compile"]["metrics"] == ["mse"]
