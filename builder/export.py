@@ -426,9 +426,11 @@ def _model_code(project: dict) -> tuple[str, str]:
 def _compile_code(project: dict) -> list[str]:
     comp = project["compile"]
     opt = comp["optimizer"]
+    written = settings.changed(settings.OPTIMIZERS[opt["class_name"]]["params"], opt["config"],
+                               keep=("learning_rate",))
     lines = ["    model.compile(",
              f"        optimizer=keras.optimizers.{opt['class_name']}("
-             f"{_kwargs(opt['config'])}),",
+             f"{_kwargs(written)}),",
              f"        loss={_py(comp['loss'])},",
              f"        metrics={_py(comp['metrics'])},"]
     if comp["loss_weights"]:
@@ -440,7 +442,8 @@ def _compile_code(project: dict) -> list[str]:
 def _callbacks_code(project: dict) -> str:
     made = []
     for cb in project["fit"]["callbacks"]:
-        config = dict(cb["config"])
+        name = cb["class_name"]
+        config = settings.changed(settings.CALLBACKS[name]["params"], cb["config"])
         if cb["class_name"] == "TensorBoard":
             config.setdefault("log_dir", "logs")
         if cb["class_name"] == "BackupAndRestore":

@@ -57,6 +57,13 @@ def defaults(params: list[dict]) -> dict:
     return {p["name"]: copy.deepcopy(p["default"]) for p in params}
 
 
+def changed(params: list[dict], config: dict, keep: tuple[str, ...] = ()) -> dict:
+    """The settings of ``config`` that differ from their defaults (and those in ``keep``):
+    what a person would write in code."""
+    return {p["name"]: config[p["name"]] for p in params if p["name"] in config
+            and (p["name"] in keep or config[p["name"]] != p["default"])}
+
+
 def optimizer_defaults(name: str) -> dict:
     """Every setting of optimizer ``name`` at Keras' default."""
     return defaults(OPTIMIZERS[name]["params"])

@@ -15,18 +15,15 @@ from pathlib import Path
 import streamlit as st
 
 from builder import project as projectlib
+from builder import settings
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, jobs, state
+from ui import charts, fit_form, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
-FIT_SYNCED = "train_fit_synced"     # the fit settings the widgets were last filled from
 STOPPING = "train_stopping"         # (run id, time Stop was pressed)
 KILL_AFTER_S = 15                   # offer to end the process when Stop has not acted by then
-METHODS = {"none": "None (train on everything)", "holdout": "Hold out the first samples",
-           "split": "Keras validation_split (last samples)", "kfold": "K-fold"}
-MONITORS = ("val_loss", "loss", "val_accuracy", "val_mae")
 
 
 def _page_link(path: str, label: str) -> None:
@@ -51,125 +48,9 @@ def _data_section(project: dict) -> None:
 
 # --------------------------------------------------------------------------- fit settings
 
-def _callback(fit: dict, name: str) -> dict | None:
-    return next((cb for cb in fit.get("callbacks", []) if cb.get("class_name") == name), None)
-
-
-def _widget_values(fit: dict) -> dict:
-    """Initial widget values (keyed by widget key) for ``fit``."""
-    val = fit.get("validation") or {"method": "none"}
-    es = (_callback(fit, "EarlyStopping") or {}).get("config") or {}
-    rlr = (_callback(fit, "ReduceLROnPlateau") or {}).get("config") or {}
-    return {
-        "train_epochs": int(fit.get("epochs", 20)),
-        "train_batch": int(fit.get("batch_size", 32)),
-        "train_method": val.get("method", "none"),
-        "train_by": "count" if val.get("count") is not None else "fraction",
-        "train_count": int(val.get("count") or 1000),
-        "train_fraction": float(val.get("fraction") or 0.2),
-        "train_k": int(val.get("k") or 4),
-        "train_seed": int(fit.get("seed", 0)),
-        "train_shuffle": bool(fit.get("shuffle", True)),
-        "train_es": _callback(fit, "EarlyStopping") is not None,
-        "train_es_monitor": es.get("monitor", "val_loss"),
-        "train_es_patience": int(es.get("patience", 3)),
-        "train_es_restore": bool(es.get("restore_best_weights", True)),
-        "train_rlr": _callback(fit, "ReduceLROnPlateau") is not None,
-        "train_rlr_monitor": rlr.get("monitor", "val_loss"),
-        "train_rlr_factor": float(rlr.get("factor", 0.1)),
-        "train_rlr_patience": int(rlr.get("patience", 10)),
-        "train_tb": _callback(fit, "TensorBoard") is not None,
-    }
-
-
-def _sync_widgets(fit: dict) -> None:
-    """Fill widget state from the project: all of it after an outside change (undo, a new
-    project, Results' retrain), only missing keys otherwise (widgets hidden last run)."""
-    values = _widget_values(fit)
-    fingerprint = json.dumps(fit, sort_keys=True)
-    changed = st.session_state.get(FIT_SYNCED) != fingerprint
-    for key, value in values.items():
-        if changed or key not in st.session_state:
-            st.session_state[key] = value
-    st.session_state[FIT_SYNCED] = fingerprint
-
-
-def _monitor_box(label: str, key: str) -> str:
-    current = st.session_state.get(key)
-    choices = list(MONITORS) + ([current] if current and current not in MONITORS else [])
-    return st.selectbox(label, choices, key=key)
-
-
-def _fit_form(fit: dict) -> dict:
-    """Draw the fit settings; return the fit section they describe."""
-    _sync_widgets(fit)
-    ss = st.session_state
-    c1, c2, c3 = st.columns(3)
-    c1.number_input("Epochs", 1, 100000, step=1, key="train_epochs",
-                    help="Passes over the training data (the book starts with 20).")
-    c2.number_input("Batch size", 1, 1 << 20, step=1, key="train_batch",
-                    help="Samples per gradient update (the book uses 512 for IMDB).")
-    c3.number_input("Seed", 0, 2**31 - 1, step=1, key="train_seed",
-                    help="Same seed, same initial weights and shuffling: runs can be compared.")
-    c1, c2 = st.columns([2, 1])
-    method = c1.selectbox("Validation", list(METHODS), format_func=METHODS.get,
-                          key="train_method")
-    validation: dict = {"method": method}
-    if method == "holdout":
-        by = c2.radio("Hold out", ["count", "fraction"], horizontal=True, key="train_by")
-        if by == "count":
-            c2.number_input("Samples held out", 1, 10**9, step=100, key="train_count",
-                            help="The book holds out the first 10,000 IMDB reviews.")
-            validation["count"] = int(ss["train_count"])
-        else:
-            c2.number_input("Fraction held out", 0.01, 0.99, step=0.05, key="train_fraction")
-            validation["fraction"] = float(ss["train_fraction"])
-    elif method == "split":
-        c2.number_input("Fraction held out", 0.01, 0.99, step=0.05, key="train_fraction",
-                        help="Keras takes the last samples, before shuffling.")
-        validation["fraction"] = float(ss["train_fraction"])
-    elif method == "kfold":
-        c2.number_input("k (folds)", 2, 20, step=1, key="train_k",
-                        help="The book uses 4 folds for its 404 Boston houses.")
-        validation["k"] = int(ss["train_k"])
-    st.checkbox("Shuffle the training data each epoch", key="train_shuffle")
-
-    callbacks = []
-    c1, c2, c3 = st.columns(3)
-    if c1.checkbox("Early stopping", key="train_es",
-                   help="Stop when the monitored value stops improving."):
-        config = dict((_callback(fit, "EarlyStopping") or {}).get("config") or {})
-        with c1:
-            config["monitor"] = _monitor_box("Watch", "train_es_monitor")
-        config["patience"] = int(c1.number_input("Patience (epochs)", 0, 1000,
-                                                 key="train_es_patience"))
-        config["restore_best_weights"] = c1.checkbox("Keep the best weights",
-                                                     key="train_es_restore")
-        callbacks.append({"class_name": "EarlyStopping", "config": config})
-    if c2.checkbox("Reduce learning rate on plateau", key="train_rlr"):
-        config = dict((_callback(fit, "ReduceLROnPlateau") or {}).get("config") or {})
-        with c2:
-            config["monitor"] = _monitor_box("Watch", "train_rlr_monitor")
-        config["factor"] = float(c2.number_input("Factor", 0.01, 0.99, step=0.05,
-                                                 key="train_rlr_factor"))
-        config["patience"] = int(c2.number_input("Patience (epochs)", 0, 1000,
-                                                 key="train_rlr_patience"))
-        callbacks.append({"class_name": "ReduceLROnPlateau", "config": config})
-    if c3.checkbox("TensorBoard logs", key="train_tb",
-                   help="Written into the run's folder (tensorboard/)."):
-        callbacks.append(_callback(fit, "TensorBoard") or {"class_name": "TensorBoard",
-                                                            "config": {}})
-    for cb in fit.get("callbacks", []):   # kept as they are: no widget of their own
-        if cb.get("class_name") in ("TerminateOnNaN", "BackupAndRestore"):
-            callbacks.append(cb)
-    return {**fit, "epochs": int(ss["train_epochs"]), "batch_size": int(ss["train_batch"]),
-            "seed": int(ss["train_seed"]), "shuffle": bool(ss["train_shuffle"]),
-            "validation": validation, "callbacks": callbacks}
-
-
 def _apply_fit(project: dict, fit: dict) -> None:
     """Put ``fit`` into the project when it changed and is valid; say why when it is not."""
-    if fit == project.get("fit"):
+    if fit == settings.sections(project)[1]:
         return
     candidate = copy.deepcopy(project)
     candidate["fit"] = fit
@@ -182,7 +63,8 @@ def _apply_fit(project: dict, fit: dict) -> None:
             st.error("These settings are not used yet: " + " ".join(fit_problems))
             return
     state.set_project(candidate)
-    st.session_state[FIT_SYNCED] = json.dumps(fit, sort_keys=True)
+    st.session_state[fit_form.FIT_SYNCED] = json.dumps(settings.sections(candidate)[1],
+                                                       sort_keys=True)
 
 
 # --------------------------------------------------------------------------- start
@@ -309,7 +191,7 @@ handle = jobs.current()
 active = handle is not None and handle.active
 
 with st.expander("Fit settings", expanded=not active):
-    _apply_fit(project, _fit_form(project.get("fit") or {}))
+    _apply_fit(project, fit_form.fit_form(settings.sections(project)[1]))
 project = state.get_project()
 
 if not active:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from builder import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 180          # the first check imports TensorFlow
 TRAIN_WAIT_S = 240     # worker start (TF import) + 2 epochs of the 8x8 digits, loaded machine
@@ -92,12 +94,15 @@ def test_fit_settings_are_edited_into_the_project():
     at.number_input(key="train_count").set_value(300).run()
     assert at.session_state["project"]["fit"]["validation"] == {"method": "holdout",
                                                                 "count": 300}
-    at.checkbox(key="train_es").check().run()
-    at.number_input(key="train_es_patience").set_value(5).run()
+    at.checkbox(key="train_cb:EarlyStopping").check().run()
+    at.number_input(key="train_cb:EarlyStopping:patience").set_value(5).run()
     (callback,) = at.session_state["project"]["fit"]["callbacks"]
-    assert callback == {"class_name": "EarlyStopping",
-                        "config": {"monitor": "val_loss", "patience": 5,
-                                   "restore_best_weights": True}}
+    assert callback == settings.callback("EarlyStopping", {"patience": 5,
+                                                           "restore_best_weights": True})
+    at.checkbox(key="train_cb:ReduceLROnPlateau").check().run()
+    at.number_input(key="train_cb:ReduceLROnPlateau:factor").set_value(0.5).run()
+    assert at.session_state["project"]["fit"]["callbacks"][1] == settings.callback(
+        "ReduceLROnPlateau", {"factor": 0.5})
     assert not at.exception
 
 
