@@ -11,7 +11,7 @@ import sys
 
 import streamlit as st
 
-from builder import catalogue, edit, templates, topology
+from builder import catalogue, edit, settings, templates, topology
 from builder import project as projectlib
 from builder.advice import recommended_loss
 from builder.project import ProjectError
@@ -160,7 +160,7 @@ def _summary(project: dict, result) -> None:
     b.metric("Trainable", f"{result.trainable_params:,}")
     c.metric("Memory to train (est.)", _bytes(result.memory_bytes),
              help="Weights, gradients and optimizer state plus the activations of one batch "
-                  f"of {project['fit'].get('batch_size', 32)}, in float32.")
+                  f"of {settings.sections(project)[1]['batch_size']}, in float32.")
     for message in result.errors:
         st.error(message)
     for advice in result.warnings:
