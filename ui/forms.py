@@ -88,7 +88,7 @@ def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tup
                      **common)
     elif kind in ("int", "float"):
         sync(errors, key, value)
-        st.number_input(label, step=1 if kind == "int" else None,
+        st.number_input(label, step=1 if kind == "int" else spec.get("step"),
                         format="%d" if kind == "int" else "%g",
                         placeholder=spec.get("null_label", "none"), **common)
     else:
