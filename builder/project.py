@@ -713,6 +713,29 @@ def load_project_file(path: str | Path, check_graph: bool = True) -> dict:
     return loads(read_capped(path, limits.MAX_PROJECT_BYTES), check_graph)
 
 
+def open_document(name: str, data: bytes) -> tuple[dict, list[str]]:
+    """(project, notes) from a file the app's Open accepts: a project file, a Keras model
+    JSON (``model.to_json()``) or a ``.keras`` file, by name and bytes. Every cap of
+    ``builder.limits`` applies before parsing; ProjectError is the only error raised. Notes
+    list the settings a Keras import could not keep."""
+    if name.lower().endswith(".keras"):
+        from builder.keras_import import from_keras_file
+
+        return from_keras_file(data, name)
+    doc = parse_json(data, "the file", max(limits.MAX_PROJECT_BYTES,
+                                           limits.MAX_KERAS_JSON_BYTES))
+    if isinstance(doc, dict) and "format" not in doc and "class_name" in doc:
+        from builder.keras_import import from_keras_config
+
+        return from_keras_config(doc)
+    if len(data) > limits.MAX_PROJECT_BYTES:
+        parse_json(data)  # phrases the project file's own cap
+    try:
+        return validate(doc), []
+    except (RecursionError, MemoryError):
+        raise ProjectError("the project is too large to check.") from None
+
+
 def dumps(project: dict) -> str:
     """The project as pretty JSON text (stable key order as written)."""
     return json.dumps(project, indent=2, ensure_ascii=False) + "\n"
