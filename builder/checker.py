@@ -22,8 +22,9 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from builder import catalogue
-from builder.project import ProjectError, graph_order, inbound_of, validate
+from builder import catalogue, limits
+from builder.project import (INPUT_DTYPES, ProjectError, graph_order, inbound_of, shape_ok,
+                             validate)
 
 Shape = tuple  # without the batch axis; None = unknown length
 
@@ -479,12 +480,16 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
     specs: dict[str, tuple[list[tuple], bool]] = {}   # name -> (out specs, tentative)
     inputs_json = []
     for inp in model["inputs"]:
-        if not isinstance(inp, dict) or not isinstance(inp.get("shape"), list):
+        # An input refused by validate (a negative or absurd dimension, ...) gives no
+        # tensor: the layers reading it say so instead of Keras raising.
+        if not isinstance(inp, dict) or not shape_ok(inp.get("shape")) \
+                or not isinstance(inp.get("name"), str):
             continue
         shape = tuple(inp["shape"])
-        specs[inp.get("name")] = ([(shape, inp.get("dtype", "float32"))], False)
-        inputs_json.append({"name": inp.get("name"), "shape": _full(shape),
-                            "dtype": inp.get("dtype", "float32")})
+        dtype = inp.get("dtype", "float32")
+        dtype = dtype if dtype in INPUT_DTYPES else "float32"
+        specs[inp["name"]] = ([(shape, dtype)], False)
+        inputs_json.append({"name": inp["name"], "shape": _full(shape), "dtype": dtype})
     index_of = {id(lay): i for i, lay in enumerate(model["layers"])}
     by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
     try:
@@ -545,6 +550,12 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
     result.total_params = sum(r.params for r in reports)
     result.trainable_params = sum(r.trainable_params for r in reports)
     result.non_trainable_params = result.total_params - result.trainable_params
+    if result.total_params > limits.MAX_PARAMS:
+        biggest = max(reports, key=lambda r: r.params)
+        errors.append(f"the model has {result.total_params:,} parameters; netbuilder builds at "
+                      f"most {limits.MAX_PARAMS:,} (README, \"Limits and safety\"). The "
+                      f"largest layer is '{biggest.name}' ({biggest.params:,}): use fewer "
+                      "units or filters there, or add pooling before it.")
     result.valid = not errors and all(r.ok for r in reports) and bool(reports) and \
         bool(model.get("outputs"))
     if not reports:

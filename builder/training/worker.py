@@ -291,6 +291,9 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
         if setup["note"]:
             status(setup["note"])
         keras.utils.set_random_seed(fit.get("seed", 0))
+        from builder.build import check_memory
+
+        check_memory(project, "train")  # before any data or weights are allocated
         status("preparing data")
         data = prepared if prepared is not None else _prepare(project, emit, allow_download)
         if should_stop():
