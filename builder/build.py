@@ -33,8 +33,11 @@ _EXPORT_FACTOR = {"json": 3, "keras": 5}
 def memory_needed(project: dict, purpose: str = "train") -> int:
     """Estimated bytes to ``train`` the model (weights, gradients, optimizer slots and a
     batch of activations: ``checker.estimate_memory``) or to export it as Keras ``json``
-    or a ``keras`` file (its float32 weights times ``_EXPORT_FACTOR``)."""
+    or a ``keras`` file (its float32 weights times ``_EXPORT_FACTOR``). BuildError for a
+    model that is not valid (its problems come first)."""
     result = check(project)
+    if not result.valid:
+        raise _invalid(project)
     if purpose == "train":
         return result.memory_bytes
     return result.total_params * 4 * _EXPORT_FACTOR[purpose]

@@ -33,7 +33,7 @@ from pathlib import Path
 from builder import catalogue, limits
 from builder.checker import _clean
 from builder.project import (LOSSES, METRICS, NAME_RE, OPTIMIZERS, ProjectError, _short_json,
-                             new_project, parse_json, validate)
+                             new_project, parse_json, shape_ok, validate)
 
 MAX_CONFIG_BYTES = limits.MAX_KERAS_JSON_BYTES
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
@@ -341,6 +341,9 @@ def _input(config: dict, name: str, notes: list[str]) -> dict:
     if not isinstance(shape, list) or len(shape) < 2:
         raise ProjectError(f"input {name!r} has no shape; build the model on "
                            "keras.Input(shape=...) before saving it.")
+    if not shape_ok(list(shape[1:])):
+        raise ProjectError(f"input {name!r} has shape {_short_json(shape[1:])}: each dimension "
+                           "must be a whole number ≥ 1 (or null for any length).")
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name", "float32")
