@@ -457,6 +457,28 @@ def _safe_order(project: dict) -> list[dict]:
         return [lay for lay in project["model"].get("layers", []) if isinstance(lay, dict)]
 
 
+def _checkable(project) -> bool:
+    """Whether an invalid project is still shaped enough to be checked layer by layer: the
+    sections are objects, inputs and layers are lists of objects with text names and
+    ``inbound`` lists of text. Anything less is reported by its validation problems only."""
+    if not isinstance(project, dict) or not isinstance(project.get("model"), dict):
+        return False
+    model = project["model"]
+    entries = model.get("inputs"), model.get("layers")
+    if not all(isinstance(items, list) for items in entries):
+        return False
+    for item in entries[0] + entries[1]:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return False
+        inbound = item.get("inbound")
+        if inbound is not None and not (isinstance(inbound, list)
+                                        and all(isinstance(n, str) for n in inbound)):
+            return False
+    if not isinstance(model.get("outputs", []), list):
+        return False
+    return all(isinstance(project.get(key, {}), dict) for key in ("compile", "data", "fit"))
+
+
 def check(project: dict, data_info: Any = None) -> CheckResult:
     """Per-layer shapes, parameter counts, errors with fixes, and advice.
 
@@ -471,9 +493,7 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         project = validate(project)
     except ProjectError as err:
         per_layer, general = _problems_by_layer(err, project)
-        if not isinstance(project, dict) or not isinstance(project.get("model"), dict) or \
-                not isinstance(project["model"].get("inputs"), list) or \
-                not isinstance(project["model"].get("layers"), list):
+        if not _checkable(project):
             return CheckResult(valid=False, inputs=[], layers=[], errors=general or [str(err)])
 
     model = project["model"]
@@ -585,12 +605,17 @@ _SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta
 def estimate_memory(project: dict, result: CheckResult) -> int:
     """Rough bytes needed to train: weights, gradients and optimizer slots (float32), plus
     activations kept for backpropagation at the project's batch size."""
-    opt = project.get("compile", {}).get("optimizer", {})
+    compile_ = project.get("compile") if isinstance(project.get("compile"), dict) else {}
+    fit = project.get("fit") if isinstance(project.get("fit"), dict) else {}
+    opt = compile_.get("optimizer", {})
     opt_name = opt.get("class_name") if isinstance(opt, dict) else opt
-    momentum = 1 if isinstance(opt, dict) and opt.get("config", {}).get("momentum") else 0
+    opt_name = opt_name if isinstance(opt_name, str) else "RMSprop"
+    config = opt.get("config") if isinstance(opt, dict) else None
+    momentum = 1 if isinstance(config, dict) and config.get("momentum") else 0
     slots = _SLOTS.get(opt_name, 2) + (momentum if opt_name == "SGD" else 0)
     weights = result.total_params * 4 * (2 + slots)
-    batch = project.get("fit", {}).get("batch_size", 32)
+    batch = fit.get("batch_size", 32)
+    batch = batch if isinstance(batch, int) and 0 < batch <= 1 << 20 else 32
     per_sample = 0
     for r in result.layers:
         shapes = r.output_shape if r.output_shape and isinstance(r.output_shape[0], list) \
