@@ -75,8 +75,8 @@ def _not_keras_file(name: str) -> ProjectError:
 
 
 def _zip_directory_size(handle) -> tuple[int, int]:
-    """(entries, bytes) of a zip file's central directory, read from its end record before
-    ``zipfile`` builds an object per entry; ``_not_keras_file`` when there is no record."""
+    """(entries, bytes) of a zip file's central directory, read from its end record (or the
+    zip64 one) before ``zipfile`` builds an object per entry. ValueError when there is none."""
     handle.seek(0, 2)
     size = handle.tell()
     tail_len = min(size, 65536 + 22)
@@ -86,8 +86,16 @@ def _zip_directory_size(handle) -> tuple[int, int]:
     if at < 0 or len(tail) - at < 22:
         raise ValueError("no end record")
     entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
-    if entries == 0xFFFF or directory == 0xFFFFFFFF:  # zip64: the real counts are elsewhere
-        entries, directory = limits.MAX_ZIP_ENTRIES, 0
+    if entries == 0xFFFF or directory == 0xFFFFFFFF:  # zip64: the counts are in its record
+        locator = tail[at - 20:at] if at >= 20 else b""
+        if not locator.startswith(b"PK\x06\x07"):
+            raise ValueError("no zip64 locator")
+        (record_at,) = struct.unpack("<Q", locator[8:16])
+        handle.seek(record_at)
+        record = handle.read(56)
+        if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
+            raise ValueError("no zip64 end record")
+        entries, directory = struct.unpack("<QQ", record[32:48])
     return entries, directory
 
 
@@ -117,7 +125,7 @@ def read_keras_config(source: str | Path | bytes, name: str = "") -> bytes:
     try:
         with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as handle:
             entries, directory = _zip_directory_size(handle)
-            if entries > limits.MAX_ZIP_ENTRIES or directory > limits.MAX_ZIP_ENTRIES * 1024:
+            if entries > limits.MAX_ZIP_ENTRIES or directory > limits.MAX_ZIP_DIRECTORY_BYTES:
                 raise ProjectError(f"{name} lists {entries:,} files; a .keras file has a few "
                                    f"(at most {limits.MAX_ZIP_ENTRIES:,} are accepted).")
             handle.seek(0)

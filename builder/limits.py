@@ -29,6 +29,7 @@ MAX_PARAMS = 1_000_000_000
 MAX_KERAS_JSON_BYTES = 20 * 1024**2      # model.to_json() text, and a .keras config.json
 MAX_KERAS_FILE_BYTES = 2 * 1024**3       # the .keras archive on disk (weights never read)
 MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_DIRECTORY_BYTES = 4 * 1024**2    # the zip's table of contents, read whole by zipfile
 # An entry read from a .keras archive (config.json, metadata.json) may expand at most this
 # many times its stored size: JSON deflates ~10x; a zip bomb ~1000x.
 MAX_ZIP_RATIO = 100
