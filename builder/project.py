@@ -217,8 +217,8 @@ def _validate_model(model, problems: list) -> None:
                              "(resize images, fewer words)."))
         dtype = inp.get("dtype", "float32")
         if not _known(dtype, INPUT_DTYPES):
-            problems.append((f"{where}.dtype", f"{_short_json(dtype)} is not supported: use 'float32' for "
-                             "numbers or 'int32' for token ids fed to Embedding."))
+            problems.append((f"{where}.dtype", f"{_short_json(dtype)} is not supported: use "
+                             "'float32' for numbers or 'int32' for token ids fed to Embedding."))
         _check_position(inp, where, problems)
 
     if not isinstance(layers, list):
@@ -372,7 +372,8 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
 
     def check_weight(v, where):
         if not _is_num(v) or v < 0:
-            problems.append((where, f"a loss weight must be a number ≥ 0, got {_short_json(v)}."))
+            problems.append((where, f"a loss weight must be a finite number ≥ 0, got "
+                             f"{_short_json(v)}."))
 
     per_output(comp.get("loss", "mse"), "compile.loss", check_loss)
     per_output(comp.get("metrics", []), "compile.metrics", check_metrics)
