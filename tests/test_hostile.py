@@ -173,6 +173,11 @@ def test_csv_header_longer_than_64_kb_is_read_whole(tmp_path):
     assert csv_data.read_header(path) == names
 
 
+def test_csv_rows_longer_than_the_header_are_refused_not_shifted():
+    with pytest.raises(csv_data.DataError, match="more values than the header"):
+        csv_data.load_table(b"a,b\n" + b"1,2,3\n" * 12)
+
+
 # --------------------------------------------------------------------------- .keras files
 
 def _small_keras_config() -> bytes:

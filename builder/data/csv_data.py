@@ -15,6 +15,7 @@ import functools
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,8 +257,16 @@ def _read_frame(source: Source, header_only: bool = False):
     sep, header = _delimiter_and_header(source)
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        frame = pd.read_csv(handle, sep=sep, nrows=nrows, skip_blank_lines=False,
-                            encoding="utf-8-sig")
+        # index_col=False: rows longer than the header are an error, not silently turned
+        # into an index (pandas' default), which would shift every column.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(handle, sep=sep, nrows=nrows, skip_blank_lines=False,
+                                encoding="utf-8-sig", index_col=False)
+    except pd.errors.ParserWarning:
+        raise DataError(f"the data rows have more values than the header has columns "
+                        f"({len(header)}): name every column in the first line, or remove the "
+                        "extra separators at the ends of the rows.") from None
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty: choose a CSV with a header line and data rows.") \
             from None
