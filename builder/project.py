@@ -687,8 +687,6 @@ def read_capped(path: str | Path, max_bytes: int, what: str = "") -> bytes:
                                "safety\"). Is this the right file?")
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise ProjectError(f"{what}: no such file. Check the path.") from None
     except OSError as err:
         raise ProjectError(f"cannot read {what}: {err.strerror or err}. Check the path.") \
             from None
