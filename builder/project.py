@@ -207,9 +207,9 @@ def _validate_model(model, problems: list) -> None:
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
         if not shape_ok(shape):
-            problems.append((f"{where}.shape", f"must be a list of positive integers (or null "
-                             f"for any length) without the batch axis, e.g. [784] or [28, 28, 1]; "
-                             f"got {_short_json(shape)}."))
+            problems.append((f"{where}.shape", f"must be a list of 1 to 8 positive integers (or "
+                             f"null for any length) without the batch axis, e.g. [784] or "
+                             f"[28, 28, 1]; got {_short_json(shape)}."))
         elif math.prod(d for d in shape if d) > limits.MAX_INPUT_ELEMENTS:
             problems.append((f"{where}.shape", f"{_short_json(shape)} is "
                              f"{math.prod(d for d in shape if d):,} numbers per sample; at most "
