@@ -32,8 +32,18 @@ from pathlib import Path
 
 from builder import catalogue, limits
 from builder.checker import _clean
-from builder.project import (LOSSES, METRICS, NAME_RE, OPTIMIZERS, ProjectError, _short_json,
-                             new_project, parse_json, shape_ok, validate)
+from builder.project import (
+    LOSSES,
+    METRICS,
+    NAME_RE,
+    OPTIMIZERS,
+    ProjectError,
+    _short_json,
+    new_project,
+    parse_json,
+    shape_ok,
+    validate,
+)
 
 MAX_CONFIG_BYTES = limits.MAX_KERAS_JSON_BYTES
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
