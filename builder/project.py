@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from builder import limits, topology
+from builder.errors import ProjectError
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
@@ -77,24 +78,6 @@ _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
 _COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics"}
 _DATA_KEYS = {"dataset", "options"}
 _FIT_KEYS = {"epochs", "batch_size", "validation", "shuffle", "seed", "callbacks"}
-
-
-class ProjectError(ValueError):
-    """A project file that cannot be used, with every problem found.
-
-    ``problems`` is a list of ``(field, message)``; ``str(error)`` joins them so each line
-    names the field and says what to do.
-    """
-
-    def __init__(self, problems: list[tuple[str, str]] | str, field: str = ""):
-        if isinstance(problems, str):
-            problems = [(field, problems)]
-        self.problems = problems
-        super().__init__("\n".join(f"{f}: {m}" if f else m for f, m in problems))
-
-    @property
-    def field(self) -> str:
-        return self.problems[0][0] if self.problems else ""
 
 
 # --------------------------------------------------------------------------- defaults
@@ -686,29 +669,6 @@ def loads(text: str | bytes, check_graph: bool = True) -> dict:
 def load_project_file(path: str | Path, check_graph: bool = True) -> dict:
     """Read and validate a project file from disk (ProjectError on any problem)."""
     return loads(read_capped(path, limits.MAX_PROJECT_BYTES), check_graph)
-
-
-def open_document(name: str, data: bytes) -> tuple[dict, list[str]]:
-    """(project, notes) from a file the app's Open accepts: a project file, a Keras model
-    JSON (``model.to_json()``) or a ``.keras`` file, by name and bytes. Every cap of
-    ``builder.limits`` applies before parsing; ProjectError is the only error raised. Notes
-    list the settings a Keras import could not keep."""
-    if name.lower().endswith(".keras"):
-        from builder.keras_import import from_keras_file
-
-        return from_keras_file(data, name)
-    doc = parse_json(data, "the file", max(limits.MAX_PROJECT_BYTES,
-                                           limits.MAX_KERAS_JSON_BYTES))
-    if isinstance(doc, dict) and "format" not in doc and "class_name" in doc:
-        from builder.keras_import import from_keras_config
-
-        return from_keras_config(doc)
-    if len(data) > limits.MAX_PROJECT_BYTES:
-        parse_json(data)  # phrases the project file's own cap
-    try:
-        return validate(doc), []
-    except (RecursionError, MemoryError):
-        raise ProjectError("the project is too large to check.") from None
 
 
 def dumps(project: dict) -> str:

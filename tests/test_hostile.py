@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from builder import limits
 from builder.data import csv_data
-from builder.project import (ProjectError, graph_order, load_project_file, loads,
-                             open_document, validate)
+from builder.opener import open_document
+from builder.project import ProjectError, graph_order, load_project_file, loads, validate
 from tests.helpers import project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -585,8 +585,8 @@ def test_fuzz_keras_zip_archives(entries, cut, junk):
             archive.writestr(name, payload)
     data = buffer.getvalue()
     for variant in (data, data[:len(data) - cut] + junk, junk + data):
-        _only_project_errors(lambda: from_keras_file(variant, "fuzz.keras"))
-        _only_project_errors(lambda: open_document("fuzz.keras", variant))
+        _only_project_errors(lambda v=variant: from_keras_file(v, "fuzz.keras"))
+        _only_project_errors(lambda v=variant: open_document("fuzz.keras", v))
 
 
 @FUZZ

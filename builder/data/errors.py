@@ -1,7 +1,7 @@
 """The one exception the data layer raises for anything a person can fix."""
 from __future__ import annotations
 
-from builder.project import ProjectError
+from builder.errors import ProjectError
 
 
 class DataError(ProjectError):
