@@ -44,14 +44,15 @@ def memory_needed(project: dict, purpose: str = "train") -> int:
     return result.total_params * 4 * _EXPORT_FACTOR[purpose]
 
 
-def check_memory(project: dict, purpose: str = "train") -> None:
-    """Refuse, before Keras allocates anything, a model whose estimated memory is more than
+def check_memory(project: dict, purpose: str = "train", copies: int = 1) -> None:
+    """Refuse, before Keras allocates anything, a model whose estimated memory (times
+    ``copies``: parallel K-fold trains k copies at once) is more than
     ``limits.MEMORY_HEADROOM`` of what the machine has available now; the message says
     both numbers. Nothing is refused when the free memory cannot be read."""
     available = limits.available_memory()
     if available is None:
         return
-    needed = memory_needed(project, purpose)
+    needed = memory_needed(project, purpose) * max(copies, 1)
     if needed > available * limits.MEMORY_HEADROOM:
         verb = "train" if purpose == "train" else "build and export"  # json / keras
         raise BuildError(f"the model needs about {limits.fmt_bytes(needed)} of memory to {verb}, "

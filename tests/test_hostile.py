@@ -418,6 +418,16 @@ def test_export_refuses_a_model_larger_than_free_memory(monkeypatch, tmp_path):
             run()
 
 
+def test_parallel_kfold_counts_every_copy(monkeypatch):
+    from builder import build
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 1000 * 1024**2)
+    monkeypatch.setattr(build, "memory_needed", lambda project, purpose: 300 * 1024**2)
+    build.check_memory(_digits(), "train")            # 300 MB of 800 MB usable: fine
+    with pytest.raises(ProjectError, match="1.2 GB of memory to train"):
+        build.check_memory(_digits(), "train", copies=4)
+
+
 def test_out_of_memory_while_exporting_is_a_message(monkeypatch):
     from builder import build, export
 
