@@ -282,11 +282,11 @@ def test_compile_and_fit_by_keyword():
 
 @pytest.mark.parametrize("dataset,options,expected", [
     ("mnist", {"image_layout": "image"}, "keras.datasets.mnist.load_data()"),
-    ("fashion_mnist", {}, "reshape((-1,) + (784,))"),
-    ("cifar10", {}, "reshape((-1,) + (32, 32, 3))"),
+    ("fashion_mnist", {}, "x_train = scale_pixels(x_train, 255.0, (784,))"),
+    ("cifar10", {}, "x_test = scale_pixels(x_test, 255.0, (32, 32, 3))"),
     ("reuters", {"num_words": 500}, "def multi_hot(sequences, dimension=500)"),
     ("imdb", {"encoding": "sequence", "maxlen": 50}, "pad_sequences(train_data, maxlen=50)"),
-    ("boston_housing", {}, "std[std == 0] = 1.0"),
+    ("boston_housing", {}, "x_train, x_test = standardize(x_train, MEAN, STD), standardize("),
     ("diabetes", {"normalize": False}, "load_diabetes(scaled=False, return_X_y=True)"),
     ("wine", {"test_fraction": 0.3}, "test_size=0.3,\n    random_state=0, stratify=y)"),
 ])
