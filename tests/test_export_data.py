@@ -83,7 +83,7 @@ def test_csv_encoder_is_plain_literals(tmp_path):
     assert json.loads(json.dumps(values)) == values
     assert dict(values["dropped"]) == {
         "notes": "empty in every row",
-        "id": "105 different text values (an identifier or free text)"}
+        "id": "105 different text values: an identifier or free text"}
     assert [c["name"] for c in values["columns"]] == ["town", "rooms", "area"]
     assert values["columns"][0]["categories"] == ["(missing)", "Hull", "Leeds", "York"]
     assert values["target_classes"] == ["high", "low", "mid"] and values["target_is_text"]

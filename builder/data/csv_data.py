@@ -500,8 +500,8 @@ def _fit_encoder(train, normalize: bool, notes: list[str],
             notes.append(f"Column {name!r} was left out: it holds {len(categories):,} "
                          f"different text values (an identifier or free text?), which "
                          f"would become {len(categories):,} inputs.{hint}")
-            dropped.append((name, f"{len(categories):,} different text values (an identifier "
-                                  "or free text)"))
+            dropped.append((name, f"{len(categories):,} different text values: an identifier "
+                                  "or free text"))
             continue
         columns.append(_Column(name, "category", categories=categories))
     if not columns:
