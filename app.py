@@ -6,7 +6,6 @@ after drawing what they can.
 """
 from __future__ import annotations
 
-
 import streamlit as st
 
 from builder import templates

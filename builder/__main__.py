@@ -32,7 +32,7 @@ def _load(path: str):
 
 
 def _check_text(result) -> str:
-    from builder.checker import fmt_shape
+    from builder.results import fmt_shape
 
     lines = []
     width = max([len(r.name) for r in result.layers] + [5])

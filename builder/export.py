@@ -29,7 +29,8 @@ from pathlib import Path
 
 from builder.build import _model_name
 from builder.checker import _tuplify
-from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
+from builder.project import ProjectError, graph_order, is_sequential, validate
+from builder.topology import inbound_of
 
 SMOKE_SAMPLES = 64
 
@@ -151,7 +152,7 @@ PROJECT_NAME = {_py(project.get("name", ""))}
 keras.utils.set_random_seed({_py(fit.get("seed", 0))})'''
 
 
-def _imports(data: "_Data", for_notebook: bool) -> str:
+def _imports(data: _Data, for_notebook: bool) -> str:
     lines = [] if for_notebook else ["import argparse"]
     lines += ["import json", "", "import numpy as np"]
     if data.spec.source == "csv":

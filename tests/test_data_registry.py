@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from builder.data import DATASETS, DataError, describe, input_spec, recommend, \
-    validate_data_settings
+from builder.data import (
+    DATASETS,
+    DataError,
+    describe,
+    input_spec,
+    recommend,
+    validate_data_settings,
+)
 from builder.data.registry import resolved_options
 
 ROOT = Path(__file__).resolve().parent.parent

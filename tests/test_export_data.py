@@ -6,6 +6,7 @@ accepts (an ID column and an empty column it leaves out, a text column, empty ce
 numeric, text and yes/no targets) and for every template whose dataset is here offline.
 Training the exported scripts is tested in test_export.py (one subprocess for all).
 """
+
 from __future__ import annotations
 
 import ast
@@ -35,8 +36,12 @@ def _script_arrays(p) -> dict:
         if section.title in DATA_SECTIONS:
             exec(compile(section.code, f"<export {section.title}>", "exec"), namespace)
     targets, inputs = namespace["targets"], namespace["inputs"]
-    return {"x_train": inputs(namespace["x_train"]), "x_test": inputs(namespace["x_test"]),
-            "y_train": targets(namespace["y_train"]), "y_test": targets(namespace["y_test"])}
+    return {
+        "x_train": inputs(namespace["x_train"]),
+        "x_test": inputs(namespace["x_test"]),
+        "y_train": targets(namespace["y_train"]),
+        "y_test": targets(namespace["y_test"]),
+    }
 
 
 def _same(script, app, what: str) -> None:
@@ -45,14 +50,15 @@ def _same(script, app, what: str) -> None:
         for key in app:
             _same(script[key], app[key], f"{what}[{key!r}]")
         return
-    if isinstance(script, dict):          # several inputs, each given the same features
+    if isinstance(script, dict):  # several inputs, each given the same features
         for key, value in script.items():
             _same(value, app, f"{what}[{key!r}]")
         return
     script, app = np.asarray(script), np.asarray(app)
     assert script.shape == app.shape, f"{what}: {script.shape} != {app.shape}"
-    assert np.allclose(script, app, rtol=0, atol=0), \
+    assert np.allclose(script, app, rtol=0, atol=0), (
         f"{what}: {np.abs(script.astype(float) - app.astype(float)).max()} apart"
+    )
 
 
 def _assert_script_prepares_the_apps_data(p) -> None:
@@ -60,18 +66,17 @@ def _assert_script_prepares_the_apps_data(p) -> None:
     app = loader.prepare(p)
     script = _script_arrays(p)
     for split in ("train", "test"):
-        _same(script[f"x_{split}"], app.x_train if split == "train" else app.x_test,
-              f"x_{split}")
-        _same(script[f"y_{split}"], app.y_train if split == "train" else app.y_test,
-              f"y_{split}")
+        _same(script[f"x_{split}"], app.x_train if split == "train" else app.x_test, f"x_{split}")
+        _same(script[f"y_{split}"], app.y_train if split == "train" else app.y_test, f"y_{split}")
 
 
 # --------------------------------------------------------------------------- CSV files
 
+
 @pytest.mark.parametrize("case", list(MIXED_CASES))
 def test_csv_script_prepares_the_apps_arrays(tmp_path, monkeypatch, case):
     p = mixed_csv_project(tmp_path, case)
-    monkeypatch.chdir(tmp_path)           # the script reads the file by its name
+    monkeypatch.chdir(tmp_path)  # the script reads the file by its name
     _assert_script_prepares_the_apps_data(p)
 
 
@@ -83,7 +88,8 @@ def test_csv_encoder_is_plain_literals(tmp_path):
     assert json.loads(json.dumps(values)) == values
     assert dict(values["dropped"]) == {
         "notes": "empty in every row",
-        "id": "105 different text values: an identifier or free text"}
+        "id": "105 different text values: an identifier or free text",
+    }
     assert [c["name"] for c in values["columns"]] == ["town", "rooms", "area"]
     assert values["columns"][0]["categories"] == ["(missing)", "Hull", "Leeds", "York"]
     assert values["target_classes"] == ["high", "low", "mid"] and values["target_is_text"]
@@ -106,16 +112,18 @@ def test_csv_encoder_matches_what_training_uses(tmp_path):
 def test_csv_script_writes_the_encoder_as_literals(tmp_path):
     code = export.to_script(mixed_csv_project(tmp_path, "csv_binary"))
     tree = ast.parse(code)
-    assigned = {n.targets[0].id: n.value for n in tree.body if isinstance(n, ast.Assign)
-                and isinstance(n.targets[0], ast.Name)}
+    assigned = {
+        n.targets[0].id: n.value
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
+    }
     assert ast.literal_eval(assigned["SEPARATOR"]) == ";"
     assert ast.literal_eval(assigned["CLASSES"]) == ["no", "yes"]
     assert [c["name"] for c in ast.literal_eval(assigned["COLUMNS"])] == ["town", "rooms", "area"]
-    assert "MEAN" not in assigned                        # normalize is off for this case
+    assert "MEAN" not in assigned  # normalize is off for this case
     assert "# Left out, as in the app: column 'id' (105 different text values" in code
-    assert str(tmp_path) not in code                     # the file by its name only
-    for fn in ("def read_rows(", "def target_codes(", "def split_rows(",
-               "def encode_columns("):
+    assert str(tmp_path) not in code  # the file by its name only
+    for fn in ("def read_rows(", "def target_codes(", "def split_rows(", "def encode_columns("):
         assert code.count(fn) == 1
 
 
@@ -133,11 +141,11 @@ def test_csv_script_says_when_the_file_changed(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- templates
 
+
 def _fake_text(monkeypatch, tmp_path, name: str) -> None:
     """IMDB and Reuters are not here offline: the app and the script both read the same
     tiny files in Keras' format (tests/fixtures_data.py)."""
-    source = (fixtures_data.write_imdb if name == "imdb" else fixtures_data.write_reuters)(
-        tmp_path)
+    source = (fixtures_data.write_imdb if name == "imdb" else fixtures_data.write_reuters)(tmp_path)
     monkeypatch.setitem(keras_sets.SOURCES, name, source)
 
     def load_data(num_words=None, **kwargs):
@@ -148,6 +156,7 @@ def _fake_text(monkeypatch, tmp_path, name: str) -> None:
             for i, seq in enumerate(seqs.tolist()):
                 out[i] = seq
             return out
+
         return (lists(x_train), y_train), (lists(x_test), y_test)
 
     monkeypatch.setattr(getattr(keras.datasets, name), "load_data", load_data)
@@ -169,12 +178,13 @@ def test_template_script_prepares_the_apps_arrays(tmp_path, monkeypatch, name):
 
 # --------------------------------------------------------------------------- normalisation
 
+
 def test_one_normalisation_for_tables_and_export():
     """Training and the exported script use standardize; a mask keeps one-hot inputs 0/1."""
     x = np.array([[1.0, 0.0, 5.0], [3.0, 1.0, 5.0], [5.0, 1.0, 5.0]], np.float32)
     mean, std = standardize_fit(x, only=np.array([True, False, True]))
     assert mean.tolist() == [3.0, 0.0, 5.0] and std[1:].tolist() == [1.0, 1.0]
-    out = standardize(x, mean.tolist(), std.tolist())       # literals work as arrays do
+    out = standardize(x, mean.tolist(), std.tolist())  # literals work as arrays do
     assert out.dtype == np.float32 and out[:, 1].tolist() == [0.0, 1.0, 1.0]
     np.testing.assert_allclose(out[:, 0], (x[:, 0] - 3.0) / np.std(x[:, 0]), rtol=1e-6)
     assert out[:, 2].tolist() == [0.0, 0.0, 0.0]
@@ -182,7 +192,7 @@ def test_one_normalisation_for_tables_and_export():
 
 
 def test_export_refuses_a_loss_the_data_cannot_take():
-    p = templates.load("two_branch")                   # diabetes: a regression
+    p = templates.load("two_branch")  # diabetes: a regression
     p["compile"]["loss"] = "categorical_crossentropy"
     with pytest.raises(ProjectError, match="regression"):
         export.to_script(p)

@@ -26,8 +26,7 @@ import threading
 import streamlit as st
 
 from builder import paths, templates
-from builder.project import (ProjectError, dumps, load_project_file, portable_data,
-                             save_project_file)
+from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
 
 HISTORY_LIMIT = 100
 _ID_RE = re.compile(r"^[a-f0-9]{16}$")

@@ -22,7 +22,7 @@ import numpy as np
 
 from builder.data.errors import DataError
 from builder.data.preprocess import standardize, standardize_fit
-from builder.data.registry import SPLIT_SEED
+from builder.data.splits import SPLIT_SEED
 
 __all__ = [
     "MAX_BYTES",

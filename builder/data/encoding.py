@@ -8,6 +8,7 @@ exported script and notebook write these literals into their data section, next 
 functions training itself uses (``standardize``, ``encode_columns``, ...), so they rebuild
 exactly the inputs the app trains on.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from builder.data.preprocess import labels_for_loss
-from builder.data.registry import DATASETS, SPLIT_SEED, describe, resolved_options
+from builder.data.registry import DATASETS, describe, resolved_options
+from builder.data.splits import SPLIT_SEED
 
 __all__ = ["FittedEncoder", "fit", "label_form"]
 
@@ -77,10 +79,14 @@ def label_form(loss: Any, info) -> str:
     """How labels reach ``loss`` for the dataset described by ``info`` (a DataInfo):
     "one_hot", "integer", "binary" or "value", the decision ``labels_for_loss`` makes
     when training. DataError for a classification loss on a regression dataset."""
-    _, form, _ = labels_for_loss(np.zeros(0, np.int32), loss, task=info.task,
-                                 num_classes=info.num_classes or 2,
-                                 label_encoding=info.label_encoding,
-                                 dataset=DATASETS[info.dataset].label)
+    _, form, _ = labels_for_loss(
+        np.zeros(0, np.int32),
+        loss,
+        task=info.task,
+        num_classes=info.num_classes or 2,
+        label_encoding=info.label_encoding,
+        dataset=DATASETS[info.dataset].label,
+    )
     return form
 
 
@@ -100,15 +106,26 @@ def fit(project: dict, allow_download: bool = False) -> FittedEncoder:
     spec = DATASETS[name]
     loss = (project.get("compile") or {}).get("loss")
     outputs = list((project.get("model") or {}).get("outputs") or ["output"])
-    labels = {out: label_form(loss[out] if isinstance(loss, dict) else loss, info)
-              for out in outputs}
-    common = dict(dataset=name, source=spec.source, sample_kind=spec.sample_kind,
-                  options=dict(options), task=info.task, num_classes=info.num_classes,
-                  class_names=list(info.class_names) if info.class_names else None,
-                  split_seed=SPLIT_SEED, labels=labels)
+    labels = {
+        out: label_form(loss[out] if isinstance(loss, dict) else loss, info) for out in outputs
+    }
+    common = dict(
+        dataset=name,
+        source=spec.source,
+        sample_kind=spec.sample_kind,
+        options=dict(options),
+        task=info.task,
+        num_classes=info.num_classes,
+        class_names=list(info.class_names) if info.class_names else None,
+        split_seed=SPLIT_SEED,
+        labels=labels,
+    )
     if spec.sample_kind == "image":
-        return FittedEncoder(**common, pixel_scale=loader.pixel_scale(name),
-                             input_shape=list(loader.image_shape(name, options)))
+        return FittedEncoder(
+            **common,
+            pixel_scale=loader.pixel_scale(name),
+            input_shape=list(loader.image_shape(name, options)),
+        )
     if spec.sample_kind == "text":
         if options["encoding"] == "multi_hot":
             return FittedEncoder(**common, multi_hot_dimension=int(options["num_words"]))
@@ -119,15 +136,24 @@ def fit(project: dict, allow_download: bool = False) -> FittedEncoder:
         # Only the file's name: an exported script holds no folder of the machine that made it.
         file_name = str(options["path"]).replace("\\", "/").rsplit("/", 1)[-1]
         return FittedEncoder(
-            **common, feature_names=list(table.feature_names), mean=_floats(enc.mean),
-            std=_floats(enc.std), file_name=file_name, delimiter=table.delimiter,
+            **common,
+            feature_names=list(table.feature_names),
+            mean=_floats(enc.mean),
+            std=_floats(enc.std),
+            file_name=file_name,
+            delimiter=table.delimiter,
             target=table.target,
             target_classes=list(table.target_classes) if table.target_classes else None,
             target_is_text=table.target_is_text,
             columns=[col.literal() for col in enc.columns],
-            dropped=[[col, why] for col, why in enc.dropped])
+            dropped=[[col, why] for col, why in enc.dropped],
+        )
     if not options.get("normalize"):
         return FittedEncoder(**common, feature_names=list(spec.feature_names or ()) or None)
     feats = loader._features(name, options, lambda fraction, message: None, allow_download)
-    return FittedEncoder(**common, feature_names=list(feats.feature_names or ()) or None,
-                         mean=_floats(feats.mean), std=_floats(feats.std))
+    return FittedEncoder(
+        **common,
+        feature_names=list(feats.feature_names or ()) or None,
+        mean=_floats(feats.mean),
+        std=_floats(feats.std),
+    )

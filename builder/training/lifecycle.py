@@ -53,10 +53,10 @@ def _zombie(pid: int) -> bool:
 
 def _windows_alive(pid: int) -> bool:
     # os.kill(pid, 0) would *terminate* the process on Windows: ask for its exit code.
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
     handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
     if not handle:
-        return ctypes.get_last_error() == 5  # access denied: it exists
+        return ctypes.get_last_error() == 5  # type: ignore[attr-defined]  # access denied: it exists
     try:
         code = ctypes.c_ulong()
         return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and \

@@ -32,7 +32,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import lifecycle
@@ -98,7 +98,7 @@ def run_dir(runs_root: str | Path, owner: str, run_id: str) -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -423,7 +423,7 @@ def prune_runs(runs_root: str | Path, keep: int) -> list[str]:
     ended = []
     deleted = []
     root = Path(runs_root)
-    for owner, folder in _all_run_folders(runs_root):
+    for _owner, folder in _all_run_folders(runs_root):
         try:
             state = read_json(folder / "run.json").get("state")
         except (OSError, ValueError):

@@ -30,10 +30,6 @@ QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to 
 _PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
 
 
-class _NanLoss(Exception):
-    """Internal: the loss became NaN/inf at (epoch, batch), both 1-based."""
-
-
 # --------------------------------------------------------------------------- callbacks
 
 def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
@@ -54,10 +50,10 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
         # there: an Event read, a float check, a queue put, one attribute set.
         async_safe = True
 
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self.user_stopped = False
-            self.nan_at = None  # (epoch, batch), 1-based
+            self.nan_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
             self._epoch = 0
             self._epoch_start = time.perf_counter()
             self._last_emit = 0.0
@@ -110,9 +106,9 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> lis
     """The project's Keras callbacks, fresh instances, paths inside the run folder.
 
     TerminateOnNaN is always added, marked safe for Keras' async batch-end dispatch so the
-    check does not make every batch wait for its loss. TensorBoard needs the ``tensorboard`` package, which
-    TensorFlow does not install: without it the callback is skipped with a status note
-    instead of failing the run at its first batch.
+    check does not make every batch wait for its loss. TensorBoard needs the
+    ``tensorboard`` package, which TensorFlow does not install: without it the callback is
+    skipped with a status note instead of failing the run at its first batch.
     """
     import keras
 
@@ -349,7 +345,8 @@ def _conclude(project, progress, callbacks, recorder, outcome) -> None:
     import keras
 
     if progress.nan_at:
-        outcome.update(state="failed", message=faults.nan_message(*progress.nan_at, project))
+        epoch, batch = progress.nan_at
+        outcome.update(state="failed", message=faults.nan_message(epoch, batch, project))
     elif progress.user_stopped:
         outcome.update(state="stopped",
                        message=f"stopped by request after {recorder.epochs_done} epoch(s); "
