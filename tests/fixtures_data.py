@@ -105,8 +105,9 @@ def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = 
     in every row, which the app leaves out), a column empty in every row (left out), a
     text column with empty cells, number columns with empty cells, and the target last.
 
-    ``target``: "price" (numbers, regression), "band" (three words, multiclass) or "sold"
-    ("yes"/"no", binary). ``blank_line`` puts an empty line in the middle of the file.
+    ``target``: "price" (numbers, regression), "band" (three words, multiclass), "sold"
+    ("yes"/"no", binary) or "grade" (whole numbers 1-4, classes). ``blank_line`` puts an
+    empty line in the middle of the file (pandas then reads whole numbers as floats).
     """
     towns = ["Leeds", "York", "Hull"]
     lines = [sep.join(["id", "notes", "town", "rooms", "area", target])]
@@ -116,7 +117,7 @@ def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = 
         area = f"{40 + (i * 37) % 90 + 0.25 * (i % 4):.2f}" if i % 13 != 5 else ""
         price = 50 + 20 * (1 + i % 5) + (i * 37) % 90 + 15 * (i % 3)
         value = {"price": f"{price}.5", "band": ["low", "mid", "high"][price % 3],
-                 "sold": ["no", "yes"][price % 2]}[target]
+                 "sold": ["no", "yes"][price % 2], "grade": str(1 + price % 4)}[target]
         lines.append(sep.join([f"u{i:04d}", "", town, rooms, area, value]))
         if blank_line and i == MIXED_ROWS // 2:
             lines.append("")
@@ -133,6 +134,10 @@ MIXED_CASES = {
     "csv_binary": {"target": "sold", "task": "binary", "loss": "binary_crossentropy",
                    "metrics": ["accuracy"], "units": 1, "activation": "sigmoid",
                    "options": {"normalize": False}, "sep": ";", "blank_line": True},
+    "csv_integer_classes": {"target": "grade", "task": "auto",
+                            "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"],
+                            "units": 4, "activation": "softmax", "options": {}, "sep": "\t",
+                            "blank_line": True},
 }
 
 

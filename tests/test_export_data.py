@@ -97,6 +97,15 @@ def test_csv_encoder_is_plain_literals(tmp_path):
     assert values["mean"][:4] == [0.0] * 4 and values["std"][:4] == [1.0] * 4
 
 
+def test_csv_integer_classes_keep_their_values(tmp_path):
+    """A blank line makes pandas read whole numbers as floats: the classes are written as
+    the floats the app matched, and the script reads the file the same way."""
+    values = encoding.fit(mixed_csv_project(tmp_path, "csv_integer_classes")).literals()
+    assert values["task"] == "multiclass" and values["delimiter"] == "\t"
+    assert values["target_classes"] == [1.0, 2.0, 3.0, 4.0] and not values["target_is_text"]
+    assert values["class_names"] == ["1", "2", "3", "4"] and values["labels"] == {"out": "integer"}
+
+
 def test_csv_encoder_matches_what_training_uses(tmp_path):
     """The literals are the training encoder's own numbers, not recomputed ones."""
     p = mixed_csv_project(tmp_path, "csv_regression")
