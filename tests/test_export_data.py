@@ -205,3 +205,17 @@ def test_export_refuses_a_loss_the_data_cannot_take():
     p["compile"]["loss"] = "categorical_crossentropy"
     with pytest.raises(ProjectError, match="regression"):
         export.to_script(p)
+
+
+def test_export_says_which_file_a_table_needs(monkeypatch):
+    """Exporting Boston Housing reads it (its means and deviations): a missing file is a
+    ProjectError saying where to put it, not a traceback."""
+
+    def missing(name, allow_download, roles=("data",)):
+        raise DataError(f"{name}.npz is not in Keras' dataset folder: save it there.")
+
+    loader.clear_cache()
+    monkeypatch.setattr(offline, "ensure_files", missing)
+    with pytest.raises(ProjectError, match="boston_housing.npz is not in Keras' dataset folder"):
+        export.to_script(templates.load("boston_regression"))
+    loader.clear_cache()
