@@ -13,18 +13,21 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
 
-from builder import settings, topology
+from builder import limits, settings, topology
+from builder.errors import ProjectError
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
 FORMAT = "netbuilder.project"
 VERSION = 1
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-MAX_FILE_BYTES = 5 * 1024 * 1024
+# \A...\Z: a whole-string match even through .match() (``$`` accepts a final newline).
+NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+MAX_FILE_BYTES = limits.MAX_PROJECT_BYTES
 
 INPUT_DTYPES = ("float32", "int32")
 
@@ -33,24 +36,6 @@ _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
 _DATA_KEYS = {"dataset", "options"}
-
-
-class ProjectError(ValueError):
-    """A project file that cannot be used, with every problem found.
-
-    ``problems`` is a list of ``(field, message)``; ``str(error)`` joins them so each line
-    names the field and says what to do.
-    """
-
-    def __init__(self, problems: list[tuple[str, str]] | str, field: str = ""):
-        if isinstance(problems, str):
-            problems = [(field, problems)]
-        self.problems = problems
-        super().__init__("\n".join(f"{f}: {m}" if f else m for f, m in problems))
-
-    @property
-    def field(self) -> str:
-        return self.problems[0][0] if self.problems else ""
 
 
 # --------------------------------------------------------------------------- defaults
@@ -77,7 +62,10 @@ def new_project(name: str = "Untitled", inputs: list[dict] | None = None,
 # --------------------------------------------------------------------------- helpers
 
 def _close(word: str, options) -> str:
-    match = difflib.get_close_matches(str(word), list(options), n=1)
+    options = list(options)
+    if len(options) > 500:  # a suggestion is not worth a quadratic cost on huge models
+        return ""
+    match = difflib.get_close_matches(str(word), options, n=1)
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
@@ -89,6 +77,9 @@ def _unknown_keys(obj: dict, allowed: set, where: str, problems: list) -> None:
                              f"fields here are: {', '.join(sorted(allowed))}."))
 
 
+def _known(value, table) -> bool:
+    """``value in table`` for a name read from a file (a list or object is never a name)."""
+    return isinstance(value, str) and value in table
 
 
 def _need_dict(obj, where: str, problems: list) -> bool:
@@ -130,6 +121,14 @@ def _validate_model(model, problems: list) -> None:
         problems.append(("model.inputs", "must be a non-empty list of inputs like "
                          '{"name": "x", "shape": [784]}.'))
         inputs = []
+    # Counted before anything is done per entry, so a huge list costs nothing more.
+    for key, items, cap in (("inputs", inputs, limits.MAX_INPUTS),
+                            ("layers", layers, limits.MAX_LAYERS),
+                            ("outputs", outputs, limits.MAX_LAYERS)):
+        if isinstance(items, list) and len(items) > cap:
+            raise ProjectError(f"the model has {len(items):,} {key}; netbuilder handles at most "
+                               f"{cap:,} (README, \"Limits and safety\"). Is this the right "
+                               "file?", f"model.{key}")
     for i, inp in enumerate(inputs):
         where = f"model.inputs[{i}]"
         if not _need_dict(inp, where, problems):
@@ -137,15 +136,19 @@ def _validate_model(model, problems: list) -> None:
         _unknown_keys(inp, _INPUT_KEYS, where, problems)
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
-        if (not isinstance(shape, list) or not shape
-                or not all(d is None or (is_int(d) and d > 0) for d in shape)):
-            problems.append((f"{where}.shape", f"must be a list of positive integers (or null "
-                             f"for any length) without the batch axis, e.g. [784] or [28, 28, 1]; "
-                             f"got {json.dumps(shape)}."))
+        if not shape_ok(shape):
+            problems.append((f"{where}.shape", f"must be a list of 1 to 8 positive integers (or "
+                             f"null for any length) without the batch axis, e.g. [784] or "
+                             f"[28, 28, 1]; got {_short_json(shape)}."))
+        elif math.prod(d for d in shape if d) > limits.MAX_INPUT_ELEMENTS:
+            problems.append((f"{where}.shape", f"{_short_json(shape)} is "
+                             f"{math.prod(d for d in shape if d):,} numbers per sample; at most "
+                             f"{limits.MAX_INPUT_ELEMENTS:,} are supported. Use a smaller input "
+                             "(resize images, fewer words)."))
         dtype = inp.get("dtype", "float32")
-        if dtype not in INPUT_DTYPES:
-            problems.append((f"{where}.dtype", f"'{dtype}' is not supported: use 'float32' for "
-                             "numbers or 'int32' for token ids fed to Embedding."))
+        if not _known(dtype, INPUT_DTYPES):
+            problems.append((f"{where}.dtype", f"{_short_json(dtype)} is not supported: use "
+                             "'float32' for numbers or 'int32' for token ids fed to Embedding."))
         _check_position(inp, where, problems)
 
     if not isinstance(layers, list):
@@ -159,7 +162,7 @@ def _validate_model(model, problems: list) -> None:
         _check_name(layer.get("name"), where, names, problems)
         cls = layer.get("class_name")
         if not isinstance(cls, str) or cls not in catalogue.LAYERS:
-            problems.append((f"{where}.class_name", f"unknown layer type {json.dumps(cls)}."
+            problems.append((f"{where}.class_name", f"unknown layer type {_short_json(cls)}."
                              f"{_close(cls, catalogue.LAYERS)} Use one of the catalogue's Keras "
                              "class names, e.g. Dense, Conv2D, LSTM."))
         else:
@@ -173,7 +176,7 @@ def _validate_model(model, problems: list) -> None:
         if inbound is not None and (not isinstance(inbound, list) or not inbound
                                     or not all(isinstance(n, str) for n in inbound)):
             problems.append((f"{where}.inbound", "must be a non-empty list of layer or input "
-                             f"names; got {json.dumps(inbound)}. Remove it to take the previous "
+                             f"names; got {_short_json(inbound)}. Remove it to take the previous "
                              "layer."))
         _check_position(layer, where, problems)
 
@@ -183,13 +186,30 @@ def _validate_model(model, problems: list) -> None:
         problems.append(("model.outputs", "names no output layer: add the last layer's name, "
                          f"e.g. [\"{layers[-1].get('name', 'dense')}\"]."))
     else:
-        layer_names = {lay.get("name") for lay in layers if isinstance(lay, dict)}
+        layer_names = {lay.get("name") for lay in layers
+                       if isinstance(lay, dict) and isinstance(lay.get("name"), str)}
         for j, name in enumerate(outputs):
             if name not in layer_names:
                 problems.append((f"model.outputs[{j}]", f"'{name}' is not a layer of this "
                                  f"model.{_close(name, layer_names)}"))
         if len(set(outputs)) != len(outputs):
             problems.append(("model.outputs", "lists the same layer twice."))
+
+
+def shape_ok(shape) -> bool:
+    """An input shape without the batch axis: a non-empty list of whole numbers ≥ 1 (null for
+    any length), at most 8 of them."""
+    return (isinstance(shape, list) and 0 < len(shape) <= 8
+            and all(d is None or (is_int(d) and 0 < d <= limits.MAX_INPUT_ELEMENTS)
+                    for d in shape))
+
+
+def _short_json(value, limit: int = 80) -> str:
+    try:
+        text = json.dumps(value, allow_nan=True, default=str)
+    except (ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _split(message: str) -> tuple[str, str]:
@@ -201,8 +221,8 @@ def _split(message: str) -> tuple[str, str]:
 
 
 def _check_name(name, where: str, seen: dict, problems: list) -> None:
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        problems.append((f"{where}.name", f"{json.dumps(name)} is not a valid name: use letters, "
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        problems.append((f"{where}.name", f"{_short_json(name)} is not a valid name: use letters, "
                          "digits and underscores, starting with a letter (e.g. dense_1)."))
     elif name in seen:
         problems.append((f"{where}.name", f"'{name}' is already used by {seen[name]}: names "
@@ -305,11 +325,11 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
         raise ProjectError(f"a project file must be a JSON object, got {type(doc).__name__}.")
     if doc.get("format") != FORMAT:
         raise ProjectError(f"this is not a netbuilder project (\"format\" is "
-                           f"{json.dumps(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
+                           f"{_short_json(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
                            "in a Keras model, use import (Keras JSON or .keras).", "format")
     if not is_int(doc.get("version")) or doc["version"] < 1:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
-                           f"{json.dumps(doc.get('version'))}.", "version")
+                           f"{_short_json(doc.get('version'))}.", "version")
     doc = migrate(copy.deepcopy(doc))
     problems: list[tuple[str, str]] = []
     _unknown_keys(doc, _TOP_KEYS, "", problems)
@@ -388,40 +408,80 @@ def is_sequential(project: dict) -> bool:
 
 # --------------------------------------------------------------------------- I/O
 
-def loads(text: str | bytes, check_graph: bool = True) -> dict:
-    """Parse and validate a project file's text. Raises ProjectError, never anything else."""
-    if isinstance(text, bytes):
-        if len(text) > MAX_FILE_BYTES:
-            raise ProjectError(f"the file is {len(text) // 1024} KB; project files are at most "
-                               f"{MAX_FILE_BYTES // 1024 // 1024} MB. Is this the right file?")
+def _refuse_constant(name: str):
+    raise ProjectError(f"the file holds {name}, which is not a number JSON allows: write a "
+                       "finite number there.")
+
+
+def parse_json(data: str | bytes, what: str = "the file",
+               max_bytes: int = limits.MAX_PROJECT_BYTES):
+    """JSON text parsed with its work bounded first: at most ``max_bytes``, nesting at most
+    ``limits.MAX_JSON_DEPTH``, UTF-8, and no NaN/Infinity (Python's json would accept them).
+    Raises ProjectError, never anything else."""
+    if len(data) > max_bytes:
+        raise ProjectError(f"{what} is {limits.fmt_bytes(len(data))}; at most "
+                           f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
+                           "safety\"). Is this the right file?")
+    if isinstance(data, bytes):
         try:
-            text = text.decode("utf-8")
+            data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ProjectError("the file is not UTF-8 text: a project file is JSON text saved "
+            raise ProjectError(f"{what} is not UTF-8 text: a project file is JSON text saved "
                                "by netbuilder.") from None
+    depth = limits.json_depth(data)
+    if depth > limits.MAX_JSON_DEPTH:
+        raise ProjectError(f"{what} nests too deeply (lists or objects {depth:,} levels deep; "
+                           f"at most {limits.MAX_JSON_DEPTH} are read, and a project or model "
+                           "needs far fewer).")
     try:
-        doc = json.loads(text)
+        return json.loads(data, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
-        raise ProjectError(f"the file is not valid JSON (line {err.lineno}, column {err.colno}: "
+        raise ProjectError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "
                            f"{err.msg}). Open it in a text editor and fix that spot, or load a "
                            "saved copy.") from None
-    except RecursionError:
-        raise ProjectError("the file nests too deeply to be a project file.") from None
-    return validate(doc, check_graph)
+    except (RecursionError, MemoryError):  # the depth scan should have caught it
+        raise ProjectError(f"{what} is too large or nests too deeply to be read.") from None
+
+
+def read_capped(path: str | Path, max_bytes: int, what: str = "") -> bytes:
+    """A file's bytes, refusing one larger than ``max_bytes`` before reading it whole (the
+    size is checked from the file system, and by reading one byte past the cap, in case the
+    file is not a regular file or grows)."""
+    path = Path(path)
+    what = what or f"'{path}'"
+    try:
+        if path.is_dir():
+            raise ProjectError(f"{what} is a folder, not a file: choose the file itself.")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ProjectError(f"{what} is {limits.fmt_bytes(size)}; at most "
+                               f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
+                               "safety\"). Is this the right file?")
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as err:
+        raise ProjectError(f"cannot read {what}: {err.strerror or err}. Check the path.") \
+            from None
+    if len(data) > max_bytes:
+        raise ProjectError(f"{what} is larger than {limits.fmt_bytes(max_bytes)}, the most "
+                           "that is read.")
+    return data
+
+
+def loads(text: str | bytes, check_graph: bool = True) -> dict:
+    """Parse and validate a project file's text. Raises ProjectError, never anything else."""
+    doc = parse_json(text)
+    try:
+        return validate(doc, check_graph)
+    except ProjectError:
+        raise
+    except (RecursionError, MemoryError):
+        raise ProjectError("the project is too large to check.") from None
 
 
 def load_project_file(path: str | Path, check_graph: bool = True) -> dict:
     """Read and validate a project file from disk (ProjectError on any problem)."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return loads(b"x" * (MAX_FILE_BYTES + 1), check_graph)
-        data = path.read_bytes()
-    except OSError as err:
-        raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the "
-                           "path.") from None
-    return loads(data, check_graph)
+    return loads(read_capped(path, limits.MAX_PROJECT_BYTES), check_graph)
 
 
 def dumps(project: dict) -> str:

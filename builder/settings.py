@@ -149,6 +149,20 @@ def tasks_of_losses(task: str) -> set[str]:
 
 # --------------------------------------------------------------------------- checks
 
+def _known(value: Any, table) -> bool:
+    """``value in table`` for a name read from a file (a list or object is never a name)."""
+    return isinstance(value, str) and value in table
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``value`` as JSON for a message, cut at ``limit`` characters."""
+    try:
+        text = json.dumps(value, allow_nan=True, default=str)
+    except (ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _close(word: Any, options) -> str:
     match = difflib.get_close_matches(str(word), list(options), n=1)
     return f" Did you mean '{match[0]}'?" if match else ""
@@ -163,18 +177,18 @@ def check_value(spec: dict, value: Any) -> str | None:
         return None if isinstance(value, str) else "must be a str."
     if kind == "choice":
         return None if value in spec["choices"] else \
-            f"must be one of {', '.join(map(str, spec['choices']))}, got {json.dumps(value)}."
+            f"must be one of {', '.join(map(str, spec['choices']))}, got {_short(value)}."
     if kind == "int" and not is_int(value):
         return f"must be a whole number from {spec['min']} to {spec['max']}, got " \
-               f"{json.dumps(value)}."
+               f"{_short(value)}."
     if kind == "float" and not is_number(value):
-        return f"must be a number, got {json.dumps(value)}."
+        return f"must be a number, got {_short(value)}."
     lo, hi = spec.get("min"), spec.get("max")
     too_low = lo is not None and (value < lo or (spec.get("min_exclusive") and value == lo))
     too_high = hi is not None and (value > hi or (spec.get("max_exclusive") and value == hi))
     if too_low or too_high:
         if kind == "int":
-            return f"must be a whole number from {lo} to {hi}, got {json.dumps(value)}."
+            return f"must be a whole number from {lo} to {hi}, got {_short(value)}."
         above = "above" if spec.get("min_exclusive") else "at least"
         below = "below" if spec.get("max_exclusive") else "at most"
         return f"{spec['name']}={value} is out of range: use a value {above} {lo} and " \
@@ -227,8 +241,8 @@ def _optimizer(value: Any, problems: Problems) -> Any:
     if isinstance(name, str) and name not in OPTIMIZERS:
         # Keras' string identifiers: "rmsprop", "adam", "sgd" ...
         name = next((n for n in OPTIMIZERS if n.lower() == name.lower()), name)
-    if name not in OPTIMIZERS:
-        problems.append((f"{where}.class_name", f"unknown optimizer {json.dumps(name)}."
+    if not _known(name, OPTIMIZERS):
+        problems.append((f"{where}.class_name", f"unknown optimizer {_short(name)}."
                          f"{_close(name, OPTIMIZERS)} Choose one of {', '.join(OPTIMIZERS)}."))
         return value
     return {"class_name": name, "config": _config(OPTIMIZERS[name]["params"], config, name,
@@ -258,8 +272,8 @@ def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
         return value
 
     def check_loss(v: Any, where: str) -> None:
-        if not isinstance(v, str) or v not in LOSSES:
-            problems.append((where, f"unknown loss {json.dumps(v)}.{_close(v, LOSSES)} Choose "
+        if not _known(v, LOSSES):
+            problems.append((where, f"unknown loss {_short(v)}.{_close(v, LOSSES)} Choose "
                              f"one of {', '.join(LOSSES)}."))
 
     def check_metrics(v: Any, where: str) -> None:
@@ -267,13 +281,13 @@ def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
             problems.append((where, "must be a list of metric names, e.g. [\"accuracy\"]."))
             return
         for k, m in enumerate(v):
-            if not isinstance(m, str) or m not in METRICS:
-                problems.append((f"{where}[{k}]", f"unknown metric {json.dumps(m)}."
+            if not _known(m, METRICS):
+                problems.append((f"{where}[{k}]", f"unknown metric {_short(m)}."
                                  f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
 
     def check_weight(v: Any, where: str) -> None:
         if not is_number(v) or v < 0:
-            problems.append((where, f"a loss weight must be a number ≥ 0, got {json.dumps(v)}."))
+            problems.append((where, f"a loss weight must be a finite number ≥ 0, got {_short(v)}."))
 
     def spelled(value: Any, missing: Any) -> Any:
         """One value for one output, an object with every output for several; an output
@@ -324,8 +338,8 @@ def _validation(val: Any, problems: Problems) -> Any:
         problems.append((where, f"must be a JSON object, got {type(val).__name__}."))
         return val
     method = val.get("method")
-    if method not in VALIDATION_METHODS:
-        problems.append((f"{where}.method", f"unknown method {json.dumps(method)}: use one of "
+    if not _known(method, VALIDATION_METHODS):
+        problems.append((f"{where}.method", f"unknown method {_short(method)}: use one of "
                          f"{', '.join(VALIDATION_METHODS)}."))
         return val
     entry = VALIDATION_METHODS[method]
@@ -376,10 +390,10 @@ def fit_section(fit: Any, problems: Problems) -> Any:
         for i, cb in enumerate(callbacks):
             where = f"fit.callbacks[{i}]"
             name, config = _named(cb, where, problems)
-            if name not in CALLBACKS:
+            if not _known(name, CALLBACKS):
                 if isinstance(cb, dict):
                     problems.append((f"{where}.class_name", f"unknown callback "
-                                     f"{json.dumps(name)}.{_close(name, CALLBACKS)} Use one of "
+                                     f"{_short(name)}.{_close(name, CALLBACKS)} Use one of "
                                      f"{', '.join(CALLBACKS)}."))
                 out["callbacks"].append(cb)
                 continue
