@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = "netbuilder.project"
-VERSION = 1
+VERSION = 2
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -64,7 +64,8 @@ CALLBACKS = {
 VALIDATION_METHODS = ("none", "holdout", "split", "kfold")
 INPUT_DTYPES = ("float32", "int32")
 
-_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit"}
+_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit",
+             "experiment"}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
@@ -147,10 +148,15 @@ def _need_dict(obj, where: str, problems: list) -> bool:
 # --------------------------------------------------------------------------- migration
 
 def migrate(doc: dict) -> dict:
-    """Bring an older project document to the current version.
+    """Bring an older project document to the current version (in place; returns it).
 
-    Version 1 is the first public version, so there is nothing to migrate yet; later
-    versions add a step here (``if version == 1: ...; version = 2``) and never drop one.
+    Each step takes one version to the next and is never dropped, so a file of any older
+    version opens:
+
+    - 1 -> 2: version 2 adds the optional ``experiment`` section (see
+      ``builder.experiments.spec``); a version-1 file has none, so only the number changes.
+      A version-1 file that already holds an ``experiment`` section was not written by
+      netbuilder and is refused.
     """
     version = doc.get("version")
     if _is_int(version) and version > VERSION:
@@ -158,6 +164,12 @@ def migrate(doc: dict) -> dict:
             f"this file is format version {version}, newer than this netbuilder understands "
             f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
             "open it.", "version")
+    if version == 1:
+        if "experiment" in doc:
+            raise ProjectError("an \"experiment\" section needs format version 2: set "
+                               "\"version\": 2 (version-1 files have no experiments).",
+                               "experiment")
+        doc["version"] = 2
     return doc
 
 
@@ -471,6 +483,10 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             graph_order(doc)
         except ProjectError as err:
             problems.extend(err.problems)
+    if not problems and doc.get("experiment") is not None:
+        from builder.experiments.spec import validate_section
+
+        problems.extend(validate_section(doc, doc["experiment"]))
     if problems:
         raise ProjectError(problems)
     return doc
