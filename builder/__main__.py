@@ -1,4 +1,4 @@
-"""Command line: ``python -m builder check|export|train FILE``.
+"""Command line: ``python -m builder check|export|train|sweep FILE``.
 
 A public interface that users script: exit codes and the ``--json`` shape are kept stable
 (see README, "Command line").
@@ -6,6 +6,7 @@ A public interface that users script: exit codes and the ``--json`` shape are ke
 check   exit 0 valid (warnings allowed), 1 not valid, 2 file unreadable
 export  exit 0 written, 1 model not valid, 2 file unreadable
 train   exit 0 trained, 1 training failed, 2 file unreadable
+sweep   exit 0 the sweep ran, 1 it could not run or every trial failed, 2 file unreadable
 """
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         from builder.training.cli import train_main
 
         return train_main(argv[1:])
+    if argv and argv[0] == "sweep":
+        _quiet_tensorflow()
+        from builder.experiments.cli import sweep_main
+
+        return sweep_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m builder",
                                      description="Check, export and train netbuilder projects.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     p_export.add_argument("-o", "--output", required=True)
     p_export.set_defaults(func=cmd_export)
     sub.add_parser("train", help="train headless (see: python -m builder train --help)")
+    sub.add_parser("sweep", help="run the project's experiment on Ray Tune (see: python -m "
+                   "builder sweep --help)")
     args = parser.parse_args(argv)
     return args.func(args)
 
