@@ -4,7 +4,9 @@ An experiment runs the project several times (trials), each with some settings c
 setting is addressed the way the project file addresses it::
 
     layers.<layer name>.<Keras argument>   e.g. layers.hidden.units, layers.hidden.activation
-    layers.<layer name>.repeat             1, 2, 3 copies of the layer (the book's depth)
+    layers.<name>+<name>.<Keras argument>  the same value in several layers at once
+    layers.<layer name>.repeat             0, 1, 2, 3 copies of the layer (0 omits it):
+                                           the book's one, two or three hidden layers
     layers.<layer name>.include            true / false: keep or omit the layer
     compile.optimizer                      the optimizer's class name (RMSprop, Adam, ...)
     compile.optimizer.<argument>           e.g. compile.optimizer.learning_rate
@@ -129,6 +131,8 @@ def apply(project: dict, params: dict) -> dict:
         _, name, what = _split_setting(setting)
         if what == "include" and value is False:
             _omit(model, name)
+        elif what == "repeat" and int(value) == 0:
+            _omit(model, name)
         elif what == "repeat":
             copies[name] = _repeat(model, name, int(value))
     for setting, value in params.items():
@@ -136,8 +140,9 @@ def apply(project: dict, params: dict) -> dict:
         if parts[0] == "layers":
             if parts[2] in ("include", "repeat"):
                 continue
-            name, key = parts[1], ".".join(parts[2:])
-            for copy_name in copies.get(name, [name]):
+            key = ".".join(parts[2:])
+            for copy_name in [c for name in parts[1].split("+")
+                              for c in copies.get(name, [name])]:
                 try:
                     layer = model["layers"][_layer_index(doc, copy_name)]
                 except KeyError:
@@ -249,12 +254,17 @@ def _check_setting(project: dict, setting, i: int, problems: list) -> str | None
             problems.append((_where(i, "setting"), f"'{setting}' names no layer setting: write "
                              "layers.<layer name>.<setting>, e.g. layers.hidden.units."))
             return None
-        if parts[1] not in names:
-            problems.append((_where(i, "setting"), f"'{setting}': the model has no layer "
-                             f"'{parts[1]}'.{_close(parts[1], names)} Layers: "
-                             f"{', '.join(n for n in names if isinstance(n, str))}."))
-            return None
+        for name in parts[1].split("+"):
+            if name not in names:
+                problems.append((_where(i, "setting"), f"'{setting}': the model has no layer "
+                                 f"'{name}'.{_close(name, names)} Layers: "
+                                 f"{', '.join(n for n in names if isinstance(n, str))}."))
+                return None
         if len(parts) == 3 and parts[2] in ("repeat", "include"):
+            if "+" in parts[1]:
+                problems.append((_where(i, "setting"), f"{parts[2]} applies to one layer at a "
+                                 "time: list a parameter for each layer."))
+                return None
             if parts[1] in model.get("outputs", []):
                 problems.append((_where(i, "setting"), f"'{parts[1]}' is an output of the model; "
                                  f"it cannot be {'repeated' if parts[2] == 'repeat' else 'omitted'}"
@@ -262,7 +272,7 @@ def _check_setting(project: dict, setting, i: int, problems: list) -> str | None
                 return None
             readers = len(_readers(model, parts[1]))
             layer = model["layers"][names.index(parts[1])]
-            if parts[2] == "include":
+            if parts[2] == "include" or 0 in _values_of(project, setting):
                 from builder.project import inbound_of
 
                 if len(inbound_of(model)[parts[1]]) != 1:
@@ -323,6 +333,15 @@ def _check_value(project: dict, setting: str, value, where: str, problems: list)
                              + (f"{field}: " if field else "") + message))
 
 
+def _values_of(project: dict, setting: str) -> list:
+    """The values listed for ``setting`` in the project's experiment (ranges: the bounds)."""
+    for p in (project.get("experiment") or {}).get("parameters") or []:
+        if isinstance(p, dict) and p.get("setting") == setting:
+            values = p.get("values")
+            return values if isinstance(values, list) else [p.get("low"), p.get("high")]
+    return []
+
+
 def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> None:
     if not isinstance(p, dict):
         problems.append((_where(i), "must be an object like {\"setting\": "
@@ -363,9 +382,10 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
         if kind == "include" and any(not isinstance(v, bool) for v in values):
             problems.append((_where(i, "values"), "include takes true and/or false."))
             return
-        if kind == "repeat" and any(not _is_int(v) or not 1 <= v <= MAX_REPEAT for v in values):
-            problems.append((_where(i, "values"), f"repeat takes whole numbers of copies from 1 "
-                             f"to {MAX_REPEAT}, e.g. [1, 2, 3]; got {json.dumps(values)}."))
+        if kind == "repeat" and any(not _is_int(v) or not 0 <= v <= MAX_REPEAT for v in values):
+            problems.append((_where(i, "values"), f"repeat takes whole numbers of copies from 0 "
+                             f"(omit the layer) to {MAX_REPEAT}, e.g. [1, 2, 3]; got "
+                             f"{json.dumps(values)}."))
             return
         for j, value in enumerate(values):
             _check_value(project, setting, value, _where(i, f"values[{j}]"), problems)
@@ -393,8 +413,8 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
     if log and low <= 0:
         problems.append((_where(i, "low"), f"a log-scale range must start above 0, got {low}."))
         return
-    if kind == "repeat" and (kind_of != "int" or low < 1 or high > MAX_REPEAT):
-        problems.append((_where(i), f"repeat takes whole numbers from 1 to {MAX_REPEAT}."))
+    if kind == "repeat" and (kind_of != "int" or low < 0 or high > MAX_REPEAT):
+        problems.append((_where(i), f"repeat takes whole numbers from 0 to {MAX_REPEAT}."))
         return
     for bound, key in ((low, "low"), (high, "high")):
         _check_value(project, setting, bound, _where(i, key), problems)
