@@ -276,6 +276,17 @@ def _env_vars() -> dict:
     return env
 
 
+def _token_auth() -> None:
+    """Send this user's Ray token (~/.ray/auth_token) when there is one, as ``ray start``
+    does: a client connecting by address does not turn token mode on by itself."""
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available)
+    except ImportError:  # a Ray without token authentication
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
 def start_ray(address: str | None, num_cpus: int):
     """Connect to ``address`` or start a local instance; return (info, temp_dir or None)."""
     try:
@@ -287,6 +298,7 @@ def start_ray(address: str | None, num_cpus: int):
 
         runtime_env = {"py_modules": [str(Path(builder.__file__).parent)],
                        "env_vars": _env_vars()}
+        _token_auth()
         try:
             ray.init(address=address, log_to_driver=False, runtime_env=runtime_env,
                      logging_level="ERROR")
@@ -427,21 +439,22 @@ def _settle_runs(record: dict, runs_root) -> None:
         if info is None:
             continue
         entry["run"] = info["path"]
-        if entry["state"] in ("pending", "running"):
-            entry["state"] = "stopped"
         try:  # run.json as written (list_runs calls a killed worker's run "failed")
             state = runs.read_json(Path(info["path"]) / "run.json").get("state")
         except (OSError, ValueError):
             state = info.get("state")
-        if state in runs.FINAL_STATES:
+        if state in runs.FINAL_STATES:  # the trial ended itself: its run folder says how
             entry["message"] = info.get("message", "")
-            if state == "failed":
-                entry["state"] = "failed"
+            entry["state"] = state
             continue
-        message = _stop_reason(record, entry)
-        entry["message"] = message
+        if entry["state"] == "failed":  # Ray lost the trial's process (killed, crashed)
+            final, message = "failed", ("the trial's process ended unexpectedly; the epochs "
+                                        "recorded so far are kept.")
+        else:
+            final, message = "stopped", _stop_reason(record, entry)
+        entry["state"], entry["message"] = final, message
         try:
-            runs.update_run_info(info["path"], state="stopped", message=message,
+            runs.update_run_info(info["path"], state=final, message=message,
                                  ended=runs.now_iso(), epochs_done=entry["epochs"])
         except (OSError, ValueError):
             pass

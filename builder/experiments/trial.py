@@ -66,17 +66,35 @@ def run(config: dict, context: dict) -> None:
     stop_file = Path(context["folder"]) / STOP_FILE
     metric = context["metric"]
 
+    held: list[dict] = []
+    history: dict[str, list] = {}
+    seconds: list[float] = []
+
     def emit(event: dict) -> None:
         if event.get("type") != "epoch":
             return
+        # Ray may end a trial at any report (ASHA), so the epoch goes to history.csv first
+        # (the same file a single run writes, which it refreshes at most once a second).
+        for name, value in event["logs"].items():
+            history.setdefault(name, []).append(value)
+        seconds.append(event["seconds"])
+        runs.write_text_atomic(folder / "history.csv", runs.history_to_csv(history, seconds))
         logs = {k: float(v) for k, v in event["logs"].items()
                 if isinstance(v, (int, float)) and math.isfinite(v)}
         if metric not in logs:
             return  # a NaN epoch: the trial fails when training returns
-        tune.report({**logs, "epoch": event["epoch"], "run": str(folder)})
+        result = {**logs, "epoch": event["epoch"], "run": str(folder)}
+        if event["epoch"] >= event["epochs"]:
+            # The last epoch is reported once the run folder is complete: a scheduler may
+            # end the trial at any report, and this one must not cost the saved model.
+            held.append(result)
+        else:
+            tune.report(result)
 
     # Stop (the page's button, or the CLI's Ctrl+C) writes the stop file: a trial that sees
     # it ends after the current batch and keeps its model, like a stopped single run.
     summary = worker.train(project, folder, emit, stop_file.exists, device=context["device"])
     if summary["state"] == "failed":
         raise TrialFailed(summary["message"] or "training failed")
+    if held:
+        tune.report(held[-1])
