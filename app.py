@@ -17,7 +17,7 @@ from ui.files import open_upload
 st.set_page_config(page_title="netbuilder", layout="wide")
 
 PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.py", "Data"),
-         ("pages/train.py", "Train"),
+         ("pages/train.py", "Train"), ("pages/experiments.py", "Experiments"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
 
 state.init()

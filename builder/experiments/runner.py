@@ -38,7 +38,7 @@ from builder.experiments.trial import STOP_FILE
 from builder.training import runs
 
 EXPERIMENTS_DIR = ".experiments"
-STOP_GRACE_S = 20.0  # how long trials get to stop themselves before Ray ends them
+STOP_GRACE_S = 5.0  # how long trials get to stop themselves (within a batch) before Ray ends them
 WRITE_INTERVAL_S = 0.5
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -481,3 +481,26 @@ def pretty(record: dict) -> str:
         lines.append(f"best: {record['best']['id']} {record['metric']} "
                      f"{record['best']['metric']:.4g} {json.dumps(record['best']['params'])}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- background
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m builder.experiments.runner FOLDER --runs ROOT [--ray ADDRESS]``: run an
+    experiment created by ``create`` (the app starts it this way, in its own process)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m builder.experiments.runner")
+    parser.add_argument("folder")
+    parser.add_argument("--runs", required=True)
+    parser.add_argument("--ray", default=None)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    record = run(args.folder, runs_root=args.runs, address=args.ray or None,
+                 log=lambda text: print(text, flush=True))
+    print(pretty(record), flush=True)
+    return 1 if record["state"] == "failed" else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
