@@ -18,7 +18,7 @@ from pathlib import Path
 
 from builder.project import ProjectError, load_project_file
 
-EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras")
+EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras", "ray-tune")
 
 
 def _quiet_tensorflow() -> None:
@@ -102,6 +102,10 @@ def cmd_export(args) -> int:
             out.write_text(export.to_script(project), encoding="utf-8")
         elif args.to == "notebook":
             out.write_text(export.to_notebook(project), encoding="utf-8")
+        elif args.to == "ray-tune":
+            from builder.experiments.export import to_ray_tune_script
+
+            out.write_text(to_ray_tune_script(project), encoding="utf-8")
         elif args.to == "keras-json":
             out.write_text(export.to_keras_json(project), encoding="utf-8")
         else:
@@ -135,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("file")
     p_check.add_argument("--json", action="store_true", help="print the report as JSON")
     p_check.set_defaults(func=cmd_check)
-    p_export = sub.add_parser("export", help="write a script, notebook or Keras model")
+    p_export = sub.add_parser("export", help="write a script, notebook or Keras model, or an "
+                              "experiment as a Ray Tune script (--to ray-tune)")
     p_export.add_argument("file")
     p_export.add_argument("--to", choices=EXPORT_FORMATS, default="script")
     p_export.add_argument("-o", "--output", required=True)

@@ -412,7 +412,11 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
     tune_config = tune.TuneConfig(metric=section["metric"], mode=section["mode"],
                                   search_alg=searcher, scheduler=scheduler(section, epochs),
                                   num_samples=samples,
-                                  max_concurrent_trials=section["concurrency"],
+                                  # BasicVariantGenerator limits concurrency itself; Tune
+                                  # wraps a Searcher (Optuna) in a ConcurrencyLimiter.
+                                  max_concurrent_trials=(section["concurrency"]
+                                                         if section["search"] == "tpe"
+                                                         else None),
                                   time_budget_s=minutes * 60 if minutes else None,
                                   reuse_actors=False)
     run_config = tune.RunConfig(name=record["id"], storage_path=str(folder / "ray"),

@@ -42,7 +42,7 @@ import itertools
 import json
 import math
 
-from builder.project import OPTIMIZERS, ProjectError, _close, _is_int, _is_num
+from builder.project import OPTIMIZERS, ProjectError, _close, _is_int, _is_num, inbound_of
 
 SEARCHES = ("grid", "random", "tpe")
 MODES = ("min", "max")
@@ -171,23 +171,17 @@ def apply(project: dict, params: dict) -> dict:
 
 def _readers(model: dict, name: str) -> list[dict]:
     """Layers that take ``name``'s output, made explicit (``inbound`` absent = previous)."""
-    from builder.project import inbound_of
-
     links = inbound_of(model)
     return [lay for lay in model["layers"] if name in links[lay["name"]]]
 
 
 def _make_inbound_explicit(model: dict) -> None:
-    from builder.project import inbound_of
-
     links = inbound_of(model)
     for lay in model["layers"]:
         lay["inbound"] = links[lay["name"]]
 
 
 def _omit(model: dict, name: str) -> None:
-    from builder.project import inbound_of
-
     sources = inbound_of(model)[name]
     _make_inbound_explicit(model)
     for lay in model["layers"]:
@@ -273,8 +267,6 @@ def _check_setting(project: dict, setting, i: int, problems: list) -> str | None
             readers = len(_readers(model, parts[1]))
             layer = model["layers"][names.index(parts[1])]
             if parts[2] == "include" or 0 in _values_of(project, setting):
-                from builder.project import inbound_of
-
                 if len(inbound_of(model)[parts[1]]) != 1:
                     problems.append((_where(i, "setting"), f"'{parts[1]}' merges several inputs: "
                                      "omitting it would leave its readers with no single input."))
