@@ -146,7 +146,7 @@ def _end_session(head: subprocess.Popen) -> None:
             pass
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def ray_head(tmp_path_factory):
     ray = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
     if not Path(ray).exists():
@@ -211,3 +211,23 @@ def test_sweep_without_experiment_section_exits_2(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "no \"experiment\" section" in done.stderr
     assert done.stdout == ""
+
+
+def test_train_sends_a_single_run_to_the_cluster(tmp_path, ray_head):
+    p = _digits([{"setting": "layers.hidden.units", "values": [8]}])
+    p.pop("experiment")
+    path = tmp_path / "one.json"
+    save_project_file(p, path)
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    done = subprocess.run([sys.executable, "-m", "builder", "train", str(path), "--epochs", "1",
+                           "--ray", ray_head, "--runs", str(tmp_path / "runs"), "--json"],
+                          cwd=ROOT, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    doc = json.loads(done.stdout.strip().splitlines()[-1])
+    assert doc["state"] == "finished" and doc["epochs"] == 1
+    assert set(doc["test"]) == {"loss", "accuracy"}
+    assert len(doc["history"]["val_loss"]) == 1
+    (info,) = list_runs(tmp_path / "runs", "cli")
+    assert info["path"] == doc["run"] and info["params"] == {}
+    assert (Path(doc["run"]) / "model.keras").is_file()

@@ -364,8 +364,13 @@ def run(folder: str | Path, *, runs_root: str | Path, trials: int | None = None,
         if address:
             import ray
 
-            total = int(ray.cluster_resources().get("CPU", 1))
+            resources = ray.cluster_resources()
+            total = int(resources.get("CPU", 1))
             cpus = section["cpus_per_trial"] or max(1, total // section["concurrency"])
+            if section["gpus_per_trial"] == "auto":  # a single run sent to the cluster
+                section["gpus_per_trial"] = 1 if resources.get("GPU", 0) >= 1 else 0
+        if section["gpus_per_trial"] == "auto":
+            section["gpus_per_trial"] = 0
         log(f"{'Ray cluster ' + address if address else 'local Ray'}: {section['trials']} "
             f"trial(s), {section['concurrency']} at a time, {cpus} CPU(s) each, "
             f"{section['search']} search on {section['metric']} ({section['mode']})")
@@ -485,6 +490,18 @@ def pretty(record: dict) -> str:
         lines.append(f"best: {record['best']['id']} {record['metric']} "
                      f"{record['best']['metric']:.4g} {json.dumps(record['best']['params'])}")
     return "\n".join(lines)
+
+
+def train_on_cluster(project: dict, runs_root: str | Path, owner: str, address: str,
+                     log=None) -> dict:
+    """Train one project as a one-trial experiment on a Ray cluster (on a GPU node when the
+    cluster has one); return the experiment record (its one trial names the run folder)."""
+    one = dict(project)
+    one["experiment"] = {"parameters": [], "search": "grid", "trials": 1, "concurrency": 1,
+                         "metric": "loss", "mode": "min", "early_stopping": None,
+                         "max_minutes": None, "cpus_per_trial": None, "gpus_per_trial": "auto"}
+    folder = create(one, runs_root, owner)
+    return run(folder, runs_root=runs_root, address=address, log=log)
 
 
 # --------------------------------------------------------------------------- background

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", help="folder for run folders (default: the app's runs folder)")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON summary as the last line of stdout")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="train on this Ray cluster (a one-trial experiment; on a GPU node "
+                             "when it has one); --runs should then be on a shared file system")
     return parser
 
 
@@ -116,6 +119,8 @@ def train_main(argv: list[str]) -> int:
         from builder import paths
 
         runs_root = paths.runs_root()
+    if args.ray:
+        return _train_on_ray(project, runs_root, args)
     from . import worker
 
     folder = runs.create_run(runs_root, "cli", project,
@@ -135,6 +140,35 @@ def train_main(argv: list[str]) -> int:
         sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
         sys.stdout.flush()
     return 1 if summary["state"] == "failed" else 0
+
+
+def _train_on_ray(project: dict, runs_root: Path, args) -> int:
+    """``--ray ADDRESS``: the same training as a one-trial experiment on that cluster."""
+    from builder.experiments import runner
+    from builder.experiments.cli import stdout_to_stderr
+
+    with stdout_to_stderr():
+        record = runner.train_on_cluster(project, runs_root, "cli", args.ray,
+                                         log=lambda text: print(text, file=sys.stderr))
+    trial = record["trials"][0] if record["trials"] else None
+    if trial is None or not trial.get("run"):
+        reason = record.get("message") or ("the run folder is not visible here (is --runs on "
+                                           "a shared file system?)")
+        print(f"training on the Ray cluster failed: {reason}",
+              file=sys.stderr)
+        return 1
+    loaded = runs.load_run(runs_root, "cli", Path(trial["run"]).name)
+    info = loaded["info"]
+    print(f"{info['state']}: {info.get('message') or 'all epochs done'}\n"
+          f"run folder: {trial['run']}", file=sys.stderr)
+    if args.json:
+        history = {k: v for k, v in loaded["history"].items() if k not in ("epoch", "seconds")}
+        doc = {"run": trial["run"], "state": info["state"], "message": info.get("message", ""),
+               "epochs": info.get("epochs_done"), "history": history,
+               "test": loaded["metrics"].get("test", {})}
+        sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
+        sys.stdout.flush()
+    return 1 if info["state"] == "failed" else 0
 
 
 def _with_ctrl_c(stop: threading.Event, work):
