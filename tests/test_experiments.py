@@ -97,8 +97,26 @@ def test_local_sweep_runs_four_trials_two_at_a_time_and_a_nan_trial_fails_alone(
     assert all(len(t["curve"]) == t["epochs"] for t in record["trials"] if t["state"] != "failed")
     # At most two trials overlapped in time: read it from the run folders.
     spans = sorted((r["started"], r["ended"]) for r in listed.values())
-    for i, (start, _) in enumerate(spans):
+    for start, _ in spans:
         assert sum(1 for s, e in spans if s <= start < e) <= 2, spans
+
+
+def test_tpe_search_samples_ranges_with_optuna(tmp_path):
+    p = _digits([{"setting": "compile.optimizer.learning_rate", "low": 0.001, "high": 0.03,
+                  "log": True},
+                 {"setting": "layers.hidden.units", "low": 8, "high": 64}],
+                search="tpe", trials=3, metric="val_accuracy")
+    code, doc, done = _sweep(tmp_path, p, "--epochs", "1", env={"RAY_ADDRESS": None})
+    assert code == 0, done.stderr[-3000:]
+    _check_shape(doc)
+    assert len(doc["trials"]) == 3 and all(t["state"] == "finished" for t in doc["trials"])
+    for trial in doc["trials"]:
+        rate = trial["params"]["compile.optimizer.learning_rate"]
+        units = trial["params"]["layers.hidden.units"]
+        assert 0.001 <= rate <= 0.03 and isinstance(units, int) and 8 <= units <= 64
+        saved = runs.read_json(Path(trial["run"]) / "project.json")
+        assert saved["model"]["layers"][0]["config"]["units"] == units
+    assert doc["best"]["metric"] == max(t["metric"] for t in doc["trials"])
 
 
 def _free_port() -> int:

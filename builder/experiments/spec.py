@@ -504,7 +504,8 @@ def _check_early_stopping(spec, problems: list) -> None:
     for key in spec:
         if key not in _ASHA_KEYS:
             problems.append((f"experiment.early_stopping.{key}", f"unknown field '{key}'."
-                             f"{_close(key, _ASHA_KEYS)} Allowed: {', '.join(sorted(_ASHA_KEYS))}."))
+                             f"{_close(key, _ASHA_KEYS)} Allowed: "
+                             f"{', '.join(sorted(_ASHA_KEYS))}."))
     if spec.get("method", "asha") != "asha":
         problems.append(("experiment.early_stopping.method", "only \"asha\" (asynchronous "
                          "successive halving) is available."))
