@@ -205,7 +205,8 @@ def _live(exp_id: str) -> None:
         st.session_state["exp_stopping"] = record["id"]
     rows = experiments.trial_rows(record)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+            "curve": st.column_config.LineChartColumn(f"{record['metric']} per epoch")})
         c1, c2 = st.columns(2)
         c1.plotly_chart(experiments.curves_figure(record), key="exp_curves")
         parallel = experiments.parallel_figure(record)

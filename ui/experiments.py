@@ -188,12 +188,14 @@ def _short(setting: str) -> str:
 
 
 def trial_rows(record: dict) -> list[dict]:
-    """One row per trial for the table: state, metric, epochs, each setting, best mark."""
+    """One row per trial for the table: state, metric, epochs, the metric per epoch
+    (``curve``, drawn as a small line), each setting, and the best mark."""
     best = (record.get("best") or {}).get("id")
     rows = []
     for t in record["trials"]:
         row = {"trial": t["id"], "best": "best" if t["id"] == best else "",
-               "state": t["state"], record["metric"]: t["metric"], "epochs": t["epochs"]}
+               "state": t["state"], record["metric"]: t["metric"], "epochs": t["epochs"],
+               "curve": [v for v in t.get("curve", []) if v is not None]}
         row.update({_short(k): (json.dumps(v) if isinstance(v, bool) or v is None else v)
                     for k, v in t["params"].items()})
         rows.append(row)
