@@ -116,13 +116,17 @@ def test_sweep_runs_reattaches_stops_and_opens_a_trial():
     again = _open(query={"p": at.session_state["_pid"], "exp": exp_id})
     assert again.session_state["experiment_id"] == exp_id
     assert again.dataframe, "the trials table is shown after a refresh"
-    if _record(again)["state"] == "running":
+    stopped_here = _record(again)["state"] == "running"
+    if stopped_here:
         again.button(key="exp_stop").click().run()
     _poll(again, lambda a: _record(a)["state"] not in ("starting", "running"))
+    again.run()  # the run that saw the end asked for a full rerun (Start shown again)
+    assert not again.exception, again.exception
     record = _record(again)
     finished = [t for t in record["trials"] if t["state"] == "finished"]
     assert finished and record["state"] in ("stopped", "finished")
-    assert len(finished) < 4 or record["state"] == "finished"
+    if stopped_here:
+        assert record["state"] == "stopped" and len(finished) < 4
     assert all(t["state"] in ("finished", "stopped") for t in record["trials"])
     text = _texts(again, "warning") + _texts(again, "success")
     assert f"Experiment {exp_id}" in text
