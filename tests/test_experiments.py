@@ -249,3 +249,13 @@ def test_train_sends_a_single_run_to_the_cluster(tmp_path, ray_head):
     (info,) = list_runs(tmp_path / "runs", "cli")
     assert info["path"] == doc["run"] and info["params"] == {}
     assert (Path(doc["run"]) / "model.keras").is_file()
+
+
+def test_unreachable_cluster_fails_at_once_with_the_address(tmp_path):
+    p = _digits([{"setting": "layers.hidden.units", "values": [8]}])
+    code, doc, done = _sweep(tmp_path, p, "--ray", f"127.0.0.1:{_free_port()}",
+                             env={"RAY_ADDRESS": None}, timeout=120)
+    assert code == 1 and doc["executor"] == "ray" and doc["trials"] == []
+    assert "cannot reach the Ray cluster at '127.0.0.1:" in done.stderr
+    record = runs.read_json(Path(doc["experiment"]) / "experiment.json")
+    assert record["state"] == "failed"

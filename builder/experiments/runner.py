@@ -29,6 +29,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -276,6 +277,18 @@ def _env_vars() -> dict:
     return env
 
 
+def _reachable(address: str, timeout: float = 5.0) -> bool:
+    """Whether something listens at ``host:port`` (Ray itself retries for minutes)."""
+    if "://" in address or ":" not in address:
+        return True  # ray://, auto, ...: left to Ray
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def _token_auth() -> None:
     """Send this user's Ray token (~/.ray/auth_token) when there is one, as ``ray start``
     does: a client connecting by address does not turn token mode on by itself."""
@@ -299,6 +312,11 @@ def start_ray(address: str | None, num_cpus: int):
         runtime_env = {"py_modules": [str(Path(builder.__file__).parent)],
                        "env_vars": _env_vars()}
         _token_auth()
+        if not _reachable(address):
+            raise ExperimentError(f"cannot reach the Ray cluster at {address!r}: nothing "
+                                  "answers there. Check the address (host:port of the head "
+                                  "node, as 'ray start --head' printed it) and that the "
+                                  "cluster is running.")
         try:
             ray.init(address=address, log_to_driver=False, runtime_env=runtime_env,
                      logging_level="ERROR")
