@@ -301,7 +301,8 @@ def _token_auth() -> None:
 
 
 def start_ray(address: str | None, num_cpus: int):
-    """Connect to ``address`` or start a local instance; return (info, temp_dir or None)."""
+    """Connect to ``address`` or start a local instance; return the local instance's
+    temporary folder (``None`` for a cluster)."""
     try:
         import ray
     except ImportError:
