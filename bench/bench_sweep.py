@@ -9,8 +9,8 @@ compared on val_accuracy.
 - sweep: ``builder.experiments.runner`` on a local Ray started for it, ``--concurrency``
   trials at a time, ASHA (grace 1 epoch, reduction factor 2) stopping weak trials;
 - sequential: the same 12 trials in this process, one after another, each trained to the
-  end with ``builder.training.worker.train`` (the same training code; TensorFlow is loaded
-  once here, while every sweep trial loads it in its Ray worker);
+  end with ``builder.training.worker.train`` (the same training code; TensorFlow's import
+  is counted once, as the sweep's Ray start and worker start-ups are counted);
 - spread: the sequential grid's best trial trained again ``--repeats`` times with other
   seeds, to see whether the sweep's best validation accuracy lies within run-to-run noise.
 
@@ -76,6 +76,8 @@ def _sequential(project: dict, runs_root: Path) -> tuple[float, list[dict]]:
     from builder.experiments import spec
 
     start = time.perf_counter()
+    import tensorflow  # noqa: F401  (loaded once here, counted: every trial needs it)
+
     results = []
     for params in spec.grid(spec.defaults(project["experiment"])):
         summary = _train(project, params, runs_root)
@@ -94,8 +96,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         root = Path(tmp)
         sweep_s, record = _sweep(project, root)
-        import tensorflow as tf  # noqa: F401  (loaded once for the sequential runs)
-
         seq_s, seq = _sequential(project, root)
         best_seq = max(seq, key=lambda r: r["metric"])
         spread = [best_seq["metric"]] + [

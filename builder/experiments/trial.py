@@ -55,6 +55,10 @@ def run(config: dict, context: dict) -> None:
     project = spec.apply(context["project"], params)
     if "tensorflow" not in sys.modules:
         devices.apply_choice_env(context["device"])
+    else:  # a reused worker: drop the previous trial's graphs and layer names
+        import keras
+
+        keras.backend.clear_session()
     _limit_threads(int(context["threads"]))
     trial_id = tune.get_context().get_trial_id()
     fit = project["fit"]
