@@ -424,6 +424,9 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
 
     from builder.experiments import trial as trial_module
 
+    # A trial that ends without a metric (stopped before its first epoch) must not end the
+    # whole experiment: Tune's strict check would raise in the driver.
+    os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
     space, searcher, samples = search_space(section, project["fit"].get("seed", 0))
     gpus = section["gpus_per_trial"] or 0
     context = {"project": project, "runs_root": str(Path(runs_root).resolve()),

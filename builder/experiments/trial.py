@@ -102,3 +102,7 @@ def run(config: dict, context: dict) -> None:
         raise TrialFailed(summary["message"] or "training failed")
     if held:
         tune.report(held[-1])
+    elif not seconds:
+        # Stopped before its first epoch: Tune needs a metric from every trial that ends
+        # normally, so this one ends as an error; its run folder says "stopped".
+        raise TrialFailed(summary["message"] or "stopped before the first epoch")
