@@ -20,7 +20,8 @@ import textwrap
 
 from builder import export
 from builder.experiments import spec
-from builder.project import ProjectError, graph_order, inbound_of, validate
+from builder.project import ProjectError, graph_order, validate
+from builder.topology import inbound_of
 
 _COPIED = [inbound_of, spec._split_setting, spec._layer_index, spec._make_inbound_explicit,
            spec._drop_implicit_inbound, spec._omit, spec._repeat, spec.apply]

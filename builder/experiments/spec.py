@@ -42,7 +42,9 @@ import itertools
 import json
 import math
 
-from builder.project import OPTIMIZERS, ProjectError, _close, _is_int, _is_num, inbound_of
+from builder.project import OPTIMIZERS, ProjectError, _close
+from builder.topology import inbound_of
+from builder.values import is_int, is_number
 
 SEARCHES = ("grid", "random", "tpe")
 MODES = ("min", "max")
@@ -374,7 +376,7 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
         if kind == "include" and any(not isinstance(v, bool) for v in values):
             problems.append((_where(i, "values"), "include takes true and/or false."))
             return
-        if kind == "repeat" and any(not _is_int(v) or not 0 <= v <= MAX_REPEAT for v in values):
+        if kind == "repeat" and any(not is_int(v) or not 0 <= v <= MAX_REPEAT for v in values):
             problems.append((_where(i, "values"), f"repeat takes whole numbers of copies from 0 "
                              f"(omit the layer) to {MAX_REPEAT}, e.g. [1, 2, 3]; got "
                              f"{json.dumps(values)}."))
@@ -383,19 +385,19 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
             _check_value(project, setting, value, _where(i, f"values[{j}]"), problems)
         return
     low, high = p.get("low"), p.get("high")
-    if not _is_num(low) or not _is_num(high) or not low < high:
+    if not is_number(low) or not is_number(high) or not low < high:
         problems.append((_where(i), f"a range needs numbers \"low\" < \"high\", got low="
                          f"{json.dumps(low)}, high={json.dumps(high)}."))
         return
     if kind in ("include",):
         problems.append((_where(i), "include takes \"values\": [true, false], not a range."))
         return
-    kind_of = p.get("type", "int" if _is_int(low) and _is_int(high) else "float")
+    kind_of = p.get("type", "int" if is_int(low) and is_int(high) else "float")
     if kind_of not in ("int", "float"):
         problems.append((_where(i, "type"), f"must be \"int\" or \"float\", got "
                          f"{json.dumps(kind_of)}."))
         return
-    if kind_of == "int" and not (_is_int(low) and _is_int(high)):
+    if kind_of == "int" and not (is_int(low) and is_int(high)):
         problems.append((_where(i), "an int range needs whole-number bounds."))
         return
     log = p.get("log", False)
@@ -444,11 +446,11 @@ def validate_section(project: dict, section) -> list[tuple[str, str]]:
     for key, lo, hi in (("trials", 1, MAX_TRIALS), ("concurrency", 1, 1024),
                         ("cpus_per_trial", 1, 1024), ("gpus_per_trial", 0, 64)):
         value = section.get(key)
-        if value is not None and (not _is_int(value) or not lo <= value <= hi):
+        if value is not None and (not is_int(value) or not lo <= value <= hi):
             problems.append((f"experiment.{key}", f"must be a whole number from {lo} to {hi}, "
                              f"got {json.dumps(value)}."))
     minutes = section.get("max_minutes")
-    if minutes is not None and (not _is_num(minutes) or not 0 < minutes <= 10 ** 6
+    if minutes is not None and (not is_number(minutes) or not 0 < minutes <= 10 ** 6
                                 or not math.isfinite(minutes)):
         problems.append(("experiment.max_minutes", f"must be a number of minutes above 0 (or "
                          f"null for no limit), got {json.dumps(minutes)}."))
@@ -510,11 +512,11 @@ def _check_early_stopping(spec, problems: list) -> None:
         problems.append(("experiment.early_stopping.method", "only \"asha\" (asynchronous "
                          "successive halving) is available."))
     grace = spec.get("grace_period", 1)
-    if not _is_int(grace) or grace < 1:
+    if not is_int(grace) or grace < 1:
         problems.append(("experiment.early_stopping.grace_period", f"must be a whole number of "
                          f"epochs ≥ 1, got {json.dumps(grace)}."))
     factor = spec.get("reduction_factor", 2)
-    if not _is_num(factor) or factor < 2 or factor > 16:
+    if not is_number(factor) or factor < 2 or factor > 16:
         problems.append(("experiment.early_stopping.reduction_factor", f"must be a number from "
                          f"2 to 16 (2 keeps half the trials at each rung), got "
                          f"{json.dumps(factor)}."))
