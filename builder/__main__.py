@@ -124,9 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "train":
         _quiet_tensorflow()
+        from builder.experiments.cli import train_on_ray
         from builder.training.cli import train_main
 
-        return train_main(argv[1:])
+        return train_main(argv[1:], on_cluster=train_on_ray)
     if argv and argv[0] == "sweep":
         _quiet_tensorflow()
         from builder.experiments.cli import sweep_main

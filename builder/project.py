@@ -78,6 +78,18 @@ _DATA_KEYS = {"dataset", "options"}
 _FIT_KEYS = {"epochs", "batch_size", "validation", "shuffle", "seed", "callbacks"}
 
 
+# Validators of optional sections whose rules live in their own package, registered when
+# ``builder`` is imported (``builder/__init__.py``): "experiment" ->
+# ``builder.experiments.spec.validate_section``. Each takes (project, section) and returns
+# ``(field, message)`` problems; it runs once the rest of the project is valid.
+SECTION_VALIDATORS: dict = {}
+
+
+def register_section(name: str, validator) -> None:
+    """Let ``validate`` check the optional top-level section ``name`` with ``validator``."""
+    SECTION_VALIDATORS[name] = validator
+
+
 class ProjectError(ValueError):
     """A project file that cannot be used, with every problem found.
 
@@ -528,10 +540,9 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             graph_order(doc)
         except ProjectError as err:
             problems.extend(err.problems)
-    if not problems and doc.get("experiment") is not None:
-        from builder.experiments.spec import validate_section
-
-        problems.extend(validate_section(doc, doc["experiment"]))
+    for key, check_section in SECTION_VALIDATORS.items():
+        if not problems and doc.get(key) is not None:
+            problems.extend(check_section(doc, doc[key]))
     if problems:
         raise ProjectError(problems)
     return doc

@@ -124,3 +124,32 @@ def _ctrl_c(folder):
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def train_on_ray(project: dict, runs_root: Path, args) -> int:
+    """``--ray ADDRESS``: the same training as a one-trial experiment on that cluster."""
+    from builder.experiments import runner
+    from builder.training import runs
+
+    with stdout_to_stderr():
+        record = runner.train_on_cluster(project, runs_root, "cli", args.ray,
+                                         log=lambda text: print(text, file=sys.stderr))
+    trial = record["trials"][0] if record["trials"] else None
+    if trial is None or not trial.get("run"):
+        reason = record.get("message") or ("the run folder is not visible here (is --runs on "
+                                           "a shared file system?)")
+        print(f"training on the Ray cluster failed: {reason}",
+              file=sys.stderr)
+        return 1
+    loaded = runs.load_run(runs_root, "cli", Path(trial["run"]).name)
+    info = loaded["info"]
+    print(f"{info['state']}: {info.get('message') or 'all epochs done'}\n"
+          f"run folder: {trial['run']}", file=sys.stderr)
+    if args.json:
+        history = {k: v for k, v in loaded["history"].items() if k not in ("epoch", "seconds")}
+        doc = {"run": trial["run"], "state": info["state"], "message": info.get("message", ""),
+               "epochs": info.get("epochs_done"), "history": history,
+               "test": loaded["metrics"].get("test", {})}
+        sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
+        sys.stdout.flush()
+    return 1 if info["state"] == "failed" else 0

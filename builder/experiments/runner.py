@@ -36,7 +36,7 @@ from pathlib import Path
 
 from builder.experiments import spec
 from builder.experiments.trial import STOP_FILE
-from builder.training import runs
+from builder.training import lifecycle, runs
 
 EXPERIMENTS_DIR = ".experiments"
 STOP_GRACE_S = 5.0  # how long trials get to stop themselves (within a batch) before Ray ends them
@@ -83,7 +83,7 @@ def create(project: dict, runs_root: str | Path, owner: str) -> Path:
 def read(folder: str | Path) -> dict:
     """experiment.json; a record whose process is gone without ending says so."""
     record = runs.read_json(Path(folder) / "experiment.json")
-    if record.get("state") in ("starting", "running") and not runs._pid_alive(record.get("pid")):
+    if record.get("state") in ("starting", "running") and not lifecycle.alive(record.get("pid")):
         record["state"] = "failed"
         record["message"] = ("the experiment's process is gone and did not finish (the app may "
                              "have been restarted); the trials' run folders are kept.")
@@ -294,7 +294,8 @@ def _token_auth() -> None:
     does: a client connecting by address does not turn token mode on by itself."""
     try:
         from ray._private.authentication.authentication_token_setup import (
-            maybe_enable_token_auth_if_token_available)
+            maybe_enable_token_auth_if_token_available,
+        )
     except ImportError:  # a Ray without token authentication
         return
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
@@ -476,7 +477,7 @@ def _settle_runs(record: dict, runs_root) -> None:
             state = runs.read_json(Path(info["path"]) / "run.json").get("state")
         except (OSError, ValueError):
             state = info.get("state")
-        if state in runs.FINAL_STATES:  # the trial ended itself: its run folder says how
+        if state in runs.FINAL_STATES and state != "interrupted":  # the trial ended itself
             entry["message"] = info.get("message", "")
             entry["state"] = state
             continue

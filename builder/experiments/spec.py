@@ -42,7 +42,7 @@ import itertools
 import json
 import math
 
-from builder.project import OPTIMIZERS, ProjectError, _close
+from builder.project import OPTIMIZERS, ProjectError, _close, register_section
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
@@ -520,3 +520,6 @@ def _check_early_stopping(spec, problems: list) -> None:
         problems.append(("experiment.early_stopping.reduction_factor", f"must be a number from "
                          f"2 to 16 (2 keeps half the trials at each rung), got "
                          f"{json.dumps(factor)}."))
+
+
+register_section("experiment", validate_section)

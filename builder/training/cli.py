@@ -91,8 +91,12 @@ class _Progress:
             self.open_line = False
 
 
-def train_main(argv: list[str]) -> int:
-    """Run the ``train`` command; return the exit status (0 ok, 1 failed, 2 bad file)."""
+def train_main(argv: list[str], on_cluster=None) -> int:
+    """Run the ``train`` command; return the exit status (0 ok, 1 failed, 2 bad file).
+
+    ``on_cluster(project, runs_root, args)`` trains on the Ray cluster named by ``--ray``
+    (``builder.experiments.cli.train_on_ray``; passed in by ``python -m builder`` so that
+    training does not depend on experiments, which depend on training)."""
     from builder.project import ProjectError, load_project_file, validate, with_local_paths
 
     args = _parser().parse_args(argv)
@@ -120,7 +124,11 @@ def train_main(argv: list[str]) -> int:
 
         runs_root = paths.runs_root()
     if args.ray:
-        return _train_on_ray(project, runs_root, args)
+        if on_cluster is None:
+            print("--ray needs python -m builder train (it runs the project as a one-trial "
+                  "experiment)", file=sys.stderr)
+            return 1
+        return on_cluster(project, runs_root, args)
     from . import worker
 
     try:
@@ -144,35 +152,6 @@ def train_main(argv: list[str]) -> int:
         sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
         sys.stdout.flush()
     return 1 if summary["state"] == "failed" else 0
-
-
-def _train_on_ray(project: dict, runs_root: Path, args) -> int:
-    """``--ray ADDRESS``: the same training as a one-trial experiment on that cluster."""
-    from builder.experiments import runner
-    from builder.experiments.cli import stdout_to_stderr
-
-    with stdout_to_stderr():
-        record = runner.train_on_cluster(project, runs_root, "cli", args.ray,
-                                         log=lambda text: print(text, file=sys.stderr))
-    trial = record["trials"][0] if record["trials"] else None
-    if trial is None or not trial.get("run"):
-        reason = record.get("message") or ("the run folder is not visible here (is --runs on "
-                                           "a shared file system?)")
-        print(f"training on the Ray cluster failed: {reason}",
-              file=sys.stderr)
-        return 1
-    loaded = runs.load_run(runs_root, "cli", Path(trial["run"]).name)
-    info = loaded["info"]
-    print(f"{info['state']}: {info.get('message') or 'all epochs done'}\n"
-          f"run folder: {trial['run']}", file=sys.stderr)
-    if args.json:
-        history = {k: v for k, v in loaded["history"].items() if k not in ("epoch", "seconds")}
-        doc = {"run": trial["run"], "state": info["state"], "message": info.get("message", ""),
-               "epochs": info.get("epochs_done"), "history": history,
-               "test": loaded["metrics"].get("test", {})}
-        sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
-        sys.stdout.flush()
-    return 1 if info["state"] == "failed" else 0
 
 
 def _with_ctrl_c(stop: threading.Event, work):
