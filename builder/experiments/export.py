@@ -213,7 +213,9 @@ def _label_code(project: dict, data) -> str:
         if p["setting"] == "compile.loss":
             for loss in p["values"]:
                 other = spec.apply(project, {"compile.loss": loss})
-                if export._shape_code(other, data)[1] != code:
+                other_data = export._Data(other)  # labels are encoded for the loss
+                if (export._shape_code(other, other_data)[1] != code
+                        or export._data_code(other_data)[1] != export._data_code(data)[1]):
                     raise ProjectError(
                         f"the losses {', '.join(p['values'])} need different label encodings "
                         "(one-hot or integer): the exported script loads the data once for "
