@@ -58,11 +58,11 @@ def stdout_to_stderr():
 
 def sweep_main(argv: list[str]) -> int:
     from builder.experiments import runner, spec
-    from builder.project import ProjectError, load_project_file, validate
+    from builder.project import ProjectError, load_project_file, validate, with_local_paths
 
     args = _parser().parse_args(argv)
     try:
-        project = load_project_file(args.file)
+        project = with_local_paths(load_project_file(args.file), args.file)
         if not project.get("experiment"):
             raise ProjectError("this project has no \"experiment\" section: add one (see "
                                "templates/experiment_digits.json) or train it with "
