@@ -57,15 +57,17 @@ __all__ = [
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.json")
 
-PARAM_TYPES = ("int", "float", "bool", "choice", "str", "ints", "shape", "padding", "axis", "layer")
+PARAM_TYPES = ("int", "float", "bool", "choice", "str", "ints", "shape", "padding", "axis", "layer",
+               "initializer", "regularizer", "constraint", "any")
 _PARAM_KEYS = {
     "name", "type", "default", "required", "example", "min", "max", "exclusive_min",
     "exclusive_max", "choices", "nullable", "null_label", "label", "help", "length",
-    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed", "start_end",
+    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed", "start_end", "advanced",
+    "call",
 }
 _LAYER_KEYS = {
     "category", "label", "help", "inputs", "input_rank", "summary", "example_input",
-    "input_dtype", "params",
+    "input_dtype", "params", "input_names", "call_style", "example_config",
 }
 
 
@@ -131,10 +133,39 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
                 problems.append(f"{where}: label and help must not be empty")
     if problems:
         raise CatalogueError(f"{path.name} is malformed: " + "; ".join(problems))
-    return cats, layers
+    return cats, _Layers(layers, data.get("aliases", {}))
+
+
+class _Layers(dict):
+    """The catalogue's entries by Keras class name. Keras' aliases (MaxPool2D for
+    MaxPooling2D, Convolution2D for Conv2D, ...) are found too, but iteration, len and
+    the palette list each class once, under its catalogue name."""
+
+    def __init__(self, entries: dict, aliases: dict):
+        super().__init__(entries)
+        self.aliases = {a: c for a, c in aliases.items() if c in entries}
+
+    def _key(self, key):
+        return self.aliases.get(key, key) if isinstance(key, str) else key
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(self._key(key))
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._key(key))
+
+    def get(self, key, default=None):
+        return super().get(self._key(key), default)
+
+
+def _load_extras(path: Path = CATALOGUE_PATH) -> tuple[dict, dict]:
+    with path.open(encoding="utf-8") as f:
+        data = json.load(f)
+    return data.get("keras_objects", {}), data.get("aliases", {})
 
 
 CATEGORIES, LAYERS = _load()
+KERAS_OBJECTS, ALIASES = _load_extras()
 
 
 # ---------------------------------------------------------------------------- lookup
@@ -192,7 +223,10 @@ def default_config(class_name: str) -> dict:
     Optional parameters are omitted (Keras applies its own default), e.g.
     default_config("Dense") == {"units": 64}.
     """
-    return {p["name"]: copy.deepcopy(p["example"]) for p in get(class_name)["params"] if p.get("required")}
+    entry = get(class_name)
+    config = {p["name"]: copy.deepcopy(p["example"]) for p in entry["params"] if p.get("required")}
+    config.update(copy.deepcopy(entry.get("example_config", {})))  # Keras default None needs a value
+    return config
 
 
 _RANK_WORDS = {
@@ -339,8 +373,37 @@ def _expected(p: dict) -> str:
             return "a non-zero integer axis or a list of " + (f"{n} " if n else "") + "such axes"
         return "a non-zero integer axis (negative counts from the end)"
     if t == "layer":
-        return '{"class_name": ..., "config": {...}} with class_name one of ' + ", ".join(p["allowed"])
+        allowed = "any catalogue layer" if p["allowed"] == ["*"] else "one of " + ", ".join(p["allowed"])
+        return '{"class_name": ..., "config": {...}} with class_name ' + allowed
+    if t in _OBJECT_KINDS:
+        kind = _OBJECT_KINDS[t]
+        names = KERAS_OBJECTS.get(kind, [])
+        snake = [n for n in names if n.islower()]
+        return (f"the name of a Keras {t} (e.g. {', '.join(_show(n) for n in snake[:4])}) or "
+                f'{{"class_name": ..., "config": {{...}}}} with a keras.{kind} class name')
+    if t == "any":
+        return "a JSON value Keras accepts"
     raise CatalogueError(f"unknown parameter type {t!r}")
+
+
+_OBJECT_KINDS = {"initializer": "initializers", "regularizer": "regularizers",
+                 "constraint": "constraints"}
+
+
+def _keras_object_ok(kind: str, v: Any) -> bool:
+    """A Keras initializer/regularizer/constraint as JSON: its registered name, or the
+    serialised {"class_name", "config"} form (module keras.*, as Keras writes it)."""
+    names = KERAS_OBJECTS.get(kind, [])
+    if isinstance(v, str):
+        return v in names
+    if not isinstance(v, dict) or set(v) - {"class_name", "config", "module", "registered_name"}:
+        return False
+    if v.get("class_name") not in names or not isinstance(v.get("config", {}), dict):
+        return False
+    module = v.get("module", "keras")
+    registered = v.get("registered_name")
+    return (isinstance(module, str) and (module == "keras" or module.startswith("keras."))
+            and (registered is None or registered == v["class_name"]))
 
 
 def _value_ok(p: dict, v: Any) -> bool:
@@ -397,7 +460,26 @@ def _value_ok(p: dict, v: Any) -> bool:
         return len(set(v)) == len(v)  # axes normalized together (LayerNormalization): distinct
     if t == "layer":
         return isinstance(v, dict)
+    if t in _OBJECT_KINDS:
+        return _keras_object_ok(_OBJECT_KINDS[t], v)
+    if t == "any":
+        return _json_value(v)
     raise CatalogueError(f"unknown parameter type {t!r}")
+
+
+def _json_value(v: Any, depth: int = 0) -> bool:
+    """Plain JSON data (what a project file can hold), nested at most 8 deep."""
+    if depth > 8:
+        return False
+    if v is None or isinstance(v, (bool, str)):
+        return True
+    if isinstance(v, (int, float)):
+        return _is_number(v) or isinstance(v, bool)
+    if isinstance(v, list):
+        return all(_json_value(x, depth + 1) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _json_value(x, depth + 1) for k, x in v.items())
+    return False
 
 
 def _fix(p: dict, v: Any) -> str:
@@ -451,7 +533,13 @@ def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[s
         errors.append(f"{path}: unexpected key(s) {', '.join(extra)}; the wrapped layer is "
                       f'{{"class_name": ..., "config": {{...}}}} only.')
     inner = v.get("class_name")
-    if inner not in allowed:
+    if allowed == ["*"]:
+        if not isinstance(inner, str) or inner not in LAYERS:
+            errors.append(f"{path}.class_name: {class_name} wraps a catalogue layer, got "
+                          f"{_show(inner)}; {_did_you_mean(inner, LAYERS) or 'e.g. ' + _show(p['example'])}"
+                          f"{'' if _did_you_mean(inner, LAYERS) else '.'}")
+            return errors
+    elif inner not in allowed:
         errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer ({', '.join(allowed)}), "
                       f"got {_show(inner)}; e.g. {_show(p['example'])}.")
         return errors

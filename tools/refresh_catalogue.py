@@ -75,14 +75,37 @@ def takes_kwargs(layer_cls) -> bool:
     return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(layer_cls.__init__).parameters.values())
 
 
+def _call_names(class_name: str) -> set[str]:
+    try:
+        return {p["name"] for p in catalogue.get(class_name)["params"] if p.get("call")}
+    except KeyError:
+        return set()
+
+
 def make_layer(class_name: str, config: dict):
-    """A Keras layer from a catalogue config; Bidirectional's `layer` dict becomes a layer."""
+    """A Keras layer from a catalogue config; wrapped `layer` dicts become layers, and call
+    arguments (use_causal_mask, ...) are left out (see `call_kwargs`)."""
     keras = load_keras()
-    kwargs = dict(config)
-    if "layer" in kwargs and isinstance(kwargs["layer"], dict):
-        inner = kwargs["layer"]
-        kwargs["layer"] = make_layer(inner["class_name"], inner.get("config", {}))
+    calls = _call_names(class_name)
+    kwargs = {k: v for k, v in config.items() if k not in calls}
+    for key in ("layer", "backward_layer"):
+        if isinstance(kwargs.get(key), dict) and "class_name" in kwargs[key]:
+            inner = kwargs[key]
+            kwargs[key] = make_layer(inner["class_name"], inner.get("config", {}))
     return getattr(keras.layers, class_name)(**kwargs)
+
+
+def call_kwargs(class_name: str, config: dict) -> dict:
+    calls = _call_names(class_name)
+    return {k: v for k, v in config.items() if k in calls}
+
+
+def call_layer(class_name: str, layer, inputs: list, config: dict):
+    """Call a layer the way the catalogue says: positional (query, value, key) or a list."""
+    kwargs = call_kwargs(class_name, config)
+    if catalogue.get(class_name).get("call_style") == "positional":
+        return layer(*inputs, **kwargs)
+    return layer(inputs if len(inputs) > 1 else inputs[0], **kwargs)
 
 
 def symbolic_inputs(class_name: str, shapes: list[list[int]]):
@@ -98,7 +121,7 @@ def build(class_name: str, config: dict, shapes: list[list[int]] | None = None):
     shapes = catalogue.get(class_name)["example_input"] if shapes is None else shapes
     inputs = symbolic_inputs(class_name, shapes)
     with keras.StatelessScope():  # weights get shapes but no values: nothing is allocated
-        return make_layer(class_name, config)(inputs if len(inputs) > 1 else inputs[0])
+        return call_layer(class_name, make_layer(class_name, config), inputs, config)
 
 
 # ---------------------------------------------------------------------------- checks
@@ -129,8 +152,15 @@ def check_names(class_name: str) -> list[str]:
     args = keras_arguments(layer_cls)
     diffs = []
     config_keys = None
+    base = keras_arguments(keras.layers.Layer) if takes_kwargs(layer_cls) else {}
     for p in catalogue.get(class_name)["params"]:
         name = p["name"]
+        if p.get("call"):
+            if name not in inspect.signature(layer_cls.call).parameters:
+                diffs.append(f"{class_name}.{name}: not an argument of {class_name}.call")
+            continue
+        if name not in args and name in base:
+            continue
         if name in args:
             if bool(p.get("required")) != (args[name] is REQUIRED):
                 diffs.append(f"{class_name}.{name}: catalogue says required={bool(p.get('required'))}, "
@@ -150,10 +180,15 @@ def check_defaults(class_name: str) -> list[str]:
     args = keras_arguments(layer_cls)
     config = None
     diffs = []
+    base = keras_arguments(load_keras().layers.Layer) if takes_kwargs(layer_cls) else {}
     for p in catalogue.get(class_name)["params"]:
         if "default" not in p:
             continue
-        if p["name"] in args:
+        if p.get("call"):
+            keras_default = plain(inspect.signature(layer_cls.call).parameters[p["name"]].default)
+        elif p["name"] not in args and p["name"] in base:
+            keras_default = base[p["name"]]
+        elif p["name"] in args:
             keras_default = args[p["name"]]
         else:  # only in get_config(): the value a default-built layer reports
             if config is None:
@@ -297,6 +332,22 @@ def compare(class_name: str) -> list[str]:
 
 # ---------------------------------------------------------------------------- information
 
+def missing_classes() -> list[str]:
+    """keras.layers classes that are config-only but not in the catalogue (nor an alias)."""
+    import inspect as _inspect
+
+    from tools.catalogue_gen import SKIP
+
+    keras = load_keras()
+    missing = []
+    for name in dir(keras.layers):
+        cls = getattr(keras.layers, name)
+        if (_inspect.isclass(cls) and issubclass(cls, keras.layers.Layer) and name not in SKIP
+                and name not in catalogue.LAYERS):
+            missing.append(name)
+    return missing
+
+
 def unexposed(class_name: str) -> list[str]:
     """Keras keyword arguments the catalogue leaves out (internals excluded)."""
     listed = {p["name"] for p in catalogue.get(class_name)["params"]}
@@ -319,7 +370,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("layers", nargs="*", help="class names (default: every catalogued layer)")
     parser.add_argument("--docs", action="store_true", help="show Keras' docstring for each parameter")
+    parser.add_argument("--write", action="store_true",
+                        help="regenerate builder/catalogue.json from Keras, keeping the curated parts")
     args = parser.parse_args(argv)
+    if args.write:
+        from tools import catalogue_gen
+
+        data = catalogue_gen.generate()
+        catalogue_gen.write(data)
+        print(f"wrote {catalogue_gen.CATALOGUE}: {len(data['layers'])} layers, "
+              f"{len(data['aliases'])} aliases")
+        return 0
     names = args.layers or list(catalogue.LAYERS)
     for name in names:
         try:
