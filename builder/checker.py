@@ -133,8 +133,8 @@ def _d(v) -> str:
     return "any" if v is None else str(v)
 
 
-def _full(shape: Shape) -> list:
-    return [None] + list(shape)
+def _full(shape: Shape, batch: int | None = None) -> list:
+    return [batch] + list(shape)
 
 
 # --------------------------------------------------------------------------- Keras side
@@ -150,22 +150,52 @@ def _keras():
     return keras
 
 
+# Values Keras wants as lists (or arrays), not tuples.
+_KEEP_LISTS = {"dims", "axis", "axes", "vocabulary", "idf_weights", "bin_boundaries", "mean",
+               "variance"}
+
+
+def split_call(class_name: str, config: dict) -> tuple[dict, dict]:
+    """(constructor arguments, call arguments): use_causal_mask and return_attention_scores
+    are settings of the project but arguments of the layer's call in Keras."""
+    entry = catalogue.LAYERS.get(class_name) or {}
+    calls = {p["name"] for p in entry.get("params", []) if p.get("call")}
+    init = {k: v for k, v in config.items() if k not in calls}
+    return init, {k: v for k, v in config.items() if k in calls}
+
+
 def make_layer(class_name: str, config: dict, name: str | None = None):
-    """A Keras layer from a catalogue class name and JSON config (no code is executed)."""
+    """A Keras layer from a catalogue class name and JSON config (no code is executed).
+
+    A wrapped layer ({"class_name", "config"} under ``layer`` or ``backward_layer``) is made
+    the same way; call arguments are left out (see ``split_call`` and ``call_layer``).
+    """
     keras = _keras()
     cls = getattr(keras.layers, class_name)
-    kwargs = dict(config)
-    if class_name == "Bidirectional":
-        inner = kwargs.pop("layer")
-        kwargs["layer"] = make_layer(inner["class_name"], inner.get("config", {}))
+    kwargs, _ = split_call(class_name, config)
+    kwargs = dict(kwargs)
+    for key in ("layer", "backward_layer"):
+        inner = kwargs.get(key)
+        if isinstance(inner, dict) and isinstance(inner.get("class_name"), str):
+            kwargs[key] = make_layer(inner["class_name"], inner.get("config", {}))
     for key, value in list(kwargs.items()):
-        if isinstance(value, list) and key not in ("dims", "axis", "axes"):
+        if isinstance(value, list) and key not in _KEEP_LISTS:
             kwargs[key] = _tuplify(value)
         elif key == "dims":
             kwargs[key] = tuple(value)
     if name is not None:
         kwargs["name"] = name
     return cls(**kwargs)
+
+
+def call_layer(class_name: str, layer, tensors: list, config: dict):
+    """Call ``layer`` on its inbound tensors as Keras expects: attention layers that take
+    (query, value, key) positionally get them so, merge layers a list, others one tensor."""
+    _, kwargs = split_call(class_name, config)
+    entry = catalogue.LAYERS.get(class_name) or {}
+    if entry.get("call_style") == "positional":
+        return layer(*tensors, **kwargs)
+    return layer(tensors if len(tensors) > 1 else tensors[0], **kwargs)
 
 
 def _tuplify(value):
@@ -207,13 +237,16 @@ def _run_layer_uncached(class_name, config, in_specs):
                 layer = make_layer(class_name, config)
             except Exception as exc:  # Keras refuses the settings themselves
                 return (None, 0, 0, _clean(exc), "config")
-            tensors = [keras.KerasTensor(_full(shape), dtype=dtype) for shape, dtype in in_specs]
+            tensors = [keras.KerasTensor(_full(shape, batch), dtype=dtype)
+                       for shape, dtype, batch in in_specs]
             try:
-                out = layer(tensors if len(tensors) > 1 else tensors[0])
+                out = call_layer(class_name, layer, tensors, config)
             except Exception as exc:
                 return (None, 0, 0, _clean(exc), "call")
             outs = out if isinstance(out, (list, tuple)) else [out]
-            specs = [(tuple(o.shape[1:]), str(o.dtype)) for o in outs]
+            outs = [o for o in outs if o is not None]
+            specs = [(tuple(o.shape[1:]), str(o.dtype), o.shape[0] if o.shape else None)
+                     for o in outs]
             params = int(sum(math.prod(w.shape) for w in layer.weights))
             trainable = int(sum(math.prod(w.shape) for w in layer.trainable_weights))
             return (specs, params, trainable, None, None)
@@ -482,8 +515,9 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         if not isinstance(inp, dict) or not isinstance(inp.get("shape"), list):
             continue
         shape = tuple(inp["shape"])
-        specs[inp.get("name")] = ([(shape, inp.get("dtype", "float32"))], False)
-        inputs_json.append({"name": inp.get("name"), "shape": _full(shape),
+        batch = inp.get("batch_size")
+        specs[inp.get("name")] = ([(shape, inp.get("dtype", "float32"), batch)], False)
+        inputs_json.append({"name": inp.get("name"), "shape": _full(shape, batch),
                             "dtype": inp.get("dtype", "float32")})
     index_of = {id(lay): i for i, lay in enumerate(model["layers"])}
     by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
@@ -502,7 +536,7 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         known = [specs.get(s) for s in srcs]
         in_specs = [k[0][0] for k in known if k is not None]
         report.tentative = any(k is None or k[1] for k in known)
-        report.input_shapes = [_full(s) for s, _ in in_specs]
+        report.input_shapes = [_full(s, b) for s, _, b in in_specs]
         entry = catalogue.LAYERS.get(cls) if isinstance(cls, str) else None
         if entry is not None:
             try:
@@ -527,14 +561,14 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
                                                                in_specs)
                 if err is None:
                     specs[name] = (out, report.tentative)
-                    shapes = [_full(s) for s, _ in out]
+                    shapes = [_full(s, b) for s, _, b in out]
                     report.output_shape = shapes[0] if len(shapes) == 1 else shapes
                     report.params = params
                     report.trainable_params = trainable
                     report.non_trainable_params = params - trainable
                     continue
                 producers = [by_name.get(s) for s in srcs]
-                report.error, report.fixes = translate(lay, [s for s, _ in in_specs], err, kind,
+                report.error, report.fixes = translate(lay, [s for s, _, _ in in_specs], err, kind,
                                                        producers)
         # Let the rest of the graph be checked as if this layer passed its input through.
         if in_specs:

@@ -62,11 +62,12 @@ CALLBACKS = {
     "TensorBoard": {"histogram_freq": int, "write_graph": bool, "update_freq": str},
 }
 VALIDATION_METHODS = ("none", "holdout", "split", "kfold")
-INPUT_DTYPES = ("float32", "int32")
+INPUT_DTYPES = ("float32", "int32", "int64", "float16", "bfloat16", "float64", "int8", "int16",
+                "uint8", "bool", "string")
 
 _TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit"}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
-_INPUT_KEYS = {"name", "shape", "dtype", "position"}
+_INPUT_KEYS = {"name", "shape", "dtype", "batch_size", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
 _COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics"}
 _DATA_KEYS = {"dataset", "options"}
@@ -191,7 +192,12 @@ def _validate_model(model, problems: list) -> None:
         dtype = inp.get("dtype", "float32")
         if dtype not in INPUT_DTYPES:
             problems.append((f"{where}.dtype", f"'{dtype}' is not supported: use 'float32' for "
-                             "numbers or 'int32' for token ids fed to Embedding."))
+                             "numbers or 'int32' for token ids fed to Embedding (also: "
+                             f"{', '.join(INPUT_DTYPES[2:])})."))
+        batch = inp.get("batch_size")
+        if batch is not None and not (_is_int(batch) and batch > 0):
+            problems.append((f"{where}.batch_size", f"must be a positive integer (a fixed batch "
+                             f"size) or absent for any; got {json.dumps(batch)}."))
         _check_position(inp, where, problems)
 
     if not isinstance(layers, list):

@@ -326,7 +326,7 @@ def _candidates(class_name: str) -> list[list[list[int]]]:
 def _input_rank(class_name, config, example, dtype) -> dict:
     ok = []
     n_in = len(example)
-    for rank in range(1, 7):
+    for rank in range(1, 8):
         want = rank - 1
         shape = ([8] * max(0, want - len(example[0])) + list(example[0]))[-want:] if want else []
         try:
@@ -338,7 +338,7 @@ def _input_rank(class_name, config, example, dtype) -> dict:
         return {"min": len(example[0]) + 1, "max": len(example[0]) + 1}
     lo = min(ok)
     hi = max(ok)
-    return {"min": lo, "max": None if hi == 6 else hi}
+    return {"min": lo, "max": None if hi == 7 else hi}
 
 
 def generate(existing: dict | None = None) -> dict:
@@ -356,7 +356,8 @@ def generate(existing: dict | None = None) -> dict:
     for cls_name in layers:
         by_class[getattr(keras.layers, cls_name)] = cls_name
     aliases = {}
-    for name in sorted(dir(keras.layers)):
+    # Keras' long names (MaxPooling3D) are the catalogue's; the short ones become aliases.
+    for name in sorted(dir(keras.layers), key=lambda n: ("Pool" in n and "Pooling" not in n, n)):
         cls = getattr(keras.layers, name)
         if not (inspect.isclass(cls) and issubclass(cls, keras.layers.Layer)) or name in SKIP:
             continue
@@ -423,11 +424,7 @@ def _new_entry(name: str, cls, objects: dict) -> dict:
         break
     if entry["example_input"] is None:
         raise SystemExit(f"{name}: no example input builds; add one to _candidates")
-    if entry["inputs"]["max"] == 1:
-        entry["input_rank"] = _input_rank(name, config, entry["example_input"], dtype)
-    else:
-        r = len(entry["example_input"][0]) + 1
-        entry["input_rank"] = {"min": r, "max": None if name in ("MultiHeadAttention",) else r}
+    entry["input_rank"] = _input_rank(name, config, entry["example_input"], dtype)
     return entry
 
 

@@ -219,7 +219,11 @@ def _choice_values(class_name: str) -> dict[str, list]:
         if p["type"] == "choice":
             values[p["name"]] = list(p["choices"])
         elif p["type"] == "layer":
-            values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)} for c in p["allowed"]]
+            allowed = [p["example"]["class_name"]] if p["allowed"] == ["*"] and "example" in p \
+                else [] if p["allowed"] == ["*"] else p["allowed"]
+            if allowed:
+                values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)}
+                                     for c in allowed]
     return values
 
 
@@ -233,6 +237,14 @@ def check_choices(class_name: str) -> list[str]:
     values = _choice_values(class_name)
     base = catalogue.default_config(class_name)
     diffs = []
+    # data_format decides which axis is the channel axis, so an example input in one layout
+    # cannot show the other: the constructor must accept each value.
+    for value in values.pop("data_format", []):
+        try:
+            make_layer(class_name, {**base, "data_format": value})
+        except Exception as exc:
+            diffs.append(f"{class_name}.data_format={value!r}: Keras refuses it: "
+                         f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
     for i in range(max(map(len, values.values()), default=0)):
         round_ = {name: vals[i % len(vals)] for name, vals in values.items()}
         try:
@@ -308,10 +320,10 @@ def check_input_rank(class_name: str) -> list[str]:
 
     if lo > 1 and builds(lo - 1) is None:
         diffs.append(f"{class_name}: input_rank.min is {lo} but Keras also builds on rank {lo - 1}")
-    if hi is not None and builds(hi + 1) is None:
+    if hi is not None and hi < 7 and builds(hi + 1) is None:
         diffs.append(f"{class_name}: input_rank.max is {hi} but Keras also builds on rank {hi + 1}")
     if class_name not in SHAPE_DEPENDENT:
-        for rank in sorted({lo, min(hi or 5, 5)}):
+        for rank in sorted({lo, hi if hi is not None else 5}):
             error = builds(rank)
             if error is not None:
                 diffs.append(f"{class_name}: input_rank allows rank {rank} but Keras refuses it: {error}")
