@@ -155,6 +155,18 @@ _KEEP_LISTS = {"dims", "axis", "axes", "vocabulary", "idf_weights", "bin_boundar
                "variance"}
 
 
+def keras_class(class_name: str):
+    """keras.layers' class for a catalogue name or one of Keras' aliases of it
+    (GroupedQueryAttention, the name Keras serialises, is keras.layers.GroupQueryAttention)."""
+    layers = _keras().layers
+    found = getattr(layers, class_name, None)
+    if found is None:
+        found = getattr(layers, catalogue.LAYERS.aliases.get(class_name, ""), None)
+    if found is None:
+        raise ValueError(f"keras.layers has no layer {class_name!r}")
+    return found
+
+
 def split_call(class_name: str, config: dict) -> tuple[dict, dict]:
     """(constructor arguments, call arguments): use_causal_mask and return_attention_scores
     are settings of the project but arguments of the layer's call in Keras."""
@@ -171,7 +183,7 @@ def make_layer(class_name: str, config: dict, name: str | None = None):
     the same way; call arguments are left out (see ``split_call`` and ``call_layer``).
     """
     keras = _keras()
-    cls = getattr(keras.layers, class_name)
+    cls = keras_class(class_name)
     kwargs, _ = split_call(class_name, config)
     kwargs = dict(kwargs)
     for key in ("layer", "backward_layer"):

@@ -184,8 +184,8 @@ def _validate_model(model, problems: list) -> None:
         _unknown_keys(inp, _INPUT_KEYS, where, problems)
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
-        if (not isinstance(shape, list) or not shape
-                or not all(d is None or (_is_int(d) and d > 0) for d in shape)):
+        if (not isinstance(shape, list)
+                or not all(d is None or (_is_int(d) and d >= 0) for d in shape)):
             problems.append((f"{where}.shape", f"must be a list of positive integers (or null "
                              f"for any length) without the batch axis, e.g. [784] or [28, 28, 1]; "
                              f"got {json.dumps(shape)}."))

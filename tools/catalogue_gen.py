@@ -32,7 +32,14 @@ REQUIRED = object()
 SKIP = {
     "Lambda", "Layer", "InputLayer", "Wrapper", "RNN", "GRUCell", "LSTMCell", "SimpleRNNCell",
     "StackedRNNCells", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "Pipeline",
-    "TextVectorization", "StringLookup", "HashedCrossing", "MaxNumBoundingBoxes",
+    "TextVectorization", "StringLookup", "HashedCrossing",
+}
+# Keywords Keras reads from **kwargs (kwargs.pop) rather than naming in the signature.
+EXTRA_KWARGS = {
+    "LayerNormalization": {"rms_scaling": False},
+    "LSTM": {"implementation": 2},
+    "GRU": {"implementation": 2},
+    "Embedding": {"input_length": None},
 }
 # Keras keywords that are not settings of a saved layer.
 NOT_SETTINGS = {"name", "weights", "gptq_unpacked_column_size"}
@@ -169,6 +176,7 @@ BASE_KWARGS = {"activity_regularizer": None, "trainable": True, "dtype": None, "
 DEFAULT_EXAMPLES = {
     "units": 8, "filters": 4, "kernel_size": 3, "rate": 0.5, "stddev": 0.1, "pool_size": 2,
     "output_size": 4, "factor": 0.2, "height": 8, "width": 8, "num_bins": 16, "n": 3,
+    "max_number": 10,
 }
 
 
@@ -252,6 +260,11 @@ def classify(class_name: str, name: str, default, objects: dict) -> dict:
             p["nullable"] = True
     elif name in ("padding", "cropping") and n and class_name.startswith(("ZeroPadding", "Cropping")):
         p.update(type="padding", length=n, min=0)
+    elif "factor" in name or name in ("value_range", "scale") and default is not REQUIRED \
+            and not isinstance(default, bool):
+        p["type"] = "any"
+    elif name == "axis" and (default is None or isinstance(default, int)):
+        p.update(type="axis", list_ok=True)
     elif name == "seed":
         p.update(type="int", nullable=True, min=0)
     elif isinstance(default, bool):
@@ -280,10 +293,59 @@ def _label(name: str) -> str:
 
 
 def _signature(cls) -> dict:
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    return {p.name: (REQUIRED if p.default is inspect.Parameter.empty else p.default)
-            for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-            and p.name not in NOT_SETTINGS}
+    """Keyword -> default of the class' __init__, and of the base classes' __init__ it hands
+    **kwargs on to (Conv2D -> BaseConv's lora_rank), up to keras.layers.Layer."""
+    keras = _keras()
+    out: dict = {}
+    fixed: set[str] = set()   # keywords a subclass hands its base itself (pool_mode="average")
+    for klass in cls.__mro__:
+        if klass is keras.layers.Layer or not issubclass(klass, keras.layers.Layer):
+            break
+        if "__init__" not in vars(klass):
+            continue
+        params = list(inspect.signature(klass.__init__).parameters.values())[1:]
+        own = klass is cls or not out
+        for p in params:
+            if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in NOT_SETTINGS:
+                continue
+            if not own and (p.name in fixed or p.default is inspect.Parameter.empty):
+                continue
+            out.setdefault(p.name, REQUIRED if p.default is inspect.Parameter.empty else p.default)
+        fixed |= _super_keywords(klass)
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    for key, default in EXTRA_KWARGS.get(cls.__name__, {}).items():
+        out.setdefault(key, default)
+    return out
+
+
+def _super_keywords(klass) -> set[str]:
+    """Keyword names klass.__init__ passes to super().__init__ explicitly."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(klass.__init__)))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "__init__"):
+            names |= {k.arg for k in node.keywords if k.arg}
+    return names
+
+
+def takes_kwargs(cls) -> bool:
+    keras = _keras()
+    for klass in cls.__mro__:
+        if klass is keras.layers.Layer:
+            return True
+        if "__init__" in vars(klass):
+            params = inspect.signature(klass.__init__).parameters.values()
+            if not any(p.kind is p.VAR_KEYWORD for p in params):
+                return False
+    return True
 
 
 def _module_category(cls) -> str:
@@ -367,6 +429,9 @@ def generate(existing: dict | None = None) -> dict:
             continue
         by_class[cls] = name
         layers[name] = _new_entry(name, cls, objects)
+    for cls, name in by_class.items():  # Keras' own class name where it differs
+        if cls.__name__ != name and cls.__name__ not in layers:
+            aliases.setdefault(cls.__name__, name)
     data["aliases"] = dict(sorted(aliases.items()))
     for name in list(layers):
         _complete_params(name, getattr(keras.layers, name), layers[name], objects)
@@ -460,9 +525,19 @@ def _complete_params(name: str, cls, entry: dict, objects: dict) -> None:
             p.setdefault("null_label", "linear")
             if None not in p["choices"]:
                 p["choices"].insert(0, None)
-    if any(q.kind is q.VAR_KEYWORD for q in inspect.signature(cls.__init__).parameters.values()):
+    if takes_kwargs(cls):
         for key, default in BASE_KWARGS.items():
             sig.setdefault(key, default)
+    call = inspect.signature(cls.call).parameters
+    if "training" in call and "training" not in listed:
+        default = call["training"].default
+        default = None if default is inspect.Parameter.empty else default
+        entry["params"].append({
+            "name": "training", "type": "bool", "default": default, "nullable": True,
+            "null_label": "Keras decides (fit: on, predict: off)", "call": True, "advanced": True,
+            "label": "Training mode",
+            "help": "Force training behaviour (dropout, noise, batch statistics) on or off in every call; unset lets Keras decide."})
+        listed.add("training")
     for key, default in sig.items():
         if key in listed:
             continue

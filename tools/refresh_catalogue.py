@@ -62,17 +62,23 @@ def plain(value: Any) -> Any:
 
 
 def keras_arguments(layer_cls) -> dict[str, Any]:
-    """Keyword -> default (REQUIRED when Keras has none) of a layer class' __init__."""
-    params = list(inspect.signature(layer_cls.__init__).parameters.values())[1:]
-    return {
-        p.name: REQUIRED if p.default is inspect.Parameter.empty else plain(p.default)
-        for p in params
-        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-    }
+    """Keyword -> default (REQUIRED when Keras has none) of a layer class' __init__, with the
+    keywords of the base classes it hands **kwargs on to, and those Keras pops from
+    **kwargs (see tools.catalogue_gen)."""
+    from tools import catalogue_gen
+
+    if layer_cls is load_keras().layers.Layer:
+        params = list(inspect.signature(layer_cls.__init__).parameters.values())[1:]
+        return {p.name: REQUIRED if p.default is inspect.Parameter.empty else plain(p.default)
+                for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    return {k: REQUIRED if v is catalogue_gen.REQUIRED else plain(v)
+            for k, v in catalogue_gen._signature(layer_cls).items()}
 
 
 def takes_kwargs(layer_cls) -> bool:
-    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(layer_cls.__init__).parameters.values())
+    from tools import catalogue_gen
+
+    return catalogue_gen.takes_kwargs(layer_cls)
 
 
 def _call_names(class_name: str) -> set[str]:
@@ -92,7 +98,9 @@ def make_layer(class_name: str, config: dict):
         if isinstance(kwargs.get(key), dict) and "class_name" in kwargs[key]:
             inner = kwargs[key]
             kwargs[key] = make_layer(inner["class_name"], inner.get("config", {}))
-    return getattr(keras.layers, class_name)(**kwargs)
+    from builder.checker import keras_class
+
+    return keras_class(class_name)(**kwargs)
 
 
 def call_kwargs(class_name: str, config: dict) -> dict:
