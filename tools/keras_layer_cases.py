@@ -36,12 +36,87 @@ def _literal(node):
 _NOT = object()
 
 
+def _param_sets(func: ast.FunctionDef) -> list[dict]:
+    """The literal parameter sets of a @parameterized.parameters / named_parameters /
+    product test ([{}] when undecorated; [] when a set is not literal)."""
+    names = [a.arg for a in func.args.args[1:]]
+    sets = None
+    for dec in func.decorator_list:
+        if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
+                and dec.func.attr in ("parameters", "named_parameters", "product")):
+            continue
+        if dec.func.attr == "product":
+            import itertools
+
+            axes = {k.arg: _literal(k.value) for k in dec.keywords}
+            if any(v is _NOT for v in axes.values()):
+                return []
+            keys = list(axes)
+            sets = [dict(zip(keys, combo)) for combo in itertools.product(*axes.values())]
+            continue
+        args = dec.args
+        if len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) and not (
+                dec.func.attr == "parameters" and isinstance(args[0], ast.Tuple)):
+            args = args[0].elts
+        sets = []
+        for a in args:
+            v = _literal(a)
+            if v is _NOT:
+                continue
+            if isinstance(v, dict):
+                v = {k: x for k, x in v.items() if k != "testcase_name"}
+                sets.append(v)
+            elif isinstance(v, (tuple, list)):
+                vals = list(v)
+                if dec.func.attr == "named_parameters":
+                    vals = vals[1:]
+                sets.append(dict(zip(names, vals)))
+    return sets if sets is not None else [{}]
+
+
+class _Bind(ast.NodeTransformer):
+    def __init__(self, env):
+        self.env = env
+
+    def visit_Name(self, node):
+        if node.id in self.env:
+            return ast.copy_location(ast.Constant(self.env[node.id]), node)
+        return node
+
+
+def _bound(node, env):
+    if not env:
+        return _literal(node)
+    import copy as _copy
+
+    tree = _Bind(env).visit(_copy.deepcopy(node))
+    try:
+        return ast.literal_eval(tree)
+    except (ValueError, SyntaxError, TypeError):
+        return _NOT
+
+
 def extract(root: Path | None = None) -> list[dict]:
     root = root or keras_tests_dir()
     cases = []
     for path in sorted(root.rglob("*_test.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
+        for func in ast.walk(tree):
+            if isinstance(func, ast.FunctionDef):
+                for env in _param_sets(func):
+                    cases += _calls(func, env, path, root)
+    seen, unique = set(), []
+    for c in cases:
+        key = json.dumps(c, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            unique.append(c)
+    return unique
+
+
+def _calls(func, env, path, root) -> list[dict]:
+    cases = []
+    for node in ast.walk(func):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "run_layer_test" and node.args):
                 continue
@@ -54,7 +129,7 @@ def extract(root: Path | None = None) -> list[dict]:
                 kw["init_kwargs"] = node.args[1]
             if "input_shape" not in kw or "expected_output_shape" not in kw:
                 continue
-            values = {k: _literal(kw[k]) for k in ("init_kwargs", "input_shape",
+            values = {k: _bound(kw[k], env) for k in ("init_kwargs", "input_shape",
                                                   "expected_output_shape", "input_dtype",
                                                   "call_kwargs") if k in kw}
             if any(v is _NOT for v in values.values()):
@@ -66,6 +141,10 @@ def extract(root: Path | None = None) -> list[dict]:
                           "input_dtype": values.get("input_dtype"),
                           "call_kwargs": values.get("call_kwargs", {})})
     return cases
+
+
+def _unused():
+    return None
 
 
 def _plain(v):
