@@ -490,6 +490,12 @@ def _new_entry(name: str, cls, objects: dict) -> dict:
     if entry["example_input"] is None:
         raise SystemExit(f"{name}: no example input builds; add one to _candidates")
     entry["input_rank"] = _input_rank(name, config, entry["example_input"], dtype)
+    for p in params:  # a list of axes only where Keras takes one
+        if p["type"] == "axis" and p.get("list_ok"):
+            try:
+                _try_build(name, {**config, p["name"]: [-1]}, entry["example_input"], dtype)
+            except Exception:
+                p.pop("list_ok")
     return entry
 
 
