@@ -6,7 +6,7 @@ user why one is not.
 """
 from __future__ import annotations
 
-from builder.checker import check, make_layer
+from builder.checker import call_layer, check, make_layer
 from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
 
 
@@ -35,7 +35,7 @@ def build_model(project: dict):
         if is_sequential(project):
             inp = model["inputs"][0]
             layers = [keras.Input(shape=tuple(inp["shape"]), dtype=inp.get("dtype", "float32"),
-                                  name=inp["name"])]
+                                  batch_size=inp.get("batch_size"), name=inp["name"])]
             layers += [make_layer(lay["class_name"], lay.get("config", {}), lay["name"])
                        for lay in model["layers"]]
             return keras.Sequential(layers, name=name)
@@ -43,12 +43,17 @@ def build_model(project: dict):
         for inp in model["inputs"]:
             tensors[inp["name"]] = keras.Input(shape=tuple(inp["shape"]),
                                                dtype=inp.get("dtype", "float32"),
+                                               batch_size=inp.get("batch_size"),
                                                name=inp["name"])
         links = inbound_of(model)
         for lay in graph_order(project):
             args = [tensors[s] for s in links[lay["name"]]]
-            layer = make_layer(lay["class_name"], lay.get("config", {}), lay["name"])
-            tensors[lay["name"]] = layer(args if len(args) > 1 else args[0])
+            config = lay.get("config", {})
+            layer = make_layer(lay["class_name"], config, lay["name"])
+            out = call_layer(lay["class_name"], layer, args, config)
+            # a layer with several outputs (return_state, attention scores) feeds its first on
+            tensors[lay["name"]] = out[0] if isinstance(out, (list, tuple)) and \
+                lay["name"] not in model["outputs"] else out
         inputs = [tensors[i["name"]] for i in model["inputs"]]
         outputs = [tensors[o] for o in model["outputs"]]
         return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],

@@ -370,6 +370,7 @@ def _op_layer(entry: dict, name: str, node, names, notes) -> dict:
         else:
             config = None
         if config is not None:
+            config = {k: float(f"{v:.7g}") for k, v in config.items()}
             notes.append(f"layer {name!r} is the operation {cls.lower()} with {consts[0]:g}; "
                          "the project computes it with a Rescaling layer.")
             return {"name": name, "class_name": "Rescaling", "config": config,

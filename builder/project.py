@@ -568,11 +568,16 @@ def is_sequential(project: dict) -> bool:
     layers = model.get("layers", [])
     if len(model["inputs"]) != 1 or len(model.get("outputs", [])) != 1 or not layers:
         return False
+    from builder import catalogue
+
     inbound = inbound_of(model)
     previous = model["inputs"][0]["name"]
     for lay in layers:
         if inbound[lay["name"]] != [previous]:
             return False
+        entry = catalogue.LAYERS.get(lay.get("class_name")) or {}
+        if any(p.get("call") and p["name"] in lay.get("config", {}) for p in entry.get("params", [])):
+            return False  # a call argument (training=..., use_causal_mask=...) needs a call
         previous = lay["name"]
     return model["outputs"] == [previous]
 

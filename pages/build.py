@@ -120,8 +120,7 @@ def _settings_form(project: dict, name: str | None) -> None:
     entry = catalogue.get(lay["class_name"])
     st.markdown(f"**{lay['class_name']}** · {entry['help']}")
     FORM.name_field(name, SELECTED)
-    for spec in entry["params"]:
-        FORM.param_widget(name, lay.get("config", {}), spec)
+    FORM.params(name, lay.get("config", {}), entry)
 
 
 # --------------------------------------------------------------------------- compile

@@ -106,6 +106,23 @@ class LayerForm:
         value = config.get(spec["name"], spec.get("default", spec.get("example")))
         forms.param_widget(spec, value, key, self.errors(), self.on_param, (layer, spec, key))
 
+    def params(self, layer: str, config: dict, entry: dict) -> None:
+        """Every catalogue parameter of ``layer``: the common ones up front, the rest
+        (initializers, regularizers, constraints, data_format, seeds, dtype, ...) in an
+        "Advanced" expander, open when one of them is set or refused."""
+        specs = entry["params"]
+        front = [p for p in specs if not p.get("advanced")]
+        advanced = [p for p in specs if p.get("advanced")]
+        for spec in front:
+            self.param_widget(layer, config, spec)
+        if advanced:
+            refused = any(k.startswith(f"{self.prefix}_param:{layer}:") for k in self.errors())
+            is_set = [p["name"] for p in advanced if p["name"] in config]
+            title = f"Advanced ({len(advanced)} settings" + (f", {len(is_set)} set)" if is_set else ")")
+            with st.expander(title, expanded=bool(is_set) or refused):
+                for spec in advanced:
+                    self.param_widget(layer, config, spec)
+
     def name_field(self, name: str, selected_key: str) -> None:
         """The layer's name; renaming it keeps it selected (``selected_key``)."""
         key = f"{self.prefix}_name:{name}"
