@@ -513,7 +513,7 @@ def _layer(cls, cfg: dict, name: str, notes: list[str]) -> dict:
     return {"name": name, "class_name": cls, "config": config}
 
 
-def _reduce(cls: str, cfg: dict, name: str, notes: list[str]) -> dict:
+def _reduce(cls: str, cfg: dict, name: str, notes: list[str], wrapped: bool = False) -> dict:
     """The catalogue parameters of ``cfg`` that differ from the catalogue defaults."""
     config = {}
     for p in catalogue.get(cls)["params"]:
@@ -530,8 +530,12 @@ def _reduce(cls: str, cfg: dict, name: str, notes: list[str]) -> dict:
                 raise ProjectError(f"layer {name!r} ({cls}) wraps a {inner_cls!r} layer; the "
                                    f"catalogue's {cls} wraps {', '.join(p['allowed'])} only.")
             config[key] = {"class_name": inner_cls,
-                           "config": _reduce(inner_cls, inner_cfg, name, notes)}
+                           "config": _reduce(inner_cls, inner_cfg, name, notes, wrapped=True)}
             continue
+        if key == "data_format" and cfg[key] == "channels_last":
+            continue  # Keras' global setting, written out by get_config()
+        if key == "zero_output_for_mask" and wrapped:
+            continue  # Bidirectional sets it on the layers it wraps
         if key == "dtype":
             value = _dtype_name(cfg[key])
             if value not in (None, "float32"):
@@ -549,6 +553,15 @@ def _reduce(cls: str, cfg: dict, name: str, notes: list[str]) -> dict:
         if key == "activation" and value == "linear" and p.get("default") is None:
             continue
         config[key] = value
+    back, fwd = config.get("backward_layer"), config.get("layer")
+    if isinstance(back, dict) and isinstance(fwd, dict) and back.get("class_name") == \
+            fwd.get("class_name"):
+        flipped = dict(fwd.get("config", {}))
+        flipped["go_backwards"] = not flipped.get("go_backwards", False)
+        if not flipped["go_backwards"]:
+            flipped.pop("go_backwards")
+        if flipped == back.get("config", {}):
+            del config["backward_layer"]  # the copy Bidirectional makes by itself
     problems = catalogue.validate_config(cls, config, name)
     if problems:
         raise ProjectError(f"layer {name!r} ({cls}) has settings the catalogue does not "
@@ -586,10 +599,10 @@ def _keras_object(p: dict, value):
 
     module = getattr(keras, _OBJECT_MODULES[p["type"]])
     names = catalogue.KERAS_OBJECTS.get(_OBJECT_MODULES[p["type"]], [])
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", str(cls)).lower()
     spellings = [n for n in names if n.islower()]
-    default = p.get("default")
-    if isinstance(default, str):
-        spellings = [default] + [n for n in spellings if n != default]
+    spellings = [n for n in (p.get("default"), snake) if isinstance(n, str) and n in names] + \
+        sorted(spellings, key=len, reverse=True)
     for short in spellings:
         try:
             obj = module.get(short)

@@ -35,7 +35,7 @@ def test_issue_example_loads():
     (lambda d: d["model"].update(outputs=["zz"]), "outputs", "not a layer"),
     (lambda d: d.update(version=99), "version", "newer than this netbuilder"),
     (lambda d: d.update(format="other"), "format", "not a netbuilder project"),
-    (lambda d: d["model"]["inputs"][0].update(shape=[0]), "shape", "positive integers"),
+    (lambda d: d["model"]["inputs"][0].update(shape=[-1]), "shape", "positive integers"),
     (lambda d: d["model"]["layers"][0].update(name="bad name"), "name", "not a valid name"),
     (lambda d: d["compile"].update(loss="mse2"), "compile.loss", "unknown loss"),
     (lambda d: d["compile"]["optimizer"]["config"].update(learning_rate=-1), "learning_rate", "out of range"),
