@@ -96,3 +96,32 @@ def build(project: dict, compile: bool = True):
     if compile:
         model.compile(**compile_args(validate(project)))
     return model
+
+
+def adapt(model, x, max_samples: int = 20000) -> list[str]:
+    """Adapt every Normalization layer that was given no mean and variance to the data
+    ``x`` (the training split; at most ``max_samples`` rows), the Keras way of learning the
+    book's feature normalisation. A layer deeper in the model adapts to what reaches it.
+    Returns the names of the layers adapted."""
+    import keras
+    import numpy as np
+
+    layers = [lay for lay in model.layers if isinstance(lay, keras.layers.Normalization)
+              and getattr(lay, "input_mean", None) is None]
+    if not layers:
+        return []
+    if isinstance(x, dict):
+        sample = {k: np.asarray(v)[:max_samples] for k, v in x.items()}
+    elif isinstance(x, (list, tuple)):
+        sample = [np.asarray(v)[:max_samples] for v in x]
+    elif isinstance(x, np.ndarray):
+        sample = x[:max_samples]
+    else:  # per-batch encoded text: Normalization does not belong on it
+        return []
+    done = []
+    for layer in layers:
+        source = keras.Model(model.inputs, layer.input)
+        values = source.predict(sample, batch_size=256, verbose=0)
+        layer.adapt(values)
+        done.append(layer.name)
+    return done

@@ -76,3 +76,23 @@ def test_augmentation_card_says_training_only():
     for cls in ("RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast"):
         assert "only while training" in catalogue.get(cls)["help"]
         assert catalogue.get(cls)["category"] == "augmentation"
+
+
+def test_normalization_adapts_to_the_training_data():
+    import keras
+
+    from builder.build import adapt
+    from helpers import project
+
+    p = project([("scale", "Dense", {"units": 3}), ("norm", "Normalization", {}),
+                 ("out", "Dense", {"units": 1})], shape=(2,), loss="mse", metrics=())
+    model = build(p)
+    rng = np.random.default_rng(0)
+    x = rng.normal(5.0, 2.0, (500, 2)).astype("float32")
+    assert adapt(model, x) == ["norm"]
+    norm = model.get_layer("norm")
+    inner = keras.Model(model.inputs, norm.input).predict(x, verbose=0)
+    np.testing.assert_allclose(np.asarray(norm.mean).reshape(-1), inner.mean(axis=0), rtol=1e-3, atol=1e-3)
+    given = project([("norm", "Normalization", {"mean": [1.0, 2.0], "variance": [1.0, 1.0]}),
+                     ("out", "Dense", {"units": 1})], shape=(2,), loss="mse", metrics=())
+    assert adapt(build(given), x) == []

@@ -331,6 +331,9 @@ def _train_single(project, folder, data, recorder, emit, should_stop, setup, met
         extra["validation_split"] = fit["validation"]["fraction"]
     with _scope(setup):
         model = _build(project)
+        from builder.build import adapt
+
+        adapt(model, x)  # Normalization layers learn the training split's statistics
     callbacks = _keras_callbacks(project, folder, None, emit)
     progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                   folds=None, on_epoch=recorder.epoch)
