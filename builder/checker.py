@@ -604,6 +604,12 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
 
 
 def _arity_message(cls: str, name: str, n: int, lo: int, hi: int | None) -> str:
+    slots = (catalogue.LAYERS.get(cls) or {}).get("input_names")
+    if slots:
+        return (f"{cls} '{name}' takes its inputs in the order {', '.join(slots[:lo])}"
+                f"{' (and optionally ' + ', '.join(slots[lo:hi]) + ')' if hi and hi > lo else ''} "
+                f"but receives {n}: connect {' and '.join(slots[:lo])} in graph mode (the same "
+                "layer twice for self-attention).")
     if lo >= 2 and n < lo:
         return (f"{cls} '{name}' merges {'exactly ' if hi == lo else 'at least '}{lo} inputs but "
                 f"receives {n}: connect {'another layer' if n == 1 else 'more layers'} to it in "

@@ -165,7 +165,7 @@ def test_palette_follows_category_order_and_lists_each_layer_once():
      ["keras.initializers class name"]),
     ("Dense", {"units": 8, "kernel_initializer": {"class_name": "HeNormal", "module": "os", "config": {}}},
      "kernel_initializer", ["kernel_initializer="]),
-    ("Activation", {"activation": "relu7"}, "activation", ['activation="relu7"', 'did you mean "relu6"?']),
+    ("Activation", {"activation": "relu7"}, "activation", ['activation="relu7"', 'did you mean "relu"?']),
     ("Conv2D", {"filters": 8, "kernel_size": [3, 3, 3]}, "kernel_size", ["a list of 2 integers ≥ 1"]),
     ("Conv2D", {"filters": 8, "kernel_size": [3, 0]}, "kernel_size", ["kernel_size=[3, 0]"]),
     ("Conv2D", {"filters": 8, "kernel_size": 3, "padding": "full"}, "padding", ['one of "valid", "same"']),
@@ -344,7 +344,7 @@ def test_keras_aliases_resolve_to_their_entry():
 @pytest.mark.parametrize("class_name", [n for n in LAYER_NAMES
                                         if any(p["name"] == "trainable" for p in catalogue.get(n)["params"])])
 def test_layer_builds_with_the_base_layer_settings(class_name):
-    config = {**catalogue.default_config(class_name), "trainable": False, "dtype": "float32",
+    config = {**catalogue.default_config(class_name), "trainable": False, "dtype": None,
               "autocast": False, "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}
     assert catalogue.validate_config(class_name, config, WHERE) == []
     assert refresh.build(class_name, config).shape[0] is None

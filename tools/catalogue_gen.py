@@ -532,8 +532,11 @@ def _complete_params(name: str, cls, entry: dict, objects: dict) -> None:
             if None not in p["choices"]:
                 p["choices"].insert(0, None)
     if takes_kwargs(cls):
+        fixed = set().union(*(_super_keywords(k) for k in cls.__mro__
+                              if "__init__" in vars(k) and k.__module__.startswith("keras")))
         for key, default in BASE_KWARGS.items():
-            sig.setdefault(key, default)
+            if key not in fixed:
+                sig.setdefault(key, default)
     call = inspect.signature(cls.call).parameters
     if "training" in call and "training" not in listed:
         default = call["training"].default
