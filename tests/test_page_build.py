@@ -133,8 +133,47 @@ def test_settings_form_applies_good_values_and_refuses_bad_ones():
     assert activation.format_func(activation.value) == "relu"
     activation.select_index(activation.options.index("tanh")).run()
     assert at.session_state["project"]["model"]["layers"][0]["config"]["activation"] == "tanh"
-    penalty = at.selectbox(key="build_param:d1:kernel_regularizer")
-    assert penalty.format_func(penalty.value) == "none"
+    penalty = at.text_input(key="build_param:d1:kernel_regularizer")
+    assert penalty.value == ""
+    penalty.set_value("l2").run()
+    assert at.session_state["project"]["model"]["layers"][0]["config"]["kernel_regularizer"] == "l2"
+    at.text_input(key="build_param:d1:kernel_regularizer").set_value(
+        '{"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}').run()
+    assert at.session_state["project"]["model"]["layers"][0]["config"]["kernel_regularizer"] == {
+        "class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}
+
+
+def test_advanced_settings_are_in_an_expander_and_kept():
+    at = _open(_dense_project())
+    _act(at, type="select", name="d1")
+    (advanced,) = [e for e in at.expander if e.label.startswith("Advanced")]
+    keys = {w.key for w in advanced.text_input} | {w.key for w in advanced.checkbox} | \
+        {w.key for w in advanced.selectbox} | {w.key for w in advanced.number_input}
+    assert "build_param:d1:bias_constraint" in keys and "build_param:d1:units" not in keys
+    at.text_input(key="build_param:d1:bias_initializer").set_value(
+        '{"class_name": "Constant", "config": {"value": 0.1}}').run()
+    config = at.session_state["project"]["model"]["layers"][0]["config"]
+    assert config["bias_initializer"] == {"class_name": "Constant", "config": {"value": 0.1}}
+    (advanced,) = [e for e in at.expander if e.label.startswith("Advanced")]
+    assert "1 set" in advanced.label
+
+
+def test_wrapped_layer_is_edited_in_place():
+    from builder.project import new_project
+
+    project = new_project("TD", [{"name": "seq", "shape": [5, 4], "dtype": "float32"}])
+    project["model"]["layers"] = [{"name": "td", "class_name": "TimeDistributed", "config": {
+        "layer": {"class_name": "Dense", "config": {"units": 8}}}}]
+    project["model"]["outputs"] = ["td"]
+    at = _open(project)
+    _act(at, type="select", name="td")
+    assert at.selectbox(key="build_wrap:td:layer").value == "Dense"
+    at.number_input(key="build_param:td:layer.units").set_value(3).run()
+    layer = at.session_state["project"]["model"]["layers"][0]["config"]["layer"]
+    assert layer == {"class_name": "Dense", "config": {"units": 3}}
+    at.selectbox(key="build_wrap:td:layer").set_value("Conv1D").run()
+    layer = at.session_state["project"]["model"]["layers"][0]["config"]["layer"]
+    assert layer["class_name"] == "Conv1D" and layer["config"]["filters"] == 32
 
 
 def test_text_parameters_parse_lists():

@@ -510,6 +510,23 @@ def _call_params(name: str) -> list[dict]:
     return out
 
 
+_PROBE = {"activity_regularizer": "l2", "trainable": False, "dtype": "float32", "autocast": False}
+
+
+def _accepts(cls, config: dict, key: str) -> bool:
+    """Whether the constructor takes Layer's keyword `key` (some layers refuse extra kwargs)."""
+    from builder.checker import make_layer
+
+    try:
+        make_layer(cls.__name__ if hasattr(_keras().layers, cls.__name__) else cls.__name__,
+                   {**config, key: _PROBE[key]})
+    except (TypeError, ValueError) as exc:
+        return key not in str(exc)
+    except Exception:
+        return True
+    return True
+
+
 def _complete_params(name: str, cls, entry: dict, objects: dict) -> None:
     """Add Keras keywords the entry lacks (as advanced), retype curated initializer/
     regularizer/constraint choices, refresh activation choices."""
@@ -534,9 +551,11 @@ def _complete_params(name: str, cls, entry: dict, objects: dict) -> None:
     if takes_kwargs(cls):
         fixed = set().union(*(_super_keywords(k) for k in cls.__mro__
                               if "__init__" in vars(k) and k.__module__.startswith("keras")))
+        base = {p["name"]: p["example"] for p in entry["params"] if p.get("required")}
+        base.update(entry.get("example_config", {}))
         for key, default in BASE_KWARGS.items():
-            if key not in fixed:
-                sig.setdefault(key, default)
+            if key not in fixed and key not in sig and _accepts(cls, base, key):
+                sig[key] = default
     call = inspect.signature(cls.call).parameters
     if "training" in call and "training" not in listed:
         default = call["training"].default

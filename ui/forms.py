@@ -90,11 +90,13 @@ def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tup
         # The widget holds an index: a None choice ("linear", "none") is a real option here,
         # while a selectbox holding None would mean "nothing chosen".
         choices = list(spec["choices"])
+        null = spec.get("null_label", "none")
+        if None in choices and null in choices and value != null:
+            choices.remove(null)  # activation None already reads "linear": list it once
         if value not in choices:
             choices.append(value)
         st.session_state.setdefault(CHOICES, {})[key] = choices
         sync(errors, key, choices.index(value))
-        null = spec.get("null_label", "none")
         st.selectbox(label, range(len(choices)),
                      format_func=lambda i: null if choices[i] is None else str(choices[i]),
                      **common)

@@ -8,6 +8,7 @@ it until it is corrected. The widgets themselves come from ``ui.forms``.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ from builder import edit
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, state
+
+
+_NONE = "(none)"
 
 
 def find_layer(project: dict, name: str | None) -> dict | None:
@@ -74,6 +78,51 @@ class LayerForm:
             return
         self.accept(key, project)
 
+    def _commit_config(self, layer: str, key: str, change) -> None:
+        project = state.get_project()
+        lay = find_layer(project, layer)
+        if lay is None:
+            return
+        config = json.loads(json.dumps(lay.get("config", {})))
+        change(config)
+        try:
+            project = edit.set_layer_config(project, layer, config)
+        except ProjectError as err:
+            self.refuse(key, self.plain(err))
+            return
+        self.accept(key, project)
+
+    def on_wrapped_class(self, layer: str, spec: dict, key: str) -> None:
+        """A wrapper's inner layer changes class: it starts from that class' defaults."""
+        from builder import catalogue
+
+        choice = st.session_state[key]
+
+        def change(config):
+            if choice == _NONE:
+                config.pop(spec["name"], None)
+            else:
+                config[spec["name"]] = {"class_name": choice,
+                                        "config": catalogue.default_config(choice)}
+        self._commit_config(layer, key, change)
+
+    def on_wrapped_param(self, layer: str, spec: dict, inner: dict, key: str) -> None:
+        """One setting of a wrapper's inner layer, edited in place."""
+        try:
+            value = forms.widget_value(inner, key)
+        except ValueError as err:
+            self.refuse(key, str(err))
+            return
+
+        def change(config):
+            wrapped = config.setdefault(spec["name"], {})
+            inner_config = wrapped.setdefault("config", {})
+            if value is None and not inner.get("nullable") and inner.get("default") is None:
+                inner_config.pop(inner["name"], None)
+            else:
+                inner_config[inner["name"]] = value
+        self._commit_config(layer, key, change)
+
     def on_rename(self, layer: str, key: str, selected_key: str) -> None:
         new = st.session_state[key].strip()
         try:
@@ -114,14 +163,51 @@ class LayerForm:
         front = [p for p in specs if not p.get("advanced")]
         advanced = [p for p in specs if p.get("advanced")]
         for spec in front:
-            self.param_widget(layer, config, spec)
+            if spec["type"] == "layer":
+                self.wrapped_widget(layer, config, spec)
+            else:
+                self.param_widget(layer, config, spec)
         if advanced:
             refused = any(k.startswith(f"{self.prefix}_param:{layer}:") for k in self.errors())
             is_set = [p["name"] for p in advanced if p["name"] in config]
             title = f"Advanced ({len(advanced)} settings" + (f", {len(is_set)} set)" if is_set else ")")
             with st.expander(title, expanded=bool(is_set) or refused):
                 for spec in advanced:
-                    self.param_widget(layer, config, spec)
+                    if spec["type"] == "layer":
+                        self.wrapped_widget(layer, config, spec)
+                    else:
+                        self.param_widget(layer, config, spec)
+
+    def wrapped_widget(self, layer: str, config: dict, spec: dict) -> None:
+        """A wrapped layer (Bidirectional's LSTM, TimeDistributed's Dense), edited in place:
+        its class, then its common settings."""
+        from builder import catalogue
+
+        value = config.get(spec["name"], spec.get("default", spec.get("example")))
+        options = list(catalogue.LAYERS) if spec.get("allowed") == ["*"] else list(spec["allowed"])
+        if spec.get("nullable"):
+            options = [_NONE] + options
+        current = value.get("class_name") if isinstance(value, dict) else _NONE
+        if current not in options:
+            options.append(current)
+        key = f"{self.prefix}_wrap:{layer}:{spec['name']}"
+        self.sync(key, current)
+        st.selectbox(spec.get("label", spec["name"]), options, key=key,
+                     on_change=self.on_wrapped_class, args=(layer, spec, key),
+                     help=f"{spec.get('help', '')}\n\nKeras argument: `{spec['name']}`")
+        self.field_error(key)
+        if not isinstance(value, dict) or value.get("class_name") not in catalogue.LAYERS:
+            return
+        inner_entry = catalogue.get(value["class_name"])
+        inner_config = value.get("config", {})
+        with st.container(border=True):
+            for inner in inner_entry["params"]:
+                if inner.get("advanced") or inner["type"] == "layer":
+                    continue
+                ikey = f"{self.prefix}_param:{layer}:{spec['name']}.{inner['name']}"
+                ivalue = inner_config.get(inner["name"], inner.get("default", inner.get("example")))
+                forms.param_widget(inner, ivalue, ikey, self.errors(), self.on_wrapped_param,
+                                   (layer, spec, inner, ikey))
 
     def name_field(self, name: str, selected_key: str) -> None:
         """The layer's name; renaming it keeps it selected (``selected_key``)."""
