@@ -458,7 +458,7 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     if not _is_int(doc.get("version")) or doc["version"] < 1:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
                            f"{json.dumps(doc.get('version'))}.", "version")
-    doc = migrate(copy.deepcopy(doc))
+    doc = migrate(_as_json(doc))
     problems: list[tuple[str, str]] = []
     _unknown_keys(doc, _TOP_KEYS, "", problems)
     for key in ("name", "description"):
@@ -480,6 +480,16 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     if problems:
         raise ProjectError(problems)
     return doc
+
+
+def _as_json(value):
+    """A deep copy with tuples as lists: a project built in Python (Keras' own tuples,
+    kernel_size=(3, 3)) reads as the same JSON file."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return copy.deepcopy(value)
 
 
 # --------------------------------------------------------------------------- graph
