@@ -58,7 +58,7 @@ def build_model(project: dict):
         outputs = [tensors[o] for o in model["outputs"]]
         return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
                            outputs=outputs if len(outputs) > 1 else outputs[0], name=name)
-    except (ValueError, TypeError, KeyError):
+    except Exception:  # whatever Keras raises, the checker words it for the user
         raise _invalid(project) from None
 
 

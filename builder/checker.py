@@ -257,6 +257,12 @@ def _run_layer_uncached(class_name, config, in_specs):
                 return (None, 0, 0, _clean(exc), "call")
             outs = out if isinstance(out, (list, tuple)) else [out]
             outs = [o for o in outs if o is not None]
+            if any(o is t for o in outs for t in tensors):
+                # e.g. an image layer handed a sequence passes its input object through,
+                # which Keras then refuses in a model ("is part of a cycle")
+                return (None, 0, 0, "it returns its input tensor itself for this input "
+                        "shape, which Keras cannot place in a model (it expects another "
+                        "input rank here).", "call")
             specs = [(tuple(o.shape[1:]), str(o.dtype), o.shape[0] if o.shape else None)
                      for o in outs]
             params = int(sum(math.prod(w.shape) for w in layer.weights))
