@@ -257,17 +257,14 @@ def _run_layer_uncached(class_name, config, in_specs):
                 return (None, 0, 0, _clean(exc), "call")
             outs = out if isinstance(out, (list, tuple)) else [out]
             outs = [o for o in outs if o is not None]
-            if any(o is t for o in outs for t in tensors):
-                # e.g. an image layer handed a sequence passes its input object through,
-                # which Keras then refuses in a model ("is part of a cycle")
-                return (None, 0, 0, "it returns its input tensor itself for this input "
-                        "shape, which Keras cannot place in a model (it expects another "
-                        "input rank here).", "call")
+            # Some layers (Equalization) hand their input tensor itself back when built
+            # symbolically: Keras then refuses them after another layer ("part of a cycle").
+            same = any(o is t for o in outs for t in tensors)
             specs = [(tuple(o.shape[1:]), str(o.dtype), o.shape[0] if o.shape else None)
                      for o in outs]
             params = int(sum(math.prod(w.shape) for w in layer.weights))
             trainable = int(sum(math.prod(w.shape) for w in layer.trainable_weights))
-            return (specs, params, trainable, None, None)
+            return (specs, params, trainable, None, "passthrough" if same else None)
     finally:
         del pending[mark:]
 
@@ -537,6 +534,7 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         specs[inp.get("name")] = ([(shape, inp.get("dtype", "float32"), batch)], False)
         inputs_json.append({"name": inp.get("name"), "shape": _full(shape, batch),
                             "dtype": inp.get("dtype", "float32")})
+    input_names = {inp.get("name") for inp in model["inputs"] if isinstance(inp, dict)}
     index_of = {id(lay): i for i, lay in enumerate(model["layers"])}
     by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
     try:
@@ -577,6 +575,10 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
             else:
                 out, params, trainable, err, kind = _run_layer(cls, lay.get("config", {}),
                                                                in_specs)
+                if kind == "passthrough" and any(s not in input_names for s in srcs):
+                    err, kind = ("Keras returns its input tensor itself here and cannot "
+                                 "place it after another layer in a model (it reports a "
+                                 "cycle); put it first, right after the input.", "call")
                 if err is None:
                     specs[name] = (out, report.tentative)
                     shapes = [_full(s, b) for s, _, b in out]
