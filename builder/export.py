@@ -507,6 +507,9 @@ def _fit_code(project: dict) -> tuple[str, str]:
                 f"{indent}callbacks=make_callbacks({watch}), verbose={verbose})"]
 
     code = [_callbacks_code(project), "", ""]
+    adapt = _needs_adapt(project)
+    if adapt:
+        code += [_ADAPT, "", ""]
     if method == "holdout":
         if val.get("count") is not None:
             size = _py(val["count"])
@@ -520,6 +523,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    val_count = min(val_count, len(x_train) // 4)",
                  "x_val, partial_x_train = x_train[:val_count], x_train[val_count:]",
                  "y_val, partial_y_train = y_train[:val_count], y_train[val_count:]",
+                 *(["adapt_normalization(model, inputs(partial_x_train))"] if adapt else []),
                  "history = model.fit(",
                  "    inputs(partial_x_train), targets(partial_y_train),",
                  "    validation_data=(inputs(x_val), targets(y_val)),",
@@ -541,6 +545,8 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    partial_x_train = np.concatenate([x_train[:start], x_train[stop:]], axis=0)",
                  "    partial_y_train = np.concatenate([y_train[:start], y_train[stop:]], axis=0)",
                  "    fold_model = build_model()",
+                 *(["    adapt_normalization(fold_model, inputs(partial_x_train))"]
+                   if adapt else []),
                  "    fold_history = fold_model.fit(",
                  "        inputs(partial_x_train), targets(partial_y_train),",
                  "        validation_data=(inputs(x_val), targets(y_val)),",
@@ -556,6 +562,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    print(f\"mean validation {key} over {k} folds: \"",
                  "          f\"{np.mean([s[key] for s in fold_scores]):.4f}\")",
                  "",
+                 *(["adapt_normalization(model, inputs(x_train))"] if adapt else []),
                  "history = model.fit(",
                  "    inputs(x_train), targets(y_train),",
                  *common(validation=False, verbose=0)]
@@ -567,11 +574,27 @@ def _fit_code(project: dict) -> tuple[str, str]:
         else:
             args = common(validation=False)
             text = "Train on all the training samples, without validation data."
+        if adapt:
+            code.append("adapt_normalization(model, inputs(x_train))")
         code += ["history = model.fit(",
                  "    inputs(x_train), targets(y_train),",
                  *args,
                  "curves = history.history"]
     return text, "\n".join(code)
+
+
+_ADAPT = '''def adapt_normalization(model, x):
+    """Normalization layers given no mean and variance learn them from the training data
+    (Keras' adapt), as netbuilder does before training."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Normalization) and layer.input_mean is None:
+            source = keras.Model(model.inputs, layer.input)
+            layer.adapt(source.predict(x, verbose=0))'''
+
+
+def _needs_adapt(project: dict) -> bool:
+    return any(lay["class_name"] == "Normalization" and "mean" not in lay.get("config", {})
+               for lay in project["model"]["layers"])
 
 
 _EVALUATE = '''test_scores = model.evaluate(inputs(x_test), targets(y_test), verbose=0,

@@ -96,3 +96,22 @@ def test_normalization_adapts_to_the_training_data():
     given = project([("norm", "Normalization", {"mean": [1.0, 2.0], "variance": [1.0, 1.0]}),
                      ("out", "Dense", {"units": 1})], shape=(2,), loss="mse", metrics=())
     assert adapt(build(given), x) == []
+
+
+def test_exported_script_adapts_normalization_too(tmp_path):
+    import subprocess
+    import sys
+
+    from builder import export
+    from helpers import project
+
+    p = project([("norm", "Normalization", {}), ("out", "Dense", {"units": 3, "activation": "softmax"})],
+                shape=(13,), loss="sparse_categorical_crossentropy", dataset="wine")
+    p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
+    script = tmp_path / "wine_norm.py"
+    script.write_text(export.to_script(p), encoding="utf-8")
+    assert "adapt_normalization(model, inputs(partial_x_train))" in script.read_text()
+    done = subprocess.run([sys.executable, str(script), "--smoke", "--report", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
