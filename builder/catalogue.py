@@ -528,7 +528,7 @@ def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[s
     """Bidirectional's `layer`: {"class_name": one of allowed, "config": {...}}, validated recursively."""
     allowed = p["allowed"]
     errors = []
-    extra = sorted(set(v) - {"class_name", "config"})
+    extra = sorted(set(v) - {"class_name", "config", "module", "registered_name", "build_config"})
     if extra:
         errors.append(f"{path}: unexpected key(s) {', '.join(extra)}; the wrapped layer is "
                       f'{{"class_name": ..., "config": {{...}}}} only.')
@@ -565,6 +565,8 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
     specs = {p["name"]: p for p in entry["params"]}
     errors = []
     for key in config:
+        if key == "name" and isinstance(config[key], str):
+            continue  # Keras' own layer name, as get_config() writes it: the project's name wins
         if key not in specs:
             hint = _did_you_mean(key, specs)
             known = ", ".join(specs) if specs else "none (it has no settings)"

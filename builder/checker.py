@@ -196,7 +196,7 @@ def make_layer(class_name: str, config: dict, name: str | None = None):
         elif key == "dims":
             kwargs[key] = tuple(value)
     if name is not None:
-        kwargs["name"] = name
+        kwargs["name"] = name  # the project's layer name, over a "name" from get_config()
     return cls(**kwargs)
 
 

@@ -71,7 +71,7 @@ def _layer_args(class_name: str, config: dict) -> dict:
     args = {}
     init, _ = split_call(class_name, config)
     for key, value in init.items():
-        if _wrapped(value):
+        if _wrapped(value) or key == "name":
             continue
         args[key] = value if key in _KEEP_LISTS or not isinstance(value, list) \
             else _tuplify(value)

@@ -259,3 +259,31 @@ def test_keras_own_layer_tests_agree():
     assert len(cases) >= 150
     agree = sum(keras_layer_cases.run(c)[0] for c in cases)
     assert agree / len(cases) >= 0.95, f"{agree}/{len(cases)}"
+
+
+@pytest.mark.parametrize("class_name, config, shape, dtype", CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_keras_own_full_config_is_accepted(class_name, config, shape, dtype):
+    """The whole get_config() Keras writes for the layer (name, dtype policy, every default,
+    wrapped layers serialised) is a valid project config and checks to the same shape."""
+    import json
+
+    import keras
+
+    from builder.checker import split_call
+
+    shapes = _shapes(shape)
+    expected = keras_expected(class_name, config, shapes, dtype)
+    init, calls = split_call(class_name, config)
+    cls = getattr(keras.layers, class_name, None) or keras.layers.GroupQueryAttention
+
+    def conv(v):
+        if isinstance(v, dict) and v.get("class_name") in dir(keras.layers):
+            return getattr(keras.layers, v["class_name"])(**v["config"])
+        return v
+    layer = cls(**{k: conv(v) for k, v in init.items()})
+    full = json.loads(json.dumps(layer.get_config(), default=lambda o: o.tolist()))
+    result = check(_project(class_name, {**full, **calls}, shapes, dtype))
+    report = result.layer("layer")
+    assert report.error is None, report.error
+    assert report.output_shape == expected

@@ -40,6 +40,7 @@ EXTRA_KWARGS = {
     "LSTM": {"implementation": 2},
     "GRU": {"implementation": 2},
     "Embedding": {"input_length": None},
+    "IntegerLookup": {"vocabulary_size": None},
 }
 # Keras keywords that are not settings of a saved layer.
 NOT_SETTINGS = {"name", "weights", "gptq_unpacked_column_size"}
