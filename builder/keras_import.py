@@ -448,6 +448,61 @@ def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
     return chain, previous
 
 
+def _nested_functional(entry, node, names, notes) -> list[dict]:
+    """A functional model used as a layer, flattened: its inputs read the outer sources,
+    its layers join the project, and its name then stands for its (single) output."""
+    cls, cfg = _layer_config(entry)
+    keras_name = entry.get("name", cfg.get("name"))
+    sources = _node_sources(node, cls, names)
+    inner_inputs = _endpoints(cfg.get("input_layers"))
+    inner_outputs = _endpoints(cfg.get("output_layers"))
+    if len(sources) != len(inner_inputs) or len(inner_outputs) != 1:
+        raise ProjectError(f"nested model {keras_name!r} has {len(inner_inputs)} input(s) fed by "
+                           f"{len(sources)} and {len(inner_outputs)} output(s): only a nested "
+                           "model with one output, called once, can be flattened.")
+    outer = dict(names.map)  # inner names live only inside the nested model
+    for inner_name, source in zip(inner_inputs, sources):
+        names.map[str(inner_name)] = source
+    chain = []
+    for inner in cfg.get("layers", []):
+        icls, icfg = _layer_config(inner)
+        if icls == "InputLayer":
+            continue
+        chain += _graph_entry(inner, names, notes)
+    last = names.get(inner_outputs[0])
+    names.map.clear()
+    names.map.update(outer)
+    names.map[str(keras_name)] = last
+    notes.append(f"the nested model {keras_name!r} is flattened into its {len(chain)} layers.")
+    return chain
+
+
+def _graph_entry(entry, names, notes) -> list[dict]:
+    """The project layers for one entry of a functional model's "layers" (not an input)."""
+    cls, cfg = _layer_config(entry)
+    keras_name = entry.get("name", cfg.get("name"))
+    nodes = entry.get("inbound_nodes", [])
+    if not isinstance(nodes, list) or len(nodes) != 1:
+        count = len(nodes) if isinstance(nodes, list) else 0
+        raise ProjectError(f"layer {keras_name!r} is used {count} times (shared "
+                           "weights or unused): a project calls each layer once. Give each "
+                           "use its own layer in Keras, or rebuild the model in netbuilder.")
+    node = nodes[0]
+    if _is_op(entry):
+        return [_op_layer(entry, names.add(keras_name), node, names, notes)]
+    if cls == "Sequential":
+        return _nested_sequential(entry, node, names, notes)[0]
+    if cls in ("Functional", "Model"):
+        return _nested_functional(entry, node, names, notes)
+    sources = _node_sources(node, cls, names)
+    if not sources:
+        raise ProjectError(f"layer {keras_name!r} has no input in the model's graph.")
+    layer = _layer(cls, cfg, names.add(keras_name), notes)
+    layer["config"].update(_call_settings(cls, node, layer["name"], notes))
+    layer["inbound"] = sources
+    return [layer]
+
+
 def _functional(config, layers, names, notes):
     inputs, entries = [], []
     for entry in layers:
@@ -460,9 +515,8 @@ def _functional(config, layers, names, notes):
         if isinstance(nodes, list) and len(nodes) == 1 and _is_op(entry):
             entries.append(_op_layer(entry, names.add(keras_name), nodes[0], names, notes))
             continue
-        if isinstance(nodes, list) and len(nodes) == 1 and cls == "Sequential":
-            chain, _ = _nested_sequential(entry, nodes[0], names, notes)
-            entries += chain
+        if isinstance(nodes, list) and len(nodes) == 1 and cls in _MODEL_CLASSES:
+            entries += _graph_entry(entry, names, notes)
             continue
         if not isinstance(nodes, list) or len(nodes) != 1:
             count = len(nodes) if isinstance(nodes, list) else 0

@@ -109,3 +109,24 @@ def test_initializer_and_regularizer_objects_survive():
     assert not any("left out" in n for n in notes), notes
     again, _ = keras_import.from_keras_json(export.to_keras_json(project))
     assert json.dumps(again["model"], sort_keys=True) == json.dumps(project["model"], sort_keys=True)
+
+
+def test_nested_functional_model_is_flattened():
+    import keras
+
+    a = keras.Input((6,), name="a")
+    b = keras.Input((6,), name="b")
+    merged = keras.layers.Concatenate(name="join")([keras.layers.Dense(4, name="da")(a),
+                                                    keras.layers.Dense(4, name="db")(b)])
+    inner = keras.Model([a, b], keras.layers.Dense(3, name="inner_out")(merged), name="pair")
+    x = keras.Input((6,), name="x")
+    y = keras.Input((6,), name="y")
+    out = keras.layers.Dense(2, name="head")(inner([x, y]))
+    model = keras.Model([x, y], out)
+    project, notes = keras_import.from_keras_json(model.to_json())
+    layers = {lay["name"]: lay for lay in project["model"]["layers"]}
+    assert set(layers) == {"da", "db", "join", "inner_out", "head"}
+    assert layers["da"].get("inbound", ["x"]) == ["x"] and layers["db"]["inbound"] == ["y"]
+    assert layers["head"].get("inbound", ["inner_out"]) == ["inner_out"]
+    assert check(project).total_params == model.count_params()
+    assert any("flattened" in n for n in notes)
