@@ -6,12 +6,11 @@ after drawing what they can.
 """
 from __future__ import annotations
 
-
 import streamlit as st
 
 from builder import templates
 from builder.project import ProjectError, dumps
-from ui import state
+from ui import jobs, state
 from ui.files import open_upload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
@@ -20,6 +19,7 @@ PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.
          ("pages/train.py", "Train"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
 
+jobs.startup()  # once per server: reconcile runs left "running", prune old files
 state.init()
 project = state.get_project()
 
@@ -55,3 +55,6 @@ if message:
 
 pages = [st.Page(path, title=title) for path, title in PAGES]
 st.navigation(pages).run()
+late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
+if late:
+    st.toast(late)

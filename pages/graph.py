@@ -13,7 +13,7 @@ import sys
 
 import streamlit as st
 
-from builder import edit, graph, layout, templates
+from builder import edit, graph, layout, templates, topology
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, graph_form, state
@@ -188,7 +188,7 @@ def _mode_caption(project: dict) -> None:
 
 def _connections(project: dict, name: str) -> None:
     """The selected layer's inputs as a list, with a keyboard-friendly way to connect."""
-    links = projectlib.inbound_of(project["model"])
+    links = topology.inbound_of(project["model"])
     srcs = links.get(name, [])
     st.markdown("**Inputs of this layer**")
     for src in srcs:
@@ -298,7 +298,7 @@ def _compile_section(project: dict, result) -> None:
         report = result.layer(output) if result is not None else None
         shape = ""
         if report is not None and report.output_shape is not None:
-            from builder.checker import fmt_shape
+            from builder.results import fmt_shape
 
             shape = f" · {fmt_shape(report.output_shape)}"
         st.markdown(f"**{output}**{shape}")

@@ -121,7 +121,7 @@ def test_notes_for_dropped_and_constant_columns(tmp_path):
 
 def test_category_unseen_in_training_encodes_as_zeros(tmp_path, monkeypatch):
     # The last ten rows are the test split, so "teal" (row 149) is never seen in training.
-    monkeypatch.setattr(csv_data, "_split", lambda n, y, task, fraction:
+    monkeypatch.setattr(csv_data, "split_rows", lambda n, y, task, fraction, seed:
                         (np.arange(n - 10), np.arange(n - 10, n)))
     lines = ["colour,score,label"]
     for i in range(150):
@@ -222,5 +222,6 @@ def test_validate_and_describe_name_the_csv_fields(tmp_path):
     with pytest.raises(DataError, match="line 4 has 4 values"):
         describe(csv_settings(bad))
     empty = write(tmp_path, "", "empty.csv")
-    assert validate_data_settings(csv_settings(empty)) == [
-        "data.options.path: the file is empty: choose a CSV with a header line and data rows."]
+    assert validate_data_settings(csv_settings(empty)) == []  # validation reads no file
+    with pytest.raises(DataError, match="the file is empty: choose a CSV with a header line"):
+        describe(csv_settings(empty))

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from builder.data.errors import DataError
-from builder.data.registry import SPLIT_SEED
+from builder.data.preprocess import standardize, standardize_fit
+from builder.data.splits import SPLIT_SEED
 
 __all__ = [
     "MAX_BYTES",
@@ -32,10 +33,15 @@ __all__ = [
     "CsvSummary",
     "CsvTable",
     "TableEncoder",
+    "encode_columns",
     "inspect_csv",
     "load_table",
     "load_table_cached",
     "read_header",
+    "read_rows",
+    "resolve_path",
+    "split_rows",
+    "target_codes",
 ]
 
 MAX_BYTES = 200 * 1024**2
@@ -79,6 +85,41 @@ class _Column:
     fill: float | None = None                # numbers: the training median for empty cells
     categories: tuple[str, ...] = ()         # categories: one input per category
 
+    def literal(self) -> dict:
+        """The column as plain values, what ``encode_columns`` reads."""
+        if self.kind == "number":
+            return {"name": self.name, "kind": "number", "fill": float(self.fill)}
+        return {"name": self.name, "kind": "category", "categories": list(self.categories)}
+
+
+def encode_columns(frame, columns):
+    """(rows, features) float32 inputs of a table, before normalisation.
+
+    ``columns`` lists the kept columns as plain dicts: {"name", "kind": "number", "fill"}
+    (empty or non-numeric cells become the training median ``fill``) or {"name", "kind":
+    "category", "categories"} (one 0/1 input per category; an empty cell is the category
+    "(missing)", a value never seen in training encodes as all zeros). The app trains
+    with this function and the exported script carries it, so both encode alike.
+    """
+    import pandas as pd
+
+    parts = []
+    for col in columns:
+        values = frame[col["name"]]
+        if col["kind"] == "number":
+            numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+            parts.append(numbers.fillna(col["fill"]).to_numpy(np.float32)[:, None])
+        else:
+            text = values.astype(object).where(values.notna(), "(missing)").astype(str)
+            codes = pd.Categorical(text, categories=list(col["categories"])).codes
+            onehot = np.zeros((len(codes), len(col["categories"])), np.float32)
+            known = codes >= 0
+            onehot[np.flatnonzero(known), codes[known]] = 1.0
+            parts.append(onehot)
+    if not parts:
+        return np.zeros((len(frame), 0), np.float32)
+    return np.concatenate(parts, axis=1)
+
 
 @dataclass(frozen=True)
 class TableEncoder:
@@ -86,11 +127,13 @@ class TableEncoder:
 
     Fitted on the training split only: medians, categories, mean and standard deviation
     all come from it, so the test split and new rows are encoded without looking at them.
+    ``dropped`` lists the columns left out, each with why: (name, reason).
     """
 
     columns: tuple[_Column, ...]
     mean: np.ndarray | None = None           # (features,), None when not normalising
     std: np.ndarray | None = None
+    dropped: tuple[tuple[str, str], ...] = ()
 
     @property
     def feature_names(self) -> list[str]:
@@ -104,28 +147,13 @@ class TableEncoder:
 
     def encode_raw(self, frame) -> np.ndarray:
         """(rows, features) float32 before normalisation; unknown categories encode as zeros."""
-        import pandas as pd
-
-        parts = []
-        for col in self.columns:
-            values = frame[col.name]
-            if col.kind == "number":
-                numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-                parts.append(numbers.fillna(col.fill).to_numpy(np.float32)[:, None])
-            else:
-                text = values.astype(object).where(values.notna(), MISSING).astype(str)
-                codes = pd.Categorical(text, categories=list(col.categories)).codes
-                onehot = np.zeros((len(codes), len(col.categories)), np.float32)
-                known = codes >= 0
-                onehot[np.flatnonzero(known), codes[known]] = 1.0
-                parts.append(onehot)
-        return np.concatenate(parts, axis=1) if parts else np.zeros((len(frame), 0), np.float32)
+        return encode_columns(frame, [col.literal() for col in self.columns])
 
     def encode(self, frame) -> np.ndarray:
         """(rows, features) float32 model inputs for a DataFrame of the original columns."""
         x = self.encode_raw(frame)
         if self.mean is not None:
-            x = (x - self.mean) / self.std
+            x = standardize(x, self.mean, self.std)
         return x.astype(np.float32, copy=False)
 
 
@@ -136,6 +164,9 @@ class CsvTable:
     x_*: (rows, features) float32. y_*: class numbers (int32) for classification, values
     (float32) for regression; the data layer turns them into what the loss needs.
     raw_*: the original feature columns of each split, for showing samples.
+    ``delimiter``: the separator the file uses. ``target_classes``: the target's values in
+    class order, as pandas read them (numbers, bools or text), None for regression;
+    ``target_is_text``: the target is read as text before matching its classes.
     """
 
     x_train: np.ndarray
@@ -151,6 +182,9 @@ class CsvTable:
     raw_train: Any
     raw_test: Any
     notes: list[str] = field(default_factory=list)
+    delimiter: str = ","
+    target_classes: tuple | None = None
+    target_is_text: bool = False
 
 
 # --------------------------------------------------------------------------- reading
@@ -163,6 +197,33 @@ def _check_size(source: Source) -> None:
                         "(a sample of the rows trains just as well to start with).")
     if size == 0:
         raise DataError("the file is empty: choose a CSV with a header line and data rows.")
+
+
+def resolve_path(path: str | os.PathLike) -> str:
+    """Where the file named by a project's ``data.options.path`` is.
+
+    A relative path (what the app stores: the file's name in its uploads folder) is
+    resolved against ``builder.paths.uploads_dir()`` and refused when it leads outside it
+    (``..``, a symbolic link pointing elsewhere); a missing file says how to fix it. An
+    absolute path is used as given: the command line turns the paths a user gives it into
+    absolute ones (relative to the project file or the working folder), and the app never
+    keeps one (``registry.portable_data``).
+    """
+    text = os.fspath(path)
+    if "\0" in text:
+        raise DataError(f"the CSV path {text!r} holds a NUL character: choose the file again.")
+    if os.path.isabs(text):
+        return text
+    from builder import paths
+
+    root = paths.uploads_dir().resolve()
+    full = (root / text).resolve()
+    if full != root and root not in full.parents:
+        raise DataError(f"the CSV file {text!r} is outside the app's uploads folder, so it "
+                        "is not read: upload the file on the Data page.")
+    if not full.is_file():
+        raise DataError(f"the CSV file {text!r} is missing: upload it on the Data page.")
+    return str(full)
 
 
 def _check_path(source: Source) -> None:
@@ -217,6 +278,18 @@ def _parser_message(err: Exception) -> str:
     return f"the file could not be read as CSV ({text.strip()}): check it opens as a table."
 
 
+def read_rows(source, sep, nrows=None):
+    """The CSV as pandas reads it for this app: blank lines kept as all-empty rows (so a
+    row's index + 2 is its line in the file), a UTF-8 byte-order mark ignored, column
+    names stripped. The exported script carries this very function."""
+    import pandas as pd
+
+    frame = pd.read_csv(source, sep=sep, nrows=nrows, skip_blank_lines=False,
+                        encoding="utf-8-sig")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
 def _read_frame(source: Source, header_only: bool = False):
     """The file as a DataFrame (blank lines kept as all-empty rows, so a row's index + 2 is
     its line in the file), and the separator; DataError for anything unreadable."""
@@ -225,13 +298,14 @@ def _read_frame(source: Source, header_only: bool = False):
     # One row past the limit tells a file at the limit from one above it.
     nrows = 0 if header_only else MAX_ROWS + 1
 
+    if not isinstance(source, bytes):
+        source = resolve_path(source)
     _check_path(source)
     _check_size(source)
     sep, header = _delimiter_and_header(source)
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        frame = pd.read_csv(handle, sep=sep, nrows=nrows, skip_blank_lines=False,
-                            encoding="utf-8-sig")
+        frame = read_rows(handle, sep, nrows)
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty: choose a CSV with a header line and data rows.") \
             from None
@@ -243,7 +317,6 @@ def _read_frame(source: Source, header_only: bool = False):
     if len(frame) > MAX_ROWS:
         raise DataError(f"the file has more than {MAX_ROWS:,} rows, the most this app reads: "
                         "keep a sample of the rows.")
-    frame.columns = [str(c).strip() for c in frame.columns]
     duplicated = sorted({c for c in header if c and header.count(c) > 1})
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
     if duplicated:
@@ -263,6 +336,7 @@ def _header_cached(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
 
 
 def _stat_key(path: str | os.PathLike) -> tuple[str, int, int]:
+    path = resolve_path(path)
     _check_path(path)
     stat = os.stat(path)
     return os.path.abspath(path), stat.st_mtime_ns, stat.st_size
@@ -330,8 +404,23 @@ def _class_label(value: Any) -> str:
     return str(value)
 
 
-def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None, tuple | None]:
-    """Resolve the task and encode the target: (task, y, num_classes, class_names)."""
+def target_codes(values, classes):
+    """Class numbers (int32) of target values: each value's place in ``classes``, -1 for a
+    value that is not one of them. The exported script carries this very function."""
+    import pandas as pd
+
+    return pd.Categorical(values, categories=list(classes)).codes.astype(np.int32)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (a literal the exported script can hold)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None, tuple | None,
+                                                     tuple | None]:
+    """Resolve the task and encode the target:
+    (task, y, num_classes, class_names, classes as pandas read them)."""
     import pandas as pd
 
     series = frame[target]
@@ -344,7 +433,7 @@ def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None,
             raise DataError(f"target {target!r} holds text ({examples}...), and regression "
                             "needs numbers: choose task 'binary' or 'multiclass', or another "
                             "target column.")
-        return task, series.to_numpy(np.float32), None, None
+        return task, series.to_numpy(np.float32), None, None, None
     values = series.astype(str) if kind == "text" else series
     classes = pd.unique(values)
     classes = sorted(classes, key=lambda v: (str(type(v)), v))
@@ -357,11 +446,15 @@ def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None,
     if len(classes) > MAX_CLASSES:
         raise DataError(f"target {target!r} has {len(classes):,} distinct values, too many to "
                         "be classes: choose task 'regression' (or 'auto') to predict the number.")
-    codes = pd.Categorical(values, categories=classes).codes.astype(np.int32)
-    return task, codes, len(classes), tuple(_class_label(c) for c in classes)
+    codes = target_codes(values, classes)
+    return (task, codes, len(classes), tuple(_class_label(c) for c in classes),
+            tuple(_plain(c) for c in classes))
 
 
-def _split(n: int, y: np.ndarray, task: str, test_fraction: float):
+def split_rows(n, y, task, test_fraction, seed):
+    """(train rows, test rows), sorted: a seeded split keeping ``test_fraction`` (rounded
+    up) for testing, stratified by class when every class can be on both sides. The
+    exported script carries this very function."""
     from sklearn.model_selection import train_test_split
 
     index = np.arange(n)
@@ -373,12 +466,13 @@ def _split(n: int, y: np.ndarray, task: str, test_fraction: float):
         # Stratifying needs every class twice and room for each class on both sides.
         if counts[counts > 0].min() >= 2 and classes <= n_test and classes <= n - n_test:
             stratify = y
-    train, test = train_test_split(index, test_size=n_test, random_state=SPLIT_SEED,
+    train, test = train_test_split(index, test_size=n_test, random_state=seed,
                                    stratify=stratify)
     return np.sort(train), np.sort(test)
 
 
-def _fit_encoder(train, normalize: bool, notes: list[str]) -> TableEncoder:
+def _fit_encoder(train, normalize: bool, notes: list[str],
+                 dropped: list[tuple[str, str]]) -> TableEncoder:
     import pandas as pd
 
     columns = []
@@ -390,6 +484,7 @@ def _fit_encoder(train, normalize: bool, notes: list[str]) -> TableEncoder:
             median = float(numbers.median())
             if np.isnan(median):
                 notes.append(f"Column {name!r} was left out: it is empty in every training row.")
+                dropped.append((name, "empty in every training row"))
                 continue
             columns.append(_Column(name, "number", fill=median))
             continue
@@ -405,28 +500,28 @@ def _fit_encoder(train, normalize: bool, notes: list[str]) -> TableEncoder:
             notes.append(f"Column {name!r} was left out: it holds {len(categories):,} "
                          f"different text values (an identifier or free text?), which "
                          f"would become {len(categories):,} inputs.{hint}")
+            dropped.append((name, f"{len(categories):,} different text values: an identifier "
+                                  "or free text"))
             continue
         columns.append(_Column(name, "category", categories=categories))
     if not columns:
         raise DataError("no usable feature columns are left besides the target: the file "
                         "needs at least one column of numbers or of a few repeated words.")
-    encoder = TableEncoder(tuple(columns))
+    encoder = TableEncoder(tuple(columns), dropped=tuple(dropped))
     if not normalize:
         return encoder
     raw = encoder.encode_raw(train)
-    mean = raw.mean(axis=0)
-    std = raw.std(axis=0)
     names = encoder.feature_names
     is_number = np.concatenate([[c.kind == "number"] if c.kind == "number"
                                 else [False] * len(c.categories) for c in columns])
-    constant = [names[i] for i in np.flatnonzero(is_number & (std == 0))]
+    same = raw.min(axis=0, initial=np.inf) == raw.max(axis=0, initial=-np.inf)
+    constant = [names[i] for i in np.flatnonzero(is_number & same)]
     if constant:
         notes.append("Column(s) " + ", ".join(map(repr, constant)) + " hold one value in every "
                      "training row, so they tell the model nothing; kept as zeros.")
     # One-hot inputs stay 0/1: only number columns are normalised.
-    mean = np.where(is_number, mean, 0.0).astype(np.float32)
-    std = np.where(is_number & (std > 0), std, 1.0).astype(np.float32)
-    return TableEncoder(tuple(columns), mean=mean, std=std)
+    mean, std = standardize_fit(raw, only=is_number)
+    return TableEncoder(tuple(columns), mean=mean, std=std, dropped=tuple(dropped))
 
 
 def load_table(source: Source, target: str = "", task: str = "auto",
@@ -437,7 +532,7 @@ def load_table(source: Source, target: str = "", task: str = "auto",
     "regression". Returns x as (rows, features) float32 with statistics from the training
     split only. Raises DataError for every problem a person can fix in the file or settings.
     """
-    frame, _ = _read_frame(source)
+    frame, sep = _read_frame(source)
     notes: list[str] = []
     frame = frame.dropna(how="all")
     if len(frame) == 0:
@@ -457,17 +552,18 @@ def load_table(source: Source, target: str = "", task: str = "auto",
     if len(frame) < MIN_ROWS:
         raise DataError(f"the file has {len(frame)} data rows; at least {MIN_ROWS} are needed "
                         "to train on some and test on the others.")
-    task, y, num_classes, class_names = _target(frame, target, task)
+    task, y, num_classes, class_names, classes = _target(frame, target, task)
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
+    dropped = [(c, "empty in every row") for c in empty]
     if empty:
         notes.append("Column(s) " + ", ".join(map(repr, empty)) + " are empty in every row and "
                      "were left out.")
         features = features.drop(columns=empty)
     features = features.reset_index(drop=True)
-    train_idx, test_idx = _split(len(features), y, task, test_fraction)
+    train_idx, test_idx = split_rows(len(features), y, task, test_fraction, SPLIT_SEED)
     raw_train, raw_test = features.iloc[train_idx], features.iloc[test_idx]
-    encoder = _fit_encoder(raw_train, normalize, notes)
+    encoder = _fit_encoder(raw_train, normalize, notes, dropped)
     for col in encoder.columns:
         blanks = int(features[col.name].isna().sum())
         if not blanks:
@@ -493,7 +589,9 @@ def load_table(source: Source, target: str = "", task: str = "auto",
                     feature_names=encoder.feature_names, target=target, task=task,
                     num_classes=num_classes, class_names=class_names, encoder=encoder,
                     raw_train=raw_train.reset_index(drop=True),
-                    raw_test=raw_test.reset_index(drop=True), notes=notes)
+                    raw_test=raw_test.reset_index(drop=True), notes=notes, delimiter=sep,
+                    target_classes=classes,
+                    target_is_text=classes is not None and _kind(frame[target]) == "text")
 
 
 @functools.lru_cache(maxsize=4)
