@@ -128,11 +128,11 @@ def applications(repeats: int) -> None:
         target = norms[len(norms) // 2]
         edits = iter(range(10 ** 6))
 
-        def cold():
+        def cold(project=project):
             checker._CACHE.clear()
             check(project)
 
-        def edit():
+        def edit(project=project, target=target, edits=edits):
             target["config"]["epsilon"] = 1e-3 + next(edits) * 1e-6
             result = check(project)
             assert result.valid

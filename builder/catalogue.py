@@ -89,7 +89,7 @@ class CatalogueKeyError(KeyError):
 
 # ---------------------------------------------------------------------------- loading
 
-def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
+def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], _Layers]:
     """Read and structurally check the catalogue. Pure JSON: nothing is executed."""
     with path.open(encoding="utf-8") as f:
         data = json.load(f)
@@ -230,7 +230,8 @@ def default_config(class_name: str) -> dict:
     """
     entry = get(class_name)
     config = {p["name"]: copy.deepcopy(p["example"]) for p in entry["params"] if p.get("required")}
-    config.update(copy.deepcopy(entry.get("example_config", {})))  # Keras default None needs a value
+    # settings whose Keras default is None but which need a value (num_tokens)
+    config.update(copy.deepcopy(entry.get("example_config", {})))
     return config
 
 
@@ -373,7 +374,8 @@ def _expected(p: dict) -> str:
             return "a non-zero integer axis or a list of " + (f"{n} " if n else "") + "such axes"
         return "a non-zero integer axis (negative counts from the end)"
     if t == "layer":
-        allowed = "any catalogue layer" if p["allowed"] == ["*"] else "one of " + ", ".join(p["allowed"])
+        allowed = ("any catalogue layer" if p["allowed"] == ["*"]
+                   else "one of " + ", ".join(p["allowed"]))
         return '{"class_name": ..., "config": {...}} with class_name ' + allowed
     if t in _OBJECT_KINDS:
         kind = _OBJECT_KINDS[t]
@@ -475,7 +477,7 @@ def _json_value(v: Any, depth: int = 0) -> bool:
     if v is None or isinstance(v, (bool, str)):
         return True
     if isinstance(v, (int, float)):
-        return _is_number(v) or isinstance(v, bool)
+        return is_number(v) or isinstance(v, bool)
     if isinstance(v, list):
         return all(_json_value(x, depth + 1) for x in v)
     if isinstance(v, dict):
@@ -537,13 +539,14 @@ def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[s
     inner = v.get("class_name")
     if allowed == ["*"]:
         if not isinstance(inner, str) or inner not in LAYERS:
+            hint = _did_you_mean(inner, LAYERS)
             errors.append(f"{path}.class_name: {class_name} wraps a catalogue layer, got "
-                          f"{_show(inner)}; {_did_you_mean(inner, LAYERS) or 'e.g. ' + _show(p['example'])}"
-                          f"{'' if _did_you_mean(inner, LAYERS) else '.'}")
+                          f"{_show(inner)}; {hint or 'e.g. ' + _show(p['example']) + '.'}")
             return errors
     elif inner not in allowed:
-        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer ({', '.join(allowed)}), "
-                      f"got {_show(inner)}; e.g. {_show(p['example'])}.")
+        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer "
+                      f"({', '.join(allowed)}), got {_show(inner)}; e.g. "
+                      f"{_show(p['example'])}.")
         return errors
     inner_config = v.get("config", {})
     errors += validate_config(inner, inner_config, path)

@@ -83,7 +83,6 @@ def make_layer(class_name: str, config: dict, name: str | None = None):
     A wrapped layer ({"class_name", "config"} under ``layer`` or ``backward_layer``) is made
     the same way; call arguments are left out (see ``split_call`` and ``call_layer``).
     """
-    keras = _keras()
     cls = keras_class(class_name)
     kwargs, _ = split_call(class_name, config)
     kwargs = dict(kwargs)

@@ -105,8 +105,8 @@ def _layer_expr(cls: str, config: dict, name: str | None = None) -> str:
         parts.append(args)
     if name is not None:
         parts.append(f"name={_py(name)}")
-    return f"keras.layers.{keras_class(cls).__name__ if not hasattr(_keras_layers(), cls) else cls}" \
-           f"({', '.join(parts)})"
+    keras_name = cls if hasattr(_keras_layers(), cls) else keras_class(cls).__name__
+    return f"keras.layers.{keras_name}({', '.join(parts)})"
 
 
 def _keras_layers():

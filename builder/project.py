@@ -587,7 +587,8 @@ def is_sequential(project: dict) -> bool:
         if inbound[lay["name"]] != [previous]:
             return False
         entry = catalogue.LAYERS.get(lay.get("class_name")) or {}
-        if any(p.get("call") and p["name"] in lay.get("config", {}) for p in entry.get("params", [])):
+        config = lay.get("config", {})
+        if any(p.get("call") and p["name"] in config for p in entry.get("params", [])):
             return False  # a call argument (training=..., use_causal_mask=...) needs a call
         previous = lay["name"]
     return model["outputs"] == [previous]

@@ -197,7 +197,7 @@ def keras_expected(class_name, config, shapes, dtype):
     """The output shape(s) Keras itself gives, built here without netbuilder."""
     import keras
 
-    cls = getattr(keras.layers, class_name, None) or getattr(keras.layers, "GroupQueryAttention")
+    cls = getattr(keras.layers, class_name, None) or keras.layers.GroupQueryAttention
     call_names = {"use_causal_mask", "return_attention_scores", "training"}
     init = {k: v for k, v in config.items() if k not in call_names}
     call = {k: v for k, v in config.items() if k in call_names}

@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import fixtures_data  # noqa: E402
+
 from builder import templates  # noqa: E402
 from builder.build import build  # noqa: E402
 from builder.checker import check  # noqa: E402
@@ -80,9 +81,9 @@ def test_augmentation_card_says_training_only():
 
 def test_normalization_adapts_to_the_training_data():
     import keras
+    from helpers import project
 
     from builder.build import adapt
-    from helpers import project
 
     p = project([("scale", "Dense", {"units": 3}), ("norm", "Normalization", {}),
                  ("out", "Dense", {"units": 1})], shape=(2,), loss="mse", metrics=())
@@ -102,8 +103,9 @@ def test_exported_script_adapts_normalization_too(tmp_path):
     import subprocess
     import sys
 
-    from builder import export
     from helpers import project
+
+    from builder import export
 
     p = project([("norm", "Normalization", {}), ("out", "Dense", {"units": 3, "activation": "softmax"})],
                 shape=(13,), loss="sparse_categorical_crossentropy", dataset="wine")

@@ -91,7 +91,7 @@ def _call_names(class_name: str) -> set[str]:
 def make_layer(class_name: str, config: dict):
     """A Keras layer from a catalogue config; wrapped `layer` dicts become layers, and call
     arguments (use_causal_mask, ...) are left out (see `call_kwargs`)."""
-    keras = load_keras()
+    load_keras()
     calls = _call_names(class_name)
     kwargs = {k: v for k, v in config.items() if k not in calls}
     for key in ("layer", "backward_layer"):

@@ -19,7 +19,6 @@ from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, state
 
-
 _NONE = "(none)"
 
 
@@ -170,7 +169,8 @@ class LayerForm:
         if advanced:
             refused = any(k.startswith(f"{self.prefix}_param:{layer}:") for k in self.errors())
             is_set = [p["name"] for p in advanced if p["name"] in config]
-            title = f"Advanced ({len(advanced)} settings" + (f", {len(is_set)} set)" if is_set else ")")
+            count = f", {len(is_set)} set" if is_set else ""
+            title = f"Advanced ({len(advanced)} settings{count})"
             with st.expander(title, expanded=bool(is_set) or refused):
                 for spec in advanced:
                     if spec["type"] == "layer":
