@@ -162,6 +162,13 @@ def _run_layer_uncached(class_name, config, in_specs):
             same = any(o is t for o in outs for t in tensors)
             specs = [(tuple(o.shape[1:]), str(o.dtype), o.shape[0] if o.shape else None)
                      for o in outs]
+            if class_name == "MultiHeadAttention" and len(specs) == 2 and \
+                    config.get("attention_axes") is None:
+                # Keras' symbolic shape of the scores uses the query's length twice; the
+                # scores it computes are (heads, query steps, key steps)
+                query, key = in_specs[0][0], in_specs[-1][0]
+                scores = (layer.num_heads, *query[:-1], *key[:-1])
+                specs[1] = (scores, specs[1][1], specs[1][2])
             params = int(sum(math.prod(w.shape) for w in layer.weights))
             trainable = int(sum(math.prod(w.shape) for w in layer.trainable_weights))
             return (specs, params, trainable, None, "passthrough" if same else None)

@@ -210,7 +210,12 @@ def keras_expected(class_name, config, shapes, dtype):
     init = {k: conv(v) for k, v in init.items()}
     tensors = [keras.KerasTensor(s, dtype=dtype or "float32") for s in shapes]
     layer = cls(**init)
-    if class_name in ("MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention"):
+    if class_name == "MultiHeadAttention" and call.get("return_attention_scores"):
+        # Keras' symbolic scores shape repeats the query length; run it on zeros instead
+        import numpy as np
+
+        out = layer(*[np.zeros(s, "float32") for s in shapes], **call)
+    elif class_name in ("MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention"):
         out = layer(*tensors, **call)
     else:
         out = layer(tensors if len(tensors) > 1 else tensors[0], **call)
