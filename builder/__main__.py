@@ -4,8 +4,11 @@ A public interface that users script: exit codes and the ``--json`` shape are ke
 (see README, "Command line").
 
 check   exit 0 valid (warnings allowed), 1 not valid, 2 file unreadable
-export  exit 0 written, 1 model not valid, 2 file unreadable
+export  exit 0 written, 1 model not valid (or too large for this machine's memory),
+        2 file unreadable
 train   exit 0 trained, 1 training failed, 2 file unreadable
+
+No command prints a traceback: anything unexpected is one line on stderr and exit 1.
 """
 from __future__ import annotations
 
@@ -15,7 +18,14 @@ import os
 import sys
 from pathlib import Path
 
-from builder.project import ProjectError, load_project_file, with_local_paths
+from builder import limits
+from builder.project import (
+    ProjectError,
+    load_project_file,
+    parse_json,
+    read_capped,
+    with_local_paths,
+)
 
 EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras")
 
@@ -62,8 +72,8 @@ def cmd_check(args) -> int:
     if err is not None:
         # A file that parses but describes a broken model is still reported layer by layer.
         try:
-            doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
+            doc = parse_json(read_capped(args.file, limits.MAX_PROJECT_BYTES))
+        except ProjectError:
             return _unreadable(args, err)
         if not (isinstance(doc, dict) and doc.get("format") == "netbuilder.project"
                 and isinstance(doc.get("model"), dict)):
@@ -116,6 +126,24 @@ def cmd_export(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status. The last resort for anything unexpected:
+    one line on stderr naming the error, exit 1, never a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("netbuilder ran out of memory: the file or model is too large for this "
+              "machine.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the CLI's promise: a message, not a traceback
+        text = " ".join(str(exc).split())[:300]
+        print(f"netbuilder could not finish: {type(exc).__name__}: {text}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "train":
         _quiet_tensorflow()

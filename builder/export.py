@@ -767,23 +767,47 @@ def to_notebook(project: dict) -> str:
     return nbformat.writes(notebook)
 
 
-def to_keras_json(project: dict) -> str:
-    """Keras' own JSON description of the built model (``model.to_json()``)."""
-    from builder.build import build
+def _out_of_memory(exc: BaseException) -> ProjectError:
+    return ProjectError(f"the model is too large to build in this machine's memory "
+                        f"({type(exc).__name__}): use fewer units or filters, or a smaller "
+                        "input.")
 
-    return build(project).to_json()
+
+def to_keras_json(project: dict) -> str:
+    """Keras' own JSON description of the built model (``model.to_json()``). Refuses
+    (ProjectError) a model too large for the memory available, before building it."""
+    from builder.build import build, check_memory, is_out_of_memory
+
+    check_memory(project, "json")
+    try:
+        return build(project).to_json()
+    except ProjectError:
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise _out_of_memory(exc) from None
+        raise
 
 
 def save_keras(project: dict, path: str | Path) -> Path:
-    """Build and compile the model and save it (untrained) as a ``.keras`` file."""
-    from builder.build import build
+    """Build and compile the model and save it (untrained) as a ``.keras`` file. Refuses
+    (ProjectError) a model too large for the memory available, before building it."""
+    from builder.build import build, check_memory, is_out_of_memory
 
     path = Path(path)
     if path.suffix != ".keras":
         raise ProjectError(f"a Keras model file must end in .keras, got {path.name!r}.")
-    model = build(project)
-    # Create the optimizer's slots now, so loading the file restores them without Keras
-    # warning that the saved optimizer "could not be loaded".
-    model.optimizer.build(model.trainable_variables)
-    model.save(path)
+    check_memory(project, "keras")
+    try:
+        model = build(project)
+        # Create the optimizer's slots now, so loading the file restores them without Keras
+        # warning that the saved optimizer "could not be loaded".
+        model.optimizer.build(model.trainable_variables)
+        model.save(path)
+    except ProjectError:
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise _out_of_memory(exc) from None
+        raise
     return path

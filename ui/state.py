@@ -29,7 +29,7 @@ from builder import paths, templates
 from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
 
 HISTORY_LIMIT = 100
-_ID_RE = re.compile(r"^[a-f0-9]{16}$")
+_ID_RE = re.compile(r"\A[a-f0-9]{16}\Z")
 _SAVE_LOCK = threading.Lock()  # sessions of this server share the autosave folder
 
 
@@ -53,7 +53,7 @@ def session_id() -> str:
     pid = st.session_state.get("_pid")
     if not pid:
         candidate = st.query_params.get("p", "")
-        pid = candidate if _ID_RE.match(candidate or "") else secrets.token_hex(8)
+        pid = candidate if _ID_RE.fullmatch(candidate or "") else secrets.token_hex(8)
         st.session_state["_pid"] = pid
     # Page navigation drops query parameters: put the id back on every run, or a refresh
     # after a page switch would start a new session without its autosave and runs.

@@ -9,17 +9,20 @@ the functions that need them.
 """
 from __future__ import annotations
 
+import collections
 import csv
 import functools
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from builder import limits
 from builder.data.errors import DataError
 from builder.data.preprocess import standardize, standardize_fit
 from builder.data.splits import SPLIT_SEED
@@ -28,6 +31,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_CATEGORIES",
     "MAX_CLASSES",
+    "MAX_COLUMNS",
     "MAX_ROWS",
     "MIN_ROWS",
     "CsvSummary",
@@ -44,8 +48,9 @@ __all__ = [
     "target_codes",
 ]
 
-MAX_BYTES = 200 * 1024**2
-MAX_ROWS = 1_000_000
+MAX_BYTES = limits.MAX_CSV_BYTES
+MAX_ROWS = limits.MAX_CSV_ROWS
+MAX_COLUMNS = limits.MAX_CSV_COLUMNS
 MIN_ROWS = 10
 # A text column with more distinct values than this is an identifier or free text: one-hot
 # encoding it would add that many mostly-zero inputs and teach the model nothing.
@@ -236,12 +241,26 @@ def _check_path(source: Source) -> None:
         raise DataError(f"{str(path)!r} is a folder, not a CSV file: choose the file itself.")
 
 
-def _head_text(source: Source, limit: int = 65536) -> str:
+_SNIFF_BYTES = 65536
+
+
+def _head_text(source: Source) -> str:
+    """The file's first line (the header) and up to 64 KB after it, reading at most
+    ``limits.MAX_CSV_HEADER_BYTES`` + 64 KB whatever the file holds."""
+    limit = limits.MAX_CSV_HEADER_BYTES + _SNIFF_BYTES
     if isinstance(source, bytes):
         head = source[:limit]
     else:
         with open(source, "rb") as handle:
             head = handle.read(limit)
+    first_line = re.search(rb"[\r\n]", head)
+    if first_line is None and len(head) == limit or (
+            first_line is not None and first_line.start() > limits.MAX_CSV_HEADER_BYTES):
+        sep_counts = max(head.count(s) for s in (b",", b";", b"\t", b"|"))
+        raise DataError(f"the header line is longer than "
+                        f"{limits.fmt_bytes(limits.MAX_CSV_HEADER_BYTES)} (at least "
+                        f"{sep_counts + 1:,} columns); at most {MAX_COLUMNS:,} columns are "
+                        "read (README, \"Limits and safety\"): keep fewer columns.")
     try:
         return head.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -253,14 +272,22 @@ def _head_text(source: Source, limit: int = 65536) -> str:
 
 def _delimiter_and_header(source: Source) -> tuple[str, list[str]]:
     """The separator (comma, semicolon, tab or bar) guessed from the first lines, and the
-    header's names as written (pandas would rename a repeated name, hiding the mistake)."""
+    header's names as written (pandas would rename a repeated name, hiding the mistake).
+    DataError for more than ``MAX_COLUMNS`` columns, before pandas reads anything."""
     head = _head_text(source)
-    sample = "\n".join(head.splitlines()[:20])
+    sample = "\n".join(head[:_SNIFF_BYTES].splitlines()[:20])
     try:
         sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
-    header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
+    try:
+        header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
+    except csv.Error as err:
+        raise DataError(f"the header line cannot be read as CSV ({err}): check the first "
+                        "line of the file.") from None
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"the file has {len(header):,} columns; at most {MAX_COLUMNS:,} are "
+                        "read (README, \"Limits and safety\"): keep fewer columns.")
     return sep, [name.strip() for name in header]
 
 
@@ -285,7 +312,7 @@ def read_rows(source, sep, nrows=None):
     import pandas as pd
 
     frame = pd.read_csv(source, sep=sep, nrows=nrows, skip_blank_lines=False,
-                        encoding="utf-8-sig")
+                        encoding="utf-8-sig", index_col=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -305,7 +332,15 @@ def _read_frame(source: Source, header_only: bool = False):
     sep, header = _delimiter_and_header(source)
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        frame = read_rows(handle, sep, nrows)
+        # Rows longer than the header are an error (read_rows passes index_col=False, and
+        # pandas warns), not silently turned into an index that shifts every column.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = read_rows(handle, sep, nrows)
+    except pd.errors.ParserWarning:
+        raise DataError(f"the data rows have more values than the header has columns "
+                        f"({len(header)}): name every column in the first line, or remove the "
+                        "extra separators at the ends of the rows.") from None
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty: choose a CSV with a header line and data rows.") \
             from None
@@ -317,7 +352,8 @@ def _read_frame(source: Source, header_only: bool = False):
     if len(frame) > MAX_ROWS:
         raise DataError(f"the file has more than {MAX_ROWS:,} rows, the most this app reads: "
                         "keep a sample of the rows.")
-    duplicated = sorted({c for c in header if c and header.count(c) > 1})
+    counts = collections.Counter(header)
+    duplicated = sorted(c for c, n in counts.items() if c and n > 1)
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
     if duplicated:
         raise DataError(f"the header names {', '.join(map(repr, duplicated))} more than once: "
