@@ -201,8 +201,7 @@ def test_unknown_layer_type_names_it_and_the_catalogue():
                                                                                     name="gn")])
     doc = json.loads(model.to_json())
     doc["config"]["layers"][-1].update(class_name="FancyNorm", module="my_package.layers")
-    with pytest.raises(ProjectError, match="'gn' is a custom layer of class 'FancyNorm' "
-                                           r"\(defined in my_package.layers\)"):
+    with pytest.raises(ProjectError, match="'gn'.*FancyNorm"):
         from_keras_json(json.dumps(doc))
 
 
