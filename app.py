@@ -16,7 +16,7 @@ from ui.files import open_upload
 st.set_page_config(page_title="netbuilder", layout="wide")
 
 PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.py", "Data"),
-         ("pages/train.py", "Train"),
+         ("pages/train.py", "Train"), ("pages/experiments.py", "Experiments"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files

@@ -24,7 +24,7 @@ from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
 FORMAT = "netbuilder.project"
-VERSION = 1
+VERSION = 2
 # \A...\Z: a whole-string match even through .match() (``$`` accepts a final newline).
 NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_FILE_BYTES = limits.MAX_PROJECT_BYTES
@@ -72,13 +72,26 @@ VALIDATION_METHODS = ("none", "holdout", "split", "kfold")
 INPUT_DTYPES = ("float32", "int32", "int64", "float16", "bfloat16", "float64", "int8", "int16",
                 "uint8", "bool", "string")
 
-_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit"}
+_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit",
+             "experiment"}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "batch_size", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
 _COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics"}
 _DATA_KEYS = {"dataset", "options"}
 _FIT_KEYS = {"epochs", "batch_size", "validation", "shuffle", "seed", "callbacks"}
+
+
+# Validators of optional sections whose rules live in their own package, registered when
+# ``builder`` is imported (``builder/__init__.py``): "experiment" ->
+# ``builder.experiments.spec.validate_section``. Each takes (project, section) and returns
+# ``(field, message)`` problems; it runs once the rest of the project is valid.
+SECTION_VALIDATORS: dict = {}
+
+
+def register_section(name: str, validator) -> None:
+    """Let ``validate`` check the optional top-level section ``name`` with ``validator``."""
+    SECTION_VALIDATORS[name] = validator
 
 
 # --------------------------------------------------------------------------- defaults
@@ -137,10 +150,15 @@ def _need_dict(obj, where: str, problems: list) -> bool:
 # --------------------------------------------------------------------------- migration
 
 def migrate(doc: dict) -> dict:
-    """Bring an older project document to the current version.
+    """Bring an older project document to the current version (in place; returns it).
 
-    Version 1 is the first public version, so there is nothing to migrate yet; later
-    versions add a step here (``if version == 1: ...; version = 2``) and never drop one.
+    Each step takes one version to the next and is never dropped, so a file of any older
+    version opens:
+
+    - 1 -> 2: version 2 adds the optional ``experiment`` section (see
+      ``builder.experiments.spec``); a version-1 file has none, so only the number changes.
+      A version-1 file that already holds an ``experiment`` section was not written by
+      netbuilder and is refused.
     """
     version = doc.get("version")
     if is_int(version) and version > VERSION:
@@ -148,6 +166,12 @@ def migrate(doc: dict) -> dict:
             f"this file is format version {version}, newer than this netbuilder understands "
             f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
             "open it.", "version")
+    if version == 1:
+        if "experiment" in doc:
+            raise ProjectError("an \"experiment\" section needs format version 2: set "
+                               "\"version\": 2 (version-1 files have no experiments).",
+                               "experiment")
+        doc["version"] = 2
     return doc
 
 
@@ -543,6 +567,9 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             graph_order(doc)
         except ProjectError as err:
             problems.extend(err.problems)
+    for key, check_section in SECTION_VALIDATORS.items():
+        if not problems and doc.get(key) is not None:
+            problems.extend(check_section(doc, doc[key]))
     if problems:
         raise ProjectError(problems)
     return doc
