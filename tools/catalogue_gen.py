@@ -289,6 +289,30 @@ def classify(class_name: str, name: str, default, objects: dict) -> dict:
     return p
 
 
+_SCALAR_REQUIRED = {"filters", "num_heads", "key_dim", "head_dim", "num_query_heads",
+                    "num_key_value_heads", "height", "width", "num_bins", "max_number",
+                    "input_dim", "output_dim", "rate", "equation"}
+
+
+def _type_from_example(p: dict) -> None:
+    """A required keyword has no default to type it by: its example does (rate 0.5 is a
+    number from 0 to 1, filters 4 a whole number ≥ 1)."""
+    if p["type"] != "any" or p["name"] not in _SCALAR_REQUIRED:
+        return  # output_size, output_shape, factors: Keras also takes lists
+    example = p["example"]
+    if isinstance(example, bool):
+        p["type"] = "bool"
+    elif isinstance(example, int):
+        p.update(type="int", min=1)
+    elif isinstance(example, float):
+        p.update(type="float", min=0.0)
+        if p["name"] == "rate":
+            p["max"] = 1.0
+    elif isinstance(example, str):
+        p["type"] = "str"
+    p.pop("nullable", None)
+
+
 def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
@@ -450,6 +474,7 @@ def _new_entry(name: str, cls, objects: dict) -> dict:
             if key not in examples:
                 raise SystemExit(f"{name}.{key} is required: add an example to CURATED")
             p["example"] = examples[key]
+            _type_from_example(p)
         elif key not in UP_FRONT:
             p["advanced"] = True
         p["label"] = _label(key)
