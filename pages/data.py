@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import numpy as np
 import streamlit as st
@@ -17,6 +18,7 @@ from builder.data.registry import validate_data_settings
 from ui import forms, state
 
 ERRORS = "data_field_errors"
+PENDING_CSV = "data_pending_csv"    # "Your CSV file" chosen, no file uploaded yet
 GROUPS = [("From the book (Keras datasets)", ["imdb", "reuters", "boston_housing", "mnist",
                                               "fashion_mnist", "cifar10"]),
           ("Offline (ship with scikit-learn)", ["digits", "breast_cancer", "wine", "diabetes"]),
@@ -61,6 +63,12 @@ def _commit_data(data: dict) -> None:
 def _on_dataset() -> None:
     name = st.session_state["data_dataset"]
     st.session_state[ERRORS] = {}
+    if name == "csv":
+        # A CSV needs its file first: show the uploader and keep the current data in the
+        # project until a file is chosen (committing a CSV without a path is refused).
+        st.session_state[PENDING_CSV] = True
+        return
+    st.session_state.pop(PENDING_CSV, None)
     _commit_data({"dataset": name, "options": {}})
 
 
@@ -89,6 +97,8 @@ def _on_option(spec: dict, key: str) -> None:
 def _dataset_picker(project: dict) -> str:
     names = [n for _, group in GROUPS for n in group if n in DATASETS]
     current = project["data"].get("dataset")
+    if st.session_state.get(PENDING_CSV) and current != "csv":
+        current = "csv"
     if current not in names:
         names.append(current)
     st.session_state["data_dataset"] = current
@@ -114,6 +124,12 @@ def _cache_status(spec) -> None:
         st.caption(f"Cached in {folder}.")
 
 
+def _safe_file_name(name: str) -> str:
+    """The uploaded file's base name with only letters, digits, '.', '_' and '-'."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(name or "")).strip("._")
+    return base if base else "data.csv"
+
+
 def _csv_section(project: dict) -> None:
     upload = st.file_uploader("Upload a CSV file", type=["csv", "txt"], key="data_csv_upload",
                               help="First row: column names. Up to 200 MB.")
@@ -124,14 +140,24 @@ def _csv_section(project: dict) -> None:
         except DataError as err:
             st.error(f"This file cannot be used: {err}")
             return
+        # Kept under the user's own file name (in a folder named by the content's hash), so
+        # Train, Results and the exported script name the file the user knows.
         digest = hashlib.sha256(raw).hexdigest()[:16]
-        path = paths.uploads_dir() / f"{digest}.csv"
+        folder = paths.uploads_dir() / digest
+        folder.mkdir(exist_ok=True)
+        path = folder / _safe_file_name(upload.name)
         path.write_bytes(raw)
         st.session_state["data_csv_id"] = upload.file_id
         _commit_data({"dataset": "csv", "options": {"path": str(path),
                                                     "target": summary.suggested_target,
                                                     "task": "auto"}})
+        if "_data" not in _errors():
+            st.session_state.pop(PENDING_CSV, None)
         st.rerun()
+    if project["data"].get("dataset") != "csv":
+        st.info(f"Upload a CSV file to use it: the model keeps its current data "
+                f"({DATASETS[project['data']['dataset']].label}) until you do.")
+        return
     path = project["data"].get("options", {}).get("path")
     if path and os.path.exists(path):
         try:
@@ -244,6 +270,8 @@ st.write(spec.description)
 _cache_status(spec)
 if spec.source == "csv":
     _csv_section(project)
+if spec.source == "csv" and project["data"].get("dataset") != "csv":
+    st.stop()       # nothing to preprocess before a file is chosen
 left, right = st.columns([1, 2])
 with left:
     st.subheader("Preprocessing")
