@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder import templates
+from builder import recent, templates
 from builder.project import ProjectError, dumps
 from ui import state
 from ui.files import open_upload
@@ -23,22 +23,70 @@ PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.
 state.init()
 project = state.get_project()
 
+def _rename() -> None:
+    state.rename(st.session_state.get("_name", ""))
+
+
+def _open(pid: str) -> None:
+    st.session_state.pop("_confirm_delete", None)
+    state.open_project(pid)
+
+
+def _delete(pid: str) -> None:
+    st.session_state.pop("_confirm_delete", None)
+    state.delete_project(pid)
+
+
+def _recent_projects(current: str) -> None:
+    """The autosaved projects, newest first: open one (with its runs), or delete it."""
+    summaries = state.recent_projects()
+    others = [s for s in summaries if s.pid != current]
+    with st.expander(f"Recent projects ({len(others)})" if others else "Recent projects"):
+        if not others:
+            st.caption("Projects you start (New project, a template, Open) are kept here "
+                       "with their runs.")
+        asked = st.session_state.get("_confirm_delete")
+        for s in summaries:
+            runs = f"{s.runs} run{'s' if s.runs != 1 else ''}"
+            label = f"{s.name} · {s.dataset} · {recent.age_text(s.modified)} · {runs}"
+            if s.pid == asked:
+                st.warning(f"Delete '{s.name}' and its {runs}?")
+                yes, no = st.columns(2)
+                yes.button("Delete", key=f"_del_yes:{s.pid}", on_click=_delete, args=(s.pid,),
+                           type="primary")
+                no.button("Keep", key=f"_del_no:{s.pid}",
+                          on_click=lambda: st.session_state.pop("_confirm_delete", None))
+                continue
+            left, right = st.columns([6, 1], vertical_alignment="center")
+            if s.pid == current:
+                left.markdown(f"**{label}** (open)")
+            else:
+                left.button(label, key=f"_open:{s.pid}", on_click=_open, args=(s.pid,),
+                            disabled=s.problem is not None, help=s.problem,
+                            width="stretch")
+            right.button("×", key=f"_del:{s.pid}", help="Delete this project and its runs",
+                         on_click=lambda pid=s.pid: st.session_state.update(
+                             _confirm_delete=pid))
+
+
 with st.sidebar:
-    st.markdown(f"**{project.get('name') or 'Untitled'}**")
-    st.caption(f"Data: {project.get('data', {}).get('dataset', '?')}")
+    st.session_state["_name"] = project.get("name") or "Untitled"
+    st.text_input("Project name", key="_name", on_change=_rename,
+                  help="Until you name it, the name follows the data.")
+    st.caption(f"Data: {recent.data_label(project.get('data'))}")
     st.session_state["_status_slot"] = st.empty()
+    _recent_projects(state.session_id())
     with st.expander("New / Open / Save"):
-        choice = st.selectbox("New from template", templates.names(),
+        st.selectbox("New from template", templates.names(),
                               format_func=lambda n: templates.describe(n)[0], key="_new_tpl")
-        if st.button("New project", key="_new_btn"):
-            state.set_project(templates.load(choice))
-            st.rerun()
+        st.button("New project", key="_new_btn",
+                  on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])))
         upload = st.file_uploader("Open a project file, or import a Keras model (JSON or "
                                   ".keras)", type=["json", "keras"], key="_open")
         if upload is not None and st.session_state.get("_opened") != upload.file_id:
             try:
                 opened, notes = open_upload(upload.name, upload.getvalue())
-                state.set_project(opened)
+                state.new_project(opened)
                 st.session_state["_opened"] = upload.file_id
                 if notes:
                     st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
