@@ -386,7 +386,13 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
                              {"op": "insert_before", "target": name, "layer": {
                                  "class_name": "Reshape", "config": {"target_shape": target}}}))
         else:
-            tips.append("add a Reshape to (height, width, channels) before it")
+            # Not a square image: any (height, width, 1) holding the n values lets the
+            # layer run (too small for its window, it then offers padding 'same').
+            target = _factor_pair(shape[0]) + [1]
+            tips.append(f"add Reshape to {tuple(target)} before it")
+            fixes.append(Fix(f"Insert Reshape to {tuple(target)} before {name}",
+                             {"op": "insert_before", "target": name, "layer": {
+                                 "class_name": "Reshape", "config": {"target_shape": target}}}))
         tips.append("or use Dense")
     elif need >= 4 and rank == 3:
         if cls in _TWO_D.values() or cls in _ONE_D:
@@ -551,9 +557,12 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         result.errors.append("the model has no layers yet: drag a layer from the palette "
                              "(Dense is a good start).")
     result.memory_bytes = estimate_memory(project, result)
-    from builder import advice
+    from builder import advice, fit_check
 
+    if data_info is None:
+        data_info = advice.data_info_for(project)
     advice.attach(project, result, data_info)
+    fit_check.attach(project, result, data_info)   # "valid" means it trains on this data
     return result
 
 
