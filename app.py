@@ -11,7 +11,7 @@ import streamlit as st
 
 from builder import recent, templates
 from builder.project import ProjectError, dumps
-from ui import state
+from ui import data_status, state
 from ui.files import open_upload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
@@ -78,7 +78,8 @@ with st.sidebar:
     _recent_projects(state.session_id())
     with st.expander("New / Open / Save"):
         st.selectbox("New from template", templates.names(),
-                              format_func=lambda n: templates.describe(n)[0], key="_new_tpl")
+                              format_func=lambda n: templates.describe(n)[0]
+                     + data_status.template_note(templates.dataset(n)), key="_new_tpl")
         st.button("New project", key="_new_btn",
                   on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])))
         upload = st.file_uploader("Open a project file, or import a Keras model (JSON or "

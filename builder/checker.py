@@ -557,12 +557,9 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         result.errors.append("the model has no layers yet: drag a layer from the palette "
                              "(Dense is a good start).")
     result.memory_bytes = estimate_memory(project, result)
-    from builder import advice, fit_check
+    from builder import advice
 
-    if data_info is None:
-        data_info = advice.data_info_for(project)
     advice.attach(project, result, data_info)
-    fit_check.attach(project, result, data_info)   # "valid" means it trains on this data
     return result
 
 

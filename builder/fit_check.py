@@ -1,5 +1,8 @@
 """Does the model fit its data? The checks that make "valid" mean "will train".
 
+``checker.check`` answers "does Keras build it" (shapes only, whatever the data);
+``fit_check.check`` adds these checks and is what the app and the CLI's ``check`` call.
+
 The checker knows every layer's output shape; the data settings say what one sample and
 its label look like (``builder.data.describe``) and the loss decides how the labels are
 encoded (``builder.data.preprocess.labels_for_loss``). A model whose input does not take the
@@ -144,6 +147,17 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
             rep.warnings = [w for w in rep.warnings if w.code not in _SAID_BY_ERRORS]
     result.warnings = [w for w in result.warnings if not (
         w.code == "input-vs-data" and found)]
+
+
+def check(project: dict) -> CheckResult:
+    """``checker.check`` and then these checks: valid means the model builds and fits the
+    project's data. What the pages, Train and ``python -m builder check`` use."""
+    from builder import advice, checker
+
+    info = advice.data_info_for(project)
+    result = checker.check(project, info)
+    attach(project, result, info)
+    return result
 
 
 def problems(result: CheckResult) -> list[tuple[str | None, str]]:

@@ -37,9 +37,9 @@ def _keras_loaded() -> bool:
 
 
 def _check(project: dict):
-    from builder import checker
+    from builder import fit_check
 
-    return checker.check(project)
+    return fit_check.check(project)    # builds, and fits the chosen data
 
 
 def _say(message: str) -> None:
@@ -339,7 +339,8 @@ def _diagram(project: dict, result):
 def _toolbar(project: dict) -> None:
     cols = st.columns([1, 1, 2, 6])
     undo_redo(cols[0], cols[1], "build")
-    with cols[2].popover("Templates", width="stretch"):
+    with cols[2].popover("Templates", width="stretch", key="build_templates",
+                         on_change="rerun"):
         _gallery(project)
 
 
@@ -354,9 +355,12 @@ def _use_template(name: str | None) -> None:
 
 
 def _gallery(project: dict) -> None:
-    st.button("Empty model (keep the input and data)", on_click=_use_template, args=(None,),
-              key="build_tpl:empty")
-    template_buttons(templates.names(), "build", _use_template)
+    def empty() -> None:
+        st.session_state["build_templates"] = False
+        _use_template(None)
+
+    st.button("Empty model (keep the input and data)", on_click=empty, key="build_tpl:empty")
+    template_buttons(templates.names(), "build", _use_template, menu_key="build_templates")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

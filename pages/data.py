@@ -14,8 +14,9 @@ import streamlit as st
 
 from builder import edit, paths
 from builder.data import DATASETS, DataError, describe, inspect_csv, recommend
+from builder.data import offline
 from builder.data.registry import validate_data_settings
-from ui import forms, state
+from ui import data_status, forms, state
 
 ERRORS = "data_field_errors"
 PENDING_CSV = "data_pending_csv"    # "Your CSV file" chosen, no file uploaded yet
@@ -112,16 +113,10 @@ def _dataset_picker(project: dict) -> str:
 def _cache_status(spec) -> None:
     if spec.source != "keras":
         return
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    folder = os.path.join(home, "datasets")
-    missing = [f for f in spec.files if f["role"] == "data"
-               and not os.path.exists(os.path.join(folder, f["save_as"]))]
-    if missing:
-        files = ", ".join(f"{f['name']} ({f['bytes'] / 1e6:.1f} MB)" for f in missing)
-        st.info(f"Not downloaded yet: {files}. The first use downloads it into {folder}; "
-                "offline, place the file there yourself.")
-    else:
-        st.caption(f"Cached in {folder}.")
+    avail = data_status.availability(spec.name)
+    if avail.ready:
+        st.caption(f"Cached in {offline.keras_cache_dir()}.")
+    data_status.show(avail)
 
 
 def _safe_file_name(name: str) -> str:

@@ -39,9 +39,17 @@ def _check(project: dict):
     Branches not yet connected to an output are checked as if they were outputs, so they
     show shapes while being drawn; the faults then keep the model from counting as valid.
     """
-    from builder import checker
+    from builder import advice, checker, fit_check
 
-    result = checker.check(graph.checkable(project))
+    info = advice.data_info_for(project)
+    result = checker.check(graph.checkable(project), info)
+    # Advice and the data checks read the real outputs, not the branches checked as if
+    # they were outputs.
+    for report in result.layers:
+        report.warnings = []
+    result.warnings = []
+    advice.attach(project, result, info)
+    fit_check.attach(project, result, info)
     faults = graph.faults(project)
     if faults:
         result.valid = False
@@ -171,8 +179,9 @@ def _toolbar(project: dict) -> None:
                       help="One sample's shape without the batch axis, e.g. 10 or 28, 28, 1.")
         st.selectbox("Values", projectlib.INPUT_DTYPES, key="graph_new_input_dtype")
         st.button("Add this input", on_click=_add_input, key="graph_add_input")
-    with cols[5].popover("Templates", width="stretch"):
-        template_buttons(GRAPH_TEMPLATES, "graph", _use_template)
+    with cols[5].popover("Templates", width="stretch", key="graph_templates",
+                         on_change="rerun"):
+        template_buttons(GRAPH_TEMPLATES, "graph", _use_template, menu_key="graph_templates")
 
 
 def _mode_caption(project: dict) -> None:

@@ -17,7 +17,7 @@ import streamlit as st
 from builder import project as projectlib
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, jobs, state
+from ui import charts, data_status, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -46,6 +46,7 @@ def _data_section(project: dict) -> None:
         shown = ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path") or \
             "no options"
         st.markdown(f"**Data:** {spec.label} — {spec.task} · {shown}")
+    data_status.show(data_status.availability(data.get("dataset")))
     _page_link("pages/data.py", "Change the data or its preprocessing")
 
 
@@ -206,22 +207,41 @@ def _device_choice() -> str:
     return choice
 
 
+def _fix_buttons(result) -> None:
+    """Each problem with its one-click fixes, as on Build."""
+    from builder import fit_check, fixes
+
+    for i, (layer, message) in enumerate(fit_check.problems(result)):
+        st.markdown(f"- {message}")
+        report = result.layer(layer) if layer else None
+        for j, fix in enumerate(report.fixes if report else []):
+            if st.button(fix.label, key=f"train_fix:{i}:{j}"):
+                try:
+                    state.set_project(fixes.apply_fix(state.get_project(), fix))
+                except ProjectError as err:
+                    st.error(f"That fix no longer applies: {err}")
+                    return
+                st.rerun()
+
+
 def _start_section(project: dict) -> None:
-    from builder import checker
+    from builder import fit_check
 
     with st.spinner("Checking the model..."):
-        result = checker.check(project)
+        result = fit_check.check(project)
     state.show_status(result)
     if not result.valid:
-        st.error("The model cannot be trained yet:")
-        for message in result.errors + [r.error for r in result.layers if r.error]:
-            st.markdown(f"- {message}")
+        st.error("The model cannot be trained on this data yet:")
+        _fix_buttons(result)
         _page_link("pages/build.py", "Fix the model on Build")
+        return
+    avail = data_status.availability((project.get("data") or {}).get("dataset"))
+    if not avail.usable:        # said above, with the data
         return
     device = _device_choice()
     if st.button("Start training", type="primary", key="train_start"):
         try:
-            jobs.start(projectlib.validate(project), device)
+            jobs.start(projectlib.validate(project), device, allow_download=avail.downloads)
         except (RuntimeError, ValueError) as err:
             st.error(f"Training did not start: {err}")
             return
@@ -252,7 +272,8 @@ def _curves(handle) -> None:
     history = handle.history
     names = charts.metric_names(history)
     if not names:
-        st.caption("Curves appear after the first epoch.")
+        if handle.active:
+            st.caption("Curves appear after the first epoch.")
         return
     if handle.folds:
         smoothing = st.toggle("Smooth (leave out the first 10 epochs, moving average 0.9)",
@@ -294,7 +315,7 @@ def _live(run_id: str) -> None:
         st.markdown("**Test set:** " + " · ".join(
             f"{name} {value:.4g}" for name, value in test.items() if value is not None))
     _curves(handle)
-    if not handle.active:
+    if not handle.active and charts.metric_names(handle.history):
         _page_link("pages/results.py", "See the results of this run")
     if was_active and not handle.active:
         st.rerun(scope="app")   # show Start again, stop polling

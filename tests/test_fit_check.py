@@ -66,7 +66,7 @@ CASES = [
 
 @pytest.mark.parametrize("case, project, words, fix_labels", CASES, ids=[c[0] for c in CASES])
 def test_check_says_whether_the_model_fits_its_data(case, project, words, fix_labels):
-    result = checker.check(project)
+    result = fit_check.check(project)
     problems = fit_check.problems(result)
     if words is None:
         assert result.valid, problems
@@ -83,9 +83,9 @@ def test_check_says_whether_the_model_fits_its_data(case, project, words, fix_la
 @pytest.mark.parametrize("case, project, words, fix_labels",
                          [c for c in CASES if c[3]], ids=[c[0] for c in CASES if c[3]])
 def test_the_first_fix_makes_the_model_fit(case, project, words, fix_labels):
-    layer = fit_check.problems(checker.check(project))[0][0]
-    fixed = fixes.apply_fix(project, checker.check(project).layer(layer).fixes[0])
-    assert checker.check(fixed).valid, fit_check.problems(checker.check(fixed))
+    layer = fit_check.problems(fit_check.check(project))[0][0]
+    fixed = fixes.apply_fix(project, fit_check.check(project).layer(layer).fixes[0])
+    assert fit_check.check(fixed).valid, fit_check.problems(fit_check.check(fixed))
 
 
 def _labels(project: dict, n: int):
@@ -124,3 +124,8 @@ def test_label_form_follows_the_loss():
     assert fit_check.label_form("binary_crossentropy", "binary", 2, "binary") == ("binary", None)
     assert fit_check.label_form("mse", "regression", None, "value") == ("value", None)
     assert fit_check.label_form(None, "multiclass", 46, "integer") == ("integer", 46)
+
+
+def test_the_shape_checker_alone_ignores_the_data():
+    project = _digits(units=7)
+    assert checker.check(project).valid and not fit_check.check(project).valid

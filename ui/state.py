@@ -196,14 +196,23 @@ def status_slot():
 
 
 def show_status(result) -> None:
-    """Fill the sidebar validity line from a checker result (called by pages)."""
+    """Fill the sidebar validity line from a check result (called by pages): valid with its
+    parameter count, or the number of problems with a link to the page that shows them."""
     slot = status_slot()
     if slot is None:
         return
+    from builder import edit
+
     errors = sum(1 for r in result.layers if r.error) + len(result.errors)
     warnings = len(result.all_warnings())
     if result.valid:
         slot.success(f"Valid model · {result.total_params:,} params"
                      + (f" · {warnings} advice" if warnings else ""))
-    else:
-        slot.error(f"{errors or 1} problem{'s' if errors != 1 else ''} to fix")
+        return
+    errors = errors or 1
+    page, title = (("pages/build.py", "Build") if edit.is_stack(get_project())
+                   else ("pages/graph.py", "Graph"))
+    with slot.container():
+        st.error(f"{errors} problem{'s' if errors != 1 else ''} to fix")
+        st.page_link(page, label=f"Show {'them' if errors != 1 else 'it'} on {title}",
+                     icon=":material/arrow_forward:")
