@@ -110,7 +110,9 @@ def layer_item(result: Any, name: str, class_name: str, summary: str) -> dict:
         item["error"] = report.error
         item["status"] = "error" if report.error else (
             "tentative" if report.tentative else "ok")
-        if report.error is None and report.output_shape is not None:
+        # A layer that builds but does not fit the data keeps its shape beside the error:
+        # "(None, 6, 6, 10)" is what the error is about.
+        if report.output_shape is not None:
             item["output_shape"] = fmt_shape(report.output_shape)
             item["params"] = f"{report.params:,}"
         item["fixes"] = [{"label": fix.label} for fix in layer_fixes(result, name)]
