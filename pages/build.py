@@ -68,6 +68,9 @@ def _on_action(action: dict) -> None:
 
     project = state.get_project()
     kind, name = action["type"], action.get("name")
+    if kind in ("undo", "redo"):
+        (state.undo if kind == "undo" else state.redo)()
+        return
     try:
         if kind == "select":
             st.session_state[SELECTED] = name

@@ -80,6 +80,9 @@ def _on_action(action: dict) -> None:
     project = state.get_project()
     kind = action["type"]
     name = action.get("name")
+    if kind in ("undo", "redo"):
+        (state.undo if kind == "undo" else state.redo)()
+        return
     try:
         if kind == "select":
             st.session_state[SELECTED] = name

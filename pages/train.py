@@ -231,7 +231,7 @@ def _start_section(project: dict) -> None:
         result = fit_check.check(project)
     state.show_status(result)
     if not result.valid:
-        st.error("The model cannot be trained on this data yet:")
+        st.error("The model cannot be trained yet:")
         _fix_buttons(result)
         _page_link("pages/build.py", "Fix the model on Build")
         return

@@ -209,3 +209,13 @@ def test_graph_model_is_shown_and_reordering_refused():
     _act(at, type="move", name="out", index=0)
     assert _names(at) == ["d1", "out"]
     assert any("connections" in e.value for e in at.error)
+
+
+def test_ctrl_z_and_ctrl_shift_z_from_the_editor_undo_and_redo():
+    at = _open(_dense_project())
+    _act(at, type="add", class_name="Dropout", index=1)
+    assert len(_names(at)) == 3
+    _act(at, type="undo")                  # what the component sends for Ctrl+Z
+    assert _names(at) == ["d1", "out"]
+    _act(at, type="redo")                  # Ctrl+Shift+Z
+    assert len(_names(at)) == 3

@@ -44,6 +44,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "select": {"name": "name"},
     "delete": {"name": "name"},
     "apply_fix": {"name": "name", "fix": "index"},
+    "undo": {},   # Ctrl+Z
+    "redo": {},   # Ctrl+Shift+Z, Ctrl+Y
 }
 
 _mount = component_actions.component("netbuilder_graph_editor", "graph")

@@ -42,6 +42,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "delete": {"name": "name"},
     "duplicate": {"name": "name"},
     "apply_fix": {"name": "name", "fix": "index"},
+    "undo": {},   # Ctrl+Z
+    "redo": {},   # Ctrl+Shift+Z, Ctrl+Y
 }
 
 _mount = component_actions.component("netbuilder_stack_editor", "stack")

@@ -458,6 +458,7 @@ export default function (component) {
   }
   const st = root.__nbg;
   st.setTriggerValue = setTriggerValue;
+  listenForUndo(st);
   st.view = normalise(data);
   if (st.selectedEdge && !st.view.edges.some((e) => edgeId(e) === st.selectedEdge)) {
     st.selectedEdge = null;
