@@ -153,6 +153,7 @@ def _imports(data: "_Data", for_notebook: bool) -> str:
     lines = [] if for_notebook else ["import argparse"]
     lines += ["import json", "", "import numpy as np"]
     if data.spec.source == "csv":
+        lines[lines.index("import json") + 1:lines.index("import json") + 1] = ["import os"]
         lines.append("import pandas as pd")
     if data.spec.source == "sklearn":
         lines.append(f"from sklearn.datasets import load_{data.spec.name}")
@@ -271,7 +272,10 @@ def _csv_code(data: _Data) -> tuple[str, str]:
             "number columns (gaps filled with the training median"
             + (", normalised with training statistics" if opt["normalize"] else "")
             + ") and text columns one-hot encoded. A seeded test split is kept apart.")
-    code = f'''frame = pd.read_csv({_py(opt["path"])}, sep=None, engine="python")
+    name = Path(opt["path"]).name
+    code = f'''# Your file, {name}: read from this folder, else from the app's copy of the upload.
+CSV_FILE = {_py(name)} if os.path.exists({_py(name)}) else {_py(opt["path"])}
+frame = pd.read_csv(CSV_FILE, sep=None, engine="python")
 target = {_py(target)}
 n_test = int(np.ceil(len(frame) * {_py(opt["test_fraction"])}))'''
     if classify:
