@@ -234,6 +234,9 @@ def _problems(project: dict, faults: list, result) -> None:
             if report.error and report.name not in fault_nodes and not report.tentative:
                 st.error(f"**{report.name}**: {report.error}")
                 shown = True
+        for report in result.layers:   # the nodes show one line of it; here it is whole
+            for advice in report.warnings:
+                st.warning(f"**{report.name}**: {advice.message}")
     if not shown:
         if result is None:
             st.caption("No wiring problems. Shapes are checked once TensorFlow has loaded.")
@@ -355,17 +358,16 @@ notice = st.session_state.pop(NOTICE, None)
 if notice:
     st.error(notice)
 
-left, right = st.columns([7, 3], gap="medium")
-with left:
-    view = build_view(project, result, selected, faults, layout.layout(project),
-                      layout.edge_routes(project))
-    action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
-    if action is not None:  # it did not come through the callback (AppTest)
-        _on_action(action)
-        st.rerun()
-    if result is None:
-        st.info("Loading TensorFlow to check shapes and count parameters...")
-with right:
+# The canvas takes the page's whole width; the selected node's settings come below it.
+view = build_view(project, result, selected, faults, layout.layout(project),
+                  layout.edge_routes(project))
+action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
+if action is not None:  # it did not come through the callback (AppTest)
+    _on_action(action)
+    st.rerun()
+if result is None:
+    st.info("Loading TensorFlow to check shapes and count parameters...")
+with st.container(border=True):
     st.subheader("Settings")
     if selected is None:
         st.caption("Select a node to edit it. Inputs:")

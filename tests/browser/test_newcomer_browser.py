@@ -33,8 +33,8 @@ def test_own_csv_from_upload_to_a_trained_model(open_app, tmp_path):
     expect(main.get_by_text("Upload a CSV file to use it")).to_be_visible()
     main.locator('input[type="file"]').set_input_files(_csv(tmp_path / "flowers.csv"))
     expect(main.get_by_text("120 rows, 4 columns.")).to_be_visible(timeout=60_000)
-    expect(main.get_by_text(re.compile(r"now takes \(3,\)"))).to_be_visible()
-    # The name follows the data, and the CSV keeps the user's file name.
+    expect(main.get_by_text(re.compile(r"now takes \(4,\)"))).to_be_visible()
+    # Two measurements and the colour one-hot: 4 inputs. The CSV keeps its file name.
     expect(page.get_by_test_id("stSidebar").get_by_text("Data: flowers.csv")).to_be_visible()
 
     # The digits model's last layer (10 units) does not fit 3 kinds: Train says so, with
