@@ -207,21 +207,27 @@ def _device_choice() -> str:
     return choice
 
 
+def _apply(fix) -> None:
+    from builder import fixes
+
+    try:
+        state.set_project(fixes.apply_fix(state.get_project(), fix))
+    except ProjectError as err:
+        st.session_state["train_fix_error"] = f"That fix no longer applies: {err}"
+
+
 def _fix_buttons(result) -> None:
     """Each problem with its one-click fixes, as on Build."""
-    from builder import fit_check, fixes
+    from builder import fit_check
 
+    failed = st.session_state.pop("train_fix_error", None)
+    if failed:
+        st.error(failed)
     for i, (layer, message) in enumerate(fit_check.problems(result)):
         st.markdown(f"- {message}")
         report = result.layer(layer) if layer else None
         for j, fix in enumerate(report.fixes if report else []):
-            if st.button(fix.label, key=f"train_fix:{i}:{j}"):
-                try:
-                    state.set_project(fixes.apply_fix(state.get_project(), fix))
-                except ProjectError as err:
-                    st.error(f"That fix no longer applies: {err}")
-                    return
-                st.rerun()
+            st.button(fix.label, key=f"train_fix:{i}:{j}", on_click=_apply, args=(fix,))
 
 
 def _start_section(project: dict) -> None:

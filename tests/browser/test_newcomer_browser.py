@@ -43,6 +43,7 @@ def test_own_csv_from_upload_to_a_trained_model(open_app, tmp_path):
     fix = main.get_by_role("button", name="Set units to 3")
     expect(fix).to_be_visible(timeout=TF_TIMEOUT)
     fix.click()
+    expect(fix).to_have_count(0, timeout=60_000)
     train(page, main, epochs=1)
     main = go(page, "Results")
     expect(main.get_by_role("heading", name="Test set")).to_be_visible(timeout=60_000)
