@@ -6,6 +6,7 @@ after drawing what they can.
 """
 from __future__ import annotations
 
+import threading
 
 import streamlit as st
 
@@ -15,6 +16,28 @@ from ui import data_status, state
 from ui.files import open_upload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
+
+
+def _import_keras() -> None:
+    try:
+        import keras  # noqa: F401  (seconds: TensorFlow comes with it)
+
+        from builder import checker  # noqa: F401
+    except Exception:  # the page's own import will say what is wrong
+        pass
+
+
+@st.cache_resource(show_spinner=False)
+def _keras_import_started() -> threading.Thread:
+    """Start importing Keras once per server process, the first time any page is asked
+    for, in a thread: it overlaps the first paint instead of following it."""
+    thread = threading.Thread(target=_import_keras, name="netbuilder-keras-import",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+_keras_import_started()
 
 PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.py", "Data"),
          ("pages/train.py", "Train"),

@@ -7,11 +7,10 @@ without shapes, then TensorFlow is loaded and the page reruns with them.
 """
 from __future__ import annotations
 
-import sys
 
 import streamlit as st
 
-from builder import catalogue, edit, templates
+from builder import catalogue, edit, paths, templates
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import state
@@ -33,7 +32,8 @@ COMPILE_ADVICE = {"softmax-binary", "sigmoid-multiclass", "logits-crossentropy",
 
 
 def _keras_loaded() -> bool:
-    return "keras" in sys.modules
+    # Not just "in sys.modules": app.py imports Keras in a background thread meanwhile.
+    return paths.module_ready("keras") and paths.module_ready("builder.checker")
 
 
 def _check(project: dict):

@@ -9,11 +9,10 @@ once TensorFlow has loaded, as on the Build page.
 """
 from __future__ import annotations
 
-import sys
 
 import streamlit as st
 
-from builder import edit, graph, layout, templates
+from builder import edit, graph, layout, paths, templates
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, graph_form, state
@@ -30,7 +29,8 @@ GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_bloc
 
 
 def _keras_loaded() -> bool:
-    return "keras" in sys.modules
+    # Not just "in sys.modules": app.py imports Keras in a background thread meanwhile.
+    return paths.module_ready("keras") and paths.module_ready("builder.checker")
 
 
 def _check(project: dict):

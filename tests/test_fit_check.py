@@ -6,7 +6,6 @@ one it accepts must train — Keras is the oracle, not this module.
 """
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import pytest

@@ -12,7 +12,6 @@ import hashlib
 import os
 import shutil
 import socket
-import sys
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,9 @@ def keras_cache_dir() -> Path:
     Once Keras is imported it has fixed its home; before that, this follows the same rule
     (KERAS_HOME, else ~/.keras, else /tmp/.keras when the home folder is read-only).
     """
-    if "keras" in sys.modules:
+    from builder.paths import module_ready
+
+    if module_ready("keras"):
         from keras.src.backend.config import keras_home
 
         base = keras_home()
