@@ -53,7 +53,7 @@ def test_bare_url_reopens_the_last_project_with_its_runs_and_rename(open_app, ch
                                                                    streamlit_server):
     page = open_app("app.py")
     sidebar = page.get_by_test_id("stSidebar")
-    name = sidebar.get_by_label("Project name")
+    name = sidebar.get_by_label("Project name", exact=True)
     name.fill("My digits study")
     name.press("Enter")
     main = go(page, "Train")
@@ -63,7 +63,7 @@ def test_bare_url_reopens_the_last_project_with_its_runs_and_rename(open_app, ch
     # Coming back the next day: localhost:8501, no ?p=.
     again = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
     again.goto(streamlit_server.url("app.py"))
-    expect(again.get_by_test_id("stSidebar").get_by_label("Project name")).to_have_value(
+    expect(again.get_by_test_id("stSidebar").get_by_label("Project name", exact=True)).to_have_value(
         "My digits study", timeout=60_000)
     main = go(again, "Compare")
     expect(main.get_by_text("Download the table (CSV)")).to_be_visible(timeout=60_000)
