@@ -65,10 +65,6 @@ def _widget_values(fit: dict) -> dict:
         "train_epochs": int(fit.get("epochs", 20)),
         "train_batch": int(fit.get("batch_size", 32)),
         "train_method": val.get("method", "none"),
-        "train_by": "count" if val.get("count") is not None else "fraction",
-        "train_count": int(val.get("count") or 1000),
-        "train_fraction": float(val.get("fraction") or 0.2),
-        "train_k": int(val.get("k") or 4),
         "train_seed": int(fit.get("seed", 0)),
         "train_shuffle": bool(fit.get("shuffle", True)),
         "train_es": _callback(fit, "EarlyStopping") is not None,
@@ -83,15 +79,33 @@ def _widget_values(fit: dict) -> dict:
     }
 
 
+def _validation_values(fit: dict) -> dict:
+    """Values for the widgets of one validation method (shown only with that method)."""
+    val = fit.get("validation") or {}
+    return {"train_by": "count" if val.get("count") is not None else "fraction",
+            "train_count": int(val.get("count") or 1000),
+            "train_fraction": float(val.get("fraction") or 0.2),
+            "train_k": int(val.get("k") or 4)}
+
+
 def _sync_widgets(fit: dict) -> None:
     """Fill widget state from the project: all of it after an outside change (undo, a new
-    project, Results' retrain), only missing keys otherwise (widgets hidden last run)."""
+    project, Results' retrain), only missing keys otherwise (widgets hidden last run).
+
+    The widgets of one validation method get their value from the project when they are
+    drawn (``value=``), never through session state: a widget that appears when the
+    method changes then starts from the project's or the default value, not its minimum
+    (k = 2, fraction 0.01). After an outside change their state is dropped, so they
+    start again from the project."""
     values = _widget_values(fit)
     fingerprint = json.dumps(fit, sort_keys=True)
     changed = st.session_state.get(FIT_SYNCED) != fingerprint
     for key, value in values.items():
         if changed or key not in st.session_state:
             st.session_state[key] = value
+    if changed:
+        for key in _validation_values(fit):
+            st.session_state.pop(key, None)
     st.session_state[FIT_SYNCED] = fingerprint
 
 
@@ -116,21 +130,26 @@ def _fit_form(fit: dict) -> dict:
     method = c1.selectbox("Validation", list(METHODS), format_func=METHODS.get,
                           key="train_method")
     validation: dict = {"method": method}
+    start = _validation_values(fit)
     if method == "holdout":
-        by = c2.radio("Hold out", ["count", "fraction"], horizontal=True, key="train_by")
+        by = c2.radio("Hold out", ["count", "fraction"], horizontal=True, key="train_by",
+                      index=["count", "fraction"].index(start["train_by"]))
         if by == "count":
-            c2.number_input("Samples held out", 1, 10**9, step=100, key="train_count",
+            c2.number_input("Samples held out", 1, 10**9, start["train_count"], step=100,
+                            key="train_count",
                             help="The book holds out the first 10,000 IMDB reviews.")
             validation["count"] = int(ss["train_count"])
         else:
-            c2.number_input("Fraction held out", 0.01, 0.99, step=0.05, key="train_fraction")
+            c2.number_input("Fraction held out", 0.01, 0.99, start["train_fraction"],
+                            step=0.05, key="train_fraction")
             validation["fraction"] = float(ss["train_fraction"])
     elif method == "split":
-        c2.number_input("Fraction held out", 0.01, 0.99, step=0.05, key="train_fraction",
+        c2.number_input("Fraction held out", 0.01, 0.99, start["train_fraction"], step=0.05,
+                        key="train_fraction",
                         help="Keras takes the last samples, before shuffling.")
         validation["fraction"] = float(ss["train_fraction"])
     elif method == "kfold":
-        c2.number_input("k (folds)", 2, 20, step=1, key="train_k",
+        c2.number_input("k (folds)", 2, 20, start["train_k"], step=1, key="train_k",
                         help="The book uses 4 folds for its 404 Boston houses.")
         validation["k"] = int(ss["train_k"])
     st.checkbox("Shuffle the training data each epoch", key="train_shuffle")
