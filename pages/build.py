@@ -14,7 +14,8 @@ from builder import catalogue, edit, paths, templates
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import state
-from ui.layer_form import LayerForm, find_layer, start_over, template_buttons, undo_redo
+from ui.layer_form import (LayerForm, close_menu, find_layer, menu_key, start_over,
+                           template_buttons, undo_redo)
 from ui.stack_component import build_view, layer_fixes, stack_editor
 
 STACK_KEY = "build_stack"
@@ -342,8 +343,7 @@ def _diagram(project: dict, result):
 def _toolbar(project: dict) -> None:
     cols = st.columns([1, 1, 2, 6])
     undo_redo(cols[0], cols[1], "build")
-    with cols[2].popover("Templates", width="stretch", key="build_templates",
-                         on_change="rerun"):
+    with cols[2].popover("Templates", width="stretch", key=menu_key("build_templates")):
         _gallery(project)
 
 
@@ -358,12 +358,14 @@ def _use_template(name: str | None) -> None:
 
 
 def _gallery(project: dict) -> None:
+    menu = menu_key("build_templates")
+
     def empty() -> None:
-        st.session_state["build_templates"] = False
+        close_menu(menu)
         _use_template(None)
 
     st.button("Empty model (keep the input and data)", on_click=empty, key="build_tpl:empty")
-    template_buttons(templates.names(), "build", _use_template, menu_key="build_templates")
+    template_buttons(templates.names(), "build", _use_template, menu_key=menu)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -17,7 +17,7 @@ from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, graph_form, state
 from ui.graph_component import build_view, graph_editor, node_fixes
-from ui.layer_form import start_over, template_buttons, undo_redo
+from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
 
 EDITOR_KEY = "graph_editor"
 SELECTED = "graph_selected"
@@ -182,9 +182,9 @@ def _toolbar(project: dict) -> None:
                       help="One sample's shape without the batch axis, e.g. 10 or 28, 28, 1.")
         st.selectbox("Values", projectlib.INPUT_DTYPES, key="graph_new_input_dtype")
         st.button("Add this input", on_click=_add_input, key="graph_add_input")
-    with cols[5].popover("Templates", width="stretch", key="graph_templates",
-                         on_change="rerun"):
-        template_buttons(GRAPH_TEMPLATES, "graph", _use_template, menu_key="graph_templates")
+    menu = menu_key("graph_templates")
+    with cols[5].popover("Templates", width="stretch", key=menu):
+        template_buttons(GRAPH_TEMPLATES, "graph", _use_template, menu_key=menu)
 
 
 def _mode_caption(project: dict) -> None:

@@ -141,6 +141,18 @@ def undo_redo(undo_col, redo_col, prefix: str) -> None:
                     key=f"{prefix}_redo", width="stretch")
 
 
+def menu_key(base: str) -> str:
+    """The key of a popover menu that ``close_menu`` can close: a new key draws a new,
+    closed popover (a popover that reruns on open to track its state would drop a click
+    made while that rerun runs)."""
+    return f"{base}:{st.session_state.get(f'_menu:{base}', 0)}"
+
+
+def close_menu(key: str) -> None:
+    base = key.rsplit(":", 1)[0]
+    st.session_state[f"_menu:{base}"] = st.session_state.get(f"_menu:{base}", 0) + 1
+
+
 def template_buttons(names, prefix: str, use: Callable[[str], None],
                      menu_key: str | None = None) -> None:
     """One button per template in ``names``; a click calls ``use(name)`` and closes the
@@ -150,7 +162,7 @@ def template_buttons(names, prefix: str, use: Callable[[str], None],
 
     def pick(name: str) -> None:
         if menu_key:
-            st.session_state[menu_key] = False
+            close_menu(menu_key)
         use(name)
 
     for name in names:

@@ -165,7 +165,7 @@ def test_template_draws_every_branch_with_shapes(page, tmp_path):
     page.screenshot(path=str(tmp_path / "graph.png"))
 
 
-def test_canvas_uses_the_page_width_places_new_nodes_in_view_unconnected_and_zooms(page):
+def test_canvas_uses_the_page_width_places_new_nodes_in_view_and_zooms(page):
     page.set_viewport_size({"width": 1400, "height": 900})
     main = page.get_by_test_id("stMain")
     canvas = main.get_by_test_id("nbg-canvas")
@@ -174,13 +174,15 @@ def test_canvas_uses_the_page_width_places_new_nodes_in_view_unconnected_and_zoo
     canvas_box = canvas.bounding_box()
     assert canvas_box["width"] >= 700, canvas_box        # was ~430 px beside the settings
 
-    # 'hidden' is selected; a Dense dropped on empty canvas stays unconnected all the same.
+    # 'hidden' is selected; a Dense dropped on empty canvas is not connected to it (only a
+    # drop onto a node connects): it reads the model's input, as every new layer must.
     node(main, "hidden").locator(".nbg-head").click()
     main.get_by_test_id("nbg-chip-Dense").drag_to(
         canvas, target_position={"x": canvas_box["width"] - 260, "y": 60})
     expect(main.locator(".nbg-node")).to_have_count(4)
     dropped = new_node_name(main, "Dense")
-    expect(main.locator(f'[data-testid^="nbg-edge-"][data-target="{dropped}"]')).to_have_count(0)
+    expect(main.get_by_test_id(f"nbg-edge-hidden-{dropped}")).to_have_count(0)
+    expect(main.get_by_test_id(f"nbg-edge-pixels-{dropped}")).to_have_count(1)
 
     # A click on a chip adds the layer after the selected node, on screen.
     node(main, "digit").locator(".nbg-head").click()

@@ -512,8 +512,8 @@ function attach(root, st) {
       x = onto.offsetLeft;
       y = onto.offsetTop + onto.offsetHeight + 60;
     }
-    // Only a drop on a node connects the new layer (to that node): dropped on empty
-    // canvas it stays unconnected, whatever is selected.
+    // Only a drop on a node connects the new layer to that node: dropped on empty canvas
+    // it reads the first input (Python's default), whatever happens to be selected.
     send(st, { type: "add", class_name: dragging.class_name, x: Math.max(0, Math.round(x)),
       y: Math.max(0, Math.round(y)), source: onto ? onto.dataset.name : "" });
   });
