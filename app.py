@@ -12,7 +12,7 @@ import streamlit as st
 
 from builder import recent, templates
 from builder.project import ProjectError, dumps
-from ui import data_status, state
+from ui import data_status, jobs, state
 from ui.files import open_upload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
@@ -43,6 +43,7 @@ PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.
          ("pages/train.py", "Train"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
 
+jobs.startup()  # once per server: reconcile runs left "running", prune old files
 state.init()
 project = state.get_project()
 
@@ -127,3 +128,6 @@ if message:
 
 pages = [st.Page(path, title=title) for path, title in PAGES]
 st.navigation(pages).run()
+late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
+if late:
+    st.toast(late)

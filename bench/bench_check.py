@@ -88,11 +88,11 @@ def main() -> None:
             middle = edited["model"]["layers"][n // 2]
             middle["name"] = middle["name"]  # same graph, one changed setting below
 
-            def cold():
+            def cold(project=project):
                 checker._CACHE.clear()
                 check(project)
 
-            def warm():
+            def warm(middle=middle, edited=edited):
                 # one edit in the middle of an already-checked model
                 cfg = middle["config"]
                 key = "units" if "units" in cfg else "filters"
@@ -103,7 +103,8 @@ def main() -> None:
             t_cold = median_time(cold, args.repeats)
             check(edited)
             t_warm = median_time(warm, args.repeats)
-            t_keras = median_time(lambda: plain_keras(project), max(3, args.repeats // 3))
+            t_keras = median_time(lambda project=project: plain_keras(project),
+                                  max(3, args.repeats // 3))
             print(f"{label + ' ' + str(n):<16}{t_cold * 1e3:>10.1f}ms{t_warm * 1e3:>10.1f}ms"
                   f"{t_keras * 1e3:>11.1f}ms{t_cold / t_keras:>12.2f}{t_warm / t_keras:>12.2f}")
 

@@ -96,8 +96,8 @@ def _subset(prepared, n: int | None):
 def _imdb_like():
     """25,000 synthetic IMDB-like training reviews (+ 2,500 for testing) as MultiHotRows."""
     import numpy as np
-
     from bench_multihot import imdb_like
+
     from builder.data.preprocess import MultiHotRows, Ragged
 
     seqs, _ = imdb_like()

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from builder.project import ProjectError, load_project_file
+from builder.project import ProjectError, load_project_file, with_local_paths
 
 EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras")
 
@@ -26,13 +26,13 @@ def _quiet_tensorflow() -> None:
 
 def _load(path: str):
     try:
-        return load_project_file(path), None
+        return with_local_paths(load_project_file(path), path), None
     except ProjectError as err:
         return None, err
 
 
 def _check_text(result) -> str:
-    from builder.checker import fmt_shape
+    from builder.results import fmt_shape
 
     lines = []
     width = max([len(r.name) for r in result.layers] + [5])

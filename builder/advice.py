@@ -1,14 +1,15 @@
 """Advice beside the errors: the model builds, but probably not the way the user meant.
 
-Each rule reads the project, the checker's per-layer shapes and (when known) what the data
-holds, and adds an ``Advice`` with a plain message and, where the repair is mechanical, a
-``Fix``. Rules are small functions listed in ``RULES``; order is the order shown.
+The step after ``builder.checker.shapes``: each rule reads the project, the per-layer
+shapes (a ``builder.results.CheckResult``) and (when known) what the data holds, and adds
+an ``Advice`` with a plain message and, where the repair is mechanical, a ``Fix``. Rules
+are small functions listed in ``RULES``; order is the order shown.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from builder.checker import Advice, CheckResult, Fix, fmt_shape, insert_flatten
+from builder.results import Advice, CheckResult, Fix, fmt_shape, insert_flatten
 
 CLASSIFICATION_LOSSES = {"binary_crossentropy", "categorical_crossentropy",
                          "sparse_categorical_crossentropy", "binary_focal_crossentropy", "hinge"}
@@ -25,6 +26,25 @@ def data_info_for(project: dict) -> Any:
         return registry.describe(project.get("data", {}))
     except Exception:  # unknown dataset, unreadable CSV...: advice just has less to say
         return None
+
+
+def recommended_loss(project: dict, info: Any = None) -> str | None:
+    """The loss that suits the data (``registry.recommend_for``); without data information,
+    the one that suits the single output's activation; None when neither says."""
+    if info is None:
+        info = data_info_for(project)
+    if info is not None:
+        from builder.data import registry
+
+        return registry.recommend_for(info)["loss"]
+    outputs = project["model"].get("outputs", [])
+    layers = {lay["name"]: lay for lay in project["model"].get("layers", [])}
+    lay = layers.get(outputs[0]) if len(outputs) == 1 else None
+    if lay is None:
+        return None
+    activation = lay.get("config", {}).get("activation")
+    return {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy",
+            None: "mse", "linear": "mse"}.get(activation)
 
 
 def _get(info: Any, key: str, default=None):
@@ -232,13 +252,28 @@ def rule_metrics(project, result, info, add):
                                           "value": ["mae"]})))
 
 
+def rule_data_unavailable(project, result, info, add):
+    """Validation does not read data files (a project whose CSV is missing still opens):
+    say here, beside the model, that the data cannot be loaded and how to fix it."""
+    if info is not None:
+        return
+    from builder.data import DataError, registry
+
+    try:
+        registry.describe(project.get("data", {}))
+    except DataError as err:
+        add(Advice("data-unavailable", f"the data cannot be loaded yet: {err}", None))
+
+
 RULES = [rule_loss_vs_last_layer, rule_label_encoding, rule_bottleneck,
-         rule_flatten_before_dense, rule_input_vs_data, rule_huge, rule_metrics]
+         rule_flatten_before_dense, rule_input_vs_data, rule_huge, rule_metrics,
+         rule_data_unavailable]
 
 
 def attach(project: dict, result: CheckResult, info: Any = None) -> None:
     """Run every rule; advice about one layer goes on that layer, the rest on the model."""
-    if not isinstance(project.get("model"), dict) or not result.layers:
+    if not result.layers or not isinstance(project, dict) or \
+            not isinstance(project.get("model"), dict):
         return
     if info is None:
         info = data_info_for(project)

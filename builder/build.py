@@ -1,4 +1,4 @@
-"""build(project) -> a compiled keras.Model, walking the graph in the checker's order.
+"""build(project) -> a compiled keras.Model, its layers in ``builder.topology`` order.
 
 A plain stack becomes ``keras.Sequential`` (what the book writes); anything else becomes a
 functional ``keras.Model``. Only a valid project is built: call ``check`` first to show the
@@ -7,7 +7,8 @@ user why one is not.
 from __future__ import annotations
 
 from builder.checker import check, make_layer
-from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
+from builder.project import ProjectError, graph_order, is_sequential, validate
+from builder.topology import inbound_of
 
 
 class BuildError(ProjectError):

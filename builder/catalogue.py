@@ -36,9 +36,10 @@ import copy
 import difflib
 import json
 import re
-import math
 from pathlib import Path
 from typing import Any
+
+from builder.values import is_int, is_number
 
 __all__ = [
     "CATEGORIES",
@@ -92,7 +93,8 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
     with path.open(encoding="utf-8") as f:
         data = json.load(f)
     if data.get("version") != 1:
-        raise CatalogueError(f"{path.name}: unsupported version {data.get('version')!r}, expected 1")
+        raise CatalogueError(f"{path.name}: unsupported version {data.get('version')!r}, "
+                             "expected 1")
     cats = data["categories"]
     cat_ids = [c["id"] for c in cats]
     layers = data["layers"]
@@ -123,7 +125,8 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
                 problems.append(f"{where}: type {p.get('type')!r} is not one of {PARAM_TYPES}")
             if p.get("required") is True:
                 if "example" not in p or "default" in p:
-                    problems.append(f"{where}: a required parameter needs an example and no default")
+                    problems.append(f"{where}: a required parameter needs an example and no "
+                                    "default")
             elif "default" not in p:
                 problems.append(f"{where}: needs a default or required: true")
             if p.get("type") == "choice" and not p.get("choices"):
@@ -153,7 +156,8 @@ def _unknown_layer_message(class_name: Any) -> str:
 
 
 def get(class_name: str) -> dict:
-    """The catalogue entry for a Keras layer class name; CatalogueKeyError (a KeyError) if unknown."""
+    """The catalogue entry for a Keras layer class name; CatalogueKeyError (a KeyError) if
+    unknown."""
     try:
         return LAYERS[class_name]
     except (KeyError, TypeError):
@@ -168,7 +172,8 @@ def param(class_name: str, name: str) -> dict:
             return p
     known = [p["name"] for p in entry["params"]]
     hint = _did_you_mean(name, known)
-    raise CatalogueKeyError(f"{class_name} has no parameter {name!r}" + (f"; {hint}" if hint else ".")
+    raise CatalogueKeyError(f"{class_name} has no parameter {name!r}"
+                            + (f"; {hint}" if hint else ".")
                             + f" Known parameters: {', '.join(known) or 'none'}.")
 
 
@@ -193,7 +198,8 @@ def default_config(class_name: str) -> dict:
     Optional parameters are omitted (Keras applies its own default), e.g.
     default_config("Dense") == {"units": 64}.
     """
-    return {p["name"]: copy.deepcopy(p["example"]) for p in get(class_name)["params"] if p.get("required")}
+    return {p["name"]: copy.deepcopy(p["example"]) for p in get(class_name)["params"]
+            if p.get("required")}
 
 
 _RANK_WORDS = {
@@ -206,7 +212,8 @@ _RANK_WORDS = {
 
 
 def input_description(rank: int) -> str:
-    """Plain words for a tensor rank *including* the batch axis: 4 -> 'images (height, width, channels)'."""
+    """Plain words for a tensor rank *including* the batch axis: 4 -> 'images (height, width,
+    channels)'."""
     return _RANK_WORDS.get(rank, f"rank-{rank} tensors")
 
 
@@ -230,7 +237,7 @@ def _fmt_value(p: dict, v: Any) -> str:
         if isinstance(inner, str) and inner in LAYERS and isinstance(v.get("config"), dict):
             return f"{inner} ({summary(inner, v['config'])})"
         return str(inner)
-    if ptype == "ints" and _is_int(v) and p.get("length") and not p.get("start_end"):
+    if ptype == "ints" and is_int(v) and p.get("length") and not p.get("start_end"):
         v = [v] * p["length"]  # kernel_size 5 on Conv2D means 5×5
     if not isinstance(v, (list, tuple)):
         return _fmt_number(v)
@@ -278,13 +285,6 @@ def _show(v: Any) -> str:
         return repr(v)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and not (isinstance(v, float) and not math.isfinite(v)))
 
 
 def _bounds(p: dict) -> str:
@@ -331,7 +331,8 @@ def _expected(p: dict) -> str:
         lst = f"a list of {n} {each}" if n else f"a list of {each}"
         return f"an integer{_bounds({'min': p.get('min')})} or {lst}" if p.get("scalar_ok") else lst
     if t == "shape":
-        return "a list of positive integers" + (" (one entry may be -1)" if p.get("allow_infer") else "")
+        infer = " (one entry may be -1)" if p.get("allow_infer") else ""
+        return "a list of positive integers" + infer
     if t == "padding":
         m = _bounds({"min": p.get("min")})
         return f"an integer{m}, [rows, columns] or [[top, bottom], [left, right]] of integers{m}"
@@ -341,7 +342,8 @@ def _expected(p: dict) -> str:
             return "a non-zero integer axis or a list of " + (f"{n} " if n else "") + "such axes"
         return "a non-zero integer axis (negative counts from the end)"
     if t == "layer":
-        return '{"class_name": ..., "config": {...}} with class_name one of ' + ", ".join(p["allowed"])
+        return ('{"class_name": ..., "config": {...}} with class_name one of '
+                + ", ".join(p["allowed"]))
     raise CatalogueError(f"unknown parameter type {t!r}")
 
 
@@ -351,9 +353,9 @@ def _value_ok(p: dict, v: Any) -> bool:
         return bool(p.get("nullable"))
     t = p["type"]
     if t == "int":
-        return _is_int(v) and _in_bounds(p, v)
+        return is_int(v) and _in_bounds(p, v)
     if t == "float":
-        return _is_number(v) and _in_bounds(p, v)
+        return is_number(v) and _in_bounds(p, v)
     if t == "bool":
         return isinstance(v, bool)
     if t == "str":
@@ -362,15 +364,16 @@ def _value_ok(p: dict, v: Any) -> bool:
         return any(v == c and type(v) is type(c) for c in p["choices"])
     lo = p.get("min")
     if t == "ints":
-        if _is_int(v):
+        if is_int(v):
             return bool(p.get("scalar_ok")) and (lo is None or v >= lo)
-        if not isinstance(v, list) or not v or not all(_is_int(x) and (lo is None or x >= lo) for x in v):
+        if not isinstance(v, list) or not v or \
+                not all(is_int(x) and (lo is None or x >= lo) for x in v):
             return False
         if p.get("length") is not None and len(v) != p["length"]:
             return False
         return not p.get("permutation") or sorted(v) == list(range(1, len(v) + 1))
     if t == "shape":
-        if not isinstance(v, list) or not v or not all(_is_int(x) for x in v):
+        if not isinstance(v, list) or not v or not all(is_int(x) for x in v):
             return False
         infer = [x for x in v if x == -1]
         if len(infer) > (1 if p.get("allow_infer") else 0):
@@ -378,7 +381,7 @@ def _value_ok(p: dict, v: Any) -> bool:
         return all(x >= 1 for x in v if x != -1)
     if t == "padding":
         def ok(x):
-            return _is_int(x) and (lo is None or x >= lo)
+            return is_int(x) and (lo is None or x >= lo)
         if ok(v):
             return True
         n = p.get("length", 2)
@@ -388,11 +391,11 @@ def _value_ok(p: dict, v: Any) -> bool:
             return True
         return all(isinstance(x, list) and len(x) == 2 and all(ok(y) for y in x) for x in v)
     if t == "axis":
-        if _is_int(v):
+        if is_int(v):
             return v != 0
         if not p.get("list_ok") or not isinstance(v, list) or not v:
             return False
-        if not all(_is_int(x) and x != 0 for x in v):
+        if not all(is_int(x) and x != 0 for x in v):
             return False
         if p.get("length") is not None:  # one axis per input (Dot): they may repeat
             return len(v) == p["length"]
@@ -445,7 +448,8 @@ def _check_param(class_name: str, p: dict, v: Any, path: str) -> list[str]:
 
 
 def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[str]:
-    """Bidirectional's `layer`: {"class_name": one of allowed, "config": {...}}, validated recursively."""
+    """Bidirectional's `layer`: {"class_name": one of allowed, "config": {...}}, validated
+    recursively."""
     allowed = p["allowed"]
     errors = []
     extra = sorted(set(v) - {"class_name", "config"})
@@ -454,8 +458,9 @@ def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[s
                       f'{{"class_name": ..., "config": {{...}}}} only.')
     inner = v.get("class_name")
     if inner not in allowed:
-        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer ({', '.join(allowed)}), "
-                      f"got {_show(inner)}; e.g. {_show(p['example'])}.")
+        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer "
+                      f"({', '.join(allowed)}), got {_show(inner)}; e.g. "
+                      f"{_show(p['example'])}.")
         return errors
     inner_config = v.get("config", {})
     errors += validate_config(inner, inner_config, path)
@@ -474,8 +479,8 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
     entry = LAYERS[class_name]
     base = f"{where}.config"
     if not isinstance(config, dict):
-        return [f"{base}: must be an object mapping parameter names to values, got {_show(config)}; "
-                f"e.g. {_show(default_config(class_name))}."]
+        return [f"{base}: must be an object mapping parameter names to values, got "
+                f"{_show(config)}; e.g. {_show(default_config(class_name))}."]
     specs = {p["name"]: p for p in entry["params"]}
     errors = []
     for key in config:
@@ -488,8 +493,8 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
         path = f"{base}.{name}"
         if name not in config:
             if p.get("required"):
-                errors.append(f"{path}: missing; {class_name} needs {name} ({p['help'].rstrip('.')}), "
-                              f"e.g. {name}={_show(p['example'])}.")
+                errors.append(f"{path}: missing; {class_name} needs {name} "
+                              f"({p['help'].rstrip('.')}), e.g. {name}={_show(p['example'])}.")
             continue
         errors += _check_param(class_name, p, config[name], path)
     return errors

@@ -1,6 +1,6 @@
 """Shape checking that agrees with Keras, because Keras does it.
 
-``check(project)`` walks the graph in ``project.graph_order``, builds each layer with Keras
+``shapes(project)`` walks the graph in ``topology`` order, builds each layer with Keras
 on symbolic inputs (no data, no weights initialised) and records the output shape and the
 parameter count Keras reports. When Keras refuses a layer, its terse message is translated
 into a sentence that names the layer, what it needs, what it received and the fix, and
@@ -19,118 +19,19 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from builder import catalogue
-from builder.project import ProjectError, graph_order, inbound_of, validate
-
-Shape = tuple  # without the batch axis; None = unknown length
-
-
-@dataclass
-class Fix:
-    """A one-click repair. ``action`` is plain data applied by ``builder.fixes.apply_fix``."""
-    label: str
-    action: dict
-
-
-@dataclass
-class Advice:
-    """A warning beside the errors: the model builds, but probably not as intended."""
-    code: str
-    message: str
-    layer: str | None = None
-    fix: Fix | None = None
-
-
-@dataclass
-class LayerReport:
-    name: str
-    class_name: str
-    inbound: list[str]
-    input_shapes: list[list] = field(default_factory=list)   # each with None for the batch axis
-    output_shape: list | None = None                         # a list of lists for several outputs
-    params: int = 0
-    trainable_params: int = 0
-    non_trainable_params: int = 0
-    error: str | None = None
-    fixes: list[Fix] = field(default_factory=list)
-    warnings: list[Advice] = field(default_factory=list)
-    tentative: bool = False
-    summary: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass
-class CheckResult:
-    valid: bool
-    inputs: list[dict]
-    layers: list[LayerReport]
-    errors: list[str] = field(default_factory=list)         # problems not tied to one layer
-    warnings: list[Advice] = field(default_factory=list)    # model-level advice
-    total_params: int = 0
-    trainable_params: int = 0
-    non_trainable_params: int = 0
-    memory_bytes: int = 0                                   # rough training memory estimate
-
-    def layer(self, name: str) -> LayerReport | None:
-        return next((r for r in self.layers if r.name == name), None)
-
-    def all_warnings(self) -> list[Advice]:
-        return self.warnings + [w for r in self.layers for w in r.warnings]
-
-    def to_json(self) -> dict:
-        """The shape of ``python -m builder check --json``."""
-        return {
-            "valid": self.valid,
-            "errors": list(self.errors),
-            "inputs": self.inputs,
-            "layers": [{"name": r.name, "class_name": r.class_name, "inbound": r.inbound,
-                        "input_shapes": r.input_shapes, "output_shape": r.output_shape,
-                        "params": r.params, "trainable_params": r.trainable_params,
-                        "non_trainable_params": r.non_trainable_params, "error": r.error,
-                        "tentative": r.tentative,
-                        "fixes": [asdict(f) for f in r.fixes],
-                        "warnings": [w.message for w in r.warnings]} for r in self.layers],
-            "warnings": [w.message for w in self.warnings],
-            "total_params": self.total_params,
-            "trainable_params": self.trainable_params,
-            "non_trainable_params": self.non_trainable_params,
-            "memory_bytes": self.memory_bytes,
-        }
-
-
-# --------------------------------------------------------------------------- formatting
-
-def fmt_shape(shape) -> str:
-    """(None, 28, 28, 1) style, with the batch axis; several outputs joined by ' and '."""
-    if shape is None:
-        return "?"
-    if shape and isinstance(shape[0], (list, tuple)):
-        return " and ".join(fmt_shape(s) for s in shape)
-    inner = ", ".join("None" if d is None else str(d) for d in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
-
-
-def describe_values(shape: Shape) -> str:
-    """What a tensor of this shape (no batch axis) holds, in words a learner knows."""
-    if len(shape) == 0:
-        return "single numbers"
-    if len(shape) == 1:
-        return "vectors of " + ("any number of" if shape[0] is None else f"{shape[0]}") + " values"
-    if len(shape) == 2:
-        return f"sequences of {_d(shape[0])} steps × {_d(shape[1])} features"
-    if len(shape) == 3:
-        return f"images of {_d(shape[0])}×{_d(shape[1])} pixels × {_d(shape[2])} channels"
-    return f"tensors of shape {fmt_shape((None,) + tuple(shape))}"
-
-
-def _d(v) -> str:
-    return "any" if v is None else str(v)
+from builder import advice, catalogue, topology
+from builder.project import ProjectError, validate
+from builder.results import (
+    CheckResult,
+    Fix,
+    LayerReport,
+    Shape,
+    describe_values,
+    fmt_shape,
+    insert_flatten,
+)
 
 
 def _full(shape: Shape) -> list:
@@ -139,7 +40,7 @@ def _full(shape: Shape) -> list:
 
 # --------------------------------------------------------------------------- Keras side
 
-_CACHE: "OrderedDict[str, tuple]" = OrderedDict()
+_CACHE: OrderedDict[str, tuple] = OrderedDict()
 _CACHE_SIZE = 4096
 _CACHE_LOCK = threading.Lock()
 
@@ -360,12 +261,6 @@ def translate(layer: dict, in_shapes: list[Shape], message: str, kind: str,
             f"(shape {got}). Keras says: {message}", [])
 
 
-def insert_flatten(name: str) -> Fix:
-    """The repair that flattens what reaches layer ``name``."""
-    return Fix(f"Insert Flatten before {name}", {"op": "insert_before", "target": name,
-                                                "layer": {"class_name": "Flatten", "config": {}}})
-
-
 def _size(window) -> str:
     if isinstance(window, list):
         return "×".join(str(v) for v in window)
@@ -456,20 +351,44 @@ def _problems_by_layer(err: ProjectError, project: dict) -> tuple[dict[int, list
 
 
 def _safe_order(project: dict) -> list[dict]:
+    """The layers in ``topology`` order (a cycle's layers too, with its closing connection
+    ignored); file order when names are too broken to order."""
+    model = project["model"]
+    layers = [lay for lay in model.get("layers", []) if isinstance(lay, dict)]
     try:
-        return graph_order(project)
-    except (ProjectError, KeyError, TypeError):
-        return [lay for lay in project["model"].get("layers", []) if isinstance(lay, dict)]
+        by_name = {lay["name"]: lay for lay in layers}
+        if len(by_name) == len(layers):
+            return [by_name[name] for name in topology.analyse(model).order]
+    except (AttributeError, KeyError, TypeError):
+        pass
+    return layers
 
 
 def check(project: dict, data_info: Any = None) -> CheckResult:
-    """Per-layer shapes, parameter counts, errors with fixes, and advice.
+    """Per-layer shapes, parameter counts and errors with fixes (``shapes``), then the
+    advice on top (``builder.advice.attach``).
 
     Never raises for a bad project: every problem becomes a layer error or an entry of
     ``errors``. ``data_info`` (from ``builder.data``) lets the advice compare the last layer
     with the number of classes; when omitted it is looked up from the project's data
     settings when that is cheap.
     """
+    result, project = _shapes(project)
+    advice.attach(project, result, data_info)
+    return result
+
+
+def shapes(project: dict) -> CheckResult:
+    """Per-layer shapes, parameter counts and errors with fixes, from Keras; no advice.
+
+    Never raises for a bad project: every problem becomes a layer error or an entry of
+    ``errors``.
+    """
+    return _shapes(project)[0]
+
+
+def _shapes(project: dict) -> tuple[CheckResult, dict]:
+    """``shapes`` and the project it checked (defaults filled in when it is valid)."""
     per_layer: dict[int, list[str]] = {}
     general: list[str] = []
     try:
@@ -479,7 +398,8 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         if not isinstance(project, dict) or not isinstance(project.get("model"), dict) or \
                 not isinstance(project["model"].get("inputs"), list) or \
                 not isinstance(project["model"].get("layers"), list):
-            return CheckResult(valid=False, inputs=[], layers=[], errors=general or [str(err)])
+            return (CheckResult(valid=False, inputs=[], layers=[],
+                                errors=general or [str(err)]), project)
 
     model = project["model"]
     specs: dict[str, tuple[list[tuple], bool]] = {}   # name -> (out specs, tentative)
@@ -494,8 +414,8 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
     index_of = {id(lay): i for i, lay in enumerate(model["layers"])}
     by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
     try:
-        inbound = inbound_of(model)
-    except (KeyError, TypeError):
+        inbound = topology.inbound_of(model)
+    except (AttributeError, KeyError, TypeError):
         inbound = {}
     reports: list[LayerReport] = []
 
@@ -527,21 +447,21 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         else:
             lo, hi = entry["inputs"]["min"], entry["inputs"]["max"]
             if len(in_specs) < lo or (hi is not None and len(in_specs) > hi):
-                report.error = _arity_message(cls, name, len(in_specs), lo, hi)
+                report.error = topology.arity_message(cls, name, len(in_specs), lo, hi)
             else:
-                out, params, trainable, err, kind = _run_layer(cls, lay.get("config", {}),
-                                                               in_specs)
-                if err is None:
+                out, params, trainable, refusal, kind = _run_layer(cls, lay.get("config", {}),
+                                                                   in_specs)
+                if refusal is None:
                     specs[name] = (out, report.tentative)
-                    shapes = [_full(s) for s, _ in out]
-                    report.output_shape = shapes[0] if len(shapes) == 1 else shapes
+                    out_shapes = [_full(s) for s, _ in out]
+                    report.output_shape = out_shapes[0] if len(out_shapes) == 1 else out_shapes
                     report.params = params
                     report.trainable_params = trainable
                     report.non_trainable_params = params - trainable
                     continue
                 producers = [by_name.get(s) for s in srcs]
-                report.error, report.fixes = translate(lay, [s for s, _ in in_specs], err, kind,
-                                                       producers)
+                report.error, report.fixes = translate(lay, [s for s, _ in in_specs], refusal,
+                                                       kind, producers)
         # Let the rest of the graph be checked as if this layer passed its input through.
         if in_specs:
             specs[name] = ([in_specs[0]], True)
@@ -557,20 +477,7 @@ def check(project: dict, data_info: Any = None) -> CheckResult:
         result.errors.append("the model has no layers yet: drag a layer from the palette "
                              "(Dense is a good start).")
     result.memory_bytes = estimate_memory(project, result)
-    from builder import advice
-
-    advice.attach(project, result, data_info)
-    return result
-
-
-def _arity_message(cls: str, name: str, n: int, lo: int, hi: int | None) -> str:
-    if lo >= 2 and n < lo:
-        return (f"{cls} '{name}' merges {'exactly ' if hi == lo else 'at least '}{lo} inputs but "
-                f"receives {n}: connect {'another layer' if n == 1 else 'more layers'} to it in "
-                "graph mode, or delete it.")
-    return (f"{cls} '{name}' takes {'one input' if hi == 1 else f'at most {hi} inputs'} but "
-            f"receives {n}: connect only one layer to it, or merge the branches first (Add, "
-            "Concatenate).")
+    return result, project
 
 
 _SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta": 2,
@@ -580,12 +487,15 @@ _SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta
 def estimate_memory(project: dict, result: CheckResult) -> int:
     """Rough bytes needed to train: weights, gradients and optimizer slots (float32), plus
     activations kept for backpropagation at the project's batch size."""
-    opt = project.get("compile", {}).get("optimizer", {})
+    comp = project.get("compile")
+    opt = comp.get("optimizer", {}) if isinstance(comp, dict) else {}
     opt_name = opt.get("class_name") if isinstance(opt, dict) else opt
-    momentum = 1 if isinstance(opt, dict) and opt.get("config", {}).get("momentum") else 0
+    opt_config = opt.get("config") if isinstance(opt, dict) else None
+    momentum = 1 if isinstance(opt_config, dict) and opt_config.get("momentum") else 0
     slots = _SLOTS.get(opt_name, 2) + (momentum if opt_name == "SGD" else 0)
     weights = result.total_params * 4 * (2 + slots)
-    batch = project.get("fit", {}).get("batch_size", 32)
+    fit = project.get("fit")
+    batch = fit.get("batch_size", 32) if isinstance(fit, dict) else 32
     per_sample = 0
     for r in result.layers:
         shapes = r.output_shape if r.output_shape and isinstance(r.output_shape[0], list) \
@@ -593,8 +503,3 @@ def estimate_memory(project: dict, result: CheckResult) -> int:
         for s in shapes:
             per_sample += math.prod(d or 1 for d in s[1:])
     return int(weights + per_sample * 4 * 2 * (batch if isinstance(batch, int) else 32))
-
-
-def output_specs(result: CheckResult, name: str) -> list | None:
-    rep = result.layer(name)
-    return rep.output_shape if rep else None

@@ -10,7 +10,8 @@ import copy
 import re
 
 from builder import catalogue
-from builder.project import NAME_RE, ProjectError, inbound_of
+from builder.project import NAME_RE, ProjectError
+from builder.topology import inbound_of
 
 
 def _model(project: dict) -> dict:
@@ -211,3 +212,24 @@ def set_input(project: dict, name: str, shape: list, dtype: str = "float32") -> 
             inp["shape"], inp["dtype"] = list(shape), dtype
             return p
     raise ProjectError(f"there is no input named '{name}'.", "model.inputs")
+
+
+def follow_data(project: dict) -> tuple[dict, str | None]:
+    """The single model input set to what the project's data gives, and a sentence saying
+    what changed (None, and the project unchanged, when nothing did or the model has
+    several inputs or the data cannot be described)."""
+    from builder.data import DataError, describe
+
+    try:
+        spec = describe(project["data"]).input_spec
+    except DataError:
+        return project, None
+    inputs = _model(project)["inputs"]
+    if len(inputs) != 1:
+        return project, None
+    have = (inputs[0]["shape"], inputs[0].get("dtype", "float32"))
+    if have == (spec["shape"], spec["dtype"]):
+        return project, None
+    project = set_input(project, inputs[0]["name"], spec["shape"], spec["dtype"])
+    return project, (f"Model input '{inputs[0]['name']}' now takes {tuple(spec['shape'])} "
+                     f"({spec['dtype']}) to match the data.")

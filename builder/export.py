@@ -27,7 +27,8 @@ from pathlib import Path
 
 from builder.build import _model_name
 from builder.checker import _tuplify
-from builder.project import ProjectError, graph_order, inbound_of, is_sequential, validate
+from builder.project import ProjectError, graph_order, is_sequential, validate
+from builder.topology import inbound_of
 
 SMOKE_SAMPLES = 64
 
@@ -149,11 +150,10 @@ PROJECT_NAME = {_py(project.get("name", ""))}
 keras.utils.set_random_seed({_py(fit.get("seed", 0))})'''
 
 
-def _imports(data: "_Data", for_notebook: bool) -> str:
+def _imports(data: _Data, for_notebook: bool) -> str:
     lines = [] if for_notebook else ["import argparse"]
     lines += ["import json", "", "import numpy as np"]
     if data.spec.source == "csv":
-        lines[lines.index("import json") + 1:lines.index("import json") + 1] = ["import os"]
         lines.append("import pandas as pd")
     if data.spec.source == "sklearn":
         lines.append(f"from sklearn.datasets import load_{data.spec.name}")
@@ -272,10 +272,10 @@ def _csv_code(data: _Data) -> tuple[str, str]:
             "number columns (gaps filled with the training median"
             + (", normalised with training statistics" if opt["normalize"] else "")
             + ") and text columns one-hot encoded. A seeded test split is kept apart.")
-    name = Path(opt["path"]).name
-    code = f'''# Your file, {name}: read from this folder, else from the app's copy of the upload.
-CSV_FILE = {_py(name)} if os.path.exists({_py(name)}) else {_py(opt["path"])}
-frame = pd.read_csv(CSV_FILE, sep=None, engine="python")
+    # Only the file's name: an exported script holds no folder of the machine that made it.
+    name = str(opt["path"]).replace("\\", "/").rsplit("/", 1)[-1]
+    code = f'''# The CSV file is read from the folder this script runs in (or give its full path).
+frame = pd.read_csv({_py(name)}, sep=None, engine="python")
 target = {_py(target)}
 n_test = int(np.ceil(len(frame) * {_py(opt["test_fraction"])}))'''
     if classify:

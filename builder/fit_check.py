@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builder.checker import CheckResult, Fix, fmt_shape, insert_flatten
+from builder.results import CheckResult, Fix, fmt_shape, insert_flatten
 from builder.data.preprocess import loss_family
 
 # Advice that an error of this module already says, on the same layer.

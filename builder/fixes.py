@@ -8,8 +8,8 @@ from __future__ import annotations
 import copy
 
 from builder import edit
-from builder.checker import Fix
 from builder.project import ProjectError
+from builder.results import Fix
 
 
 def apply_fix(project: dict, fix: Fix | dict) -> dict:

@@ -19,8 +19,9 @@ import copy
 import math
 from dataclasses import dataclass, field
 
-from builder import catalogue, edit
-from builder.project import INPUT_DTYPES, NAME_RE, ProjectError, inbound_of
+from builder import catalogue, edit, topology
+from builder.project import INPUT_DTYPES, NAME_RE, ProjectError
+from builder.topology import inbound_of
 
 __all__ = [
     "Fault",
@@ -76,23 +77,6 @@ def readers(project: dict, name: str) -> list[str]:
     return [lay for lay, srcs in links.items() if name in srcs]
 
 
-def _depends_on(links: dict[str, list[str]], start: str, target: str) -> list[str] | None:
-    """A path start <- ... <- target following inbound links (start reads ... reads target),
-    or None when ``start`` does not depend on ``target``."""
-    stack = [(start, [start])]
-    seen = set()
-    while stack:
-        name, path = stack.pop()
-        if name == target:
-            return path
-        if name in seen:
-            continue
-        seen.add(name)
-        for src in links.get(name, []):
-            stack.append((src, path + [src]))
-    return None
-
-
 def _arity(class_name: str) -> tuple[int, int | None]:
     entry = catalogue.get(class_name)["inputs"]
     return entry["min"], entry["max"]
@@ -126,13 +110,17 @@ def _chain_problems(project: dict) -> tuple[list[str], list[dict]]:
         why.append(f"it has {len(outputs)} outputs ({', '.join(outputs)}); a stack has one: "
                    "keep only the last layer as output")
     links = inbound_of(model)
+    feeds: dict[str, list[str]] = {}        # name -> the layers reading it, file order
+    for reader, srcs in links.items():
+        for src in dict.fromkeys(srcs):
+            feeds.setdefault(src, []).append(reader)
     for lay in layers:
         srcs = links[lay["name"]]
         if len(srcs) > 1:
             why.append(f"'{lay['name']}' reads {len(srcs)} layers ({', '.join(srcs)}); a stack "
                        "layer reads only the one before it")
     for name in node_names(project):
-        outs = readers(project, name)
+        outs = feeds.get(name, [])
         if len(outs) > 1:
             why.append(f"'{name}' feeds {len(outs)} layers ({', '.join(outs)}); in a stack each "
                        "layer feeds only the next")
@@ -142,15 +130,17 @@ def _chain_problems(project: dict) -> tuple[list[str], list[dict]]:
     order: list[dict] = []
     current = inputs[0]["name"]
     by_name = {lay["name"]: lay for lay in layers}
+    placed: set[str] = set()
     while True:
-        nxt = readers(project, current)
+        nxt = feeds.get(current, [])
         if not nxt:
             break
         current = nxt[0]
-        if by_name[current] in order:
+        if current in placed:
             break
+        placed.add(current)
         order.append(by_name[current])
-    missing = [lay["name"] for lay in layers if lay not in order]
+    missing = [lay["name"] for lay in layers if lay["name"] not in placed]
     if missing:
         why.append(f"{', '.join(repr(m) for m in missing)} "
                    f"{'is' if len(missing) == 1 else 'are'} not on the path from the input "
@@ -207,15 +197,12 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
                            "from an output port (bottom) to a layer's input port (top).",
                            "model.layers")
     if src == dst:
-        raise ProjectError(f"'{src}' cannot take its own output as input.", "model.layers")
+        raise ProjectError(topology.self_loop_message(src), "model.layers")
     p = to_graph(project)
     links = inbound_of(_model(p))
-    cycle = _depends_on(links, src, dst)
+    cycle = topology.depends_on(links, src, dst)
     if cycle is not None:
-        path = " -> ".join(reversed(cycle))
-        raise ProjectError(f"connecting '{src}' to '{dst}' would make a cycle ({path} -> "
-                           f"{dst}): data must flow from the inputs to the outputs.",
-                           "model.layers")
+        raise ProjectError(topology.would_cycle_message(src, dst, cycle[::-1]), "model.layers")
     lay = _layer(p, dst)
     current = list(lay["inbound"])
     lo, hi = _arity(lay["class_name"])
@@ -443,56 +430,6 @@ class Fault:
     nodes: list[str] = field(default_factory=list)
 
 
-def _cycles(links: dict[str, list[str]]) -> list[list[str]]:
-    """The strongly connected parts with a loop (Tarjan's algorithm, iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    found: list[list[str]] = []
-    counter = 0
-    for root in links:
-        if root in index:
-            continue
-        work = [(root, iter(links[root]))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, it = work[-1]
-            advanced = False
-            for src in it:
-                if src not in links:
-                    continue
-                if src not in index:
-                    index[src] = low[src] = counter
-                    counter += 1
-                    stack.append(src)
-                    on_stack.add(src)
-                    work.append((src, iter(links[src])))
-                    advanced = True
-                    break
-                if src in on_stack:
-                    low[node] = min(low[node], index[src])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                part = []
-                while True:
-                    top = stack.pop()
-                    on_stack.discard(top)
-                    part.append(top)
-                    if top == node:
-                        break
-                if len(part) > 1 or node in links[node]:
-                    found.append(sorted(part, key=list(links).index))
-    return found
-
-
 def faults(project: dict) -> list[Fault]:
     """Everything that keeps the graph from being a model, each naming its nodes.
 
@@ -502,57 +439,32 @@ def faults(project: dict) -> list[Fault]:
     connection from a name that does not exist, and a model without outputs.
     """
     model = _model(project)
-    inputs = [i["name"] for i in model["inputs"]]
     layers = model["layers"]
     links = inbound_of(model)
-    names = set(inputs) | set(links)
-    found: list[Fault] = []
-    for lay in layers:
-        for src in links[lay["name"]]:
-            if src not in names:
-                found.append(Fault("missing_source", f"'{lay['name']}' reads '{src}', which "
-                                   "does not exist: connect it to an existing layer.",
-                                   [lay["name"]]))
-    for part in _cycles(links):
-        found.append(Fault("cycle", f"{', '.join(repr(n) for n in part)} form a cycle (each "
-                           "waits for another's output): remove one of these connections.",
-                           part))
+    topo = topology.analyse(model)
+    known = topo.inputs + topo.layers
+    found: list[Fault] = [
+        Fault("missing_source", topology.missing_source_message(name, src, known), [name])
+        for name, src in topo.missing]
+    found += [Fault("cycle", topology.self_loop_message(part[0]) if len(part) == 1
+                    else topology.cycle_message(part), part) for part in topo.cycles]
     for lay in layers:
         cls = lay.get("class_name")
         if cls not in catalogue.LAYERS:
             continue
         lo, hi = _arity(cls)
         n = len(links[lay["name"]])
-        if n < lo:
-            found.append(Fault("too_few_inputs", f"{cls} '{lay['name']}' merges "
-                               f"{'exactly' if hi == lo else 'at least'} {lo} inputs but has "
-                               f"{n}: drag a connection from another layer's output to it.",
+        if n < lo or (hi is not None and n > hi):
+            found.append(Fault("too_few_inputs" if n < lo else "too_many_inputs",
+                               topology.arity_message(cls, lay["name"], n, lo, hi),
                                [lay["name"]]))
-        elif hi is not None and n > hi:
-            found.append(Fault("too_many_inputs", f"{cls} '{lay['name']}' takes "
-                               f"{'one input' if hi == 1 else f'{hi} inputs'} but has {n}: "
-                               "remove a connection, or merge them first (Add, Concatenate).",
-                               [lay["name"]]))
-    outputs = [o for o in model.get("outputs", []) if o in links]
-    if layers and not outputs:
+    if layers and not [o for o in topo.outputs if o in links]:
         found.append(Fault("no_output", "the model has no output: mark the last layer of "
                            "each head as an output.", []))
     else:
-        needed: set[str] = set()
-        todo = list(outputs)
-        while todo:
-            name = todo.pop()
-            if name not in needed:
-                needed.add(name)
-                todo.extend(links.get(name, []))
-        for lay in layers:
-            if lay["name"] not in needed:
-                found.append(Fault("unused", f"no output depends on '{lay['name']}': connect "
-                                   "its output port to a layer on the way to an output, mark "
-                                   "it as an output, or delete it.", [lay["name"]]))
-        for name in inputs:
-            if layers and name not in needed:
-                found.append(Fault("unused_input", f"input '{name}' feeds no output: connect "
-                                   "it to a layer, or delete it.", [name]))
+        found += [Fault("unused", topology.unused_layer_message(name), [name])
+                  for name in topo.unused_layers()]
+        if layers:
+            found += [Fault("unused_input", topology.unused_input_message(name), [name])
+                      for name in topo.unused_inputs()]
     return found
-

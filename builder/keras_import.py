@@ -25,8 +25,15 @@ from pathlib import Path
 
 from builder import catalogue
 from builder.checker import _clean
-from builder.project import (LOSSES, METRICS, NAME_RE, OPTIMIZERS, ProjectError, new_project,
-                             validate)
+from builder.project import (
+    LOSSES,
+    METRICS,
+    NAME_RE,
+    OPTIMIZERS,
+    ProjectError,
+    new_project,
+    validate,
+)
 
 MAX_CONFIG_BYTES = 20 * 1024 * 1024
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}

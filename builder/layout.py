@@ -3,10 +3,10 @@
 Pure Python on the project's links (no drawing, no Streamlit): the graph (``inbound``) is
 kept apart from where its nodes are drawn. The method is the classic layered one
 (Sugiyama): cycles are broken by ignoring back edges, each node gets a row by longest path
-from the inputs (row 0), edges spanning several rows get invisible waypoints so they take
-part in crossing reduction, and the nodes of each row are ordered by the barycentre of
-their neighbours in the row above / below, sweeping down and up and keeping the order with
-the fewest crossings. Data flows top to bottom.
+from the inputs (row 0; both from ``builder.topology``), edges spanning several rows get
+invisible waypoints so they take part in crossing reduction, and the nodes of each row are
+ordered by the barycentre of their neighbours in the row above / below, sweeping down and
+up and keeping the order with the fewest crossings. Data flows top to bottom.
 
 Positions are pixels of the node box's top-left corner. A node that has a stored
 ``position`` (the person moved it) keeps it; only the others are placed, and an automatic
@@ -14,7 +14,7 @@ node that would land on a kept one is pushed aside.
 """
 from __future__ import annotations
 
-from builder.project import inbound_of
+from builder import topology
 
 NODE_W = 200          # node box used for spacing (the component draws nodes this wide)
 NODE_H = 104
@@ -27,41 +27,17 @@ __all__ = ["GAP_X", "GAP_Y", "MARGIN", "NODE_H", "NODE_W", "crossings", "edge_ro
            "free_spot", "layout", "ranks", "rows"]
 
 
-def _graph(project: dict) -> tuple[list[str], list[tuple[str, str]]]:
-    """Node names (inputs, then layers, file order) and edges (src, dst) between them."""
+def _graph(project: dict) -> tuple[list[str], list[tuple[str, str]], dict[str, int]]:
+    """Node names (inputs, then layers, file order), the edges (src, dst) between them with
+    the connections closing a cycle left out, and each node's row (``topology.analyse``)."""
     model = project["model"]
-    nodes = [i["name"] for i in model["inputs"]] + [lay["name"] for lay in model["layers"]]
+    topo = topology.analyse(model)
+    nodes = topo.inputs + topo.layers
     known = set(nodes)
-    links = inbound_of(model)
-    edges = [(src, dst) for dst, srcs in links.items() for src in srcs if src in known]
-    return nodes, edges
-
-
-def _acyclic(nodes: list[str], edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The edges minus those closing a cycle (back edges of a depth-first walk)."""
-    succ: dict[str, list[str]] = {n: [] for n in nodes}
-    for src, dst in edges:
-        succ[src].append(dst)
-    state: dict[str, int] = {}          # 1 = on the walk's path, 2 = done
-    back: set[tuple[str, str]] = set()
-    for root in nodes:
-        if root in state:
-            continue
-        state[root] = 1
-        work = [(root, iter(succ[root]))]
-        while work:
-            node, it = work[-1]
-            for nxt in it:
-                if state.get(nxt) == 1:
-                    back.add((node, nxt))
-                elif nxt not in state:
-                    state[nxt] = 1
-                    work.append((nxt, iter(succ[nxt])))
-                    break
-            else:
-                state[node] = 2
-                work.pop()
-    return [e for e in edges if e not in back]
+    links = topology.inbound_of(model)
+    edges = [(src, dst) for dst, srcs in links.items() for src in srcs
+             if src in known and src != dst and (src, dst) not in topo.back_edges]
+    return nodes, edges, {n: topo.depth.get(n, 0) for n in nodes}
 
 
 def ranks(project: dict) -> dict[str, int]:
@@ -73,28 +49,7 @@ def ranks(project: dict) -> dict[str, int]:
     >>> ranks(p)
     {'input': 0, 'a': 1}
     """
-    nodes, edges = _graph(project)
-    return _ranks(nodes, _acyclic(nodes, edges))
-
-
-def _ranks(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    preds: dict[str, list[str]] = {n: [] for n in nodes}
-    indegree = {n: 0 for n in nodes}
-    succ: dict[str, list[str]] = {n: [] for n in nodes}
-    for src, dst in edges:
-        preds[dst].append(src)
-        succ[src].append(dst)
-        indegree[dst] += 1
-    rank = {n: 0 for n in nodes}
-    ready = [n for n in nodes if indegree[n] == 0]
-    while ready:
-        node = ready.pop(0)
-        for nxt in succ[node]:
-            rank[nxt] = max(rank[nxt], rank[node] + 1)
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                ready.append(nxt)
-    return rank
+    return _graph(project)[2]
 
 
 def crossings(order: list[list[str]], edges: list[tuple[str, str]]) -> int:
@@ -123,13 +78,11 @@ def rows(project: dict) -> list[list[str]]:
 
 
 def _ordered(project: dict) -> tuple[list[list[str]], list[tuple[str, str]]]:
-    nodes, edges = _graph(project)
-    edges = _acyclic(nodes, edges)
-    rank = _ranks(nodes, edges)
+    nodes, edges, rank = _graph(project)
     # Waypoints ("\0" names cannot clash with layer names) split edges spanning rows.
     proper: list[tuple[str, str]] = []
     rank_of = dict(rank)
-    file_pos = {n: k for k, n in enumerate(nodes)}
+    file_pos: dict[str, float] = {n: k for k, n in enumerate(nodes)}
     for src, dst in edges:
         prev = src
         for r in range(rank[src] + 1, rank[dst]):

@@ -1,9 +1,9 @@
 """The project file: one versioned JSON document (see docs/ARCHITECTURE.md).
 
 The same plain dict is session state, the saved file, the input of the shape checker, the
-model builder, code export and training. This module validates it, migrates old versions,
-and orders the layer graph once (inputs first, each layer after everything it reads), so
-every consumer walks the graph the same way.
+model builder, code export and training. This module validates it and migrates old
+versions; ``graph_order`` gives the layers in ``builder.topology``'s order (each after
+everything it reads) and refuses the wiring faults topology finds.
 
 Loading never executes code: only JSON is parsed and every field is checked against a
 table of allowed keys and the layer catalogue. Nothing here imports TensorFlow.
@@ -16,6 +16,10 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+
+from builder import topology
+from builder.topology import inbound_of
+from builder.values import is_int, is_number
 
 FORMAT = "netbuilder.project"
 VERSION = 1
@@ -129,12 +133,6 @@ def _unknown_keys(obj: dict, allowed: set, where: str, problems: list) -> None:
                              f"fields here are: {', '.join(sorted(allowed))}."))
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _need_dict(obj, where: str, problems: list) -> bool:
@@ -153,7 +151,7 @@ def migrate(doc: dict) -> dict:
     versions add a step here (``if version == 1: ...; version = 2``) and never drop one.
     """
     version = doc.get("version")
-    if _is_int(version) and version > VERSION:
+    if is_int(version) and version > VERSION:
         raise ProjectError(
             f"this file is format version {version}, newer than this netbuilder understands "
             f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
@@ -184,7 +182,7 @@ def _validate_model(model, problems: list) -> None:
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
         if (not isinstance(shape, list) or not shape
-                or not all(d is None or (_is_int(d) and d > 0) for d in shape)):
+                or not all(d is None or (is_int(d) and d > 0) for d in shape)):
             problems.append((f"{where}.shape", f"must be a list of positive integers (or null "
                              f"for any length) without the batch axis, e.g. [784] or [28, 28, 1]; "
                              f"got {json.dumps(shape)}."))
@@ -260,7 +258,7 @@ def _check_name(name, where: str, seen: dict, problems: list) -> None:
 def _check_position(obj: dict, where: str, problems: list) -> None:
     pos = obj.get("position")
     if pos is not None and not (isinstance(pos, list) and len(pos) == 2
-                                and all(_is_num(v) for v in pos)):
+                                and all(is_number(v) for v in pos)):
         problems.append((f"{where}.position", "must be [x, y] numbers; remove it to lay the "
                          "graph out automatically."))
 
@@ -292,7 +290,7 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
                 elif isinstance(allowed[key], bool):
                     if not isinstance(value, bool):
                         problems.append((where, "must be true or false."))
-                elif not _is_num(value):
+                elif not is_number(value):
                     problems.append((where, f"must be a number, got {json.dumps(value)}."))
                 else:
                     lo, hi = OPTIMIZER_LIMITS.get(key, (0.0, float("inf")))
@@ -327,7 +325,7 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
                                  f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
 
     def check_weight(v, where):
-        if not _is_num(v) or v < 0:
+        if not is_number(v) or v < 0:
             problems.append((where, f"a loss weight must be a number ≥ 0, got {json.dumps(v)}."))
 
     per_output(comp.get("loss", "mse"), "compile.loss", check_loss)
@@ -355,6 +353,7 @@ def _validate_data(data, problems: list) -> None:
         from builder.data import registry
     except ImportError:  # the data layer is optional for checking a model alone
         return
+    # The CSV file itself is read when data is loaded: a project opens without it.
     for message in registry.validate_data_settings(data):
         problems.append(_split_data(message))
 
@@ -371,7 +370,7 @@ def _validate_fit(fit, problems: list) -> None:
         return
     _unknown_keys(fit, _FIT_KEYS, "fit", problems)
     for key, lo, hi in (("epochs", 1, 100000), ("batch_size", 1, 1 << 20), ("seed", 0, 2**31 - 1)):
-        if key in fit and (not _is_int(fit[key]) or not lo <= fit[key] <= hi):
+        if key in fit and (not is_int(fit[key]) or not lo <= fit[key] <= hi):
             problems.append((f"fit.{key}", f"must be a whole number from {lo} to {hi}, got "
                              f"{json.dumps(fit[key])}."))
     if "shuffle" in fit and not isinstance(fit["shuffle"], bool):
@@ -394,15 +393,15 @@ def _validate_fit(fit, problems: list) -> None:
                 if method == "split" and frac is None:
                     problems.append(("fit.validation.fraction", "is required for 'split', "
                                      "e.g. 0.2."))
-                if frac is not None and (not _is_num(frac) or not 0 < frac < 1):
+                if frac is not None and (not is_number(frac) or not 0 < frac < 1):
                     problems.append(("fit.validation.fraction", f"must be between 0 and 1 "
                                      f"(exclusive), got {json.dumps(frac)}."))
-                if count is not None and (not _is_int(count) or count < 1):
+                if count is not None and (not is_int(count) or count < 1):
                     problems.append(("fit.validation.count", f"must be a whole number ≥ 1, got "
                                      f"{json.dumps(count)}."))
             if method == "kfold":
                 k = val.get("k")
-                if not _is_int(k) or not 2 <= k <= 20:
+                if not is_int(k) or not 2 <= k <= 20:
                     problems.append(("fit.validation.k", f"must be a whole number from 2 to 20 "
                                      f"(the book uses 4), got {json.dumps(k)}."))
     callbacks = fit.get("callbacks", [])
@@ -427,12 +426,58 @@ def _validate_fit(fit, problems: list) -> None:
             if key not in spec:
                 problems.append((f"{where}.config.{key}", f"{name} has no setting '{key}'."
                                  f"{_close(key, spec)} Known: {', '.join(spec) or 'none'}."))
-            elif spec[key] is float and not _is_num(value):
+            elif spec[key] is float and not is_number(value):
                 problems.append((f"{where}.config.{key}", "must be a number."))
-            elif spec[key] is int and not _is_int(value):
+            elif spec[key] is int and not is_int(value):
                 problems.append((f"{where}.config.{key}", "must be a whole number."))
             elif spec[key] in (bool, str) and not isinstance(value, spec[key]):
                 problems.append((f"{where}.config.{key}", f"must be a {spec[key].__name__}."))
+
+
+def portable_data(data: Any) -> tuple[Any, str | None]:
+    """``data`` as the app keeps it: a CSV named by its file name in the uploads folder.
+
+    An absolute or directory-holding path (an older autosave, a project file from another
+    machine or from the command line) keeps only its file name, so the app reads nothing
+    outside its uploads folder and a saved project holds no folder of this machine.
+    Returns the (possibly new) section and a note saying what changed, or None.
+    """
+    if not isinstance(data, dict) or data.get("dataset") != "csv":
+        return data, None
+    options = data.get("options")
+    if not isinstance(options, dict):
+        return data, None
+    path = options.get("path")
+    if not isinstance(path, str) or not path:
+        return data, None
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name == path:
+        return data, None
+    note = (f"The CSV path {path!r} became {name!r}: the app reads CSV files only from its "
+            "uploads folder (upload the file on the Data page if it is not there).")
+    return {**data, "options": {**options, "path": name}}, note
+
+
+def with_local_paths(project: dict, project_file: str | Path) -> dict:
+    """The command line's reading of a CSV path: relative to the project file, else to the
+    working folder, else a file name in the app's uploads folder (a project saved by the
+    app); made absolute so every later step reads the same file. The app never calls this:
+    it reads only its uploads folder. Returns a new project when the path changed."""
+    data = project.get("data")
+    if not isinstance(data, dict) or data.get("dataset") != "csv":
+        return project
+    options = data.get("options")
+    if not isinstance(options, dict):
+        return project
+    path = options.get("path")
+    if not isinstance(path, str) or not path or Path(path).is_absolute():
+        return project
+    from builder import paths
+
+    candidates = [Path(project_file).resolve().parent / path, Path.cwd() / path,
+                  paths.uploads_dir() / path]
+    found = next((c for c in candidates if c.is_file()), candidates[0])
+    return {**project, "data": {**data, "options": {**options, "path": str(found)}}}
 
 
 def validate(doc: Any, check_graph: bool = True) -> dict:
@@ -449,7 +494,7 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
         raise ProjectError(f"this is not a netbuilder project (\"format\" is "
                            f"{json.dumps(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
                            "in a Keras model, use import (Keras JSON or .keras).", "format")
-    if not _is_int(doc.get("version")) or doc["version"] < 1:
+    if not is_int(doc.get("version")) or doc["version"] < 1:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
                            f"{json.dumps(doc.get('version'))}.", "version")
     doc = migrate(copy.deepcopy(doc))
@@ -478,82 +523,38 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
 
 # --------------------------------------------------------------------------- graph
 
-def inbound_of(model: dict) -> dict[str, list[str]]:
-    """Each layer's input names, with the implicit "previous entry" made explicit."""
-    inputs = model.get("inputs") or []
-    previous = inputs[0]["name"] if inputs else None
-    result: dict[str, list[str]] = {}
-    for layer in model.get("layers", []):
-        result[layer["name"]] = list(layer["inbound"]) if layer.get("inbound") else (
-            [previous] if previous else [])
-        previous = layer["name"]
-    return result
-
-
 def graph_order(project: dict) -> list[dict]:
-    """Layers in an order where each comes after everything it reads (Kahn's algorithm).
+    """Layers in an order where each comes after everything it reads (``builder.topology``).
 
     Ties keep the file's order, so a Sequential stack stays as written. Raises ProjectError
-    for dangling names, cycles, layers no output depends on, and outputs that depend on no
-    input.
+    for dangling names, cycles, layers no output depends on, and inputs that feed no output.
     """
     model = project["model"]
-    input_names = [i["name"] for i in model["inputs"]]
     layers = model.get("layers", [])
+    topo = topology.analyse(model)
+    index = {lay["name"]: k for k, lay in enumerate(layers)}
+    known = list(index) + topo.inputs
+    problems: list[tuple[str, str]] = []
+    for name, src in topo.missing:
+        problems.append((f"model.layers[{index[name]}].inbound",
+                         topology.missing_source_message(name, src, known)))
+    for name in topo.self_loops:
+        problems.append((f"model.layers[{index[name]}].inbound",
+                         topology.self_loop_message(name)))
+    if problems:
+        raise ProjectError(problems)
+    for part in topo.cycles:
+        problems.append(("model.layers", topology.cycle_message(part)))
+    if problems:
+        raise ProjectError(problems)
+    for name in topo.unused_layers():
+        problems.append((f"model.layers[{index[name]}]", topology.unused_layer_message(name)))
+    for name in topo.unused_inputs():
+        problems.append(("model.inputs", topology.unused_input_message(name)))
+    if problems:
+        raise ProjectError(problems)
     by_name = {lay["name"]: lay for lay in layers}
-    inbound = inbound_of(model)
-    problems = []
-    for idx, lay in enumerate(layers):
-        for src in inbound[lay["name"]]:
-            if src not in by_name and src not in input_names:
-                problems.append((f"model.layers[{idx}].inbound", f"'{lay['name']}' takes its "
-                                 f"input from '{src}', which does not exist."
-                                 f"{_close(src, list(by_name) + input_names)}"))
-            elif src == lay["name"]:
-                problems.append((f"model.layers[{idx}].inbound", f"'{src}' cannot take its own "
-                                 "output as input."))
-    if problems:
-        raise ProjectError(problems)
-    ready = set(input_names)
-    pending = list(layers)
-    ordered = []
-    while pending:
-        for k, lay in enumerate(pending):
-            if all(src in ready for src in inbound[lay["name"]]):
-                ordered.append(lay)
-                ready.add(lay["name"])
-                del pending[k]
-                break
-        else:
-            names = ", ".join(f"'{lay['name']}'" for lay in pending)
-            raise ProjectError(f"the layers {names} form a cycle (each waits for another's "
-                               "output): remove one of the connections so data flows from the "
-                               "inputs to the outputs.", "model.layers")
-    _check_reachability(model, inbound, problems)
-    if problems:
-        raise ProjectError(problems)
-    return ordered
-
-
-def _check_reachability(model: dict, inbound: dict, problems: list) -> None:
-    outputs = model.get("outputs", [])
-    needed: set[str] = set()
-    stack = list(outputs)
-    while stack:
-        name = stack.pop()
-        if name in needed:
-            continue
-        needed.add(name)
-        stack.extend(inbound.get(name, []))
-    for idx, lay in enumerate(model.get("layers", [])):
-        if outputs and lay["name"] not in needed:
-            problems.append((f"model.layers[{idx}]", f"no output depends on '{lay['name']}': "
-                             "connect it to the path towards an output, mark it as an output, "
-                             "or delete it."))
-    for inp in model["inputs"]:
-        if outputs and inp["name"] not in needed:
-            problems.append(("model.inputs", f"input '{inp['name']}' feeds no output: connect "
-                             "it or delete it."))
+    return [by_name[name] for name in topo.order]
 
 
 def is_sequential(project: dict) -> bool:
@@ -604,7 +605,8 @@ def load_project_file(path: str | Path, check_graph: bool = True) -> dict:
             return loads(b"x" * (MAX_FILE_BYTES + 1), check_graph)
         data = path.read_bytes()
     except OSError as err:
-        raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the path.") from None
+        raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the "
+                           "path.") from None
     return loads(data, check_graph)
 
 
@@ -628,12 +630,3 @@ def save_project_file(project: dict, path: str | Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def output_names(project: dict) -> list[str]:
-    return list(project["model"].get("outputs", []))
-
-
-def loss_for(project: dict, output: str):
-    loss = project["compile"].get("loss")
-    return loss.get(output) if isinstance(loss, dict) else loss

@@ -4,7 +4,7 @@ Templates are ordinary project files, validated like any file a user opens.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from builder.project import load_project_file
@@ -13,7 +13,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT = "offline_default"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _index() -> dict[str, dict]:
     return {path.stem: load_project_file(path) for path in sorted(TEMPLATE_DIR.glob("*.json"))}
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder import catalogue, edit, paths, templates
+from builder import catalogue, edit, paths, templates, topology
 from builder import project as projectlib
+from builder.advice import recommended_loss
 from builder.project import ProjectError
 from ui import state
 from ui.layer_form import (LayerForm, close_menu, find_layer, menu_key, start_over,
@@ -131,31 +132,6 @@ def _settings_form(project: dict, name: str | None) -> None:
 # --------------------------------------------------------------------------- compile
 
 
-def _recommended_loss(project: dict, result) -> str | None:
-    from builder.advice import data_info_for
-
-    info = data_info_for(project)
-
-    def _get(key: str):
-        return info.get(key) if isinstance(info, dict) else getattr(info, key, None)
-
-    task = _get("task")
-    if task == "binary":
-        return "binary_crossentropy"
-    if task == "multiclass":
-        return "sparse_categorical_crossentropy" if _get("label_encoding") == "integer" \
-            else "categorical_crossentropy"
-    if task == "regression":
-        return "mse"
-    outputs = project["model"].get("outputs", [])
-    lay = find_layer(project, outputs[0]) if len(outputs) == 1 else None
-    if lay is None:
-        return None
-    activation = lay.get("config", {}).get("activation")
-    return {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy",
-            None: "mse", "linear": "mse"}.get(activation)
-
-
 def _set_compile(key: str, value) -> None:
     project = state.get_project()
     updated = {**project, "compile": {**project["compile"], key: value}}
@@ -189,7 +165,7 @@ def _on_optimizer(field: str | None = None) -> None:
 
 def _compile_section(project: dict, result) -> None:
     comp = project["compile"]
-    recommended = _recommended_loss(project, result) if result is not None else None
+    recommended = recommended_loss(project) if result is not None else None
     if isinstance(comp.get("loss"), dict):
         st.info("This model has several outputs with one loss each: "
                 + ", ".join(f"{k}: {v}" for k, v in comp["loss"].items()))
@@ -277,23 +253,14 @@ def _bytes(n: int) -> str:
 # --------------------------------------------------------------------------- diagram
 
 
-def _depths(project: dict) -> dict[str, int]:
-    model = project["model"]
-    inbound = projectlib.inbound_of(model)
-    depth = {inp["name"]: 0 for inp in model["inputs"]}
-    for lay in model["layers"]:
-        depth[lay["name"]] = 1 + max((depth.get(s, 0) for s in inbound[lay["name"]]), default=0)
-    return depth
-
-
 def _diagram(project: dict, result):
     """A top-down Plotly drawing: one row per depth, boxes sized for 30+ layers."""
     import plotly.graph_objects as go
 
-    from builder.checker import fmt_shape
+    from builder.results import fmt_shape
 
     model = project["model"]
-    depth = _depths(project)
+    depth = topology.analyse(model).depth
     rows: dict[int, list[str]] = {}
     for name, d in depth.items():
         rows.setdefault(d, []).append(name)
@@ -310,7 +277,7 @@ def _diagram(project: dict, result):
     # Edges as one line trace and boxes as one shape list: Plotly validates each
     # add_shape/add_annotation call separately, which is slow at 30+ layers.
     edge_x, edge_y = [], []
-    inbound = projectlib.inbound_of(model)
+    inbound = topology.inbound_of(model)
     for lay in model["layers"]:
         for src in inbound[lay["name"]]:
             if src in pos:

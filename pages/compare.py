@@ -37,6 +37,7 @@ chosen = st.multiselect("Runs", list(by_id), format_func=lambda i: _label(by_id[
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
+jobs.delete_control(list(chosen), key="compare_delete")
 
 loaded = {}
 for run_id in chosen:

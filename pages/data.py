@@ -30,23 +30,6 @@ def _errors() -> dict:
     return st.session_state.setdefault(ERRORS, {})
 
 
-def _follow_input(project: dict) -> tuple[dict, str | None]:
-    """Set the single model input to what the data gives; say what changed."""
-    try:
-        spec = describe(project["data"]).input_spec
-    except DataError:
-        return project, None
-    inputs = project["model"]["inputs"]
-    if len(inputs) != 1:
-        return project, None
-    have = (inputs[0]["shape"], inputs[0].get("dtype", "float32"))
-    if have == (spec["shape"], spec["dtype"]):
-        return project, None
-    project = edit.set_input(project, inputs[0]["name"], spec["shape"], spec["dtype"])
-    return project, (f"Model input '{inputs[0]['name']}' now takes {tuple(spec['shape'])} "
-                     f"({spec['dtype']}) to match the data.")
-
-
 def _commit_data(data: dict) -> None:
     """Validate new data settings; apply them (and the input shape) or show why not."""
     problems = validate_data_settings(data)
@@ -55,7 +38,7 @@ def _commit_data(data: dict) -> None:
         return
     _errors().pop("_data", None)
     project = {**state.get_project(), "data": data}
-    project, note = _follow_input(project)
+    project, note = edit.follow_data(project)
     state.set_project(project)
     if note:
         st.session_state["data_note"] = note
@@ -135,15 +118,17 @@ def _csv_section(project: dict) -> None:
         except DataError as err:
             st.error(f"This file cannot be used: {err}")
             return
-        # Kept under the user's own file name (in a folder named by the content's hash), so
-        # Train, Results and the exported script name the file the user knows.
-        digest = hashlib.sha256(raw).hexdigest()[:16]
-        folder = paths.uploads_dir() / digest
-        folder.mkdir(exist_ok=True)
-        path = folder / _safe_file_name(upload.name)
+        # Kept under the user's own file name, so Train, Results and the exported script
+        # name the file the user knows; another file of that name gets its hash added.
+        name = _safe_file_name(upload.name)
+        path = paths.uploads_dir() / name
+        if path.exists() and path.read_bytes() != raw:
+            stem, dot, ext = name.rpartition(".")
+            tag = hashlib.sha256(raw).hexdigest()[:8]
+            path = paths.uploads_dir() / (f"{stem}-{tag}.{ext}" if dot else f"{name}-{tag}")
         path.write_bytes(raw)
         st.session_state["data_csv_id"] = upload.file_id
-        _commit_data({"dataset": "csv", "options": {"path": str(path),
+        _commit_data({"dataset": "csv", "options": {"path": path.name,
                                                     "target": summary.suggested_target,
                                                     "task": "auto"}})
         if "_data" not in _errors():
@@ -154,11 +139,12 @@ def _csv_section(project: dict) -> None:
                 f"({DATASETS[project['data']['dataset']].label}) until you do.")
         return
     path = project["data"].get("options", {}).get("path")
-    if path and os.path.exists(path):
+    if path:
         try:
             summary = inspect_csv(path)
         except DataError as err:
-            st.error(str(err))
+            # A missing file: the project still opens; say what is missing and the fix.
+            st.warning(f"{err} The model and settings are kept; training needs the file.")
             return
         st.caption(f"{summary.rows:,} rows, {len(summary.columns)} columns.")
         st.dataframe(summary.preview, width="stretch")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder import edit, graph, layout, paths, templates
+from builder import edit, graph, layout, paths, templates, topology
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, graph_form, state
@@ -42,12 +42,9 @@ def _check(project: dict):
     from builder import advice, checker, fit_check
 
     info = advice.data_info_for(project)
-    result = checker.check(graph.checkable(project), info)
+    result = checker.shapes(graph.checkable(project))
     # Advice and the data checks read the real outputs, not the branches checked as if
     # they were outputs.
-    for report in result.layers:
-        report.warnings = []
-    result.warnings = []
     advice.attach(project, result, info)
     fit_check.attach(project, result, info)
     faults = graph.faults(project)
@@ -200,7 +197,7 @@ def _mode_caption(project: dict) -> None:
 
 def _connections(project: dict, name: str) -> None:
     """The selected layer's inputs as a list, with a keyboard-friendly way to connect."""
-    links = projectlib.inbound_of(project["model"])
+    links = topology.inbound_of(project["model"])
     srcs = links.get(name, [])
     st.markdown("**Inputs of this layer**")
     for src in srcs:
@@ -313,7 +310,7 @@ def _compile_section(project: dict, result) -> None:
         report = result.layer(output) if result is not None else None
         shape = ""
         if report is not None and report.output_shape is not None:
-            from builder.checker import fmt_shape
+            from builder.results import fmt_shape
 
             shape = f" · {fmt_shape(report.output_shape)}"
         st.markdown(f"**{output}**{shape}")

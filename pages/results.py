@@ -76,6 +76,8 @@ def _scores(run: dict) -> None:
     info, metrics = run["info"], run["metrics"] or {}
     if info["state"] == "failed":
         st.error(f"This run failed: {info.get('message') or 'no reason recorded.'}")
+    elif info["state"] == "interrupted":
+        st.warning(f"This run was interrupted: {info.get('message')}")
     elif info.get("message"):
         st.caption(info["message"])
     st.caption(f"Device: {info.get('device') or '?'} · started {info.get('started', '?')} · "
@@ -246,6 +248,7 @@ if st.session_state.get("results_run") not in by_id:
 run_id = st.selectbox("Run", list(by_id), format_func=lambda i: _label(by_id[i]),
                       key="results_run")
 record = by_id[run_id]
+jobs.delete_control([run_id], key="results_delete")
 if record["state"] == "broken":
     st.error(record["message"])
     st.stop()

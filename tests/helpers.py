@@ -25,3 +25,46 @@ def project(layers, shape=(784,), outputs=None, inputs=None, loss="categorical_c
         "fit": {"epochs": 1, "batch_size": 32, "validation": {"method": "none"},
                 "shuffle": True, "seed": 0, "callbacks": []},
     }
+
+
+def keras_layer(class_name: str, config: dict, name: str | None = None):
+    """``keras.layers.<class_name>(**config)``, the JSON config passed as it is: the tests'
+    oracle, independent of ``builder.checker.make_layer``."""
+    import keras
+
+    kwargs = copy.deepcopy(config)
+    if name is not None:
+        kwargs["name"] = name
+    if isinstance(kwargs.get("layer"), dict):   # Bidirectional's wrapped layer
+        inner = kwargs["layer"]
+        kwargs["layer"] = keras_layer(inner["class_name"], inner.get("config", {}))
+    return getattr(keras.layers, class_name)(**kwargs)
+
+
+def keras_model(project: dict):
+    """The project's model built with plain Keras calls (``keras_layer``, the functional
+    API, a naive repeated scan for the order), or the exception Keras raised."""
+    import keras
+
+    model = project["model"]
+    tensors = {}
+    for inp in model["inputs"]:
+        tensors[inp["name"]] = keras.Input(shape=tuple(inp["shape"]), name=inp["name"],
+                                           dtype=inp.get("dtype", "float32"))
+    previous = model["inputs"][0]["name"]
+    links = {}
+    for lay in model["layers"]:
+        links[lay["name"]] = lay.get("inbound") or [previous]
+        previous = lay["name"]
+    pending = list(model["layers"])
+    try:
+        while pending:
+            lay = next(lay for lay in pending if all(s in tensors for s in links[lay["name"]]))
+            pending.remove(lay)
+            args = [tensors[s] for s in links[lay["name"]]]
+            layer = keras_layer(lay["class_name"], lay.get("config", {}), lay["name"])
+            tensors[lay["name"]] = layer(args if len(args) > 1 else args[0])
+        return keras.Model([tensors[i["name"]] for i in model["inputs"]],
+                           [tensors[o] for o in model["outputs"]])
+    except Exception as exc:  # the verdict: Keras refused this model
+        return exc

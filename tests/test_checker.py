@@ -2,18 +2,16 @@ import pytest
 
 from builder import catalogue
 from builder.checker import check, fmt_shape
-from tests.helpers import project
+from tests.helpers import keras_layer, project
 
 
 def _keras_reference(class_name, config, input_shapes):
-    """Output shape and params from plain Keras, built the ordinary way."""
+    """Output shape and params from plain Keras: Keras deserialises the config itself."""
     import keras
-
-    from builder.checker import make_layer
 
     inputs = [keras.Input(shape=tuple(s), dtype="int32" if class_name == "Embedding" else "float32")
               for s in input_shapes]
-    layer = make_layer(class_name, config)
+    layer = keras_layer(class_name, config)
     out = layer(inputs if len(inputs) > 1 else inputs[0])
     return list(out.shape), layer.count_params()
 

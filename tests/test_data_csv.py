@@ -222,5 +222,6 @@ def test_validate_and_describe_name_the_csv_fields(tmp_path):
     with pytest.raises(DataError, match="line 4 has 4 values"):
         describe(csv_settings(bad))
     empty = write(tmp_path, "", "empty.csv")
-    assert validate_data_settings(csv_settings(empty)) == [
-        "data.options.path: the file is empty: choose a CSV with a header line and data rows."]
+    assert validate_data_settings(csv_settings(empty)) == []  # validation reads no file
+    with pytest.raises(DataError, match="the file is empty: choose a CSV with a header line"):
+        describe(csv_settings(empty))

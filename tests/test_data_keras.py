@@ -8,14 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fixtures_data
 import numpy as np
 import pytest
-
-import fixtures_data
-from builder.data import DataError, clear_cache, prepare
-from builder.data import keras_sets, offline
-from builder.data.keras_sets import KerasSource, NpzTextSource, read_npz
 from fixtures_data import IMDB_TEST, IMDB_TRAIN, RANK, naive_multi_hot, text_project
+
+from builder.data import DataError, clear_cache, keras_sets, offline, prepare
+from builder.data.keras_sets import KerasSource, NpzTextSource, read_npz
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,13 +1,13 @@
 """builder.data.loader.prepare: caching, progress, multi-output labels, sample() errors."""
 from __future__ import annotations
 
+import fixtures_data
 import numpy as np
 import pytest
+from fixtures_data import text_project
 
-import fixtures_data
 from builder.data import DataError, clear_cache, keras_sets, prepare
 from builder.data.preprocess import MultiHotRows
-from fixtures_data import text_project
 
 
 @pytest.fixture

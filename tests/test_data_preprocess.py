@@ -3,13 +3,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from fixtures_data import RANK, naive_multi_hot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.data import DataError
-from builder.data.preprocess import (MultiHotRows, Ragged, TextCodec, labels_for_loss,
-                                     loss_family, multi_hot, pad_sequences, standardize,
-                                     standardize_fit)
-from fixtures_data import RANK, naive_multi_hot
+from builder.data.preprocess import (
+    MultiHotRows,
+    Ragged,
+    TextCodec,
+    labels_for_loss,
+    loss_family,
+    multi_hot,
+    pad_sequences,
+    standardize,
+    standardize_fit,
+)
 
 sequences = st.lists(st.lists(st.integers(0, 60), max_size=30), max_size=25)
 

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from builder.data import DATASETS, DataError, describe, input_spec, recommend, \
-    validate_data_settings
+from builder.data import (
+    DATASETS,
+    DataError,
+    describe,
+    input_spec,
+    recommend,
+    validate_data_settings,
+)
 from builder.data.registry import resolved_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,7 +158,6 @@ def test_describe_names_boston_features():
     (data("wine", test_fraction=float("nan")), "data.options.test_fraction", "a number"),
     (data("csv", path=3), "data.options.path", "must be text"),
     (data("csv"), "data.options.path", "no CSV file chosen"),
-    (data("csv", path="/no/such/file.csv"), "data.options.path", "no file at"),
     (data("csv", path="x.csv", task="classify"), "data.options.task", "auto, binary"),
 ])
 def test_validate_names_field_and_fix(settings, field, words):
@@ -172,12 +177,16 @@ def test_valid_settings(settings):
     assert validate_data_settings(settings) == []
 
 
-def test_csv_target_must_be_a_column(tmp_path):
+def test_validation_reads_no_file_loading_says_what_is_wrong(tmp_path):
+    """A project whose CSV is missing must still open: the file is checked when loaded."""
+    assert validate_data_settings(data("csv", path="/no/such/file.csv")) == []
+    with pytest.raises(DataError, match="no file at '/no/such/file.csv'"):
+        describe(data("csv", path="/no/such/file.csv"))
     path = tmp_path / "t.csv"
-    path.write_text("height,weight,kind\n1,2,a\n")
-    problems = validate_data_settings(data("csv", path=str(path), target="wieght"))
-    assert problems == ["data.options.target: the file has no column 'wieght'. Did you mean "
-                        "'weight'? Its columns are: height, weight, kind."]
+    path.write_text("height,weight,kind\n" + "1,2,a\n2,3,b\n" * 10)
+    assert validate_data_settings(data("csv", path=str(path), target="wieght")) == []
+    with pytest.raises(DataError, match="the file has no column 'wieght'"):
+        describe(data("csv", path=str(path), target="wieght"))
 
 
 def test_resolved_options_fill_defaults_and_refuse_invalid():

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fixtures_data import text_project
 
 from builder.data import DataError, prepare
-from fixtures_data import text_project
 
 
 @pytest.mark.parametrize("name, loss, options, x_shape, y_shape, y_dtype", [

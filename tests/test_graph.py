@@ -9,6 +9,7 @@ import pytest
 from builder import graph, templates
 from builder.checker import check
 from builder.project import ProjectError, inbound_of, validate
+from tests.helpers import keras_model
 from tests.helpers import project as make
 
 DENSE = {"units": 8, "activation": "relu"}
@@ -312,7 +313,9 @@ def test_graph_templates_are_valid_graphs_that_build(name):
     assert result.valid, result.errors + [r.error for r in result.layers if r.error]
     model = build_model(p)
     assert len(model.outputs) == len(p["model"]["outputs"])
-    assert model.count_params() == result.total_params
+    plain = keras_model(p)              # the oracle: plain Keras calls, not the builder
+    assert model.count_params() == result.total_params == plain.count_params()
+    assert [list(o.shape) for o in model.outputs] == [list(o.shape) for o in plain.outputs]
 
 
 @pytest.mark.parametrize("name", GRAPH_TEMPLATES)

@@ -123,3 +123,11 @@ def test_free_spot_avoids_existing_nodes():
     assert fy == y + 10 and fx >= x + layout.NODE_W
     assert layout.free_spot(pos, 5000, 5000) == (5000.0, 5000.0)
     assert layout.free_spot({}, -20, -5) == (0.0, 0.0)
+
+
+def test_a_merge_listed_first_gets_the_row_below_its_sources():
+    p = make([("both", "Concatenate", {}, ["wide", "deep2"]), ("wide", "Dense", D, ["x"]),
+              ("deep2", "Dense", D, ["deep1"]), ("deep1", "Dense", D, ["x"])],
+             shape=(4,), outputs=["both"])
+    assert layout.ranks(p) == {"x": 0, "both": 3, "wide": 1, "deep2": 2, "deep1": 1}
+    assert layout.rows(p) == [["x"], ["wide", "deep1"], ["deep2"], ["both"]]

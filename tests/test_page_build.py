@@ -211,6 +211,26 @@ def test_graph_model_is_shown_and_reordering_refused():
     assert any("connections" in e.value for e in at.error)
 
 
+def test_diagram_places_nodes_by_their_connections_not_file_order():
+    from builder.project import new_project
+
+    project = new_project("Merge first", [{"name": "pixels", "shape": [784], "dtype": "float32"}])
+    project["model"]["layers"] = [
+        {"name": "both", "class_name": "Concatenate", "config": {}, "inbound": ["wide", "deep2"]},
+        {"name": "wide", "class_name": "Dense", "config": {"units": 8}, "inbound": ["pixels"]},
+        {"name": "deep2", "class_name": "Dense", "config": {"units": 8}, "inbound": ["deep1"]},
+        {"name": "deep1", "class_name": "Dense", "config": {"units": 8}, "inbound": ["pixels"]},
+        {"name": "out", "class_name": "Dense", "config": {"units": 1}, "inbound": ["both"]},
+    ]
+    project["model"]["outputs"] = ["out"]
+    at = _open(project)
+    (chart,) = [e for e in at.get("plotly_chart")]
+    traces = json.loads(chart.proto.spec)["data"]
+    (boxes,) = [t for t in traces if t.get("mode") == "text"]
+    row = {text.split(":")[0]: -y for text, y in zip(boxes["hovertext"], boxes["y"])}
+    assert row == {"pixels": 0, "wide": 1, "deep1": 1, "deep2": 2, "both": 3, "out": 4}
+
+
 def test_ctrl_z_and_ctrl_shift_z_from_the_editor_undo_and_redo():
     at = _open(_dense_project())
     _act(at, type="add", class_name="Dropout", index=1)

@@ -134,7 +134,7 @@ def test_disconnect_an_edge_of_a_merge():
     _act(at, type="disconnect", source="wide", target="joined")
     assert inbound_of(_project(at)["model"])["joined"] == ["deep_2"]
     errors = " ".join(_errors(at))
-    assert "Concatenate 'joined' merges at least 2 inputs but has 1" in errors
+    assert "Concatenate 'joined' merges at least 2 inputs but receives 1" in errors
     assert "no output depends on 'wide'" in errors
 
 

@@ -68,8 +68,8 @@ def _points(chart) -> int:
 
 
 def _handle(at: AppTest):
-    from ui import jobs
     from builder import paths
+    from ui import jobs
 
     manager = jobs._manager(str(paths.runs_root()))
     return manager.get(at.session_state["_pid"], at.session_state["train_job"])

@@ -12,10 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder import catalogue
-from builder.build import BuildError, build_model
 from builder.checker import check
-from builder.project import ProjectError, loads
-from tests.helpers import project
+from builder.project import ProjectError, loads, validate
+from tests.helpers import keras_model, project
 
 SINGLE_INPUT = sorted(c for c, e in catalogue.LAYERS.items()
                       if e["inputs"]["max"] == 1 and c != "Embedding")
@@ -55,10 +54,10 @@ def random_config(class_name, rnd):
 
 
 def _keras_verdict(p):
-    """Shapes and params per layer from an ordinary Keras build, or None if Keras refuses."""
-    try:
-        model = build_model(p)
-    except BuildError:
+    """Shapes and params per layer from a plain Keras build (``tests.helpers.keras_model``,
+    not the builder under test), or None if Keras refuses."""
+    model = keras_model(p)
+    if isinstance(model, Exception):
         return None
     return {lay.name: (list(lay.output.shape), lay.count_params()) for lay in model.layers
             if lay.name in {x["name"] for x in p["model"]["layers"]}}
@@ -116,14 +115,50 @@ def test_corrupted_project_files_are_refused_cleanly(data):
         assert str(err).strip()
 
 
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                    | st.text(max_size=5),
+                    lambda children: st.lists(children, max_size=3)
+                    | st.dictionaries(st.text(max_size=6), children, max_size=3),
+                    max_leaves=12)
+SECTIONS = st.sampled_from(["model", "compile", "data", "fit", "name", "description"])
+
+
 @SMALL
-@given(doc=st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                        lambda children: st.lists(children, max_size=3)
-                        | st.dictionaries(st.text(max_size=6), children, max_size=3),
-                        max_leaves=12))
-def test_random_json_documents_are_refused_cleanly(doc):
-    with pytest.raises(ProjectError):
+@given(body=st.dictionaries(SECTIONS | st.text(max_size=6), JSON, max_size=4))
+def test_random_documents_with_the_right_format_are_refused_cleanly(body):
+    doc = {**body, "format": "netbuilder.project", "version": 1}
+    with pytest.raises(ProjectError) as info:
         loads(json.dumps(doc))
-    # and the checker reports rather than raising
-    if isinstance(doc, dict):
-        check({**doc, "format": "netbuilder.project", "version": 1})
+    assert str(info.value).strip()
+    check(doc)  # the checker reports rather than raising
+
+
+def _random_path(doc, data):
+    """A path of keys/indices from the top of ``doc`` to some value inside it."""
+    path, node = [], doc
+    while isinstance(node, (dict, list)) and node and data.draw(st.booleans()):
+        key = data.draw(st.sampled_from(sorted(node) if isinstance(node, dict)
+                                        else range(len(node))))
+        path.append(key)
+        node = node[key]
+    return path
+
+
+@SMALL
+@given(data=st.data())
+def test_a_valid_project_with_one_value_replaced_loads_or_is_refused_cleanly(data):
+    doc = json.loads(VALID)
+    path = _random_path(doc, data)
+    if not path or path[0] in ("format", "version"):   # those are tested on their own
+        path = ["model"]
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(JSON)
+    try:
+        loaded = loads(json.dumps(doc))
+    except ProjectError as err:
+        assert str(err).strip()
+    else:
+        assert validate(loaded) == loaded   # what loads is a fixed point of validation
+    check(doc)

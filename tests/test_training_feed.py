@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import copy
 
+import fixtures_data
 import numpy as np
 import pytest
 
-import fixtures_data
 from builder import templates
 from builder.data import clear_cache, keras_sets, prepare
 from builder.data.preprocess import MultiHotRows, multi_hot

@@ -103,7 +103,7 @@ def _project() -> dict:
 
 
 def _result():
-    from builder.checker import Advice, CheckResult, Fix, LayerReport
+    from builder.results import Advice, CheckResult, Fix, LayerReport
 
     reshape = Fix("Insert Reshape before c1", {"op": "insert_before", "target": "c1"})
     wider = Fix("Set units to 64", {"op": "set_config", "target": "d1"})

@@ -72,7 +72,8 @@ def keras_arguments(layer_cls) -> dict[str, Any]:
 
 
 def takes_kwargs(layer_cls) -> bool:
-    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(layer_cls.__init__).parameters.values())
+    params = inspect.signature(layer_cls.__init__).parameters.values()
+    return any(p.kind is p.VAR_KEYWORD for p in params)
 
 
 def make_layer(class_name: str, config: dict):
@@ -123,7 +124,8 @@ def _config_keys(class_name: str) -> set[str]:
 
 
 def check_names(class_name: str) -> list[str]:
-    """Every catalogued parameter is a Keras keyword (or get_config key); required iff Keras has no default."""
+    """Every catalogued parameter is a Keras keyword (or get_config key); required iff Keras
+    has no default."""
     keras = load_keras()
     layer_cls = getattr(keras.layers, class_name)
     args = keras_arguments(layer_cls)
@@ -133,8 +135,9 @@ def check_names(class_name: str) -> list[str]:
         name = p["name"]
         if name in args:
             if bool(p.get("required")) != (args[name] is REQUIRED):
-                diffs.append(f"{class_name}.{name}: catalogue says required={bool(p.get('required'))}, "
-                             f"Keras {'requires it' if args[name] is REQUIRED else 'has a default'}")
+                keras_says = "requires it" if args[name] is REQUIRED else "has a default"
+                diffs.append(f"{class_name}.{name}: catalogue says "
+                             f"required={bool(p.get('required'))}, Keras {keras_says}")
             continue
         if config_keys is None:
             config_keys = _config_keys(class_name) if takes_kwargs(layer_cls) else set()
@@ -170,7 +173,8 @@ def check_builds(class_name: str) -> list[str]:
     try:
         out = build(class_name, catalogue.default_config(class_name))
     except Exception as exc:  # report, do not stop: the point is to list every difference
-        return [f"{class_name}: default config does not build on {catalogue.get(class_name)['example_input']}: "
+        example = catalogue.get(class_name)["example_input"]
+        return [f"{class_name}: default config does not build on {example}: "
                 f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"]
     if not isinstance(out.shape, tuple):
         return [f"{class_name}: output shape {out.shape!r} is not a tuple"]
@@ -184,7 +188,8 @@ def _choice_values(class_name: str) -> dict[str, list]:
         if p["type"] == "choice":
             values[p["name"]] = list(p["choices"])
         elif p["type"] == "layer":
-            values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)} for c in p["allowed"]]
+            values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)}
+                                 for c in p["allowed"]]
     return values
 
 
@@ -242,8 +247,9 @@ def check_value_forms(class_name: str) -> list[str]:
             try:
                 build(class_name, config)
             except Exception as exc:
-                diffs.append(f"{class_name}.{p['name']}={value!r}: the catalogue accepts this form, Keras "
-                             f"refuses it: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+                diffs.append(f"{class_name}.{p['name']}={value!r}: the catalogue accepts this "
+                             f"form, Keras refuses it: {type(exc).__name__}: "
+                             f"{str(exc).strip().splitlines()[0]}")
     return diffs
 
 
@@ -279,7 +285,8 @@ def check_input_rank(class_name: str) -> list[str]:
         for rank in sorted({lo, min(hi or 5, 5)}):
             error = builds(rank)
             if error is not None:
-                diffs.append(f"{class_name}: input_rank allows rank {rank} but Keras refuses it: {error}")
+                diffs.append(f"{class_name}: input_rank allows rank {rank} but Keras refuses "
+                             f"it: {error}")
     return diffs
 
 
@@ -318,7 +325,8 @@ def keras_doc(class_name: str, name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("layers", nargs="*", help="class names (default: every catalogued layer)")
-    parser.add_argument("--docs", action="store_true", help="show Keras' docstring for each parameter")
+    parser.add_argument("--docs", action="store_true",
+                        help="show Keras' docstring for each parameter")
     args = parser.parse_args(argv)
     names = args.layers or list(catalogue.LAYERS)
     for name in names:
@@ -340,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.docs and not check_class(class_name):
             for p in catalogue.get(class_name)["params"]:
                 print(f"  {p['name']}: catalogue: {p['help']}")
-                print(f"  {' ' * len(p['name'])}  keras:     {keras_doc(class_name, p['name']) or '(no docstring)'}")
+                doc = keras_doc(class_name, p["name"]) or "(no docstring)"
+                print(f"  {' ' * len(p['name'])}  keras:     {doc}")
     print(f"{len(names)} layers checked, {differences} difference(s).")
     return 1 if differences else 0
 

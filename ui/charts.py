@@ -10,7 +10,7 @@ Epochs are 1-based on every x axis, as Keras prints them and as the book plots t
 from __future__ import annotations
 
 import math
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -70,7 +70,7 @@ def split_folds(history_folds: History) -> dict[int, dict[str, list]]:
         for fold, value in zip(folds, values):
             out.setdefault(int(fold), {}).setdefault(name, []).append(value)
     for history in out.values():   # a fold stopped early has empty cells at its end
-        for name, values in history.items():
+        for values in history.values():
             while values and values[-1] is None:
                 values.pop()
     return out
@@ -313,7 +313,8 @@ def probability_figure(probabilities: Sequence[float],
 
 
 def class_indices(outputs: np.ndarray) -> np.ndarray:
-    """Class numbers from model outputs or labels: argmax of (n, classes), 0.5 cut of (n,)/(n, 1)."""
+    """Class numbers from model outputs or labels: argmax of (n, classes), 0.5 cut of (n,) or
+    (n, 1)."""
     arr = np.asarray(outputs)
     if arr.ndim == 2 and arr.shape[1] > 1:
         return arr.argmax(axis=1)

@@ -98,8 +98,8 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
     (``builder.layout.layout`` / ``edge_routes``: bend points of long edges).
     """
     from builder import catalogue, layout
-    from builder.checker import fmt_shape
-    from builder.project import inbound_of
+    from builder.results import fmt_shape
+    from builder.topology import inbound_of
     from ui.stack_component import layer_item
 
     model = project["model"]

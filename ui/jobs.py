@@ -1,7 +1,7 @@
 """Training jobs of this app process, each visible only to the browser session that started it.
 
 One ``RunManager`` per runs folder lives in ``st.cache_resource`` (shared by every session
-of this server process); every call passes ``ui.state.session_id()`` as the owner, so a
+of this server process); every call passes ``ui.state.owner_id()`` as the owner, so a
 session can only see, poll or stop its own runs, even with another session's job id in its
 URL. ``MAX_ACTIVE`` caps concurrent training processes on the machine.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from builder import paths
+from builder import housekeeping, paths
 from builder.training import RunHandle, RunManager, devices, runs
 from ui import state
 
@@ -30,7 +30,25 @@ MAX_ACTIVE = max(1, int(os.environ.get("NETBUILDER_MAX_JOBS", "1") or 1))
 
 
 @st.cache_resource(show_spinner=False)
+def _startup(home: str) -> dict:
+    # Once per server process (and $NETBUILDER_HOME): runs a dead server left "running"
+    # become "interrupted", its orphaned workers are stopped, and old files are pruned.
+    reconciled = runs.reconcile(paths.runs_root())
+    try:
+        pruned = housekeeping.prune()
+    except OSError as err:  # a read-only or vanished folder must not stop the app
+        pruned = {"error": [str(err)]}
+    return {"reconciled": reconciled, "pruned": pruned}
+
+
+def startup() -> dict:
+    """Start-up reconciliation and pruning (``builder.housekeeping``), done once."""
+    return _startup(str(paths.home()))
+
+
+@st.cache_resource(show_spinner=False)
 def _manager(runs_root: str) -> RunManager:
+    startup()  # before the first start: orphans of a dead server are stopped first
     return RunManager(runs_root, max_active=MAX_ACTIVE)
 
 
@@ -54,7 +72,7 @@ def device_report() -> dict | None:
 
 
 def owner() -> str:
-    return state.session_id()
+    return state.owner_id()
 
 
 def start(project: dict, device: str = "auto", allow_download: bool = False) -> RunHandle:
@@ -111,6 +129,41 @@ def current() -> RunHandle | None:
         return None
     remember(handle.run_id)
     return handle
+
+
+def delete_control(run_ids: list[str], key: str) -> None:
+    """A Delete button for this session's runs ``run_ids``, with a confirmation step.
+
+    Deleting removes the run folders (model, history, scores); a run still training is
+    refused with a message. Reruns the page after deleting.
+    """
+    if not run_ids:
+        return
+    what = f"run {run_ids[0]}" if len(run_ids) == 1 else f"these {len(run_ids)} runs"
+    pending = f"{key}_confirm"
+    if st.session_state.get(pending) != run_ids:
+        if st.button(f"Delete {what}…", key=key):
+            st.session_state[pending] = list(run_ids)
+            st.rerun()
+        return
+    st.warning(f"Delete {what} with its model, history and scores? This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete", key=f"{key}_yes", type="primary"):
+        st.session_state.pop(pending, None)
+        failed = []
+        for run_id in run_ids:
+            try:
+                runs.delete_run(runs_root(), owner(), run_id)
+            except (runs.RunError, OSError) as err:
+                failed.append(str(err))
+        if failed:
+            st.session_state["_notice"] = " ".join(failed)
+        else:
+            st.session_state["_notice"] = f"Deleted {what}."
+        st.rerun()
+    if no.button("Cancel", key=f"{key}_no"):
+        st.session_state.pop(pending, None)
+        st.rerun()
 
 
 def stop(handle: RunHandle) -> bool:

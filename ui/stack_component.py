@@ -86,7 +86,7 @@ def stack_editor(
 def layer_fixes(result: Any, name: str) -> list:
     """The fixes offered on a layer's card, in card order: the error's, then the warnings'.
 
-    ``result`` is a ``builder.checker.CheckResult``; an action's ``fix`` indexes this list.
+    ``result`` is a ``builder.results.CheckResult``; an action's ``fix`` indexes this list.
     """
     report = result.layer(name) if result is not None else None
     if report is None:
@@ -101,7 +101,7 @@ def layer_item(result: Any, name: str, class_name: str, summary: str) -> dict:
     ``summary`` is the catalogue's, used until the checker has a ``result`` (None while
     TensorFlow loads: the layer is then "tentative", shape and parameters unknown).
     """
-    from builder.checker import fmt_shape
+    from builder.results import fmt_shape
 
     item = {"name": name, "class_name": class_name, "summary": summary,
             "output_shape": None, "params": None, "status": "tentative",
@@ -129,7 +129,7 @@ def build_view(project: dict, result: Any = None, selected: str | None = None) -
     names and settings, and shapes and parameter counts read "pending".
     """
     from builder import catalogue
-    from builder.checker import fmt_shape
+    from builder.results import fmt_shape
 
     model = project["model"]
     view_layers = []

@@ -4,18 +4,32 @@ The project dict lives in ``st.session_state["project"]``; every change goes thr
 ``set_project`` so undo/redo history and the autosave mirror stay in step. The autosave
 file is named by an id kept in the URL (``?p=...``), so a browser refresh — which starts a
 new Streamlit session — restores the project the user was building.
+
+Nothing a user made is overwritten behind their back:
+
+- an autosave that cannot be restored is kept as it is; the session starts the default
+  project under a new id and says so;
+- each session remembers the autosave text it last read or wrote; when the file holds
+  something else at the next save (a second tab on the same ``?p=`` id saved in between),
+  this session's project moves to a new id (a new URL) and the user is told, so neither tab
+  overwrites the other;
+- every project entering the session passes ``project.portable_data``: a CSV is named by
+  its file name in the uploads folder, never by a path of this machine.
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
+import threading
 
 import streamlit as st
 
 from builder import paths, recent, templates
-from builder.project import ProjectError, dumps, load_project_file, save_project_file
+from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
 
 HISTORY_LIMIT = 100
 _ID_RE = recent.PROJECT_ID_RE
+_SAVE_LOCK = threading.Lock()  # sessions of this server share the autosave folder
 # Session keys that belong to the project on screen (its job, its widgets' last values, its
 # page selections): dropped when another project is opened, so no page shows the previous
 # project's run, failure or choices.
@@ -24,6 +38,17 @@ _PROJECT_KEY_PREFIXES = ("train_", "data_", "results_", "compare_")
 
 def _autosave_path(pid: str):
     return paths.autosave_dir() / f"{pid}.json"
+
+
+def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _read_bytes(path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def session_id() -> str:
@@ -43,25 +68,60 @@ def session_id() -> str:
     return pid
 
 
+def owner_id() -> str:
+    """Who owns this session's training runs: the id the session started with, kept when
+    its autosave moves to a new id (``_fork``) so its runs stay in view."""
+    if "_owner" not in st.session_state:
+        st.session_state["_owner"] = session_id()
+    return st.session_state["_owner"]
+
+
+def _fork() -> str:
+    """Move this session's autosave to a fresh id (and URL); return the new id."""
+    pid = secrets.token_hex(8)
+    owner_id()
+    st.session_state["_pid"] = pid
+    st.session_state["_autosave_digest"] = None
+    st.query_params["p"] = pid
+    return pid
+
+
+def _portable(project: dict) -> dict:
+    data, note = portable_data(project.get("data"))
+    if note is None:
+        return project
+    st.session_state["_notice"] = note
+    return {**project, "data": data}
+
+
 def init() -> None:
     """Restore the autosaved project for this URL, or start from the offline default."""
     if "project" in st.session_state:
         session_id()
         return
     pid = session_id()
+    owner_id()
     project, note = None, None
     path = _autosave_path(pid)
-    if path.exists():
+    raw = _read_bytes(path) if path.exists() else None
+    if raw is not None:
         try:
             project = load_project_file(path, check_graph=False)
             note = "Restored the project you were building."
-        except ProjectError as err:
-            note = f"The autosaved project could not be restored ({err}); started from the default."
+            st.session_state["_autosave_digest"] = _digest(raw)
+        except (ProjectError, ValueError, RecursionError, OSError) as err:
+            # Keep the file: the next edit of the default must not overwrite it.
+            new = _fork()
+            note = (f"The autosaved project could not be restored ({err}). It is kept, "
+                    f"unchanged, in {path}; you are now working on the default project under "
+                    f"a new address (?p={new}).")
     if project is None:
         project = templates.load(templates.DEFAULT)
+    project = _portable(project)
     st.session_state["project"] = project
     st.session_state["_undo"] = []
     st.session_state["_redo"] = []
+    note = " ".join(n for n in (note, st.session_state.pop("_notice", None)) if n)
     if note:
         st.session_state["_notice"] = note
 
@@ -82,6 +142,7 @@ def set_project(project: dict, record: bool = True) -> None:
         undo.append(current)
         del undo[:-HISTORY_LIMIT]
         st.session_state["_redo"] = []
+    project = _portable(project)
     st.session_state["project"] = _follow_data(current, project)
     _autosave(st.session_state["project"])
 
@@ -100,9 +161,13 @@ def _forget_project_keys() -> None:
         del st.query_params["job"]
 
 
-def _switch(pid: str, project: dict) -> None:
+def _switch(pid: str, project: dict, digest: str | None = None) -> None:
+    """Make ``pid`` this session's project: its autosave (last read as ``digest``) and, as
+    the owner, its runs."""
     _forget_project_keys()
     st.session_state["_pid"] = pid
+    st.session_state["_owner"] = pid
+    st.session_state["_autosave_digest"] = digest
     st.query_params["p"] = pid
     st.session_state["project"] = project
     st.session_state["_undo"] = []
@@ -122,12 +187,13 @@ def open_project(pid: str) -> bool:
     its autosave cannot be read."""
     init()
     try:
-        project = load_project_file(_autosave_path(recent.check_project_id(pid)),
-                                    check_graph=False)
-    except (ValueError, ProjectError) as err:
+        path = _autosave_path(recent.check_project_id(pid))
+        raw = _read_bytes(path)
+        project = load_project_file(path, check_graph=False)
+    except (ValueError, ProjectError, RecursionError, OSError) as err:
         st.session_state["_notice"] = f"That project cannot be opened: {err}"
         return False
-    _switch(pid, project)
+    _switch(pid, _portable(project), _digest(raw))
     return True
 
 
@@ -156,8 +222,23 @@ def recent_projects(limit: int = 10) -> list:
 
 
 def _autosave(project: dict) -> None:
+    """Write the autosave, unless another tab changed it since this session read or wrote
+    it: then this session moves to a new id first (see the module docstring)."""
     try:
-        save_project_file(project, _autosave_path(session_id()))
+        with _SAVE_LOCK:
+            path = _autosave_path(session_id())
+            on_disk = _digest(_read_bytes(path))
+            if on_disk is not None and on_disk != st.session_state.get("_autosave_digest"):
+                old = session_id()
+                new = _fork()
+                # Said at once: an edit inside a fragment reruns only the fragment, so a
+                # notice kept for the app frame would wait for the next full rerun.
+                st.toast(f"This project (?p={old}) was also changed in another tab. So that "
+                         f"neither tab overwrites the other, your changes here are now saved "
+                         f"under a new address (?p={new}); the other tab keeps the old one.")
+                path = _autosave_path(new)
+            save_project_file(project, path)
+            st.session_state["_autosave_digest"] = _digest(_read_bytes(path))
     except OSError as err:  # a full disk must not break editing; say it once
         st.session_state["_notice"] = f"Autosave failed ({err.strerror or err}): download " \
                                       "your project to keep it."

@@ -7,12 +7,20 @@ scikit-learn and pandas are imported inside the functions that load data.
     info = describe(project["data"])          # task, classes, input spec: no loading
     prepared = prepare(project, progress)     # arrays ready for model.fit
 """
-from builder.data.errors import DataError
-from builder.data.registry import (DATASETS, DataInfo, DatasetSpec, describe, input_spec,
-                                   recommend, resolved_options, validate_data_settings)
-from builder.data.splits import holdout, kfold_splits, num_samples, subset
-from builder.data.loader import Prepared, clear_cache, prepare
 from builder.data.csv_data import CsvSummary, inspect_csv
+from builder.data.errors import DataError
+from builder.data.loader import Prepared, clear_cache, prepare
+from builder.data.registry import (
+    DATASETS,
+    DataInfo,
+    DatasetSpec,
+    describe,
+    input_spec,
+    recommend,
+    resolved_options,
+    validate_data_settings,
+)
+from builder.data.splits import holdout, kfold_splits, num_samples, subset
 
 __all__ = [
     "DATASETS",

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from builder.data.errors import DataError
-from builder.data.registry import SPLIT_SEED
+from builder.data.splits import SPLIT_SEED
 
 __all__ = [
     "MAX_BYTES",
@@ -36,6 +36,7 @@ __all__ = [
     "load_table",
     "load_table_cached",
     "read_header",
+    "resolve_path",
 ]
 
 MAX_BYTES = 200 * 1024**2
@@ -165,6 +166,33 @@ def _check_size(source: Source) -> None:
         raise DataError("the file is empty: choose a CSV with a header line and data rows.")
 
 
+def resolve_path(path: str | os.PathLike) -> str:
+    """Where the file named by a project's ``data.options.path`` is.
+
+    A relative path (what the app stores: the file's name in its uploads folder) is
+    resolved against ``builder.paths.uploads_dir()`` and refused when it leads outside it
+    (``..``, a symbolic link pointing elsewhere); a missing file says how to fix it. An
+    absolute path is used as given: the command line turns the paths a user gives it into
+    absolute ones (relative to the project file or the working folder), and the app never
+    keeps one (``registry.portable_data``).
+    """
+    text = os.fspath(path)
+    if "\0" in text:
+        raise DataError(f"the CSV path {text!r} holds a NUL character: choose the file again.")
+    if os.path.isabs(text):
+        return text
+    from builder import paths
+
+    root = paths.uploads_dir().resolve()
+    full = (root / text).resolve()
+    if full != root and root not in full.parents:
+        raise DataError(f"the CSV file {text!r} is outside the app's uploads folder, so it "
+                        "is not read: upload the file on the Data page.")
+    if not full.is_file():
+        raise DataError(f"the CSV file {text!r} is missing: upload it on the Data page.")
+    return str(full)
+
+
 def _check_path(source: Source) -> None:
     if isinstance(source, bytes):
         return
@@ -225,6 +253,8 @@ def _read_frame(source: Source, header_only: bool = False):
     # One row past the limit tells a file at the limit from one above it.
     nrows = 0 if header_only else MAX_ROWS + 1
 
+    if not isinstance(source, bytes):
+        source = resolve_path(source)
     _check_path(source)
     _check_size(source)
     sep, header = _delimiter_and_header(source)
@@ -263,6 +293,7 @@ def _header_cached(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
 
 
 def _stat_key(path: str | os.PathLike) -> tuple[str, int, int]:
+    path = resolve_path(path)
     _check_path(path)
     stat = os.stat(path)
     return os.path.abspath(path), stat.st_mtime_ns, stat.st_size

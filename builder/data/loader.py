@@ -10,15 +10,24 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from builder.data import csv_data, keras_sets, sklearn_sets
 from builder.data.errors import DataError
-from builder.data.preprocess import (MultiHotRows, Ragged, TextCodec, labels_for_loss,
-                                     multi_hot, pad_sequences, standardize, standardize_fit)
+from builder.data.preprocess import (
+    MultiHotRows,
+    Ragged,
+    TextCodec,
+    labels_for_loss,
+    multi_hot,
+    pad_sequences,
+    standardize,
+    standardize_fit,
+)
 from builder.data.registry import DATASETS, DataInfo, describe, resolved_options
 
 __all__ = ["Prepared", "Progress", "clear_cache", "prepare"]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -238,7 +239,8 @@ def pad_sequences(sequences: Ragged | Iterable[Sequence[int]], maxlen: int,
     dst_start = maxlen - kept if padding == "pre" else np.zeros(n, np.int64)
     within = np.arange(kept.sum()) - np.repeat(np.cumsum(kept) - kept, kept)
     rows = np.repeat(np.arange(n), kept)
-    out[rows, np.repeat(dst_start, kept) + within] = seqs.values[np.repeat(src_start, kept) + within]
+    source = np.repeat(src_start, kept) + within
+    out[rows, np.repeat(dst_start, kept) + within] = seqs.values[source]
     return out
 
 

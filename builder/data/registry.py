@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from builder.data.errors import DataError
+from builder.data.splits import SPLIT_SEED
+from builder.values import is_int, is_number
 
 __all__ = [
     "DATASETS",
@@ -26,13 +28,10 @@ __all__ = [
     "describe",
     "input_spec",
     "recommend",
+    "recommend_for",
     "resolved_options",
     "validate_data_settings",
 ]
-
-# scikit-learn sets and CSV files are split with this seed, so a project trains and is
-# evaluated on the same rows every time it is opened.
-SPLIT_SEED = 0
 
 # Multi-hot text vectors are dense float32 (rows x num_words); above this a machine with
 # 16 GB starts swapping once Keras makes its own copies during fit.
@@ -108,8 +107,8 @@ class DatasetSpec:
     as published), ``bytes``, ``url``, ``role`` ("data" is needed to train, "word_index"
     only to show or type text) and ``save_as`` (its path under ``$KERAS_HOME/datasets``).
     A CSV's task, classes and features depend on its file: its spec says ``task="auto"``
-    and ``describe`` tells the rest. ``sample_shape`` is one sample's natural shape: (height, width, channels) for images,
-    (features,) for tables, None for text and CSV.
+    and ``describe`` tells the rest. ``sample_shape`` is one sample's natural shape:
+    (height, width, channels) for images, (features,) for tables, None for text and CSV.
     """
 
     name: str
@@ -305,20 +304,14 @@ def _close(word: Any, names) -> str:
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_value(opt: dict, value: Any) -> str | None:
     """Why ``value`` is not acceptable for option ``opt``, or None when it is."""
     kind = opt["type"]
-    if kind == "int" and not _is_int(value):
+    if kind == "int" and not is_int(value):
         return f"must be a whole number, got {value!r} (default {opt['default']})."
-    if kind == "float" and not (_is_number(value) and math.isfinite(value)):
+    if kind == "float" and not is_number(value):
         return f"must be a number, got {value!r} (default {opt['default']})."
     if kind == "bool" and not isinstance(value, bool):
         return f"must be true or false, got {value!r}."
@@ -342,8 +335,7 @@ def validate_data_settings(data: Any) -> list[str]:
     """Every problem with a project's ``data`` section, one message each, [] when valid.
 
     Messages start with the field they are about (``data.options.num_words: ...``) and say
-    the fix. A CSV's file is looked at (exists, header names the target column), nothing
-    else is read.
+    the fix. Nothing is read from disk (a CSV's file is checked when it is loaded).
     """
     if not isinstance(data, dict):
         return ['data: must be an object such as {"dataset": "mnist", "options": {}}, '
@@ -386,20 +378,11 @@ def validate_data_settings(data: Any) -> list[str]:
 
 
 def _csv_problems(options: dict) -> list[str]:
-    from builder.data import csv_data
-
-    path = options["path"]
-    if not path:
+    # The file itself is not read here: a project whose CSV is missing must still open.
+    # ``describe`` and loading say what is wrong with the file (missing, no such column).
+    if not options["path"]:
         return ["data.options.path: no CSV file chosen; upload one on the Data page or set "
                 "the path of a .csv file."]
-    try:
-        columns = csv_data.read_header(path)
-    except DataError as err:
-        return [f"data.options.path: {err}"]
-    target = options["target"]
-    if target and target not in columns:
-        return [f"data.options.target: the file has no column {target!r}."
-                f"{_close(target, columns)} Its columns are: {', '.join(columns)}."]
     return []
 
 
@@ -478,7 +461,11 @@ def recommend(data_settings: dict) -> dict:
     (sparse_)categorical_crossentropy for more (sparse when labels are integers), a
     plain Dense(1) + mse with the mae metric for regression, as in the book.
     """
-    info = describe(data_settings)
+    return recommend_for(describe(data_settings))
+
+
+def recommend_for(info: DataInfo) -> dict:
+    """``recommend`` for a dataset already described (see ``describe``)."""
     if info.task == "binary":
         return {"last_layer": {"class_name": "Dense",
                                "config": {"units": 1, "activation": "sigmoid"}},

@@ -5,13 +5,19 @@ array's first axis is the sample axis and all of them must have the same length.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from builder.data.errors import DataError
 
-__all__ = ["holdout", "kfold_splits", "leaves", "map_leaves", "num_samples", "subset"]
+__all__ = ["SPLIT_SEED", "holdout", "kfold_splits", "leaves", "map_leaves", "num_samples",
+           "subset"]
+
+# scikit-learn sets and CSV files are split with this seed, so a project trains and is
+# evaluated on the same rows every time it is opened.
+SPLIT_SEED = 0
 
 
 def leaves(data: Any) -> list:

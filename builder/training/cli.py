@@ -90,11 +90,11 @@ class _Progress:
 
 def train_main(argv: list[str]) -> int:
     """Run the ``train`` command; return the exit status (0 ok, 1 failed, 2 bad file)."""
-    from builder.project import ProjectError, load_project_file, validate
+    from builder.project import ProjectError, load_project_file, validate, with_local_paths
 
     args = _parser().parse_args(argv)
     try:
-        project = copy.deepcopy(load_project_file(args.file))
+        project = copy.deepcopy(with_local_paths(load_project_file(args.file), args.file))
         if args.epochs is not None:
             project["fit"]["epochs"] = args.epochs
         if args.batch_size is not None:
@@ -118,10 +118,14 @@ def train_main(argv: list[str]) -> int:
         runs_root = paths.runs_root()
     from . import worker
 
-    folder = runs.create_run(runs_root, "cli", project,
-                             {"device_choice": args.device, "seed": project["fit"]["seed"],
-                              "validation": project["fit"]["validation"]["method"],
-                              "source": str(Path(args.file).resolve())})
+    try:
+        folder = runs.create_run(runs_root, "cli", project,
+                                 {"device_choice": args.device, "seed": project["fit"]["seed"],
+                                  "validation": project["fit"]["validation"]["method"],
+                                  "source": str(Path(args.file).resolve())})
+    except (runs.RunError, OSError) as err:
+        print(f"cannot start training: {err}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     summary = _with_ctrl_c(stop, lambda: worker.train(
         project, folder, _Progress(sys.stderr), stop.is_set, device=args.device,

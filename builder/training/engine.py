@@ -24,6 +24,8 @@ from 1; ``fold``/``folds`` are ``None`` outside K-fold, and ``fold`` is ``None``
                         "test": {"loss": .., "accuracy": ..}, "kfold": {"val_loss": ..}|None,
                         "device": "CPU", "time": t}
 
+Workers never outlive the app (``lifecycle``): each is tied to this process by a
+parent-death signal and a watch thread, and ``RunManager.reap`` collects ended ones.
 A worker that dies without a summary (killed, crashed interpreter) is detected by ``poll``:
 the handle and run.json then say "the training process ended unexpectedly (exit code N)",
 and the summary ``poll`` makes up has ``"epochs": None``. If the worker did finish but its
@@ -32,13 +34,28 @@ last events were never read, the outcome is taken from run.json instead.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue as queue_module
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import devices, faults, kfold, runs
+from . import devices, faults, kfold, lifecycle, runs
 from .worker import process_main
+
+_LAUNCHER: ThreadPoolExecutor | None = None
+_LAUNCHER_LOCK = threading.Lock()
+
+
+def _launcher() -> ThreadPoolExecutor:
+    """The one thread that starts workers (its threads live until the interpreter exits)."""
+    global _LAUNCHER
+    with _LAUNCHER_LOCK:
+        if _LAUNCHER is None:
+            _LAUNCHER = ThreadPoolExecutor(max_workers=1,
+                                           thread_name_prefix="netbuilder-launcher")
+        return _LAUNCHER
 
 ACTIVE_STATES = ("starting", "running")
 
@@ -205,12 +222,15 @@ def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str =
     queue = ctx.Queue()
     stop_event = ctx.Event()
     options = {"device": device, "mixed_precision": mixed_precision,
-               "parallel_folds": parallel_folds, "allow_download": allow_download}
+               "parallel_folds": parallel_folds, "allow_download": allow_download,
+               "server_pid": os.getpid(), "server_token": lifecycle.start_token(os.getpid())}
     process = ctx.Process(target=process_main, name=f"netbuilder-train-{folder.name}",
                           args=(project, str(folder), queue, stop_event, options, prepared),
                           daemon=True)
-    process.start()
-    runs.update_run_info(folder, pid=process.pid)
+    # The worker's parent-death signal fires when the *thread* that started it ends, so it
+    # is started from one thread that lives as long as this process (a Streamlit script
+    # thread ends after every rerun). The worker records its pid in run.json itself.
+    _launcher().submit(process.start).result()
     return RunHandle(folder.name, owner, folder, process, queue, stop_event,
                      fit["epochs"], folds)
 
@@ -232,20 +252,32 @@ class RunManager:
     def start(self, project: dict, owner: str, **options) -> RunHandle:
         runs.check_owner(owner)
         with self._lock:
+            self.reap()
             for handle in self._handles.values():
                 handle.poll()
             busy = [h for h in self._handles.values() if h.active]
-            if len(busy) >= self.max_active:
+            # Runs this manager does not watch (another app on the same folder, a command
+            # line `train`) train on the same cores: they count too.
+            others = [r for r in runs.live_runs(self.runs_root)
+                      if (r["owner"], r["id"]) not in self._handles]
+            if len(busy) + len(others) >= self.max_active:
                 mine = [h for h in busy if h.owner == owner]
                 raise RuntimeError(
                     "a training run of yours is still going: stop it first." if mine else
-                    f"{len(busy)} training run(s) are already going on this machine (at most "
-                    f"{self.max_active} at a time): try again when one ends.")
+                    f"{len(busy) + len(others)} training run(s) are already going on this "
+                    f"machine (at most {self.max_active} at a time): try again when one ends.")
             handle = start_run(project, self.runs_root, owner, **options)
             self._handles[(owner, handle.run_id)] = handle
             return handle
 
+    def reap(self) -> int:
+        """Collect the exit status of ended workers (no zombie processes are left behind,
+        even for runs no page polls any more). Returns how many workers still run."""
+        multiprocessing.active_children()  # joins every ended child of this process
+        return sum(1 for h in list(self._handles.values()) if h._process.is_alive())
+
     def get(self, owner: str, run_id: str) -> RunHandle | None:
+        self.reap()
         return self._handles.get((owner, run_id))
 
     def active(self, owner: str) -> list[RunHandle]:

@@ -3,7 +3,8 @@
 Layout (``runs_root/<owner>/<run_id>/``)::
 
     project.json   the project exactly as trained (epochs/batch size overrides applied)
-    run.json       id, owner, name, state, message, start/end time, device, versions, seed, pid
+    run.json       id, owner, name, state, message, start/end time, device, versions, seed,
+                   pid and pid_token (the worker), server_pid and server_token (its app)
     history.csv    one row per epoch: epoch, every Keras log (loss, accuracy, val_loss, ...),
                    learning_rate, seconds; for K-fold the mean over folds
     history_folds.csv   K-fold only: the same with a ``fold`` column (1-based)
@@ -31,17 +32,41 @@ import secrets
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+
+from . import lifecycle
 
 OWNER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RUN_ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
-STATES = ("starting", "running", "finished", "stopped", "failed")
-FINAL_STATES = ("finished", "stopped", "failed")
+STATES = ("starting", "running", "finished", "stopped", "failed", "interrupted")
+FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
+INTERRUPTED_MESSAGE = ("the app stopped while this run was training (the training process "
+                       "ends with it); the epochs recorded so far are kept.")
+
+
+# Training refuses to start with less free space than this where runs are written: a run
+# writes its model and history, and a full disk would break the autosave too.
+MIN_FREE_BYTES = int(float(os.environ.get("NETBUILDER_MIN_FREE_MB") or 500) * 1024 ** 2)
 
 
 class RunError(ValueError):
     """A run that cannot be found or read, or an owner/run id that is not allowed."""
+
+
+def check_free_disk(folder: str | Path, minimum: int | None = None) -> int:
+    """Free bytes where ``folder`` lives; RunError when fewer than ``minimum`` (default
+    ``MIN_FREE_BYTES``, set with ``$NETBUILDER_MIN_FREE_MB``)."""
+    minimum = MIN_FREE_BYTES if minimum is None else minimum
+    probe = Path(folder)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < minimum:
+        raise RunError(f"only {free / 1024 ** 2:,.0f} MB free on the disk of {folder}; "
+                       f"training needs at least {minimum / 1024 ** 2:,.0f} MB: delete old "
+                       "runs (Results page) or free some space, then start again.")
+    return free
 
 
 # --------------------------------------------------------------------------- names and paths
@@ -73,7 +98,7 @@ def run_dir(runs_root: str | Path, owner: str, run_id: str) -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -175,9 +200,11 @@ def create_run(runs_root: str | Path, owner: str, project: dict, info: dict) -> 
     """Make ``runs_root/owner/<new id>/`` holding project.json and run.json; return it.
 
     ``info`` is merged into run.json (device, seed, ...). The folder appears under its final
-    name only once both files are complete.
+    name only once both files are complete. RunError when the disk is too full to train
+    (``check_free_disk``).
     """
     parent = owner_dir(runs_root, owner)
+    check_free_disk(runs_root)
     parent.mkdir(parents=True, exist_ok=True)
     for _ in range(10):
         run_id = new_run_id()
@@ -211,16 +238,9 @@ def update_run_info(folder: str | Path, **changes) -> dict:
     return record
 
 
-def _pid_alive(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _process_alive(record: dict) -> bool:
+    """Whether the process that trains this run still runs (same pid *and* start token)."""
+    return lifecycle.alive(record.get("pid"), record.get("pid_token"))
 
 
 def _read_record(folder: Path) -> dict:
@@ -231,11 +251,10 @@ def _read_record(folder: Path) -> dict:
     if record["id"] != folder.name:
         raise ValueError(f"run.json names run {record['id']!r}, not the folder's")
     if (record["state"] not in FINAL_STATES and record.get("pid") is not None
-            and not _pid_alive(record["pid"])):
+            and not _process_alive(record)):
         # The worker and the app that watched it are both gone (app restart, power cut).
-        record["state"] = "failed"
-        record["message"] = ("the training process is gone and did not finish the run (the "
-                             "app may have been restarted); the epochs recorded so far are kept.")
+        record["state"] = "interrupted"
+        record["message"] = INTERRUPTED_MESSAGE
     record["path"] = str(folder)
     return record
 
@@ -296,7 +315,134 @@ def load_run(runs_root: str | Path, owner: str, run_id: str) -> dict:
 
 
 def delete_run(runs_root: str | Path, owner: str, run_id: str) -> None:
-    """Remove a run folder of this owner (a running run should be stopped first)."""
+    """Remove a run folder of this owner; RunError while its process still trains.
+
+    Only ``runs_root/owner/run_id`` can be named (both ids are checked), so a session can
+    delete its own runs and nothing else.
+    """
     folder = run_dir(runs_root, owner, run_id)
-    if folder.is_dir():
-        shutil.rmtree(folder)
+    if not folder.is_dir():
+        return
+    try:
+        record = read_json(folder / "run.json")
+    except (OSError, ValueError):
+        record = {}
+    if record.get("state") not in FINAL_STATES and record.get("pid") is not None \
+            and _process_alive(record):
+        raise RunError(f"run {run_id} is still training: stop it first, then delete it.")
+    shutil.rmtree(folder)
+
+
+# --------------------------------------------------------------------------- app start-up
+
+STALE_WITHOUT_PID_S = 120  # a run folder with no process recorded after this long is dead
+
+
+def _all_run_folders(runs_root: str | Path):
+    root = Path(runs_root)
+    if not root.is_dir():
+        return
+    for owner in sorted(root.iterdir()):
+        if not owner.is_dir() or not OWNER_RE.match(owner.name):
+            continue
+        for folder in sorted(owner.iterdir()):
+            if folder.is_dir() and RUN_ID_RE.match(folder.name):
+                yield owner.name, folder
+
+
+def reconcile(runs_root: str | Path, *, now: float | None = None) -> list[dict]:
+    """Once per app start: make run.json true again for runs left "starting"/"running".
+
+    - the process is gone: the run becomes ``interrupted`` (its epochs so far are kept);
+    - the process is a worker (``server_pid`` recorded) whose app is gone, i.e. an orphan
+      (an older version, or the seconds before its watch thread noticed): it is stopped,
+      then marked ``interrupted``, so the one-job limit counts only workers an app watches;
+    - a worker whose app still runs (another server on the same folder), or a CLI run
+      (trained in its own process, no ``server_pid``) that still runs, is left alone.
+
+    Processes are matched by pid *and* start token, so a recycled pid is not mistaken for
+    the worker. Returns ``[{"owner", "id", "action": "interrupted" | "stopped"}]``.
+    """
+    now = time.time() if now is None else now
+    changed = []
+    for owner, folder in _all_run_folders(runs_root):
+        try:
+            record = read_json(folder / "run.json")
+        except (OSError, ValueError):
+            continue
+        if record.get("state") in FINAL_STATES:
+            continue
+        action = None
+        if record.get("pid") is None:
+            try:
+                age = now - (folder / "run.json").stat().st_mtime
+            except OSError:
+                continue
+            if age > STALE_WITHOUT_PID_S:  # the app died before its worker started
+                action = "interrupted"
+        elif not _process_alive(record):
+            action = "interrupted"
+        elif record.get("server_pid") is not None and not lifecycle.alive(
+                record["server_pid"], record.get("server_token")):
+            lifecycle.stop_process(record["pid"], record.get("pid_token"))
+            action = "stopped"
+        if action is None:
+            continue
+        try:
+            update_run_info(folder, state="interrupted", message=INTERRUPTED_MESSAGE,
+                            ended=record.get("ended") or now_iso())
+        except (OSError, ValueError):
+            continue
+        changed.append({"owner": owner, "id": folder.name, "action": action})
+    return changed
+
+
+def live_runs(runs_root: str | Path) -> list[dict]:
+    """Runs of every owner whose training process still runs (pid and start token match):
+    ``[{"owner", "id", "pid"}]``. The app counts those it does not watch itself (another
+    app on the same folder, a ``train`` on the command line) against its job limit."""
+    found = []
+    for owner, folder in _all_run_folders(runs_root):
+        try:
+            record = read_json(folder / "run.json")
+        except (OSError, ValueError):
+            continue
+        if record.get("state") not in FINAL_STATES and record.get("pid") is not None \
+                and _process_alive(record):
+            found.append({"owner": owner, "id": folder.name, "pid": record["pid"]})
+    return found
+
+
+def prune_runs(runs_root: str | Path, keep: int) -> list[str]:
+    """Delete the oldest ended runs beyond the newest ``keep`` (all owners together).
+
+    Runs still starting or running are never deleted, nor counted against ``keep``; nor are
+    folders this module does not recognise. Half-made folders (``.new-*``) left by a crash
+    more than a day ago go too. Returns the deleted folders.
+    """
+    ended = []
+    deleted = []
+    root = Path(runs_root)
+    for _owner, folder in _all_run_folders(runs_root):
+        try:
+            state = read_json(folder / "run.json").get("state")
+        except (OSError, ValueError):
+            state = "broken"
+        if state in FINAL_STATES or state == "broken":
+            ended.append(folder)
+    ended.sort(key=lambda f: f.name, reverse=True)  # run ids sort by start time
+    for folder in ended[max(0, keep):]:
+        shutil.rmtree(folder, ignore_errors=True)
+        deleted.append(str(folder))
+    if root.is_dir():
+        for owner in root.iterdir():
+            if not owner.is_dir():
+                continue
+            for staging in owner.glob(".new-*"):
+                try:
+                    if time.time() - staging.stat().st_mtime > 86400:
+                        shutil.rmtree(staging, ignore_errors=True)
+                        deleted.append(str(staging))
+                except OSError:
+                    continue
+    return deleted

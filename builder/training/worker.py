@@ -23,15 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import devices, faults, feed, kfold, runs
+from . import devices, faults, feed, kfold, lifecycle, runs
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
 QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
 _PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
-
-
-class _NanLoss(Exception):
-    """Internal: the loss became NaN/inf at (epoch, batch), both 1-based."""
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -54,11 +50,11 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
         # there: an Event read, a float check, a queue put, one attribute set.
         async_safe = True
 
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self.user_stopped = False
             self._partial = False   # Stop came in the middle of an epoch
-            self.nan_at = None  # (epoch, batch), 1-based
+            self.nan_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
             self._epoch = 0
             self._epoch_start = time.perf_counter()
             self._last_emit = 0.0
@@ -117,9 +113,9 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> lis
     """The project's Keras callbacks, fresh instances, paths inside the run folder.
 
     TerminateOnNaN is always added, marked safe for Keras' async batch-end dispatch so the
-    check does not make every batch wait for its loss. TensorBoard needs the ``tensorboard`` package, which
-    TensorFlow does not install: without it the callback is skipped with a status note
-    instead of failing the run at its first batch.
+    check does not make every batch wait for its loss. TensorBoard needs the
+    ``tensorboard`` package, which TensorFlow does not install: without it the callback is
+    skipped with a status note instead of failing the run at its first batch.
     """
     import keras
 
@@ -356,7 +352,8 @@ def _conclude(project, progress, callbacks, recorder, outcome) -> None:
     import keras
 
     if progress.nan_at:
-        outcome.update(state="failed", message=faults.nan_message(*progress.nan_at, project))
+        epoch, batch = progress.nan_at
+        outcome.update(state="failed", message=faults.nan_message(epoch, batch, project))
     elif progress.user_stopped:
         outcome.update(state="stopped",
                        message=f"stopped by request after {recorder.epochs_done} epoch(s); "
@@ -480,7 +477,23 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
 
 def process_main(project: dict, folder: str, queue, stop_event, options: dict,
                  prepared=None) -> None:
-    """Entry point of the spawned training process (see ``engine.start_run``)."""
+    """Entry point of the spawned training process (see ``engine.start_run``).
+
+    First ties this process to the app (``lifecycle.guard``: it ends within a second of the
+    app's death, writing ``interrupted`` to run.json) and records pid and start token.
+    """
+    folder_path = Path(folder)
+
+    def orphaned():
+        runs.update_run_info(folder_path, state="interrupted", message=runs.INTERRUPTED_MESSAGE,
+                             ended=runs.now_iso())
+
+    server_pid = options.get("server_pid")
+    if server_pid is not None:
+        lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
+    runs.update_run_info(folder_path, pid=os.getpid(),
+                         pid_token=lifecycle.start_token(os.getpid()),
+                         server_pid=server_pid, server_token=options.get("server_token"))
     devices.apply_choice_env(options.get("device", "auto"))
     train(project, folder, queue.put, stop_event.is_set, prepared=prepared,
           device=options.get("device", "auto"),
