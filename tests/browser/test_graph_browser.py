@@ -66,7 +66,6 @@ def connect(main, source: str, target: str) -> None:
 
 def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streamlit_server):
     main = page.get_by_test_id("stMain")
-    canvas = main.get_by_test_id("nbg-canvas")
 
     # A second branch from the input: dropped onto the input, so fed by it.
     main.get_by_test_id("nbg-chip-Dense").drag_to(node(main, "pixels"))
