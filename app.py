@@ -72,7 +72,6 @@ def _recent_projects(current: str) -> None:
         asked = st.session_state.get("_confirm_delete")
         for s in summaries:
             runs = f"{s.runs} run{'s' if s.runs != 1 else ''}"
-            label = f"{s.name} · {s.dataset} · {recent.age_text(s.modified)} · {runs}"
             if s.pid == asked:
                 st.warning(f"Delete '{s.name}' and its {runs}?")
                 yes, no = st.columns(2)
@@ -81,14 +80,16 @@ def _recent_projects(current: str) -> None:
                 no.button("Keep", key=f"_del_no:{s.pid}",
                           on_click=lambda: st.session_state.pop("_confirm_delete", None))
                 continue
-            left, right = st.columns([6, 1], vertical_alignment="center")
             if s.pid == current:
-                left.markdown(f"**{label}** (open)")
+                st.markdown(f"**{s.name}** (open)")
             else:
-                left.button(label, key=f"_open:{s.pid}", on_click=_open, args=(s.pid,),
-                            disabled=s.problem is not None, help=s.problem,
-                            width="stretch")
-            right.button("×", key=f"_del:{s.pid}", help="Delete this project and its runs",
+                st.button(s.name, key=f"_open:{s.pid}", on_click=_open, args=(s.pid,),
+                          disabled=s.problem is not None, width="stretch",
+                          help=s.problem or f"Open '{s.name}' with its {runs}")
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.caption(f"{s.dataset} · {recent.age_text(s.modified)} · {runs}")
+            right.button(":material/delete:", key=f"_del:{s.pid}", type="tertiary",
+                         help="Delete this project and its runs",
                          on_click=lambda pid=s.pid: st.session_state.update(
                              _confirm_delete=pid))
 
