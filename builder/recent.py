@@ -139,10 +139,13 @@ def name_is_automatic(project: dict, template_names: set[str] = frozenset()) -> 
 
 
 def follow_data(before: dict, after: dict, template_names: set[str] = frozenset()) -> dict:
-    """``after`` renamed for its data when its data changed and ``before`` had an automatic
-    name; otherwise ``after`` unchanged (a name the user chose is kept)."""
+    """``after`` renamed for its data when its data changed, ``before`` had an automatic
+    name and the change kept that name; otherwise ``after`` unchanged (a name the user
+    chose, or one the change brings, such as a template's, is kept)."""
     if data_label(before.get("data")) == data_label(after.get("data")):
         return after
+    if (after.get("name") or "") != (before.get("name") or ""):
+        return after          # the change brings its own name (a template, a file opened)
     if not name_is_automatic(before, template_names):
         return after
     return {**after, "name": automatic_name(after)}

@@ -115,3 +115,9 @@ def test_automatic_name_of_a_graph_counts_layers():
                                            (3 * 86400 + 5, "3 days ago")])
 def test_age_text(seconds, text):
     assert recent.age_text(1000, now=1000 + seconds) == text
+
+
+def test_a_change_that_brings_its_own_name_keeps_it():
+    before = _project("Handwritten digits, dense 64-10 (offline)", "digits")
+    template = _project("MNIST digits, dense 512-10", "mnist")
+    assert recent.follow_data(before, template, {before["name"]})["name"] == template["name"]
