@@ -85,7 +85,7 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streaml
     merge = new_node_name(main, "Add")
     expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(1)
     expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
-        "merges at least 2 inputs but has 1")
+        "merges at least 2 inputs but receives 1")
 
     # Drag connections: the side branch into the merge, the merge into the output.
     connect(main, side, merge)
@@ -123,7 +123,7 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streaml
     main.get_by_test_id("nbg-disconnect").click()
     expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(0)
     expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
-        "merges at least 2 inputs but has 1")
+        "merges at least 2 inputs but receives 1")
 
 
 def test_moved_node_keeps_its_place_after_a_reload(page):

@@ -298,8 +298,9 @@ function freeSpot(root, st) {
   if (chosen) {
     const box = nodeBox(root, chosen.name);
     const spot = { x: box.x, y: box.y + box.h + 60 };
+    // The new node is about as tall as the selected one: all of it must be on screen.
     if (spot.x >= view.x && spot.x + NODE_W <= view.x + view.w && spot.y >= view.y &&
-        spot.y + 80 <= view.y + view.h) return spot;
+        spot.y + box.h + 10 <= view.y + view.h) return spot;
   }
   return { x: Math.max(0, view.x + view.w / 2 - NODE_W / 2), y: Math.max(0, view.y + view.h / 3) };
 }
