@@ -40,7 +40,7 @@ def _keras_import_started() -> threading.Thread:
 _keras_import_started()
 
 PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.py", "Data"),
-         ("pages/train.py", "Train"),
+         ("pages/train.py", "Train"), ("pages/experiments.py", "Experiments"),
          ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files

@@ -21,8 +21,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from builder import advice, catalogue, topology
-from builder.project import ProjectError, validate
+from builder import advice, catalogue, limits, topology
+from builder.project import INPUT_DTYPES, ProjectError, shape_ok, validate
 from builder.results import (
     CheckResult,
     Fix,
@@ -364,6 +364,28 @@ def _safe_order(project: dict) -> list[dict]:
     return layers
 
 
+def _checkable(project) -> bool:
+    """Whether an invalid project is still shaped enough to be checked layer by layer: the
+    sections are objects, inputs and layers are lists of objects with text names and
+    ``inbound`` lists of text. Anything less is reported by its validation problems only."""
+    if not isinstance(project, dict) or not isinstance(project.get("model"), dict):
+        return False
+    model = project["model"]
+    entries = model.get("inputs"), model.get("layers")
+    if not all(isinstance(items, list) for items in entries):
+        return False
+    for item in entries[0] + entries[1]:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return False
+        inbound = item.get("inbound")
+        if inbound is not None and not (isinstance(inbound, list)
+                                        and all(isinstance(n, str) for n in inbound)):
+            return False
+    if not isinstance(model.get("outputs", []), list):
+        return False
+    return all(isinstance(project.get(key, {}), dict) for key in ("compile", "data", "fit"))
+
+
 def check(project: dict, data_info: Any = None) -> CheckResult:
     """Per-layer shapes, parameter counts and errors with fixes (``shapes``), then the
     advice on top (``builder.advice.attach``).
@@ -395,9 +417,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         project = validate(project)
     except ProjectError as err:
         per_layer, general = _problems_by_layer(err, project)
-        if not isinstance(project, dict) or not isinstance(project.get("model"), dict) or \
-                not isinstance(project["model"].get("inputs"), list) or \
-                not isinstance(project["model"].get("layers"), list):
+        if not _checkable(project):
             return (CheckResult(valid=False, inputs=[], layers=[],
                                 errors=general or [str(err)]), project)
 
@@ -405,12 +425,16 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     specs: dict[str, tuple[list[tuple], bool]] = {}   # name -> (out specs, tentative)
     inputs_json = []
     for inp in model["inputs"]:
-        if not isinstance(inp, dict) or not isinstance(inp.get("shape"), list):
+        # An input refused by validate (a negative or absurd dimension, ...) gives no
+        # tensor: the layers reading it say so instead of Keras raising.
+        if not isinstance(inp, dict) or not shape_ok(inp.get("shape")) \
+                or not isinstance(inp.get("name"), str):
             continue
         shape = tuple(inp["shape"])
-        specs[inp.get("name")] = ([(shape, inp.get("dtype", "float32"))], False)
-        inputs_json.append({"name": inp.get("name"), "shape": _full(shape),
-                            "dtype": inp.get("dtype", "float32")})
+        dtype = inp.get("dtype", "float32")
+        dtype = dtype if dtype in INPUT_DTYPES else "float32"
+        specs[inp["name"]] = ([(shape, dtype)], False)
+        inputs_json.append({"name": inp["name"], "shape": _full(shape), "dtype": dtype})
     index_of = {id(lay): i for i, lay in enumerate(model["layers"])}
     by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
     try:
@@ -471,6 +495,12 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     result.total_params = sum(r.params for r in reports)
     result.trainable_params = sum(r.trainable_params for r in reports)
     result.non_trainable_params = result.total_params - result.trainable_params
+    if result.total_params > limits.MAX_PARAMS:
+        biggest = max(reports, key=lambda r: r.params)
+        errors.append(f"the model has {result.total_params:,} parameters; netbuilder builds at "
+                      f"most {limits.MAX_PARAMS:,} (README, \"Limits and safety\"). The "
+                      f"largest layer is '{biggest.name}' ({biggest.params:,}): use fewer "
+                      "units or filters there, or add pooling before it.")
     result.valid = not errors and all(r.ok for r in reports) and bool(reports) and \
         bool(model.get("outputs"))
     if not reports:
@@ -487,15 +517,17 @@ _SLOTS = {"SGD": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2, "Adagrad": 1, "Adadelta
 def estimate_memory(project: dict, result: CheckResult) -> int:
     """Rough bytes needed to train: weights, gradients and optimizer slots (float32), plus
     activations kept for backpropagation at the project's batch size."""
-    comp = project.get("compile")
-    opt = comp.get("optimizer", {}) if isinstance(comp, dict) else {}
+    compile_ = project.get("compile") if isinstance(project.get("compile"), dict) else {}
+    fit = project.get("fit") if isinstance(project.get("fit"), dict) else {}
+    opt = compile_.get("optimizer", {})
     opt_name = opt.get("class_name") if isinstance(opt, dict) else opt
-    opt_config = opt.get("config") if isinstance(opt, dict) else None
-    momentum = 1 if isinstance(opt_config, dict) and opt_config.get("momentum") else 0
+    opt_name = opt_name if isinstance(opt_name, str) else "RMSprop"
+    config = opt.get("config") if isinstance(opt, dict) else None
+    momentum = 1 if isinstance(config, dict) and config.get("momentum") else 0
     slots = _SLOTS.get(opt_name, 2) + (momentum if opt_name == "SGD" else 0)
     weights = result.total_params * 4 * (2 + slots)
-    fit = project.get("fit")
-    batch = fit.get("batch_size", 32) if isinstance(fit, dict) else 32
+    batch = fit.get("batch_size", 32)
+    batch = batch if isinstance(batch, int) and 0 < batch <= 1 << 20 else 32
     per_sample = 0
     for r in result.layers:
         shapes = r.output_shape if r.output_shape and isinstance(r.output_shape[0], list) \

@@ -185,7 +185,7 @@ def replace_class(project: dict, name: str, class_name: str, config: dict | None
 
 
 def rename_layer(project: dict, name: str, new_name: str) -> dict:
-    if not NAME_RE.match(new_name or ""):
+    if not NAME_RE.fullmatch(new_name or ""):
         raise ProjectError(f"'{new_name}' is not a valid name: use letters, digits and "
                            "underscores, starting with a letter.", "name")
     model = _model(project)

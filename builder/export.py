@@ -19,10 +19,12 @@ before any code is written), never when this module is imported.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import keyword
 import math
 import re
+import textwrap
 from pathlib import Path
 
 from builder.build import _model_name
@@ -164,93 +166,138 @@ def _imports(data: _Data, for_notebook: bool) -> str:
 
 
 class _Data:
-    """The project's dataset as builder.data sees it: spec, options with defaults, task."""
+    """The project's dataset as builder.data sees it: spec, options with defaults, task,
+    and the fitted encoder (what training learnt about the data, as plain values)."""
 
     def __init__(self, project: dict):
-        from builder.data import registry
+        from builder.data import encoding, registry
         from builder.data.errors import DataError
 
         try:
             self.options = registry.resolved_options(project["data"])
             self.info = registry.describe(project["data"])
+            self.encoder = encoding.fit(project)
         except DataError as err:
             raise ProjectError(str(err), "data") from None
         self.spec = registry.DATASETS[project["data"]["dataset"]]
-        self.seed = registry.SPLIT_SEED
+        self.seed = self.encoder.split_seed
 
 
-_NORMALIZE = '''
-mean, std = x_train.mean(axis=0), x_train.std(axis=0)
-std[std == 0] = 1.0  # a constant feature becomes 0 instead of NaN
-x_train, x_test = (x_train - mean) / std, (x_test - mean) / std'''
+def _function(fn) -> str:
+    """The source of a builder.data function, written into the script as it is: the
+    exported code prepares data with the very functions training uses."""
+    return textwrap.dedent(inspect.getsource(fn)).strip("\n")
+
+
+def _packed(items: list[str], indent: str = "    ", width: int = 92) -> str:
+    """A list literal of already-written items, several per line."""
+    if not items:
+        return "[]"
+    lines, line = [], ""
+    for item in items:
+        piece = item + ","
+        if line and len(indent) + len(line) + 1 + len(piece) > width:
+            lines.append(indent + line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(indent + line)
+    return "[\n" + "\n".join(lines) + "\n]"
+
+
+def _statistics_code(enc) -> str:
+    """MEAN and STD as float32 literals: each feature's mean and standard deviation in the
+    training split, exactly as training computed them (``preprocess.standardize_fit``),
+    and ``preprocess.standardize`` itself."""
+    from builder.data.preprocess import standardize
+
+    return ("# Each feature's mean and standard deviation in the training split, as the app "
+            "computed them\n# (a feature the app leaves as it is has mean 0 and deviation 1).\n"
+            f"MEAN = np.array({_packed([_py(v) for v in enc.mean])}, dtype=\"float32\")\n"
+            f"STD = np.array({_packed([_py(v) for v in enc.std])}, dtype=\"float32\")\n\n\n"
+            f"{_function(standardize)}\n\n\n")
+
+
 _NORMALIZE_TEXT = (", then normalise each feature with the training split's mean and "
-                   "standard deviation (never the test split's, as the book says)")
+                   "standard deviation (never the test split's, as the book says), written "
+                   "here as the app computed them")
+_STANDARDIZE = ("\nx_train, x_test = standardize(x_train, MEAN, STD), "
+                "standardize(x_test, MEAN, STD)")
 
 
 def _data_code(data: _Data) -> tuple[str, str]:
     """(explanation, code) leaving x_train, y_train, x_test, y_test as NumPy arrays, the
-    labels still raw (class numbers or values), preprocessed as builder.data does."""
-    spec, opt = data.spec, data.options
+    labels still raw (class numbers or values), prepared with builder.data's own functions
+    and the fitted encoder's values."""
+    from builder.data.preprocess import scale_pixels
+
+    spec, opt, enc = data.spec, data.options, data.encoder
     if spec.sample_kind == "text":
         return _text_code(data)
     if spec.sample_kind == "image":
         image = opt["image_layout"] == "image"
-        shape = tuple(spec.sample_shape) if image else (math.prod(spec.sample_shape),)
+        shape = tuple(enc.input_shape)
         if spec.source == "sklearn":
-            load = f'''digits = load_digits()
-x_train, x_test, y_train, y_test = train_test_split(
-    digits.images, digits.target, test_size={_py(opt["test_fraction"])},
-    random_state={_py(data.seed)}, stratify=digits.target)'''
-            top, where = "16.0", "scikit-learn's 8×8 digits (pixels count 0-16), keep a test split"
+            load = ("digits = load_digits()\n"
+                    "x_train, x_test, y_train, y_test = train_test_split(\n"
+                    f"    digits.images, digits.target, test_size={_py(opt['test_fraction'])},\n"
+                    f"    random_state={_py(data.seed)}, stratify=digits.target)")
+            where = "scikit-learn's 8×8 digits (pixels count 0-16), keep a test split"
         else:
-            load = f"(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()"
-            top, where = "255.0", f"{spec.label} from `keras.datasets`"
+            load = (f"(x_train, y_train), (x_test, y_test) = "
+                    f"keras.datasets.{spec.name}.load_data()")
+            where = f"{spec.label} from `keras.datasets`"
         text = (f"Load {where}, scale pixels to [0, 1] and shape each image as "
                 + ("(height, width, channels), for Conv2D." if image
                    else "one flat vector, for Dense."))
-        code = load + f'''
-x_train = (x_train.astype("float32") / {top}).reshape((-1,) + {_py(shape)})
-x_test = (x_test.astype("float32") / {top}).reshape((-1,) + {_py(shape)})
-y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)'''
+        scale = f"{_py(enc.pixel_scale)}, {_py(shape)}"
+        code = (f"{_function(scale_pixels)}\n\n\n{load}\n"
+                f"x_train = scale_pixels(x_train, {scale})\n"
+                f"x_test = scale_pixels(x_test, {scale})\n"
+                "y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)")
         return text, code
     if spec.source == "csv":
         return _csv_code(data)
     if spec.source == "sklearn":
         stratify = ", stratify=y" if spec.task != "regression" else ""
         text = f"Load scikit-learn's {spec.label.split(' (')[0].lower()} table, keep a test split"
-        code = f'''x, y = {_SKLEARN_LOADERS[spec.name]}
-x_train, x_test, y_train, y_test = train_test_split(
-    x.astype("float32"), y, test_size={_py(opt["test_fraction"])},
-    random_state={_py(data.seed)}{stratify})'''
+        code = (f"x, y = {_SKLEARN_LOADERS[spec.name]}\n"
+                "x_train, x_test, y_train, y_test = train_test_split(\n"
+                f"    x.astype(\"float32\"), y, test_size={_py(opt['test_fraction'])},\n"
+                f"    random_state={_py(data.seed)}{stratify})")
     else:
         text = f"Load {spec.label} from `keras.datasets`"
-        code = f'''(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()
-x_train, x_test = x_train.astype("float32"), x_test.astype("float32")'''
-    if opt.get("normalize"):
+        code = (f"(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()\n"
+                "x_train, x_test = x_train.astype(\"float32\"), x_test.astype(\"float32\")")
+    if enc.mean is not None:
         text += _NORMALIZE_TEXT
-        code += _NORMALIZE
+        code = _statistics_code(enc) + code + _STANDARDIZE
     return text + ".", code
 
 
 def _text_code(data: _Data) -> tuple[str, str]:
-    spec, opt = data.spec, data.options
+    spec, opt, enc = data.spec, data.options, data.encoder
     num_words = opt["num_words"]
     load = f"keras.datasets.{spec.name}.load_data(num_words={_py(num_words)})"
-    if opt["encoding"] == "sequence":
-        maxlen = opt["maxlen"]
+    if enc.maxlen is not None:
+        maxlen = enc.maxlen
         text = (f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
                 f"words) and pad or cut every text to its last {maxlen} ids.")
-        code = f'''(train_data, y_train), (test_data, y_test) = {load}
-x_train = keras.utils.pad_sequences(train_data, maxlen={_py(maxlen)}).astype("int32")
-x_test = keras.utils.pad_sequences(test_data, maxlen={_py(maxlen)}).astype("int32")'''
+        code = (f"(train_data, y_train), (test_data, y_test) = {load}\n"
+                f"x_train = keras.utils.pad_sequences(train_data, maxlen={_py(maxlen)})"
+                ".astype(\"int32\")\n"
+                f"x_test = keras.utils.pad_sequences(test_data, maxlen={_py(maxlen)})"
+                ".astype(\"int32\")")
         return text, code
     text = (f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
             "words) and multi-hot encode each text: a vector of 0s with a 1 at each word "
             "it uses.")
-    code = f'''(train_data, y_train), (test_data, y_test) = {load}
+    code = f"(train_data, y_train), (test_data, y_test) = {load}\n\n\n" + _MULTI_HOT.replace(
+        "DIMENSION", _py(enc.multi_hot_dimension))
+    return text, code
 
 
-def multi_hot(sequences, dimension={_py(num_words)}):
+_MULTI_HOT = '''def multi_hot(sequences, dimension=DIMENSION):
     """One row per text, 1.0 at the id of every word the text contains."""
     results = np.zeros((len(sequences), dimension), dtype="float32")
     rows = np.repeat(np.arange(len(sequences)), [len(s) for s in sequences])
@@ -261,96 +308,87 @@ def multi_hot(sequences, dimension={_py(num_words)}):
 
 
 x_train, x_test = multi_hot(train_data), multi_hot(test_data)'''
-    return text, code
+
+_CSV_READ = '''frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all").reset_index(drop=True)
+absent = [c for c in [TARGET] + [col["name"] for col in COLUMNS] if c not in frame.columns]
+if absent:
+    raise SystemExit(f"{CSV_FILE} has no column(s) {absent}: use the file this network "
+                     "was exported with.")
+if frame[TARGET].isna().any():
+    raise SystemExit(f"column {TARGET!r} has empty cells: fill them or delete those rows.")'''
+_CSV_CLASSES = '''
+y = target_codes(frame[TARGET].astype(str) if TARGET_IS_TEXT else frame[TARGET], CLASSES)
+if (y < 0).any():
+    raise SystemExit(f"column {TARGET!r} holds values that are not among CLASSES: use the "
+                     "file this network was exported with.")'''
+_CSV_SPLIT = '''
+train_rows, test_rows = split_rows(len(frame), y, TASK, TEST_FRACTION, SPLIT_SEED)
+x_train = encode_columns(frame.iloc[train_rows], COLUMNS)
+x_test = encode_columns(frame.iloc[test_rows], COLUMNS)
+y_train, y_test = y[train_rows], y[test_rows]'''
 
 
 def _csv_code(data: _Data) -> tuple[str, str]:
-    opt, info = data.options, data.info
-    target = info.target_name or opt["target"]
-    classify = info.task != "regression"
-    text = (f"Read the CSV file and predict column {json.dumps(target)} from the others: "
-            "number columns (gaps filled with the training median"
-            + (", normalised with training statistics" if opt["normalize"] else "")
-            + ") and text columns one-hot encoded. A seeded test split is kept apart.")
-    # Only the file's name: an exported script holds no folder of the machine that made it.
-    name = str(opt["path"]).replace("\\", "/").rsplit("/", 1)[-1]
-    code = f'''# The CSV file is read from the folder this script runs in (or give its full path).
-frame = pd.read_csv({_py(name)}, sep=None, engine="python")
-target = {_py(target)}
-n_test = int(np.ceil(len(frame) * {_py(opt["test_fraction"])}))'''
+    from builder.data import csv_data
+
+    enc = data.encoder
+    classify = enc.task != "regression"
+    numbers = [c["name"] for c in enc.columns if c["kind"] == "number"]
+    texts = [c["name"] for c in enc.columns if c["kind"] != "number"]
+    text = (f"Read the CSV file and predict column {json.dumps(enc.target)} from "
+            f"{len(enc.columns)} of the other columns, encoded as the app encoded them for "
+            "training: number columns with gaps filled by the training median"
+            + (", normalised with the training split's mean and deviation"
+               if enc.mean is not None else "")
+            + ", text columns one-hot encoded with the categories seen in training"
+            + (f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
+               if enc.dropped else "")
+            + ". The same seeded test split is kept apart.")
+    lines = ["# The CSV file is read from the folder this script runs in (or give its full "
+             "path).",
+             f"CSV_FILE = {_py(enc.file_name)}",
+             f"SEPARATOR = {_py(enc.delimiter)}",
+             f"TARGET = {_py(enc.target)}",
+             f"TASK = {_py(enc.task)}",
+             f"TEST_FRACTION = {_py(float(data.options['test_fraction']))}",
+             f"SPLIT_SEED = {_py(data.seed)}"]
     if classify:
-        code += f'''
-values = frame[target]
-values = values.astype(str) if values.dtype == object else values
-class_names = sorted(pd.unique(values), key=lambda v: (str(type(v)), v))
-y = pd.Categorical(values, categories=class_names).codes.astype("int32")
-train_rows, test_rows = train_test_split(
-    np.arange(len(frame)), test_size=n_test, random_state={_py(data.seed)},
-    stratify=y if np.bincount(y).min() >= 2 else None)'''
-    else:
-        code += f'''
-y = frame[target].to_numpy("float32")
-train_rows, test_rows = train_test_split(np.arange(len(frame)), test_size=n_test,
-                                         random_state={_py(data.seed)})'''
-    code += '''
-train_rows, test_rows = np.sort(train_rows), np.sort(test_rows)
-features = frame.drop(columns=[target])
-numbers = [c for c in features if pd.api.types.is_numeric_dtype(features[c])]
-texts = [c for c in features if c not in numbers]
-fill = features.iloc[train_rows][numbers].median()
-table = pd.concat([features[numbers].fillna(fill).astype("float64"),
-                   pd.get_dummies(features[texts].fillna("(missing)").astype(str),
-                                  dtype="float64")], axis=1)
-x = table.to_numpy("float32")
-x_train, x_test, y_train, y_test = x[train_rows], x[test_rows], y[train_rows], y[test_rows]'''
-    if opt["normalize"]:
-        code += '''
-is_number = np.array([c in numbers for c in table.columns])
-mean = np.where(is_number, x_train.mean(axis=0), 0.0).astype("float32")
-std = x_train.std(axis=0)
-std = np.where(is_number & (std > 0), std, 1.0).astype("float32")
-x_train, x_test = (x_train - mean) / std, (x_test - mean) / std'''
+        lines += ["# The target's classes, in the order the model numbers them.",
+                  f"CLASSES = {_packed([_py(c) for c in enc.target_classes])}",
+                  f"TARGET_IS_TEXT = {_py(enc.target_is_text)}  # compare the target as text"]
+    for name, why in enc.dropped:
+        lines.append(f"# Left out, as in the app: column {_py(name)} ({why}).")
+    lines.append(f"# Kept columns: {len(numbers)} of numbers (an empty cell becomes the "
+                 f"training median), {len(texts)} of text\n# (one 0/1 input per category "
+                 "seen in training; an empty cell is the category \"(missing)\").")
+    lines.append(f"COLUMNS = {_packed([_py(c) for c in enc.columns])}")
+    code = "\n".join(lines) + "\n"
+    code += _statistics_code(enc) if enc.mean is not None else "\n\n"
+    functions = [csv_data.read_rows, csv_data.split_rows, csv_data.encode_columns]
+    if classify:
+        functions.insert(1, csv_data.target_codes)
+    code += "\n\n\n".join(_function(fn) for fn in functions) + "\n\n\n" + _CSV_READ
+    code += _CSV_CLASSES if classify else '\ny = frame[TARGET].to_numpy("float32")'
+    code += _CSV_SPLIT
+    if enc.mean is not None:
+        code += _STANDARDIZE
     return text, code
 
 
-def _losses(project: dict) -> dict[str, str]:
-    loss = project["compile"].get("loss", "mse")
-    outputs = project["model"]["outputs"]
-    return {out: (loss[out] if isinstance(loss, dict) else loss) for out in outputs}
-
-
-def _encoding(data: _Data, loss: str) -> str:
-    """How labels are given to a loss, the same decision as builder.data's labels_for_loss:
-    "one_hot", "integer" or "float" (0/1 for two classes, or values for regression)."""
-    from builder.data.preprocess import loss_family
-
-    family = loss_family(loss)
-    task = data.info.task
-    if task == "regression":
-        return "float"
-    if family is None:
-        family = {"one_hot": "categorical", "integer": "sparse"}.get(
-            data.options.get("label_encoding"), "categorical")
-        if task == "binary":
-            family = "binary"
-    if family == "sparse":
-        return "integer"
-    if task == "binary" and family != "categorical":
-        return "float"
-    return "one_hot"
-
-
 def _encode_expr(kind: str, var: str) -> str:
+    """Labels in the form training gives them to the loss (``preprocess.labels_for_loss``):
+    "one_hot", "integer", or float32 0/1 ("binary") or values ("value")."""
     return {"one_hot": f"keras.utils.to_categorical({var}, num_classes)",
             "integer": f"{var}.astype(\"int32\")",
-            "float": f"{var}.astype(\"float32\")"}[kind]
+            "binary": f"{var}.astype(\"float32\")",
+            "value": f"{var}.astype(\"float32\")"}[kind]
 
 
 def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
     """Labels encoded to match each output's loss; the smoke cut; inputs/targets helpers
     for several inputs or outputs."""
     model = project["model"]
-    encodings = {out: _encoding(data, loss) for out, loss in _losses(project).items()}
+    encodings = {out: data.encoder.labels[out] for out in model["outputs"]}
     lines = []
     if "one_hot" in encodings.values():
         if data.info.num_classes:
@@ -366,7 +404,8 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
     text = []
     kinds = {"one_hot": "one-hot vectors (categorical_crossentropy)",
              "integer": "integer class indices (sparse_categorical_crossentropy)",
-             "float": "float32 values"}
+             "binary": "float32 0/1 values (binary_crossentropy)",
+             "value": "float32 values"}
     if single_out:
         kind = next(iter(encodings.values()))
         text.append(f"The labels become {kinds[kind]}, as the loss expects.")
@@ -669,23 +708,47 @@ def to_notebook(project: dict) -> str:
     return nbformat.writes(notebook)
 
 
-def to_keras_json(project: dict) -> str:
-    """Keras' own JSON description of the built model (``model.to_json()``)."""
-    from builder.build import build
+def _out_of_memory(exc: BaseException) -> ProjectError:
+    return ProjectError(f"the model is too large to build in this machine's memory "
+                        f"({type(exc).__name__}): use fewer units or filters, or a smaller "
+                        "input.")
 
-    return build(project).to_json()
+
+def to_keras_json(project: dict) -> str:
+    """Keras' own JSON description of the built model (``model.to_json()``). Refuses
+    (ProjectError) a model too large for the memory available, before building it."""
+    from builder.build import build, check_memory, is_out_of_memory
+
+    check_memory(project, "json")
+    try:
+        return build(project).to_json()
+    except ProjectError:
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise _out_of_memory(exc) from None
+        raise
 
 
 def save_keras(project: dict, path: str | Path) -> Path:
-    """Build and compile the model and save it (untrained) as a ``.keras`` file."""
-    from builder.build import build
+    """Build and compile the model and save it (untrained) as a ``.keras`` file. Refuses
+    (ProjectError) a model too large for the memory available, before building it."""
+    from builder.build import build, check_memory, is_out_of_memory
 
     path = Path(path)
     if path.suffix != ".keras":
         raise ProjectError(f"a Keras model file must end in .keras, got {path.name!r}.")
-    model = build(project)
-    # Create the optimizer's slots now, so loading the file restores them without Keras
-    # warning that the saved optimizer "could not be loaded".
-    model.optimizer.build(model.trainable_variables)
-    model.save(path)
+    check_memory(project, "keras")
+    try:
+        model = build(project)
+        # Create the optimizer's slots now, so loading the file restores them without Keras
+        # warning that the saved optimizer "could not be loaded".
+        model.optimizer.build(model.trainable_variables)
+        model.save(path)
+    except ProjectError:
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise _out_of_memory(exc) from None
+        raise
     return path

@@ -300,7 +300,7 @@ def add_input(project: dict, shape: list, dtype: str = "float32",
         while f"input_{k}" in used:
             k += 1
         name = f"input_{k}"
-    elif not NAME_RE.match(name):
+    elif not NAME_RE.fullmatch(name):
         raise ProjectError(f"'{name}' is not a valid name: use letters, digits and "
                            "underscores, starting with a letter.", "model.inputs")
     elif name in used:

@@ -8,22 +8,29 @@ lists, one sentence each, every setting of the Keras model that the project cann
 (a regulariser factor, a constraint, a seeded initializer...), so nothing is dropped
 silently.
 
-Nothing from the file is executed: the JSON is read as data and each layer is checked
-against the catalogue before Keras sees it. A ``.keras`` file's ``config.json`` is read
-first, so a Lambda layer (which carries Python bytecode) is refused before Keras opens the
-file; only then is it loaded with ``safe_mode=True``.
+Nothing from the file is executed or unpacked beyond its description: the JSON is read as
+data (size and nesting checked before parsing, README "Limits and safety"), and each layer
+is checked against the catalogue before Keras sees it. Code-carrying layers (Lambda) and
+references to functions or classes outside Keras (``{"module": "os", ...}``) are refused,
+naming the layer. Of a ``.keras`` file only ``config.json`` is read: its size and
+compression ratio are checked from the zip directory first, and the weights (which a
+project does not hold) are never decompressed, so a zip bomb costs nothing. Keras'
+``load_model`` is never called on an upload.
 
 To know which settings differ from Keras' defaults, each mapped layer is rebuilt with Keras
 and its config compared with the file's: whatever differs, apart from the name, is a note.
 """
 from __future__ import annotations
 
+import io
 import json
 import re
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
-from builder import catalogue
+from builder import catalogue, limits
 from builder.checker import _clean
 from builder.project import (
     LOSSES,
@@ -31,11 +38,14 @@ from builder.project import (
     NAME_RE,
     OPTIMIZERS,
     ProjectError,
+    _short_json,
     new_project,
+    parse_json,
+    shape_ok,
     validate,
 )
 
-MAX_CONFIG_BYTES = 20 * 1024 * 1024
+MAX_CONFIG_BYTES = limits.MAX_KERAS_JSON_BYTES
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _IGNORED_KEYS = {"name", "trainable", "dtype", "build_config", "layer", "backward_layer"}
 _CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
@@ -55,83 +65,176 @@ _REGULARIZERS = {"L1": ("l1", {"l1": 0.01}), "L2": ("l2", {"l2": 0.01})}
 
 def from_keras_json(text: str | bytes) -> tuple[dict, list[str]]:
     """A project from ``model.to_json()`` text; ProjectError when it cannot be one."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProjectError("the Keras model JSON is not UTF-8 text.") from None
-    if len(text) > MAX_CONFIG_BYTES:
-        raise ProjectError(f"the Keras model JSON is {len(text) // 1024} KB; at most "
-                           f"{MAX_CONFIG_BYTES // 1024 // 1024} MB is read.")
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
-        where = (f" (line {err.lineno}, column {err.colno}: {err.msg})"
-                 if isinstance(err, json.JSONDecodeError) else "")
-        raise ProjectError(f"this is not valid JSON{where}: paste the text of "
-                           "model.to_json(), or import the .keras file instead.") from None
+    doc = parse_json(text, "the Keras model JSON", limits.MAX_KERAS_JSON_BYTES)
     return from_keras_config(doc)
 
 
-def from_keras_file(path: str | Path) -> tuple[dict, list[str]]:
-    """A project from a ``.keras`` file (architecture and compile settings; weights are not
-    part of a project)."""
-    path = Path(path)
+def from_keras_file(path: str | Path | bytes, name: str = "") -> tuple[dict, list[str]]:
+    """A project from a ``.keras`` file, given by its path or its bytes (an upload; ``name``
+    is then the file's name for messages). Architecture and compile settings only: weights
+    are not part of a project, and are never read."""
+    name = name or (Path(path).name if not isinstance(path, bytes) else "the file")
+    return from_keras_config(parse_json(read_keras_config(path, name),
+                                        f"{name}'s config.json", limits.MAX_KERAS_JSON_BYTES))
+
+
+def _not_keras_file(name: str) -> ProjectError:
+    return ProjectError(f"{name} is not a Keras 3 .keras file (a zip archive with "
+                        "config.json). Save the model with model.save('name.keras'); for .h5 "
+                        "files, load them in Keras and save again as .keras.")
+
+
+def _zip_directory_size(handle) -> tuple[int, int]:
+    """(entries, bytes) of a zip file's central directory, read from its end record (or the
+    zip64 one) before ``zipfile`` builds an object per entry. ValueError when there is none."""
+    handle.seek(0, 2)
+    size = handle.tell()
+    tail_len = min(size, 65536 + 22)
+    handle.seek(size - tail_len)
+    tail = handle.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise ValueError("no end record")
+    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    if entries == 0xFFFF or directory == 0xFFFFFFFF:  # zip64: the counts are in its record
+        locator = tail[at - 20:at] if at >= 20 else b""
+        if not locator.startswith(b"PK\x06\x07"):
+            raise ValueError("no zip64 locator")
+        (record_at,) = struct.unpack("<Q", locator[8:16])
+        handle.seek(record_at)
+        record = handle.read(56)
+        if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
+            raise ValueError("no zip64 end record")
+        entries, directory = struct.unpack("<QQ", record[32:48])
+    return entries, directory
+
+
+def read_keras_config(source: str | Path | bytes, name: str = "") -> bytes:
+    """The bytes of a ``.keras`` archive's ``config.json`` (``source``: a path, or the
+    file's bytes), after checking from the zip directory (never decompressing anything
+    else) that the archive and the entry are of a size a model description has.
+    ProjectError otherwise."""
+    if isinstance(source, bytes):
+        name = name or "the file"
+        size = len(source)
+    else:
+        path = Path(source)
+        name = name or path.name
+        try:
+            if path.is_dir():
+                raise _not_keras_file(name)
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise ProjectError(f"{path}: no such file.") from None
+        except OSError as err:
+            raise ProjectError(f"{path}: cannot be read ({err.strerror or err}).") from None
+    if size > limits.MAX_KERAS_FILE_BYTES:
+        raise ProjectError(f"{name} is {limits.fmt_bytes(size)}; at most "
+                           f"{limits.fmt_bytes(limits.MAX_KERAS_FILE_BYTES)} is accepted "
+                           "(README, \"Limits and safety\").")
     try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise ProjectError(f"{path.name}: its config.json is {info.file_size // 1024} "
-                                   "KB, too large for a model description.")
-            config = json.loads(archive.read(info).decode("utf-8"))
-    except FileNotFoundError:
-        raise ProjectError(f"{path}: no such file.") from None
+        with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as handle:
+            entries, directory = _zip_directory_size(handle)
+            if entries > limits.MAX_ZIP_ENTRIES or directory > limits.MAX_ZIP_DIRECTORY_BYTES:
+                raise ProjectError(f"{name} lists {entries:,} files; a .keras file has a few "
+                                   f"(at most {limits.MAX_ZIP_ENTRIES:,} are accepted).")
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                try:
+                    info = archive.getinfo("config.json")
+                except KeyError:
+                    raise _not_keras_file(name) from None
+                if info.file_size > limits.MAX_KERAS_JSON_BYTES:
+                    raise ProjectError(f"{name}: its config.json is "
+                                       f"{limits.fmt_bytes(info.file_size)}, too large for a "
+                                       "model description (at most "
+                                       f"{limits.fmt_bytes(limits.MAX_KERAS_JSON_BYTES)}).")
+                if info.file_size > 1024**2 and \
+                        info.file_size > limits.MAX_ZIP_RATIO * max(info.compress_size, 1):
+                    raise ProjectError(f"{name}: its config.json expands "
+                                       f"{info.file_size // max(info.compress_size, 1):,} "
+                                       "times when unpacked; a model description never does "
+                                       "(is the file damaged or crafted?).")
+                with archive.open(info) as entry:
+                    data = entry.read(limits.MAX_KERAS_JSON_BYTES + 1)
+    except ProjectError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error,
+            NotImplementedError, RuntimeError, zlib.error):
+        # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression
+        raise _not_keras_file(name) from None
     except OSError as err:
-        raise ProjectError(f"{path}: cannot be read ({err.strerror or err}).") from None
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError,
-            RecursionError):
-        raise ProjectError(f"{path.name} is not a Keras 3 .keras file (a zip archive with "
-                           "config.json). Save the model with model.save('name.keras'); "
-                           "for .h5 files, load them in Keras and save again as .keras.") \
-            from None
-    project, notes = from_keras_config(config)  # refuses code-carrying layers first
-    _load_safely(path)
-    return project, notes
+        raise ProjectError(f"{name}: cannot be read ({err.strerror or err}).") from None
+    if len(data) > limits.MAX_KERAS_JSON_BYTES:
+        raise ProjectError(f"{name}: its config.json is larger than it says; the file is "
+                           "damaged.")
+    return data
 
 
-def _load_safely(path: Path) -> None:
-    """Let Keras itself open the file with safe_mode (it refuses any embedded code)."""
-    import keras
+def _layer_name(item: dict, current: str) -> str:
+    config = item.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    if isinstance(name, str) and "DTypePolicy" not in str(item.get("class_name")):
+        return name
+    return current
 
-    try:
-        keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as exc:  # Keras' own refusal, said in its words
-        raise ProjectError(f"Keras cannot load {path.name}: {_clean(exc)}") from None
+
+def _foreign_module(module) -> bool:
+    """A serialised object's ``module`` that is not Keras' own (``builtins`` is how Keras
+    writes its own functions, e.g. a loss passed as a function)."""
+    return not (isinstance(module, str)
+                and (module in ("keras", "builtins") or module.startswith("keras.")))
 
 
 def _refuse_code(node) -> None:
-    """Refuse any layer that carries Python code, anywhere in the config."""
-    stack = [node]
+    """Refuse any layer that carries Python code, or names a function or class outside
+    Keras, anywhere in the config; the message names the layer."""
+    stack = [(node, "")]
     while stack:
-        item = stack.pop()
+        item, layer = stack.pop()
         if isinstance(item, dict):
             cls = item.get("class_name")
-            if cls in _CODE_LAYERS:
-                name = item.get("config", {}).get("name", "?") if isinstance(
-                    item.get("config"), dict) else "?"
+            layer = _layer_name(item, layer)
+            where = f"layer {layer!r}" if layer else "the model"
+            if cls in _CODE_LAYERS or cls == "__lambda__":
                 raise ProjectError(
-                    f"layer {name!r} is a {cls} layer: it runs Python code stored in the file, "
+                    f"{where} is a {cls} layer: it runs Python code stored in the file, "
                     "which netbuilder never executes. Replace it with catalogue layers (e.g. "
                     "Rescaling, Reshape, Activation) in Keras and export the model again.")
-            stack.extend(item.values())
+            if "module" in item and _foreign_module(item["module"]):
+                target = ".".join(str(v) for v in (item.get("module"), item.get("config")
+                                                   if isinstance(item.get("config"), str)
+                                                   else cls) if v is not None)
+                raise ProjectError(
+                    f"{where} refers to {_short_json(target, 60)}, which is not part of Keras: "
+                    "netbuilder imports Keras' own layers, activations and initializers only, "
+                    "and never loads other code. Use a Keras built-in in its place and "
+                    "export the model again.")
+            stack.extend((value, layer) for value in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((value, layer) for value in item)
 
 
 # --------------------------------------------------------------------------- the model
 
 def from_keras_config(doc) -> tuple[dict, list[str]]:
-    """A project from a parsed Keras model config (``json.loads(model.to_json())``)."""
+    """A project from a parsed Keras model config (``json.loads(model.to_json())``).
+    Raises ProjectError, never anything else."""
+    try:
+        return _from_keras_config(doc)
+    except ProjectError:
+        raise
+    except (RecursionError, MemoryError):
+        raise ProjectError("the Keras model description is too large or nests too deeply to "
+                           "import.") from None
+    except Exception as exc:  # a malformed entry this importer does not phrase yet
+        raise ProjectError(f"the Keras model description is malformed and cannot be imported "
+                           f"({type(exc).__name__}: {_short_json(str(exc), 120)}). Export the "
+                           "model again with model.to_json() or model.save('name.keras').") \
+            from None
+
+
+def _from_keras_config(doc) -> tuple[dict, list[str]]:
     if not isinstance(doc, dict) or "class_name" not in doc or not isinstance(
             doc.get("config"), dict):
         raise ProjectError("this is not a Keras model description: expected an object with "
@@ -147,6 +250,9 @@ def from_keras_config(doc) -> tuple[dict, list[str]]:
     if not isinstance(layers, list):
         raise ProjectError("the model config has no \"layers\" list; is it a subclassed model? "
                            "Only Sequential and functional models can be imported.")
+    if len(layers) > limits.MAX_LAYERS:
+        raise ProjectError(f"the model has {len(layers):,} layers; netbuilder handles at most "
+                           f"{limits.MAX_LAYERS:,} (README, \"Limits and safety\").")
     notes: list[str] = []
     names = _Names(notes)
     if cls == "Sequential":
@@ -213,17 +319,19 @@ class _Names:
     def __init__(self, notes: list[str]):
         self.map: dict[str, str] = {}
         self.used: set[str] = set()
-        self.notes = notes
+        self.suffix: dict[str, int] = {}   # base name -> last number tried, so renaming n
+        self.notes = notes                 # copies of one name stays linear
 
     def add(self, keras_name) -> str:
         raw = str(keras_name) if keras_name is not None else "layer"
         name = re.sub(r"\W", "_", raw, flags=re.ASCII)
-        if not NAME_RE.match(name):
+        if not NAME_RE.fullmatch(name):
             name = "l_" + name
-        base, k = name, 1
+        base, k = name, self.suffix.get(name, 1)
         while name in self.used:
             k += 1
             name = f"{base}_{k}"
+        self.suffix[base] = k
         if name != raw:
             self.notes.append(f"{raw!r} is named {name!r}: project names use letters, digits "
                               "and underscores only, and are unique.")
@@ -242,7 +350,7 @@ class _Names:
 def _layer_config(entry) -> tuple[str, dict]:
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ProjectError("a layer entry must be an object with \"class_name\" and "
-                           f"\"config\"; got {json.dumps(entry)[:80]}.")
+                           f"\"config\"; got {_short_json(entry)}.")
     return entry.get("class_name"), entry["config"]
 
 
@@ -251,6 +359,9 @@ def _input(config: dict, name: str, notes: list[str]) -> dict:
     if not isinstance(shape, list) or len(shape) < 2:
         raise ProjectError(f"input {name!r} has no shape; build the model on "
                            "keras.Input(shape=...) before saving it.")
+    if not shape_ok(list(shape[1:])):
+        raise ProjectError(f"input {name!r} has shape {_short_json(shape[1:])}: each dimension "
+                           "must be a whole number ≥ 1 (or null for any length).")
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name", "float32")
@@ -291,22 +402,25 @@ def _sequential(config, layers, names, notes):
 
 
 def _history_names(node) -> list[str]:
-    """Layer names of every Keras tensor in an inbound node's args, in order."""
+    """Layer names of every Keras tensor in an inbound node's args, in order (a depth-first
+    walk with a reversed stack: linear in the node's size)."""
     found = []
     stack = [node]
     while stack:
-        item = stack.pop(0)
+        item = stack.pop()
         if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-            history = item.get("config", {}).get("keras_history")
+            config = item.get("config")
+            history = config.get("keras_history") if isinstance(config, dict) else None
             if isinstance(history, list) and history:
-                if history[1:] and (history[1] != 0 or history[2] != 0):
-                    raise ProjectError(f"a layer reads output {history[1:]} of {history[0]!r}: "
-                                       "only layers with a single output can be imported.")
+                if any(index != 0 for index in history[1:3]):
+                    raise ProjectError(f"a layer reads output {_short_json(history[1:])} of "
+                                       f"{_short_json(history[0])}: only layers with a single "
+                                       "output can be imported.")
                 found.append(history[0])
         elif isinstance(item, dict):
-            stack[:0] = list(item.values())
+            stack.extend(reversed(list(item.values())))
         elif isinstance(item, list):
-            stack[:0] = item
+            stack.extend(reversed(item))
     return found
 
 
@@ -317,7 +431,7 @@ def _endpoints(value) -> list[str]:
     if isinstance(value, list) and value and isinstance(value[0], str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, list) and v for v in value):
-        raise ProjectError(f"the model's input/output list {json.dumps(value)[:80]} is not in "
+        raise ProjectError(f"the model's input/output list {_short_json(value)} is not in "
                            "Keras 3's format.")
     return [v[0] for v in value]
 
@@ -353,8 +467,9 @@ def _functional(config, layers, names, notes):
         raise ProjectError("the functional model has no InputLayer.")
     by_name = {i["name"]: i for i in inputs}
     order = [names.get(n) for n in _endpoints(config.get("input_layers"))]
+    listed = set(order)
     inputs = [by_name[n] for n in order if n in by_name] + [
-        i for i in inputs if i["name"] not in order]
+        i for i in inputs if i["name"] not in listed]
     outputs = [names.get(n) for n in _endpoints(config.get("output_layers"))]
     for out in outputs:
         if out in by_name:
@@ -431,6 +546,11 @@ def _from_keras(p: dict, value):
     """A Keras serialised value as the catalogue writes it (initializer -> 'he_normal')."""
     if isinstance(value, dict) and "class_name" in value:
         cls, cfg = value.get("class_name"), value.get("config") or {}
+        if cls == "function" and isinstance(cfg, str) and p["type"] == "choice" \
+                and cfg in p.get("choices", []):
+            return cfg  # a Keras function written as a reference, e.g. activation "relu"
+        if not isinstance(cfg, dict) or not isinstance(cls, str):
+            return _UNMAPPED
         if cls in _INITIALIZERS and p["type"] == "choice":
             plain = _INITIALIZERS[cls]
             if cfg.get("seed") is None:  # Keras' "uniform" is RandomUniform too
@@ -533,11 +653,12 @@ def _same(a, b) -> bool:
 
 
 def _short(value) -> str:
-    if isinstance(value, dict) and "class_name" in value:
+    if isinstance(value, dict) and "class_name" in value and isinstance(value.get("config"),
+                                                                        (dict, type(None))):
         cfg = {k: v for k, v in (value.get("config") or {}).items() if v is not None}
-        return f"{value['class_name']}({', '.join(f'{k}={v}' for k, v in cfg.items())})"
-    text = json.dumps(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+        text = f"{value['class_name']}({', '.join(f'{k}={v}' for k, v in cfg.items())})"
+        return text if len(text) <= 80 else text[:77] + "..."
+    return _short_json(value)
 
 
 # --------------------------------------------------------------------------- compile
@@ -571,7 +692,10 @@ def _compile(compile_config, outputs: list[str], names: _Names, notes: list[str]
                          "RMSprop.")
 
     def one(value, what, check):
-        if isinstance(value, dict) and "class_name" in value:
+        if isinstance(value, dict) and value.get("class_name") == "function" \
+                and isinstance(value.get("config"), str):
+            value = value["config"]  # a Keras loss or metric written as a function reference
+        elif isinstance(value, dict) and "class_name" in value:
             value = _snake(value["class_name"])
         if check(value):
             return value

@@ -13,18 +13,21 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
 
-from builder import topology
+from builder import limits, topology
+from builder.errors import ProjectError
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
 FORMAT = "netbuilder.project"
-VERSION = 1
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-MAX_FILE_BYTES = 5 * 1024 * 1024
+VERSION = 2
+# \A...\Z: a whole-string match even through .match() (``$`` accepts a final newline).
+NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+MAX_FILE_BYTES = limits.MAX_PROJECT_BYTES
 
 # Keras string identifiers accepted in compile settings. Kept as data so that loading a
 # file can refuse anything else without importing Keras.
@@ -68,7 +71,8 @@ CALLBACKS = {
 VALIDATION_METHODS = ("none", "holdout", "split", "kfold")
 INPUT_DTYPES = ("float32", "int32")
 
-_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit"}
+_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit",
+             "experiment"}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
@@ -77,22 +81,16 @@ _DATA_KEYS = {"dataset", "options"}
 _FIT_KEYS = {"epochs", "batch_size", "validation", "shuffle", "seed", "callbacks"}
 
 
-class ProjectError(ValueError):
-    """A project file that cannot be used, with every problem found.
+# Validators of optional sections whose rules live in their own package, registered when
+# ``builder`` is imported (``builder/__init__.py``): "experiment" ->
+# ``builder.experiments.spec.validate_section``. Each takes (project, section) and returns
+# ``(field, message)`` problems; it runs once the rest of the project is valid.
+SECTION_VALIDATORS: dict = {}
 
-    ``problems`` is a list of ``(field, message)``; ``str(error)`` joins them so each line
-    names the field and says what to do.
-    """
 
-    def __init__(self, problems: list[tuple[str, str]] | str, field: str = ""):
-        if isinstance(problems, str):
-            problems = [(field, problems)]
-        self.problems = problems
-        super().__init__("\n".join(f"{f}: {m}" if f else m for f, m in problems))
-
-    @property
-    def field(self) -> str:
-        return self.problems[0][0] if self.problems else ""
+def register_section(name: str, validator) -> None:
+    """Let ``validate`` check the optional top-level section ``name`` with ``validator``."""
+    SECTION_VALIDATORS[name] = validator
 
 
 # --------------------------------------------------------------------------- defaults
@@ -121,7 +119,10 @@ def new_project(name: str = "Untitled", inputs: list[dict] | None = None,
 # --------------------------------------------------------------------------- helpers
 
 def _close(word: str, options) -> str:
-    match = difflib.get_close_matches(str(word), list(options), n=1)
+    options = list(options)
+    if len(options) > 500:  # a suggestion is not worth a quadratic cost on huge models
+        return ""
+    match = difflib.get_close_matches(str(word), options, n=1)
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
@@ -133,6 +134,9 @@ def _unknown_keys(obj: dict, allowed: set, where: str, problems: list) -> None:
                              f"fields here are: {', '.join(sorted(allowed))}."))
 
 
+def _known(value, table) -> bool:
+    """``value in table`` for a name read from a file (a list or object is never a name)."""
+    return isinstance(value, str) and value in table
 
 
 def _need_dict(obj, where: str, problems: list) -> bool:
@@ -145,10 +149,15 @@ def _need_dict(obj, where: str, problems: list) -> bool:
 # --------------------------------------------------------------------------- migration
 
 def migrate(doc: dict) -> dict:
-    """Bring an older project document to the current version.
+    """Bring an older project document to the current version (in place; returns it).
 
-    Version 1 is the first public version, so there is nothing to migrate yet; later
-    versions add a step here (``if version == 1: ...; version = 2``) and never drop one.
+    Each step takes one version to the next and is never dropped, so a file of any older
+    version opens:
+
+    - 1 -> 2: version 2 adds the optional ``experiment`` section (see
+      ``builder.experiments.spec``); a version-1 file has none, so only the number changes.
+      A version-1 file that already holds an ``experiment`` section was not written by
+      netbuilder and is refused.
     """
     version = doc.get("version")
     if is_int(version) and version > VERSION:
@@ -156,6 +165,12 @@ def migrate(doc: dict) -> dict:
             f"this file is format version {version}, newer than this netbuilder understands "
             f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
             "open it.", "version")
+    if version == 1:
+        if "experiment" in doc:
+            raise ProjectError("an \"experiment\" section needs format version 2: set "
+                               "\"version\": 2 (version-1 files have no experiments).",
+                               "experiment")
+        doc["version"] = 2
     return doc
 
 
@@ -174,6 +189,14 @@ def _validate_model(model, problems: list) -> None:
         problems.append(("model.inputs", "must be a non-empty list of inputs like "
                          '{"name": "x", "shape": [784]}.'))
         inputs = []
+    # Counted before anything is done per entry, so a huge list costs nothing more.
+    for key, items, cap in (("inputs", inputs, limits.MAX_INPUTS),
+                            ("layers", layers, limits.MAX_LAYERS),
+                            ("outputs", outputs, limits.MAX_LAYERS)):
+        if isinstance(items, list) and len(items) > cap:
+            raise ProjectError(f"the model has {len(items):,} {key}; netbuilder handles at most "
+                               f"{cap:,} (README, \"Limits and safety\"). Is this the right "
+                               "file?", f"model.{key}")
     for i, inp in enumerate(inputs):
         where = f"model.inputs[{i}]"
         if not _need_dict(inp, where, problems):
@@ -181,15 +204,19 @@ def _validate_model(model, problems: list) -> None:
         _unknown_keys(inp, _INPUT_KEYS, where, problems)
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
-        if (not isinstance(shape, list) or not shape
-                or not all(d is None or (is_int(d) and d > 0) for d in shape)):
-            problems.append((f"{where}.shape", f"must be a list of positive integers (or null "
-                             f"for any length) without the batch axis, e.g. [784] or [28, 28, 1]; "
-                             f"got {json.dumps(shape)}."))
+        if not shape_ok(shape):
+            problems.append((f"{where}.shape", f"must be a list of 1 to 8 positive integers (or "
+                             f"null for any length) without the batch axis, e.g. [784] or "
+                             f"[28, 28, 1]; got {_short_json(shape)}."))
+        elif math.prod(d for d in shape if d) > limits.MAX_INPUT_ELEMENTS:
+            problems.append((f"{where}.shape", f"{_short_json(shape)} is "
+                             f"{math.prod(d for d in shape if d):,} numbers per sample; at most "
+                             f"{limits.MAX_INPUT_ELEMENTS:,} are supported. Use a smaller input "
+                             "(resize images, fewer words)."))
         dtype = inp.get("dtype", "float32")
-        if dtype not in INPUT_DTYPES:
-            problems.append((f"{where}.dtype", f"'{dtype}' is not supported: use 'float32' for "
-                             "numbers or 'int32' for token ids fed to Embedding."))
+        if not _known(dtype, INPUT_DTYPES):
+            problems.append((f"{where}.dtype", f"{_short_json(dtype)} is not supported: use "
+                             "'float32' for numbers or 'int32' for token ids fed to Embedding."))
         _check_position(inp, where, problems)
 
     if not isinstance(layers, list):
@@ -203,7 +230,7 @@ def _validate_model(model, problems: list) -> None:
         _check_name(layer.get("name"), where, names, problems)
         cls = layer.get("class_name")
         if not isinstance(cls, str) or cls not in catalogue.LAYERS:
-            problems.append((f"{where}.class_name", f"unknown layer type {json.dumps(cls)}."
+            problems.append((f"{where}.class_name", f"unknown layer type {_short_json(cls)}."
                              f"{_close(cls, catalogue.LAYERS)} Use one of the catalogue's Keras "
                              "class names, e.g. Dense, Conv2D, LSTM."))
         else:
@@ -217,7 +244,7 @@ def _validate_model(model, problems: list) -> None:
         if inbound is not None and (not isinstance(inbound, list) or not inbound
                                     or not all(isinstance(n, str) for n in inbound)):
             problems.append((f"{where}.inbound", "must be a non-empty list of layer or input "
-                             f"names; got {json.dumps(inbound)}. Remove it to take the previous "
+                             f"names; got {_short_json(inbound)}. Remove it to take the previous "
                              "layer."))
         _check_position(layer, where, problems)
 
@@ -227,13 +254,30 @@ def _validate_model(model, problems: list) -> None:
         problems.append(("model.outputs", "names no output layer: add the last layer's name, "
                          f"e.g. [\"{layers[-1].get('name', 'dense')}\"]."))
     else:
-        layer_names = {lay.get("name") for lay in layers if isinstance(lay, dict)}
+        layer_names = {lay.get("name") for lay in layers
+                       if isinstance(lay, dict) and isinstance(lay.get("name"), str)}
         for j, name in enumerate(outputs):
             if name not in layer_names:
                 problems.append((f"model.outputs[{j}]", f"'{name}' is not a layer of this "
                                  f"model.{_close(name, layer_names)}"))
         if len(set(outputs)) != len(outputs):
             problems.append(("model.outputs", "lists the same layer twice."))
+
+
+def shape_ok(shape) -> bool:
+    """An input shape without the batch axis: a non-empty list of whole numbers ≥ 1 (null for
+    any length), at most 8 of them."""
+    return (isinstance(shape, list) and 0 < len(shape) <= 8
+            and all(d is None or (is_int(d) and 0 < d <= limits.MAX_INPUT_ELEMENTS)
+                    for d in shape))
+
+
+def _short_json(value, limit: int = 80) -> str:
+    try:
+        text = json.dumps(value, allow_nan=True, default=str)
+    except (ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _split(message: str) -> tuple[str, str]:
@@ -245,8 +289,8 @@ def _split(message: str) -> tuple[str, str]:
 
 
 def _check_name(name, where: str, seen: dict, problems: list) -> None:
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        problems.append((f"{where}.name", f"{json.dumps(name)} is not a valid name: use letters, "
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        problems.append((f"{where}.name", f"{_short_json(name)} is not a valid name: use letters, "
                          "digits and underscores, starting with a letter (e.g. dense_1)."))
     elif name in seen:
         problems.append((f"{where}.name", f"'{name}' is already used by {seen[name]}: names "
@@ -272,9 +316,9 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
         opt = {"class_name": opt, "config": {}}
     if not _need_dict(opt, "compile.optimizer", problems):
         pass
-    elif opt.get("class_name") not in OPTIMIZERS:
+    elif not _known(opt.get("class_name"), OPTIMIZERS):
         problems.append(("compile.optimizer.class_name",
-                         f"unknown optimizer {json.dumps(opt.get('class_name'))}."
+                         f"unknown optimizer {_short_json(opt.get('class_name'))}."
                          f"{_close(opt.get('class_name'), OPTIMIZERS)} Choose one of "
                          f"{', '.join(OPTIMIZERS)}."))
     else:
@@ -291,7 +335,7 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
                     if not isinstance(value, bool):
                         problems.append((where, "must be true or false."))
                 elif not is_number(value):
-                    problems.append((where, f"must be a number, got {json.dumps(value)}."))
+                    problems.append((where, f"must be a number, got {_short_json(value)}."))
                 else:
                     lo, hi = OPTIMIZER_LIMITS.get(key, (0.0, float("inf")))
                     if not lo <= value <= hi or (key == "learning_rate" and value <= 0):
@@ -311,8 +355,8 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
             check_one(value, where)
 
     def check_loss(v, where):
-        if v not in LOSSES:
-            problems.append((where, f"unknown loss {json.dumps(v)}.{_close(v, LOSSES)} Choose "
+        if not _known(v, LOSSES):
+            problems.append((where, f"unknown loss {_short_json(v)}.{_close(v, LOSSES)} Choose "
                              f"one of {', '.join(LOSSES)}."))
 
     def check_metrics(v, where):
@@ -320,13 +364,14 @@ def _validate_compile(comp, output_names: list[str], problems: list) -> None:
             problems.append((where, "must be a list of metric names, e.g. [\"accuracy\"]."))
             return
         for k, m in enumerate(v):
-            if m not in METRICS:
-                problems.append((f"{where}[{k}]", f"unknown metric {json.dumps(m)}."
+            if not _known(m, METRICS):
+                problems.append((f"{where}[{k}]", f"unknown metric {_short_json(m)}."
                                  f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
 
     def check_weight(v, where):
         if not is_number(v) or v < 0:
-            problems.append((where, f"a loss weight must be a number ≥ 0, got {json.dumps(v)}."))
+            problems.append((where, f"a loss weight must be a finite number ≥ 0, got "
+                             f"{_short_json(v)}."))
 
     per_output(comp.get("loss", "mse"), "compile.loss", check_loss)
     per_output(comp.get("metrics", []), "compile.metrics", check_metrics)
@@ -372,7 +417,7 @@ def _validate_fit(fit, problems: list) -> None:
     for key, lo, hi in (("epochs", 1, 100000), ("batch_size", 1, 1 << 20), ("seed", 0, 2**31 - 1)):
         if key in fit and (not is_int(fit[key]) or not lo <= fit[key] <= hi):
             problems.append((f"fit.{key}", f"must be a whole number from {lo} to {hi}, got "
-                             f"{json.dumps(fit[key])}."))
+                             f"{_short_json(fit[key])}."))
     if "shuffle" in fit and not isinstance(fit["shuffle"], bool):
         problems.append(("fit.shuffle", "must be true or false."))
     val = fit.get("validation", {"method": "none"})
@@ -380,8 +425,8 @@ def _validate_fit(fit, problems: list) -> None:
         method = val.get("method")
         allowed = {"none": {"method"}, "holdout": {"method", "count", "fraction"},
                    "split": {"method", "fraction"}, "kfold": {"method", "k"}}
-        if method not in allowed:
-            problems.append(("fit.validation.method", f"unknown method {json.dumps(method)}: use "
+        if not _known(method, allowed):
+            problems.append(("fit.validation.method", f"unknown method {_short_json(method)}: use "
                              f"one of {', '.join(VALIDATION_METHODS)}."))
         else:
             _unknown_keys(val, allowed[method], "fit.validation", problems)
@@ -395,15 +440,15 @@ def _validate_fit(fit, problems: list) -> None:
                                      "e.g. 0.2."))
                 if frac is not None and (not is_number(frac) or not 0 < frac < 1):
                     problems.append(("fit.validation.fraction", f"must be between 0 and 1 "
-                                     f"(exclusive), got {json.dumps(frac)}."))
+                                     f"(exclusive), got {_short_json(frac)}."))
                 if count is not None and (not is_int(count) or count < 1):
                     problems.append(("fit.validation.count", f"must be a whole number ≥ 1, got "
-                                     f"{json.dumps(count)}."))
+                                     f"{_short_json(count)}."))
             if method == "kfold":
                 k = val.get("k")
                 if not is_int(k) or not 2 <= k <= 20:
                     problems.append(("fit.validation.k", f"must be a whole number from 2 to 20 "
-                                     f"(the book uses 4), got {json.dumps(k)}."))
+                                     f"(the book uses 4), got {_short_json(k)}."))
     callbacks = fit.get("callbacks", [])
     if not isinstance(callbacks, list):
         problems.append(("fit.callbacks", "must be a list of callbacks."))
@@ -414,8 +459,8 @@ def _validate_fit(fit, problems: list) -> None:
             continue
         _unknown_keys(cb, {"class_name", "config"}, where, problems)
         name = cb.get("class_name")
-        if name not in CALLBACKS:
-            problems.append((f"{where}.class_name", f"unknown callback {json.dumps(name)}."
+        if not _known(name, CALLBACKS):
+            problems.append((f"{where}.class_name", f"unknown callback {_short_json(name)}."
                              f"{_close(name, CALLBACKS)} Use one of {', '.join(CALLBACKS)}."))
             continue
         spec = CALLBACKS[name]
@@ -492,11 +537,11 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
         raise ProjectError(f"a project file must be a JSON object, got {type(doc).__name__}.")
     if doc.get("format") != FORMAT:
         raise ProjectError(f"this is not a netbuilder project (\"format\" is "
-                           f"{json.dumps(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
+                           f"{_short_json(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
                            "in a Keras model, use import (Keras JSON or .keras).", "format")
     if not is_int(doc.get("version")) or doc["version"] < 1:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
-                           f"{json.dumps(doc.get('version'))}.", "version")
+                           f"{_short_json(doc.get('version'))}.", "version")
     doc = migrate(copy.deepcopy(doc))
     problems: list[tuple[str, str]] = []
     _unknown_keys(doc, _TOP_KEYS, "", problems)
@@ -516,6 +561,9 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             graph_order(doc)
         except ProjectError as err:
             problems.extend(err.problems)
+    for key, check_section in SECTION_VALIDATORS.items():
+        if not problems and doc.get(key) is not None:
+            problems.extend(check_section(doc, doc[key]))
     if problems:
         raise ProjectError(problems)
     return doc
@@ -574,40 +622,80 @@ def is_sequential(project: dict) -> bool:
 
 # --------------------------------------------------------------------------- I/O
 
-def loads(text: str | bytes, check_graph: bool = True) -> dict:
-    """Parse and validate a project file's text. Raises ProjectError, never anything else."""
-    if isinstance(text, bytes):
-        if len(text) > MAX_FILE_BYTES:
-            raise ProjectError(f"the file is {len(text) // 1024} KB; project files are at most "
-                               f"{MAX_FILE_BYTES // 1024 // 1024} MB. Is this the right file?")
+def _refuse_constant(name: str):
+    raise ProjectError(f"the file holds {name}, which is not a number JSON allows: write a "
+                       "finite number there.")
+
+
+def parse_json(data: str | bytes, what: str = "the file",
+               max_bytes: int = limits.MAX_PROJECT_BYTES):
+    """JSON text parsed with its work bounded first: at most ``max_bytes``, nesting at most
+    ``limits.MAX_JSON_DEPTH``, UTF-8, and no NaN/Infinity (Python's json would accept them).
+    Raises ProjectError, never anything else."""
+    if len(data) > max_bytes:
+        raise ProjectError(f"{what} is {limits.fmt_bytes(len(data))}; at most "
+                           f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
+                           "safety\"). Is this the right file?")
+    if isinstance(data, bytes):
         try:
-            text = text.decode("utf-8")
+            data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ProjectError("the file is not UTF-8 text: a project file is JSON text saved "
+            raise ProjectError(f"{what} is not UTF-8 text: a project file is JSON text saved "
                                "by netbuilder.") from None
+    depth = limits.json_depth(data)
+    if depth > limits.MAX_JSON_DEPTH:
+        raise ProjectError(f"{what} nests too deeply (lists or objects {depth:,} levels deep; "
+                           f"at most {limits.MAX_JSON_DEPTH} are read, and a project or model "
+                           "needs far fewer).")
     try:
-        doc = json.loads(text)
+        return json.loads(data, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
-        raise ProjectError(f"the file is not valid JSON (line {err.lineno}, column {err.colno}: "
+        raise ProjectError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "
                            f"{err.msg}). Open it in a text editor and fix that spot, or load a "
                            "saved copy.") from None
-    except RecursionError:
-        raise ProjectError("the file nests too deeply to be a project file.") from None
-    return validate(doc, check_graph)
+    except (RecursionError, MemoryError):  # the depth scan should have caught it
+        raise ProjectError(f"{what} is too large or nests too deeply to be read.") from None
+
+
+def read_capped(path: str | Path, max_bytes: int, what: str = "") -> bytes:
+    """A file's bytes, refusing one larger than ``max_bytes`` before reading it whole (the
+    size is checked from the file system, and by reading one byte past the cap, in case the
+    file is not a regular file or grows)."""
+    path = Path(path)
+    what = what or f"'{path}'"
+    try:
+        if path.is_dir():
+            raise ProjectError(f"{what} is a folder, not a file: choose the file itself.")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ProjectError(f"{what} is {limits.fmt_bytes(size)}; at most "
+                               f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
+                               "safety\"). Is this the right file?")
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as err:
+        raise ProjectError(f"cannot read {what}: {err.strerror or err}. Check the path.") \
+            from None
+    if len(data) > max_bytes:
+        raise ProjectError(f"{what} is larger than {limits.fmt_bytes(max_bytes)}, the most "
+                           "that is read.")
+    return data
+
+
+def loads(text: str | bytes, check_graph: bool = True) -> dict:
+    """Parse and validate a project file's text. Raises ProjectError, never anything else."""
+    doc = parse_json(text)
+    try:
+        return validate(doc, check_graph)
+    except ProjectError:
+        raise
+    except (RecursionError, MemoryError):
+        raise ProjectError("the project is too large to check.") from None
 
 
 def load_project_file(path: str | Path, check_graph: bool = True) -> dict:
     """Read and validate a project file from disk (ProjectError on any problem)."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return loads(b"x" * (MAX_FILE_BYTES + 1), check_graph)
-        data = path.read_bytes()
-    except OSError as err:
-        raise ProjectError(f"cannot read '{path}': {err.strerror or err}. Check the "
-                           "path.") from None
-    return loads(data, check_graph)
+    return loads(read_capped(path, limits.MAX_PROJECT_BYTES), check_graph)
 
 
 def dumps(project: dict) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from builder.data.registry import DATASETS
 
-PROJECT_ID_RE = re.compile(r"^[a-f0-9]{16}$")
-_RUN_ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
+PROJECT_ID_RE = re.compile(r"\A[a-f0-9]{16}\Z")
+_RUN_ID_RE = re.compile(r"\A\d{8}-\d{6}-[0-9a-f]{6}\Z")
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class ProjectSummary:
 
 
 def check_project_id(pid: str) -> str:
-    if not isinstance(pid, str) or not PROJECT_ID_RE.match(pid):
+    if not isinstance(pid, str) or not PROJECT_ID_RE.fullmatch(pid):
         raise ValueError(f"{pid!r} is not a project id (16 hex digits, as in ?p=... in the URL).")
     return pid
 
@@ -46,7 +46,7 @@ def _run_folders(runs_root: Path, pid: str) -> list[Path]:
     folder = runs_root / pid
     if not folder.is_dir():
         return []
-    return [p for p in folder.iterdir() if p.is_dir() and _RUN_ID_RE.match(p.name)]
+    return [p for p in folder.iterdir() if p.is_dir() and _RUN_ID_RE.fullmatch(p.name)]
 
 
 def data_label(data: dict | None) -> str:
@@ -84,7 +84,7 @@ def list_projects(autosave_dir: str | Path, runs_root: str | Path) -> list[Proje
     """Every autosaved project, the most recently changed first."""
     autosave_dir, runs_root = Path(autosave_dir), Path(runs_root)
     found = [summarize(path, runs_root) for path in autosave_dir.glob("*.json")
-             if PROJECT_ID_RE.match(path.stem)]
+             if PROJECT_ID_RE.fullmatch(path.stem)]
     return sorted(found, key=lambda s: (-s.modified, s.pid))
 
 

@@ -59,9 +59,16 @@ class CheckResult:
     trainable_params: int = 0
     non_trainable_params: int = 0
     memory_bytes: int = 0                                   # rough training memory estimate
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
 
     def layer(self, name: str) -> LayerReport | None:
-        return next((r for r in self.layers if r.name == name), None)
+        """The report of layer ``name`` (the first, should names repeat); a dict lookup, so
+        advice that asks for every layer stays linear in the model's size."""
+        if self._indexed != len(self.layers):
+            self._index = {r.name: r for r in reversed(self.layers)}
+            self._indexed = len(self.layers)
+        return self._index.get(name)
 
     def all_warnings(self) -> list[Advice]:
         return self.warnings + [w for r in self.layers for w in r.warnings]

@@ -56,8 +56,10 @@ def inbound_of(model: dict) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- wording
 
 def missing_source_message(layer: str, source: str, known: list[str] | None = None) -> str:
-    """A layer reads a name that is neither an input nor a layer."""
-    close = difflib.get_close_matches(source, known or [], n=1)
+    """A layer reads a name that is neither an input nor a layer. No suggestion among more
+    than 500 names: one per dangling name would make a hostile file quadratic."""
+    known = known if known and len(known) <= 500 else []
+    close = difflib.get_close_matches(source, known, n=1)
     hint = f"Did you mean '{close[0]}'?" if close else "connect it to an existing layer."
     return f"'{layer}' takes its input from '{source}', which does not exist: {hint}"
 
@@ -67,7 +69,9 @@ def self_loop_message(layer: str) -> str:
 
 
 def cycle_message(names: list[str]) -> str:
-    listed = ", ".join(f"'{n}'" for n in names)
+    """The layers of one cycle, the first ten named (a cycle of 10,000 stays one line)."""
+    listed = ", ".join(f"'{n}'" for n in names[:10]) + (
+        f" and {len(names) - 10:,} more" if len(names) > 10 else "")
     return (f"the layers {listed} form a cycle (each waits for another's output): remove one "
             "of these connections so data flows from the inputs to the outputs.")
 

@@ -64,5 +64,5 @@ else:
 
 table = charts.settings_table(loaded.values())
 st.dataframe(table, hide_index=True, key="compare_table")
-st.download_button("Download the table (CSV)", table.to_csv(index=False),
+st.download_button("Download the table (CSV)", charts.table_csv(table),
                    file_name="netbuilder-runs.csv", mime="text/csv", key="compare_csv")

@@ -93,3 +93,74 @@ def naive_multi_hot(sequences, num_words: int) -> np.ndarray:
 def text_project(dataset: str, loss, **options) -> dict:
     """The smallest project dict ``prepare`` needs."""
     return {"data": {"dataset": dataset, "options": options}, "compile": {"loss": loss}}
+
+
+# --------------------------------------------------------------------------- CSV cases
+
+MIXED_ROWS = 140
+
+
+def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = False) -> Path:
+    """A CSV the app accepts but a naive reader does not: an ID column (a different text
+    in every row, which the app leaves out), a column empty in every row (left out), a
+    text column with empty cells, number columns with empty cells, and the target last.
+
+    ``target``: "price" (numbers, regression), "band" (three words, multiclass), "sold"
+    ("yes"/"no", binary) or "grade" (whole numbers 1-4, classes). ``blank_line`` puts an
+    empty line in the middle of the file (pandas then reads whole numbers as floats).
+    """
+    towns = ["Leeds", "York", "Hull"]
+    lines = [sep.join(["id", "notes", "town", "rooms", "area", target])]
+    for i in range(MIXED_ROWS):
+        town = "" if i % 11 == 0 else towns[i % 3]
+        rooms = "" if i % 7 == 3 else str(1 + i % 5)
+        area = f"{40 + (i * 37) % 90 + 0.25 * (i % 4):.2f}" if i % 13 != 5 else ""
+        price = 50 + 20 * (1 + i % 5) + (i * 37) % 90 + 15 * (i % 3)
+        value = {"price": f"{price}.5", "band": ["low", "mid", "high"][price % 3],
+                 "sold": ["no", "yes"][price % 2], "grade": str(1 + price % 4)}[target]
+        lines.append(sep.join([f"u{i:04d}", "", town, rooms, area, value]))
+        if blank_line and i == MIXED_ROWS // 2:
+            lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+MIXED_CASES = {
+    "csv_regression": {"target": "price", "task": "regression", "loss": "mse",
+                       "metrics": ["mae"], "units": 1, "activation": None, "options": {}},
+    "csv_multiclass": {"target": "band", "task": "multiclass",
+                       "loss": "categorical_crossentropy", "metrics": ["accuracy"],
+                       "units": 3, "activation": "softmax", "options": {}},
+    "csv_binary": {"target": "sold", "task": "binary", "loss": "binary_crossentropy",
+                   "metrics": ["accuracy"], "units": 1, "activation": "sigmoid",
+                   "options": {"normalize": False}, "sep": ";", "blank_line": True},
+    "csv_integer_classes": {"target": "grade", "task": "auto",
+                            "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"],
+                            "units": 4, "activation": "softmax", "options": {}, "sep": "\t",
+                            "blank_line": True},
+}
+
+
+def mixed_csv_project(folder: Path, case: str) -> dict:
+    """A Dense network on ``write_mixed_csv``'s file for one of MIXED_CASES, its input
+    as wide as the app's encoding of the file."""
+    from builder.data import registry
+    from tests.helpers import project
+
+    spec = MIXED_CASES[case]
+    path = folder / f"{case}.csv"
+    if not path.exists():
+        write_mixed_csv(path, spec["target"], spec.get("sep", ","), spec.get("blank_line", False))
+    options = {"path": str(path), "target": spec["target"], "task": spec["task"],
+               "test_fraction": 0.25, **spec["options"]}
+    data = {"dataset": "csv", "options": options}
+    width = registry.describe(data).input_spec["shape"]
+    out = {"units": spec["units"]}
+    if spec["activation"]:
+        out["activation"] = spec["activation"]
+    p = project([("hidden", "Dense", {"units": 8, "activation": "relu"}),
+                 ("out", "Dense", out)], shape=width, loss=spec["loss"],
+                metrics=spec["metrics"], dataset="csv", options=options)
+    p["name"] = case
+    p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
+    return p

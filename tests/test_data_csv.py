@@ -121,7 +121,7 @@ def test_notes_for_dropped_and_constant_columns(tmp_path):
 
 def test_category_unseen_in_training_encodes_as_zeros(tmp_path, monkeypatch):
     # The last ten rows are the test split, so "teal" (row 149) is never seen in training.
-    monkeypatch.setattr(csv_data, "_split", lambda n, y, task, fraction:
+    monkeypatch.setattr(csv_data, "split_rows", lambda n, y, task, fraction, seed:
                         (np.arange(n - 10), np.arange(n - 10, n)))
     lines = ["colour,score,label"]
     for i in range(150):

@@ -22,6 +22,7 @@ import pytest
 from builder import export, templates
 from builder.build import BuildError, build
 from builder.project import ProjectError
+from tests.fixtures_data import MIXED_CASES, mixed_csv_project
 from tests.helpers import project
 
 NASTY_NAME = 'Digits "dense" \'quoted\'\n"""\nimport os; os.remove("x")  # \\ end'
@@ -194,6 +195,8 @@ def batch(tmp_path_factory):
             scripts[f"template_{name}"] = export.to_script(p)
     scripts["notebook"] = _notebook_as_script(_digits_convnet())
     scripts["csv"] = export.to_script(_csv_project(folder / "houses.csv"))
+    for case in MIXED_CASES:  # the script reads its CSV by name, from the folder it runs in
+        scripts[case] = export.to_script(mixed_csv_project(folder, case))
     jobs = []
     for key, code in scripts.items():
         script = folder / f"export_{key}.py"  # never a stdlib name such as csv.py
@@ -202,7 +205,7 @@ def batch(tmp_path_factory):
     (folder / "runner.py").write_text(RUNNER, encoding="utf-8")
     done = _run([str(folder / "runner.py"), json.dumps(jobs)], cwd=folder)
     reports = {key: json.loads((folder / f"{key}.json").read_text()) for key in scripts}
-    return reports, done.stdout, scripts, folder / "houses.csv"
+    return reports, done.stdout, scripts, folder / "houses.csv", folder
 
 
 # --------------------------------------------------------------------------- running it
@@ -282,11 +285,11 @@ def test_compile_and_fit_by_keyword():
 
 @pytest.mark.parametrize("dataset,options,expected", [
     ("mnist", {"image_layout": "image"}, "keras.datasets.mnist.load_data()"),
-    ("fashion_mnist", {}, "reshape((-1,) + (784,))"),
-    ("cifar10", {}, "reshape((-1,) + (32, 32, 3))"),
+    ("fashion_mnist", {}, "x_train = scale_pixels(x_train, 255.0, (784,))"),
+    ("cifar10", {}, "x_test = scale_pixels(x_test, 255.0, (32, 32, 3))"),
     ("reuters", {"num_words": 500}, "def multi_hot(sequences, dimension=500)"),
     ("imdb", {"encoding": "sequence", "maxlen": 50}, "pad_sequences(train_data, maxlen=50)"),
-    ("boston_housing", {}, "std[std == 0] = 1.0"),
+    ("boston_housing", {}, "x_train, x_test = standardize(x_train, MEAN, STD), standardize("),
     ("diabetes", {"normalize": False}, "load_diabetes(scaled=False, return_X_y=True)"),
     ("wine", {"test_fraction": 0.3}, "test_size=0.3,\n    random_state=0, stratify=y)"),
 ])
@@ -300,11 +303,18 @@ def test_data_code_per_dataset(dataset, options, expected):
 
 def test_csv_data_code(batch):
     code = batch[2]["csv"]
-    assert "pd.read_csv(" in code and "target = 'price'" in code
+    assert "CSV_FILE = 'houses.csv'" in code and "TARGET = 'price'" in code
+    assert "frame = read_rows(CSV_FILE, SEPARATOR)" in code
 
 
 def test_csv_script_builds_the_same_model(batch):
     _assert_same_model(batch[0]["csv"], _csv_project(batch[3]))
+
+
+@pytest.mark.parametrize("case", list(MIXED_CASES))
+def test_csv_script_trains_on_a_file_with_id_empty_and_text_columns(batch, case):
+    """The CSV cases of test_export_data.py (whose prepared arrays equal the app's) train."""
+    _assert_same_model(batch[0][case], mixed_csv_project(batch[4], case))
 
 
 def test_invalid_project_is_refused_with_project_error():

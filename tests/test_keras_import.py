@@ -185,13 +185,13 @@ def test_lambda_json_is_refused():
         from_keras_json(_lambda_model().to_json())
 
 
-def test_lambda_keras_file_is_refused_before_keras_opens_it(tmp_path, monkeypatch):
-    from builder import keras_import
+def test_lambda_keras_file_is_refused_and_keras_never_opens_it(tmp_path, monkeypatch):
+    import keras
 
     path = tmp_path / "lambda.keras"
     _lambda_model().save(path)
-    monkeypatch.setattr(keras_import, "_load_safely",
-                        lambda path: pytest.fail("Keras opened a file with a Lambda layer"))
+    monkeypatch.setattr(keras.saving, "load_model",
+                        lambda *a, **k: pytest.fail("Keras opened an uploaded file"))
     with pytest.raises(ProjectError, match="Lambda"):
         from_keras_file(path)
 

@@ -71,7 +71,7 @@ def test_delete_removes_the_autosave_and_its_runs(dirs):
     assert not (auto / f"{PID_A}.json").exists() and not (runs_root / PID_A).exists()
 
 
-@pytest.mark.parametrize("pid", ["../etc", "A" * 16, "", "a" * 15])
+@pytest.mark.parametrize("pid", ["../etc", "A" * 16, "", "a" * 15, "a" * 16 + "\n"])
 def test_delete_refuses_ids_that_are_not_project_ids(dirs, pid):
     with pytest.raises(ValueError, match="is not a project id"):
         recent.delete_project(*dirs, pid)

@@ -416,3 +416,24 @@ def settings_table(runs: Iterable[dict]):
     import pandas as pd
 
     return pd.DataFrame([settings_row(run) for run in runs])
+
+
+# Spreadsheets read a cell starting with one of these as a formula (=HYPERLINK(...), +cmd,
+# -2+3, @SUM, or after a tab / carriage return); OWASP's advice for CSV exports.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet shows as the text itself: one that would start a
+    formula gets a leading single quote. Numbers and other values are left unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def table_csv(table) -> str:
+    """A DataFrame as CSV text for download, every text cell ``spreadsheet_safe`` (column
+    names too: they can come from a project or a CSV file)."""
+    safe = table.map(spreadsheet_safe)
+    safe.columns = [spreadsheet_safe(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False)

@@ -56,7 +56,7 @@ def session_id() -> str:
     pid = st.session_state.get("_pid")
     if not pid:
         candidate = st.query_params.get("p", "")
-        if not _ID_RE.match(candidate or ""):
+        if not _ID_RE.fullmatch(candidate or ""):
             # A bare URL (localhost:8501) reopens the project changed last, not a blank one.
             candidate = recent.most_recent(paths.autosave_dir(), paths.runs_root())
         pid = candidate or secrets.token_hex(8)

@@ -9,38 +9,48 @@ the functions that need them.
 """
 from __future__ import annotations
 
+import collections
 import csv
 import functools
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from builder import limits
 from builder.data.errors import DataError
+from builder.data.preprocess import standardize, standardize_fit
 from builder.data.splits import SPLIT_SEED
 
 __all__ = [
     "MAX_BYTES",
     "MAX_CATEGORIES",
     "MAX_CLASSES",
+    "MAX_COLUMNS",
     "MAX_ROWS",
     "MIN_ROWS",
     "CsvSummary",
     "CsvTable",
     "TableEncoder",
+    "encode_columns",
     "inspect_csv",
     "load_table",
     "load_table_cached",
     "read_header",
+    "read_rows",
     "resolve_path",
+    "split_rows",
+    "target_codes",
 ]
 
-MAX_BYTES = 200 * 1024**2
-MAX_ROWS = 1_000_000
+MAX_BYTES = limits.MAX_CSV_BYTES
+MAX_ROWS = limits.MAX_CSV_ROWS
+MAX_COLUMNS = limits.MAX_CSV_COLUMNS
 MIN_ROWS = 10
 # A text column with more distinct values than this is an identifier or free text: one-hot
 # encoding it would add that many mostly-zero inputs and teach the model nothing.
@@ -80,6 +90,41 @@ class _Column:
     fill: float | None = None                # numbers: the training median for empty cells
     categories: tuple[str, ...] = ()         # categories: one input per category
 
+    def literal(self) -> dict:
+        """The column as plain values, what ``encode_columns`` reads."""
+        if self.kind == "number":
+            return {"name": self.name, "kind": "number", "fill": float(self.fill)}
+        return {"name": self.name, "kind": "category", "categories": list(self.categories)}
+
+
+def encode_columns(frame, columns):
+    """(rows, features) float32 inputs of a table, before normalisation.
+
+    ``columns`` lists the kept columns as plain dicts: {"name", "kind": "number", "fill"}
+    (empty or non-numeric cells become the training median ``fill``) or {"name", "kind":
+    "category", "categories"} (one 0/1 input per category; an empty cell is the category
+    "(missing)", a value never seen in training encodes as all zeros). The app trains
+    with this function and the exported script carries it, so both encode alike.
+    """
+    import pandas as pd
+
+    parts = []
+    for col in columns:
+        values = frame[col["name"]]
+        if col["kind"] == "number":
+            numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+            parts.append(numbers.fillna(col["fill"]).to_numpy(np.float32)[:, None])
+        else:
+            text = values.astype(object).where(values.notna(), "(missing)").astype(str)
+            codes = pd.Categorical(text, categories=list(col["categories"])).codes
+            onehot = np.zeros((len(codes), len(col["categories"])), np.float32)
+            known = codes >= 0
+            onehot[np.flatnonzero(known), codes[known]] = 1.0
+            parts.append(onehot)
+    if not parts:
+        return np.zeros((len(frame), 0), np.float32)
+    return np.concatenate(parts, axis=1)
+
 
 @dataclass(frozen=True)
 class TableEncoder:
@@ -87,11 +132,13 @@ class TableEncoder:
 
     Fitted on the training split only: medians, categories, mean and standard deviation
     all come from it, so the test split and new rows are encoded without looking at them.
+    ``dropped`` lists the columns left out, each with why: (name, reason).
     """
 
     columns: tuple[_Column, ...]
     mean: np.ndarray | None = None           # (features,), None when not normalising
     std: np.ndarray | None = None
+    dropped: tuple[tuple[str, str], ...] = ()
 
     @property
     def feature_names(self) -> list[str]:
@@ -105,28 +152,13 @@ class TableEncoder:
 
     def encode_raw(self, frame) -> np.ndarray:
         """(rows, features) float32 before normalisation; unknown categories encode as zeros."""
-        import pandas as pd
-
-        parts = []
-        for col in self.columns:
-            values = frame[col.name]
-            if col.kind == "number":
-                numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-                parts.append(numbers.fillna(col.fill).to_numpy(np.float32)[:, None])
-            else:
-                text = values.astype(object).where(values.notna(), MISSING).astype(str)
-                codes = pd.Categorical(text, categories=list(col.categories)).codes
-                onehot = np.zeros((len(codes), len(col.categories)), np.float32)
-                known = codes >= 0
-                onehot[np.flatnonzero(known), codes[known]] = 1.0
-                parts.append(onehot)
-        return np.concatenate(parts, axis=1) if parts else np.zeros((len(frame), 0), np.float32)
+        return encode_columns(frame, [col.literal() for col in self.columns])
 
     def encode(self, frame) -> np.ndarray:
         """(rows, features) float32 model inputs for a DataFrame of the original columns."""
         x = self.encode_raw(frame)
         if self.mean is not None:
-            x = (x - self.mean) / self.std
+            x = standardize(x, self.mean, self.std)
         return x.astype(np.float32, copy=False)
 
 
@@ -137,6 +169,9 @@ class CsvTable:
     x_*: (rows, features) float32. y_*: class numbers (int32) for classification, values
     (float32) for regression; the data layer turns them into what the loss needs.
     raw_*: the original feature columns of each split, for showing samples.
+    ``delimiter``: the separator the file uses. ``target_classes``: the target's values in
+    class order, as pandas read them (numbers, bools or text), None for regression;
+    ``target_is_text``: the target is read as text before matching its classes.
     """
 
     x_train: np.ndarray
@@ -152,6 +187,9 @@ class CsvTable:
     raw_train: Any
     raw_test: Any
     notes: list[str] = field(default_factory=list)
+    delimiter: str = ","
+    target_classes: tuple | None = None
+    target_is_text: bool = False
 
 
 # --------------------------------------------------------------------------- reading
@@ -203,12 +241,26 @@ def _check_path(source: Source) -> None:
         raise DataError(f"{str(path)!r} is a folder, not a CSV file: choose the file itself.")
 
 
-def _head_text(source: Source, limit: int = 65536) -> str:
+_SNIFF_BYTES = 65536
+
+
+def _head_text(source: Source) -> str:
+    """The file's first line (the header) and up to 64 KB after it, reading at most
+    ``limits.MAX_CSV_HEADER_BYTES`` + 64 KB whatever the file holds."""
+    limit = limits.MAX_CSV_HEADER_BYTES + _SNIFF_BYTES
     if isinstance(source, bytes):
         head = source[:limit]
     else:
         with open(source, "rb") as handle:
             head = handle.read(limit)
+    first_line = re.search(rb"[\r\n]", head)
+    if first_line is None and len(head) == limit or (
+            first_line is not None and first_line.start() > limits.MAX_CSV_HEADER_BYTES):
+        sep_counts = max(head.count(s) for s in (b",", b";", b"\t", b"|"))
+        raise DataError(f"the header line is longer than "
+                        f"{limits.fmt_bytes(limits.MAX_CSV_HEADER_BYTES)} (at least "
+                        f"{sep_counts + 1:,} columns); at most {MAX_COLUMNS:,} columns are "
+                        "read (README, \"Limits and safety\"): keep fewer columns.")
     try:
         return head.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -220,14 +272,22 @@ def _head_text(source: Source, limit: int = 65536) -> str:
 
 def _delimiter_and_header(source: Source) -> tuple[str, list[str]]:
     """The separator (comma, semicolon, tab or bar) guessed from the first lines, and the
-    header's names as written (pandas would rename a repeated name, hiding the mistake)."""
+    header's names as written (pandas would rename a repeated name, hiding the mistake).
+    DataError for more than ``MAX_COLUMNS`` columns, before pandas reads anything."""
     head = _head_text(source)
-    sample = "\n".join(head.splitlines()[:20])
+    sample = "\n".join(head[:_SNIFF_BYTES].splitlines()[:20])
     try:
         sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
-    header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
+    try:
+        header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
+    except csv.Error as err:
+        raise DataError(f"the header line cannot be read as CSV ({err}): check the first "
+                        "line of the file.") from None
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"the file has {len(header):,} columns; at most {MAX_COLUMNS:,} are "
+                        "read (README, \"Limits and safety\"): keep fewer columns.")
     return sep, [name.strip() for name in header]
 
 
@@ -245,6 +305,18 @@ def _parser_message(err: Exception) -> str:
     return f"the file could not be read as CSV ({text.strip()}): check it opens as a table."
 
 
+def read_rows(source, sep, nrows=None):
+    """The CSV as pandas reads it for this app: blank lines kept as all-empty rows (so a
+    row's index + 2 is its line in the file), a UTF-8 byte-order mark ignored, column
+    names stripped. The exported script carries this very function."""
+    import pandas as pd
+
+    frame = pd.read_csv(source, sep=sep, nrows=nrows, skip_blank_lines=False,
+                        encoding="utf-8-sig", index_col=False)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
 def _read_frame(source: Source, header_only: bool = False):
     """The file as a DataFrame (blank lines kept as all-empty rows, so a row's index + 2 is
     its line in the file), and the separator; DataError for anything unreadable."""
@@ -260,8 +332,15 @@ def _read_frame(source: Source, header_only: bool = False):
     sep, header = _delimiter_and_header(source)
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        frame = pd.read_csv(handle, sep=sep, nrows=nrows, skip_blank_lines=False,
-                            encoding="utf-8-sig")
+        # Rows longer than the header are an error (read_rows passes index_col=False, and
+        # pandas warns), not silently turned into an index that shifts every column.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = read_rows(handle, sep, nrows)
+    except pd.errors.ParserWarning:
+        raise DataError(f"the data rows have more values than the header has columns "
+                        f"({len(header)}): name every column in the first line, or remove the "
+                        "extra separators at the ends of the rows.") from None
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty: choose a CSV with a header line and data rows.") \
             from None
@@ -273,8 +352,8 @@ def _read_frame(source: Source, header_only: bool = False):
     if len(frame) > MAX_ROWS:
         raise DataError(f"the file has more than {MAX_ROWS:,} rows, the most this app reads: "
                         "keep a sample of the rows.")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    duplicated = sorted({c for c in header if c and header.count(c) > 1})
+    counts = collections.Counter(header)
+    duplicated = sorted(c for c, n in counts.items() if c and n > 1)
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
     if duplicated:
         raise DataError(f"the header names {', '.join(map(repr, duplicated))} more than once: "
@@ -361,8 +440,23 @@ def _class_label(value: Any) -> str:
     return str(value)
 
 
-def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None, tuple | None]:
-    """Resolve the task and encode the target: (task, y, num_classes, class_names)."""
+def target_codes(values, classes):
+    """Class numbers (int32) of target values: each value's place in ``classes``, -1 for a
+    value that is not one of them. The exported script carries this very function."""
+    import pandas as pd
+
+    return pd.Categorical(values, categories=list(classes)).codes.astype(np.int32)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (a literal the exported script can hold)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None, tuple | None,
+                                                     tuple | None]:
+    """Resolve the task and encode the target:
+    (task, y, num_classes, class_names, classes as pandas read them)."""
     import pandas as pd
 
     series = frame[target]
@@ -375,7 +469,7 @@ def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None,
             raise DataError(f"target {target!r} holds text ({examples}...), and regression "
                             "needs numbers: choose task 'binary' or 'multiclass', or another "
                             "target column.")
-        return task, series.to_numpy(np.float32), None, None
+        return task, series.to_numpy(np.float32), None, None, None
     values = series.astype(str) if kind == "text" else series
     classes = pd.unique(values)
     classes = sorted(classes, key=lambda v: (str(type(v)), v))
@@ -388,11 +482,15 @@ def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None,
     if len(classes) > MAX_CLASSES:
         raise DataError(f"target {target!r} has {len(classes):,} distinct values, too many to "
                         "be classes: choose task 'regression' (or 'auto') to predict the number.")
-    codes = pd.Categorical(values, categories=classes).codes.astype(np.int32)
-    return task, codes, len(classes), tuple(_class_label(c) for c in classes)
+    codes = target_codes(values, classes)
+    return (task, codes, len(classes), tuple(_class_label(c) for c in classes),
+            tuple(_plain(c) for c in classes))
 
 
-def _split(n: int, y: np.ndarray, task: str, test_fraction: float):
+def split_rows(n, y, task, test_fraction, seed):
+    """(train rows, test rows), sorted: a seeded split keeping ``test_fraction`` (rounded
+    up) for testing, stratified by class when every class can be on both sides. The
+    exported script carries this very function."""
     from sklearn.model_selection import train_test_split
 
     index = np.arange(n)
@@ -404,12 +502,13 @@ def _split(n: int, y: np.ndarray, task: str, test_fraction: float):
         # Stratifying needs every class twice and room for each class on both sides.
         if counts[counts > 0].min() >= 2 and classes <= n_test and classes <= n - n_test:
             stratify = y
-    train, test = train_test_split(index, test_size=n_test, random_state=SPLIT_SEED,
+    train, test = train_test_split(index, test_size=n_test, random_state=seed,
                                    stratify=stratify)
     return np.sort(train), np.sort(test)
 
 
-def _fit_encoder(train, normalize: bool, notes: list[str]) -> TableEncoder:
+def _fit_encoder(train, normalize: bool, notes: list[str],
+                 dropped: list[tuple[str, str]]) -> TableEncoder:
     import pandas as pd
 
     columns = []
@@ -421,6 +520,7 @@ def _fit_encoder(train, normalize: bool, notes: list[str]) -> TableEncoder:
             median = float(numbers.median())
             if np.isnan(median):
                 notes.append(f"Column {name!r} was left out: it is empty in every training row.")
+                dropped.append((name, "empty in every training row"))
                 continue
             columns.append(_Column(name, "number", fill=median))
             continue
@@ -436,28 +536,28 @@ def _fit_encoder(train, normalize: bool, notes: list[str]) -> TableEncoder:
             notes.append(f"Column {name!r} was left out: it holds {len(categories):,} "
                          f"different text values (an identifier or free text?), which "
                          f"would become {len(categories):,} inputs.{hint}")
+            dropped.append((name, f"{len(categories):,} different text values: an identifier "
+                                  "or free text"))
             continue
         columns.append(_Column(name, "category", categories=categories))
     if not columns:
         raise DataError("no usable feature columns are left besides the target: the file "
                         "needs at least one column of numbers or of a few repeated words.")
-    encoder = TableEncoder(tuple(columns))
+    encoder = TableEncoder(tuple(columns), dropped=tuple(dropped))
     if not normalize:
         return encoder
     raw = encoder.encode_raw(train)
-    mean = raw.mean(axis=0)
-    std = raw.std(axis=0)
     names = encoder.feature_names
     is_number = np.concatenate([[c.kind == "number"] if c.kind == "number"
                                 else [False] * len(c.categories) for c in columns])
-    constant = [names[i] for i in np.flatnonzero(is_number & (std == 0))]
+    same = raw.min(axis=0, initial=np.inf) == raw.max(axis=0, initial=-np.inf)
+    constant = [names[i] for i in np.flatnonzero(is_number & same)]
     if constant:
         notes.append("Column(s) " + ", ".join(map(repr, constant)) + " hold one value in every "
                      "training row, so they tell the model nothing; kept as zeros.")
     # One-hot inputs stay 0/1: only number columns are normalised.
-    mean = np.where(is_number, mean, 0.0).astype(np.float32)
-    std = np.where(is_number & (std > 0), std, 1.0).astype(np.float32)
-    return TableEncoder(tuple(columns), mean=mean, std=std)
+    mean, std = standardize_fit(raw, only=is_number)
+    return TableEncoder(tuple(columns), mean=mean, std=std, dropped=tuple(dropped))
 
 
 def load_table(source: Source, target: str = "", task: str = "auto",
@@ -468,7 +568,7 @@ def load_table(source: Source, target: str = "", task: str = "auto",
     "regression". Returns x as (rows, features) float32 with statistics from the training
     split only. Raises DataError for every problem a person can fix in the file or settings.
     """
-    frame, _ = _read_frame(source)
+    frame, sep = _read_frame(source)
     notes: list[str] = []
     frame = frame.dropna(how="all")
     if len(frame) == 0:
@@ -488,17 +588,18 @@ def load_table(source: Source, target: str = "", task: str = "auto",
     if len(frame) < MIN_ROWS:
         raise DataError(f"the file has {len(frame)} data rows; at least {MIN_ROWS} are needed "
                         "to train on some and test on the others.")
-    task, y, num_classes, class_names = _target(frame, target, task)
+    task, y, num_classes, class_names, classes = _target(frame, target, task)
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
+    dropped = [(c, "empty in every row") for c in empty]
     if empty:
         notes.append("Column(s) " + ", ".join(map(repr, empty)) + " are empty in every row and "
                      "were left out.")
         features = features.drop(columns=empty)
     features = features.reset_index(drop=True)
-    train_idx, test_idx = _split(len(features), y, task, test_fraction)
+    train_idx, test_idx = split_rows(len(features), y, task, test_fraction, SPLIT_SEED)
     raw_train, raw_test = features.iloc[train_idx], features.iloc[test_idx]
-    encoder = _fit_encoder(raw_train, normalize, notes)
+    encoder = _fit_encoder(raw_train, normalize, notes, dropped)
     for col in encoder.columns:
         blanks = int(features[col.name].isna().sum())
         if not blanks:
@@ -524,7 +625,9 @@ def load_table(source: Source, target: str = "", task: str = "auto",
                     feature_names=encoder.feature_names, target=target, task=task,
                     num_classes=num_classes, class_names=class_names, encoder=encoder,
                     raw_train=raw_train.reset_index(drop=True),
-                    raw_test=raw_test.reset_index(drop=True), notes=notes)
+                    raw_test=raw_test.reset_index(drop=True), notes=notes, delimiter=sep,
+                    target_classes=classes,
+                    target_is_text=classes is not None and _kind(frame[target]) == "text")
 
 
 @functools.lru_cache(maxsize=4)

@@ -25,6 +25,7 @@ from builder.data.preprocess import (
     labels_for_loss,
     multi_hot,
     pad_sequences,
+    scale_pixels,
     standardize,
     standardize_fit,
 )
@@ -278,24 +279,32 @@ def _text_features(name: str, options: dict, report: Progress, allow_download: b
                      sequences=(data.train, data.test))
 
 
+def pixel_scale(name: str) -> float:
+    """What a pixel is divided by to lie in [0, 1]: scikit-learn's digits count 0..16 dark
+    cells per pixel block, Keras' images 0..255."""
+    return 16.0 if DATASETS[name].source == "sklearn" else 255.0
+
+
+def image_shape(name: str, options: dict) -> tuple[int, ...]:
+    """One image's input shape: (height, width, channels), or flat for Dense."""
+    spec = DATASETS[name]
+    if options["image_layout"] == "image":
+        return tuple(spec.sample_shape)
+    return (math.prod(spec.sample_shape),)
+
+
 def _image_features(name: str, options: dict, report: Progress, allow_download: bool):
     spec = DATASETS[name]
     report(0.05, f"Loading {spec.label}...")
     if spec.source == "sklearn":
         x_train, y_train, x_test, y_test, _ = sklearn_sets.load_split(
             name, options["test_fraction"])
-        top = 16.0          # scikit-learn's digits count 0..16 dark cells per pixel block
     else:
         x_train, y_train, x_test, y_test = keras_sets.load_images(name, allow_download)
-        top = 255.0
     report(0.6, "Scaling pixels to 0-1...")
-    shape = spec.sample_shape if options["image_layout"] == "image" \
-        else (math.prod(spec.sample_shape),)
-
-    def scaled(x: np.ndarray) -> np.ndarray:
-        return np.divide(x, top, dtype=np.float32).reshape((len(x),) + tuple(shape))
-
-    return _Features(scaled(x_train), y_train, scaled(x_test), y_test)
+    top, shape = pixel_scale(name), image_shape(name, options)
+    return _Features(scale_pixels(x_train, top, shape), y_train,
+                     scale_pixels(x_test, top, shape), y_test)
 
 
 def _table_features(name: str, options: dict, report: Progress, allow_download: bool):

@@ -288,21 +288,37 @@ class TextCodec:
         return " ".join(words)
 
 
-def standardize_fit(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def standardize_fit(x: np.ndarray, only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Feature-wise mean and standard deviation of (samples, features) training data.
 
     A feature with the same value everywhere gets std 1, so it becomes 0 instead of NaN.
-    Returns two (features,) float32 arrays.
+    ``only`` (a (features,) bool mask) limits normalisation to those features: the others
+    get mean 0 and std 1 and pass unchanged (a CSV's one-hot inputs stay 0/1).
+    Returns two (features,) float32 arrays. The one normalisation of the app: training
+    uses it, and the exported script writes its result as literals for ``standardize``.
     """
-    mean = x.mean(axis=0, dtype=np.float64)
-    std = x.std(axis=0, dtype=np.float64)
+    mean = np.asarray(x).mean(axis=0, dtype=np.float64)
+    std = np.asarray(x).std(axis=0, dtype=np.float64)
     std[std == 0] = 1.0
+    if only is not None:
+        only = np.asarray(only, bool)
+        mean = np.where(only, mean, 0.0)
+        std = np.where(only, std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """(x - mean) / std as float32, with statistics from ``standardize_fit`` on training data."""
+def standardize(x, mean, std):
+    """(x - mean) / std as float32, with the training split's statistics (from
+    ``standardize_fit``). The exported script carries this very function."""
+    mean = np.asarray(mean, np.float32)
+    std = np.asarray(std, np.float32)
     return ((np.asarray(x, np.float32) - mean) / std).astype(np.float32, copy=False)
+
+
+def scale_pixels(x, top, shape):
+    """Images as float32 in [0, 1] (pixel counts divided by ``top``, 255 for Keras' images),
+    each reshaped to ``shape``. The exported script carries this very function."""
+    return np.divide(x, top, dtype=np.float32).reshape((len(x),) + tuple(shape))
 
 
 # --------------------------------------------------------------------------- labels

@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 
-_CHOICE_RE = re.compile(r"^(auto|cpu|gpu|gpu:\d+(,\d+)*)$")
+_CHOICE_RE = re.compile(r"\A(auto|cpu|gpu|gpu:\d+(,\d+)*)\Z")
 
 
 class DeviceError(ValueError):
@@ -89,7 +89,7 @@ def list_devices(timeout: float = 120.0) -> dict:
 
 def check_choice(choice: str, report: dict | None = None) -> str:
     """Validate a device choice (and, given a report, that its GPUs exist); return it."""
-    if not isinstance(choice, str) or not _CHOICE_RE.match(choice):
+    if not isinstance(choice, str) or not _CHOICE_RE.fullmatch(choice):
         raise DeviceError(f"device {choice!r} is not a choice: use auto, cpu, gpu or gpu:0,1.")
     if report is not None and choice.startswith("gpu"):
         gpus = [d["id"] for d in report["devices"] if d["kind"] == "GPU"]

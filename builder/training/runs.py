@@ -37,8 +37,9 @@ from pathlib import Path
 
 from . import lifecycle
 
-OWNER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-RUN_ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
+# \A...\Z and fullmatch: ``$`` would accept a final newline.
+OWNER_RE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
+RUN_ID_RE = re.compile(r"\A\d{8}-\d{6}-[0-9a-f]{6}\Z")
 STATES = ("starting", "running", "finished", "stopped", "failed", "interrupted")
 FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 INTERRUPTED_MESSAGE = ("the app stopped while this run was training (the training process "
@@ -77,14 +78,14 @@ def new_run_id() -> str:
 
 
 def check_owner(owner: str) -> str:
-    if not isinstance(owner, str) or not OWNER_RE.match(owner):
+    if not isinstance(owner, str) or not OWNER_RE.fullmatch(owner):
         raise RunError(f"owner id {owner!r} is not allowed: use 1-64 letters, digits, '_' or '-' "
                        "(the app passes its session id).")
     return owner
 
 
 def check_run_id(run_id: str) -> str:
-    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
+    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
         raise RunError(f"{run_id!r} is not a run id (they look like 20260128-142501-3fa9c1).")
     return run_id
 
@@ -274,7 +275,7 @@ def list_runs(runs_root: str | Path, owner: str) -> list[dict]:
     for folder in sorted(parent.iterdir(), reverse=True):
         if folder.name.startswith(".") or not folder.is_dir():
             continue
-        if not RUN_ID_RE.match(folder.name):
+        if not RUN_ID_RE.fullmatch(folder.name):
             runs.append({"id": folder.name, "state": "broken", "path": str(folder),
                          "message": "not a run folder (its name is not a run id)."})
             continue
@@ -343,10 +344,10 @@ def _all_run_folders(runs_root: str | Path):
     if not root.is_dir():
         return
     for owner in sorted(root.iterdir()):
-        if not owner.is_dir() or not OWNER_RE.match(owner.name):
+        if not owner.is_dir() or not OWNER_RE.fullmatch(owner.name):
             continue
         for folder in sorted(owner.iterdir()):
-            if folder.is_dir() and RUN_ID_RE.match(folder.name):
+            if folder.is_dir() and RUN_ID_RE.fullmatch(folder.name):
                 yield owner.name, folder
 
 

@@ -294,6 +294,10 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
         if setup["note"]:
             status(setup["note"])
         keras.utils.set_random_seed(fit.get("seed", 0))
+        from builder.build import check_memory
+
+        # Before any data or weights are allocated; parallel K-fold holds k models at once.
+        check_memory(project, "train", copies=k if k and parallel_folds else 1)
         status("preparing data")
         data = prepared if prepared is not None else _prepare(project, emit, allow_download)
         if should_stop():
