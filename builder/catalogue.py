@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,8 @@ def summary(class_name: str, config: dict) -> str:
             values[p["name"]] = _fmt_value(p, config[p["name"]])
         elif "default" in p:
             values[p["name"]] = _fmt_value(p, p["default"])
-    return entry["summary"].format_map(values)
+    # Templates say "{units} units": one of anything is singular ("1 unit", "1 filter").
+    return re.sub(r"(?<![\d.])1 (\w+?)s\b", r"1 \1", entry["summary"].format_map(values))
 
 
 # ---------------------------------------------------------------------------- validation

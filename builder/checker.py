@@ -335,7 +335,13 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
                              {"op": "insert_before", "target": name, "layer": {
                                  "class_name": "Reshape", "config": {"target_shape": target}}}))
         else:
-            tips.append("add a Reshape to (height, width, channels) before it")
+            # Not a square image: any (height, width, 1) holding the n values lets the
+            # layer run (too small for its window, it then offers padding 'same').
+            target = _factor_pair(shape[0]) + [1]
+            tips.append(f"add Reshape to {tuple(target)} before it")
+            fixes.append(Fix(f"Insert Reshape to {tuple(target)} before {name}",
+                             {"op": "insert_before", "target": name, "layer": {
+                                 "class_name": "Reshape", "config": {"target_shape": target}}}))
         tips.append("or use Dense")
     elif need >= 4 and rank == 3:
         if cls in _TWO_D.values() or cls in _ONE_D:

@@ -56,11 +56,14 @@ def _names(at: AppTest) -> list[str]:
 def _dense_project(*extra: dict) -> dict:
     from builder.project import new_project
 
-    project = new_project("Dense test", [{"name": "pixels", "shape": [784], "dtype": "float32"}])
+    # MNIST's flat 784 pixels and 10 classes: the model fits its data.
+    project = new_project("Dense test", [{"name": "pixels", "shape": [784], "dtype": "float32"}],
+                          "mnist")
+    project["compile"]["loss"] = "categorical_crossentropy"
     project["model"]["layers"] = [
         {"name": "d1", "class_name": "Dense", "config": {"units": 16, "activation": "relu"}},
         *extra,
-        {"name": "out", "class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}},
+        {"name": "out", "class_name": "Dense", "config": {"units": 10, "activation": "softmax"}},
     ]
     project["model"]["outputs"] = ["out"]
     return project
@@ -73,7 +76,7 @@ def test_page_draws_stack_with_shapes_and_summary():
     assert view["layers"][0]["output_shape"] == "(None, 16)"
     assert view["layers"][0]["params"] == "12,560"
     assert view["inputs"] == [{"name": "pixels", "shape": "(None, 784)"}]
-    assert {m.label: m.value for m in at.metric}["Parameters"] == "12,577"
+    assert {m.label: m.value for m in at.metric}["Parameters"] == "12,730"
     assert any(c.proto.spec for c in at.get("plotly_chart"))
     exports = {b.proto.label for b in at.get("download_button")}
     assert {"Python script", "Notebook", "Keras JSON"} <= exports
@@ -107,8 +110,14 @@ def test_error_badge_and_fix_from_the_card():
     _act(at, type="apply_fix", name="c1", fix=0)
     view = _view(at)
     assert [lay["class_name"] for lay in view["layers"]] == ["Dense", "Reshape", "Conv2D", "Dense"]
-    assert all(lay["error"] is None for lay in view["layers"])
     assert view["layers"][1]["output_shape"] == "(None, 4, 4, 1)"
+    # The model builds now, but its output is a grid per image: that is the next error
+    # (its shape shown beside it), and its fix makes the model fit MNIST's labels.
+    out = view["layers"][3]
+    assert out["output_shape"] == "(None, 2, 2, 10)" and "several values" in out["error"]
+    assert out["fixes"][0]["label"] == "Insert GlobalAveragePooling2D before out"
+    _act(at, type="apply_fix", name="out", fix=0)
+    assert all(lay["error"] is None for lay in _view(at)["layers"])
 
 
 def test_unknown_layer_in_action_is_refused_with_a_message():
@@ -201,10 +210,12 @@ def test_undo_and_redo():
 
 
 def test_compile_settings_and_recommended_loss():
-    at = _open(_dense_project())
+    project = _dense_project()
+    project["compile"]["loss"] = "binary_crossentropy"
+    at = _open(project)
     loss = at.selectbox(key="build_loss")
     assert loss.value == "binary_crossentropy"
-    # The project's data (digits) has 10 classes with integer labels.
+    # The project's data (MNIST) has 10 classes with integer labels.
     assert "sparse_categorical_crossentropy (recommended)" in loss.options
     assert any("Recommended" in c.value for c in at.caption)
     loss.set_value("sparse_categorical_crossentropy (recommended)").run()
@@ -257,3 +268,13 @@ def test_diagram_places_nodes_by_their_connections_not_file_order():
     (boxes,) = [t for t in traces if t.get("mode") == "text"]
     row = {text.split(":")[0]: -y for text, y in zip(boxes["hovertext"], boxes["y"])}
     assert row == {"pixels": 0, "wide": 1, "deep1": 1, "deep2": 2, "both": 3, "out": 4}
+
+
+def test_ctrl_z_and_ctrl_shift_z_from_the_editor_undo_and_redo():
+    at = _open(_dense_project())
+    _act(at, type="add", class_name="Dropout", index=1)
+    assert len(_names(at)) == 3
+    _act(at, type="undo")                  # what the component sends for Ctrl+Z
+    assert _names(at) == ["d1", "out"]
+    _act(at, type="redo")                  # Ctrl+Shift+Z
+    assert len(_names(at)) == 3

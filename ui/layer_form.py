@@ -244,13 +244,34 @@ def undo_redo(undo_col, redo_col, prefix: str) -> None:
                     key=f"{prefix}_redo", width="stretch")
 
 
-def template_buttons(names, prefix: str, use: Callable[[str], None]) -> None:
-    """One button per template in ``names``; a click calls ``use(name)``."""
+def menu_key(base: str) -> str:
+    """The key of a popover menu that ``close_menu`` can close: a new key draws a new,
+    closed popover (a popover that reruns on open to track its state would drop a click
+    made while that rerun runs)."""
+    return f"{base}:{st.session_state.get(f'_menu:{base}', 0)}"
+
+
+def close_menu(key: str) -> None:
+    base = key.rsplit(":", 1)[0]
+    st.session_state[f"_menu:{base}"] = st.session_state.get(f"_menu:{base}", 0) + 1
+
+
+def template_buttons(names, prefix: str, use: Callable[[str], None],
+                     menu_key: str | None = None) -> None:
+    """One button per template in ``names``; a click calls ``use(name)`` and closes the
+    popover whose key is ``menu_key``. A template whose data is not cached says so."""
     from builder import templates
+    from ui import data_status
+
+    def pick(name: str) -> None:
+        if menu_key:
+            close_menu(menu_key)
+        use(name)
 
     for name in names:
         title, description = templates.describe(name)
-        st.button(title, on_click=use, args=(name,), key=f"{prefix}_tpl:{name}",
+        note = data_status.template_note(templates.dataset(name))
+        st.button(title + note, on_click=pick, args=(name,), key=f"{prefix}_tpl:{name}",
                   help=description or None)
 
 
