@@ -81,7 +81,7 @@ def cmd_check(args) -> int:
             return _unreadable(args, err)
         project = doc
     _quiet_tensorflow()
-    from builder.checker import check
+    from builder.fit_check import check  # builds with Keras and fits the project's data
 
     result = check(project)
     if args.json:

@@ -29,12 +29,13 @@ VERSION = 2
 NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_FILE_BYTES = limits.MAX_PROJECT_BYTES
 
-INPUT_DTYPES = ("float32", "int32")
+INPUT_DTYPES = ("float32", "int32", "int64", "float16", "bfloat16", "float64", "int8", "int16",
+                "uint8", "bool", "string")
 
 _TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit",
              "experiment"}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
-_INPUT_KEYS = {"name", "shape", "dtype", "position"}
+_INPUT_KEYS = {"name", "shape", "dtype", "batch_size", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
 _DATA_KEYS = {"dataset", "options"}
 
@@ -161,7 +162,7 @@ def _validate_model(model, problems: list) -> None:
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
         if not shape_ok(shape):
-            problems.append((f"{where}.shape", f"must be a list of 1 to 8 positive integers (or "
+            problems.append((f"{where}.shape", f"must be a list of up to 8 positive integers (or "
                              f"null for any length) without the batch axis, e.g. [784] or "
                              f"[28, 28, 1]; got {_short_json(shape)}."))
         elif math.prod(d for d in shape if d) > limits.MAX_INPUT_ELEMENTS:
@@ -172,7 +173,12 @@ def _validate_model(model, problems: list) -> None:
         dtype = inp.get("dtype", "float32")
         if not _known(dtype, INPUT_DTYPES):
             problems.append((f"{where}.dtype", f"{_short_json(dtype)} is not supported: use "
-                             "'float32' for numbers or 'int32' for token ids fed to Embedding."))
+                             "'float32' for numbers or 'int32' for token ids fed to Embedding "
+                             f"(also: {', '.join(INPUT_DTYPES[2:])})."))
+        batch = inp.get("batch_size")
+        if batch is not None and not (is_int(batch) and 0 < batch <= limits.MAX_INPUT_ELEMENTS):
+            problems.append((f"{where}.batch_size", f"must be a positive integer (a fixed batch "
+                             f"size) or absent for any; got {_short_json(batch)}."))
         _check_position(inp, where, problems)
 
     if not isinstance(layers, list):
@@ -221,10 +227,10 @@ def _validate_model(model, problems: list) -> None:
 
 
 def shape_ok(shape) -> bool:
-    """An input shape without the batch axis: a non-empty list of whole numbers ≥ 1 (null for
-    any length), at most 8 of them."""
-    return (isinstance(shape, list) and 0 < len(shape) <= 8
-            and all(d is None or (is_int(d) and 0 < d <= limits.MAX_INPUT_ELEMENTS)
+    """An input shape without the batch axis: a list of at most 8 whole numbers (null for
+    any length). Keras also takes [] (one number per sample) and 0 (an empty axis)."""
+    return (isinstance(shape, list) and len(shape) <= 8
+            and all(d is None or (is_int(d) and 0 <= d <= limits.MAX_INPUT_ELEMENTS)
                     for d in shape))
 
 
@@ -354,7 +360,7 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     if not is_int(doc.get("version")) or doc["version"] < 1:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
                            f"{_short_json(doc.get('version'))}.", "version")
-    doc = migrate(copy.deepcopy(doc))
+    doc = migrate(_as_json(doc))
     problems: list[tuple[str, str]] = []
     _unknown_keys(doc, _TOP_KEYS, "", problems)
     for key in ("name", "description"):
@@ -380,6 +386,16 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     if problems:
         raise ProjectError(problems)
     return doc
+
+
+def _as_json(value):
+    """A deep copy with tuples as lists: a project built in Python (Keras' own tuples,
+    kernel_size=(3, 3)) reads as the same JSON file."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return copy.deepcopy(value)
 
 
 # --------------------------------------------------------------------------- graph
@@ -424,11 +440,17 @@ def is_sequential(project: dict) -> bool:
     layers = model.get("layers", [])
     if len(model["inputs"]) != 1 or len(model.get("outputs", [])) != 1 or not layers:
         return False
+    from builder import catalogue
+
     inbound = inbound_of(model)
     previous = model["inputs"][0]["name"]
     for lay in layers:
         if inbound[lay["name"]] != [previous]:
             return False
+        entry = catalogue.LAYERS.get(lay.get("class_name")) or {}
+        config = lay.get("config", {})
+        if any(p.get("call") and p["name"] in config for p in entry.get("params", [])):
+            return False  # a call argument (training=..., use_causal_mask=...) needs a call
         previous = lay["name"]
     return model["outputs"] == [previous]
 

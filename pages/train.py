@@ -18,7 +18,7 @@ from builder import project as projectlib
 from builder import settings
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, fit_form, jobs, state
+from ui import charts, data_status, fit_form, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -43,6 +43,7 @@ def _data_section(project: dict) -> None:
         shown = ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path") or \
             "no options"
         st.markdown(f"**Data:** {spec.label} — {spec.task} · {shown}")
+    data_status.show(data_status.availability(data.get("dataset")))
     _page_link("pages/data.py", "Change the data or its preprocessing")
 
 
@@ -88,22 +89,47 @@ def _device_choice() -> str:
     return choice
 
 
+def _apply(fix) -> None:
+    from builder import fixes
+
+    try:
+        state.set_project(fixes.apply_fix(state.get_project(), fix))
+    except ProjectError as err:
+        st.session_state["train_fix_error"] = f"That fix no longer applies: {err}"
+
+
+def _fix_buttons(result) -> None:
+    """Each problem with its one-click fixes, as on Build."""
+    from builder import fit_check
+
+    failed = st.session_state.pop("train_fix_error", None)
+    if failed:
+        st.error(failed)
+    for i, (layer, message) in enumerate(fit_check.problems(result)):
+        st.markdown(f"- {message}")
+        report = result.layer(layer) if layer else None
+        for j, fix in enumerate(report.fixes if report else []):
+            st.button(fix.label, key=f"train_fix:{i}:{j}", on_click=_apply, args=(fix,))
+
+
 def _start_section(project: dict) -> None:
-    from builder import checker
+    from builder import fit_check
 
     with st.spinner("Checking the model..."):
-        result = checker.check(project)
+        result = fit_check.check(project)
     state.show_status(result)
     if not result.valid:
         st.error("The model cannot be trained yet:")
-        for message in result.errors + [r.error for r in result.layers if r.error]:
-            st.markdown(f"- {message}")
+        _fix_buttons(result)
         _page_link("pages/build.py", "Fix the model on Build")
+        return
+    avail = data_status.availability((project.get("data") or {}).get("dataset"))
+    if not avail.usable:        # said above, with the data
         return
     device = _device_choice()
     if st.button("Start training", type="primary", key="train_start"):
         try:
-            jobs.start(projectlib.validate(project), device)
+            jobs.start(projectlib.validate(project), device, allow_download=avail.downloads)
         except (RuntimeError, ValueError) as err:
             st.error(f"Training did not start: {err}")
             return
@@ -134,7 +160,8 @@ def _curves(handle) -> None:
     history = handle.history
     names = charts.metric_names(history)
     if not names:
-        st.caption("Curves appear after the first epoch.")
+        if handle.active:
+            st.caption("Curves appear after the first epoch.")
         return
     if handle.folds:
         smoothing = st.toggle("Smooth (leave out the first 10 epochs, moving average 0.9)",
@@ -176,7 +203,7 @@ def _live(run_id: str) -> None:
         st.markdown("**Test set:** " + " · ".join(
             f"{name} {value:.4g}" for name, value in test.items() if value is not None))
     _curves(handle)
-    if not handle.active:
+    if not handle.active and charts.metric_names(handle.history):
         _page_link("pages/results.py", "See the results of this run")
     if was_active and not handle.active:
         st.rerun(scope="app")   # show Start again, stop polling
