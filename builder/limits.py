@@ -24,6 +24,9 @@ MAX_INPUTS = 100
 MAX_INPUT_ELEMENTS = 2**31 - 1
 # Parameters of one model (float32 weights alone: 4 GB, about 16 GB to train with Adam).
 MAX_PARAMS = 1_000_000_000
+# Problems one check reports: past this many it stops, so a file with a million bad entries
+# costs no more time, memory or message text than one with fifty.
+MAX_PROBLEMS = 50
 
 # --- Keras imports
 MAX_KERAS_JSON_BYTES = 20 * 1024**2      # model.to_json() text, and a .keras config.json
