@@ -639,6 +639,8 @@ def parse_json(data: str | bytes, what: str = "the file",
         raise ProjectError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "
                            f"{err.msg}). Open it in a text editor and fix that spot, or load a "
                            "saved copy.") from None
+    except ProjectError:  # NaN or Infinity, refused by _refuse_constant
+        raise
     except ValueError:  # an integer of more than 4,300 digits (Python's int-from-text cap)
         raise ProjectError(f"{what} holds a number too long to read (thousands of digits): "
                            "write a number of sensible size there.") from None
