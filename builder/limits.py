@@ -43,6 +43,10 @@ MAX_CSV_ROWS = 1_000_000
 MAX_CSV_COLUMNS = 10_000
 # The header line is read up to this many bytes (10,000 names of ~100 characters).
 MAX_CSV_HEADER_BYTES = 1024**2
+# The encoded table (rows x model inputs, float32) once text columns become one 0/1 input per
+# value: 250 million values are 1 GB, and encoding holds about three copies at once. It is
+# also refused when those copies would not fit in the memory the machine has free.
+MAX_CSV_ENCODED_VALUES = 250_000_000
 
 # --- memory guard (training, Keras export)
 # Fraction of the machine's available memory a model may be estimated to need.
