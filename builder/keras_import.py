@@ -133,7 +133,8 @@ def read_keras_config(source: str | Path | bytes, name: str = "") -> bytes:
                            f"{limits.fmt_bytes(limits.MAX_KERAS_FILE_BYTES)} is accepted "
                            "(README, \"Limits and safety\").")
     try:
-        with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as handle:
+        with (io.BytesIO(source) if isinstance(source, bytes)
+              else limits.open_binary(source)) as handle:
             entries, directory = _zip_directory_size(handle)
             if entries > limits.MAX_ZIP_ENTRIES or directory > limits.MAX_ZIP_DIRECTORY_BYTES:
                 raise ProjectError(f"{name} lists {entries:,} files; a .keras file has a few "

@@ -109,3 +109,18 @@ def fmt_bytes(n: float) -> str:
             return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
         n /= 1024
     return f"{n:,.1f} TB"
+
+
+def open_binary(path):
+    """``open(path, "rb")`` that never waits: a named pipe with no writer would block
+    ``open`` forever, so it is opened non-blocking (it then reads as empty), and reads block
+    as usual once it is open."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -662,7 +662,7 @@ def read_capped(path: str | Path, max_bytes: int, what: str = "") -> bytes:
             raise ProjectError(f"{what} is {limits.fmt_bytes(size)}; at most "
                                f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
                                "safety\"). Is this the right file?")
-        with open(path, "rb") as handle:
+        with limits.open_binary(path) as handle:
             data = handle.read(max_bytes + 1)
     except OSError as err:
         raise ProjectError(f"cannot read {what}: {err.strerror or err}. Check the path.") \
