@@ -38,6 +38,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from builder import limits
 from builder.errors import ProblemList
 from builder.values import is_int, is_number
 
@@ -481,7 +482,7 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
         return [f"{base}: must be an object mapping parameter names to values, got "
                 f"{_show(config)}; e.g. {_show(default_config(class_name))}."]
     specs = {p["name"]: p for p in entry["params"]}
-    errors = ProblemList()
+    errors = ProblemList(cap=limits.MAX_PROBLEMS + 1)
     try:
         for key in config:
             if key not in specs:

@@ -21,8 +21,14 @@ class ProblemList(list):
 
     full = False
 
+    def __init__(self, cap: int | None = None):
+        super().__init__()
+        # A part of a check (a layer's settings) keeps one more than the whole check does,
+        # so its surplus still tells the whole that checking stopped.
+        self.cap = limits.MAX_PROBLEMS if cap is None else cap
+
     def append(self, item) -> None:
-        if len(self) >= limits.MAX_PROBLEMS:
+        if len(self) >= self.cap:
             self.full = True
             raise ProblemList.Full
         super().append(item)

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from builder import limits
 from builder.data.errors import DataError
 from builder.data.splits import SPLIT_SEED
 from builder.errors import ProblemList
@@ -351,7 +352,7 @@ def validate_data_settings(data: Any) -> list[str]:
         options = {}
     if not isinstance(options, dict):
         return [f"data.options: must be an object of option names and values, got {options!r}."]
-    problems = ProblemList()
+    problems = ProblemList(cap=limits.MAX_PROBLEMS + 1)
     known = {opt["name"] for opt in spec.options}
     try:
         for key, value in options.items():
