@@ -15,7 +15,7 @@ import pytest
 
 from builder import limits
 from builder.data import csv_data
-from builder.errors import ProblemList, ProjectError
+from builder.errors import ProjectError
 from builder.opener import open_document
 from builder.project import load_project_file, loads
 from tests.helpers import project
@@ -67,6 +67,8 @@ def test_a_flood_of_bad_entries_stops_after_the_problem_cap(flood):
 
 
 def test_problem_list_stops_at_its_cap_and_the_error_says_so():
+    from builder.errors import ProblemList
+
     problems = ProblemList()
     with pytest.raises(ProblemList.Full):
         problems.extend(("f", f"m{i}") for i in range(limits.MAX_PROBLEMS + 5))
