@@ -7,6 +7,11 @@ of ``check(project)`` cold (per-layer cache cleared: every layer built by Keras)
 (after editing one layer in the middle: the usual live-edit case) and the median time of
 building the same model with plain ``keras.Sequential`` (weights created, as Keras does),
 with the ratios. Goal (issue 2): a 50-layer check ≤ 100 ms median once TensorFlow is loaded.
+
+Then, for keras.applications ResNet50 and DenseNet121 (weights=None, 224×224×3) imported
+through ``builder.keras_import``: the cold check and the check after a one-layer edit in
+the middle of the graph (a BatchNormalization's epsilon; shapes unchanged downstream).
+Goal (issue 14): ≤ 300 ms after an edit.
 """
 from __future__ import annotations
 
@@ -109,5 +114,37 @@ def main() -> None:
                   f"{t_keras * 1e3:>11.1f}ms{t_cold / t_keras:>12.2f}{t_warm / t_keras:>12.2f}")
 
 
+def applications(repeats: int) -> None:
+    import keras
+
+    from builder import keras_import
+
+    print(f"\n{'application':<16}{'layers':>8}{'check cold':>12}{'after 1 edit':>14}")
+    for name in ("ResNet50", "DenseNet121"):
+        model = getattr(keras.applications, name)(weights=None, input_shape=(224, 224, 3))
+        project, _ = keras_import.from_keras_json(model.to_json())
+        layers = project["model"]["layers"]
+        norms = [lay for lay in layers if lay["class_name"] == "BatchNormalization"]
+        target = norms[len(norms) // 2]
+        edits = iter(range(10 ** 6))
+
+        def cold(project=project):
+            checker._CACHE.clear()
+            check(project)
+
+        def edit(project=project, target=target, edits=edits):
+            target["config"]["epsilon"] = 1e-3 + next(edits) * 1e-6
+            result = check(project)
+            assert result.valid
+
+        assert check(project).total_params == model.count_params()
+        t_cold = median_time(cold, max(3, repeats // 5))
+        check(project)
+        t_edit = median_time(edit, repeats)
+        print(f"{name:<16}{len(layers):>8}{t_cold * 1e3:>10.0f}ms{t_edit * 1e3:>12.0f}ms")
+
+
 if __name__ == "__main__":
     main()
+    applications(int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv
+                 else 15)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m builder check|export|train FILE``.
+"""Command line: ``python -m builder check|export|train|sweep FILE``.
 
 A public interface that users script: exit codes and the ``--json`` shape are kept stable
 (see README, "Command line").
@@ -7,6 +7,7 @@ check   exit 0 valid (warnings allowed), 1 not valid, 2 file unreadable
 export  exit 0 written, 1 model not valid (or too large for this machine's memory),
         2 file unreadable
 train   exit 0 trained, 1 training failed, 2 file unreadable
+sweep   exit 0 the sweep ran, 1 it could not run or every trial failed, 2 file unreadable
 
 No command prints a traceback: anything unexpected is one line on stderr and exit 1.
 """
@@ -27,7 +28,7 @@ from builder.project import (
     with_local_paths,
 )
 
-EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras")
+EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras", "ray-tune")
 
 
 def _quiet_tensorflow() -> None:
@@ -80,7 +81,7 @@ def cmd_check(args) -> int:
             return _unreadable(args, err)
         project = doc
     _quiet_tensorflow()
-    from builder.checker import check
+    from builder.fit_check import check  # builds with Keras and fits the project's data
 
     result = check(project)
     if args.json:
@@ -111,6 +112,10 @@ def cmd_export(args) -> int:
             out.write_text(export.to_script(project), encoding="utf-8")
         elif args.to == "notebook":
             out.write_text(export.to_notebook(project), encoding="utf-8")
+        elif args.to == "ray-tune":
+            from builder.experiments.export import to_ray_tune_script
+
+            out.write_text(to_ray_tune_script(project), encoding="utf-8")
         elif args.to == "keras-json":
             out.write_text(export.to_keras_json(project), encoding="utf-8")
         else:
@@ -147,9 +152,15 @@ def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "train":
         _quiet_tensorflow()
+        from builder.experiments.cli import train_on_ray
         from builder.training.cli import train_main
 
-        return train_main(argv[1:])
+        return train_main(argv[1:], on_cluster=train_on_ray)
+    if argv and argv[0] == "sweep":
+        _quiet_tensorflow()
+        from builder.experiments.cli import sweep_main
+
+        return sweep_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m builder",
                                      description="Check, export and train netbuilder projects.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,12 +168,15 @@ def _main(argv: list[str] | None = None) -> int:
     p_check.add_argument("file")
     p_check.add_argument("--json", action="store_true", help="print the report as JSON")
     p_check.set_defaults(func=cmd_check)
-    p_export = sub.add_parser("export", help="write a script, notebook or Keras model")
+    p_export = sub.add_parser("export", help="write a script, notebook or Keras model, or an "
+                              "experiment as a Ray Tune script (--to ray-tune)")
     p_export.add_argument("file")
     p_export.add_argument("--to", choices=EXPORT_FORMATS, default="script")
     p_export.add_argument("-o", "--output", required=True)
     p_export.set_defaults(func=cmd_export)
     sub.add_parser("train", help="train headless (see: python -m builder train --help)")
+    sub.add_parser("sweep", help="run the project's experiment on Ray Tune (see: python -m "
+                   "builder sweep --help)")
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -70,6 +70,11 @@ def _last_dense(project: dict, result: CheckResult, output: str):
     return None, None, None
 
 
+def _units(n) -> str:
+    """'1 unit', '64 units'."""
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
 def _loss(project: dict, output: str):
     loss = project.get("compile", {}).get("loss")
     return loss.get(output) if isinstance(loss, dict) else loss
@@ -136,7 +141,7 @@ def rule_loss_vs_last_layer(project, result, info, add):
                        Fix("Remove the activation", {"op": "set_config", "target": name,
                                                      "key": "activation", "value": None})))
         if units is not None and classes and task == "multiclass" and units != classes:
-            add(Advice("units-vs-classes", f"'{name}' has {units} units but the data has "
+            add(Advice("units-vs-classes", f"'{name}' has {_units(units)} but the data has "
                        f"{classes} classes: one unit per class.", name,
                        Fix(f"Set units to {classes}", {"op": "set_config", "target": name,
                                                        "key": "units", "value": classes})))
@@ -184,9 +189,10 @@ def rule_bottleneck(project, result, info, add):
             continue
         units = rep.output_shape[-1]
         if isinstance(units, int) and units < classes:
-            add(Advice("bottleneck", f"'{rep.name}' has {units} units, fewer than the {classes} "
-                       "classes to tell apart: this information bottleneck loses what the last "
-                       f"layer needs (the book's Reuters example drops ~8% accuracy). Use at "
+            add(Advice("bottleneck", f"'{rep.name}' has {_units(units)}, fewer than the "
+                       f"{classes} classes to tell apart: this information bottleneck loses "
+                       "what the last layer needs (the book's Reuters example drops ~8% "
+                       "accuracy). Use at "
                        f"least {classes} units.", rep.name,
                        Fix(f"Set units to {max(64, classes)}", {
                            "op": "set_config", "target": rep.name, "key": "units",

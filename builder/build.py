@@ -7,7 +7,7 @@ user why one is not.
 from __future__ import annotations
 
 from builder import limits
-from builder.checker import check, make_layer
+from builder.checker import call_layer, check, make_layer
 from builder.project import ProjectError, graph_order, is_sequential, validate
 from builder.topology import inbound_of
 
@@ -82,7 +82,7 @@ def build_model(project: dict):
         if is_sequential(project):
             inp = model["inputs"][0]
             layers = [keras.Input(shape=tuple(inp["shape"]), dtype=inp.get("dtype", "float32"),
-                                  name=inp["name"])]
+                                  batch_size=inp.get("batch_size"), name=inp["name"])]
             layers += [make_layer(lay["class_name"], lay.get("config", {}), lay["name"])
                        for lay in model["layers"]]
             return keras.Sequential(layers, name=name)
@@ -90,17 +90,22 @@ def build_model(project: dict):
         for inp in model["inputs"]:
             tensors[inp["name"]] = keras.Input(shape=tuple(inp["shape"]),
                                                dtype=inp.get("dtype", "float32"),
+                                               batch_size=inp.get("batch_size"),
                                                name=inp["name"])
         links = inbound_of(model)
         for lay in graph_order(project):
             args = [tensors[s] for s in links[lay["name"]]]
-            layer = make_layer(lay["class_name"], lay.get("config", {}), lay["name"])
-            tensors[lay["name"]] = layer(args if len(args) > 1 else args[0])
+            config = lay.get("config", {})
+            layer = make_layer(lay["class_name"], config, lay["name"])
+            out = call_layer(lay["class_name"], layer, args, config)
+            # a layer with several outputs (return_state, attention scores) feeds its first on
+            tensors[lay["name"]] = out[0] if isinstance(out, (list, tuple)) and \
+                lay["name"] not in model["outputs"] else out
         inputs = [tensors[i["name"]] for i in model["inputs"]]
         outputs = [tensors[o] for o in model["outputs"]]
         return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
                            outputs=outputs if len(outputs) > 1 else outputs[0], name=name)
-    except (ValueError, TypeError, KeyError):
+    except Exception:  # whatever Keras raises, the checker words it for the user
         raise _invalid(project) from None
 
 
@@ -138,3 +143,32 @@ def build(project: dict, compile: bool = True):
     if compile:
         model.compile(**compile_args(validate(project)))
     return model
+
+
+def adapt(model, x, max_samples: int = 20000) -> list[str]:
+    """Adapt every Normalization layer that was given no mean and variance to the data
+    ``x`` (the training split; at most ``max_samples`` rows), the Keras way of learning the
+    book's feature normalisation. A layer deeper in the model adapts to what reaches it.
+    Returns the names of the layers adapted."""
+    import keras
+    import numpy as np
+
+    layers = [lay for lay in model.layers if isinstance(lay, keras.layers.Normalization)
+              and getattr(lay, "input_mean", None) is None]
+    if not layers:
+        return []
+    if isinstance(x, dict):
+        sample = {k: np.asarray(v)[:max_samples] for k, v in x.items()}
+    elif isinstance(x, (list, tuple)):
+        sample = [np.asarray(v)[:max_samples] for v in x]
+    elif isinstance(x, np.ndarray):
+        sample = x[:max_samples]
+    else:  # per-batch encoded text: Normalization does not belong on it
+        return []
+    done = []
+    for layer in layers:
+        source = keras.Model(model.inputs, layer.input)
+        values = source.predict(sample, batch_size=256, verbose=0)
+        layer.adapt(values)
+        done.append(layer.name)
+    return done

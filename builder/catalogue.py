@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +61,17 @@ __all__ = [
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.json")
 
-PARAM_TYPES = ("int", "float", "bool", "choice", "str", "ints", "shape", "padding", "axis", "layer")
+PARAM_TYPES = ("int", "float", "bool", "choice", "str", "ints", "shape", "padding", "axis", "layer",
+               "initializer", "regularizer", "constraint", "any")
 _PARAM_KEYS = {
     "name", "type", "default", "required", "example", "min", "max", "exclusive_min",
     "exclusive_max", "choices", "nullable", "null_label", "label", "help", "length",
-    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed", "start_end",
+    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed", "start_end", "advanced",
+    "call",
 }
 _LAYER_KEYS = {
     "category", "label", "help", "inputs", "input_rank", "summary", "example_input",
-    "input_dtype", "params",
+    "input_dtype", "params", "input_names", "call_style", "example_config",
 }
 
 
@@ -89,7 +92,7 @@ class CatalogueKeyError(KeyError):
 
 # ---------------------------------------------------------------------------- loading
 
-def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
+def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], _Layers]:
     """Read and structurally check the catalogue. Pure JSON: nothing is executed."""
     with path.open(encoding="utf-8") as f:
         data = json.load(f)
@@ -136,10 +139,39 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], dict[str, dict]]:
                 problems.append(f"{where}: label and help must not be empty")
     if problems:
         raise CatalogueError(f"{path.name} is malformed: " + "; ".join(problems))
-    return cats, layers
+    return cats, _Layers(layers, data.get("aliases", {}))
+
+
+class _Layers(dict):
+    """The catalogue's entries by Keras class name. Keras' aliases (MaxPool2D for
+    MaxPooling2D, Convolution2D for Conv2D, ...) are found too, but iteration, len and
+    the palette list each class once, under its catalogue name."""
+
+    def __init__(self, entries: dict, aliases: dict):
+        super().__init__(entries)
+        self.aliases = {a: c for a, c in aliases.items() if c in entries}
+
+    def _key(self, key):
+        return self.aliases.get(key, key) if isinstance(key, str) else key
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(self._key(key))
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._key(key))
+
+    def get(self, key, default=None):
+        return super().get(self._key(key), default)
+
+
+def _load_extras(path: Path = CATALOGUE_PATH) -> tuple[dict, dict]:
+    with path.open(encoding="utf-8") as f:
+        data = json.load(f)
+    return data.get("keras_objects", {}), data.get("aliases", {})
 
 
 CATEGORIES, LAYERS = _load()
+KERAS_OBJECTS, ALIASES = _load_extras()
 
 
 # ---------------------------------------------------------------------------- lookup
@@ -199,8 +231,11 @@ def default_config(class_name: str) -> dict:
     Optional parameters are omitted (Keras applies its own default), e.g.
     default_config("Dense") == {"units": 64}.
     """
-    return {p["name"]: copy.deepcopy(p["example"]) for p in get(class_name)["params"]
-            if p.get("required")}
+    entry = get(class_name)
+    config = {p["name"]: copy.deepcopy(p["example"]) for p in entry["params"] if p.get("required")}
+    # settings whose Keras default is None but which need a value (num_tokens)
+    config.update(copy.deepcopy(entry.get("example_config", {})))
+    return config
 
 
 _RANK_WORDS = {
@@ -272,7 +307,8 @@ def summary(class_name: str, config: dict) -> str:
             values[p["name"]] = _fmt_value(p, config[p["name"]])
         elif "default" in p:
             values[p["name"]] = _fmt_value(p, p["default"])
-    return entry["summary"].format_map(values)
+    # Templates say "{units} units": one of anything is singular ("1 unit", "1 filter").
+    return re.sub(r"(?<![\d.])1 (\w+?)s\b", r"1 \1", entry["summary"].format_map(values))
 
 
 # ---------------------------------------------------------------------------- validation
@@ -342,9 +378,38 @@ def _expected(p: dict) -> str:
             return "a non-zero integer axis or a list of " + (f"{n} " if n else "") + "such axes"
         return "a non-zero integer axis (negative counts from the end)"
     if t == "layer":
-        return ('{"class_name": ..., "config": {...}} with class_name one of '
-                + ", ".join(p["allowed"]))
+        allowed = ("any catalogue layer" if p["allowed"] == ["*"]
+                   else "one of " + ", ".join(p["allowed"]))
+        return '{"class_name": ..., "config": {...}} with class_name ' + allowed
+    if t in _OBJECT_KINDS:
+        kind = _OBJECT_KINDS[t]
+        names = KERAS_OBJECTS.get(kind, [])
+        snake = [n for n in names if n.islower()]
+        return (f"the name of a Keras {t} (e.g. {', '.join(_show(n) for n in snake[:4])}) or "
+                f'{{"class_name": ..., "config": {{...}}}} with a keras.{kind} class name')
+    if t == "any":
+        return "a JSON value Keras accepts"
     raise CatalogueError(f"unknown parameter type {t!r}")
+
+
+_OBJECT_KINDS = {"initializer": "initializers", "regularizer": "regularizers",
+                 "constraint": "constraints"}
+
+
+def _keras_object_ok(kind: str, v: Any) -> bool:
+    """A Keras initializer/regularizer/constraint as JSON: its registered name, or the
+    serialised {"class_name", "config"} form (module keras.*, as Keras writes it)."""
+    names = KERAS_OBJECTS.get(kind, [])
+    if isinstance(v, str):
+        return v in names
+    if not isinstance(v, dict) or set(v) - {"class_name", "config", "module", "registered_name"}:
+        return False
+    if v.get("class_name") not in names or not isinstance(v.get("config", {}), dict):
+        return False
+    module = v.get("module", "keras")
+    registered = v.get("registered_name")
+    return (isinstance(module, str) and (module == "keras" or module.startswith("keras."))
+            and (registered is None or registered == v["class_name"]))
 
 
 def _value_ok(p: dict, v: Any) -> bool:
@@ -402,7 +467,26 @@ def _value_ok(p: dict, v: Any) -> bool:
         return len(set(v)) == len(v)  # axes normalized together (LayerNormalization): distinct
     if t == "layer":
         return isinstance(v, dict)
+    if t in _OBJECT_KINDS:
+        return _keras_object_ok(_OBJECT_KINDS[t], v)
+    if t == "any":
+        return _json_value(v)
     raise CatalogueError(f"unknown parameter type {t!r}")
+
+
+def _json_value(v: Any, depth: int = 0) -> bool:
+    """Plain JSON data (what a project file can hold), nested at most 8 deep."""
+    if depth > 8:
+        return False
+    if v is None or isinstance(v, (bool, str)):
+        return True
+    if isinstance(v, (int, float)):
+        return is_number(v) or isinstance(v, bool)
+    if isinstance(v, list):
+        return all(_json_value(x, depth + 1) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _json_value(x, depth + 1) for k, x in v.items())
+    return False
 
 
 def _fix(p: dict, v: Any) -> str:
@@ -452,12 +536,18 @@ def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[s
     recursively."""
     allowed = p["allowed"]
     errors = []
-    extra = sorted(set(v) - {"class_name", "config"})
+    extra = sorted(set(v) - {"class_name", "config", "module", "registered_name", "build_config"})
     if extra:
         errors.append(f"{path}: unexpected key(s) {', '.join(extra)}; the wrapped layer is "
                       f'{{"class_name": ..., "config": {{...}}}} only.')
     inner = v.get("class_name")
-    if inner not in allowed:
+    if allowed == ["*"]:
+        if not isinstance(inner, str) or inner not in LAYERS:
+            hint = _did_you_mean(inner, LAYERS)
+            errors.append(f"{path}.class_name: {class_name} wraps a catalogue layer, got "
+                          f"{_show(inner)}; {hint or 'e.g. ' + _show(p['example']) + '.'}")
+            return errors
+    elif inner not in allowed:
         errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer "
                       f"({', '.join(allowed)}), got {_show(inner)}; e.g. "
                       f"{_show(p['example'])}.")
@@ -485,6 +575,8 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
     errors = ProblemList(cap=limits.MAX_PROBLEMS + 1)
     try:
         for key in config:
+            if key == "name" and isinstance(config[key], str):
+                continue  # Keras' own layer name, as get_config() writes it: the project's wins
             if key not in specs:
                 hint = _did_you_mean(key, specs)
                 known = ", ".join(specs) if specs else "none (it has no settings)"

@@ -34,8 +34,8 @@ from builder.results import (
 )
 
 
-def _full(shape: Shape) -> list:
-    return [None] + list(shape)
+def _full(shape: Shape, batch: int | None = None) -> list:
+    return [batch] + list(shape)
 
 
 # --------------------------------------------------------------------------- Keras side
@@ -51,22 +51,63 @@ def _keras():
     return keras
 
 
+# Values Keras wants as lists (or arrays), not tuples.
+_KEEP_LISTS = {"dims", "axis", "axes", "vocabulary", "idf_weights", "bin_boundaries", "mean",
+               "variance"}
+
+
+def keras_class(class_name: str):
+    """keras.layers' class for a catalogue name or one of Keras' aliases of it
+    (GroupedQueryAttention, the name Keras serialises, is keras.layers.GroupQueryAttention)."""
+    layers = _keras().layers
+    found = getattr(layers, class_name, None)
+    if found is None:
+        found = getattr(layers, catalogue.LAYERS.aliases.get(class_name, ""), None)
+    if found is None:
+        raise ValueError(f"keras.layers has no layer {class_name!r}")
+    return found
+
+
+def split_call(class_name: str, config: dict) -> tuple[dict, dict]:
+    """(constructor arguments, call arguments): use_causal_mask and return_attention_scores
+    are settings of the project but arguments of the layer's call in Keras."""
+    entry = catalogue.LAYERS.get(class_name) or {}
+    calls = {p["name"] for p in entry.get("params", []) if p.get("call")}
+    init = {k: v for k, v in config.items() if k not in calls}
+    return init, {k: v for k, v in config.items() if k in calls}
+
+
 def make_layer(class_name: str, config: dict, name: str | None = None):
-    """A Keras layer from a catalogue class name and JSON config (no code is executed)."""
-    keras = _keras()
-    cls = getattr(keras.layers, class_name)
-    kwargs = dict(config)
-    if class_name == "Bidirectional":
-        inner = kwargs.pop("layer")
-        kwargs["layer"] = make_layer(inner["class_name"], inner.get("config", {}))
+    """A Keras layer from a catalogue class name and JSON config (no code is executed).
+
+    A wrapped layer ({"class_name", "config"} under ``layer`` or ``backward_layer``) is made
+    the same way; call arguments are left out (see ``split_call`` and ``call_layer``).
+    """
+    cls = keras_class(class_name)
+    kwargs, _ = split_call(class_name, config)
+    kwargs = dict(kwargs)
+    for key in ("layer", "backward_layer"):
+        inner = kwargs.get(key)
+        if isinstance(inner, dict) and isinstance(inner.get("class_name"), str):
+            kwargs[key] = make_layer(inner["class_name"], inner.get("config", {}))
     for key, value in list(kwargs.items()):
-        if isinstance(value, list) and key not in ("dims", "axis", "axes"):
+        if isinstance(value, list) and key not in _KEEP_LISTS:
             kwargs[key] = _tuplify(value)
         elif key == "dims":
             kwargs[key] = tuple(value)
     if name is not None:
-        kwargs["name"] = name
+        kwargs["name"] = name  # the project's layer name, over a "name" from get_config()
     return cls(**kwargs)
+
+
+def call_layer(class_name: str, layer, tensors: list, config: dict):
+    """Call ``layer`` on its inbound tensors as Keras expects: attention layers that take
+    (query, value, key) positionally get them so, merge layers a list, others one tensor."""
+    _, kwargs = split_call(class_name, config)
+    entry = catalogue.LAYERS.get(class_name) or {}
+    if entry.get("call_style") == "positional":
+        return layer(*tensors, **kwargs)
+    return layer(tensors if len(tensors) > 1 else tensors[0], **kwargs)
 
 
 def _tuplify(value):
@@ -108,16 +149,29 @@ def _run_layer_uncached(class_name, config, in_specs):
                 layer = make_layer(class_name, config)
             except Exception as exc:  # Keras refuses the settings themselves
                 return (None, 0, 0, _clean(exc), "config")
-            tensors = [keras.KerasTensor(_full(shape), dtype=dtype) for shape, dtype in in_specs]
+            tensors = [keras.KerasTensor(_full(shape, batch), dtype=dtype)
+                       for shape, dtype, batch in in_specs]
             try:
-                out = layer(tensors if len(tensors) > 1 else tensors[0])
+                out = call_layer(class_name, layer, tensors, config)
             except Exception as exc:
                 return (None, 0, 0, _clean(exc), "call")
             outs = out if isinstance(out, (list, tuple)) else [out]
-            specs = [(tuple(o.shape[1:]), str(o.dtype)) for o in outs]
+            outs = [o for o in outs if o is not None]
+            # Some layers (Equalization) hand their input tensor itself back when built
+            # symbolically: Keras then refuses them after another layer ("part of a cycle").
+            same = any(o is t for o in outs for t in tensors)
+            specs = [(tuple(o.shape[1:]), str(o.dtype), o.shape[0] if o.shape else None)
+                     for o in outs]
+            if class_name == "MultiHeadAttention" and len(specs) == 2 and \
+                    config.get("attention_axes") is None:
+                # Keras' symbolic shape of the scores uses the query's length twice; the
+                # scores it computes are (heads, query steps, key steps)
+                query, key = in_specs[0][0], in_specs[-1][0]
+                scores = (layer.num_heads, *query[:-1], *key[:-1])
+                specs[1] = (scores, specs[1][1], specs[1][2])
             params = int(sum(math.prod(w.shape) for w in layer.weights))
             trainable = int(sum(math.prod(w.shape) for w in layer.trainable_weights))
-            return (specs, params, trainable, None, None)
+            return (specs, params, trainable, None, "passthrough" if same else None)
     finally:
         del pending[mark:]
 
@@ -281,7 +335,13 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
                              {"op": "insert_before", "target": name, "layer": {
                                  "class_name": "Reshape", "config": {"target_shape": target}}}))
         else:
-            tips.append("add a Reshape to (height, width, channels) before it")
+            # Not a square image: any (height, width, 1) holding the n values lets the
+            # layer run (too small for its window, it then offers padding 'same').
+            target = _factor_pair(shape[0]) + [1]
+            tips.append(f"add Reshape to {tuple(target)} before it")
+            fixes.append(Fix(f"Insert Reshape to {tuple(target)} before {name}",
+                             {"op": "insert_before", "target": name, "layer": {
+                                 "class_name": "Reshape", "config": {"target_shape": target}}}))
         tips.append("or use Dense")
     elif need >= 4 and rank == 3:
         if cls in _TWO_D.values() or cls in _ONE_D:
@@ -427,8 +487,12 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         shape = tuple(inp["shape"])
         dtype = inp.get("dtype", "float32")
         dtype = dtype if dtype in INPUT_DTYPES else "float32"
-        specs[inp["name"]] = ([(shape, dtype)], False)
-        inputs_json.append({"name": inp["name"], "shape": _full(shape), "dtype": dtype})
+        batch = inp.get("batch_size")
+        batch = batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 \
+            else None
+        specs[inp["name"]] = ([(shape, dtype, batch)], False)
+        inputs_json.append({"name": inp["name"], "shape": _full(shape, batch), "dtype": dtype})
+    input_names = {inp.get("name") for inp in model["inputs"] if isinstance(inp, dict)}
     index_of = {id(lay): i for i, lay in enumerate(model["layers"])}
     by_name = {lay.get("name"): lay for lay in model["layers"] if isinstance(lay, dict)}
     try:
@@ -446,7 +510,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         known = [specs.get(s) for s in srcs]
         in_specs = [k[0][0] for k in known if k is not None]
         report.tentative = any(k is None or k[1] for k in known)
-        report.input_shapes = [_full(s) for s, _ in in_specs]
+        report.input_shapes = [_full(s, b) for s, _, b in in_specs]
         entry = catalogue.LAYERS.get(cls) if isinstance(cls, str) else None
         if entry is not None:
             try:
@@ -469,17 +533,21 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
             else:
                 out, params, trainable, refusal, kind = _run_layer(cls, lay.get("config", {}),
                                                                    in_specs)
+                if kind == "passthrough" and any(s not in input_names for s in srcs):
+                    refusal, kind = ("Keras returns its input tensor itself here and cannot "
+                                     "place it after another layer in a model (it reports a "
+                                     "cycle); put it first, right after the input.", "call")
                 if refusal is None:
                     specs[name] = (out, report.tentative)
-                    out_shapes = [_full(s) for s, _ in out]
+                    out_shapes = [_full(s, b) for s, _, b in out]
                     report.output_shape = out_shapes[0] if len(out_shapes) == 1 else out_shapes
                     report.params = params
                     report.trainable_params = trainable
                     report.non_trainable_params = params - trainable
                     continue
                 producers = [by_name.get(s) for s in srcs]
-                report.error, report.fixes = translate(lay, [s for s, _ in in_specs], refusal,
-                                                       kind, producers)
+                report.error, report.fixes = translate(lay, [s for s, _, _ in in_specs],
+                                                       refusal, kind, producers)
         # Let the rest of the graph be checked as if this layer passed its input through.
         if in_specs:
             specs[name] = ([in_specs[0]], True)

@@ -67,36 +67,73 @@ def _kwargs(config: dict) -> str:
 
 
 def _layer_args(class_name: str, config: dict) -> dict:
-    """The config as ``checker.make_layer`` passes it: JSON lists become tuples (axis lists
-    stay lists)."""
+    """The config as ``checker.make_layer`` passes it: JSON lists become tuples (axis and
+    value lists stay lists); wrapped layers and call arguments are written separately."""
+    from builder.checker import _KEEP_LISTS, split_call
+
     args = {}
-    for key, value in config.items():
-        if class_name == "Bidirectional" and key == "layer":
+    init, _ = split_call(class_name, config)
+    for key, value in init.items():
+        if _wrapped(value) or key == "name":
             continue
-        args[key] = value if key in ("axis", "axes") or not isinstance(value, list) \
+        args[key] = value if key in _KEEP_LISTS or not isinstance(value, list) \
             else _tuplify(value)
     return args
 
 
+def _wrapped(value) -> bool:
+    from builder import catalogue
+
+    return isinstance(value, dict) and value.get("class_name") in catalogue.LAYERS and \
+        isinstance(value.get("config"), dict)
+
+
 def _layer_code(layer: dict) -> str:
     """``keras.layers.Dense(units=16, activation='relu', name='d1')``"""
-    cls, config = layer["class_name"], layer.get("config", {})
+    return _layer_expr(layer["class_name"], layer.get("config", {}), layer["name"])
+
+
+def _layer_expr(cls: str, config: dict, name: str | None = None) -> str:
+    from builder.checker import keras_class
+
     parts = []
-    if cls == "Bidirectional":
-        inner = config["layer"]
-        parts.append(f"layer=keras.layers.{inner['class_name']}("
-                     f"{_kwargs(_layer_args(inner['class_name'], inner.get('config', {})))})")
+    for key, value in config.items():
+        if _wrapped(value):
+            parts.append(f"{key}={_layer_expr(value['class_name'], value.get('config', {}))}")
     args = _kwargs(_layer_args(cls, config))
     if args:
         parts.append(args)
-    parts.append(f"name={_py(layer['name'])}")
-    return f"keras.layers.{cls}({', '.join(parts)})"
+    if name is not None:
+        parts.append(f"name={_py(name)}")
+    keras_name = cls if hasattr(_keras_layers(), cls) else keras_class(cls).__name__
+    return f"keras.layers.{keras_name}({', '.join(parts)})"
+
+
+def _keras_layers():
+    import keras
+
+    return keras.layers
+
+
+def _call_code(layer: dict, srcs: list[str]) -> str:
+    """How the layer is called: positional (query, value, key), a list, or one tensor, with
+    its call arguments."""
+    from builder import catalogue
+    from builder.checker import split_call
+
+    _, calls = split_call(layer["class_name"], layer.get("config", {}))
+    extra = "".join(f", {k}={_py(v)}" for k, v in calls.items())
+    if (catalogue.LAYERS.get(layer["class_name"]) or {}).get("call_style") == "positional":
+        return ", ".join(srcs) + extra
+    return (srcs[0] if len(srcs) == 1 else "[" + ", ".join(srcs) + "]") + extra
 
 
 def _input_code(inp: dict) -> str:
     shape = tuple(inp["shape"])
     dtype = inp.get("dtype", "float32")
     extra = f", dtype={_py(dtype)}" if dtype != "float32" else ""
+    if inp.get("batch_size"):
+        extra += f", batch_size={inp['batch_size']}"
     return f"keras.Input(shape={_py(shape)}{extra}, name={_py(inp['name'])})"
 
 
@@ -449,8 +486,7 @@ def _model_code(project: dict) -> tuple[str, str]:
             body.append(f"    {var[inp['name']]} = {_input_code(inp)}")
         for lay in graph_order(project):
             srcs = [var[s] for s in links[lay["name"]]]
-            arg = srcs[0] if len(srcs) == 1 else "[" + ", ".join(srcs) + "]"
-            body.append(f"    {var[lay['name']]} = {_layer_code(lay)}({arg})")
+            body.append(f"    {var[lay['name']]} = {_layer_code(lay)}({_call_code(lay, srcs)})")
         ins = [var[i["name"]] for i in model["inputs"]]
         outs = [var[o] for o in model["outputs"]]
         ins_code = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"
@@ -514,6 +550,9 @@ def _fit_code(project: dict) -> tuple[str, str]:
                 f"{indent}callbacks=make_callbacks({watch}), verbose={verbose})"]
 
     code = [_callbacks_code(project), "", ""]
+    adapt = _needs_adapt(project)
+    if adapt:
+        code += [_ADAPT, "", ""]
     if method == "holdout":
         if val.get("count") is not None:
             size = _py(val["count"])
@@ -527,6 +566,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    val_count = min(val_count, len(x_train) // 4)",
                  "x_val, partial_x_train = x_train[:val_count], x_train[val_count:]",
                  "y_val, partial_y_train = y_train[:val_count], y_train[val_count:]",
+                 *(["adapt_normalization(model, inputs(partial_x_train))"] if adapt else []),
                  "history = model.fit(",
                  "    inputs(partial_x_train), targets(partial_y_train),",
                  "    validation_data=(inputs(x_val), targets(y_val)),",
@@ -548,6 +588,8 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    partial_x_train = np.concatenate([x_train[:start], x_train[stop:]], axis=0)",
                  "    partial_y_train = np.concatenate([y_train[:start], y_train[stop:]], axis=0)",
                  "    fold_model = build_model()",
+                 *(["    adapt_normalization(fold_model, inputs(partial_x_train))"]
+                   if adapt else []),
                  "    fold_history = fold_model.fit(",
                  "        inputs(partial_x_train), targets(partial_y_train),",
                  "        validation_data=(inputs(x_val), targets(y_val)),",
@@ -563,6 +605,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
                  "    print(f\"mean validation {key} over {k} folds: \"",
                  "          f\"{np.mean([s[key] for s in fold_scores]):.4f}\")",
                  "",
+                 *(["adapt_normalization(model, inputs(x_train))"] if adapt else []),
                  "history = model.fit(",
                  "    inputs(x_train), targets(y_train),",
                  *common(validation=False, verbose=0)]
@@ -574,11 +617,27 @@ def _fit_code(project: dict) -> tuple[str, str]:
         else:
             args = common(validation=False)
             text = "Train on all the training samples, without validation data."
+        if adapt:
+            code.append("adapt_normalization(model, inputs(x_train))")
         code += ["history = model.fit(",
                  "    inputs(x_train), targets(y_train),",
                  *args,
                  "curves = history.history"]
     return text, "\n".join(code)
+
+
+_ADAPT = '''def adapt_normalization(model, x):
+    """Normalization layers given no mean and variance learn them from the training data
+    (Keras' adapt), as netbuilder does before training."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Normalization) and layer.input_mean is None:
+            source = keras.Model(model.inputs, layer.input)
+            layer.adapt(source.predict(x, verbose=0))'''
+
+
+def _needs_adapt(project: dict) -> bool:
+    return any(lay["class_name"] == "Normalization" and "mean" not in lay.get("config", {})
+               for lay in project["model"]["layers"])
 
 
 _EVALUATE = '''test_scores = model.evaluate(inputs(x_test), targets(y_test), verbose=0,

@@ -206,7 +206,9 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
     lay = _layer(p, dst)
     current = list(lay["inbound"])
     lo, hi = _arity(lay["class_name"])
-    if src in current and (slot is None or slot >= len(current) or current[slot] != src):
+    repeatable = bool(catalogue.get(lay["class_name"]).get("input_names"))  # (x, x) attention
+    if src in current and not repeatable and (slot is None or slot >= len(current)
+                                              or current[slot] != src):
         raise ProjectError(f"'{src}' already feeds '{dst}'.", "model.layers")
     if slot is None:
         if hi == 1:
@@ -265,7 +267,10 @@ def add_node(project: dict, class_name: str, source: str | None = None,
     source = source or _model(project)["inputs"][0]["name"]
     _need_node(project, source)
     p = to_graph(project)
-    p, name = edit.add_layer(p, class_name, None, config, inbound=[source])
+    entry = catalogue.get(class_name)
+    # attention reads (query, value): a new one attends over its source (self-attention)
+    inbound = [source] * entry["inputs"]["min"] if entry.get("input_names") else [source]
+    p, name = edit.add_layer(p, class_name, None, config, inbound=inbound)
     if position is not None:
         p = move_node(p, name, *position)
     return p, name

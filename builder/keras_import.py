@@ -47,7 +47,7 @@ from builder.project import (
 
 MAX_CONFIG_BYTES = limits.MAX_KERAS_JSON_BYTES
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
-_IGNORED_KEYS = {"name", "trainable", "dtype", "build_config", "layer", "backward_layer"}
+_IGNORED_KEYS = {"name", "build_config", "layer", "backward_layer", "dtype"}
 _CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
 _INITIALIZERS = {
     "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
@@ -246,6 +246,7 @@ def _from_keras_config(doc) -> tuple[dict, list[str]]:
         raise ProjectError(f"the JSON describes a {cls!r}, not a model: import the JSON of a "
                            "keras.Sequential or functional keras.Model.")
     _refuse_code(doc)
+    _refuse_custom(doc)
     config = doc["config"]
     layers = config.get("layers")
     if not isinstance(layers, list):
@@ -279,6 +280,33 @@ def _from_keras_config(doc) -> tuple[dict, list[str]]:
     except ProjectError as err:
         raise ProjectError([("", "the imported model is not a valid netbuilder project:")]
                            + err.problems) from None
+
+
+def _refuse_custom(doc) -> None:
+    """Refuse, by layer name and class, the first layer (nested models included) that is
+    neither a catalogue layer, a model, an InputLayer nor a keras.ops operation."""
+    layers = doc.get("config", {}).get("layers") if isinstance(doc.get("config"), dict) else None
+    for entry in layers if isinstance(layers, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        cls = entry.get("class_name")
+        name = entry.get("name") or (entry.get("config") or {}).get("name")
+        module = str(entry.get("module") or "keras.layers")
+        if cls in _MODEL_CLASSES:
+            _refuse_custom(entry)
+            continue
+        if cls == "InputLayer" or _is_op(entry) or (cls in catalogue.LAYERS and
+                                                     module.startswith("keras.layers")):
+            continue
+        where = f" (defined in {module})" if not module.startswith("keras.layers") else ""
+        raise ProjectError(f"layer {name!r} is a custom layer of class {cls!r}{where}: "
+                           "netbuilder imports models built from Keras' built-in layers only, "
+                           "and never runs a model's own code. Replace it with built-in layers "
+                           "in Keras, or remove it, and export again.")
+
+
+def _is_op(entry: dict) -> bool:
+    return str(entry.get("module") or "").startswith(("keras.src.ops", "keras.ops"))
 
 
 def _matching_data(inputs: list[dict]) -> dict | None:
@@ -437,6 +465,166 @@ def _endpoints(value) -> list[str]:
     return [v[0] for v in value]
 
 
+# keras.ops operations a functional model records when tensors are combined with + - * /,
+# as the catalogue layer that computes the same: with a constant, Rescaling; with tensors,
+# the merge layer.
+_OPS = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply", "Divide": None,
+        "TrueDivide": None}
+
+
+def _op_layer(entry: dict, name: str, node, names, notes) -> dict:
+    """An operation on tensors (x + 3.0, x * y) as the catalogue layer computing it."""
+    cls = entry.get("class_name")
+    args = node.get("args", []) if isinstance(node, dict) else []
+    tensors = _history_names(args)
+    consts = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    if cls in _OPS and len(tensors) == 1 and len(consts) == 1 and len(args) == 2:
+        c = float(consts[0])
+        first = not isinstance(args[0], (int, float))
+        if cls == "Add":
+            config = {"scale": 1.0, "offset": c}
+        elif cls == "Subtract" and first:
+            config = {"scale": 1.0, "offset": -c}
+        elif cls == "Multiply":
+            config = {"scale": c}
+        elif cls in ("Divide", "TrueDivide") and first and c != 0:
+            config = {"scale": 1.0 / c}
+        else:
+            config = None
+        if config is not None:
+            config = {k: float(f"{v:.7g}") for k, v in config.items()}
+            notes.append(f"layer {name!r} is the operation {cls.lower()} with {consts[0]:g}; "
+                         "the project computes it with a Rescaling layer.")
+            return {"name": name, "class_name": "Rescaling", "config": config,
+                    "inbound": [names.get(tensors[0])]}
+    if cls in _OPS and _OPS[cls] and len(tensors) >= 2 and len(tensors) == len(args):
+        notes.append(f"layer {name!r} is the operation {cls.lower()} of tensors; the project "
+                     f"uses the {_OPS[cls]} layer.")
+        return {"name": name, "class_name": _OPS[cls], "config": {},
+                "inbound": [names.get(t) for t in tensors]}
+    raise ProjectError(f"layer {name!r} is the keras.ops operation {cls!r} applied to "
+                       f"{json.dumps(args, default=str)[:80]}: netbuilder has no layer for it. "
+                       "Write it with built-in layers in Keras and export again.")
+
+
+def _node_sources(node, entry_cls: str, names) -> list[str]:
+    """Inbound layer names: positional tensors, then query/value/key given by keyword."""
+    args = node.get("args", []) if isinstance(node, dict) else node
+    found = _history_names(args)
+    kwargs = node.get("kwargs") or {} if isinstance(node, dict) else {}
+    for key in ("query", "value", "key", "inputs"):
+        if key in kwargs:
+            found += _history_names([kwargs[key]])
+    return [names.get(s) for s in found]
+
+
+def _call_settings(cls: str, node, name: str, notes: list[str]) -> dict:
+    """Call arguments recorded in the inbound node that the catalogue holds as settings
+    (use_causal_mask, return_attention_scores, training)."""
+    kwargs = node.get("kwargs") or {} if isinstance(node, dict) else {}
+    calls = {p["name"]: p for p in catalogue.get(cls)["params"] if p.get("call")} \
+        if cls in catalogue.LAYERS else {}
+    settings, dropped = {}, []
+    for key, value in kwargs.items():
+        if key in ("query", "value", "key", "inputs") or value is None:
+            continue
+        if key in calls and isinstance(value, (bool, int, float, str)):
+            if value != calls[key].get("default"):
+                settings[key] = value
+        elif key == "mask" or (isinstance(value, dict) and "__keras_tensor__" in json.dumps(value)):
+            dropped.append(key)
+        else:
+            dropped.append(key)
+    if dropped:
+        notes.append(f"layer {name!r} is called with {', '.join(sorted(dropped))}; the project "
+                     "calls it with its inputs and settings only.")
+    return settings
+
+
+def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
+    """A Sequential model used as a layer, flattened: its layers in a chain from the
+    outer source. Returns the layers and the project name of the last one."""
+    cls, cfg = _layer_config(entry)
+    keras_name = entry.get("name", cfg.get("name"))
+    sources = _node_sources(node, cls, names)
+    if len(sources) != 1:
+        raise ProjectError(f"nested model {keras_name!r} takes {len(sources)} inputs; only a "
+                           "nested Sequential with one input can be flattened.")
+    chain, previous = [], sources[0]
+    for inner in cfg.get("layers", []):
+        icls, icfg = _layer_config(inner)
+        if icls == "InputLayer":
+            continue
+        if icls in _MODEL_CLASSES:
+            raise ProjectError(f"nested model {keras_name!r} holds another model "
+                               f"{icfg.get('name')!r}: flatten it in Keras first.")
+        lay = _layer(icls, icfg, names.add(icfg.get("name")), notes)
+        lay["inbound"] = [previous]
+        chain.append(lay)
+        previous = lay["name"]
+    if not chain:
+        raise ProjectError(f"nested model {keras_name!r} has no layers.")
+    names.map[str(keras_name)] = previous
+    notes.append(f"the nested Sequential model {keras_name!r} is flattened into its "
+                 f"{len(chain)} layers ({chain[0]['name']} … {chain[-1]['name']}).")
+    return chain, previous
+
+
+def _nested_functional(entry, node, names, notes) -> list[dict]:
+    """A functional model used as a layer, flattened: its inputs read the outer sources,
+    its layers join the project, and its name then stands for its (single) output."""
+    cls, cfg = _layer_config(entry)
+    keras_name = entry.get("name", cfg.get("name"))
+    sources = _node_sources(node, cls, names)
+    inner_inputs = _endpoints(cfg.get("input_layers"))
+    inner_outputs = _endpoints(cfg.get("output_layers"))
+    if len(sources) != len(inner_inputs) or len(inner_outputs) != 1:
+        raise ProjectError(f"nested model {keras_name!r} has {len(inner_inputs)} input(s) fed by "
+                           f"{len(sources)} and {len(inner_outputs)} output(s): only a nested "
+                           "model with one output, called once, can be flattened.")
+    outer = dict(names.map)  # inner names live only inside the nested model
+    for inner_name, source in zip(inner_inputs, sources):
+        names.map[str(inner_name)] = source
+    chain = []
+    for inner in cfg.get("layers", []):
+        icls, icfg = _layer_config(inner)
+        if icls == "InputLayer":
+            continue
+        chain += _graph_entry(inner, names, notes)
+    last = names.get(inner_outputs[0])
+    names.map.clear()
+    names.map.update(outer)
+    names.map[str(keras_name)] = last
+    notes.append(f"the nested model {keras_name!r} is flattened into its {len(chain)} layers.")
+    return chain
+
+
+def _graph_entry(entry, names, notes) -> list[dict]:
+    """The project layers for one entry of a functional model's "layers" (not an input)."""
+    cls, cfg = _layer_config(entry)
+    keras_name = entry.get("name", cfg.get("name"))
+    nodes = entry.get("inbound_nodes", [])
+    if not isinstance(nodes, list) or len(nodes) != 1:
+        count = len(nodes) if isinstance(nodes, list) else 0
+        raise ProjectError(f"layer {keras_name!r} is used {count} times (shared "
+                           "weights or unused): a project calls each layer once. Give each "
+                           "use its own layer in Keras, or rebuild the model in netbuilder.")
+    node = nodes[0]
+    if _is_op(entry):
+        return [_op_layer(entry, names.add(keras_name), node, names, notes)]
+    if cls == "Sequential":
+        return _nested_sequential(entry, node, names, notes)[0]
+    if cls in ("Functional", "Model"):
+        return _nested_functional(entry, node, names, notes)
+    sources = _node_sources(node, cls, names)
+    if not sources:
+        raise ProjectError(f"layer {keras_name!r} has no input in the model's graph.")
+    layer = _layer(cls, cfg, names.add(keras_name), notes)
+    layer["config"].update(_call_settings(cls, node, layer["name"], notes))
+    layer["inbound"] = sources
+    return [layer]
+
+
 def _functional(config, layers, names, notes):
     inputs, entries = [], []
     for entry in layers:
@@ -446,22 +634,23 @@ def _functional(config, layers, names, notes):
         if cls == "InputLayer":
             inputs.append(_input(cfg, names.add(keras_name), notes))
             continue
+        if isinstance(nodes, list) and len(nodes) == 1 and _is_op(entry):
+            entries.append(_op_layer(entry, names.add(keras_name), nodes[0], names, notes))
+            continue
+        if isinstance(nodes, list) and len(nodes) == 1 and cls in _MODEL_CLASSES:
+            entries += _graph_entry(entry, names, notes)
+            continue
         if not isinstance(nodes, list) or len(nodes) != 1:
             count = len(nodes) if isinstance(nodes, list) else 0
             raise ProjectError(f"layer {keras_name!r} is used {count} times (shared "
                                "weights or unused): a project calls each layer once. Give each "
                                "use its own layer in Keras, or rebuild the model in netbuilder.")
         node = nodes[0]
-        extra = sorted(k for k, v in (node.get("kwargs") or {}).items()
-                       if v is not None) if isinstance(node, dict) else []
-        if extra:
-            notes.append(f"layer {keras_name!r} is called with {', '.join(extra)}; the "
-                         "project calls it with its inputs only.")
-        sources = [names.get(s) for s in _history_names(
-            node.get("args", []) if isinstance(node, dict) else node)]
+        sources = _node_sources(node, cls, names)
         if not sources:
             raise ProjectError(f"layer {keras_name!r} has no input in the model's graph.")
         layer = _layer(cls, cfg, names.add(keras_name), notes)
+        layer["config"].update(_call_settings(cls, node, layer["name"], notes))
         layer["inbound"] = sources
         entries.append(layer)
     if not inputs:
@@ -501,7 +690,7 @@ def _layer(cls, cfg: dict, name: str, notes: list[str]) -> dict:
     return {"name": name, "class_name": cls, "config": config}
 
 
-def _reduce(cls: str, cfg: dict, name: str, notes: list[str]) -> dict:
+def _reduce(cls: str, cfg: dict, name: str, notes: list[str], wrapped: bool = False) -> dict:
     """The catalogue parameters of ``cfg`` that differ from the catalogue defaults."""
     config = {}
     for p in catalogue.get(cls)["params"]:
@@ -509,12 +698,25 @@ def _reduce(cls: str, cfg: dict, name: str, notes: list[str]) -> dict:
         if key not in cfg:
             continue
         if p["type"] == "layer":
+            if cfg[key] is None:
+                continue
             inner_cls, inner_cfg = _layer_config(cfg[key])
-            if inner_cls not in p["allowed"]:
+            if p["allowed"] == ["*"] and inner_cls in catalogue.LAYERS:
+                pass
+            elif inner_cls not in p["allowed"]:
                 raise ProjectError(f"layer {name!r} ({cls}) wraps a {inner_cls!r} layer; the "
                                    f"catalogue's {cls} wraps {', '.join(p['allowed'])} only.")
             config[key] = {"class_name": inner_cls,
-                           "config": _reduce(inner_cls, inner_cfg, name, notes)}
+                           "config": _reduce(inner_cls, inner_cfg, name, notes, wrapped=True)}
+            continue
+        if key == "data_format" and cfg[key] == "channels_last":
+            continue  # Keras' global setting, written out by get_config()
+        if key == "zero_output_for_mask" and wrapped:
+            continue  # Bidirectional sets it on the layers it wraps
+        if key == "dtype":
+            value = _dtype_name(cfg[key])
+            if value not in (None, "float32"):
+                config[key] = value
             continue
         value = _normal(p, _from_keras(p, cfg[key]))
         if value is _UNMAPPED:
@@ -528,6 +730,15 @@ def _reduce(cls: str, cfg: dict, name: str, notes: list[str]) -> dict:
         if key == "activation" and value == "linear" and p.get("default") is None:
             continue
         config[key] = value
+    back, fwd = config.get("backward_layer"), config.get("layer")
+    if isinstance(back, dict) and isinstance(fwd, dict) and back.get("class_name") == \
+            fwd.get("class_name"):
+        flipped = dict(fwd.get("config", {}))
+        flipped["go_backwards"] = not flipped.get("go_backwards", False)
+        if not flipped["go_backwards"]:
+            flipped.pop("go_backwards")
+        if flipped == back.get("config", {}):
+            del config["backward_layer"]  # the copy Bidirectional makes by itself
     problems = catalogue.validate_config(cls, config, name)
     if problems:
         raise ProjectError(f"layer {name!r} ({cls}) has settings the catalogue does not "
@@ -543,8 +754,48 @@ class _Unmapped:
 _UNMAPPED = _Unmapped()
 
 
+def _dtype_name(value):
+    """A layer's dtype as a string: Keras writes a DTypePolicy object."""
+    if isinstance(value, dict):
+        return (value.get("config") or {}).get("name")
+    return value
+
+
+_OBJECT_MODULES = {"initializer": "initializers", "regularizer": "regularizers",
+                   "constraint": "constraints"}
+
+
+def _keras_object(p: dict, value):
+    """An initializer/regularizer/constraint as the catalogue writes it: the short name
+    when the object is that name's default (GlorotUniform() -> 'glorot_uniform', the
+    parameter's default spelling first), else {"class_name", "config"}."""
+    if not isinstance(value, dict):
+        return value
+    cls, cfg = value.get("class_name"), dict(value.get("config") or {})
+    import keras
+
+    module = getattr(keras, _OBJECT_MODULES[p["type"]])
+    names = catalogue.KERAS_OBJECTS.get(_OBJECT_MODULES[p["type"]], [])
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", str(cls)).lower()
+    spellings = [n for n in names if n.islower()]
+    spellings = [n for n in (p.get("default"), snake) if isinstance(n, str) and n in names] + \
+        sorted(spellings, key=len, reverse=True)
+    for short in spellings:
+        try:
+            obj = module.get(short)
+        except Exception:
+            continue
+        if type(obj).__name__ == cls and _plain(obj.get_config()) == _plain(cfg):
+            return short
+    return {"class_name": cls, "config": _plain(cfg)}
+
+
 def _from_keras(p: dict, value):
     """A Keras serialised value as the catalogue writes it (initializer -> 'he_normal')."""
+    if p["type"] in _OBJECT_MODULES:
+        return _keras_object(p, value)
+    if p["type"] == "any":
+        return _plain(value)
     if isinstance(value, dict) and "class_name" in value:
         cls, cfg = value.get("class_name"), value.get("config") or {}
         if cls == "function" and isinstance(cfg, str) and p["type"] == "choice" \
@@ -616,20 +867,15 @@ def _compare_with_keras(cls: str, cfg: dict, config: dict, name: str, notes: lis
     ours = {**rebuilt, "name": name} if "name" in rebuilt else rebuilt
     theirs = _plain(cfg)
     _note_differences(cls, name, theirs, ours, notes)
-    if cls == "Bidirectional":
+    if isinstance(theirs.get("layer"), dict):
         for key in ("layer", "backward_layer"):
             mine, file = ours.get(key), theirs.get(key)
             if isinstance(file, dict) and isinstance(mine, dict):
                 _note_differences(f"{cls} {key}", name, file.get("config", {}),
                                   mine.get("config", {}), notes)
-    dtype = theirs.get("dtype")
-    if isinstance(dtype, dict):
-        dtype = dtype.get("config", {}).get("name")
-    if dtype not in (None, "float32"):
-        notes.append(f"layer {name!r} ({cls}) computes in {dtype}; the project uses float32.")
-    if theirs.get("trainable") is False:
-        notes.append(f"layer {name!r} ({cls}) is frozen (trainable=False) in the file; the "
-                     "project trains every layer.")
+    if _dtype_name(theirs.get("dtype")) != _dtype_name(ours.get("dtype")):
+        notes.append(f"layer {name!r} ({cls}) computes in {_dtype_name(theirs.get('dtype'))}; "
+                     f"the project uses {_dtype_name(ours.get('dtype'))}.")
 
 
 def _note_differences(what: str, name: str, theirs: dict, ours: dict, notes: list[str]) -> None:

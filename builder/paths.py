@@ -31,3 +31,15 @@ def autosave_dir() -> Path:
 
 def uploads_dir() -> Path:
     return _folder("uploads")
+
+
+def module_ready(name: str) -> bool:
+    """Whether module ``name`` is imported *and* finished initialising. The app imports
+    Keras in a background thread while the first page paints; until that is done, code
+    that only wants to use Keras if it is there must not touch it (an import would wait)."""
+    import sys
+
+    module = sys.modules.get(name)
+    if module is None:
+        return False
+    return not getattr(getattr(module, "__spec__", None), "_initializing", False)

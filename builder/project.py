@@ -24,7 +24,7 @@ from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
 FORMAT = "netbuilder.project"
-VERSION = 1
+VERSION = 2
 # \A...\Z: a whole-string match even through .match() (``$`` accepts a final newline).
 NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_FILE_BYTES = limits.MAX_PROJECT_BYTES
@@ -69,15 +69,29 @@ CALLBACKS = {
     "TensorBoard": {"histogram_freq": int, "write_graph": bool, "update_freq": str},
 }
 VALIDATION_METHODS = ("none", "holdout", "split", "kfold")
-INPUT_DTYPES = ("float32", "int32")
+INPUT_DTYPES = ("float32", "int32", "int64", "float16", "bfloat16", "float64", "int8", "int16",
+                "uint8", "bool", "string")
 
-_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit"}
+_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit",
+             "experiment"}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
-_INPUT_KEYS = {"name", "shape", "dtype", "position"}
+_INPUT_KEYS = {"name", "shape", "dtype", "batch_size", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
 _COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics"}
 _DATA_KEYS = {"dataset", "options"}
 _FIT_KEYS = {"epochs", "batch_size", "validation", "shuffle", "seed", "callbacks"}
+
+
+# Validators of optional sections whose rules live in their own package, registered when
+# ``builder`` is imported (``builder/__init__.py``): "experiment" ->
+# ``builder.experiments.spec.validate_section``. Each takes (project, section) and returns
+# ``(field, message)`` problems; it runs once the rest of the project is valid.
+SECTION_VALIDATORS: dict = {}
+
+
+def register_section(name: str, validator) -> None:
+    """Let ``validate`` check the optional top-level section ``name`` with ``validator``."""
+    SECTION_VALIDATORS[name] = validator
 
 
 # --------------------------------------------------------------------------- defaults
@@ -136,10 +150,15 @@ def _need_dict(obj, where: str, problems: list) -> bool:
 # --------------------------------------------------------------------------- migration
 
 def migrate(doc: dict) -> dict:
-    """Bring an older project document to the current version.
+    """Bring an older project document to the current version (in place; returns it).
 
-    Version 1 is the first public version, so there is nothing to migrate yet; later
-    versions add a step here (``if version == 1: ...; version = 2``) and never drop one.
+    Each step takes one version to the next and is never dropped, so a file of any older
+    version opens:
+
+    - 1 -> 2: version 2 adds the optional ``experiment`` section (see
+      ``builder.experiments.spec``); a version-1 file has none, so only the number changes.
+      A version-1 file that already holds an ``experiment`` section was not written by
+      netbuilder and is refused.
     """
     version = doc.get("version")
     if is_int(version) and version > VERSION:
@@ -147,6 +166,12 @@ def migrate(doc: dict) -> dict:
             f"this file is format version {version}, newer than this netbuilder understands "
             f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
             "open it.", "version")
+    if version == 1:
+        if "experiment" in doc:
+            raise ProjectError("an \"experiment\" section needs format version 2: set "
+                               "\"version\": 2 (version-1 files have no experiments).",
+                               "experiment")
+        doc["version"] = 2
     return doc
 
 
@@ -181,7 +206,7 @@ def _validate_model(model, problems: list) -> None:
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
         if not shape_ok(shape):
-            problems.append((f"{where}.shape", f"must be a list of 1 to 8 positive integers (or "
+            problems.append((f"{where}.shape", f"must be a list of up to 8 positive integers (or "
                              f"null for any length) without the batch axis, e.g. [784] or "
                              f"[28, 28, 1]; got {_short_json(shape)}."))
         elif math.prod(d for d in shape if d) > limits.MAX_INPUT_ELEMENTS:
@@ -192,7 +217,12 @@ def _validate_model(model, problems: list) -> None:
         dtype = inp.get("dtype", "float32")
         if not _known(dtype, INPUT_DTYPES):
             problems.append((f"{where}.dtype", f"{_short_json(dtype)} is not supported: use "
-                             "'float32' for numbers or 'int32' for token ids fed to Embedding."))
+                             "'float32' for numbers or 'int32' for token ids fed to Embedding "
+                             f"(also: {', '.join(INPUT_DTYPES[2:])})."))
+        batch = inp.get("batch_size")
+        if batch is not None and not (is_int(batch) and 0 < batch <= limits.MAX_INPUT_ELEMENTS):
+            problems.append((f"{where}.batch_size", f"must be a positive integer (a fixed batch "
+                             f"size) or absent for any; got {_short_json(batch)}."))
         _check_position(inp, where, problems)
 
     if not isinstance(layers, list):
@@ -241,10 +271,10 @@ def _validate_model(model, problems: list) -> None:
 
 
 def shape_ok(shape) -> bool:
-    """An input shape without the batch axis: a non-empty list of whole numbers ≥ 1 (null for
-    any length), at most 8 of them."""
-    return (isinstance(shape, list) and 0 < len(shape) <= 8
-            and all(d is None or (is_int(d) and 0 < d <= limits.MAX_INPUT_ELEMENTS)
+    """An input shape without the batch axis: a list of at most 8 whole numbers (null for
+    any length). Keras also takes [] (one number per sample) and 0 (an empty axis)."""
+    return (isinstance(shape, list) and len(shape) <= 8
+            and all(d is None or (is_int(d) and 0 <= d <= limits.MAX_INPUT_ELEMENTS)
                     for d in shape))
 
 
@@ -518,7 +548,7 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     if not is_int(doc.get("version")) or doc["version"] < 1:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
                            f"{_short_json(doc.get('version'))}.", "version")
-    doc = migrate(copy.deepcopy(doc))
+    doc = migrate(_as_json(doc))
     problems = ProblemList()
     try:
         _unknown_keys(doc, _TOP_KEYS, "", problems)
@@ -541,9 +571,22 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             graph_order(doc)
         except ProjectError as err:
             problems.extend(err.problems)
+    for key, check_section in SECTION_VALIDATORS.items():
+        if not problems and doc.get(key) is not None:
+            problems.extend(check_section(doc, doc[key]))
     if problems:
         raise ProjectError(problems)
     return doc
+
+
+def _as_json(value):
+    """A deep copy with tuples as lists: a project built in Python (Keras' own tuples,
+    kernel_size=(3, 3)) reads as the same JSON file."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return copy.deepcopy(value)
 
 
 # --------------------------------------------------------------------------- graph
@@ -597,11 +640,17 @@ def is_sequential(project: dict) -> bool:
     layers = model.get("layers", [])
     if len(model["inputs"]) != 1 or len(model.get("outputs", [])) != 1 or not layers:
         return False
+    from builder import catalogue
+
     inbound = inbound_of(model)
     previous = model["inputs"][0]["name"]
     for lay in layers:
         if inbound[lay["name"]] != [previous]:
             return False
+        entry = catalogue.LAYERS.get(lay.get("class_name")) or {}
+        config = lay.get("config", {})
+        if any(p.get("call") and p["name"] in config for p in entry.get("params", [])):
+            return False  # a call argument (training=..., use_causal_mask=...) needs a call
         previous = lay["name"]
     return model["outputs"] == [previous]
 

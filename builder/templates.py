@@ -37,3 +37,8 @@ def load(name: str) -> dict:
 def describe(name: str) -> tuple[str, str]:
     project = _index()[name]
     return project.get("name", name), project.get("description", "")
+
+
+def dataset(name: str) -> str | None:
+    """The dataset a template trains on (``data.dataset``)."""
+    return (_index()[name].get("data") or {}).get("dataset")

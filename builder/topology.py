@@ -86,6 +86,14 @@ def would_cycle_message(src: str, dst: str, path: list[str]) -> str:
 def arity_message(class_name: str, layer: str, n: int, lo: int, hi: int | None) -> str:
     """A layer with fewer inputs than it merges (``lo``) or more than it takes (``hi``)."""
     who = f"{class_name} '{layer}'"
+    from builder import catalogue
+
+    slots = (catalogue.LAYERS.get(class_name) or {}).get("input_names")
+    if slots:  # attention: (query, value[, key])
+        optional = f" (and optionally {', '.join(slots[lo:hi])})" if hi and hi > lo else ""
+        return (f"{who} takes its inputs in the order {', '.join(slots[:lo])}{optional} but "
+                f"receives {n}: connect {' and '.join(slots[:lo])} (the same layer twice for "
+                "self-attention).")
     if n < lo:
         return (f"{who} merges {'exactly' if hi == lo else 'at least'} {lo} inputs but "
                 f"receives {n}: connect another layer's output to it, or delete it.")

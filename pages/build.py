@@ -7,16 +7,22 @@ without shapes, then TensorFlow is loaded and the page reruns with them.
 """
 from __future__ import annotations
 
-import sys
-
 import streamlit as st
 
-from builder import catalogue, edit, templates, topology
+from builder import catalogue, edit, paths, templates, topology
 from builder import project as projectlib
 from builder.advice import recommended_loss
 from builder.project import ProjectError
 from ui import state
-from ui.layer_form import LayerForm, find_layer, start_over, template_buttons, undo_redo
+from ui.layer_form import (
+    LayerForm,
+    close_menu,
+    find_layer,
+    menu_key,
+    start_over,
+    template_buttons,
+    undo_redo,
+)
 from ui.stack_component import build_view, layer_fixes, stack_editor
 
 STACK_KEY = "build_stack"
@@ -34,13 +40,14 @@ COMPILE_ADVICE = {"softmax-binary", "sigmoid-multiclass", "logits-crossentropy",
 
 
 def _keras_loaded() -> bool:
-    return "keras" in sys.modules
+    # Not just "in sys.modules": app.py imports Keras in a background thread meanwhile.
+    return paths.module_ready("keras") and paths.module_ready("builder.checker")
 
 
 def _check(project: dict):
-    from builder import checker
+    from builder import fit_check
 
-    return checker.check(project)
+    return fit_check.check(project)    # builds, and fits the chosen data
 
 
 def _say(message: str) -> None:
@@ -69,6 +76,9 @@ def _on_action(action: dict) -> None:
 
     project = state.get_project()
     kind, name = action["type"], action.get("name")
+    if kind in ("undo", "redo"):
+        (state.undo if kind == "undo" else state.redo)()
+        return
     try:
         if kind == "select":
             st.session_state[SELECTED] = name
@@ -121,8 +131,7 @@ def _settings_form(project: dict, name: str | None) -> None:
     entry = catalogue.get(lay["class_name"])
     st.markdown(f"**{lay['class_name']}** · {entry['help']}")
     FORM.name_field(name, SELECTED)
-    for spec in entry["params"]:
-        FORM.param_widget(name, lay.get("config", {}), spec)
+    FORM.params(name, lay.get("config", {}), entry)
 
 
 # --------------------------------------------------------------------------- compile
@@ -306,7 +315,7 @@ def _diagram(project: dict, result):
 def _toolbar(project: dict) -> None:
     cols = st.columns([1, 1, 2, 6])
     undo_redo(cols[0], cols[1], "build")
-    with cols[2].popover("Templates", width="stretch"):
+    with cols[2].popover("Templates", width="stretch", key=menu_key("build_templates")):
         _gallery(project)
 
 
@@ -321,9 +330,14 @@ def _use_template(name: str | None) -> None:
 
 
 def _gallery(project: dict) -> None:
-    st.button("Empty model (keep the input and data)", on_click=_use_template, args=(None,),
-              key="build_tpl:empty")
-    template_buttons(templates.names(), "build", _use_template)
+    menu = menu_key("build_templates")
+
+    def empty() -> None:
+        close_menu(menu)
+        _use_template(None)
+
+    st.button("Empty model (keep the input and data)", on_click=empty, key="build_tpl:empty")
+    template_buttons(templates.names(), "build", _use_template, menu_key=menu)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import numpy as np
 import streamlit as st
 
 from builder import edit, paths
-from builder.data import DATASETS, DataError, describe, inspect_csv, recommend
+from builder.data import DATASETS, DataError, describe, inspect_csv, offline, recommend
 from builder.data.registry import validate_data_settings
-from ui import forms, state
+from ui import data_status, forms, state
 
 ERRORS = "data_field_errors"
+PENDING_CSV = "data_pending_csv"    # "Your CSV file" chosen, no file uploaded yet
 GROUPS = [("From the book (Keras datasets)", ["imdb", "reuters", "boston_housing", "mnist",
                                               "fashion_mnist", "cifar10"]),
           ("Offline (ship with scikit-learn)", ["digits", "breast_cancer", "wine", "diabetes"]),
@@ -44,6 +46,12 @@ def _commit_data(data: dict) -> None:
 def _on_dataset() -> None:
     name = st.session_state["data_dataset"]
     st.session_state[ERRORS] = {}
+    if name == "csv":
+        # A CSV needs its file first: show the uploader and keep the current data in the
+        # project until a file is chosen (committing a CSV without a path is refused).
+        st.session_state[PENDING_CSV] = True
+        return
+    st.session_state.pop(PENDING_CSV, None)
     _commit_data({"dataset": name, "options": {}})
 
 
@@ -72,6 +80,8 @@ def _on_option(spec: dict, key: str) -> None:
 def _dataset_picker(project: dict) -> str:
     names = [n for _, group in GROUPS for n in group if n in DATASETS]
     current = project["data"].get("dataset")
+    if st.session_state.get(PENDING_CSV) and current != "csv":
+        current = "csv"
     if current not in names:
         names.append(current)
     st.session_state["data_dataset"] = current
@@ -85,16 +95,16 @@ def _dataset_picker(project: dict) -> str:
 def _cache_status(spec) -> None:
     if spec.source != "keras":
         return
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    folder = os.path.join(home, "datasets")
-    missing = [f for f in spec.files if f["role"] == "data"
-               and not os.path.exists(os.path.join(folder, f["save_as"]))]
-    if missing:
-        files = ", ".join(f"{f['name']} ({f['bytes'] / 1e6:.1f} MB)" for f in missing)
-        st.info(f"Not downloaded yet: {files}. The first use downloads it into {folder}; "
-                "offline, place the file there yourself.")
-    else:
-        st.caption(f"Cached in {folder}.")
+    avail = data_status.availability(spec.name)
+    if avail.ready:
+        st.caption(f"Cached in {offline.keras_cache_dir()}.")
+    data_status.show(avail)
+
+
+def _safe_file_name(name: str) -> str:
+    """The uploaded file's base name with only letters, digits, '.', '_' and '-'."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(name or "")).strip("._")
+    return base if base else "data.csv"
 
 
 def _csv_section(project: dict) -> None:
@@ -107,14 +117,26 @@ def _csv_section(project: dict) -> None:
         except DataError as err:
             st.error(f"This file cannot be used: {err}")
             return
-        digest = hashlib.sha256(raw).hexdigest()[:16]
-        path = paths.uploads_dir() / f"{digest}.csv"
+        # Kept under the user's own file name, so Train, Results and the exported script
+        # name the file the user knows; another file of that name gets its hash added.
+        name = _safe_file_name(upload.name)
+        path = paths.uploads_dir() / name
+        if path.exists() and path.read_bytes() != raw:
+            stem, dot, ext = name.rpartition(".")
+            tag = hashlib.sha256(raw).hexdigest()[:8]
+            path = paths.uploads_dir() / (f"{stem}-{tag}.{ext}" if dot else f"{name}-{tag}")
         path.write_bytes(raw)
         st.session_state["data_csv_id"] = upload.file_id
         _commit_data({"dataset": "csv", "options": {"path": path.name,
                                                     "target": summary.suggested_target,
                                                     "task": "auto"}})
+        if "_data" not in _errors():
+            st.session_state.pop(PENDING_CSV, None)
         st.rerun()
+    if project["data"].get("dataset") != "csv":
+        st.info(f"Upload a CSV file to use it: the model keeps its current data "
+                f"({DATASETS[project['data']['dataset']].label}) until you do.")
+        return
     path = project["data"].get("options", {}).get("path")
     if path:
         try:
@@ -228,6 +250,8 @@ st.write(spec.description)
 _cache_status(spec)
 if spec.source == "csv":
     _csv_section(project)
+if spec.source == "csv" and project["data"].get("dataset") != "csv":
+    st.stop()       # nothing to preprocess before a file is chosen
 left, right = st.columns([1, 2])
 with left:
     st.subheader("Preprocessing")

@@ -9,16 +9,14 @@ once TensorFlow has loaded, as on the Build page.
 """
 from __future__ import annotations
 
-import sys
-
 import streamlit as st
 
-from builder import edit, graph, layout, templates, topology
+from builder import edit, graph, layout, paths, templates, topology
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, graph_form, state
 from ui.graph_component import build_view, graph_editor, node_fixes
-from ui.layer_form import start_over, template_buttons, undo_redo
+from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
 
 EDITOR_KEY = "graph_editor"
 SELECTED = "graph_selected"
@@ -30,7 +28,8 @@ GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_bloc
 
 
 def _keras_loaded() -> bool:
-    return "keras" in sys.modules
+    # Not just "in sys.modules": app.py imports Keras in a background thread meanwhile.
+    return paths.module_ready("keras") and paths.module_ready("builder.checker")
 
 
 def _check(project: dict):
@@ -39,9 +38,14 @@ def _check(project: dict):
     Branches not yet connected to an output are checked as if they were outputs, so they
     show shapes while being drawn; the faults then keep the model from counting as valid.
     """
-    from builder import checker
+    from builder import advice, checker, fit_check
 
-    result = checker.check(graph.checkable(project))
+    info = advice.data_info_for(project)
+    result = checker.shapes(graph.checkable(project))
+    # Advice and the data checks read the real outputs, not the branches checked as if
+    # they were outputs.
+    advice.attach(project, result, info)
+    fit_check.attach(project, result, info)
     faults = graph.faults(project)
     if faults:
         result.valid = False
@@ -72,6 +76,9 @@ def _on_action(action: dict) -> None:
     project = state.get_project()
     kind = action["type"]
     name = action.get("name")
+    if kind in ("undo", "redo"):
+        (state.undo if kind == "undo" else state.redo)()
+        return
     try:
         if kind == "select":
             st.session_state[SELECTED] = name
@@ -171,8 +178,9 @@ def _toolbar(project: dict) -> None:
                       help="One sample's shape without the batch axis, e.g. 10 or 28, 28, 1.")
         st.selectbox("Values", projectlib.INPUT_DTYPES, key="graph_new_input_dtype")
         st.button("Add this input", on_click=_add_input, key="graph_add_input")
-    with cols[5].popover("Templates", width="stretch"):
-        template_buttons(GRAPH_TEMPLATES, "graph", _use_template)
+    menu = menu_key("graph_templates")
+    with cols[5].popover("Templates", width="stretch", key=menu):
+        template_buttons(GRAPH_TEMPLATES, "graph", _use_template, menu_key=menu)
 
 
 def _mode_caption(project: dict) -> None:
@@ -222,6 +230,9 @@ def _problems(project: dict, faults: list, result) -> None:
             if report.error and report.name not in fault_nodes and not report.tentative:
                 st.error(f"**{report.name}**: {report.error}")
                 shown = True
+        for report in result.layers:   # the nodes show one line of it; here it is whole
+            for advice in report.warnings:
+                st.warning(f"**{report.name}**: {advice.message}")
     if not shown:
         if result is None:
             st.caption("No wiring problems. Shapes are checked once TensorFlow has loaded.")
@@ -343,17 +354,16 @@ notice = st.session_state.pop(NOTICE, None)
 if notice:
     st.error(notice)
 
-left, right = st.columns([7, 3], gap="medium")
-with left:
-    view = build_view(project, result, selected, faults, layout.layout(project),
-                      layout.edge_routes(project))
-    action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
-    if action is not None:  # it did not come through the callback (AppTest)
-        _on_action(action)
-        st.rerun()
-    if result is None:
-        st.info("Loading TensorFlow to check shapes and count parameters...")
-with right:
+# The canvas takes the page's whole width; the selected node's settings come below it.
+view = build_view(project, result, selected, faults, layout.layout(project),
+                  layout.edge_routes(project))
+action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
+if action is not None:  # it did not come through the callback (AppTest)
+    _on_action(action)
+    st.rerun()
+if result is None:
+    st.info("Loading TensorFlow to check shapes and count parameters...")
+with st.container(border=True):
     st.subheader("Settings")
     if selected is None:
         st.caption("Select a node to edit it. Inputs:")

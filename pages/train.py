@@ -17,7 +17,7 @@ import streamlit as st
 from builder import project as projectlib
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, jobs, state
+from ui import charts, data_status, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -46,6 +46,7 @@ def _data_section(project: dict) -> None:
         shown = ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path") or \
             "no options"
         st.markdown(f"**Data:** {spec.label} — {spec.task} · {shown}")
+    data_status.show(data_status.availability(data.get("dataset")))
     _page_link("pages/data.py", "Change the data or its preprocessing")
 
 
@@ -64,10 +65,6 @@ def _widget_values(fit: dict) -> dict:
         "train_epochs": int(fit.get("epochs", 20)),
         "train_batch": int(fit.get("batch_size", 32)),
         "train_method": val.get("method", "none"),
-        "train_by": "count" if val.get("count") is not None else "fraction",
-        "train_count": int(val.get("count") or 1000),
-        "train_fraction": float(val.get("fraction") or 0.2),
-        "train_k": int(val.get("k") or 4),
         "train_seed": int(fit.get("seed", 0)),
         "train_shuffle": bool(fit.get("shuffle", True)),
         "train_es": _callback(fit, "EarlyStopping") is not None,
@@ -82,15 +79,33 @@ def _widget_values(fit: dict) -> dict:
     }
 
 
+def _validation_values(fit: dict) -> dict:
+    """Values for the widgets of one validation method (shown only with that method)."""
+    val = fit.get("validation") or {}
+    return {"train_by": "count" if val.get("count") is not None else "fraction",
+            "train_count": int(val.get("count") or 1000),
+            "train_fraction": float(val.get("fraction") or 0.2),
+            "train_k": int(val.get("k") or 4)}
+
+
 def _sync_widgets(fit: dict) -> None:
     """Fill widget state from the project: all of it after an outside change (undo, a new
-    project, Results' retrain), only missing keys otherwise (widgets hidden last run)."""
+    project, Results' retrain), only missing keys otherwise (widgets hidden last run).
+
+    The widgets of one validation method get their value from the project when they are
+    drawn (``value=``), never through session state: a widget that appears when the
+    method changes then starts from the project's or the default value, not its minimum
+    (k = 2, fraction 0.01). After an outside change their state is dropped, so they
+    start again from the project."""
     values = _widget_values(fit)
     fingerprint = json.dumps(fit, sort_keys=True)
     changed = st.session_state.get(FIT_SYNCED) != fingerprint
     for key, value in values.items():
         if changed or key not in st.session_state:
             st.session_state[key] = value
+    if changed:
+        for key in _validation_values(fit):
+            st.session_state.pop(key, None)
     st.session_state[FIT_SYNCED] = fingerprint
 
 
@@ -115,21 +130,26 @@ def _fit_form(fit: dict) -> dict:
     method = c1.selectbox("Validation", list(METHODS), format_func=METHODS.get,
                           key="train_method")
     validation: dict = {"method": method}
+    start = _validation_values(fit)
     if method == "holdout":
-        by = c2.radio("Hold out", ["count", "fraction"], horizontal=True, key="train_by")
+        by = c2.radio("Hold out", ["count", "fraction"], horizontal=True, key="train_by",
+                      index=["count", "fraction"].index(start["train_by"]))
         if by == "count":
-            c2.number_input("Samples held out", 1, 10**9, step=100, key="train_count",
+            c2.number_input("Samples held out", 1, 10**9, start["train_count"], step=100,
+                            key="train_count",
                             help="The book holds out the first 10,000 IMDB reviews.")
             validation["count"] = int(ss["train_count"])
         else:
-            c2.number_input("Fraction held out", 0.01, 0.99, step=0.05, key="train_fraction")
+            c2.number_input("Fraction held out", 0.01, 0.99, start["train_fraction"],
+                            step=0.05, key="train_fraction")
             validation["fraction"] = float(ss["train_fraction"])
     elif method == "split":
-        c2.number_input("Fraction held out", 0.01, 0.99, step=0.05, key="train_fraction",
+        c2.number_input("Fraction held out", 0.01, 0.99, start["train_fraction"], step=0.05,
+                        key="train_fraction",
                         help="Keras takes the last samples, before shuffling.")
         validation["fraction"] = float(ss["train_fraction"])
     elif method == "kfold":
-        c2.number_input("k (folds)", 2, 20, step=1, key="train_k",
+        c2.number_input("k (folds)", 2, 20, start["train_k"], step=1, key="train_k",
                         help="The book uses 4 folds for its 404 Boston houses.")
         validation["k"] = int(ss["train_k"])
     st.checkbox("Shuffle the training data each epoch", key="train_shuffle")
@@ -206,22 +226,47 @@ def _device_choice() -> str:
     return choice
 
 
+def _apply(fix) -> None:
+    from builder import fixes
+
+    try:
+        state.set_project(fixes.apply_fix(state.get_project(), fix))
+    except ProjectError as err:
+        st.session_state["train_fix_error"] = f"That fix no longer applies: {err}"
+
+
+def _fix_buttons(result) -> None:
+    """Each problem with its one-click fixes, as on Build."""
+    from builder import fit_check
+
+    failed = st.session_state.pop("train_fix_error", None)
+    if failed:
+        st.error(failed)
+    for i, (layer, message) in enumerate(fit_check.problems(result)):
+        st.markdown(f"- {message}")
+        report = result.layer(layer) if layer else None
+        for j, fix in enumerate(report.fixes if report else []):
+            st.button(fix.label, key=f"train_fix:{i}:{j}", on_click=_apply, args=(fix,))
+
+
 def _start_section(project: dict) -> None:
-    from builder import checker
+    from builder import fit_check
 
     with st.spinner("Checking the model..."):
-        result = checker.check(project)
+        result = fit_check.check(project)
     state.show_status(result)
     if not result.valid:
         st.error("The model cannot be trained yet:")
-        for message in result.errors + [r.error for r in result.layers if r.error]:
-            st.markdown(f"- {message}")
+        _fix_buttons(result)
         _page_link("pages/build.py", "Fix the model on Build")
+        return
+    avail = data_status.availability((project.get("data") or {}).get("dataset"))
+    if not avail.usable:        # said above, with the data
         return
     device = _device_choice()
     if st.button("Start training", type="primary", key="train_start"):
         try:
-            jobs.start(projectlib.validate(project), device)
+            jobs.start(projectlib.validate(project), device, allow_download=avail.downloads)
         except (RuntimeError, ValueError) as err:
             st.error(f"Training did not start: {err}")
             return
@@ -252,7 +297,8 @@ def _curves(handle) -> None:
     history = handle.history
     names = charts.metric_names(history)
     if not names:
-        st.caption("Curves appear after the first epoch.")
+        if handle.active:
+            st.caption("Curves appear after the first epoch.")
         return
     if handle.folds:
         smoothing = st.toggle("Smooth (leave out the first 10 epochs, moving average 0.9)",
@@ -294,7 +340,7 @@ def _live(run_id: str) -> None:
         st.markdown("**Test set:** " + " · ".join(
             f"{name} {value:.4g}" for name, value in test.items() if value is not None))
     _curves(handle)
-    if not handle.active:
+    if not handle.active and charts.metric_names(handle.history):
         _page_link("pages/results.py", "See the results of this run")
     if was_active and not handle.active:
         st.rerun(scope="app")   # show Start again, stop polling

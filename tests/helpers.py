@@ -27,6 +27,10 @@ def project(layers, shape=(784,), outputs=None, inputs=None, loss="categorical_c
     }
 
 
+# Keras call arguments that a project holds as layer settings.
+CALL_ARGUMENTS = ("use_causal_mask", "return_attention_scores", "training")
+
+
 def keras_layer(class_name: str, config: dict, name: str | None = None):
     """``keras.layers.<class_name>(**config)``, the JSON config passed as it is: the tests'
     oracle, independent of ``builder.checker.make_layer``."""
@@ -62,8 +66,14 @@ def keras_model(project: dict):
             lay = next(lay for lay in pending if all(s in tensors for s in links[lay["name"]]))
             pending.remove(lay)
             args = [tensors[s] for s in links[lay["name"]]]
-            layer = keras_layer(lay["class_name"], lay.get("config", {}), lay["name"])
-            tensors[lay["name"]] = layer(args if len(args) > 1 else args[0])
+            config = dict(lay.get("config", {}))
+            calls = {k: config.pop(k) for k in CALL_ARGUMENTS if k in config}
+            layer = keras_layer(lay["class_name"], config, lay["name"])
+            if lay["class_name"] in ("MultiHeadAttention", "GroupQueryAttention"):
+                out = layer(*args, **calls)  # (query, value, key), as Keras documents
+            else:
+                out = layer(args if len(args) > 1 else args[0], **calls)
+            tensors[lay["name"]] = out
         return keras.Model([tensors[i["name"]] for i in model["inputs"]],
                            [tensors[o] for o in model["outputs"]])
     except Exception as exc:  # the verdict: Keras refused this model

@@ -65,3 +65,13 @@ def test_good_book_network_has_no_advice():
                  ("o", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,),
                 options={"image_layout": "flat"})
     assert check(p).all_warnings() == []
+
+
+def test_one_unit_is_said_in_the_singular():
+    p = project([("hidden", "Dense", {"units": 1, "activation": "relu"}),
+                 ("out", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,),
+                dataset="digits")
+    result = check(p)
+    bottleneck = [w.message for w in result.all_warnings() if w.code == "bottleneck"]
+    assert bottleneck and "'hidden' has 1 unit," in bottleneck[0]
+    assert result.layer("hidden").summary == "1 unit, relu"

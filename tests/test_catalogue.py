@@ -160,14 +160,18 @@ def test_palette_follows_category_order_and_lists_each_layer_once():
     ("Dense", {}, "units", ["missing", "e.g. units=64"]),
     ("Dense", {"units": 8, "activation": "relux"}, "activation", ['"softmax"', 'did you mean "relu"?']),
     ("Dense", {"units": 8, "use_bias": "yes"}, "use_bias", ["must be true or false"]),
-    ("Dense", {"units": 8, "kernel_regularizer": "l3"}, "kernel_regularizer", ['one of null, "l1", "l2"']),
-    ("Activation", {"activation": None}, "activation", ["activation=null", '"relu"']),
+    ("Dense", {"units": 8, "kernel_regularizer": "l3"}, "kernel_regularizer", ["the name of a Keras regularizer"]),
+    ("Dense", {"units": 8, "kernel_initializer": {"class_name": "os.system", "config": {}}}, "kernel_initializer",
+     ["keras.initializers class name"]),
+    ("Dense", {"units": 8, "kernel_initializer": {"class_name": "HeNormal", "module": "os", "config": {}}},
+     "kernel_initializer", ["kernel_initializer="]),
+    ("Activation", {"activation": "relu7"}, "activation", ['activation="relu7"', 'did you mean "relu"?']),
     ("Conv2D", {"filters": 8, "kernel_size": [3, 3, 3]}, "kernel_size", ["a list of 2 integers ≥ 1"]),
     ("Conv2D", {"filters": 8, "kernel_size": [3, 0]}, "kernel_size", ["kernel_size=[3, 0]"]),
     ("Conv2D", {"filters": 8, "kernel_size": 3, "padding": "full"}, "padding", ['one of "valid", "same"']),
     ("Conv1D", {"filters": 8, "kernel_size": [3, 3]}, "kernel_size", ["a list of 1 integers"]),
     ("MaxPooling2D", {"strides": 0}, "strides", ["strides=0", "or null"]),
-    ("Dropout", {"rate": 1.0}, "rate", ["rate=1.0", "a number ≥ 0 and < 1"]),
+    ("Dropout", {"rate": 1.5}, "rate", ["rate=1.5", "a number from 0 to 1"]),
     ("Dropout", {"rate": -0.1}, "rate", ["rate=-0.1"]),
     ("Rescaling", {"scale": float("nan")}, "scale", ["must be a number"]),
     ("Reshape", {"target_shape": [-1, -1]}, "target_shape", ["only one entry may be -1"]),
@@ -178,7 +182,7 @@ def test_palette_follows_category_order_and_lists_each_layer_once():
     ("Concatenate", {"axis": 0}, "axis", ["axis 0 is the batch axis"]),
     ("Dot", {"axes": [1, 1, 1]}, "axes", ["a list of 2 such axes"]),
     ("Embedding", {"input_dim": 100}, "output_dim", ["missing", "e.g. output_dim=32"]),
-    ("Flatten", {"units": 3}, "units", ["Known parameters: none"]),
+    ("Flatten", {"units": 3}, "units", ["Known parameters: data_format"]),
     ("Bidirectional", {"layer": "LSTM"}, "layer", ['{"class_name": ..., "config": {...}}']),
     ("Bidirectional", {"layer": {"class_name": "Dense", "config": {"units": 3}}}, "layer.class_name",
      ["SimpleRNN, LSTM, GRU", 'got "Dense"']),
@@ -323,3 +327,38 @@ def test_malformed_catalogue_is_reported_not_run(tmp_path):
     with pytest.raises(catalogue.CatalogueError, match=r"Dense\.units: type .* is not one of.*"
                                                        r"Dense\.units: label and help must not be empty"):
         catalogue._load(bad)
+
+
+# ----------------------------------------------------------------------- all of Keras
+
+def test_catalogue_covers_every_config_only_keras_layer():
+    assert refresh.missing_classes() == []
+
+
+def test_keras_aliases_resolve_to_their_entry():
+    assert catalogue.get("MaxPool2D") is catalogue.get("MaxPooling2D")
+    assert catalogue.get("GroupedQueryAttention") is catalogue.get("GroupQueryAttention")
+    assert "Convolution2D" in catalogue.LAYERS and "Convolution2D" not in list(catalogue.LAYERS)
+
+
+@pytest.mark.parametrize("class_name", [n for n in LAYER_NAMES
+                                        if any(p["name"] == "trainable" for p in catalogue.get(n)["params"])])
+def test_layer_builds_with_the_base_layer_settings(class_name):
+    listed = {p["name"] for p in catalogue.get(class_name)["params"]}
+    extreme = {"trainable": False, "dtype": None, "autocast": False,
+               "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}
+    config = {**catalogue.default_config(class_name),
+              **{k: v for k, v in extreme.items() if k in listed}}
+    assert catalogue.validate_config(class_name, config, WHERE) == []
+    assert refresh.build(class_name, config).shape[0] is None
+
+
+def test_common_settings_up_front_the_rest_advanced():
+    dense = {p["name"]: p for p in catalogue.get("Dense")["params"]}
+    assert not dense["units"].get("advanced") and not dense["activation"].get("advanced")
+    assert dense["bias_constraint"]["advanced"] and dense["lora_rank"]["advanced"]
+    mha = {p["name"]: p for p in catalogue.get("MultiHeadAttention")["params"]}
+    assert not mha["num_heads"].get("advanced") and mha["use_causal_mask"]["call"]
+    for name in LAYER_NAMES:
+        for p in catalogue.get(name)["params"]:
+            assert not (p.get("required") and p.get("advanced")), f"{name}.{p['name']}"

@@ -9,10 +9,13 @@ def _keras_reference(class_name, config, input_shapes):
     """Output shape and params from plain Keras: Keras deserialises the config itself."""
     import keras
 
-    inputs = [keras.Input(shape=tuple(s), dtype="int32" if class_name == "Embedding" else "float32")
-              for s in input_shapes]
+    dtype = catalogue.get(class_name).get("input_dtype", "float32")
+    inputs = [keras.Input(shape=tuple(s), dtype=dtype) for s in input_shapes]
     layer = keras_layer(class_name, config)
-    out = layer(inputs if len(inputs) > 1 else inputs[0])
+    if class_name in ("MultiHeadAttention", "GroupQueryAttention"):  # (query, value, key)
+        out = layer(*inputs)
+    else:
+        out = layer(inputs if len(inputs) > 1 else inputs[0])
     return list(out.shape), layer.count_params()
 
 
@@ -22,7 +25,7 @@ def test_every_catalogue_layer_agrees_with_keras(class_name):
     shapes = entry["example_input"]
     config = catalogue.default_config(class_name)
     inputs = [{"name": f"in_{i}", "shape": list(s),
-               "dtype": "int32" if class_name == "Embedding" else "float32"}
+               "dtype": entry.get("input_dtype", "float32")}
               for i, s in enumerate(shapes)]
     p = project([("layer", class_name, config, [i["name"] for i in inputs])], inputs=inputs,
                 outputs=["layer"])

@@ -237,3 +237,16 @@ def test_classification_loss_on_regression_is_refused(loss):
                                         "a regression.*use loss 'mse' with metric 'mae'"):
         labels_for_loss(np.array([1.0]), loss, task="regression", num_classes=None,
                         label_encoding="value", dataset="Houses")
+
+
+def test_regression_loss_on_integer_classes_says_they_are_encoded_for_it():
+    import numpy as np
+
+    from builder.data.preprocess import labels_for_loss
+
+    _, encoding, notes = labels_for_loss(np.array([0, 1, 2]), "mse", task="multiclass",
+                                         num_classes=3, label_encoding="integer",
+                                         dataset="Digits")
+    assert encoding == "one_hot"
+    assert "the class numbers are one-hot encoded for it" in notes[0]
+    assert "on one-hot labels" not in notes[0]

@@ -111,8 +111,9 @@ BATCH = {"dense": _digits_dense, "convnet": _digits_convnet, "imdb_lstm": _imdb_
 
 # Runs several exported scripts in one interpreter, each as ``python script.py --smoke
 # --report PATH`` would (runpy, __main__, its own argv). IMDB's imdb.npz is not available
-# offline (see ../shared/datasets/README.md), nor is Reuters', so their loaders are replaced
-# by tiny made-up texts; the script's own encoding, labels and training still run.
+# offline (see ../shared/datasets/README.md), nor are Reuters' and CIFAR-10's, so their
+# loaders are replaced by tiny made-up texts and images; the script's own encoding, labels
+# and training still run.
 RUNNER = textwrap.dedent('''
     import json, runpy, sys
     import numpy as np
@@ -128,7 +129,15 @@ RUNNER = textwrap.dedent('''
                     (texts(40), rng.integers(0, classes, 40)))
         return load_data
 
+    def fake_images(**kwargs):
+        rng = np.random.default_rng(0)
+        def part(n):
+            return (rng.integers(0, 256, (n, 32, 32, 3)).astype("uint8"),
+                    (np.arange(n) % 10).reshape(-1, 1).astype("uint8"))
+        return part(40), part(20)
+
     keras.datasets.imdb.load_data = fake_text(2)
+    keras.datasets.cifar10.load_data = fake_images
     keras.datasets.reuters.load_data = fake_text(46)
     for script, report in json.loads(sys.argv[1]):
         sys.argv = [script, "--smoke", "--report", report]

@@ -206,7 +206,7 @@ def test_add_and_delete_inputs():
 @pytest.mark.parametrize("shape, dtype, name, message", [
     ([], "float32", None, "positive whole numbers"),
     ([0], "float32", None, "positive whole numbers"),
-    ([3], "float16", None, "float16"),
+    ([3], "complex64", None, "complex64"),
     ([3], "float32", "9x", "not a valid name"),
     ([3], "float32", "a", "already used"),
 ])
@@ -335,3 +335,19 @@ def test_graph_templates_train_one_epoch_on_their_offline_data(name):
     if len(outputs) > 1:
         assert {f"{o}_loss" for o in outputs} <= set(history)
     assert all(v[0] == v[0] for v in history.values())  # no NaN
+
+
+def test_attention_added_in_the_graph_attends_to_its_source_and_takes_a_key():
+    from builder import graph as graphlib
+    from builder.checker import check
+    from tests.helpers import project as make
+
+    p = make([("emb", "Dense", {"units": 8})], shape=(6, 4))
+    p, name = graphlib.add_node(p, "MultiHeadAttention", source="emb")
+    lay = next(lay for lay in p["model"]["layers"] if lay["name"] == name)
+    assert lay["inbound"] == ["emb", "emb"]
+    p = graphlib.connect(p, "emb", name)  # the key: the same source a third time
+    lay = next(lay for lay in p["model"]["layers"] if lay["name"] == name)
+    assert lay["inbound"] == ["emb", "emb", "emb"]
+    p["model"]["outputs"] = [name]
+    assert check(p).layer(name).output_shape == [None, 6, 8]

@@ -56,11 +56,14 @@ def _names(at: AppTest) -> list[str]:
 def _dense_project(*extra: dict) -> dict:
     from builder.project import new_project
 
-    project = new_project("Dense test", [{"name": "pixels", "shape": [784], "dtype": "float32"}])
+    # MNIST's flat 784 pixels and 10 classes: the model fits its data.
+    project = new_project("Dense test", [{"name": "pixels", "shape": [784], "dtype": "float32"}],
+                          "mnist")
+    project["compile"]["loss"] = "categorical_crossentropy"
     project["model"]["layers"] = [
         {"name": "d1", "class_name": "Dense", "config": {"units": 16, "activation": "relu"}},
         *extra,
-        {"name": "out", "class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}},
+        {"name": "out", "class_name": "Dense", "config": {"units": 10, "activation": "softmax"}},
     ]
     project["model"]["outputs"] = ["out"]
     return project
@@ -73,7 +76,7 @@ def test_page_draws_stack_with_shapes_and_summary():
     assert view["layers"][0]["output_shape"] == "(None, 16)"
     assert view["layers"][0]["params"] == "12,560"
     assert view["inputs"] == [{"name": "pixels", "shape": "(None, 784)"}]
-    assert {m.label: m.value for m in at.metric}["Parameters"] == "12,577"
+    assert {m.label: m.value for m in at.metric}["Parameters"] == "12,730"
     assert any(c.proto.spec for c in at.get("plotly_chart"))
     exports = {b.proto.label for b in at.get("download_button")}
     assert {"Python script", "Notebook", "Keras JSON"} <= exports
@@ -107,8 +110,14 @@ def test_error_badge_and_fix_from_the_card():
     _act(at, type="apply_fix", name="c1", fix=0)
     view = _view(at)
     assert [lay["class_name"] for lay in view["layers"]] == ["Dense", "Reshape", "Conv2D", "Dense"]
-    assert all(lay["error"] is None for lay in view["layers"])
     assert view["layers"][1]["output_shape"] == "(None, 4, 4, 1)"
+    # The model builds now, but its output is a grid per image: that is the next error
+    # (its shape shown beside it), and its fix makes the model fit MNIST's labels.
+    out = view["layers"][3]
+    assert out["output_shape"] == "(None, 2, 2, 10)" and "several values" in out["error"]
+    assert out["fixes"][0]["label"] == "Insert GlobalAveragePooling2D before out"
+    _act(at, type="apply_fix", name="out", fix=0)
+    assert all(lay["error"] is None for lay in _view(at)["layers"])
 
 
 def test_unknown_layer_in_action_is_refused_with_a_message():
@@ -133,8 +142,47 @@ def test_settings_form_applies_good_values_and_refuses_bad_ones():
     assert activation.format_func(activation.value) == "relu"
     activation.select_index(activation.options.index("tanh")).run()
     assert at.session_state["project"]["model"]["layers"][0]["config"]["activation"] == "tanh"
-    penalty = at.selectbox(key="build_param:d1:kernel_regularizer")
-    assert penalty.format_func(penalty.value) == "none"
+    penalty = at.text_input(key="build_param:d1:kernel_regularizer")
+    assert penalty.value == ""
+    penalty.set_value("l2").run()
+    assert at.session_state["project"]["model"]["layers"][0]["config"]["kernel_regularizer"] == "l2"
+    at.text_input(key="build_param:d1:kernel_regularizer").set_value(
+        '{"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}').run()
+    assert at.session_state["project"]["model"]["layers"][0]["config"]["kernel_regularizer"] == {
+        "class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}
+
+
+def test_advanced_settings_are_in_an_expander_and_kept():
+    at = _open(_dense_project())
+    _act(at, type="select", name="d1")
+    (advanced,) = [e for e in at.expander if e.label.startswith("Advanced")]
+    keys = {w.key for w in advanced.text_input} | {w.key for w in advanced.checkbox} | \
+        {w.key for w in advanced.selectbox} | {w.key for w in advanced.number_input}
+    assert "build_param:d1:bias_constraint" in keys and "build_param:d1:units" not in keys
+    at.text_input(key="build_param:d1:bias_initializer").set_value(
+        '{"class_name": "Constant", "config": {"value": 0.1}}').run()
+    config = at.session_state["project"]["model"]["layers"][0]["config"]
+    assert config["bias_initializer"] == {"class_name": "Constant", "config": {"value": 0.1}}
+    (advanced,) = [e for e in at.expander if e.label.startswith("Advanced")]
+    assert "1 set" in advanced.label
+
+
+def test_wrapped_layer_is_edited_in_place():
+    from builder.project import new_project
+
+    project = new_project("TD", [{"name": "seq", "shape": [5, 4], "dtype": "float32"}])
+    project["model"]["layers"] = [{"name": "td", "class_name": "TimeDistributed", "config": {
+        "layer": {"class_name": "Dense", "config": {"units": 8}}}}]
+    project["model"]["outputs"] = ["td"]
+    at = _open(project)
+    _act(at, type="select", name="td")
+    assert at.selectbox(key="build_wrap:td:layer").value == "Dense"
+    at.number_input(key="build_param:td:layer.units").set_value(3).run()
+    layer = at.session_state["project"]["model"]["layers"][0]["config"]["layer"]
+    assert layer == {"class_name": "Dense", "config": {"units": 3}}
+    at.selectbox(key="build_wrap:td:layer").set_value("Conv1D").run()
+    layer = at.session_state["project"]["model"]["layers"][0]["config"]["layer"]
+    assert layer["class_name"] == "Conv1D" and layer["config"]["filters"] == 32
 
 
 def test_text_parameters_parse_lists():
@@ -162,10 +210,12 @@ def test_undo_and_redo():
 
 
 def test_compile_settings_and_recommended_loss():
-    at = _open(_dense_project())
+    project = _dense_project()
+    project["compile"]["loss"] = "binary_crossentropy"
+    at = _open(project)
     loss = at.selectbox(key="build_loss")
     assert loss.value == "binary_crossentropy"
-    # The project's data (digits) has 10 classes with integer labels.
+    # The project's data (MNIST) has 10 classes with integer labels.
     assert "sparse_categorical_crossentropy (recommended)" in loss.options
     assert any("Recommended" in c.value for c in at.caption)
     loss.set_value("sparse_categorical_crossentropy (recommended)").run()
@@ -218,3 +268,13 @@ def test_diagram_places_nodes_by_their_connections_not_file_order():
     (boxes,) = [t for t in traces if t.get("mode") == "text"]
     row = {text.split(":")[0]: -y for text, y in zip(boxes["hovertext"], boxes["y"])}
     assert row == {"pixels": 0, "wide": 1, "deep1": 1, "deep2": 2, "both": 3, "out": 4}
+
+
+def test_ctrl_z_and_ctrl_shift_z_from_the_editor_undo_and_redo():
+    at = _open(_dense_project())
+    _act(at, type="add", class_name="Dropout", index=1)
+    assert len(_names(at)) == 3
+    _act(at, type="undo")                  # what the component sends for Ctrl+Z
+    assert _names(at) == ["d1", "out"]
+    _act(at, type="redo")                  # Ctrl+Shift+Z
+    assert len(_names(at)) == 3

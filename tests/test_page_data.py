@@ -49,3 +49,16 @@ def test_recommended_loss_button(app):
     app.selectbox(key="data_dataset").set_value("diabetes").run()
     app.button(key="data_use_rec").click().run()
     assert app.session_state["project"]["compile"]["loss"] == "mse"
+
+
+def test_choosing_your_csv_shows_the_uploader_and_keeps_the_data(app):
+    app.selectbox(key="data_dataset").set_value("csv").run()
+    assert not app.exception
+    assert app.selectbox(key="data_dataset").value == "csv"     # no jump back to Digits
+    assert len(app.get("file_uploader")) == 1
+    assert not app.error
+    assert app.session_state["project"]["data"]["dataset"] == "digits"
+    assert any("Upload a CSV file to use it" in i.value for i in app.info)
+    app.selectbox(key="data_dataset").set_value("wine").run()
+    assert app.session_state["project"]["data"]["dataset"] == "wine"
+    assert not app.get("file_uploader")

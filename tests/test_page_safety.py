@@ -172,11 +172,15 @@ def test_training_refuses_to_start_on_a_full_disk(monkeypatch):
 
 def test_a_project_whose_keras_dataset_file_is_missing_opens(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+    from builder.data import offline
+
+    monkeypatch.setattr(offline, "origin_reachable", lambda url, timeout=2.0: False)
     project = templates.load("imdb_dense")
     _autosave(project)
     at = _tab()
     assert at.session_state["project"]["name"] == project["name"]
     at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
-    assert any("Not downloaded yet: imdb.npz" in i.value and "place the file there" in i.value
-               for i in at.info)
+    # Said once, as on Train: which file, where from, where to put it.
+    assert any("needs imdb.npz" in e.value and "save it as" in e.value and "Download" in e.value
+               for e in at.error)

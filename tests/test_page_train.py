@@ -129,6 +129,46 @@ def test_invalid_model_shows_the_checkers_errors_and_no_start_button():
     assert any("build" in link.proto.page.lower() for link in at.page_link)
 
 
+def test_an_output_that_does_not_fit_the_labels_is_an_error_with_its_fix():
+    project = _default()
+    project["model"]["layers"][-1]["config"]["units"] = 7      # digits have 10 classes
+    at = _open(project)
+    assert not [b for b in at.button if b.key == "train_start"]
+    text = " ".join(m.value for m in at.main.markdown)
+    assert "gives 7 numbers per sample" in text and "needs 10 units" in text
+    (fix,) = [b for b in at.button if b.key.startswith("train_fix:")]
+    assert fix.label == "Set units to 10"
+    fix.click().run()
+    assert at.session_state["project"]["model"]["layers"][-1]["config"]["units"] == 10
+    assert [b for b in at.button if b.key == "train_start"]
+
+
+def test_data_that_cannot_be_had_is_said_before_start(monkeypatch):
+    from builder.data import offline
+
+    monkeypatch.setattr(offline, "origin_reachable", lambda url, timeout=2.0: False)
+    project = _default()
+    project["data"] = {"dataset": "reuters", "options": {}}
+    at = _open(project)
+    (error,) = [e for e in _main_alerts(at, "error") if "reuters.npz" in e]
+    assert "no connection" in error
+    assert not [b for b in at.button if b.key == "train_start"]
+
+
+def test_kfold_then_validation_split_keeps_a_sensible_fraction():
+    project = _default()
+    project["fit"]["validation"] = {"method": "kfold", "k": 4}
+    at = _open(project)
+    at.selectbox(key="train_method").set_value("split").run()
+    assert at.session_state["project"]["fit"]["validation"] == {"method": "split",
+                                                                "fraction": 0.2}
+    at.selectbox(key="train_method").set_value("kfold").run()
+    at.selectbox(key="train_method").set_value("holdout").run()
+    at.radio(key="train_by").set_value("fraction").run()
+    assert at.session_state["project"]["fit"]["validation"] == {"method": "holdout",
+                                                                "fraction": 0.2}
+
+
 # --------------------------------------------------------------------------- training
 
 def test_train_two_epochs_then_compare_and_results():
@@ -193,3 +233,6 @@ def test_a_failed_run_says_why_in_plain_words():
     (error,) = _main_alerts(at, "error")
     assert error.startswith("Training failed:") and "held out" in error and "5000" in error
     assert "Traceback" not in error
+    # Nothing that belongs to a run that trains: no curves to wait for, no results.
+    assert not any("Curves appear" in c.value for c in at.main.caption)
+    assert not any("results" in link.proto.page.lower() for link in at.page_link)

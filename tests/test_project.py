@@ -38,7 +38,7 @@ def test_issue_example_loads():
     (lambda d: d["model"].update(outputs=["zz"]), "model.outputs[0]", "not a layer"),
     (lambda d: d.update(version=99), "version", "newer than this netbuilder"),
     (lambda d: d.update(format="other"), "format", "not a netbuilder project"),
-    (lambda d: d["model"]["inputs"][0].update(shape=[0]), "model.inputs[0].shape", "positive integers"),
+    (lambda d: d["model"]["inputs"][0].update(shape=[-1]), "model.inputs[0].shape", "positive integers"),
     (lambda d: d["model"]["layers"][0].update(name="bad name"), "model.layers[0].name", "not a valid name"),
     (lambda d: d["compile"].update(loss="mse2"), "compile.loss", "unknown loss"),
     (lambda d: d["compile"]["optimizer"]["config"].update(learning_rate=-1), "compile.optimizer.config.learning_rate", "out of range"),

@@ -243,3 +243,20 @@ def test_process_gone_without_outcome_is_a_failure(tmp_path):
     assert handle.state == "failed" and "ended unexpectedly (exit code 0)" in handle.message
     assert runs.read_json(handle.path / "run.json")["state"] == "failed"
     assert handle.poll() == []
+
+
+def test_stop_in_the_middle_of_an_epoch_records_only_the_completed_ones(tmp_path):
+    """80 batches an epoch; Stop is seen at batch 30 of epoch 3: two epochs are recorded,
+    no partial third, and the message says two."""
+    calls = {"n": 0}
+
+    def should_stop():
+        calls["n"] += 1
+        return calls["n"] > 2 * 80 + 30
+
+    folder = runs.create_run(tmp_path, "alice", _classifier(epochs=5), {})
+    summary = worker.train(_classifier(epochs=5), folder, should_stop=should_stop,
+                           prepared=_data(), device="cpu")
+    assert summary["state"] == "stopped"
+    assert summary["epochs"] == 2 and "after 2 epoch(s)" in summary["message"]
+    assert len(runs.read_history_csv(folder / "history.csv")["loss"]) == 2

@@ -53,7 +53,8 @@ def test_parse_action_rejects_malformed(raw):
 
 
 def test_every_action_type_names_its_fields():
-    assert set(ACTION_FIELDS) == {"add", "move", "select", "delete", "duplicate", "apply_fix"}
+    assert set(ACTION_FIELDS) == {"add", "move", "select", "delete", "duplicate", "apply_fix",
+                                  "undo", "redo"}
 
 
 def _actions(at: AppTest) -> list[str]:

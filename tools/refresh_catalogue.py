@@ -62,28 +62,58 @@ def plain(value: Any) -> Any:
 
 
 def keras_arguments(layer_cls) -> dict[str, Any]:
-    """Keyword -> default (REQUIRED when Keras has none) of a layer class' __init__."""
-    params = list(inspect.signature(layer_cls.__init__).parameters.values())[1:]
-    return {
-        p.name: REQUIRED if p.default is inspect.Parameter.empty else plain(p.default)
-        for p in params
-        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-    }
+    """Keyword -> default (REQUIRED when Keras has none) of a layer class' __init__, with the
+    keywords of the base classes it hands **kwargs on to, and those Keras pops from
+    **kwargs (see tools.catalogue_gen)."""
+    from tools import catalogue_gen
+
+    if layer_cls is load_keras().layers.Layer:
+        params = list(inspect.signature(layer_cls.__init__).parameters.values())[1:]
+        return {p.name: REQUIRED if p.default is inspect.Parameter.empty else plain(p.default)
+                for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    return {k: REQUIRED if v is catalogue_gen.REQUIRED else plain(v)
+            for k, v in catalogue_gen._signature(layer_cls).items()}
 
 
 def takes_kwargs(layer_cls) -> bool:
-    params = inspect.signature(layer_cls.__init__).parameters.values()
-    return any(p.kind is p.VAR_KEYWORD for p in params)
+    from tools import catalogue_gen
+
+    return catalogue_gen.takes_kwargs(layer_cls)
+
+
+def _call_names(class_name: str) -> set[str]:
+    try:
+        return {p["name"] for p in catalogue.get(class_name)["params"] if p.get("call")}
+    except KeyError:
+        return set()
 
 
 def make_layer(class_name: str, config: dict):
-    """A Keras layer from a catalogue config; Bidirectional's `layer` dict becomes a layer."""
-    keras = load_keras()
-    kwargs = dict(config)
-    if "layer" in kwargs and isinstance(kwargs["layer"], dict):
-        inner = kwargs["layer"]
-        kwargs["layer"] = make_layer(inner["class_name"], inner.get("config", {}))
-    return getattr(keras.layers, class_name)(**kwargs)
+    """A Keras layer from a catalogue config; wrapped `layer` dicts become layers, and call
+    arguments (use_causal_mask, ...) are left out (see `call_kwargs`)."""
+    load_keras()
+    calls = _call_names(class_name)
+    kwargs = {k: v for k, v in config.items() if k not in calls}
+    for key in ("layer", "backward_layer"):
+        if isinstance(kwargs.get(key), dict) and "class_name" in kwargs[key]:
+            inner = kwargs[key]
+            kwargs[key] = make_layer(inner["class_name"], inner.get("config", {}))
+    from builder.checker import keras_class
+
+    return keras_class(class_name)(**kwargs)
+
+
+def call_kwargs(class_name: str, config: dict) -> dict:
+    calls = _call_names(class_name)
+    return {k: v for k, v in config.items() if k in calls}
+
+
+def call_layer(class_name: str, layer, inputs: list, config: dict):
+    """Call a layer the way the catalogue says: positional (query, value, key) or a list."""
+    kwargs = call_kwargs(class_name, config)
+    if catalogue.get(class_name).get("call_style") == "positional":
+        return layer(*inputs, **kwargs)
+    return layer(inputs if len(inputs) > 1 else inputs[0], **kwargs)
 
 
 def symbolic_inputs(class_name: str, shapes: list[list[int]]):
@@ -99,7 +129,7 @@ def build(class_name: str, config: dict, shapes: list[list[int]] | None = None):
     shapes = catalogue.get(class_name)["example_input"] if shapes is None else shapes
     inputs = symbolic_inputs(class_name, shapes)
     with keras.StatelessScope():  # weights get shapes but no values: nothing is allocated
-        return make_layer(class_name, config)(inputs if len(inputs) > 1 else inputs[0])
+        return call_layer(class_name, make_layer(class_name, config), inputs, config)
 
 
 # ---------------------------------------------------------------------------- checks
@@ -131,8 +161,15 @@ def check_names(class_name: str) -> list[str]:
     args = keras_arguments(layer_cls)
     diffs = []
     config_keys = None
+    base = keras_arguments(keras.layers.Layer) if takes_kwargs(layer_cls) else {}
     for p in catalogue.get(class_name)["params"]:
         name = p["name"]
+        if p.get("call"):
+            if name not in inspect.signature(layer_cls.call).parameters:
+                diffs.append(f"{class_name}.{name}: not an argument of {class_name}.call")
+            continue
+        if name not in args and name in base:
+            continue
         if name in args:
             if bool(p.get("required")) != (args[name] is REQUIRED):
                 keras_says = "requires it" if args[name] is REQUIRED else "has a default"
@@ -153,10 +190,15 @@ def check_defaults(class_name: str) -> list[str]:
     args = keras_arguments(layer_cls)
     config = None
     diffs = []
+    base = keras_arguments(load_keras().layers.Layer) if takes_kwargs(layer_cls) else {}
     for p in catalogue.get(class_name)["params"]:
         if "default" not in p:
             continue
-        if p["name"] in args:
+        if p.get("call"):
+            keras_default = plain(inspect.signature(layer_cls.call).parameters[p["name"]].default)
+        elif p["name"] not in args and p["name"] in base:
+            keras_default = base[p["name"]]
+        elif p["name"] in args:
             keras_default = args[p["name"]]
         else:  # only in get_config(): the value a default-built layer reports
             if config is None:
@@ -188,8 +230,11 @@ def _choice_values(class_name: str) -> dict[str, list]:
         if p["type"] == "choice":
             values[p["name"]] = list(p["choices"])
         elif p["type"] == "layer":
-            values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)}
-                                 for c in p["allowed"]]
+            allowed = [p["example"]["class_name"]] if p["allowed"] == ["*"] and "example" in p \
+                else [] if p["allowed"] == ["*"] else p["allowed"]
+            if allowed:
+                values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)}
+                                     for c in allowed]
     return values
 
 
@@ -203,6 +248,14 @@ def check_choices(class_name: str) -> list[str]:
     values = _choice_values(class_name)
     base = catalogue.default_config(class_name)
     diffs = []
+    # data_format decides which axis is the channel axis, so an example input in one layout
+    # cannot show the other: the constructor must accept each value.
+    for value in values.pop("data_format", []):
+        try:
+            make_layer(class_name, {**base, "data_format": value})
+        except Exception as exc:
+            diffs.append(f"{class_name}.data_format={value!r}: Keras refuses it: "
+                         f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
     for i in range(max(map(len, values.values()), default=0)):
         round_ = {name: vals[i % len(vals)] for name, vals in values.items()}
         try:
@@ -279,10 +332,10 @@ def check_input_rank(class_name: str) -> list[str]:
 
     if lo > 1 and builds(lo - 1) is None:
         diffs.append(f"{class_name}: input_rank.min is {lo} but Keras also builds on rank {lo - 1}")
-    if hi is not None and builds(hi + 1) is None:
+    if hi is not None and hi < 7 and builds(hi + 1) is None:
         diffs.append(f"{class_name}: input_rank.max is {hi} but Keras also builds on rank {hi + 1}")
     if class_name not in SHAPE_DEPENDENT:
-        for rank in sorted({lo, min(hi or 5, 5)}):
+        for rank in sorted({lo, hi if hi is not None else 5}):
             error = builds(rank)
             if error is not None:
                 diffs.append(f"{class_name}: input_rank allows rank {rank} but Keras refuses "
@@ -303,6 +356,22 @@ def compare(class_name: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- information
+
+def missing_classes() -> list[str]:
+    """keras.layers classes that are config-only but not in the catalogue (nor an alias)."""
+    import inspect as _inspect
+
+    from tools.catalogue_gen import SKIP
+
+    keras = load_keras()
+    missing = []
+    for name in dir(keras.layers):
+        cls = getattr(keras.layers, name)
+        if (_inspect.isclass(cls) and issubclass(cls, keras.layers.Layer) and name not in SKIP
+                and name not in catalogue.LAYERS):
+            missing.append(name)
+    return missing
+
 
 def unexposed(class_name: str) -> list[str]:
     """Keras keyword arguments the catalogue leaves out (internals excluded)."""
@@ -327,7 +396,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("layers", nargs="*", help="class names (default: every catalogued layer)")
     parser.add_argument("--docs", action="store_true",
                         help="show Keras' docstring for each parameter")
+    parser.add_argument("--write", action="store_true",
+                        help="regenerate builder/catalogue.json from Keras, keeping the "
+                             "curated parts")
     args = parser.parse_args(argv)
+    if args.write:
+        from tools import catalogue_gen
+
+        data = catalogue_gen.generate()
+        catalogue_gen.write(data)
+        print(f"wrote {catalogue_gen.CATALOGUE}: {len(data['layers'])} layers, "
+              f"{len(data['aliases'])} aliases")
+        return 0
     names = args.layers or list(catalogue.LAYERS)
     for name in names:
         try:

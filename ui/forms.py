@@ -10,7 +10,9 @@ import json
 
 import streamlit as st
 
-TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer"}
+TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer", "initializer", "regularizer",
+              "constraint", "any"}
+JSON_TYPES = {"layer", "initializer", "regularizer", "constraint", "any"}
 CHOICES = "_form_choices"   # {widget key: the choices its selectbox indexes}
 
 
@@ -39,6 +41,16 @@ def from_text(spec: dict, text: str):
         except json.JSONDecodeError as err:
             raise ValueError(f"write the wrapped layer as JSON, e.g. "
                              f"{json.dumps(spec.get('example'))} ({err.msg}).") from None
+    if spec["type"] in JSON_TYPES:
+        # a Keras name (he_normal, l2) as it is; objects, lists and numbers as JSON
+        if text[0] in "{[-0123456789\"" or text in ("true", "false", "null"):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"write a name like he_normal, or JSON such as "
+                                 f'{{"class_name": "HeNormal", "config": {{"seed": 1}}}} '
+                                 f"({err.msg}).") from None
+        return text
     normal = text.replace("(", "[").replace(")", "]")
     try:
         value = json.loads(f"[{normal}]")
@@ -78,11 +90,13 @@ def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tup
         # The widget holds an index: a None choice ("linear", "none") is a real option here,
         # while a selectbox holding None would mean "nothing chosen".
         choices = list(spec["choices"])
+        null = spec.get("null_label", "none")
+        if None in choices and null in choices and value != null:
+            choices.remove(null)  # activation None already reads "linear": list it once
         if value not in choices:
             choices.append(value)
         st.session_state.setdefault(CHOICES, {})[key] = choices
         sync(errors, key, choices.index(value))
-        null = spec.get("null_label", "none")
         st.selectbox(label, range(len(choices)),
                      format_func=lambda i: null if choices[i] is None else str(choices[i]),
                      **common)
@@ -92,7 +106,9 @@ def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tup
                         format="%d" if kind == "int" else "%g",
                         placeholder=spec.get("null_label", "none"), **common)
     else:
-        sync(errors, key, to_text(value))
+        shown = json.dumps(value) if kind in JSON_TYPES and value is not None and \
+            not isinstance(value, str) else to_text(value)
+        sync(errors, key, shown)
         st.text_input(label, placeholder=spec.get("null_label", ""), **common)
     field_error(errors, key)
 

@@ -44,6 +44,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "select": {"name": "name"},
     "delete": {"name": "name"},
     "apply_fix": {"name": "name", "fix": "index"},
+    "undo": {},   # Ctrl+Z
+    "redo": {},   # Ctrl+Shift+Z, Ctrl+Y
 }
 
 _mount = component_actions.component("netbuilder_graph_editor", "graph")
@@ -132,8 +134,10 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
             # Wiring faults say it in graph words; the checker's own text for them (a
             # project-file problem, "Add 'm': no output depends on...") would repeat one
             # and hide the others. Keras' shape errors are kept beside them.
+            # Keras' arity refusal ("merges at least 2 inputs") is the wiring fault again.
             keras_error = item["error"] if item["error"] and not item["error"].startswith(
-                f"{class_name} '{name}': ") else None
+                (f"{class_name} '{name}': ", f"{class_name} '{name}' merges ",
+                 f"{class_name} '{name}' takes ")) else None
             item["error"] = " ".join(own + ([keras_error] if keras_error else []))
             item["status"] = "error"
         shapes[name] = item["output_shape"]

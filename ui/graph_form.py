@@ -72,8 +72,10 @@ def layer_form(project: dict, name: str, selected_key: str) -> None:
                 help="An output is a prediction the model is trained on; each output gets "
                      "its own loss below.")
     FORM.field_error(out_key)
-    for spec in entry["params"]:
-        param_widget(name, lay.get("config", {}), spec)
+    if entry.get("input_names"):
+        st.caption("Connect its inputs in this order: " + ", ".join(entry["input_names"])
+                   + f" (at least {entry['inputs']['min']}).")
+    FORM.params(name, lay.get("config", {}), entry)
 
 
 def input_form(project: dict, name: str) -> None:

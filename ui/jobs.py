@@ -75,15 +75,18 @@ def owner() -> str:
     return state.owner_id()
 
 
-def start(project: dict, device: str = "auto") -> RunHandle:
+def start(project: dict, device: str = "auto", allow_download: bool = False) -> RunHandle:
     """Start training ``project`` for this session and remember the job (also in the URL).
+
+    ``allow_download`` lets the worker fetch a Keras dataset that is not cached yet (the
+    Train page passes it when the file's server answers, and has said so).
 
     Raises RuntimeError when this session or the machine already runs the maximum number
     of jobs, ``runs.RunError`` / ``devices.DeviceError`` for a bad owner or device.
     """
     mgr = manager()
     mgr.forget_finished()
-    handle = mgr.start(project, owner(), device=device)
+    handle = mgr.start(project, owner(), device=device, allow_download=allow_download)
     remember(handle.run_id)
     return handle
 

@@ -8,6 +8,7 @@ it until it is corrected. The widgets themselves come from ``ui.forms``.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from builder import edit
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import forms, state
+
+_NONE = "(none)"
 
 
 def find_layer(project: dict, name: str | None) -> dict | None:
@@ -74,6 +77,51 @@ class LayerForm:
             return
         self.accept(key, project)
 
+    def _commit_config(self, layer: str, key: str, change) -> None:
+        project = state.get_project()
+        lay = find_layer(project, layer)
+        if lay is None:
+            return
+        config = json.loads(json.dumps(lay.get("config", {})))
+        change(config)
+        try:
+            project = edit.set_layer_config(project, layer, config)
+        except ProjectError as err:
+            self.refuse(key, self.plain(err))
+            return
+        self.accept(key, project)
+
+    def on_wrapped_class(self, layer: str, spec: dict, key: str) -> None:
+        """A wrapper's inner layer changes class: it starts from that class' defaults."""
+        from builder import catalogue
+
+        choice = st.session_state[key]
+
+        def change(config):
+            if choice == _NONE:
+                config.pop(spec["name"], None)
+            else:
+                config[spec["name"]] = {"class_name": choice,
+                                        "config": catalogue.default_config(choice)}
+        self._commit_config(layer, key, change)
+
+    def on_wrapped_param(self, layer: str, spec: dict, inner: dict, key: str) -> None:
+        """One setting of a wrapper's inner layer, edited in place."""
+        try:
+            value = forms.widget_value(inner, key)
+        except ValueError as err:
+            self.refuse(key, str(err))
+            return
+
+        def change(config):
+            wrapped = config.setdefault(spec["name"], {})
+            inner_config = wrapped.setdefault("config", {})
+            if value is None and not inner.get("nullable") and inner.get("default") is None:
+                inner_config.pop(inner["name"], None)
+            else:
+                inner_config[inner["name"]] = value
+        self._commit_config(layer, key, change)
+
     def on_rename(self, layer: str, key: str, selected_key: str) -> None:
         new = st.session_state[key].strip()
         try:
@@ -105,6 +153,61 @@ class LayerForm:
         key = f"{self.prefix}_param:{layer}:{spec['name']}"
         value = config.get(spec["name"], spec.get("default", spec.get("example")))
         forms.param_widget(spec, value, key, self.errors(), self.on_param, (layer, spec, key))
+
+    def params(self, layer: str, config: dict, entry: dict) -> None:
+        """Every catalogue parameter of ``layer``: the common ones up front, the rest
+        (initializers, regularizers, constraints, data_format, seeds, dtype, ...) in an
+        "Advanced" expander, open when one of them is set or refused."""
+        specs = entry["params"]
+        front = [p for p in specs if not p.get("advanced")]
+        advanced = [p for p in specs if p.get("advanced")]
+        for spec in front:
+            if spec["type"] == "layer":
+                self.wrapped_widget(layer, config, spec)
+            else:
+                self.param_widget(layer, config, spec)
+        if advanced:
+            refused = any(k.startswith(f"{self.prefix}_param:{layer}:") for k in self.errors())
+            is_set = [p["name"] for p in advanced if p["name"] in config]
+            count = f", {len(is_set)} set" if is_set else ""
+            title = f"Advanced ({len(advanced)} settings{count})"
+            with st.expander(title, expanded=bool(is_set) or refused):
+                for spec in advanced:
+                    if spec["type"] == "layer":
+                        self.wrapped_widget(layer, config, spec)
+                    else:
+                        self.param_widget(layer, config, spec)
+
+    def wrapped_widget(self, layer: str, config: dict, spec: dict) -> None:
+        """A wrapped layer (Bidirectional's LSTM, TimeDistributed's Dense), edited in place:
+        its class, then its common settings."""
+        from builder import catalogue
+
+        value = config.get(spec["name"], spec.get("default", spec.get("example")))
+        options = list(catalogue.LAYERS) if spec.get("allowed") == ["*"] else list(spec["allowed"])
+        if spec.get("nullable"):
+            options = [_NONE] + options
+        current = value.get("class_name") if isinstance(value, dict) else _NONE
+        if current not in options:
+            options.append(current)
+        key = f"{self.prefix}_wrap:{layer}:{spec['name']}"
+        self.sync(key, current)
+        st.selectbox(spec.get("label", spec["name"]), options, key=key,
+                     on_change=self.on_wrapped_class, args=(layer, spec, key),
+                     help=f"{spec.get('help', '')}\n\nKeras argument: `{spec['name']}`")
+        self.field_error(key)
+        if not isinstance(value, dict) or value.get("class_name") not in catalogue.LAYERS:
+            return
+        inner_entry = catalogue.get(value["class_name"])
+        inner_config = value.get("config", {})
+        with st.container(border=True):
+            for inner in inner_entry["params"]:
+                if inner.get("advanced") or inner["type"] == "layer":
+                    continue
+                ikey = f"{self.prefix}_param:{layer}:{spec['name']}.{inner['name']}"
+                ivalue = inner_config.get(inner["name"], inner.get("default", inner.get("example")))
+                forms.param_widget(inner, ivalue, ikey, self.errors(), self.on_wrapped_param,
+                                   (layer, spec, inner, ikey))
 
     def name_field(self, name: str, selected_key: str) -> None:
         """The layer's name; renaming it keeps it selected (``selected_key``)."""
@@ -141,13 +244,34 @@ def undo_redo(undo_col, redo_col, prefix: str) -> None:
                     key=f"{prefix}_redo", width="stretch")
 
 
-def template_buttons(names, prefix: str, use: Callable[[str], None]) -> None:
-    """One button per template in ``names``; a click calls ``use(name)``."""
+def menu_key(base: str) -> str:
+    """The key of a popover menu that ``close_menu`` can close: a new key draws a new,
+    closed popover (a popover that reruns on open to track its state would drop a click
+    made while that rerun runs)."""
+    return f"{base}:{st.session_state.get(f'_menu:{base}', 0)}"
+
+
+def close_menu(key: str) -> None:
+    base = key.rsplit(":", 1)[0]
+    st.session_state[f"_menu:{base}"] = st.session_state.get(f"_menu:{base}", 0) + 1
+
+
+def template_buttons(names, prefix: str, use: Callable[[str], None],
+                     menu_key: str | None = None) -> None:
+    """One button per template in ``names``; a click calls ``use(name)`` and closes the
+    popover whose key is ``menu_key``. A template whose data is not cached says so."""
     from builder import templates
+    from ui import data_status
+
+    def pick(name: str) -> None:
+        if menu_key:
+            close_menu(menu_key)
+        use(name)
 
     for name in names:
         title, description = templates.describe(name)
-        st.button(title, on_click=use, args=(name,), key=f"{prefix}_tpl:{name}",
+        note = data_status.template_note(templates.dataset(name))
+        st.button(title + note, on_click=pick, args=(name,), key=f"{prefix}_tpl:{name}",
                   help=description or None)
 
 

@@ -42,6 +42,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "delete": {"name": "name"},
     "duplicate": {"name": "name"},
     "apply_fix": {"name": "name", "fix": "index"},
+    "undo": {},   # Ctrl+Z
+    "redo": {},   # Ctrl+Shift+Z, Ctrl+Y
 }
 
 _mount = component_actions.component("netbuilder_stack_editor", "stack")
@@ -110,7 +112,9 @@ def layer_item(result: Any, name: str, class_name: str, summary: str) -> dict:
         item["error"] = report.error
         item["status"] = "error" if report.error else (
             "tentative" if report.tentative else "ok")
-        if report.error is None and report.output_shape is not None:
+        # A layer that builds but does not fit the data keeps its shape beside the error:
+        # "(None, 6, 6, 10)" is what the error is about.
+        if report.output_shape is not None:
             item["output_shape"] = fmt_shape(report.output_shape)
             item["params"] = f"{report.params:,}"
         item["fixes"] = [{"label": fix.label} for fix in layer_fixes(result, name)]

@@ -19,18 +19,21 @@ Nothing a user made is overwritten behind their back:
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import threading
 
 import streamlit as st
 
-from builder import paths, templates
+from builder import paths, recent, templates
 from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
 
 HISTORY_LIMIT = 100
-_ID_RE = re.compile(r"\A[a-f0-9]{16}\Z")
+_ID_RE = recent.PROJECT_ID_RE
 _SAVE_LOCK = threading.Lock()  # sessions of this server share the autosave folder
+# Session keys that belong to the project on screen (its job, its widgets' last values, its
+# page selections): dropped when another project is opened, so no page shows the previous
+# project's run, failure or choices.
+_PROJECT_KEY_PREFIXES = ("train_", "data_", "results_", "compare_")
 
 
 def _autosave_path(pid: str):
@@ -53,7 +56,10 @@ def session_id() -> str:
     pid = st.session_state.get("_pid")
     if not pid:
         candidate = st.query_params.get("p", "")
-        pid = candidate if _ID_RE.fullmatch(candidate or "") else secrets.token_hex(8)
+        if not _ID_RE.fullmatch(candidate or ""):
+            # A bare URL (localhost:8501) reopens the project changed last, not a blank one.
+            candidate = recent.most_recent(paths.autosave_dir(), paths.runs_root())
+        pid = candidate or secrets.token_hex(8)
         st.session_state["_pid"] = pid
     # Page navigation drops query parameters: put the id back on every run, or a refresh
     # after a page switch would start a new session without its autosave and runs.
@@ -137,8 +143,82 @@ def set_project(project: dict, record: bool = True) -> None:
         del undo[:-HISTORY_LIMIT]
         st.session_state["_redo"] = []
     project = _portable(project)
+    st.session_state["project"] = _follow_data(current, project)
+    _autosave(st.session_state["project"])
+
+
+def _follow_data(before: dict, after: dict) -> dict:
+    """Rename the project for its new data while the user has not named it."""
+    names = {templates.describe(n)[0] for n in templates.names()}
+    return recent.follow_data(before, after, names)
+
+
+def _forget_project_keys() -> None:
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.startswith(_PROJECT_KEY_PREFIXES):
+            del st.session_state[key]
+    if "job" in st.query_params:
+        del st.query_params["job"]
+
+
+def _switch(pid: str, project: dict, digest: str | None = None) -> None:
+    """Make ``pid`` this session's project: its autosave (last read as ``digest``) and, as
+    the owner, its runs."""
+    _forget_project_keys()
+    st.session_state["_pid"] = pid
+    st.session_state["_owner"] = pid
+    st.session_state["_autosave_digest"] = digest
+    st.query_params["p"] = pid
     st.session_state["project"] = project
+    st.session_state["_undo"] = []
+    st.session_state["_redo"] = []
+
+
+def new_project(project: dict) -> None:
+    """Start ``project`` as a new project of its own (own autosave, own runs); the current
+    one stays in the recent list."""
+    init()
+    _switch(secrets.token_hex(8), project)
     _autosave(project)
+
+
+def open_project(pid: str) -> bool:
+    """Make the autosaved project ``pid`` current, with its runs; False (and a notice) when
+    its autosave cannot be read."""
+    init()
+    try:
+        path = _autosave_path(recent.check_project_id(pid))
+        raw = _read_bytes(path)
+        project = load_project_file(path, check_graph=False)
+    except (ValueError, ProjectError, RecursionError, OSError) as err:
+        st.session_state["_notice"] = f"That project cannot be opened: {err}"
+        return False
+    _switch(pid, _portable(project), _digest(raw))
+    return True
+
+
+def delete_project(pid: str) -> None:
+    """Delete a project and its runs; deleting the current one opens the next most recent
+    (or the offline default)."""
+    init()
+    recent.delete_project(paths.autosave_dir(), paths.runs_root(), pid)
+    if pid == session_id():
+        following = recent.most_recent(paths.autosave_dir(), paths.runs_root())
+        if not (following and open_project(following)):
+            new_project(templates.load(templates.DEFAULT))
+
+
+def rename(name: str) -> None:
+    """Give the current project a name of the user's (it then stays when the data changes)."""
+    name = " ".join((name or "").split())[:120]
+    project = get_project()
+    if name and name != project.get("name"):
+        set_project({**project, "name": name})
+
+
+def recent_projects(limit: int = 10) -> list:
+    """``recent.ProjectSummary`` of the autosaved projects, newest change first."""
+    return recent.list_projects(paths.autosave_dir(), paths.runs_root())[:limit]
 
 
 def _autosave(project: dict) -> None:
@@ -197,14 +277,23 @@ def status_slot():
 
 
 def show_status(result) -> None:
-    """Fill the sidebar validity line from a checker result (called by pages)."""
+    """Fill the sidebar validity line from a check result (called by pages): valid with its
+    parameter count, or the number of problems with a link to the page that shows them."""
     slot = status_slot()
     if slot is None:
         return
+    from builder import edit
+
     errors = sum(1 for r in result.layers if r.error) + len(result.errors)
     warnings = len(result.all_warnings())
     if result.valid:
         slot.success(f"Valid model · {result.total_params:,} params"
                      + (f" · {warnings} advice" if warnings else ""))
-    else:
-        slot.error(f"{errors or 1} problem{'s' if errors != 1 else ''} to fix")
+        return
+    errors = errors or 1
+    page, title = (("pages/build.py", "Build") if edit.is_stack(get_project())
+                   else ("pages/graph.py", "Graph"))
+    with slot.container():
+        st.error(f"{errors} problem{'s' if errors != 1 else ''} to fix")
+        st.page_link(page, label=f"Show {'them' if errors != 1 else 'it'} on {title}",
+                     icon=":material/arrow_forward:")

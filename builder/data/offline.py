@@ -8,17 +8,27 @@ re-download fails; so the files are checked here first and a missing one becomes
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import socket
-import sys
 import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from builder.data.errors import DataError
 from builder.data.registry import DATASETS
 
-__all__ = ["cache_status", "ensure_files", "keras_cache_dir", "offline_message",
-           "origin_reachable"]
+__all__ = ["BUNDLED", "Availability", "availability", "cache_status", "ensure_files",
+           "keras_cache_dir", "offline_message", "origin_reachable", "place_bundled"]
+
+# Files shipped with netbuilder, byte-identical to Keras' downloads (the sha256 Keras' own
+# loader checks, keras/src/datasets/<name>.py): placed into Keras' cache when missing, so
+# the book's example trains on a machine that has never been online.
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+BUNDLED = {"boston_housing.npz":
+           "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"}
 
 
 def keras_cache_dir() -> Path:
@@ -27,7 +37,9 @@ def keras_cache_dir() -> Path:
     Once Keras is imported it has fixed its home; before that, this follows the same rule
     (KERAS_HOME, else ~/.keras, else /tmp/.keras when the home folder is read-only).
     """
-    if "keras" in sys.modules:
+    from builder.paths import module_ready
+
+    if module_ready("keras"):
         from keras.src.backend.config import keras_home
 
         base = keras_home()
@@ -43,8 +55,44 @@ def keras_cache_dir() -> Path:
     return Path(base) / "datasets"
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def place_bundled(name: str) -> list[Path]:
+    """Copy ``name``'s shipped files into Keras' cache where they are missing; the paths
+    placed. A shipped file whose hash is not Keras' is never placed (Keras would delete it
+    and try to download); a cache folder that cannot be written leaves things as they were.
+    """
+    spec = DATASETS.get(name)
+    placed = []
+    for entry in (spec.files if spec else ()):
+        expected = BUNDLED.get(entry["save_as"])
+        source = BUNDLED_DIR / entry["save_as"]
+        target = keras_cache_dir() / entry["save_as"]
+        if expected is None or target.exists() or not source.is_file():
+            continue
+        if _sha256(source) != expected:
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+            placed.append(target)
+        except OSError:
+            continue
+    return placed
+
+
 def cache_status(name: str, roles: tuple[str, ...] = ("data", "word_index")) -> list[dict]:
-    """The dataset's files with ``path`` (where Keras looks), ``present`` and ``size_ok``."""
+    """The dataset's files with ``path`` (where Keras looks), ``present`` and ``size_ok``
+    (shipped files are placed there first)."""
+    place_bundled(name)
     folder = keras_cache_dir()
     status = []
     for entry in DATASETS[name].files:
@@ -113,3 +161,51 @@ def ensure_files(name: str, allow_download: bool = False,
     if unreachable:
         host = urllib.parse.urlsplit(unreachable[0]["url"]).hostname
         raise DataError(offline_message(name, missing, f"there is no connection to {host}"))
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a dataset can be used now, and the one sentence that says so.
+
+    ``ready``: nothing to fetch (an offline dataset, or every Keras file cached with its
+    published size). ``downloads``: files are missing but their server answers, so the
+    first load (samples on Data, or Train) downloads them. Otherwise the data cannot be
+    used until the user places the files: ``message`` says which, from where, and where to.
+    """
+    ready: bool
+    downloads: bool
+    message: str
+    missing: tuple[str, ...] = ()
+
+    @property
+    def usable(self) -> bool:
+        return self.ready or self.downloads
+
+
+def availability(name: str, reachable: Callable[[str], bool] = origin_reachable,
+                 roles: tuple[str, ...] = ("data",)) -> Availability:
+    """Can ``name``'s data be loaded now? Looks at Keras' cache (and, for missing files,
+    whether their server answers); reads nothing else. Unknown names count as ready (the
+    data settings' own check reports them)."""
+    spec = DATASETS.get(name)
+    if spec is None or spec.source != "keras":
+        return Availability(True, False, "")
+    try:
+        ensure_files(name, allow_download=False, roles=roles)
+        return Availability(True, False, "")
+    except DataError as err:
+        status = cache_status(name, roles)
+        missing = tuple(entry["name"] for entry in status if not entry["present"])
+        broken = [entry for entry in status if entry["present"] and not entry["size_ok"]]
+        if broken or not missing:
+            return Availability(False, False, str(err), missing)
+    files = [entry for entry in status if not entry["present"]]
+    unreachable = [entry for entry in files if not reachable(entry["url"])]
+    if unreachable:
+        host = urllib.parse.urlsplit(unreachable[0]["url"]).hostname
+        return Availability(False, False, offline_message(
+            name, files, f"there is no connection to {host}"), missing)
+    listed = " and ".join(f"{entry['name']} ({_size(entry['bytes'])})" for entry in files)
+    return Availability(False, True, f"{spec.label} needs {listed}, not yet in Keras' dataset "
+                        f"folder {keras_cache_dir()}: it is downloaded the first time the data "
+                        "is loaded (Train, or samples on Data).", missing)

@@ -411,6 +411,8 @@ def labels_for_loss(targets: np.ndarray, loss: Any, *, task: str, num_classes: i
                      "question; for one class per sample use categorical_crossentropy with a "
                      "softmax last layer.")
     elif family == "regression":
-        notes.append(f"{loss} on one-hot labels trains poorly; categorical_crossentropy with a "
-                     "softmax last layer is the usual choice for classes.")
+        given = ("the class numbers are one-hot encoded for it" if label_encoding == "integer"
+                 else "on one-hot labels")
+        notes.append(f"{loss} is a regression loss ({given}) and trains poorly on classes; "
+                     "categorical_crossentropy with a softmax last layer is the usual choice.")
     return _one_hot(codes, num_classes), "one_hot", notes

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", help="folder for run folders (default: the app's runs folder)")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON summary as the last line of stdout")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="train on this Ray cluster (a one-trial experiment; on a GPU node "
+                             "when it has one); --runs should then be on a shared file system")
     return parser
 
 
@@ -88,8 +91,12 @@ class _Progress:
             self.open_line = False
 
 
-def train_main(argv: list[str]) -> int:
-    """Run the ``train`` command; return the exit status (0 ok, 1 failed, 2 bad file)."""
+def train_main(argv: list[str], on_cluster=None) -> int:
+    """Run the ``train`` command; return the exit status (0 ok, 1 failed, 2 bad file).
+
+    ``on_cluster(project, runs_root, args)`` trains on the Ray cluster named by ``--ray``
+    (``builder.experiments.cli.train_on_ray``; passed in by ``python -m builder`` so that
+    training does not depend on experiments, which depend on training)."""
     from builder.project import ProjectError, load_project_file, validate, with_local_paths
 
     args = _parser().parse_args(argv)
@@ -116,6 +123,12 @@ def train_main(argv: list[str]) -> int:
         from builder import paths
 
         runs_root = paths.runs_root()
+    if args.ray:
+        if on_cluster is None:
+            print("--ray needs python -m builder train (it runs the project as a one-trial "
+                  "experiment)", file=sys.stderr)
+            return 1
+        return on_cluster(project, runs_root, args)
     from . import worker
 
     try:

@@ -53,6 +53,7 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
         def __init__(self) -> None:
             super().__init__()
             self.user_stopped = False
+            self._partial = False   # Stop came in the middle of an epoch
             self.nan_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
             self._epoch = 0
             self._epoch_start = time.perf_counter()
@@ -63,9 +64,13 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
             self._epoch_start = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
-            if should_stop():
+            if should_stop() and not self.user_stopped:
                 self.user_stopped = True
                 self.model.stop_training = True
+                steps = self.params.get("steps")
+                # Stopped before the epoch's last batch: Keras still ends the epoch (with
+                # the logs of the batches so far); that partial epoch is not recorded.
+                self._partial = steps is None or batch + 1 < steps
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(loss) and self.nan_at is None:
                 self.nan_at = (self._epoch + 1, batch + 1)
@@ -78,6 +83,8 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
                       "batches": self.params.get("steps"), "logs": shown, "time": time.time()})
 
         def on_epoch_end(self, epoch, logs=None):
+            if self._partial:
+                return
             seconds = time.perf_counter() - self._epoch_start
             logs = {k: float(v) for k, v in (logs or {}).items()}
             lr = _learning_rate(self.model)
@@ -331,6 +338,9 @@ def _train_single(project, folder, data, recorder, emit, should_stop, setup, met
         extra["validation_split"] = fit["validation"]["fraction"]
     with _scope(setup):
         model = _build(project)
+        from builder.build import adapt
+
+        adapt(model, x)  # Normalization layers learn the training split's statistics
     callbacks = _keras_callbacks(project, folder, None, emit)
     progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
                                   folds=None, on_epoch=recorder.epoch)

@@ -8,6 +8,7 @@ test here is skipped with the reason.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -128,10 +129,14 @@ def new_page(chromium):
 
 @pytest.fixture
 def open_app(streamlit_server, new_page):
-    """Open ``script`` (path from the repository root) in a fresh page; return the page."""
+    """Open ``script`` (path from the repository root) in a fresh page, on a new project
+    unless ``fresh=False``; return the page."""
 
-    def _open(script: str):
-        new_page.goto(streamlit_server.url(script))
+    def _open(script: str, fresh: bool = True):
+        # A bare URL reopens the project changed last (by any test on this server): a new
+        # project id in the URL gives each test the offline default instead.
+        url = streamlit_server.url(script)
+        new_page.goto(f"{url}/?p={secrets.token_hex(8)}" if fresh else url)
         new_page.get_by_test_id("stMain").wait_for()
         return new_page
 

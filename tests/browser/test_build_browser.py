@@ -7,6 +7,7 @@ template (input of 64 values, Dense 'hidden' 64, Dense 'digit' 10).
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_save_reload_and_open(build, chromium, streamlit_server, tmp_path):
     assert [lay["name"] for lay in saved["model"]["layers"]] == names
 
     other = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    other.goto(streamlit_server.url("app.py"))
+    other.goto(f"{streamlit_server.url('app.py')}/?p={secrets.token_hex(8)}")   # a new project
     other_main = other.get_by_test_id("stMain")
     expect(other_main.locator("li.nb-card")).to_have_count(2, timeout=TF_TIMEOUT)
     other.get_by_test_id("stSidebar").get_by_text("New / Open / Save").click()

@@ -66,14 +66,9 @@ def connect(main, source: str, target: str) -> None:
 
 def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streamlit_server):
     main = page.get_by_test_id("stMain")
-    canvas = main.get_by_test_id("nbg-canvas")
 
-    # A second branch from the input: dropped on empty canvas, fed by the input.
-    box = node(main, "hidden").bounding_box()
-    canvas_box = canvas.bounding_box()
-    main.get_by_test_id("nbg-chip-Dense").drag_to(
-        canvas, target_position={"x": box["x"] - canvas_box["x"] + 420,
-                                 "y": box["y"] - canvas_box["y"] + 10})
+    # A second branch from the input: dropped onto the input, so fed by it.
+    main.get_by_test_id("nbg-chip-Dense").drag_to(node(main, "pixels"))
     expect(main.locator(".nbg-node")).to_have_count(4)
     side = new_node_name(main, "Dense")
     expect(main.get_by_test_id(f"nbg-edge-pixels-{side}")).to_have_count(1)
@@ -90,7 +85,7 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streaml
     merge = new_node_name(main, "Add")
     expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(1)
     expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
-        "merges at least 2 inputs but has 1")
+        "merges at least 2 inputs but receives 1")
 
     # Drag connections: the side branch into the merge, the merge into the output.
     connect(main, side, merge)
@@ -128,7 +123,7 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streaml
     main.get_by_test_id("nbg-disconnect").click()
     expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(0)
     expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
-        "merges at least 2 inputs but has 1")
+        "merges at least 2 inputs but receives 1")
 
 
 def test_moved_node_keeps_its_place_after_a_reload(page):
@@ -167,3 +162,48 @@ def test_template_draws_every_branch_with_shapes(page, tmp_path):
              ("branch_1x1", "branch_3x3", "branch_5x5", "branch_pool")]
     assert len({round(b["x"]) for b in boxes}) == 4  # side by side, not on top of each other
     page.screenshot(path=str(tmp_path / "graph.png"))
+
+
+def test_canvas_uses_the_page_width_places_new_nodes_in_view_and_zooms(page):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    main = page.get_by_test_id("stMain")
+    canvas = main.get_by_test_id("nbg-canvas")
+    expect(canvas).to_be_visible()
+    page.wait_for_timeout(500)
+    canvas_box = canvas.bounding_box()
+    assert canvas_box["width"] >= 700, canvas_box        # was ~430 px beside the settings
+
+    # 'hidden' is selected; a Dense dropped on empty canvas is not connected to it (only a
+    # drop onto a node connects): it reads the model's input, as every new layer must.
+    node(main, "hidden").locator(".nbg-head").click()
+    main.get_by_test_id("nbg-chip-Dense").drag_to(
+        canvas, target_position={"x": canvas_box["width"] - 260, "y": 60})
+    expect(main.locator(".nbg-node")).to_have_count(4)
+    dropped = new_node_name(main, "Dense")
+    expect(main.get_by_test_id(f"nbg-edge-hidden-{dropped}")).to_have_count(0)
+    expect(main.get_by_test_id(f"nbg-edge-pixels-{dropped}")).to_have_count(1)
+
+    # A click on a chip adds the layer after the selected node, on screen.
+    node(main, "digit").locator(".nbg-head").click()
+    main.get_by_test_id("nbg-chip-Dropout").click()
+    expect(main.locator(".nbg-node")).to_have_count(5)
+    names = main.locator(".nbg-node").evaluate_all("ns => ns.map(n => n.dataset.name)")
+    (added,) = [n for n in names if n.startswith("dropout")]
+    box, view = node(main, added).bounding_box(), canvas.bounding_box()
+    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], \
+        (box, view)
+
+    # Every node has the same height whatever it says (advice and errors fit in it).
+    heights = main.locator(".nbg-node.nbg-kind-layer").evaluate_all(
+        "ns => ns.map(n => n.offsetHeight)")
+    assert max(heights) <= 170, heights
+
+    # Zoom out and back: the plane is drawn smaller, the positions do not change.
+    before = node(main, "hidden").evaluate("n => [n.offsetLeft, n.offsetTop]")
+    width = node(main, "hidden").bounding_box()["width"]
+    main.get_by_test_id("nbg-zoom-out").click()
+    expect(main.get_by_test_id("nbg-zoom-reset")).to_have_text("90%")
+    assert node(main, "hidden").bounding_box()["width"] < width
+    assert node(main, "hidden").evaluate("n => [n.offsetLeft, n.offsetTop]") == before
+    main.get_by_test_id("nbg-zoom-reset").click()
+    expect(main.get_by_test_id("nbg-zoom-reset")).to_have_text("100%")

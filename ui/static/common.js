@@ -95,3 +95,24 @@ function send(st, action) {
   st.seq = Math.max(Date.now(), st.seq + 1);
   st.setTriggerValue("action", { ...action, seq: st.seq });
 }
+
+// Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y; Cmd on a Mac) anywhere on the page except in a text
+// field: Undo and Redo, as the toolbar buttons. One listener per page, sending through
+// the editor drawn last.
+function listenForUndo(st) {
+  window.__nbUndoTarget = st;
+  if (window.__nbUndoListening) return;
+  window.__nbUndoListening = true;
+  document.addEventListener("keydown", (event) => {
+    const target = window.__nbUndoTarget;
+    if (!target || !(event.ctrlKey || event.metaKey) || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (key !== "z" && key !== "y") return;
+    const origin = event.composedPath()[0];
+    if (origin && (origin.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(origin.tagName))) {
+      return;   // the field's own undo
+    }
+    event.preventDefault();
+    send(target, { type: key === "y" || event.shiftKey ? "redo" : "undo" });
+  });
+}

@@ -92,9 +92,13 @@ function renderNode(node, selected) {
     }, el("span", { className: "nbg-error-text" }, el("span", { className: "nbg-badge" }, "Error"),
       node.error)));
   }
-  for (const warning of Array.isArray(node.warnings) ? node.warnings : []) {
-    box.append(el("div", { className: "nbg-warning", title: warning, "data-testid": `nbg-warning-${name}` },
-      warning));
+  // One line of advice whatever its length or number (the node keeps its size); the
+  // whole text is the tooltip, and the Problems list under the canvas.
+  const warnings = Array.isArray(node.warnings) ? node.warnings : [];
+  if (warnings.length) {
+    const more = warnings.length > 1 ? ` (+${warnings.length - 1} more)` : "";
+    box.append(el("div", { className: "nbg-warning", title: warnings.join("\n\n"),
+      "data-testid": `nbg-warning-${name}` }, `Advice: ${warnings[0]}${more}`));
   }
   const fixes = (Array.isArray(node.fixes) ? node.fixes : []).map((fix, k) => el("button", {
     type: "button",
@@ -102,6 +106,7 @@ function renderNode(node, selected) {
     "data-act": "apply_fix",
     "data-fix": k,
     "aria-label": `Fix ${name}: ${fix.label}`,
+    title: fix.label,
     "data-testid": `nbg-fix-${name}-${k}`,
   }, `Fix: ${fix.label}`));
   if (fixes.length) box.append(el("div", { className: "nbg-fixes" }, ...fixes));
@@ -212,9 +217,10 @@ function sizePlane(root, st) {
   }
   const canvas = root.querySelector(".nbg-canvas");
   const plane = root.querySelector(".nbg-plane");
+  const zoom = st.zoom || 1;
   // Room below and to the right for new nodes and for dragging nodes further out.
-  plane.style.width = `${Math.max(canvas.clientWidth, width + NODE_W + 40)}px`;
-  plane.style.height = `${Math.max(canvas.clientHeight, height + 220)}px`;
+  plane.style.width = `${Math.max(canvas.clientWidth / zoom, width + NODE_W + 40)}px`;
+  plane.style.height = `${Math.max(canvas.clientHeight / zoom, height + 220)}px`;
   const edges = root.querySelector(".nbg-edges");
   edges.setAttribute("width", plane.style.width);
   edges.setAttribute("height", plane.style.height);
@@ -227,9 +233,39 @@ function redraw(root, st) {
 
 // ---------------------------------------------------------------- actions
 
+// The plane is drawn at st.zoom (CSS zoom): a pointer position on screen is divided by
+// it to get plane coordinates, the ones nodes and the project's positions use.
 function planePoint(root, clientX, clientY) {
   const rect = root.querySelector(".nbg-plane").getBoundingClientRect();
-  return { x: clientX - rect.left, y: clientY - rect.top };
+  const zoom = root.__nbg?.zoom || 1;
+  return { x: (clientX - rect.left) / zoom, y: (clientY - rect.top) / zoom };
+}
+
+const ZOOMS = [0.4, 0.5, 0.6, 0.75, 0.9, 1, 1.1, 1.25, 1.5];
+
+function setZoom(root, st, zoom, anchor) {
+  const canvas = root.querySelector(".nbg-canvas");
+  const old = st.zoom || 1;
+  const next = Math.min(ZOOMS[ZOOMS.length - 1], Math.max(ZOOMS[0], zoom));
+  // Keep the plane point under the anchor (the pointer, or the canvas centre) in place.
+  const rect = canvas.getBoundingClientRect();
+  const ax = anchor ? anchor.x - rect.left : canvas.clientWidth / 2;
+  const ay = anchor ? anchor.y - rect.top : canvas.clientHeight / 2;
+  const px = (canvas.scrollLeft + ax) / old;
+  const py = (canvas.scrollTop + ay) / old;
+  st.zoom = next;
+  root.querySelector(".nbg-plane").style.setProperty("--nbg-zoom", String(next));
+  root.querySelector(".nbg-zoom-level").textContent = `${Math.round(next * 100)}%`;
+  redraw(root, st);
+  canvas.scrollLeft = px * next - ax;
+  canvas.scrollTop = py * next - ay;
+}
+
+function stepZoom(root, st, direction, anchor) {
+  const now = st.zoom || 1;
+  const next = direction > 0 ? ZOOMS.find((z) => z > now + 1e-6)
+    : [...ZOOMS].reverse().find((z) => z < now - 1e-6);
+  if (next) setZoom(root, st, next, anchor);
 }
 
 function nodeAt(root, clientX, clientY) {
@@ -251,22 +287,22 @@ function selectEdge(root, st, id) {
 }
 
 // Where a new node from the palette goes when clicked rather than dropped: below the
-// selected node, or below everything.
+// selected node when that spot is on screen, else in the middle of what is on screen
+// (Python moves it to the nearest free place). Never off screen.
 function freeSpot(root, st) {
+  const canvas = root.querySelector(".nbg-canvas");
+  const zoom = st.zoom || 1;
+  const view = { x: canvas.scrollLeft / zoom, y: canvas.scrollTop / zoom,
+    w: canvas.clientWidth / zoom, h: canvas.clientHeight / zoom };
   const chosen = st.view.nodes.find((n) => n.name === st.view.selected);
   if (chosen) {
     const box = nodeBox(root, chosen.name);
-    return { x: box.x, y: box.y + box.h + 60 };
+    const spot = { x: box.x, y: box.y + box.h + 60 };
+    // The new node is about as tall as the selected one: all of it must be on screen.
+    if (spot.x >= view.x && spot.x + NODE_W <= view.x + view.w && spot.y >= view.y &&
+        spot.y + box.h + 10 <= view.y + view.h) return spot;
   }
-  let bottom = 0;
-  let left = 24;
-  for (const node of root.querySelectorAll(".nbg-node")) {
-    if (node.offsetTop + node.offsetHeight > bottom) {
-      bottom = node.offsetTop + node.offsetHeight;
-      left = node.offsetLeft;
-    }
-  }
-  return { x: left, y: bottom + 60 };
+  return { x: Math.max(0, view.x + view.w / 2 - NODE_W / 2), y: Math.max(0, view.y + view.h / 3) };
 }
 
 function attach(root, st) {
@@ -285,6 +321,13 @@ function attach(root, st) {
       const spot = freeSpot(root, st);
       send(st, { type: "add", class_name: chip.dataset.className, x: Math.round(spot.x),
         y: Math.round(spot.y), source: st.view.selected || "" });
+      return;
+    }
+    const zoomButton = event.target.closest(".nbg-zoom-btn");
+    if (zoomButton) {
+      const how = zoomButton.dataset.zoom;
+      if (how === "reset") setZoom(root, st, 1);
+      else stepZoom(root, st, how === "in" ? 1 : -1);
       return;
     }
     if (event.target.closest(".nbg-disconnect")) {
@@ -351,8 +394,21 @@ function attach(root, st) {
       const box = nodeBox(root, node.dataset.name);
       st.gesture = { kind: "move", name: node.dataset.name, node, startX: event.clientX,
         startY: event.clientY, x: box.x, y: box.y, moved: false };
+      return;
+    }
+    // On the background (not a scrollbar, whose events target the canvas itself): pan.
+    if (!node && event.target !== canvas && event.target.closest(".nbg-canvas") &&
+        !event.target.closest(".nbg-edge, .nbg-edge-label")) {
+      st.gesture = { kind: "pan", startX: event.clientX, startY: event.clientY,
+        left: canvas.scrollLeft, top: canvas.scrollTop, moved: false };
     }
   });
+
+  canvas.addEventListener("wheel", (event) => {
+    if (!(event.ctrlKey || event.metaKey)) return;   // a plain wheel scrolls (pans)
+    event.preventDefault();
+    stepZoom(root, st, event.deltaY < 0 ? 1 : -1, { x: event.clientX, y: event.clientY });
+  }, { passive: false });
 
   window.addEventListener("pointermove", (event) => {
     const g = st.gesture;
@@ -372,9 +428,16 @@ function attach(root, st) {
     const dy = event.clientY - g.startY;
     if (!g.moved && Math.hypot(dx, dy) < MOVE_THRESHOLD) return;
     g.moved = true;
+    if (g.kind === "pan") {
+      canvas.classList.add("nbg-panning");
+      canvas.scrollLeft = g.left - dx;
+      canvas.scrollTop = g.top - dy;
+      return;
+    }
+    const zoom = st.zoom || 1;
     g.node.classList.add("nbg-moving");
-    g.node.style.left = `${Math.max(0, g.x + dx)}px`;
-    g.node.style.top = `${Math.max(0, g.y + dy)}px`;
+    g.node.style.left = `${Math.max(0, g.x + dx / zoom)}px`;
+    g.node.style.top = `${Math.max(0, g.y + dy / zoom)}px`;
     redraw(root, st);
   });
 
@@ -392,6 +455,14 @@ function attach(root, st) {
       }
       st.suppressClick = true;
       setTimeout(() => { st.suppressClick = false; }, 0);
+      return;
+    }
+    if (g.kind === "pan") {
+      canvas.classList.remove("nbg-panning");
+      if (g.moved) {
+        st.suppressClick = true;
+        setTimeout(() => { st.suppressClick = false; }, 0);
+      }
       return;
     }
     g.node.classList.remove("nbg-moving");
@@ -442,8 +513,10 @@ function attach(root, st) {
       x = onto.offsetLeft;
       y = onto.offsetTop + onto.offsetHeight + 60;
     }
+    // Only a drop on a node connects the new layer to that node: dropped on empty canvas
+    // it reads the first input (Python's default), whatever happens to be selected.
     send(st, { type: "add", class_name: dragging.class_name, x: Math.max(0, Math.round(x)),
-      y: Math.max(0, Math.round(y)), source: onto ? onto.dataset.name : (st.view.selected || "") });
+      y: Math.max(0, Math.round(y)), source: onto ? onto.dataset.name : "" });
   });
 }
 
@@ -453,11 +526,12 @@ export default function (component) {
   if (!root) throw new Error("graph editor: the component HTML is missing its .nbg root");
   if (!root.__nbg) {
     root.__nbg = { seq: 0, gesture: null, dragging: null, focusId: null, selectedEdge: null,
-      paletteSignature: null, suppressClick: false };
+      paletteSignature: null, suppressClick: false, zoom: 1 };
     attach(root, root.__nbg);
   }
   const st = root.__nbg;
   st.setTriggerValue = setTriggerValue;
+  listenForUndo(st);
   st.view = normalise(data);
   if (st.selectedEdge && !st.view.edges.some((e) => edgeId(e) === st.selectedEdge)) {
     st.selectedEdge = null;

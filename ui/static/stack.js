@@ -261,6 +261,7 @@ export default function (component) {
   }
   const st = root.__nb;
   st.setTriggerValue = setTriggerValue;
+  listenForUndo(st);
   st.view = normalise(data);
   renderPalette(root, st, "nb");
   renderStack(root, st);

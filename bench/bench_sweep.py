@@ -1,0 +1,131 @@
+"""A 12-trial sweep on Ray Tune against the same 12 trials run one after another.
+
+Run by hand: ``python bench/bench_sweep.py [--epochs 8] [--concurrency 2] [--repeats 3]``.
+
+The trials: the offline digits network (scikit-learn's 8x8 digits, hold-out validation of
+20 %), hidden units 16/64/256 x RMSprop learning rate 0.0003/0.001/0.003/0.01, batch 64,
+compared on val_accuracy.
+
+- sweep: ``builder.experiments.runner`` on a local Ray started for it, ``--concurrency``
+  trials at a time, ASHA (grace 1 epoch, reduction factor 2) stopping weak trials;
+- sequential: the same 12 trials in this process, one after another, each trained to the
+  end with ``builder.training.worker.train`` (the same training code; TensorFlow's import
+  is counted once, as the sweep's Ray start and worker start-ups are counted);
+- spread: the sequential grid's best trial trained again ``--repeats`` times with other
+  seeds, to see whether the sweep's best validation accuracy lies within run-to-run noise.
+
+Prints wall times, their ratio (goal: sweep <= 0.6 of sequential), trial-epochs spent by
+each, and the best validation accuracies with the spread, as text and one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+UNITS = [16, 64, 256]
+RATES = [0.0003, 0.001, 0.003, 0.01]
+
+
+def _project(epochs: int, concurrency: int) -> dict:
+    from builder import templates
+    from builder.project import validate
+
+    p = templates.load("offline_default")
+    p["fit"].update(epochs=epochs, batch_size=64,
+                    validation={"method": "holdout", "fraction": 0.2})
+    p["experiment"] = {
+        "parameters": [{"setting": "layers.hidden.units", "values": UNITS},
+                       {"setting": "compile.optimizer.learning_rate", "values": RATES}],
+        "search": "grid", "concurrency": concurrency, "metric": "val_accuracy",
+        "mode": "max", "early_stopping": {"method": "asha", "grace_period": 1,
+                                          "reduction_factor": 2}}
+    return validate(p)
+
+
+def _sweep(project: dict, runs_root: Path) -> tuple[float, dict]:
+    from builder.experiments import runner
+
+    start = time.perf_counter()
+    folder = runner.create(project, runs_root, "bench")
+    record = runner.run(folder, runs_root=runs_root,
+                        log=lambda text: print(text, file=sys.stderr))
+    return time.perf_counter() - start, record
+
+
+def _train(project: dict, params: dict, runs_root: Path, seed: int | None = None) -> dict:
+    from builder.experiments import spec
+    from builder.training import runs, worker
+
+    variant = spec.apply(project, params)
+    if seed is not None:
+        variant["fit"]["seed"] = seed
+    folder = runs.create_run(runs_root, "sequential", variant, {"params": params})
+    return worker.train(variant, folder, device="cpu")
+
+
+def _sequential(project: dict, runs_root: Path) -> tuple[float, list[dict]]:
+    from builder.experiments import spec
+
+    start = time.perf_counter()
+    import tensorflow  # noqa: F401  (loaded once here, counted: every trial needs it)
+
+    results = []
+    for params in spec.grid(spec.defaults(project["experiment"])):
+        summary = _train(project, params, runs_root)
+        results.append({"params": params, "epochs": summary["epochs"],
+                        "metric": summary["history"]["val_accuracy"][-1]})
+    return time.perf_counter() - start, results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    project = _project(args.epochs, args.concurrency)
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+        root = Path(tmp)
+        sweep_s, record = _sweep(project, root)
+        seq_s, seq = _sequential(project, root)
+        best_seq = max(seq, key=lambda r: r["metric"])
+        spread = [best_seq["metric"]] + [
+            _train(project, best_seq["params"], root, seed=s)["history"]["val_accuracy"][-1]
+            for s in range(1, args.repeats)]
+    sweep_epochs = sum(t["epochs"] for t in record["trials"])
+    best = record["best"] or {"metric": None, "params": None}
+    doc = {"trials": len(record["trials"]), "epochs_per_trial": args.epochs,
+           "concurrency": args.concurrency, "cpus": os.cpu_count(),
+           "load_average": os.getloadavg()[0],
+           "sweep_s": round(sweep_s, 1), "sequential_s": round(seq_s, 1),
+           "ratio": round(sweep_s / seq_s, 3),
+           "sweep_trial_epochs": sweep_epochs,
+           "sequential_trial_epochs": sum(r["epochs"] for r in seq),
+           "states": {s: sum(1 for t in record["trials"] if t["state"] == s)
+                      for s in ("finished", "stopped", "failed")},
+           "sweep_best": best, "sequential_best": best_seq,
+           "best_repeats_val_accuracy": [round(v, 4) for v in spread]}
+    within = (best["metric"] is not None
+              and min(spread) - 1e-9 <= best["metric"] <= max(spread) + 1e-9)
+    doc["sweep_best_within_spread"] = within
+    print(f"sweep: {sweep_s:.1f} s, {sweep_epochs} trial-epochs ({doc['states']}); "
+          f"sequential: {seq_s:.1f} s, {doc['sequential_trial_epochs']} trial-epochs; "
+          f"ratio {doc['ratio']:.3f} (goal <= 0.6)")
+    print(f"best val_accuracy: sweep {best['metric']} {best['params']}; sequential "
+          f"{best_seq['metric']:.4f} {best_seq['params']}; its repeats "
+          f"{doc['best_repeats_val_accuracy']} (sweep best within: {within})")
+    print(json.dumps(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

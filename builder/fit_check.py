@@ -1,0 +1,168 @@
+"""Does the model fit its data? The checks that make "valid" mean "will train".
+
+``checker.check`` answers "does Keras build it" (shapes only, whatever the data);
+``fit_check.check`` adds these checks and is what the app and the CLI's ``check`` call.
+
+The checker knows every layer's output shape; the data settings say what one sample and
+its label look like (``builder.data.describe``) and the loss decides how the labels are
+encoded (``builder.data.preprocess.labels_for_loss``). A model whose input does not take the
+samples, or whose output cannot be compared with the labels, builds but fails seconds into
+training: these are errors, on the layer concerned, with the mechanical fix.
+
+Pure and quick: no TensorFlow, no data loaded (a CSV's header and targets are read by
+``describe``, cached).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from builder.data.preprocess import loss_family
+from builder.results import CheckResult, Fix, fmt_shape, insert_flatten
+
+# Advice that an error of this module already says, on the same layer.
+_SAID_BY_ERRORS = {"units-vs-classes", "missing-flatten", "input-vs-data"}
+
+
+def label_form(loss: Any, task: str, num_classes: int | None, label_encoding: str) -> tuple[
+        str, int | None]:
+    """(encoding, width): how the labels reach Keras for this loss, as in
+    ``labels_for_loss``. Encoding "one_hot" has ``width`` floats per sample; "integer"
+    (class numbers below ``width``), "binary" and "value" are one number per sample."""
+    family = loss_family(loss)
+    if task == "regression":
+        return "value", None
+    if family is None:
+        family = {"binary": "binary", "one_hot": "categorical",
+                  "integer": "sparse"}.get(label_encoding, "categorical")
+    if task == "binary":
+        return {"categorical": ("one_hot", 2), "sparse": ("integer", 2)}.get(
+            family, ("binary", None))
+    if family == "sparse":
+        return "integer", num_classes
+    return "one_hot", num_classes
+
+
+def _loss_of(project: dict, output: str):
+    loss = (project.get("compile") or {}).get("loss")
+    return loss.get(output) if isinstance(loss, dict) else loss
+
+
+def _flatten_fix(output: str, shape: list) -> tuple[str, Fix]:
+    if len(shape) == 4:        # (batch, h, w, c): pool the image
+        return (f"add Flatten or GlobalAveragePooling2D before '{output}'",
+                Fix(f"Insert GlobalAveragePooling2D before {output}", {
+                    "op": "insert_before", "target": output,
+                    "layer": {"class_name": "GlobalAveragePooling2D", "config": {}}}))
+    return f"add Flatten before '{output}'", insert_flatten(output)
+
+
+def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
+    shape = rep.output_shape
+    if not shape or isinstance(shape[0], list):
+        return None
+    encoding, width = label_form(_loss_of(project, rep.name), info.task, info.num_classes,
+                                 info.label_encoding)
+    labels = {"one_hot": f"one-hot labels of {width} classes ({width} numbers per sample)",
+              "integer": f"one class number per sample ({width} classes)",
+              "binary": "one 0/1 label per sample",
+              "value": "one number to predict per sample"}[encoding]
+    who = f"output '{rep.name}'"
+    dense = _is_dense(project, rep.name)
+    if len(shape) > 2:
+        grid = (f"{who} gives {fmt_shape(shape)} per batch, several values for each sample, "
+                f"but the data has {labels}")
+        if not dense:
+            pool = "GlobalAveragePooling2D" if len(shape) == 4 else "GlobalAveragePooling1D"
+            last = f"Dense({width or 1})"
+            return (f"{grid}: add {pool} (or Flatten) and a {last} after '{rep.name}' so the "
+                    "model predicts once per sample.", [])
+        tip, fix = _flatten_fix(rep.name, shape)
+        fixes = [fix] + ([insert_flatten(rep.name)] if len(shape) == 4 else [])
+        return f"{grid}: {tip} so it predicts once per sample.", fixes
+    units = shape[-1]
+    if not isinstance(units, int) or width is None:
+        return None
+    set_units = [Fix(f"Set units to {width}", {"op": "set_config", "target": rep.name,
+                                               "key": "units", "value": width})] if dense else []
+    if encoding == "one_hot" and units != width:
+        return (f"{who} gives {units} number{'s' if units != 1 else ''} per sample but the "
+                f"data has {labels}: the last layer needs {width} units.", set_units)
+    if encoding == "integer" and units < width:
+        return (f"{who} gives {units} score{'s' if units != 1 else ''} per sample but the "
+                f"labels are class numbers up to {width - 1}: the last layer needs {width} "
+                "units, one per class.", set_units)
+    return None
+
+
+def _is_dense(project: dict, name: str) -> bool:
+    return any(lay.get("name") == name and lay.get("class_name") == "Dense"
+               for lay in (project.get("model") or {}).get("layers", []))
+
+
+def _input_problem(project: dict, result: CheckResult, info) -> tuple[str, str, Fix] | None:
+    inputs = (project.get("model") or {}).get("inputs") or []
+    spec = info.input_spec or {}
+    if len(inputs) != 1 or not spec.get("shape"):
+        return None
+    have, want = inputs[0].get("shape"), list(spec["shape"])
+    if have == want:
+        return None
+    name = inputs[0].get("name")
+    return name, (f"input '{name}' takes samples of shape {tuple(have)} but the chosen data "
+                  f"gives {tuple(want)}: set the input shape to {tuple(want)}."), Fix(
+        f"Set the input shape to {tuple(want)}", {"op": "set_input", "target": name,
+                                                   "shape": want,
+                                                   "dtype": spec.get("dtype", "float32")})
+
+
+def attach(project: dict, result: CheckResult, info: Any) -> None:
+    """Add "does not fit the data" errors to ``result`` (and make it not valid).
+
+    The output's problem goes on the output layer (unless it already has an error); the
+    input's on every layer the input feeds. Advice that repeats one of these is dropped.
+    """
+    if info is None or not result.layers:
+        return
+    touched: set[str] = set()
+    found = _input_problem(project, result, info)
+    if found:
+        source, message, fix = found
+        for rep in result.layers:
+            if source in rep.inbound and rep.ok:
+                rep.error, rep.fixes = message, [fix]
+                touched.add(rep.name)
+    for output in (project.get("model") or {}).get("outputs") or []:
+        rep = result.layer(output)
+        if rep is None or not rep.ok or rep.tentative:
+            continue
+        problem = _output_problem(project, rep, info)
+        if problem:
+            rep.error, rep.fixes = problem
+            touched.add(rep.name)
+    if not touched:
+        return
+    result.valid = False
+    for rep in result.layers:
+        if rep.name in touched:
+            rep.warnings = [w for w in rep.warnings if w.code not in _SAID_BY_ERRORS]
+    result.warnings = [w for w in result.warnings if not (
+        w.code == "input-vs-data" and found)]
+
+
+def check(project: dict) -> CheckResult:
+    """``checker.check`` and then these checks: valid means the model builds and fits the
+    project's data. What the pages, Train and ``python -m builder check`` use."""
+    from builder import advice, checker
+
+    info = advice.data_info_for(project)
+    result = checker.check(project, info)
+    attach(project, result, info)
+    return result
+
+
+def problems(result: CheckResult) -> list[tuple[str | None, str]]:
+    """Every error of a check, as (layer name or None, message): what Train lists and the
+    sidebar counts."""
+    return [(None, m) for m in result.errors] + [(r.name, r.error) for r in result.layers
+                                                 if r.error]
+

@@ -1,0 +1,148 @@
+"""The Experiments page through AppTest: settings to vary edited into the project, bad values
+refused, then a real sweep on a local Ray: live table, a refresh re-attaching, Stop keeping
+the finished trials, the trials in Compare, and a trial opened as the current project.
+
+``run_every`` does not fire in AppTest: the tests call ``at.run()`` in a loop to poll.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+SWEEP_WAIT_S = 420
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+
+
+def _template(name: str) -> dict:
+    return json.loads((ROOT / "templates" / f"{name}.json").read_text())
+
+
+def _open(project: dict | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    at.run()
+    if project is not None:
+        at.session_state["project"] = project
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _submit(at: AppTest, label: str) -> None:
+    (button,) = [b for b in at.button if b.label == label]
+    button.click().run()
+    assert not at.exception, at.exception
+
+
+def _texts(at: AppTest, kind: str) -> str:
+    return " ".join(e.value for e in getattr(at.main, kind))
+
+
+def test_settings_to_vary_are_edited_into_the_project_and_bad_values_refused():
+    at = _open()
+    assert "Add a setting to vary" in _texts(at, "info")
+    assert not [b for b in at.button if b.key == "exp_start"]
+    at.selectbox(key="exp_setting").set_value("layers.hidden.units")
+    at.text_input(key="exp_values").input("8, 0")
+    _submit(at, "Add")
+    assert "units=0" in _texts(at, "error")
+    assert "experiment" not in at.session_state["project"]
+
+    at.text_input(key="exp_values").input("8, 32")
+    _submit(at, "Add")
+    section = at.session_state["project"]["experiment"]
+    assert section["parameters"] == [{"setting": "layers.hidden.units", "values": [8, 32]}]
+    assert section["search"] == "grid"
+
+    at.selectbox(key="exp_setting").set_value("compile.optimizer.learning_rate")
+    at.radio(key="exp_kind").set_value("a range")
+    _submit(at, "Add")
+    at.selectbox(key="exp_search_kind").set_value("tpe")
+    at.number_input(key="exp_trials").set_value(5)
+    at.checkbox(key="exp_asha").check()
+    _submit(at, "Apply")
+    section = at.session_state["project"]["experiment"]
+    assert section["parameters"][1] == {"setting": "compile.optimizer.learning_rate",
+                                        "low": 0.0001, "high": 0.01, "log": True,
+                                        "type": "float"}
+    assert (section["search"], section["trials"]) == ("tpe", 5)
+    assert section["early_stopping"]["method"] == "asha"
+    assert at.button(key="exp_start")
+
+
+def _record(at: AppTest) -> dict:
+    from builder import paths
+    from builder.experiments import runner
+
+    folder = runner.experiments_dir(paths.runs_root(), at.session_state["_pid"]) / \
+        at.session_state["experiment_id"]
+    return runner.read(folder)
+
+
+def _poll(at: AppTest, until, wait_s: float = SWEEP_WAIT_S) -> AppTest:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if until(at):
+            return at
+        time.sleep(1.0)
+    raise AssertionError(f"timed out; the page shows {_texts(at, 'info')} "
+                         f"{_texts(at, 'error')}; record {_record(at)}")
+
+
+def test_sweep_runs_reattaches_stops_and_opens_a_trial():
+    project = _template("experiment_digits")
+    project["fit"]["epochs"] = 1
+    project["experiment"]["concurrency"] = 1
+    at = _open(project)
+    at.button(key="exp_start").click().run()
+    assert not at.exception, at.exception
+    exp_id = at.query_params.get("exp") or at.session_state["experiment_id"]
+    _poll(at, lambda a: any(t["state"] == "finished" for t in _record(a)["trials"]))
+
+    # A refresh is a new session with the same URL: it finds the experiment again.
+    again = _open(query={"p": at.session_state["_pid"], "exp": exp_id})
+    assert again.session_state["experiment_id"] == exp_id
+    assert again.dataframe, "the trials table is shown after a refresh"
+    stopped_here = _record(again)["state"] == "running"
+    if stopped_here:
+        again.button(key="exp_stop").click().run()
+    _poll(again, lambda a: _record(a)["state"] not in ("starting", "running"))
+    again.run()  # the run that saw the end asked for a full rerun (Start shown again)
+    assert not again.exception, again.exception
+    record = _record(again)
+    finished = [t for t in record["trials"] if t["state"] == "finished"]
+    assert finished and record["state"] in ("stopped", "finished")
+    if stopped_here:
+        assert record["state"] == "stopped" and len(finished) < 4
+    assert all(t["state"] in ("finished", "stopped") for t in record["trials"])
+    text = _texts(again, "warning") + _texts(again, "success")
+    assert f"Experiment {exp_id}" in text
+    assert len(again.get("plotly_chart")) == 2  # curves and parallel coordinates
+    table = again.dataframe[0].value
+    assert list(table[table["best"] == "best"]["trial"]) == [record["best"]["id"]]
+
+    again.button(key="exp_open").click().run()
+    opened = again.session_state["project"]
+    best = next(t for t in record["trials"] if t["id"] == record["best"]["id"])
+    assert "experiment" not in opened
+    assert opened["model"]["layers"][0]["config"]["units"] == \
+        best["params"]["layers.hidden.units"]
+
+    again.switch_page("pages/compare.py").run()
+    assert not again.exception, again.exception
+    listed = " ".join(str(o) for o in again.multiselect[0].options) if again.multiselect else ""
+    for trial in finished:
+        assert Path(trial["run"]).name in listed
