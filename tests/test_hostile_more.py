@@ -219,3 +219,21 @@ def test_cli_check_of_a_flood_and_a_long_number_answers_briefly(tmp_path):
     assert flood_rc == "1" and int(flood_size) < 50_000      # was 235 MB of output
     digits_rc, _, digits_err = lines[1].split(" ", 2)
     assert digits_rc == "2" and "number too long to read" in digits_err
+
+
+# ------------------------------------------------------------- check of a malformed file
+
+@pytest.mark.parametrize("field, value", [(("inputs", 0, "shape"), 64),
+                                          (("outputs",), 5), (("layers",), {"a": 1})])
+def test_check_of_a_malformed_model_reports_instead_of_failing(field, value):
+    """``check`` (what the CLI runs on a file that does not validate) takes the raw document:
+    the data-fit step used to fail on a shape that is not a list (TypeError)."""
+    from builder.fit_check import check
+
+    doc = _digits()
+    target = doc["model"]
+    for key in field[:-1]:
+        target = target[key]
+    target[field[-1]] = value
+    result = check(doc)
+    assert not result.valid
