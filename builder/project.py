@@ -272,9 +272,10 @@ def _validate_model(model, problems: list) -> None:
 
 def shape_ok(shape) -> bool:
     """An input shape without the batch axis: a list of at most 8 whole numbers (null for
-    any length). Keras also takes [] (one number per sample) and 0 (an empty axis)."""
+    any length). [] is one number per sample, as in Keras. A 0 (an empty axis, which Keras
+    builds) is refused: no sample can carry data through it, so training would fail later."""
     return (isinstance(shape, list) and len(shape) <= 8
-            and all(d is None or (is_int(d) and 0 <= d <= limits.MAX_INPUT_ELEMENTS)
+            and all(d is None or (is_int(d) and 1 <= d <= limits.MAX_INPUT_ELEMENTS)
                     for d in shape))
 
 
