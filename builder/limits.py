@@ -19,6 +19,10 @@ MAX_PROJECT_BYTES = 5 * 1024**2
 # or Keras model config needs, and far below Python's recursion limit.
 MAX_JSON_DEPTH = 64
 MAX_LAYERS = 10_000
+# Longest path through the model that Keras is asked to build (train, export): Keras walks
+# the graph recursively and a 10,000-layer chain ends in RecursionError after minutes.
+# Checking shapes has no such limit. ResNet152 is about 500 deep, DenseNet201 about 700.
+MAX_BUILD_DEPTH = 1_000
 MAX_INPUTS = 100
 # One input sample: each dimension and the product of the known ones (float32: 8 GB).
 MAX_INPUT_ELEMENTS = 2**31 - 1

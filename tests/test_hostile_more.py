@@ -237,3 +237,19 @@ def test_check_of_a_malformed_model_reports_instead_of_failing(field, value):
     target[field[-1]] = value
     result = check(doc)
     assert not result.valid
+
+
+def test_a_model_too_deep_for_keras_is_refused_before_building():
+    """Keras walks the graph recursively: a 10,000-layer chain would end in RecursionError
+    after minutes. Building refuses it at once, naming the depth and the limit."""
+    from builder import limits
+    from builder.build import BuildError, build_model
+
+    depth = limits.MAX_BUILD_DEPTH + 1
+    doc = {"format": "netbuilder.project", "version": 2, "name": "deep",
+           "model": {"inputs": [{"name": "x", "shape": [4]}],
+                     "layers": [{"name": f"d{i}", "class_name": "Dense",
+                                 "config": {"units": 4}} for i in range(depth)],
+                     "outputs": [f"d{depth - 1}"]}}
+    with pytest.raises(BuildError, match=f"{depth:,} layers deep"):
+        build_model(doc)
