@@ -9,7 +9,7 @@ from __future__ import annotations
 from builder import limits
 from builder.checker import call_layer, check, make_layer
 from builder.project import ProjectError, graph_order, is_sequential, validate
-from builder.topology import inbound_of
+from builder.topology import analyse, inbound_of
 
 
 class BuildError(ProjectError):
@@ -77,6 +77,11 @@ def build_model(project: dict):
     except ProjectError:
         raise _invalid(project) from None
     model = project["model"]
+    depth = max(analyse(model).depth.values(), default=0)
+    if depth > limits.MAX_BUILD_DEPTH:
+        raise BuildError(f"the model is {depth:,} layers deep (its longest path from an input "
+                         f"to an output); Keras builds at most {limits.MAX_BUILD_DEPTH:,}. "
+                         "Use fewer layers in a row, or split the model into blocks.")
     name = _model_name(project)
     try:
         if is_sequential(project):

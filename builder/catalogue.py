@@ -39,6 +39,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from builder import limits
+from builder.errors import ProblemList
 from builder.values import is_int, is_number
 
 __all__ = [
@@ -570,21 +572,25 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
         return [f"{base}: must be an object mapping parameter names to values, got "
                 f"{_show(config)}; e.g. {_show(default_config(class_name))}."]
     specs = {p["name"]: p for p in entry["params"]}
-    errors = []
-    for key in config:
-        if key == "name" and isinstance(config[key], str):
-            continue  # Keras' own layer name, as get_config() writes it: the project's name wins
-        if key not in specs:
-            hint = _did_you_mean(key, specs)
-            known = ", ".join(specs) if specs else "none (it has no settings)"
-            errors.append(f"{base}.{key}: {class_name} has no parameter {str(key)!r}"
-                          + (f"; {hint}" if hint else ".") + f" Known parameters: {known}.")
-    for name, p in specs.items():
-        path = f"{base}.{name}"
-        if name not in config:
-            if p.get("required"):
-                errors.append(f"{path}: missing; {class_name} needs {name} "
-                              f"({p['help'].rstrip('.')}), e.g. {name}={_show(p['example'])}.")
-            continue
-        errors += _check_param(class_name, p, config[name], path)
-    return errors
+    errors = ProblemList(cap=limits.MAX_PROBLEMS + 1)
+    try:
+        for key in config:
+            if key == "name" and isinstance(config[key], str):
+                continue  # Keras' own layer name, as get_config() writes it: the project's wins
+            if key not in specs:
+                hint = _did_you_mean(key, specs)
+                known = ", ".join(specs) if specs else "none (it has no settings)"
+                errors.append(f"{base}.{key}: {class_name} has no parameter {str(key)!r}"
+                              + (f"; {hint}" if hint else ".") + f" Known parameters: {known}.")
+        for name, p in specs.items():
+            path = f"{base}.{name}"
+            if name not in config:
+                if p.get("required"):
+                    errors.append(f"{path}: missing; {class_name} needs {name} "
+                                  f"({p['help'].rstrip('.')}), e.g. "
+                                  f"{name}={_show(p['example'])}.")
+                continue
+            errors.extend(_check_param(class_name, p, config[name], path))
+    except ProblemList.Full:  # a config with thousands of unknown keys: enough said
+        pass
+    return list(errors)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from builder.data.preprocess import loss_family
+from builder.project import shape_ok
 from builder.results import CheckResult, Fix, fmt_shape, insert_flatten
 
 # Advice that an error of this module already says, on the same layer.
@@ -95,8 +96,10 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
 
 
 def _is_dense(project: dict, name: str) -> bool:
-    return any(lay.get("name") == name and lay.get("class_name") == "Dense"
-               for lay in (project.get("model") or {}).get("layers", []))
+    layers = (project.get("model") or {}).get("layers")
+    return isinstance(layers, list) and any(
+        isinstance(lay, dict) and lay.get("name") == name and lay.get("class_name") == "Dense"
+        for lay in layers)
 
 
 def _input_problem(project: dict, result: CheckResult, info) -> tuple[str, str, Fix] | None:
@@ -105,7 +108,7 @@ def _input_problem(project: dict, result: CheckResult, info) -> tuple[str, str, 
     if len(inputs) != 1 or not spec.get("shape"):
         return None
     have, want = inputs[0].get("shape"), list(spec["shape"])
-    if have == want:
+    if have == want or not shape_ok(have):  # a malformed shape is validate's to report
         return None
     name = inputs[0].get("name")
     return name, (f"input '{name}' takes samples of shape {tuple(have)} but the chosen data "
@@ -131,7 +134,8 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
             if source in rep.inbound and rep.ok:
                 rep.error, rep.fixes = message, [fix]
                 touched.add(rep.name)
-    for output in (project.get("model") or {}).get("outputs") or []:
+    outputs = (project.get("model") or {}).get("outputs")
+    for output in outputs if isinstance(outputs, list) else []:
         rep = result.layer(output)
         if rep is None or not rep.ok or rep.tentative:
             continue

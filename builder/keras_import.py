@@ -130,7 +130,8 @@ def read_keras_config(source: str | Path | bytes, name: str = "") -> bytes:
                            f"{limits.fmt_bytes(limits.MAX_KERAS_FILE_BYTES)} is accepted "
                            "(README, \"Limits and safety\").")
     try:
-        with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as handle:
+        with (io.BytesIO(source) if isinstance(source, bytes)
+              else limits.open_binary(source)) as handle:
             entries, directory = _zip_directory_size(handle)
             if entries > limits.MAX_ZIP_ENTRIES or directory > limits.MAX_ZIP_DIRECTORY_BYTES:
                 raise ProjectError(f"{name} lists {entries:,} files; a .keras file has a few "
@@ -840,16 +841,27 @@ def _plain(value):
     return json.loads(json.dumps(value, default=str))
 
 
+_REBUILT: dict[tuple[str, str], dict] = {}  # (class, settings) -> the Keras layer's config
+
+
 def _compare_with_keras(cls: str, cfg: dict, config: dict, name: str, notes: list[str]) -> None:
     """Note every setting of the file's layer that the reduced config builds differently."""
     from builder.checker import make_layer
 
-    try:
-        rebuilt = make_layer(cls, config, name)
-    except Exception as exc:  # Keras refuses the mapped settings
-        raise ProjectError(f"layer {name!r} ({cls}): Keras refuses the imported settings "
-                           f"{json.dumps(config)}: {_clean(exc)}") from None
-    ours = _plain(rebuilt.get_config())
+    # Building a Keras layer costs milliseconds; a model repeats the same settings often
+    # (10,000 Dense(1) layers would take half a minute), so each one is built once.
+    key = (cls, json.dumps(config, sort_keys=True))
+    rebuilt = _REBUILT.get(key)
+    if rebuilt is None:
+        try:
+            rebuilt = _plain(make_layer(cls, config).get_config())
+        except Exception as exc:  # Keras refuses the mapped settings
+            raise ProjectError(f"layer {name!r} ({cls}): Keras refuses the imported settings "
+                               f"{json.dumps(config)}: {_clean(exc)}") from None
+        if len(_REBUILT) >= 4096:
+            _REBUILT.clear()
+        _REBUILT[key] = rebuilt
+    ours = {**rebuilt, "name": name} if "name" in rebuilt else rebuilt
     theirs = _plain(cfg)
     _note_differences(cls, name, theirs, ours, notes)
     if isinstance(theirs.get("layer"), dict):

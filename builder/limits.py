@@ -19,11 +19,18 @@ MAX_PROJECT_BYTES = 5 * 1024**2
 # or Keras model config needs, and far below Python's recursion limit.
 MAX_JSON_DEPTH = 64
 MAX_LAYERS = 10_000
+# Longest path through the model that Keras is asked to build (train, export): Keras walks
+# the graph recursively and a 10,000-layer chain ends in RecursionError after minutes.
+# Checking shapes has no such limit. ResNet152 is about 500 deep, DenseNet201 about 700.
+MAX_BUILD_DEPTH = 1_000
 MAX_INPUTS = 100
 # One input sample: each dimension and the product of the known ones (float32: 8 GB).
 MAX_INPUT_ELEMENTS = 2**31 - 1
 # Parameters of one model (float32 weights alone: 4 GB, about 16 GB to train with Adam).
 MAX_PARAMS = 1_000_000_000
+# Problems one check reports: past this many it stops, so a file with a million bad entries
+# costs no more time, memory or message text than one with fifty.
+MAX_PROBLEMS = 50
 
 # --- Keras imports
 MAX_KERAS_JSON_BYTES = 20 * 1024**2      # model.to_json() text, and a .keras config.json
@@ -40,6 +47,10 @@ MAX_CSV_ROWS = 1_000_000
 MAX_CSV_COLUMNS = 10_000
 # The header line is read up to this many bytes (10,000 names of ~100 characters).
 MAX_CSV_HEADER_BYTES = 1024**2
+# The encoded table (rows x model inputs, float32) once text columns become one 0/1 input per
+# value: 250 million values are 1 GB, and encoding holds about three copies at once. It is
+# also refused when those copies would not fit in the memory the machine has free.
+MAX_CSV_ENCODED_VALUES = 250_000_000
 
 # --- memory guard (training, Keras export)
 # Fraction of the machine's available memory a model may be estimated to need.
@@ -102,3 +113,18 @@ def fmt_bytes(n: float) -> str:
             return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
         n /= 1024
     return f"{n:,.1f} TB"
+
+
+def open_binary(path):
+    """``open(path, "rb")`` that never waits: a named pipe with no writer would block
+    ``open`` forever, so it is opened non-blocking (it then reads as empty), and reads block
+    as usual once it is open."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from builder import limits, settings, topology
-from builder.errors import ProjectError
+from builder.errors import ProblemList, ProjectError
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
@@ -228,9 +228,10 @@ def _validate_model(model, problems: list) -> None:
 
 def shape_ok(shape) -> bool:
     """An input shape without the batch axis: a list of at most 8 whole numbers (null for
-    any length). Keras also takes [] (one number per sample) and 0 (an empty axis)."""
+    any length). [] is one number per sample, as in Keras. A 0 (an empty axis, which Keras
+    builds) is refused: no sample can carry data through it, so training would fail later."""
     return (isinstance(shape, list) and len(shape) <= 8
-            and all(d is None or (is_int(d) and 0 <= d <= limits.MAX_INPUT_ELEMENTS)
+            and all(d is None or (is_int(d) and 1 <= d <= limits.MAX_INPUT_ELEMENTS)
                     for d in shape))
 
 
@@ -361,20 +362,23 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
         raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
                            f"{_short_json(doc.get('version'))}.", "version")
     doc = migrate(_as_json(doc))
-    problems: list[tuple[str, str]] = []
-    _unknown_keys(doc, _TOP_KEYS, "", problems)
-    for key in ("name", "description"):
-        if key in doc and not isinstance(doc[key], str):
-            problems.append((key, "must be text."))
-    _validate_model(doc.get("model"), problems)
-    doc.setdefault("compile", default_compile())
-    doc.setdefault("fit", default_fit())
-    doc.setdefault("data", {"dataset": "digits", "options": {}})
-    outputs = doc["model"].get("outputs") if isinstance(doc.get("model"), dict) else []
-    outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
-    doc["compile"] = settings.compile_section(doc["compile"], outputs, problems)
-    _validate_data(doc["data"], problems)
-    doc["fit"] = settings.fit_section(doc["fit"], problems)
+    problems = ProblemList()
+    try:
+        _unknown_keys(doc, _TOP_KEYS, "", problems)
+        for key in ("name", "description"):
+            if key in doc and not isinstance(doc[key], str):
+                problems.append((key, "must be text."))
+        _validate_model(doc.get("model"), problems)
+        doc.setdefault("compile", default_compile())
+        doc.setdefault("fit", default_fit())
+        doc.setdefault("data", {"dataset": "digits", "options": {}})
+        outputs = doc["model"].get("outputs") if isinstance(doc.get("model"), dict) else []
+        outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
+        doc["compile"] = settings.compile_section(doc["compile"], outputs, problems)
+        _validate_data(doc["data"], problems)
+        doc["fit"] = settings.fit_section(doc["fit"], problems)
+    except ProblemList.Full:  # enough to act on: stop checking
+        raise ProjectError(problems) from None
     if not problems and check_graph:
         try:
             graph_order(doc)
@@ -411,7 +415,18 @@ def graph_order(project: dict) -> list[dict]:
     topo = topology.analyse(model)
     index = {lay["name"]: k for k, lay in enumerate(layers)}
     known = list(index) + topo.inputs
-    problems: list[tuple[str, str]] = []
+    problems = ProblemList()
+    try:
+        _graph_problems(topo, index, known, problems)
+    except ProblemList.Full:
+        raise ProjectError(problems) from None
+    by_name = {lay["name"]: lay for lay in layers}
+    return [by_name[name] for name in topo.order]
+
+
+def _graph_problems(topo, index: dict, known: list, problems: ProblemList) -> None:
+    """Raise ProjectError for the first kind of graph problem found (dangling names and
+    self-loops, then cycles, then unused layers and inputs)."""
     for name, src in topo.missing:
         problems.append((f"model.layers[{index[name]}].inbound",
                          topology.missing_source_message(name, src, known)))
@@ -430,8 +445,6 @@ def graph_order(project: dict) -> list[dict]:
         problems.append(("model.inputs", topology.unused_input_message(name)))
     if problems:
         raise ProjectError(problems)
-    by_name = {lay["name"]: lay for lay in layers}
-    return [by_name[name] for name in topo.order]
 
 
 def is_sequential(project: dict) -> bool:
@@ -488,6 +501,11 @@ def parse_json(data: str | bytes, what: str = "the file",
         raise ProjectError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "
                            f"{err.msg}). Open it in a text editor and fix that spot, or load a "
                            "saved copy.") from None
+    except ProjectError:  # NaN or Infinity, refused by _refuse_constant
+        raise
+    except ValueError:  # an integer of more than 4,300 digits (Python's int-from-text cap)
+        raise ProjectError(f"{what} holds a number too long to read (thousands of digits): "
+                           "write a number of sensible size there.") from None
     except (RecursionError, MemoryError):  # the depth scan should have caught it
         raise ProjectError(f"{what} is too large or nests too deeply to be read.") from None
 
@@ -506,7 +524,7 @@ def read_capped(path: str | Path, max_bytes: int, what: str = "") -> bytes:
             raise ProjectError(f"{what} is {limits.fmt_bytes(size)}; at most "
                                f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
                                "safety\"). Is this the right file?")
-        with open(path, "rb") as handle:
+        with limits.open_binary(path) as handle:
             data = handle.read(max_bytes + 1)
     except OSError as err:
         raise ProjectError(f"cannot read {what}: {err.strerror or err}. Check the path.") \

@@ -103,10 +103,11 @@ def test_endless_device_file_is_read_only_to_the_cap():
 def _reversed_chain(n: int) -> dict:
     layers = [{"name": f"l{i}", "class_name": "Dense", "config": {"units": 4},
                "inbound": [f"l{i - 1}" if i else "x"]} for i in range(n)]
+    layers[-1]["config"] = {"units": 10, "activation": "softmax"}  # digits: 10 classes
     doc = _digits()
     doc["model"] = {"inputs": [{"name": "x", "shape": [64], "dtype": "float32"}],
                     "layers": layers[::-1], "outputs": [f"l{n - 1}"]}
-    doc["compile"]["loss"] = "mse"
+    doc["compile"]["loss"] = "categorical_crossentropy"
     doc["compile"]["metrics"] = []
     doc["data"] = {"dataset": "digits", "options": {}}
     return doc
@@ -356,7 +357,7 @@ def test_ids_are_matched_in_full():
 
 # --------------------------------------------------------------------------- dimensions
 
-@pytest.mark.parametrize("shape", [[-5], [0], [28, -1], [2.5], [True], [10**12], []])
+@pytest.mark.parametrize("shape", [[-5], [28, -1], [0], [8, 0], [2.5], [True], [10**12], ["a"], 64])
 def test_bad_input_dimensions_are_refused_with_a_message(shape):
     from builder.checker import check
 
@@ -366,6 +367,18 @@ def test_bad_input_dimensions_are_refused_with_a_message(shape):
     result = check(doc)               # never raises: the layer says its input is missing
     assert not result.valid
     assert any("model.inputs[0].shape" in e for e in result.errors)
+
+
+@pytest.mark.parametrize("shape", [[]])
+def test_shapes_keras_takes_are_checked_without_error(shape):
+    """[] (one number per sample) is a Keras shape: validating and checking it gives a
+    result, never an exception."""
+    from builder.checker import check
+
+    doc = _set(_digits(), ("model", "inputs", 0, "shape"), shape)
+    assert validate(doc)["model"]["inputs"][0]["shape"] == shape
+    result = check(doc)
+    assert result.inputs[0]["shape"] == [None, *shape]
 
 
 def test_negative_dimension_via_cli(tmp_path):

@@ -238,7 +238,8 @@ def _check_path(source: Source) -> None:
     if not path.exists():
         raise DataError(f"no file at {str(path)!r}: upload the CSV again or fix the path.")
     if not path.is_file():
-        raise DataError(f"{str(path)!r} is a folder, not a CSV file: choose the file itself.")
+        what = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
+        raise DataError(f"{str(path)!r} is {what}, not a CSV file: choose the file itself.")
 
 
 _SNIFF_BYTES = 65536
@@ -392,7 +393,8 @@ def _kind(series) -> str:
         return "integer"
     if pd.api.types.is_numeric_dtype(series):
         values = series.dropna().to_numpy()
-        whole = values.size > 0 and bool(np.all(np.mod(values, 1) == 0))
+        with np.errstate(invalid="ignore"):  # inf % 1 is NaN: not whole
+            whole = values.size > 0 and bool(np.all(np.mod(values, 1) == 0))
         return "integer" if whole else "number"
     return "text"
 
@@ -432,6 +434,23 @@ def _lines(index) -> str:
     lines = [str(i + 2) for i in list(index)[:10]]
     more = f" and {len(index) - 10} more" if len(index) > 10 else ""
     return ", ".join(lines) + more
+
+
+def _refuse_infinities(frame) -> None:
+    """DataError naming the column and lines of an infinite number (``inf``, ``-Infinity``,
+    ``1e400``): pandas reads them as numbers, and one of them turns a column's mean, every
+    normalised input and then the loss into NaN."""
+    import pandas as pd
+
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+            continue
+        bad = frame.index[np.isinf(series.to_numpy(np.float64, na_value=np.nan))]
+        if len(bad):
+            raise DataError(f"column {name!r} holds an infinite number (inf, or one too large "
+                            f"for a float such as 1e400) on line(s) {_lines(bad)} of the file: "
+                            "write a finite number there, or leave the cell empty.")
 
 
 def _class_label(value: Any) -> str:
@@ -507,8 +526,31 @@ def split_rows(n, y, task, test_fraction, seed):
     return np.sort(train), np.sort(test)
 
 
+def _check_encoded_size(rows: int, columns) -> None:
+    """DataError before encoding when rows x inputs (text columns one-hot) is more than
+    ``limits.MAX_CSV_ENCODED_VALUES`` or than the machine's free memory can hold (about
+    three float32 copies exist while encoding)."""
+    inputs = sum(1 if col.kind == "number" else len(col.categories) for col in columns)
+    values = rows * inputs
+    need = 3 * 4 * values
+    free = limits.available_memory()
+    if values > limits.MAX_CSV_ENCODED_VALUES or (free is not None
+                                                   and need > free * limits.MEMORY_HEADROOM):
+        texts = sorted((col for col in columns if col.kind == "category"),
+                       key=lambda col: -len(col.categories))[:3]
+        hint = (" The text columns with the most values: " + ", ".join(
+            f"{col.name!r} ({len(col.categories)})" for col in texts) + "." if texts else "")
+        room = (f"; this machine has {limits.fmt_bytes(free)} free" if free is not None else "")
+        raise DataError(f"the table would become {rows:,} rows x {inputs:,} inputs once each "
+                        f"text value is an input of its own: {limits.fmt_bytes(need)} to "
+                        f"encode, more than netbuilder allows (at most "
+                        f"{limits.MAX_CSV_ENCODED_VALUES:,} values, README \"Limits and "
+                        f"safety\"{room}). Leave out text columns with many different "
+                        f"values, or keep fewer rows.{hint}")
+
+
 def _fit_encoder(train, normalize: bool, notes: list[str],
-                 dropped: list[tuple[str, str]]) -> TableEncoder:
+                 dropped: list[tuple[str, str]], rows: int | None = None) -> TableEncoder:
     import pandas as pd
 
     columns = []
@@ -543,6 +585,7 @@ def _fit_encoder(train, normalize: bool, notes: list[str],
     if not columns:
         raise DataError("no usable feature columns are left besides the target: the file "
                         "needs at least one column of numbers or of a few repeated words.")
+    _check_encoded_size(len(train) if rows is None else rows, columns)
     encoder = TableEncoder(tuple(columns), dropped=tuple(dropped))
     if not normalize:
         return encoder
@@ -588,6 +631,7 @@ def load_table(source: Source, target: str = "", task: str = "auto",
     if len(frame) < MIN_ROWS:
         raise DataError(f"the file has {len(frame)} data rows; at least {MIN_ROWS} are needed "
                         "to train on some and test on the others.")
+    _refuse_infinities(frame)
     task, y, num_classes, class_names, classes = _target(frame, target, task)
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
@@ -599,7 +643,7 @@ def load_table(source: Source, target: str = "", task: str = "auto",
     features = features.reset_index(drop=True)
     train_idx, test_idx = split_rows(len(features), y, task, test_fraction, SPLIT_SEED)
     raw_train, raw_test = features.iloc[train_idx], features.iloc[test_idx]
-    encoder = _fit_encoder(raw_train, normalize, notes, dropped)
+    encoder = _fit_encoder(raw_train, normalize, notes, dropped, rows=len(features))
     for col in encoder.columns:
         blanks = int(features[col.name].isna().sum())
         if not blanks:

@@ -15,8 +15,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from builder import limits
 from builder.data.errors import DataError
 from builder.data.splits import SPLIT_SEED
+from builder.errors import ProblemList
 from builder.values import is_int, is_number
 
 __all__ = [
@@ -350,17 +352,22 @@ def validate_data_settings(data: Any) -> list[str]:
         options = {}
     if not isinstance(options, dict):
         return [f"data.options: must be an object of option names and values, got {options!r}."]
-    problems = []
+    problems = ProblemList(cap=limits.MAX_PROBLEMS + 1)
     known = {opt["name"] for opt in spec.options}
-    for key, value in options.items():
-        opt = spec.option(key)
-        if opt is None:
-            problems.append(f"data.options.{key}: {spec.label} has no option {key!r}."
-                            f"{_close(key, known)} Its options are: {', '.join(sorted(known))}.")
-            continue
-        problem = _check_value(opt, value)
-        if problem:
-            problems.append(f"data.options.{key}: {problem}")
+    try:
+        for key, value in options.items():
+            opt = spec.option(key)
+            if opt is None:
+                problems.append(f"data.options.{key}: {spec.label} has no option {key!r}."
+                                f"{_close(key, known)} Its options are: "
+                                f"{', '.join(sorted(known))}.")
+                continue
+            problem = _check_value(opt, value)
+            if problem:
+                problems.append(f"data.options.{key}: {problem}")
+    except ProblemList.Full:  # thousands of unknown options: enough said
+        pass
+    problems = list(problems)
     if problems:
         return problems
     resolved = {**spec.defaults(), **options}
