@@ -114,7 +114,9 @@ def migrate(doc: dict) -> dict:
     - 1 -> 2: version 2 adds the optional ``experiment`` section (see
       ``builder.experiments.spec``); a version-1 file has none, so only the number changes.
       A version-1 file that already holds an ``experiment`` section was not written by
-      netbuilder and is refused.
+      netbuilder and is refused. Version 1 read a missing ``compile.loss`` as ``mse`` and a
+      missing ``fit.validation`` as no validation; version 2 fills missing settings from
+      ``builder/settings.json``, so this step writes those two down to keep their meaning.
     """
     version = doc.get("version")
     if is_int(version) and version > VERSION:
@@ -127,6 +129,10 @@ def migrate(doc: dict) -> dict:
             raise ProjectError("an \"experiment\" section needs format version 2: set "
                                "\"version\": 2 (version-1 files have no experiments).",
                                "experiment")
+        if isinstance(doc.get("compile"), dict):
+            doc["compile"].setdefault("loss", "mse")
+        if isinstance(doc.get("fit"), dict):
+            doc["fit"].setdefault("validation", {"method": "none"})
         doc["version"] = 2
     return doc
 

@@ -52,6 +52,21 @@ def test_version_1_file_with_an_experiment_is_refused():
         validate(doc)
 
 
+def test_version_1_keeps_the_meaning_of_missing_loss_and_validation():
+    """Version 1 read no compile.loss as mse and no fit.validation as none; version 2 fills
+    missing settings from the schema (binary_crossentropy, split 0.2), so the migration
+    writes the old meaning down."""
+    doc = templates.load("offline_default")
+    doc["version"] = 1
+    del doc["compile"]["loss"], doc["fit"]["validation"]
+    migrated = validate(loads(dumps(doc)))
+    assert migrated["compile"]["loss"] == "mse"
+    assert migrated["fit"]["validation"]["method"] == "none"
+    doc["version"] = 2
+    fresh = validate(loads(dumps(doc)))
+    assert fresh["compile"]["loss"] != "mse" or fresh["fit"]["validation"]["method"] != "none"
+
+
 def test_migrate_leaves_version_2_alone_and_refuses_newer():
     doc = _digits()
     assert migrate(copy.deepcopy(doc)) == doc

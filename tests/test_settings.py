@@ -99,6 +99,7 @@ def test_bare_optimizer_name_becomes_the_class_with_every_default():
 
 def test_missing_fit_settings_are_filled_from_the_schema():
     p = project([DENSE])
+    p["version"] = 2  # version 1 files keep their own meaning of a missing validation
     p["fit"] = {"callbacks": [{"class_name": "EarlyStopping", "config": {"patience": 2}}]}
     fit = validate(p)["fit"]
     assert fit["batch_size"] == 32 and fit["epochs"] == 10 and fit["shuffle"] is True
