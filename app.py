@@ -4,6 +4,7 @@ Navigation, the current project's name, dataset and validity, and New / Open / S
 paints before TensorFlow is imported: nothing here touches Keras; pages import it lazily
 after drawing what they can.
 """
+
 from __future__ import annotations
 
 import threading
@@ -31,21 +32,27 @@ def _import_keras() -> None:
 def _keras_import_started() -> threading.Thread:
     """Start importing Keras once per server process, the first time any page is asked
     for, in a thread: it overlaps the first paint instead of following it."""
-    thread = threading.Thread(target=_import_keras, name="netbuilder-keras-import",
-                              daemon=True)
+    thread = threading.Thread(target=_import_keras, name="netbuilder-keras-import", daemon=True)
     thread.start()
     return thread
 
 
 _keras_import_started()
 
-PAGES = [("pages/build.py", "Build"), ("pages/graph.py", "Graph"), ("pages/data.py", "Data"),
-         ("pages/train.py", "Train"), ("pages/experiments.py", "Experiments"),
-         ("pages/results.py", "Results"), ("pages/compare.py", "Compare")]
+PAGES = [
+    ("pages/build.py", "Build"),
+    ("pages/graph.py", "Graph"),
+    ("pages/data.py", "Data"),
+    ("pages/train.py", "Train"),
+    ("pages/experiments.py", "Experiments"),
+    ("pages/results.py", "Results"),
+    ("pages/compare.py", "Compare"),
+]
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files
 state.init()
 project = state.get_project()
+
 
 def _rename() -> None:
     state.rename(st.session_state.get("_name", ""))
@@ -67,48 +74,81 @@ def _recent_projects(current: str) -> None:
     others = [s for s in summaries if s.pid != current]
     with st.expander(f"Recent projects ({len(others)})" if others else "Recent projects"):
         if not others:
-            st.caption("Projects you start (New project, a template, Open) are kept here "
-                       "with their runs.")
+            st.caption(
+                "Projects you start (New project, a template, Open) are kept here with their runs."
+            )
         asked = st.session_state.get("_confirm_delete")
         for s in summaries:
             runs = f"{s.runs} run{'s' if s.runs != 1 else ''}"
             if s.pid == asked:
                 st.warning(f"Delete '{s.name}' and its {runs}?")
                 yes, no = st.columns(2)
-                yes.button("Delete", key=f"_del_yes:{s.pid}", on_click=_delete, args=(s.pid,),
-                           type="primary")
-                no.button("Keep", key=f"_del_no:{s.pid}",
-                          on_click=lambda: st.session_state.pop("_confirm_delete", None))
+                yes.button(
+                    "Delete",
+                    key=f"_del_yes:{s.pid}",
+                    on_click=_delete,
+                    args=(s.pid,),
+                    type="primary",
+                )
+                no.button(
+                    "Keep",
+                    key=f"_del_no:{s.pid}",
+                    on_click=lambda: st.session_state.pop("_confirm_delete", None),
+                )
                 continue
             if s.pid == current:
                 st.markdown(f"**{s.name}** (open)")
             else:
-                st.button(s.name, key=f"_open:{s.pid}", on_click=_open, args=(s.pid,),
-                          disabled=s.problem is not None, width="stretch",
-                          help=s.problem or f"Open '{s.name}' with its {runs}")
+                st.button(
+                    s.name,
+                    key=f"_open:{s.pid}",
+                    on_click=_open,
+                    args=(s.pid,),
+                    disabled=s.problem is not None,
+                    width="stretch",
+                    help=s.problem or f"Open '{s.name}' with its {runs}",
+                )
             left, right = st.columns([5, 1], vertical_alignment="center")
             left.caption(f"{s.dataset} · {recent.age_text(s.modified)} · {runs}")
-            right.button(":material/delete:", key=f"_del:{s.pid}", type="tertiary",
-                         help="Delete this project and its runs",
-                         on_click=lambda pid=s.pid: st.session_state.update(
-                             _confirm_delete=pid))
+            right.button(
+                ":material/delete:",
+                key=f"_del:{s.pid}",
+                type="tertiary",
+                help="Delete this project and its runs",
+                on_click=lambda pid=s.pid: st.session_state.update(_confirm_delete=pid),
+            )
 
 
 with st.sidebar:
     st.session_state["_name"] = project.get("name") or "Untitled"
-    st.text_input("Project name", key="_name", on_change=_rename,
-                  help="Until you name it, the name follows the data.")
+    st.text_input(
+        "Project name",
+        key="_name",
+        on_change=_rename,
+        help="Until you name it, the name follows the data.",
+    )
     st.caption(f"Data: {recent.data_label(project.get('data'))}")
     st.session_state["_status_slot"] = st.empty()
     _recent_projects(state.session_id())
     with st.expander("New / Open / Save"):
-        st.selectbox("New from template", templates.names(),
-                              format_func=lambda n: templates.describe(n)[0]
-                     + data_status.template_note(templates.dataset(n)), key="_new_tpl")
-        st.button("New project", key="_new_btn",
-                  on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])))
-        upload = st.file_uploader("Open a project file, or import a Keras model (JSON or "
-                                  ".keras)", type=["json", "keras"], key="_open")
+        st.selectbox(
+            "New from template",
+            templates.names(),
+            format_func=lambda n: (
+                templates.describe(n)[0] + data_status.template_note(templates.dataset(n))
+            ),
+            key="_new_tpl",
+        )
+        st.button(
+            "New project",
+            key="_new_btn",
+            on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])),
+        )
+        upload = st.file_uploader(
+            "Open a project file, or import a Keras model (JSON or .keras)",
+            type=["json", "keras"],
+            key="_open",
+        )
         if upload is not None and st.session_state.get("_opened") != upload.file_id:
             try:
                 opened, notes = open_upload(upload.name, upload.getvalue())
@@ -119,9 +159,13 @@ with st.sidebar:
                 st.rerun()
             except ProjectError as err:
                 st.error(f"This file cannot be opened; your current project is unchanged.\n\n{err}")
-        st.download_button("Save project", dumps(project), key="_save",
-                           file_name=f"{(project.get('name') or 'project')[:40]}.json",
-                           mime="application/json")
+        st.download_button(
+            "Save project",
+            dumps(project),
+            key="_save",
+            file_name=f"{(project.get('name') or 'project')[:40]}.json",
+            mime="application/json",
+        )
 
 message = state.notice()
 if message:

@@ -11,6 +11,7 @@ if [[ ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null 2>&1 && [[ $(id
 fi
 # Lint, import layering and types first: a failure here stops the run (set -e).
 python3 -m ruff check .
+python3 -m ruff format --check .
 lint-imports
 python3 -m mypy builder
 export TF_CPP_MIN_LOG_LEVEL=3

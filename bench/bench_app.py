@@ -12,6 +12,7 @@ A bare ``python -c "import tensorflow"`` is timed in the same runs. Printed rati
 cards / trivial page (goal ≤ 1.3) and shapes / (trivial page + TF import) (goal ≤ 1.0).
 Medians over ``--runs``; the machine's other load shows in the spread, so run it when quiet.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,12 @@ TRIVIAL = 'import streamlit as st\nst.title("Trivial page")\n'
 
 def tf_import_seconds() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import tensorflow"], check=True,
-                   capture_output=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
+    subprocess.run(
+        [sys.executable, "-c", "import tensorflow"],
+        check=True,
+        capture_output=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""},
+    )
     return time.perf_counter() - start
 
 
@@ -57,11 +62,14 @@ def _timed_page(browser, script: str, *waits) -> list[float]:
 
 
 def trivial_seconds(browser) -> float:
-    script = ROOT / "bench" / ".bench_trivial_page.py"   # StreamlitServer runs repo paths
+    script = ROOT / "bench" / ".bench_trivial_page.py"  # StreamlitServer runs repo paths
     script.write_text(TRIVIAL)
     try:
-        (seconds,) = _timed_page(browser, str(script.relative_to(ROOT)),
-                                 lambda p: p.get_by_role("heading", name="Trivial page"))
+        (seconds,) = _timed_page(
+            browser,
+            str(script.relative_to(ROOT)),
+            lambda p: p.get_by_role("heading", name="Trivial page"),
+        )
     finally:
         script.unlink(missing_ok=True)
     return seconds
@@ -69,9 +77,11 @@ def trivial_seconds(browser) -> float:
 
 def app_seconds(browser) -> tuple[float, float]:
     cards, shapes = _timed_page(
-        browser, "app.py",
+        browser,
+        "app.py",
         lambda p: p.get_by_test_id("nb-card-hidden"),
-        lambda p: p.get_by_test_id("nb-out-hidden").get_by_text("(None, 64)"))
+        lambda p: p.get_by_test_id("nb-out-hidden").get_by_text("(None, 64)"),
+    )
     return cards, shapes
 
 
@@ -84,7 +94,7 @@ def main() -> None:
     rows = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for _ in range(args.runs):          # interleaved, so load hits all three alike
+        for _ in range(args.runs):  # interleaved, so load hits all three alike
             trivial = trivial_seconds(browser)
             tf = tf_import_seconds()
             cards, shapes = app_seconds(browser)
@@ -93,12 +103,18 @@ def main() -> None:
     trivial, tf, cards, shapes = (statistics.median(col) for col in zip(*rows))
     print(f"trivial Streamlit page, request to heading   {trivial:6.2f} s")
     print(f"bare `import tensorflow`                     {tf:6.2f} s")
-    print(f"app, request to layer cards                  {cards:6.2f} s   "
-          f"{cards / trivial:.2f}x the trivial page (goal <= 1.3)")
-    print(f"app, request to shapes                       {shapes:6.2f} s   "
-          f"{shapes / (trivial + tf):.2f}x trivial page + TF import (goal <= 1.0)")
-    print("runs (trivial, tf, cards, shapes): " +
-          "; ".join(", ".join(f"{v:.2f}" for v in row) for row in rows))
+    print(
+        f"app, request to layer cards                  {cards:6.2f} s   "
+        f"{cards / trivial:.2f}x the trivial page (goal <= 1.3)"
+    )
+    print(
+        f"app, request to shapes                       {shapes:6.2f} s   "
+        f"{shapes / (trivial + tf):.2f}x trivial page + TF import (goal <= 1.0)"
+    )
+    print(
+        "runs (trivial, tf, cards, shapes): "
+        + "; ".join(", ".join(f"{v:.2f}" for v in row) for row in rows)
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ through ``builder.keras_import``: the cold check and the check after a one-layer
 the middle of the graph (a BatchNormalization's epsilon; shapes unchanged downstream).
 Goal (issue 14): ≤ 300 ms after an edit.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,40 +32,66 @@ from builder.checker import check, make_layer  # noqa: E402
 
 
 def dense_stack(n: int) -> dict:
-    layers = [{"name": f"d{i}", "class_name": "Dense",
-               "config": {"units": 32 + i, "activation": "relu"}} for i in range(n)]
+    layers = [
+        {"name": f"d{i}", "class_name": "Dense", "config": {"units": 32 + i, "activation": "relu"}}
+        for i in range(n)
+    ]
     return _project(layers, [100])
 
 
 def conv_stack(n: int) -> dict:
     layers = []
     for i in range(n - 3):
-        layers.append({"name": f"c{i}", "class_name": "Conv2D",
-                       "config": {"filters": 8 + i % 16, "kernel_size": [3, 3],
-                                  "padding": "same", "activation": "relu"}})
-    layers += [{"name": "pool", "class_name": "MaxPooling2D", "config": {"pool_size": [2, 2]}},
-               {"name": "flat", "class_name": "Flatten", "config": {}},
-               {"name": "out", "class_name": "Dense", "config": {"units": 10,
-                                                                 "activation": "softmax"}}]
+        layers.append(
+            {
+                "name": f"c{i}",
+                "class_name": "Conv2D",
+                "config": {
+                    "filters": 8 + i % 16,
+                    "kernel_size": [3, 3],
+                    "padding": "same",
+                    "activation": "relu",
+                },
+            }
+        )
+    layers += [
+        {"name": "pool", "class_name": "MaxPooling2D", "config": {"pool_size": [2, 2]}},
+        {"name": "flat", "class_name": "Flatten", "config": {}},
+        {"name": "out", "class_name": "Dense", "config": {"units": 10, "activation": "softmax"}},
+    ]
     return _project(layers, [28, 28, 1])
 
 
 def _project(layers, shape):
-    return {"format": "netbuilder.project", "version": 1, "name": "bench",
-            "model": {"inputs": [{"name": "x", "shape": shape}], "layers": layers,
-                      "outputs": [layers[-1]["name"]]},
-            "compile": {"optimizer": {"class_name": "RMSprop", "config": {}},
-                        "loss": "categorical_crossentropy", "metrics": ["accuracy"]},
-            "data": {"dataset": "digits", "options": {}}}
+    return {
+        "format": "netbuilder.project",
+        "version": 1,
+        "name": "bench",
+        "model": {
+            "inputs": [{"name": "x", "shape": shape}],
+            "layers": layers,
+            "outputs": [layers[-1]["name"]],
+        },
+        "compile": {
+            "optimizer": {"class_name": "RMSprop", "config": {}},
+            "loss": "categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
+        "data": {"dataset": "digits", "options": {}},
+    }
 
 
 def plain_keras(project):
     import keras
 
     inp = project["model"]["inputs"][0]
-    model = keras.Sequential([keras.Input(shape=tuple(inp["shape"]))] + [
-        make_layer(lay["class_name"], lay["config"], lay["name"])
-        for lay in project["model"]["layers"]])
+    model = keras.Sequential(
+        [keras.Input(shape=tuple(inp["shape"]))]
+        + [
+            make_layer(lay["class_name"], lay["config"], lay["name"])
+            for lay in project["model"]["layers"]
+        ]
+    )
     return model.count_params()
 
 
@@ -84,8 +111,10 @@ def main() -> None:
     import keras  # noqa: F401  (load TensorFlow before timing)
 
     check(dense_stack(3))
-    print(f"{'model':<16}{'check cold':>12}{'check warm':>12}{'plain Keras':>13}"
-          f"{'cold/Keras':>12}{'warm/Keras':>12}")
+    print(
+        f"{'model':<16}{'check cold':>12}{'check warm':>12}{'plain Keras':>13}"
+        f"{'cold/Keras':>12}{'warm/Keras':>12}"
+    )
     for label, make in (("dense", dense_stack), ("conv", conv_stack)):
         for n in (10, 50, 200):
             project = make(n)
@@ -108,10 +137,13 @@ def main() -> None:
             t_cold = median_time(cold, args.repeats)
             check(edited)
             t_warm = median_time(warm, args.repeats)
-            t_keras = median_time(lambda project=project: plain_keras(project),
-                                  max(3, args.repeats // 3))
-            print(f"{label + ' ' + str(n):<16}{t_cold * 1e3:>10.1f}ms{t_warm * 1e3:>10.1f}ms"
-                  f"{t_keras * 1e3:>11.1f}ms{t_cold / t_keras:>12.2f}{t_warm / t_keras:>12.2f}")
+            t_keras = median_time(
+                lambda project=project: plain_keras(project), max(3, args.repeats // 3)
+            )
+            print(
+                f"{label + ' ' + str(n):<16}{t_cold * 1e3:>10.1f}ms{t_warm * 1e3:>10.1f}ms"
+                f"{t_keras * 1e3:>11.1f}ms{t_cold / t_keras:>12.2f}{t_warm / t_keras:>12.2f}"
+            )
 
 
 def applications(repeats: int) -> None:
@@ -126,7 +158,7 @@ def applications(repeats: int) -> None:
         layers = project["model"]["layers"]
         norms = [lay for lay in layers if lay["class_name"] == "BatchNormalization"]
         target = norms[len(norms) // 2]
-        edits = iter(range(10 ** 6))
+        edits = iter(range(10**6))
 
         def cold(project=project):
             checker._CACHE.clear()
@@ -146,5 +178,4 @@ def applications(repeats: int) -> None:
 
 if __name__ == "__main__":
     main()
-    applications(int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv
-                 else 15)
+    applications(int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 15)

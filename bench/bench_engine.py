@@ -30,6 +30,7 @@ median of the per-pair ratios, and the ratio of CPU seconds (the plain process's
 the same ``fit`` has taken anywhere from 14 to 24 s from one run to the next, and CPU time
 drifts by several per cent too: use a quiet machine and ``--repeat 8``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,7 @@ from shared_data import SHARED, keras_home_with  # noqa: E402
 
 
 def _keras_home() -> Path | None:
-    return keras_home_with('mnist.npz')
+    return keras_home_with("mnist.npz")
 
 
 def _project(kind: str, samples: int | None):
@@ -61,36 +62,49 @@ def _project(kind: str, samples: int | None):
         from builder import templates
 
         p = templates.load("imdb_dense")
-        p["fit"].update(epochs=4, batch_size=512,
-                        validation={"method": "holdout", "count": 10_000})
+        p["fit"].update(epochs=4, batch_size=512, validation={"method": "holdout", "count": 10_000})
         return p
     if kind == "dense":
-        p = project([("d1", "Dense", {"units": 512, "activation": "relu"}),
-                     ("out", "Dense", {"units": 10, "activation": "softmax"})], shape=(784,),
-                    loss="sparse_categorical_crossentropy", dataset="mnist",
-                    options={"image_layout": "flat", "label_encoding": "integer"})
-        p["fit"].update(epochs=5, batch_size=128,
-                        validation={"method": "holdout", "count": 10_000})
+        p = project(
+            [
+                ("d1", "Dense", {"units": 512, "activation": "relu"}),
+                ("out", "Dense", {"units": 10, "activation": "softmax"}),
+            ],
+            shape=(784,),
+            loss="sparse_categorical_crossentropy",
+            dataset="mnist",
+            options={"image_layout": "flat", "label_encoding": "integer"},
+        )
+        p["fit"].update(epochs=5, batch_size=128, validation={"method": "holdout", "count": 10_000})
     else:
-        p = project([("c1", "Conv2D", {"filters": 32, "kernel_size": [3, 3],
-                                       "activation": "relu"}),
-                     ("p1", "MaxPooling2D", {"pool_size": [2, 2]}),
-                     ("c2", "Conv2D", {"filters": 64, "kernel_size": [3, 3],
-                                       "activation": "relu"}),
-                     ("p2", "MaxPooling2D", {"pool_size": [2, 2]}),
-                     ("f", "Flatten", {}),
-                     ("out", "Dense", {"units": 10, "activation": "softmax"})],
-                    shape=(28, 28, 1), loss="sparse_categorical_crossentropy", dataset="mnist",
-                    options={"image_layout": "image", "label_encoding": "integer"})
-        p["fit"].update(epochs=2, batch_size=64,
-                        validation={"method": "holdout", "count": max(samples // 6, 1)})
+        p = project(
+            [
+                ("c1", "Conv2D", {"filters": 32, "kernel_size": [3, 3], "activation": "relu"}),
+                ("p1", "MaxPooling2D", {"pool_size": [2, 2]}),
+                ("c2", "Conv2D", {"filters": 64, "kernel_size": [3, 3], "activation": "relu"}),
+                ("p2", "MaxPooling2D", {"pool_size": [2, 2]}),
+                ("f", "Flatten", {}),
+                ("out", "Dense", {"units": 10, "activation": "softmax"}),
+            ],
+            shape=(28, 28, 1),
+            loss="sparse_categorical_crossentropy",
+            dataset="mnist",
+            options={"image_layout": "image", "label_encoding": "integer"},
+        )
+        p["fit"].update(
+            epochs=2, batch_size=64, validation={"method": "holdout", "count": max(samples // 6, 1)}
+        )
     return p
 
 
 def _subset(prepared, n: int | None):
     """The prepared MNIST data cut to the first ``n`` training samples (the convnet's)."""
-    return types.SimpleNamespace(x_train=prepared.x_train[:n], y_train=prepared.y_train[:n],
-                                 x_test=prepared.x_test, y_test=prepared.y_test)
+    return types.SimpleNamespace(
+        x_train=prepared.x_train[:n],
+        y_train=prepared.y_train[:n],
+        x_test=prepared.x_test,
+        y_test=prepared.y_test,
+    )
 
 
 def _imdb_like():
@@ -104,8 +118,12 @@ def _imdb_like():
     ragged = Ragged.from_sequences(seqs)
     labels = (np.random.default_rng(1).random(len(ragged)) < 0.5).astype(np.float32)
     test = ragged.take(np.arange(2_500))
-    return types.SimpleNamespace(x_train=MultiHotRows(ragged, 10_000), y_train=labels,
-                                 x_test=MultiHotRows(test, 10_000), y_test=labels[:2_500])
+    return types.SimpleNamespace(
+        x_train=MultiHotRows(ragged, 10_000),
+        y_train=labels,
+        x_test=MultiHotRows(test, 10_000),
+        y_test=labels[:2_500],
+    )
 
 
 def _plain_process(p, data, samples, way, answer) -> None:
@@ -125,16 +143,21 @@ def _plain_process(p, data, samples, way, answer) -> None:
     model = build(p)
     (x, y), val = holdout(data.x_train, data.y_train, count=p["fit"]["validation"]["count"])
     fit = p["fit"]
-    if way == "matrix":      # the whole multi-hot matrix in memory, as the book has it
+    if way == "matrix":  # the whole multi-hot matrix in memory, as the book has it
         x, val = feed.materialise(x), (feed.materialise(val[0]), val[1])
     start, cpu = time.perf_counter(), time.process_time()
-    if way == "dataset":     # the engine's per-batch input, without the engine
-        model.fit(feed.dataset(x, y, batch_size=fit["batch_size"], shuffle=True),
-                  validation_data=feed.dataset(*val, batch_size=fit["batch_size"]),
-                  epochs=fit["epochs"], shuffle=False, verbose=0)
+    if way == "dataset":  # the engine's per-batch input, without the engine
+        model.fit(
+            feed.dataset(x, y, batch_size=fit["batch_size"], shuffle=True),
+            validation_data=feed.dataset(*val, batch_size=fit["batch_size"]),
+            epochs=fit["epochs"],
+            shuffle=False,
+            verbose=0,
+        )
     else:
-        model.fit(x, y, epochs=fit["epochs"], batch_size=fit["batch_size"],
-                  validation_data=val, verbose=0)
+        model.fit(
+            x, y, epochs=fit["epochs"], batch_size=fit["batch_size"], validation_data=val, verbose=0
+        )
     answer.put((time.perf_counter() - start, time.process_time() - cpu))
 
 
@@ -181,8 +204,11 @@ def _engine(p, data, runs_root: Path) -> tuple[float, float | None, float, int]:
             batches += event["type"] == "batch"
     if handle.state != "finished":
         raise SystemExit(f"engine run {handle.state}: {handle.message}")
-    fit_cpu = (cpu["testing"] - cpu["training"]
-               if None not in (cpu.get("training"), cpu.get("testing")) else None)
+    fit_cpu = (
+        cpu["testing"] - cpu["training"]
+        if None not in (cpu.get("training"), cpu.get("testing"))
+        else None
+    )
     return marks["testing"] - marks["training"], fit_cpu, time.time() - begin, batches
 
 
@@ -195,15 +221,17 @@ def _case(kind: str, args, runs_root: Path) -> None:
     p = _project(kind, samples)
     if kind == "imdb":
         data = engine_data = _imdb_like()
-        ways = [("matrix", "plain fit on the float32 matrix (the book's way)"),
-                ("dataset", "plain fit on the engine's per-batch input")]
+        ways = [
+            ("matrix", "plain fit on the float32 matrix (the book's way)"),
+            ("dataset", "plain fit on the engine's per-batch input"),
+        ]
     else:
         from builder.data.loader import prepare
 
         data = prepare(p)
         if samples:
             data = _subset(data, samples)
-        engine_data = data if samples else None   # dense: the worker loads MNIST itself
+        engine_data = data if samples else None  # dense: the worker loads MNIST itself
         ways = [("arrays", "plain fit")]
     plain = {way: [] for way, _ in ways}
     plain_cpu = {way: [] for way, _ in ways}
@@ -220,22 +248,33 @@ def _case(kind: str, args, runs_root: Path) -> None:
         wall.append(wall_s)
     median = statistics.median
     has_cpu = None not in engine_cpu
-    print(f"{kind}: {len(data.x_train):,} samples before hold-out, {args.repeat} run(s) each; "
-          f"engine end-to-end {median(wall):.1f} s, {batches} batch events in its last run",
-          flush=True)
-    print(f"  {'engine fit':48} wall median {median(engine):6.2f} s  fastest {min(engine):6.2f} s"
-          + (f"  CPU median {median(engine_cpu):6.2f} s" if has_cpu else "")
-          + f"   wall runs {_seconds(engine)}", flush=True)
+    print(
+        f"{kind}: {len(data.x_train):,} samples before hold-out, {args.repeat} run(s) each; "
+        f"engine end-to-end {median(wall):.1f} s, {batches} batch events in its last run",
+        flush=True,
+    )
+    print(
+        f"  {'engine fit':48} wall median {median(engine):6.2f} s  fastest {min(engine):6.2f} s"
+        + (f"  CPU median {median(engine_cpu):6.2f} s" if has_cpu else "")
+        + f"   wall runs {_seconds(engine)}",
+        flush=True,
+    )
     for way, label in ways:
         cpu_ratio = median(engine_cpu) / median(plain_cpu[way]) if has_cpu else None
-        print(f"  {label:48} wall median {median(plain[way]):6.2f} s  fastest "
-              f"{min(plain[way]):6.2f} s"
-              + (f"  CPU median {median(plain_cpu[way]):6.2f} s" if has_cpu else "")
-              + f"   wall runs {_seconds(plain[way])}", flush=True)
-        print(f"  {'':48} engine/plain: wall median {median(engine) / median(plain[way]):.3f}"
-              f", fastest {min(engine) / min(plain[way]):.3f}, median of run pairs "
-              f"{median(e / q for e, q in zip(engine, plain[way])):.3f}"
-              + (f"; CPU median {cpu_ratio:.3f}" if has_cpu else ""), flush=True)
+        print(
+            f"  {label:48} wall median {median(plain[way]):6.2f} s  fastest "
+            f"{min(plain[way]):6.2f} s"
+            + (f"  CPU median {median(plain_cpu[way]):6.2f} s" if has_cpu else "")
+            + f"   wall runs {_seconds(plain[way])}",
+            flush=True,
+        )
+        print(
+            f"  {'':48} engine/plain: wall median {median(engine) / median(plain[way]):.3f}"
+            f", fastest {min(engine) / min(plain[way]):.3f}, median of run pairs "
+            f"{median(e / q for e, q in zip(engine, plain[way])):.3f}"
+            + (f"; CPU median {cpu_ratio:.3f}" if has_cpu else ""),
+            flush=True,
+        )
 
 
 def main(argv=None) -> int:

@@ -16,6 +16,7 @@ and stops when it is absent).
 Prints both wall times, their ratio (goal: >= 3x) and both mean validation MAEs with the
 per-fold values (goal: the same within fold-to-fold noise).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,19 +36,28 @@ from shared_data import SHARED, keras_home_with  # noqa: E402
 
 
 def _keras_home() -> Path | None:
-    return keras_home_with('boston_housing.npz')
+    return keras_home_with("boston_housing.npz")
 
 
 def _project(epochs: int, batch_size: int, k: int, seed: int) -> dict:
     from builder.project import validate
     from tests.helpers import project
 
-    p = project([("d1", "Dense", {"units": 64, "activation": "relu"}),
-                 ("d2", "Dense", {"units": 64, "activation": "relu"}),
-                 ("out", "Dense", {"units": 1})], shape=(13,), loss="mse", metrics=["mae"],
-                dataset="boston_housing", options={"normalize": True})
-    p["fit"].update(epochs=epochs, batch_size=batch_size, seed=seed,
-                    validation={"method": "kfold", "k": k})
+    p = project(
+        [
+            ("d1", "Dense", {"units": 64, "activation": "relu"}),
+            ("d2", "Dense", {"units": 64, "activation": "relu"}),
+            ("out", "Dense", {"units": 1}),
+        ],
+        shape=(13,),
+        loss="mse",
+        metrics=["mae"],
+        dataset="boston_housing",
+        options={"normalize": True},
+    )
+    p["fit"].update(
+        epochs=epochs, batch_size=batch_size, seed=seed, validation={"method": "kfold", "k": k}
+    )
     return validate(p)
 
 
@@ -61,14 +71,21 @@ def sequential(p: dict, data) -> tuple[float, list[float]]:
     fit = p["fit"]
     start = time.perf_counter()
     scores = []
-    for fold, (train, val) in enumerate(kfold_splits(len(data.x_train),
-                                                     fit["validation"]["k"]), start=1):
+    for fold, (train, val) in enumerate(
+        kfold_splits(len(data.x_train), fit["validation"]["k"]), start=1
+    ):
         keras.utils.set_random_seed(fit["seed"] + fold)
         model = build(p)
-        model.fit(data.x_train[train], data.y_train[train], epochs=fit["epochs"],
-                  batch_size=fit["batch_size"], verbose=0)
-        scores.append(model.evaluate(data.x_train[val], data.y_train[val], verbose=0,
-                                     return_dict=True)["mae"])
+        model.fit(
+            data.x_train[train],
+            data.y_train[train],
+            epochs=fit["epochs"],
+            batch_size=fit["batch_size"],
+            verbose=0,
+        )
+        scores.append(
+            model.evaluate(data.x_train[val], data.y_train[val], verbose=0, return_dict=True)["mae"]
+        )
     return time.perf_counter() - start, scores
 
 
@@ -79,8 +96,14 @@ def parallel(p: dict, data, runs_root: Path) -> tuple[float, list[float], str]:
     folder = runs.create_run(runs_root, "bench", p, {})
     notes = []
     start = time.perf_counter()
-    summary = worker.train(p, folder, lambda e: notes.append(e.get("message", "")),
-                           prepared=data, device="cpu", parallel_folds=True)
+    summary = worker.train(
+        p,
+        folder,
+        lambda e: notes.append(e.get("message", "")),
+        prepared=data,
+        device="cpu",
+        parallel_folds=True,
+    )
     seconds = time.perf_counter() - start
     if summary["state"] != "finished":
         raise SystemExit(f"parallel run {summary['state']}: {summary['message']}")
@@ -98,8 +121,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     home = _keras_home()
     if home is None:
-        print(f"Boston housing is absent: {SHARED / 'boston_housing.npz'} not found; nothing "
-              "measured.")
+        print(
+            f"Boston housing is absent: {SHARED / 'boston_housing.npz'} not found; nothing "
+            "measured."
+        )
         return 1
     runs_root = Path(tempfile.mkdtemp(prefix="bench-kfold-runs-"))
     try:
@@ -109,19 +134,29 @@ def main(argv=None) -> int:
 
         p = _project(args.epochs, args.batch_size, args.k, args.seed)
         data = prepare(p)
-        print(f"Boston housing: {len(data.x_train)} training samples, k={args.k}, "
-              f"{args.epochs} epochs, batch size {args.batch_size}, seed {args.seed}, "
-              f"Keras {keras.__version__}",
-              flush=True)
+        print(
+            f"Boston housing: {len(data.x_train)} training samples, k={args.k}, "
+            f"{args.epochs} epochs, batch size {args.batch_size}, seed {args.seed}, "
+            f"Keras {keras.__version__}",
+            flush=True,
+        )
         par_s, par_mae, mode = parallel(p, data, runs_root)
-        print(f"parallel   {par_s:8.1f} s  val MAE {np.mean(par_mae):.3f}  folds "
-              f"{', '.join(f'{m:.3f}' for m in par_mae)}  ({mode})", flush=True)
+        print(
+            f"parallel   {par_s:8.1f} s  val MAE {np.mean(par_mae):.3f}  folds "
+            f"{', '.join(f'{m:.3f}' for m in par_mae)}  ({mode})",
+            flush=True,
+        )
         seq_s, seq_mae = sequential(p, data)
-        print(f"sequential {seq_s:8.1f} s  val MAE {np.mean(seq_mae):.3f}  folds "
-              f"{', '.join(f'{m:.3f}' for m in seq_mae)}", flush=True)
-        print(f"speed-up {seq_s / par_s:.2f}x; MAE difference "
-              f"{np.mean(par_mae) - np.mean(seq_mae):+.3f} (fold-to-fold spread "
-              f"{np.std(seq_mae):.3f})")
+        print(
+            f"sequential {seq_s:8.1f} s  val MAE {np.mean(seq_mae):.3f}  folds "
+            f"{', '.join(f'{m:.3f}' for m in seq_mae)}",
+            flush=True,
+        )
+        print(
+            f"speed-up {seq_s / par_s:.2f}x; MAE difference "
+            f"{np.mean(par_mae) - np.mean(seq_mae):+.3f} (fold-to-fold spread "
+            f"{np.std(seq_mae):.3f})"
+        )
     finally:
         shutil.rmtree(runs_root, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)

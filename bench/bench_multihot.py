@@ -15,6 +15,7 @@ process by its peak resident memory (VmHWM, reset just before the step) above wh
 process held before it: the book's loop, the whole float32 matrix, and one training epoch
 of per-batch batches (batch 512, shuffled, every batch read). Linux only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,7 @@ def book_vectorize(sequences, dimension=NUM_WORDS):
     """Deep Learning with Python, section 3.4: float64 zeros, then one row at a time."""
     results = np.zeros((len(sequences), dimension))
     for i, sequence in enumerate(sequences):
-        results[i, sequence] = 1.
+        results[i, sequence] = 1.0
     return results
 
 
@@ -67,7 +68,7 @@ def best_time(fn, runs: int) -> tuple[float, float, object]:
     best_wall = best_cpu = float("inf")
     result = None
     for _ in range(runs):
-        del result          # free the previous 1-2 GB result before making the next one
+        del result  # free the previous 1-2 GB result before making the next one
         wall, cpu = time.perf_counter(), time.process_time()
         result = fn()
         best_cpu = min(best_cpu, time.process_time() - cpu)
@@ -106,25 +107,27 @@ def measure_rss(way: str) -> dict:
         from builder.data.preprocess import MultiHotRows
         from builder.training import feed
 
-        importlib.import_module("tensorflow")   # imported before the measured step
+        importlib.import_module("tensorflow")  # imported before the measured step
         labels = np.zeros(len(ragged), np.float32)
 
         def step():
             total = 0.0
-            ds = feed.dataset(MultiHotRows(ragged, NUM_WORDS), labels, batch_size=512,
-                              shuffle=True)
+            ds = feed.dataset(MultiHotRows(ragged, NUM_WORDS), labels, batch_size=512, shuffle=True)
             for x, _ in ds:
-                total += float(x[0, 1])   # read every batch; the start id is always set
+                total += float(x[0, 1])  # read every batch; the start id is always set
             return total
     elif way == "book":
+
         def step():
             return book_vectorize(seqs)
     else:
+
         def step():
             return multi_hot(ragged, NUM_WORDS)
+
     gc.collect()
     before = _status_kb("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")   # VmHWM := VmRSS
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
     cpu = time.process_time()
     result = step()
     cpu = time.process_time() - cpu
@@ -136,23 +139,32 @@ def measure_rss(way: str) -> dict:
 def rss_table() -> None:
     rows = []
     for way, label in RSS_WAYS.items():
-        out = subprocess.run([sys.executable, __file__, "--measure-rss", way],
-                             capture_output=True, text=True, env=dict(
-                                 os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure-rss", way],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        )
         if out.returncode:
             raise SystemExit(f"{label}: failed\n{out.stderr[-2000:]}")
         rows.append((label, json.loads(out.stdout.strip().splitlines()[-1])))
     book = rows[0][1]
-    print(f"\n{'peak resident memory (fresh process)':38} {'above start':>12} {'CPU':>8} "
-          f"{'memory':>7}")
+    print(
+        f"\n{'peak resident memory (fresh process)':38} {'above start':>12} {'CPU':>8} "
+        f"{'memory':>7}"
+    )
     for label, got in rows:
-        print(f"{label:38} {got['peak_bytes'] / 1e6:9.1f} MB {got['cpu_s']:7.2f}s "
-              f"{got['peak_bytes'] / book['peak_bytes']:7.3f}")
+        print(
+            f"{label:38} {got['peak_bytes'] / 1e6:9.1f} MB {got['cpu_s']:7.2f}s "
+            f"{got['peak_bytes'] / book['peak_bytes']:7.3f}"
+        )
     per_batch = rows[-1][1]
-    print(f"training feeds batches encoded one at a time: "
-          f"{per_batch['peak_bytes'] / book['peak_bytes']:.3f} of the book loop's peak "
-          f"resident memory; encoding an epoch costs {per_batch['cpu_s']:.2f} s of CPU "
-          f"(the book encodes once in {book['cpu_s']:.2f} s)")
+    print(
+        f"training feeds batches encoded one at a time: "
+        f"{per_batch['peak_bytes'] / book['peak_bytes']:.3f} of the book loop's peak "
+        f"resident memory; encoding an epoch costs {per_batch['cpu_s']:.2f} s of CPU "
+        f"(the book encodes once in {book['cpu_s']:.2f} s)"
+    )
 
 
 def main() -> None:
@@ -168,8 +180,10 @@ def main() -> None:
     ragged = Ragged.from_sequences(seqs)
     lengths = ragged.lengths
     print(f"data: {origin}")
-    print(f"      {len(seqs):,} reviews, mean length {lengths.mean():.0f} words, "
-          f"{lengths.sum():,} ids, num_words {NUM_WORDS:,}")
+    print(
+        f"      {len(seqs):,} reviews, mean length {lengths.mean():.0f} words, "
+        f"{lengths.sum():,} ids, num_words {NUM_WORDS:,}"
+    )
     # Other work on the machine slows the book's loop and page faults unevenly.
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
@@ -188,14 +202,19 @@ def main() -> None:
         rows.append((name, wall, cpu, peak_bytes(fn)))
     del reference
     book_peak = rows[0][3]
-    print(f"\n{'version':32} {'wall':>8} {'CPU':>8} {'peak memory':>12} {'speed-up':>9} "
-          f"{'memory':>7}")
+    print(
+        f"\n{'version':32} {'wall':>8} {'CPU':>8} {'peak memory':>12} {'speed-up':>9} {'memory':>7}"
+    )
     for name, wall, cpu, peak in rows:
-        print(f"{name:32} {wall:7.3f}s {cpu:7.3f}s {peak / 1e6:9.1f} MB {book_cpu / cpu:8.1f}x "
-              f"{peak / book_peak:7.3f}")
+        print(
+            f"{name:32} {wall:7.3f}s {cpu:7.3f}s {peak / 1e6:9.1f} MB {book_cpu / cpu:8.1f}x "
+            f"{peak / book_peak:7.3f}"
+        )
     for name, _, cpu, peak in rows[1:3]:
-        print(f"{name}: {book_cpu / cpu:.1f}x less CPU time than the book's loop, "
-              f"{peak / book_peak:.3f} of its peak memory")
+        print(
+            f"{name}: {book_cpu / cpu:.1f}x less CPU time than the book's loop, "
+            f"{peak / book_peak:.3f} of its peak memory"
+        )
     if Path("/proc/self/clear_refs").exists():
         rss_table()
     else:

@@ -17,6 +17,7 @@ compared on val_accuracy.
 Prints wall times, their ratio (goal: sweep <= 0.6 of sequential), trial-epochs spent by
 each, and the best validation accuracies with the spread, as text and one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,18 @@ def _project(epochs: int, concurrency: int) -> dict:
     from builder.project import validate
 
     p = templates.load("offline_default")
-    p["fit"].update(epochs=epochs, batch_size=64,
-                    validation={"method": "holdout", "fraction": 0.2})
+    p["fit"].update(epochs=epochs, batch_size=64, validation={"method": "holdout", "fraction": 0.2})
     p["experiment"] = {
-        "parameters": [{"setting": "layers.hidden.units", "values": UNITS},
-                       {"setting": "compile.optimizer.learning_rate", "values": RATES}],
-        "search": "grid", "concurrency": concurrency, "metric": "val_accuracy",
-        "mode": "max", "early_stopping": {"method": "asha", "grace_period": 1,
-                                          "reduction_factor": 2}}
+        "parameters": [
+            {"setting": "layers.hidden.units", "values": UNITS},
+            {"setting": "compile.optimizer.learning_rate", "values": RATES},
+        ],
+        "search": "grid",
+        "concurrency": concurrency,
+        "metric": "val_accuracy",
+        "mode": "max",
+        "early_stopping": {"method": "asha", "grace_period": 1, "reduction_factor": 2},
+    }
     return validate(p)
 
 
@@ -56,8 +61,7 @@ def _sweep(project: dict, runs_root: Path) -> tuple[float, dict]:
 
     start = time.perf_counter()
     folder = runner.create(project, runs_root, "bench")
-    record = runner.run(folder, runs_root=runs_root,
-                        log=lambda text: print(text, file=sys.stderr))
+    record = runner.run(folder, runs_root=runs_root, log=lambda text: print(text, file=sys.stderr))
     return time.perf_counter() - start, record
 
 
@@ -81,8 +85,13 @@ def _sequential(project: dict, runs_root: Path) -> tuple[float, list[dict]]:
     results = []
     for params in spec.grid(spec.defaults(project["experiment"])):
         summary = _train(project, params, runs_root)
-        results.append({"params": params, "epochs": summary["epochs"],
-                        "metric": summary["history"]["val_accuracy"][-1]})
+        results.append(
+            {
+                "params": params,
+                "epochs": summary["epochs"],
+                "metric": summary["history"]["val_accuracy"][-1],
+            }
+        )
     return time.perf_counter() - start, results
 
 
@@ -100,29 +109,43 @@ def main() -> int:
         best_seq = max(seq, key=lambda r: r["metric"])
         spread = [best_seq["metric"]] + [
             _train(project, best_seq["params"], root, seed=s)["history"]["val_accuracy"][-1]
-            for s in range(1, args.repeats)]
+            for s in range(1, args.repeats)
+        ]
     sweep_epochs = sum(t["epochs"] for t in record["trials"])
     best = record["best"] or {"metric": None, "params": None}
-    doc = {"trials": len(record["trials"]), "epochs_per_trial": args.epochs,
-           "concurrency": args.concurrency, "cpus": os.cpu_count(),
-           "load_average": os.getloadavg()[0],
-           "sweep_s": round(sweep_s, 1), "sequential_s": round(seq_s, 1),
-           "ratio": round(sweep_s / seq_s, 3),
-           "sweep_trial_epochs": sweep_epochs,
-           "sequential_trial_epochs": sum(r["epochs"] for r in seq),
-           "states": {s: sum(1 for t in record["trials"] if t["state"] == s)
-                      for s in ("finished", "stopped", "failed")},
-           "sweep_best": best, "sequential_best": best_seq,
-           "best_repeats_val_accuracy": [round(v, 4) for v in spread]}
-    within = (best["metric"] is not None
-              and min(spread) - 1e-9 <= best["metric"] <= max(spread) + 1e-9)
+    doc = {
+        "trials": len(record["trials"]),
+        "epochs_per_trial": args.epochs,
+        "concurrency": args.concurrency,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "sweep_s": round(sweep_s, 1),
+        "sequential_s": round(seq_s, 1),
+        "ratio": round(sweep_s / seq_s, 3),
+        "sweep_trial_epochs": sweep_epochs,
+        "sequential_trial_epochs": sum(r["epochs"] for r in seq),
+        "states": {
+            s: sum(1 for t in record["trials"] if t["state"] == s)
+            for s in ("finished", "stopped", "failed")
+        },
+        "sweep_best": best,
+        "sequential_best": best_seq,
+        "best_repeats_val_accuracy": [round(v, 4) for v in spread],
+    }
+    within = (
+        best["metric"] is not None and min(spread) - 1e-9 <= best["metric"] <= max(spread) + 1e-9
+    )
     doc["sweep_best_within_spread"] = within
-    print(f"sweep: {sweep_s:.1f} s, {sweep_epochs} trial-epochs ({doc['states']}); "
-          f"sequential: {seq_s:.1f} s, {doc['sequential_trial_epochs']} trial-epochs; "
-          f"ratio {doc['ratio']:.3f} (goal <= 0.6)")
-    print(f"best val_accuracy: sweep {best['metric']} {best['params']}; sequential "
-          f"{best_seq['metric']:.4f} {best_seq['params']}; its repeats "
-          f"{doc['best_repeats_val_accuracy']} (sweep best within: {within})")
+    print(
+        f"sweep: {sweep_s:.1f} s, {sweep_epochs} trial-epochs ({doc['states']}); "
+        f"sequential: {seq_s:.1f} s, {doc['sequential_trial_epochs']} trial-epochs; "
+        f"ratio {doc['ratio']:.3f} (goal <= 0.6)"
+    )
+    print(
+        f"best val_accuracy: sweep {best['metric']} {best['params']}; sequential "
+        f"{best_seq['metric']:.4f} {best_seq['params']}; its repeats "
+        f"{doc['best_repeats_val_accuracy']} (sweep best within: {within})"
+    )
     print(json.dumps(doc))
     return 0
 

@@ -1,4 +1,5 @@
 """Benchmarks read the real Keras dataset files from ../shared/datasets, never a download."""
+
 from __future__ import annotations
 
 import os

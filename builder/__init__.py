@@ -2,6 +2,7 @@
 
 Importing this package is cheap: TensorFlow is imported only by the functions that need it.
 """
+
 __version__ = "0.1.0"
 
 # The project file's optional "experiment" section is validated by its own module, which

@@ -11,6 +11,7 @@ sweep   exit 0 the sweep ran, 1 it could not run or every trial failed, 2 file u
 
 No command prints a traceback: anything unexpected is one line on stderr and exit 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,9 +62,11 @@ def _check_text(result) -> str:
         lines.append(f"error: {message}")
     for w in result.warnings:
         lines.append(f"warning: {w.message}")
-    lines.append(f"Total params: {result.total_params:,} (trainable {result.trainable_params:,}, "
-                 f"non-trainable {result.non_trainable_params:,}); about "
-                 f"{result.memory_bytes / 1024**2:,.1f} MB to train")
+    lines.append(
+        f"Total params: {result.total_params:,} (trainable {result.trainable_params:,}, "
+        f"non-trainable {result.non_trainable_params:,}); about "
+        f"{result.memory_bytes / 1024**2:,.1f} MB to train"
+    )
     lines.append("valid" if result.valid else "NOT valid")
     return "\n".join(lines)
 
@@ -76,8 +79,11 @@ def cmd_check(args) -> int:
             doc = parse_json(read_capped(args.file, limits.MAX_PROJECT_BYTES))
         except ProjectError:
             return _unreadable(args, err)
-        if not (isinstance(doc, dict) and doc.get("format") == "netbuilder.project"
-                and isinstance(doc.get("model"), dict)):
+        if not (
+            isinstance(doc, dict)
+            and doc.get("format") == "netbuilder.project"
+            and isinstance(doc.get("model"), dict)
+        ):
             return _unreadable(args, err)
         project = doc
     _quiet_tensorflow()
@@ -139,8 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except MemoryError:
-        print("netbuilder ran out of memory: the file or model is too large for this "
-              "machine.", file=sys.stderr)
+        print(
+            "netbuilder ran out of memory: the file or model is too large for this machine.",
+            file=sys.stderr,
+        )
         return 1
     except Exception as exc:  # noqa: BLE001 - the CLI's promise: a message, not a traceback
         text = " ".join(str(exc).split())[:300]
@@ -161,22 +169,28 @@ def _main(argv: list[str] | None = None) -> int:
         from builder.experiments.cli import sweep_main
 
         return sweep_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m builder",
-                                     description="Check, export and train netbuilder projects.")
+    parser = argparse.ArgumentParser(
+        prog="python -m builder", description="Check, export and train netbuilder projects."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="print each layer's shapes, params, errors, warnings")
     p_check.add_argument("file")
     p_check.add_argument("--json", action="store_true", help="print the report as JSON")
     p_check.set_defaults(func=cmd_check)
-    p_export = sub.add_parser("export", help="write a script, notebook or Keras model, or an "
-                              "experiment as a Ray Tune script (--to ray-tune)")
+    p_export = sub.add_parser(
+        "export",
+        help="write a script, notebook or Keras model, or an "
+        "experiment as a Ray Tune script (--to ray-tune)",
+    )
     p_export.add_argument("file")
     p_export.add_argument("--to", choices=EXPORT_FORMATS, default="script")
     p_export.add_argument("-o", "--output", required=True)
     p_export.set_defaults(func=cmd_export)
     sub.add_parser("train", help="train headless (see: python -m builder train --help)")
-    sub.add_parser("sweep", help="run the project's experiment on Ray Tune (see: python -m "
-                   "builder sweep --help)")
+    sub.add_parser(
+        "sweep",
+        help="run the project's experiment on Ray Tune (see: python -m builder sweep --help)",
+    )
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -5,6 +5,7 @@ shapes (a ``builder.results.CheckResult``) and (when known) what the data holds,
 an ``Advice`` with a plain message and, where the repair is mechanical, a ``Fix``. Rules
 are small functions listed in ``RULES``; order is the order shown.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,8 +44,12 @@ def recommended_loss(project: dict, info: Any = None) -> str | None:
     if lay is None:
         return None
     activation = lay.get("config", {}).get("activation")
-    return {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy",
-            None: "mse", "linear": "mse"}.get(activation)
+    return {
+        "sigmoid": "binary_crossentropy",
+        "softmax": "categorical_crossentropy",
+        None: "mse",
+        "linear": "mse",
+    }.get(activation)
 
 
 def _get(info: Any, key: str, default=None):
@@ -82,8 +87,10 @@ def _loss(project: dict, output: str):
 
 def _set_loss(project: dict, output: str, value: str) -> Fix:
     multi = isinstance(project["compile"]["loss"], dict)
-    return Fix(f"Use loss {value}", {"op": "set_compile", "key": "loss", "output":
-                                     output if multi else None, "value": value})
+    return Fix(
+        f"Use loss {value}",
+        {"op": "set_compile", "key": "loss", "output": output if multi else None, "value": value},
+    )
 
 
 def rule_loss_vs_last_layer(project, result, info, add):
@@ -94,71 +101,174 @@ def rule_loss_vs_last_layer(project, result, info, add):
         loss = _loss(project, output)
         if lay is None or rep is None or rep.output_shape is None:
             continue
-        units = rep.output_shape[-1] if rep.output_shape and not isinstance(
-            rep.output_shape[0], list) else None
+        units = (
+            rep.output_shape[-1]
+            if rep.output_shape and not isinstance(rep.output_shape[0], list)
+            else None
+        )
         name = lay["name"]
         if loss == "binary_crossentropy" and act == "softmax":
-            why = ("softmax over one unit always outputs 1.0, so nothing is learned" if units == 1
-                   else f"binary crossentropy scores each of the {units} outputs as its own "
-                   "yes/no probability, while softmax makes them compete")
-            add(Advice("softmax-binary", f"'{name}' uses softmax but the loss is binary "
-                       f"crossentropy: {why}. Use sigmoid with 1 unit for two classes.", name,
-                       Fix("Set activation to sigmoid", {"op": "set_config", "target": name,
-                                                         "key": "activation",
-                                                         "value": "sigmoid"})))
-        elif loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") and \
-                act == "sigmoid" and units and units > 2:
-            add(Advice("sigmoid-multiclass", f"'{name}' gives {units} independent sigmoid "
-                       f"scores but {loss} expects one probability distribution over the "
-                       "classes: use softmax.", name,
-                       Fix("Set activation to softmax", {"op": "set_config", "target": name,
-                                                         "key": "activation",
-                                                         "value": "softmax"})))
-        elif loss in CLASSIFICATION_LOSSES and act in (None, "linear") and \
-                lay["class_name"] == "Dense":
-            want = "sigmoid" if loss in ("binary_crossentropy", "binary_focal_crossentropy") \
+            why = (
+                "softmax over one unit always outputs 1.0, so nothing is learned"
+                if units == 1
+                else f"binary crossentropy scores each of the {units} outputs as its own "
+                "yes/no probability, while softmax makes them compete"
+            )
+            add(
+                Advice(
+                    "softmax-binary",
+                    f"'{name}' uses softmax but the loss is binary "
+                    f"crossentropy: {why}. Use sigmoid with 1 unit for two classes.",
+                    name,
+                    Fix(
+                        "Set activation to sigmoid",
+                        {
+                            "op": "set_config",
+                            "target": name,
+                            "key": "activation",
+                            "value": "sigmoid",
+                        },
+                    ),
+                )
+            )
+        elif (
+            loss in ("categorical_crossentropy", "sparse_categorical_crossentropy")
+            and act == "sigmoid"
+            and units
+            and units > 2
+        ):
+            add(
+                Advice(
+                    "sigmoid-multiclass",
+                    f"'{name}' gives {units} independent sigmoid "
+                    f"scores but {loss} expects one probability distribution over the "
+                    "classes: use softmax.",
+                    name,
+                    Fix(
+                        "Set activation to softmax",
+                        {
+                            "op": "set_config",
+                            "target": name,
+                            "key": "activation",
+                            "value": "softmax",
+                        },
+                    ),
+                )
+            )
+        elif (
+            loss in CLASSIFICATION_LOSSES
+            and act in (None, "linear")
+            and lay["class_name"] == "Dense"
+        ):
+            want = (
+                "sigmoid"
+                if loss in ("binary_crossentropy", "binary_focal_crossentropy")
                 else "softmax"
+            )
             if loss != "hinge":
-                add(Advice("logits-crossentropy", f"'{name}' has no activation, so it outputs "
-                           f"raw scores, but {loss} expects probabilities: add activation "
-                           f"'{want}'.", name,
-                           Fix(f"Set activation to {want}", {"op": "set_config", "target": name,
-                                                             "key": "activation",
-                                                             "value": want})))
+                add(
+                    Advice(
+                        "logits-crossentropy",
+                        f"'{name}' has no activation, so it outputs "
+                        f"raw scores, but {loss} expects probabilities: add activation "
+                        f"'{want}'.",
+                        name,
+                        Fix(
+                            f"Set activation to {want}",
+                            {
+                                "op": "set_config",
+                                "target": name,
+                                "key": "activation",
+                                "value": want,
+                            },
+                        ),
+                    )
+                )
         if loss in REGRESSION_LOSSES and task in ("binary", "multiclass"):
             want = "binary_crossentropy" if task == "binary" else "categorical_crossentropy"
-            add(Advice("regression-loss-on-classifier", f"the data is {task} classification but "
-                       f"the loss is {loss}, a regression loss: use {want}.", name,
-                       _set_loss(project, output, want)))
+            add(
+                Advice(
+                    "regression-loss-on-classifier",
+                    f"the data is {task} classification but "
+                    f"the loss is {loss}, a regression loss: use {want}.",
+                    name,
+                    _set_loss(project, output, want),
+                )
+            )
         if task == "regression" and loss in CLASSIFICATION_LOSSES:
-            add(Advice("classification-loss-on-regression", f"the data is regression (numbers "
-                       f"to predict) but the loss is {loss}: use mse (or mae).", name,
-                       _set_loss(project, output, "mse")))
+            add(
+                Advice(
+                    "classification-loss-on-regression",
+                    f"the data is regression (numbers "
+                    f"to predict) but the loss is {loss}: use mse (or mae).",
+                    name,
+                    _set_loss(project, output, "mse"),
+                )
+            )
         if task == "regression" and act not in (None, "linear") and lay["class_name"] == "Dense":
-            add(Advice("activation-on-regression", f"'{name}' predicts a number with activation "
-                       f"'{act}', which limits the values it can output (sigmoid: 0..1, relu: "
-                       "≥ 0). A regression output usually has no activation.", name,
-                       Fix("Remove the activation", {"op": "set_config", "target": name,
-                                                     "key": "activation", "value": None})))
+            add(
+                Advice(
+                    "activation-on-regression",
+                    f"'{name}' predicts a number with activation "
+                    f"'{act}', which limits the values it can output (sigmoid: 0..1, relu: "
+                    "≥ 0). A regression output usually has no activation.",
+                    name,
+                    Fix(
+                        "Remove the activation",
+                        {"op": "set_config", "target": name, "key": "activation", "value": None},
+                    ),
+                )
+            )
         if units is not None and classes and task == "multiclass" and units != classes:
-            add(Advice("units-vs-classes", f"'{name}' has {_units(units)} but the data has "
-                       f"{classes} classes: one unit per class.", name,
-                       Fix(f"Set units to {classes}", {"op": "set_config", "target": name,
-                                                       "key": "units", "value": classes})))
-        if units is not None and task == "binary" and loss in ("binary_crossentropy",
-                                                               "binary_focal_crossentropy") \
-                and units != 1:
-            add(Advice("units-vs-binary", f"'{name}' has {units} units, but binary "
-                       "crossentropy on two classes needs one unit (the probability of the "
-                       "positive class).", name,
-                       Fix("Set units to 1", {"op": "set_config", "target": name,
-                                              "key": "units", "value": 1})))
-        if units is not None and task == "regression" and units != 1 and len(
-                project["model"].get("outputs", [])) == 1:
-            add(Advice("units-vs-regression", f"'{name}' outputs {units} numbers but the data "
-                       "has one target per sample: use 1 unit.", name,
-                       Fix("Set units to 1", {"op": "set_config", "target": name,
-                                              "key": "units", "value": 1})))
+            add(
+                Advice(
+                    "units-vs-classes",
+                    f"'{name}' has {_units(units)} but the data has "
+                    f"{classes} classes: one unit per class.",
+                    name,
+                    Fix(
+                        f"Set units to {classes}",
+                        {"op": "set_config", "target": name, "key": "units", "value": classes},
+                    ),
+                )
+            )
+        if (
+            units is not None
+            and task == "binary"
+            and loss in ("binary_crossentropy", "binary_focal_crossentropy")
+            and units != 1
+        ):
+            add(
+                Advice(
+                    "units-vs-binary",
+                    f"'{name}' has {units} units, but binary "
+                    "crossentropy on two classes needs one unit (the probability of the "
+                    "positive class).",
+                    name,
+                    Fix(
+                        "Set units to 1",
+                        {"op": "set_config", "target": name, "key": "units", "value": 1},
+                    ),
+                )
+            )
+        if (
+            units is not None
+            and task == "regression"
+            and units != 1
+            and len(project["model"].get("outputs", [])) == 1
+        ):
+            add(
+                Advice(
+                    "units-vs-regression",
+                    f"'{name}' outputs {units} numbers but the data "
+                    "has one target per sample: use 1 unit.",
+                    name,
+                    Fix(
+                        "Set units to 1",
+                        {"op": "set_config", "target": name, "key": "units", "value": 1},
+                    ),
+                )
+            )
 
 
 def rule_label_encoding(project, result, info, add):
@@ -167,16 +277,28 @@ def rule_label_encoding(project, result, info, add):
     for output in project["model"].get("outputs", []):
         loss = _loss(project, output)
         if encoding == "integer" and loss == "categorical_crossentropy":
-            add(Advice("label-encoding", "the labels are set to integers but the loss is "
-                       "categorical crossentropy, which needs one-hot labels: the data will be "
-                       "one-hot encoded to match (or switch to sparse_categorical_crossentropy "
-                       "to keep integers).", output,
-                       _set_loss(project, output, "sparse_categorical_crossentropy")))
+            add(
+                Advice(
+                    "label-encoding",
+                    "the labels are set to integers but the loss is "
+                    "categorical crossentropy, which needs one-hot labels: the data will be "
+                    "one-hot encoded to match (or switch to sparse_categorical_crossentropy "
+                    "to keep integers).",
+                    output,
+                    _set_loss(project, output, "sparse_categorical_crossentropy"),
+                )
+            )
         if encoding == "one_hot" and loss == "sparse_categorical_crossentropy":
-            add(Advice("label-encoding", "the labels are set to one-hot but the loss is sparse "
-                       "categorical crossentropy, which needs integer labels: the data will use "
-                       "integers to match.", output,
-                       _set_loss(project, output, "categorical_crossentropy")))
+            add(
+                Advice(
+                    "label-encoding",
+                    "the labels are set to one-hot but the loss is sparse "
+                    "categorical crossentropy, which needs integer labels: the data will use "
+                    "integers to match.",
+                    output,
+                    _set_loss(project, output, "categorical_crossentropy"),
+                )
+            )
 
 
 def rule_bottleneck(project, result, info, add):
@@ -189,14 +311,26 @@ def rule_bottleneck(project, result, info, add):
             continue
         units = rep.output_shape[-1]
         if isinstance(units, int) and units < classes:
-            add(Advice("bottleneck", f"'{rep.name}' has {_units(units)}, fewer than the "
-                       f"{classes} classes to tell apart: this information bottleneck loses "
-                       "what the last layer needs (the book's Reuters example drops ~8% "
-                       "accuracy). Use at "
-                       f"least {classes} units.", rep.name,
-                       Fix(f"Set units to {max(64, classes)}", {
-                           "op": "set_config", "target": rep.name, "key": "units",
-                           "value": max(64, classes)})))
+            add(
+                Advice(
+                    "bottleneck",
+                    f"'{rep.name}' has {_units(units)}, fewer than the "
+                    f"{classes} classes to tell apart: this information bottleneck loses "
+                    "what the last layer needs (the book's Reuters example drops ~8% "
+                    "accuracy). Use at "
+                    f"least {classes} units.",
+                    rep.name,
+                    Fix(
+                        f"Set units to {max(64, classes)}",
+                        {
+                            "op": "set_config",
+                            "target": rep.name,
+                            "key": "units",
+                            "value": max(64, classes),
+                        },
+                    ),
+                )
+            )
 
 
 def rule_flatten_before_dense(project, result, info, add):
@@ -205,15 +339,27 @@ def rule_flatten_before_dense(project, result, info, add):
             continue
         shape = rep.input_shapes[0]
         if len(shape) >= 4:
-            add(Advice("missing-flatten", f"Dense '{rep.name}' receives images "
-                       f"{fmt_shape(shape)} and applies to the channel axis only, keeping the "
-                       "image shape: add Flatten before it to classify whole images.", rep.name,
-                       insert_flatten(rep.name)))
+            add(
+                Advice(
+                    "missing-flatten",
+                    f"Dense '{rep.name}' receives images "
+                    f"{fmt_shape(shape)} and applies to the channel axis only, keeping the "
+                    "image shape: add Flatten before it to classify whole images.",
+                    rep.name,
+                    insert_flatten(rep.name),
+                )
+            )
         elif len(shape) == 3 and rep.name in project["model"].get("outputs", []):
-            add(Advice("missing-flatten", f"output '{rep.name}' receives sequences "
-                       f"{fmt_shape(shape)} and predicts per step: add Flatten or "
-                       "GlobalAveragePooling1D before it to predict once per sample.", rep.name,
-                       insert_flatten(rep.name)))
+            add(
+                Advice(
+                    "missing-flatten",
+                    f"output '{rep.name}' receives sequences "
+                    f"{fmt_shape(shape)} and predicts per step: add Flatten or "
+                    "GlobalAveragePooling1D before it to predict once per sample.",
+                    rep.name,
+                    insert_flatten(rep.name),
+                )
+            )
 
 
 def rule_input_vs_data(project, result, info, add):
@@ -224,21 +370,38 @@ def rule_input_vs_data(project, result, info, add):
     want = list(spec.get("shape", [])) if isinstance(spec, dict) else None
     have = inputs[0].get("shape")
     if want and have != want:
-        add(Advice("input-vs-data", f"input '{inputs[0]['name']}' has shape {tuple(have)} but "
-                   f"the chosen data gives samples of shape {tuple(want)}.", None,
-                   Fix(f"Set the input shape to {tuple(want)}", {
-                       "op": "set_input", "target": inputs[0]["name"], "shape": want,
-                       "dtype": spec.get("dtype", "float32")})))
+        add(
+            Advice(
+                "input-vs-data",
+                f"input '{inputs[0]['name']}' has shape {tuple(have)} but "
+                f"the chosen data gives samples of shape {tuple(want)}.",
+                None,
+                Fix(
+                    f"Set the input shape to {tuple(want)}",
+                    {
+                        "op": "set_input",
+                        "target": inputs[0]["name"],
+                        "shape": want,
+                        "dtype": spec.get("dtype", "float32"),
+                    },
+                ),
+            )
+        )
 
 
 def rule_huge(project, result, info, add):
     if result.total_params > HUGE_PARAMS or result.memory_bytes > HUGE_MEMORY:
         biggest = max(result.layers, key=lambda r: r.params, default=None)
-        add(Advice("huge", f"{result.total_params:,} parameters, about "
-                   f"{result.memory_bytes / 1024**3:.1f} GB to train: this will be slow and may "
-                   f"run out of memory. The largest layer is '{biggest.name}' "
-                   f"({biggest.params:,}); add pooling or Flatten later, or use fewer units.",
-                   biggest.name if biggest else None))
+        add(
+            Advice(
+                "huge",
+                f"{result.total_params:,} parameters, about "
+                f"{result.memory_bytes / 1024**3:.1f} GB to train: this will be slow and may "
+                f"run out of memory. The largest layer is '{biggest.name}' "
+                f"({biggest.params:,}); add pooling or Flatten later, or use fewer units.",
+                biggest.name if biggest else None,
+            )
+        )
 
 
 def rule_metrics(project, result, info, add):
@@ -246,10 +409,15 @@ def rule_metrics(project, result, info, add):
     metrics = project["compile"]["metrics"]
     flat = [m for v in metrics.values() for m in v] if isinstance(metrics, dict) else metrics
     if task == "regression" and "accuracy" in flat:
-        add(Advice("accuracy-regression", "accuracy means nothing for regression (predictions "
-                   "never equal a price exactly): use mae.", None,
-                   Fix("Use metric mae", {"op": "set_compile", "key": "metrics",
-                                          "value": ["mae"]})))
+        add(
+            Advice(
+                "accuracy-regression",
+                "accuracy means nothing for regression (predictions "
+                "never equal a price exactly): use mae.",
+                None,
+                Fix("Use metric mae", {"op": "set_compile", "key": "metrics", "value": ["mae"]}),
+            )
+        )
 
 
 def rule_data_unavailable(project, result, info, add):
@@ -265,19 +433,29 @@ def rule_data_unavailable(project, result, info, add):
         add(Advice("data-unavailable", f"the data cannot be loaded yet: {err}", None))
 
 
-RULES = [rule_loss_vs_last_layer, rule_label_encoding, rule_bottleneck,
-         rule_flatten_before_dense, rule_input_vs_data, rule_huge, rule_metrics,
-         rule_data_unavailable]
+RULES = [
+    rule_loss_vs_last_layer,
+    rule_label_encoding,
+    rule_bottleneck,
+    rule_flatten_before_dense,
+    rule_input_vs_data,
+    rule_huge,
+    rule_metrics,
+    rule_data_unavailable,
+]
 
 
 def attach(project: dict, result: CheckResult, info: Any = None) -> None:
     """Run every rule; advice about one layer goes on that layer, the rest on the model."""
-    if not result.layers or not isinstance(project, dict) or \
-            not isinstance(project.get("model"), dict):
+    if (
+        not result.layers
+        or not isinstance(project, dict)
+        or not isinstance(project.get("model"), dict)
+    ):
         return
     if info is None:
         info = data_info_for(project)
-    compile_, fit = settings.sections(project)   # also for a project still being fixed
+    compile_, fit = settings.sections(project)  # also for a project still being fixed
     project = {**project, "compile": compile_, "fit": fit}
     seen: set[tuple[str, str | None]] = set()
 

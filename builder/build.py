@@ -4,6 +4,7 @@ A plain stack becomes ``keras.Sequential`` (what the book writes); anything else
 functional ``keras.Model``. Only a valid project is built: call ``check`` first to show the
 user why one is not.
 """
+
 from __future__ import annotations
 
 from builder import limits
@@ -55,17 +56,20 @@ def check_memory(project: dict, purpose: str = "train", copies: int = 1) -> None
     needed = memory_needed(project, purpose) * max(copies, 1)
     if needed > available * limits.MEMORY_HEADROOM:
         verb = "train" if purpose == "train" else "build and export"  # json / keras
-        raise BuildError(f"the model needs about {limits.fmt_bytes(needed)} of memory to {verb}, "
-                         f"and this machine has {limits.fmt_bytes(available)} available: use "
-                         "fewer units or filters, a smaller input"
-                         + (" or a smaller batch size" if purpose == "train" else "")
-                         + ", or close other programs.")
+        raise BuildError(
+            f"the model needs about {limits.fmt_bytes(needed)} of memory to {verb}, "
+            f"and this machine has {limits.fmt_bytes(available)} available: use "
+            "fewer units or filters, a smaller input"
+            + (" or a smaller batch size" if purpose == "train" else "")
+            + ", or close other programs."
+        )
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for TensorFlow's ResourceExhaustedError, NumPy's MemoryError and the like."""
-    return bool(_OOM_NAMES & {t.__name__ for t in type(exc).__mro__}) or \
-        "OOM when allocating" in str(exc)
+    return bool(
+        _OOM_NAMES & {t.__name__ for t in type(exc).__mro__}
+    ) or "OOM when allocating" in str(exc)
 
 
 def build_model(project: dict):
@@ -79,24 +83,36 @@ def build_model(project: dict):
     model = project["model"]
     depth = max(analyse(model).depth.values(), default=0)
     if depth > limits.MAX_BUILD_DEPTH:
-        raise BuildError(f"the model is {depth:,} layers deep (its longest path from an input "
-                         f"to an output); Keras builds at most {limits.MAX_BUILD_DEPTH:,}. "
-                         "Use fewer layers in a row, or split the model into blocks.")
+        raise BuildError(
+            f"the model is {depth:,} layers deep (its longest path from an input "
+            f"to an output); Keras builds at most {limits.MAX_BUILD_DEPTH:,}. "
+            "Use fewer layers in a row, or split the model into blocks."
+        )
     name = _model_name(project)
     try:
         if is_sequential(project):
             inp = model["inputs"][0]
-            layers = [keras.Input(shape=tuple(inp["shape"]), dtype=inp.get("dtype", "float32"),
-                                  batch_size=inp.get("batch_size"), name=inp["name"])]
-            layers += [make_layer(lay["class_name"], lay.get("config", {}), lay["name"])
-                       for lay in model["layers"]]
+            layers = [
+                keras.Input(
+                    shape=tuple(inp["shape"]),
+                    dtype=inp.get("dtype", "float32"),
+                    batch_size=inp.get("batch_size"),
+                    name=inp["name"],
+                )
+            ]
+            layers += [
+                make_layer(lay["class_name"], lay.get("config", {}), lay["name"])
+                for lay in model["layers"]
+            ]
             return keras.Sequential(layers, name=name)
         tensors = {}
         for inp in model["inputs"]:
-            tensors[inp["name"]] = keras.Input(shape=tuple(inp["shape"]),
-                                               dtype=inp.get("dtype", "float32"),
-                                               batch_size=inp.get("batch_size"),
-                                               name=inp["name"])
+            tensors[inp["name"]] = keras.Input(
+                shape=tuple(inp["shape"]),
+                dtype=inp.get("dtype", "float32"),
+                batch_size=inp.get("batch_size"),
+                name=inp["name"],
+            )
         links = inbound_of(model)
         for lay in graph_order(project):
             args = [tensors[s] for s in links[lay["name"]]]
@@ -104,12 +120,18 @@ def build_model(project: dict):
             layer = make_layer(lay["class_name"], config, lay["name"])
             out = call_layer(lay["class_name"], layer, args, config)
             # a layer with several outputs (return_state, attention scores) feeds its first on
-            tensors[lay["name"]] = out[0] if isinstance(out, (list, tuple)) and \
-                lay["name"] not in model["outputs"] else out
+            tensors[lay["name"]] = (
+                out[0]
+                if isinstance(out, (list, tuple)) and lay["name"] not in model["outputs"]
+                else out
+            )
         inputs = [tensors[i["name"]] for i in model["inputs"]]
         outputs = [tensors[o] for o in model["outputs"]]
-        return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
-                           outputs=outputs if len(outputs) > 1 else outputs[0], name=name)
+        return keras.Model(
+            inputs=inputs if len(inputs) > 1 else inputs[0],
+            outputs=outputs if len(outputs) > 1 else outputs[0],
+            name=name,
+        )
     except Exception:  # whatever Keras raises, the checker words it for the user
         raise _invalid(project) from None
 
@@ -155,8 +177,11 @@ def adapt(model, x, max_samples: int = 20000) -> list[str]:
     import keras
     import numpy as np
 
-    layers = [lay for lay in model.layers if isinstance(lay, keras.layers.Normalization)
-              and getattr(lay, "input_mean", None) is None]
+    layers = [
+        lay
+        for lay in model.layers
+        if isinstance(lay, keras.layers.Normalization) and getattr(lay, "input_mean", None) is None
+    ]
     if not layers:
         return []
     if isinstance(x, dict):

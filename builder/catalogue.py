@@ -61,17 +61,60 @@ __all__ = [
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.json")
 
-PARAM_TYPES = ("int", "float", "bool", "choice", "str", "ints", "shape", "padding", "axis", "layer",
-               "initializer", "regularizer", "constraint", "any")
+PARAM_TYPES = (
+    "int",
+    "float",
+    "bool",
+    "choice",
+    "str",
+    "ints",
+    "shape",
+    "padding",
+    "axis",
+    "layer",
+    "initializer",
+    "regularizer",
+    "constraint",
+    "any",
+)
 _PARAM_KEYS = {
-    "name", "type", "default", "required", "example", "min", "max", "exclusive_min",
-    "exclusive_max", "choices", "nullable", "null_label", "label", "help", "length",
-    "scalar_ok", "allow_infer", "permutation", "list_ok", "allowed", "start_end", "advanced",
+    "name",
+    "type",
+    "default",
+    "required",
+    "example",
+    "min",
+    "max",
+    "exclusive_min",
+    "exclusive_max",
+    "choices",
+    "nullable",
+    "null_label",
+    "label",
+    "help",
+    "length",
+    "scalar_ok",
+    "allow_infer",
+    "permutation",
+    "list_ok",
+    "allowed",
+    "start_end",
+    "advanced",
     "call",
 }
 _LAYER_KEYS = {
-    "category", "label", "help", "inputs", "input_rank", "summary", "example_input",
-    "input_dtype", "params", "input_names", "call_style", "example_config",
+    "category",
+    "label",
+    "help",
+    "inputs",
+    "input_rank",
+    "summary",
+    "example_input",
+    "input_dtype",
+    "params",
+    "input_names",
+    "call_style",
+    "example_config",
 }
 
 
@@ -92,13 +135,15 @@ class CatalogueKeyError(KeyError):
 
 # ---------------------------------------------------------------------------- loading
 
+
 def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], _Layers]:
     """Read and structurally check the catalogue. Pure JSON: nothing is executed."""
     with path.open(encoding="utf-8") as f:
         data = json.load(f)
     if data.get("version") != 1:
-        raise CatalogueError(f"{path.name}: unsupported version {data.get('version')!r}, "
-                             "expected 1")
+        raise CatalogueError(
+            f"{path.name}: unsupported version {data.get('version')!r}, expected 1"
+        )
     cats = data["categories"]
     cat_ids = [c["id"] for c in cats]
     layers = data["layers"]
@@ -129,8 +174,9 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], _Layers]:
                 problems.append(f"{where}: type {p.get('type')!r} is not one of {PARAM_TYPES}")
             if p.get("required") is True:
                 if "example" not in p or "default" in p:
-                    problems.append(f"{where}: a required parameter needs an example and no "
-                                    "default")
+                    problems.append(
+                        f"{where}: a required parameter needs an example and no default"
+                    )
             elif "default" not in p:
                 problems.append(f"{where}: needs a default or required: true")
             if p.get("type") == "choice" and not p.get("choices"):
@@ -176,6 +222,7 @@ KERAS_OBJECTS, ALIASES = _load_extras()
 
 # ---------------------------------------------------------------------------- lookup
 
+
 def _did_you_mean(word: str, options) -> str:
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
@@ -205,9 +252,11 @@ def param(class_name: str, name: str) -> dict:
             return p
     known = [p["name"] for p in entry["params"]]
     hint = _did_you_mean(name, known)
-    raise CatalogueKeyError(f"{class_name} has no parameter {name!r}"
-                            + (f"; {hint}" if hint else ".")
-                            + f" Known parameters: {', '.join(known) or 'none'}.")
+    raise CatalogueKeyError(
+        f"{class_name} has no parameter {name!r}"
+        + (f"; {hint}" if hint else ".")
+        + f" Known parameters: {', '.join(known) or 'none'}."
+    )
 
 
 def categories() -> list[dict]:
@@ -255,6 +304,7 @@ def input_description(rank: int) -> str:
 
 # ---------------------------------------------------------------------------- display
 
+
 def _fmt_number(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -284,8 +334,10 @@ def _fmt_value(p: dict, v: Any) -> str:
     if ptype == "axis":
         return ", ".join(_fmt_number(x) for x in v)
     if ptype == "padding" and any(isinstance(x, (list, tuple)) for x in v):
-        return "×".join("/".join(_fmt_number(y) for y in x) if isinstance(x, (list, tuple))
-                        else _fmt_number(x) for x in v)
+        return "×".join(
+            "/".join(_fmt_number(y) for y in x) if isinstance(x, (list, tuple)) else _fmt_number(x)
+            for x in v
+        )
     return "×".join(_fmt_number(x) for x in v)
 
 
@@ -313,14 +365,13 @@ def summary(class_name: str, config: dict) -> str:
 
 # ---------------------------------------------------------------------------- validation
 
+
 def _show(v: Any) -> str:
     """A received value as the user wrote it in the project JSON."""
     try:
         return json.dumps(v, ensure_ascii=False)
     except (TypeError, ValueError):
         return repr(v)
-
-
 
 
 def _bounds(p: dict) -> str:
@@ -378,22 +429,28 @@ def _expected(p: dict) -> str:
             return "a non-zero integer axis or a list of " + (f"{n} " if n else "") + "such axes"
         return "a non-zero integer axis (negative counts from the end)"
     if t == "layer":
-        allowed = ("any catalogue layer" if p["allowed"] == ["*"]
-                   else "one of " + ", ".join(p["allowed"]))
+        allowed = (
+            "any catalogue layer" if p["allowed"] == ["*"] else "one of " + ", ".join(p["allowed"])
+        )
         return '{"class_name": ..., "config": {...}} with class_name ' + allowed
     if t in _OBJECT_KINDS:
         kind = _OBJECT_KINDS[t]
         names = KERAS_OBJECTS.get(kind, [])
         snake = [n for n in names if n.islower()]
-        return (f"the name of a Keras {t} (e.g. {', '.join(_show(n) for n in snake[:4])}) or "
-                f'{{"class_name": ..., "config": {{...}}}} with a keras.{kind} class name')
+        return (
+            f"the name of a Keras {t} (e.g. {', '.join(_show(n) for n in snake[:4])}) or "
+            f'{{"class_name": ..., "config": {{...}}}} with a keras.{kind} class name'
+        )
     if t == "any":
         return "a JSON value Keras accepts"
     raise CatalogueError(f"unknown parameter type {t!r}")
 
 
-_OBJECT_KINDS = {"initializer": "initializers", "regularizer": "regularizers",
-                 "constraint": "constraints"}
+_OBJECT_KINDS = {
+    "initializer": "initializers",
+    "regularizer": "regularizers",
+    "constraint": "constraints",
+}
 
 
 def _keras_object_ok(kind: str, v: Any) -> bool:
@@ -408,8 +465,11 @@ def _keras_object_ok(kind: str, v: Any) -> bool:
         return False
     module = v.get("module", "keras")
     registered = v.get("registered_name")
-    return (isinstance(module, str) and (module == "keras" or module.startswith("keras."))
-            and (registered is None or registered == v["class_name"]))
+    return (
+        isinstance(module, str)
+        and (module == "keras" or module.startswith("keras."))
+        and (registered is None or registered == v["class_name"])
+    )
 
 
 def _value_ok(p: dict, v: Any) -> bool:
@@ -431,8 +491,11 @@ def _value_ok(p: dict, v: Any) -> bool:
     if t == "ints":
         if is_int(v):
             return bool(p.get("scalar_ok")) and (lo is None or v >= lo)
-        if not isinstance(v, list) or not v or \
-                not all(is_int(x) and (lo is None or x >= lo) for x in v):
+        if (
+            not isinstance(v, list)
+            or not v
+            or not all(is_int(x) and (lo is None or x >= lo) for x in v)
+        ):
             return False
         if p.get("length") is not None and len(v) != p["length"]:
             return False
@@ -445,8 +508,10 @@ def _value_ok(p: dict, v: Any) -> bool:
             return False
         return all(x >= 1 for x in v if x != -1)
     if t == "padding":
+
         def ok(x):
             return is_int(x) and (lo is None or x >= lo)
+
         if ok(v):
             return True
         n = p.get("length", 2)
@@ -527,8 +592,10 @@ def _check_param(class_name: str, p: dict, v: Any, path: str) -> list[str]:
     received = _received(v) if p["type"] not in ("bool", "choice", "str") else ""
     fix = _fix(p, v)
     end = "" if fix.endswith("?") else "."
-    return [f"{path}: {name}={_show(v)} is not allowed{received}: {class_name} {name} must be "
-            f"{_expected(p)}{nullable}; {fix}{end}"]
+    return [
+        f"{path}: {name}={_show(v)} is not allowed{received}: {class_name} {name} must be "
+        f"{_expected(p)}{nullable}; {fix}{end}"
+    ]
 
 
 def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[str]:
@@ -538,19 +605,25 @@ def _check_wrapped_layer(class_name: str, p: dict, v: dict, path: str) -> list[s
     errors = []
     extra = sorted(set(v) - {"class_name", "config", "module", "registered_name", "build_config"})
     if extra:
-        errors.append(f"{path}: unexpected key(s) {', '.join(extra)}; the wrapped layer is "
-                      f'{{"class_name": ..., "config": {{...}}}} only.')
+        errors.append(
+            f"{path}: unexpected key(s) {', '.join(extra)}; the wrapped layer is "
+            f'{{"class_name": ..., "config": {{...}}}} only.'
+        )
     inner = v.get("class_name")
     if allowed == ["*"]:
         if not isinstance(inner, str) or inner not in LAYERS:
             hint = _did_you_mean(inner, LAYERS)
-            errors.append(f"{path}.class_name: {class_name} wraps a catalogue layer, got "
-                          f"{_show(inner)}; {hint or 'e.g. ' + _show(p['example']) + '.'}")
+            errors.append(
+                f"{path}.class_name: {class_name} wraps a catalogue layer, got "
+                f"{_show(inner)}; {hint or 'e.g. ' + _show(p['example']) + '.'}"
+            )
             return errors
     elif inner not in allowed:
-        errors.append(f"{path}.class_name: {class_name} wraps a recurrent layer "
-                      f"({', '.join(allowed)}), got {_show(inner)}; e.g. "
-                      f"{_show(p['example'])}.")
+        errors.append(
+            f"{path}.class_name: {class_name} wraps a recurrent layer "
+            f"({', '.join(allowed)}), got {_show(inner)}; e.g. "
+            f"{_show(p['example'])}."
+        )
         return errors
     inner_config = v.get("config", {})
     errors += validate_config(inner, inner_config, path)
@@ -569,8 +642,10 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
     entry = LAYERS[class_name]
     base = f"{where}.config"
     if not isinstance(config, dict):
-        return [f"{base}: must be an object mapping parameter names to values, got "
-                f"{_show(config)}; e.g. {_show(default_config(class_name))}."]
+        return [
+            f"{base}: must be an object mapping parameter names to values, got "
+            f"{_show(config)}; e.g. {_show(default_config(class_name))}."
+        ]
     specs = {p["name"]: p for p in entry["params"]}
     errors = ProblemList(cap=limits.MAX_PROBLEMS + 1)
     try:
@@ -580,15 +655,20 @@ def validate_config(class_name: str, config: Any, where: str = "layer") -> list[
             if key not in specs:
                 hint = _did_you_mean(key, specs)
                 known = ", ".join(specs) if specs else "none (it has no settings)"
-                errors.append(f"{base}.{key}: {class_name} has no parameter {str(key)!r}"
-                              + (f"; {hint}" if hint else ".") + f" Known parameters: {known}.")
+                errors.append(
+                    f"{base}.{key}: {class_name} has no parameter {str(key)!r}"
+                    + (f"; {hint}" if hint else ".")
+                    + f" Known parameters: {known}."
+                )
         for name, p in specs.items():
             path = f"{base}.{name}"
             if name not in config:
                 if p.get("required"):
-                    errors.append(f"{path}: missing; {class_name} needs {name} "
-                                  f"({p['help'].rstrip('.')}), e.g. "
-                                  f"{name}={_show(p['example'])}.")
+                    errors.append(
+                        f"{path}: missing; {class_name} needs {name} "
+                        f"({p['help'].rstrip('.')}), e.g. "
+                        f"{name}={_show(p['example'])}."
+                    )
                 continue
             errors.extend(_check_param(class_name, p, config[name], path))
     except ProblemList.Full:  # a config with thousands of unknown keys: enough said

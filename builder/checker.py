@@ -12,6 +12,7 @@ input through unchanged, and everything computed that way is marked ``tentative`
 Each layer's verdict is cached by (class, config, input shapes), so after an edit only the
 changed layer and those downstream of it are rebuilt: live feedback stays fast.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,16 @@ def _keras():
 
 
 # Values Keras wants as lists (or arrays), not tuples.
-_KEEP_LISTS = {"dims", "axis", "axes", "vocabulary", "idf_weights", "bin_boundaries", "mean",
-               "variance"}
+_KEEP_LISTS = {
+    "dims",
+    "axis",
+    "axes",
+    "vocabulary",
+    "idf_weights",
+    "bin_boundaries",
+    "mean",
+    "variance",
+}
 
 
 def keras_class(class_name: str):
@@ -140,8 +149,7 @@ def _run_layer_uncached(class_name, config, in_specs):
     from keras.src.backend.common import global_state
     from keras.src.backend.common.stateless_scope import StatelessScope
 
-    pending = global_state.get_global_attribute("uninitialized_variables", [],
-                                                set_to_default=True)
+    pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
     mark = len(pending)
     try:
         with StatelessScope(initialize_variables=False):
@@ -149,8 +157,10 @@ def _run_layer_uncached(class_name, config, in_specs):
                 layer = make_layer(class_name, config)
             except Exception as exc:  # Keras refuses the settings themselves
                 return (None, 0, 0, _clean(exc), "config")
-            tensors = [keras.KerasTensor(_full(shape, batch), dtype=dtype)
-                       for shape, dtype, batch in in_specs]
+            tensors = [
+                keras.KerasTensor(_full(shape, batch), dtype=dtype)
+                for shape, dtype, batch in in_specs
+            ]
             try:
                 out = call_layer(class_name, layer, tensors, config)
             except Exception as exc:
@@ -160,10 +170,14 @@ def _run_layer_uncached(class_name, config, in_specs):
             # Some layers (Equalization) hand their input tensor itself back when built
             # symbolically: Keras then refuses them after another layer ("part of a cycle").
             same = any(o is t for o in outs for t in tensors)
-            specs = [(tuple(o.shape[1:]), str(o.dtype), o.shape[0] if o.shape else None)
-                     for o in outs]
-            if class_name == "MultiHeadAttention" and len(specs) == 2 and \
-                    config.get("attention_axes") is None:
+            specs = [
+                (tuple(o.shape[1:]), str(o.dtype), o.shape[0] if o.shape else None) for o in outs
+            ]
+            if (
+                class_name == "MultiHeadAttention"
+                and len(specs) == 2
+                and config.get("attention_axes") is None
+            ):
                 # Keras' symbolic shape of the scores uses the query's length twice; the
                 # scores it computes are (heads, query steps, key steps)
                 query, key = in_specs[0][0], in_specs[-1][0]
@@ -190,11 +204,17 @@ def _clean(exc: Exception) -> str:
 # --------------------------------------------------------------------------- translation
 
 _NDIM = re.compile(r"expected (min_|max_)?ndim=(\d+), found ndim=(\d+)")
-_ONE_D = {"Conv2D": "Conv1D", "MaxPooling2D": "MaxPooling1D", "AveragePooling2D":
-          "AveragePooling1D", "GlobalAveragePooling2D": "GlobalAveragePooling1D",
-          "GlobalMaxPooling2D": "GlobalMaxPooling1D", "SpatialDropout2D": "SpatialDropout1D",
-          "UpSampling2D": "UpSampling1D", "ZeroPadding2D": "ZeroPadding1D",
-          "Cropping2D": "Cropping1D"}
+_ONE_D = {
+    "Conv2D": "Conv1D",
+    "MaxPooling2D": "MaxPooling1D",
+    "AveragePooling2D": "AveragePooling1D",
+    "GlobalAveragePooling2D": "GlobalAveragePooling1D",
+    "GlobalMaxPooling2D": "GlobalMaxPooling1D",
+    "SpatialDropout2D": "SpatialDropout1D",
+    "UpSampling2D": "UpSampling1D",
+    "ZeroPadding2D": "ZeroPadding1D",
+    "Cropping2D": "Cropping1D",
+}
 _TWO_D = {v: k for k, v in _ONE_D.items()}
 _MERGE_SAME = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
 
@@ -217,8 +237,9 @@ def _factor_pair(n: int) -> list[int]:
     return [n // a, a] if a > 1 else [n, 1]
 
 
-def translate(layer: dict, in_shapes: list[Shape], message: str, kind: str,
-              producers: list[dict | None]) -> tuple[str, list[Fix]]:
+def translate(
+    layer: dict, in_shapes: list[Shape], message: str, kind: str, producers: list[dict | None]
+) -> tuple[str, list[Fix]]:
     """A plain sentence and repairs for a Keras refusal of ``layer`` on ``in_shapes``."""
     cls, name = layer["class_name"], layer["name"]
     who = f"{cls} '{name}'"
@@ -227,8 +248,10 @@ def translate(layer: dict, in_shapes: list[Shape], message: str, kind: str,
     got = " and ".join(fmt_shape(_full(s)) for s in in_shapes)
 
     if kind == "config":
-        return (f"{who} rejects its settings: {message} Change the value named in the "
-                "parameter form.", [])
+        return (
+            f"{who} rejects its settings: {message} Change the value named in the parameter form.",
+            [],
+        )
 
     m = _NDIM.search(message)
     if m:
@@ -238,81 +261,140 @@ def translate(layer: dict, in_shapes: list[Shape], message: str, kind: str,
 
     if "would be zero or negative" in message or "negative dimension" in message.lower():
         fixes = []
-        if "padding" in {p["name"] for p in catalogue.get(cls)["params"]} and \
-                config.get("padding", "valid") != "same":
-            fixes.append(Fix("Set padding='same'", {"op": "set_config", "target": name,
-                                                    "key": "padding", "value": "same"}))
+        if (
+            "padding" in {p["name"] for p in catalogue.get(cls)["params"]}
+            and config.get("padding", "valid") != "same"
+        ):
+            fixes.append(
+                Fix(
+                    "Set padding='same'",
+                    {"op": "set_config", "target": name, "key": "padding", "value": "same"},
+                )
+            )
         window = config.get("kernel_size") or config.get("pool_size")
         what = "kernel" if "kernel_size" in config else "window"
-        return (f"{who} slides a {_size(window)} {what} over {describe_values(shape)}: the "
-                "input is smaller than the window, so nothing would remain. Use a smaller "
-                f"{'kernel_size' if what == 'kernel' else 'pool_size'}, padding='same', or "
-                "fewer downsampling layers before it.", fixes)
+        return (
+            f"{who} slides a {_size(window)} {what} over {describe_values(shape)}: the "
+            "input is smaller than the window, so nothing would remain. Use a smaller "
+            f"{'kernel_size' if what == 'kernel' else 'pool_size'}, padding='same', or "
+            "fewer downsampling layers before it.",
+            fixes,
+        )
 
     if cls == "Reshape" and "size of the tensor must be unchanged" in message:
         n = math.prod(d for d in shape if d is not None)
         target = config.get("target_shape")
         suggestion = _square_image(n) or _factor_pair(n)
-        fixes = [Fix(f"Set target_shape to {tuple(suggestion)}",
-                     {"op": "set_config", "target": name, "key": "target_shape",
-                      "value": suggestion})]
-        return (f"{who} receives {n} values per sample but its target_shape "
-                f"{tuple(target or ())} holds {math.prod(target or [0])}: the product of "
-                f"target_shape must be {n}, e.g. {tuple(suggestion)} (or use -1 for one "
-                "axis).", fixes)
+        fixes = [
+            Fix(
+                f"Set target_shape to {tuple(suggestion)}",
+                {"op": "set_config", "target": name, "key": "target_shape", "value": suggestion},
+            )
+        ]
+        return (
+            f"{who} receives {n} values per sample but its target_shape "
+            f"{tuple(target or ())} holds {math.prod(target or [0])}: the product of "
+            f"target_shape must be {n}, e.g. {tuple(suggestion)} (or use -1 for one "
+            "axis).",
+            fixes,
+        )
 
-    if cls in _MERGE_SAME and ("incompatible shapes" in message.lower()
-                               or "same shape" in message.lower()):
+    if cls in _MERGE_SAME and (
+        "incompatible shapes" in message.lower() or "same shape" in message.lower()
+    ):
         fixes = []
         widths = [s[-1] for s in in_shapes if s]
         widest = max((w for w in widths if w is not None), default=None)
-        dense_srcs = [(p, s) for p, s in zip(producers, in_shapes)
-                      if p is not None and p["class_name"] == "Dense" and s and s[-1] != widest]
+        dense_srcs = [
+            (p, s)
+            for p, s in zip(producers, in_shapes)
+            if p is not None and p["class_name"] == "Dense" and s and s[-1] != widest
+        ]
         if widest is not None and len(set(widths)) > 1 and dense_srcs:
             names = " and ".join(f"'{p['name']}'" for p, _ in dense_srcs)
             for p, _ in dense_srcs:
-                fixes.append(Fix(f"Set {p['name']}.units to {widest}",
-                                 {"op": "set_config", "target": p["name"], "key": "units",
-                                  "value": widest}))
+                fixes.append(
+                    Fix(
+                        f"Set {p['name']}.units to {widest}",
+                        {"op": "set_config", "target": p["name"], "key": "units", "value": widest},
+                    )
+                )
             advice = f"make {names} {widest} units"
         else:
             advice = "make the branches produce the same shape"
-        fixes.append(Fix("Use Concatenate instead", {"op": "replace_class", "target": name,
-                                                     "class_name": "Concatenate", "config": {}}))
-        return (f"{who} needs inputs of the same shape but gets {got}: {advice}, or use "
-                "Concatenate, which joins inputs of different widths.", fixes)
+        fixes.append(
+            Fix(
+                "Use Concatenate instead",
+                {"op": "replace_class", "target": name, "class_name": "Concatenate", "config": {}},
+            )
+        )
+        return (
+            f"{who} needs inputs of the same shape but gets {got}: {advice}, or use "
+            "Concatenate, which joins inputs of different widths.",
+            fixes,
+        )
 
     if cls == "Concatenate":
-        return (f"{who} joins its inputs along axis {config.get('axis', -1)}; every other axis "
-                f"must match, but it gets {got}. Flatten or pool the inputs to the same rank "
-                "first (e.g. Flatten or GlobalAveragePooling1D on the longer one).", [])
+        return (
+            f"{who} joins its inputs along axis {config.get('axis', -1)}; every other axis "
+            f"must match, but it gets {got}. Flatten or pool the inputs to the same rank "
+            "first (e.g. Flatten or GlobalAveragePooling1D on the longer one).",
+            [],
+        )
 
     if cls == "Dot":
-        return (f"{who} multiplies its inputs along axes {config.get('axes')}; those axes must "
-                f"have the same length, but it gets {got}. Make the two branches the same width "
-                "or change axes.", [])
+        return (
+            f"{who} multiplies its inputs along axes {config.get('axes')}; those axes must "
+            f"have the same length, but it gets {got}. Make the two branches the same width "
+            "or change axes.",
+            [],
+        )
 
     if cls == "Permute":
         rank = len(shape)
-        return (f"{who} needs dims to be a reordering of 1..{rank} for "
-                f"{describe_values(shape)}, e.g. {list(range(rank, 0, -1))}; got "
-                f"{config.get('dims')}.",
-                [Fix(f"Set dims to {list(range(rank, 0, -1))}",
-                     {"op": "set_config", "target": name, "key": "dims",
-                      "value": list(range(rank, 0, -1))})] if rank > 1 else [])
+        return (
+            f"{who} needs dims to be a reordering of 1..{rank} for "
+            f"{describe_values(shape)}, e.g. {list(range(rank, 0, -1))}; got "
+            f"{config.get('dims')}.",
+            [
+                Fix(
+                    f"Set dims to {list(range(rank, 0, -1))}",
+                    {
+                        "op": "set_config",
+                        "target": name,
+                        "key": "dims",
+                        "value": list(range(rank, 0, -1)),
+                    },
+                )
+            ]
+            if rank > 1
+            else [],
+        )
 
-    if "fully-defined" in message or "must be fully defined" in message or \
-            ("None" in message and "shape" in message and any(None in s for s in in_shapes)):
-        return (f"{who} needs a known size on every axis it learns weights for, but receives "
-                f"{got} (None = any length). Give the input a fixed length, or add "
-                "GlobalAveragePooling1D / an RNN with return_sequences=False before it.", [])
+    if (
+        "fully-defined" in message
+        or "must be fully defined" in message
+        or ("None" in message and "shape" in message and any(None in s for s in in_shapes))
+    ):
+        return (
+            f"{who} needs a known size on every axis it learns weights for, but receives "
+            f"{got} (None = any length). Give the input a fixed length, or add "
+            "GlobalAveragePooling1D / an RNN with return_sequences=False before it.",
+            [],
+        )
 
     if cls == "Cropping2D" or cls == "Cropping1D":
-        return (f"{who} crops more than its input has ({describe_values(shape)}): use smaller "
-                "cropping values.", [])
+        return (
+            f"{who} crops more than its input has ({describe_values(shape)}): use smaller "
+            "cropping values.",
+            [],
+        )
 
-    return (f"{who} cannot take {describe_values(shape) if len(in_shapes) == 1 else got} "
-            f"(shape {got}). Keras says: {message}", [])
+    return (
+        f"{who} cannot take {describe_values(shape) if len(in_shapes) == 1 else got} "
+        f"(shape {got}). Keras says: {message}",
+        [],
+    )
 
 
 def _size(window) -> str:
@@ -331,53 +413,97 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
         target = _square_image(shape[0])
         if target:
             tips.append(f"add Reshape to {tuple(target)} before it")
-            fixes.append(Fix(f"Insert Reshape to {tuple(target)} before {name}",
-                             {"op": "insert_before", "target": name, "layer": {
-                                 "class_name": "Reshape", "config": {"target_shape": target}}}))
+            fixes.append(
+                Fix(
+                    f"Insert Reshape to {tuple(target)} before {name}",
+                    {
+                        "op": "insert_before",
+                        "target": name,
+                        "layer": {"class_name": "Reshape", "config": {"target_shape": target}},
+                    },
+                )
+            )
         else:
             # Not a square image: any (height, width, 1) holding the n values lets the
             # layer run (too small for its window, it then offers padding 'same').
             target = _factor_pair(shape[0]) + [1]
             tips.append(f"add Reshape to {tuple(target)} before it")
-            fixes.append(Fix(f"Insert Reshape to {tuple(target)} before {name}",
-                             {"op": "insert_before", "target": name, "layer": {
-                                 "class_name": "Reshape", "config": {"target_shape": target}}}))
+            fixes.append(
+                Fix(
+                    f"Insert Reshape to {tuple(target)} before {name}",
+                    {
+                        "op": "insert_before",
+                        "target": name,
+                        "layer": {"class_name": "Reshape", "config": {"target_shape": target}},
+                    },
+                )
+            )
         tips.append("or use Dense")
     elif need >= 4 and rank == 3:
         if cls in _TWO_D.values() or cls in _ONE_D:
             one_d = _ONE_D.get(cls)
             if one_d:
                 tips.append(f"use {one_d}, which works on sequences")
-                fixes.append(Fix(f"Replace with {one_d}", {"op": "replace_class", "target": name,
-                                                          "class_name": one_d}))
+                fixes.append(
+                    Fix(
+                        f"Replace with {one_d}",
+                        {"op": "replace_class", "target": name, "class_name": one_d},
+                    )
+                )
         steps, feats = shape
         if steps is not None and feats is not None:
             tips.append(f"or add Reshape to ({steps}, {feats}, 1) before it")
-            fixes.append(Fix(f"Insert Reshape to ({steps}, {feats}, 1)",
-                             {"op": "insert_before", "target": name, "layer": {
-                                 "class_name": "Reshape", "config": {
-                                     "target_shape": [steps, feats, 1]}}}))
+            fixes.append(
+                Fix(
+                    f"Insert Reshape to ({steps}, {feats}, 1)",
+                    {
+                        "op": "insert_before",
+                        "target": name,
+                        "layer": {
+                            "class_name": "Reshape",
+                            "config": {"target_shape": [steps, feats, 1]},
+                        },
+                    },
+                )
+            )
     elif need == 3 and rank == 2:
         n = shape[0]
         if n is not None:
             tips.append(f"add Reshape to ({n}, 1) before it to read the {n} values as steps")
-            fixes.append(Fix(f"Insert Reshape to ({n}, 1) before {name}",
-                             {"op": "insert_before", "target": name, "layer": {
-                                 "class_name": "Reshape", "config": {"target_shape": [n, 1]}}}))
+            fixes.append(
+                Fix(
+                    f"Insert Reshape to ({n}, 1) before {name}",
+                    {
+                        "op": "insert_before",
+                        "target": name,
+                        "layer": {"class_name": "Reshape", "config": {"target_shape": [n, 1]}},
+                    },
+                )
+            )
         tips.append("or feed token ids through an Embedding layer first")
     elif need == 3 and rank == 4:
         two_d = _TWO_D.get(cls)
         if two_d:
             tips.append(f"use {two_d}, which works on images")
-            fixes.append(Fix(f"Replace with {two_d}", {"op": "replace_class", "target": name,
-                                                       "class_name": two_d}))
+            fixes.append(
+                Fix(
+                    f"Replace with {two_d}",
+                    {"op": "replace_class", "target": name, "class_name": two_d},
+                )
+            )
         h, w, c = shape
         if None not in (h, w, c):
             tips.append(f"or add Reshape to ({h}, {w * c}) before it to read rows as steps")
-            fixes.append(Fix(f"Insert Reshape to ({h}, {w * c})",
-                             {"op": "insert_before", "target": name, "layer": {
-                                 "class_name": "Reshape", "config": {
-                                     "target_shape": [h, w * c]}}}))
+            fixes.append(
+                Fix(
+                    f"Insert Reshape to ({h}, {w * c})",
+                    {
+                        "op": "insert_before",
+                        "target": name,
+                        "layer": {"class_name": "Reshape", "config": {"target_shape": [h, w * c]}},
+                    },
+                )
+            )
     elif need == 2 and rank > 2:
         tips.append("add Flatten before it")
         fixes.append(insert_flatten(name))
@@ -391,6 +517,7 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
 
 # --------------------------------------------------------------------------- the walk
 
+
 def _problems_by_layer(err: ProjectError, project: dict) -> tuple[dict[int, list[str]], list[str]]:
     per_layer: dict[int, list[str]] = {}
     general: list[str] = []
@@ -398,7 +525,8 @@ def _problems_by_layer(err: ProjectError, project: dict) -> tuple[dict[int, list
         m = re.match(r"model\.layers\[(\d+)\]", fld or "")
         if m:
             per_layer.setdefault(int(m.group(1)), []).append(
-                f"{fld[m.end() + 1:] or 'layer'}: {msg}" if fld[m.end():] else msg)
+                f"{fld[m.end() + 1 :] or 'layer'}: {msg}" if fld[m.end() :] else msg
+            )
         else:
             general.append(f"{fld}: {msg}" if fld else msg)
     return per_layer, general
@@ -432,8 +560,9 @@ def _checkable(project) -> bool:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             return False
         inbound = item.get("inbound")
-        if inbound is not None and not (isinstance(inbound, list)
-                                        and all(isinstance(n, str) for n in inbound)):
+        if inbound is not None and not (
+            isinstance(inbound, list) and all(isinstance(n, str) for n in inbound)
+        ):
             return False
     if not isinstance(model.get("outputs", []), list):
         return False
@@ -472,24 +601,30 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     except ProjectError as err:
         per_layer, general = _problems_by_layer(err, project)
         if not _checkable(project):
-            return (CheckResult(valid=False, inputs=[], layers=[],
-                                errors=general or [str(err)]), project)
+            return (
+                CheckResult(valid=False, inputs=[], layers=[], errors=general or [str(err)]),
+                project,
+            )
 
     model = project["model"]
-    specs: dict[str, tuple[list[tuple], bool]] = {}   # name -> (out specs, tentative)
+    specs: dict[str, tuple[list[tuple], bool]] = {}  # name -> (out specs, tentative)
     inputs_json = []
     for inp in model["inputs"]:
         # An input refused by validate (a negative or absurd dimension, ...) gives no
         # tensor: the layers reading it say so instead of Keras raising.
-        if not isinstance(inp, dict) or not shape_ok(inp.get("shape")) \
-                or not isinstance(inp.get("name"), str):
+        if (
+            not isinstance(inp, dict)
+            or not shape_ok(inp.get("shape"))
+            or not isinstance(inp.get("name"), str)
+        ):
             continue
         shape = tuple(inp["shape"])
         dtype = inp.get("dtype", "float32")
         dtype = dtype if dtype in INPUT_DTYPES else "float32"
         batch = inp.get("batch_size")
-        batch = batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 \
-            else None
+        batch = (
+            batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 else None
+        )
         specs[inp["name"]] = ([(shape, dtype, batch)], False)
         inputs_json.append({"name": inp["name"], "shape": _full(shape, batch), "dtype": dtype})
     input_names = {inp.get("name") for inp in model["inputs"] if isinstance(inp, dict)}
@@ -523,20 +658,26 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
             report.error = f"'{name}' has an unknown layer type {cls!r}."
         elif len(in_specs) != len(srcs) or not srcs:
             missing = [s for s, k in zip(srcs, known) if k is None]
-            report.error = (f"{cls} '{name}' cannot be checked: its input "
-                            f"{', '.join(repr(m) for m in missing) or '(none)'} is not available "
-                            "(fix the problem upstream first).")
+            report.error = (
+                f"{cls} '{name}' cannot be checked: its input "
+                f"{', '.join(repr(m) for m in missing) or '(none)'} is not available "
+                "(fix the problem upstream first)."
+            )
         else:
             lo, hi = entry["inputs"]["min"], entry["inputs"]["max"]
             if len(in_specs) < lo or (hi is not None and len(in_specs) > hi):
                 report.error = topology.arity_message(cls, name, len(in_specs), lo, hi)
             else:
-                out, params, trainable, refusal, kind = _run_layer(cls, lay.get("config", {}),
-                                                                   in_specs)
+                out, params, trainable, refusal, kind = _run_layer(
+                    cls, lay.get("config", {}), in_specs
+                )
                 if kind == "passthrough" and any(s not in input_names for s in srcs):
-                    refusal, kind = ("Keras returns its input tensor itself here and cannot "
-                                     "place it after another layer in a model (it reports a "
-                                     "cycle); put it first, right after the input.", "call")
+                    refusal, kind = (
+                        "Keras returns its input tensor itself here and cannot "
+                        "place it after another layer in a model (it reports a "
+                        "cycle); put it first, right after the input.",
+                        "call",
+                    )
                 if refusal is None:
                     specs[name] = (out, report.tentative)
                     out_shapes = [_full(s, b) for s, _, b in out]
@@ -546,8 +687,9 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
                     report.non_trainable_params = params - trainable
                     continue
                 producers = [by_name.get(s) for s in srcs]
-                report.error, report.fixes = translate(lay, [s for s, _, _ in in_specs],
-                                                       refusal, kind, producers)
+                report.error, report.fixes = translate(
+                    lay, [s for s, _, _ in in_specs], refusal, kind, producers
+                )
         # Let the rest of the graph be checked as if this layer passed its input through.
         if in_specs:
             specs[name] = ([in_specs[0]], True)
@@ -559,15 +701,19 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     result.non_trainable_params = result.total_params - result.trainable_params
     if result.total_params > limits.MAX_PARAMS:
         biggest = max(reports, key=lambda r: r.params)
-        errors.append(f"the model has {result.total_params:,} parameters; netbuilder builds at "
-                      f"most {limits.MAX_PARAMS:,} (README, \"Limits and safety\"). The "
-                      f"largest layer is '{biggest.name}' ({biggest.params:,}): use fewer "
-                      "units or filters there, or add pooling before it.")
-    result.valid = not errors and all(r.ok for r in reports) and bool(reports) and \
-        bool(model.get("outputs"))
+        errors.append(
+            f"the model has {result.total_params:,} parameters; netbuilder builds at "
+            f'most {limits.MAX_PARAMS:,} (README, "Limits and safety"). The '
+            f"largest layer is '{biggest.name}' ({biggest.params:,}): use fewer "
+            "units or filters there, or add pooling before it."
+        )
+    result.valid = (
+        not errors and all(r.ok for r in reports) and bool(reports) and bool(model.get("outputs"))
+    )
     if not reports:
-        result.errors.append("the model has no layers yet: drag a layer from the palette "
-                             "(Dense is a good start).")
+        result.errors.append(
+            "the model has no layers yet: drag a layer from the palette (Dense is a good start)."
+        )
     result.memory_bytes = estimate_memory(project, result)
     return result, project
 
@@ -584,8 +730,13 @@ def estimate_memory(project: dict, result: CheckResult) -> int:
     batch = fit["batch_size"]
     per_sample = 0
     for r in result.layers:
-        shapes = r.output_shape if r.output_shape and isinstance(r.output_shape[0], list) \
-            else [r.output_shape] if r.output_shape else []
+        shapes = (
+            r.output_shape
+            if r.output_shape and isinstance(r.output_shape[0], list)
+            else [r.output_shape]
+            if r.output_shape
+            else []
+        )
         for s in shapes:
             per_sample += math.prod(d or 1 for d in s[1:])
     return int(weights + per_sample * 4 * 2 * batch)

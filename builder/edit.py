@@ -4,6 +4,7 @@ The builder page, the one-click fixes and the tests all change models through th
 stack stays a stack (no ``inbound`` written) and graph links are rewired the same way
 everywhere. Invalid requests raise ProjectError with a message for the user.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,7 +43,8 @@ def unique_name(project: dict, class_name: str) -> str:
     base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
     base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
     used = {lay["name"] for lay in _model(project)["layers"]} | {
-        i["name"] for i in _model(project)["inputs"]}
+        i["name"] for i in _model(project)["inputs"]
+    }
     k = 1
     while f"{base}_{k}" in used:
         k += 1
@@ -56,8 +58,13 @@ def _materialise(project: dict) -> None:
         lay["inbound"] = links[lay["name"]]
 
 
-def add_layer(project: dict, class_name: str, index: int | None = None,
-              config: dict | None = None, inbound: list[str] | None = None) -> tuple[dict, str]:
+def add_layer(
+    project: dict,
+    class_name: str,
+    index: int | None = None,
+    config: dict | None = None,
+    inbound: list[str] | None = None,
+) -> tuple[dict, str]:
     """Insert a new layer (catalogue defaults unless ``config``) at ``index`` (end if None).
 
     In a stack the new layer simply takes its place in the chain. In a graph it is linked
@@ -69,9 +76,13 @@ def add_layer(project: dict, class_name: str, index: int | None = None,
     layers = _model(p)["layers"]
     index = len(layers) if index is None else max(0, min(index, len(layers)))
     name = unique_name(p, class_name)
-    new = {"name": name, "class_name": class_name,
-           "config": copy.deepcopy(config) if config is not None
-           else catalogue.default_config(class_name)}
+    new = {
+        "name": name,
+        "class_name": class_name,
+        "config": copy.deepcopy(config)
+        if config is not None
+        else catalogue.default_config(class_name),
+    }
     if is_stack(p) and inbound is None:
         layers.insert(index, new)
         _sync_stack_outputs(p)
@@ -95,8 +106,15 @@ def insert_before(project: dict, target: str, class_name: str, config: dict) -> 
     layers = _model(p)["layers"]
     name = unique_name(p, class_name)
     src = layers[idx]["inbound"]
-    layers.insert(idx, {"name": name, "class_name": class_name, "config": copy.deepcopy(config),
-                        "inbound": [src[0]]})
+    layers.insert(
+        idx,
+        {
+            "name": name,
+            "class_name": class_name,
+            "config": copy.deepcopy(config),
+            "inbound": [src[0]],
+        },
+    )
     layers[idx + 1]["inbound"] = [name] + src[1:]
     return p, name
 
@@ -104,8 +122,11 @@ def insert_before(project: dict, target: str, class_name: str, config: dict) -> 
 def move_layer(project: dict, name: str, index: int) -> dict:
     """Move a layer of a stack to position ``index`` (its final position)."""
     if not is_stack(project):
-        raise ProjectError("layers of a graph are ordered by their connections: drag the "
-                           "connections instead of the layer.", "model.layers")
+        raise ProjectError(
+            "layers of a graph are ordered by their connections: drag the "
+            "connections instead of the layer.",
+            "model.layers",
+        )
     p = copy.deepcopy(project)
     layers = _model(p)["layers"]
     lay = layers.pop(_index(p, name))
@@ -128,8 +149,9 @@ def delete_layer(project: dict, name: str) -> dict:
     replacement = removed["inbound"][0] if removed["inbound"] else None
     for lay in model["layers"]:
         if name in lay["inbound"]:
-            lay["inbound"] = [replacement if s == name else s for s in lay["inbound"]
-                              if replacement or s != name]
+            lay["inbound"] = [
+                replacement if s == name else s for s in lay["inbound"] if replacement or s != name
+            ]
     model["outputs"] = [o for o in model["outputs"] if o != name]
     if not model["outputs"] and replacement in {lay["name"] for lay in model["layers"]}:
         model["outputs"] = [replacement]
@@ -142,8 +164,13 @@ def duplicate_layer(project: dict, name: str) -> tuple[dict, str]:
     original = _model(project)["layers"][idx]
     if is_stack(project):
         return add_layer(project, original["class_name"], idx + 1, original.get("config", {}))
-    return add_layer(project, original["class_name"], idx + 1, original.get("config", {}),
-                     inbound=list(inbound_of(_model(project))[name]))
+    return add_layer(
+        project,
+        original["class_name"],
+        idx + 1,
+        original.get("config", {}),
+        inbound=list(inbound_of(_model(project))[name]),
+    )
 
 
 def set_layer_config(project: dict, name: str, config: dict) -> dict:
@@ -162,8 +189,11 @@ def set_param(project: dict, name: str, key: str, value) -> dict:
     """Set one setting; ``None`` removes it (back to Keras' default)."""
     idx = _index(project, name)
     config = dict(_model(project)["layers"][idx].get("config", {}))
-    if value is None and catalogue.param(
-            _model(project)["layers"][idx]["class_name"], key).get("default") is None:
+    if (
+        value is None
+        and catalogue.param(_model(project)["layers"][idx]["class_name"], key).get("default")
+        is None
+    ):
         config.pop(key, None)
     else:
         config[key] = value
@@ -186,8 +216,11 @@ def replace_class(project: dict, name: str, class_name: str, config: dict | None
 
 def rename_layer(project: dict, name: str, new_name: str) -> dict:
     if not NAME_RE.fullmatch(new_name or ""):
-        raise ProjectError(f"'{new_name}' is not a valid name: use letters, digits and "
-                           "underscores, starting with a letter.", "name")
+        raise ProjectError(
+            f"'{new_name}' is not a valid name: use letters, digits and "
+            "underscores, starting with a letter.",
+            "name",
+        )
     model = _model(project)
     if new_name in {lay["name"] for lay in model["layers"]} | {i["name"] for i in model["inputs"]}:
         raise ProjectError(f"'{new_name}' is already used: pick another name.", "name")
@@ -231,5 +264,7 @@ def follow_data(project: dict) -> tuple[dict, str | None]:
     if have == (spec["shape"], spec["dtype"]):
         return project, None
     project = set_input(project, inputs[0]["name"], spec["shape"], spec["dtype"])
-    return project, (f"Model input '{inputs[0]['name']}' now takes {tuple(spec['shape'])} "
-                     f"({spec['dtype']}) to match the data.")
+    return project, (
+        f"Model input '{inputs[0]['name']}' now takes {tuple(spec['shape'])} "
+        f"({spec['dtype']}) to match the data."
+    )

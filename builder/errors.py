@@ -3,6 +3,7 @@
 It lives apart from ``project`` so that the data layer (``DataError`` is a ProjectError)
 and the importers can raise it without importing the project module.
 """
+
 from __future__ import annotations
 
 from builder import limits
@@ -49,10 +50,15 @@ class ProjectError(ValueError):
         if isinstance(problems, str):
             problems = [(field, problems)]
         more = getattr(problems, "full", False) or len(problems) > limits.MAX_PROBLEMS
-        problems = list(problems)[:limits.MAX_PROBLEMS]
+        problems = list(problems)[: limits.MAX_PROBLEMS]
         if more:
-            problems.append(("", f"(checking stopped after {limits.MAX_PROBLEMS} problems: fix "
-                                 "these, then check again.)"))
+            problems.append(
+                (
+                    "",
+                    f"(checking stopped after {limits.MAX_PROBLEMS} problems: fix "
+                    "these, then check again.)",
+                )
+            )
         self.problems = problems
         super().__init__("\n".join(f"{f}: {m}" if f else m for f, m in problems))
 

@@ -17,6 +17,7 @@ parameter counts and test scores as JSON). The tests run it with ``--smoke --rep
 TensorFlow is imported lazily, when a function is called (the model is checked with Keras
 before any code is written), never when this module is imported.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -45,6 +46,7 @@ _RESERVED = set(keyword.kwlist) | {"keras", "np", "model", "build_model"}
 
 
 # --------------------------------------------------------------------------- values
+
 
 def _py(value) -> str:
     """Python source for a plain JSON-like value; anything else is refused."""
@@ -77,16 +79,18 @@ def _layer_args(class_name: str, config: dict) -> dict:
     for key, value in init.items():
         if _wrapped(value) or key == "name":
             continue
-        args[key] = value if key in _KEEP_LISTS or not isinstance(value, list) \
-            else _tuplify(value)
+        args[key] = value if key in _KEEP_LISTS or not isinstance(value, list) else _tuplify(value)
     return args
 
 
 def _wrapped(value) -> bool:
     from builder import catalogue
 
-    return isinstance(value, dict) and value.get("class_name") in catalogue.LAYERS and \
-        isinstance(value.get("config"), dict)
+    return (
+        isinstance(value, dict)
+        and value.get("class_name") in catalogue.LAYERS
+        and isinstance(value.get("config"), dict)
+    )
 
 
 def _layer_code(layer: dict) -> str:
@@ -158,6 +162,7 @@ def _variables(project: dict) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- sections
 
+
 class _Section:
     def __init__(self, title: str, text: str, code: str):
         self.title, self.text, self.code = title, text, code.strip("\n")
@@ -166,14 +171,16 @@ class _Section:
 def _settings_code(project: dict, for_notebook: bool) -> str:
     fit = project["fit"]
     if for_notebook:
-        return (f"EPOCHS = {_py(fit['epochs'])}\n"
-                "SMOKE = False  # True: first 64 samples and 1 epoch, a quick check that it runs\n"
-                "REPORT = None  # a path: write layers, shapes, parameters and scores as JSON\n"
-                "if SMOKE:\n"
-                "    EPOCHS = 1\n"
-                f"PROJECT_NAME = {_py(project.get('name', ''))}\n"
-                f"keras.utils.set_random_seed({_py(fit['seed'])})")
-    return f'''parser = argparse.ArgumentParser(
+        return (
+            f"EPOCHS = {_py(fit['epochs'])}\n"
+            "SMOKE = False  # True: first 64 samples and 1 epoch, a quick check that it runs\n"
+            "REPORT = None  # a path: write layers, shapes, parameters and scores as JSON\n"
+            "if SMOKE:\n"
+            "    EPOCHS = 1\n"
+            f"PROJECT_NAME = {_py(project.get('name', ''))}\n"
+            f"keras.utils.set_random_seed({_py(fit['seed'])})"
+        )
+    return f"""parser = argparse.ArgumentParser(
     description="Train the network exported from netbuilder.")
 parser.add_argument("--epochs", type=int, default={_py(fit["epochs"])},
                     help="number of epochs")
@@ -187,7 +194,7 @@ EPOCHS = 1 if args.smoke else args.epochs
 SMOKE = args.smoke
 REPORT = args.report
 PROJECT_NAME = {_py(project.get("name", ""))}
-keras.utils.set_random_seed({_py(fit["seed"])})'''
+keras.utils.set_random_seed({_py(fit["seed"])})"""
 
 
 def _imports(data: _Data, for_notebook: bool) -> str:
@@ -249,18 +256,21 @@ def _statistics_code(enc) -> str:
     and ``preprocess.standardize`` itself."""
     from builder.data.preprocess import standardize
 
-    return ("# Each feature's mean and standard deviation in the training split, as the app "
-            "computed them\n# (a feature the app leaves as it is has mean 0 and deviation 1).\n"
-            f"MEAN = np.array({_packed([_py(v) for v in enc.mean])}, dtype=\"float32\")\n"
-            f"STD = np.array({_packed([_py(v) for v in enc.std])}, dtype=\"float32\")\n\n\n"
-            f"{_function(standardize)}\n\n\n")
+    return (
+        "# Each feature's mean and standard deviation in the training split, as the app "
+        "computed them\n# (a feature the app leaves as it is has mean 0 and deviation 1).\n"
+        f'MEAN = np.array({_packed([_py(v) for v in enc.mean])}, dtype="float32")\n'
+        f'STD = np.array({_packed([_py(v) for v in enc.std])}, dtype="float32")\n\n\n'
+        f"{_function(standardize)}\n\n\n"
+    )
 
 
-_NORMALIZE_TEXT = (", then normalise each feature with the training split's mean and "
-                   "standard deviation (never the test split's, as the book says), written "
-                   "here as the app computed them")
-_STANDARDIZE = ("\nx_train, x_test = standardize(x_train, MEAN, STD), "
-                "standardize(x_test, MEAN, STD)")
+_NORMALIZE_TEXT = (
+    ", then normalise each feature with the training split's mean and "
+    "standard deviation (never the test split's, as the book says), written "
+    "here as the app computed them"
+)
+_STANDARDIZE = "\nx_train, x_test = standardize(x_train, MEAN, STD), standardize(x_test, MEAN, STD)"
 
 
 def _data_code(data: _Data) -> tuple[str, str]:
@@ -276,37 +286,44 @@ def _data_code(data: _Data) -> tuple[str, str]:
         image = opt["image_layout"] == "image"
         shape = tuple(enc.input_shape)
         if spec.source == "sklearn":
-            load = ("digits = load_digits()\n"
-                    "x_train, x_test, y_train, y_test = train_test_split(\n"
-                    f"    digits.images, digits.target, test_size={_py(opt['test_fraction'])},\n"
-                    f"    random_state={_py(data.seed)}, stratify=digits.target)")
+            load = (
+                "digits = load_digits()\n"
+                "x_train, x_test, y_train, y_test = train_test_split(\n"
+                f"    digits.images, digits.target, test_size={_py(opt['test_fraction'])},\n"
+                f"    random_state={_py(data.seed)}, stratify=digits.target)"
+            )
             where = "scikit-learn's 8×8 digits (pixels count 0-16), keep a test split"
         else:
-            load = (f"(x_train, y_train), (x_test, y_test) = "
-                    f"keras.datasets.{spec.name}.load_data()")
+            load = f"(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()"
             where = f"{spec.label} from `keras.datasets`"
-        text = (f"Load {where}, scale pixels to [0, 1] and shape each image as "
-                + ("(height, width, channels), for Conv2D." if image
-                   else "one flat vector, for Dense."))
+        text = f"Load {where}, scale pixels to [0, 1] and shape each image as " + (
+            "(height, width, channels), for Conv2D." if image else "one flat vector, for Dense."
+        )
         scale = f"{_py(enc.pixel_scale)}, {_py(shape)}"
-        code = (f"{_function(scale_pixels)}\n\n\n{load}\n"
-                f"x_train = scale_pixels(x_train, {scale})\n"
-                f"x_test = scale_pixels(x_test, {scale})\n"
-                "y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)")
+        code = (
+            f"{_function(scale_pixels)}\n\n\n{load}\n"
+            f"x_train = scale_pixels(x_train, {scale})\n"
+            f"x_test = scale_pixels(x_test, {scale})\n"
+            "y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)"
+        )
         return text, code
     if spec.source == "csv":
         return _csv_code(data)
     if spec.source == "sklearn":
         stratify = ", stratify=y" if spec.task != "regression" else ""
         text = f"Load scikit-learn's {spec.label.split(' (')[0].lower()} table, keep a test split"
-        code = (f"x, y = {_SKLEARN_LOADERS[spec.name]}\n"
-                "x_train, x_test, y_train, y_test = train_test_split(\n"
-                f"    x.astype(\"float32\"), y, test_size={_py(opt['test_fraction'])},\n"
-                f"    random_state={_py(data.seed)}{stratify})")
+        code = (
+            f"x, y = {_SKLEARN_LOADERS[spec.name]}\n"
+            "x_train, x_test, y_train, y_test = train_test_split(\n"
+            f'    x.astype("float32"), y, test_size={_py(opt["test_fraction"])},\n'
+            f"    random_state={_py(data.seed)}{stratify})"
+        )
     else:
         text = f"Load {spec.label} from `keras.datasets`"
-        code = (f"(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()\n"
-                "x_train, x_test = x_train.astype(\"float32\"), x_test.astype(\"float32\")")
+        code = (
+            f"(x_train, y_train), (x_test, y_test) = keras.datasets.{spec.name}.load_data()\n"
+            'x_train, x_test = x_train.astype("float32"), x_test.astype("float32")'
+        )
     if enc.mean is not None:
         text += _NORMALIZE_TEXT
         code = _statistics_code(enc) + code + _STANDARDIZE
@@ -319,19 +336,26 @@ def _text_code(data: _Data) -> tuple[str, str]:
     load = f"keras.datasets.{spec.name}.load_data(num_words={_py(num_words)})"
     if enc.maxlen is not None:
         maxlen = enc.maxlen
-        text = (f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
-                f"words) and pad or cut every text to its last {maxlen} ids.")
-        code = (f"(train_data, y_train), (test_data, y_test) = {load}\n"
-                f"x_train = keras.utils.pad_sequences(train_data, maxlen={_py(maxlen)})"
-                ".astype(\"int32\")\n"
-                f"x_test = keras.utils.pad_sequences(test_data, maxlen={_py(maxlen)})"
-                ".astype(\"int32\")")
+        text = (
+            f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
+            f"words) and pad or cut every text to its last {maxlen} ids."
+        )
+        code = (
+            f"(train_data, y_train), (test_data, y_test) = {load}\n"
+            f"x_train = keras.utils.pad_sequences(train_data, maxlen={_py(maxlen)})"
+            '.astype("int32")\n'
+            f"x_test = keras.utils.pad_sequences(test_data, maxlen={_py(maxlen)})"
+            '.astype("int32")'
+        )
         return text, code
-    text = (f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
-            "words) and multi-hot encode each text: a vector of 0s with a 1 at each word "
-            "it uses.")
+    text = (
+        f"Load {spec.label} as lists of word ids (the {num_words:,} most frequent "
+        "words) and multi-hot encode each text: a vector of 0s with a 1 at each word "
+        "it uses."
+    )
     code = f"(train_data, y_train), (test_data, y_test) = {load}\n\n\n" + _MULTI_HOT.replace(
-        "DIMENSION", _py(enc.multi_hot_dimension))
+        "DIMENSION", _py(enc.multi_hot_dimension)
+    )
     return text, code
 
 
@@ -347,23 +371,23 @@ _MULTI_HOT = '''def multi_hot(sequences, dimension=DIMENSION):
 
 x_train, x_test = multi_hot(train_data), multi_hot(test_data)'''
 
-_CSV_READ = '''frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all").reset_index(drop=True)
+_CSV_READ = """frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all").reset_index(drop=True)
 absent = [c for c in [TARGET] + [col["name"] for col in COLUMNS] if c not in frame.columns]
 if absent:
     raise SystemExit(f"{CSV_FILE} has no column(s) {absent}: use the file this network "
                      "was exported with.")
 if frame[TARGET].isna().any():
-    raise SystemExit(f"column {TARGET!r} has empty cells: fill them or delete those rows.")'''
-_CSV_CLASSES = '''
+    raise SystemExit(f"column {TARGET!r} has empty cells: fill them or delete those rows.")"""
+_CSV_CLASSES = """
 y = target_codes(frame[TARGET].astype(str) if TARGET_IS_TEXT else frame[TARGET], CLASSES)
 if (y < 0).any():
     raise SystemExit(f"column {TARGET!r} holds values that are not among CLASSES: use the "
-                     "file this network was exported with.")'''
-_CSV_SPLIT = '''
+                     "file this network was exported with.")"""
+_CSV_SPLIT = """
 train_rows, test_rows = split_rows(len(frame), y, TASK, TEST_FRACTION, SPLIT_SEED)
 x_train = encode_columns(frame.iloc[train_rows], COLUMNS)
 x_test = encode_columns(frame.iloc[test_rows], COLUMNS)
-y_train, y_test = y[train_rows], y[test_rows]'''
+y_train, y_test = y[train_rows], y[test_rows]"""
 
 
 def _csv_code(data: _Data) -> tuple[str, str]:
@@ -373,32 +397,45 @@ def _csv_code(data: _Data) -> tuple[str, str]:
     classify = enc.task != "regression"
     numbers = [c["name"] for c in enc.columns if c["kind"] == "number"]
     texts = [c["name"] for c in enc.columns if c["kind"] != "number"]
-    text = (f"Read the CSV file and predict column {json.dumps(enc.target)} from "
-            f"{len(enc.columns)} of the other columns, encoded as the app encoded them for "
-            "training: number columns with gaps filled by the training median"
-            + (", normalised with the training split's mean and deviation"
-               if enc.mean is not None else "")
-            + ", text columns one-hot encoded with the categories seen in training"
-            + (f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
-               if enc.dropped else "")
-            + ". The same seeded test split is kept apart.")
-    lines = ["# The CSV file is read from the folder this script runs in (or give its full "
-             "path).",
-             f"CSV_FILE = {_py(enc.file_name)}",
-             f"SEPARATOR = {_py(enc.delimiter)}",
-             f"TARGET = {_py(enc.target)}",
-             f"TASK = {_py(enc.task)}",
-             f"TEST_FRACTION = {_py(float(data.options['test_fraction']))}",
-             f"SPLIT_SEED = {_py(data.seed)}"]
+    text = (
+        f"Read the CSV file and predict column {json.dumps(enc.target)} from "
+        f"{len(enc.columns)} of the other columns, encoded as the app encoded them for "
+        "training: number columns with gaps filled by the training median"
+        + (
+            ", normalised with the training split's mean and deviation"
+            if enc.mean is not None
+            else ""
+        )
+        + ", text columns one-hot encoded with the categories seen in training"
+        + (
+            f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
+            if enc.dropped
+            else ""
+        )
+        + ". The same seeded test split is kept apart."
+    )
+    lines = [
+        "# The CSV file is read from the folder this script runs in (or give its full path).",
+        f"CSV_FILE = {_py(enc.file_name)}",
+        f"SEPARATOR = {_py(enc.delimiter)}",
+        f"TARGET = {_py(enc.target)}",
+        f"TASK = {_py(enc.task)}",
+        f"TEST_FRACTION = {_py(float(data.options['test_fraction']))}",
+        f"SPLIT_SEED = {_py(data.seed)}",
+    ]
     if classify:
-        lines += ["# The target's classes, in the order the model numbers them.",
-                  f"CLASSES = {_packed([_py(c) for c in enc.target_classes])}",
-                  f"TARGET_IS_TEXT = {_py(enc.target_is_text)}  # compare the target as text"]
+        lines += [
+            "# The target's classes, in the order the model numbers them.",
+            f"CLASSES = {_packed([_py(c) for c in enc.target_classes])}",
+            f"TARGET_IS_TEXT = {_py(enc.target_is_text)}  # compare the target as text",
+        ]
     for name, why in enc.dropped:
         lines.append(f"# Left out, as in the app: column {_py(name)} ({why}).")
-    lines.append(f"# Kept columns: {len(numbers)} of numbers (an empty cell becomes the "
-                 f"training median), {len(texts)} of text\n# (one 0/1 input per category "
-                 "seen in training; an empty cell is the category \"(missing)\").")
+    lines.append(
+        f"# Kept columns: {len(numbers)} of numbers (an empty cell becomes the "
+        f"training median), {len(texts)} of text\n# (one 0/1 input per category "
+        'seen in training; an empty cell is the category "(missing)").'
+    )
     lines.append(f"COLUMNS = {_packed([_py(c) for c in enc.columns])}")
     code = "\n".join(lines) + "\n"
     code += _statistics_code(enc) if enc.mean is not None else "\n\n"
@@ -416,10 +453,12 @@ def _csv_code(data: _Data) -> tuple[str, str]:
 def _encode_expr(kind: str, var: str) -> str:
     """Labels in the form training gives them to the loss (``preprocess.labels_for_loss``):
     "one_hot", "integer", or float32 0/1 ("binary") or values ("value")."""
-    return {"one_hot": f"keras.utils.to_categorical({var}, num_classes)",
-            "integer": f"{var}.astype(\"int32\")",
-            "binary": f"{var}.astype(\"float32\")",
-            "value": f"{var}.astype(\"float32\")"}[kind]
+    return {
+        "one_hot": f"keras.utils.to_categorical({var}, num_classes)",
+        "integer": f'{var}.astype("int32")',
+        "binary": f'{var}.astype("float32")',
+        "value": f'{var}.astype("float32")',
+    }[kind]
 
 
 def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
@@ -433,17 +472,21 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
             lines.append(f"num_classes = {_py(data.info.num_classes)}")
         else:
             lines.append("num_classes = int(max(y_train.max(), y_test.max())) + 1")
-    lines += ["if SMOKE:",
-              f"    x_train, y_train = x_train[:{SMOKE_SAMPLES}], y_train[:{SMOKE_SAMPLES}]",
-              f"    x_test, y_test = x_test[:{SMOKE_SAMPLES}], y_test[:{SMOKE_SAMPLES}]",
-              ""]
+    lines += [
+        "if SMOKE:",
+        f"    x_train, y_train = x_train[:{SMOKE_SAMPLES}], y_train[:{SMOKE_SAMPLES}]",
+        f"    x_test, y_test = x_test[:{SMOKE_SAMPLES}], y_test[:{SMOKE_SAMPLES}]",
+        "",
+    ]
     single_in = len(model["inputs"]) == 1
     single_out = len(model["outputs"]) == 1
     text = []
-    kinds = {"one_hot": "one-hot vectors (categorical_crossentropy)",
-             "integer": "integer class indices (sparse_categorical_crossentropy)",
-             "binary": "float32 0/1 values (binary_crossentropy)",
-             "value": "float32 values"}
+    kinds = {
+        "one_hot": "one-hot vectors (categorical_crossentropy)",
+        "integer": "integer class indices (sparse_categorical_crossentropy)",
+        "binary": "float32 0/1 values (binary_crossentropy)",
+        "value": "float32 values",
+    }
     if single_out:
         kind = next(iter(encodings.values()))
         text.append(f"The labels become {kinds[kind]}, as the loss expects.")
@@ -461,8 +504,9 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
     if single_out:
         lines.append(f"    return {_encode_expr(next(iter(encodings.values())), 'y')}")
     else:
-        items = ",\n            ".join(f"{_py(out)}: {_encode_expr(kind, 'y')}"
-                                       for out, kind in encodings.items())
+        items = ",\n            ".join(
+            f"{_py(out)}: {_encode_expr(kind, 'y')}" for out, kind in encodings.items()
+        )
         lines.append(f"    return {{{items}}}")
     text.append(f"`--smoke` keeps only the first {SMOKE_SAMPLES} samples of each split.")
     return " ".join(text), "\n".join(lines)
@@ -479,8 +523,10 @@ def _model_code(project: dict) -> tuple[str, str]:
         body += [f"        {_layer_code(lay)}," for lay in model["layers"]]
         body.append(f"    ], name={name})")
     else:
-        text = ("A graph of layers, so Keras' functional API: each layer is called on the "
-                "tensors it reads, in an order where every input is ready.")
+        text = (
+            "A graph of layers, so Keras' functional API: each layer is called on the "
+            "tensors it reads, in an order where every input is ready."
+        )
         var = _variables(project)
         links = inbound_of(model)
         for inp in model["inputs"]:
@@ -492,8 +538,7 @@ def _model_code(project: dict) -> tuple[str, str]:
         outs = [var[o] for o in model["outputs"]]
         ins_code = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"
         outs_code = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
-        body.append(f"    model = keras.Model(inputs={ins_code}, outputs={outs_code}, "
-                    f"name={name})")
+        body.append(f"    model = keras.Model(inputs={ins_code}, outputs={outs_code}, name={name})")
     body += _compile_code(project)
     body.append("    return model")
     body += ["", "", "model = build_model()", "model.summary()"]
@@ -503,13 +548,15 @@ def _model_code(project: dict) -> tuple[str, str]:
 def _compile_code(project: dict) -> list[str]:
     comp = project["compile"]
     opt = comp["optimizer"]
-    written = settings.changed(settings.OPTIMIZERS[opt["class_name"]]["params"], opt["config"],
-                               keep=("learning_rate",))
-    lines = ["    model.compile(",
-             f"        optimizer=keras.optimizers.{opt['class_name']}("
-             f"{_kwargs(written)}),",
-             f"        loss={_py(comp['loss'])},",
-             f"        metrics={_py(comp['metrics'])},"]
+    written = settings.changed(
+        settings.OPTIMIZERS[opt["class_name"]]["params"], opt["config"], keep=("learning_rate",)
+    )
+    lines = [
+        "    model.compile(",
+        f"        optimizer=keras.optimizers.{opt['class_name']}({_kwargs(written)}),",
+        f"        loss={_py(comp['loss'])},",
+        f"        metrics={_py(comp['metrics'])},",
+    ]
     if comp["loss_weights"]:
         lines.append(f"        loss_weights={_py(comp['loss_weights'])},")
     lines.append("    )")
@@ -526,16 +573,20 @@ def _callbacks_code(project: dict) -> str:
         if cb["class_name"] == "BackupAndRestore":
             config.setdefault("backup_dir", "backup")
         made.append(f"keras.callbacks.{cb['class_name']}({_kwargs(config)})")
-    lines = ["def make_callbacks(validation=True):",
-             '    """Fresh callbacks for one fit; without validation data, none watches',
-             '    a val_ value."""',
-             "    callbacks = ["]
+    lines = [
+        "def make_callbacks(validation=True):",
+        '    """Fresh callbacks for one fit; without validation data, none watches',
+        '    a val_ value."""',
+        "    callbacks = [",
+    ]
     lines += [f"        {m}," for m in made]
-    lines += ["    ]",
-              "    if not validation:",
-              "        callbacks = [c for c in callbacks if not",
-              "                     str(getattr(c, \"monitor\", \"\")).startswith(\"val_\")]",
-              "    return callbacks"]
+    lines += [
+        "    ]",
+        "    if not validation:",
+        "        callbacks = [c for c in callbacks if not",
+        '                     str(getattr(c, "monitor", "")).startswith("val_")]',
+        "    return callbacks",
+    ]
     return "\n".join(lines)
 
 
@@ -543,13 +594,17 @@ def _fit_code(project: dict) -> tuple[str, str]:
     fit = project["fit"]
     val = fit["validation"]
     method = val["method"]
-    def common(indent: str = "    ", validation: bool = True, verbose: int = 2,
-               first: str = "") -> list[str]:
+
+    def common(
+        indent: str = "    ", validation: bool = True, verbose: int = 2, first: str = ""
+    ) -> list[str]:
         """The fit arguments every method shares, as the closing lines of a fit call."""
         watch = "" if validation else "validation=False"
-        return [f"{indent}{first}epochs=EPOCHS, batch_size={_py(fit['batch_size'])}, "
-                f"shuffle={_py(fit['shuffle'])},",
-                f"{indent}callbacks=make_callbacks({watch}), verbose={verbose})"]
+        return [
+            f"{indent}{first}epochs=EPOCHS, batch_size={_py(fit['batch_size'])}, "
+            f"shuffle={_py(fit['shuffle'])},",
+            f"{indent}callbacks=make_callbacks({watch}), verbose={verbose})",
+        ]
 
     code = [_callbacks_code(project), "", ""]
     adapt = _needs_adapt(project)
@@ -563,68 +618,77 @@ def _fit_code(project: dict) -> tuple[str, str]:
             size = f"int(round(len(x_train) * {_py(val['fraction'])}))"
             what = f"the first {val['fraction']:.0%} of the training samples"
         text = f"Hold out {what} for validation, as the book does, and train on the rest."
-        code += [f"val_count = {size}",
-                 "if SMOKE:",
-                 "    val_count = min(val_count, len(x_train) // 4)",
-                 "x_val, partial_x_train = x_train[:val_count], x_train[val_count:]",
-                 "y_val, partial_y_train = y_train[:val_count], y_train[val_count:]",
-                 *(["adapt_normalization(model, inputs(partial_x_train))"] if adapt else []),
-                 "history = model.fit(",
-                 "    inputs(partial_x_train), targets(partial_y_train),",
-                 "    validation_data=(inputs(x_val), targets(y_val)),",
-                 *common(),
-                 "curves = history.history"]
+        code += [
+            f"val_count = {size}",
+            "if SMOKE:",
+            "    val_count = min(val_count, len(x_train) // 4)",
+            "x_val, partial_x_train = x_train[:val_count], x_train[val_count:]",
+            "y_val, partial_y_train = y_train[:val_count], y_train[val_count:]",
+            *(["adapt_normalization(model, inputs(partial_x_train))"] if adapt else []),
+            "history = model.fit(",
+            "    inputs(partial_x_train), targets(partial_y_train),",
+            "    validation_data=(inputs(x_val), targets(y_val)),",
+            *common(),
+            "curves = history.history",
+        ]
     elif method == "kfold":
         k = val["k"]
-        text = (f"K-fold validation with k={k}, as the book does for small data sets: each "
-                "fold in turn is the validation data of a fresh model trained on the other "
-                "folds, and the validation scores are averaged. A final model is then "
-                "trained on all the training data.")
-        code += [f"k = {_py(k)}",
-                 "num_val_samples = len(x_train) // k",
-                 "fold_scores, fold_curves = [], []",
-                 "for i in range(k):",
-                 "    print(f\"fold {i + 1} of {k}\")",
-                 "    start, stop = i * num_val_samples, (i + 1) * num_val_samples",
-                 "    x_val, y_val = x_train[start:stop], y_train[start:stop]",
-                 "    partial_x_train = np.concatenate([x_train[:start], x_train[stop:]], axis=0)",
-                 "    partial_y_train = np.concatenate([y_train[:start], y_train[stop:]], axis=0)",
-                 "    fold_model = build_model()",
-                 *(["    adapt_normalization(fold_model, inputs(partial_x_train))"]
-                   if adapt else []),
-                 "    fold_history = fold_model.fit(",
-                 "        inputs(partial_x_train), targets(partial_y_train),",
-                 "        validation_data=(inputs(x_val), targets(y_val)),",
-                 *common("        "),
-                 "    fold_curves.append(fold_history.history)",
-                 "    fold_scores.append(fold_model.evaluate(",
-                 "        inputs(x_val), targets(y_val), verbose=0, return_dict=True))",
-                 "",
-                 "epochs_run = min(len(next(iter(c.values()))) for c in fold_curves)",
-                 "curves = {key: [float(np.mean([c[key][e] for c in fold_curves]))",
-                 "                for e in range(epochs_run)] for key in fold_curves[0]}",
-                 "for key in fold_scores[0]:",
-                 "    print(f\"mean validation {key} over {k} folds: \"",
-                 "          f\"{np.mean([s[key] for s in fold_scores]):.4f}\")",
-                 "",
-                 *(["adapt_normalization(model, inputs(x_train))"] if adapt else []),
-                 "history = model.fit(",
-                 "    inputs(x_train), targets(y_train),",
-                 *common(validation=False, verbose=0)]
+        text = (
+            f"K-fold validation with k={k}, as the book does for small data sets: each "
+            "fold in turn is the validation data of a fresh model trained on the other "
+            "folds, and the validation scores are averaged. A final model is then "
+            "trained on all the training data."
+        )
+        code += [
+            f"k = {_py(k)}",
+            "num_val_samples = len(x_train) // k",
+            "fold_scores, fold_curves = [], []",
+            "for i in range(k):",
+            '    print(f"fold {i + 1} of {k}")',
+            "    start, stop = i * num_val_samples, (i + 1) * num_val_samples",
+            "    x_val, y_val = x_train[start:stop], y_train[start:stop]",
+            "    partial_x_train = np.concatenate([x_train[:start], x_train[stop:]], axis=0)",
+            "    partial_y_train = np.concatenate([y_train[:start], y_train[stop:]], axis=0)",
+            "    fold_model = build_model()",
+            *(["    adapt_normalization(fold_model, inputs(partial_x_train))"] if adapt else []),
+            "    fold_history = fold_model.fit(",
+            "        inputs(partial_x_train), targets(partial_y_train),",
+            "        validation_data=(inputs(x_val), targets(y_val)),",
+            *common("        "),
+            "    fold_curves.append(fold_history.history)",
+            "    fold_scores.append(fold_model.evaluate(",
+            "        inputs(x_val), targets(y_val), verbose=0, return_dict=True))",
+            "",
+            "epochs_run = min(len(next(iter(c.values()))) for c in fold_curves)",
+            "curves = {key: [float(np.mean([c[key][e] for c in fold_curves]))",
+            "                for e in range(epochs_run)] for key in fold_curves[0]}",
+            "for key in fold_scores[0]:",
+            '    print(f"mean validation {key} over {k} folds: "',
+            '          f"{np.mean([s[key] for s in fold_scores]):.4f}")',
+            "",
+            *(["adapt_normalization(model, inputs(x_train))"] if adapt else []),
+            "history = model.fit(",
+            "    inputs(x_train), targets(y_train),",
+            *common(validation=False, verbose=0),
+        ]
     else:
         if method == "split":
             args = common(first=f"validation_split={_py(val['fraction'])}, ")
-            text = (f"Train, letting Keras keep the last {val['fraction']:.0%} of the "
-                    "training samples for validation (`validation_split`).")
+            text = (
+                f"Train, letting Keras keep the last {val['fraction']:.0%} of the "
+                "training samples for validation (`validation_split`)."
+            )
         else:
             args = common(validation=False)
             text = "Train on all the training samples, without validation data."
         if adapt:
             code.append("adapt_normalization(model, inputs(x_train))")
-        code += ["history = model.fit(",
-                 "    inputs(x_train), targets(y_train),",
-                 *args,
-                 "curves = history.history"]
+        code += [
+            "history = model.fit(",
+            "    inputs(x_train), targets(y_train),",
+            *args,
+            "curves = history.history",
+        ]
     return text, "\n".join(code)
 
 
@@ -638,11 +702,13 @@ _ADAPT = '''def adapt_normalization(model, x):
 
 
 def _needs_adapt(project: dict) -> bool:
-    return any(lay["class_name"] == "Normalization" and "mean" not in lay.get("config", {})
-               for lay in project["model"]["layers"])
+    return any(
+        lay["class_name"] == "Normalization" and "mean" not in lay.get("config", {})
+        for lay in project["model"]["layers"]
+    )
 
 
-_EVALUATE = '''test_scores = model.evaluate(inputs(x_test), targets(y_test), verbose=0,
+_EVALUATE = """test_scores = model.evaluate(inputs(x_test), targets(y_test), verbose=0,
                              return_dict=True)
 for key, value in test_scores.items():
     print(f"test {key}: {value:.4f}")
@@ -659,9 +725,9 @@ if REPORT:
         "test": {key: float(value) for key, value in test_scores.items()},
     }
     with open(REPORT, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1)'''
+        json.dump(report, f, indent=1)"""
 
-_CURVES = '''try:
+_CURVES = """try:
     import plotly.graph_objects as go
 except ImportError:
     go = None
@@ -684,7 +750,7 @@ else:
         plt.show()
     else:
         for key, values in curves.items():
-            print(key, " ".join(f"{v:.4f}" for v in values))'''
+            print(key, " ".join(f"{v:.4f}" for v in values))"""
 
 
 def _valid(project: dict) -> dict:
@@ -706,34 +772,53 @@ def _sections(project: dict, for_notebook: bool) -> list[_Section]:
     model_text, model_code = _model_code(project)
     fit_text, fit_code = _fit_code(project)
     return [
-        _Section("Imports", "NumPy and Keras" + (
-            ", with scikit-learn for the data." if data.spec.source in ("sklearn", "csv")
-            else "."), _imports(data, for_notebook)),
-        _Section("Settings", "Number of epochs, the quick-check switch and the random seed, "
-                 "so runs repeat.", _settings_code(project, for_notebook)),
+        _Section(
+            "Imports",
+            "NumPy and Keras"
+            + (
+                ", with scikit-learn for the data."
+                if data.spec.source in ("sklearn", "csv")
+                else "."
+            ),
+            _imports(data, for_notebook),
+        ),
+        _Section(
+            "Settings",
+            "Number of epochs, the quick-check switch and the random seed, so runs repeat.",
+            _settings_code(project, for_notebook),
+        ),
         _Section("Data", data_text, data_code),
         _Section("Labels", shape_text, shape_code),
-        _Section("Model", model_text + " `build_model()` builds and compiles a fresh model "
-                 "(the optimizer, loss and metrics chosen in the project).", model_code),
+        _Section(
+            "Model",
+            model_text + " `build_model()` builds and compiles a fresh model "
+            "(the optimizer, loss and metrics chosen in the project).",
+            model_code,
+        ),
         _Section("Training", fit_text, fit_code),
-        _Section("Evaluation", "Score the trained model on the test data it has never seen.",
-                 _EVALUATE),
+        _Section(
+            "Evaluation", "Score the trained model on the test data it has never seen.", _EVALUATE
+        ),
     ]
 
 
 # --------------------------------------------------------------------------- public API
+
 
 def to_script(project: dict) -> str:
     """A runnable Python script that loads the data, builds, compiles, fits and evaluates
     the project's model. Raises BuildError (a ProjectError) for a model that is not valid,
     ProjectError for data settings that cannot be used."""
     sections = _sections(project, for_notebook=False)
-    parts = ['"""Train a Keras network exported from netbuilder.\n\n'
-             "Usage: python this_script.py [--epochs N] [--smoke] [--report PATH]\n"
-             'The project name is in PROJECT_NAME below.\n"""']
+    parts = [
+        '"""Train a Keras network exported from netbuilder.\n\n'
+        "Usage: python this_script.py [--epochs N] [--smoke] [--report PATH]\n"
+        'The project name is in PROJECT_NAME below.\n"""'
+    ]
     for section in sections:
-        parts.append(f"# --- {section.title} " + "-" * (70 - len(section.title)) + "\n"
-                     + section.code)
+        parts.append(
+            f"# --- {section.title} " + "-" * (70 - len(section.title)) + "\n" + section.code
+        )
     return "\n\n\n".join(parts) + "\n"
 
 
@@ -751,28 +836,40 @@ def to_notebook(project: dict) -> str:
 
     project = _valid(project)
     sections = _sections(project, for_notebook=True)
-    cells = [nbformat.v4.new_markdown_cell(
-        f"# {_markdown_text(project.get('name') or 'Untitled network')}\n\n"
-        "Exported from netbuilder: run the cells from top to bottom to load the data, build "
-        "the network, train it and score it on the test data.")]
+    cells = [
+        nbformat.v4.new_markdown_cell(
+            f"# {_markdown_text(project.get('name') or 'Untitled network')}\n\n"
+            "Exported from netbuilder: run the cells from top to bottom to load the data, build "
+            "the network, train it and score it on the test data."
+        )
+    ]
     for section in sections:
         cells.append(nbformat.v4.new_markdown_cell(f"## {section.title}\n\n{section.text}"))
         cells.append(nbformat.v4.new_code_cell(section.code))
-    cells.append(nbformat.v4.new_markdown_cell(
-        "## Curves\n\nLoss and metrics per epoch (training and validation): when the "
-        "validation loss rises while the training loss falls, the network overfits."))
+    cells.append(
+        nbformat.v4.new_markdown_cell(
+            "## Curves\n\nLoss and metrics per epoch (training and validation): when the "
+            "validation loss rises while the training loss falls, the network overfits."
+        )
+    )
     cells.append(nbformat.v4.new_code_cell(_CURVES))
-    notebook = nbformat.v4.new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
+    notebook = nbformat.v4.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    )
     nbformat.validate(notebook)
     return nbformat.writes(notebook)
 
 
 def _out_of_memory(exc: BaseException) -> ProjectError:
-    return ProjectError(f"the model is too large to build in this machine's memory "
-                        f"({type(exc).__name__}): use fewer units or filters, or a smaller "
-                        "input.")
+    return ProjectError(
+        f"the model is too large to build in this machine's memory "
+        f"({type(exc).__name__}): use fewer units or filters, or a smaller "
+        "input."
+    )
 
 
 def to_keras_json(project: dict) -> str:

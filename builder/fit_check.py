@@ -12,6 +12,7 @@ training: these are errors, on the layer concerned, with the mechanical fix.
 Pure and quick: no TensorFlow, no data loaded (a CSV's header and targets are read by
 ``describe``, cached).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,8 +25,9 @@ from builder.results import CheckResult, Fix, fmt_shape, insert_flatten
 _SAID_BY_ERRORS = {"units-vs-classes", "missing-flatten", "input-vs-data"}
 
 
-def label_form(loss: Any, task: str, num_classes: int | None, label_encoding: str) -> tuple[
-        str, int | None]:
+def label_form(
+    loss: Any, task: str, num_classes: int | None, label_encoding: str
+) -> tuple[str, int | None]:
     """(encoding, width): how the labels reach Keras for this loss, as in
     ``labels_for_loss``. Encoding "one_hot" has ``width`` floats per sample; "integer"
     (class numbers below ``width``), "binary" and "value" are one number per sample."""
@@ -33,11 +35,13 @@ def label_form(loss: Any, task: str, num_classes: int | None, label_encoding: st
     if task == "regression":
         return "value", None
     if family is None:
-        family = {"binary": "binary", "one_hot": "categorical",
-                  "integer": "sparse"}.get(label_encoding, "categorical")
+        family = {"binary": "binary", "one_hot": "categorical", "integer": "sparse"}.get(
+            label_encoding, "categorical"
+        )
     if task == "binary":
         return {"categorical": ("one_hot", 2), "sparse": ("integer", 2)}.get(
-            family, ("binary", None))
+            family, ("binary", None)
+        )
     if family == "sparse":
         return "integer", num_classes
     return "one_hot", num_classes
@@ -49,11 +53,18 @@ def _loss_of(project: dict, output: str):
 
 
 def _flatten_fix(output: str, shape: list) -> tuple[str, Fix]:
-    if len(shape) == 4:        # (batch, h, w, c): pool the image
-        return (f"add Flatten or GlobalAveragePooling2D before '{output}'",
-                Fix(f"Insert GlobalAveragePooling2D before {output}", {
-                    "op": "insert_before", "target": output,
-                    "layer": {"class_name": "GlobalAveragePooling2D", "config": {}}}))
+    if len(shape) == 4:  # (batch, h, w, c): pool the image
+        return (
+            f"add Flatten or GlobalAveragePooling2D before '{output}'",
+            Fix(
+                f"Insert GlobalAveragePooling2D before {output}",
+                {
+                    "op": "insert_before",
+                    "target": output,
+                    "layer": {"class_name": "GlobalAveragePooling2D", "config": {}},
+                },
+            ),
+        )
     return f"add Flatten before '{output}'", insert_flatten(output)
 
 
@@ -61,37 +72,59 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
     shape = rep.output_shape
     if not shape or isinstance(shape[0], list):
         return None
-    encoding, width = label_form(_loss_of(project, rep.name), info.task, info.num_classes,
-                                 info.label_encoding)
-    labels = {"one_hot": f"one-hot labels of {width} classes ({width} numbers per sample)",
-              "integer": f"one class number per sample ({width} classes)",
-              "binary": "one 0/1 label per sample",
-              "value": "one number to predict per sample"}[encoding]
+    encoding, width = label_form(
+        _loss_of(project, rep.name), info.task, info.num_classes, info.label_encoding
+    )
+    labels = {
+        "one_hot": f"one-hot labels of {width} classes ({width} numbers per sample)",
+        "integer": f"one class number per sample ({width} classes)",
+        "binary": "one 0/1 label per sample",
+        "value": "one number to predict per sample",
+    }[encoding]
     who = f"output '{rep.name}'"
     dense = _is_dense(project, rep.name)
     if len(shape) > 2:
-        grid = (f"{who} gives {fmt_shape(shape)} per batch, several values for each sample, "
-                f"but the data has {labels}")
+        grid = (
+            f"{who} gives {fmt_shape(shape)} per batch, several values for each sample, "
+            f"but the data has {labels}"
+        )
         if not dense:
             pool = "GlobalAveragePooling2D" if len(shape) == 4 else "GlobalAveragePooling1D"
             last = f"Dense({width or 1})"
-            return (f"{grid}: add {pool} (or Flatten) and a {last} after '{rep.name}' so the "
-                    "model predicts once per sample.", [])
+            return (
+                f"{grid}: add {pool} (or Flatten) and a {last} after '{rep.name}' so the "
+                "model predicts once per sample.",
+                [],
+            )
         tip, fix = _flatten_fix(rep.name, shape)
         fixes = [fix] + ([insert_flatten(rep.name)] if len(shape) == 4 else [])
         return f"{grid}: {tip} so it predicts once per sample.", fixes
     units = shape[-1]
     if not isinstance(units, int) or width is None:
         return None
-    set_units = [Fix(f"Set units to {width}", {"op": "set_config", "target": rep.name,
-                                               "key": "units", "value": width})] if dense else []
+    set_units = (
+        [
+            Fix(
+                f"Set units to {width}",
+                {"op": "set_config", "target": rep.name, "key": "units", "value": width},
+            )
+        ]
+        if dense
+        else []
+    )
     if encoding == "one_hot" and units != width:
-        return (f"{who} gives {units} number{'s' if units != 1 else ''} per sample but the "
-                f"data has {labels}: the last layer needs {width} units.", set_units)
+        return (
+            f"{who} gives {units} number{'s' if units != 1 else ''} per sample but the "
+            f"data has {labels}: the last layer needs {width} units.",
+            set_units,
+        )
     if encoding == "integer" and units < width:
-        return (f"{who} gives {units} score{'s' if units != 1 else ''} per sample but the "
-                f"labels are class numbers up to {width - 1}: the last layer needs {width} "
-                "units, one per class.", set_units)
+        return (
+            f"{who} gives {units} score{'s' if units != 1 else ''} per sample but the "
+            f"labels are class numbers up to {width - 1}: the last layer needs {width} "
+            "units, one per class.",
+            set_units,
+        )
     return None
 
 
@@ -99,7 +132,8 @@ def _is_dense(project: dict, name: str) -> bool:
     layers = (project.get("model") or {}).get("layers")
     return isinstance(layers, list) and any(
         isinstance(lay, dict) and lay.get("name") == name and lay.get("class_name") == "Dense"
-        for lay in layers)
+        for lay in layers
+    )
 
 
 def _input_problem(project: dict, result: CheckResult, info) -> tuple[str, str, Fix] | None:
@@ -111,11 +145,22 @@ def _input_problem(project: dict, result: CheckResult, info) -> tuple[str, str, 
     if have == want or not shape_ok(have):  # a malformed shape is validate's to report
         return None
     name = inputs[0].get("name")
-    return name, (f"input '{name}' takes samples of shape {tuple(have)} but the chosen data "
-                  f"gives {tuple(want)}: set the input shape to {tuple(want)}."), Fix(
-        f"Set the input shape to {tuple(want)}", {"op": "set_input", "target": name,
-                                                   "shape": want,
-                                                   "dtype": spec.get("dtype", "float32")})
+    return (
+        name,
+        (
+            f"input '{name}' takes samples of shape {tuple(have)} but the chosen data "
+            f"gives {tuple(want)}: set the input shape to {tuple(want)}."
+        ),
+        Fix(
+            f"Set the input shape to {tuple(want)}",
+            {
+                "op": "set_input",
+                "target": name,
+                "shape": want,
+                "dtype": spec.get("dtype", "float32"),
+            },
+        ),
+    )
 
 
 def attach(project: dict, result: CheckResult, info: Any) -> None:
@@ -149,8 +194,7 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
     for rep in result.layers:
         if rep.name in touched:
             rep.warnings = [w for w in rep.warnings if w.code not in _SAID_BY_ERRORS]
-    result.warnings = [w for w in result.warnings if not (
-        w.code == "input-vs-data" and found)]
+    result.warnings = [w for w in result.warnings if not (w.code == "input-vs-data" and found)]
 
 
 def check(project: dict) -> CheckResult:
@@ -167,6 +211,6 @@ def check(project: dict) -> CheckResult:
 def problems(result: CheckResult) -> list[tuple[str | None, str]]:
     """Every error of a check, as (layer name or None, message): what Train lists and the
     sidebar counts."""
-    return [(None, m) for m in result.errors] + [(r.name, r.error) for r in result.layers
-                                                 if r.error]
-
+    return [(None, m) for m in result.errors] + [
+        (r.name, r.error) for r in result.layers if r.error
+    ]

@@ -3,6 +3,7 @@
 A fix is plain data (``{"op": ..., ...}``) so the page can show it, the CLI can print it and
 a test can compare it; this module turns it into an edit through ``builder.edit``.
 """
+
 from __future__ import annotations
 
 import copy

@@ -13,6 +13,7 @@ each naming the nodes it concerns, so the page can mark them on the canvas.
 
 Nothing here imports TensorFlow or Streamlit.
 """
+
 from __future__ import annotations
 
 import copy
@@ -46,6 +47,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _model(project: dict) -> dict:
     return project["model"]
@@ -84,6 +86,7 @@ def _arity(class_name: str) -> tuple[int, int | None]:
 
 # --------------------------------------------------------------------------- mode switch
 
+
 def to_graph(project: dict) -> dict:
     """The same model with every link written as ``inbound`` (nothing else changes).
 
@@ -104,26 +107,34 @@ def _chain_problems(project: dict) -> tuple[list[str], list[dict]]:
     inputs, layers, outputs = model["inputs"], model["layers"], model.get("outputs", [])
     why: list[str] = []
     if len(inputs) != 1:
-        why.append(f"it has {len(inputs)} inputs ({', '.join(i['name'] for i in inputs)}); "
-                   "a stack has exactly one: delete the others")
+        why.append(
+            f"it has {len(inputs)} inputs ({', '.join(i['name'] for i in inputs)}); "
+            "a stack has exactly one: delete the others"
+        )
     if len(outputs) > 1:
-        why.append(f"it has {len(outputs)} outputs ({', '.join(outputs)}); a stack has one: "
-                   "keep only the last layer as output")
+        why.append(
+            f"it has {len(outputs)} outputs ({', '.join(outputs)}); a stack has one: "
+            "keep only the last layer as output"
+        )
     links = inbound_of(model)
-    feeds: dict[str, list[str]] = {}        # name -> the layers reading it, file order
+    feeds: dict[str, list[str]] = {}  # name -> the layers reading it, file order
     for reader, srcs in links.items():
         for src in dict.fromkeys(srcs):
             feeds.setdefault(src, []).append(reader)
     for lay in layers:
         srcs = links[lay["name"]]
         if len(srcs) > 1:
-            why.append(f"'{lay['name']}' reads {len(srcs)} layers ({', '.join(srcs)}); a stack "
-                       "layer reads only the one before it")
+            why.append(
+                f"'{lay['name']}' reads {len(srcs)} layers ({', '.join(srcs)}); a stack "
+                "layer reads only the one before it"
+            )
     for name in node_names(project):
         outs = feeds.get(name, [])
         if len(outs) > 1:
-            why.append(f"'{name}' feeds {len(outs)} layers ({', '.join(outs)}); in a stack each "
-                       "layer feeds only the next")
+            why.append(
+                f"'{name}' feeds {len(outs)} layers ({', '.join(outs)}); in a stack each "
+                "layer feeds only the next"
+            )
     if why or not inputs:
         return why, []
     # One input, one reader per node, one source per layer: follow the chain from the input.
@@ -142,13 +153,16 @@ def _chain_problems(project: dict) -> tuple[list[str], list[dict]]:
         order.append(by_name[current])
     missing = [lay["name"] for lay in layers if lay["name"] not in placed]
     if missing:
-        why.append(f"{', '.join(repr(m) for m in missing)} "
-                   f"{'is' if len(missing) == 1 else 'are'} not on the path from the input "
-                   "to the output: connect or delete "
-                   f"{'it' if len(missing) == 1 else 'them'}")
+        why.append(
+            f"{', '.join(repr(m) for m in missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not on the path from the input "
+            "to the output: connect or delete "
+            f"{'it' if len(missing) == 1 else 'them'}"
+        )
     elif order and outputs and outputs != [order[-1]["name"]]:
-        why.append(f"the output is '{outputs[0]}', not the last layer of the chain "
-                   f"'{order[-1]['name']}'")
+        why.append(
+            f"the output is '{outputs[0]}', not the last layer of the chain '{order[-1]['name']}'"
+        )
     return why, order
 
 
@@ -167,8 +181,7 @@ def to_stack(project: dict) -> dict:
     """
     why, order = _chain_problems(project)
     if why:
-        raise ProjectError("this model cannot be a stack: " + "; ".join(why) + ".",
-                           "model.layers")
+        raise ProjectError("this model cannot be a stack: " + "; ".join(why) + ".", "model.layers")
     p = copy.deepcopy(project)
     by_name = {lay["name"]: lay for lay in _model(p)["layers"]}
     _model(p)["layers"] = [by_name[lay["name"]] for lay in order]
@@ -180,6 +193,7 @@ def to_stack(project: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- connections
+
 
 def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
     """Feed ``src``'s output into layer ``dst``.
@@ -193,9 +207,11 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
     _need_node(project, src)
     _need_node(project, dst)
     if _input(project, dst) is not None:
-        raise ProjectError(f"'{dst}' is an input: inputs receive data, not other layers. Drag "
-                           "from an output port (bottom) to a layer's input port (top).",
-                           "model.layers")
+        raise ProjectError(
+            f"'{dst}' is an input: inputs receive data, not other layers. Drag "
+            "from an output port (bottom) to a layer's input port (top).",
+            "model.layers",
+        )
     if src == dst:
         raise ProjectError(topology.self_loop_message(src), "model.layers")
     p = to_graph(project)
@@ -207,8 +223,11 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
     current = list(lay["inbound"])
     lo, hi = _arity(lay["class_name"])
     repeatable = bool(catalogue.get(lay["class_name"]).get("input_names"))  # (x, x) attention
-    if src in current and not repeatable and (slot is None or slot >= len(current)
-                                              or current[slot] != src):
+    if (
+        src in current
+        and not repeatable
+        and (slot is None or slot >= len(current) or current[slot] != src)
+    ):
         raise ProjectError(f"'{src}' already feeds '{dst}'.", "model.layers")
     if slot is None:
         if hi == 1:
@@ -216,14 +235,19 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
         else:
             slot = len(current)
     if not 0 <= slot <= len(current):
-        raise ProjectError(f"'{dst}' has {len(current)} input(s); slot {slot} does not exist "
-                           f"(use 0 to {len(current)}).", "model.layers")
+        raise ProjectError(
+            f"'{dst}' has {len(current)} input(s); slot {slot} does not exist "
+            f"(use 0 to {len(current)}).",
+            "model.layers",
+        )
     if slot == len(current):
         if hi is not None and len(current) >= hi:
-            raise ProjectError(f"{lay['class_name']} '{dst}' takes "
-                               f"{'one input' if hi == 1 else f'at most {hi} inputs'} and has "
-                               f"{len(current)}: remove one of its connections first.",
-                               "model.layers")
+            raise ProjectError(
+                f"{lay['class_name']} '{dst}' takes "
+                f"{'one input' if hi == 1 else f'at most {hi} inputs'} and has "
+                f"{len(current)}: remove one of its connections first.",
+                "model.layers",
+            )
         current.append(src)
     else:
         current[slot] = src
@@ -241,12 +265,16 @@ def disconnect(project: dict, src: str, dst: str) -> dict:
     _need_node(project, dst)
     links = inbound_of(_model(project))
     if src not in links.get(dst, []):
-        raise ProjectError(f"'{src}' does not feed '{dst}': there is no such connection.",
-                           "model.layers")
+        raise ProjectError(
+            f"'{src}' does not feed '{dst}': there is no such connection.", "model.layers"
+        )
     if links[dst] == [src]:
-        raise ProjectError(f"'{src}' is the only input of '{dst}': connect another layer to "
-                           f"'{dst}' first (dropping a connection on a one-input layer replaces "
-                           "its input), or delete the layer.", "model.layers")
+        raise ProjectError(
+            f"'{src}' is the only input of '{dst}': connect another layer to "
+            f"'{dst}' first (dropping a connection on a one-input layer replaces "
+            "its input), or delete the layer.",
+            "model.layers",
+        )
     p = to_graph(project)
     lay = _layer(p, dst)
     lay["inbound"] = [s for s in lay["inbound"] if s != src]
@@ -255,9 +283,14 @@ def disconnect(project: dict, src: str, dst: str) -> dict:
 
 # --------------------------------------------------------------------------- nodes
 
-def add_node(project: dict, class_name: str, source: str | None = None,
-             position: tuple[float, float] | None = None,
-             config: dict | None = None) -> tuple[dict, str]:
+
+def add_node(
+    project: dict,
+    class_name: str,
+    source: str | None = None,
+    position: tuple[float, float] | None = None,
+    config: dict | None = None,
+) -> tuple[dict, str]:
     """A new layer fed by ``source`` (default: the first input), at ``position``.
 
     The new layer is not an output yet: ``faults`` reports it until it is connected on
@@ -284,21 +317,29 @@ def delete_node(project: dict, name: str) -> dict:
     return sync_compile(p)
 
 
-def add_input(project: dict, shape: list, dtype: str = "float32",
-              name: str | None = None) -> tuple[dict, str]:
+def add_input(
+    project: dict, shape: list, dtype: str = "float32", name: str | None = None
+) -> tuple[dict, str]:
     """A new model input (``shape`` without the batch axis); returns (project, name).
 
     Links are made explicit first, so the existing layers keep reading what they read.
     """
     shape = list(shape)
-    if not shape or not all(d is None or (isinstance(d, int) and not isinstance(d, bool)
-                                          and d > 0) for d in shape):
-        raise ProjectError(f"an input shape is a list of positive whole numbers (null for any "
-                           f"length) without the batch axis, e.g. [784] or [28, 28, 1]; got "
-                           f"{shape}.", "model.inputs")
+    if not shape or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in shape
+    ):
+        raise ProjectError(
+            f"an input shape is a list of positive whole numbers (null for any "
+            f"length) without the batch axis, e.g. [784] or [28, 28, 1]; got "
+            f"{shape}.",
+            "model.inputs",
+        )
     if dtype not in INPUT_DTYPES:
-        raise ProjectError(f"dtype '{dtype}' is not supported: use 'float32' for numbers or "
-                           "'int32' for token ids.", "model.inputs")
+        raise ProjectError(
+            f"dtype '{dtype}' is not supported: use 'float32' for numbers or "
+            "'int32' for token ids.",
+            "model.inputs",
+        )
     used = set(node_names(project))
     if name is None:
         k = 1
@@ -306,8 +347,11 @@ def add_input(project: dict, shape: list, dtype: str = "float32",
             k += 1
         name = f"input_{k}"
     elif not NAME_RE.fullmatch(name):
-        raise ProjectError(f"'{name}' is not a valid name: use letters, digits and "
-                           "underscores, starting with a letter.", "model.inputs")
+        raise ProjectError(
+            f"'{name}' is not a valid name: use letters, digits and "
+            "underscores, starting with a letter.",
+            "model.inputs",
+        )
     elif name in used:
         raise ProjectError(f"'{name}' is already used: pick another name.", "model.inputs")
     p = to_graph(project)
@@ -321,16 +365,21 @@ def delete_input(project: dict, name: str) -> dict:
     if _input(project, name) is None:
         raise ProjectError(f"there is no input named '{name}'.", "model.inputs")
     if len(model["inputs"]) == 1:
-        raise ProjectError(f"'{name}' is the model's only input: a model needs one. Change its "
-                           "shape instead.", "model.inputs")
+        raise ProjectError(
+            f"'{name}' is the model's only input: a model needs one. Change its shape instead.",
+            "model.inputs",
+        )
     p = to_graph(project)
     stranded = [lay["name"] for lay in _model(p)["layers"] if lay["inbound"] == [name]]
     if stranded:
         one = len(stranded) == 1
         them = "it" if one else "them"
-        raise ProjectError(f"{', '.join(repr(s) for s in stranded)} read{'s' if one else ''} "
-                           f"only '{name}': connect {them} to another source first, or delete "
-                           f"{them}.", "model.inputs")
+        raise ProjectError(
+            f"{', '.join(repr(s) for s in stranded)} read{'s' if one else ''} "
+            f"only '{name}': connect {them} to another source first, or delete "
+            f"{them}.",
+            "model.inputs",
+        )
     _model(p)["inputs"] = [i for i in _model(p)["inputs"] if i["name"] != name]
     for lay in _model(p)["layers"]:
         lay["inbound"] = [s for s in lay["inbound"] if s != name]
@@ -342,8 +391,7 @@ def move_node(project: dict, name: str, x: float, y: float) -> dict:
     _need_node(project, name)
     for v in (x, y):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ProjectError(f"a position is two finite numbers, got ({x!r}, {y!r}).",
-                               "model")
+            raise ProjectError(f"a position is two finite numbers, got ({x!r}, {y!r}).", "model")
     p = copy.deepcopy(project)
     node = _layer(p, name) or _input(p, name)
     node["position"] = [round(float(x), 1), round(float(y), 1)]
@@ -360,6 +408,7 @@ def clear_positions(project: dict) -> dict:
 
 # --------------------------------------------------------------------------- outputs, compile
 
+
 def set_outputs(project: dict, names: list[str]) -> dict:
     """Make ``names`` (layers, in this order) the model's outputs.
 
@@ -369,17 +418,20 @@ def set_outputs(project: dict, names: list[str]) -> dict:
     """
     names = list(names)
     if not names:
-        raise ProjectError("a model needs at least one output: mark a layer as output.",
-                           "model.outputs")
+        raise ProjectError(
+            "a model needs at least one output: mark a layer as output.", "model.outputs"
+        )
     if len(set(names)) != len(names):
         raise ProjectError("an output is listed twice.", "model.outputs")
     layers = {lay["name"] for lay in _model(project)["layers"]}
     for name in names:
         if name not in layers:
-            hint = "an input cannot be an output" if _input(project, name) else \
-                f"layers: {', '.join(sorted(layers)) or 'none'}"
-            raise ProjectError(f"'{name}' is not a layer of this model ({hint}).",
-                               "model.outputs")
+            hint = (
+                "an input cannot be an output"
+                if _input(project, name)
+                else f"layers: {', '.join(sorted(layers)) or 'none'}"
+            )
+            raise ProjectError(f"'{name}' is not a layer of this model ({hint}).", "model.outputs")
     p = to_graph(project) if names != _model(project).get("outputs") else copy.deepcopy(project)
     _model(p)["outputs"] = names
     return sync_compile(p)
@@ -410,6 +462,7 @@ def sync_compile(project: dict) -> dict:
 
 # --------------------------------------------------------------------------- faults
 
+
 def checkable(project: dict) -> dict:
     """The project with every layer that no output uses added as an extra output.
 
@@ -430,6 +483,7 @@ def checkable(project: dict) -> dict:
 class Fault:
     """A graph problem: ``kind`` is cycle | unused | unused_input | missing_source |
     too_few_inputs | too_many_inputs | no_output; ``nodes`` are the nodes it concerns."""
+
     kind: str
     message: str
     nodes: list[str] = field(default_factory=list)
@@ -450,9 +504,16 @@ def faults(project: dict) -> list[Fault]:
     known = topo.inputs + topo.layers
     found: list[Fault] = [
         Fault("missing_source", topology.missing_source_message(name, src, known), [name])
-        for name, src in topo.missing]
-    found += [Fault("cycle", topology.self_loop_message(part[0]) if len(part) == 1
-                    else topology.cycle_message(part), part) for part in topo.cycles]
+        for name, src in topo.missing
+    ]
+    found += [
+        Fault(
+            "cycle",
+            topology.self_loop_message(part[0]) if len(part) == 1 else topology.cycle_message(part),
+            part,
+        )
+        for part in topo.cycles
+    ]
     for lay in layers:
         cls = lay.get("class_name")
         if cls not in catalogue.LAYERS:
@@ -460,16 +521,29 @@ def faults(project: dict) -> list[Fault]:
         lo, hi = _arity(cls)
         n = len(links[lay["name"]])
         if n < lo or (hi is not None and n > hi):
-            found.append(Fault("too_few_inputs" if n < lo else "too_many_inputs",
-                               topology.arity_message(cls, lay["name"], n, lo, hi),
-                               [lay["name"]]))
+            found.append(
+                Fault(
+                    "too_few_inputs" if n < lo else "too_many_inputs",
+                    topology.arity_message(cls, lay["name"], n, lo, hi),
+                    [lay["name"]],
+                )
+            )
     if layers and not [o for o in topo.outputs if o in links]:
-        found.append(Fault("no_output", "the model has no output: mark the last layer of "
-                           "each head as an output.", []))
+        found.append(
+            Fault(
+                "no_output",
+                "the model has no output: mark the last layer of each head as an output.",
+                [],
+            )
+        )
     else:
-        found += [Fault("unused", topology.unused_layer_message(name), [name])
-                  for name in topo.unused_layers()]
+        found += [
+            Fault("unused", topology.unused_layer_message(name), [name])
+            for name in topo.unused_layers()
+        ]
         if layers:
-            found += [Fault("unused_input", topology.unused_input_message(name), [name])
-                      for name in topo.unused_inputs()]
+            found += [
+                Fault("unused_input", topology.unused_input_message(name), [name])
+                for name in topo.unused_inputs()
+            ]
     return found

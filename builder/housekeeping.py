@@ -11,6 +11,7 @@ The policy (README, "Limits and safety"):
 
 This module never imports Streamlit or TensorFlow.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ from builder.training import runs
 
 KEEP_DAYS = float(os.environ.get("NETBUILDER_KEEP_DAYS") or 30)
 KEEP_RUNS = int(os.environ.get("NETBUILDER_KEEP_RUNS") or 200)
-_MAX_READ_BYTES = 8 * 1024 ** 2  # a project file larger than this names no upload we keep
+_MAX_READ_BYTES = 8 * 1024**2  # a project file larger than this names no upload we keep
 
 
 def _csv_name(path: Path) -> str | None:
@@ -46,14 +47,18 @@ def _old(path: Path, limit: float) -> bool:
         return False
 
 
-def prune(*, keep_days: float | None = None, keep_runs: int | None = None,
-          now: float | None = None) -> dict[str, list[str]]:
+def prune(
+    *, keep_days: float | None = None, keep_runs: int | None = None, now: float | None = None
+) -> dict[str, list[str]]:
     """Apply the policy under ``$NETBUILDER_HOME``; return what was deleted, by kind."""
     keep_days = KEEP_DAYS if keep_days is None else keep_days
     keep_runs = KEEP_RUNS if keep_runs is None else keep_runs
     limit = (time.time() if now is None else now) - keep_days * 86400
-    deleted = {"runs": runs.prune_runs(paths.runs_root(), keep_runs),
-               "autosaves": [], "uploads": []}
+    deleted = {
+        "runs": runs.prune_runs(paths.runs_root(), keep_runs),
+        "autosaves": [],
+        "uploads": [],
+    }
     for path in paths.autosave_dir().glob("*.json"):
         if _old(path, limit):
             path.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ project does not hold) are never decompressed, so a zip bomb costs nothing. Kera
 To know which settings differ from Keras' defaults, each mapped layer is rebuilt with Keras
 and its config compared with the file's: whatever differs, apart from the name, is a note.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,18 +48,25 @@ _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _IGNORED_KEYS = {"name", "build_config", "layer", "backward_layer", "dtype"}
 _CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
 _INITIALIZERS = {
-    "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
-    "HeUniform": "he_uniform", "HeNormal": "he_normal",
-    "LecunUniform": "lecun_uniform", "LecunNormal": "lecun_normal",
-    "Orthogonal": "orthogonal", "RandomNormal": "random_normal",
-    "RandomUniform": "random_uniform", "TruncatedNormal": "truncated_normal",
-    "Zeros": "zeros", "Ones": "ones",
+    "GlorotUniform": "glorot_uniform",
+    "GlorotNormal": "glorot_normal",
+    "HeUniform": "he_uniform",
+    "HeNormal": "he_normal",
+    "LecunUniform": "lecun_uniform",
+    "LecunNormal": "lecun_normal",
+    "Orthogonal": "orthogonal",
+    "RandomNormal": "random_normal",
+    "RandomUniform": "random_uniform",
+    "TruncatedNormal": "truncated_normal",
+    "Zeros": "zeros",
+    "Ones": "ones",
 }
 # The Keras string each regulariser choice stands for, with its factor.
 _REGULARIZERS = {"L1": ("l1", {"l1": 0.01}), "L2": ("l2", {"l2": 0.01})}
 
 
 # --------------------------------------------------------------------------- entry points
+
 
 def from_keras_json(text: str | bytes) -> tuple[dict, list[str]]:
     """A project from ``model.to_json()`` text; ProjectError when it cannot be one."""
@@ -71,14 +79,19 @@ def from_keras_file(path: str | Path | bytes, name: str = "") -> tuple[dict, lis
     is then the file's name for messages). Architecture and compile settings only: weights
     are not part of a project, and are never read."""
     name = name or (Path(path).name if not isinstance(path, bytes) else "the file")
-    return from_keras_config(parse_json(read_keras_config(path, name),
-                                        f"{name}'s config.json", limits.MAX_KERAS_JSON_BYTES))
+    return from_keras_config(
+        parse_json(
+            read_keras_config(path, name), f"{name}'s config.json", limits.MAX_KERAS_JSON_BYTES
+        )
+    )
 
 
 def _not_keras_file(name: str) -> ProjectError:
-    return ProjectError(f"{name} is not a Keras 3 .keras file (a zip archive with "
-                        "config.json). Save the model with model.save('name.keras'); for .h5 "
-                        "files, load them in Keras and save again as .keras.")
+    return ProjectError(
+        f"{name} is not a Keras 3 .keras file (a zip archive with "
+        "config.json). Save the model with model.save('name.keras'); for .h5 "
+        "files, load them in Keras and save again as .keras."
+    )
 
 
 def _zip_directory_size(handle) -> tuple[int, int]:
@@ -92,9 +105,9 @@ def _zip_directory_size(handle) -> tuple[int, int]:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
         raise ValueError("no end record")
-    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    entries, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
     if entries == 0xFFFF or directory == 0xFFFFFFFF:  # zip64: the counts are in its record
-        locator = tail[at - 20:at] if at >= 20 else b""
+        locator = tail[at - 20 : at] if at >= 20 else b""
         if not locator.startswith(b"PK\x06\x07"):
             raise ValueError("no zip64 locator")
         (record_at,) = struct.unpack("<Q", locator[8:16])
@@ -126,16 +139,21 @@ def read_keras_config(source: str | Path | bytes, name: str = "") -> bytes:
         except OSError as err:
             raise ProjectError(f"{path}: cannot be read ({err.strerror or err}).") from None
     if size > limits.MAX_KERAS_FILE_BYTES:
-        raise ProjectError(f"{name} is {limits.fmt_bytes(size)}; at most "
-                           f"{limits.fmt_bytes(limits.MAX_KERAS_FILE_BYTES)} is accepted "
-                           "(README, \"Limits and safety\").")
+        raise ProjectError(
+            f"{name} is {limits.fmt_bytes(size)}; at most "
+            f"{limits.fmt_bytes(limits.MAX_KERAS_FILE_BYTES)} is accepted "
+            '(README, "Limits and safety").'
+        )
     try:
-        with (io.BytesIO(source) if isinstance(source, bytes)
-              else limits.open_binary(source)) as handle:
+        with (
+            io.BytesIO(source) if isinstance(source, bytes) else limits.open_binary(source)
+        ) as handle:
             entries, directory = _zip_directory_size(handle)
             if entries > limits.MAX_ZIP_ENTRIES or directory > limits.MAX_ZIP_DIRECTORY_BYTES:
-                raise ProjectError(f"{name} lists {entries:,} files; a .keras file has a few "
-                                   f"(at most {limits.MAX_ZIP_ENTRIES:,} are accepted).")
+                raise ProjectError(
+                    f"{name} lists {entries:,} files; a .keras file has a few "
+                    f"(at most {limits.MAX_ZIP_ENTRIES:,} are accepted)."
+                )
             handle.seek(0)
             with zipfile.ZipFile(handle) as archive:
                 try:
@@ -143,29 +161,41 @@ def read_keras_config(source: str | Path | bytes, name: str = "") -> bytes:
                 except KeyError:
                     raise _not_keras_file(name) from None
                 if info.file_size > limits.MAX_KERAS_JSON_BYTES:
-                    raise ProjectError(f"{name}: its config.json is "
-                                       f"{limits.fmt_bytes(info.file_size)}, too large for a "
-                                       "model description (at most "
-                                       f"{limits.fmt_bytes(limits.MAX_KERAS_JSON_BYTES)}).")
-                if info.file_size > 1024**2 and \
-                        info.file_size > limits.MAX_ZIP_RATIO * max(info.compress_size, 1):
-                    raise ProjectError(f"{name}: its config.json expands "
-                                       f"{info.file_size // max(info.compress_size, 1):,} "
-                                       "times when unpacked; a model description never does "
-                                       "(is the file damaged or crafted?).")
+                    raise ProjectError(
+                        f"{name}: its config.json is "
+                        f"{limits.fmt_bytes(info.file_size)}, too large for a "
+                        "model description (at most "
+                        f"{limits.fmt_bytes(limits.MAX_KERAS_JSON_BYTES)})."
+                    )
+                if info.file_size > 1024**2 and info.file_size > limits.MAX_ZIP_RATIO * max(
+                    info.compress_size, 1
+                ):
+                    raise ProjectError(
+                        f"{name}: its config.json expands "
+                        f"{info.file_size // max(info.compress_size, 1):,} "
+                        "times when unpacked; a model description never does "
+                        "(is the file damaged or crafted?)."
+                    )
                 with archive.open(info) as entry:
                     data = entry.read(limits.MAX_KERAS_JSON_BYTES + 1)
     except ProjectError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error,
-            NotImplementedError, RuntimeError, zlib.error):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        EOFError,
+        struct.error,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ):
         # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression
         raise _not_keras_file(name) from None
     except OSError as err:
         raise ProjectError(f"{name}: cannot be read ({err.strerror or err}).") from None
     if len(data) > limits.MAX_KERAS_JSON_BYTES:
-        raise ProjectError(f"{name}: its config.json is larger than it says; the file is "
-                           "damaged.")
+        raise ProjectError(f"{name}: its config.json is larger than it says; the file is damaged.")
     return data
 
 
@@ -180,8 +210,9 @@ def _layer_name(item: dict, current: str) -> str:
 def _foreign_module(module) -> bool:
     """A serialised object's ``module`` that is not Keras' own (``builtins`` is how Keras
     writes its own functions, e.g. a loss passed as a function)."""
-    return not (isinstance(module, str)
-                and (module in ("keras", "builtins") or module.startswith("keras.")))
+    return not (
+        isinstance(module, str) and (module in ("keras", "builtins") or module.startswith("keras."))
+    )
 
 
 def _refuse_code(node) -> None:
@@ -198,22 +229,30 @@ def _refuse_code(node) -> None:
                 raise ProjectError(
                     f"{where} is a {cls} layer: it runs Python code stored in the file, "
                     "which netbuilder never executes. Replace it with catalogue layers (e.g. "
-                    "Rescaling, Reshape, Activation) in Keras and export the model again.")
+                    "Rescaling, Reshape, Activation) in Keras and export the model again."
+                )
             if "module" in item and _foreign_module(item["module"]):
-                target = ".".join(str(v) for v in (item.get("module"), item.get("config")
-                                                   if isinstance(item.get("config"), str)
-                                                   else cls) if v is not None)
+                target = ".".join(
+                    str(v)
+                    for v in (
+                        item.get("module"),
+                        item.get("config") if isinstance(item.get("config"), str) else cls,
+                    )
+                    if v is not None
+                )
                 raise ProjectError(
                     f"{where} refers to {_short_json(target, 60)}, which is not part of Keras: "
                     "netbuilder imports Keras' own layers, activations and initializers only, "
                     "and never loads other code. Use a Keras built-in in its place and "
-                    "export the model again.")
+                    "export the model again."
+                )
             stack.extend((value, layer) for value in item.values())
         elif isinstance(item, list):
             stack.extend((value, layer) for value in item)
 
 
 # --------------------------------------------------------------------------- the model
+
 
 def from_keras_config(doc) -> tuple[dict, list[str]]:
     """A project from a parsed Keras model config (``json.loads(model.to_json())``).
@@ -223,35 +262,48 @@ def from_keras_config(doc) -> tuple[dict, list[str]]:
     except ProjectError:
         raise
     except (RecursionError, MemoryError):
-        raise ProjectError("the Keras model description is too large or nests too deeply to "
-                           "import.") from None
+        raise ProjectError(
+            "the Keras model description is too large or nests too deeply to import."
+        ) from None
     except Exception as exc:  # a malformed entry this importer does not phrase yet
-        raise ProjectError(f"the Keras model description is malformed and cannot be imported "
-                           f"({type(exc).__name__}: {_short_json(str(exc), 120)}). Export the "
-                           "model again with model.to_json() or model.save('name.keras').") \
-            from None
+        raise ProjectError(
+            f"the Keras model description is malformed and cannot be imported "
+            f"({type(exc).__name__}: {_short_json(str(exc), 120)}). Export the "
+            "model again with model.to_json() or model.save('name.keras')."
+        ) from None
 
 
 def _from_keras_config(doc) -> tuple[dict, list[str]]:
-    if not isinstance(doc, dict) or "class_name" not in doc or not isinstance(
-            doc.get("config"), dict):
-        raise ProjectError("this is not a Keras model description: expected an object with "
-                           "\"class_name\" (Sequential or Functional) and \"config\", as written "
-                           "by model.to_json().")
+    if (
+        not isinstance(doc, dict)
+        or "class_name" not in doc
+        or not isinstance(doc.get("config"), dict)
+    ):
+        raise ProjectError(
+            "this is not a Keras model description: expected an object with "
+            '"class_name" (Sequential or Functional) and "config", as written '
+            "by model.to_json()."
+        )
     cls = doc["class_name"]
     if cls not in _MODEL_CLASSES:
-        raise ProjectError(f"the JSON describes a {cls!r}, not a model: import the JSON of a "
-                           "keras.Sequential or functional keras.Model.")
+        raise ProjectError(
+            f"the JSON describes a {cls!r}, not a model: import the JSON of a "
+            "keras.Sequential or functional keras.Model."
+        )
     _refuse_code(doc)
     _refuse_custom(doc)
     config = doc["config"]
     layers = config.get("layers")
     if not isinstance(layers, list):
-        raise ProjectError("the model config has no \"layers\" list; is it a subclassed model? "
-                           "Only Sequential and functional models can be imported.")
+        raise ProjectError(
+            'the model config has no "layers" list; is it a subclassed model? '
+            "Only Sequential and functional models can be imported."
+        )
     if len(layers) > limits.MAX_LAYERS:
-        raise ProjectError(f"the model has {len(layers):,} layers; netbuilder handles at most "
-                           f"{limits.MAX_LAYERS:,} (README, \"Limits and safety\").")
+        raise ProjectError(
+            f"the model has {len(layers):,} layers; netbuilder handles at most "
+            f'{limits.MAX_LAYERS:,} (README, "Limits and safety").'
+        )
     notes: list[str] = []
     names = _Names(notes)
     if cls == "Sequential":
@@ -265,18 +317,24 @@ def _from_keras_config(doc) -> tuple[dict, list[str]]:
     data = _matching_data(inputs)
     if data is not None:
         project["data"] = data
-        notes.append(f"The dataset is {data['dataset']}, whose samples fit the model's input; "
-                     "the training settings are netbuilder's defaults.")
+        notes.append(
+            f"The dataset is {data['dataset']}, whose samples fit the model's input; "
+            "the training settings are netbuilder's defaults."
+        )
     else:
-        notes.append("The dataset and training settings are netbuilder's defaults: choose "
-                     "the dataset that fits the model's input.")
-    project["compile"] = _compile(doc.get("compile_config"), outputs, names, notes,
-                                  _default_compile(project, data))
+        notes.append(
+            "The dataset and training settings are netbuilder's defaults: choose "
+            "the dataset that fits the model's input."
+        )
+    project["compile"] = _compile(
+        doc.get("compile_config"), outputs, names, notes, _default_compile(project, data)
+    )
     try:
         return validate(project), notes
     except ProjectError as err:
-        raise ProjectError([("", "the imported model is not a valid netbuilder project:")]
-                           + err.problems) from None
+        raise ProjectError(
+            [("", "the imported model is not a valid netbuilder project:")] + err.problems
+        ) from None
 
 
 def _refuse_custom(doc) -> None:
@@ -292,14 +350,19 @@ def _refuse_custom(doc) -> None:
         if cls in _MODEL_CLASSES:
             _refuse_custom(entry)
             continue
-        if cls == "InputLayer" or _is_op(entry) or (cls in catalogue.LAYERS and
-                                                     module.startswith("keras.layers")):
+        if (
+            cls == "InputLayer"
+            or _is_op(entry)
+            or (cls in catalogue.LAYERS and module.startswith("keras.layers"))
+        ):
             continue
         where = f" (defined in {module})" if not module.startswith("keras.layers") else ""
-        raise ProjectError(f"layer {name!r} is a custom layer of class {cls!r}{where}: "
-                           "netbuilder imports models built from Keras' built-in layers only, "
-                           "and never runs a model's own code. Replace it with built-in layers "
-                           "in Keras, or remove it, and export again.")
+        raise ProjectError(
+            f"layer {name!r} is a custom layer of class {cls!r}{where}: "
+            "netbuilder imports models built from Keras' built-in layers only, "
+            "and never runs a model's own code. Replace it with built-in layers "
+            "in Keras, or remove it, and export again."
+        )
 
 
 def _is_op(entry: dict) -> bool:
@@ -317,8 +380,9 @@ def _matching_data(inputs: list[dict]) -> dict | None:
     for name, spec in registry.DATASETS.items():
         if spec.source == "csv":
             continue
-        variants = [{}] + [{"image_layout": c} for c in
-                           (spec.option("image_layout") or {}).get("choices") or []]
+        variants = [{}] + [
+            {"image_layout": c} for c in (spec.option("image_layout") or {}).get("choices") or []
+        ]
         shape = want["shape"]
         if spec.option("encoding") and len(shape) == 1 and shape[0] and shape[0] <= 2500:
             variants.append({"encoding": "sequence", "maxlen": shape[0]})
@@ -345,8 +409,8 @@ class _Names:
     def __init__(self, notes: list[str]):
         self.map: dict[str, str] = {}
         self.used: set[str] = set()
-        self.suffix: dict[str, int] = {}   # base name -> last number tried, so renaming n
-        self.notes = notes                 # copies of one name stays linear
+        self.suffix: dict[str, int] = {}  # base name -> last number tried, so renaming n
+        self.notes = notes  # copies of one name stays linear
 
     def add(self, keras_name) -> str:
         raw = str(keras_name) if keras_name is not None else "layer"
@@ -359,8 +423,10 @@ class _Names:
             name = f"{base}_{k}"
         self.suffix[base] = k
         if name != raw:
-            self.notes.append(f"{raw!r} is named {name!r}: project names use letters, digits "
-                              "and underscores only, and are unique.")
+            self.notes.append(
+                f"{raw!r} is named {name!r}: project names use letters, digits "
+                "and underscores only, and are unique."
+            )
         self.used.add(name)
         self.map[raw] = name
         return name
@@ -369,25 +435,32 @@ class _Names:
         try:
             return self.map[str(keras_name)]
         except KeyError:
-            raise ProjectError(f"a layer reads from {keras_name!r}, which is not a layer of the "
-                               "model.") from None
+            raise ProjectError(
+                f"a layer reads from {keras_name!r}, which is not a layer of the model."
+            ) from None
 
 
 def _layer_config(entry) -> tuple[str, dict]:
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
-        raise ProjectError("a layer entry must be an object with \"class_name\" and "
-                           f"\"config\"; got {_short_json(entry)}.")
+        raise ProjectError(
+            'a layer entry must be an object with "class_name" and '
+            f'"config"; got {_short_json(entry)}.'
+        )
     return entry.get("class_name"), entry["config"]
 
 
 def _input(config: dict, name: str, notes: list[str]) -> dict:
     shape = config.get("batch_shape", config.get("batch_input_shape"))
     if not isinstance(shape, list) or len(shape) < 2:
-        raise ProjectError(f"input {name!r} has no shape; build the model on "
-                           "keras.Input(shape=...) before saving it.")
+        raise ProjectError(
+            f"input {name!r} has no shape; build the model on "
+            "keras.Input(shape=...) before saving it."
+        )
     if not shape_ok(list(shape[1:])):
-        raise ProjectError(f"input {name!r} has shape {_short_json(shape[1:])}: each dimension "
-                           "must be a whole number ≥ 1 (or null for any length).")
+        raise ProjectError(
+            f"input {name!r} has shape {_short_json(shape[1:])}: each dimension "
+            "must be a whole number ≥ 1 (or null for any length)."
+        )
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name", "float32")
@@ -397,8 +470,7 @@ def _input(config: dict, name: str, notes: list[str]) -> dict:
         dtype = mapped
     for flag in ("sparse", "ragged", "optional"):
         if config.get(flag):
-            notes.append(f"input {name!r} is {flag}; the project's input is a plain dense "
-                         "tensor.")
+            notes.append(f"input {name!r} is {flag}; the project's input is a plain dense tensor.")
     return {"name": name, "shape": list(shape[1:]), "dtype": dtype}
 
 
@@ -409,17 +481,21 @@ def _sequential(config, layers, names, notes):
         cls, cfg = _layer_config(entry)
         if cls == "InputLayer":
             if k != 0:
-                raise ProjectError("an InputLayer in the middle of a Sequential model cannot be "
-                                   "imported.")
+                raise ProjectError(
+                    "an InputLayer in the middle of a Sequential model cannot be imported."
+                )
             inp = _input(cfg, names.add(cfg.get("name", "input")), notes)
             continue
         if inp is None:
-            shape = cfg.get("batch_shape", cfg.get("batch_input_shape",
-                                                   config.get("build_input_shape")))
+            shape = cfg.get(
+                "batch_shape", cfg.get("batch_input_shape", config.get("build_input_shape"))
+            )
             if shape is None:
-                raise ProjectError("the Sequential model has no input shape: build it with "
-                                   "keras.Input(shape=...) as its first layer, then export it "
-                                   "again.")
+                raise ProjectError(
+                    "the Sequential model has no input shape: build it with "
+                    "keras.Input(shape=...) as its first layer, then export it "
+                    "again."
+                )
             inp = _input({"batch_shape": shape, "dtype": "float32"}, names.add("input"), notes)
         entries.append(_layer(cls, cfg, names.add(cfg.get("name")), notes))
     if inp is None or not entries:
@@ -439,9 +515,11 @@ def _history_names(node) -> list[str]:
             history = config.get("keras_history") if isinstance(config, dict) else None
             if isinstance(history, list) and history:
                 if any(index != 0 for index in history[1:3]):
-                    raise ProjectError(f"a layer reads output {_short_json(history[1:])} of "
-                                       f"{_short_json(history[0])}: only layers with a single "
-                                       "output can be imported.")
+                    raise ProjectError(
+                        f"a layer reads output {_short_json(history[1:])} of "
+                        f"{_short_json(history[0])}: only layers with a single "
+                        "output can be imported."
+                    )
                 found.append(history[0])
         elif isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
@@ -457,16 +535,22 @@ def _endpoints(value) -> list[str]:
     if isinstance(value, list) and value and isinstance(value[0], str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, list) and v for v in value):
-        raise ProjectError(f"the model's input/output list {_short_json(value)} is not in "
-                           "Keras 3's format.")
+        raise ProjectError(
+            f"the model's input/output list {_short_json(value)} is not in Keras 3's format."
+        )
     return [v[0] for v in value]
 
 
 # keras.ops operations a functional model records when tensors are combined with + - * /,
 # as the catalogue layer that computes the same: with a constant, Rescaling; with tensors,
 # the merge layer.
-_OPS = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply", "Divide": None,
-        "TrueDivide": None}
+_OPS = {
+    "Add": "Add",
+    "Subtract": "Subtract",
+    "Multiply": "Multiply",
+    "Divide": None,
+    "TrueDivide": None,
+}
 
 
 def _op_layer(entry: dict, name: str, node, names, notes) -> dict:
@@ -490,18 +574,32 @@ def _op_layer(entry: dict, name: str, node, names, notes) -> dict:
             config = None
         if config is not None:
             config = {k: float(f"{v:.7g}") for k, v in config.items()}
-            notes.append(f"layer {name!r} is the operation {cls.lower()} with {consts[0]:g}; "
-                         "the project computes it with a Rescaling layer.")
-            return {"name": name, "class_name": "Rescaling", "config": config,
-                    "inbound": [names.get(tensors[0])]}
+            notes.append(
+                f"layer {name!r} is the operation {cls.lower()} with {consts[0]:g}; "
+                "the project computes it with a Rescaling layer."
+            )
+            return {
+                "name": name,
+                "class_name": "Rescaling",
+                "config": config,
+                "inbound": [names.get(tensors[0])],
+            }
     if cls in _OPS and _OPS[cls] and len(tensors) >= 2 and len(tensors) == len(args):
-        notes.append(f"layer {name!r} is the operation {cls.lower()} of tensors; the project "
-                     f"uses the {_OPS[cls]} layer.")
-        return {"name": name, "class_name": _OPS[cls], "config": {},
-                "inbound": [names.get(t) for t in tensors]}
-    raise ProjectError(f"layer {name!r} is the keras.ops operation {cls!r} applied to "
-                       f"{json.dumps(args, default=str)[:80]}: netbuilder has no layer for it. "
-                       "Write it with built-in layers in Keras and export again.")
+        notes.append(
+            f"layer {name!r} is the operation {cls.lower()} of tensors; the project "
+            f"uses the {_OPS[cls]} layer."
+        )
+        return {
+            "name": name,
+            "class_name": _OPS[cls],
+            "config": {},
+            "inbound": [names.get(t) for t in tensors],
+        }
+    raise ProjectError(
+        f"layer {name!r} is the keras.ops operation {cls!r} applied to "
+        f"{json.dumps(args, default=str)[:80]}: netbuilder has no layer for it. "
+        "Write it with built-in layers in Keras and export again."
+    )
 
 
 def _node_sources(node, entry_cls: str, names) -> list[str]:
@@ -519,8 +617,11 @@ def _call_settings(cls: str, node, name: str, notes: list[str]) -> dict:
     """Call arguments recorded in the inbound node that the catalogue holds as settings
     (use_causal_mask, return_attention_scores, training)."""
     kwargs = node.get("kwargs") or {} if isinstance(node, dict) else {}
-    calls = {p["name"]: p for p in catalogue.get(cls)["params"] if p.get("call")} \
-        if cls in catalogue.LAYERS else {}
+    calls = (
+        {p["name"]: p for p in catalogue.get(cls)["params"] if p.get("call")}
+        if cls in catalogue.LAYERS
+        else {}
+    )
     settings, dropped = {}, []
     for key, value in kwargs.items():
         if key in ("query", "value", "key", "inputs") or value is None:
@@ -533,8 +634,10 @@ def _call_settings(cls: str, node, name: str, notes: list[str]) -> dict:
         else:
             dropped.append(key)
     if dropped:
-        notes.append(f"layer {name!r} is called with {', '.join(sorted(dropped))}; the project "
-                     "calls it with its inputs and settings only.")
+        notes.append(
+            f"layer {name!r} is called with {', '.join(sorted(dropped))}; the project "
+            "calls it with its inputs and settings only."
+        )
     return settings
 
 
@@ -545,16 +648,20 @@ def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
     keras_name = entry.get("name", cfg.get("name"))
     sources = _node_sources(node, cls, names)
     if len(sources) != 1:
-        raise ProjectError(f"nested model {keras_name!r} takes {len(sources)} inputs; only a "
-                           "nested Sequential with one input can be flattened.")
+        raise ProjectError(
+            f"nested model {keras_name!r} takes {len(sources)} inputs; only a "
+            "nested Sequential with one input can be flattened."
+        )
     chain, previous = [], sources[0]
     for inner in cfg.get("layers", []):
         icls, icfg = _layer_config(inner)
         if icls == "InputLayer":
             continue
         if icls in _MODEL_CLASSES:
-            raise ProjectError(f"nested model {keras_name!r} holds another model "
-                               f"{icfg.get('name')!r}: flatten it in Keras first.")
+            raise ProjectError(
+                f"nested model {keras_name!r} holds another model "
+                f"{icfg.get('name')!r}: flatten it in Keras first."
+            )
         lay = _layer(icls, icfg, names.add(icfg.get("name")), notes)
         lay["inbound"] = [previous]
         chain.append(lay)
@@ -562,8 +669,10 @@ def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
     if not chain:
         raise ProjectError(f"nested model {keras_name!r} has no layers.")
     names.map[str(keras_name)] = previous
-    notes.append(f"the nested Sequential model {keras_name!r} is flattened into its "
-                 f"{len(chain)} layers ({chain[0]['name']} … {chain[-1]['name']}).")
+    notes.append(
+        f"the nested Sequential model {keras_name!r} is flattened into its "
+        f"{len(chain)} layers ({chain[0]['name']} … {chain[-1]['name']})."
+    )
     return chain, previous
 
 
@@ -576,9 +685,11 @@ def _nested_functional(entry, node, names, notes) -> list[dict]:
     inner_inputs = _endpoints(cfg.get("input_layers"))
     inner_outputs = _endpoints(cfg.get("output_layers"))
     if len(sources) != len(inner_inputs) or len(inner_outputs) != 1:
-        raise ProjectError(f"nested model {keras_name!r} has {len(inner_inputs)} input(s) fed by "
-                           f"{len(sources)} and {len(inner_outputs)} output(s): only a nested "
-                           "model with one output, called once, can be flattened.")
+        raise ProjectError(
+            f"nested model {keras_name!r} has {len(inner_inputs)} input(s) fed by "
+            f"{len(sources)} and {len(inner_outputs)} output(s): only a nested "
+            "model with one output, called once, can be flattened."
+        )
     outer = dict(names.map)  # inner names live only inside the nested model
     for inner_name, source in zip(inner_inputs, sources):
         names.map[str(inner_name)] = source
@@ -603,9 +714,11 @@ def _graph_entry(entry, names, notes) -> list[dict]:
     nodes = entry.get("inbound_nodes", [])
     if not isinstance(nodes, list) or len(nodes) != 1:
         count = len(nodes) if isinstance(nodes, list) else 0
-        raise ProjectError(f"layer {keras_name!r} is used {count} times (shared "
-                           "weights or unused): a project calls each layer once. Give each "
-                           "use its own layer in Keras, or rebuild the model in netbuilder.")
+        raise ProjectError(
+            f"layer {keras_name!r} is used {count} times (shared "
+            "weights or unused): a project calls each layer once. Give each "
+            "use its own layer in Keras, or rebuild the model in netbuilder."
+        )
     node = nodes[0]
     if _is_op(entry):
         return [_op_layer(entry, names.add(keras_name), node, names, notes)]
@@ -639,9 +752,11 @@ def _functional(config, layers, names, notes):
             continue
         if not isinstance(nodes, list) or len(nodes) != 1:
             count = len(nodes) if isinstance(nodes, list) else 0
-            raise ProjectError(f"layer {keras_name!r} is used {count} times (shared "
-                               "weights or unused): a project calls each layer once. Give each "
-                               "use its own layer in Keras, or rebuild the model in netbuilder.")
+            raise ProjectError(
+                f"layer {keras_name!r} is used {count} times (shared "
+                "weights or unused): a project calls each layer once. Give each "
+                "use its own layer in Keras, or rebuild the model in netbuilder."
+            )
         node = nodes[0]
         sources = _node_sources(node, cls, names)
         if not sources:
@@ -656,12 +771,15 @@ def _functional(config, layers, names, notes):
     order = [names.get(n) for n in _endpoints(config.get("input_layers"))]
     listed = set(order)
     inputs = [by_name[n] for n in order if n in by_name] + [
-        i for i in inputs if i["name"] not in listed]
+        i for i in inputs if i["name"] not in listed
+    ]
     outputs = [names.get(n) for n in _endpoints(config.get("output_layers"))]
     for out in outputs:
         if out in by_name:
-            raise ProjectError(f"output {out!r} is an input passed straight through: a project's "
-                               "outputs are layers.")
+            raise ProjectError(
+                f"output {out!r} is an input passed straight through: a project's "
+                "outputs are layers."
+            )
     previous = inputs[0]["name"]
     for layer in entries:  # leave out "inbound" where it is the implicit previous entry
         if layer["inbound"] == [previous]:
@@ -672,16 +790,21 @@ def _functional(config, layers, names, notes):
 
 # --------------------------------------------------------------------------- one layer
 
+
 def _layer(cls, cfg: dict, name: str, notes: list[str]) -> dict:
     if cls in _MODEL_CLASSES:
-        raise ProjectError(f"layer {name!r} is a nested {cls} model: the catalogue does not "
-                           "have models as layers. Flatten it into the outer model in Keras "
-                           "first.")
+        raise ProjectError(
+            f"layer {name!r} is a nested {cls} model: the catalogue does not "
+            "have models as layers. Flatten it into the outer model in Keras "
+            "first."
+        )
     if not isinstance(cls, str) or cls not in catalogue.LAYERS:
-        raise ProjectError(f"layer {name!r} is a {cls!r} layer, and netbuilder's catalogue does "
-                           f"not have {cls!r}: only catalogue layers (e.g. Dense, Conv2D, LSTM) "
-                           "can be imported. Replace it in Keras, or remove it, and export "
-                           "again.")
+        raise ProjectError(
+            f"layer {name!r} is a {cls!r} layer, and netbuilder's catalogue does "
+            f"not have {cls!r}: only catalogue layers (e.g. Dense, Conv2D, LSTM) "
+            "can be imported. Replace it in Keras, or remove it, and export "
+            "again."
+        )
     config = _reduce(cls, cfg, name, notes)
     _compare_with_keras(cls, cfg, config, name, notes)
     return {"name": name, "class_name": cls, "config": config}
@@ -701,10 +824,14 @@ def _reduce(cls: str, cfg: dict, name: str, notes: list[str], wrapped: bool = Fa
             if p["allowed"] == ["*"] and inner_cls in catalogue.LAYERS:
                 pass
             elif inner_cls not in p["allowed"]:
-                raise ProjectError(f"layer {name!r} ({cls}) wraps a {inner_cls!r} layer; the "
-                                   f"catalogue's {cls} wraps {', '.join(p['allowed'])} only.")
-            config[key] = {"class_name": inner_cls,
-                           "config": _reduce(inner_cls, inner_cfg, name, notes, wrapped=True)}
+                raise ProjectError(
+                    f"layer {name!r} ({cls}) wraps a {inner_cls!r} layer; the "
+                    f"catalogue's {cls} wraps {', '.join(p['allowed'])} only."
+                )
+            config[key] = {
+                "class_name": inner_cls,
+                "config": _reduce(inner_cls, inner_cfg, name, notes, wrapped=True),
+            }
             continue
         if key == "data_format" and cfg[key] == "channels_last":
             continue  # Keras' global setting, written out by get_config()
@@ -722,14 +849,18 @@ def _reduce(cls: str, cfg: dict, name: str, notes: list[str], wrapped: bool = Fa
             config[key] = value
             continue
         if value == _normal(p, p.get("default")) or (
-                key == "strides" and value == _normal(p, cfg.get("pool_size"))):
+            key == "strides" and value == _normal(p, cfg.get("pool_size"))
+        ):
             continue
         if key == "activation" and value == "linear" and p.get("default") is None:
             continue
         config[key] = value
     back, fwd = config.get("backward_layer"), config.get("layer")
-    if isinstance(back, dict) and isinstance(fwd, dict) and back.get("class_name") == \
-            fwd.get("class_name"):
+    if (
+        isinstance(back, dict)
+        and isinstance(fwd, dict)
+        and back.get("class_name") == fwd.get("class_name")
+    ):
         flipped = dict(fwd.get("config", {}))
         flipped["go_backwards"] = not flipped.get("go_backwards", False)
         if not flipped["go_backwards"]:
@@ -738,8 +869,10 @@ def _reduce(cls: str, cfg: dict, name: str, notes: list[str], wrapped: bool = Fa
             del config["backward_layer"]  # the copy Bidirectional makes by itself
     problems = catalogue.validate_config(cls, config, name)
     if problems:
-        raise ProjectError(f"layer {name!r} ({cls}) has settings the catalogue does not "
-                           "allow: " + " ".join(problems))
+        raise ProjectError(
+            f"layer {name!r} ({cls}) has settings the catalogue does not "
+            "allow: " + " ".join(problems)
+        )
     return config
 
 
@@ -758,8 +891,11 @@ def _dtype_name(value):
     return value
 
 
-_OBJECT_MODULES = {"initializer": "initializers", "regularizer": "regularizers",
-                   "constraint": "constraints"}
+_OBJECT_MODULES = {
+    "initializer": "initializers",
+    "regularizer": "regularizers",
+    "constraint": "constraints",
+}
 
 
 def _keras_object(p: dict, value):
@@ -775,8 +911,9 @@ def _keras_object(p: dict, value):
     names = catalogue.KERAS_OBJECTS.get(_OBJECT_MODULES[p["type"]], [])
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", str(cls)).lower()
     spellings = [n for n in names if n.islower()]
-    spellings = [n for n in (p.get("default"), snake) if isinstance(n, str) and n in names] + \
-        sorted(spellings, key=len, reverse=True)
+    spellings = [
+        n for n in (p.get("default"), snake) if isinstance(n, str) and n in names
+    ] + sorted(spellings, key=len, reverse=True)
     for short in spellings:
         try:
             obj = module.get(short)
@@ -795,16 +932,23 @@ def _from_keras(p: dict, value):
         return _plain(value)
     if isinstance(value, dict) and "class_name" in value:
         cls, cfg = value.get("class_name"), value.get("config") or {}
-        if cls == "function" and isinstance(cfg, str) and p["type"] == "choice" \
-                and cfg in p.get("choices", []):
+        if (
+            cls == "function"
+            and isinstance(cfg, str)
+            and p["type"] == "choice"
+            and cfg in p.get("choices", [])
+        ):
             return cfg  # a Keras function written as a reference, e.g. activation "relu"
         if not isinstance(cfg, dict) or not isinstance(cls, str):
             return _UNMAPPED
         if cls in _INITIALIZERS and p["type"] == "choice":
             plain = _INITIALIZERS[cls]
             if cfg.get("seed") is None:  # Keras' "uniform" is RandomUniform too
-                spellings = [c for c in (plain, {"random_uniform": "uniform"}.get(plain))
-                             if c in p.get("choices", [])]
+                spellings = [
+                    c
+                    for c in (plain, {"random_uniform": "uniform"}.get(plain))
+                    if c in p.get("choices", [])
+                ]
                 if spellings:
                     return p["default"] if p.get("default") in spellings else spellings[0]
         if cls in _REGULARIZERS and p["type"] == "choice":
@@ -823,13 +967,22 @@ def _normal(p: dict, value):
         return value
     if isinstance(value, tuple):
         value = list(value)
-    if p["type"] == "ints" and isinstance(value, list) and p.get("scalar_ok") and value \
-            and all(v == value[0] for v in value) and (len(value) == 1 or p.get("start_end")):
+    if (
+        p["type"] == "ints"
+        and isinstance(value, list)
+        and p.get("scalar_ok")
+        and value
+        and all(v == value[0] for v in value)
+        and (len(value) == 1 or p.get("start_end"))
+    ):
         return value[0]
     if p["type"] == "axis" and isinstance(value, list) and len(value) == 1:
         return value[0]
-    if p["type"] == "padding" and isinstance(value, list) and all(
-            isinstance(v, list) and len(v) == 2 and v[0] == v[1] for v in value):
+    if (
+        p["type"] == "padding"
+        and isinstance(value, list)
+        and all(isinstance(v, list) and len(v) == 2 and v[0] == v[1] for v in value)
+    ):
         return [v[0] for v in value]
     if p["type"] == "float" and isinstance(value, float) and value.is_integer() is False:
         return float(f"{value:.7g}")
@@ -856,8 +1009,10 @@ def _compare_with_keras(cls: str, cfg: dict, config: dict, name: str, notes: lis
         try:
             rebuilt = _plain(make_layer(cls, config).get_config())
         except Exception as exc:  # Keras refuses the mapped settings
-            raise ProjectError(f"layer {name!r} ({cls}): Keras refuses the imported settings "
-                               f"{json.dumps(config)}: {_clean(exc)}") from None
+            raise ProjectError(
+                f"layer {name!r} ({cls}): Keras refuses the imported settings "
+                f"{json.dumps(config)}: {_clean(exc)}"
+            ) from None
         if len(_REBUILT) >= 4096:
             _REBUILT.clear()
         _REBUILT[key] = rebuilt
@@ -868,24 +1023,31 @@ def _compare_with_keras(cls: str, cfg: dict, config: dict, name: str, notes: lis
         for key in ("layer", "backward_layer"):
             mine, file = ours.get(key), theirs.get(key)
             if isinstance(file, dict) and isinstance(mine, dict):
-                _note_differences(f"{cls} {key}", name, file.get("config", {}),
-                                  mine.get("config", {}), notes)
+                _note_differences(
+                    f"{cls} {key}", name, file.get("config", {}), mine.get("config", {}), notes
+                )
     if _dtype_name(theirs.get("dtype")) != _dtype_name(ours.get("dtype")):
-        notes.append(f"layer {name!r} ({cls}) computes in {_dtype_name(theirs.get('dtype'))}; "
-                     f"the project uses {_dtype_name(ours.get('dtype'))}.")
+        notes.append(
+            f"layer {name!r} ({cls}) computes in {_dtype_name(theirs.get('dtype'))}; "
+            f"the project uses {_dtype_name(ours.get('dtype'))}."
+        )
 
 
 def _note_differences(what: str, name: str, theirs: dict, ours: dict, notes: list[str]) -> None:
     for key, value in theirs.items():
         if key in _IGNORED_KEYS or key not in ours:
             if key not in _IGNORED_KEYS and value not in (None, False, {}, []):
-                notes.append(f"layer {name!r} ({what}): setting {key}={_short(value)} is "
-                             "not known to netbuilder and was left out.")
+                notes.append(
+                    f"layer {name!r} ({what}): setting {key}={_short(value)} is "
+                    "not known to netbuilder and was left out."
+                )
             continue
         if _same(value, ours[key]):
             continue
-        notes.append(f"layer {name!r} ({what}): {key}={_short(value)} cannot be set in "
-                     f"netbuilder and was left out (the project uses {_short(ours[key])}).")
+        notes.append(
+            f"layer {name!r} ({what}): {key}={_short(value)} cannot be set in "
+            f"netbuilder and was left out (the project uses {_short(ours[key])})."
+        )
 
 
 def _same(a, b) -> bool:
@@ -908,8 +1070,11 @@ def _same(a, b) -> bool:
 
 
 def _short(value) -> str:
-    if isinstance(value, dict) and "class_name" in value and isinstance(value.get("config"),
-                                                                        (dict, type(None))):
+    if (
+        isinstance(value, dict)
+        and "class_name" in value
+        and isinstance(value.get("config"), (dict, type(None)))
+    ):
         cfg = {k: v for k, v in (value.get("config") or {}).items() if v is not None}
         text = f"{value['class_name']}({', '.join(f'{k}={v}' for k, v in cfg.items())})"
         return text if len(text) <= 80 else text[:77] + "..."
@@ -918,8 +1083,10 @@ def _short(value) -> str:
 
 # --------------------------------------------------------------------------- compile
 
-def _compile(compile_config, outputs: list[str], names: _Names, notes: list[str],
-             default: dict) -> dict:
+
+def _compile(
+    compile_config, outputs: list[str], names: _Names, notes: list[str], default: dict
+) -> dict:
     """Compile settings from the file's compile_config, where the project can hold them."""
     if not isinstance(compile_config, dict) or not compile_config:
         return default
@@ -933,31 +1100,41 @@ def _compile(compile_config, outputs: list[str], names: _Names, notes: list[str]
             allowed = settings.optimizer_defaults(cls)
             cfg = {}
             for key, value in (opt.get("config") or {}).items():
-                if key in allowed and isinstance(value, (int, float)) \
-                        and not isinstance(value, bool):
+                if (
+                    key in allowed
+                    and isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                ):
                     value = float(f"{value:.7g}")
                     if not _same(value, allowed[key]):
                         cfg[key] = value
                 elif key in allowed and isinstance(value, bool) and value != allowed[key]:
                     cfg[key] = value
                 elif key in allowed and isinstance(value, dict):
-                    notes.append(f"optimizer {key} is a schedule ({_short(value)}); the project "
-                                 f"uses a constant {allowed[key]}.")
+                    notes.append(
+                        f"optimizer {key} is a schedule ({_short(value)}); the project "
+                        f"uses a constant {allowed[key]}."
+                    )
             result["optimizer"] = {"class_name": cls, "config": cfg}
         else:
-            notes.append(f"optimizer {cls!r} is not offered by netbuilder; the project uses "
-                         "RMSprop.")
+            notes.append(
+                f"optimizer {cls!r} is not offered by netbuilder; the project uses RMSprop."
+            )
 
     def one(value, what, check):
-        if isinstance(value, dict) and value.get("class_name") == "function" \
-                and isinstance(value.get("config"), str):
+        if (
+            isinstance(value, dict)
+            and value.get("class_name") == "function"
+            and isinstance(value.get("config"), str)
+        ):
             value = value["config"]  # a Keras loss or metric written as a function reference
         elif isinstance(value, dict) and "class_name" in value:
             value = _snake(value["class_name"])
         if check(value):
             return value
-        notes.append(f"{what} {_short(value)} is not offered by netbuilder; set it on the "
-                     "compile page.")
+        notes.append(
+            f"{what} {_short(value)} is not offered by netbuilder; set it on the compile page."
+        )
         return None
 
     loss = compile_config.get("loss")
@@ -979,16 +1156,20 @@ def _compile(compile_config, outputs: list[str], names: _Names, notes: list[str]
             result["loss"] = v
     metrics = compile_config.get("metrics")
     if isinstance(metrics, list):
-        kept = [m for m in (one(v, "metric", lambda x: x in settings.METRICS)
-                            for v in metrics) if m]
+        kept = [
+            m for m in (one(v, "metric", lambda x: x in settings.METRICS) for v in metrics) if m
+        ]
         result["metrics"] = kept
     weights = compile_config.get("loss_weights")
     if isinstance(weights, dict):
         mapped = {names.map.get(k, k): v for k, v in weights.items()}
         if all(k in outputs for k in mapped) and not all(v == 1 for v in mapped.values()):
             result["loss_weights"] = mapped
-    elif isinstance(weights, list) and len(weights) == len(outputs) \
-            and not all(v == 1 for v in weights):
+    elif (
+        isinstance(weights, list)
+        and len(weights) == len(outputs)
+        and not all(v == 1 for v in weights)
+    ):
         result["loss_weights"] = dict(zip(outputs, weights))
     return result
 

@@ -12,19 +12,31 @@ Positions are pixels of the node box's top-left corner. A node that has a stored
 ``position`` (the person moved it) keeps it; only the others are placed, and an automatic
 node that would land on a kept one is pushed aside.
 """
+
 from __future__ import annotations
 
 from builder import topology
 
-NODE_W = 200          # node box used for spacing (the component draws nodes this wide)
+NODE_W = 200  # node box used for spacing (the component draws nodes this wide)
 NODE_H = 104
 GAP_X = 40
 GAP_Y = 64
 MARGIN = 24
 SWEEPS = 12
 
-__all__ = ["GAP_X", "GAP_Y", "MARGIN", "NODE_H", "NODE_W", "crossings", "edge_routes",
-           "free_spot", "layout", "ranks", "rows"]
+__all__ = [
+    "GAP_X",
+    "GAP_Y",
+    "MARGIN",
+    "NODE_H",
+    "NODE_W",
+    "crossings",
+    "edge_routes",
+    "free_spot",
+    "layout",
+    "ranks",
+    "rows",
+]
 
 
 def _graph(project: dict) -> tuple[list[str], list[tuple[str, str]], dict[str, int]]:
@@ -35,8 +47,12 @@ def _graph(project: dict) -> tuple[list[str], list[tuple[str, str]], dict[str, i
     nodes = topo.inputs + topo.layers
     known = set(nodes)
     links = topology.inbound_of(model)
-    edges = [(src, dst) for dst, srcs in links.items() for src in srcs
-             if src in known and src != dst and (src, dst) not in topo.back_edges]
+    edges = [
+        (src, dst)
+        for dst, srcs in links.items()
+        for src in srcs
+        if src in known and src != dst and (src, dst) not in topo.back_edges
+    ]
     return nodes, edges, {n: topo.depth.get(n, 0) for n in nodes}
 
 
@@ -65,7 +81,7 @@ def crossings(order: list[list[str]], edges: list[tuple[str, str]]) -> int:
             by_row.setdefault(r1, []).append((i1, i0))
     for pairs in by_row.values():
         for k, (a0, a1) in enumerate(pairs):
-            for b0, b1 in pairs[k + 1:]:
+            for b0, b1 in pairs[k + 1 :]:
                 if (a0 - b0) * (a1 - b1) < 0:
                     total += 1
     return total
@@ -192,7 +208,8 @@ def free_spot(positions: dict[str, tuple[float, float]], x: float, y: float) -> 
     """(x, y), moved right as far as needed so a new node there covers no node of
     ``positions`` (a layout's result)."""
     x, y = max(0.0, float(x)), max(0.0, float(y))
-    while any(abs(x - nx) < NODE_W + GAP_X / 2 and abs(y - ny) < NODE_H
-              for nx, ny in positions.values()):
+    while any(
+        abs(x - nx) < NODE_W + GAP_X / 2 and abs(y - ny) < NODE_H for nx, ny in positions.values()
+    ):
         x += NODE_W + GAP_X
     return x, y

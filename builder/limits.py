@@ -8,6 +8,7 @@ what the machine has free is refused before Keras allocates it.
 
 This module holds data and small pure helpers only: no TensorFlow, no project imports.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,10 +34,10 @@ MAX_PARAMS = 1_000_000_000
 MAX_PROBLEMS = 50
 
 # --- Keras imports
-MAX_KERAS_JSON_BYTES = 20 * 1024**2      # model.to_json() text, and a .keras config.json
-MAX_KERAS_FILE_BYTES = 2 * 1024**3       # the .keras archive on disk (weights never read)
+MAX_KERAS_JSON_BYTES = 20 * 1024**2  # model.to_json() text, and a .keras config.json
+MAX_KERAS_FILE_BYTES = 2 * 1024**3  # the .keras archive on disk (weights never read)
 MAX_ZIP_ENTRIES = 10_000
-MAX_ZIP_DIRECTORY_BYTES = 4 * 1024**2    # the zip's table of contents, read whole by zipfile
+MAX_ZIP_DIRECTORY_BYTES = 4 * 1024**2  # the zip's table of contents, read whole by zipfile
 # An entry read from a .keras archive (config.json, metadata.json) may expand at most this
 # many times its stored size: JSON deflates ~10x; a zip bomb ~1000x.
 MAX_ZIP_RATIO = 100
@@ -75,7 +76,8 @@ def json_depth(text: str | bytes) -> int:
     brackets = _JSON_STRING.sub("", text).encode("utf-8")
     codes = np.frombuffer(brackets, dtype=np.uint8)
     steps = ((codes == 91) | (codes == 123)).astype(np.int32) - (
-        (codes == 93) | (codes == 125)).astype(np.int32)
+        (codes == 93) | (codes == 125)
+    ).astype(np.int32)
     return int(np.cumsum(steps).max()) if steps.size else 0
 
 

@@ -3,6 +3,7 @@
 One entry point, bounded before parsing (``builder.limits``), that raises ProjectError and
 nothing else; the app shows its message and keeps the current project.
 """
+
 from __future__ import annotations
 
 from builder import limits
@@ -20,8 +21,7 @@ def open_document(name: str, data: bytes) -> tuple[dict, list[str]]:
     list the settings a Keras import could not keep."""
     if name.lower().endswith(".keras"):
         return from_keras_file(data, name)
-    doc = parse_json(data, "the file", max(limits.MAX_PROJECT_BYTES,
-                                           limits.MAX_KERAS_JSON_BYTES))
+    doc = parse_json(data, "the file", max(limits.MAX_PROJECT_BYTES, limits.MAX_KERAS_JSON_BYTES))
     if isinstance(doc, dict) and "format" not in doc and "class_name" in doc:
         return from_keras_config(doc)
     if len(data) > limits.MAX_PROJECT_BYTES:

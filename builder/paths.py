@@ -3,6 +3,7 @@
 Everything lives under one folder, ``$NETBUILDER_HOME`` or ``~/.netbuilder``. Keras keeps
 its own dataset cache in ``$KERAS_HOME/datasets`` (default ``~/.keras/datasets``).
 """
+
 from __future__ import annotations
 
 import os

@@ -8,6 +8,7 @@ everything it reads) and refuses the wiring faults topology finds.
 Loading never executes code: only JSON is parsed and every field is checked against a
 table of allowed keys and the layer catalogue. Nothing here imports TensorFlow.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,11 +30,31 @@ VERSION = 2
 NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_FILE_BYTES = limits.MAX_PROJECT_BYTES
 
-INPUT_DTYPES = ("float32", "int32", "int64", "float16", "bfloat16", "float64", "int8", "int16",
-                "uint8", "bool", "string")
+INPUT_DTYPES = (
+    "float32",
+    "int32",
+    "int64",
+    "float16",
+    "bfloat16",
+    "float64",
+    "int8",
+    "int16",
+    "uint8",
+    "bool",
+    "string",
+)
 
-_TOP_KEYS = {"format", "version", "name", "description", "model", "compile", "data", "fit",
-             "experiment"}
+_TOP_KEYS = {
+    "format",
+    "version",
+    "name",
+    "description",
+    "model",
+    "compile",
+    "data",
+    "fit",
+    "experiment",
+}
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "batch_size", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
@@ -54,6 +75,7 @@ def register_section(name: str, validator) -> None:
 
 # --------------------------------------------------------------------------- defaults
 
+
 def default_compile() -> dict:
     return settings.default_compile()
 
@@ -62,18 +84,31 @@ def default_fit() -> dict:
     return settings.default_fit()
 
 
-def new_project(name: str = "Untitled", inputs: list[dict] | None = None,
-                dataset: str = "digits", options: dict | None = None) -> dict:
+def new_project(
+    name: str = "Untitled",
+    inputs: list[dict] | None = None,
+    dataset: str = "digits",
+    options: dict | None = None,
+) -> dict:
     """An empty model whose input follows the chosen dataset (shape filled in by caller)."""
-    return {"format": FORMAT, "version": VERSION, "name": name, "description": "",
-            "model": {"inputs": inputs or [{"name": "input", "shape": [64], "dtype": "float32"}],
-                      "layers": [], "outputs": []},
-            "compile": default_compile(),
-            "data": {"dataset": dataset, "options": dict(options or {})},
-            "fit": default_fit()}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": name,
+        "description": "",
+        "model": {
+            "inputs": inputs or [{"name": "input", "shape": [64], "dtype": "float32"}],
+            "layers": [],
+            "outputs": [],
+        },
+        "compile": default_compile(),
+        "data": {"dataset": dataset, "options": dict(options or {})},
+        "fit": default_fit(),
+    }
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _close(word: str, options) -> str:
     options = list(options)
@@ -86,9 +121,13 @@ def _close(word: str, options) -> str:
 def _unknown_keys(obj: dict, allowed: set, where: str, problems: list) -> None:
     for key in obj:
         if key not in allowed:
-            problems.append((f"{where}.{key}" if where else key,
-                             f"unknown field '{key}'.{_close(key, allowed)} Remove it; allowed "
-                             f"fields here are: {', '.join(sorted(allowed))}."))
+            problems.append(
+                (
+                    f"{where}.{key}" if where else key,
+                    f"unknown field '{key}'.{_close(key, allowed)} Remove it; allowed "
+                    f"fields here are: {', '.join(sorted(allowed))}.",
+                )
+            )
 
 
 def _known(value, table) -> bool:
@@ -104,6 +143,7 @@ def _need_dict(obj, where: str, problems: list) -> bool:
 
 
 # --------------------------------------------------------------------------- migration
+
 
 def migrate(doc: dict) -> dict:
     """Bring an older project document to the current version (in place; returns it).
@@ -123,12 +163,16 @@ def migrate(doc: dict) -> dict:
         raise ProjectError(
             f"this file is format version {version}, newer than this netbuilder understands "
             f"(up to {VERSION}). Update netbuilder (pip install -U -r requirements.txt) to "
-            "open it.", "version")
+            "open it.",
+            "version",
+        )
     if version == 1:
         if "experiment" in doc:
-            raise ProjectError("an \"experiment\" section needs format version 2: set "
-                               "\"version\": 2 (version-1 files have no experiments).",
-                               "experiment")
+            raise ProjectError(
+                'an "experiment" section needs format version 2: set '
+                '"version": 2 (version-1 files have no experiments).',
+                "experiment",
+            )
         if isinstance(doc.get("compile"), dict):
             doc["compile"].setdefault("loss", "mse")
         if isinstance(doc.get("fit"), dict):
@@ -138,6 +182,7 @@ def migrate(doc: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- validation
+
 
 def _validate_model(model, problems: list) -> None:
     from builder import catalogue
@@ -149,17 +194,26 @@ def _validate_model(model, problems: list) -> None:
     names: dict[str, str] = {}
 
     if not isinstance(inputs, list) or not inputs:
-        problems.append(("model.inputs", "must be a non-empty list of inputs like "
-                         '{"name": "x", "shape": [784]}.'))
+        problems.append(
+            (
+                "model.inputs",
+                'must be a non-empty list of inputs like {"name": "x", "shape": [784]}.',
+            )
+        )
         inputs = []
     # Counted before anything is done per entry, so a huge list costs nothing more.
-    for key, items, cap in (("inputs", inputs, limits.MAX_INPUTS),
-                            ("layers", layers, limits.MAX_LAYERS),
-                            ("outputs", outputs, limits.MAX_LAYERS)):
+    for key, items, cap in (
+        ("inputs", inputs, limits.MAX_INPUTS),
+        ("layers", layers, limits.MAX_LAYERS),
+        ("outputs", outputs, limits.MAX_LAYERS),
+    ):
         if isinstance(items, list) and len(items) > cap:
-            raise ProjectError(f"the model has {len(items):,} {key}; netbuilder handles at most "
-                               f"{cap:,} (README, \"Limits and safety\"). Is this the right "
-                               "file?", f"model.{key}")
+            raise ProjectError(
+                f"the model has {len(items):,} {key}; netbuilder handles at most "
+                f'{cap:,} (README, "Limits and safety"). Is this the right '
+                "file?",
+                f"model.{key}",
+            )
     for i, inp in enumerate(inputs):
         where = f"model.inputs[{i}]"
         if not _need_dict(inp, where, problems):
@@ -168,23 +222,43 @@ def _validate_model(model, problems: list) -> None:
         _check_name(inp.get("name"), where, names, problems)
         shape = inp.get("shape")
         if not shape_ok(shape):
-            problems.append((f"{where}.shape", f"must be a list of up to 8 positive integers (or "
-                             f"null for any length) without the batch axis, e.g. [784] or "
-                             f"[28, 28, 1]; got {_short_json(shape)}."))
+            problems.append(
+                (
+                    f"{where}.shape",
+                    f"must be a list of up to 8 positive integers (or "
+                    f"null for any length) without the batch axis, e.g. [784] or "
+                    f"[28, 28, 1]; got {_short_json(shape)}.",
+                )
+            )
         elif math.prod(d for d in shape if d) > limits.MAX_INPUT_ELEMENTS:
-            problems.append((f"{where}.shape", f"{_short_json(shape)} is "
-                             f"{math.prod(d for d in shape if d):,} numbers per sample; at most "
-                             f"{limits.MAX_INPUT_ELEMENTS:,} are supported. Use a smaller input "
-                             "(resize images, fewer words)."))
+            problems.append(
+                (
+                    f"{where}.shape",
+                    f"{_short_json(shape)} is "
+                    f"{math.prod(d for d in shape if d):,} numbers per sample; at most "
+                    f"{limits.MAX_INPUT_ELEMENTS:,} are supported. Use a smaller input "
+                    "(resize images, fewer words).",
+                )
+            )
         dtype = inp.get("dtype", "float32")
         if not _known(dtype, INPUT_DTYPES):
-            problems.append((f"{where}.dtype", f"{_short_json(dtype)} is not supported: use "
-                             "'float32' for numbers or 'int32' for token ids fed to Embedding "
-                             f"(also: {', '.join(INPUT_DTYPES[2:])})."))
+            problems.append(
+                (
+                    f"{where}.dtype",
+                    f"{_short_json(dtype)} is not supported: use "
+                    "'float32' for numbers or 'int32' for token ids fed to Embedding "
+                    f"(also: {', '.join(INPUT_DTYPES[2:])}).",
+                )
+            )
         batch = inp.get("batch_size")
         if batch is not None and not (is_int(batch) and 0 < batch <= limits.MAX_INPUT_ELEMENTS):
-            problems.append((f"{where}.batch_size", f"must be a positive integer (a fixed batch "
-                             f"size) or absent for any; got {_short_json(batch)}."))
+            problems.append(
+                (
+                    f"{where}.batch_size",
+                    f"must be a positive integer (a fixed batch "
+                    f"size) or absent for any; got {_short_json(batch)}.",
+                )
+            )
         _check_position(inp, where, problems)
 
     if not isinstance(layers, list):
@@ -198,36 +272,65 @@ def _validate_model(model, problems: list) -> None:
         _check_name(layer.get("name"), where, names, problems)
         cls = layer.get("class_name")
         if not isinstance(cls, str) or cls not in catalogue.LAYERS:
-            problems.append((f"{where}.class_name", f"unknown layer type {_short_json(cls)}."
-                             f"{_close(cls, catalogue.LAYERS)} Use one of the catalogue's Keras "
-                             "class names, e.g. Dense, Conv2D, LSTM."))
+            problems.append(
+                (
+                    f"{where}.class_name",
+                    f"unknown layer type {_short_json(cls)}."
+                    f"{_close(cls, catalogue.LAYERS)} Use one of the catalogue's Keras "
+                    "class names, e.g. Dense, Conv2D, LSTM.",
+                )
+            )
         else:
             config = layer.get("config", {})
             if not isinstance(config, dict):
-                problems.append((f"{where}.config", "must be a JSON object of Keras keyword "
-                                 "arguments, e.g. {\"units\": 16}."))
+                problems.append(
+                    (
+                        f"{where}.config",
+                        'must be a JSON object of Keras keyword arguments, e.g. {"units": 16}.',
+                    )
+                )
             else:
                 problems.extend(_split(m) for m in catalogue.validate_config(cls, config, where))
         inbound = layer.get("inbound")
-        if inbound is not None and (not isinstance(inbound, list) or not inbound
-                                    or not all(isinstance(n, str) for n in inbound)):
-            problems.append((f"{where}.inbound", "must be a non-empty list of layer or input "
-                             f"names; got {_short_json(inbound)}. Remove it to take the previous "
-                             "layer."))
+        if inbound is not None and (
+            not isinstance(inbound, list)
+            or not inbound
+            or not all(isinstance(n, str) for n in inbound)
+        ):
+            problems.append(
+                (
+                    f"{where}.inbound",
+                    "must be a non-empty list of layer or input "
+                    f"names; got {_short_json(inbound)}. Remove it to take the previous "
+                    "layer.",
+                )
+            )
         _check_position(layer, where, problems)
 
     if not isinstance(outputs, list) or not all(isinstance(n, str) for n in outputs):
-        problems.append(("model.outputs", "must be a list of layer names, e.g. [\"d2\"]."))
+        problems.append(("model.outputs", 'must be a list of layer names, e.g. ["d2"].'))
     elif layers and not outputs:
-        problems.append(("model.outputs", "names no output layer: add the last layer's name, "
-                         f"e.g. [\"{layers[-1].get('name', 'dense')}\"]."))
+        problems.append(
+            (
+                "model.outputs",
+                "names no output layer: add the last layer's name, "
+                f'e.g. ["{layers[-1].get("name", "dense")}"].',
+            )
+        )
     else:
-        layer_names = {lay.get("name") for lay in layers
-                       if isinstance(lay, dict) and isinstance(lay.get("name"), str)}
+        layer_names = {
+            lay.get("name")
+            for lay in layers
+            if isinstance(lay, dict) and isinstance(lay.get("name"), str)
+        }
         for j, name in enumerate(outputs):
             if name not in layer_names:
-                problems.append((f"model.outputs[{j}]", f"'{name}' is not a layer of this "
-                                 f"model.{_close(name, layer_names)}"))
+                problems.append(
+                    (
+                        f"model.outputs[{j}]",
+                        f"'{name}' is not a layer of this model.{_close(name, layer_names)}",
+                    )
+                )
         if len(set(outputs)) != len(outputs):
             problems.append(("model.outputs", "lists the same layer twice."))
 
@@ -236,9 +339,11 @@ def shape_ok(shape) -> bool:
     """An input shape without the batch axis: a list of at most 8 whole numbers (null for
     any length). [] is one number per sample, as in Keras. A 0 (an empty axis, which Keras
     builds) is refused: no sample can carry data through it, so training would fail later."""
-    return (isinstance(shape, list) and len(shape) <= 8
-            and all(d is None or (is_int(d) and 1 <= d <= limits.MAX_INPUT_ELEMENTS)
-                    for d in shape))
+    return (
+        isinstance(shape, list)
+        and len(shape) <= 8
+        and all(d is None or (is_int(d) and 1 <= d <= limits.MAX_INPUT_ELEMENTS) for d in shape)
+    )
 
 
 def _short_json(value, limit: int = 80) -> str:
@@ -246,7 +351,7 @@ def _short_json(value, limit: int = 80) -> str:
         text = json.dumps(value, allow_nan=True, default=str)
     except (ValueError, RecursionError):
         text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _split(message: str) -> tuple[str, str]:
@@ -259,21 +364,36 @@ def _split(message: str) -> tuple[str, str]:
 
 def _check_name(name, where: str, seen: dict, problems: list) -> None:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        problems.append((f"{where}.name", f"{_short_json(name)} is not a valid name: use letters, "
-                         "digits and underscores, starting with a letter (e.g. dense_1)."))
+        problems.append(
+            (
+                f"{where}.name",
+                f"{_short_json(name)} is not a valid name: use letters, "
+                "digits and underscores, starting with a letter (e.g. dense_1).",
+            )
+        )
     elif name in seen:
-        problems.append((f"{where}.name", f"'{name}' is already used by {seen[name]}: names "
-                         "must be unique, rename one of them."))
+        problems.append(
+            (
+                f"{where}.name",
+                f"'{name}' is already used by {seen[name]}: names "
+                "must be unique, rename one of them.",
+            )
+        )
     else:
         seen[name] = where
 
 
 def _check_position(obj: dict, where: str, problems: list) -> None:
     pos = obj.get("position")
-    if pos is not None and not (isinstance(pos, list) and len(pos) == 2
-                                and all(is_number(v) for v in pos)):
-        problems.append((f"{where}.position", "must be [x, y] numbers; remove it to lay the "
-                         "graph out automatically."))
+    if pos is not None and not (
+        isinstance(pos, list) and len(pos) == 2 and all(is_number(v) for v in pos)
+    ):
+        problems.append(
+            (
+                f"{where}.position",
+                "must be [x, y] numbers; remove it to lay the graph out automatically.",
+            )
+        )
 
 
 def _validate_data(data, problems: list) -> None:
@@ -281,7 +401,7 @@ def _validate_data(data, problems: list) -> None:
         return
     _unknown_keys(data, _DATA_KEYS, "data", problems)
     if not isinstance(data.get("dataset"), str):
-        problems.append(("data.dataset", "must name a dataset, e.g. \"mnist\"."))
+        problems.append(("data.dataset", 'must name a dataset, e.g. "mnist".'))
         return
     if not isinstance(data.get("options", {}), dict):
         problems.append(("data.options", "must be a JSON object of dataset options."))
@@ -321,8 +441,10 @@ def portable_data(data: Any) -> tuple[Any, str | None]:
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     if name == path:
         return data, None
-    note = (f"The CSV path {path!r} became {name!r}: the app reads CSV files only from its "
-            "uploads folder (upload the file on the Data page if it is not there).")
+    note = (
+        f"The CSV path {path!r} became {name!r}: the app reads CSV files only from its "
+        "uploads folder (upload the file on the Data page if it is not there)."
+    )
     return {**data, "options": {**options, "path": name}}, note
 
 
@@ -342,8 +464,11 @@ def with_local_paths(project: dict, project_file: str | Path) -> dict:
         return project
     from builder import paths
 
-    candidates = [Path(project_file).resolve().parent / path, Path.cwd() / path,
-                  paths.uploads_dir() / path]
+    candidates = [
+        Path(project_file).resolve().parent / path,
+        Path.cwd() / path,
+        paths.uploads_dir() / path,
+    ]
     found = next((c for c in candidates if c.is_file()), candidates[0])
     return {**project, "data": {**data, "options": {**options, "path": str(found)}}}
 
@@ -361,12 +486,17 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     if not isinstance(doc, dict):
         raise ProjectError(f"a project file must be a JSON object, got {type(doc).__name__}.")
     if doc.get("format") != FORMAT:
-        raise ProjectError(f"this is not a netbuilder project (\"format\" is "
-                           f"{_short_json(doc.get('format'))}, expected \"{FORMAT}\"). To bring "
-                           "in a Keras model, use import (Keras JSON or .keras).", "format")
+        raise ProjectError(
+            f'this is not a netbuilder project ("format" is '
+            f'{_short_json(doc.get("format"))}, expected "{FORMAT}"). To bring '
+            "in a Keras model, use import (Keras JSON or .keras).",
+            "format",
+        )
     if not is_int(doc.get("version")) or doc["version"] < 1:
-        raise ProjectError(f"\"version\" must be a whole number ≥ 1, got "
-                           f"{_short_json(doc.get('version'))}.", "version")
+        raise ProjectError(
+            f'"version" must be a whole number ≥ 1, got {_short_json(doc.get("version"))}.',
+            "version",
+        )
     doc = migrate(_as_json(doc))
     problems = ProblemList()
     try:
@@ -410,6 +540,7 @@ def _as_json(value):
 
 # --------------------------------------------------------------------------- graph
 
+
 def graph_order(project: dict) -> list[dict]:
     """Layers in an order where each comes after everything it reads (``builder.topology``).
 
@@ -434,11 +565,14 @@ def _graph_problems(topo, index: dict, known: list, problems: ProblemList) -> No
     """Raise ProjectError for the first kind of graph problem found (dangling names and
     self-loops, then cycles, then unused layers and inputs)."""
     for name, src in topo.missing:
-        problems.append((f"model.layers[{index[name]}].inbound",
-                         topology.missing_source_message(name, src, known)))
+        problems.append(
+            (
+                f"model.layers[{index[name]}].inbound",
+                topology.missing_source_message(name, src, known),
+            )
+        )
     for name in topo.self_loops:
-        problems.append((f"model.layers[{index[name]}].inbound",
-                         topology.self_loop_message(name)))
+        problems.append((f"model.layers[{index[name]}].inbound", topology.self_loop_message(name)))
     if problems:
         raise ProjectError(problems)
     for part in topo.cycles:
@@ -476,42 +610,54 @@ def is_sequential(project: dict) -> bool:
 
 # --------------------------------------------------------------------------- I/O
 
+
 def _refuse_constant(name: str):
-    raise ProjectError(f"the file holds {name}, which is not a number JSON allows: write a "
-                       "finite number there.")
+    raise ProjectError(
+        f"the file holds {name}, which is not a number JSON allows: write a finite number there."
+    )
 
 
-def parse_json(data: str | bytes, what: str = "the file",
-               max_bytes: int = limits.MAX_PROJECT_BYTES):
+def parse_json(
+    data: str | bytes, what: str = "the file", max_bytes: int = limits.MAX_PROJECT_BYTES
+):
     """JSON text parsed with its work bounded first: at most ``max_bytes``, nesting at most
     ``limits.MAX_JSON_DEPTH``, UTF-8, and no NaN/Infinity (Python's json would accept them).
     Raises ProjectError, never anything else."""
     if len(data) > max_bytes:
-        raise ProjectError(f"{what} is {limits.fmt_bytes(len(data))}; at most "
-                           f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
-                           "safety\"). Is this the right file?")
+        raise ProjectError(
+            f"{what} is {limits.fmt_bytes(len(data))}; at most "
+            f'{limits.fmt_bytes(max_bytes)} is read (README, "Limits and '
+            'safety"). Is this the right file?'
+        )
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ProjectError(f"{what} is not UTF-8 text: a project file is JSON text saved "
-                               "by netbuilder.") from None
+            raise ProjectError(
+                f"{what} is not UTF-8 text: a project file is JSON text saved by netbuilder."
+            ) from None
     depth = limits.json_depth(data)
     if depth > limits.MAX_JSON_DEPTH:
-        raise ProjectError(f"{what} nests too deeply (lists or objects {depth:,} levels deep; "
-                           f"at most {limits.MAX_JSON_DEPTH} are read, and a project or model "
-                           "needs far fewer).")
+        raise ProjectError(
+            f"{what} nests too deeply (lists or objects {depth:,} levels deep; "
+            f"at most {limits.MAX_JSON_DEPTH} are read, and a project or model "
+            "needs far fewer)."
+        )
     try:
         return json.loads(data, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
-        raise ProjectError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "
-                           f"{err.msg}). Open it in a text editor and fix that spot, or load a "
-                           "saved copy.") from None
+        raise ProjectError(
+            f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "
+            f"{err.msg}). Open it in a text editor and fix that spot, or load a "
+            "saved copy."
+        ) from None
     except ProjectError:  # NaN or Infinity, refused by _refuse_constant
         raise
     except ValueError:  # an integer of more than 4,300 digits (Python's int-from-text cap)
-        raise ProjectError(f"{what} holds a number too long to read (thousands of digits): "
-                           "write a number of sensible size there.") from None
+        raise ProjectError(
+            f"{what} holds a number too long to read (thousands of digits): "
+            "write a number of sensible size there."
+        ) from None
     except (RecursionError, MemoryError):  # the depth scan should have caught it
         raise ProjectError(f"{what} is too large or nests too deeply to be read.") from None
 
@@ -527,17 +673,19 @@ def read_capped(path: str | Path, max_bytes: int, what: str = "") -> bytes:
             raise ProjectError(f"{what} is a folder, not a file: choose the file itself.")
         size = path.stat().st_size
         if size > max_bytes:
-            raise ProjectError(f"{what} is {limits.fmt_bytes(size)}; at most "
-                               f"{limits.fmt_bytes(max_bytes)} is read (README, \"Limits and "
-                               "safety\"). Is this the right file?")
+            raise ProjectError(
+                f"{what} is {limits.fmt_bytes(size)}; at most "
+                f'{limits.fmt_bytes(max_bytes)} is read (README, "Limits and '
+                'safety"). Is this the right file?'
+            )
         with limits.open_binary(path) as handle:
             data = handle.read(max_bytes + 1)
     except OSError as err:
-        raise ProjectError(f"cannot read {what}: {err.strerror or err}. Check the path.") \
-            from None
+        raise ProjectError(f"cannot read {what}: {err.strerror or err}. Check the path.") from None
     if len(data) > max_bytes:
-        raise ProjectError(f"{what} is larger than {limits.fmt_bytes(max_bytes)}, the most "
-                           "that is read.")
+        raise ProjectError(
+            f"{what} is larger than {limits.fmt_bytes(max_bytes)}, the most that is read."
+        )
     return data
 
 

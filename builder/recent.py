@@ -5,6 +5,7 @@ in ``<runs_root>/<id>/``. This module lists them (newest change first), deletes 
 keeps a project's name in step with its data until the user names it. It never imports
 streamlit or TensorFlow; ``ui.state`` calls it.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ class ProjectSummary:
     ``modified`` is the latest change (autosave written or a run started), in seconds since
     the epoch; ``problem`` is set when the autosave cannot be read (its name is then its id).
     """
+
     pid: str
     name: str
     dataset: str
@@ -74,24 +76,28 @@ def summarize(autosave: Path, runs_root: Path) -> ProjectSummary:
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as err:
-        return ProjectSummary(pid, pid, "?", modified, len(folders),
-                              problem=f"the autosave cannot be read ({err})")
-    return ProjectSummary(pid, str(doc.get("name") or "Untitled"), data_label(doc.get("data")),
-                          modified, len(folders))
+        return ProjectSummary(
+            pid, pid, "?", modified, len(folders), problem=f"the autosave cannot be read ({err})"
+        )
+    return ProjectSummary(
+        pid, str(doc.get("name") or "Untitled"), data_label(doc.get("data")), modified, len(folders)
+    )
 
 
 def list_projects(autosave_dir: str | Path, runs_root: str | Path) -> list[ProjectSummary]:
     """Every autosaved project, the most recently changed first."""
     autosave_dir, runs_root = Path(autosave_dir), Path(runs_root)
-    found = [summarize(path, runs_root) for path in autosave_dir.glob("*.json")
-             if PROJECT_ID_RE.fullmatch(path.stem)]
+    found = [
+        summarize(path, runs_root)
+        for path in autosave_dir.glob("*.json")
+        if PROJECT_ID_RE.fullmatch(path.stem)
+    ]
     return sorted(found, key=lambda s: (-s.modified, s.pid))
 
 
 def most_recent(autosave_dir: str | Path, runs_root: str | Path) -> str | None:
     """The id of the most recently changed readable project, or None when there is none."""
-    return next((s.pid for s in list_projects(autosave_dir, runs_root) if s.problem is None),
-                None)
+    return next((s.pid for s in list_projects(autosave_dir, runs_root) if s.problem is None), None)
 
 
 def delete_project(autosave_dir: str | Path, runs_root: str | Path, pid: str) -> None:
@@ -116,12 +122,14 @@ def age_text(modified: float, now: float | None = None) -> str:
 
 # --------------------------------------------------------------------------- names
 
+
 def _model_words(project: dict) -> str:
     """'dense 64-10' for a stack of Dense layers, else 'N layers'."""
     layers = (project.get("model") or {}).get("layers") or []
     if layers and all(layer.get("class_name") == "Dense" for layer in layers):
-        return "dense " + "-".join(str((layer.get("config") or {}).get("units", "?"))
-                                   for layer in layers)
+        return "dense " + "-".join(
+            str((layer.get("config") or {}).get("units", "?")) for layer in layers
+        )
     return f"{len(layers)} layer{'s' if len(layers) != 1 else ''}"
 
 
@@ -134,8 +142,12 @@ def name_is_automatic(project: dict, template_names: set[str] = frozenset()) -> 
     """True while the user has not named the project: no name, a template's name, or a name
     that starts with its data's label (which is how automatic names start)."""
     name = (project.get("name") or "").strip()
-    return (not name or name == "Untitled" or name in template_names
-            or name.startswith(data_label(project.get("data"))))
+    return (
+        not name
+        or name == "Untitled"
+        or name in template_names
+        or name.startswith(data_label(project.get("data")))
+    )
 
 
 def follow_data(before: dict, after: dict, template_names: set[str] = frozenset()) -> dict:
@@ -145,7 +157,7 @@ def follow_data(before: dict, after: dict, template_names: set[str] = frozenset(
     if data_label(before.get("data")) == data_label(after.get("data")):
         return after
     if (after.get("name") or "") != (before.get("name") or ""):
-        return after          # the change brings its own name (a template, a file opened)
+        return after  # the change brings its own name (a template, a file opened)
     if not name_is_automatic(before, template_names):
         return after
     return {**after, "name": automatic_name(after)}

@@ -4,6 +4,7 @@
 ``builder.advice`` adds warnings to it; pages, the CLI and the stack/graph components read
 it. Keeping the types here lets each of those import them without importing the others.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -14,6 +15,7 @@ Shape = tuple  # without the batch axis; None = unknown length
 @dataclass
 class Fix:
     """A one-click repair. ``action`` is plain data applied by ``builder.fixes.apply_fix``."""
+
     label: str
     action: dict
 
@@ -21,6 +23,7 @@ class Fix:
 @dataclass
 class Advice:
     """A warning beside the errors: the model builds, but probably not as intended."""
+
     code: str
     message: str
     layer: str | None = None
@@ -32,8 +35,8 @@ class LayerReport:
     name: str
     class_name: str
     inbound: list[str]
-    input_shapes: list[list] = field(default_factory=list)   # each with None for the batch axis
-    output_shape: list | None = None                         # a list of lists for several outputs
+    input_shapes: list[list] = field(default_factory=list)  # each with None for the batch axis
+    output_shape: list | None = None  # a list of lists for several outputs
     params: int = 0
     trainable_params: int = 0
     non_trainable_params: int = 0
@@ -53,12 +56,12 @@ class CheckResult:
     valid: bool
     inputs: list[dict]
     layers: list[LayerReport]
-    errors: list[str] = field(default_factory=list)         # problems not tied to one layer
-    warnings: list[Advice] = field(default_factory=list)    # model-level advice
+    errors: list[str] = field(default_factory=list)  # problems not tied to one layer
+    warnings: list[Advice] = field(default_factory=list)  # model-level advice
     total_params: int = 0
     trainable_params: int = 0
     non_trainable_params: int = 0
-    memory_bytes: int = 0                                   # rough training memory estimate
+    memory_bytes: int = 0  # rough training memory estimate
     _index: dict = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
 
@@ -79,13 +82,23 @@ class CheckResult:
             "valid": self.valid,
             "errors": list(self.errors),
             "inputs": self.inputs,
-            "layers": [{"name": r.name, "class_name": r.class_name, "inbound": r.inbound,
-                        "input_shapes": r.input_shapes, "output_shape": r.output_shape,
-                        "params": r.params, "trainable_params": r.trainable_params,
-                        "non_trainable_params": r.non_trainable_params, "error": r.error,
-                        "tentative": r.tentative,
-                        "fixes": [asdict(f) for f in r.fixes],
-                        "warnings": [w.message for w in r.warnings]} for r in self.layers],
+            "layers": [
+                {
+                    "name": r.name,
+                    "class_name": r.class_name,
+                    "inbound": r.inbound,
+                    "input_shapes": r.input_shapes,
+                    "output_shape": r.output_shape,
+                    "params": r.params,
+                    "trainable_params": r.trainable_params,
+                    "non_trainable_params": r.non_trainable_params,
+                    "error": r.error,
+                    "tentative": r.tentative,
+                    "fixes": [asdict(f) for f in r.fixes],
+                    "warnings": [w.message for w in r.warnings],
+                }
+                for r in self.layers
+            ],
             "warnings": [w.message for w in self.warnings],
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
@@ -95,6 +108,7 @@ class CheckResult:
 
 
 # --------------------------------------------------------------------------- formatting
+
 
 def fmt_shape(shape) -> str:
     """(None, 28, 28, 1) style, with the batch axis; several outputs joined by ' and '."""
@@ -125,5 +139,7 @@ def _d(v) -> str:
 
 def insert_flatten(name: str) -> Fix:
     """The repair that flattens what reaches layer ``name``."""
-    return Fix(f"Insert Flatten before {name}", {"op": "insert_before", "target": name,
-                                                "layer": {"class_name": "Flatten", "config": {}}})
+    return Fix(
+        f"Insert Flatten before {name}",
+        {"op": "insert_before", "target": name, "layer": {"class_name": "Flatten", "config": {}}},
+    )

@@ -20,6 +20,7 @@ Forms (``ui.compile_form``, the Train page) are drawn from the same specs, which
 layer catalogue's format (``name, type, default, min, max, choices, label, help``). Nothing
 here imports TensorFlow.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,8 +43,9 @@ FIT_PARAMS: list[dict] = SCHEMA["fit"]["params"]
 VALIDATION: dict = SCHEMA["fit"]["validation"]
 VALIDATION_METHODS: dict[str, dict] = VALIDATION["methods"]
 
-METRIC_ALIASES = {alias: name for name, entry in METRICS.items()
-                  for alias in entry.get("aliases", [])}
+METRIC_ALIASES = {
+    alias: name for name, entry in METRICS.items() for alias in entry.get("aliases", [])
+}
 COMPILE_KEYS = ("optimizer", "loss", "loss_weights", "metrics")
 FIT_KEYS = ("epochs", "batch_size", "validation", "shuffle", "seed", "callbacks")
 
@@ -51,6 +53,7 @@ Problems = list[tuple[str, str]]
 
 
 # --------------------------------------------------------------------------- lookups
+
 
 def defaults(params: list[dict]) -> dict:
     """``{name: default}`` of a list of specs."""
@@ -60,8 +63,11 @@ def defaults(params: list[dict]) -> dict:
 def changed(params: list[dict], config: dict, keep: tuple[str, ...] = ()) -> dict:
     """The settings of ``config`` that differ from their defaults (and those in ``keep``):
     what a person would write in code."""
-    return {p["name"]: config[p["name"]] for p in params if p["name"] in config
-            and (p["name"] in keep or config[p["name"]] != p["default"])}
+    return {
+        p["name"]: config[p["name"]]
+        for p in params
+        if p["name"] in config and (p["name"] in keep or config[p["name"]] != p["default"])
+    }
 
 
 def optimizer_defaults(name: str) -> dict:
@@ -76,21 +82,28 @@ def optimizer(name: str, config: dict | None = None) -> dict:
 
 def callback(name: str, config: dict | None = None) -> dict:
     """The normal spelling of a callback: its class and every setting."""
-    return {"class_name": name,
-            "config": {**defaults(CALLBACKS[name]["params"]), **(config or {})}}
+    return {"class_name": name, "config": {**defaults(CALLBACKS[name]["params"]), **(config or {})}}
 
 
 def default_compile() -> dict:
-    return {"optimizer": optimizer(COMPILE["optimizer"]["default"]),
-            "loss": COMPILE["loss"]["default"], "loss_weights": None,
-            "metrics": list(COMPILE["metrics"]["default"])}
+    return {
+        "optimizer": optimizer(COMPILE["optimizer"]["default"]),
+        "loss": COMPILE["loss"]["default"],
+        "loss_weights": None,
+        "metrics": list(COMPILE["metrics"]["default"]),
+    }
 
 
 def default_fit() -> dict:
     fit = defaults(FIT_PARAMS)
-    return {"epochs": fit["epochs"], "batch_size": fit["batch_size"],
-            "validation": copy.deepcopy(VALIDATION["default"]), "shuffle": fit["shuffle"],
-            "seed": fit["seed"], "callbacks": []}
+    return {
+        "epochs": fit["epochs"],
+        "batch_size": fit["batch_size"],
+        "validation": copy.deepcopy(VALIDATION["default"]),
+        "shuffle": fit["shuffle"],
+        "seed": fit["seed"],
+        "callbacks": [],
+    }
 
 
 def fit_param(name: str) -> dict:
@@ -138,8 +151,11 @@ def normalise(project: Any) -> Any:
     if not isinstance(project, dict):
         return project
     compile_, fit = _normal(project)
-    return {**project, **({"compile": compile_} if compile_ is not None else {}),
-            **({"fit": fit} if fit is not None else {})}
+    return {
+        **project,
+        **({"compile": compile_} if compile_ is not None else {}),
+        **({"fit": fit} if fit is not None else {}),
+    }
 
 
 def tasks_of_losses(task: str) -> set[str]:
@@ -148,6 +164,7 @@ def tasks_of_losses(task: str) -> set[str]:
 
 
 # --------------------------------------------------------------------------- checks
+
 
 def _known(value: Any, table) -> bool:
     """``value in table`` for a name read from a file (a list or object is never a name)."""
@@ -160,7 +177,7 @@ def _short(value: Any, limit: int = 80) -> str:
         text = json.dumps(value, allow_nan=True, default=str)
     except (ValueError, RecursionError):
         text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _close(word: Any, options) -> str:
@@ -176,11 +193,13 @@ def check_value(spec: dict, value: Any) -> str | None:
     if kind == "str":
         return None if isinstance(value, str) else "must be a str."
     if kind == "choice":
-        return None if value in spec["choices"] else \
-            f"must be one of {', '.join(map(str, spec['choices']))}, got {_short(value)}."
+        return (
+            None
+            if value in spec["choices"]
+            else f"must be one of {', '.join(map(str, spec['choices']))}, got {_short(value)}."
+        )
     if kind == "int" and not is_int(value):
-        return f"must be a whole number from {spec['min']} to {spec['max']}, got " \
-               f"{_short(value)}."
+        return f"must be a whole number from {spec['min']} to {spec['max']}, got {_short(value)}."
     if kind == "float" and not is_number(value):
         return f"must be a number, got {_short(value)}."
     lo, hi = spec.get("min"), spec.get("max")
@@ -191,13 +210,14 @@ def check_value(spec: dict, value: Any) -> str | None:
             return f"must be a whole number from {lo} to {hi}, got {_short(value)}."
         above = "above" if spec.get("min_exclusive") else "at least"
         below = "below" if spec.get("max_exclusive") else "at most"
-        return f"{spec['name']}={value} is out of range: use a value {above} {lo} and " \
-               f"{below} {hi} (e.g. {spec['default']})."
+        return (
+            f"{spec['name']}={value} is out of range: use a value {above} {lo} and "
+            f"{below} {hi} (e.g. {spec['default']})."
+        )
     return None
 
 
-def _config(params: list[dict], config: Any, owner: str, where: str,
-            problems: Problems) -> dict:
+def _config(params: list[dict], config: Any, owner: str, where: str, problems: Problems) -> dict:
     """A config object checked against ``params``, every default filled in."""
     if not isinstance(config, dict):
         problems.append((where, f"must be a JSON object, got {type(config).__name__}."))
@@ -205,8 +225,13 @@ def _config(params: list[dict], config: Any, owner: str, where: str,
     specs = {p["name"]: p for p in params}
     for key, value in config.items():
         if key not in specs:
-            problems.append((f"{where}.{key}", f"{owner} has no setting '{key}'."
-                             f"{_close(key, specs)} Known: {', '.join(specs) or 'none'}."))
+            problems.append(
+                (
+                    f"{where}.{key}",
+                    f"{owner} has no setting '{key}'."
+                    f"{_close(key, specs)} Known: {', '.join(specs) or 'none'}.",
+                )
+            )
             continue
         message = check_value(specs[key], value)
         if message:
@@ -217,9 +242,14 @@ def _config(params: list[dict], config: Any, owner: str, where: str,
 def _unknown_keys(obj: dict, allowed, where: str, problems: Problems) -> None:
     for key in obj:
         if key not in allowed:
-            problems.append((f"{where}.{key}", f"unknown field '{key}'.{_close(key, allowed)} "
-                             f"Remove it; allowed fields here are: "
-                             f"{', '.join(sorted(allowed))}."))
+            problems.append(
+                (
+                    f"{where}.{key}",
+                    f"unknown field '{key}'.{_close(key, allowed)} "
+                    f"Remove it; allowed fields here are: "
+                    f"{', '.join(sorted(allowed))}.",
+                )
+            )
 
 
 def _named(value: Any, where: str, problems: Problems) -> tuple[str | None, Any]:
@@ -242,11 +272,18 @@ def _optimizer(value: Any, problems: Problems) -> Any:
         # Keras' string identifiers: "rmsprop", "adam", "sgd" ...
         name = next((n for n in OPTIMIZERS if n.lower() == name.lower()), name)
     if not _known(name, OPTIMIZERS):
-        problems.append((f"{where}.class_name", f"unknown optimizer {_short(name)}."
-                         f"{_close(name, OPTIMIZERS)} Choose one of {', '.join(OPTIMIZERS)}."))
+        problems.append(
+            (
+                f"{where}.class_name",
+                f"unknown optimizer {_short(name)}."
+                f"{_close(name, OPTIMIZERS)} Choose one of {', '.join(OPTIMIZERS)}.",
+            )
+        )
         return value
-    return {"class_name": name, "config": _config(OPTIMIZERS[name]["params"], config, name,
-                                                  f"{where}.config", problems)}
+    return {
+        "class_name": name,
+        "config": _config(OPTIMIZERS[name]["params"], config, name, f"{where}.config", problems),
+    }
 
 
 def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
@@ -257,8 +294,7 @@ def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
         return comp
     _unknown_keys(comp, COMPILE_KEYS, "compile", problems)
     out = {key: comp[key] for key in comp if key not in COMPILE_KEYS}
-    out["optimizer"] = _optimizer(comp.get("optimizer", COMPILE["optimizer"]["default"]),
-                                  problems)
+    out["optimizer"] = _optimizer(comp.get("optimizer", COMPILE["optimizer"]["default"]), problems)
 
     def by_output(value: Any, where: str, check_one) -> dict | None:
         """A per-output object checked: names are outputs; None if ``value`` is not one."""
@@ -266,24 +302,39 @@ def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
             return None
         for key, v in value.items():
             if outputs and key not in outputs:
-                problems.append((f"{where}.{key}", f"'{key}' is not an output of the model."
-                                 f"{_close(key, outputs)} Outputs: {', '.join(outputs)}."))
+                problems.append(
+                    (
+                        f"{where}.{key}",
+                        f"'{key}' is not an output of the model."
+                        f"{_close(key, outputs)} Outputs: {', '.join(outputs)}.",
+                    )
+                )
             check_one(v, f"{where}.{key}")
         return value
 
     def check_loss(v: Any, where: str) -> None:
         if not _known(v, LOSSES):
-            problems.append((where, f"unknown loss {_short(v)}.{_close(v, LOSSES)} Choose "
-                             f"one of {', '.join(LOSSES)}."))
+            problems.append(
+                (
+                    where,
+                    f"unknown loss {_short(v)}.{_close(v, LOSSES)} Choose "
+                    f"one of {', '.join(LOSSES)}.",
+                )
+            )
 
     def check_metrics(v: Any, where: str) -> None:
         if not isinstance(v, list):
-            problems.append((where, "must be a list of metric names, e.g. [\"accuracy\"]."))
+            problems.append((where, 'must be a list of metric names, e.g. ["accuracy"].'))
             return
         for k, m in enumerate(v):
             if not _known(m, METRICS):
-                problems.append((f"{where}[{k}]", f"unknown metric {_short(m)}."
-                                 f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}."))
+                problems.append(
+                    (
+                        f"{where}[{k}]",
+                        f"unknown metric {_short(m)}."
+                        f"{_close(m, METRICS)} Choose from {', '.join(METRICS)}.",
+                    )
+                )
 
     def check_weight(v: Any, where: str) -> None:
         if not is_number(v) or v < 0:
@@ -310,8 +361,13 @@ def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
 
     weights = comp.get("loss_weights")
     if weights is not None and not isinstance(weights, dict):
-        problems.append(("compile.loss_weights", "must be null or an object mapping output "
-                         "names to numbers, e.g. {\"price\": 1.0, \"kind\": 0.2}."))
+        problems.append(
+            (
+                "compile.loss_weights",
+                "must be null or an object mapping output "
+                'names to numbers, e.g. {"price": 1.0, "kind": 0.2}.',
+            )
+        )
     elif isinstance(weights, dict):
         by_output(weights, "compile.loss_weights", check_weight)
         filled = {o: weights.get(o, 1.0) for o in outputs} if outputs else weights
@@ -321,11 +377,17 @@ def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
     metrics = comp.get("metrics", COMPILE["metrics"]["default"])
 
     def keras_names(v: Any) -> Any:
-        return [METRIC_ALIASES.get(m, m) if isinstance(m, str) else m for m in v] \
-            if isinstance(v, list) else v
+        return (
+            [METRIC_ALIASES.get(m, m) if isinstance(m, str) else m for m in v]
+            if isinstance(v, list)
+            else v
+        )
 
-    metrics = {k: keras_names(v) for k, v in metrics.items()} \
-        if isinstance(metrics, dict) else keras_names(metrics)
+    metrics = (
+        {k: keras_names(v) for k, v in metrics.items()}
+        if isinstance(metrics, dict)
+        else keras_names(metrics)
+    )
     if by_output(metrics, "compile.metrics", check_metrics) is None:
         check_metrics(metrics, "compile.metrics")
     out["metrics"] = spelled(metrics, [])
@@ -339,8 +401,12 @@ def _validation(val: Any, problems: Problems) -> Any:
         return val
     method = val.get("method")
     if not _known(method, VALIDATION_METHODS):
-        problems.append((f"{where}.method", f"unknown method {_short(method)}: use one of "
-                         f"{', '.join(VALIDATION_METHODS)}."))
+        problems.append(
+            (
+                f"{where}.method",
+                f"unknown method {_short(method)}: use one of {', '.join(VALIDATION_METHODS)}.",
+            )
+        )
         return val
     entry = VALIDATION_METHODS[method]
     params = {p["name"]: p for p in entry["params"]}
@@ -350,8 +416,13 @@ def _validation(val: Any, problems: Problems) -> Any:
     if one_of:
         given = [name for name in one_of if val.get(name) is not None]
         if len(given) != 1:
-            problems.append((where, "hold-out needs either 'count' (e.g. 10000, the book's "
-                             "IMDB split) or 'fraction' (e.g. 0.2)."))
+            problems.append(
+                (
+                    where,
+                    "hold-out needs either 'count' (e.g. 10000, the book's "
+                    "IMDB split) or 'fraction' (e.g. 0.2).",
+                )
+            )
             return val
         names = given
     else:
@@ -392,11 +463,22 @@ def fit_section(fit: Any, problems: Problems) -> Any:
             name, config = _named(cb, where, problems)
             if not _known(name, CALLBACKS):
                 if isinstance(cb, dict):
-                    problems.append((f"{where}.class_name", f"unknown callback "
-                                     f"{_short(name)}.{_close(name, CALLBACKS)} Use one of "
-                                     f"{', '.join(CALLBACKS)}."))
+                    problems.append(
+                        (
+                            f"{where}.class_name",
+                            f"unknown callback "
+                            f"{_short(name)}.{_close(name, CALLBACKS)} Use one of "
+                            f"{', '.join(CALLBACKS)}.",
+                        )
+                    )
                 out["callbacks"].append(cb)
                 continue
-            out["callbacks"].append({"class_name": name, "config": _config(
-                CALLBACKS[name]["params"], config, name, f"{where}.config", problems)})
+            out["callbacks"].append(
+                {
+                    "class_name": name,
+                    "config": _config(
+                        CALLBACKS[name]["params"], config, name, f"{where}.config", problems
+                    ),
+                }
+            )
     return {key: out[key] for key in (*FIT_KEYS, *(k for k in out if k not in FIT_KEYS))}

@@ -2,6 +2,7 @@
 
 Templates are ordinary project files, validated like any file a user opens.
 """
+
 from __future__ import annotations
 
 from functools import cache

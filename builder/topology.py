@@ -16,6 +16,7 @@ file, the graph editor and the checker say the same thing about the same fault.
 Nothing here imports TensorFlow or Streamlit; the input is the project's plain
 ``model`` dict (or just names and links).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -47,13 +48,15 @@ def inbound_of(model: dict) -> dict[str, list[str]]:
     previous = inputs[0]["name"] if inputs else None
     result: dict[str, list[str]] = {}
     for layer in model.get("layers", []):
-        result[layer["name"]] = list(layer["inbound"]) if layer.get("inbound") else (
-            [previous] if previous else [])
+        result[layer["name"]] = (
+            list(layer["inbound"]) if layer.get("inbound") else ([previous] if previous else [])
+        )
         previous = layer["name"]
     return result
 
 
 # --------------------------------------------------------------------------- wording
+
 
 def missing_source_message(layer: str, source: str, known: list[str] | None = None) -> str:
     """A layer reads a name that is neither an input nor a layer. No suggestion among more
@@ -71,16 +74,21 @@ def self_loop_message(layer: str) -> str:
 def cycle_message(names: list[str]) -> str:
     """The layers of one cycle, the first ten named (a cycle of 10,000 stays one line)."""
     listed = ", ".join(f"'{n}'" for n in names[:10]) + (
-        f" and {len(names) - 10:,} more" if len(names) > 10 else "")
-    return (f"the layers {listed} form a cycle (each waits for another's output): remove one "
-            "of these connections so data flows from the inputs to the outputs.")
+        f" and {len(names) - 10:,} more" if len(names) > 10 else ""
+    )
+    return (
+        f"the layers {listed} form a cycle (each waits for another's output): remove one "
+        "of these connections so data flows from the inputs to the outputs."
+    )
 
 
 def would_cycle_message(src: str, dst: str, path: list[str]) -> str:
     """Connecting ``src`` -> ``dst`` when ``path`` (dst, ..., src) already leads back."""
     loop = " -> ".join(path + [dst])
-    return (f"connecting '{src}' to '{dst}' would make a cycle ({loop}): data must flow "
-            "from the inputs to the outputs.")
+    return (
+        f"connecting '{src}' to '{dst}' would make a cycle ({loop}): data must flow "
+        "from the inputs to the outputs."
+    )
 
 
 def arity_message(class_name: str, layer: str, n: int, lo: int, hi: int | None) -> str:
@@ -91,20 +99,28 @@ def arity_message(class_name: str, layer: str, n: int, lo: int, hi: int | None) 
     slots = (catalogue.LAYERS.get(class_name) or {}).get("input_names")
     if slots:  # attention: (query, value[, key])
         optional = f" (and optionally {', '.join(slots[lo:hi])})" if hi and hi > lo else ""
-        return (f"{who} takes its inputs in the order {', '.join(slots[:lo])}{optional} but "
-                f"receives {n}: connect {' and '.join(slots[:lo])} (the same layer twice for "
-                "self-attention).")
+        return (
+            f"{who} takes its inputs in the order {', '.join(slots[:lo])}{optional} but "
+            f"receives {n}: connect {' and '.join(slots[:lo])} (the same layer twice for "
+            "self-attention)."
+        )
     if n < lo:
-        return (f"{who} merges {'exactly' if hi == lo else 'at least'} {lo} inputs but "
-                f"receives {n}: connect another layer's output to it, or delete it.")
-    return (f"{who} takes {'one input' if hi == 1 else f'at most {hi} inputs'} but receives "
-            f"{n}: connect only one layer to it, or merge the branches first (Add, "
-            "Concatenate).")
+        return (
+            f"{who} merges {'exactly' if hi == lo else 'at least'} {lo} inputs but "
+            f"receives {n}: connect another layer's output to it, or delete it."
+        )
+    return (
+        f"{who} takes {'one input' if hi == 1 else f'at most {hi} inputs'} but receives "
+        f"{n}: connect only one layer to it, or merge the branches first (Add, "
+        "Concatenate)."
+    )
 
 
 def unused_layer_message(layer: str) -> str:
-    return (f"no output depends on '{layer}': connect its output to a layer on the way to an "
-            "output, mark it as an output, or delete it.")
+    return (
+        f"no output depends on '{layer}': connect its output to a layer on the way to an "
+        "output, mark it as an output, or delete it."
+    )
 
 
 def unused_input_message(name: str) -> str:
@@ -112,6 +128,7 @@ def unused_input_message(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- analysis
+
 
 @dataclass
 class Topology:
@@ -128,6 +145,7 @@ class Topology:
     depends on (empty when there are no outputs). ``inputs`` and ``layers``: the names in
     file order.
     """
+
     inputs: list[str]
     layers: list[str]
     order: list[str]
@@ -226,9 +244,18 @@ def _analyse(inputs: list[str], links: dict[str, list[str]], outputs: list[str])
         needed.add(name)
         todo.extend(s for s in links.get(name, []) if s in position)
     depth = {name: depth.get(name, 0) for name in inputs + order}
-    return Topology(inputs=inputs, layers=layers, order=order, depth=depth, cycles=cycles,
-                    back_edges=back, missing=missing, self_loops=self_loops, needed=needed,
-                    outputs=outputs)
+    return Topology(
+        inputs=inputs,
+        layers=layers,
+        order=order,
+        depth=depth,
+        cycles=cycles,
+        back_edges=back,
+        missing=missing,
+        self_loops=self_loops,
+        needed=needed,
+        outputs=outputs,
+    )
 
 
 def _kahn(ready, sources, position, readers, waiting, depth, order, back) -> None:
@@ -256,8 +283,9 @@ def _release(name, readers, waiting, depth, heap, position, back):
             heapq.heappush(heap, (position[reader], reader))
 
 
-def _cycles(rest: list[str], links: dict[str, list[str]],
-            position: dict[str, int]) -> list[list[str]]:
+def _cycles(
+    rest: list[str], links: dict[str, list[str]], position: dict[str, int]
+) -> list[list[str]]:
     """The strongly connected parts of ``rest`` with a loop (Tarjan, iterative), each in
     file order. Layers merely downstream of a cycle belong to no part and are left out."""
     inside = set(rest)
@@ -310,7 +338,7 @@ def _back_edges(rest: list[str], readers: dict[str, list[str]]) -> set[tuple[str
     """Connections among ``rest`` that close a cycle: the back edges of a depth-first walk
     along data flow, started from the unplaced layers in file order."""
     inside = set(rest)
-    state: dict[str, int] = {}          # 1 = on the walk's path, 2 = done
+    state: dict[str, int] = {}  # 1 = on the walk's path, 2 = done
     back: set[tuple[str, str]] = set()
     for root in rest:
         if root in state:

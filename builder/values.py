@@ -4,6 +4,7 @@ The project file, the layer catalogue and the dataset registry all check values 
 JSON; they share these rules, so ``true`` is never a number anywhere and NaN or infinity
 (which Python's JSON parser accepts) is refused everywhere.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,6 +5,7 @@ The page draws the project (``ui.state`` owns it) and turns gestures into edits 
 ``builder.checker``, which imports TensorFlow: on the first visit the stack is drawn
 without shapes, then TensorFlow is loaded and the page reruns with them.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -27,13 +28,19 @@ from ui.stack_component import build_view, layer_fixes, stack_editor
 
 STACK_KEY = "build_stack"
 SELECTED = "build_selected"
-NOTICE = "build_notice"                # the last edit's refusal, shown once
-FIELD_ERRORS = "build_field_errors"    # {widget key: message} for values not applied
+NOTICE = "build_notice"  # the last edit's refusal, shown once
+FIELD_ERRORS = "build_field_errors"  # {widget key: message} for values not applied
 
 # Advice codes about the loss or metrics, shown beside the compile settings.
-COMPILE_ADVICE = {"softmax-binary", "sigmoid-multiclass", "logits-crossentropy",
-                  "regression-loss-on-classifier", "classification-loss-on-regression",
-                  "label-encoding", "accuracy-regression"}
+COMPILE_ADVICE = {
+    "softmax-binary",
+    "sigmoid-multiclass",
+    "logits-crossentropy",
+    "regression-loss-on-classifier",
+    "classification-loss-on-regression",
+    "label-encoding",
+    "accuracy-regression",
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -47,7 +54,7 @@ def _keras_loaded() -> bool:
 def _check(project: dict):
     from builder import fit_check
 
-    return fit_check.check(project)    # builds, and fits the chosen data
+    return fit_check.check(project)  # builds, and fits the chosen data
 
 
 def _say(message: str) -> None:
@@ -58,8 +65,10 @@ def _plain(err: Exception) -> str:
     """A ProjectError's text without the field paths meant for files (model.layers[2]...)."""
     problems = getattr(err, "problems", None)
     if problems:
-        return " ".join(message.split(": ", 1)[-1] if message.startswith("model.") else message
-                        for _, message in problems)
+        return " ".join(
+            message.split(": ", 1)[-1] if message.startswith("model.") else message
+            for _, message in problems
+        )
     return str(err)
 
 
@@ -139,8 +148,7 @@ def _settings_form(project: dict, name: str | None) -> None:
 
 def _compile_section(project: dict, result) -> None:
     outputs = project["model"]["outputs"]
-    recommended = recommended_loss(project) if result is not None and len(outputs) == 1 \
-        else None
+    recommended = recommended_loss(project) if result is not None and len(outputs) == 1 else None
     compile_form.compile_editor(project, "build", recommended, result)
     if recommended and project["compile"]["loss"] != recommended:
         st.caption(f"Recommended for this model and data: **{recommended}**.")
@@ -156,8 +164,12 @@ def _compile_section(project: dict, result) -> None:
 def _advice(advice, where: str) -> None:
     st.warning(advice.message)
     if advice.fix is not None:
-        st.button(f"Fix: {advice.fix.label}", key=f"build_fix:{where}:{advice.code}:"
-                  f"{advice.layer}", on_click=_apply_model_fix, args=(advice.fix,))
+        st.button(
+            f"Fix: {advice.fix.label}",
+            key=f"build_fix:{where}:{advice.code}:{advice.layer}",
+            on_click=_apply_model_fix,
+            args=(advice.fix,),
+        )
 
 
 def _summary(project: dict, result) -> None:
@@ -167,9 +179,12 @@ def _summary(project: dict, result) -> None:
     a, b, c = st.columns(3)
     a.metric("Parameters", f"{result.total_params:,}")
     b.metric("Trainable", f"{result.trainable_params:,}")
-    c.metric("Memory to train (est.)", _bytes(result.memory_bytes),
-             help="Weights, gradients and optimizer state plus the activations of one batch "
-                  f"of {settings.sections(project)[1]['batch_size']}, in float32.")
+    c.metric(
+        "Memory to train (est.)",
+        _bytes(result.memory_bytes),
+        help="Weights, gradients and optimizer state plus the activations of one batch "
+        f"of {settings.sections(project)[1]['batch_size']}, in float32.",
+    )
     for message in result.errors:
         st.error(message)
     for advice in result.warnings:
@@ -199,10 +214,15 @@ def _diagram(project: dict, result):
     rows: dict[int, list[str]] = {}
     for name, d in depth.items():
         rows.setdefault(d, []).append(name)
-    pos = {name: (i - (len(names) - 1) / 2, -d)
-           for d, names in rows.items() for i, name in enumerate(names)}
-    kinds = {inp["name"]: ("Input", fmt_shape([None] + list(inp["shape"])), "ok")
-             for inp in model["inputs"]}
+    pos = {
+        name: (i - (len(names) - 1) / 2, -d)
+        for d, names in rows.items()
+        for i, name in enumerate(names)
+    }
+    kinds = {
+        inp["name"]: ("Input", fmt_shape([None] + list(inp["shape"])), "ok")
+        for inp in model["inputs"]
+    }
     for lay in model["layers"]:
         report = result.layer(lay["name"]) if result is not None else None
         status = "pending" if report is None else "error" if report.error else "ok"
@@ -219,23 +239,50 @@ def _diagram(project: dict, result):
                 (x0, y0), (x1, y1) = pos[src], pos[lay["name"]]
                 edge_x += [x0, x1, None]
                 edge_y += [y0 - 0.28, y1 + 0.28, None]
-    boxes = [{"type": "rect", "x0": x - 0.42, "x1": x + 0.42, "y0": y - 0.28, "y1": y + 0.28,
-              "line": {"color": colors[kinds[name][2]], "width": 2},
-              "fillcolor": "white", "layer": "below"} for name, (x, y) in pos.items()]
-    fig = go.Figure([
-        go.Scatter(x=edge_x, y=edge_y, mode="lines", hoverinfo="skip",
-                   line={"color": "#888", "width": 1.2}),
-        go.Scatter(x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="text",
-                   text=[f"<b>{n}</b> {kinds[n][0]}<br>{kinds[n][1]}" for n in pos],
-                   hovertext=[f"{n}: {kinds[n][0]} → {kinds[n][1] or '?'}" for n in pos],
-                   hoverinfo="text", textfont={"size": 12}),
-    ])
+    boxes = [
+        {
+            "type": "rect",
+            "x0": x - 0.42,
+            "x1": x + 0.42,
+            "y0": y - 0.28,
+            "y1": y + 0.28,
+            "line": {"color": colors[kinds[name][2]], "width": 2},
+            "fillcolor": "white",
+            "layer": "below",
+        }
+        for name, (x, y) in pos.items()
+    ]
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=edge_x,
+                y=edge_y,
+                mode="lines",
+                hoverinfo="skip",
+                line={"color": "#888", "width": 1.2},
+            ),
+            go.Scatter(
+                x=[p[0] for p in pos.values()],
+                y=[p[1] for p in pos.values()],
+                mode="text",
+                text=[f"<b>{n}</b> {kinds[n][0]}<br>{kinds[n][1]}" for n in pos],
+                hovertext=[f"{n}: {kinds[n][0]} → {kinds[n][1] or '?'}" for n in pos],
+                hoverinfo="text",
+                textfont={"size": 12},
+            ),
+        ]
+    )
     width = max(len(names) for names in rows.values())
-    fig.update_layout(shapes=boxes, height=80 + 72 * len(rows), showlegend=False,
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      xaxis={"visible": False, "range": [-width / 2 - 0.1, width / 2 + 0.1]},
-                      yaxis={"visible": False, "range": [-max(rows) - 0.6, 0.6]},
-                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
+    fig.update_layout(
+        shapes=boxes,
+        height=80 + 72 * len(rows),
+        showlegend=False,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"visible": False, "range": [-width / 2 - 0.1, width / 2 + 0.1]},
+        yaxis={"visible": False, "range": [-max(rows) - 0.6, 0.6]},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
     return fig
 
 
@@ -252,8 +299,12 @@ def _toolbar(project: dict) -> None:
 def _use_template(name: str | None) -> None:
     if name is None:
         current = state.get_project()
-        project = projectlib.new_project("Untitled", current["model"]["inputs"],
-                                         current["data"]["dataset"], current["data"]["options"])
+        project = projectlib.new_project(
+            "Untitled",
+            current["model"]["inputs"],
+            current["data"]["dataset"],
+            current["data"]["options"],
+        )
     else:
         project = templates.load(name)
     start_over(project, FORM, SELECTED)
@@ -284,9 +335,11 @@ def _export(project: dict, valid: bool) -> None:
         st.caption("Export needs a valid model: fix the problems shown above first.")
         return
     stem = "".join(c if c.isalnum() else "_" for c in project.get("name", "model"))[:40] or "model"
-    makers = [("Python script", "script", f"{stem}.py", "text/x-python"),
-              ("Notebook", "notebook", f"{stem}.ipynb", "application/x-ipynb+json"),
-              ("Keras JSON", "keras_json", f"{stem}.keras.json", "application/json")]
+    makers = [
+        ("Python script", "script", f"{stem}.py", "text/x-python"),
+        ("Notebook", "notebook", f"{stem}.ipynb", "application/x-ipynb+json"),
+        ("Keras JSON", "keras_json", f"{stem}.keras.json", "application/json"),
+    ]
     text = projectlib.dumps(project)
     for col, (label, fmt, filename, mime) in zip(st.columns(len(makers)), makers):
         try:
@@ -294,8 +347,9 @@ def _export(project: dict, valid: bool) -> None:
         except (ProjectError, ValueError) as err:  # export refuses with a message
             col.caption(f"{label}: {_plain(err)}")
             continue
-        col.download_button(label, payload, file_name=filename, mime=mime,
-                            key=f"build_export:{fmt}")
+        col.download_button(
+            label, payload, file_name=filename, mime=mime, key=f"build_export:{fmt}"
+        )
 
 
 # --------------------------------------------------------------------------- the page
@@ -313,8 +367,10 @@ if _keras_loaded():
 st.title("Build")
 _toolbar(project)
 if not edit.is_stack(project):
-    st.info("This model is a graph (layers name their inputs): the stack shows its layers in "
-            "file order and reordering is off. Change connections on the Graph page.")
+    st.info(
+        "This model is a graph (layers name their inputs): the stack shows its layers in "
+        "file order and reordering is off. Change connections on the Graph page."
+    )
 notice = st.session_state.pop(NOTICE, None)
 if notice:
     st.error(notice)

@@ -3,6 +3,7 @@
 Reads run folders only (no TensorFlow): history.csv for the curves, project.json for the
 settings, metrics.json for the final scores. The table downloads as CSV.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,7 @@ def _label(record: dict) -> str:
 
 
 st.title("Compare")
-records = [r for r in runs.list_runs(jobs.runs_root(), jobs.owner())
-           if r["state"] != "broken"]
+records = [r for r in runs.list_runs(jobs.runs_root(), jobs.owner()) if r["state"] != "broken"]
 if not records:
     st.info("No runs yet in this session: train a model first.")
     if (HERE / "train.py").exists():
@@ -32,8 +32,9 @@ by_id = {r["id"]: r for r in records}
 kept = [i for i in st.session_state.get("compare_runs", []) if i in by_id]
 if "compare_runs" not in st.session_state or kept != st.session_state["compare_runs"]:
     st.session_state["compare_runs"] = kept or list(by_id)[:3]
-chosen = st.multiselect("Runs", list(by_id), format_func=lambda i: _label(by_id[i]),
-                        key="compare_runs")
+chosen = st.multiselect(
+    "Runs", list(by_id), format_func=lambda i: _label(by_id[i]), key="compare_runs"
+)
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
@@ -53,9 +54,11 @@ if names:
     c1, c2 = st.columns([2, 1])
     metric = c1.selectbox("Metric", names, key="compare_metric")
     which = c2.radio("Curves", ["Validation", "Training"], horizontal=True, key="compare_which")
-    figure = charts.overlay_figure({_label(by_id[i]): run["history"] or {}
-                                    for i, run in loaded.items()}, metric,
-                                   validation=which == "Validation")
+    figure = charts.overlay_figure(
+        {_label(by_id[i]): run["history"] or {} for i, run in loaded.items()},
+        metric,
+        validation=which == "Validation",
+    )
     if not figure.data:
         st.caption(f"None of these runs has {which.lower()} values for {metric}.")
     st.plotly_chart(figure, key="compare_overlay")
@@ -64,5 +67,10 @@ else:
 
 table = charts.settings_table(loaded.values())
 st.dataframe(table, hide_index=True, key="compare_table")
-st.download_button("Download the table (CSV)", charts.table_csv(table),
-                   file_name="netbuilder-runs.csv", mime="text/csv", key="compare_csv")
+st.download_button(
+    "Download the table (CSV)",
+    charts.table_csv(table),
+    file_name="netbuilder-runs.csv",
+    mime="text/csv",
+    key="compare_csv",
+)

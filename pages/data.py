@@ -3,6 +3,7 @@
 The choice is written into the project's ``data`` section; the model's input shape follows
 it (the builder learns it), and the recommended last layer and loss are offered.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,11 +19,15 @@ from builder.data.registry import validate_data_settings
 from ui import data_status, forms, state
 
 ERRORS = "data_field_errors"
-PENDING_CSV = "data_pending_csv"    # "Your CSV file" chosen, no file uploaded yet
-GROUPS = [("From the book (Keras datasets)", ["imdb", "reuters", "boston_housing", "mnist",
-                                              "fashion_mnist", "cifar10"]),
-          ("Offline (ship with scikit-learn)", ["digits", "breast_cancer", "wine", "diabetes"]),
-          ("Your own", ["csv"])]
+PENDING_CSV = "data_pending_csv"  # "Your CSV file" chosen, no file uploaded yet
+GROUPS = [
+    (
+        "From the book (Keras datasets)",
+        ["imdb", "reuters", "boston_housing", "mnist", "fashion_mnist", "cifar10"],
+    ),
+    ("Offline (ship with scikit-learn)", ["digits", "breast_cancer", "wine", "diabetes"]),
+    ("Your own", ["csv"]),
+]
 
 
 def _errors() -> dict:
@@ -86,9 +91,15 @@ def _dataset_picker(project: dict) -> str:
         names.append(current)
     st.session_state["data_dataset"] = current
     group_of = {n: g for g, members in GROUPS for n in members}
-    st.selectbox("Dataset", names, key="data_dataset", on_change=_on_dataset,
-                 format_func=lambda n: f"{DATASETS[n].label} — {group_of.get(n, '')}"
-                 if n in DATASETS else str(n))
+    st.selectbox(
+        "Dataset",
+        names,
+        key="data_dataset",
+        on_change=_on_dataset,
+        format_func=lambda n: (
+            f"{DATASETS[n].label} — {group_of.get(n, '')}" if n in DATASETS else str(n)
+        ),
+    )
     return current
 
 
@@ -108,8 +119,12 @@ def _safe_file_name(name: str) -> str:
 
 
 def _csv_section(project: dict) -> None:
-    upload = st.file_uploader("Upload a CSV file", type=["csv", "txt"], key="data_csv_upload",
-                              help="First row: column names. Up to 200 MB.")
+    upload = st.file_uploader(
+        "Upload a CSV file",
+        type=["csv", "txt"],
+        key="data_csv_upload",
+        help="First row: column names. Up to 200 MB.",
+    )
     if upload is not None and st.session_state.get("data_csv_id") != upload.file_id:
         raw = upload.getvalue()
         try:
@@ -127,15 +142,20 @@ def _csv_section(project: dict) -> None:
             path = paths.uploads_dir() / (f"{stem}-{tag}.{ext}" if dot else f"{name}-{tag}")
         path.write_bytes(raw)
         st.session_state["data_csv_id"] = upload.file_id
-        _commit_data({"dataset": "csv", "options": {"path": path.name,
-                                                    "target": summary.suggested_target,
-                                                    "task": "auto"}})
+        _commit_data(
+            {
+                "dataset": "csv",
+                "options": {"path": path.name, "target": summary.suggested_target, "task": "auto"},
+            }
+        )
         if "_data" not in _errors():
             st.session_state.pop(PENDING_CSV, None)
         st.rerun()
     if project["data"].get("dataset") != "csv":
-        st.info(f"Upload a CSV file to use it: the model keeps its current data "
-                f"({DATASETS[project['data']['dataset']].label}) until you do.")
+        st.info(
+            f"Upload a CSV file to use it: the model keeps its current data "
+            f"({DATASETS[project['data']['dataset']].label}) until you do."
+        )
         return
     path = project["data"].get("options", {}).get("path")
     if path:
@@ -148,8 +168,9 @@ def _csv_section(project: dict) -> None:
         st.caption(f"{summary.rows:,} rows, {len(summary.columns)} columns.")
         st.dataframe(summary.preview, width="stretch")
         if summary.missing:
-            st.caption("Empty cells: " + ", ".join(f"{c} ({n})" for c, n in
-                                                   summary.missing.items()))
+            st.caption(
+                "Empty cells: " + ", ".join(f"{c} ({n})" for c, n in summary.missing.items())
+            )
 
 
 def _options_form(project: dict, spec) -> None:
@@ -166,8 +187,15 @@ def _options_form(project: dict, spec) -> None:
                 spec_opt.update(type="choice", choices=columns)
             except DataError:
                 pass
-        forms.param_widget(spec_opt, options.get(opt["name"], opt["default"]), key, errors,
-                           _on_option, (spec_opt, key), keras_name=False)
+        forms.param_widget(
+            spec_opt,
+            options.get(opt["name"], opt["default"]),
+            key,
+            errors,
+            _on_option,
+            (spec_opt, key),
+            keras_name=False,
+        )
 
 
 def _recommendation(project: dict) -> None:
@@ -180,14 +208,15 @@ def _recommendation(project: dict) -> None:
     last = rec["last_layer"]["config"]
     act = last.get("activation") or "no activation"
     classes = f", {info.num_classes} classes" if info.num_classes else ""
-    st.markdown(f"**Task:** {info.task}{classes} · **input:** {tuple(info.input_spec['shape'])} "
-                f"{info.input_spec['dtype']} · **recommended:** last layer Dense({last['units']}, "
-                f"{act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}")
+    st.markdown(
+        f"**Task:** {info.task}{classes} · **input:** {tuple(info.input_spec['shape'])} "
+        f"{info.input_spec['dtype']} · **recommended:** last layer Dense({last['units']}, "
+        f"{act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}"
+    )
     comp = project["compile"]
     if comp["loss"] != rec["loss"] or comp["metrics"] != rec["metrics"]:
         if st.button("Use the recommended loss and metrics", key="data_use_rec"):
-            new = {**project, "compile": {**comp, "loss": rec["loss"],
-                                          "metrics": rec["metrics"]}}
+            new = {**project, "compile": {**comp, "loss": rec["loss"], "metrics": rec["metrics"]}}
             state.set_project(new)
             st.rerun()
 
@@ -199,8 +228,10 @@ def _show_sample(sample: dict) -> None:
     elif sample["kind"] == "image":
         pixels = sample["pixels"]
         scale = max(1, 140 // pixels.shape[0])
-        st.image(np.kron(pixels, np.ones((scale, scale) + (1,) * (pixels.ndim - 2),
-                                         dtype=np.uint8)), clamp=True)
+        st.image(
+            np.kron(pixels, np.ones((scale, scale) + (1,) * (pixels.ndim - 2), dtype=np.uint8)),
+            clamp=True,
+        )
     else:
         st.dataframe([sample["row"]], width="stretch")
 
@@ -213,16 +244,19 @@ def _preview(project: dict) -> None:
 
     bar = st.progress(0.0, text="Preparing the data…")
     try:
-        prepared = prepare(project, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                           allow_download=True)
+        prepared = prepare(
+            project, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m), allow_download=True
+        )
     except DataError as err:
         bar.empty()
         st.error(str(err))
         return
     bar.empty()
-    st.caption(f"{len(prepared.train_targets):,} training and {len(prepared.test_targets):,} "
-               f"test samples; model input {prepared.x_train.shape[1:]} "
-               f"{prepared.x_train.dtype}.")
+    st.caption(
+        f"{len(prepared.train_targets):,} training and {len(prepared.test_targets):,} "
+        f"test samples; model input {prepared.x_train.shape[1:]} "
+        f"{prepared.x_train.dtype}."
+    )
     for note in prepared.notes:
         st.info(note)
     cols = st.columns(3)
@@ -251,7 +285,7 @@ _cache_status(spec)
 if spec.source == "csv":
     _csv_section(project)
 if spec.source == "csv" and project["data"].get("dataset") != "csv":
-    st.stop()       # nothing to preprocess before a file is chosen
+    st.stop()  # nothing to preprocess before a file is chosen
 left, right = st.columns([1, 2])
 with left:
     st.subheader("Preprocessing")

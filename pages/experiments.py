@@ -4,6 +4,7 @@ The experiment section is edited into the project (``ui.state.set_project``), so
 saved with it. Start runs the sweep in its own process (``ui.experiments``); a fragment
 re-reads its ``experiment.json`` about once a second. Nothing here imports TensorFlow or Ray.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,8 +22,7 @@ from ui import experiments, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
-SEARCHES = {"grid": "Grid: every combination", "random": "Random",
-            "tpe": "Bayesian (TPE, Optuna)"}
+SEARCHES = {"grid": "Grid: every combination", "random": "Random", "tpe": "Bayesian (TPE, Optuna)"}
 
 
 def _set_section(project: dict, section: dict | None) -> bool:
@@ -46,8 +46,11 @@ def _parameters(project: dict, section: dict) -> None:
     if params:
         st.markdown("**Settings that vary**")
     for i, p in enumerate(params):
-        what = (", ".join(str(v) for v in p["values"]) if "values" in p else
-                f"{p['low']} to {p['high']}" + (" (log scale)" if p.get("log") else ""))
+        what = (
+            ", ".join(str(v) for v in p["values"])
+            if "values" in p
+            else f"{p['low']} to {p['high']}" + (" (log scale)" if p.get("log") else "")
+        )
         c1, c2 = st.columns([5, 1])
         c1.markdown(f"`{p['setting']}`: {what}")
         if c2.button("Remove", key=f"exp_remove_{i}"):
@@ -57,12 +60,14 @@ def _parameters(project: dict, section: dict) -> None:
     choices = experiments.setting_choices(project)
     with st.form("exp_add", clear_on_submit=False):
         st.markdown("**Add a setting to vary**")
-        setting = st.selectbox("Setting", list(choices), format_func=choices.get,
-                               key="exp_setting")
+        setting = st.selectbox("Setting", list(choices), format_func=choices.get, key="exp_setting")
         kind = st.radio("Values", ["a list", "a range"], horizontal=True, key="exp_kind")
-        text = st.text_input("List of values (comma-separated)", key="exp_values",
-                             placeholder=experiments.suggested_values(setting) or "e.g. 16, 32",
-                             help="Numbers, words, true/false. Repeat takes 0-10 copies.")
+        text = st.text_input(
+            "List of values (comma-separated)",
+            key="exp_values",
+            placeholder=experiments.suggested_values(setting) or "e.g. 16, 32",
+            help="Numbers, words, true/false. Repeat takes 0-10 copies.",
+        )
         c1, c2, c3 = st.columns(3)
         low = c1.number_input("Range from", value=0.0001, format="%g", key="exp_low")
         high = c2.number_input("to", value=0.01, format="%g", key="exp_high")
@@ -70,13 +75,16 @@ def _parameters(project: dict, section: dict) -> None:
         whole = c3.checkbox("Whole numbers", value=False, key="exp_int")
         if st.form_submit_button("Add"):
             if kind == "a list":
-                values = experiments.parse_values(text or
-                                                  experiments.suggested_values(setting))
+                values = experiments.parse_values(text or experiments.suggested_values(setting))
                 entry = {"setting": setting, "values": values}
             else:
-                entry = {"setting": setting, "low": int(low) if whole else low,
-                         "high": int(high) if whole else high, "log": log,
-                         "type": "int" if whole else "float"}
+                entry = {
+                    "setting": setting,
+                    "low": int(low) if whole else low,
+                    "high": int(high) if whole else high,
+                    "log": log,
+                    "type": "int" if whole else "float",
+                }
             rest = [q for q in params if q["setting"] != setting]
             if not params:
                 section = {**section, "search": "grid" if kind == "a list" else "random"}
@@ -86,8 +94,15 @@ def _parameters(project: dict, section: dict) -> None:
                 st.rerun()
 
 
-SEARCH_KEYS = ("exp_search_kind", "exp_trials", "exp_concurrency", "exp_metric", "exp_mode",
-               "exp_minutes", "exp_asha")
+SEARCH_KEYS = (
+    "exp_search_kind",
+    "exp_trials",
+    "exp_concurrency",
+    "exp_metric",
+    "exp_mode",
+    "exp_minutes",
+    "exp_asha",
+)
 
 
 def _search(project: dict, section: dict) -> None:
@@ -101,29 +116,65 @@ def _search(project: dict, section: dict) -> None:
     names = spec.metric_names(project)
     with st.form("exp_search"):
         c1, c2, c3 = st.columns(3)
-        search = c1.selectbox("Search", list(SEARCHES), format_func=SEARCHES.get,
-                              index=list(SEARCHES).index(full["search"]), key="exp_search_kind")
-        trials = c2.number_input("Trials", 1, spec.MAX_TRIALS, value=int(full["trials"]),
-                                 key="exp_trials",
-                                 help="A grid runs at most this many of its combinations.")
-        concurrency = c3.number_input("At the same time", 1, 64,
-                                      value=int(full["concurrency"]), key="exp_concurrency")
-        metric = c1.selectbox("Compare trials on", names,
-                              index=names.index(full["metric"]) if full["metric"] in names
-                              else 0, key="exp_metric")
-        mode = c2.radio("Best is", ["min", "max"], horizontal=True,
-                        index=["min", "max"].index(full["mode"]), key="exp_mode")
-        minutes = c3.number_input("Time budget (minutes, 0: none)", 0.0, 10.0 ** 6,
-                                  value=float(full["max_minutes"] or 0), key="exp_minutes")
-        asha = st.checkbox("Stop weak trials early (ASHA: successive halving)",
-                           value=bool(full["early_stopping"]), key="exp_asha")
+        search = c1.selectbox(
+            "Search",
+            list(SEARCHES),
+            format_func=SEARCHES.get,
+            index=list(SEARCHES).index(full["search"]),
+            key="exp_search_kind",
+        )
+        trials = c2.number_input(
+            "Trials",
+            1,
+            spec.MAX_TRIALS,
+            value=int(full["trials"]),
+            key="exp_trials",
+            help="A grid runs at most this many of its combinations.",
+        )
+        concurrency = c3.number_input(
+            "At the same time", 1, 64, value=int(full["concurrency"]), key="exp_concurrency"
+        )
+        metric = c1.selectbox(
+            "Compare trials on",
+            names,
+            index=names.index(full["metric"]) if full["metric"] in names else 0,
+            key="exp_metric",
+        )
+        mode = c2.radio(
+            "Best is",
+            ["min", "max"],
+            horizontal=True,
+            index=["min", "max"].index(full["mode"]),
+            key="exp_mode",
+        )
+        minutes = c3.number_input(
+            "Time budget (minutes, 0: none)",
+            0.0,
+            10.0**6,
+            value=float(full["max_minutes"] or 0),
+            key="exp_minutes",
+        )
+        asha = st.checkbox(
+            "Stop weak trials early (ASHA: successive halving)",
+            value=bool(full["early_stopping"]),
+            key="exp_asha",
+        )
         if st.form_submit_button("Apply"):
-            new = {**section, "search": search, "trials": int(trials),
-                   "concurrency": int(concurrency), "metric": metric, "mode": mode,
-                   "max_minutes": float(minutes) or None,
-                   "early_stopping": (full["early_stopping"] or
-                                      {"method": "asha", "grace_period": 1,
-                                       "reduction_factor": 2}) if asha else None}
+            new = {
+                **section,
+                "search": search,
+                "trials": int(trials),
+                "concurrency": int(concurrency),
+                "metric": metric,
+                "mode": mode,
+                "max_minutes": float(minutes) or None,
+                "early_stopping": (
+                    full["early_stopping"]
+                    or {"method": "asha", "grace_period": 1, "reduction_factor": 2}
+                )
+                if asha
+                else None,
+            }
             if _set_section(project, new):
                 st.rerun()
 
@@ -135,13 +186,18 @@ def _start(project: dict) -> None:
         st.error(f"The project cannot run yet:\n\n{err}")
         return
     section = spec.defaults(valid["experiment"])
-    address = st.text_input("Ray cluster address (empty: a Ray started on this machine)",
-                            value=os.environ.get("RAY_ADDRESS", ""), key="exp_address",
-                            help="host:port of a running Ray head ('ray start --head' prints "
-                                 "it). Its nodes need this app's Python packages.")
-    st.caption(f"{section['trials']} trial(s) of {valid['fit']['epochs']} epoch(s), "
-               f"{section['concurrency']} at a time, compared on {section['metric']} "
-               f"({section['mode']}).")
+    address = st.text_input(
+        "Ray cluster address (empty: a Ray started on this machine)",
+        value=os.environ.get("RAY_ADDRESS", ""),
+        key="exp_address",
+        help="host:port of a running Ray head ('ray start --head' prints "
+        "it). Its nodes need this app's Python packages.",
+    )
+    st.caption(
+        f"{section['trials']} trial(s) of {valid['fit']['epochs']} epoch(s), "
+        f"{section['concurrency']} at a time, compared on {section['metric']} "
+        f"({section['mode']})."
+    )
     if st.button("Start experiment", type="primary", key="exp_start"):
         valid["experiment"] = section
         experiments.start(valid, address.strip() or None)
@@ -150,12 +206,17 @@ def _start(project: dict) -> None:
 
 def _state_line(record: dict) -> None:
     done = sum(1 for t in record["trials"] if t["state"] in ("finished", "stopped", "failed"))
-    where = (f"Ray cluster {record['address']}" if record.get("executor") == "ray"
-             else "local Ray")
+    where = f"Ray cluster {record['address']}" if record.get("executor") == "ray" else "local Ray"
     text = f"Experiment {record['id']} ({where}): {done} trial(s) ended"
     if record["state"] in experiments.ACTIVE:
-        st.info(text + (", stopping..." if st.session_state.get("exp_stopping") ==
-                        record["id"] else ", running..."))
+        st.info(
+            text
+            + (
+                ", stopping..."
+                if st.session_state.get("exp_stopping") == record["id"]
+                else ", running..."
+            )
+        )
     elif record["state"] == "failed":
         st.error(f"{text}. The experiment failed: {record['message']}")
     elif record["state"] == "stopped":
@@ -173,10 +234,13 @@ def _open_trial(record: dict) -> None:
     best = (record.get("best") or {}).get("id")
     ids = [t["id"] for t in with_run]
     c1, c2 = st.columns([3, 1])
-    choice = c1.selectbox("Open a trial as the current project", ids,
-                          index=ids.index(best) if best in ids else 0,
-                          format_func=lambda i: f"{i} (best)" if i == best else i,
-                          key="exp_open_choice")
+    choice = c1.selectbox(
+        "Open a trial as the current project",
+        ids,
+        index=ids.index(best) if best in ids else 0,
+        format_func=lambda i: f"{i} (best)" if i == best else i,
+        key="exp_open_choice",
+    )
     if c2.button("Open", key="exp_open"):
         trial = with_run[ids.index(choice)]
         try:
@@ -199,14 +263,22 @@ def _live(exp_id: str) -> None:
     record = runner.read(folder)
     active = record["state"] in experiments.ACTIVE
     _state_line(record)
-    if active and st.button("Stop", key="exp_stop", help="Running trials end after their "
-                            "batch and keep their model; no new trial starts."):
+    if active and st.button(
+        "Stop",
+        key="exp_stop",
+        help="Running trials end after their batch and keep their model; no new trial starts.",
+    ):
         experiments.stop(record)
         st.session_state["exp_stopping"] = record["id"]
     rows = experiments.trial_rows(record)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-            "curve": st.column_config.LineChartColumn(f"{record['metric']} per epoch")})
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            column_config={
+                "curve": st.column_config.LineChartColumn(f"{record['metric']} per epoch")
+            },
+        )
         c1, c2 = st.columns(2)
         c1.plotly_chart(experiments.curves_figure(record), key="exp_curves")
         parallel = experiments.parallel_figure(record)
@@ -214,11 +286,15 @@ def _live(exp_id: str) -> None:
             c2.plotly_chart(parallel, key="exp_parallel")
         if record.get("best"):
             b = record["best"]
-            st.markdown(f"**Best:** trial {b['id']}, {record['metric']} {b['metric']:.4g} — "
-                        + ", ".join(f"`{k}` = {v}" for k, v in b["params"].items()))
+            st.markdown(
+                f"**Best:** trial {b['id']}, {record['metric']} {b['metric']:.4g} — "
+                + ", ".join(f"`{k}` = {v}" for k, v in b["params"].items())
+            )
     else:
-        st.caption("Trials appear once Ray has started them (Ray and TensorFlow take a few "
-                   "seconds to start).")
+        st.caption(
+            "Trials appear once Ray has started them (Ray and TensorFlow take a few "
+            "seconds to start)."
+        )
     if not active:
         _open_trial(record)
         if (HERE / "compare.py").exists():
@@ -231,8 +307,10 @@ def _live(exp_id: str) -> None:
 
 
 st.title("Experiments")
-st.caption("Vary settings of this project — a layer's units or activation, the depth of the "
-           "network, the learning rate, the loss — and train the trials side by side on Ray.")
+st.caption(
+    "Vary settings of this project — a layer's units or activation, the depth of the "
+    "network, the learning rate, the loss — and train the trials side by side on Ray."
+)
 project = state.get_project()
 record = experiments.current()
 running = record is not None and record["state"] in experiments.ACTIVE
@@ -245,8 +323,10 @@ with st.expander("What varies and how trials are searched", expanded=not running
 if not running and project.get("experiment"):
     _start(project)
 elif not project.get("experiment"):
-    st.info("Add a setting to vary to start an experiment (or open the template "
-            "'Digits: units and learning rate').")
+    st.info(
+        "Add a setting to vary to start an experiment (or open the template "
+        "'Digits: units and learning rate')."
+    )
 if record is not None:
     st.fragment(run_every=POLL_S if running else None)(_live)(record["id"])
 others = [r for r in experiments.past() if record is None or r["id"] != record["id"]]

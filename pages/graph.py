@@ -7,6 +7,7 @@ the page keeps no copy of the graph. Wiring faults (``builder.graph.faults``) ne
 TensorFlow and are shown at once; shapes and Keras' errors come from ``builder.checker``
 once TensorFlow has loaded, as on the Build page.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -20,7 +21,7 @@ from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
 
 EDITOR_KEY = "graph_editor"
 SELECTED = "graph_selected"
-NOTICE = "graph_notice"            # the last edit's refusal, shown once
+NOTICE = "graph_notice"  # the last edit's refusal, shown once
 GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_block"]
 
 
@@ -49,8 +50,7 @@ def _check(project: dict):
     faults = graph.faults(project)
     if faults:
         result.valid = False
-        result.errors.extend(f.message for f in faults
-                             if f.message not in result.errors)
+        result.errors.extend(f.message for f in faults if f.message not in result.errors)
     return result
 
 
@@ -85,8 +85,9 @@ def _on_action(action: dict) -> None:
             return
         if kind == "add":
             spot = layout.free_spot(layout.layout(project), action["x"], action["y"])
-            project, new = graph.add_node(project, action["class_name"],
-                                          action["source"] or None, spot)
+            project, new = graph.add_node(
+                project, action["class_name"], action["source"] or None, spot
+            )
             st.session_state[SELECTED] = new
         elif kind == "connect":
             project = graph.connect(project, action["source"], action["target"])
@@ -95,8 +96,9 @@ def _on_action(action: dict) -> None:
         elif kind == "move":
             project = graph.move_node(project, name, action["x"], action["y"])
         elif kind == "delete":
-            if edit.is_stack(project) and not any(i["name"] == name
-                                                  for i in project["model"]["inputs"]):
+            if edit.is_stack(project) and not any(
+                i["name"] == name for i in project["model"]["inputs"]
+            ):
                 project = edit.delete_layer(project, name)  # a stack stays a stack
             else:
                 project = graph.delete_node(project, name)
@@ -133,8 +135,9 @@ def _add_input() -> None:
     try:
         shape = forms.from_text({"type": "shape"}, st.session_state["graph_new_input"])
         shape = shape if isinstance(shape, list) else [shape]
-        project, name = graph.add_input(state.get_project(), shape,
-                                        st.session_state["graph_new_input_dtype"])
+        project, name = graph.add_input(
+            state.get_project(), shape, st.session_state["graph_new_input_dtype"]
+        )
     except (ValueError, ProjectError) as err:
         _say(graph_form.plain(err))
         return
@@ -163,19 +166,37 @@ def _toolbar(project: dict) -> None:
     cols = st.columns([1, 1, 2, 2, 2, 2])
     undo_redo(cols[0], cols[1], "graph")
     if edit.is_stack(project):
-        cols[2].button("Graph mode", on_click=_to_graph, key="graph_mode", width="stretch",
-                       help="Write every connection out explicitly, so layers can be joined "
-                            "freely. 'Back to a stack' undoes it while the model is a chain.")
+        cols[2].button(
+            "Graph mode",
+            on_click=_to_graph,
+            key="graph_mode",
+            width="stretch",
+            help="Write every connection out explicitly, so layers can be joined "
+            "freely. 'Back to a stack' undoes it while the model is a chain.",
+        )
     else:
-        cols[2].button("Back to a stack", on_click=_to_stack, key="graph_stack",
-                       width="stretch",
-                       help="Only a chain (one input, each layer reading the one before, one "
-                            "output) can be a stack; otherwise you are told what to change.")
-    cols[3].button("Tidy layout", on_click=_tidy, key="graph_tidy", width="stretch",
-                   help="Forget the positions you gave nodes and lay the graph out again.")
+        cols[2].button(
+            "Back to a stack",
+            on_click=_to_stack,
+            key="graph_stack",
+            width="stretch",
+            help="Only a chain (one input, each layer reading the one before, one "
+            "output) can be a stack; otherwise you are told what to change.",
+        )
+    cols[3].button(
+        "Tidy layout",
+        on_click=_tidy,
+        key="graph_tidy",
+        width="stretch",
+        help="Forget the positions you gave nodes and lay the graph out again.",
+    )
     with cols[4].popover("Add input", width="stretch"):
-        st.text_input("Shape", value="10", key="graph_new_input",
-                      help="One sample's shape without the batch axis, e.g. 10 or 28, 28, 1.")
+        st.text_input(
+            "Shape",
+            value="10",
+            key="graph_new_input",
+            help="One sample's shape without the batch axis, e.g. 10 or 28, 28, 1.",
+        )
         st.selectbox("Values", projectlib.INPUT_DTYPES, key="graph_new_input_dtype")
         st.button("Add this input", on_click=_add_input, key="graph_add_input")
     menu = menu_key("graph_templates")
@@ -185,9 +206,11 @@ def _toolbar(project: dict) -> None:
 
 def _mode_caption(project: dict) -> None:
     if edit.is_stack(project):
-        st.caption("This project is a plain stack (each layer reads the one before). Editing "
-                   "connections here turns it into a graph; 'Back to a stack' returns while "
-                   "it is still a chain.")
+        st.caption(
+            "This project is a plain stack (each layer reads the one before). Editing "
+            "connections here turns it into a graph; 'Back to a stack' returns while "
+            "it is still a chain."
+        )
     elif graph.is_chain(project):
         st.caption("Graph mode. The model is still a chain, so it can go back to a stack.")
     else:
@@ -202,15 +225,27 @@ def _connections(project: dict, name: str) -> None:
     for src in srcs:
         a, b = st.columns([3, 2])
         a.markdown(f"`{src}`")
-        b.button("Disconnect", key=f"graph_disc:{src}:{name}", on_click=_disconnect,
-                 args=(src, name), disabled=len(srcs) == 1,
-                 help="A layer keeps at least one input: connect another one first."
-                 if len(srcs) == 1 else None)
+        b.button(
+            "Disconnect",
+            key=f"graph_disc:{src}:{name}",
+            on_click=_disconnect,
+            args=(src, name),
+            disabled=len(srcs) == 1,
+            help="A layer keeps at least one input: connect another one first."
+            if len(srcs) == 1
+            else None,
+        )
     candidates = [n for n in graph.node_names(project) if n != name and n not in srcs]
     key = f"graph_connect_from:{name}"
-    st.selectbox("Connect from", [""] + candidates, key=key, on_change=_connect_from,
-                 args=(name, key), format_func=lambda v: v or "choose a node",
-                 help="The same as dragging from that node's output port to this one.")
+    st.selectbox(
+        "Connect from",
+        [""] + candidates,
+        key=key,
+        on_change=_connect_from,
+        args=(name, key),
+        format_func=lambda v: v or "choose a node",
+        help="The same as dragging from that node's output port to this one.",
+    )
 
 
 def _problems(project: dict, faults: list, result) -> None:
@@ -230,15 +265,17 @@ def _problems(project: dict, faults: list, result) -> None:
             if report.error and report.name not in fault_nodes and not report.tentative:
                 st.error(f"**{report.name}**: {report.error}")
                 shown = True
-        for report in result.layers:   # the nodes show one line of it; here it is whole
+        for report in result.layers:  # the nodes show one line of it; here it is whole
             for advice in report.warnings:
                 st.warning(f"**{report.name}**: {advice.message}")
     if not shown:
         if result is None:
             st.caption("No wiring problems. Shapes are checked once TensorFlow has loaded.")
         else:
-            st.success("No problems: every node connects an input to an output and Keras "
-                       "accepts every layer.")
+            st.success(
+                "No problems: every node connects an input to an output and Keras "
+                "accepts every layer."
+            )
 
 
 # --------------------------------------------------------------------------- compile
@@ -273,8 +310,9 @@ if notice:
     st.error(notice)
 
 # The canvas takes the page's whole width; the selected node's settings come below it.
-view = build_view(project, result, selected, faults, layout.layout(project),
-                  layout.edge_routes(project))
+view = build_view(
+    project, result, selected, faults, layout.layout(project), layout.edge_routes(project)
+)
 action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
 if action is not None:  # it did not come through the callback (AppTest)
     _on_action(action)

@@ -5,6 +5,7 @@ scores and curves are drawn from the run's files at once; predictions need the s
 and the data, so TensorFlow is loaded after that first paint, and the model, the prepared
 data and the test-set predictions are cached.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,6 +35,7 @@ def _label(record: dict) -> str:
 
 
 # --------------------------------------------------------------------------- cached work
+
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _model(path: str, mtime: float):
@@ -72,6 +74,7 @@ def _predict(path: str, x) -> np.ndarray:
 
 # --------------------------------------------------------------------------- sections
 
+
 def _scores(run: dict) -> None:
     info, metrics = run["info"], run["metrics"] or {}
     if info["state"] == "failed":
@@ -80,8 +83,10 @@ def _scores(run: dict) -> None:
         st.warning(f"This run was interrupted: {info.get('message')}")
     elif info.get("message"):
         st.caption(info["message"])
-    st.caption(f"Device: {info.get('device') or '?'} · started {info.get('started', '?')} · "
-               f"{info.get('epochs_done', 0)} epoch(s)")
+    st.caption(
+        f"Device: {info.get('device') or '?'} · started {info.get('started', '?')} · "
+        f"{info.get('epochs_done', 0)} epoch(s)"
+    )
     for part, title in (("test", "Test set"), ("kfold", "K-fold validation (mean of folds)")):
         scores = {k: v for k, v in (metrics.get(part) or {}).items() if v is not None}
         if not scores:
@@ -89,8 +94,9 @@ def _scores(run: dict) -> None:
         st.subheader(title)
         columns = st.columns(min(4, len(scores)))
         for i, (name, value) in enumerate(scores.items()):
-            columns[i % len(columns)].metric(f"{part} {name}".replace("kfold val_", "k-fold "),
-                                             f"{value:.4g}")
+            columns[i % len(columns)].metric(
+                f"{part} {name}".replace("kfold val_", "k-fold "), f"{value:.4g}"
+            )
     if not (metrics.get("test") or metrics.get("kfold")):
         st.info("No test-set evaluation was recorded for this run.")
 
@@ -103,15 +109,18 @@ def _curves(run: dict) -> None:
     st.subheader("Curves")
     folds = charts.split_folds(run["history_folds"]) if run["history_folds"] else {}
     if folds:
-        smoothing = st.toggle("Smooth K-fold curves (leave out the first 10 epochs, moving "
-                              "average 0.9)", key="results_smooth")
+        smoothing = st.toggle(
+            "Smooth K-fold curves (leave out the first 10 epochs, moving average 0.9)",
+            key="results_smooth",
+        )
     columns = st.columns(min(2, len(names)))
     for i, metric in enumerate(names):
         with columns[i % len(columns)]:
             st.plotly_chart(charts.curve_figure(history, metric), key=f"results_curve_{metric}")
             if folds:
-                st.plotly_chart(charts.kfold_figure(folds, metric, smoothing),
-                                key=f"results_kfold_{metric}")
+                st.plotly_chart(
+                    charts.kfold_figure(folds, metric, smoothing), key=f"results_kfold_{metric}"
+                )
 
 
 def _retrain(run: dict) -> None:
@@ -120,17 +129,21 @@ def _retrain(run: dict) -> None:
         return
     best = charts.best_epoch(history, "loss")
     st.subheader("Retrain")
-    st.caption(f"Validation loss was lowest at epoch {best}. The book's last step: train a "
-               "fresh model on all the training data (no validation) for that many epochs, "
-               "then evaluate it on the test set.")
+    st.caption(
+        f"Validation loss was lowest at epoch {best}. The book's last step: train a "
+        "fresh model on all the training data (no validation) for that many epochs, "
+        "then evaluate it on the test set."
+    )
     if st.button(f"Retrain from scratch for {best} epochs", key="results_retrain"):
         try:
             project = validate(copy.deepcopy(run["project"]))
             project["fit"]["epochs"] = best
             project["fit"]["validation"] = {"method": "none"}
             project["fit"]["callbacks"] = [
-                cb for cb in project["fit"]["callbacks"]
-                if not str(cb["config"].get("monitor", "")).startswith("val_")]
+                cb
+                for cb in project["fit"]["callbacks"]
+                if not str(cb["config"].get("monitor", "")).startswith("val_")
+            ]
             project = validate(project)
             state.set_project(project)
             jobs.start(project)
@@ -149,12 +162,16 @@ def _show_sample(sample: dict, output: np.ndarray, prepared) -> None:
     elif sample["kind"] == "image":
         st.image(sample["pixels"], width=96, clamp=True)
     elif sample.get("row"):
-        st.caption(", ".join(f"{k} {v}" for k, v in list(sample["row"].items())[:8]) +
-                   (" ..." if len(sample["row"]) > 8 else ""))
+        st.caption(
+            ", ".join(f"{k} {v}" for k, v in list(sample["row"].items())[:8])
+            + (" ..." if len(sample["row"]) > 8 else "")
+        )
     if info.task == "regression":
         value = float(np.ravel(output)[0])
-        st.markdown(f"Predicted **{value:.4g}** · true **{sample['label']}** "
-                    f"({info.target_name or 'value'})")
+        st.markdown(
+            f"Predicted **{value:.4g}** · true **{sample['label']}** "
+            f"({info.target_name or 'value'})"
+        )
         return
     probabilities = charts.class_probabilities(np.asarray(output)[None, ...])[0]
     st.markdown(f"True: **{sample['label']}**")
@@ -162,11 +179,14 @@ def _show_sample(sample: dict, output: np.ndarray, prepared) -> None:
         positive = names[1] if names else "class 1"
         st.markdown(f"Probability {positive}: **{probabilities[1]:.2f}**")
     elif sample["kind"] == "image" or len(probabilities) <= 12:
-        st.plotly_chart(charts.probability_figure(probabilities, names),
-                        key=f"results_prob_{sample['index']}")
+        st.plotly_chart(
+            charts.probability_figure(probabilities, names), key=f"results_prob_{sample['index']}"
+        )
     else:
-        st.markdown("Top 3: " + " · ".join(f"{name} {p:.2f}" for name, p in
-                                            charts.top_k(probabilities, names, 3)))
+        st.markdown(
+            "Top 3: "
+            + " · ".join(f"{name} {p:.2f}" for name, p in charts.top_k(probabilities, names, 3))
+        )
 
 
 def _predictions(run: dict) -> None:
@@ -189,23 +209,29 @@ def _predictions(run: dict) -> None:
     info = prepared.info
     st.subheader("Test-set predictions")
     if info.task == "regression":
-        st.plotly_chart(charts.scatter_figure(prepared.test_targets, outputs.reshape(-1),
-                                              info.target_name or "value"),
-                        key="results_scatter")
+        st.plotly_chart(
+            charts.scatter_figure(
+                prepared.test_targets, outputs.reshape(-1), info.target_name or "value"
+            ),
+            key="results_scatter",
+        )
     else:
         classes = info.num_classes or charts.class_probabilities(outputs).shape[1]
-        matrix = charts.confusion_matrix(prepared.test_targets,
-                                         charts.class_indices(outputs), classes)
+        matrix = charts.confusion_matrix(
+            prepared.test_targets, charts.class_indices(outputs), classes
+        )
         st.plotly_chart(charts.confusion_figure(matrix, info.class_names), key="results_cm")
 
     st.subheader("Predictions on test samples")
     if st.button("Other samples", key="results_other"):
         st.session_state[SEED_KEY] = st.session_state.get(SEED_KEY, 0) + 1
     rng = np.random.default_rng(st.session_state.get(SEED_KEY, 0))
-    picks = rng.choice(len(prepared.test_targets), size=min(SAMPLES, len(prepared.test_targets)),
-                       replace=False)
-    columns = st.columns(len(picks)) if info.sample_kind == "image" else [st.container()] * \
-        len(picks)
+    picks = rng.choice(
+        len(prepared.test_targets), size=min(SAMPLES, len(prepared.test_targets)), replace=False
+    )
+    columns = (
+        st.columns(len(picks)) if info.sample_kind == "image" else [st.container()] * len(picks)
+    )
     for column, i in zip(columns, picks):
         with column:
             _show_sample(prepared.sample("test", int(i)), outputs[i], prepared)
@@ -214,8 +240,11 @@ def _predictions(run: dict) -> None:
 
     if info.sample_kind == "text":
         st.subheader("Your own text")
-        text = st.text_area("Type a review or a newswire", key="results_text",
-                            placeholder="This movie was a wonderful surprise...")
+        text = st.text_area(
+            "Type a review or a newswire",
+            key="results_text",
+            placeholder="This movie was a wonderful surprise...",
+        )
         if st.button("Predict", key="results_predict") and text.strip():
             try:
                 output = _predict(path, prepared.encode_text(text))[0]
@@ -225,12 +254,18 @@ def _predictions(run: dict) -> None:
             probabilities = charts.class_probabilities(output[None, ...])[0]
             if info.task == "binary":
                 names = info.class_names or ("class 0", "class 1")
-                st.markdown(f"Probability {names[1]}: **{probabilities[1]:.2f}** "
-                            f"({names[int(probabilities[1] >= 0.5)]})")
+                st.markdown(
+                    f"Probability {names[1]}: **{probabilities[1]:.2f}** "
+                    f"({names[int(probabilities[1] >= 0.5)]})"
+                )
             else:
-                st.markdown("Top 3: " + " · ".join(
-                    f"{name} {p:.2f}" for name, p in
-                    charts.top_k(probabilities, info.class_names, 3)))
+                st.markdown(
+                    "Top 3: "
+                    + " · ".join(
+                        f"{name} {p:.2f}"
+                        for name, p in charts.top_k(probabilities, info.class_names, 3)
+                    )
+                )
 
 
 # --------------------------------------------------------------------------- page
@@ -245,8 +280,7 @@ if not records:
 by_id = {r["id"]: r for r in records}
 if st.session_state.get("results_run") not in by_id:
     st.session_state["results_run"] = records[0]["id"]
-run_id = st.selectbox("Run", list(by_id), format_func=lambda i: _label(by_id[i]),
-                      key="results_run")
+run_id = st.selectbox("Run", list(by_id), format_func=lambda i: _label(by_id[i]), key="results_run")
 record = by_id[run_id]
 jobs.delete_control([run_id], key="results_delete")
 if record["state"] == "broken":

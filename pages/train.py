@@ -5,6 +5,7 @@ worker process owned by ``ui.jobs``; a fragment polls it about once a second and
 only itself. Nothing here imports TensorFlow before the settings are on screen: the model
 check (which loads Keras) and the device probe come last, and are skipped while a job runs.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,8 +23,8 @@ from ui import charts, data_status, fit_form, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
-STOPPING = "train_stopping"         # (run id, time Stop was pressed)
-KILL_AFTER_S = 15                   # offer to end the process when Stop has not acted by then
+STOPPING = "train_stopping"  # (run id, time Stop was pressed)
+KILL_AFTER_S = 15  # offer to end the process when Stop has not acted by then
 
 
 def _page_link(path: str, label: str) -> None:
@@ -33,6 +34,7 @@ def _page_link(path: str, label: str) -> None:
 
 # --------------------------------------------------------------------------- data in use
 
+
 def _data_section(project: dict) -> None:
     data = project.get("data") or {}
     spec = registry.DATASETS.get(data.get("dataset"))
@@ -40,14 +42,14 @@ def _data_section(project: dict) -> None:
         st.warning(f"The project names no known dataset ({data.get('dataset')!r}).")
     else:
         options = {**spec.defaults(), **(data.get("options") or {})}
-        shown = ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path") or \
-            "no options"
+        shown = ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path") or "no options"
         st.markdown(f"**Data:** {spec.label} — {spec.task} · {shown}")
     data_status.show(data_status.availability(data.get("dataset")))
     _page_link("pages/data.py", "Change the data or its preprocessing")
 
 
 # --------------------------------------------------------------------------- fit settings
+
 
 def _apply_fit(project: dict, fit: dict) -> None:
     """Put ``fit`` into the project when it changed and is valid; say why when it is not."""
@@ -58,17 +60,20 @@ def _apply_fit(project: dict, fit: dict) -> None:
     try:
         projectlib.validate(candidate)
     except ProjectError as err:
-        fit_problems = [f"{field}: {message}" for field, message in err.problems
-                        if field.startswith("fit")]
+        fit_problems = [
+            f"{field}: {message}" for field, message in err.problems if field.startswith("fit")
+        ]
         if fit_problems:
             st.error("These settings are not used yet: " + " ".join(fit_problems))
             return
     state.set_project(candidate)
-    st.session_state[fit_form.FIT_SYNCED] = json.dumps(settings.sections(candidate)[1],
-                                                       sort_keys=True)
+    st.session_state[fit_form.FIT_SYNCED] = json.dumps(
+        settings.sections(candidate)[1], sort_keys=True
+    )
 
 
 # --------------------------------------------------------------------------- start
+
 
 def _device_choice() -> str:
     report = jobs.device_report()
@@ -82,8 +87,10 @@ def _device_choice() -> str:
         st.session_state.pop("train_device", None)
     choice = st.selectbox("Device", list(options), format_func=options.get, key="train_device")
     if report is None:
-        st.caption("Looking for GPUs (TensorFlow is asked in the background); 'Automatic' "
-                   "uses one if it is there.")
+        st.caption(
+            "Looking for GPUs (TensorFlow is asked in the background); 'Automatic' "
+            "uses one if it is there."
+        )
     elif report.get("gpu_note"):
         st.caption(report["gpu_note"])
     return choice
@@ -124,7 +131,7 @@ def _start_section(project: dict) -> None:
         _page_link("pages/build.py", "Fix the model on Build")
         return
     avail = data_status.availability((project.get("data") or {}).get("dataset"))
-    if not avail.usable:        # said above, with the data
+    if not avail.usable:  # said above, with the data
         return
     device = _device_choice()
     if st.button("Start training", type="primary", key="train_start"):
@@ -137,6 +144,7 @@ def _start_section(project: dict) -> None:
 
 
 # --------------------------------------------------------------------------- live view
+
 
 def _stop_asked(handle) -> float | None:
     """When Stop was pressed for this run (time.time()), or None."""
@@ -152,8 +160,10 @@ def _state_line(handle) -> None:
     elif handle.state == "finished":
         st.success("Training finished." + (f" {handle.message}" if handle.message else ""))
     else:
-        st.info(("Stopping after this batch... " if _stop_asked(handle) is not None else "") +
-                f"Run {handle.run_id}: {handle.status}")
+        st.info(
+            ("Stopping after this batch... " if _stop_asked(handle) is not None else "")
+            + f"Run {handle.run_id}: {handle.status}"
+        )
 
 
 def _curves(handle) -> None:
@@ -164,11 +174,14 @@ def _curves(handle) -> None:
             st.caption("Curves appear after the first epoch.")
         return
     if handle.folds:
-        smoothing = st.toggle("Smooth (leave out the first 10 epochs, moving average 0.9)",
-                              key="train_smooth")
+        smoothing = st.toggle(
+            "Smooth (leave out the first 10 epochs, moving average 0.9)", key="train_smooth"
+        )
         for metric in names:
-            st.plotly_chart(charts.kfold_figure(handle.fold_histories, metric, smoothing),
-                            key=f"train_kfold_{metric}")
+            st.plotly_chart(
+                charts.kfold_figure(handle.fold_histories, metric, smoothing),
+                key=f"train_kfold_{metric}",
+            )
     columns = st.columns(min(2, len(names)))
     for i, metric in enumerate(names):
         with columns[i % len(columns)]:
@@ -187,26 +200,33 @@ def _live(run_id: str) -> None:
         info = jobs.handle_summary(handle)
         st.progress(info["epoch"], text=f"{info['epoch_text']} · {info['eta_text']}")
         st.progress(info["batch"], text=info["batch_text"])
-        if st.button("Stop", key="train_stop", help="End training after the current batch; "
-                     "the model and its history so far are kept."):
+        if st.button(
+            "Stop",
+            key="train_stop",
+            help="End training after the current batch; the model and its history so far are kept.",
+        ):
             jobs.stop(handle)
             st.session_state[STOPPING] = (handle.run_id, time.time())
         asked = _stop_asked(handle)
         if asked is not None and time.time() - asked > KILL_AFTER_S:
             # Stop acts between batches; while data loads or TensorFlow starts it cannot.
-            if st.button("End the training process now", key="train_kill",
-                         help="Kills the worker: the epochs so far are kept, the model is "
-                              "not saved."):
+            if st.button(
+                "End the training process now",
+                key="train_kill",
+                help="Kills the worker: the epochs so far are kept, the model is not saved.",
+            ):
                 handle.kill()
     elif handle.summary and handle.summary.get("test"):
         test = handle.summary["test"]
-        st.markdown("**Test set:** " + " · ".join(
-            f"{name} {value:.4g}" for name, value in test.items() if value is not None))
+        st.markdown(
+            "**Test set:** "
+            + " · ".join(f"{name} {value:.4g}" for name, value in test.items() if value is not None)
+        )
     _curves(handle)
     if not handle.active and charts.metric_names(handle.history):
         _page_link("pages/results.py", "See the results of this run")
     if was_active and not handle.active:
-        st.rerun(scope="app")   # show Start again, stop polling
+        st.rerun(scope="app")  # show Start again, stop polling
 
 
 # --------------------------------------------------------------------------- page

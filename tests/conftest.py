@@ -6,6 +6,7 @@ that folder exists: a user's clone has no ../shared and the tests that need the 
 Nothing is ever downloaded: the sandbox has no network, and a test that would download is
 a bug.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,10 @@ def keras_home() -> Path:
 def shared_datasets() -> Path:
     """../shared/datasets, or a skip saying why the real dataset files are missing."""
     if SHARED_DATASETS is None:
-        pytest.skip("../shared/datasets is absent (a clone outside the project workspace): "
-                    "the real MNIST/Boston/IMDB-index files are not available here.")
+        pytest.skip(
+            "../shared/datasets is absent (a clone outside the project workspace): "
+            "the real MNIST/Boston/IMDB-index files are not available here."
+        )
     return SHARED_DATASETS
 
 

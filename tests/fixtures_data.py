@@ -5,6 +5,7 @@ ranks per text) plus a word-index JSON mapping each word to its frequency rank f
 A made-up file cannot be put into Keras' cache (Keras deletes files whose hash does not
 match), so tests point ``builder.data.keras_sets.SOURCES`` at these files instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,28 @@ import numpy as np
 from builder.data.keras_sets import NpzTextSource
 
 # Frequency ranks are positions in this list + 1 ("the" is rank 1, as in IMDB).
-WORDS = ["the", "movie", "a", "was", "and", "great", "bad", "plot", "acting", "not", "film",
-         "good", "boring", "it's", "story", "i", "loved", "hated", "music", "ending"]
+WORDS = [
+    "the",
+    "movie",
+    "a",
+    "was",
+    "and",
+    "great",
+    "bad",
+    "plot",
+    "acting",
+    "not",
+    "film",
+    "good",
+    "boring",
+    "it's",
+    "story",
+    "i",
+    "loved",
+    "hated",
+    "music",
+    "ending",
+]
 RANK = {word: i + 1 for i, word in enumerate(WORDS)}
 
 
@@ -42,9 +63,12 @@ IMDB_TEST = [
     ("a boring boring movie", 0),
 ]
 # Reuters keeps one array of texts and one of topics; Keras splits 80/20 after shuffling.
-REUTERS = [(text, topic) for (text, _), topic in
-           zip(IMDB_TRAIN + IMDB_TEST + IMDB_TRAIN[:3], [3, 4, 19, 3, 1, 4, 3, 20, 4, 3, 19, 1,
-                                                         3, 4, 19])]
+REUTERS = [
+    (text, topic)
+    for (text, _), topic in zip(
+        IMDB_TRAIN + IMDB_TEST + IMDB_TRAIN[:3], [3, 4, 19, 3, 1, 4, 3, 20, 4, 3, 19, 1, 3, 4, 19]
+    )
+]
 
 
 def _objects(texts: list[str]) -> np.ndarray:
@@ -63,10 +87,13 @@ def write_word_index(path: Path) -> Path:
 def write_imdb(folder: Path) -> NpzTextSource:
     """imdb.npz + imdb_word_index.json in ``folder``; returns a source reading them."""
     data = folder / "tiny_imdb.npz"
-    np.savez(data, x_train=_objects([t for t, _ in IMDB_TRAIN]),
-             y_train=np.array([y for _, y in IMDB_TRAIN], np.int64),
-             x_test=_objects([t for t, _ in IMDB_TEST]),
-             y_test=np.array([y for _, y in IMDB_TEST], np.int64))
+    np.savez(
+        data,
+        x_train=_objects([t for t, _ in IMDB_TRAIN]),
+        y_train=np.array([y for _, y in IMDB_TRAIN], np.int64),
+        x_test=_objects([t for t, _ in IMDB_TEST]),
+        y_test=np.array([y for _, y in IMDB_TEST], np.int64),
+    )
     index = write_word_index(folder / "tiny_imdb_word_index.json")
     return NpzTextSource("imdb", str(data), str(index))
 
@@ -74,8 +101,9 @@ def write_imdb(folder: Path) -> NpzTextSource:
 def write_reuters(folder: Path) -> NpzTextSource:
     """reuters.npz (x, y) + reuters_word_index.json in ``folder``; returns a source."""
     data = folder / "tiny_reuters.npz"
-    np.savez(data, x=_objects([t for t, _ in REUTERS]),
-             y=np.array([y for _, y in REUTERS], np.int64))
+    np.savez(
+        data, x=_objects([t for t, _ in REUTERS]), y=np.array([y for _, y in REUTERS], np.int64)
+    )
     index = write_word_index(folder / "tiny_reuters_word_index.json")
     return NpzTextSource("reuters", str(data), str(index))
 
@@ -116,8 +144,12 @@ def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = 
         rooms = "" if i % 7 == 3 else str(1 + i % 5)
         area = f"{40 + (i * 37) % 90 + 0.25 * (i % 4):.2f}" if i % 13 != 5 else ""
         price = 50 + 20 * (1 + i % 5) + (i * 37) % 90 + 15 * (i % 3)
-        value = {"price": f"{price}.5", "band": ["low", "mid", "high"][price % 3],
-                 "sold": ["no", "yes"][price % 2], "grade": str(1 + price % 4)}[target]
+        value = {
+            "price": f"{price}.5",
+            "band": ["low", "mid", "high"][price % 3],
+            "sold": ["no", "yes"][price % 2],
+            "grade": str(1 + price % 4),
+        }[target]
         lines.append(sep.join([f"u{i:04d}", "", town, rooms, area, value]))
         if blank_line and i == MIXED_ROWS // 2:
             lines.append("")
@@ -126,18 +158,46 @@ def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = 
 
 
 MIXED_CASES = {
-    "csv_regression": {"target": "price", "task": "regression", "loss": "mse",
-                       "metrics": ["mae"], "units": 1, "activation": None, "options": {}},
-    "csv_multiclass": {"target": "band", "task": "multiclass",
-                       "loss": "categorical_crossentropy", "metrics": ["accuracy"],
-                       "units": 3, "activation": "softmax", "options": {}},
-    "csv_binary": {"target": "sold", "task": "binary", "loss": "binary_crossentropy",
-                   "metrics": ["accuracy"], "units": 1, "activation": "sigmoid",
-                   "options": {"normalize": False}, "sep": ";", "blank_line": True},
-    "csv_integer_classes": {"target": "grade", "task": "auto",
-                            "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"],
-                            "units": 4, "activation": "softmax", "options": {}, "sep": "\t",
-                            "blank_line": True},
+    "csv_regression": {
+        "target": "price",
+        "task": "regression",
+        "loss": "mse",
+        "metrics": ["mae"],
+        "units": 1,
+        "activation": None,
+        "options": {},
+    },
+    "csv_multiclass": {
+        "target": "band",
+        "task": "multiclass",
+        "loss": "categorical_crossentropy",
+        "metrics": ["accuracy"],
+        "units": 3,
+        "activation": "softmax",
+        "options": {},
+    },
+    "csv_binary": {
+        "target": "sold",
+        "task": "binary",
+        "loss": "binary_crossentropy",
+        "metrics": ["accuracy"],
+        "units": 1,
+        "activation": "sigmoid",
+        "options": {"normalize": False},
+        "sep": ";",
+        "blank_line": True,
+    },
+    "csv_integer_classes": {
+        "target": "grade",
+        "task": "auto",
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+        "units": 4,
+        "activation": "softmax",
+        "options": {},
+        "sep": "\t",
+        "blank_line": True,
+    },
 }
 
 
@@ -151,16 +211,26 @@ def mixed_csv_project(folder: Path, case: str) -> dict:
     path = folder / f"{case}.csv"
     if not path.exists():
         write_mixed_csv(path, spec["target"], spec.get("sep", ","), spec.get("blank_line", False))
-    options = {"path": str(path), "target": spec["target"], "task": spec["task"],
-               "test_fraction": 0.25, **spec["options"]}
+    options = {
+        "path": str(path),
+        "target": spec["target"],
+        "task": spec["task"],
+        "test_fraction": 0.25,
+        **spec["options"],
+    }
     data = {"dataset": "csv", "options": options}
     width = registry.describe(data).input_spec["shape"]
     out = {"units": spec["units"]}
     if spec["activation"]:
         out["activation"] = spec["activation"]
-    p = project([("hidden", "Dense", {"units": 8, "activation": "relu"}),
-                 ("out", "Dense", out)], shape=width, loss=spec["loss"],
-                metrics=spec["metrics"], dataset="csv", options=options)
+    p = project(
+        [("hidden", "Dense", {"units": 8, "activation": "relu"}), ("out", "Dense", out)],
+        shape=width,
+        loss=spec["loss"],
+        metrics=spec["metrics"],
+        dataset="csv",
+        options=options,
+    )
     p["name"] = case
     p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
     return p

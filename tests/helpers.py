@@ -1,11 +1,21 @@
 """Small builders of project dicts shared by the core tests."""
+
 from __future__ import annotations
 
 import copy
 
 
-def project(layers, shape=(784,), outputs=None, inputs=None, loss="categorical_crossentropy",
-            metrics=("accuracy",), dataset="digits", options=None, dtype="float32"):
+def project(
+    layers,
+    shape=(784,),
+    outputs=None,
+    inputs=None,
+    loss="categorical_crossentropy",
+    metrics=("accuracy",),
+    dataset="digits",
+    options=None,
+    dtype="float32",
+):
     """A project dict around ``layers`` (tuples of (name, class_name, config[, inbound]))."""
     lays = []
     for spec in layers:
@@ -15,15 +25,29 @@ def project(layers, shape=(784,), outputs=None, inputs=None, loss="categorical_c
             lay["inbound"] = list(spec[3])
         lays.append(lay)
     return {
-        "format": "netbuilder.project", "version": 1, "name": "test",
-        "model": {"inputs": inputs or [{"name": "x", "shape": list(shape), "dtype": dtype}],
-                  "layers": lays,
-                  "outputs": list(outputs) if outputs else ([lays[-1]["name"]] if lays else [])},
-        "compile": {"optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 0.001}},
-                    "loss": loss, "loss_weights": None, "metrics": list(metrics)},
+        "format": "netbuilder.project",
+        "version": 1,
+        "name": "test",
+        "model": {
+            "inputs": inputs or [{"name": "x", "shape": list(shape), "dtype": dtype}],
+            "layers": lays,
+            "outputs": list(outputs) if outputs else ([lays[-1]["name"]] if lays else []),
+        },
+        "compile": {
+            "optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 0.001}},
+            "loss": loss,
+            "loss_weights": None,
+            "metrics": list(metrics),
+        },
         "data": {"dataset": dataset, "options": dict(options or {})},
-        "fit": {"epochs": 1, "batch_size": 32, "validation": {"method": "none"},
-                "shuffle": True, "seed": 0, "callbacks": []},
+        "fit": {
+            "epochs": 1,
+            "batch_size": 32,
+            "validation": {"method": "none"},
+            "shuffle": True,
+            "seed": 0,
+            "callbacks": [],
+        },
     }
 
 
@@ -39,7 +63,7 @@ def keras_layer(class_name: str, config: dict, name: str | None = None):
     kwargs = copy.deepcopy(config)
     if name is not None:
         kwargs["name"] = name
-    if isinstance(kwargs.get("layer"), dict):   # Bidirectional's wrapped layer
+    if isinstance(kwargs.get("layer"), dict):  # Bidirectional's wrapped layer
         inner = kwargs["layer"]
         kwargs["layer"] = keras_layer(inner["class_name"], inner.get("config", {}))
     return getattr(keras.layers, class_name)(**kwargs)
@@ -53,8 +77,9 @@ def keras_model(project: dict):
     model = project["model"]
     tensors = {}
     for inp in model["inputs"]:
-        tensors[inp["name"]] = keras.Input(shape=tuple(inp["shape"]), name=inp["name"],
-                                           dtype=inp.get("dtype", "float32"))
+        tensors[inp["name"]] = keras.Input(
+            shape=tuple(inp["shape"]), name=inp["name"], dtype=inp.get("dtype", "float32")
+        )
     previous = model["inputs"][0]["name"]
     links = {}
     for lay in model["layers"]:
@@ -74,7 +99,8 @@ def keras_model(project: dict):
             else:
                 out = layer(args if len(args) > 1 else args[0], **calls)
             tensors[lay["name"]] = out
-        return keras.Model([tensors[i["name"]] for i in model["inputs"]],
-                           [tensors[o] for o in model["outputs"]])
+        return keras.Model(
+            [tensors[i["name"]] for i in model["inputs"]], [tensors[o] for o in model["outputs"]]
+        )
     except Exception as exc:  # the verdict: Keras refused this model
         return exc

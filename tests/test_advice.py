@@ -9,23 +9,63 @@ def codes(result):
     return {w.code for w in result.all_warnings()}
 
 
-@pytest.mark.parametrize("layers, loss, dataset, options, code", [
-    ([("o", "Dense", {"units": 1, "activation": "softmax"})], "binary_crossentropy",
-     "breast_cancer", {}, "softmax-binary"),
-    ([("o", "Dense", {"units": 46, "activation": "sigmoid"})], "categorical_crossentropy",
-     "digits", {}, "sigmoid-multiclass"),
-    ([("o", "Dense", {"units": 10, "activation": "softmax"})], "mse", "digits", {},
-     "regression-loss-on-classifier"),
-    ([("o", "Dense", {"units": 1, "activation": "relu"})], "mse", "diabetes", {},
-     "activation-on-regression"),
-    ([("o", "Dense", {"units": 9, "activation": "softmax"})], "categorical_crossentropy",
-     "digits", {}, "units-vs-classes"),
-    ([("h", "Dense", {"units": 4, "activation": "relu"}),
-      ("o", "Dense", {"units": 10, "activation": "softmax"})], "categorical_crossentropy",
-     "digits", {}, "bottleneck"),
-    ([("o", "Dense", {"units": 10})], "categorical_crossentropy", "digits", {},
-     "logits-crossentropy"),
-])
+@pytest.mark.parametrize(
+    "layers, loss, dataset, options, code",
+    [
+        (
+            [("o", "Dense", {"units": 1, "activation": "softmax"})],
+            "binary_crossentropy",
+            "breast_cancer",
+            {},
+            "softmax-binary",
+        ),
+        (
+            [("o", "Dense", {"units": 46, "activation": "sigmoid"})],
+            "categorical_crossentropy",
+            "digits",
+            {},
+            "sigmoid-multiclass",
+        ),
+        (
+            [("o", "Dense", {"units": 10, "activation": "softmax"})],
+            "mse",
+            "digits",
+            {},
+            "regression-loss-on-classifier",
+        ),
+        (
+            [("o", "Dense", {"units": 1, "activation": "relu"})],
+            "mse",
+            "diabetes",
+            {},
+            "activation-on-regression",
+        ),
+        (
+            [("o", "Dense", {"units": 9, "activation": "softmax"})],
+            "categorical_crossentropy",
+            "digits",
+            {},
+            "units-vs-classes",
+        ),
+        (
+            [
+                ("h", "Dense", {"units": 4, "activation": "relu"}),
+                ("o", "Dense", {"units": 10, "activation": "softmax"}),
+            ],
+            "categorical_crossentropy",
+            "digits",
+            {},
+            "bottleneck",
+        ),
+        (
+            [("o", "Dense", {"units": 10})],
+            "categorical_crossentropy",
+            "digits",
+            {},
+            "logits-crossentropy",
+        ),
+    ],
+)
 def test_advice_rules_fire_and_their_fix_silences_them(layers, loss, dataset, options, code):
     from builder.data import registry
 
@@ -42,9 +82,14 @@ def test_advice_rules_fire_and_their_fix_silences_them(layers, loss, dataset, op
 
 
 def test_missing_flatten_before_dense_on_images():
-    p = project([("c", "Conv2D", {"filters": 4, "kernel_size": 3}),
-                 ("o", "Dense", {"units": 10, "activation": "softmax"})], shape=(8, 8, 1),
-                options={"image_layout": "image"})
+    p = project(
+        [
+            ("c", "Conv2D", {"filters": 4, "kernel_size": 3}),
+            ("o", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(8, 8, 1),
+        options={"image_layout": "image"},
+    )
     result = check(p)
     warn = next(w for w in result.all_warnings() if w.code == "missing-flatten")
     fixed = check(apply_fix(p, warn.fix))
@@ -53,24 +98,36 @@ def test_missing_flatten_before_dense_on_images():
 
 
 def test_huge_model_warns_with_memory():
-    p = project([("d", "Dense", {"units": 30000}), ("o", "Dense", {"units": 10,
-                 "activation": "softmax"})], shape=(1000,))
+    p = project(
+        [("d", "Dense", {"units": 30000}), ("o", "Dense", {"units": 10, "activation": "softmax"})],
+        shape=(1000,),
+    )
     result = check(p)
     assert "huge" in codes(result)
     assert result.memory_bytes > result.total_params * 4 * 3
 
 
 def test_good_book_network_has_no_advice():
-    p = project([("d1", "Dense", {"units": 64, "activation": "relu"}),
-                 ("o", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,),
-                options={"image_layout": "flat"})
+    p = project(
+        [
+            ("d1", "Dense", {"units": 64, "activation": "relu"}),
+            ("o", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(64,),
+        options={"image_layout": "flat"},
+    )
     assert check(p).all_warnings() == []
 
 
 def test_one_unit_is_said_in_the_singular():
-    p = project([("hidden", "Dense", {"units": 1, "activation": "relu"}),
-                 ("out", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,),
-                dataset="digits")
+    p = project(
+        [
+            ("hidden", "Dense", {"units": 1, "activation": "relu"}),
+            ("out", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(64,),
+        dataset="digits",
+    )
     result = check(p)
     bottleneck = [w.message for w in result.all_warnings() if w.code == "bottleneck"]
     assert bottleneck and "'hidden' has 1 unit," in bottleneck[0]

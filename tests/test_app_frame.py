@@ -4,6 +4,7 @@ AppTest shows the sidebar that app.py draws before ``st.navigation`` only after 
 session's first run (later runs come back without it), so each sidebar gesture here is
 made in a fresh session opened on the project's URL (``?p=``), like a reload.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,7 @@ def test_new_project_is_its_own_and_the_old_one_reopens_with_a_bare_url(home):
     at = _new("boston_regression", first, train_job="20260101-000000-abcdef")
     second = at.session_state["_pid"]
     assert second != first
-    assert "train_job" not in at.session_state                 # no stale run on Train
+    assert "train_job" not in at.session_state  # no stale run on Train
     assert at.session_state["project"]["data"]["dataset"] == "boston_housing"
 
     # The other project is listed; opening it brings it back, with its id (and runs).

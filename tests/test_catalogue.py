@@ -4,6 +4,7 @@ The Keras side (parameter names, defaults, builds, choices, input ranks) is chec
 the same functions `python -m tools.refresh_catalogue` prints, so the test and the
 maintenance script cannot disagree. Layers are built on symbolic inputs only.
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,6 +41,7 @@ def test_catalogue_offers_every_promised_layer():
 
 
 # ----------------------------------------------------------------------- the data vs Keras
+
 
 @pytest.mark.parametrize("class_name", LAYER_NAMES)
 def test_params_are_keras_keywords(class_name):
@@ -84,35 +86,56 @@ def test_refresh_tool_reports_data_that_disagrees_with_keras(monkeypatch):
     monkeypatch.setitem(catalogue.LAYERS, "Dense", wrong)
     report = "\n".join(refresh.compare("Dense"))
     assert "Dense.bias: not a keyword of keras.layers.Dense" in report
-    assert "Dense.kernel_initializer: catalogue default 'he_normal', Keras default 'glorot_uniform'" in report
+    assert (
+        "Dense.kernel_initializer: catalogue default 'he_normal', Keras default 'glorot_uniform'"
+        in report
+    )
     assert "Dense.activation='relu7': Keras refuses it" in report
     assert "input_rank.min is 3 but Keras also builds on rank 2" in report
 
 
-@pytest.mark.parametrize("class_name, config, inputs, shape", [
-    ("Dense", {"units": 16, "activation": "relu"}, [[10000]], (None, 16)),
-    ("Conv2D", {"filters": 32, "kernel_size": 3, "padding": "same"}, [[28, 28, 1]], (None, 28, 28, 32)),
-    ("Conv2D", {"filters": 8, "kernel_size": [3, 3], "strides": [2, 2]}, [[28, 28, 1]], (None, 13, 13, 8)),
-    ("MaxPooling2D", {}, [[26, 26, 32]], (None, 13, 13, 32)),
-    ("Flatten", {}, [[5, 5, 64]], (None, 1600)),
-    ("Reshape", {"target_shape": [-1, 1]}, [[784]], (None, 784, 1)),
-    ("Embedding", {"input_dim": 10000, "output_dim": 16}, [[200]], (None, 200, 16)),
-    ("LSTM", {"units": 32, "return_sequences": True}, [[200, 16]], (None, 200, 32)),
-    ("Bidirectional", {"layer": {"class_name": "GRU", "config": {"units": 8}}, "merge_mode": "sum"},
-     [[20, 4]], (None, 8)),
-    ("ZeroPadding2D", {"padding": [[1, 2], [3, 4]]}, [[28, 28, 3]], (None, 31, 35, 3)),
-    ("Cropping1D", {"cropping": 2}, [[10, 4]], (None, 6, 4)),
-    ("LayerNormalization", {"axis": [1, 2]}, [[20, 8]], (None, 20, 8)),
-    ("Concatenate", {}, [[16], [8]], (None, 24)),
-    ("Subtract", {}, [[16], [16]], (None, 16)),
-    ("Dot", {"axes": [1, 1], "normalize": True}, [[16], [16]], (None, 1)),
-])
+@pytest.mark.parametrize(
+    "class_name, config, inputs, shape",
+    [
+        ("Dense", {"units": 16, "activation": "relu"}, [[10000]], (None, 16)),
+        (
+            "Conv2D",
+            {"filters": 32, "kernel_size": 3, "padding": "same"},
+            [[28, 28, 1]],
+            (None, 28, 28, 32),
+        ),
+        (
+            "Conv2D",
+            {"filters": 8, "kernel_size": [3, 3], "strides": [2, 2]},
+            [[28, 28, 1]],
+            (None, 13, 13, 8),
+        ),
+        ("MaxPooling2D", {}, [[26, 26, 32]], (None, 13, 13, 32)),
+        ("Flatten", {}, [[5, 5, 64]], (None, 1600)),
+        ("Reshape", {"target_shape": [-1, 1]}, [[784]], (None, 784, 1)),
+        ("Embedding", {"input_dim": 10000, "output_dim": 16}, [[200]], (None, 200, 16)),
+        ("LSTM", {"units": 32, "return_sequences": True}, [[200, 16]], (None, 200, 32)),
+        (
+            "Bidirectional",
+            {"layer": {"class_name": "GRU", "config": {"units": 8}}, "merge_mode": "sum"},
+            [[20, 4]],
+            (None, 8),
+        ),
+        ("ZeroPadding2D", {"padding": [[1, 2], [3, 4]]}, [[28, 28, 3]], (None, 31, 35, 3)),
+        ("Cropping1D", {"cropping": 2}, [[10, 4]], (None, 6, 4)),
+        ("LayerNormalization", {"axis": [1, 2]}, [[20, 8]], (None, 20, 8)),
+        ("Concatenate", {}, [[16], [8]], (None, 24)),
+        ("Subtract", {}, [[16], [16]], (None, 16)),
+        ("Dot", {"axes": [1, 1], "normalize": True}, [[16], [16]], (None, 1)),
+    ],
+)
 def test_valid_config_builds_with_expected_shape(class_name, config, inputs, shape):
     assert catalogue.validate_config(class_name, config, WHERE) == []
     assert refresh.build(class_name, config, inputs).shape == shape
 
 
 # ----------------------------------------------------------------------- the data itself
+
 
 @pytest.mark.parametrize("class_name", LAYER_NAMES)
 def test_entry_is_consistent(class_name):
@@ -134,8 +157,10 @@ def test_entry_is_consistent(class_name):
 def test_every_default_and_example_passes_validation(class_name):
     config = catalogue.default_config(class_name)
     assert catalogue.validate_config(class_name, config, WHERE) == []
-    spelled_out = {**config, **{p["name"]: p["default"]
-                                for p in catalogue.get(class_name)["params"] if "default" in p}}
+    spelled_out = {
+        **config,
+        **{p["name"]: p["default"] for p in catalogue.get(class_name)["params"] if "default" in p},
+    }
     assert catalogue.validate_config(class_name, spelled_out, WHERE) == []
 
 
@@ -150,49 +175,123 @@ def test_palette_follows_category_order_and_lists_each_layer_once():
 
 # ----------------------------------------------------------------------- validate_config
 
-@pytest.mark.parametrize("class_name, config, field, fragments", [
-    ("Dense", {"units": 0}, "units", ["units=0", "must be an integer ≥ 1", "e.g. 64"]),
-    ("Dense", {"units": True}, "units", ["units=true", "true/false is not a number"]),
-    ("Dense", {"units": 64.0}, "units", ["write 64 without the decimal point"]),
-    ("Dense", {"units": "__import__('os').getcwd()"}, "units", ["(a text)", "must be an integer"]),
-    ("Dense", {"unit": 3}, "unit", ["has no parameter 'unit'", "did you mean 'units'?",
-                                    "Known parameters: units, activation, use_bias"]),
-    ("Dense", {}, "units", ["missing", "e.g. units=64"]),
-    ("Dense", {"units": 8, "activation": "relux"}, "activation", ['"softmax"', 'did you mean "relu"?']),
-    ("Dense", {"units": 8, "use_bias": "yes"}, "use_bias", ["must be true or false"]),
-    ("Dense", {"units": 8, "kernel_regularizer": "l3"}, "kernel_regularizer", ["the name of a Keras regularizer"]),
-    ("Dense", {"units": 8, "kernel_initializer": {"class_name": "os.system", "config": {}}}, "kernel_initializer",
-     ["keras.initializers class name"]),
-    ("Dense", {"units": 8, "kernel_initializer": {"class_name": "HeNormal", "module": "os", "config": {}}},
-     "kernel_initializer", ["kernel_initializer="]),
-    ("Activation", {"activation": "relu7"}, "activation", ['activation="relu7"', 'did you mean "relu"?']),
-    ("Conv2D", {"filters": 8, "kernel_size": [3, 3, 3]}, "kernel_size", ["a list of 2 integers ≥ 1"]),
-    ("Conv2D", {"filters": 8, "kernel_size": [3, 0]}, "kernel_size", ["kernel_size=[3, 0]"]),
-    ("Conv2D", {"filters": 8, "kernel_size": 3, "padding": "full"}, "padding", ['one of "valid", "same"']),
-    ("Conv1D", {"filters": 8, "kernel_size": [3, 3]}, "kernel_size", ["a list of 1 integers"]),
-    ("MaxPooling2D", {"strides": 0}, "strides", ["strides=0", "or null"]),
-    ("Dropout", {"rate": 1.5}, "rate", ["rate=1.5", "a number from 0 to 1"]),
-    ("Dropout", {"rate": -0.1}, "rate", ["rate=-0.1"]),
-    ("Rescaling", {"scale": float("nan")}, "scale", ["must be a number"]),
-    ("Reshape", {"target_shape": [-1, -1]}, "target_shape", ["only one entry may be -1"]),
-    ("Reshape", {"target_shape": [0, 28]}, "target_shape", ["positive integers"]),
-    ("Permute", {"dims": [1, 1]}, "dims", ["exactly once", "e.g. [2, 1]"]),
-    ("ZeroPadding2D", {"padding": [[1], [2, 3]]}, "padding", ["[[top, bottom], [left, right]]"]),
-    ("Cropping2D", {"cropping": -1}, "cropping", ["cropping=-1", "≥ 0"]),
-    ("Concatenate", {"axis": 0}, "axis", ["axis 0 is the batch axis"]),
-    ("Dot", {"axes": [1, 1, 1]}, "axes", ["a list of 2 such axes"]),
-    ("Embedding", {"input_dim": 100}, "output_dim", ["missing", "e.g. output_dim=32"]),
-    ("Flatten", {"units": 3}, "units", ["Known parameters: data_format"]),
-    ("Bidirectional", {"layer": "LSTM"}, "layer", ['{"class_name": ..., "config": {...}}']),
-    ("Bidirectional", {"layer": {"class_name": "Dense", "config": {"units": 3}}}, "layer.class_name",
-     ["SimpleRNN, LSTM, GRU", 'got "Dense"']),
-    ("Bidirectional", {"layer": {"class_name": "LSTM", "config": {"units": 0}}}, "layer.config.units",
-     ["units=0", "LSTM units must be an integer ≥ 1"]),
-    ("Bidirectional", {"layer": {"class_name": "LSTM", "config": {"units": 4}, "units": 4}}, "layer",
-     ["unexpected key(s) units"]),
-    ("Bidirectional", {"layer": {"class_name": "GRU", "config": {}}, "merge_mode": None}, "merge_mode",
-     ['one of "concat", "sum", "mul", "ave"']),
-])
+
+@pytest.mark.parametrize(
+    "class_name, config, field, fragments",
+    [
+        ("Dense", {"units": 0}, "units", ["units=0", "must be an integer ≥ 1", "e.g. 64"]),
+        ("Dense", {"units": True}, "units", ["units=true", "true/false is not a number"]),
+        ("Dense", {"units": 64.0}, "units", ["write 64 without the decimal point"]),
+        (
+            "Dense",
+            {"units": "__import__('os').getcwd()"},
+            "units",
+            ["(a text)", "must be an integer"],
+        ),
+        (
+            "Dense",
+            {"unit": 3},
+            "unit",
+            [
+                "has no parameter 'unit'",
+                "did you mean 'units'?",
+                "Known parameters: units, activation, use_bias",
+            ],
+        ),
+        ("Dense", {}, "units", ["missing", "e.g. units=64"]),
+        (
+            "Dense",
+            {"units": 8, "activation": "relux"},
+            "activation",
+            ['"softmax"', 'did you mean "relu"?'],
+        ),
+        ("Dense", {"units": 8, "use_bias": "yes"}, "use_bias", ["must be true or false"]),
+        (
+            "Dense",
+            {"units": 8, "kernel_regularizer": "l3"},
+            "kernel_regularizer",
+            ["the name of a Keras regularizer"],
+        ),
+        (
+            "Dense",
+            {"units": 8, "kernel_initializer": {"class_name": "os.system", "config": {}}},
+            "kernel_initializer",
+            ["keras.initializers class name"],
+        ),
+        (
+            "Dense",
+            {
+                "units": 8,
+                "kernel_initializer": {"class_name": "HeNormal", "module": "os", "config": {}},
+            },
+            "kernel_initializer",
+            ["kernel_initializer="],
+        ),
+        (
+            "Activation",
+            {"activation": "relu7"},
+            "activation",
+            ['activation="relu7"', 'did you mean "relu"?'],
+        ),
+        (
+            "Conv2D",
+            {"filters": 8, "kernel_size": [3, 3, 3]},
+            "kernel_size",
+            ["a list of 2 integers ≥ 1"],
+        ),
+        ("Conv2D", {"filters": 8, "kernel_size": [3, 0]}, "kernel_size", ["kernel_size=[3, 0]"]),
+        (
+            "Conv2D",
+            {"filters": 8, "kernel_size": 3, "padding": "full"},
+            "padding",
+            ['one of "valid", "same"'],
+        ),
+        ("Conv1D", {"filters": 8, "kernel_size": [3, 3]}, "kernel_size", ["a list of 1 integers"]),
+        ("MaxPooling2D", {"strides": 0}, "strides", ["strides=0", "or null"]),
+        ("Dropout", {"rate": 1.5}, "rate", ["rate=1.5", "a number from 0 to 1"]),
+        ("Dropout", {"rate": -0.1}, "rate", ["rate=-0.1"]),
+        ("Rescaling", {"scale": float("nan")}, "scale", ["must be a number"]),
+        ("Reshape", {"target_shape": [-1, -1]}, "target_shape", ["only one entry may be -1"]),
+        ("Reshape", {"target_shape": [0, 28]}, "target_shape", ["positive integers"]),
+        ("Permute", {"dims": [1, 1]}, "dims", ["exactly once", "e.g. [2, 1]"]),
+        (
+            "ZeroPadding2D",
+            {"padding": [[1], [2, 3]]},
+            "padding",
+            ["[[top, bottom], [left, right]]"],
+        ),
+        ("Cropping2D", {"cropping": -1}, "cropping", ["cropping=-1", "≥ 0"]),
+        ("Concatenate", {"axis": 0}, "axis", ["axis 0 is the batch axis"]),
+        ("Dot", {"axes": [1, 1, 1]}, "axes", ["a list of 2 such axes"]),
+        ("Embedding", {"input_dim": 100}, "output_dim", ["missing", "e.g. output_dim=32"]),
+        ("Flatten", {"units": 3}, "units", ["Known parameters: data_format"]),
+        ("Bidirectional", {"layer": "LSTM"}, "layer", ['{"class_name": ..., "config": {...}}']),
+        (
+            "Bidirectional",
+            {"layer": {"class_name": "Dense", "config": {"units": 3}}},
+            "layer.class_name",
+            ["SimpleRNN, LSTM, GRU", 'got "Dense"'],
+        ),
+        (
+            "Bidirectional",
+            {"layer": {"class_name": "LSTM", "config": {"units": 0}}},
+            "layer.config.units",
+            ["units=0", "LSTM units must be an integer ≥ 1"],
+        ),
+        (
+            "Bidirectional",
+            {"layer": {"class_name": "LSTM", "config": {"units": 4}, "units": 4}},
+            "layer",
+            ["unexpected key(s) units"],
+        ),
+        (
+            "Bidirectional",
+            {"layer": {"class_name": "GRU", "config": {}}, "merge_mode": None},
+            "merge_mode",
+            ['one of "concat", "sum", "mul", "ave"'],
+        ),
+    ],
+)
 def test_validate_config_names_the_field_and_the_fix(class_name, config, field, fragments):
     errors = catalogue.validate_config(class_name, config, WHERE)
     path = f"{WHERE}.config.{field}: "
@@ -203,42 +302,78 @@ def test_validate_config_names_the_field_and_the_fix(class_name, config, field, 
     assert all("\n" not in e and e.rstrip().endswith((".", "?")) for e in errors)
 
 
-@pytest.mark.parametrize("class_name, config, path, fragment", [
-    ("Dence", {}, f"{WHERE}.class_name: ", "did you mean 'Dense'?"),
-    ("Dense", [64], f"{WHERE}.config: ", 'e.g. {"units": 64}'),
-])
+@pytest.mark.parametrize(
+    "class_name, config, path, fragment",
+    [
+        ("Dence", {}, f"{WHERE}.class_name: ", "did you mean 'Dense'?"),
+        ("Dense", [64], f"{WHERE}.config: ", 'e.g. {"units": 64}'),
+    ],
+)
 def test_validate_config_rejects_unknown_type_and_non_object(class_name, config, path, fragment):
     (error,) = catalogue.validate_config(class_name, config, WHERE)
     assert error.startswith(path) and fragment in error
 
 
-@pytest.mark.parametrize("class_name, config", [
-    ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}),
-    ("Conv1D", {"filters": 8, "kernel_size": 5, "padding": "causal", "dilation_rate": 2}),
-    ("MaxPooling2D", {"pool_size": 3, "strides": None}),
-    ("ReLU", {"max_value": 6}),
-    ("Dot", {"axes": [1, 2]}),
-    ("ZeroPadding2D", {"padding": 2}),
-    ("ZeroPadding2D", {"padding": [[1, 2], [3, 4]]}),
-    ("Reshape", {"target_shape": [-1, 4]}),
-    ("Bidirectional", {"layer": {"class_name": "GRU", "config": {"units": 4, "return_sequences": True}}}),
-])
+@pytest.mark.parametrize(
+    "class_name, config",
+    [
+        ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}),
+        ("Conv1D", {"filters": 8, "kernel_size": 5, "padding": "causal", "dilation_rate": 2}),
+        ("MaxPooling2D", {"pool_size": 3, "strides": None}),
+        ("ReLU", {"max_value": 6}),
+        ("Dot", {"axes": [1, 2]}),
+        ("ZeroPadding2D", {"padding": 2}),
+        ("ZeroPadding2D", {"padding": [[1, 2], [3, 4]]}),
+        ("Reshape", {"target_shape": [-1, 4]}),
+        (
+            "Bidirectional",
+            {"layer": {"class_name": "GRU", "config": {"units": 4, "return_sequences": True}}},
+        ),
+    ],
+)
 def test_validate_config_accepts_keras_forms(class_name, config):
     assert catalogue.validate_config(class_name, config, WHERE) == []
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 70000) | st.floats(allow_nan=True) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=12)
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 70000)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=150, deadline=None, database=None)
-@given(class_name=st.sampled_from(LAYER_NAMES),
-       overrides=st.dictionaries(st.sampled_from(["units", "kernel_size", "padding", "axis", "axes", "layer",
-                                                  "rate", "activation", "target_shape", "dims", "cropping",
-                                                  "strides", "pool_size", "unknown"]),
-                                 JSON_VALUES, max_size=3))
+@given(
+    class_name=st.sampled_from(LAYER_NAMES),
+    overrides=st.dictionaries(
+        st.sampled_from(
+            [
+                "units",
+                "kernel_size",
+                "padding",
+                "axis",
+                "axes",
+                "layer",
+                "rate",
+                "activation",
+                "target_shape",
+                "dims",
+                "cropping",
+                "strides",
+                "pool_size",
+                "unknown",
+            ]
+        ),
+        JSON_VALUES,
+        max_size=3,
+    ),
+)
 def test_any_json_gets_sentences_or_a_layer_keras_accepts(class_name, overrides):
     config = {**catalogue.default_config(class_name), **overrides}
     errors = catalogue.validate_config(class_name, config, WHERE)
@@ -249,6 +384,7 @@ def test_any_json_gets_sentences_or_a_layer_keras_accepts(class_name, overrides)
 
 
 # ----------------------------------------------------------------------- lookup and display
+
 
 def test_get_unknown_layer_suggests_close_match():
     with pytest.raises(KeyError, match="Unknown layer type 'Dence': did you mean 'Dense'?"):
@@ -268,52 +404,79 @@ def test_default_config_is_small_and_fresh():
     assert catalogue.default_config("Bidirectional")["layer"]["config"]["units"] == 32
 
 
-@pytest.mark.parametrize("class_name, config, text", [
-    ("Dense", {"units": 64, "activation": "relu"}, "64 units, relu"),
-    ("Dense", {"units": 10}, "10 units, linear"),
-    ("Dense", {}, "? units, linear"),
-    ("Conv2D", {"filters": 32, "kernel_size": [3, 3], "activation": "relu"}, "32 filters 3×3, relu"),
-    ("Conv2D", {"filters": 32, "kernel_size": 5}, "32 filters 5×5, linear"),
-    ("MaxPooling2D", {}, "2×2"),
-    ("Reshape", {"target_shape": [28, 28, 1]}, "to 28×28×1"),
-    ("Permute", {"dims": [2, 1]}, "axes (2, 1)"),
-    ("ZeroPadding2D", {"padding": [[1, 2], [3, 4]]}, "pad 1/2×3/4"),
-    ("LSTM", {"units": 32, "return_sequences": True}, "32 units, sequences out: yes"),
-    ("Bidirectional", {"layer": {"class_name": "LSTM", "config": {"units": 32}}},
-     "LSTM (32 units, sequences out: no), concat"),
-    ("Rescaling", {"scale": 1 / 255}, "× 0.00392157 + 0"),
-])
+@pytest.mark.parametrize(
+    "class_name, config, text",
+    [
+        ("Dense", {"units": 64, "activation": "relu"}, "64 units, relu"),
+        ("Dense", {"units": 10}, "10 units, linear"),
+        ("Dense", {}, "? units, linear"),
+        (
+            "Conv2D",
+            {"filters": 32, "kernel_size": [3, 3], "activation": "relu"},
+            "32 filters 3×3, relu",
+        ),
+        ("Conv2D", {"filters": 32, "kernel_size": 5}, "32 filters 5×5, linear"),
+        ("MaxPooling2D", {}, "2×2"),
+        ("Reshape", {"target_shape": [28, 28, 1]}, "to 28×28×1"),
+        ("Permute", {"dims": [2, 1]}, "axes (2, 1)"),
+        ("ZeroPadding2D", {"padding": [[1, 2], [3, 4]]}, "pad 1/2×3/4"),
+        ("LSTM", {"units": 32, "return_sequences": True}, "32 units, sequences out: yes"),
+        (
+            "Bidirectional",
+            {"layer": {"class_name": "LSTM", "config": {"units": 32}}},
+            "LSTM (32 units, sequences out: no), concat",
+        ),
+        ("Rescaling", {"scale": 1 / 255}, "× 0.00392157 + 0"),
+    ],
+)
 def test_summary(class_name, config, text):
     assert catalogue.summary(class_name, config) == text
 
 
-@pytest.mark.parametrize("rank, words", [
-    (2, "vectors (features)"),
-    (3, "sequences (steps, features)"),
-    (4, "images (height, width, channels)"),
-    (5, "volumes (depth, height, width, channels)"),
-    (7, "rank-7 tensors"),
-])
+@pytest.mark.parametrize(
+    "rank, words",
+    [
+        (2, "vectors (features)"),
+        (3, "sequences (steps, features)"),
+        (4, "images (height, width, channels)"),
+        (5, "volumes (depth, height, width, channels)"),
+        (7, "rank-7 tensors"),
+    ],
+)
 def test_input_description(rank, words):
     assert catalogue.input_description(rank) == words
 
 
 # ----------------------------------------------------------------------- loading is inert
 
+
 def test_import_pulls_in_no_framework():
-    code = ("import sys, builder.catalogue; "
-            "print(sorted(m for m in ('keras', 'tensorflow', 'streamlit') if m in sys.modules))")
+    code = (
+        "import sys, builder.catalogue; "
+        "print(sorted(m for m in ('keras', 'tensorflow', 'streamlit') if m in sys.modules))"
+    )
     root = Path(catalogue.__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 
 def test_module_never_evaluates_what_it_reads():
     tree = ast.parse(Path(catalogue.__file__).read_text(encoding="utf-8"))
-    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-                for a in n.names} | {n.module.split(".")[0] for n in ast.walk(tree)
-                                     if isinstance(n, ast.ImportFrom) and n.module}
+    called = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    imported = {
+        a.name.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        for a in n.names
+    } | {
+        n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+    }
     assert not called & {"eval", "exec", "compile", "__import__"}
     assert not imported & {"pickle", "yaml", "importlib", "keras", "tensorflow", "streamlit"}
 
@@ -324,12 +487,16 @@ def test_malformed_catalogue_is_reported_not_run(tmp_path):
     data["layers"]["Dense"]["params"][0]["type"] = "__import__('os').system('false')"
     bad = tmp_path / "catalogue.json"
     bad.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(catalogue.CatalogueError, match=r"Dense\.units: type .* is not one of.*"
-                                                       r"Dense\.units: label and help must not be empty"):
+    with pytest.raises(
+        catalogue.CatalogueError,
+        match=r"Dense\.units: type .* is not one of.*"
+        r"Dense\.units: label and help must not be empty",
+    ):
         catalogue._load(bad)
 
 
 # ----------------------------------------------------------------------- all of Keras
+
 
 def test_catalogue_covers_every_config_only_keras_layer():
     assert refresh.missing_classes() == []
@@ -341,14 +508,22 @@ def test_keras_aliases_resolve_to_their_entry():
     assert "Convolution2D" in catalogue.LAYERS and "Convolution2D" not in list(catalogue.LAYERS)
 
 
-@pytest.mark.parametrize("class_name", [n for n in LAYER_NAMES
-                                        if any(p["name"] == "trainable" for p in catalogue.get(n)["params"])])
+@pytest.mark.parametrize(
+    "class_name",
+    [n for n in LAYER_NAMES if any(p["name"] == "trainable" for p in catalogue.get(n)["params"])],
+)
 def test_layer_builds_with_the_base_layer_settings(class_name):
     listed = {p["name"] for p in catalogue.get(class_name)["params"]}
-    extreme = {"trainable": False, "dtype": None, "autocast": False,
-               "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}
-    config = {**catalogue.default_config(class_name),
-              **{k: v for k, v in extreme.items() if k in listed}}
+    extreme = {
+        "trainable": False,
+        "dtype": None,
+        "autocast": False,
+        "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.01}},
+    }
+    config = {
+        **catalogue.default_config(class_name),
+        **{k: v for k, v in extreme.items() if k in listed},
+    }
     assert catalogue.validate_config(class_name, config, WHERE) == []
     assert refresh.build(class_name, config).shape[0] is None
 

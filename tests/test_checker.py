@@ -24,11 +24,15 @@ def test_every_catalogue_layer_agrees_with_keras(class_name):
     entry = catalogue.get(class_name)
     shapes = entry["example_input"]
     config = catalogue.default_config(class_name)
-    inputs = [{"name": f"in_{i}", "shape": list(s),
-               "dtype": entry.get("input_dtype", "float32")}
-              for i, s in enumerate(shapes)]
-    p = project([("layer", class_name, config, [i["name"] for i in inputs])], inputs=inputs,
-                outputs=["layer"])
+    inputs = [
+        {"name": f"in_{i}", "shape": list(s), "dtype": entry.get("input_dtype", "float32")}
+        for i, s in enumerate(shapes)
+    ]
+    p = project(
+        [("layer", class_name, config, [i["name"] for i in inputs])],
+        inputs=inputs,
+        outputs=["layer"],
+    )
     result = check(p)
     report = result.layer("layer")
     assert report.error is None, report.error
@@ -38,20 +42,49 @@ def test_every_catalogue_layer_agrees_with_keras(class_name):
     assert result.valid
 
 
-@pytest.mark.parametrize("layers, shape, words, fix", [
-    ([("c1", "Conv2D", {"filters": 8, "kernel_size": [3, 3]})], (784,),
-     "Conv2D 'c1' needs images (height, width, channels) but receives vectors of 784 values: "
-     "add Reshape to (28, 28, 1) before it, or use Dense", "Insert Reshape to (28, 28, 1)"),
-    ([("l1", "LSTM", {"units": 8})], (20,), "LSTM 'l1' needs sequences", "Insert Reshape to (20, 1)"),
-    ([("c1", "Conv2D", {"filters": 8, "kernel_size": [30, 30]})], (28, 28, 1),
-     "input is smaller than the window", "padding='same'"),
-    ([("r1", "Reshape", {"target_shape": [28, 27, 1]})], (784,),
-     "product of target_shape must be 784", "Set target_shape to (28, 28, 1)"),
-    ([("g1", "GlobalAveragePooling2D", {})], (5, 4), "needs images", "Replace with GlobalAveragePooling1D"),
-    ([("rv", "RepeatVector", {"n": 3})], (5, 4), "needs vectors", "Insert Flatten"),
-    ([("p1", "MaxPooling2D", {"pool_size": [2, 2]})], (10, 8), "needs images",
-     "Replace with MaxPooling1D"),
-])
+@pytest.mark.parametrize(
+    "layers, shape, words, fix",
+    [
+        (
+            [("c1", "Conv2D", {"filters": 8, "kernel_size": [3, 3]})],
+            (784,),
+            "Conv2D 'c1' needs images (height, width, channels) but receives vectors of 784 values: "
+            "add Reshape to (28, 28, 1) before it, or use Dense",
+            "Insert Reshape to (28, 28, 1)",
+        ),
+        (
+            [("l1", "LSTM", {"units": 8})],
+            (20,),
+            "LSTM 'l1' needs sequences",
+            "Insert Reshape to (20, 1)",
+        ),
+        (
+            [("c1", "Conv2D", {"filters": 8, "kernel_size": [30, 30]})],
+            (28, 28, 1),
+            "input is smaller than the window",
+            "padding='same'",
+        ),
+        (
+            [("r1", "Reshape", {"target_shape": [28, 27, 1]})],
+            (784,),
+            "product of target_shape must be 784",
+            "Set target_shape to (28, 28, 1)",
+        ),
+        (
+            [("g1", "GlobalAveragePooling2D", {})],
+            (5, 4),
+            "needs images",
+            "Replace with GlobalAveragePooling1D",
+        ),
+        ([("rv", "RepeatVector", {"n": 3})], (5, 4), "needs vectors", "Insert Flatten"),
+        (
+            [("p1", "MaxPooling2D", {"pool_size": [2, 2]})],
+            (10, 8),
+            "needs images",
+            "Replace with MaxPooling1D",
+        ),
+    ],
+)
 def test_errors_are_plain_with_fixes(layers, shape, words, fix):
     result = check(project(layers, shape=shape))
     report = result.layers[0]
@@ -62,12 +95,20 @@ def test_errors_are_plain_with_fixes(layers, shape, words, fix):
 
 
 def test_merge_mismatch_names_both_shapes_and_the_fix():
-    p = project([("a", "Dense", {"units": 32}, ["x"]), ("b", "Dense", {"units": 64}, ["x"]),
-                 ("a1", "Add", {}, ["a", "b"])], outputs=["a1"])
+    p = project(
+        [
+            ("a", "Dense", {"units": 32}, ["x"]),
+            ("b", "Dense", {"units": 64}, ["x"]),
+            ("a1", "Add", {}, ["a", "b"]),
+        ],
+        outputs=["a1"],
+    )
     report = check(p).layer("a1")
-    assert report.error == ("Add 'a1' needs inputs of the same shape but gets (None, 32) and "
-                            "(None, 64): make 'a' 64 units, or use Concatenate, which joins "
-                            "inputs of different widths.")
+    assert report.error == (
+        "Add 'a1' needs inputs of the same shape but gets (None, 32) and "
+        "(None, 64): make 'a' 64 units, or use Concatenate, which joins "
+        "inputs of different widths."
+    )
     labels = [f.label for f in report.fixes]
     assert labels == ["Set a.units to 64", "Use Concatenate instead"]
 
@@ -78,8 +119,12 @@ def test_merge_with_one_input_is_refused():
 
 
 def test_layers_after_an_error_are_still_reported():
-    p = project([("c1", "Conv2D", {"filters": 8, "kernel_size": 3}),
-                 ("d1", "Dense", {"units": 10, "activation": "softmax"})])
+    p = project(
+        [
+            ("c1", "Conv2D", {"filters": 8, "kernel_size": 3}),
+            ("d1", "Dense", {"units": 10, "activation": "softmax"}),
+        ]
+    )
     result = check(p)
     after = result.layer("d1")
     assert after.output_shape == [None, 10] and after.tentative and after.error is None
@@ -93,10 +138,16 @@ def test_bad_config_is_attached_to_its_layer():
 
 
 def test_shapes_and_params_of_the_book_networks():
-    p = project([("d1", "Dense", {"units": 16, "activation": "relu"}),
-                 ("d2", "Dense", {"units": 16, "activation": "relu"}),
-                 ("d3", "Dense", {"units": 1, "activation": "sigmoid"})], shape=(10000,),
-                loss="binary_crossentropy", dataset="imdb")
+    p = project(
+        [
+            ("d1", "Dense", {"units": 16, "activation": "relu"}),
+            ("d2", "Dense", {"units": 16, "activation": "relu"}),
+            ("d3", "Dense", {"units": 1, "activation": "sigmoid"}),
+        ],
+        shape=(10000,),
+        loss="binary_crossentropy",
+        dataset="imdb",
+    )
     result = check(p)
     assert [r.params for r in result.layers] == [160016, 272, 17]
     assert result.total_params == 160305 and result.valid

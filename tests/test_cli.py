@@ -10,8 +10,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def run_cli(*args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-m", "builder", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "builder", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def test_check_json_valid_invalid_unreadable(tmp_path):
@@ -21,15 +27,30 @@ def test_check_json_valid_invalid_unreadable(tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     # one interpreter for the two model checks keeps the test fast
-    code = ("import sys, json; from builder.__main__ import main; "
-            f"print(main(['check', {good!r}, '--json'])); print(main(['check', {str(bad)!r}, '--json']))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=240, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    code = (
+        "import sys, json; from builder.__main__ import main; "
+        f"print(main(['check', {good!r}, '--json'])); print(main(['check', {str(bad)!r}, '--json']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     lines = out.stdout.strip().splitlines()
-    good_report, good_rc, bad_report, bad_rc = json.loads(lines[0]), lines[1], json.loads(lines[2]), lines[3]
+    good_report, good_rc, bad_report, bad_rc = (
+        json.loads(lines[0]),
+        lines[1],
+        json.loads(lines[2]),
+        lines[3],
+    )
     assert good_rc == "0" and good_report["valid"]
     assert good_report["layers"][0]["output_shape"] == [None, 26, 26, 32]
-    assert {"name", "class_name", "output_shape", "params", "error", "warnings"} <= set(good_report["layers"][0])
+    assert {"name", "class_name", "output_shape", "params", "error", "warnings"} <= set(
+        good_report["layers"][0]
+    )
     assert bad_rc == "1" and not bad_report["valid"]
     assert "Reshape to (28, 28, 1)" in bad_report["layers"][0]["error"]
     res = run_cli("check", str(broken))

@@ -1,5 +1,6 @@
 """Boston housing ships with netbuilder: on a machine that has never been online, with an
 empty Keras cache, the book's regression example loads and trains."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,7 +33,7 @@ def test_shipped_file_is_byte_identical_to_keras_download():
 
 
 def test_empty_keras_home_gets_the_file_and_says_ready(tmp_path, monkeypatch):
-    if "keras" in sys.modules:          # Keras fixed its home already: check the rule only
+    if "keras" in sys.modules:  # Keras fixed its home already: check the rule only
         pytest.skip("Keras already imported in this process; the subprocess test covers it")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     assert offline.availability("boston_housing", reachable=lambda url: False).ready
@@ -58,13 +59,25 @@ def test_the_book_example_trains_offline_on_a_fresh_keras_home(tmp_path):
         "p['fit'].update(epochs=1, validation={'method': 'none'})\n"
         "folder = runs.create_run(r'%s', 'cli', p, {})\n"
         "s = worker.train(p, folder, device='cpu')\n"
-        "print(s['state'], s.get('message'))\n" % (tmp_path / "runs"))
-    env = dict(os.environ, KERAS_HOME=str(tmp_path / "keras"), TF_CPP_MIN_LOG_LEVEL="3",
-               NETBUILDER_HOME=str(tmp_path / "home"),
-               # no network: a proxy that does not exist makes any download fail fast
-               http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+        "print(s['state'], s.get('message'))\n" % (tmp_path / "runs")
+    )
+    env = dict(
+        os.environ,
+        KERAS_HOME=str(tmp_path / "keras"),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        NETBUILDER_HOME=str(tmp_path / "home"),
+        # no network: a proxy that does not exist makes any download fail fast
+        http_proxy="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1].startswith("finished"), done.stdout
     assert (tmp_path / "keras" / "datasets" / "boston_housing.npz").exists()

@@ -1,4 +1,5 @@
 """builder.data.csv_data: a person's CSV file inspected, encoded, and every bad input refused."""
+
 from __future__ import annotations
 
 import json
@@ -43,15 +44,20 @@ def csv_settings(path, **options):
 
 # --------------------------------------------------------------------------- inspect
 
+
 def test_inspect_summary(tmp_path):
     summary = inspect_csv(write(tmp_path, people_csv()))
     assert summary.columns == ["age", "city", "income", "bought"]
-    assert summary.dtypes == {"age": "integer", "city": "text", "income": "number",
-                              "bought": "text"}
+    assert summary.dtypes == {
+        "age": "integer",
+        "city": "text",
+        "income": "number",
+        "bought": "text",
+    }
     assert summary.rows == 40 and summary.suggested_target == "bought"
     assert summary.suggested_task == "binary" and summary.missing == {"age": 2}
     assert summary.delimiter == "," and len(summary.preview) == 5
-    json.dumps(summary.preview)                   # plain Python values for the page
+    json.dumps(summary.preview)  # plain Python values for the page
 
 
 def test_inspect_accepts_bytes_and_semicolons():
@@ -62,15 +68,26 @@ def test_inspect_accepts_bytes_and_semicolons():
 
 # --------------------------------------------------------------------------- tasks
 
-@pytest.mark.parametrize("body, target, task, expect, classes", [
-    (people_csv(), "", "auto", "binary", ("no", "yes")),
-    (people_csv(), "city", "auto", "multiclass", tuple(CITIES)),
-    (houses_csv(), "", "auto", "regression", None),
-    (houses_csv(), "rooms", "auto", "multiclass", ("1", "2", "3", "4", "5")),
-    (houses_csv(), "rooms", "regression", "regression", None),
-    (people_csv(), "", "multiclass", "multiclass", ("no", "yes")),
-], ids=["yes-no", "text-classes", "float-target", "few-whole-numbers", "forced-regression",
-        "forced-multiclass"])
+
+@pytest.mark.parametrize(
+    "body, target, task, expect, classes",
+    [
+        (people_csv(), "", "auto", "binary", ("no", "yes")),
+        (people_csv(), "city", "auto", "multiclass", tuple(CITIES)),
+        (houses_csv(), "", "auto", "regression", None),
+        (houses_csv(), "rooms", "auto", "multiclass", ("1", "2", "3", "4", "5")),
+        (houses_csv(), "rooms", "regression", "regression", None),
+        (people_csv(), "", "multiclass", "multiclass", ("no", "yes")),
+    ],
+    ids=[
+        "yes-no",
+        "text-classes",
+        "float-target",
+        "few-whole-numbers",
+        "forced-regression",
+        "forced-multiclass",
+    ],
+)
 def test_task_inferred_and_overridable(tmp_path, body, target, task, expect, classes):
     table = load_table(write(tmp_path, body), target, task)
     assert table.task == expect and table.class_names == classes
@@ -82,11 +99,10 @@ def test_classification_table(tmp_path):
     assert table.feature_names == ["age", "city=Lyon", "city=Oslo", "city=Pune", "income"]
     assert table.x_train.shape == (32, 5) and table.x_test.shape == (8, 5)
     assert table.x_train.dtype == np.float32 and table.y_train.dtype == np.int32
-    assert sorted(np.bincount(table.y_test)) == [4, 4]          # stratified
+    assert sorted(np.bincount(table.y_test)) == [4, 4]  # stratified
     onehot = table.x_train[:, 1:4]
     assert set(np.unique(onehot)) == {0.0, 1.0} and (onehot.sum(axis=1) == 1).all()
-    assert any("'age': 2 empty cell(s) filled with the training median" in n
-               for n in table.notes)
+    assert any("'age': 2 empty cell(s) filled with the training median" in n for n in table.notes)
     assert not np.isnan(table.x_train).any() and not np.isnan(table.x_test).any()
 
 
@@ -121,8 +137,11 @@ def test_notes_for_dropped_and_constant_columns(tmp_path):
 
 def test_category_unseen_in_training_encodes_as_zeros(tmp_path, monkeypatch):
     # The last ten rows are the test split, so "teal" (row 149) is never seen in training.
-    monkeypatch.setattr(csv_data, "split_rows", lambda n, y, task, fraction, seed:
-                        (np.arange(n - 10), np.arange(n - 10, n)))
+    monkeypatch.setattr(
+        csv_data,
+        "split_rows",
+        lambda n, y, task, fraction, seed: (np.arange(n - 10), np.arange(n - 10, n)),
+    )
     lines = ["colour,score,label"]
     for i in range(150):
         lines.append(f"{'teal' if i == 149 else ['red', 'blue'][i % 2]},{i % 13},{i % 2}")
@@ -144,19 +163,26 @@ def test_prepare_csv_end_to_end(tmp_path):
     sample = prepared.sample("train", 0)
     assert set(sample["row"]) == {"age", "city", "income"} and sample["label"] in ("no", "yes")
     assert sample["row"]["city"] in CITIES
-    np.testing.assert_allclose(prepared.encode_row(sample["row"]), prepared.x_train[:1],
-                               atol=1e-5)
-    assert prepared.encode_row({"city": "Oslo"}).shape == (1, 5)    # blanks -> median
-    multi = prepare({"data": csv_settings(path, target="city", label_encoding="integer"),
-                     "compile": {"loss": "sparse_categorical_crossentropy"}})
+    np.testing.assert_allclose(prepared.encode_row(sample["row"]), prepared.x_train[:1], atol=1e-5)
+    assert prepared.encode_row({"city": "Oslo"}).shape == (1, 5)  # blanks -> median
+    multi = prepare(
+        {
+            "data": csv_settings(path, target="city", label_encoding="integer"),
+            "compile": {"loss": "sparse_categorical_crossentropy"},
+        }
+    )
     assert multi.y_train.dtype == np.int32 and multi.info.class_names == tuple(CITIES)
 
 
 def test_csv_cache_follows_the_file(tmp_path):
     path = write(tmp_path, houses_csv(30))
-    assert len(csv_data.load_table_cached(csv_settings(path)["options"] | _defaults()).x_train) == 24
+    assert (
+        len(csv_data.load_table_cached(csv_settings(path)["options"] | _defaults()).x_train) == 24
+    )
     write(tmp_path, houses_csv(50))
-    assert len(csv_data.load_table_cached(csv_settings(path)["options"] | _defaults()).x_train) == 40
+    assert (
+        len(csv_data.load_table_cached(csv_settings(path)["options"] | _defaults()).x_train) == 40
+    )
 
 
 def _defaults():
@@ -165,32 +191,68 @@ def _defaults():
 
 # --------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("body, kwargs, match", [
-    ("", {}, "the file is empty"),
-    ("\n\n", {}, "the file is empty"),
-    ("a,b,c\n", {}, "header but no data rows"),
-    ("a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n", {}, "line 4 has 4 values but the header has 3 columns"),
-    ('a,b\n"1,2\n3,4\n', {}, "quoted value is never closed"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\xfa", {}, "not UTF-8 text.*CSV UTF-8"),
-    ("a,b,a\n1,2,3\n", {}, "names 'a' more than once"),
-    ("a,,c\n1,2,3\n", {}, r"empty column name\(s\) \(columns 2\)"),
-    ("only\n1\n2\n", {}, "one column .'only'.; it needs the target"),
-    (houses_csv(), {"target": "prize"}, "no column 'prize': its columns are rooms, area, price"),
-    ("x,y\n" + "1,a\n" * 5 + "2,\n3,b\n,\n4,\n" + "5,b\n" * 5, {},
-     r"target 'y' is empty on line\(s\) 7, 10 of the file"),   # line 9 is all empty: skipped
-    ("x,y\n" + "1,same\n" * 20, {}, "same value 'same' in all 20 rows: a classifier needs"),
-    (people_csv(), {"target": "city", "task": "regression"},
-     "target 'city' holds text .'Lyon', 'Oslo', 'Pune'.*choose task 'binary' or 'multiclass'"),
-    (people_csv(), {"target": "city", "task": "binary"},
-     "has 3 classes, and task 'binary' needs exactly 2"),
-    (houses_csv(5), {}, "the file has 5 data rows; at least 10"),
-    ("x,y\n" + "".join(f"{i},{i * 1.5}\n" for i in range(1200)), {"task": "multiclass"},
-     "1,200 distinct values, too many to be classes: choose task 'regression'"),
-    ("e,y\n" + ",1\n,2\n" * 10, {}, "no usable feature columns"),
-], ids=["empty", "blank-lines", "header-only", "extra-field", "open-quote", "binary", "dup-name",
-        "unnamed", "one-column", "unknown-target", "empty-target", "one-class",
-        "text-regression", "binary-3-classes", "few-rows", "too-many-classes",
-        "no-features"])
+
+@pytest.mark.parametrize(
+    "body, kwargs, match",
+    [
+        ("", {}, "the file is empty"),
+        ("\n\n", {}, "the file is empty"),
+        ("a,b,c\n", {}, "header but no data rows"),
+        ("a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n", {}, "line 4 has 4 values but the header has 3 columns"),
+        ('a,b\n"1,2\n3,4\n', {}, "quoted value is never closed"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\xfa", {}, "not UTF-8 text.*CSV UTF-8"),
+        ("a,b,a\n1,2,3\n", {}, "names 'a' more than once"),
+        ("a,,c\n1,2,3\n", {}, r"empty column name\(s\) \(columns 2\)"),
+        ("only\n1\n2\n", {}, "one column .'only'.; it needs the target"),
+        (
+            houses_csv(),
+            {"target": "prize"},
+            "no column 'prize': its columns are rooms, area, price",
+        ),
+        (
+            "x,y\n" + "1,a\n" * 5 + "2,\n3,b\n,\n4,\n" + "5,b\n" * 5,
+            {},
+            r"target 'y' is empty on line\(s\) 7, 10 of the file",
+        ),  # line 9 is all empty: skipped
+        ("x,y\n" + "1,same\n" * 20, {}, "same value 'same' in all 20 rows: a classifier needs"),
+        (
+            people_csv(),
+            {"target": "city", "task": "regression"},
+            "target 'city' holds text .'Lyon', 'Oslo', 'Pune'.*choose task 'binary' or 'multiclass'",
+        ),
+        (
+            people_csv(),
+            {"target": "city", "task": "binary"},
+            "has 3 classes, and task 'binary' needs exactly 2",
+        ),
+        (houses_csv(5), {}, "the file has 5 data rows; at least 10"),
+        (
+            "x,y\n" + "".join(f"{i},{i * 1.5}\n" for i in range(1200)),
+            {"task": "multiclass"},
+            "1,200 distinct values, too many to be classes: choose task 'regression'",
+        ),
+        ("e,y\n" + ",1\n,2\n" * 10, {}, "no usable feature columns"),
+    ],
+    ids=[
+        "empty",
+        "blank-lines",
+        "header-only",
+        "extra-field",
+        "open-quote",
+        "binary",
+        "dup-name",
+        "unnamed",
+        "one-column",
+        "unknown-target",
+        "empty-target",
+        "one-class",
+        "text-regression",
+        "binary-3-classes",
+        "few-rows",
+        "too-many-classes",
+        "no-features",
+    ],
+)
 def test_bad_files_are_refused_with_a_message(tmp_path, body, kwargs, match):
     with pytest.raises(DataError, match=match):
         load_table(write(tmp_path, body), **kwargs)
@@ -218,7 +280,7 @@ def test_validate_and_describe_name_the_csv_fields(tmp_path):
     from builder.data import validate_data_settings
 
     bad = write(tmp_path, "a,b,c\n1,2,3\n4,5\n6,7,8,9\n", "bad.csv")
-    assert validate_data_settings(csv_settings(bad)) == []          # the header is fine
+    assert validate_data_settings(csv_settings(bad)) == []  # the header is fine
     with pytest.raises(DataError, match="line 4 has 4 values"):
         describe(csv_settings(bad))
     empty = write(tmp_path, "", "empty.csv")

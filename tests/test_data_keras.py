@@ -1,6 +1,7 @@
 """Keras datasets: the real cached files (MNIST, Fashion-MNIST, Boston), IMDB and Reuters
 through the loader seam with tiny files, and the offline messages. Nothing downloads:
 ``origin_reachable`` and Keras' loaders are replaced wherever a download could start."""
+
 from __future__ import annotations
 
 import os
@@ -39,6 +40,7 @@ def tiny_reuters(tmp_path, monkeypatch) -> NpzTextSource:
 
 # --------------------------------------------------------------------------- real files
 
+
 def test_mnist_loads_offline_in_both_layouts(shared_datasets):
     flat = prepare(text_project("mnist", "sparse_categorical_crossentropy"))
     assert flat.x_train.shape == (60000, 784) and flat.x_test.shape == (10000, 784)
@@ -51,7 +53,7 @@ def test_mnist_loads_offline_in_both_layouts(shared_datasets):
     np.testing.assert_array_equal(image.x_train.reshape(60000, 784), flat.x_train)
     sample = image.sample("test", 0)
     assert sample["pixels"].shape == (28, 28) and sample["pixels"].dtype == np.uint8
-    assert sample["label"] == "7"          # MNIST's first test digit
+    assert sample["label"] == "7"  # MNIST's first test digit
     assert not image.x_train.flags.writeable
 
 
@@ -73,7 +75,7 @@ def test_boston_loads_offline_normalised_with_train_stats(shared_datasets):
     np.testing.assert_allclose(prepared.mean, mean, rtol=1e-5)
     np.testing.assert_allclose(prepared.x_test, (x_test - mean) / std, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(prepared.x_train.mean(axis=0), 0, atol=1e-5)
-    assert np.abs(prepared.x_test.mean(axis=0)).max() > 0.01     # test stats were not used
+    assert np.abs(prepared.x_test.mean(axis=0)).max() > 0.01  # test stats were not used
     np.testing.assert_allclose(prepared.y_train, y_train, rtol=1e-6)
     row = prepared.sample("train", 0)
     assert row["row"]["CRIM"] == pytest.approx(x_train[0, 0])
@@ -94,20 +96,30 @@ def test_cache_dir_is_keras_own(keras_home):
     assert offline.keras_cache_dir() == keras_home / "datasets"
 
 
-@pytest.mark.parametrize("env, expect", [
-    ({"KERAS_HOME": "{tmp}/kh"}, "{tmp}/kh/datasets"),
-    ({"HOME": "{tmp}"}, "{tmp}/.keras/datasets"),
-])
+@pytest.mark.parametrize(
+    "env, expect",
+    [
+        ({"KERAS_HOME": "{tmp}/kh"}, "{tmp}/kh/datasets"),
+        ({"HOME": "{tmp}"}, "{tmp}/.keras/datasets"),
+    ],
+)
 def test_cache_dir_before_keras_is_imported(tmp_path, env, expect):
     environ = {k: v for k, v in os.environ.items() if k != "KERAS_HOME"}
     environ.update({k: v.format(tmp=tmp_path) for k, v in env.items()})
     code = "from builder.data.offline import keras_cache_dir; print(keras_cache_dir())"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environ,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == expect.format(tmp=tmp_path)
 
 
 # --------------------------------------------------------------------------- offline
+
 
 def test_missing_file_message_names_file_size_and_folder(keras_home):
     with pytest.raises(DataError) as err:
@@ -122,15 +134,21 @@ def test_missing_file_message_names_file_size_and_folder(keras_home):
 
 
 def test_cifar_message_says_the_name_keras_expects(keras_home):
-    with pytest.raises(DataError, match=r"cifar-10-python\.tar\.gz \(170\.5 MB.*save it as "
-                                        r".*cifar-10-batches-py-target_archive"):
+    with pytest.raises(
+        DataError,
+        match=r"cifar-10-python\.tar\.gz \(170\.5 MB.*save it as "
+        r".*cifar-10-batches-py-target_archive",
+    ):
         prepare(text_project("cifar10", "sparse_categorical_crossentropy"))
 
 
 def test_no_connection_fails_fast_with_the_same_message(monkeypatch):
     monkeypatch.setattr(offline, "origin_reachable", lambda url, timeout=2.0: False)
-    with pytest.raises(DataError, match=r"needs reuters\.npz, not found .*there is no "
-                                        r"connection to storage\.googleapis\.com"):
+    with pytest.raises(
+        DataError,
+        match=r"needs reuters\.npz, not found .*there is no "
+        r"connection to storage\.googleapis\.com",
+    ):
         prepare(text_project("reuters", "categorical_crossentropy"), allow_download=True)
 
 
@@ -143,16 +161,22 @@ def test_failed_download_becomes_the_same_message(monkeypatch, tmp_path):
     monkeypatch.setattr(offline, "origin_reachable", lambda url, timeout=2.0: True)
     monkeypatch.setattr(keras.datasets.reuters, "load_data", fail)
     clear_cache()
-    with pytest.raises(DataError, match=r"needs reuters\.npz.*loading it failed: URL fetch "
-                                        r"failure.*save it as"):
+    with pytest.raises(
+        DataError,
+        match=r"needs reuters\.npz.*loading it failed: URL fetch "
+        r"failure.*save it as",
+    ):
         prepare(text_project("reuters", "categorical_crossentropy"), allow_download=True)
 
 
 def test_wrong_size_file_is_not_handed_to_keras(tmp_path, monkeypatch):
     monkeypatch.setattr(offline, "keras_cache_dir", lambda: tmp_path)
     (tmp_path / "reuters.npz").write_bytes(b"partial")
-    with pytest.raises(DataError, match=r"reuters\.npz has 7 bytes but reuters\.npz has "
-                                        r"2,110,848: it is incomplete.*Delete it"):
+    with pytest.raises(
+        DataError,
+        match=r"reuters\.npz has 7 bytes but reuters\.npz has "
+        r"2,110,848: it is incomplete.*Delete it",
+    ):
         offline.ensure_files("reuters", allow_download=True)
     assert (tmp_path / "reuters.npz").exists()
 
@@ -165,23 +189,35 @@ def test_cache_status_reports_each_file(tmp_path, monkeypatch):
     assert status["t10k-labels-idx1-ubyte.gz"]["present"]
     assert status["t10k-labels-idx1-ubyte.gz"]["size_ok"]
     assert not status["train-images-idx3-ubyte.gz"]["present"]
-    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz and "
-                                        "train-images-idx3-ubyte.gz and t10k-images"):
+    with pytest.raises(
+        DataError, match="train-labels-idx1-ubyte.gz and train-images-idx3-ubyte.gz and t10k-images"
+    ):
         offline.ensure_files("fashion_mnist")
 
 
 def test_production_sources_are_keras_itself():
     assert keras_sets.SOURCES["imdb"] == KerasSource("imdb")
-    assert set(keras_sets.SOURCES) == {"imdb", "reuters", "boston_housing", "mnist",
-                                       "fashion_mnist", "cifar10"}
+    assert set(keras_sets.SOURCES) == {
+        "imdb",
+        "reuters",
+        "boston_housing",
+        "mnist",
+        "fashion_mnist",
+        "cifar10",
+    }
 
 
 # --------------------------------------------------------------------------- the seam
 
-@pytest.mark.parametrize("layout, writer, num_words", [
-    ("imdb", fixtures_data.write_imdb, 12), ("imdb", fixtures_data.write_imdb, None),
-    ("reuters", fixtures_data.write_reuters, 15),
-])
+
+@pytest.mark.parametrize(
+    "layout, writer, num_words",
+    [
+        ("imdb", fixtures_data.write_imdb, 12),
+        ("imdb", fixtures_data.write_imdb, None),
+        ("reuters", fixtures_data.write_reuters, 15),
+    ],
+)
 def test_npz_source_matches_keras_loader(tmp_path, monkeypatch, layout, writer, num_words):
     """The seam gives exactly what keras.datasets.<layout>.load_data gives for the same file."""
     import importlib
@@ -221,19 +257,20 @@ def test_imdb_multi_hot_through_the_seam(tiny_imdb):
     assert all(s[0] == 1 and max(s) < 12 for s in seqs)
     # Every review in the file comes back (Keras shuffles them with seed 113).
     texts = {prepared.sample("train", i)["text"] for i in range(8)}
-    expected = {" ".join(w if RANK[w] + 3 < 12 else "?" for w in t.split())
-                for t, _ in IMDB_TRAIN}
+    expected = {" ".join(w if RANK[w] + 3 < 12 else "?" for w in t.split()) for t, _ in IMDB_TRAIN}
     assert texts == expected
-    labels = {prepared.sample("train", i)["text"]: prepared.sample("train", i)["label"]
-              for i in range(8)}
+    labels = {
+        prepared.sample("train", i)["text"]: prepared.sample("train", i)["label"] for i in range(8)
+    }
     for text, label in IMDB_TRAIN:
         short = " ".join(w if RANK[w] + 3 < 12 else "?" for w in text.split())
         assert labels[short] == ("positive" if label else "negative")
 
 
 def test_imdb_padded_sequences(tiny_imdb):
-    prepared = prepare(text_project("imdb", "binary_crossentropy", encoding="sequence",
-                                    maxlen=5, num_words=100))
+    prepared = prepare(
+        text_project("imdb", "binary_crossentropy", encoding="sequence", maxlen=5, num_words=100)
+    )
     assert prepared.x_test.shape == (4, 5) and prepared.x_test.dtype == np.int32
     assert prepared.info.input_spec == {"shape": [5], "dtype": "int32"}
     for row, seq in zip(prepared.x_test, prepared.test_sequences.tolist()):
@@ -248,20 +285,26 @@ def test_encode_text_round_trip(tiny_imdb):
     assert x.shape == (1, 100) and x.dtype == np.float32
     ids = [1, 2] + [RANK[w] + 3 for w in ("the", "movie", "was", "great", "and")]
     assert np.flatnonzero(x[0]).tolist() == sorted(set(ids))
-    assert multi.decode_text(multi.codec.encode("the zebra loved it's ending")) == \
-        "the ? loved it's ending"
-    seq = prepare(text_project("imdb", "binary_crossentropy", encoding="sequence", maxlen=6,
-                               num_words=100))
+    assert (
+        multi.decode_text(multi.codec.encode("the zebra loved it's ending"))
+        == "the ? loved it's ending"
+    )
+    seq = prepare(
+        text_project("imdb", "binary_crossentropy", encoding="sequence", maxlen=6, num_words=100)
+    )
     padded = seq.encode_text("a great story")
     assert padded.tolist() == [[0, 0, 1, RANK["a"] + 3, RANK["great"] + 3, RANK["story"] + 3]]
     assert seq.decode_text(padded[0]) == "a great story"
 
 
-@pytest.mark.parametrize("loss, shape, dtype, note", [
-    ("binary_crossentropy", (4,), np.float32, None),
-    ("sparse_categorical_crossentropy", (4,), np.int32, "2 units with softmax"),
-    ("categorical_crossentropy", (4, 2), np.float32, "2 units with softmax"),
-])
+@pytest.mark.parametrize(
+    "loss, shape, dtype, note",
+    [
+        ("binary_crossentropy", (4,), np.float32, None),
+        ("sparse_categorical_crossentropy", (4,), np.int32, "2 units with softmax"),
+        ("categorical_crossentropy", (4, 2), np.float32, "2 units with softmax"),
+    ],
+)
 def test_imdb_labels_follow_the_loss(tiny_imdb, loss, shape, dtype, note):
     prepared = prepare(text_project("imdb", loss))
     assert prepared.y_test.shape == shape and prepared.y_test.dtype == dtype
@@ -269,19 +312,39 @@ def test_imdb_labels_follow_the_loss(tiny_imdb, loss, shape, dtype, note):
     assert (note is None) == (prepared.notes == [])
 
 
-@pytest.mark.parametrize("options, loss, shape, dtype, encoding, note", [
-    ({}, "categorical_crossentropy", (12, 46), np.float32, "one_hot", None),
-    ({"label_encoding": "integer"}, "sparse_categorical_crossentropy", (12,), np.int32,
-     "integer", None),
-    ({}, "sparse_categorical_crossentropy", (12,), np.int32, "integer",
-     "label_encoding is 'one_hot'"),
-    ({"label_encoding": "integer"}, "categorical_crossentropy", (12, 46), np.float32,
-     "one_hot", "label_encoding is 'integer'"),
-])
-def test_reuters_labels_follow_the_loss(tiny_reuters, options, loss, shape, dtype, encoding,
-                                        note):
+@pytest.mark.parametrize(
+    "options, loss, shape, dtype, encoding, note",
+    [
+        ({}, "categorical_crossentropy", (12, 46), np.float32, "one_hot", None),
+        (
+            {"label_encoding": "integer"},
+            "sparse_categorical_crossentropy",
+            (12,),
+            np.int32,
+            "integer",
+            None,
+        ),
+        (
+            {},
+            "sparse_categorical_crossentropy",
+            (12,),
+            np.int32,
+            "integer",
+            "label_encoding is 'one_hot'",
+        ),
+        (
+            {"label_encoding": "integer"},
+            "categorical_crossentropy",
+            (12, 46),
+            np.float32,
+            "one_hot",
+            "label_encoding is 'integer'",
+        ),
+    ],
+)
+def test_reuters_labels_follow_the_loss(tiny_reuters, options, loss, shape, dtype, encoding, note):
     prepared = prepare(text_project("reuters", loss, **options))
-    assert len(prepared.x_train) == 12 and len(prepared.x_test) == 3     # Keras' 80/20
+    assert len(prepared.x_train) == 12 and len(prepared.x_test) == 3  # Keras' 80/20
     assert prepared.y_train.shape == shape and prepared.y_train.dtype == dtype
     assert prepared.info.label_encoding == encoding
     assert (note is None and prepared.notes == []) or prepared.notes[0].startswith(note)
@@ -353,12 +416,19 @@ def test_cifar10_through_the_seam_feeds_a_convnet(monkeypatch, tmp_path):
         assert prepared.y_train.shape == (12,) and prepared.y_test.tolist() == [2, 3, 4, 5]
         sample = prepared.sample("train", 1)
         np.testing.assert_array_equal(sample["pixels"], raw[1])
-        assert sample["label"] == "automobile"        # Keras' class 1
-        p = validate(project([("c", "Conv2D", {"filters": 4, "kernel_size": [3, 3]}),
-                              ("f", "Flatten", {}),
-                              ("out", "Dense", {"units": 10, "activation": "softmax"})],
-                             shape=(32, 32, 3), loss="sparse_categorical_crossentropy",
-                             dataset="cifar10"))
+        assert sample["label"] == "automobile"  # Keras' class 1
+        p = validate(
+            project(
+                [
+                    ("c", "Conv2D", {"filters": 4, "kernel_size": [3, 3]}),
+                    ("f", "Flatten", {}),
+                    ("out", "Dense", {"units": 10, "activation": "softmax"}),
+                ],
+                shape=(32, 32, 3),
+                loss="sparse_categorical_crossentropy",
+                dataset="cifar10",
+            )
+        )
         folder = runs.create_run(tmp_path / "runs", "tests", p, {})
         summary = worker.train(p, folder, device="cpu")
         assert summary["state"] == "finished", summary["message"]

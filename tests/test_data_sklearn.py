@@ -1,4 +1,5 @@
 """scikit-learn's bundled datasets through prepare(): shapes, splits, options, samples."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,24 +9,40 @@ from fixtures_data import text_project
 from builder.data import DataError, prepare
 
 
-@pytest.mark.parametrize("name, loss, options, x_shape, y_shape, y_dtype", [
-    ("digits", "sparse_categorical_crossentropy", {}, (1437, 64), (1437,), np.int32),
-    ("digits", "categorical_crossentropy", {"image_layout": "image",
-                                            "label_encoding": "one_hot"}, (1437, 8, 8, 1),
-     (1437, 10), np.float32),
-    ("breast_cancer", "binary_crossentropy", {}, (455, 30), (455,), np.float32),
-    ("wine", "categorical_crossentropy", {}, (142, 13), (142, 3), np.float32),
-    ("wine", "sparse_categorical_crossentropy", {"label_encoding": "integer"}, (142, 13),
-     (142,), np.int32),
-    ("diabetes", "mse", {}, (353, 10), (353,), np.float32),
-    ("diabetes", "mae", {"test_fraction": 0.5}, (221, 10), (221,), np.float32),
-])
+@pytest.mark.parametrize(
+    "name, loss, options, x_shape, y_shape, y_dtype",
+    [
+        ("digits", "sparse_categorical_crossentropy", {}, (1437, 64), (1437,), np.int32),
+        (
+            "digits",
+            "categorical_crossentropy",
+            {"image_layout": "image", "label_encoding": "one_hot"},
+            (1437, 8, 8, 1),
+            (1437, 10),
+            np.float32,
+        ),
+        ("breast_cancer", "binary_crossentropy", {}, (455, 30), (455,), np.float32),
+        ("wine", "categorical_crossentropy", {}, (142, 13), (142, 3), np.float32),
+        (
+            "wine",
+            "sparse_categorical_crossentropy",
+            {"label_encoding": "integer"},
+            (142, 13),
+            (142,),
+            np.int32,
+        ),
+        ("diabetes", "mse", {}, (353, 10), (353,), np.float32),
+        ("diabetes", "mae", {"test_fraction": 0.5}, (221, 10), (221,), np.float32),
+    ],
+)
 def test_shapes_and_label_forms(name, loss, options, x_shape, y_shape, y_dtype):
     prepared = prepare(text_project(name, loss, **options))
     assert prepared.x_train.shape == x_shape and prepared.x_train.dtype == np.float32
     assert prepared.y_train.shape == y_shape and prepared.y_train.dtype == y_dtype
-    assert len(prepared.x_train) + len(prepared.x_test) == {
-        "digits": 1797, "breast_cancer": 569, "wine": 178, "diabetes": 442}[name]
+    assert (
+        len(prepared.x_train) + len(prepared.x_test)
+        == {"digits": 1797, "breast_cancer": 569, "wine": 178, "diabetes": 442}[name]
+    )
     assert prepared.notes == []
 
 
@@ -61,17 +78,24 @@ def test_table_sample_shows_file_units_and_encode_row_matches():
     prepared = prepare(text_project("diabetes", "mse"))
     sample = prepared.sample("test", 2)
     assert set(sample["row"]) == {"age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"}
-    assert 18 <= sample["row"]["age"] <= 90                      # a real age, not a z-score
+    assert 18 <= sample["row"]["age"] <= 90  # a real age, not a z-score
     assert float(sample["label"]) == pytest.approx(prepared.test_targets[2], rel=1e-3)
-    np.testing.assert_allclose(prepared.encode_row(sample["row"]), prepared.x_test[2:3],
-                               atol=1e-5)
+    np.testing.assert_allclose(prepared.encode_row(sample["row"]), prepared.x_test[2:3], atol=1e-5)
 
 
-@pytest.mark.parametrize("row, match", [
-    ({"age": 50}, r"no value for 'sex', 'bmi'"),
-    ({name: "tall" for name in ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")},
-     "must be a number"),
-])
+@pytest.mark.parametrize(
+    "row, match",
+    [
+        ({"age": 50}, r"no value for 'sex', 'bmi'"),
+        (
+            {
+                name: "tall"
+                for name in ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
+            },
+            "must be a number",
+        ),
+    ],
+)
 def test_encode_row_says_what_is_wrong(row, match):
     prepared = prepare(text_project("diabetes", "mse"))
     with pytest.raises(DataError, match=match):

@@ -42,16 +42,28 @@ def test_bad_setting_is_refused_and_project_kept():
 
 
 def test_graph_delete_rewires_readers():
-    p = project([("a", "Dense", {"units": 4}, ["x"]), ("b", "Dense", {"units": 4}, ["a"]),
-                 ("c", "Dense", {"units": 4}, ["b"])], outputs=["c"])
+    p = project(
+        [
+            ("a", "Dense", {"units": 4}, ["x"]),
+            ("b", "Dense", {"units": 4}, ["a"]),
+            ("c", "Dense", {"units": 4}, ["b"]),
+        ],
+        outputs=["c"],
+    )
     p = edit.delete_layer(p, "b")
     assert p["model"]["layers"][1]["inbound"] == ["a"]
     validate(p)
 
 
 def test_insert_before_in_graph_splices_the_edge():
-    p = project([("a", "Dense", {"units": 4}, ["x"]), ("b", "Dense", {"units": 8}, ["x"]),
-                 ("m", "Concatenate", {}, ["a", "b"])], outputs=["m"])
+    p = project(
+        [
+            ("a", "Dense", {"units": 4}, ["x"]),
+            ("b", "Dense", {"units": 8}, ["x"]),
+            ("m", "Concatenate", {}, ["a", "b"]),
+        ],
+        outputs=["m"],
+    )
     p, new = edit.insert_before(p, "m", "Dropout", {"rate": 0.5})
     m = next(lay for lay in p["model"]["layers"] if lay["name"] == "m")
     assert m["inbound"] == [new, "b"]
@@ -66,8 +78,13 @@ def test_rename_updates_links_and_outputs():
 
 
 def test_fix_insert_reshape_makes_conv_valid():
-    p = project([("c1", "Conv2D", {"filters": 8, "kernel_size": 3}), ("f", "Flatten", {}),
-                 ("o", "Dense", {"units": 10, "activation": "softmax"})])
+    p = project(
+        [
+            ("c1", "Conv2D", {"filters": 8, "kernel_size": 3}),
+            ("f", "Flatten", {}),
+            ("o", "Dense", {"units": 10, "activation": "softmax"}),
+        ]
+    )
     result = check(p)
     fixed = check(apply_fix(p, result.layer("c1").fixes[0]))
     assert fixed.valid and fixed.layer("c1").output_shape == [None, 26, 26, 8]

@@ -4,6 +4,7 @@ Each test trains tiny digits networks (scikit-learn's 8x8 digits, offline) for 1
 once on the local Ray instance a sweep starts for itself, once on a real Ray head this test
 starts (``ray start --head --block`` in its own process group, killed by group at the end).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,16 +24,30 @@ from builder.training import list_runs, runs
 from tests.helpers import project
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest.importorskip("ray.tune", reason="Ray Tune is not installed (pip install -r "
-                                        "requirements.txt)")
+pytest.importorskip(
+    "ray.tune", reason="Ray Tune is not installed (pip install -r requirements.txt)"
+)
 
 
-def _digits(parameters, *, hidden_activation="relu", out_activation="softmax",
-            loss="categorical_crossentropy", optimizer="RMSprop", **experiment):
-    p = project([("hidden", "Dense", {"units": 16, "activation": hidden_activation}),
-                 ("out", "Dense", {"units": 10, "activation": out_activation})], shape=(64,),
-                loss=loss, dataset="digits",
-                options={"image_layout": "flat", "label_encoding": "one_hot"})
+def _digits(
+    parameters,
+    *,
+    hidden_activation="relu",
+    out_activation="softmax",
+    loss="categorical_crossentropy",
+    optimizer="RMSprop",
+    **experiment,
+):
+    p = project(
+        [
+            ("hidden", "Dense", {"units": 16, "activation": hidden_activation}),
+            ("out", "Dense", {"units": 10, "activation": out_activation}),
+        ],
+        shape=(64,),
+        loss=loss,
+        dataset="digits",
+        options={"image_layout": "flat", "label_encoding": "one_hot"},
+    )
     p["version"] = 2
     p["compile"]["optimizer"] = {"class_name": optimizer, "config": {"learning_rate": 0.01}}
     p["fit"].update(epochs=2, batch_size=128, validation={"method": "holdout", "fraction": 0.2})
@@ -43,11 +58,29 @@ def _digits(parameters, *, hidden_activation="relu", out_activation="softmax",
 def _sweep(tmp_path, p, *extra, env=None, timeout=600):
     path = tmp_path / "sweep.json"
     save_project_file(p, path)
-    env = {k: v for k, v in {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}.items()
-           if v is not None}
-    done = subprocess.run([sys.executable, "-m", "builder", "sweep", str(path), "--runs",
-                           str(tmp_path / "runs"), "--json", *extra], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    env = {
+        k: v
+        for k, v in {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}.items()
+        if v is not None
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "builder",
+            "sweep",
+            str(path),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--json",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     lines = done.stdout.strip().splitlines()
     assert lines, f"no stdout; stderr:\n{done.stderr[-3000:]}"
     return done.returncode, json.loads(lines[-1]), done
@@ -65,10 +98,14 @@ def _check_shape(doc):
 def test_local_sweep_runs_four_trials_two_at_a_time_and_a_nan_trial_fails_alone(tmp_path):
     # Linear layers, mse and SGD: learning rate 1.0 overflows to NaN within the first
     # epoch, the three others train. Four trials, two at a time, on a local Ray.
-    p = _digits([{"setting": "compile.optimizer.learning_rate",
-                  "values": [0.001, 0.01, 0.05, 1.0]}],
-                hidden_activation="linear", out_activation="linear", loss="mse",
-                optimizer="SGD", metric="val_loss")
+    p = _digits(
+        [{"setting": "compile.optimizer.learning_rate", "values": [0.001, 0.01, 0.05, 1.0]}],
+        hidden_activation="linear",
+        out_activation="linear",
+        loss="mse",
+        optimizer="SGD",
+        metric="val_loss",
+    )
     code, doc, done = _sweep(tmp_path, p, "--epochs", "2", env={"RAY_ADDRESS": None})
     assert code == 0, done.stderr[-3000:]
     _check_shape(doc)
@@ -91,7 +128,9 @@ def test_local_sweep_runs_four_trials_two_at_a_time_and_a_nan_trial_fails_alone(
     failed = listed[by_rate[1.0]["id"]]
     assert failed["state"] == "failed" and "NaN" in failed["message"]
     assert runs.read_json(Path(failed["path"]) / "project.json")["compile"]["optimizer"] == {
-        "class_name": "SGD", "config": {"learning_rate": 1.0}}
+        "class_name": "SGD",
+        "config": {"learning_rate": 1.0},
+    }
     record = runs.read_json(Path(doc["experiment"]) / "experiment.json")
     assert record["state"] == "finished" and len(record["trials"]) == 4
     assert all(len(t["curve"]) == t["epochs"] for t in record["trials"] if t["state"] != "failed")
@@ -102,10 +141,15 @@ def test_local_sweep_runs_four_trials_two_at_a_time_and_a_nan_trial_fails_alone(
 
 
 def test_tpe_search_samples_ranges_with_optuna(tmp_path):
-    p = _digits([{"setting": "compile.optimizer.learning_rate", "low": 0.001, "high": 0.03,
-                  "log": True},
-                 {"setting": "layers.hidden.units", "low": 8, "high": 64}],
-                search="tpe", trials=3, metric="val_accuracy")
+    p = _digits(
+        [
+            {"setting": "compile.optimizer.learning_rate", "low": 0.001, "high": 0.03, "log": True},
+            {"setting": "layers.hidden.units", "low": 8, "high": 64},
+        ],
+        search="tpe",
+        trials=3,
+        metric="val_accuracy",
+    )
     code, doc, done = _sweep(tmp_path, p, "--epochs", "1", env={"RAY_ADDRESS": None})
     assert code == 0, done.stderr[-3000:]
     _check_shape(doc)
@@ -174,10 +218,25 @@ def ray_head(tmp_path_factory):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
     env.pop("RAY_ADDRESS", None)
     log = open(temp / "head.log", "w")
-    head = subprocess.Popen([ray, "start", "--head", "--block", "--port", str(port),
-                             "--num-cpus", "2", "--include-dashboard=false",
-                             "--temp-dir", str(temp)], stdout=log, stderr=subprocess.STDOUT,
-                            env=env, start_new_session=True)
+    head = subprocess.Popen(
+        [
+            ray,
+            "start",
+            "--head",
+            "--block",
+            "--port",
+            str(port),
+            "--num-cpus",
+            "2",
+            "--include-dashboard=false",
+            "--temp-dir",
+            str(temp),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -196,19 +255,26 @@ def ray_head(tmp_path_factory):
 
 
 def test_the_same_sweep_runs_on_a_ray_cluster_by_address(tmp_path, ray_head):
-    p = _digits([{"setting": "layers.hidden.units", "values": [8, 16]},
-                 {"setting": "layers.hidden.repeat", "values": [1, 2]}],
-                metric="val_accuracy",
-                early_stopping={"method": "asha", "grace_period": 1, "reduction_factor": 2})
-    code, doc, done = _sweep(tmp_path, p, "--epochs", "2", "--ray", ray_head,
-                             env={"RAY_ADDRESS": None})
+    p = _digits(
+        [
+            {"setting": "layers.hidden.units", "values": [8, 16]},
+            {"setting": "layers.hidden.repeat", "values": [1, 2]},
+        ],
+        metric="val_accuracy",
+        early_stopping={"method": "asha", "grace_period": 1, "reduction_factor": 2},
+    )
+    code, doc, done = _sweep(
+        tmp_path, p, "--epochs", "2", "--ray", ray_head, env={"RAY_ADDRESS": None}
+    )
     assert code == 0, done.stderr[-3000:]
     _check_shape(doc)
     assert doc["executor"] == "ray" and doc["mode"] == "max"
     assert len(doc["trials"]) == 4
     assert {json.dumps(t["params"], sort_keys=True) for t in doc["trials"]} == {
         json.dumps({"layers.hidden.units": u, "layers.hidden.repeat": r}, sort_keys=True)
-        for u in (8, 16) for r in (1, 2)}
+        for u in (8, 16)
+        for r in (1, 2)
+    }
     for trial in doc["trials"]:
         # ASHA may stop a weak trial after its first epoch; none fails.
         assert trial["state"] in ("finished", "stopped") and 1 <= trial["epochs"] <= 2
@@ -225,9 +291,14 @@ def test_sweep_without_experiment_section_exits_2(tmp_path):
     p.pop("experiment")
     path = tmp_path / "plain.json"
     save_project_file(p, path)
-    done = subprocess.run([sys.executable, "-m", "builder", "sweep", str(path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "no \"experiment\" section" in done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "builder", "sweep", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and 'no "experiment" section' in done.stderr
     assert done.stdout == ""
 
 
@@ -237,10 +308,27 @@ def test_train_sends_a_single_run_to_the_cluster(tmp_path, ray_head):
     path = tmp_path / "one.json"
     save_project_file(p, path)
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    done = subprocess.run([sys.executable, "-m", "builder", "train", str(path), "--epochs", "1",
-                           "--ray", ray_head, "--runs", str(tmp_path / "runs"), "--json"],
-                          cwd=ROOT, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "builder",
+            "train",
+            str(path),
+            "--epochs",
+            "1",
+            "--ray",
+            ray_head,
+            "--runs",
+            str(tmp_path / "runs"),
+            "--json",
+        ],
+        cwd=ROOT,
+        env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     doc = json.loads(done.stdout.strip().splitlines()[-1])
     assert doc["state"] == "finished" and doc["epochs"] == 1
@@ -253,8 +341,9 @@ def test_train_sends_a_single_run_to_the_cluster(tmp_path, ray_head):
 
 def test_unreachable_cluster_fails_at_once_with_the_address(tmp_path):
     p = _digits([{"setting": "layers.hidden.units", "values": [8]}])
-    code, doc, done = _sweep(tmp_path, p, "--ray", f"127.0.0.1:{_free_port()}",
-                             env={"RAY_ADDRESS": None}, timeout=120)
+    code, doc, done = _sweep(
+        tmp_path, p, "--ray", f"127.0.0.1:{_free_port()}", env={"RAY_ADDRESS": None}, timeout=120
+    )
     assert code == 1 and doc["executor"] == "ray" and doc["trials"] == []
     assert "cannot reach the Ray cluster at '127.0.0.1:" in done.stderr
     record = runs.read_json(Path(doc["experiment"]) / "experiment.json")

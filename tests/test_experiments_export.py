@@ -1,4 +1,5 @@
 """An experiment exported as a Ray Tune script, run on a tiny case (2 trials, --smoke)."""
+
 from __future__ import annotations
 
 import json
@@ -24,31 +25,41 @@ def test_exported_script_runs_the_trials_without_netbuilder(tmp_path):
     script.write_text(code, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RAY_ADDRESS")}
     env.update(TF_CPP_MIN_LOG_LEVEL="3", HOME=str(tmp_path))  # Ray's results go under HOME
-    done = subprocess.run([sys.executable, str(script), "--smoke", "--trials", "2",
-                           "--concurrency", "2"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(script), "--smoke", "--trials", "2", "--concurrency", "2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     doc = json.loads(done.stdout.strip().splitlines()[-1])
     assert doc["metric"] == "val_accuracy" and doc["mode"] == "max"
     assert [t["params"] for t in doc["trials"]] == [
         {"layers.hidden.units": 32, "compile.optimizer.learning_rate": 0.001},
-        {"layers.hidden.units": 32, "compile.optimizer.learning_rate": 0.01}]
+        {"layers.hidden.units": 32, "compile.optimizer.learning_rate": 0.01},
+    ]
     assert all(t["error"] is None and t["epochs"] == 1 for t in doc["trials"])
     assert doc["best"]["metric"] == max(t["metric"] for t in doc["trials"])
 
 
 def test_export_refuses_what_one_script_cannot_run():
     p = templates.load("experiment_digits")
-    p["experiment"]["parameters"].append({"setting": "data.options.label_encoding",
-                                          "values": ["one_hot", "integer"]})
+    p["experiment"]["parameters"].append(
+        {"setting": "data.options.label_encoding", "values": ["one_hot", "integer"]}
+    )
     with pytest.raises(ProjectError, match="varies data options"):
         to_ray_tune_script(p)
     p = templates.load("experiment_digits")
-    p["experiment"]["parameters"] = [{"setting": "compile.loss",
-                                      "values": ["categorical_crossentropy",
-                                                 "sparse_categorical_crossentropy"]}]
+    p["experiment"]["parameters"] = [
+        {
+            "setting": "compile.loss",
+            "values": ["categorical_crossentropy", "sparse_categorical_crossentropy"],
+        }
+    ]
     with pytest.raises(ProjectError, match="different label encodings"):
         to_ray_tune_script(p)
     p.pop("experiment")
-    with pytest.raises(ProjectError, match="no \"experiment\" section"):
+    with pytest.raises(ProjectError, match='no "experiment" section'):
         to_ray_tune_script(p)

@@ -2,6 +2,7 @@
 
 No Ray and no training here (the structural test builds models without fitting them).
 """
+
 import copy
 import json
 
@@ -16,11 +17,17 @@ ROOT_TEMPLATES = [n for n in templates.names()]
 
 
 def _digits(**experiment):
-    p = project([("hidden", "Dense", {"units": 16, "activation": "relu"}),
-                 ("drop", "Dropout", {"rate": 0.2}),
-                 ("out", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,),
-                loss="categorical_crossentropy", dataset="digits",
-                options={"image_layout": "flat", "label_encoding": "one_hot"})
+    p = project(
+        [
+            ("hidden", "Dense", {"units": 16, "activation": "relu"}),
+            ("drop", "Dropout", {"rate": 0.2}),
+            ("out", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(64,),
+        loss="categorical_crossentropy",
+        dataset="digits",
+        options={"image_layout": "flat", "label_encoding": "one_hot"},
+    )
     p["version"] = 2
     p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
     p["experiment"] = {"parameters": [{"setting": "layers.hidden.units", "values": [8, 16]}]}
@@ -29,6 +36,7 @@ def _digits(**experiment):
 
 
 # --------------------------------------------------------------------------- migration
+
 
 def test_version_is_2():
     assert VERSION == 2
@@ -75,8 +83,15 @@ def test_migrate_leaves_version_2_alone_and_refuses_newer():
 
 
 def test_saved_experiment_reloads(tmp_path):
-    p = validate(_digits(search="random", trials=3, metric="val_accuracy", mode="max",
-                         early_stopping={"method": "asha", "grace_period": 1}))
+    p = validate(
+        _digits(
+            search="random",
+            trials=3,
+            metric="val_accuracy",
+            mode="max",
+            early_stopping={"method": "asha", "grace_period": 1},
+        )
+    )
     assert loads(dumps(p)) == p
 
 
@@ -88,45 +103,113 @@ def test_experiment_templates_are_valid():
 
 # --------------------------------------------------------------------------- validation
 
-@pytest.mark.parametrize("change, field, words", [
-    ({"parameters": []}, "experiment.parameters", "at least one setting"),
-    ({"parameters": [{"setting": "layers.nope.units", "values": [1]}]},
-     "experiment.parameters[0].setting", "no layer 'nope'"),
-    ({"parameters": [{"setting": "layers.hidden.units", "values": [8, 0]}]},
-     "experiment.parameters[0].values[1]", "units=0"),
-    ({"parameters": [{"setting": "layers.hidden.unitz", "values": [8]}]},
-     "experiment.parameters[0].values[0]", "no parameter 'unitz'"),
-    ({"parameters": [{"setting": "layers.out.repeat", "values": [1, 2]}]},
-     "experiment.parameters[0].setting", "is an output"),
-    ({"parameters": [{"setting": "layers.hidden.repeat", "values": [-1, 2]}]},
-     "experiment.parameters[0].values", "from 0"),
-    ({"parameters": [{"setting": "layers.hidden+drop.repeat", "values": [1, 2]}]},
-     "experiment.parameters[0].setting", "one layer at a time"),
-    ({"parameters": [{"setting": "layers.drop.include", "values": ["yes"]}]},
-     "experiment.parameters[0].values", "true and/or false"),
-    ({"parameters": [{"setting": "compile.loss", "values": ["mse", "msee"]}]},
-     "experiment.parameters[0].values[1]", "unknown loss"),
-    ({"parameters": [{"setting": "compile.optimizer.learning_rate", "low": 0.1, "high": 0.01}]},
-     "experiment.parameters[0]", "low\" < \"high"),
-    ({"parameters": [{"setting": "compile.optimizer.learning_rate", "low": 0, "high": 0.1,
-                      "log": True}]}, "experiment.parameters[0].low", "above 0"),
-    ({"parameters": [{"setting": "compile.optimizer.learning_rate", "low": 0.001,
-                      "high": 0.1}], "search": "grid"}, "experiment.search", "a grid needs"),
-    ({"parameters": [{"setting": "fit.epochs", "values": [1, 2]}]},
-     "experiment.parameters[0].setting", "cannot vary"),
-    ({"parameters": [{"setting": "layers.hidden.units", "values": [8], "low": 1, "high": 2}]},
-     "experiment.parameters[0]", "not both"),
-    ({"search": "bayes"}, "experiment.search", "unknown search"),
-    ({"metric": "val_acc"}, "experiment.metric", "Did you mean 'val_accuracy'"),
-    ({"mode": "up"}, "experiment.mode", "\"min\" or \"max\""),
-    ({"trials": 0}, "experiment.trials", "whole number"),
-    ({"concurrency": 1.5}, "experiment.concurrency", "whole number"),
-    ({"max_minutes": -1}, "experiment.max_minutes", "above 0"),
-    ({"early_stopping": {"method": "hyperband"}}, "experiment.early_stopping.method", "asha"),
-    ({"early_stopping": {"reduction_factor": 1}}, "experiment.early_stopping.reduction_factor",
-     "from 2"),
-    ({"budget": 3}, "experiment.budget", "unknown field"),
-])
+
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        ({"parameters": []}, "experiment.parameters", "at least one setting"),
+        (
+            {"parameters": [{"setting": "layers.nope.units", "values": [1]}]},
+            "experiment.parameters[0].setting",
+            "no layer 'nope'",
+        ),
+        (
+            {"parameters": [{"setting": "layers.hidden.units", "values": [8, 0]}]},
+            "experiment.parameters[0].values[1]",
+            "units=0",
+        ),
+        (
+            {"parameters": [{"setting": "layers.hidden.unitz", "values": [8]}]},
+            "experiment.parameters[0].values[0]",
+            "no parameter 'unitz'",
+        ),
+        (
+            {"parameters": [{"setting": "layers.out.repeat", "values": [1, 2]}]},
+            "experiment.parameters[0].setting",
+            "is an output",
+        ),
+        (
+            {"parameters": [{"setting": "layers.hidden.repeat", "values": [-1, 2]}]},
+            "experiment.parameters[0].values",
+            "from 0",
+        ),
+        (
+            {"parameters": [{"setting": "layers.hidden+drop.repeat", "values": [1, 2]}]},
+            "experiment.parameters[0].setting",
+            "one layer at a time",
+        ),
+        (
+            {"parameters": [{"setting": "layers.drop.include", "values": ["yes"]}]},
+            "experiment.parameters[0].values",
+            "true and/or false",
+        ),
+        (
+            {"parameters": [{"setting": "compile.loss", "values": ["mse", "msee"]}]},
+            "experiment.parameters[0].values[1]",
+            "unknown loss",
+        ),
+        (
+            {
+                "parameters": [
+                    {"setting": "compile.optimizer.learning_rate", "low": 0.1, "high": 0.01}
+                ]
+            },
+            "experiment.parameters[0]",
+            'low" < "high',
+        ),
+        (
+            {
+                "parameters": [
+                    {
+                        "setting": "compile.optimizer.learning_rate",
+                        "low": 0,
+                        "high": 0.1,
+                        "log": True,
+                    }
+                ]
+            },
+            "experiment.parameters[0].low",
+            "above 0",
+        ),
+        (
+            {
+                "parameters": [
+                    {"setting": "compile.optimizer.learning_rate", "low": 0.001, "high": 0.1}
+                ],
+                "search": "grid",
+            },
+            "experiment.search",
+            "a grid needs",
+        ),
+        (
+            {"parameters": [{"setting": "fit.epochs", "values": [1, 2]}]},
+            "experiment.parameters[0].setting",
+            "cannot vary",
+        ),
+        (
+            {
+                "parameters": [
+                    {"setting": "layers.hidden.units", "values": [8], "low": 1, "high": 2}
+                ]
+            },
+            "experiment.parameters[0]",
+            "not both",
+        ),
+        ({"search": "bayes"}, "experiment.search", "unknown search"),
+        ({"metric": "val_acc"}, "experiment.metric", "Did you mean 'val_accuracy'"),
+        ({"mode": "up"}, "experiment.mode", '"min" or "max"'),
+        ({"trials": 0}, "experiment.trials", "whole number"),
+        ({"concurrency": 1.5}, "experiment.concurrency", "whole number"),
+        ({"max_minutes": -1}, "experiment.max_minutes", "above 0"),
+        ({"early_stopping": {"method": "hyperband"}}, "experiment.early_stopping.method", "asha"),
+        (
+            {"early_stopping": {"reduction_factor": 1}},
+            "experiment.early_stopping.reduction_factor",
+            "from 2",
+        ),
+        ({"budget": 3}, "experiment.budget", "unknown field"),
+    ],
+)
 def test_bad_sections_are_refused_with_field_and_fix(change, field, words):
     with pytest.raises(ProjectError) as err:
         validate(_digits(**change))
@@ -149,45 +232,69 @@ def test_defaults_fill_the_section():
     section = spec.defaults(validate(_digits(metric="val_accuracy"))["experiment"])
     assert section["search"] == "grid" and section["trials"] == 2
     assert section["mode"] == "max" and section["concurrency"] == 2
-    ranged = spec.defaults({"parameters": [{"setting": "fit.batch_size", "low": 16,
-                                            "high": 64}]})
+    ranged = spec.defaults({"parameters": [{"setting": "fit.batch_size", "low": 16, "high": 64}]})
     assert ranged["search"] == "random" and ranged["trials"] == 10 and ranged["mode"] == "min"
 
 
 def test_grid_lists_combinations_cut_to_trials():
-    section = spec.defaults({"parameters": [{"setting": "a", "values": [1, 2]},
-                                            {"setting": "b", "values": ["x", "y", "z"]}],
-                             "trials": 4})
-    assert spec.grid(section) == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"},
-                                  {"a": 2, "b": "x"}]
+    section = spec.defaults(
+        {
+            "parameters": [
+                {"setting": "a", "values": [1, 2]},
+                {"setting": "b", "values": ["x", "y", "z"]},
+            ],
+            "trials": 4,
+        }
+    )
+    assert spec.grid(section) == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 1, "b": "z"},
+        {"a": 2, "b": "x"},
+    ]
 
 
 # --------------------------------------------------------------------------- applying values
 
+
 def test_apply_sets_every_kind_of_setting():
     p = validate(_digits())
-    v = spec.apply(p, {"layers.hidden+out.activation": "tanh", "compile.loss": "mse",
-                       "compile.optimizer": "Adam", "compile.optimizer.learning_rate": 0.01,
-                       "fit.batch_size": 64, "data.options.label_encoding": "integer"})
+    v = spec.apply(
+        p,
+        {
+            "layers.hidden+out.activation": "tanh",
+            "compile.loss": "mse",
+            "compile.optimizer": "Adam",
+            "compile.optimizer.learning_rate": 0.01,
+            "fit.batch_size": 64,
+            "data.options.label_encoding": "integer",
+        },
+    )
     assert "experiment" not in v and "experiment" in p
     assert v["model"]["layers"][0]["config"]["activation"] == "tanh"
     assert v["model"]["layers"][2]["config"]["activation"] == "tanh"
-    assert v["compile"]["optimizer"] == {"class_name": "Adam",
-                                         "config": {"learning_rate": 0.01}}
+    assert v["compile"]["optimizer"] == {"class_name": "Adam", "config": {"learning_rate": 0.01}}
     assert v["compile"]["loss"] == "mse" and v["fit"]["batch_size"] == 64
     assert v["data"]["options"]["label_encoding"] == "integer"
 
 
-@pytest.mark.parametrize("params, names", [
-    ({"layers.hidden.repeat": 1}, ["hidden", "drop", "out"]),
-    ({"layers.hidden.repeat": 2}, ["hidden", "hidden_2", "drop", "out"]),
-    ({"layers.hidden.repeat": 3, "layers.hidden.units": 32},
-     ["hidden", "hidden_2", "hidden_3", "drop", "out"]),
-    ({"layers.drop.include": False}, ["hidden", "out"]),
-    ({"layers.drop.repeat": 0, "layers.hidden.repeat": 2}, ["hidden", "hidden_2", "out"]),
-    ({"layers.drop.include": True, "layers.hidden.repeat": 2},
-     ["hidden", "hidden_2", "drop", "out"]),
-])
+@pytest.mark.parametrize(
+    "params, names",
+    [
+        ({"layers.hidden.repeat": 1}, ["hidden", "drop", "out"]),
+        ({"layers.hidden.repeat": 2}, ["hidden", "hidden_2", "drop", "out"]),
+        (
+            {"layers.hidden.repeat": 3, "layers.hidden.units": 32},
+            ["hidden", "hidden_2", "hidden_3", "drop", "out"],
+        ),
+        ({"layers.drop.include": False}, ["hidden", "out"]),
+        ({"layers.drop.repeat": 0, "layers.hidden.repeat": 2}, ["hidden", "hidden_2", "out"]),
+        (
+            {"layers.drop.include": True, "layers.hidden.repeat": 2},
+            ["hidden", "hidden_2", "drop", "out"],
+        ),
+    ],
+)
 def test_structural_variation_builds_the_right_models(params, names):
     from builder.build import build_model
 
@@ -201,36 +308,76 @@ def test_structural_variation_builds_the_right_models(params, names):
 
 
 def test_repeat_in_a_graph_rewires_readers():
-    p = project([("a", "Dense", {"units": 4}),
-                 ("b", "Dense", {"units": 4}, ["a"]),
-                 ("c", "Dense", {"units": 4}, ["a"]),
-                 ("m", "Concatenate", {}, ["b", "c"])], shape=(8,))
+    p = project(
+        [
+            ("a", "Dense", {"units": 4}),
+            ("b", "Dense", {"units": 4}, ["a"]),
+            ("c", "Dense", {"units": 4}, ["a"]),
+            ("m", "Concatenate", {}, ["b", "c"]),
+        ],
+        shape=(8,),
+    )
     p["version"] = 2
     v = validate(spec.apply(validate(p), {"layers.b.repeat": 2}))
     links = {lay["name"]: lay.get("inbound") for lay in v["model"]["layers"]}
     assert links["b_2"] in (None, ["b"]) and links["m"] == ["b_2", "c"]
-    p["experiment"] = {"parameters": [{"setting": "layers.a.repeat", "values": [1, 2]}],
-                       "metric": "loss"}
+    p["experiment"] = {
+        "parameters": [{"setting": "layers.a.repeat", "values": [1, 2]}],
+        "metric": "loss",
+    }
     with pytest.raises(ProjectError, match="only a layer in a chain can be repeated"):
         validate(p)
 
 
 # --------------------------------------------------------------------------- records
 
+
 def test_best_and_summary_follow_the_mode():
-    record = {"id": "e", "path": "/x", "executor": "local", "metric": "val_loss",
-              "mode": "min", "trials": [
-                  {"id": "t1", "params": {"a": 1}, "state": "finished", "metric": 0.5,
-                   "epochs": 2, "run": "/r1", "curve": [0.6, 0.5], "message": ""},
-                  {"id": "t2", "params": {"a": 2}, "state": "failed", "metric": 0.1,
-                   "epochs": 1, "run": "/r2", "curve": [0.1], "message": "NaN"},
-                  {"id": "t3", "params": {"a": 3}, "state": "stopped", "metric": 0.4,
-                   "epochs": 1, "run": "/r3", "curve": [0.4], "message": ""}]}
+    record = {
+        "id": "e",
+        "path": "/x",
+        "executor": "local",
+        "metric": "val_loss",
+        "mode": "min",
+        "trials": [
+            {
+                "id": "t1",
+                "params": {"a": 1},
+                "state": "finished",
+                "metric": 0.5,
+                "epochs": 2,
+                "run": "/r1",
+                "curve": [0.6, 0.5],
+                "message": "",
+            },
+            {
+                "id": "t2",
+                "params": {"a": 2},
+                "state": "failed",
+                "metric": 0.1,
+                "epochs": 1,
+                "run": "/r2",
+                "curve": [0.1],
+                "message": "NaN",
+            },
+            {
+                "id": "t3",
+                "params": {"a": 3},
+                "state": "stopped",
+                "metric": 0.4,
+                "epochs": 1,
+                "run": "/r3",
+                "curve": [0.4],
+                "message": "",
+            },
+        ],
+    }
     assert runner.best(record) == {"id": "t3", "params": {"a": 3}, "metric": 0.4}
     record["mode"] = "max"
     record["best"] = runner.best(record)
     assert record["best"]["id"] == "t1"
     doc = runner.summary(record)
     assert set(doc) == {"experiment", "executor", "metric", "mode", "trials", "best"}
-    assert all(set(t) == {"id", "params", "state", "metric", "epochs", "run"}
-               for t in doc["trials"])
+    assert all(
+        set(t) == {"id", "params", "state", "metric", "epochs", "run"} for t in doc["trials"]
+    )

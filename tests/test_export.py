@@ -6,6 +6,7 @@ Every exported run pays a TensorFlow import, so all scripts (and the notebook's 
 cells, joined) run one after the other in a single subprocess, each through ``runpy`` with
 its own argv, exactly as ``python script.py --smoke --report PATH`` runs it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,37 +31,71 @@ TIMEOUT = 240
 
 
 def _digits_dense():
-    p = project([("hidden", "Dense", {"units": 16, "activation": "relu"}),
-                 ("out", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,))
+    p = project(
+        [
+            ("hidden", "Dense", {"units": 16, "activation": "relu"}),
+            ("out", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(64,),
+    )
     p["name"] = NASTY_NAME
-    p["fit"].update(epochs=3, validation={"method": "holdout", "count": 300},
-                    callbacks=[{"class_name": "EarlyStopping",
-                                "config": {"monitor": "val_loss", "patience": 2,
-                                           "restore_best_weights": True}}])
+    p["fit"].update(
+        epochs=3,
+        validation={"method": "holdout", "count": 300},
+        callbacks=[
+            {
+                "class_name": "EarlyStopping",
+                "config": {"monitor": "val_loss", "patience": 2, "restore_best_weights": True},
+            }
+        ],
+    )
     return p
 
 
 def _digits_convnet():
-    p = project([("conv", "Conv2D", {"filters": 8, "kernel_size": [3, 3], "activation": "relu"}),
-                 ("pool", "MaxPooling2D", {}),
-                 ("flat", "Flatten", {}),
-                 ("out", "Dense", {"units": 10, "activation": "softmax"})],
-                shape=(8, 8, 1), loss="sparse_categorical_crossentropy",
-                options={"image_layout": "image"})
+    p = project(
+        [
+            ("conv", "Conv2D", {"filters": 8, "kernel_size": [3, 3], "activation": "relu"}),
+            ("pool", "MaxPooling2D", {}),
+            ("flat", "Flatten", {}),
+            ("out", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(8, 8, 1),
+        loss="sparse_categorical_crossentropy",
+        options={"image_layout": "image"},
+    )
     p["name"] = "Digits convnet"
-    p["fit"].update(validation={"method": "split", "fraction": 0.2},
-                    callbacks=[{"class_name": "ReduceLROnPlateau", "config": {"patience": 1}}])
+    p["fit"].update(
+        validation={"method": "split", "fraction": 0.2},
+        callbacks=[{"class_name": "ReduceLROnPlateau", "config": {"patience": 1}}],
+    )
     return p
 
 
 def _imdb_lstm():
-    p = project([("embed", "Embedding", {"input_dim": 100, "output_dim": 8}),
-                 ("bi", "Bidirectional", {"layer": {"class_name": "LSTM", "config": {
-                     "units": 4, "return_sequences": True}}, "merge_mode": "sum"}),
-                 ("lstm", "LSTM", {"units": 8}),
-                 ("out", "Dense", {"units": 1, "activation": "sigmoid"})],
-                shape=(20,), dtype="int32", loss="binary_crossentropy", dataset="imdb",
-                options={"num_words": 100, "encoding": "sequence", "maxlen": 20})
+    p = project(
+        [
+            ("embed", "Embedding", {"input_dim": 100, "output_dim": 8}),
+            (
+                "bi",
+                "Bidirectional",
+                {
+                    "layer": {
+                        "class_name": "LSTM",
+                        "config": {"units": 4, "return_sequences": True},
+                    },
+                    "merge_mode": "sum",
+                },
+            ),
+            ("lstm", "LSTM", {"units": 8}),
+            ("out", "Dense", {"units": 1, "activation": "sigmoid"}),
+        ],
+        shape=(20,),
+        dtype="int32",
+        loss="binary_crossentropy",
+        dataset="imdb",
+        options={"num_words": 100, "encoding": "sequence", "maxlen": 20},
+    )
     p["name"] = "IMDB LSTM"
     p["fit"]["validation"] = {"method": "holdout", "fraction": 0.25}
     return p
@@ -69,28 +104,41 @@ def _imdb_lstm():
 def _two_branches():
     """A graph: two Dense branches of one input joined by Concatenate; names that are
     Python keywords or the script's own names get a variable of their own."""
-    p = project([("lambda", "Dense", {"units": 8, "activation": "relu"}, ["np"]),
-                 ("keras", "Dense", {"units": 4, "activation": "tanh"}, ["np"]),
-                 ("joined", "Concatenate", {}, ["lambda", "keras"]),
-                 ("out", "Dense", {"units": 1, "activation": "sigmoid"}, ["joined"])],
-                inputs=[{"name": "np", "shape": [30], "dtype": "float32"}],
-                loss="binary_crossentropy", dataset="breast_cancer")
+    p = project(
+        [
+            ("lambda", "Dense", {"units": 8, "activation": "relu"}, ["np"]),
+            ("keras", "Dense", {"units": 4, "activation": "tanh"}, ["np"]),
+            ("joined", "Concatenate", {}, ["lambda", "keras"]),
+            ("out", "Dense", {"units": 1, "activation": "sigmoid"}, ["joined"]),
+        ],
+        inputs=[{"name": "np", "shape": [30], "dtype": "float32"}],
+        loss="binary_crossentropy",
+        dataset="breast_cancer",
+    )
     p["name"] = "Two branches"
     p["fit"]["validation"] = {"method": "kfold", "k": 2}
     return p
 
 
 def _two_outputs():
-    p = project([("shared", "Dense", {"units": 16, "activation": "relu"}, ["pixels"]),
-                 ("digit", "Dense", {"units": 10, "activation": "softmax"}, ["shared"]),
-                 ("digit_sparse", "Dense", {"units": 10, "activation": "softmax"}, ["shared"])],
-                inputs=[{"name": "pixels", "shape": [64], "dtype": "float32"}],
-                outputs=["digit", "digit_sparse"])
+    p = project(
+        [
+            ("shared", "Dense", {"units": 16, "activation": "relu"}, ["pixels"]),
+            ("digit", "Dense", {"units": 10, "activation": "softmax"}, ["shared"]),
+            ("digit_sparse", "Dense", {"units": 10, "activation": "softmax"}, ["shared"]),
+        ],
+        inputs=[{"name": "pixels", "shape": [64], "dtype": "float32"}],
+        outputs=["digit", "digit_sparse"],
+    )
     p["name"] = "Two outputs"
-    p["compile"].update(loss={"digit": "categorical_crossentropy",
-                              "digit_sparse": "sparse_categorical_crossentropy"},
-                        loss_weights={"digit": 1.0, "digit_sparse": 0.5},
-                        metrics={"digit": ["accuracy"], "digit_sparse": ["accuracy"]})
+    p["compile"].update(
+        loss={
+            "digit": "categorical_crossentropy",
+            "digit_sparse": "sparse_categorical_crossentropy",
+        },
+        loss_weights={"digit": 1.0, "digit_sparse": 0.5},
+        metrics={"digit": ["accuracy"], "digit_sparse": ["accuracy"]},
+    )
     return p
 
 
@@ -98,23 +146,32 @@ def _csv_project(path):
     rows = [f"{r},{'ab'[r % 2]},{r * 30 + (r % 3)}" for r in range(2, 16)]
     if not path.exists():
         path.write_text("rooms,town,price\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    p = project([("hidden", "Dense", {"units": 4, "activation": "relu"}),
-                 ("out", "Dense", {"units": 1})], shape=(3,), loss="mse", metrics=["mae"],
-                dataset="csv", options={"path": str(path), "target": "price",
-                                        "task": "regression", "test_fraction": 0.25})
+    p = project(
+        [("hidden", "Dense", {"units": 4, "activation": "relu"}), ("out", "Dense", {"units": 1})],
+        shape=(3,),
+        loss="mse",
+        metrics=["mae"],
+        dataset="csv",
+        options={"path": str(path), "target": "price", "task": "regression", "test_fraction": 0.25},
+    )
     p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
     return p
 
 
-BATCH = {"dense": _digits_dense, "convnet": _digits_convnet, "imdb_lstm": _imdb_lstm,
-         "two_branches": _two_branches, "two_outputs": _two_outputs}
+BATCH = {
+    "dense": _digits_dense,
+    "convnet": _digits_convnet,
+    "imdb_lstm": _imdb_lstm,
+    "two_branches": _two_branches,
+    "two_outputs": _two_outputs,
+}
 
 # Runs several exported scripts in one interpreter, each as ``python script.py --smoke
 # --report PATH`` would (runpy, __main__, its own argv). IMDB's imdb.npz is not available
 # offline (see ../shared/datasets/README.md), nor are Reuters' and CIFAR-10's, so their
 # loaders are replaced by tiny made-up texts and images; the script's own encoding, labels
 # and training still run.
-RUNNER = textwrap.dedent('''
+RUNNER = textwrap.dedent("""
     import json, runpy, sys
     import numpy as np
     import keras
@@ -143,7 +200,7 @@ RUNNER = textwrap.dedent('''
         sys.argv = [script, "--smoke", "--report", report]
         runpy.run_path(script, run_name="__main__")
         print("done", script, flush=True)
-''')
+""")
 
 
 def _env():
@@ -154,8 +211,14 @@ def _env():
 
 
 def _run(args, cwd):
-    done = subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=TIMEOUT)
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     return done
 
@@ -165,10 +228,16 @@ def _expected(p):
     import keras
 
     model = build(p)
-    layers = [{"name": layer.name, "class_name": type(layer).__name__,
-               "output_shape": [list(t.shape) for t in keras.tree.flatten(layer.output)],
-               "params": layer.count_params()}
-              for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    layers = [
+        {
+            "name": layer.name,
+            "class_name": type(layer).__name__,
+            "output_shape": [list(t.shape) for t in keras.tree.flatten(layer.output)],
+            "params": layer.count_params(),
+        }
+        for layer in model.layers
+        if not isinstance(layer, keras.layers.InputLayer)
+    ]
     return layers, model.count_params()
 
 
@@ -186,7 +255,8 @@ def _notebook_as_script(p) -> str:
     code = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert "SMOKE = False" in code and "REPORT = None" in code
     return code.replace("SMOKE = False", "SMOKE = True").replace(
-        "REPORT = None", "import sys; REPORT = sys.argv[-1]")
+        "REPORT = None", "import sys; REPORT = sys.argv[-1]"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -195,8 +265,10 @@ def batch(tmp_path_factory):
     (reports by key, stdout, code by key, the CSV file's path)."""
     folder = tmp_path_factory.mktemp("export-batch")
     cached = Path(os.environ["KERAS_HOME"]) / "datasets"
-    here = {"mnist": (cached / "mnist.npz").exists(),
-            "boston_housing": (cached / "boston_housing.npz").exists()}
+    here = {
+        "mnist": (cached / "mnist.npz").exists(),
+        "boston_housing": (cached / "boston_housing.npz").exists(),
+    }
     scripts = {key: export.to_script(make()) for key, make in BATCH.items()}
     for name in templates.names():
         p = templates.load(name)
@@ -218,6 +290,7 @@ def batch(tmp_path_factory):
 
 
 # --------------------------------------------------------------------------- running it
+
 
 @pytest.mark.parametrize("key", list(BATCH))
 def test_exported_script_builds_the_same_model(batch, key):
@@ -261,12 +334,16 @@ def test_notebook_cells_explain_the_code():
 
 # --------------------------------------------------------------------------- the code
 
+
 def test_user_strings_stay_string_literals():
     p = _digits_dense()
     code = export.to_script(p)
     tree = ast.parse(code)
-    names = [n for n in ast.walk(tree) if isinstance(n, ast.Assign)
-             and getattr(n.targets[0], "id", None) == "PROJECT_NAME"]
+    names = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "PROJECT_NAME"
+    ]
     assert len(names) == 1 and ast.literal_eval(names[0].value) == NASTY_NAME
     assert "os.remove" not in code.replace(repr(NASTY_NAME), "")
     title = nbformat.reads(export.to_notebook(p), as_version=4).cells[0].source
@@ -288,23 +365,29 @@ def test_compile_and_fit_by_keyword():
     assert "'digit': keras.utils.to_categorical(y, num_classes)" in code
     assert "'digit_sparse': y.astype(\"int32\")" in code
     convnet = export.to_script(_digits_convnet())
-    assert "validation_split=0.2" in convnet and "keras.callbacks.ReduceLROnPlateau(patience=1)" \
-        in convnet
+    assert (
+        "validation_split=0.2" in convnet
+        and "keras.callbacks.ReduceLROnPlateau(patience=1)" in convnet
+    )
 
 
-@pytest.mark.parametrize("dataset,options,expected", [
-    ("mnist", {"image_layout": "image"}, "keras.datasets.mnist.load_data()"),
-    ("fashion_mnist", {}, "x_train = scale_pixels(x_train, 255.0, (784,))"),
-    ("cifar10", {}, "x_test = scale_pixels(x_test, 255.0, (32, 32, 3))"),
-    ("reuters", {"num_words": 500}, "def multi_hot(sequences, dimension=500)"),
-    ("imdb", {"encoding": "sequence", "maxlen": 50}, "pad_sequences(train_data, maxlen=50)"),
-    ("boston_housing", {}, "x_train, x_test = standardize(x_train, MEAN, STD), standardize("),
-    ("diabetes", {"normalize": False}, "load_diabetes(scaled=False, return_X_y=True)"),
-    ("wine", {"test_fraction": 0.3}, "test_size=0.3,\n    random_state=0, stratify=y)"),
-])
+@pytest.mark.parametrize(
+    "dataset,options,expected",
+    [
+        ("mnist", {"image_layout": "image"}, "keras.datasets.mnist.load_data()"),
+        ("fashion_mnist", {}, "x_train = scale_pixels(x_train, 255.0, (784,))"),
+        ("cifar10", {}, "x_test = scale_pixels(x_test, 255.0, (32, 32, 3))"),
+        ("reuters", {"num_words": 500}, "def multi_hot(sequences, dimension=500)"),
+        ("imdb", {"encoding": "sequence", "maxlen": 50}, "pad_sequences(train_data, maxlen=50)"),
+        ("boston_housing", {}, "x_train, x_test = standardize(x_train, MEAN, STD), standardize("),
+        ("diabetes", {"normalize": False}, "load_diabetes(scaled=False, return_X_y=True)"),
+        ("wine", {"test_fraction": 0.3}, "test_size=0.3,\n    random_state=0, stratify=y)"),
+    ],
+)
 def test_data_code_per_dataset(dataset, options, expected):
-    p = project([("out", "Dense", {"units": 1})], shape=(4,), loss="mse", dataset=dataset,
-                options=options)
+    p = project(
+        [("out", "Dense", {"units": 1})], shape=(4,), loss="mse", dataset=dataset, options=options
+    )
     code = export.to_script(p)
     assert expected in code
     compile(code, "<export>", "exec")

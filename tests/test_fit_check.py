@@ -4,6 +4,7 @@ Every case is also handed to Keras (build, then one epoch of ``fit`` on random s
 labels in the form the loss gets): a case the check calls an error must fail in Keras, and
 one it accepts must train — Keras is the oracle, not this module.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,7 +15,7 @@ from builder.data import describe
 
 
 def _digits(**change) -> dict:
-    project = templates.load("offline_default")      # Digits, 64 → Dense 64 → Dense(10) softmax
+    project = templates.load("offline_default")  # Digits, 64 → Dense 64 → Dense(10) softmax
     for key, value in change.items():
         if key == "units":
             project["model"]["layers"][-1]["config"]["units"] = value
@@ -22,11 +23,14 @@ def _digits(**change) -> dict:
             project["compile"]["loss"] = value
         elif key == "input":
             project["model"]["inputs"][0]["shape"] = value
-        elif key == "conv_before_output":        # image layout, Conv2D, then the Dense output
+        elif key == "conv_before_output":  # image layout, Conv2D, then the Dense output
             project["data"]["options"]["image_layout"] = "image"
             project["model"]["inputs"][0]["shape"] = [8, 8, 1]
-            project["model"]["layers"][0] = {"name": "hidden", "class_name": "Conv2D",
-                                             "config": {"filters": 8, "kernel_size": 3}}
+            project["model"]["layers"][0] = {
+                "name": "hidden",
+                "class_name": "Conv2D",
+                "config": {"filters": 8, "kernel_size": 3},
+            }
     return project
 
 
@@ -43,21 +47,48 @@ def _other(template: str, dataset: str, units: int, activation, loss: str) -> di
 CASES = [
     # (case, project, words of the error or None, fix labels)
     ("fits", _digits(), None, []),
-    ("one-hot, too few units", _digits(units=7), "gives 7 numbers per sample but the data has "
-     "one-hot labels of 10 classes", ["Set units to 10"]),
-    ("one-hot, too many units", _digits(units=12), "the last layer needs 10 units",
-     ["Set units to 10"]),
-    ("a grid per sample", _digits(conv_before_output=True), "gives (None, 6, 6, 10) per batch",
-     ["Insert GlobalAveragePooling2D before digit", "Insert Flatten before digit"]),
-    ("integer labels, too few units", _digits(units=7, loss="sparse_categorical_crossentropy"),
-     "class numbers up to 9", ["Set units to 10"]),
-    ("integer labels, extra units train", _digits(units=12,
-                                                  loss="sparse_categorical_crossentropy"),
-     None, []),
-    ("input vs samples", _digits(input=[32]), "takes samples of shape (32,) but the chosen "
-     "data gives (64,)", ["Set the input shape to (64,)"]),
-    ("binary", _other("offline_default", "breast_cancer", 1, "sigmoid", "binary_crossentropy"),
-     None, []),
+    (
+        "one-hot, too few units",
+        _digits(units=7),
+        "gives 7 numbers per sample but the data has one-hot labels of 10 classes",
+        ["Set units to 10"],
+    ),
+    (
+        "one-hot, too many units",
+        _digits(units=12),
+        "the last layer needs 10 units",
+        ["Set units to 10"],
+    ),
+    (
+        "a grid per sample",
+        _digits(conv_before_output=True),
+        "gives (None, 6, 6, 10) per batch",
+        ["Insert GlobalAveragePooling2D before digit", "Insert Flatten before digit"],
+    ),
+    (
+        "integer labels, too few units",
+        _digits(units=7, loss="sparse_categorical_crossentropy"),
+        "class numbers up to 9",
+        ["Set units to 10"],
+    ),
+    (
+        "integer labels, extra units train",
+        _digits(units=12, loss="sparse_categorical_crossentropy"),
+        None,
+        [],
+    ),
+    (
+        "input vs samples",
+        _digits(input=[32]),
+        "takes samples of shape (32,) but the chosen data gives (64,)",
+        ["Set the input shape to (64,)"],
+    ),
+    (
+        "binary",
+        _other("offline_default", "breast_cancer", 1, "sigmoid", "binary_crossentropy"),
+        None,
+        [],
+    ),
     ("regression", _other("offline_default", "diabetes", 1, None, "mse"), None, []),
 ]
 
@@ -70,16 +101,19 @@ def test_check_says_whether_the_model_fits_its_data(case, project, words, fix_la
         assert result.valid, problems
         return
     assert not result.valid
-    assert len(problems) == 1, problems           # one error, said once
+    assert len(problems) == 1, problems  # one error, said once
     layer, message = problems[0]
     assert words in message
     assert [f.label for f in result.layer(layer).fixes] == fix_labels
     codes = [w.code for w in result.all_warnings()]
-    assert "units-vs-classes" not in codes and "input-vs-data" not in codes   # not said twice
+    assert "units-vs-classes" not in codes and "input-vs-data" not in codes  # not said twice
 
 
-@pytest.mark.parametrize("case, project, words, fix_labels",
-                         [c for c in CASES if c[3]], ids=[c[0] for c in CASES if c[3]])
+@pytest.mark.parametrize(
+    "case, project, words, fix_labels",
+    [c for c in CASES if c[3]],
+    ids=[c[0] for c in CASES if c[3]],
+)
 def test_the_first_fix_makes_the_model_fit(case, project, words, fix_labels):
     layer = fit_check.problems(fit_check.check(project))[0][0]
     fixed = fixes.apply_fix(project, fit_check.check(project).layer(layer).fixes[0])
@@ -88,9 +122,10 @@ def test_the_first_fix_makes_the_model_fit(case, project, words, fix_labels):
 
 def _labels(project: dict, n: int):
     info = describe(project["data"])
-    encoding, width = fit_check.label_form(project["compile"]["loss"], info.task,
-                                           info.num_classes, info.label_encoding)
-    classes = np.arange(n) % (width or 2)                 # every class, the last one too
+    encoding, width = fit_check.label_form(
+        project["compile"]["loss"], info.task, info.num_classes, info.label_encoding
+    )
+    classes = np.arange(n) % (width or 2)  # every class, the last one too
     if encoding == "one_hot":
         return np.eye(width, dtype="float32")[classes]
     if encoding == "integer":
@@ -104,21 +139,23 @@ def test_keras_agrees(case, project, words, fix_labels):
 
     model = build(project)
     n = 20
-    x = np.random.default_rng(0).random((n, *describe(project["data"]).input_spec["shape"]),
-                                        dtype="float32")
+    x = np.random.default_rng(0).random(
+        (n, *describe(project["data"]).input_spec["shape"]), dtype="float32"
+    )
     try:
         model.fit(x, _labels(project, n), epochs=1, batch_size=10, verbose=0)
         trained = True
-    except Exception:   # Keras' own refusal, whatever its type
+    except Exception:  # Keras' own refusal, whatever its type
         trained = False
     assert trained == (words is None)
 
 
 def test_label_form_follows_the_loss():
-    assert fit_check.label_form("sparse_categorical_crossentropy", "multiclass", 10,
-                                "one_hot") == ("integer", 10)
-    assert fit_check.label_form("categorical_crossentropy", "binary", 2,
-                                "binary") == ("one_hot", 2)
+    assert fit_check.label_form("sparse_categorical_crossentropy", "multiclass", 10, "one_hot") == (
+        "integer",
+        10,
+    )
+    assert fit_check.label_form("categorical_crossentropy", "binary", 2, "binary") == ("one_hot", 2)
     assert fit_check.label_form("binary_crossentropy", "binary", 2, "binary") == ("binary", None)
     assert fit_check.label_form("mse", "regression", None, "value") == ("value", None)
     assert fit_check.label_form(None, "multiclass", 46, "integer") == ("integer", 46)

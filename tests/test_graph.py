@@ -1,5 +1,6 @@
 """Graph-mode edits (builder.graph): connections, inputs, outputs, positions, faults, and
 the switch between a stack and a graph."""
+
 from __future__ import annotations
 
 import copy
@@ -16,15 +17,27 @@ DENSE = {"units": 8, "activation": "relu"}
 
 
 def stack():
-    return make([("d1", "Dense", DENSE), ("d2", "Dense", {"units": 4}),
-                 ("out", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,))
+    return make(
+        [
+            ("d1", "Dense", DENSE),
+            ("d2", "Dense", {"units": 4}),
+            ("out", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(64,),
+    )
 
 
 def two_branch():
     """x -> a -> add <- b <- x, add -> out."""
-    return make([("a", "Dense", DENSE, ["x"]), ("b", "Dense", DENSE, ["x"]),
-                 ("add", "Add", {}, ["a", "b"]), ("out", "Dense", {"units": 10}, ["add"])],
-                shape=(64,))
+    return make(
+        [
+            ("a", "Dense", DENSE, ["x"]),
+            ("b", "Dense", DENSE, ["x"]),
+            ("add", "Add", {}, ["a", "b"]),
+            ("out", "Dense", {"units": 10}, ["add"]),
+        ],
+        shape=(64,),
+    )
 
 
 def links(project):
@@ -32,6 +45,7 @@ def links(project):
 
 
 # --------------------------------------------------------------------------- mode switch
+
 
 def test_stack_to_graph_and_back_loses_nothing():
     p = stack()
@@ -41,8 +55,9 @@ def test_stack_to_graph_and_back_loses_nothing():
     assert graph.to_stack(g) == p
 
 
-@pytest.mark.parametrize("name", ["offline_default", "mnist_dense", "mnist_convnet",
-                                  "boston_regression", "imdb_dense"])
+@pytest.mark.parametrize(
+    "name", ["offline_default", "mnist_dense", "mnist_convnet", "boston_regression", "imdb_dense"]
+)
 def test_every_stack_template_round_trips(name):
     p = templates.load(name)
     assert graph.to_stack(graph.to_graph(p)) == p
@@ -51,8 +66,10 @@ def test_every_stack_template_round_trips(name):
 def test_moved_nodes_survive_the_round_trip():
     p = graph.move_node(graph.to_graph(stack()), "d2", 300, 120)
     back = graph.to_stack(p)
-    assert next(lay for lay in back["model"]["layers"] if lay["name"] == "d2")["position"] == \
-        [300.0, 120.0]
+    assert next(lay for lay in back["model"]["layers"] if lay["name"] == "d2")["position"] == [
+        300.0,
+        120.0,
+    ]
     assert graph.to_graph(back) == p
 
 
@@ -64,14 +81,20 @@ def test_to_stack_puts_a_shuffled_chain_back_in_order():
     assert back == stack()
 
 
-@pytest.mark.parametrize("edit, why", [
-    (lambda p: two_branch(), "'add' reads 2 layers"),
-    (lambda p: two_branch(), "'x' feeds 2 layers"),
-    (lambda p: graph.add_input(p, [3])[0], "it has 2 inputs"),
-    (lambda p: graph.set_outputs(p, ["d2", "out"]), "it has 2 outputs"),
-    (lambda p: graph.add_node(p, "Dense", "out")[0], "not the last layer of the chain 'dense_1'"),
-    (lambda p: graph.add_node(p, "Dense", "x")[0], "'x' feeds 2 layers \\(d1, dense_1\\)"),
-])
+@pytest.mark.parametrize(
+    "edit, why",
+    [
+        (lambda p: two_branch(), "'add' reads 2 layers"),
+        (lambda p: two_branch(), "'x' feeds 2 layers"),
+        (lambda p: graph.add_input(p, [3])[0], "it has 2 inputs"),
+        (lambda p: graph.set_outputs(p, ["d2", "out"]), "it has 2 outputs"),
+        (
+            lambda p: graph.add_node(p, "Dense", "out")[0],
+            "not the last layer of the chain 'dense_1'",
+        ),
+        (lambda p: graph.add_node(p, "Dense", "x")[0], "'x' feeds 2 layers \\(d1, dense_1\\)"),
+    ],
+)
 def test_to_stack_refuses_a_graph_and_says_why(edit, why):
     with pytest.raises(ProjectError, match=why):
         graph.to_stack(edit(stack()))
@@ -89,6 +112,7 @@ def test_to_stack_collapses_single_output_compile_dicts():
 
 
 # --------------------------------------------------------------------------- connections
+
 
 def test_draw_a_two_branch_model_from_a_stack():
     p = stack()
@@ -116,22 +140,27 @@ def test_connect_appends_to_a_merge_and_fills_a_slot():
     assert links(p)["add"] == ["x", "b"]
 
 
-@pytest.mark.parametrize("src, dst, message", [
-    ("out", "a", "would make a cycle \\(a -> add -> out -> a\\)"),
-    ("a", "a", "its own output"),
-    ("a", "x", "'x' is an input"),
-    ("a", "add", "'a' already feeds 'add'"),
-    ("a", "nope", "no node named 'nope'"),
-    ("ghost", "out", "no node named 'ghost'"),
-])
+@pytest.mark.parametrize(
+    "src, dst, message",
+    [
+        ("out", "a", "would make a cycle \\(a -> add -> out -> a\\)"),
+        ("a", "a", "its own output"),
+        ("a", "x", "'x' is an input"),
+        ("a", "add", "'a' already feeds 'add'"),
+        ("a", "nope", "no node named 'nope'"),
+        ("ghost", "out", "no node named 'ghost'"),
+    ],
+)
 def test_connect_refusals(src, dst, message):
     with pytest.raises(ProjectError, match=message):
         graph.connect(two_branch(), src, dst)
 
 
 def test_connect_refuses_a_third_input_to_subtract():
-    p = make([("a", "Dense", DENSE), ("b", "Dense", DENSE, ["x"]),
-              ("s", "Subtract", {}, ["a", "b"])], shape=(4,))
+    p = make(
+        [("a", "Dense", DENSE), ("b", "Dense", DENSE, ["x"]), ("s", "Subtract", {}, ["a", "b"])],
+        shape=(4,),
+    )
     with pytest.raises(ProjectError, match="at most 2 inputs and has 2"):
         graph.connect(p, "x", "s")
 
@@ -165,6 +194,7 @@ def test_edits_do_not_change_their_argument():
 
 
 # --------------------------------------------------------------------------- nodes
+
 
 def test_add_node_takes_its_source_and_position():
     p, name = graph.add_node(stack(), "Dropout", "d1", position=(40, 300))
@@ -203,13 +233,16 @@ def test_add_and_delete_inputs():
         graph.delete_input(two_branch(), "x")
 
 
-@pytest.mark.parametrize("shape, dtype, name, message", [
-    ([], "float32", None, "positive whole numbers"),
-    ([0], "float32", None, "positive whole numbers"),
-    ([3], "complex64", None, "complex64"),
-    ([3], "float32", "9x", "not a valid name"),
-    ([3], "float32", "a", "already used"),
-])
+@pytest.mark.parametrize(
+    "shape, dtype, name, message",
+    [
+        ([], "float32", None, "positive whole numbers"),
+        ([0], "float32", None, "positive whole numbers"),
+        ([3], "complex64", None, "complex64"),
+        ([3], "float32", "9x", "not a valid name"),
+        ([3], "float32", "a", "already used"),
+    ],
+)
 def test_add_input_refusals(shape, dtype, name, message):
     with pytest.raises(ProjectError, match=message):
         graph.add_input(two_branch(), shape, dtype, name)
@@ -229,6 +262,7 @@ def test_move_node_stores_positions_for_layers_and_inputs():
 
 # --------------------------------------------------------------------------- outputs
 
+
 def test_set_outputs_makes_per_output_compile_settings_follow():
     p = graph.to_graph(stack())
     p["compile"]["loss"] = {"out": "categorical_crossentropy"}
@@ -236,8 +270,10 @@ def test_set_outputs_makes_per_output_compile_settings_follow():
     p["compile"]["loss_weights"] = {"out": 1.0}
     p = graph.set_outputs(p, ["out", "d2"])
     assert p["model"]["outputs"] == ["out", "d2"]
-    assert p["compile"]["loss"] == {"out": "categorical_crossentropy",
-                                    "d2": "categorical_crossentropy"}
+    assert p["compile"]["loss"] == {
+        "out": "categorical_crossentropy",
+        "d2": "categorical_crossentropy",
+    }
     assert p["compile"]["metrics"] == {"out": ["accuracy"], "d2": []}
     assert p["compile"]["loss_weights"] == {"out": 1.0, "d2": 1.0}
     validate(p)
@@ -246,18 +282,22 @@ def test_set_outputs_makes_per_output_compile_settings_follow():
     assert p["compile"]["loss_weights"] is None
 
 
-@pytest.mark.parametrize("names, message", [
-    ([], "at least one output"),
-    (["out", "out"], "twice"),
-    (["x"], "an input cannot be an output"),
-    (["nope"], "not a layer"),
-])
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        ([], "at least one output"),
+        (["out", "out"], "twice"),
+        (["x"], "an input cannot be an output"),
+        (["nope"], "not a layer"),
+    ],
+)
 def test_set_outputs_refusals(names, message):
     with pytest.raises(ProjectError, match=message):
         graph.set_outputs(stack(), names)
 
 
 # --------------------------------------------------------------------------- faults
+
 
 def test_faults_of_a_valid_graph_are_empty():
     assert graph.faults(two_branch()) == []
@@ -313,7 +353,7 @@ def test_graph_templates_are_valid_graphs_that_build(name):
     assert result.valid, result.errors + [r.error for r in result.layers if r.error]
     model = build_model(p)
     assert len(model.outputs) == len(p["model"]["outputs"])
-    plain = keras_model(p)              # the oracle: plain Keras calls, not the builder
+    plain = keras_model(p)  # the oracle: plain Keras calls, not the builder
     assert model.count_params() == result.total_params == plain.count_params()
     assert [list(o.shape) for o in model.outputs] == [list(o.shape) for o in plain.outputs]
 

@@ -1,6 +1,7 @@
 """Hostile and broken input: every class of input ends in a plain ProjectError message (or a
 correct result) in bounded time and memory, through the Python API and the CLI; plus a
 hypothesis fuzz over every loader, where only ProjectError may escape."""
+
 from __future__ import annotations
 
 import copy
@@ -29,17 +30,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _digits(units=10, **changes) -> dict:
     """A valid offline project: digits (64 features) -> Dense(units) -> Dense(10)."""
-    doc = project([("hidden", "Dense", {"units": units, "activation": "relu"}),
-                   ("digit", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,),
-                  options={"image_layout": "flat", "label_encoding": "one_hot"})
+    doc = project(
+        [
+            ("hidden", "Dense", {"units": units, "activation": "relu"}),
+            ("digit", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(64,),
+        options={"image_layout": "flat", "label_encoding": "one_hot"},
+    )
     doc.update(changes)
     return doc
 
 
 def _cli(*args, timeout=240) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "builder", *map(str, args)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "builder", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     return done
 
@@ -52,10 +64,16 @@ def _write(tmp_path, name, text) -> Path:
 
 # --------------------------------------------------------------------------- deep JSON
 
+
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000,
-                                  "[" * (limits.MAX_JSON_DEPTH + 1) + "]" * (
-                                      limits.MAX_JSON_DEPTH + 1)])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        '{"a":' * 50_000 + "1" + "}" * 50_000,
+        "[" * (limits.MAX_JSON_DEPTH + 1) + "]" * (limits.MAX_JSON_DEPTH + 1),
+    ],
+)
 def test_deep_json_is_refused_by_every_json_loader(text):
     from builder.keras_import import from_keras_json
 
@@ -66,9 +84,12 @@ def test_deep_json_is_refused_by_every_json_loader(text):
 
 def test_deep_json_via_cli(tmp_path):
     path = _write(tmp_path, "deep.json", "[" * 100_000)
-    for args in (["check", path], ["check", path, "--json"],
-                 ["export", path, "--to", "script", "-o", tmp_path / "x.py"],
-                 ["train", path]):
+    for args in (
+        ["check", path],
+        ["check", path, "--json"],
+        ["export", path, "--to", "script", "-o", tmp_path / "x.py"],
+        ["train", path],
+    ):
         done = _cli(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert "nests too deeply" in done.stderr + done.stdout
@@ -80,6 +101,7 @@ def test_json_depth_ignores_brackets_inside_strings():
 
 
 # --------------------------------------------------------------------------- huge files
+
 
 @pytest.mark.timeout(30)
 def test_huge_project_file_is_refused_before_reading(tmp_path):
@@ -100,13 +122,24 @@ def test_endless_device_file_is_read_only_to_the_cap():
 
 # --------------------------------------------------------------------------- many layers
 
+
 def _reversed_chain(n: int) -> dict:
-    layers = [{"name": f"l{i}", "class_name": "Dense", "config": {"units": 4},
-               "inbound": [f"l{i - 1}" if i else "x"]} for i in range(n)]
+    layers = [
+        {
+            "name": f"l{i}",
+            "class_name": "Dense",
+            "config": {"units": 4},
+            "inbound": [f"l{i - 1}" if i else "x"],
+        }
+        for i in range(n)
+    ]
     layers[-1]["config"] = {"units": 10, "activation": "softmax"}  # digits: 10 classes
     doc = _digits()
-    doc["model"] = {"inputs": [{"name": "x", "shape": [64], "dtype": "float32"}],
-                    "layers": layers[::-1], "outputs": [f"l{n - 1}"]}
+    doc["model"] = {
+        "inputs": [{"name": "x", "shape": [64], "dtype": "float32"}],
+        "layers": layers[::-1],
+        "outputs": [f"l{n - 1}"],
+    }
     doc["compile"]["loss"] = "categorical_crossentropy"
     doc["compile"]["metrics"] = []
     doc["data"] = {"dataset": "digits", "options": {}}
@@ -145,6 +178,7 @@ def test_more_layers_than_the_cap_are_refused_at_once():
 
 # --------------------------------------------------------------------------- wide CSV
 
+
 @pytest.mark.timeout(30)
 def test_million_column_csv_is_refused_quickly(tmp_path):
     path = tmp_path / "wide.csv"
@@ -165,7 +199,7 @@ def test_csv_header_past_the_column_cap_is_refused(tmp_path):
 
 
 def test_csv_header_longer_than_64_kb_is_read_whole(tmp_path):
-    names = [f"column_{i:06d}" for i in range(6000)]     # ~84 KB of header
+    names = [f"column_{i:06d}" for i in range(6000)]  # ~84 KB of header
     rows = "\n".join(",".join(str(r + i) for i in range(6000)) for r in range(3))
     path = tmp_path / "wide.csv"
     path.write_text(",".join(names) + "\n" + rows + "\n")
@@ -181,11 +215,13 @@ def test_csv_rows_longer_than_the_header_are_refused_not_shifted():
 
 # --------------------------------------------------------------------------- .keras files
 
+
 def _small_keras_config() -> bytes:
     import keras
 
-    model = keras.Sequential([keras.Input((4,), name="x"),
-                              keras.layers.Dense(3, activation="relu", name="d")])
+    model = keras.Sequential(
+        [keras.Input((4,), name="x"), keras.layers.Dense(3, activation="relu", name="d")]
+    )
     return model.to_json().encode()
 
 
@@ -211,15 +247,22 @@ def test_zip_bomb_keras_file_imports_from_its_config_only(tmp_path, monkeypatch)
     from builder.keras_import import from_keras_file
 
     bomb = _keras_zip(_small_keras_config(), weights_zeros=200 << 20)
-    assert len(bomb) < 2 << 20          # 200 MB of weights stored in well under 2 MB
+    assert len(bomb) < 2 << 20  # 200 MB of weights stored in well under 2 MB
     path = tmp_path / "bomb.keras"
     path.write_bytes(bomb)
     opened = []
     real_open = zipfile.ZipFile.open
-    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: (
-        opened.append(getattr(name, "filename", name)), real_open(self, name, *a, **k))[1])
-    monkeypatch.setattr(keras.saving, "load_model",
-                        lambda *a, **k: pytest.fail("Keras opened an uploaded file"))
+    monkeypatch.setattr(
+        zipfile.ZipFile,
+        "open",
+        lambda self, name, *a, **k: (
+            opened.append(getattr(name, "filename", name)),
+            real_open(self, name, *a, **k),
+        )[1],
+    )
+    monkeypatch.setattr(
+        keras.saving, "load_model", lambda *a, **k: pytest.fail("Keras opened an uploaded file")
+    )
     imported, _ = from_keras_file(path)
     assert imported["model"]["layers"][0]["config"] == {"units": 3, "activation": "relu"}
     imported, _ = open_document("bomb.keras", bomb)
@@ -243,8 +286,11 @@ def test_keras_config_bombs_are_refused_from_the_directory(tmp_path):
 def _with_foreign_activation(config: bytes) -> bytes:
     doc = json.loads(config)
     doc["config"]["layers"][1]["config"]["activation"] = {
-        "module": "os", "class_name": "function", "config": "system",
-        "registered_name": "function"}
+        "module": "os",
+        "class_name": "function",
+        "config": "system",
+        "registered_name": "function",
+    }
     return json.dumps(doc).encode()
 
 
@@ -254,10 +300,16 @@ def test_reference_to_a_non_keras_function_is_refused_naming_the_layer(tmp_path)
     evil = _with_foreign_activation(_small_keras_config())
     path = tmp_path / "evil.keras"
     path.write_bytes(_keras_zip(evil))
-    for load in (lambda: from_keras_json(evil), lambda: from_keras_file(path),
-                 lambda: open_document("evil.json", evil)):
-        with pytest.raises(ProjectError, match=r"layer 'd' refers to \"os.system\", which is "
-                                               r"not part of Keras"):
+    for load in (
+        lambda: from_keras_json(evil),
+        lambda: from_keras_file(path),
+        lambda: open_document("evil.json", evil),
+    ):
+        with pytest.raises(
+            ProjectError,
+            match=r"layer 'd' refers to \"os.system\", which is "
+            r"not part of Keras",
+        ):
             load()
     done = _cli("check", path)  # not a project file: refused, never imported or executed
     assert done.returncode == 2
@@ -268,13 +320,17 @@ def test_keras_function_references_are_still_imported():
 
     doc = json.loads(_small_keras_config())
     doc["config"]["layers"][1]["config"]["activation"] = {
-        "module": "builtins", "class_name": "function", "config": "relu",
-        "registered_name": "function"}
+        "module": "builtins",
+        "class_name": "function",
+        "config": "relu",
+        "registered_name": "function",
+    }
     imported, _ = from_keras_config(doc)
     assert imported["model"]["layers"][0]["config"]["activation"] == "relu"
 
 
 # --------------------------------------------------------------------------- NaN and inf
+
 
 def _set(doc: dict, path: tuple, value) -> dict:
     doc = copy.deepcopy(doc)
@@ -300,8 +356,7 @@ def _with_number(path: tuple, value) -> dict:
     if path == ("compile", "loss_weights"):
         return _set(doc, path, {"digit": value})
     if path == ("fit", "callbacks"):
-        return _set(doc, path, [{"class_name": "ReduceLROnPlateau",
-                                 "config": {"factor": value}}])
+        return _set(doc, path, [{"class_name": "ReduceLROnPlateau", "config": {"factor": value}}])
     if path == ("fit", "validation"):
         return _set(doc, path, {"method": "split", "fraction": value})
     if path[-1] == "position":
@@ -327,6 +382,7 @@ def test_nan_literals_are_refused_when_parsed(tmp_path, literal):
 
 
 # --------------------------------------------------------------------------- names and ids
+
 
 @pytest.mark.parametrize("path", [("model", "layers", 0, "name"), ("model", "inputs", 0, "name")])
 def test_names_ending_in_a_newline_are_refused(path):
@@ -357,6 +413,7 @@ def test_ids_are_matched_in_full():
 
 # --------------------------------------------------------------------------- dimensions
 
+
 @pytest.mark.parametrize("shape", [[-5], [28, -1], [0], [8, 0], [2.5], [True], [10**12], ["a"], 64])
 def test_bad_input_dimensions_are_refused_with_a_message(shape):
     from builder.checker import check
@@ -364,7 +421,7 @@ def test_bad_input_dimensions_are_refused_with_a_message(shape):
     doc = _set(_digits(), ("model", "inputs", 0, "shape"), shape)
     with pytest.raises(ProjectError, match=r"model.inputs\[0\].shape"):
         validate(doc)
-    result = check(doc)               # never raises: the layer says its input is missing
+    result = check(doc)  # never raises: the layer says its input is missing
     assert not result.valid
     assert any("model.inputs[0].shape" in e for e in result.errors)
 
@@ -398,13 +455,15 @@ def test_negative_dimension_in_keras_json_is_refused():
 
 # --------------------------------------------------------------------------- absurd sizes
 
+
 def test_huge_dense_is_not_valid():
     from builder.checker import check
 
     result = check(_digits(units=10**9))
     assert not result.valid
-    assert any("parameters; netbuilder builds at most" in e and "'hidden'" in e
-               for e in result.errors)
+    assert any(
+        "parameters; netbuilder builds at most" in e and "'hidden'" in e for e in result.errors
+    )
 
 
 def test_huge_dense_via_cli(tmp_path):
@@ -418,16 +477,22 @@ def test_huge_dense_via_cli(tmp_path):
 
 # --------------------------------------------------------------------------- memory guard
 
+
 def test_export_refuses_a_model_larger_than_free_memory(monkeypatch, tmp_path):
     from builder import build, export
 
     monkeypatch.setattr(limits, "available_memory", lambda: 50 * 1024**2)
     monkeypatch.setattr(build, "build_model", lambda p: pytest.fail("built before the guard"))
-    doc = _digits(units=300_000)     # 19 M parameters: 77 MB of weights
-    for run in (lambda: export.to_keras_json(doc),
-                lambda: export.save_keras(doc, tmp_path / "m.keras")):
-        with pytest.raises(ProjectError, match=r"needs about [0-9.]+ MB of memory .* this "
-                                               r"machine has 50.0 MB available"):
+    doc = _digits(units=300_000)  # 19 M parameters: 77 MB of weights
+    for run in (
+        lambda: export.to_keras_json(doc),
+        lambda: export.save_keras(doc, tmp_path / "m.keras"),
+    ):
+        with pytest.raises(
+            ProjectError,
+            match=r"needs about [0-9.]+ MB of memory .* this "
+            r"machine has 50.0 MB available",
+        ):
             run()
 
 
@@ -436,7 +501,7 @@ def test_parallel_kfold_counts_every_copy(monkeypatch):
 
     monkeypatch.setattr(limits, "available_memory", lambda: 1000 * 1024**2)
     monkeypatch.setattr(build, "memory_needed", lambda project, purpose: 300 * 1024**2)
-    build.check_memory(_digits(), "train")            # 300 MB of 800 MB usable: fine
+    build.check_memory(_digits(), "train")  # 300 MB of 800 MB usable: fine
     with pytest.raises(ProjectError, match="1.2 GB of memory to train"):
         build.check_memory(_digits(), "train", copies=4)
 
@@ -458,7 +523,7 @@ def test_out_of_memory_while_exporting_is_a_message(monkeypatch):
 @pytest.mark.timeout(240)
 def test_training_refuses_before_allocating_via_cli(tmp_path):
     doc = _digits(units=100_000)
-    doc["fit"]["batch_size"] = 1 << 20   # activations of a 2**20 batch: hundreds of GB
+    doc["fit"]["batch_size"] = 1 << 20  # activations of a 2**20 batch: hundreds of GB
     path = _write(tmp_path, "big.json", doc)
     done = _cli("train", path, "--runs", tmp_path / "runs", "--json")
     assert done.returncode == 1
@@ -469,33 +534,50 @@ def test_training_refuses_before_allocating_via_cli(tmp_path):
 
 # --------------------------------------------------------------------------- formula cells
 
+
 def test_compare_csv_escapes_formula_cells():
     import pandas as pd
 
     from ui.charts import table_csv
 
-    table = pd.DataFrame([{"name": '=HYPERLINK("http://x","y")', "loss": -0.5, "note": "@SUM"},
-                          {"name": "+1", "loss": 1.0, "note": "\tcmd"},
-                          {"name": "-2", "loss": 2.0, "note": "plain"}])
+    table = pd.DataFrame(
+        [
+            {"name": '=HYPERLINK("http://x","y")', "loss": -0.5, "note": "@SUM"},
+            {"name": "+1", "loss": 1.0, "note": "\tcmd"},
+            {"name": "-2", "loss": 2.0, "note": "plain"},
+        ]
+    )
     text = table_csv(table)
     rows = list(__import__("csv").reader(io.StringIO(text)))
-    assert rows[1] == ["'=HYPERLINK(\"http://x\",\"y\")", "-0.5", "'@SUM"]
+    assert rows[1] == ['\'=HYPERLINK("http://x","y")', "-0.5", "'@SUM"]
     assert rows[2] == ["'+1", "1.0", "'\tcmd"]
     assert rows[3] == ["'-2", "2.0", "plain"]
 
 
 # --------------------------------------------------------------------------- fuzz
 
-FUZZ = settings(max_examples=120, deadline=timedelta(seconds=10), derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=120,
+    deadline=timedelta(seconds=10),
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=4),
-    max_leaves=12)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def _paths(value, prefix=()):
@@ -555,7 +637,7 @@ def test_fuzz_project_with_random_fields(data):
     doc = _mutate(data, _digits())
     _only_project_errors(lambda: loads(json.dumps(doc)))
     _only_project_errors(lambda: validate(doc, check_graph=False))
-    check(doc)                       # the checker never raises, valid or not
+    check(doc)  # the checker never raises, valid or not
 
 
 @pytest.fixture(scope="module")
@@ -567,11 +649,13 @@ def keras_doc():
     x = keras.layers.Dense(4, activation="relu", name="d1")(a)
     y = keras.layers.Dense(4, name="d2")(b)
     out = keras.layers.Dense(1, activation="sigmoid", name="out")(
-        keras.layers.Concatenate(name="cat")([x, y]))
+        keras.layers.Concatenate(name="cat")([x, y])
+    )
     model = keras.Model([a, b], out)
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    return json.loads(json.dumps({**json.loads(model.to_json()),
-                                  "compile_config": model.get_compile_config()}))
+    return json.loads(
+        json.dumps({**json.loads(model.to_json()), "compile_config": model.get_compile_config()})
+    )
 
 
 @FUZZ
@@ -594,7 +678,9 @@ def test_fuzz_keras_json_random_documents(value):
 
 zip_entries = st.dictionaries(
     st.sampled_from(["config.json", "metadata.json", "model.weights.h5", "x/y", "a"]),
-    st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()), max_size=4)
+    st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()),
+    max_size=4,
+)
 
 
 @FUZZ
@@ -607,7 +693,7 @@ def test_fuzz_keras_zip_archives(entries, cut, junk):
         for name, payload in entries.items():
             archive.writestr(name, payload)
     data = buffer.getvalue()
-    for variant in (data, data[:len(data) - cut] + junk, junk + data):
+    for variant in (data, data[: len(data) - cut] + junk, junk + data):
         _only_project_errors(lambda v=variant: from_keras_file(v, "fuzz.keras"))
         _only_project_errors(lambda v=variant: open_document("fuzz.keras", v))
 
@@ -620,9 +706,13 @@ def test_fuzz_keras_file_bytes(data):
     _only_project_errors(lambda: from_keras_file(data, "fuzz.keras"))
 
 
-csv_text = st.lists(st.lists(st.text(alphabet=st.sampled_from('ab1,;."\t\n\r-=é '), max_size=6),
-                             min_size=1, max_size=5), min_size=0, max_size=15).map(
-    lambda rows: "\n".join(",".join(row) for row in rows))
+csv_text = st.lists(
+    st.lists(
+        st.text(alphabet=st.sampled_from('ab1,;."\t\n\r-=é '), max_size=6), min_size=1, max_size=5
+    ),
+    min_size=0,
+    max_size=15,
+).map(lambda rows: "\n".join(",".join(row) for row in rows))
 
 
 @FUZZ

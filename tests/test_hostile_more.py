@@ -3,6 +3,7 @@ that is small but names a million bad entries, numbers too long for Python, a na
 instead of a file, infinite numbers and an explosion of one-hot inputs in a CSV, and a
 Keras model of thousands of alike layers. Each ends in a plain ProjectError (DataError is
 one) in bounded time and memory, through the API and the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _digits() -> dict:
-    return project([("hidden", "Dense", {"units": 10, "activation": "relu"}),
-                    ("digit", "Dense", {"units": 10, "activation": "softmax"})], shape=(64,),
-                   options={"image_layout": "flat", "label_encoding": "one_hot"})
+    return project(
+        [
+            ("hidden", "Dense", {"units": 10, "activation": "relu"}),
+            ("digit", "Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        shape=(64,),
+        options={"image_layout": "flat", "label_encoding": "one_hot"},
+    )
 
 
 def _with(change) -> dict:
@@ -37,18 +43,21 @@ def _with(change) -> dict:
 
 # ------------------------------------------------------------- a million bad entries
 
-MANY = 200_000   # about 4 MB of JSON: under the 5 MB cap, so the check itself must be bounded
+MANY = 200_000  # about 4 MB of JSON: under the 5 MB cap, so the check itself must be bounded
 
 FLOODS = {
     "unknown top-level fields": lambda d: d.update({f"k{i}": 1 for i in range(MANY)}),
     "unknown metrics": lambda d: d["compile"].update(metrics=["x"] * MANY),
     "unknown callbacks": lambda d: d["fit"].update(callbacks=[{"class_name": "x"}] * MANY),
     "unknown layer settings": lambda d: d["model"]["layers"][0]["config"].update(
-        {f"k{i}": 1 for i in range(MANY)}),
+        {f"k{i}": 1 for i in range(MANY)}
+    ),
     "unknown dataset options": lambda d: d["data"]["options"].update(
-        {f"k{i}": 1 for i in range(MANY)}),
+        {f"k{i}": 1 for i in range(MANY)}
+    ),
     "loss weights of missing outputs": lambda d: d["compile"].update(
-        loss_weights={f"o{i}": 1 for i in range(MANY)}),
+        loss_weights={f"o{i}": 1 for i in range(MANY)}
+    ),
 }
 
 
@@ -83,7 +92,7 @@ def test_problem_list_stops_at_its_cap_and_the_error_says_so():
 
 # ------------------------------------------------------------- numbers Python cannot read
 
-LONG_INT = "9" * 5000   # Python refuses int("9" * 5000): more than 4,300 digits
+LONG_INT = "9" * 5000  # Python refuses int("9" * 5000): more than 4,300 digits
 
 
 def test_an_integer_of_thousands_of_digits_is_a_plain_refusal():
@@ -108,6 +117,7 @@ def test_nan_and_infinity_keep_their_own_message():
 
 # ------------------------------------------------------------- a named pipe for a file
 
+
 @pytest.mark.timeout(20)
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_named_pipe_is_not_waited_on(tmp_path):
@@ -126,6 +136,7 @@ def test_a_named_pipe_is_not_waited_on(tmp_path):
 
 # ------------------------------------------------------------- CSV
 
+
 def _csv(rows: list[str], header: str = "a,b,y") -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
 
@@ -133,8 +144,11 @@ def _csv(rows: list[str], header: str = "a,b,y") -> bytes:
 @pytest.mark.parametrize("cell, line", [("inf", 5), ("-Infinity", 5), ("1e400", 5)])
 def test_an_infinite_number_in_a_csv_is_refused_with_its_column_and_line(cell, line):
     rows = [f"{cell if i == line - 2 else i},{i},{i % 2}" for i in range(40)]
-    with pytest.raises(csv_data.DataError, match=rf"column 'a' holds an infinite number.* "
-                                                 rf"line\(s\) {line} of the file"):
+    with pytest.raises(
+        csv_data.DataError,
+        match=rf"column 'a' holds an infinite number.* "
+        rf"line\(s\) {line} of the file",
+    ):
         csv_data.load_table(_csv(rows))
 
 
@@ -152,14 +166,16 @@ def test_finite_csv_still_loads():
 
 def _categories_csv(rows: int, columns: int, values: int) -> bytes:
     header = ",".join(f"c{j}" for j in range(columns)) + ",y"
-    lines = [",".join(f"v{(i * 7 + j * 13) % values}" for j in range(columns)) + f",{i % 2}"
-             for i in range(rows)]
+    lines = [
+        ",".join(f"v{(i * 7 + j * 13) % values}" for j in range(columns)) + f",{i % 2}"
+        for i in range(rows)
+    ]
     return _csv(lines, header)
 
 
 @pytest.mark.timeout(60)
 def test_one_hot_inputs_are_sized_before_encoding(monkeypatch):
-    data = _categories_csv(rows=200, columns=50, values=20)   # 200 x 1,000 inputs
+    data = _categories_csv(rows=200, columns=50, values=20)  # 200 x 1,000 inputs
     monkeypatch.setattr(limits, "MAX_CSV_ENCODED_VALUES", 100_000)
     with pytest.raises(csv_data.DataError, match=r"200 rows x 1,000 inputs.*'c0' \(20\)"):
         csv_data.load_table(data)
@@ -174,16 +190,31 @@ def test_one_hot_inputs_are_sized_before_encoding(monkeypatch):
 
 # ------------------------------------------------------------- Keras JSON
 
+
 @pytest.mark.timeout(120)
 def test_a_keras_model_of_thousands_of_alike_layers_builds_each_setting_once(monkeypatch):
     from builder import checker, keras_import
 
-    layers = [{"module": "keras.layers", "class_name": "InputLayer",
-               "config": {"batch_shape": [None, 8], "dtype": "float32", "name": "x"}}]
-    layers += [{"module": "keras.layers", "class_name": "Dense",
-                "config": {"name": f"d{i}", "units": 1 + i % 2}} for i in range(3000)]
-    doc = {"module": "keras", "class_name": "Sequential",
-           "config": {"name": "seq", "layers": layers}}
+    layers = [
+        {
+            "module": "keras.layers",
+            "class_name": "InputLayer",
+            "config": {"batch_shape": [None, 8], "dtype": "float32", "name": "x"},
+        }
+    ]
+    layers += [
+        {
+            "module": "keras.layers",
+            "class_name": "Dense",
+            "config": {"name": f"d{i}", "units": 1 + i % 2},
+        }
+        for i in range(3000)
+    ]
+    doc = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {"name": "seq", "layers": layers},
+    }
     calls = []
     real = checker.make_layer
     monkeypatch.setattr(checker, "make_layer", lambda *a, **k: calls.append(a) or real(*a, **k))
@@ -197,34 +228,46 @@ def test_a_keras_model_of_thousands_of_alike_layers_builds_each_setting_once(mon
 
 # ------------------------------------------------------------- the CLI, one process
 
+
 @pytest.mark.timeout(240)
 def test_cli_check_of_a_flood_and_a_long_number_answers_briefly(tmp_path):
     flood = tmp_path / "flood.json"
     flood.write_text(json.dumps(_with(FLOODS["unknown metrics"])), encoding="utf-8")
     digits = tmp_path / "digits.json"
-    digits.write_text(json.dumps(_digits()).replace('"epochs": 1', f'"epochs": {LONG_INT}'),
-                      encoding="utf-8")
-    code = ("import sys, io, contextlib; from builder.__main__ import main\n"
-            "for f in sys.argv[1:]:\n"
-            "    out, err = io.StringIO(), io.StringIO()\n"
-            "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
-            "        rc = main(['check', f])\n"
-            "    print(rc, len(out.getvalue()) + len(err.getvalue()), repr(err.getvalue()[-300:]))\n")
+    digits.write_text(
+        json.dumps(_digits()).replace('"epochs": 1', f'"epochs": {LONG_INT}'), encoding="utf-8"
+    )
+    code = (
+        "import sys, io, contextlib; from builder.__main__ import main\n"
+        "for f in sys.argv[1:]:\n"
+        "    out, err = io.StringIO(), io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+        "        rc = main(['check', f])\n"
+        "    print(rc, len(out.getvalue()) + len(err.getvalue()), repr(err.getvalue()[-300:]))\n"
+    )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code, str(flood), str(digits)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=220)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(flood), str(digits)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=220,
+    )
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()[-2:]
     flood_rc, flood_size, _ = lines[0].split(" ", 2)
-    assert flood_rc == "1" and int(flood_size) < 50_000      # was 235 MB of output
+    assert flood_rc == "1" and int(flood_size) < 50_000  # was 235 MB of output
     digits_rc, _, digits_err = lines[1].split(" ", 2)
     assert digits_rc == "2" and "number too long to read" in digits_err
 
 
 # ------------------------------------------------------------- check of a malformed file
 
-@pytest.mark.parametrize("field, value", [(("inputs", 0, "shape"), 64),
-                                          (("outputs",), 5), (("layers",), {"a": 1})])
+
+@pytest.mark.parametrize(
+    "field, value", [(("inputs", 0, "shape"), 64), (("outputs",), 5), (("layers",), {"a": 1})]
+)
 def test_check_of_a_malformed_model_reports_instead_of_failing(field, value):
     """``check`` (what the CLI runs on a file that does not validate) takes the raw document:
     the data-fit step used to fail on a shape that is not a list (TypeError)."""
@@ -246,10 +289,18 @@ def test_a_model_too_deep_for_keras_is_refused_before_building():
     from builder.build import BuildError, build_model
 
     depth = limits.MAX_BUILD_DEPTH + 1
-    doc = {"format": "netbuilder.project", "version": 2, "name": "deep",
-           "model": {"inputs": [{"name": "x", "shape": [4]}],
-                     "layers": [{"name": f"d{i}", "class_name": "Dense",
-                                 "config": {"units": 4}} for i in range(depth)],
-                     "outputs": [f"d{depth - 1}"]}}
+    doc = {
+        "format": "netbuilder.project",
+        "version": 2,
+        "name": "deep",
+        "model": {
+            "inputs": [{"name": "x", "shape": [4]}],
+            "layers": [
+                {"name": f"d{i}", "class_name": "Dense", "config": {"units": 4}}
+                for i in range(depth)
+            ],
+            "outputs": [f"d{depth - 1}"],
+        },
+    }
     with pytest.raises(BuildError, match=f"{depth:,} layers deep"):
         build_model(doc)

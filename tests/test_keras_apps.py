@@ -5,6 +5,7 @@ project, checked (Keras' own parameter count), exported to Keras JSON and import
 the two projects must be the same (same layers, settings, connections). The models with
 custom layers of their own are refused, naming the layer and its class.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,14 +20,23 @@ from builder.checker import check  # noqa: E402
 from builder.project import ProjectError  # noqa: E402
 
 ROUND_TRIP = {
-    "VGG16": (32, 32, 3), "ResNet50": (32, 32, 3), "ResNet50V2": (32, 32, 3),
-    "DenseNet121": (32, 32, 3), "InceptionV3": (75, 75, 3), "Xception": (71, 71, 3),
-    "NASNetMobile": (224, 224, 3), "MobileNet": (32, 32, 3), "MobileNetV2": (32, 32, 3),
-    "MobileNetV3Small": (32, 32, 3), "EfficientNetB0": (32, 32, 3),
+    "VGG16": (32, 32, 3),
+    "ResNet50": (32, 32, 3),
+    "ResNet50V2": (32, 32, 3),
+    "DenseNet121": (32, 32, 3),
+    "InceptionV3": (75, 75, 3),
+    "Xception": (71, 71, 3),
+    "NASNetMobile": (224, 224, 3),
+    "MobileNet": (32, 32, 3),
+    "MobileNetV2": (32, 32, 3),
+    "MobileNetV3Small": (32, 32, 3),
+    "EfficientNetB0": (32, 32, 3),
     "EfficientNetV2B0": (32, 32, 3),
 }
-REFUSED = {"InceptionResNetV2": ((75, 75, 3), "custom_scale_layer", "CustomScaleLayer"),
-           "ConvNeXtTiny": ((32, 32, 3), "layer_scale", "LayerScale")}
+REFUSED = {
+    "InceptionResNetV2": ((75, 75, 3), "custom_scale_layer", "CustomScaleLayer"),
+    "ConvNeXtTiny": ((32, 32, 3), "layer_scale", "LayerScale"),
+}
 
 
 def _app(name, shape):
@@ -62,8 +72,9 @@ def test_application_with_custom_layers_is_refused_by_name(name):
 def test_nested_sequential_is_flattened_and_ops_become_layers():
     import keras
 
-    inner = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(4)],
-                             name="block")
+    inner = keras.Sequential(
+        [keras.layers.Dense(8, activation="relu"), keras.layers.Dense(4)], name="block"
+    )
     x = keras.Input((6,), name="x")
     y = inner(x)
     y = keras.layers.Dense(4, name="head")(y * 0.5 + 1.0)
@@ -98,9 +109,13 @@ def test_initializer_and_regularizer_objects_survive():
     import keras
 
     x = keras.Input((4,), name="x")
-    y = keras.layers.Dense(3, kernel_initializer=keras.initializers.VarianceScaling(2.0, "fan_out"),
-                           kernel_regularizer=keras.regularizers.L2(0.1),
-                           bias_constraint=keras.constraints.MaxNorm(3.0), name="d")(x)
+    y = keras.layers.Dense(
+        3,
+        kernel_initializer=keras.initializers.VarianceScaling(2.0, "fan_out"),
+        kernel_regularizer=keras.regularizers.L2(0.1),
+        bias_constraint=keras.constraints.MaxNorm(3.0),
+        name="d",
+    )(x)
     project, notes = keras_import.from_keras_json(keras.Model(x, y).to_json())
     config = project["model"]["layers"][0]["config"]
     assert config["kernel_initializer"]["class_name"] == "VarianceScaling"
@@ -108,7 +123,9 @@ def test_initializer_and_regularizer_objects_survive():
     assert config["bias_constraint"]["class_name"] == "MaxNorm"
     assert not any("left out" in n for n in notes), notes
     again, _ = keras_import.from_keras_json(export.to_keras_json(project))
-    assert json.dumps(again["model"], sort_keys=True) == json.dumps(project["model"], sort_keys=True)
+    assert json.dumps(again["model"], sort_keys=True) == json.dumps(
+        project["model"], sort_keys=True
+    )
 
 
 def test_nested_functional_model_is_flattened():
@@ -116,8 +133,9 @@ def test_nested_functional_model_is_flattened():
 
     a = keras.Input((6,), name="a")
     b = keras.Input((6,), name="b")
-    merged = keras.layers.Concatenate(name="join")([keras.layers.Dense(4, name="da")(a),
-                                                    keras.layers.Dense(4, name="db")(b)])
+    merged = keras.layers.Concatenate(name="join")(
+        [keras.layers.Dense(4, name="da")(a), keras.layers.Dense(4, name="db")(b)]
+    )
     inner = keras.Model([a, b], keras.layers.Dense(3, name="inner_out")(merged), name="pair")
     x = keras.Input((6,), name="x")
     y = keras.Input((6,), name="y")

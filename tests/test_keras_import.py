@@ -1,6 +1,7 @@
 """Importing Keras models: project -> build -> Keras JSON / .keras -> import gives back the
 same layers, settings, connections, shapes and parameters; what a project cannot hold is
 noted; code-carrying or unknown layers and garbage are refused with ProjectError."""
+
 from __future__ import annotations
 
 import copy
@@ -18,38 +19,82 @@ from tests.helpers import project
 DATA_NOTE = "The dataset"
 
 STACKS = {
-    "dense": ([("d1", "Dense", {"units": 16, "activation": "relu",
-                                "kernel_initializer": "he_normal", "kernel_regularizer": "l2"}),
-               ("drop", "Dropout", {"rate": 0.5}),
-               ("d2", "Dense", {"units": 10, "activation": "softmax", "use_bias": False})],
-              (784,), "float32"),
-    "convnet": ([("c1", "Conv2D", {"filters": 4, "kernel_size": [3, 3], "padding": "same",
-                                   "strides": [2, 2], "activation": "relu"}),
-                 ("bn", "BatchNormalization", {"momentum": 0.9}),
-                 ("pad", "ZeroPadding2D", {"padding": [1, 2]}),
-                 ("crop", "Cropping2D", {"cropping": [[1, 0], [0, 1]]}),
-                 ("pool", "MaxPooling2D", {"pool_size": [3, 3], "strides": [1, 1]}),
-                 ("gap", "GlobalAveragePooling2D", {}),
-                 ("out", "Dense", {"units": 3, "activation": "softmax"})],
-                (28, 28, 1), "float32"),
-    "sequence": ([("emb", "Embedding", {"input_dim": 50, "output_dim": 8, "mask_zero": True}),
-                  ("bi", "Bidirectional", {"layer": {"class_name": "LSTM",
-                                                     "config": {"units": 4,
-                                                                "return_sequences": True}},
-                                           "merge_mode": "sum"}),
-                  ("gru", "GRU", {"units": 3, "dropout": 0.25}),
-                  ("out", "Dense", {"units": 1, "activation": "sigmoid"})],
-                 (30,), "int32"),
-    "shapes": ([("resh", "Reshape", {"target_shape": [4, 4]}),
-                ("perm", "Permute", {"dims": [2, 1]}),
-                ("conv", "Conv1D", {"filters": 4, "kernel_size": 2, "dilation_rate": 2}),
-                ("pool", "MaxPooling1D", {}),
-                ("norm", "LayerNormalization", {"epsilon": 0.01}),
-                ("flat", "Flatten", {}),
-                ("rep", "RepeatVector", {"n": 2}),
-                ("lrelu", "LeakyReLU", {"negative_slope": 0.1}),
-                ("scale", "Rescaling", {"scale": 0.5, "offset": 1.0})],
-               (16,), "float32"),
+    "dense": (
+        [
+            (
+                "d1",
+                "Dense",
+                {
+                    "units": 16,
+                    "activation": "relu",
+                    "kernel_initializer": "he_normal",
+                    "kernel_regularizer": "l2",
+                },
+            ),
+            ("drop", "Dropout", {"rate": 0.5}),
+            ("d2", "Dense", {"units": 10, "activation": "softmax", "use_bias": False}),
+        ],
+        (784,),
+        "float32",
+    ),
+    "convnet": (
+        [
+            (
+                "c1",
+                "Conv2D",
+                {
+                    "filters": 4,
+                    "kernel_size": [3, 3],
+                    "padding": "same",
+                    "strides": [2, 2],
+                    "activation": "relu",
+                },
+            ),
+            ("bn", "BatchNormalization", {"momentum": 0.9}),
+            ("pad", "ZeroPadding2D", {"padding": [1, 2]}),
+            ("crop", "Cropping2D", {"cropping": [[1, 0], [0, 1]]}),
+            ("pool", "MaxPooling2D", {"pool_size": [3, 3], "strides": [1, 1]}),
+            ("gap", "GlobalAveragePooling2D", {}),
+            ("out", "Dense", {"units": 3, "activation": "softmax"}),
+        ],
+        (28, 28, 1),
+        "float32",
+    ),
+    "sequence": (
+        [
+            ("emb", "Embedding", {"input_dim": 50, "output_dim": 8, "mask_zero": True}),
+            (
+                "bi",
+                "Bidirectional",
+                {
+                    "layer": {
+                        "class_name": "LSTM",
+                        "config": {"units": 4, "return_sequences": True},
+                    },
+                    "merge_mode": "sum",
+                },
+            ),
+            ("gru", "GRU", {"units": 3, "dropout": 0.25}),
+            ("out", "Dense", {"units": 1, "activation": "sigmoid"}),
+        ],
+        (30,),
+        "int32",
+    ),
+    "shapes": (
+        [
+            ("resh", "Reshape", {"target_shape": [4, 4]}),
+            ("perm", "Permute", {"dims": [2, 1]}),
+            ("conv", "Conv1D", {"filters": 4, "kernel_size": 2, "dilation_rate": 2}),
+            ("pool", "MaxPooling1D", {}),
+            ("norm", "LayerNormalization", {"epsilon": 0.01}),
+            ("flat", "Flatten", {}),
+            ("rep", "RepeatVector", {"n": 2}),
+            ("lrelu", "LeakyReLU", {"negative_slope": 0.1}),
+            ("scale", "Rescaling", {"scale": 0.5, "offset": 1.0}),
+        ],
+        (16,),
+        "float32",
+    ),
 }
 
 
@@ -59,17 +104,25 @@ def _stack(key):
 
 
 def _graph():
-    p = project([("a1", "Dense", {"units": 8, "activation": "relu"}, ["left"]),
-                 ("b1", "Dense", {"units": 8, "activation": "tanh"}, ["right"]),
-                 ("sum", "Add", {}, ["a1", "b1"]),
-                 ("both", "Concatenate", {"axis": -1}, ["a1", "sum"]),
-                 ("kind", "Dense", {"units": 3, "activation": "softmax"}, ["both"]),
-                 ("price", "Dense", {"units": 1}, ["sum"])],
-                inputs=[{"name": "left", "shape": [5], "dtype": "float32"},
-                        {"name": "right", "shape": [7], "dtype": "float32"}],
-                outputs=["price", "kind"])
-    p["compile"].update(loss={"kind": "categorical_crossentropy", "price": "mse"},
-                        metrics={"kind": ["accuracy"], "price": ["mae"]})
+    p = project(
+        [
+            ("a1", "Dense", {"units": 8, "activation": "relu"}, ["left"]),
+            ("b1", "Dense", {"units": 8, "activation": "tanh"}, ["right"]),
+            ("sum", "Add", {}, ["a1", "b1"]),
+            ("both", "Concatenate", {"axis": -1}, ["a1", "sum"]),
+            ("kind", "Dense", {"units": 3, "activation": "softmax"}, ["both"]),
+            ("price", "Dense", {"units": 1}, ["sum"]),
+        ],
+        inputs=[
+            {"name": "left", "shape": [5], "dtype": "float32"},
+            {"name": "right", "shape": [7], "dtype": "float32"},
+        ],
+        outputs=["price", "kind"],
+    )
+    p["compile"].update(
+        loss={"kind": "categorical_crossentropy", "price": "mse"},
+        metrics={"kind": ["accuracy"], "price": ["mae"]},
+    )
     return p
 
 
@@ -85,14 +138,17 @@ def _keras_json(model) -> str:
 
 # --------------------------------------------------------------------------- round trips
 
+
 @pytest.mark.parametrize("key", list(STACKS))
 def test_stack_round_trip_keeps_layers_settings_and_shapes(key):
     p = _stack(key)
     imported, notes = from_keras_json(export.to_keras_json(p))
-    assert [lay["config"] for lay in imported["model"]["layers"]] == \
-        [lay["config"] for lay in p["model"]["layers"]]
-    assert imported["model"]["inputs"] == [{"name": "x", "shape": list(STACKS[key][1]),
-                                            "dtype": STACKS[key][2]}]
+    assert [lay["config"] for lay in imported["model"]["layers"]] == [
+        lay["config"] for lay in p["model"]["layers"]
+    ]
+    assert imported["model"]["inputs"] == [
+        {"name": "x", "shape": list(STACKS[key][1]), "dtype": STACKS[key][2]}
+    ]
     assert _shapes(imported) == _shapes(p)
     assert build(imported).count_params() == build(p).count_params()
     assert len(notes) == 1 and notes[0].startswith(DATA_NOTE)
@@ -114,8 +170,11 @@ def test_graph_round_trip_keeps_connections_and_outputs():
 
 def test_keras_file_round_trip_with_compile_settings(tmp_path):
     p = _stack("convnet")
-    p["compile"].update(optimizer={"class_name": "Adam", "config": {"learning_rate": 0.01}},
-                        loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    p["compile"].update(
+        optimizer={"class_name": "Adam", "config": {"learning_rate": 0.01}},
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     path = export.save_keras(p, tmp_path / "convnet.keras")
     imported, notes = from_keras_file(path)
     assert _shapes(imported) == _shapes(p)
@@ -126,29 +185,51 @@ def test_keras_file_round_trip_with_compile_settings(tmp_path):
 
 # --------------------------------------------------------------------------- notes
 
+
 def test_initializers_regularizers_and_constraints_are_kept():
     import keras
 
-    model = keras.Sequential([
-        keras.Input((4,), name="features"),
-        keras.layers.Dense(3, kernel_regularizer=keras.regularizers.L2(0.05),
-                           bias_initializer="ones", kernel_constraint="non_neg", name="d"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4,), name="features"),
+            keras.layers.Dense(
+                3,
+                kernel_regularizer=keras.regularizers.L2(0.05),
+                bias_initializer="ones",
+                kernel_constraint="non_neg",
+                name="d",
+            ),
+        ]
+    )
     imported, notes = from_keras_json(model.to_json())
     assert imported["model"]["layers"][0]["config"] == {
-        "units": 3, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.05}},
-        "bias_initializer": "ones", "kernel_constraint": "non_neg"}
+        "units": 3,
+        "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.05}},
+        "bias_initializer": "ones",
+        "kernel_constraint": "non_neg",
+    }
     assert not any("left out" in n for n in notes)
 
 
-@pytest.mark.parametrize("shape,dtype,data,loss", [
-    ([784], "float32", {"dataset": "mnist", "options": {}}, "sparse_categorical_crossentropy"),
-    ([28, 28, 1], "float32", {"dataset": "mnist", "options": {"image_layout": "image"}},
-     "sparse_categorical_crossentropy"),
-    ([120], "int32", {"dataset": "imdb", "options": {"encoding": "sequence", "maxlen": 120}},
-     "binary_crossentropy"),
-    ([13], "float32", {"dataset": "boston_housing", "options": {}}, "mse"),
-])
+@pytest.mark.parametrize(
+    "shape,dtype,data,loss",
+    [
+        ([784], "float32", {"dataset": "mnist", "options": {}}, "sparse_categorical_crossentropy"),
+        (
+            [28, 28, 1],
+            "float32",
+            {"dataset": "mnist", "options": {"image_layout": "image"}},
+            "sparse_categorical_crossentropy",
+        ),
+        (
+            [120],
+            "int32",
+            {"dataset": "imdb", "options": {"encoding": "sequence", "maxlen": 120}},
+            "binary_crossentropy",
+        ),
+        ([13], "float32", {"dataset": "boston_housing", "options": {}}, "mse"),
+    ],
+)
 def test_dataset_follows_the_input_when_one_fits(shape, dtype, data, loss):
     import keras
 
@@ -169,6 +250,7 @@ def test_odd_keras_names_are_renamed_with_a_note():
 
 # --------------------------------------------------------------------------- refusals
 
+
 def _lambda_model():
     import keras
 
@@ -187,8 +269,9 @@ def test_lambda_keras_file_is_refused_and_keras_never_opens_it(tmp_path, monkeyp
 
     path = tmp_path / "lambda.keras"
     _lambda_model().save(path)
-    monkeypatch.setattr(keras.saving, "load_model",
-                        lambda *a, **k: pytest.fail("Keras opened an uploaded file"))
+    monkeypatch.setattr(
+        keras.saving, "load_model", lambda *a, **k: pytest.fail("Keras opened an uploaded file")
+    )
     with pytest.raises(ProjectError, match="Lambda"):
         from_keras_file(path)
 
@@ -196,8 +279,9 @@ def test_lambda_keras_file_is_refused_and_keras_never_opens_it(tmp_path, monkeyp
 def test_unknown_layer_type_names_it_and_the_catalogue():
     import keras
 
-    model = keras.Sequential([keras.Input((4, 3)), keras.layers.GroupNormalization(groups=1,
-                                                                                    name="gn")])
+    model = keras.Sequential(
+        [keras.Input((4, 3)), keras.layers.GroupNormalization(groups=1, name="gn")]
+    )
     doc = json.loads(model.to_json())
     doc["config"]["layers"][-1].update(class_name="FancyNorm", module="my_package.layers")
     with pytest.raises(ProjectError, match="'gn'.*FancyNorm"):
@@ -214,15 +298,21 @@ def test_shared_layer_is_refused():
         from_keras_json(model.to_json())
 
 
-@pytest.mark.parametrize("text,message", [
-    ("not json at all", "not valid JSON"),
-    ("[1, 2, 3]", "not a Keras model description"),
-    ('{"class_name": "Dense", "config": {"units": 3}}', "describes a 'Dense', not a model"),
-    ('{"class_name": "Sequential", "config": {}}', "no \"layers\" list"),
-    ('{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", '
-     '"config": {"units": 3}}]}}', "no input shape"),
-    (b"\xff\xfe", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("not json at all", "not valid JSON"),
+        ("[1, 2, 3]", "not a Keras model description"),
+        ('{"class_name": "Dense", "config": {"units": 3}}', "describes a 'Dense', not a model"),
+        ('{"class_name": "Sequential", "config": {}}', 'no "layers" list'),
+        (
+            '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", '
+            '"config": {"units": 3}}]}}',
+            "no input shape",
+        ),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+)
 def test_garbage_is_refused(text, message):
     with pytest.raises(ProjectError, match=message):
         from_keras_json(text)

@@ -1,5 +1,6 @@
 """Automatic layered layout (builder.layout): rows by longest path, crossing reduction,
 stored positions kept."""
+
 from __future__ import annotations
 
 import random
@@ -13,8 +14,16 @@ D = {"units": 4}
 
 
 def two_branch():
-    return make([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["x"]), ("a2", "Dense", D, ["a"]),
-                 ("add", "Add", {}, ["a2", "b"]), ("out", "Dense", D, ["add"])], shape=(4,))
+    return make(
+        [
+            ("a", "Dense", D, ["x"]),
+            ("b", "Dense", D, ["x"]),
+            ("a2", "Dense", D, ["a"]),
+            ("add", "Add", {}, ["a2", "b"]),
+            ("out", "Dense", D, ["add"]),
+        ],
+        shape=(4,),
+    )
 
 
 def test_rows_follow_the_longest_path():
@@ -38,9 +47,12 @@ def test_nodes_of_a_row_do_not_overlap():
 
 def crossing_prone():
     """Two inputs whose readers are listed crosswise: file order gives 1 crossing."""
-    return make([("p", "Dense", D, ["y"]), ("q", "Dense", D, ["x"])], shape=(4,),
-                inputs=[{"name": "x", "shape": [4]}, {"name": "y", "shape": [4]}],
-                outputs=["p", "q"])
+    return make(
+        [("p", "Dense", D, ["y"]), ("q", "Dense", D, ["x"])],
+        shape=(4,),
+        inputs=[{"name": "x", "shape": [4]}, {"name": "y", "shape": [4]}],
+        outputs=["p", "q"],
+    )
 
 
 def test_barycentric_ordering_removes_crossings():
@@ -54,9 +66,16 @@ def test_barycentric_ordering_removes_crossings():
 
 def test_long_edges_take_part_in_ordering():
     # x feeds 'late' (3 rows down) directly; the waypoints keep 'late' beside its source.
-    p = make([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["a"]), ("c", "Dense", D, ["b"]),
-              ("late", "Dense", D, ["x"]), ("m", "Concatenate", {}, ["c", "late"])],
-             shape=(4,))
+    p = make(
+        [
+            ("a", "Dense", D, ["x"]),
+            ("b", "Dense", D, ["a"]),
+            ("c", "Dense", D, ["b"]),
+            ("late", "Dense", D, ["x"]),
+            ("m", "Concatenate", {}, ["c", "late"]),
+        ],
+        shape=(4,),
+    )
     assert layout.ranks(p)["late"] == 1
     assert all(not name.startswith("\0") for row in layout.rows(p) for name in row)
     pos = layout.layout(p)
@@ -64,8 +83,15 @@ def test_long_edges_take_part_in_ordering():
 
 
 def test_long_edges_bend_between_the_nodes_they_pass():
-    p = make([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["a"]), ("c", "Dense", D, ["b"]),
-              ("m", "Concatenate", {}, ["c", "x"])], shape=(4,))
+    p = make(
+        [
+            ("a", "Dense", D, ["x"]),
+            ("b", "Dense", D, ["a"]),
+            ("c", "Dense", D, ["b"]),
+            ("m", "Concatenate", {}, ["c", "x"]),
+        ],
+        shape=(4,),
+    )
     pos = layout.layout(p)
     routes = layout.edge_routes(p)
     assert list(routes) == [("x", "m")]
@@ -126,8 +152,15 @@ def test_free_spot_avoids_existing_nodes():
 
 
 def test_a_merge_listed_first_gets_the_row_below_its_sources():
-    p = make([("both", "Concatenate", {}, ["wide", "deep2"]), ("wide", "Dense", D, ["x"]),
-              ("deep2", "Dense", D, ["deep1"]), ("deep1", "Dense", D, ["x"])],
-             shape=(4,), outputs=["both"])
+    p = make(
+        [
+            ("both", "Concatenate", {}, ["wide", "deep2"]),
+            ("wide", "Dense", D, ["x"]),
+            ("deep2", "Dense", D, ["deep1"]),
+            ("deep1", "Dense", D, ["x"]),
+        ],
+        shape=(4,),
+        outputs=["both"],
+    )
     assert layout.ranks(p) == {"x": 0, "both": 3, "wide": 1, "deep2": 2, "deep1": 1}
     assert layout.rows(p) == [["x"], ["wide", "deep1"], ["deep2"], ["both"]]

@@ -1,5 +1,6 @@
 """Runtime trust: workers die with their app, start-up reconciles run folders, free disk
 is checked, old files are pruned, and the app reads data only from its uploads folder."""
+
 import json
 import os
 import signal
@@ -28,11 +29,18 @@ def _wait_gone(pid, token, timeout):
 
 def _python(code: str, **kwargs):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 # --------------------------------------------------------------------------- parent death
+
 
 def test_a_worker_stops_within_seconds_when_its_app_is_killed(tmp_path):
     """A real worker of the engine, training the offline default for many epochs; its
@@ -126,6 +134,7 @@ def test_ended_workers_are_reaped_even_when_no_page_polls_them(tmp_path):
 
 # --------------------------------------------------------------------------- start-up
 
+
 def _run(tmp_path, owner="alice", **info):
     project = templates.load(templates.DEFAULT)
     folder = runs.create_run(tmp_path, owner, project, {})
@@ -139,16 +148,22 @@ def test_reconcile_marks_runs_without_a_process_interrupted_and_stops_orphans(tm
     dead_server.wait()
     try:
         gone = _run(tmp_path, state="running", pid=2**22 + 12345)
-        recycled = _run(tmp_path, "bob", state="running", pid=sleeper.pid, pid_token="0",
-                        server_pid=os.getpid())
-        orphan = _run(tmp_path, state="running", pid=sleeper.pid,
-                      pid_token=lifecycle.start_token(sleeper.pid),
-                      server_pid=dead_server.pid, server_token="1")
+        recycled = _run(
+            tmp_path, "bob", state="running", pid=sleeper.pid, pid_token="0", server_pid=os.getpid()
+        )
+        orphan = _run(
+            tmp_path,
+            state="running",
+            pid=sleeper.pid,
+            pid_token=lifecycle.start_token(sleeper.pid),
+            server_pid=dead_server.pid,
+            server_token="1",
+        )
         finished = _run(tmp_path, state="finished", pid=2**22 + 1)
         changed = runs.reconcile(tmp_path)
         assert sorted((c["id"], c["action"]) for c in changed) == sorted(
-            [(gone.name, "interrupted"), (recycled.name, "interrupted"),
-             (orphan.name, "stopped")])
+            [(gone.name, "interrupted"), (recycled.name, "interrupted"), (orphan.name, "stopped")]
+        )
         assert sleeper.wait(timeout=10) == -signal.SIGTERM
         for folder in (gone, recycled, orphan):
             record = runs.read_json(folder / "run.json")
@@ -165,8 +180,14 @@ def test_reconcile_leaves_live_workers_of_a_live_app_and_cli_runs_alone(tmp_path
     sleeper = subprocess.Popen(["sleep", "60"])
     try:
         token = lifecycle.start_token(sleeper.pid)
-        watched = _run(tmp_path, state="running", pid=sleeper.pid, pid_token=token,
-                       server_pid=os.getpid(), server_token=lifecycle.start_token(os.getpid()))
+        watched = _run(
+            tmp_path,
+            state="running",
+            pid=sleeper.pid,
+            pid_token=token,
+            server_pid=os.getpid(),
+            server_token=lifecycle.start_token(os.getpid()),
+        )
         cli = _run(tmp_path, "cli", state="running", pid=os.getpid())
         fresh = _run(tmp_path, state="starting")  # a worker that has not recorded its pid yet
         assert runs.reconcile(tmp_path) == []
@@ -181,6 +202,7 @@ def test_reconcile_leaves_live_workers_of_a_live_app_and_cli_runs_alone(tmp_path
 
 
 # --------------------------------------------------------------------------- disk and pruning
+
 
 def test_training_refuses_to_start_on_a_full_disk(tmp_path, monkeypatch):
     free = runs.check_free_disk(tmp_path)
@@ -198,8 +220,10 @@ def test_pruning_keeps_the_newest_runs_and_every_active_one(tmp_path):
         folder = tmp_path / ("alice" if i % 2 else "bob") / f"2026010{i}-000000-00000{i}"
         folder.mkdir(parents=True)
         state = "running" if i == 0 else "finished"
-        runs.write_json_atomic(folder / "run.json", {"id": folder.name, "state": state,
-                                                     "started": "x", "pid": os.getpid()})
+        runs.write_json_atomic(
+            folder / "run.json",
+            {"id": folder.name, "state": state, "started": "x", "pid": os.getpid()},
+        )
         made.append(folder)
     stale = tmp_path / "alice" / ".new-20250101-000000-abcdef"
     stale.mkdir()
@@ -232,11 +256,18 @@ def test_housekeeping_prunes_old_autosaves_and_unused_uploads(tmp_path, monkeypa
 
     stale = autosave("aaaaaaaaaaaaaaaa.json", "gone-with-it.csv", old)
     fresh = autosave("bbbbbbbbbbbbbbbb.json", "in-use.csv", time.time())
-    in_use, orphan, new = upload("in-use.csv", old), upload("gone-with-it.csv", old), \
-        upload("new.csv", time.time())
+    in_use, orphan, new = (
+        upload("in-use.csv", old),
+        upload("gone-with-it.csv", old),
+        upload("new.csv", time.time()),
+    )
     by_run = upload("by-run.csv", old)
-    run = runs.create_run(paths.runs_root(), "alice",
-                          {"data": {"dataset": "csv", "options": {"path": "by-run.csv"}}}, {})
+    run = runs.create_run(
+        paths.runs_root(),
+        "alice",
+        {"data": {"dataset": "csv", "options": {"path": "by-run.csv"}}},
+        {},
+    )
     runs.update_run_info(run, state="finished")
     deleted = housekeeping.prune(keep_days=30, keep_runs=10)
     assert deleted["autosaves"] == [str(stale)] and deleted["uploads"] == [str(orphan)]
@@ -247,12 +278,14 @@ def test_housekeeping_prunes_old_autosaves_and_unused_uploads(tmp_path, monkeypa
 
 # --------------------------------------------------------------------------- files
 
+
 @pytest.fixture
 def uploads(tmp_path, monkeypatch):
     monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path / "home"))
     folder = paths.uploads_dir()
-    (folder / "houses.csv").write_text("rooms,price\n" + "".join(
-        f"{i % 5 + 1},{100 + i}\n" for i in range(30)))
+    (folder / "houses.csv").write_text(
+        "rooms,price\n" + "".join(f"{i % 5 + 1},{100 + i}\n" for i in range(30))
+    )
     return folder
 
 
@@ -267,13 +300,15 @@ def test_the_app_reads_csv_files_only_from_its_uploads_folder(uploads, tmp_path)
     for bad in ("../secret.csv", "link.csv", "sub/../../secret.csv"):
         with pytest.raises(DataError, match="outside the app's uploads folder"):
             csv_data.inspect_csv(bad)
-    with pytest.raises(DataError, match="the CSV file 'gone.csv' is missing: upload it on "
-                                        "the Data page"):
+    with pytest.raises(
+        DataError, match="the CSV file 'gone.csv' is missing: upload it on the Data page"
+    ):
         describe({"dataset": "csv", "options": {"path": "gone.csv"}})
 
 
-def test_the_app_keeps_only_file_names_and_the_cli_resolves_local_paths(uploads, tmp_path,
-                                                                          monkeypatch):
+def test_the_app_keeps_only_file_names_and_the_cli_resolves_local_paths(
+    uploads, tmp_path, monkeypatch
+):
     from builder.project import portable_data, with_local_paths
 
     data = {"dataset": "csv", "options": {"path": "/etc/passwd", "target": "x"}}
@@ -288,18 +323,21 @@ def test_the_app_keeps_only_file_names_and_the_cli_resolves_local_paths(uploads,
     (project_dir / "mine.csv").write_text("a,b\n")
     doc = {"data": {"dataset": "csv", "options": {"path": "mine.csv"}}}
     assert with_local_paths(doc, project_dir / "p.json")["data"]["options"]["path"] == str(
-        project_dir / "mine.csv")
+        project_dir / "mine.csv"
+    )
     monkeypatch.chdir(tmp_path)
     doc["data"]["options"]["path"] = "houses.csv"
     assert with_local_paths(doc, project_dir / "p.json")["data"]["options"]["path"] == str(
-        uploads / "houses.csv")
+        uploads / "houses.csv"
+    )
 
 
 def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
     folder = tmp_path / "elsewhere"
     folder.mkdir()
-    (folder / "houses.csv").write_text("rooms,price\n" + "".join(
-        f"{i % 5 + 1},{100 + i}\n" for i in range(30)))
+    (folder / "houses.csv").write_text(
+        "rooms,price\n" + "".join(f"{i % 5 + 1},{100 + i}\n" for i in range(30))
+    )
     project = templates.load(templates.DEFAULT)
     project["data"] = {"dataset": "csv", "options": {"path": "houses.csv"}}
     project["model"]["inputs"][0]["shape"] = [1]
@@ -309,9 +347,14 @@ def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NETBUILDER_HOME": str(tmp_path / "h")}
 
     def check():
-        done = subprocess.run([sys.executable, "-m", "builder", "check",
-                               str(folder / "p.json"), "--json"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "builder", "check", str(folder / "p.json"), "--json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stdout + done.stderr  # valid: data is not the model
         return json.loads(done.stdout)["warnings"]
 
@@ -323,10 +366,14 @@ def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
 def test_the_job_limit_counts_live_runs_this_app_does_not_watch(tmp_path):
     from builder.training import RunManager
 
-    folder = _run(tmp_path, "cli", state="running", pid=os.getpid(),
-                  pid_token=lifecycle.start_token(os.getpid()))
-    assert runs.live_runs(tmp_path) == [{"owner": "cli", "id": folder.name,
-                                         "pid": os.getpid()}]
+    folder = _run(
+        tmp_path,
+        "cli",
+        state="running",
+        pid=os.getpid(),
+        pid_token=lifecycle.start_token(os.getpid()),
+    )
+    assert runs.live_runs(tmp_path) == [{"owner": "cli", "id": folder.name, "pid": os.getpid()}]
     manager = RunManager(tmp_path, max_active=1)
     with pytest.raises(RuntimeError, match="1 training run.* already going on this machine"):
         manager.start(templates.load(templates.DEFAULT), "alice", device="cpu")

@@ -34,8 +34,12 @@ def _open(project: dict | None = None) -> AppTest:
 
 
 def _view(at: AppTest) -> dict:
-    (element,) = [e for e in at.main if type(e).__name__ == "UnknownElement"
-                  and getattr(e.proto, "component_name", "") == "netbuilder_stack_editor"]
+    (element,) = [
+        e
+        for e in at.main
+        if type(e).__name__ == "UnknownElement"
+        and getattr(e.proto, "component_name", "") == "netbuilder_stack_editor"
+    ]
     return json.loads(element.proto.json)
 
 
@@ -57,8 +61,9 @@ def _dense_project(*extra: dict) -> dict:
     from builder.project import new_project
 
     # MNIST's flat 784 pixels and 10 classes: the model fits its data.
-    project = new_project("Dense test", [{"name": "pixels", "shape": [784], "dtype": "float32"}],
-                          "mnist")
+    project = new_project(
+        "Dense test", [{"name": "pixels", "shape": [784], "dtype": "float32"}], "mnist"
+    )
     project["compile"]["loss"] = "categorical_crossentropy"
     project["model"]["layers"] = [
         {"name": "d1", "class_name": "Dense", "config": {"units": 16, "activation": "relu"}},
@@ -147,20 +152,28 @@ def test_settings_form_applies_good_values_and_refuses_bad_ones():
     penalty.set_value("l2").run()
     assert at.session_state["project"]["model"]["layers"][0]["config"]["kernel_regularizer"] == "l2"
     at.text_input(key="build_param:d1:kernel_regularizer").set_value(
-        '{"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}').run()
+        '{"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}'
+    ).run()
     assert at.session_state["project"]["model"]["layers"][0]["config"]["kernel_regularizer"] == {
-        "class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}
+        "class_name": "L1L2",
+        "config": {"l1": 0.01, "l2": 0.02},
+    }
 
 
 def test_advanced_settings_are_in_an_expander_and_kept():
     at = _open(_dense_project())
     _act(at, type="select", name="d1")
     (advanced,) = [e for e in at.expander if e.label.startswith("Advanced")]
-    keys = {w.key for w in advanced.text_input} | {w.key for w in advanced.checkbox} | \
-        {w.key for w in advanced.selectbox} | {w.key for w in advanced.number_input}
+    keys = (
+        {w.key for w in advanced.text_input}
+        | {w.key for w in advanced.checkbox}
+        | {w.key for w in advanced.selectbox}
+        | {w.key for w in advanced.number_input}
+    )
     assert "build_param:d1:bias_constraint" in keys and "build_param:d1:units" not in keys
     at.text_input(key="build_param:d1:bias_initializer").set_value(
-        '{"class_name": "Constant", "config": {"value": 0.1}}').run()
+        '{"class_name": "Constant", "config": {"value": 0.1}}'
+    ).run()
     config = at.session_state["project"]["model"]["layers"][0]["config"]
     assert config["bias_initializer"] == {"class_name": "Constant", "config": {"value": 0.1}}
     (advanced,) = [e for e in at.expander if e.label.startswith("Advanced")]
@@ -171,8 +184,13 @@ def test_wrapped_layer_is_edited_in_place():
     from builder.project import new_project
 
     project = new_project("TD", [{"name": "seq", "shape": [5, 4], "dtype": "float32"}])
-    project["model"]["layers"] = [{"name": "td", "class_name": "TimeDistributed", "config": {
-        "layer": {"class_name": "Dense", "config": {"units": 8}}}}]
+    project["model"]["layers"] = [
+        {
+            "name": "td",
+            "class_name": "TimeDistributed",
+            "config": {"layer": {"class_name": "Dense", "config": {"units": 8}}},
+        }
+    ]
     project["model"]["outputs"] = ["td"]
     at = _open(project)
     _act(at, type="select", name="td")
@@ -275,14 +293,15 @@ def test_compile_editor_optimizer_settings_from_the_schema():
     at.number_input(key="build_opt:learning_rate").set_value(0.05).run()
     at.selectbox(key="build_optimizer").set_value("SGD").run()
     assert at.session_state["project"]["compile"]["optimizer"] == {
-        "class_name": "SGD", "config": {"learning_rate": 0.05, "momentum": 0.0,
-                                        "nesterov": False}}
+        "class_name": "SGD",
+        "config": {"learning_rate": 0.05, "momentum": 0.0, "nesterov": False},
+    }
     at.checkbox(key="build_opt:nesterov").check().run()
     assert at.session_state["project"]["compile"]["optimizer"]["config"]["nesterov"] is True
     at.number_input(key="build_opt:momentum").set_value(1.5).run()
     assert at.session_state["project"]["compile"]["optimizer"]["config"]["momentum"] == 0.0
     assert any("momentum=1.5 is out of range" in e.value for e in at.error)
-    assert at.number_input(key="build_opt:momentum").value == 1.5   # kept to correct
+    assert at.number_input(key="build_opt:momentum").value == 1.5  # kept to correct
     at.number_input(key="build_opt:momentum").set_value(0.9).run()
     assert at.session_state["project"]["compile"]["optimizer"]["config"]["momentum"] == 0.9
     assert not any("out of range" in e.value for e in at.error)
@@ -307,7 +326,7 @@ def test_ctrl_z_and_ctrl_shift_z_from_the_editor_undo_and_redo():
     at = _open(_dense_project())
     _act(at, type="add", class_name="Dropout", index=1)
     assert len(_names(at)) == 3
-    _act(at, type="undo")                  # what the component sends for Ctrl+Z
+    _act(at, type="undo")  # what the component sends for Ctrl+Z
     assert _names(at) == ["d1", "out"]
-    _act(at, type="redo")                  # Ctrl+Shift+Z
+    _act(at, type="redo")  # Ctrl+Shift+Z
     assert len(_names(at)) == 3

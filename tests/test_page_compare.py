@@ -1,4 +1,5 @@
 """The Compare page through AppTest, on run folders written by the test (no training)."""
+
 from __future__ import annotations
 
 import json
@@ -29,14 +30,23 @@ def _fake_run(owner: str, units: int, val_loss: list[float], lr: float = 0.001) 
     project["model"]["layers"][0]["config"]["units"] = units
     project["compile"]["optimizer"]["config"]["learning_rate"] = lr
     folder = runs.create_run(_runs_root(), owner, project, {})
-    history = {"loss": [v + 0.1 for v in val_loss], "accuracy": [0.5] * len(val_loss),
-               "val_loss": val_loss, "val_accuracy": [0.6] * len(val_loss)}
-    runs.write_text_atomic(folder / "history.csv",
-                           runs.history_to_csv(history, [1.0] * len(val_loss)))
-    runs.write_json_atomic(folder / "metrics.json", {
-        "train": {"loss": history["loss"][-1], "accuracy": 0.5},
-        "val": {"val_loss": val_loss[-1], "val_accuracy": 0.6},
-        "test": {"loss": 0.4, "accuracy": 0.9}})
+    history = {
+        "loss": [v + 0.1 for v in val_loss],
+        "accuracy": [0.5] * len(val_loss),
+        "val_loss": val_loss,
+        "val_accuracy": [0.6] * len(val_loss),
+    }
+    runs.write_text_atomic(
+        folder / "history.csv", runs.history_to_csv(history, [1.0] * len(val_loss))
+    )
+    runs.write_json_atomic(
+        folder / "metrics.json",
+        {
+            "train": {"loss": history["loss"][-1], "accuracy": 0.5},
+            "val": {"val_loss": val_loss[-1], "val_accuracy": 0.6},
+            "test": {"loss": 0.4, "accuracy": 0.9},
+        },
+    )
     runs.update_run_info(folder, state="finished", epochs_done=len(val_loss))
     return folder.name
 

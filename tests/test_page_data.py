@@ -1,4 +1,5 @@
 """AppTest of the Data page: choosing data updates the project and the model input."""
+
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def test_recommended_loss_button(app):
 def test_choosing_your_csv_shows_the_uploader_and_keeps_the_data(app):
     app.selectbox(key="data_dataset").set_value("csv").run()
     assert not app.exception
-    assert app.selectbox(key="data_dataset").value == "csv"     # no jump back to Digits
+    assert app.selectbox(key="data_dataset").value == "csv"  # no jump back to Digits
     assert len(app.get("file_uploader")) == 1
     assert not app.error
     assert app.session_state["project"]["data"]["dataset"] == "digits"

@@ -4,6 +4,7 @@ the finished trials, the trials in Compare, and a trial opened as the current pr
 
 ``run_every`` does not fire in AppTest: the tests call ``at.run()`` in a loop to poll.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,9 +74,13 @@ def test_settings_to_vary_are_edited_into_the_project_and_bad_values_refused():
     at.checkbox(key="exp_asha").check()
     _submit(at, "Apply")
     section = at.session_state["project"]["experiment"]
-    assert section["parameters"][1] == {"setting": "compile.optimizer.learning_rate",
-                                        "low": 0.0001, "high": 0.01, "log": True,
-                                        "type": "float"}
+    assert section["parameters"][1] == {
+        "setting": "compile.optimizer.learning_rate",
+        "low": 0.0001,
+        "high": 0.01,
+        "log": True,
+        "type": "float",
+    }
     assert (section["search"], section["trials"]) == ("tpe", 5)
     assert section["early_stopping"]["method"] == "asha"
     assert at.button(key="exp_start")
@@ -85,8 +90,10 @@ def _record(at: AppTest) -> dict:
     from builder import paths
     from builder.experiments import runner
 
-    folder = runner.experiments_dir(paths.runs_root(), at.session_state["_pid"]) / \
-        at.session_state["experiment_id"]
+    folder = (
+        runner.experiments_dir(paths.runs_root(), at.session_state["_pid"])
+        / at.session_state["experiment_id"]
+    )
     return runner.read(folder)
 
 
@@ -98,8 +105,10 @@ def _poll(at: AppTest, until, wait_s: float = SWEEP_WAIT_S) -> AppTest:
         if until(at):
             return at
         time.sleep(1.0)
-    raise AssertionError(f"timed out; the page shows {_texts(at, 'info')} "
-                         f"{_texts(at, 'error')}; record {_record(at)}")
+    raise AssertionError(
+        f"timed out; the page shows {_texts(at, 'info')} "
+        f"{_texts(at, 'error')}; record {_record(at)}"
+    )
 
 
 def test_sweep_runs_reattaches_stops_and_opens_a_trial():
@@ -138,8 +147,7 @@ def test_sweep_runs_reattaches_stops_and_opens_a_trial():
     opened = again.session_state["project"]
     best = next(t for t in record["trials"] if t["id"] == record["best"]["id"])
     assert "experiment" not in opened
-    assert opened["model"]["layers"][0]["config"]["units"] == \
-        best["params"]["layers.hidden.units"]
+    assert opened["model"]["layers"][0]["config"]["units"] == best["params"]["layers.hidden.units"]
 
     again.switch_page("pages/compare.py").run()
     assert not again.exception, again.exception

@@ -41,8 +41,12 @@ def _open(project: dict | None = None) -> AppTest:
 
 
 def _view(at: AppTest) -> dict:
-    (element,) = [e for e in at.main if type(e).__name__ == "UnknownElement"
-                  and getattr(e.proto, "component_name", "") == "netbuilder_graph_editor"]
+    (element,) = [
+        e
+        for e in at.main
+        if type(e).__name__ == "UnknownElement"
+        and getattr(e.proto, "component_name", "") == "netbuilder_graph_editor"
+    ]
     return json.loads(element.proto.json)
 
 
@@ -76,7 +80,9 @@ def test_page_draws_the_default_project_as_nodes_and_edges():
     assert _node(view, "hidden")["params"] == "4,160"
     assert _node(view, "digit")["is_output"] is True
     assert [(e["source"], e["target"], e["shape"]) for e in view["edges"]] == [
-        ("pixels", "hidden", "(None, 64)"), ("hidden", "digit", "(None, 64)")]
+        ("pixels", "hidden", "(None, 64)"),
+        ("hidden", "digit", "(None, 64)"),
+    ]
     ys = [_node(view, n)["y"] for n in ("pixels", "hidden", "digit")]
     assert ys == sorted(ys)
     assert any("plain stack" in c.value for c in at.caption)
@@ -102,7 +108,10 @@ def test_draw_two_branches_see_the_merge_error_and_fix_it():
     assert "needs inputs of the same shape" in node["error"]
     assert node["fixes"][0]["label"] == f"Set {side}.units to 64"
     assert {(e["source"], e["target"]) for e in view["edges"]} >= {
-        (side, merge), ("hidden", merge), (merge, "digit")}
+        (side, merge),
+        ("hidden", merge),
+        (merge, "digit"),
+    }
     _act(at, type="apply_fix", name=merge, fix=0)
     view = _view(at)
     assert all(n["error"] is None for n in view["nodes"])
@@ -156,8 +165,14 @@ def test_back_to_a_stack_is_refused_with_the_reason():
 
 
 def test_cycle_in_an_opened_file_is_shown_on_its_nodes():
-    p = make([("a", "Dense", {"units": 4}, ["x", "b"]), ("b", "Dense", {"units": 4}, ["a"]),
-              ("out", "Dense", {"units": 1}, ["b"])], shape=(4,))
+    p = make(
+        [
+            ("a", "Dense", {"units": 4}, ["x", "b"]),
+            ("b", "Dense", {"units": 4}, ["a"]),
+            ("out", "Dense", {"units": 1}, ["b"]),
+        ],
+        shape=(4,),
+    )
     at = _open(p)
     view = _view(at)
     assert "form a cycle" in " ".join(_errors(at))
@@ -188,8 +203,11 @@ def test_connect_from_the_form_and_add_an_input():
     at = _open(templates.load("two_branch"))
     at.text_input(key="graph_new_input").set_value("3")
     at.button(key="graph_add_input").click().run()
-    assert _project(at)["model"]["inputs"][1] == {"name": "input_1", "shape": [3],
-                                                  "dtype": "float32"}
+    assert _project(at)["model"]["inputs"][1] == {
+        "name": "input_1",
+        "shape": [3],
+        "dtype": "float32",
+    }
     assert "input 'input_1' feeds no output" in " ".join(_errors(at))
     _act(at, type="select", name="joined")
     at.selectbox(key="graph_connect_from:joined").set_value("input_1").run()
@@ -243,9 +261,16 @@ def test_graph_page_has_the_same_compile_editor_with_the_optimizer():
     at.number_input(key="graph_opt:beta_2").set_value(0.99).run()
     at.checkbox(key="graph_opt:amsgrad").check().run()
     opt = _project(at)["compile"]["optimizer"]
-    assert opt == {"class_name": "Adam", "config": {"learning_rate": 0.001, "beta_1": 0.9,
-                                                    "beta_2": 0.99, "epsilon": 1e-07,
-                                                    "amsgrad": True}}
+    assert opt == {
+        "class_name": "Adam",
+        "config": {
+            "learning_rate": 0.001,
+            "beta_1": 0.9,
+            "beta_2": 0.99,
+            "epsilon": 1e-07,
+            "amsgrad": True,
+        },
+    }
     at.selectbox(key="graph_loss").set_value("mae").run()
     at.multiselect(key="graph_metrics").set_value(["mse"]).run()
     assert _project(at)["compile"]["loss"] == "mae"

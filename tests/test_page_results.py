@@ -1,6 +1,7 @@
 """The Results page through AppTest, on run folders made in the test: a digits run trained
 in-process (test accuracy, confusion matrix, samples, retrain), a Boston regression
 (predicted-vs-true scatter), a K-fold run without a model, and an empty session."""
+
 from __future__ import annotations
 
 import base64
@@ -82,8 +83,8 @@ def test_digits_run_scores_confusion_matrix_samples_and_retrain(digits_project):
     assert 0 <= metrics["test accuracy"] <= 1 and "test loss" in metrics
     assert "heatmap" in _kinds(at)
     (matrix,) = [s for s in _charts(at) if s["data"][0].get("type") == "heatmap"]
-    assert sum(map(sum, matrix["data"][0]["z"])) == 360      # the 20% test split of 1,797
-    assert len(at.main.get("image")) == 4                      # four digit samples
+    assert sum(map(sum, matrix["data"][0]["z"])) == 360  # the 20% test split of 1,797
+    assert len(at.main.get("image")) == 4  # four digit samples
     assert any(spec["data"][0].get("type") == "bar" for spec in _charts(at))
 
     history = runs.load_run(_runs_root(), owner, run_id)["history"]
@@ -115,9 +116,12 @@ def test_regression_run_shows_predicted_vs_true(shared_datasets):
     _trained(owner, project)
     at.switch_page("pages/results.py").run()
     assert not at.exception, at.exception
-    scatter = [s for s in _charts(at) if s.get("layout", {}).get("title", {}).get("text", "")
-               .startswith("Predicted vs true")]
-    assert scatter and _count(scatter[0]["data"][0]["x"]) == 102   # Boston's test split
+    scatter = [
+        s
+        for s in _charts(at)
+        if s.get("layout", {}).get("title", {}).get("text", "").startswith("Predicted vs true")
+    ]
+    assert scatter and _count(scatter[0]["data"][0]["x"]) == 102  # Boston's test split
     assert "heatmap" not in _kinds(at)
     assert "Predicted" in " ".join(m.value for m in at.main.markdown)
 
@@ -128,12 +132,17 @@ def test_kfold_run_without_a_model_shows_fold_curves_and_mean_scores():
     project["fit"]["validation"] = {"method": "kfold", "k": 2}
     folder = runs.create_run(_runs_root(), owner, project, {})
     folds = {"val_loss": [2.0, 1.0, 1.5, 1.0, 0.5, 0.7], "loss": [3.0, 2.0, 1.0] * 2}
-    runs.write_text_atomic(folder / "history_folds.csv", runs.history_to_csv(
-        folds, [1.0] * 6, folds=[1, 1, 1, 2, 2, 2]))
-    runs.write_text_atomic(folder / "history.csv", runs.history_to_csv(
-        {"loss": [3.0, 2.0, 1.0], "val_loss": [1.5, 0.75, 1.1]}, [1.0] * 3))
-    runs.write_json_atomic(folder / "metrics.json", {"train": {}, "val": {}, "test": {},
-                                                     "kfold": {"val_loss": 0.9}})
+    runs.write_text_atomic(
+        folder / "history_folds.csv",
+        runs.history_to_csv(folds, [1.0] * 6, folds=[1, 1, 1, 2, 2, 2]),
+    )
+    runs.write_text_atomic(
+        folder / "history.csv",
+        runs.history_to_csv({"loss": [3.0, 2.0, 1.0], "val_loss": [1.5, 0.75, 1.1]}, [1.0] * 3),
+    )
+    runs.write_json_atomic(
+        folder / "metrics.json", {"train": {}, "val": {}, "test": {}, "kfold": {"val_loss": 0.9}}
+    )
     runs.update_run_info(folder, state="finished")
     at.switch_page("pages/results.py").run()
     assert not at.exception, at.exception

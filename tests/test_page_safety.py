@@ -1,6 +1,7 @@
 """Nothing a user made is lost, through AppTest: a project whose data is missing opens, an
 autosave that cannot be restored is kept, a second tab on the same id does not overwrite
 the first, runs can be deleted from Results and Compare, and start-up reconciles runs."""
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,9 @@ def test_a_project_whose_csv_is_missing_opens_and_the_data_page_says_the_fix():
     words = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
     assert "the CSV file 'houses.csv' is missing: upload it on the Data page" in words
     # Uploading the file brings the data back without touching the model.
-    (paths.uploads_dir() / "houses.csv").write_text("rooms,price\n" + "".join(
-        f"{i % 5 + 1},{100 + 3 * i}\n" for i in range(40)))
+    (paths.uploads_dir() / "houses.csv").write_text(
+        "rooms,price\n" + "".join(f"{i % 5 + 1},{100 + 3 * i}\n" for i in range(40))
+    )
     at.run()
     assert not at.exception, at.exception
     assert not any("missing" in w.value for w in at.warning)
@@ -90,8 +92,10 @@ def test_an_autosave_that_cannot_be_restored_is_kept_and_never_overwritten():
     at.button(key="build_tpl:mnist_dense").click().run()
     assert not at.exception, at.exception
     assert path.read_text() == broken
-    assert json.loads((paths.autosave_dir() / f"{new}.json").read_text())["name"] == \
-        templates.load("mnist_dense")["name"]
+    assert (
+        json.loads((paths.autosave_dir() / f"{new}.json").read_text())["name"]
+        == templates.load("mnist_dense")["name"]
+    )
 
 
 def test_a_second_tab_on_the_same_id_gets_its_own_copy():
@@ -103,10 +107,14 @@ def test_a_second_tab_on_the_same_id_gets_its_own_copy():
     moved = second.session_state["_pid"]
     assert first.session_state["_pid"] == PID and moved != PID
     assert "also changed in another tab" in _toasts(second)
-    saved = {pid: json.loads((paths.autosave_dir() / f"{pid}.json").read_text())["name"]
-             for pid in (PID, moved)}
-    assert saved == {PID: templates.load("mnist_dense")["name"],
-                     moved: templates.load("boston_regression")["name"]}
+    saved = {
+        pid: json.loads((paths.autosave_dir() / f"{pid}.json").read_text())["name"]
+        for pid in (PID, moved)
+    }
+    assert saved == {
+        PID: templates.load("mnist_dense")["name"],
+        moved: templates.load("boston_regression")["name"],
+    }
     # The first tab goes on saving under its id; its runs stay with the moved tab too.
     assert second.session_state["_owner"] == PID
 
@@ -182,5 +190,7 @@ def test_a_project_whose_keras_dataset_file_is_missing_opens(tmp_path, monkeypat
     at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
     # Said once, as on Train: which file, where from, where to put it.
-    assert any("needs imdb.npz" in e.value and "save it as" in e.value and "Download" in e.value
-               for e in at.error)
+    assert any(
+        "needs imdb.npz" in e.value and "save it as" in e.value and "Download" in e.value
+        for e in at.error
+    )

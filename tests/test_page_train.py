@@ -5,6 +5,7 @@ after a refresh — only for the session that owns the job.
 ``run_every`` does not fire in AppTest: the tests call ``at.run()`` in a loop to poll.
 Each training run is a spawned worker that imports TensorFlow (seconds on two cores).
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,8 +19,8 @@ from streamlit.testing.v1 import AppTest
 from builder import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 180          # the first check imports TensorFlow
-TRAIN_WAIT_S = 240     # worker start (TF import) + 2 epochs of the 8x8 digits, loaded machine
+TIMEOUT = 180  # the first check imports TensorFlow
+TRAIN_WAIT_S = 240  # worker start (TF import) + 2 epochs of the 8x8 digits, loaded machine
 
 
 @pytest.fixture(autouse=True)
@@ -54,19 +55,24 @@ def _poll(at: AppTest, until, wait_s: float = TRAIN_WAIT_S) -> AppTest:
         if until(at):
             return at
         time.sleep(0.5)
-    raise AssertionError(f"timed out; main shows {[e.value for e in at.main.info]} "
-                         f"{_main_alerts(at, 'error')}")
+    raise AssertionError(
+        f"timed out; main shows {[e.value for e in at.main.info]} {_main_alerts(at, 'error')}"
+    )
 
 
 def _ended(at: AppTest) -> bool:
-    return bool(_main_alerts(at, "success") or _main_alerts(at, "error")
-                or _main_alerts(at, "warning"))
+    return bool(
+        _main_alerts(at, "success") or _main_alerts(at, "error") or _main_alerts(at, "warning")
+    )
 
 
 def _points(chart) -> int:
     spec = json.loads(chart.proto.spec)
-    return sum(len(trace.get("x") or []) for trace in spec["data"]
-               if trace.get("name", "").startswith(("Training", "Validation")))
+    return sum(
+        len(trace.get("x") or [])
+        for trace in spec["data"]
+        if trace.get("name", "").startswith(("Training", "Validation"))
+    )
 
 
 def _handle(at: AppTest):
@@ -78,6 +84,7 @@ def _handle(at: AppTest):
 
 
 # --------------------------------------------------------------------------- settings
+
 
 def test_fit_settings_are_edited_into_the_project():
     at = _open()
@@ -92,17 +99,18 @@ def test_fit_settings_are_edited_into_the_project():
     at.selectbox(key="train_method").set_value("holdout").run()
     at.radio(key="train_by").set_value("count").run()
     at.number_input(key="train_count").set_value(300).run()
-    assert at.session_state["project"]["fit"]["validation"] == {"method": "holdout",
-                                                                "count": 300}
+    assert at.session_state["project"]["fit"]["validation"] == {"method": "holdout", "count": 300}
     at.checkbox(key="train_cb:EarlyStopping").check().run()
     at.number_input(key="train_cb:EarlyStopping:patience").set_value(5).run()
     (callback,) = at.session_state["project"]["fit"]["callbacks"]
-    assert callback == settings.callback("EarlyStopping", {"patience": 5,
-                                                           "restore_best_weights": True})
+    assert callback == settings.callback(
+        "EarlyStopping", {"patience": 5, "restore_best_weights": True}
+    )
     at.checkbox(key="train_cb:ReduceLROnPlateau").check().run()
     at.number_input(key="train_cb:ReduceLROnPlateau:factor").set_value(0.5).run()
     assert at.session_state["project"]["fit"]["callbacks"][1] == settings.callback(
-        "ReduceLROnPlateau", {"factor": 0.5})
+        "ReduceLROnPlateau", {"factor": 0.5}
+    )
     assert not at.exception
 
 
@@ -110,7 +118,7 @@ def test_settings_follow_an_outside_change_of_the_project():
     at = _open()
     project = copy.deepcopy(at.session_state["project"])
     project["fit"]["epochs"] = 7
-    at.session_state["project"] = project      # as undo or a new template would
+    at.session_state["project"] = project  # as undo or a new template would
     at.run()
     assert at.number_input(key="train_epochs").value == 7
 
@@ -136,7 +144,7 @@ def test_invalid_model_shows_the_checkers_errors_and_no_start_button():
 
 def test_an_output_that_does_not_fit_the_labels_is_an_error_with_its_fix():
     project = _default()
-    project["model"]["layers"][-1]["config"]["units"] = 7      # digits have 10 classes
+    project["model"]["layers"][-1]["config"]["units"] = 7  # digits have 10 classes
     at = _open(project)
     assert not [b for b in at.button if b.key == "train_start"]
     text = " ".join(m.value for m in at.main.markdown)
@@ -165,16 +173,18 @@ def test_kfold_then_validation_split_keeps_a_sensible_fraction():
     project["fit"]["validation"] = {"method": "kfold", "k": 4}
     at = _open(project)
     at.selectbox(key="train_method").set_value("split").run()
-    assert at.session_state["project"]["fit"]["validation"] == {"method": "split",
-                                                                "fraction": 0.2}
+    assert at.session_state["project"]["fit"]["validation"] == {"method": "split", "fraction": 0.2}
     at.selectbox(key="train_method").set_value("kfold").run()
     at.selectbox(key="train_method").set_value("holdout").run()
     at.radio(key="train_by").set_value("fraction").run()
-    assert at.session_state["project"]["fit"]["validation"] == {"method": "holdout",
-                                                                "fraction": 0.2}
+    assert at.session_state["project"]["fit"]["validation"] == {
+        "method": "holdout",
+        "fraction": 0.2,
+    }
 
 
 # --------------------------------------------------------------------------- training
+
 
 def test_train_two_epochs_then_compare_and_results():
     at = _open()
@@ -183,10 +193,9 @@ def test_train_two_epochs_then_compare_and_results():
     assert not at.exception, at.exception
     assert at.query_params.get("job") or at.session_state["train_job"]
     _poll(at, _ended)
-    assert any("finished" in s for s in _main_alerts(at, "success")), \
-        _main_alerts(at, "error")
+    assert any("finished" in s for s in _main_alerts(at, "success")), _main_alerts(at, "error")
     charts = [c for c in at.get("plotly_chart")]
-    assert charts and all(_points(c) >= 2 for c in charts)   # 2 epochs, train and val
+    assert charts and all(_points(c) >= 2 for c in charts)  # 2 epochs, train and val
     assert any("Test set" in m.value for m in at.main.markdown)
     assert [b for b in at.button if b.key == "train_start"]  # ready for the next run
 
@@ -200,8 +209,11 @@ def test_train_two_epochs_then_compare_and_results():
     assert not at.exception, at.exception
     labels = [m.label for m in at.metric]
     assert "test accuracy" in labels
-    heatmaps = [c for c in at.get("plotly_chart")
-                if json.loads(c.proto.spec)["data"][0].get("type") == "heatmap"]
+    heatmaps = [
+        c
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["data"][0].get("type") == "heatmap"
+    ]
     assert heatmaps, "no confusion matrix"
 
 
@@ -224,14 +236,13 @@ def test_stop_a_long_run_and_reattach_only_as_its_owner():
     _poll(again, lambda a: _handle(a) is not None and _handle(a).progress is not None)
     again.button(key="train_stop").click().run()
     _poll(again, _ended)
-    assert any("Stopped" in w for w in _main_alerts(again, "warning")), \
-        _main_alerts(again, "error")
+    assert any("Stopped" in w for w in _main_alerts(again, "warning")), _main_alerts(again, "error")
     assert _handle(again).state == "stopped"
 
 
 def test_a_failed_run_says_why_in_plain_words():
     project = _default()
-    project["fit"]["validation"] = {"method": "holdout", "count": 5000}   # > training set
+    project["fit"]["validation"] = {"method": "holdout", "count": 5000}  # > training set
     at = _open(project)
     at.button(key="train_start").click().run()
     _poll(at, _ended)

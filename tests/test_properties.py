@@ -3,6 +3,7 @@
 For any model the checker accepts, Keras builds it with the same shapes and parameter
 counts; for any model it refuses, Keras refuses too — and the checker never raises.
 """
+
 import copy
 import json
 import random
@@ -16,11 +17,13 @@ from builder.checker import check
 from builder.project import ProjectError, loads, validate
 from tests.helpers import keras_model, project
 
-SINGLE_INPUT = sorted(c for c, e in catalogue.LAYERS.items()
-                      if e["inputs"]["max"] == 1 and c != "Embedding")
+SINGLE_INPUT = sorted(
+    c for c, e in catalogue.LAYERS.items() if e["inputs"]["max"] == 1 and c != "Embedding"
+)
 MERGES = sorted(c for c, e in catalogue.LAYERS.items() if e["inputs"]["min"] >= 2)
-SMALL = settings(max_examples=40, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow])
+SMALL = settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _value(param, rnd):
@@ -32,7 +35,9 @@ def _value(param, rnd):
     if kind == "float":
         lo = param.get("min", 0) or 0
         hi = param.get("max", 1.0) or 1.0
-        return round(rnd.uniform(lo, min(hi, lo + 1)) * (0.99 if param.get("exclusive_max") else 1), 3)
+        return round(
+            rnd.uniform(lo, min(hi, lo + 1)) * (0.99 if param.get("exclusive_max") else 1), 3
+        )
     if kind == "bool":
         return rnd.random() < 0.5
     if kind == "choice":
@@ -69,8 +74,11 @@ def _keras_verdict(p):
     model = keras_model(p)
     if isinstance(model, Exception):
         return None
-    return {lay.name: (_shapes(lay.output), lay.count_params()) for lay in model.layers
-            if lay.name in {x["name"] for x in p["model"]["layers"]}}
+    return {
+        lay.name: (_shapes(lay.output), lay.count_params())
+        for lay in model.layers
+        if lay.name in {x["name"] for x in p["model"]["layers"]}
+    }
 
 
 def _agree(p):
@@ -83,12 +91,17 @@ def _agree(p):
 
 
 @SMALL
-@given(seed=st.integers(0, 10**6), length=st.integers(1, 5),
-       shape=st.sampled_from([(12,), (6, 5), (8, 8, 3), (16, 2)]))
+@given(
+    seed=st.integers(0, 10**6),
+    length=st.integers(1, 5),
+    shape=st.sampled_from([(12,), (6, 5), (8, 8, 3), (16, 2)]),
+)
 def test_random_stacks_agree_with_keras(seed, length, shape):
     rnd = random.Random(seed)
-    layers = [(f"l{i}", cls, random_config(cls, rnd))
-              for i, cls in enumerate(rnd.choice(SINGLE_INPUT) for _ in range(length))]
+    layers = [
+        (f"l{i}", cls, random_config(cls, rnd))
+        for i, cls in enumerate(rnd.choice(SINGLE_INPUT) for _ in range(length))
+    ]
     _agree(project(layers, shape=shape))
 
 
@@ -98,9 +111,15 @@ def test_random_two_branch_graphs_agree_with_keras(seed, widths):
     rnd = random.Random(seed)
     merge = rnd.choice(MERGES)
     config = random_config(merge, rnd)
-    p = project([("a", "Dense", {"units": widths[0]}, ["x"]),
-                 ("b", "Dense", {"units": widths[1]}, ["x"]),
-                 ("m", merge, config, ["a", "b"])], shape=(7,), outputs=["m"])
+    p = project(
+        [
+            ("a", "Dense", {"units": widths[0]}, ["x"]),
+            ("b", "Dense", {"units": widths[1]}, ["x"]),
+            ("m", merge, config, ["a", "b"]),
+        ],
+        shape=(7,),
+        outputs=["m"],
+    )
     _agree(p)
 
 
@@ -116,7 +135,7 @@ def test_corrupted_project_files_are_refused_cleanly(data):
     if action == "cut":
         text = text[:position]
     elif action == "flip":
-        text = text[:position] + data.draw(st.characters()) + text[position + 1:]
+        text = text[:position] + data.draw(st.characters()) + text[position + 1 :]
     else:
         text = text[:position] + data.draw(st.text(max_size=5)) + text[position:]
     try:
@@ -125,11 +144,13 @@ def test_corrupted_project_files_are_refused_cleanly(data):
         assert str(err).strip()
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-                    | st.text(max_size=5),
-                    lambda children: st.lists(children, max_size=3)
-                    | st.dictionaries(st.text(max_size=6), children, max_size=3),
-                    max_leaves=12)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=12,
+)
 SECTIONS = st.sampled_from(["model", "compile", "data", "fit", "name", "description"])
 
 
@@ -147,8 +168,9 @@ def _random_path(doc, data):
     """A path of keys/indices from the top of ``doc`` to some value inside it."""
     path, node = [], doc
     while isinstance(node, (dict, list)) and node and data.draw(st.booleans()):
-        key = data.draw(st.sampled_from(sorted(node) if isinstance(node, dict)
-                                        else range(len(node))))
+        key = data.draw(
+            st.sampled_from(sorted(node) if isinstance(node, dict) else range(len(node)))
+        )
         path.append(key)
         node = node[key]
     return path
@@ -159,7 +181,7 @@ def _random_path(doc, data):
 def test_a_valid_project_with_one_value_replaced_loads_or_is_refused_cleanly(data):
     doc = json.loads(VALID)
     path = _random_path(doc, data)
-    if not path or path[0] in ("format", "version"):   # those are tested on their own
+    if not path or path[0] in ("format", "version"):  # those are tested on their own
         path = ["model"]
     parent = doc
     for key in path[:-1]:
@@ -170,5 +192,5 @@ def test_a_valid_project_with_one_value_replaced_loads_or_is_refused_cleanly(dat
     except ProjectError as err:
         assert str(err).strip()
     else:
-        assert validate(loaded) == loaded   # what loads is a fixed point of validation
+        assert validate(loaded) == loaded  # what loads is a fixed point of validation
     check(doc)

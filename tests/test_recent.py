@@ -1,4 +1,5 @@
 """Recent projects: listing autosaves with their runs, deleting, names that follow the data."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ PID_A, PID_B, PID_C = "a" * 16, "b" * 16, "c" * 16
 
 def _autosave(folder, pid, name, dataset, mtime, options=None):
     path = folder / f"{pid}.json"
-    path.write_text(json.dumps({"name": name, "data": {"dataset": dataset,
-                                                       "options": options or {}}}))
+    path.write_text(
+        json.dumps({"name": name, "data": {"dataset": dataset, "options": options or {}}})
+    )
     os.utime(path, (mtime, mtime))
     return path
 
@@ -38,15 +40,16 @@ def test_list_newest_first_with_dataset_and_runs(dirs):
     _autosave(auto, PID_A, "Boston study", "boston_housing", 1000)
     _autosave(auto, PID_B, "Digits", "digits", 2000)
     _autosave(auto, PID_C, "Mine", "csv", 1500, {"path": "/x/houses.csv"})
-    _run(runs_root, PID_A, "20260101-000000-abcdef", 3000)     # a run counts as a change
+    _run(runs_root, PID_A, "20260101-000000-abcdef", 3000)  # a run counts as a change
     _run(runs_root, PID_A, "20260101-000001-abcdef", 2500)
-    (runs_root / PID_A / ".new-x").mkdir()                     # half-made runs do not count
-    (auto / "notes.json").write_text("{}")                     # not a project id: ignored
+    (runs_root / PID_A / ".new-x").mkdir()  # half-made runs do not count
+    (auto / "notes.json").write_text("{}")  # not a project id: ignored
     listed = recent.list_projects(auto, runs_root)
     assert [(s.pid, s.name, s.dataset, s.runs, s.modified) for s in listed] == [
         (PID_A, "Boston study", "Boston housing prices", 2, 3000),
         (PID_B, "Digits", "Digits (8x8, offline)", 0, 2000),
-        (PID_C, "Mine", "houses.csv", 0, 1500)]
+        (PID_C, "Mine", "houses.csv", 0, 1500),
+    ]
     assert recent.most_recent(auto, runs_root) == PID_A
 
 
@@ -78,20 +81,28 @@ def test_delete_refuses_ids_that_are_not_project_ids(dirs, pid):
 
 
 def _project(name, dataset, units=(64, 10)):
-    return {"name": name, "data": {"dataset": dataset, "options": {}},
-            "model": {"layers": [{"class_name": "Dense", "config": {"units": u}}
-                                 for u in units]}}
+    return {
+        "name": name,
+        "data": {"dataset": dataset, "options": {}},
+        "model": {"layers": [{"class_name": "Dense", "config": {"units": u}} for u in units]},
+    }
 
 
 TEMPLATES = {"Boston house prices, 64-64-1 regression (book 3.6)"}
 
 
-@pytest.mark.parametrize("before_name, expected", [
-    ("Boston house prices, 64-64-1 regression (book 3.6)", "Digits (8x8, offline), dense 64-10"),
-    ("Boston housing prices, dense 64-64-1", "Digits (8x8, offline), dense 64-10"),
-    ("", "Digits (8x8, offline), dense 64-10"),
-    ("My house study", "My house study"),            # named by the user: kept
-])
+@pytest.mark.parametrize(
+    "before_name, expected",
+    [
+        (
+            "Boston house prices, 64-64-1 regression (book 3.6)",
+            "Digits (8x8, offline), dense 64-10",
+        ),
+        ("Boston housing prices, dense 64-64-1", "Digits (8x8, offline), dense 64-10"),
+        ("", "Digits (8x8, offline), dense 64-10"),
+        ("My house study", "My house study"),  # named by the user: kept
+    ],
+)
 def test_name_follows_the_data_until_the_user_names_it(before_name, expected):
     before = _project(before_name, "boston_housing")
     after = _project(before_name, "digits")
@@ -105,14 +116,25 @@ def test_name_is_kept_when_the_data_does_not_change():
 
 
 def test_automatic_name_of_a_graph_counts_layers():
-    project = {"data": {"dataset": "wine"}, "model": {"layers": [
-        {"class_name": "Conv2D"}, {"class_name": "Dense", "config": {"units": 3}}]}}
+    project = {
+        "data": {"dataset": "wine"},
+        "model": {
+            "layers": [{"class_name": "Conv2D"}, {"class_name": "Dense", "config": {"units": 3}}]
+        },
+    }
     assert recent.automatic_name(project) == "Wine cultivars (offline), 2 layers"
 
 
-@pytest.mark.parametrize("seconds, text", [(5, "just now"), (125, "2 min ago"),
-                                           (7300, "2 h ago"), (86400, "1 day ago"),
-                                           (3 * 86400 + 5, "3 days ago")])
+@pytest.mark.parametrize(
+    "seconds, text",
+    [
+        (5, "just now"),
+        (125, "2 min ago"),
+        (7300, "2 h ago"),
+        (86400, "1 day ago"),
+        (3 * 86400 + 5, "3 days ago"),
+    ],
+)
 def test_age_text(seconds, text):
     assert recent.age_text(1000, now=1000 + seconds) == text
 

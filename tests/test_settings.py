@@ -1,5 +1,6 @@
 """The settings schema (builder/settings.json): it agrees with Keras, and validate() gives
 each compile and fit setting one spelling with every default filled in."""
+
 import copy
 import inspect
 import json
@@ -25,11 +26,15 @@ def _same(a, b) -> bool:
 
 
 def _signature(cls) -> dict:
-    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-            if name != "self"}
+    return {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self"
+    }
 
 
 # --------------------------------------------------------------------------- drift
+
 
 @pytest.mark.parametrize("name", list(settings.OPTIMIZERS))
 def test_optimizer_names_and_defaults_are_keras(name):
@@ -38,8 +43,9 @@ def test_optimizer_names_and_defaults_are_keras(name):
     signature = _signature(getattr(keras.optimizers, name))
     for spec in settings.OPTIMIZERS[name]["params"]:
         assert spec["name"] in signature, f"{name} has no argument {spec['name']}"
-        assert _same(spec["default"], signature[spec["name"]]), \
+        assert _same(spec["default"], signature[spec["name"]]), (
             f"{name}.{spec['name']}: schema {spec['default']}, Keras {signature[spec['name']]}"
+        )
     made = getattr(keras.optimizers, name)(**settings.optimizer_defaults(name))
     assert type(made).__name__ == name
 
@@ -51,8 +57,9 @@ def test_callback_names_and_defaults_are_keras(name):
     signature = _signature(getattr(keras.callbacks, name))
     for spec in settings.CALLBACKS[name]["params"]:
         assert spec["name"] in signature, f"{name} has no argument {spec['name']}"
-        assert _same(spec["default"], signature[spec["name"]]), \
+        assert _same(spec["default"], signature[spec["name"]]), (
             f"{name}.{spec['name']}: schema {spec['default']}, Keras {signature[spec['name']]}"
+        )
 
 
 def test_loss_and_metric_names_are_keras_identifiers():
@@ -71,7 +78,7 @@ def test_fit_settings_are_arguments_of_model_fit():
     fit = inspect.signature(inspect.unwrap(keras.Model.fit)).parameters
     for name in ("epochs", "batch_size", "shuffle", "validation_split", "callbacks"):
         assert name in fit
-    assert "seed" not in fit   # keras.utils.set_random_seed, documented in the schema's help
+    assert "seed" not in fit  # keras.utils.set_random_seed, documented in the schema's help
 
 
 def test_every_metric_compiles_and_trains_one_step():
@@ -88,13 +95,19 @@ def test_every_metric_compiles_and_trains_one_step():
 
 # --------------------------------------------------------------------------- one spelling
 
+
 def test_bare_optimizer_name_becomes_the_class_with_every_default():
     p = project([DENSE])
     p["compile"]["optimizer"] = "rmsprop"
     opt = validate(p)["compile"]["optimizer"]
     assert opt == {"class_name": "RMSprop", "config": settings.optimizer_defaults("RMSprop")}
-    assert opt["config"] == {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0,
-                             "epsilon": 1e-07, "centered": False}
+    assert opt["config"] == {
+        "learning_rate": 0.001,
+        "rho": 0.9,
+        "momentum": 0.0,
+        "epsilon": 1e-07,
+        "centered": False,
+    }
 
 
 def test_missing_fit_settings_are_filled_from_the_schema():
@@ -119,8 +132,11 @@ def test_validation_defaults_per_method():
 
 
 def _two_outputs(loss, metrics, weights=None):
-    p = project([("a", "Dense", {"units": 1}, ["x"]), ("b", "Dense", {"units": 1}, ["x"])],
-                outputs=["a", "b"], loss=loss)
+    p = project(
+        [("a", "Dense", {"units": 1}, ["x"]), ("b", "Dense", {"units": 1}, ["x"])],
+        outputs=["a", "b"],
+        loss=loss,
+    )
     p["compile"]["metrics"] = metrics
     p["compile"]["loss_weights"] = weights
     return p
@@ -135,8 +151,7 @@ def test_several_outputs_get_one_setting_each():
     assert comp["loss"] == {"a": "mae", "b": "mae"}
     assert comp["metrics"] == {"a": [], "b": ["mse"]}
     assert comp["loss_weights"] == {"a": 1.0, "b": 0.5}
-    assert validate(_two_outputs("mse", [], {"a": 1, "b": 1.0}))["compile"]["loss_weights"] \
-        is None
+    assert validate(_two_outputs("mse", [], {"a": 1, "b": 1.0}))["compile"]["loss_weights"] is None
 
 
 def test_one_output_reads_a_name_and_a_list():
@@ -166,7 +181,8 @@ def test_templates_keep_their_meaning(name):
     for key in ("loss", "metrics", "loss_weights"):
         assert normal["compile"][key] == raw["compile"][key], key
     before = getattr(keras.optimizers, raw["compile"]["optimizer"]["class_name"])(
-        **raw["compile"]["optimizer"]["config"]).get_config()
+        **raw["compile"]["optimizer"]["config"]
+    ).get_config()
     opt = normal["compile"]["optimizer"]
     after = getattr(keras.optimizers, opt["class_name"])(**opt["config"]).get_config()
     before.pop("name"), after.pop("name")

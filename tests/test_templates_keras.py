@@ -1,6 +1,7 @@
 """The templates that show Keras' reach: a Transformer encoder for IMDB, a MobileNet-style
 depthwise-separable convnet and an augmented convnet for CIFAR-10. Each checks, and trains
 one epoch on tiny stand-in data given through the loader seam (nothing downloads)."""
+
 from __future__ import annotations
 
 import math
@@ -43,11 +44,17 @@ def tiny_sources(tmp_path, monkeypatch):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("name, classes", [
-    ("imdb_transformer", {"Embedding", "EinsumDense", "MultiHeadAttention", "Add", "LayerNormalization"}),
-    ("cifar10_mobilenet", {"DepthwiseConv2D", "Conv2D", "BatchNormalization", "ReLU"}),
-    ("cifar10_augmented", {"RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast"}),
-])
+@pytest.mark.parametrize(
+    "name, classes",
+    [
+        (
+            "imdb_transformer",
+            {"Embedding", "EinsumDense", "MultiHeadAttention", "Add", "LayerNormalization"},
+        ),
+        ("cifar10_mobilenet", {"DepthwiseConv2D", "Conv2D", "BatchNormalization", "ReLU"}),
+        ("cifar10_augmented", {"RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast"}),
+    ],
+)
 def test_template_checks_and_trains_one_epoch(tiny_sources, name, classes):
     project = templates.load(name)
     assert classes <= {lay["class_name"] for lay in project["model"]["layers"]}
@@ -64,8 +71,9 @@ def test_template_checks_and_trains_one_epoch(tiny_sources, name, classes):
 
 def test_transformer_self_attention_reads_one_sequence_twice():
     project = templates.load("imdb_transformer")
-    attention = next(lay for lay in project["model"]["layers"]
-                     if lay["class_name"] == "MultiHeadAttention")
+    attention = next(
+        lay for lay in project["model"]["layers"] if lay["class_name"] == "MultiHeadAttention"
+    )
     assert attention["inbound"] == ["positions", "positions"]
     report = check(project).layer(attention["name"])
     assert report.output_shape == [None, 200, 32]
@@ -85,17 +93,34 @@ def test_normalization_adapts_to_the_training_data():
 
     from builder.build import adapt
 
-    p = project([("scale", "Dense", {"units": 3}), ("norm", "Normalization", {}),
-                 ("out", "Dense", {"units": 1})], shape=(2,), loss="mse", metrics=())
+    p = project(
+        [
+            ("scale", "Dense", {"units": 3}),
+            ("norm", "Normalization", {}),
+            ("out", "Dense", {"units": 1}),
+        ],
+        shape=(2,),
+        loss="mse",
+        metrics=(),
+    )
     model = build(p)
     rng = np.random.default_rng(0)
     x = rng.normal(5.0, 2.0, (500, 2)).astype("float32")
     assert adapt(model, x) == ["norm"]
     norm = model.get_layer("norm")
     inner = keras.Model(model.inputs, norm.input).predict(x, verbose=0)
-    np.testing.assert_allclose(np.asarray(norm.mean).reshape(-1), inner.mean(axis=0), rtol=1e-3, atol=1e-3)
-    given = project([("norm", "Normalization", {"mean": [1.0, 2.0], "variance": [1.0, 1.0]}),
-                     ("out", "Dense", {"units": 1})], shape=(2,), loss="mse", metrics=())
+    np.testing.assert_allclose(
+        np.asarray(norm.mean).reshape(-1), inner.mean(axis=0), rtol=1e-3, atol=1e-3
+    )
+    given = project(
+        [
+            ("norm", "Normalization", {"mean": [1.0, 2.0], "variance": [1.0, 1.0]}),
+            ("out", "Dense", {"units": 1}),
+        ],
+        shape=(2,),
+        loss="mse",
+        metrics=(),
+    )
     assert adapt(build(given), x) == []
 
 
@@ -107,13 +132,22 @@ def test_exported_script_adapts_normalization_too(tmp_path):
 
     from builder import export
 
-    p = project([("norm", "Normalization", {}), ("out", "Dense", {"units": 3, "activation": "softmax"})],
-                shape=(13,), loss="sparse_categorical_crossentropy", dataset="wine")
+    p = project(
+        [("norm", "Normalization", {}), ("out", "Dense", {"units": 3, "activation": "softmax"})],
+        shape=(13,),
+        loss="sparse_categorical_crossentropy",
+        dataset="wine",
+    )
     p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
     script = tmp_path / "wine_norm.py"
     script.write_text(export.to_script(p), encoding="utf-8")
     assert "adapt_normalization(model, inputs(partial_x_train))" in script.read_text()
-    done = subprocess.run([sys.executable, str(script), "--smoke", "--report", str(tmp_path / "r.json")],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, str(script), "--smoke", "--report", str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -1,5 +1,6 @@
 """builder.topology: order, depths, cycles, dangling names and reachability of the wiring,
 and the one wording every consumer uses for a wiring fault."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,26 +15,48 @@ D = {"units": 4}
 def _model(links: list[tuple[str, list[str] | None]], outputs=None, inputs=("x",)) -> dict:
     """A bare model dict: (name, inbound) per layer, file order."""
     layers = [{"name": n, **({"inbound": srcs} if srcs is not None else {})} for n, srcs in links]
-    return {"inputs": [{"name": i} for i in inputs], "layers": layers,
-            "outputs": list(outputs) if outputs is not None else [links[-1][0]]}
+    return {
+        "inputs": [{"name": i} for i in inputs],
+        "layers": layers,
+        "outputs": list(outputs) if outputs is not None else [links[-1][0]],
+    }
 
 
-@pytest.mark.parametrize("links, order, depth", [
-    # a plain stack: implicit links, file order kept
-    ([("a", None), ("b", None), ("c", None)], ["a", "b", "c"], {"x": 0, "a": 1, "b": 2, "c": 3}),
-    # a merge listed before the layers it reads
-    ([("cat", ["a", "b"]), ("a", ["x"]), ("b", ["x"])], ["a", "b", "cat"],
-     {"x": 0, "a": 1, "b": 1, "cat": 2}),
-    # depth is the longest path, not the shortest
-    ([("a", ["x"]), ("b", ["a"]), ("m", ["x", "b"])], ["a", "b", "m"],
-     {"x": 0, "a": 1, "b": 2, "m": 3}),
-    # ties among ready layers keep file order
-    ([("p", ["x"]), ("q", ["x"]), ("r", ["x"]), ("m", ["r", "q", "p"])], ["p", "q", "r", "m"],
-     {"x": 0, "p": 1, "q": 1, "r": 1, "m": 2}),
-    # a chain listed backwards
-    ([("c", ["b"]), ("b", ["a"]), ("a", ["x"])], ["a", "b", "c"],
-     {"x": 0, "a": 1, "b": 2, "c": 3}),
-])
+@pytest.mark.parametrize(
+    "links, order, depth",
+    [
+        # a plain stack: implicit links, file order kept
+        (
+            [("a", None), ("b", None), ("c", None)],
+            ["a", "b", "c"],
+            {"x": 0, "a": 1, "b": 2, "c": 3},
+        ),
+        # a merge listed before the layers it reads
+        (
+            [("cat", ["a", "b"]), ("a", ["x"]), ("b", ["x"])],
+            ["a", "b", "cat"],
+            {"x": 0, "a": 1, "b": 1, "cat": 2},
+        ),
+        # depth is the longest path, not the shortest
+        (
+            [("a", ["x"]), ("b", ["a"]), ("m", ["x", "b"])],
+            ["a", "b", "m"],
+            {"x": 0, "a": 1, "b": 2, "m": 3},
+        ),
+        # ties among ready layers keep file order
+        (
+            [("p", ["x"]), ("q", ["x"]), ("r", ["x"]), ("m", ["r", "q", "p"])],
+            ["p", "q", "r", "m"],
+            {"x": 0, "p": 1, "q": 1, "r": 1, "m": 2},
+        ),
+        # a chain listed backwards
+        (
+            [("c", ["b"]), ("b", ["a"]), ("a", ["x"])],
+            ["a", "b", "c"],
+            {"x": 0, "a": 1, "b": 2, "c": 3},
+        ),
+    ],
+)
 def test_order_and_depth(links, order, depth):
     topo = topology.analyse(_model(links, outputs=[order[-1]]))
     assert topo.order == order
@@ -46,15 +69,21 @@ def test_two_inputs_start_at_depth_zero():
     assert topo.depth == {"x": 0, "y": 0, "a": 1, "m": 2}
 
 
-@pytest.mark.parametrize("links, cycles, order_tail", [
-    # a <-> b; c only reads the cycle and is not part of it
-    ([("a", ["x", "b"]), ("b", ["a"]), ("c", ["b"])], [["a", "b"]], ["a", "b", "c"]),
-    # two separate cycles, each named by its own layers
-    ([("a", ["x", "b"]), ("b", ["a"]), ("p", ["x", "q"]), ("q", ["p"]), ("m", ["b", "q"])],
-     [["a", "b"], ["p", "q"]], ["a", "b", "p", "q", "m"]),
-    # a layer reading itself
-    ([("a", ["x", "a"]), ("b", ["a"])], [["a"]], ["a", "b"]),
-])
+@pytest.mark.parametrize(
+    "links, cycles, order_tail",
+    [
+        # a <-> b; c only reads the cycle and is not part of it
+        ([("a", ["x", "b"]), ("b", ["a"]), ("c", ["b"])], [["a", "b"]], ["a", "b", "c"]),
+        # two separate cycles, each named by its own layers
+        (
+            [("a", ["x", "b"]), ("b", ["a"]), ("p", ["x", "q"]), ("q", ["p"]), ("m", ["b", "q"])],
+            [["a", "b"], ["p", "q"]],
+            ["a", "b", "p", "q", "m"],
+        ),
+        # a layer reading itself
+        ([("a", ["x", "a"]), ("b", ["a"])], [["a"]], ["a", "b"]),
+    ],
+)
 def test_cycles_are_named_and_every_layer_is_still_visited_once(links, cycles, order_tail):
     topo = topology.analyse(_model(links))
     assert topo.cycles == cycles
@@ -67,8 +96,13 @@ def test_cycles_are_named_and_every_layer_is_still_visited_once(links, cycles, o
 
 
 def test_missing_sources_and_reachability():
-    topo = topology.analyse(_model([("a", ["x", "ghost"]), ("side", ["x"]), ("out", ["a"])],
-                                   outputs=["out"], inputs=("x", "y")))
+    topo = topology.analyse(
+        _model(
+            [("a", ["x", "ghost"]), ("side", ["x"]), ("out", ["a"])],
+            outputs=["out"],
+            inputs=("x", "y"),
+        )
+    )
     assert topo.missing == [("a", "ghost")]
     assert topo.unused_layers() == ["side"]
     assert topo.unused_inputs() == ["y"]
@@ -80,12 +114,15 @@ def test_without_outputs_nothing_is_unused_yet():
     assert topo.unused_layers() == [] and topo.unused_inputs() == []
 
 
-@pytest.mark.parametrize("start, target, path", [
-    ("out", "x", ["out", "add", "a", "x"]),
-    ("add", "b", ["add", "b"]),
-    ("a", "b", None),
-    ("b", "b", ["b"]),
-])
+@pytest.mark.parametrize(
+    "start, target, path",
+    [
+        ("out", "x", ["out", "add", "a", "x"]),
+        ("add", "b", ["add", "b"]),
+        ("a", "b", None),
+        ("b", "b", ["b"]),
+    ],
+)
 def test_depends_on_gives_a_real_path(start, target, path):
     links = {"a": ["x"], "b": ["x"], "add": ["a", "b"], "out": ["add"]}
     found = topology.depends_on(links, start, target)
@@ -99,17 +136,21 @@ def test_depends_on_gives_a_real_path(start, target, path):
 
 # --------------------------------------------------------------------------- one wording
 
+
 def _problems(doc) -> list[str]:
     with pytest.raises(ProjectError) as info:
         validate(doc)
     return [message for _, message in info.value.problems]
 
 
-@pytest.mark.parametrize("layers, outputs, kind", [
-    ([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["ghost"])], ["b"], "missing_source"),
-    ([("a", "Dense", D, ["x", "b"]), ("b", "Dense", D, ["a"])], ["b"], "cycle"),
-    ([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["x"])], ["a"], "unused"),
-])
+@pytest.mark.parametrize(
+    "layers, outputs, kind",
+    [
+        ([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["ghost"])], ["b"], "missing_source"),
+        ([("a", "Dense", D, ["x", "b"]), ("b", "Dense", D, ["a"])], ["b"], "cycle"),
+        ([("a", "Dense", D, ["x"]), ("b", "Dense", D, ["x"])], ["a"], "unused"),
+    ],
+)
 def test_the_project_file_and_the_graph_editor_word_a_fault_alike(layers, outputs, kind):
     if kind == "cycle":
         layers[0] = ("a", "Concatenate", {}, ["x", "b"])
@@ -127,6 +168,7 @@ def test_a_refused_connection_names_the_loop():
 
 
 # --------------------------------------------------------------------------- linear time
+
 
 def _reversed_chain(n: int) -> dict:
     """n Dense layers, listed last first: each reads the one listed after it."""
@@ -149,7 +191,7 @@ def test_a_long_chain_listed_backwards_is_ordered_in_linear_time():
 @pytest.mark.timeout(20)
 def test_a_long_cycle_is_named_in_linear_time():
     doc = _reversed_chain(10_000)
-    doc["model"]["layers"][-1]["inbound"] = ["x", "d9999"]   # d0 also reads the last layer
+    doc["model"]["layers"][-1]["inbound"] = ["x", "d9999"]  # d0 also reads the last layer
     topo = topology.analyse(doc["model"])
     assert topo.cycles == [[f"d{k}" for k in range(9_999, -1, -1)]]
     assert len(topo.order) == 10_000

@@ -2,6 +2,7 @@
 
 GPU paths (MirroredStrategy, mixed precision on a GPU) need a GPU and are not run here.
 """
+
 import os
 
 import pytest
@@ -9,14 +10,21 @@ import pytest
 from builder.training import devices
 
 
-@pytest.mark.parametrize("report, words", [
-    ({"devices": [], "built_with_cuda": False}, "has no CUDA support"),
-    ({"devices": [], "built_with_cuda": True, "cuda_visible_devices": "-1"},
-     "CUDA_VISIBLE_DEVICES='-1' hides every GPU"),
-    ({"devices": [], "built_with_cuda": True, "cuda_visible_devices": None},
-     "no NVIDIA driver is loaded or no GPU is installed"),
-    ({"devices": [], "error": "TimeoutExpired: 120 s"}, "the device check failed"),
-])
+@pytest.mark.parametrize(
+    "report, words",
+    [
+        ({"devices": [], "built_with_cuda": False}, "has no CUDA support"),
+        (
+            {"devices": [], "built_with_cuda": True, "cuda_visible_devices": "-1"},
+            "CUDA_VISIBLE_DEVICES='-1' hides every GPU",
+        ),
+        (
+            {"devices": [], "built_with_cuda": True, "cuda_visible_devices": None},
+            "no NVIDIA driver is loaded or no GPU is installed",
+        ),
+        ({"devices": [], "error": "TimeoutExpired: 120 s"}, "the device check failed"),
+    ],
+)
 def test_gpu_note_says_why_there_is_no_gpu(report, words):
     note = devices.gpu_note(report)
     assert note.startswith("No GPU") and words in note

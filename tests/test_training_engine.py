@@ -3,6 +3,7 @@
 Two tests spawn a real worker (each pays a TensorFlow import of a few seconds); the fault
 messages are checked by training in-process with the same ``worker.train``.
 """
+
 import importlib.util
 import json
 import os
@@ -19,9 +20,14 @@ from tests.helpers import project
 
 
 def _classifier(epochs=500, lr=0.01, loss="sparse_categorical_crossentropy", units=3):
-    p = project([("d1", "Dense", {"units": 16, "activation": "relu"}),
-                 ("out", "Dense", {"units": units, "activation": "softmax"})], shape=(8,),
-                loss=loss)
+    p = project(
+        [
+            ("d1", "Dense", {"units": 16, "activation": "relu"}),
+            ("out", "Dense", {"units": units, "activation": "softmax"}),
+        ],
+        shape=(8,),
+        loss=loss,
+    )
     p["compile"]["optimizer"] = {"class_name": "RMSprop", "config": {"learning_rate": lr}}
     p["fit"].update(epochs=epochs, batch_size=4, validation={"method": "split", "fraction": 0.2})
     return validate(p)
@@ -30,7 +36,7 @@ def _classifier(epochs=500, lr=0.01, loss="sparse_categorical_crossentropy", uni
 def _data(n=400, labels="int"):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n + 100, 8)).astype("float32")
-    y = ((x[:, 0] > 0).astype("int64") + (x[:, 1] > 0))
+    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)
     if labels == "onehot":
         y = np.eye(3, dtype="float32")[y]
     return types.SimpleNamespace(x_train=x[:n], y_train=y[:n], x_test=x[n:], y_test=y[n:])
@@ -64,8 +70,7 @@ def test_progress_events_then_stop_keeps_history_and_model(tmp_path):
     gaps = np.diff([e["time"] for e in batches])
     assert gaps.min() >= 0.15, "batch events must be throttled to about 5 a second"
     epoch = next(e for e in events if e["type"] == "epoch")
-    assert set(epoch["logs"]) == {"loss", "accuracy", "val_loss", "val_accuracy",
-                                  "learning_rate"}
+    assert set(epoch["logs"]) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
     assert epoch["epoch"] == 1 and epoch["seconds"] > 0 and epoch["fold"] is None
     assert epoch["logs"]["learning_rate"] == pytest.approx(0.01)
     assert any(e["type"] == "status" and "TensorFlow" in e["message"] for e in events)
@@ -113,6 +118,7 @@ def test_killed_worker_is_reported_and_its_folder_stays_valid(tmp_path):
 
 # --------------------------------------------------------------------------- in-process faults
 
+
 def _train_here(tmp_path, p, data):
     folder = runs.create_run(tmp_path, "t", p, {})
     summary = worker.train(p, folder, prepared=data, device="cpu")
@@ -121,16 +127,20 @@ def _train_here(tmp_path, p, data):
 
 
 def test_nan_loss_fails_with_where_and_what_to_do(tmp_path):
-    p = project([("d1", "Dense", {"units": 8, "activation": "relu"}),
-                 ("out", "Dense", {"units": 1})],
-                shape=(4,), loss="mse", metrics=["mae"])
+    p = project(
+        [("d1", "Dense", {"units": 8, "activation": "relu"}), ("out", "Dense", {"units": 1})],
+        shape=(4,),
+        loss="mse",
+        metrics=["mae"],
+    )
     p["compile"]["optimizer"] = {"class_name": "SGD", "config": {"learning_rate": 10.0}}
     p["fit"].update(epochs=3, batch_size=8)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype("float32") * 100
     y = x.sum(axis=1) * 100
-    summary, folder = _train_here(tmp_path, validate(p),
-                                  types.SimpleNamespace(x_train=x, y_train=y, x_test=x, y_test=y))
+    summary, folder = _train_here(
+        tmp_path, validate(p), types.SimpleNamespace(x_train=x, y_train=y, x_test=x, y_test=y)
+    )
     assert summary["state"] == "failed"
     assert summary["message"].startswith("loss became NaN at epoch 1 batch ")
     assert "lower the learning rate (now 10)" in summary["message"]
@@ -142,16 +152,20 @@ def test_project_callbacks_are_keras_own_with_paths_in_the_run_folder(tmp_path):
     p = _classifier(epochs=4)
     p["fit"]["validation"] = {"method": "none"}
     p["fit"]["callbacks"] = [
-        {"class_name": "ReduceLROnPlateau",
-         "config": {"monitor": "loss", "factor": 0.5, "patience": 0, "min_delta": 100.0}},
-        {"class_name": "EarlyStopping",
-         "config": {"monitor": "loss", "patience": 2, "min_delta": 100.0}},
+        {
+            "class_name": "ReduceLROnPlateau",
+            "config": {"monitor": "loss", "factor": 0.5, "patience": 0, "min_delta": 100.0},
+        },
+        {
+            "class_name": "EarlyStopping",
+            "config": {"monitor": "loss", "patience": 2, "min_delta": 100.0},
+        },
         {"class_name": "TensorBoard", "config": {"write_graph": False}},
-        {"class_name": "BackupAndRestore", "config": {}}]
+        {"class_name": "BackupAndRestore", "config": {}},
+    ]
     folder = runs.create_run(tmp_path, "t", validate(p), {})
     events = []
-    summary = worker.train(validate(p), folder, events.append, prepared=_data(n=64),
-                           device="cpu")
+    summary = worker.train(validate(p), folder, events.append, prepared=_data(n=64), device="cpu")
     assert summary["state"] == "finished", summary["message"]
     assert summary["message"] == "EarlyStopping ended training at epoch 3."
     assert summary["history"]["learning_rate"] == pytest.approx([0.01, 0.01, 0.005])
@@ -164,16 +178,28 @@ def test_project_callbacks_are_keras_own_with_paths_in_the_run_folder(tmp_path):
     assert (folder / "model.keras").is_file()
 
 
-@pytest.mark.parametrize("loss, labels, units, expected", [
-    ("categorical_crossentropy", "int", 3,
-     "use loss 'sparse_categorical_crossentropy', or one-hot encode"),
-    ("sparse_categorical_crossentropy", "onehot", 3, "use loss 'categorical_crossentropy'"),
-    ("sparse_categorical_crossentropy", "int", 2,
-     "a label is 2 but the last layer has only 2 units"),
-])
+@pytest.mark.parametrize(
+    "loss, labels, units, expected",
+    [
+        (
+            "categorical_crossentropy",
+            "int",
+            3,
+            "use loss 'sparse_categorical_crossentropy', or one-hot encode",
+        ),
+        ("sparse_categorical_crossentropy", "onehot", 3, "use loss 'categorical_crossentropy'"),
+        (
+            "sparse_categorical_crossentropy",
+            "int",
+            2,
+            "a label is 2 but the last layer has only 2 units",
+        ),
+    ],
+)
 def test_fit_time_setting_errors_are_translated(tmp_path, loss, labels, units, expected):
-    summary, _ = _train_here(tmp_path, _classifier(epochs=1, loss=loss, units=units),
-                             _data(n=64, labels=labels))
+    summary, _ = _train_here(
+        tmp_path, _classifier(epochs=1, loss=loss, units=units), _data(n=64, labels=labels)
+    )
     assert summary["state"] == "failed"
     assert expected in summary["message"]
     assert "Keras said:" in summary["message"] and "Traceback" not in summary["message"]
@@ -186,10 +212,13 @@ def test_input_width_mismatch_is_translated(tmp_path):
     assert "the data has 5 values per sample where the model expects 8" in summary["message"]
 
 
-@pytest.mark.parametrize("exc", [
-    MemoryError(),
-    type("ResourceExhaustedError", (Exception,), {})("OOM when allocating tensor with shape"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        MemoryError(),
+        type("ResourceExhaustedError", (Exception,), {})("OOM when allocating tensor with shape"),
+    ],
+)
 def test_out_of_memory_message_names_the_fix(exc):
     message = faults.explain_error(exc, _classifier())
     assert message.startswith("ran out of memory") and "smaller batch size (now 4)" in message
@@ -208,10 +237,12 @@ def test_died_message(code, words):
 
 def test_nan_message_is_plain():
     assert faults.nan_message(2, 7, _classifier()).startswith(
-        "loss became NaN at epoch 2 batch 7: lower the learning rate (now 0.01)")
+        "loss became NaN at epoch 2 batch 7: lower the learning rate (now 0.01)"
+    )
 
 
 # ------------------------------------------------------------------------ handle, no worker
+
 
 class _EndedProcess:
     pid, exitcode = 4242, 0
@@ -226,8 +257,16 @@ def _ended_handle(tmp_path, state):
 
     folder = runs.create_run(tmp_path, "alice", _classifier(), {})
     runs.update_run_info(folder, state=state, message="all epochs done" * (state == "finished"))
-    return RunHandle(folder.name, "alice", folder, _EndedProcess(), queue.Queue(),
-                     threading.Event(), epochs=3, folds=None)
+    return RunHandle(
+        folder.name,
+        "alice",
+        folder,
+        _EndedProcess(),
+        queue.Queue(),
+        threading.Event(),
+        epochs=3,
+        folds=None,
+    )
 
 
 def test_unread_summary_falls_back_to_run_json(tmp_path):
@@ -255,8 +294,9 @@ def test_stop_in_the_middle_of_an_epoch_records_only_the_completed_ones(tmp_path
         return calls["n"] > 2 * 80 + 30
 
     folder = runs.create_run(tmp_path, "alice", _classifier(epochs=5), {})
-    summary = worker.train(_classifier(epochs=5), folder, should_stop=should_stop,
-                           prepared=_data(), device="cpu")
+    summary = worker.train(
+        _classifier(epochs=5), folder, should_stop=should_stop, prepared=_data(), device="cpu"
+    )
     assert summary["state"] == "stopped"
     assert summary["epochs"] == 2 and "after 2 epoch(s)" in summary["message"]
     assert len(runs.read_history_csv(folder / "history.csv")["loss"]) == 2

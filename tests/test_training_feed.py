@@ -4,6 +4,7 @@ The book's text templates (IMDB dense, Reuters dense, IMDB LSTM) train end to en
 worker on tiny files in Keras' format (through the loader's seam), so every path that
 hands text to Keras (fit with hold-out, split or K-fold, evaluate, predict) is exercised.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,7 +37,7 @@ def _batches(ds):
 
 
 def test_dataset_batches_equal_multi_hot_in_order():
-    rows = MultiHotRows(SEQS, 10)          # id 11 is outside the vocabulary: ignored
+    rows = MultiHotRows(SEQS, 10)  # id 11 is outside the vocabulary: ignored
     y = np.arange(6, dtype=np.float32)
     batches = _batches(feed.dataset(rows, y, batch_size=4))
     assert [len(b[0]) for b in batches] == [4, 2]
@@ -86,12 +87,15 @@ def _train(project, tmp_path, **changes):
     return summary, folder
 
 
-@pytest.mark.parametrize("name,validation", [
-    ("imdb_dense", {"method": "holdout", "count": 2}),
-    ("imdb_dense", {"method": "split", "fraction": 0.25}),
-    ("reuters_dense", {"method": "holdout", "fraction": 0.25}),
-    ("imdb_lstm", {"method": "holdout", "count": 2}),
-])
+@pytest.mark.parametrize(
+    "name,validation",
+    [
+        ("imdb_dense", {"method": "holdout", "count": 2}),
+        ("imdb_dense", {"method": "split", "fraction": 0.25}),
+        ("reuters_dense", {"method": "holdout", "fraction": 0.25}),
+        ("imdb_lstm", {"method": "holdout", "count": 2}),
+    ],
+)
 def test_text_templates_train_on_tiny_files(tiny_text, tmp_path, name, validation):
     summary, folder = _train(templates.load(name), tmp_path, validation=validation)
     assert summary["epochs"] == 2
@@ -100,13 +104,20 @@ def test_text_templates_train_on_tiny_files(tiny_text, tmp_path, name, validatio
     assert (folder / "model.keras").is_file()
 
 
-@pytest.mark.parametrize("callbacks,parallel", [
-    ([], True),                                                       # folds side by side
-    ([{"class_name": "EarlyStopping", "config": {"patience": 5}}], False),  # one by one
-])
+@pytest.mark.parametrize(
+    "callbacks,parallel",
+    [
+        ([], True),  # folds side by side
+        ([{"class_name": "EarlyStopping", "config": {"patience": 5}}], False),  # one by one
+    ],
+)
 def test_multi_hot_kfold_trains_every_fold(tiny_text, tmp_path, callbacks, parallel):
-    summary, folder = _train(templates.load("imdb_dense"), tmp_path,
-                             validation={"method": "kfold", "k": 2}, callbacks=callbacks)
+    summary, folder = _train(
+        templates.load("imdb_dense"),
+        tmp_path,
+        validation={"method": "kfold", "k": 2},
+        callbacks=callbacks,
+    )
     assert set(summary["kfold"]) >= {"val_loss", "val_accuracy"}
     assert set(summary["test"]) >= {"loss", "accuracy"}
     assert len(list((folder / "folds").glob("fold-*.keras"))) == 2
@@ -124,9 +135,13 @@ def test_per_batch_evaluation_and_prediction_equal_the_dense_matrix(tiny_text):
     keras.utils.set_random_seed(0)
     model = build(project)
     dense = np.asarray(prepared.x_test)
-    np.testing.assert_allclose(feed.predict(model, prepared.x_test, batch_size=3, verbose=0),
-                               model.predict(dense, batch_size=3, verbose=0), rtol=1e-6)
-    lazy = feed.evaluate(model, prepared.x_test, prepared.y_test, batch_size=3, verbose=0,
-                         return_dict=True)
+    np.testing.assert_allclose(
+        feed.predict(model, prepared.x_test, batch_size=3, verbose=0),
+        model.predict(dense, batch_size=3, verbose=0),
+        rtol=1e-6,
+    )
+    lazy = feed.evaluate(
+        model, prepared.x_test, prepared.y_test, batch_size=3, verbose=0, return_dict=True
+    )
     plain = model.evaluate(dense, prepared.y_test, batch_size=3, verbose=0, return_dict=True)
     assert lazy == pytest.approx(plain, rel=1e-6)

@@ -1,4 +1,5 @@
 """K-fold: per-fold logs, averaged curves, and parallel folds that match the sequential loop."""
+
 import types
 
 import numpy as np
@@ -10,11 +11,21 @@ from tests.helpers import project
 
 
 def _regression(epochs=4, shuffle=False, k=4, callbacks=(), batch_size=8):
-    p = project([("d1", "Dense", {"units": 8, "activation": "relu"}),
-                 ("out", "Dense", {"units": 1})], shape=(5,), loss="mse", metrics=["mae"])
+    p = project(
+        [("d1", "Dense", {"units": 8, "activation": "relu"}), ("out", "Dense", {"units": 1})],
+        shape=(5,),
+        loss="mse",
+        metrics=["mae"],
+    )
     p["compile"]["optimizer"] = {"class_name": "RMSprop", "config": {"learning_rate": 0.01}}
-    p["fit"].update(epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=7,
-                    validation={"method": "kfold", "k": k}, callbacks=list(callbacks))
+    p["fit"].update(
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=7,
+        validation={"method": "kfold", "k": k},
+        callbacks=list(callbacks),
+    )
     return validate(p)
 
 
@@ -28,19 +39,30 @@ def _data(n=82):
 def _train(tmp_path, p, parallel, n=82):
     folder = runs.create_run(tmp_path, "t", p, {})
     events = []
-    summary = worker.train(p, folder, events.append, prepared=_data(n), device="cpu",
-                           parallel_folds=parallel)
+    summary = worker.train(
+        p, folder, events.append, prepared=_data(n), device="cpu", parallel_folds=parallel
+    )
     assert summary["state"] == "finished", summary["message"]
     return summary, events, folder
 
 
 def test_split_logs_renames_per_fold_keys():
-    logs = {"loss": 9.0, "0/fold_1_loss": 1.1, "fold_1_fold_loss": 1.0, "fold_1_mae": 0.5,
-            "val_fold_1_fold_loss": 2.0, "val_fold_1_mae": 0.7, "fold_2_fold_loss": 3.0,
-            "fold_2_mae": 0.9, "val_fold_2_fold_loss": 4.0, "val_fold_2_mae": 1.2}
+    logs = {
+        "loss": 9.0,
+        "0/fold_1_loss": 1.1,
+        "fold_1_fold_loss": 1.0,
+        "fold_1_mae": 0.5,
+        "val_fold_1_fold_loss": 2.0,
+        "val_fold_1_mae": 0.7,
+        "fold_2_fold_loss": 3.0,
+        "fold_2_mae": 0.9,
+        "val_fold_2_fold_loss": 4.0,
+        "val_fold_2_mae": 1.2,
+    }
     assert kfold.split_logs(logs, 2, penalties=[0.25, 0.0]) == [
         {"loss": 1.25, "mae": 0.5, "val_loss": 2.25, "val_mae": 0.7},
-        {"loss": 3.0, "mae": 0.9, "val_loss": 4.0, "val_mae": 1.2}]
+        {"loss": 3.0, "mae": 0.9, "val_loss": 4.0, "val_mae": 1.2},
+    ]
 
 
 def test_mean_history_averages_folds_that_reached_each_epoch():
@@ -48,13 +70,22 @@ def test_mean_history_averages_folds_that_reached_each_epoch():
     assert mean == {"val_mae": [3.0, 1.5, 1.0]}
 
 
-@pytest.mark.parametrize("change, reason", [
-    (lambda p: p["fit"]["callbacks"].append(
-        {"class_name": "EarlyStopping", "config": {"monitor": "val_loss"}}), "EarlyStopping"),
-    (lambda p: p["model"]["inputs"].append({"name": "x2", "shape": [3], "dtype": "float32"}),
-     "multi-input"),
-    (lambda p: None, None),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (
+            lambda p: p["fit"]["callbacks"].append(
+                {"class_name": "EarlyStopping", "config": {"monitor": "val_loss"}}
+            ),
+            "EarlyStopping",
+        ),
+        (
+            lambda p: p["model"]["inputs"].append({"name": "x2", "shape": [3], "dtype": "float32"}),
+            "multi-input",
+        ),
+        (lambda p: None, None),
+    ],
+)
 def test_parallel_reason(change, reason):
     p = _regression()
     change(p)
@@ -64,8 +95,9 @@ def test_parallel_reason(change, reason):
 
 def _same(par, seq):
     for name in ("loss", "mae", "val_loss", "val_mae"):
-        np.testing.assert_allclose(par["history"][name], seq["history"][name], rtol=1e-4,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            par["history"][name], seq["history"][name], rtol=1e-4, err_msg=name
+        )
     np.testing.assert_allclose(par["kfold"]["val_mae"], seq["kfold"]["val_mae"], rtol=1e-4)
     np.testing.assert_allclose(par["test"]["mae"], seq["test"]["mae"], rtol=1e-4)
 
@@ -84,9 +116,11 @@ def test_parallel_folds_equal_sequential_folds(tmp_path):
     folds_csv = runs.read_history_csv(par_folder / "history_folds.csv")
     assert folds_csv["fold"] == [1] * 3 + [2] * 3 + [3] * 3
     assert sorted(p.name for p in (par_folder / "folds").iterdir()) == [
-        f"fold-{i}.keras" for i in range(1, 4)]
-    assert runs.read_json(par_folder / "metrics.json")["kfold"]["val_mae"] == \
-        pytest.approx(par["kfold"]["val_mae"])
+        f"fold-{i}.keras" for i in range(1, 4)
+    ]
+    assert runs.read_json(par_folder / "metrics.json")["kfold"]["val_mae"] == pytest.approx(
+        par["kfold"]["val_mae"]
+    )
 
 
 def test_parallel_folds_with_several_batches_per_call_equal_sequential(tmp_path):
@@ -95,16 +129,23 @@ def test_parallel_folds_with_several_batches_per_call_equal_sequential(tmp_path)
     par, par_events, _ = _train(tmp_path, p, parallel=True, n=140)
     seq, _, _ = _train(tmp_path, p, parallel=False, n=140)
     assert "training 2 folds side by side (16 batches per TensorFlow call)" in [
-        e.get("message") for e in par_events]
+        e.get("message") for e in par_events
+    ]
     assert max(e["batch"] for e in par_events if e["type"] == "batch") <= 70
     _same(par, seq)
 
 
 def test_early_stopping_falls_back_to_sequential_folds(tmp_path):
-    p = _regression(epochs=3, k=2, callbacks=[
-        {"class_name": "EarlyStopping", "config": {"monitor": "val_loss", "patience": 1,
-                                                   "restore_best_weights": True}}])
+    p = _regression(
+        epochs=3,
+        k=2,
+        callbacks=[
+            {
+                "class_name": "EarlyStopping",
+                "config": {"monitor": "val_loss", "patience": 1, "restore_best_weights": True},
+            }
+        ],
+    )
     summary, events, _ = _train(tmp_path, p, parallel=True)
-    assert any("EarlyStopping" in e.get("message", "") for e in events
-               if e["type"] == "status")
+    assert any("EarlyStopping" in e.get("message", "") for e in events if e["type"] == "status")
     assert set(summary["kfold"]) == {"val_loss", "val_mae"}

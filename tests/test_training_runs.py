@@ -1,4 +1,5 @@
 """Run folders: atomic writes, listing that survives broken folders, owners kept apart."""
+
 import json
 import math
 import os
@@ -58,11 +59,11 @@ def test_broken_and_half_written_folders_are_reported_not_raised(tmp_path):
     good = runs.create_run(tmp_path, "alice", _project(), {})
     runs.update_run_info(good, state="finished")
     owner = tmp_path / "alice"
-    (owner / "20260101-000000-aaaaaa").mkdir()                       # no run.json
+    (owner / "20260101-000000-aaaaaa").mkdir()  # no run.json
     bad = owner / "20260101-000000-bbbbbb"
     bad.mkdir()
     (bad / "run.json").write_text('{"id": "20260101-000000-bbbbbb", "sta')  # cut short
-    (owner / ".new-20260101-000000-cccccc").mkdir()                  # being created
+    (owner / ".new-20260101-000000-cccccc").mkdir()  # being created
     (owner / "notes").mkdir()
     listed = {r["id"]: r for r in runs.list_runs(tmp_path, "alice")}
     assert listed[good.name]["state"] == "finished"
@@ -98,8 +99,11 @@ def test_nan_is_stored_as_null_in_json(tmp_path):
 
 
 def test_history_csv_round_trip_with_folds_and_gaps(tmp_path):
-    text = runs.history_to_csv({"loss": [3.0, 2.0, 1.0, 4.0], "val_loss": [3.5, None, 1.5, 4.5]},
-                               seconds=[0.1, 0.2, 0.3, 0.4], folds=[1, 1, 2, 2])
+    text = runs.history_to_csv(
+        {"loss": [3.0, 2.0, 1.0, 4.0], "val_loss": [3.5, None, 1.5, 4.5]},
+        seconds=[0.1, 0.2, 0.3, 0.4],
+        folds=[1, 1, 2, 2],
+    )
     (tmp_path / "h.csv").write_text(text)
     back = runs.read_history_csv(tmp_path / "h.csv")
     assert back["fold"] == [1, 1, 2, 2] and back["epoch"] == [1, 2, 1, 2]

@@ -20,11 +20,14 @@ def test_keras_json_is_imported():
     assert p["model"]["layers"][-1]["config"]["units"] == 3
 
 
-@pytest.mark.parametrize("name, data, words", [
-    ("p.json", b"{", "not valid JSON"),
-    ("p.json", json.dumps({"hello": 1}).encode(), "not a netbuilder project"),
-    ("m.keras", b"not a zip", "not a Keras 3 .keras file"),
-])
+@pytest.mark.parametrize(
+    "name, data, words",
+    [
+        ("p.json", b"{", "not valid JSON"),
+        ("p.json", json.dumps({"hello": 1}).encode(), "not a netbuilder project"),
+        ("m.keras", b"not a zip", "not a Keras 3 .keras file"),
+    ],
+)
 def test_bad_uploads_are_refused(name, data, words):
     with pytest.raises(ProjectError, match=words):
         open_upload(name, data)

@@ -15,17 +15,27 @@ HARNESS = str(Path(__file__).parent / "browser" / "harness_stack.py")
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({"type": "add", "class_name": "Dense", "index": 1, "seq": 3},
-         {"type": "add", "class_name": "Dense", "index": 1, "seq": 3}),
-        ({"type": "move", "name": "d1", "index": 2.0, "seq": 4.0},
-         {"type": "move", "name": "d1", "index": 2, "seq": 4}),
-        ({"type": "select", "name": "d1", "seq": 5, "index": 9},
-         {"type": "select", "name": "d1", "seq": 5}),
+        (
+            {"type": "add", "class_name": "Dense", "index": 1, "seq": 3},
+            {"type": "add", "class_name": "Dense", "index": 1, "seq": 3},
+        ),
+        (
+            {"type": "move", "name": "d1", "index": 2.0, "seq": 4.0},
+            {"type": "move", "name": "d1", "index": 2, "seq": 4},
+        ),
+        (
+            {"type": "select", "name": "d1", "seq": 5, "index": 9},
+            {"type": "select", "name": "d1", "seq": 5},
+        ),
         ({"type": "delete", "name": "d1", "seq": 6}, {"type": "delete", "name": "d1", "seq": 6}),
-        ({"type": "duplicate", "name": "d1", "seq": 7},
-         {"type": "duplicate", "name": "d1", "seq": 7}),
-        ({"type": "apply_fix", "name": "c1", "fix": 0, "seq": 8},
-         {"type": "apply_fix", "name": "c1", "fix": 0, "seq": 8}),
+        (
+            {"type": "duplicate", "name": "d1", "seq": 7},
+            {"type": "duplicate", "name": "d1", "seq": 7},
+        ),
+        (
+            {"type": "apply_fix", "name": "c1", "fix": 0, "seq": 8},
+            {"type": "apply_fix", "name": "c1", "fix": 0, "seq": 8},
+        ),
     ],
 )
 def test_parse_action_keeps_fields_of_its_type(raw, expected):
@@ -53,8 +63,16 @@ def test_parse_action_rejects_malformed(raw):
 
 
 def test_every_action_type_names_its_fields():
-    assert set(ACTION_FIELDS) == {"add", "move", "select", "delete", "duplicate", "apply_fix",
-                                  "undo", "redo"}
+    assert set(ACTION_FIELDS) == {
+        "add",
+        "move",
+        "select",
+        "delete",
+        "duplicate",
+        "apply_fix",
+        "undo",
+        "redo",
+    }
 
 
 def _actions(at: AppTest) -> list[str]:
@@ -107,13 +125,28 @@ def _result():
 
     reshape = Fix("Insert Reshape before c1", {"op": "insert_before", "target": "c1"})
     wider = Fix("Set units to 64", {"op": "set_config", "target": "d1"})
-    return CheckResult(valid=False, inputs=[], layers=[
-        LayerReport(name="d1", class_name="Dense", inbound=["pixels"],
-                    output_shape=[None, 16], params=12560, summary="16 units, relu",
-                    warnings=[Advice("bottleneck", "narrow", "d1", wider)]),
-        LayerReport(name="c1", class_name="Conv2D", inbound=["d1"],
-                    error="Conv2D 'c1' needs images", fixes=[reshape]),
-    ])
+    return CheckResult(
+        valid=False,
+        inputs=[],
+        layers=[
+            LayerReport(
+                name="d1",
+                class_name="Dense",
+                inbound=["pixels"],
+                output_shape=[None, 16],
+                params=12560,
+                summary="16 units, relu",
+                warnings=[Advice("bottleneck", "narrow", "d1", wider)],
+            ),
+            LayerReport(
+                name="c1",
+                class_name="Conv2D",
+                inbound=["d1"],
+                error="Conv2D 'c1' needs images",
+                fixes=[reshape],
+            ),
+        ],
+    )
 
 
 def test_build_view_without_result_is_tentative():
@@ -123,8 +156,9 @@ def test_build_view_without_result_is_tentative():
     assert view["layers"][0]["summary"] == "16 units, relu"
     assert view["layers"][0]["output_shape"] is None
     assert view["selected"] == "d1"
-    assert {"class_name": "Dense", "label": "Dense", "category": "core"}.items() <= \
-        next(p for p in view["palette"] if p["class_name"] == "Dense").items()
+    assert {"class_name": "Dense", "label": "Dense", "category": "core"}.items() <= next(
+        p for p in view["palette"] if p["class_name"] == "Dense"
+    ).items()
     assert view["categories"][0]["id"] == "core"
 
 
@@ -135,7 +169,10 @@ def test_build_view_with_result_shows_shapes_errors_and_fixes():
     assert d1["warnings"] == ["narrow"]
     assert d1["fixes"] == [{"label": "Set units to 64"}]
     assert (c1["status"], c1["error"], c1["output_shape"]) == (
-        "error", "Conv2D 'c1' needs images", None)
+        "error",
+        "Conv2D 'c1' needs images",
+        None,
+    )
     assert c1["fixes"] == [{"label": "Insert Reshape before c1"}]
     assert view["selected"] is None
 

@@ -17,6 +17,7 @@ Layers that need Python callables or objects (Lambda, RNN with a cell, the backe
 wrappers) or string tensors (TextVectorization, StringLookup) are left out: a project file
 cannot describe them without code.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,9 +31,23 @@ REQUIRED = object()
 
 # Not config-only: need Python callables/objects, a cell object, or string tensors.
 SKIP = {
-    "Lambda", "Layer", "InputLayer", "Wrapper", "RNN", "GRUCell", "LSTMCell", "SimpleRNNCell",
-    "StackedRNNCells", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "Pipeline",
-    "TextVectorization", "StringLookup", "HashedCrossing",
+    "Lambda",
+    "Layer",
+    "InputLayer",
+    "Wrapper",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "SimpleRNNCell",
+    "StackedRNNCells",
+    "TFSMLayer",
+    "TorchModuleWrapper",
+    "JaxLayer",
+    "FlaxLayer",
+    "Pipeline",
+    "TextVectorization",
+    "StringLookup",
+    "HashedCrossing",
 }
 # Keywords Keras reads from **kwargs (kwargs.pop) rather than naming in the signature.
 EXTRA_KWARGS = {
@@ -46,137 +61,312 @@ EXTRA_KWARGS = {
 NOT_SETTINGS = {"name", "weights", "gptq_unpacked_column_size"}
 
 CATEGORY = {  # Keras module folder -> catalogue category
-    "core": "core", "activations": "core", "convolutional": "convolution", "pooling": "pooling",
-    "rnn": "recurrent", "normalization": "normalization", "regularization": "normalization",
-    "reshaping": "reshaping", "merging": "merging", "preprocessing": "preprocessing",
+    "core": "core",
+    "activations": "core",
+    "convolutional": "convolution",
+    "pooling": "pooling",
+    "rnn": "recurrent",
+    "normalization": "normalization",
+    "regularization": "normalization",
+    "reshaping": "reshaping",
+    "merging": "merging",
+    "preprocessing": "preprocessing",
     "attention": "attention",
 }
-NEW_CATEGORIES = [{"id": "attention", "label": "Attention"},
-                  {"id": "augmentation", "label": "Augmentation (training only)"}]
+NEW_CATEGORIES = [
+    {"id": "attention", "label": "Attention"},
+    {"id": "augmentation", "label": "Augmentation (training only)"},
+]
 AUGMENTATION = re.compile(r"^(Random|AugMix|CutMix|MixUp|RandAugment)")
-TRAINING_ONLY = " Active only while training: at prediction and evaluation it passes inputs through unchanged."
+TRAINING_ONLY = (
+    " Active only while training: at prediction and evaluation it passes inputs through unchanged."
+)
 
 # Settings shown up front (beyond required ones) for generated parameters.
 UP_FRONT = {
-    "units", "filters", "kernel_size", "strides", "padding", "activation", "rate", "pool_size",
-    "return_sequences", "num_heads", "key_dim", "dropout", "depth_multiplier", "size",
-    "cropping", "factor", "height", "width", "mode", "output_mode", "num_tokens", "groups",
-    "axis", "merge_mode", "use_causal_mask", "return_attention_scores", "height_factor",
-    "width_factor", "output_size", "interpolation", "mask_value", "use_scale", "score_mode",
-    "head_dim", "num_query_heads", "num_key_value_heads", "equation", "output_shape",
-    "bias_axes", "num_bins", "bin_boundaries", "mean", "variance", "l1", "l2",
+    "units",
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "activation",
+    "rate",
+    "pool_size",
+    "return_sequences",
+    "num_heads",
+    "key_dim",
+    "dropout",
+    "depth_multiplier",
+    "size",
+    "cropping",
+    "factor",
+    "height",
+    "width",
+    "mode",
+    "output_mode",
+    "num_tokens",
+    "groups",
+    "axis",
+    "merge_mode",
+    "use_causal_mask",
+    "return_attention_scores",
+    "height_factor",
+    "width_factor",
+    "output_size",
+    "interpolation",
+    "mask_value",
+    "use_scale",
+    "score_mode",
+    "head_dim",
+    "num_query_heads",
+    "num_key_value_heads",
+    "equation",
+    "output_shape",
+    "bias_axes",
+    "num_bins",
+    "bin_boundaries",
+    "mean",
+    "variance",
+    "l1",
+    "l2",
 }
 
 # Curation of layers new to the catalogue: label/help/summary and examples for required
 # settings. Missing entries get Keras' docstring and a plain summary.
 CURATED = {
-    "Conv1DTranspose": {"help": "Learned upsampling of a sequence: the reverse of Conv1D's sliding window.",
-                        "summary": "{filters} filters, width {kernel_size}, stride {strides}"},
-    "Conv3D": {"help": "Slides learned 3D filters over volumes (depth, height, width), e.g. video or scans.",
-               "summary": "{filters} filters {kernel_size}, {activation}"},
-    "Conv3DTranspose": {"help": "Learned upsampling of volumes: the reverse of Conv3D's sliding window.",
-                        "summary": "{filters} filters {kernel_size}, stride {strides}"},
-    "SeparableConv1D": {"help": "Depthwise then pointwise convolution over a sequence: fewer weights than Conv1D.",
-                        "summary": "{filters} filters, width {kernel_size}, {activation}"},
-    "DepthwiseConv1D": {"help": "One filter per input channel along a sequence (no mixing of channels).",
-                        "summary": "width {kernel_size} × {depth_multiplier}"},
-    "DepthwiseConv2D": {"help": "One filter per input channel over an image (no mixing of channels); with a 1×1 Conv2D after it, the MobileNet block.",
-                        "summary": "{kernel_size} × {depth_multiplier}, {activation}"},
-    "ConvLSTM1D": {"help": "LSTM whose gates are 1D convolutions: reads a sequence of sequences.",
-                   "summary": "{filters} filters, width {kernel_size}"},
-    "ConvLSTM2D": {"help": "LSTM whose gates are 2D convolutions: reads a sequence of images (video frames).",
-                   "summary": "{filters} filters {kernel_size}"},
-    "ConvLSTM3D": {"help": "LSTM whose gates are 3D convolutions: reads a sequence of volumes.",
-                   "summary": "{filters} filters {kernel_size}"},
-    "MaxPooling3D": {"help": "Downsamples volumes by keeping the maximum of each window.", "summary": "{pool_size}"},
-    "AveragePooling3D": {"help": "Downsamples volumes by averaging each window.", "summary": "{pool_size}",
-                         "examples": {"pool_size": 2}},
-    "GlobalMaxPooling3D": {"help": "Keeps the maximum of each channel over the whole volume.",
-                           "summary": "maximum over the volume"},
-    "GlobalAveragePooling3D": {"help": "Averages each channel over the whole volume.",
-                               "summary": "average over the volume"},
+    "Conv1DTranspose": {
+        "help": "Learned upsampling of a sequence: the reverse of Conv1D's sliding window.",
+        "summary": "{filters} filters, width {kernel_size}, stride {strides}",
+    },
+    "Conv3D": {
+        "help": "Slides learned 3D filters over volumes (depth, height, width), e.g. video or scans.",
+        "summary": "{filters} filters {kernel_size}, {activation}",
+    },
+    "Conv3DTranspose": {
+        "help": "Learned upsampling of volumes: the reverse of Conv3D's sliding window.",
+        "summary": "{filters} filters {kernel_size}, stride {strides}",
+    },
+    "SeparableConv1D": {
+        "help": "Depthwise then pointwise convolution over a sequence: fewer weights than Conv1D.",
+        "summary": "{filters} filters, width {kernel_size}, {activation}",
+    },
+    "DepthwiseConv1D": {
+        "help": "One filter per input channel along a sequence (no mixing of channels).",
+        "summary": "width {kernel_size} × {depth_multiplier}",
+    },
+    "DepthwiseConv2D": {
+        "help": "One filter per input channel over an image (no mixing of channels); with a 1×1 Conv2D after it, the MobileNet block.",
+        "summary": "{kernel_size} × {depth_multiplier}, {activation}",
+    },
+    "ConvLSTM1D": {
+        "help": "LSTM whose gates are 1D convolutions: reads a sequence of sequences.",
+        "summary": "{filters} filters, width {kernel_size}",
+    },
+    "ConvLSTM2D": {
+        "help": "LSTM whose gates are 2D convolutions: reads a sequence of images (video frames).",
+        "summary": "{filters} filters {kernel_size}",
+    },
+    "ConvLSTM3D": {
+        "help": "LSTM whose gates are 3D convolutions: reads a sequence of volumes.",
+        "summary": "{filters} filters {kernel_size}",
+    },
+    "MaxPooling3D": {
+        "help": "Downsamples volumes by keeping the maximum of each window.",
+        "summary": "{pool_size}",
+    },
+    "AveragePooling3D": {
+        "help": "Downsamples volumes by averaging each window.",
+        "summary": "{pool_size}",
+        "examples": {"pool_size": 2},
+    },
+    "GlobalMaxPooling3D": {
+        "help": "Keeps the maximum of each channel over the whole volume.",
+        "summary": "maximum over the volume",
+    },
+    "GlobalAveragePooling3D": {
+        "help": "Averages each channel over the whole volume.",
+        "summary": "average over the volume",
+    },
     "UpSampling3D": {"help": "Repeats each voxel to enlarge a volume.", "summary": "× {size}"},
     "ZeroPadding3D": {"help": "Adds zeros around a volume.", "summary": "pad {padding}"},
-    "Cropping1D": {}, "Cropping3D": {"help": "Removes slices from the borders of a volume.", "summary": "crop {cropping}"},
-    "SpatialDropout3D": {"help": "Drops whole channels of a volume at random while training.",
-                         "summary": "rate {rate}", "examples": {"rate": 0.2}},
-    "TimeDistributed": {"help": "Applies one layer (same weights) to every time step of a sequence.",
-                        "summary": "{layer}",
-                        "examples": {"layer": {"class_name": "Dense", "config": {"units": 8}}}},
-    "Masking": {"help": "Marks time steps whose features all equal mask_value as padding, so later recurrent layers skip them.",
-                "summary": "skip steps equal to {mask_value}"},
-    "PReLU": {"help": "Leaky ReLU whose negative slope is learned, per feature.", "summary": "learned slope"},
-    "GroupNormalization": {"help": "Normalizes groups of channels per sample; works with small batches.",
-                           "summary": "{groups} groups", "examples": {"groups": 4}},
-    "UnitNormalization": {"help": "Scales each sample to length 1 along the axis (L2 normalisation).",
-                          "summary": "axis {axis}"},
-    "RMSNormalization": {"help": "Divides by the root mean square along the axis and learns a scale (no centring).",
-                         "summary": "axis {axis}"},
-    "Resizing": {"help": "Resizes images to height × width.", "summary": "to {height}×{width}",
-                 "examples": {"height": 32, "width": 32}},
-    "CenterCrop": {"help": "Crops the centre height × width of each image.", "summary": "{height}×{width}",
-                   "examples": {"height": 8, "width": 8}},
-    "ActivityRegularization": {"help": "Adds l1/l2 penalties on the values passing through to the loss; outputs them unchanged.",
-                               "summary": "l1 {l1}, l2 {l2}"},
-    "MultiHeadAttention": {"help": "Multi-head attention: each query position gathers information from the value sequence, weighted by query-key similarity. Connect query, value (and optionally key); connect the same layer twice for self-attention.",
-                           "summary": "{num_heads} heads × {key_dim}",
-                           "examples": {"num_heads": 2, "key_dim": 16}},
-    "GroupQueryAttention": {"help": "Attention in which groups of query heads share key/value heads (cheaper than MultiHeadAttention). Connect query, value (and optionally key).",
-                            "summary": "{num_query_heads} query / {num_key_value_heads} kv heads × {head_dim}",
-                            "examples": {"head_dim": 8, "num_query_heads": 4, "num_key_value_heads": 2}},
-    "Attention": {"help": "Dot-product attention (Luong style) of a query sequence over a value sequence. Connect query, value (and optionally key).",
-                  "summary": "{score_mode}"},
-    "AdditiveAttention": {"help": "Additive attention (Bahdanau style) of a query sequence over a value sequence. Connect query, value (and optionally key).",
-                          "summary": "additive"},
-    "EinsumDense": {"help": "A Dense layer described by an einsum equation: any axes in, any axes out.",
-                    "summary": "{equation}",
-                    "examples": {"equation": "ab,bc->ac", "output_shape": 16}},
-    "Identity": {"help": "Passes its input through unchanged (a named placeholder).", "summary": "unchanged"},
-    "SpectralNormalization": {"help": "Wraps a Dense or convolution layer and keeps the spectral norm of its kernel at 1 (stabilises GANs).",
-                              "summary": "{layer}",
-                              "examples": {"layer": {"class_name": "Dense", "config": {"units": 8}}}},
-    "Normalization": {"help": "Subtracts the mean and divides by the standard deviation of each feature, learned from the training split before training (adapt), or given as mean and variance.",
-                      "summary": "axis {axis}"},
-    "CategoryEncoding": {"help": "Turns integer ids into one-hot, multi-hot or count vectors of num_tokens entries.",
-                         "summary": "{output_mode}, {num_tokens} tokens",
-                         "examples": {"num_tokens": 10}, "input_dtype": "int32"},
-    "Discretization": {"help": "Puts each value into a bucket given by bin_boundaries and outputs the bucket id.",
-                       "summary": "{output_mode}",
-                       "examples": {"bin_boundaries": [0.0, 1.0, 2.0]}},
-    "Hashing": {"help": "Maps integer ids to num_bins buckets by hashing.", "summary": "{num_bins} bins",
-                "examples": {"num_bins": 16}, "input_dtype": "int32"},
-    "IntegerLookup": {"help": "Maps integer ids to consecutive indices through a vocabulary.",
-                      "summary": "{output_mode}", "examples": {"vocabulary": [1, 2, 3]},
-                      "input_dtype": "int32"},
-    "ReversibleEmbedding": {"help": "An Embedding whose weights can also project vectors back to token scores (tied weights).",
-                            "summary": "{input_dim} tokens → {output_dim}",
-                            "examples": {"input_dim": 1000, "output_dim": 16}, "input_dtype": "int32"},
-    "RandomFlip": {"help": "Flips images horizontally and/or vertically at random.", "summary": "{mode}"},
-    "RandomRotation": {"help": "Rotates images by a random angle (factor × 2π).", "summary": "± {factor} turns",
-                       "examples": {"factor": 0.1}},
-    "RandomZoom": {"help": "Zooms images in or out at random.", "summary": "± {height_factor}",
-                   "examples": {"height_factor": 0.2}},
-    "RandomTranslation": {"help": "Shifts images at random by a fraction of their height and width.",
-                          "summary": "± {height_factor} × {width_factor}",
-                          "examples": {"height_factor": 0.1, "width_factor": 0.1}},
-    "RandomContrast": {"help": "Changes image contrast by a random factor.", "summary": "± {factor}",
-                       "examples": {"factor": 0.2}},
-    "RandomCrop": {"help": "Crops a random height × width window of each image (the centre at prediction).",
-                   "summary": "{height}×{width}", "examples": {"height": 8, "width": 8}},
-    "RandomPosterization": {"help": "Reduces the number of bits per colour channel at random.",
-                           "summary": "{factor} bits", "examples": {"factor": 4}},
-    "MelSpectrogram": {"help": "Turns raw audio (samples) into a mel-scaled spectrogram.",
-                       "summary": "{num_mel_bins} mel bins"},
-    "STFTSpectrogram": {"help": "Turns raw audio (samples, channels) into a short-time Fourier spectrogram.",
-                        "summary": "{mode}"},
-    "RandomBrightness": {"help": "Changes image brightness by a random amount.", "summary": "± {factor}",
-                         "examples": {"factor": 0.2}},
+    "Cropping1D": {},
+    "Cropping3D": {
+        "help": "Removes slices from the borders of a volume.",
+        "summary": "crop {cropping}",
+    },
+    "SpatialDropout3D": {
+        "help": "Drops whole channels of a volume at random while training.",
+        "summary": "rate {rate}",
+        "examples": {"rate": 0.2},
+    },
+    "TimeDistributed": {
+        "help": "Applies one layer (same weights) to every time step of a sequence.",
+        "summary": "{layer}",
+        "examples": {"layer": {"class_name": "Dense", "config": {"units": 8}}},
+    },
+    "Masking": {
+        "help": "Marks time steps whose features all equal mask_value as padding, so later recurrent layers skip them.",
+        "summary": "skip steps equal to {mask_value}",
+    },
+    "PReLU": {
+        "help": "Leaky ReLU whose negative slope is learned, per feature.",
+        "summary": "learned slope",
+    },
+    "GroupNormalization": {
+        "help": "Normalizes groups of channels per sample; works with small batches.",
+        "summary": "{groups} groups",
+        "examples": {"groups": 4},
+    },
+    "UnitNormalization": {
+        "help": "Scales each sample to length 1 along the axis (L2 normalisation).",
+        "summary": "axis {axis}",
+    },
+    "RMSNormalization": {
+        "help": "Divides by the root mean square along the axis and learns a scale (no centring).",
+        "summary": "axis {axis}",
+    },
+    "Resizing": {
+        "help": "Resizes images to height × width.",
+        "summary": "to {height}×{width}",
+        "examples": {"height": 32, "width": 32},
+    },
+    "CenterCrop": {
+        "help": "Crops the centre height × width of each image.",
+        "summary": "{height}×{width}",
+        "examples": {"height": 8, "width": 8},
+    },
+    "ActivityRegularization": {
+        "help": "Adds l1/l2 penalties on the values passing through to the loss; outputs them unchanged.",
+        "summary": "l1 {l1}, l2 {l2}",
+    },
+    "MultiHeadAttention": {
+        "help": "Multi-head attention: each query position gathers information from the value sequence, weighted by query-key similarity. Connect query, value (and optionally key); connect the same layer twice for self-attention.",
+        "summary": "{num_heads} heads × {key_dim}",
+        "examples": {"num_heads": 2, "key_dim": 16},
+    },
+    "GroupQueryAttention": {
+        "help": "Attention in which groups of query heads share key/value heads (cheaper than MultiHeadAttention). Connect query, value (and optionally key).",
+        "summary": "{num_query_heads} query / {num_key_value_heads} kv heads × {head_dim}",
+        "examples": {"head_dim": 8, "num_query_heads": 4, "num_key_value_heads": 2},
+    },
+    "Attention": {
+        "help": "Dot-product attention (Luong style) of a query sequence over a value sequence. Connect query, value (and optionally key).",
+        "summary": "{score_mode}",
+    },
+    "AdditiveAttention": {
+        "help": "Additive attention (Bahdanau style) of a query sequence over a value sequence. Connect query, value (and optionally key).",
+        "summary": "additive",
+    },
+    "EinsumDense": {
+        "help": "A Dense layer described by an einsum equation: any axes in, any axes out.",
+        "summary": "{equation}",
+        "examples": {"equation": "ab,bc->ac", "output_shape": 16},
+    },
+    "Identity": {
+        "help": "Passes its input through unchanged (a named placeholder).",
+        "summary": "unchanged",
+    },
+    "SpectralNormalization": {
+        "help": "Wraps a Dense or convolution layer and keeps the spectral norm of its kernel at 1 (stabilises GANs).",
+        "summary": "{layer}",
+        "examples": {"layer": {"class_name": "Dense", "config": {"units": 8}}},
+    },
+    "Normalization": {
+        "help": "Subtracts the mean and divides by the standard deviation of each feature, learned from the training split before training (adapt), or given as mean and variance.",
+        "summary": "axis {axis}",
+    },
+    "CategoryEncoding": {
+        "help": "Turns integer ids into one-hot, multi-hot or count vectors of num_tokens entries.",
+        "summary": "{output_mode}, {num_tokens} tokens",
+        "examples": {"num_tokens": 10},
+        "input_dtype": "int32",
+    },
+    "Discretization": {
+        "help": "Puts each value into a bucket given by bin_boundaries and outputs the bucket id.",
+        "summary": "{output_mode}",
+        "examples": {"bin_boundaries": [0.0, 1.0, 2.0]},
+    },
+    "Hashing": {
+        "help": "Maps integer ids to num_bins buckets by hashing.",
+        "summary": "{num_bins} bins",
+        "examples": {"num_bins": 16},
+        "input_dtype": "int32",
+    },
+    "IntegerLookup": {
+        "help": "Maps integer ids to consecutive indices through a vocabulary.",
+        "summary": "{output_mode}",
+        "examples": {"vocabulary": [1, 2, 3]},
+        "input_dtype": "int32",
+    },
+    "ReversibleEmbedding": {
+        "help": "An Embedding whose weights can also project vectors back to token scores (tied weights).",
+        "summary": "{input_dim} tokens → {output_dim}",
+        "examples": {"input_dim": 1000, "output_dim": 16},
+        "input_dtype": "int32",
+    },
+    "RandomFlip": {
+        "help": "Flips images horizontally and/or vertically at random.",
+        "summary": "{mode}",
+    },
+    "RandomRotation": {
+        "help": "Rotates images by a random angle (factor × 2π).",
+        "summary": "± {factor} turns",
+        "examples": {"factor": 0.1},
+    },
+    "RandomZoom": {
+        "help": "Zooms images in or out at random.",
+        "summary": "± {height_factor}",
+        "examples": {"height_factor": 0.2},
+    },
+    "RandomTranslation": {
+        "help": "Shifts images at random by a fraction of their height and width.",
+        "summary": "± {height_factor} × {width_factor}",
+        "examples": {"height_factor": 0.1, "width_factor": 0.1},
+    },
+    "RandomContrast": {
+        "help": "Changes image contrast by a random factor.",
+        "summary": "± {factor}",
+        "examples": {"factor": 0.2},
+    },
+    "RandomCrop": {
+        "help": "Crops a random height × width window of each image (the centre at prediction).",
+        "summary": "{height}×{width}",
+        "examples": {"height": 8, "width": 8},
+    },
+    "RandomPosterization": {
+        "help": "Reduces the number of bits per colour channel at random.",
+        "summary": "{factor} bits",
+        "examples": {"factor": 4},
+    },
+    "MelSpectrogram": {
+        "help": "Turns raw audio (samples) into a mel-scaled spectrogram.",
+        "summary": "{num_mel_bins} mel bins",
+    },
+    "STFTSpectrogram": {
+        "help": "Turns raw audio (samples, channels) into a short-time Fourier spectrogram.",
+        "summary": "{mode}",
+    },
+    "RandomBrightness": {
+        "help": "Changes image brightness by a random amount.",
+        "summary": "± {factor}",
+        "examples": {"factor": 0.2},
+    },
 }
 # keras.layers.Layer's own keywords, accepted by every layer that passes **kwargs on.
 BASE_KWARGS = {"activity_regularizer": None, "trainable": True, "dtype": None, "autocast": True}
 DEFAULT_EXAMPLES = {
-    "units": 8, "filters": 4, "kernel_size": 3, "rate": 0.5, "stddev": 0.1, "pool_size": 2,
-    "output_size": 4, "factor": 0.2, "height": 8, "width": 8, "num_bins": 16, "n": 3,
+    "units": 8,
+    "filters": 4,
+    "kernel_size": 3,
+    "rate": 0.5,
+    "stddev": 0.1,
+    "pool_size": 2,
+    "output_size": 4,
+    "factor": 0.2,
+    "height": 8,
+    "width": 8,
+    "num_bins": 16,
+    "n": 3,
     "max_number": 10,
 }
 
@@ -201,12 +391,26 @@ def keras_objects() -> dict:
     from keras.src import activations, constraints, initializers, regularizers
 
     def public(d):
-        return sorted(k for k in d if k not in {"Initializer", "initializer", "Regularizer",
-                                                "regularizer", "Constraint", "constraint"})
-    return {"initializers": public(initializers.ALL_OBJECTS_DICT),
-            "regularizers": public(regularizers.ALL_OBJECTS_DICT),
-            "constraints": public(constraints.ALL_OBJECTS_DICT),
-            "activations": sorted(activations.ALL_OBJECTS_DICT)}
+        return sorted(
+            k
+            for k in d
+            if k
+            not in {
+                "Initializer",
+                "initializer",
+                "Regularizer",
+                "regularizer",
+                "Constraint",
+                "constraint",
+            }
+        )
+
+    return {
+        "initializers": public(initializers.ALL_OBJECTS_DICT),
+        "regularizers": public(regularizers.ALL_OBJECTS_DICT),
+        "constraints": public(constraints.ALL_OBJECTS_DICT),
+        "activations": sorted(activations.ALL_OBJECTS_DICT),
+    }
 
 
 def keras_doc(cls, name: str) -> str:
@@ -222,7 +426,9 @@ def keras_doc(cls, name: str) -> str:
 def class_doc(cls) -> str:
     doc = inspect.getdoc(cls) or ""
     first = " ".join(doc.split("\n\n")[0].split())
-    return (first.split(". ")[0].rstrip(".") + ".").replace("`", "") if first else cls.__name__ + "."
+    return (
+        (first.split(". ")[0].rstrip(".") + ".").replace("`", "") if first else cls.__name__ + "."
+    )
 
 
 def _dims(class_name: str) -> int | None:
@@ -247,22 +453,39 @@ def classify(class_name: str, name: str, default, objects: dict) -> dict:
         p["type"] = "constraint"
         p["nullable"] = True
     elif name in ("activation", "recurrent_activation"):
-        p.update(type="choice", choices=[None] + [a for a in objects["activations"]],
-                 nullable=True, null_label="linear")
+        p.update(
+            type="choice",
+            choices=[None] + [a for a in objects["activations"]],
+            nullable=True,
+            null_label="linear",
+        )
     elif name == "data_format":
-        p.update(type="choice", choices=[None, "channels_last", "channels_first"], nullable=True,
-                 null_label="Keras' setting (channels_last)")
+        p.update(
+            type="choice",
+            choices=[None, "channels_last", "channels_first"],
+            nullable=True,
+            null_label="Keras' setting (channels_last)",
+        )
     elif name == "padding" and default in ("valid", "same"):
         p.update(type="choice", choices=["valid", "same"])
-    elif name in ("kernel_size", "strides", "dilation_rate", "pool_size", "size", "output_padding") \
-            and n and class_name not in ("RandomGaussianBlur",):
+    elif (
+        name in ("kernel_size", "strides", "dilation_rate", "pool_size", "size", "output_padding")
+        and n
+        and class_name not in ("RandomGaussianBlur",)
+    ):
         p.update(type="ints", length=n, scalar_ok=True, min=0 if name == "output_padding" else 1)
         if default is None:
             p["nullable"] = True
-    elif name in ("padding", "cropping") and n and class_name.startswith(("ZeroPadding", "Cropping")):
+    elif (
+        name in ("padding", "cropping") and n and class_name.startswith(("ZeroPadding", "Cropping"))
+    ):
         p.update(type="padding", length=n, min=0)
-    elif "factor" in name or name in ("value_range", "scale") and default is not REQUIRED \
-            and not isinstance(default, bool):
+    elif (
+        "factor" in name
+        or name in ("value_range", "scale")
+        and default is not REQUIRED
+        and not isinstance(default, bool)
+    ):
         p["type"] = "any"
     elif name == "axis" and (default is None or isinstance(default, int)):
         p.update(type="axis", list_ok=True)
@@ -289,9 +512,22 @@ def classify(class_name: str, name: str, default, objects: dict) -> dict:
     return p
 
 
-_SCALAR_REQUIRED = {"filters", "num_heads", "key_dim", "head_dim", "num_query_heads",
-                    "num_key_value_heads", "height", "width", "num_bins", "max_number",
-                    "input_dim", "output_dim", "rate", "equation"}
+_SCALAR_REQUIRED = {
+    "filters",
+    "num_heads",
+    "key_dim",
+    "head_dim",
+    "num_query_heads",
+    "num_key_value_heads",
+    "height",
+    "width",
+    "num_bins",
+    "max_number",
+    "input_dim",
+    "output_dim",
+    "rate",
+    "equation",
+}
 
 
 def _type_from_example(p: dict) -> None:
@@ -322,7 +558,7 @@ def _signature(cls) -> dict:
     **kwargs on to (Conv2D -> BaseConv's lora_rank), up to keras.layers.Layer."""
     keras = _keras()
     out: dict = {}
-    fixed: set[str] = set()   # keywords a subclass hands its base itself (pool_mode="average")
+    fixed: set[str] = set()  # keywords a subclass hands its base itself (pool_mode="average")
     for klass in cls.__mro__:
         if klass is keras.layers.Layer or not issubclass(klass, keras.layers.Layer):
             break
@@ -355,8 +591,11 @@ def _super_keywords(klass) -> set[str]:
         return set()
     names = set()
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "__init__"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "__init__"
+        ):
             names |= {k.arg for k in node.keywords if k.arg}
     return names
 
@@ -393,15 +632,25 @@ def _try_build(class_name, config, shapes, dtype="float32"):
 
 def _candidates(class_name: str) -> list[list[list[int]]]:
     n = _dims(class_name)
-    if class_name in ("MultiHeadAttention", "GroupQueryAttention", "Attention", "AdditiveAttention"):
+    if class_name in (
+        "MultiHeadAttention",
+        "GroupQueryAttention",
+        "Attention",
+        "AdditiveAttention",
+    ):
         return [[[6, 16], [6, 16]]]
     if class_name.startswith("ConvLSTM") and n:
         return [[[3] + [8] * n + [2]]]
     if n:
         return [[[8] * n + [3]], [[16] * n + [3]]]
-    if AUGMENTATION.match(class_name) or class_name in ("Resizing", "CenterCrop", "AutoContrast",
-                                                        "Equalization", "Solarization",
-                                                        "ContrastLimitedAdaptiveHistogramEqualization"):
+    if AUGMENTATION.match(class_name) or class_name in (
+        "Resizing",
+        "CenterCrop",
+        "AutoContrast",
+        "Equalization",
+        "Solarization",
+        "ContrastLimitedAdaptiveHistogramEqualization",
+    ):
         return [[[16, 16, 3]]]
     if class_name == "MelSpectrogram":
         return [[[4096]]]
@@ -488,9 +737,16 @@ def _new_entry(name: str, cls, objects: dict) -> dict:
         help_text += TRAINING_ONLY
     required = [p["name"] for p in params if p.get("required") and p["type"] != "layer"]
     summary = cur.get("summary") or (", ".join("{" + r + "}" for r in required) or name)
-    entry = {"category": category, "label": name, "help": help_text,
-             "inputs": {"min": 1, "max": 1}, "input_rank": {"min": 1, "max": None},
-             "summary": summary, "example_input": None, "params": params}
+    entry = {
+        "category": category,
+        "label": name,
+        "help": help_text,
+        "inputs": {"min": 1, "max": 1},
+        "input_rank": {"min": 1, "max": None},
+        "summary": summary,
+        "example_input": None,
+        "params": params,
+    }
     if name in ("MultiHeadAttention", "GroupQueryAttention", "Attention", "AdditiveAttention"):
         entry["inputs"] = {"min": 2, "max": 3}
         entry["input_names"] = ["query", "value", "key"]
@@ -501,8 +757,11 @@ def _new_entry(name: str, cls, objects: dict) -> dict:
     if "input_dtype" in cur:
         entry["input_dtype"] = dtype
     config = {p["name"]: p["example"] for p in params if p.get("required")}
-    optional = {k: v for k, v in cur.get("examples", {}).items()
-                if any(p["name"] == k and not p.get("required") for p in params)}
+    optional = {
+        k: v
+        for k, v in cur.get("examples", {}).items()
+        if any(p["name"] == k and not p.get("required") for p in params)
+    }
     if optional:
         entry["example_config"] = optional
         config.update(optional)
@@ -526,13 +785,27 @@ def _new_entry(name: str, cls, objects: dict) -> dict:
 
 
 def _call_params(name: str) -> list[dict]:
-    out = [{"name": "use_causal_mask", "type": "bool", "default": False, "call": True,
+    out = [
+        {
+            "name": "use_causal_mask",
+            "type": "bool",
+            "default": False,
+            "call": True,
             "label": "Causal mask",
-            "help": "Each query position attends only to itself and earlier positions (for decoders and language models)."}]
+            "help": "Each query position attends only to itself and earlier positions (for decoders and language models).",
+        }
+    ]
     if name != "GroupQueryAttention" or True:
-        out.append({"name": "return_attention_scores", "type": "bool", "default": False,
-                    "call": True, "label": "Return attention scores",
-                    "help": "Also output the attention weights, as a second output."})
+        out.append(
+            {
+                "name": "return_attention_scores",
+                "type": "bool",
+                "default": False,
+                "call": True,
+                "label": "Return attention scores",
+                "help": "Also output the attention weights, as a second output.",
+            }
+        )
     return out
 
 
@@ -544,8 +817,10 @@ def _accepts(cls, config: dict, key: str) -> bool:
     from builder.checker import make_layer
 
     try:
-        make_layer(cls.__name__ if hasattr(_keras().layers, cls.__name__) else cls.__name__,
-                   {**config, key: _PROBE[key]})
+        make_layer(
+            cls.__name__ if hasattr(_keras().layers, cls.__name__) else cls.__name__,
+            {**config, key: _PROBE[key]},
+        )
     except (TypeError, ValueError) as exc:
         return key not in str(exc)
     except Exception:
@@ -575,8 +850,13 @@ def _complete_params(name: str, cls, entry: dict, objects: dict) -> None:
             if None not in p["choices"]:
                 p["choices"].insert(0, None)
     if takes_kwargs(cls):
-        fixed = set().union(*(_super_keywords(k) for k in cls.__mro__
-                              if "__init__" in vars(k) and k.__module__.startswith("keras")))
+        fixed = set().union(
+            *(
+                _super_keywords(k)
+                for k in cls.__mro__
+                if "__init__" in vars(k) and k.__module__.startswith("keras")
+            )
+        )
         base = {p["name"]: p["example"] for p in entry["params"] if p.get("required")}
         base.update(entry.get("example_config", {}))
         for key, default in BASE_KWARGS.items():
@@ -586,11 +866,19 @@ def _complete_params(name: str, cls, entry: dict, objects: dict) -> None:
     if "training" in call and "training" not in listed:
         default = call["training"].default
         default = None if default is inspect.Parameter.empty else default
-        entry["params"].append({
-            "name": "training", "type": "bool", "default": default, "nullable": True,
-            "null_label": "Keras decides (fit: on, predict: off)", "call": True, "advanced": True,
-            "label": "Training mode",
-            "help": "Force training behaviour (dropout, noise, batch statistics) on or off in every call; unset lets Keras decide."})
+        entry["params"].append(
+            {
+                "name": "training",
+                "type": "bool",
+                "default": default,
+                "nullable": True,
+                "null_label": "Keras decides (fit: on, predict: off)",
+                "call": True,
+                "advanced": True,
+                "label": "Training mode",
+                "help": "Force training behaviour (dropout, noise, batch statistics) on or off in every call; unset lets Keras decide.",
+            }
+        )
         listed.add("training")
     for key, default in sig.items():
         if key in listed:

@@ -9,6 +9,7 @@ one-layer netbuilder project and compares ``check``'s output shape with Keras' e
     python -m tools.keras_layer_cases            # agreement rate, and each disagreement
     python -m tools.keras_layer_cases --list     # the extracted cases as JSON lines
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,11 @@ def _param_sets(func: ast.FunctionDef) -> list[dict]:
     names = [a.arg for a in func.args.args[1:]]
     sets = None
     for dec in func.decorator_list:
-        if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
-                and dec.func.attr in ("parameters", "named_parameters", "product")):
+        if not (
+            isinstance(dec, ast.Call)
+            and isinstance(dec.func, ast.Attribute)
+            and dec.func.attr in ("parameters", "named_parameters", "product")
+        ):
             continue
         if dec.func.attr == "product":
             import itertools
@@ -55,8 +59,11 @@ def _param_sets(func: ast.FunctionDef) -> list[dict]:
             sets = [dict(zip(keys, combo)) for combo in itertools.product(*axes.values())]
             continue
         args = dec.args
-        if len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) and not (
-                dec.func.attr == "parameters" and isinstance(args[0], ast.Tuple)):
+        if (
+            len(args) == 1
+            and isinstance(args[0], (ast.List, ast.Tuple))
+            and not (dec.func.attr == "parameters" and isinstance(args[0], ast.Tuple))
+        ):
             args = args[0].elts
         sets = []
         for a in args:
@@ -117,29 +124,50 @@ def extract(root: Path | None = None) -> list[dict]:
 def _calls(func, env, path, root) -> list[dict]:
     cases = []
     for node in ast.walk(func):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "run_layer_test" and node.args):
-                continue
-            cls = node.args[0]
-            if not (isinstance(cls, ast.Attribute) and isinstance(cls.value, ast.Name)
-                    and cls.value.id == "layers"):
-                continue
-            kw = {k.arg: k.value for k in node.keywords if k.arg}
-            if len(node.args) > 1 and "init_kwargs" not in kw:
-                kw["init_kwargs"] = node.args[1]
-            if "input_shape" not in kw or "expected_output_shape" not in kw:
-                continue
-            values = {k: _bound(kw[k], env) for k in ("init_kwargs", "input_shape",
-                                                  "expected_output_shape", "input_dtype",
-                                                  "call_kwargs") if k in kw}
-            if any(v is _NOT for v in values.values()):
-                continue
-            cases.append({"file": str(path.relative_to(root)), "line": node.lineno,
-                          "class_name": cls.attr, "config": values.get("init_kwargs", {}),
-                          "input_shape": values["input_shape"],
-                          "expected": values["expected_output_shape"],
-                          "input_dtype": values.get("input_dtype"),
-                          "call_kwargs": values.get("call_kwargs", {})})
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "run_layer_test"
+            and node.args
+        ):
+            continue
+        cls = node.args[0]
+        if not (
+            isinstance(cls, ast.Attribute)
+            and isinstance(cls.value, ast.Name)
+            and cls.value.id == "layers"
+        ):
+            continue
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
+        if len(node.args) > 1 and "init_kwargs" not in kw:
+            kw["init_kwargs"] = node.args[1]
+        if "input_shape" not in kw or "expected_output_shape" not in kw:
+            continue
+        values = {
+            k: _bound(kw[k], env)
+            for k in (
+                "init_kwargs",
+                "input_shape",
+                "expected_output_shape",
+                "input_dtype",
+                "call_kwargs",
+            )
+            if k in kw
+        }
+        if any(v is _NOT for v in values.values()):
+            continue
+        cases.append(
+            {
+                "file": str(path.relative_to(root)),
+                "line": node.lineno,
+                "class_name": cls.attr,
+                "config": values.get("init_kwargs", {}),
+                "input_shape": values["input_shape"],
+                "expected": values["expected_output_shape"],
+                "input_dtype": values.get("input_dtype"),
+                "call_kwargs": values.get("call_kwargs", {}),
+            }
+        )
     return cases
 
 
@@ -163,19 +191,43 @@ def project_for(case: dict) -> dict:
     elif not shapes or not isinstance(shapes[0], (list, tuple)):
         shapes = [shapes]
     dtype = case.get("input_dtype") or "float32"
-    inputs = [{"name": f"in{i}", "shape": list(s[1:]), "batch_size": s[0], "dtype": dtype}
-              for i, s in enumerate(shapes)]
+    inputs = [
+        {"name": f"in{i}", "shape": list(s[1:]), "batch_size": s[0], "dtype": dtype}
+        for i, s in enumerate(shapes)
+    ]
     config = _plain({**case["config"], **case.get("call_kwargs", {})})
-    return {"format": "netbuilder.project", "version": 1, "name": "case",
-            "model": {"inputs": inputs,
-                      "layers": [{"name": "layer", "class_name": case["class_name"],
-                                  "config": config, "inbound": [i["name"] for i in inputs]}],
-                      "outputs": ["layer"]},
-            "compile": {"optimizer": {"class_name": "RMSprop", "config": {}}, "loss": "mse",
-                        "loss_weights": None, "metrics": []},
-            "data": {"dataset": "digits", "options": {}},
-            "fit": {"epochs": 1, "batch_size": 32, "validation": {"method": "none"},
-                    "shuffle": True, "seed": 0, "callbacks": []}}
+    return {
+        "format": "netbuilder.project",
+        "version": 1,
+        "name": "case",
+        "model": {
+            "inputs": inputs,
+            "layers": [
+                {
+                    "name": "layer",
+                    "class_name": case["class_name"],
+                    "config": config,
+                    "inbound": [i["name"] for i in inputs],
+                }
+            ],
+            "outputs": ["layer"],
+        },
+        "compile": {
+            "optimizer": {"class_name": "RMSprop", "config": {}},
+            "loss": "mse",
+            "loss_weights": None,
+            "metrics": [],
+        },
+        "data": {"dataset": "digits", "options": {}},
+        "fit": {
+            "epochs": 1,
+            "batch_size": 32,
+            "validation": {"method": "none"},
+            "shuffle": True,
+            "seed": 0,
+            "callbacks": [],
+        },
+    }
 
 
 def _same(got, expected) -> bool:
@@ -214,8 +266,10 @@ def main(argv=None) -> int:
         good, why = run(c)
         ok += good
         if not good:
-            print(f"DIFF {c['file']}:{c['line']} {c['class_name']} {c['config']} "
-                  f"{c['input_shape']} -> expected {c['expected']}: {why}")
+            print(
+                f"DIFF {c['file']}:{c['line']} {c['class_name']} {c['config']} "
+                f"{c['input_shape']} -> expected {c['expected']}: {why}"
+            )
     print(f"{ok}/{len(cases)} cases agree ({100 * ok / max(len(cases), 1):.1f} %)")
     return 0 if ok == len(cases) else 1
 

@@ -37,8 +37,18 @@ REQUIRED = "<required>"
 
 # Keyword arguments every layer has that are internals, not settings a learner picks.
 INTERNAL = {
-    "name", "dtype", "trainable", "autocast", "input_dim_unused", "data_format", "seed",
-    "lora_rank", "lora_alpha", "quantization_config", "weights", "noise_shape",
+    "name",
+    "dtype",
+    "trainable",
+    "autocast",
+    "input_dim_unused",
+    "data_format",
+    "seed",
+    "lora_rank",
+    "lora_alpha",
+    "quantization_config",
+    "weights",
+    "noise_shape",
 }
 
 # Layers whose parameters depend on the input's size or rank, so that a rank other than
@@ -69,10 +79,15 @@ def keras_arguments(layer_cls) -> dict[str, Any]:
 
     if layer_cls is load_keras().layers.Layer:
         params = list(inspect.signature(layer_cls.__init__).parameters.values())[1:]
-        return {p.name: REQUIRED if p.default is inspect.Parameter.empty else plain(p.default)
-                for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
-    return {k: REQUIRED if v is catalogue_gen.REQUIRED else plain(v)
-            for k, v in catalogue_gen._signature(layer_cls).items()}
+        return {
+            p.name: REQUIRED if p.default is inspect.Parameter.empty else plain(p.default)
+            for p in params
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        }
+    return {
+        k: REQUIRED if v is catalogue_gen.REQUIRED else plain(v)
+        for k, v in catalogue_gen._signature(layer_cls).items()
+    }
 
 
 def takes_kwargs(layer_cls) -> bool:
@@ -134,6 +149,7 @@ def build(class_name: str, config: dict, shapes: list[list[int]] | None = None):
 
 # ---------------------------------------------------------------------------- checks
 
+
 def check_class(class_name: str) -> list[str]:
     if not hasattr(load_keras().layers, class_name):
         return [f"{class_name}: keras.layers has no class {class_name}"]
@@ -173,14 +189,18 @@ def check_names(class_name: str) -> list[str]:
         if name in args:
             if bool(p.get("required")) != (args[name] is REQUIRED):
                 keras_says = "requires it" if args[name] is REQUIRED else "has a default"
-                diffs.append(f"{class_name}.{name}: catalogue says "
-                             f"required={bool(p.get('required'))}, Keras {keras_says}")
+                diffs.append(
+                    f"{class_name}.{name}: catalogue says "
+                    f"required={bool(p.get('required'))}, Keras {keras_says}"
+                )
             continue
         if config_keys is None:
             config_keys = _config_keys(class_name) if takes_kwargs(layer_cls) else set()
         if name not in config_keys:
-            diffs.append(f"{class_name}.{name}: not a keyword of keras.layers.{class_name} "
-                         f"(Keras has: {', '.join(args) or 'only **kwargs'})")
+            diffs.append(
+                f"{class_name}.{name}: not a keyword of keras.layers.{class_name} "
+                f"(Keras has: {', '.join(args) or 'only **kwargs'})"
+            )
     return diffs
 
 
@@ -205,8 +225,10 @@ def check_defaults(class_name: str) -> list[str]:
                 config = _default_layer_config(class_name)
             keras_default = plain(config.get(p["name"], REQUIRED))
         if keras_default != p["default"] or type(keras_default) is not type(p["default"]):
-            diffs.append(f"{class_name}.{p['name']}: catalogue default {p['default']!r}, "
-                         f"Keras default {keras_default!r}")
+            diffs.append(
+                f"{class_name}.{p['name']}: catalogue default {p['default']!r}, "
+                f"Keras default {keras_default!r}"
+            )
     return diffs
 
 
@@ -216,8 +238,10 @@ def check_builds(class_name: str) -> list[str]:
         out = build(class_name, catalogue.default_config(class_name))
     except Exception as exc:  # report, do not stop: the point is to list every difference
         example = catalogue.get(class_name)["example_input"]
-        return [f"{class_name}: default config does not build on {example}: "
-                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"]
+        return [
+            f"{class_name}: default config does not build on {example}: "
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+        ]
     if not isinstance(out.shape, tuple):
         return [f"{class_name}: output shape {out.shape!r} is not a tuple"]
     return []
@@ -230,11 +254,17 @@ def _choice_values(class_name: str) -> dict[str, list]:
         if p["type"] == "choice":
             values[p["name"]] = list(p["choices"])
         elif p["type"] == "layer":
-            allowed = [p["example"]["class_name"]] if p["allowed"] == ["*"] and "example" in p \
-                else [] if p["allowed"] == ["*"] else p["allowed"]
+            allowed = (
+                [p["example"]["class_name"]]
+                if p["allowed"] == ["*"] and "example" in p
+                else []
+                if p["allowed"] == ["*"]
+                else p["allowed"]
+            )
             if allowed:
-                values[p["name"]] = [{"class_name": c, "config": catalogue.default_config(c)}
-                                     for c in allowed]
+                values[p["name"]] = [
+                    {"class_name": c, "config": catalogue.default_config(c)} for c in allowed
+                ]
     return values
 
 
@@ -254,8 +284,10 @@ def check_choices(class_name: str) -> list[str]:
         try:
             make_layer(class_name, {**base, "data_format": value})
         except Exception as exc:
-            diffs.append(f"{class_name}.data_format={value!r}: Keras refuses it: "
-                         f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+            diffs.append(
+                f"{class_name}.data_format={value!r}: Keras refuses it: "
+                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+            )
     for i in range(max(map(len, values.values()), default=0)):
         round_ = {name: vals[i % len(vals)] for name, vals in values.items()}
         try:
@@ -267,8 +299,10 @@ def check_choices(class_name: str) -> list[str]:
             try:
                 build(class_name, {**base, name: value})
             except Exception as exc:
-                diffs.append(f"{class_name}.{name}={value!r}: Keras refuses it: "
-                             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+                diffs.append(
+                    f"{class_name}.{name}={value!r}: Keras refuses it: "
+                    f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+                )
     return sorted(set(diffs))
 
 
@@ -300,9 +334,11 @@ def check_value_forms(class_name: str) -> list[str]:
             try:
                 build(class_name, config)
             except Exception as exc:
-                diffs.append(f"{class_name}.{p['name']}={value!r}: the catalogue accepts this "
-                             f"form, Keras refuses it: {type(exc).__name__}: "
-                             f"{str(exc).strip().splitlines()[0]}")
+                diffs.append(
+                    f"{class_name}.{p['name']}={value!r}: the catalogue accepts this "
+                    f"form, Keras refuses it: {type(exc).__name__}: "
+                    f"{str(exc).strip().splitlines()[0]}"
+                )
     return diffs
 
 
@@ -338,13 +374,20 @@ def check_input_rank(class_name: str) -> list[str]:
         for rank in sorted({lo, hi if hi is not None else 5}):
             error = builds(rank)
             if error is not None:
-                diffs.append(f"{class_name}: input_rank allows rank {rank} but Keras refuses "
-                             f"it: {error}")
+                diffs.append(
+                    f"{class_name}: input_rank allows rank {rank} but Keras refuses it: {error}"
+                )
     return diffs
 
 
-CHECKS = (check_names, check_defaults, check_builds, check_choices, check_value_forms,
-          check_input_rank)
+CHECKS = (
+    check_names,
+    check_defaults,
+    check_builds,
+    check_choices,
+    check_value_forms,
+    check_input_rank,
+)
 
 
 def compare(class_name: str) -> list[str]:
@@ -357,6 +400,7 @@ def compare(class_name: str) -> list[str]:
 
 # ---------------------------------------------------------------------------- information
 
+
 def missing_classes() -> list[str]:
     """keras.layers classes that are config-only but not in the catalogue (nor an alias)."""
     import inspect as _inspect
@@ -367,8 +411,12 @@ def missing_classes() -> list[str]:
     missing = []
     for name in dir(keras.layers):
         cls = getattr(keras.layers, name)
-        if (_inspect.isclass(cls) and issubclass(cls, keras.layers.Layer) and name not in SKIP
-                and name not in catalogue.LAYERS):
+        if (
+            _inspect.isclass(cls)
+            and issubclass(cls, keras.layers.Layer)
+            and name not in SKIP
+            and name not in catalogue.LAYERS
+        ):
             missing.append(name)
     return missing
 
@@ -377,8 +425,11 @@ def unexposed(class_name: str) -> list[str]:
     """Keras keyword arguments the catalogue leaves out (internals excluded)."""
     listed = {p["name"] for p in catalogue.get(class_name)["params"]}
     args = keras_arguments(getattr(load_keras().layers, class_name))
-    return [f"{k}={'required' if v is REQUIRED else repr(v)}" for k, v in args.items()
-            if k not in listed and k not in INTERNAL]
+    return [
+        f"{k}={'required' if v is REQUIRED else repr(v)}"
+        for k, v in args.items()
+        if k not in listed and k not in INTERNAL
+    ]
 
 
 def keras_doc(class_name: str, name: str) -> str:
@@ -394,19 +445,24 @@ def keras_doc(class_name: str, name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("layers", nargs="*", help="class names (default: every catalogued layer)")
-    parser.add_argument("--docs", action="store_true",
-                        help="show Keras' docstring for each parameter")
-    parser.add_argument("--write", action="store_true",
-                        help="regenerate builder/catalogue.json from Keras, keeping the "
-                             "curated parts")
+    parser.add_argument(
+        "--docs", action="store_true", help="show Keras' docstring for each parameter"
+    )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="regenerate builder/catalogue.json from Keras, keeping the curated parts",
+    )
     args = parser.parse_args(argv)
     if args.write:
         from tools import catalogue_gen
 
         data = catalogue_gen.generate()
         catalogue_gen.write(data)
-        print(f"wrote {catalogue_gen.CATALOGUE}: {len(data['layers'])} layers, "
-              f"{len(data['aliases'])} aliases")
+        print(
+            f"wrote {catalogue_gen.CATALOGUE}: {len(data['layers'])} layers, "
+            f"{len(data['aliases'])} aliases"
+        )
         return 0
     names = args.layers or list(catalogue.LAYERS)
     for name in names:

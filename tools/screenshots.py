@@ -7,6 +7,7 @@ opens it in Debian's Chromium (/usr/bin/chromium) through Playwright, drops a Co
 the default template so the page shows an error and its fix, selects a layer and saves
 the picture. A tool for the README, not a test: it checks nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 STARTUP_TIMEOUT_S = 60
 TF_TIMEOUT_MS = 120_000
 # True when Streamlit has no script run in progress (its status widget is quiet).
@@ -41,11 +48,24 @@ def _free_port() -> int:
 def _start_app(home: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless=true", "--server.address=127.0.0.1",
-         "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=dict(os.environ, NETBUILDER_HOME=str(home)),
-        stdout=log.open("w"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            "--server.fileWatcherType=none",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, NETBUILDER_HOME=str(home)),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -69,10 +89,12 @@ def draw_build_page(url: str, out: Path) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1500})
         page.goto(url)
         main = page.get_by_test_id("stMain")
-        expect(main.get_by_test_id("nb-out-hidden")).to_contain_text("(None, 64)",
-                                                                     timeout=TF_TIMEOUT_MS)
+        expect(main.get_by_test_id("nb-out-hidden")).to_contain_text(
+            "(None, 64)", timeout=TF_TIMEOUT_MS
+        )
         main.get_by_test_id("nb-chip-Conv2D").drag_to(
-            main.get_by_test_id("nb-card-digit"), target_position={"x": 80, "y": 3})
+            main.get_by_test_id("nb-card-digit"), target_position={"x": 80, "y": 3}
+        )
         expect(main.locator('li.nb-card[data-class-name="Conv2D"] .nb-error')).to_have_count(1)
         main.get_by_test_id("nb-card-hidden").locator(".nb-summary").click()
         expect(main.get_by_test_id("stNumberInput").first).to_be_visible()
@@ -86,8 +108,12 @@ def draw_build_page(url: str, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot-build.png",
-                        help="where to write the picture (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "docs" / "screenshot-build.png",
+        help="where to write the picture (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"no Chromium at {CHROMIUM} (Debian package `chromium`)", file=sys.stderr)

@@ -7,6 +7,7 @@ TensorFlow, so each is tested on its own and pages only draw what comes back.
 
 Epochs are 1-based on every x axis, as Keras prints them and as the book plots them.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,10 +21,20 @@ from builder import settings
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 BEST_COLOR = "#2ca02c"
-FOLD_COLORS = ("#9ecae1", "#fdae6b", "#a1d99b", "#bcbddc", "#fc9272", "#c7e9c0", "#dadaeb",
-               "#fdd0a2", "#c6dbef", "#d9d9d9")
-SMOOTHING_FACTOR = 0.9   # the book's exponential moving average (listing 3.32)
-SMOOTHING_DROP = 10      # ... after leaving out the first 10 epochs, whose scale differs
+FOLD_COLORS = (
+    "#9ecae1",
+    "#fdae6b",
+    "#a1d99b",
+    "#bcbddc",
+    "#fc9272",
+    "#c7e9c0",
+    "#dadaeb",
+    "#fdd0a2",
+    "#c6dbef",
+    "#d9d9d9",
+)
+SMOOTHING_FACTOR = 0.9  # the book's exponential moving average (listing 3.32)
+SMOOTHING_DROP = 10  # ... after leaving out the first 10 epochs, whose scale differs
 
 # Logs that are not a model metric: plotted nowhere (the learning rate gets no curve).
 _NOT_METRICS = {"learning_rate", "lr", "seconds", "epoch", "fold"}
@@ -34,6 +45,7 @@ History = Mapping[str, Sequence]
 
 
 # --------------------------------------------------------------------------- history reading
+
 
 def metric_names(history: History) -> list[str]:
     """Base metric names in the history, loss first: ``["loss", "accuracy"]``.
@@ -71,7 +83,7 @@ def split_folds(history_folds: History) -> dict[int, dict[str, list]]:
             continue
         for fold, value in zip(folds, values):
             out.setdefault(int(fold), {}).setdefault(name, []).append(value)
-    for history in out.values():   # a fold stopped early has empty cells at its end
+    for history in out.values():  # a fold stopped early has empty cells at its end
         for values in history.values():
             while values and values[-1] is None:
                 values.pop()
@@ -125,8 +137,9 @@ def smooth(values: Sequence[float], factor: float = SMOOTHING_FACTOR) -> list[fl
     return out
 
 
-def smoothed_curve(values: Sequence[float], drop: int = SMOOTHING_DROP,
-                   factor: float = SMOOTHING_FACTOR) -> tuple[list[int], list[float]]:
+def smoothed_curve(
+    values: Sequence[float], drop: int = SMOOTHING_DROP, factor: float = SMOOTHING_FACTOR
+) -> tuple[list[int], list[float]]:
     """(epochs, values) of the book's smoothed curve: first ``drop`` epochs left out, then EMA.
 
     When the run is too short to drop ``drop`` epochs, none are dropped (a curve of a few
@@ -139,14 +152,21 @@ def smoothed_curve(values: Sequence[float], drop: int = SMOOTHING_DROP,
 
 # --------------------------------------------------------------------------- curve figures
 
+
 def _label(metric: str) -> str:
     return metric.replace("_", " ")
 
 
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title="Epoch", yaxis_title=y_title, height=320,
-                      margin={"l": 40, "r": 10, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.25}, template="plotly_white")
+    fig.update_layout(
+        title=title,
+        xaxis_title="Epoch",
+        yaxis_title=y_title,
+        height=320,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.25},
+        template="plotly_white",
+    )
     return fig
 
 
@@ -160,26 +180,52 @@ def curve_figure(history: History, metric: str = "loss", title: str | None = Non
     val = _values(history, f"val_{metric}")
     fig = go.Figure()
     if train:
-        fig.add_trace(go.Scatter(x=list(range(1, len(train) + 1)), y=train, mode="markers",
-                                 name=f"Training {_label(metric)}",
-                                 marker={"color": TRAIN_COLOR, "size": 7}))
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(train) + 1)),
+                y=train,
+                mode="markers",
+                name=f"Training {_label(metric)}",
+                marker={"color": TRAIN_COLOR, "size": 7},
+            )
+        )
     if any(v is not None for v in val):
-        fig.add_trace(go.Scatter(x=list(range(1, len(val) + 1)), y=val, mode="lines",
-                                 name=f"Validation {_label(metric)}",
-                                 line={"color": VAL_COLOR, "width": 2}))
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(val) + 1)),
+                y=val,
+                mode="lines",
+                name=f"Validation {_label(metric)}",
+                line={"color": VAL_COLOR, "width": 2},
+            )
+        )
     best = best_epoch(history, metric)
     if best is not None:
         series = val if any(v is not None for v in val) else train
         y = series[best - 1]
         fig.add_vline(x=best, line_dash="dash", line_color=BEST_COLOR)
-        fig.add_trace(go.Scatter(x=[best], y=[y], mode="markers", name=f"Best epoch ({best})",
-                                 marker={"color": "rgba(0,0,0,0)", "size": 16,
-                                         "line": {"color": BEST_COLOR, "width": 2}}))
+        fig.add_trace(
+            go.Scatter(
+                x=[best],
+                y=[y],
+                mode="markers",
+                name=f"Best epoch ({best})",
+                marker={
+                    "color": "rgba(0,0,0,0)",
+                    "size": 16,
+                    "line": {"color": BEST_COLOR, "width": 2},
+                },
+            )
+        )
     return _layout(fig, title or f"Training and validation {_label(metric)}", _label(metric))
 
 
-def kfold_figure(fold_histories: Mapping[int, History], metric: str = "loss",
-                 smoothing: bool = False, validation: bool = True) -> go.Figure:
+def kfold_figure(
+    fold_histories: Mapping[int, History],
+    metric: str = "loss",
+    smoothing: bool = False,
+    validation: bool = True,
+) -> go.Figure:
     """Per-fold curves (thin) and their mean (thick) for one metric (book fig. 3.11-3.12).
 
     ``validation`` plots ``val_<metric>`` (what K-fold is for), else the training values.
@@ -195,22 +241,41 @@ def kfold_figure(fold_histories: Mapping[int, History], metric: str = "loss",
             continue
         per_fold.append(values)
         xs, ys = _maybe_smooth(values, smoothing)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"Fold {fold}",
-                                 line={"color": FOLD_COLORS[i % len(FOLD_COLORS)], "width": 1}))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=f"Fold {fold}",
+                line={"color": FOLD_COLORS[i % len(FOLD_COLORS)], "width": 1},
+            )
+        )
     mean = mean_curve(per_fold)
     if mean:
         xs, ys = _maybe_smooth(mean, smoothing)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name="Mean of folds",
-                                 line={"color": VAL_COLOR if validation else TRAIN_COLOR,
-                                       "width": 3}, marker={"size": 5}))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name="Mean of folds",
+                line={"color": VAL_COLOR if validation else TRAIN_COLOR, "width": 3},
+                marker={"size": 5},
+            )
+        )
         if not smoothing:
             best = best_epoch({key: mean}, key)
             if best is not None:
-                fig.add_vline(x=best, line_dash="dash", line_color=BEST_COLOR,
-                              annotation_text=f"best epoch {best}")
+                fig.add_vline(
+                    x=best,
+                    line_dash="dash",
+                    line_color=BEST_COLOR,
+                    annotation_text=f"best epoch {best}",
+                )
     which = "Validation" if validation else "Training"
-    title = f"{which} {_label(metric)} per fold" + (" (smoothed, first 10 epochs left out)"
-                                                      if smoothing else "")
+    title = f"{which} {_label(metric)} per fold" + (
+        " (smoothed, first 10 epochs left out)" if smoothing else ""
+    )
     return _layout(fig, title, _label(metric))
 
 
@@ -237,8 +302,9 @@ def mean_curve(curves: Iterable[Sequence[float | None]]) -> list[float]:
     return out
 
 
-def overlay_figure(histories: Mapping[str, History], metric: str = "loss",
-                   validation: bool = True) -> go.Figure:
+def overlay_figure(
+    histories: Mapping[str, History], metric: str = "loss", validation: bool = True
+) -> go.Figure:
     """One line per run (label -> history) for ``metric`` or ``val_<metric>``, for Compare."""
     key = f"val_{metric}" if validation else metric
     fig = go.Figure()
@@ -246,13 +312,21 @@ def overlay_figure(histories: Mapping[str, History], metric: str = "loss",
         values = _values(history, key)
         if not any(v is not None for v in values):
             continue
-        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values,
-                                 mode="lines+markers", name=label, marker={"size": 5}))
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(values) + 1)),
+                y=values,
+                mode="lines+markers",
+                name=label,
+                marker={"size": 5},
+            )
+        )
     which = "Validation" if validation else "Training"
     return _layout(fig, f"{which} {_label(metric)}", _label(metric))
 
 
 # --------------------------------------------------------------------------- predictions
+
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], classes: int) -> np.ndarray:
     """(classes, classes) counts: row = true class, column = predicted class."""
@@ -271,46 +345,83 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str] | None = Non
     n = matrix.shape[0]
     names = [str(c) for c in (class_names or range(n))][:n]
     counts = np.asarray(matrix).tolist()
-    fig = go.Figure(go.Heatmap(z=counts, x=names, y=names, colorscale="Blues",
-                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-                               text=counts if n <= 20 else None,
-                               texttemplate="%{text}" if n <= 20 else None))
-    fig.update_layout(title="Confusion matrix (test set)", xaxis_title="Predicted class",
-                      yaxis_title="True class", height=max(320, 22 * n + 120),
-                      yaxis={"autorange": "reversed", "type": "category"},
-                      xaxis={"type": "category"}, template="plotly_white",
-                      margin={"l": 40, "r": 10, "t": 40, "b": 40})
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts,
+            x=names,
+            y=names,
+            colorscale="Blues",
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            text=counts if n <= 20 else None,
+            texttemplate="%{text}" if n <= 20 else None,
+        )
+    )
+    fig.update_layout(
+        title="Confusion matrix (test set)",
+        xaxis_title="Predicted class",
+        yaxis_title="True class",
+        height=max(320, 22 * n + 120),
+        yaxis={"autorange": "reversed", "type": "category"},
+        xaxis={"type": "category"},
+        template="plotly_white",
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+    )
     return fig
 
 
-def scatter_figure(y_true: Sequence[float], y_pred: Sequence[float],
-                   name: str = "value") -> go.Figure:
+def scatter_figure(
+    y_true: Sequence[float], y_pred: Sequence[float], name: str = "value"
+) -> go.Figure:
     """Predicted against true values for a regression, with the y = x line of perfection."""
     true = np.asarray(y_true, dtype=float).ravel()
     pred = np.asarray(y_pred, dtype=float).ravel()
     low = float(min(true.min(initial=0), pred.min(initial=0)))
     high = float(max(true.max(initial=1), pred.max(initial=1)))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=true, y=pred, mode="markers", name="Test samples",
-                             marker={"color": TRAIN_COLOR, "size": 6, "opacity": 0.7}))
-    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="Perfect",
-                             line={"color": BEST_COLOR, "dash": "dash"}))
-    fig.update_layout(title=f"Predicted vs true {name} (test set)", xaxis_title=f"True {name}",
-                      yaxis_title=f"Predicted {name}", height=380, template="plotly_white",
-                      margin={"l": 40, "r": 10, "t": 40, "b": 40})
+    fig.add_trace(
+        go.Scatter(
+            x=true,
+            y=pred,
+            mode="markers",
+            name="Test samples",
+            marker={"color": TRAIN_COLOR, "size": 6, "opacity": 0.7},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[low, high],
+            y=[low, high],
+            mode="lines",
+            name="Perfect",
+            line={"color": BEST_COLOR, "dash": "dash"},
+        )
+    )
+    fig.update_layout(
+        title=f"Predicted vs true {name} (test set)",
+        xaxis_title=f"True {name}",
+        yaxis_title=f"Predicted {name}",
+        height=380,
+        template="plotly_white",
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+    )
     return fig
 
 
-def probability_figure(probabilities: Sequence[float],
-                       class_names: Sequence[str] | None = None) -> go.Figure:
+def probability_figure(
+    probabilities: Sequence[float], class_names: Sequence[str] | None = None
+) -> go.Figure:
     """Bar chart of one sample's class probabilities, the predicted class highlighted."""
     p = np.asarray(probabilities, dtype=float).ravel()
-    names = [str(c) for c in (class_names or range(len(p)))][:len(p)]
+    names = [str(c) for c in (class_names or range(len(p)))][: len(p)]
     colors = [VAL_COLOR if i == int(p.argmax()) else TRAIN_COLOR for i in range(len(p))]
     fig = go.Figure(go.Bar(x=names, y=p, marker_color=colors))
-    fig.update_layout(yaxis={"range": [0, 1], "title": "Probability"}, height=220,
-                      xaxis={"type": "category"}, template="plotly_white",
-                      margin={"l": 40, "r": 10, "t": 10, "b": 30})
+    fig.update_layout(
+        yaxis={"range": [0, 1], "title": "Probability"},
+        height=220,
+        xaxis={"type": "category"},
+        template="plotly_white",
+        margin={"l": 40, "r": 10, "t": 10, "b": 30},
+    )
     return fig
 
 
@@ -336,8 +447,9 @@ def class_probabilities(outputs: np.ndarray) -> np.ndarray:
     return arr
 
 
-def top_k(probabilities: Sequence[float], class_names: Sequence[str] | None = None,
-          k: int = 3) -> list[tuple[str, float]]:
+def top_k(
+    probabilities: Sequence[float], class_names: Sequence[str] | None = None, k: int = 3
+) -> list[tuple[str, float]]:
     """The ``k`` most probable classes as (name, probability), most probable first."""
     p = np.asarray(probabilities, dtype=float).ravel()
     names = [str(c) for c in (class_names or range(len(p)))]
@@ -347,6 +459,7 @@ def top_k(probabilities: Sequence[float], class_names: Sequence[str] | None = No
 
 # --------------------------------------------------------------------------- compare table
 
+
 def layers_summary(project: dict) -> str:
     """``Dense(64, relu) > Dense(10, softmax)``: each layer's type, units or filters, activation."""
     parts = []
@@ -355,8 +468,11 @@ def layers_summary(project: dict) -> str:
         args = [str(config[k]) for k in ("units", "filters", "rate", "pool_size") if k in config]
         if config.get("activation") not in (None, "linear"):
             args.append(str(config["activation"]))
-        parts.append(f"{layer.get('class_name', '?')}({', '.join(args)})" if args
-                     else layer.get("class_name", "?"))
+        parts.append(
+            f"{layer.get('class_name', '?')}({', '.join(args)})"
+            if args
+            else layer.get("class_name", "?")
+        )
     return " > ".join(parts)
 
 
@@ -379,23 +495,37 @@ def settings_row(run: dict) -> dict:
     """
     info, project = run.get("info") or {}, run.get("project") or {}
     metrics = run.get("metrics") or {}
-    compile_, fit = settings.sections(project)   # runs hold the project they trained
+    compile_, fit = settings.sections(project)  # runs hold the project they trained
     optimizer = compile_["optimizer"]
     layers = (project.get("model") or {}).get("layers", [])
-    units = [str((lay.get("config") or {}).get("units")) for lay in layers
-             if "units" in (lay.get("config") or {})]
-    activations = sorted({str((lay.get("config") or {}).get("activation")) for lay in layers
-                          if (lay.get("config") or {}).get("activation")})
+    units = [
+        str((lay.get("config") or {}).get("units"))
+        for lay in layers
+        if "units" in (lay.get("config") or {})
+    ]
+    activations = sorted(
+        {
+            str((lay.get("config") or {}).get("activation"))
+            for lay in layers
+            if (lay.get("config") or {}).get("activation")
+        }
+    )
     history = run.get("history") or {}
-    row = {"run": info.get("id", ""), "name": info.get("name", ""),
-           "state": info.get("state", ""), "layers": layers_summary(project),
-           "units": " / ".join(units), "activation": ", ".join(activations),
-           "loss": str(compile_["loss"]), "optimizer": optimizer["class_name"],
-           "learning rate": optimizer["config"]["learning_rate"],
-           "epochs": len(history.get("epoch") or []) or fit["epochs"],
-           "batch size": fit["batch_size"], "validation": _validation_text(fit["validation"])}
-    for part, prefix in (("train", "train"), ("val", "val"), ("test", "test"),
-                         ("kfold", "k-fold")):
+    row = {
+        "run": info.get("id", ""),
+        "name": info.get("name", ""),
+        "state": info.get("state", ""),
+        "layers": layers_summary(project),
+        "units": " / ".join(units),
+        "activation": ", ".join(activations),
+        "loss": str(compile_["loss"]),
+        "optimizer": optimizer["class_name"],
+        "learning rate": optimizer["config"]["learning_rate"],
+        "epochs": len(history.get("epoch") or []) or fit["epochs"],
+        "batch size": fit["batch_size"],
+        "validation": _validation_text(fit["validation"]),
+    }
+    for part, prefix in (("train", "train"), ("val", "val"), ("test", "test"), ("kfold", "k-fold")):
         for name, value in (metrics.get(part) or {}).items():
             if name in _NOT_METRICS:
                 continue

@@ -11,6 +11,7 @@ widget state: ``<prefix>_optimizer``, ``<prefix>_opt:<setting>``, and ``<prefix>
 ``<prefix>_metrics`` for one output or ``<prefix>_loss:<output>``,
 ``<prefix>_weight:<output>``, ``<prefix>_metrics:<output>`` for several.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -51,12 +52,16 @@ def _keys(prefix: str, output: str, several: bool) -> tuple[str, str, str]:
 
 # --------------------------------------------------------------------------- callbacks
 
+
 def _on_optimizer(prefix: str) -> None:
     comp = _current()[1]
     name = st.session_state[f"{prefix}_optimizer"]
     learning_rate = comp["optimizer"]["config"]["learning_rate"]
-    _commit(prefix, f"{prefix}_optimizer",
-            {**comp, "optimizer": settings.optimizer(name, {"learning_rate": learning_rate})})
+    _commit(
+        prefix,
+        f"{prefix}_optimizer",
+        {**comp, "optimizer": settings.optimizer(name, {"learning_rate": learning_rate})},
+    )
 
 
 def _on_optimizer_setting(prefix: str, name: str) -> None:
@@ -67,8 +72,7 @@ def _on_optimizer_setting(prefix: str, name: str) -> None:
         _errors(prefix)[key] = "needs a value."
         return
     opt = comp["optimizer"]
-    _commit(prefix, key, {**comp, "optimizer": {**opt, "config": {**opt["config"],
-                                                                  name: value}}})
+    _commit(prefix, key, {**comp, "optimizer": {**opt, "config": {**opt["config"], name: value}}})
 
 
 def _on_output(prefix: str, what: str, output: str, several: bool) -> None:
@@ -93,6 +97,7 @@ def _on_output(prefix: str, what: str, output: str, several: bool) -> None:
 
 # --------------------------------------------------------------------------- widgets
 
+
 def _sync(prefix: str, key: str, value) -> None:
     forms.sync(st.session_state.get(f"{prefix}_compile_errors", {}), key, value)
 
@@ -106,23 +111,34 @@ def _optimizer(prefix: str, opt: dict) -> None:
     spec = settings.COMPILE["optimizer"]
     default = spec["default"]
     _sync(prefix, key, opt["class_name"])
-    st.selectbox(spec["label"], list(settings.OPTIMIZERS), key=key, on_change=_on_optimizer,
-                 args=(prefix,),
-                 format_func=lambda v: f"{v} (the book's choice)" if v == default else v,
-                 help=f"{spec['help']}\n\n{settings.OPTIMIZERS[opt['class_name']]['help']}")
+    st.selectbox(
+        spec["label"],
+        list(settings.OPTIMIZERS),
+        key=key,
+        on_change=_on_optimizer,
+        args=(prefix,),
+        format_func=lambda v: f"{v} (the book's choice)" if v == default else v,
+        help=f"{spec['help']}\n\n{settings.OPTIMIZERS[opt['class_name']]['help']}",
+    )
     _error(prefix, key)
     params = settings.OPTIMIZERS[opt["class_name"]]["params"]
     cols = st.columns(3)
     errors = _errors(prefix)
     for i, param in enumerate(params):
         with cols[i % 3]:
-            forms.param_widget(param, opt["config"][param["name"]],
-                               f"{prefix}_opt:{param['name']}", errors,
-                               _on_optimizer_setting, (prefix, param["name"]))
+            forms.param_widget(
+                param,
+                opt["config"][param["name"]],
+                f"{prefix}_opt:{param['name']}",
+                errors,
+                _on_optimizer_setting,
+                (prefix, param["name"]),
+            )
 
 
-def _output(prefix: str, comp: dict, output: str, outputs: list[str],
-            recommended: str | None) -> None:
+def _output(
+    prefix: str, comp: dict, output: str, outputs: list[str], recommended: str | None
+) -> None:
     several = len(outputs) > 1
     loss_key, weight_key, metrics_key = _keys(prefix, output, several)
     loss = settings.per_output(comp, "loss", outputs)[output]
@@ -130,32 +146,48 @@ def _output(prefix: str, comp: dict, output: str, outputs: list[str],
     cols = st.columns([3, 2, 4]) if several else st.columns([1, 1])
     _sync(prefix, loss_key, loss)
     with cols[0]:
-        st.selectbox(spec["label"], list(settings.LOSSES), key=loss_key, on_change=_on_output,
-                     args=(prefix, "loss", output, several),
-                     format_func=lambda v: f"{v} (recommended)" if v == recommended else v,
-                     help=spec["help"])
+        st.selectbox(
+            spec["label"],
+            list(settings.LOSSES),
+            key=loss_key,
+            on_change=_on_output,
+            args=(prefix, "loss", output, several),
+            format_func=lambda v: f"{v} (recommended)" if v == recommended else v,
+            help=spec["help"],
+        )
         _error(prefix, loss_key)
         st.caption(settings.LOSSES[loss]["help"])
     if several:
         spec = settings.COMPILE["loss_weights"]
         _sync(prefix, weight_key, float(settings.per_output(comp, "loss_weights", outputs)[output]))
         with cols[1]:
-            st.number_input(spec["label"], min_value=float(spec["min"]),
-                            max_value=float(spec["max"]), step=spec["step"], format="%g",
-                            key=weight_key, on_change=_on_output,
-                            args=(prefix, "loss_weights", output, several), help=spec["help"])
+            st.number_input(
+                spec["label"],
+                min_value=float(spec["min"]),
+                max_value=float(spec["max"]),
+                step=spec["step"],
+                format="%g",
+                key=weight_key,
+                on_change=_on_output,
+                args=(prefix, "loss_weights", output, several),
+                help=spec["help"],
+            )
             _error(prefix, weight_key)
     spec = settings.COMPILE["metrics"]
     _sync(prefix, metrics_key, list(settings.per_output(comp, "metrics", outputs)[output]))
     with cols[-1]:
-        st.multiselect(spec["label"], list(settings.METRICS), key=metrics_key,
-                       on_change=_on_output, args=(prefix, "metrics", output, several),
-                       help=spec["help"])
+        st.multiselect(
+            spec["label"],
+            list(settings.METRICS),
+            key=metrics_key,
+            on_change=_on_output,
+            args=(prefix, "metrics", output, several),
+            help=spec["help"],
+        )
         _error(prefix, metrics_key)
 
 
-def compile_editor(project: dict, prefix: str, recommended: str | None = None,
-                   result=None) -> None:
+def compile_editor(project: dict, prefix: str, recommended: str | None = None, result=None) -> None:
     """The optimizer and its settings, then loss, weight and metrics per output.
 
     ``recommended`` marks the loss that suits the data (one output); ``result`` (a
@@ -170,9 +202,11 @@ def compile_editor(project: dict, prefix: str, recommended: str | None = None,
     if len(outputs) == 1:
         _output(prefix, comp, outputs[0], outputs, recommended)
         return
-    st.caption("Each output is trained with its own loss; the total loss is their sum "
-               "weighted by the loss weights. The data supplies one target per output: "
-               "the dataset's label, shaped for that output's loss.")
+    st.caption(
+        "Each output is trained with its own loss; the total loss is their sum "
+        "weighted by the loss weights. The data supplies one target per output: "
+        "the dataset's label, shaped for that output's loss."
+    )
     for output in outputs:
         report = result.layer(output) if result is not None else None
         shape = ""

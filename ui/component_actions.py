@@ -10,6 +10,7 @@ and mounts a component with its change callback.
 The browser side is shared the same way: ``static/common.js`` and ``static/common.css``
 are prepended to each component's own files by ``component``.
 """
+
 from __future__ import annotations
 
 import math
@@ -110,8 +111,13 @@ def _ignore() -> None:
     pass
 
 
-def mount(mount_fn, view: dict, key: str, parse_action: Callable[[Any], dict | None],
-          on_action: Callable[[dict], None] | None = None) -> dict | None:
+def mount(
+    mount_fn,
+    view: dict,
+    key: str,
+    parse_action: Callable[[Any], dict | None],
+    on_action: Callable[[dict], None] | None = None,
+) -> dict | None:
     """Draw an editor component and return the user's new action (each one once).
 
     With ``on_action``, the action is delivered to it from the component's change

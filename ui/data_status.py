@@ -4,6 +4,7 @@
 missing file's server is asked at most once a minute) and draws the sentence the same way
 on Data, Train and in the template menus.
 """
+
 from __future__ import annotations
 
 import streamlit as st

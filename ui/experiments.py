@@ -7,6 +7,7 @@ only reads that file, so a refresh re-attaches by the experiment id kept in the 
 
 The figures and the list of settings a project offers are plain functions (no Streamlit).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,6 +33,7 @@ ACTIVE = ("starting", "running")
 
 # --------------------------------------------------------------------------- processes
 
+
 @st.cache_resource(show_spinner=False)
 def _processes() -> dict:
     """Popen handles of the experiments this server started (reaped when they end)."""
@@ -46,15 +48,27 @@ def start(project: dict, address: str | None) -> Path:
     """Create the experiment folder and run it in a new process; remember its id."""
     owner = state.session_id()
     folder = runner.create(project, runs_root(), owner)
-    command = [sys.executable, "-m", "builder.experiments.runner", str(folder),
-               "--runs", str(runs_root())]
+    command = [
+        sys.executable,
+        "-m",
+        "builder.experiments.runner",
+        str(folder),
+        "--runs",
+        str(runs_root()),
+    ]
     if address:
         command += ["--ray", address]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     with open(folder / "driver.log", "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     _processes()[folder.name] = process
     record = runs.read_json(folder / "experiment.json")
     record["pid"] = process.pid
@@ -117,6 +131,7 @@ def stop(record: dict) -> None:
 
 # --------------------------------------------------------------------------- settings
 
+
 def setting_choices(project: dict) -> dict[str, str]:
     """Settings an experiment can vary in ``project``: {setting: label with current value}."""
     choices: dict[str, str] = {}
@@ -130,8 +145,9 @@ def setting_choices(project: dict) -> dict[str, str]:
             choices[f"layers.{name}.include"] = f"{name}: keep or omit the layer"
         for param in catalogue.LAYERS.get(cls, {}).get("params", []):
             now = config.get(param["name"], param.get("default"))
-            choices[f"layers.{name}.{param['name']}"] = (f"{name} ({cls}): {param['name']} "
-                                                         f"(now {json.dumps(now)})")
+            choices[f"layers.{name}.{param['name']}"] = (
+                f"{name} ({cls}): {param['name']} (now {json.dumps(now)})"
+            )
     compile_, fit = settings.sections(project)
     opt = compile_["optimizer"]
     choices["compile.optimizer"] = f"optimizer (now {opt['class_name']})"
@@ -179,6 +195,7 @@ def parse_values(text: str) -> list:
 
 # --------------------------------------------------------------------------- figures
 
+
 def _short(setting: str) -> str:
     parts = setting.split(".")
     return ".".join(parts[1:]) if parts[0] in ("layers", "compile", "fit") else setting
@@ -190,11 +207,20 @@ def trial_rows(record: dict) -> list[dict]:
     best = (record.get("best") or {}).get("id")
     rows = []
     for t in record["trials"]:
-        row = {"trial": t["id"], "best": "best" if t["id"] == best else "",
-               "state": t["state"], record["metric"]: t["metric"], "epochs": t["epochs"],
-               "curve": [v for v in t.get("curve", []) if v is not None]}
-        row.update({_short(k): (json.dumps(v) if isinstance(v, bool) or v is None else v)
-                    for k, v in t["params"].items()})
+        row = {
+            "trial": t["id"],
+            "best": "best" if t["id"] == best else "",
+            "state": t["state"],
+            record["metric"]: t["metric"],
+            "epochs": t["epochs"],
+            "curve": [v for v in t.get("curve", []) if v is not None],
+        }
+        row.update(
+            {
+                _short(k): (json.dumps(v) if isinstance(v, bool) or v is None else v)
+                for k, v in t["params"].items()
+            }
+        )
         rows.append(row)
     return rows
 
@@ -206,19 +232,32 @@ def curves_figure(record: dict) -> go.Figure:
     for t in record["trials"]:
         if not t.get("curve"):
             continue
-        fig.add_trace(go.Scatter(x=list(range(1, len(t["curve"]) + 1)), y=t["curve"],
-                                 mode="lines+markers", name=t["id"],
-                                 line={"width": 4 if t["id"] == best else 1.5}))
-    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title=f"{record['metric']} per epoch", xaxis_title="epoch",
-                      yaxis_title=record["metric"])
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(t["curve"]) + 1)),
+                y=t["curve"],
+                mode="lines+markers",
+                name=t["id"],
+                line={"width": 4 if t["id"] == best else 1.5},
+            )
+        )
+    fig.update_layout(
+        height=280,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title=f"{record['metric']} per epoch",
+        xaxis_title="epoch",
+        yaxis_title=record["metric"],
+    )
     return fig
 
 
 def parallel_figure(record: dict) -> go.Figure | None:
     """Parallel coordinates: each setting and the metric, one line per scored trial."""
-    scored = [t for t in record["trials"]
-              if isinstance(t["metric"], (int, float)) and math.isfinite(t["metric"])]
+    scored = [
+        t
+        for t in record["trials"]
+        if isinstance(t["metric"], (int, float)) and math.isfinite(t["metric"])
+    ]
     if not scored:
         return None
     dims = []
@@ -229,15 +268,29 @@ def parallel_figure(record: dict) -> go.Figure | None:
         else:
             labels = sorted({json.dumps(v) if not isinstance(v, str) else v for v in values})
             index = {label: i for i, label in enumerate(labels)}
-            dims.append({"label": _short(setting), "tickvals": list(range(len(labels))),
-                         "ticktext": labels,
-                         "values": [index[json.dumps(v) if not isinstance(v, str) else v]
-                                    for v in values]})
+            dims.append(
+                {
+                    "label": _short(setting),
+                    "tickvals": list(range(len(labels))),
+                    "ticktext": labels,
+                    "values": [
+                        index[json.dumps(v) if not isinstance(v, str) else v] for v in values
+                    ],
+                }
+            )
     metric = [t["metric"] for t in scored]
     dims.append({"label": record["metric"], "values": metric})
     reverse = record["mode"] == "min"  # the best trial is always the brightest line
-    fig = go.Figure(go.Parcoords(line={"color": metric, "colorscale": "Viridis",
-                                       "reversescale": reverse, "showscale": True},
-                                 dimensions=dims))
+    fig = go.Figure(
+        go.Parcoords(
+            line={
+                "color": metric,
+                "colorscale": "Viridis",
+                "reversescale": reverse,
+                "showscale": True,
+            },
+            dimensions=dims,
+        )
+    )
     fig.update_layout(height=320, margin={"l": 60, "r": 60, "t": 40, "b": 20})
     return fig

@@ -1,4 +1,5 @@
 """Opening what a user uploads: a project file, a Keras model JSON or a .keras file."""
+
 from __future__ import annotations
 
 from builder.opener import open_document

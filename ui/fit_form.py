@@ -10,6 +10,7 @@ Widget keys: ``train_epochs``, ``train_batch``, ``train_seed``, ``train_shuffle`
 ``train_fraction``, ``train_k``, and ``train_cb:<Callback>`` (switched on) with
 ``train_cb:<Callback>:<setting>``.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,13 @@ import streamlit as st
 
 from builder import settings
 
-FIT_SYNCED = "train_fit_synced"     # the fit settings the widgets were last filled from
-FIT_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "seed": "train_seed",
-            "shuffle": "train_shuffle"}
+FIT_SYNCED = "train_fit_synced"  # the fit settings the widgets were last filled from
+FIT_KEYS = {
+    "epochs": "train_epochs",
+    "batch_size": "train_batch",
+    "seed": "train_seed",
+    "shuffle": "train_shuffle",
+}
 VALIDATION_KEYS = {"count": "train_count", "fraction": "train_fraction", "k": "train_k"}
 # TerminateOnNaN is always on (the run stops with a plain message at the first NaN).
 CALLBACKS = [name for name in settings.CALLBACKS if name != "TerminateOnNaN"]
@@ -79,13 +84,19 @@ def widget(spec: dict, key: str):
             return st.selectbox(label, choices, key=key, help=help_text)
         return st.text_input(label, key=key, help=help_text)
     if kind == "int":
-        return int(st.number_input(label, int(spec["min"]), int(spec["max"]), step=1, key=key,
-                                   help=help_text))
+        return int(
+            st.number_input(
+                label, int(spec["min"]), int(spec["max"]), step=1, key=key, help=help_text
+            )
+        )
     step = spec.get("step", 0.01)
     lo = spec["min"] + 1e-6 if spec.get("min_exclusive") else spec["min"]
     hi = spec["max"] - 1e-6 if spec.get("max_exclusive") else spec["max"]
-    return float(st.number_input(label, float(lo), float(hi), step=step, format="%g", key=key,
-                                 help=help_text))
+    return float(
+        st.number_input(
+            label, float(lo), float(hi), step=step, format="%g", key=key, help=help_text
+        )
+    )
 
 
 def fit_form(fit: dict) -> dict:
@@ -98,8 +109,12 @@ def fit_form(fit: dict) -> dict:
             out[name] = widget(settings.fit_param(name), FIT_KEYS[name])
     c1, c2 = st.columns([2, 1])
     methods = settings.VALIDATION_METHODS
-    method = c1.selectbox(settings.VALIDATION["label"], list(methods),
-                          format_func=lambda m: methods[m]["label"], key="train_method")
+    method = c1.selectbox(
+        settings.VALIDATION["label"],
+        list(methods),
+        format_func=lambda m: methods[m]["label"],
+        key="train_method",
+    )
     validation: dict = {"method": method}
     names = [p["name"] for p in methods[method]["params"]]
     if methods[method].get("one_of"):
@@ -107,8 +122,9 @@ def fit_form(fit: dict) -> dict:
         names = [by]
     with c2:
         for name in names:
-            validation[name] = widget(settings.validation_param(method, name),
-                                      VALIDATION_KEYS[name])
+            validation[name] = widget(
+                settings.validation_param(method, name), VALIDATION_KEYS[name]
+            )
     out["validation"] = validation
     out["shuffle"] = widget(settings.fit_param("shuffle"), FIT_KEYS["shuffle"])
 
@@ -117,8 +133,10 @@ def fit_form(fit: dict) -> dict:
         entry = settings.CALLBACKS[name]
         with col:
             if st.checkbox(entry["label"], key=_cb_key(name), help=entry["help"]):
-                config = {spec["name"]: widget(spec, _cb_key(name, spec["name"]))
-                          for spec in entry["params"]}
+                config = {
+                    spec["name"]: widget(spec, _cb_key(name, spec["name"]))
+                    for spec in entry["params"]
+                }
                 callbacks.append({"class_name": name, "config": config})
     out["callbacks"] = callbacks
     return out

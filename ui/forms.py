@@ -4,16 +4,27 @@ A spec is ``{"name", "type", "default", "min", "max", "choices", "label", "help"
 ``param_widget`` draws the matching Streamlit widget, and ``from_text`` turns what a person
 typed into a JSON value, raising ValueError with an example when it cannot.
 """
+
 from __future__ import annotations
 
 import json
 
 import streamlit as st
 
-TEXT_TYPES = {"str", "ints", "shape", "padding", "axis", "layer", "initializer", "regularizer",
-              "constraint", "any"}
+TEXT_TYPES = {
+    "str",
+    "ints",
+    "shape",
+    "padding",
+    "axis",
+    "layer",
+    "initializer",
+    "regularizer",
+    "constraint",
+    "any",
+}
 JSON_TYPES = {"layer", "initializer", "regularizer", "constraint", "any"}
-CHOICES = "_form_choices"   # {widget key: the choices its selectbox indexes}
+CHOICES = "_form_choices"  # {widget key: the choices its selectbox indexes}
 
 
 def to_text(value) -> str:
@@ -23,8 +34,10 @@ def to_text(value) -> str:
     if isinstance(value, dict):
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
-        return ", ".join(to_text(v) if not isinstance(v, (list, tuple))
-                         else "(" + to_text(v) + ")" for v in value)
+        return ", ".join(
+            to_text(v) if not isinstance(v, (list, tuple)) else "(" + to_text(v) + ")"
+            for v in value
+        )
     return str(value)
 
 
@@ -39,24 +52,29 @@ def from_text(spec: dict, text: str):
         try:
             return json.loads(text)
         except json.JSONDecodeError as err:
-            raise ValueError(f"write the wrapped layer as JSON, e.g. "
-                             f"{json.dumps(spec.get('example'))} ({err.msg}).") from None
+            raise ValueError(
+                f"write the wrapped layer as JSON, e.g. "
+                f"{json.dumps(spec.get('example'))} ({err.msg})."
+            ) from None
     if spec["type"] in JSON_TYPES:
         # a Keras name (he_normal, l2) as it is; objects, lists and numbers as JSON
-        if text[0] in "{[-0123456789\"" or text in ("true", "false", "null"):
+        if text[0] in '{[-0123456789"' or text in ("true", "false", "null"):
             try:
                 return json.loads(text)
             except json.JSONDecodeError as err:
-                raise ValueError(f"write a name like he_normal, or JSON such as "
-                                 f'{{"class_name": "HeNormal", "config": {{"seed": 1}}}} '
-                                 f"({err.msg}).") from None
+                raise ValueError(
+                    f"write a name like he_normal, or JSON such as "
+                    f'{{"class_name": "HeNormal", "config": {{"seed": 1}}}} '
+                    f"({err.msg})."
+                ) from None
         return text
     normal = text.replace("(", "[").replace(")", "]")
     try:
         value = json.loads(f"[{normal}]")
     except json.JSONDecodeError:
-        raise ValueError(f"write numbers separated by commas, e.g. "
-                         f"{to_text(spec.get('example', [3, 3]))}.") from None
+        raise ValueError(
+            f"write numbers separated by commas, e.g. {to_text(spec.get('example', [3, 3]))}."
+        ) from None
     if len(value) == 1 and "," not in text and "[" not in normal:
         return value[0]
     return value
@@ -75,8 +93,9 @@ def sync(errors: dict, key: str, value) -> None:
         st.session_state[key] = value
 
 
-def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tuple,
-                 keras_name: bool = True) -> None:
+def param_widget(
+    spec: dict, value, key: str, errors: dict, on_change, args: tuple, keras_name: bool = True
+) -> None:
     """The widget for one parameter; ``on_change(*args)`` reads ``st.session_state[key]``."""
     label, help_text = spec.get("label", spec["name"]), spec.get("help") or ""
     if keras_name:
@@ -97,17 +116,27 @@ def param_widget(spec: dict, value, key: str, errors: dict, on_change, args: tup
             choices.append(value)
         st.session_state.setdefault(CHOICES, {})[key] = choices
         sync(errors, key, choices.index(value))
-        st.selectbox(label, range(len(choices)),
-                     format_func=lambda i: null if choices[i] is None else str(choices[i]),
-                     **common)
+        st.selectbox(
+            label,
+            range(len(choices)),
+            format_func=lambda i: null if choices[i] is None else str(choices[i]),
+            **common,
+        )
     elif kind in ("int", "float"):
         sync(errors, key, value)
-        st.number_input(label, step=1 if kind == "int" else spec.get("step"),
-                        format="%d" if kind == "int" else "%g",
-                        placeholder=spec.get("null_label", "none"), **common)
+        st.number_input(
+            label,
+            step=1 if kind == "int" else spec.get("step"),
+            format="%d" if kind == "int" else "%g",
+            placeholder=spec.get("null_label", "none"),
+            **common,
+        )
     else:
-        shown = json.dumps(value) if kind in JSON_TYPES and value is not None and \
-            not isinstance(value, str) else to_text(value)
+        shown = (
+            json.dumps(value)
+            if kind in JSON_TYPES and value is not None and not isinstance(value, str)
+            else to_text(value)
+        )
         sync(errors, key, shown)
         st.text_input(label, placeholder=spec.get("null_label", ""), **common)
     field_error(errors, key)

@@ -44,8 +44,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "select": {"name": "name"},
     "delete": {"name": "name"},
     "apply_fix": {"name": "name", "fix": "index"},
-    "undo": {},   # Ctrl+Z
-    "redo": {},   # Ctrl+Shift+Z, Ctrl+Y
+    "undo": {},  # Ctrl+Z
+    "redo": {},  # Ctrl+Shift+Z, Ctrl+Y
 }
 
 _mount = component_actions.component("netbuilder_graph_editor", "graph")
@@ -64,8 +64,9 @@ def parse_action(raw: Any) -> dict | None:
     return component_actions.parse(raw, ACTION_FIELDS)
 
 
-def graph_editor(view: dict, key: str,
-                 on_action: Callable[[dict], None] | None = None) -> dict | None:
+def graph_editor(
+    view: dict, key: str, on_action: Callable[[dict], None] | None = None
+) -> dict | None:
     """Draw the graph editor for ``view`` and return the user's new action.
 
     Same contract as ``ui.stack_component.stack_editor``: each action is returned once
@@ -86,10 +87,14 @@ def node_fixes(result: Any, name: str) -> list:
     return layer_fixes(result, name)
 
 
-def build_view(project: dict, result: Any = None, selected: str | None = None,
-               faults: list | None = None,
-               positions: Mapping[str, tuple[float, float]] | None = None,
-               routes: Mapping[tuple[str, str], list] | None = None) -> dict:
+def build_view(
+    project: dict,
+    result: Any = None,
+    selected: str | None = None,
+    faults: list | None = None,
+    positions: Mapping[str, tuple[float, float]] | None = None,
+    routes: Mapping[tuple[str, str], list] | None = None,
+) -> dict:
     """The component's view of ``project``.
 
     ``result`` is the checker's (None while TensorFlow loads: shapes read "pending"),
@@ -114,11 +119,24 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
         shapes[inp["name"]] = shape
         x, y = positions.get(inp["name"], (0.0, 0.0))
         own = [f.message for f in faults if inp["name"] in f.nodes]
-        nodes.append({"name": inp["name"], "kind": "input", "class_name": "Input",
-                      "summary": inp.get("dtype", "float32"), "output_shape": shape,
-                      "params": None, "status": "error" if own else "ok",
-                      "error": " ".join(own) or None, "fixes": [], "warnings": [],
-                      "x": x, "y": y, "is_output": False, "multi": False})
+        nodes.append(
+            {
+                "name": inp["name"],
+                "kind": "input",
+                "class_name": "Input",
+                "summary": inp.get("dtype", "float32"),
+                "output_shape": shape,
+                "params": None,
+                "status": "error" if own else "ok",
+                "error": " ".join(own) or None,
+                "fixes": [],
+                "warnings": [],
+                "x": x,
+                "y": y,
+                "is_output": False,
+                "multi": False,
+            }
+        )
     for lay in model["layers"]:
         name, class_name = lay["name"], lay["class_name"]
         try:
@@ -128,16 +146,31 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
             summary, multi = "", False
         own = [f.message for f in faults if name in f.nodes]
         x, y = positions.get(name, (0.0, 0.0))
-        item = {**layer_item(result, name, class_name, summary), "kind": "layer",
-                "x": x, "y": y, "is_output": name in outputs, "multi": multi}
+        item = {
+            **layer_item(result, name, class_name, summary),
+            "kind": "layer",
+            "x": x,
+            "y": y,
+            "is_output": name in outputs,
+            "multi": multi,
+        }
         if own:
             # Wiring faults say it in graph words; the checker's own text for them (a
             # project-file problem, "Add 'm': no output depends on...") would repeat one
             # and hide the others. Keras' shape errors are kept beside them.
             # Keras' arity refusal ("merges at least 2 inputs") is the wiring fault again.
-            keras_error = item["error"] if item["error"] and not item["error"].startswith(
-                (f"{class_name} '{name}': ", f"{class_name} '{name}' merges ",
-                 f"{class_name} '{name}' takes ")) else None
+            keras_error = (
+                item["error"]
+                if item["error"]
+                and not item["error"].startswith(
+                    (
+                        f"{class_name} '{name}': ",
+                        f"{class_name} '{name}' merges ",
+                        f"{class_name} '{name}' takes ",
+                    )
+                )
+                else None
+            )
             item["error"] = " ".join(own + ([keras_error] if keras_error else []))
             item["status"] = "error"
         shapes[name] = item["output_shape"]
@@ -148,10 +181,16 @@ def build_view(project: dict, result: Any = None, selected: str | None = None,
     for dst, srcs in inbound_of(model).items():
         for slot, src in enumerate(srcs):
             if src in known:
-                edges.append({"source": src, "target": dst, "slot": slot,
-                              "shape": shapes.get(src),
-                              "bends": [list(b) for b in routes.get((src, dst), [])],
-                              "status": "error" if status.get(dst) == "error" else "ok"})
+                edges.append(
+                    {
+                        "source": src,
+                        "target": dst,
+                        "slot": slot,
+                        "shape": shapes.get(src),
+                        "bends": [list(b) for b in routes.get((src, dst), [])],
+                        "status": "error" if status.get(dst) == "error" else "ok",
+                    }
+                )
     return {
         "nodes": nodes,
         "edges": edges,

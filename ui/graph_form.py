@@ -8,6 +8,7 @@ corrected.
 
 Widget keys start with ``graph_`` so the two pages never share widget state.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -17,7 +18,7 @@ from builder.project import ProjectError
 from ui import state
 from ui.layer_form import LayerForm, find_layer
 
-FIELD_ERRORS = "graph_field_errors"   # {widget key: message} for values not applied
+FIELD_ERRORS = "graph_field_errors"  # {widget key: message} for values not applied
 
 
 def plain(err: Exception) -> str:
@@ -38,6 +39,7 @@ def sync(key: str, value) -> None:
 
 # --------------------------------------------------------------------------- callbacks
 
+
 def _on_output(layer: str, key: str) -> None:
     project = state.get_project()
     outputs = list(project["model"].get("outputs", []))
@@ -55,6 +57,7 @@ def _on_output(layer: str, key: str) -> None:
 
 # --------------------------------------------------------------------------- widgets
 
+
 def param_widget(layer: str, config: dict, spec: dict) -> None:
     """One catalogue parameter of ``layer`` as a widget (key ``graph_param:layer:name``)."""
     FORM.param_widget(layer, config, spec)
@@ -68,13 +71,21 @@ def layer_form(project: dict, name: str, selected_key: str) -> None:
     FORM.name_field(name, selected_key)
     out_key = f"graph_output:{name}"
     sync(out_key, name in project["model"].get("outputs", []))
-    st.checkbox("Model output", key=out_key, on_change=_on_output, args=(name, out_key),
-                help="An output is a prediction the model is trained on; each output gets "
-                     "its own loss below.")
+    st.checkbox(
+        "Model output",
+        key=out_key,
+        on_change=_on_output,
+        args=(name, out_key),
+        help="An output is a prediction the model is trained on; each output gets "
+        "its own loss below.",
+    )
     FORM.field_error(out_key)
     if entry.get("input_names"):
-        st.caption("Connect its inputs in this order: " + ", ".join(entry["input_names"])
-                   + f" (at least {entry['inputs']['min']}).")
+        st.caption(
+            "Connect its inputs in this order: "
+            + ", ".join(entry["input_names"])
+            + f" (at least {entry['inputs']['min']})."
+        )
     FORM.params(name, lay.get("config", {}), entry)
 
 

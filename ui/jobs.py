@@ -10,6 +10,7 @@ starts a new Streamlit session with the same ``?p=`` owner id, which finds the j
 
 ``progress_summary`` is pure (no streamlit): fractions and ETA text for the progress bars.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,7 +63,8 @@ def _device_probe() -> Future:
     # The probe imports TensorFlow in a child Python (seconds): started once per server
     # process in a thread, so no page waits for it.
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="netbuilder-devices").submit(
-        devices.list_devices)
+        devices.list_devices
+    )
 
 
 def device_report() -> dict | None:
@@ -173,6 +175,7 @@ def stop(handle: RunHandle) -> bool:
 
 # --------------------------------------------------------------------------- progress
 
+
 def _clock(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     hours, rest = divmod(seconds, 3600)
@@ -180,9 +183,14 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def progress_summary(progress: dict | None, epoch_seconds: list[float], epochs: int,
-                     epochs_done: int, folds: int | None = None,
-                     now: float | None = None) -> dict:
+def progress_summary(
+    progress: dict | None,
+    epoch_seconds: list[float],
+    epochs: int,
+    epochs_done: int,
+    folds: int | None = None,
+    now: float | None = None,
+) -> dict:
     """Fractions and words for the epoch and batch progress bars.
 
     ``progress`` is the latest batch event (or None before the first batch),
@@ -211,23 +219,29 @@ def progress_summary(progress: dict | None, epoch_seconds: list[float], epochs: 
     if epoch_seconds:
         per_epoch = sum(epoch_seconds) / len(epoch_seconds)
         eta = max(0.0, (total_epochs - position) * per_epoch)
-    batch_text = (f"batch {batch}/{batches}" if batch and batches else "waiting for the "
-                  "first batch")
+    batch_text = f"batch {batch}/{batches}" if batch and batches else "waiting for the first batch"
     loss = ((progress or {}).get("logs") or {}).get("loss")
     if loss is not None:
         batch_text += f" · loss {loss:.4f}"
-    return {"epoch": min(1.0, position / total_epochs), "epoch_text": epoch_text,
-            "batch": batch_fraction, "batch_text": batch_text, "eta": eta,
-            "eta_text": f"about {_clock(eta)} left" if eta is not None else
-            "time left known after the first epoch"}
+    return {
+        "epoch": min(1.0, position / total_epochs),
+        "epoch_text": epoch_text,
+        "batch": batch_fraction,
+        "batch_text": batch_text,
+        "eta": eta,
+        "eta_text": f"about {_clock(eta)} left"
+        if eta is not None
+        else "time left known after the first epoch",
+    }
 
 
 def handle_summary(handle: RunHandle) -> dict:
     """``progress_summary`` for a live handle."""
     first = handle.fold_histories.get(None if handle.folds is None else 1, {})
     done = max((len(v) for v in first.values()), default=0)
-    return progress_summary(handle.progress, handle.epoch_seconds, handle.epochs, done,
-                            handle.folds)
+    return progress_summary(
+        handle.progress, handle.epoch_seconds, handle.epochs, done, handle.folds
+    )
 
 
 def runs_root() -> Path:

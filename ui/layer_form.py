@@ -6,6 +6,7 @@ pages never share widget state), the session key of their refused values, and ho
 and commit it with ``ui.state``; a refused value stays in its field with the reason under
 it until it is corrected. The widgets themselves come from ``ui.forms``.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,9 @@ def find_layer(project: dict, name: str | None) -> dict | None:
 
 @dataclass(frozen=True)
 class LayerForm:
-    prefix: str                          # widget keys start with it: "build", "graph"
-    errors_key: str                      # session key of {widget key: message}
-    plain: Callable[[Exception], str]    # a ProjectError as the page words it
+    prefix: str  # widget keys start with it: "build", "graph"
+    errors_key: str  # session key of {widget key: message}
+    plain: Callable[[Exception], str]  # a ProjectError as the page words it
 
     def errors(self) -> dict:
         return st.session_state.setdefault(self.errors_key, {})
@@ -101,8 +102,11 @@ class LayerForm:
             if choice == _NONE:
                 config.pop(spec["name"], None)
             else:
-                config[spec["name"]] = {"class_name": choice,
-                                        "config": catalogue.default_config(choice)}
+                config[spec["name"]] = {
+                    "class_name": choice,
+                    "config": catalogue.default_config(choice),
+                }
+
         self._commit_config(layer, key, change)
 
     def on_wrapped_param(self, layer: str, spec: dict, inner: dict, key: str) -> None:
@@ -120,6 +124,7 @@ class LayerForm:
                 inner_config.pop(inner["name"], None)
             else:
                 inner_config[inner["name"]] = value
+
         self._commit_config(layer, key, change)
 
     def on_rename(self, layer: str, key: str, selected_key: str) -> None:
@@ -137,10 +142,11 @@ class LayerForm:
             shape = forms.from_text({"type": "shape"}, st.session_state[key])
             shape = shape if isinstance(shape, list) else [shape]
             if not shape or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
-                raise ValueError("the shape is positive whole numbers separated by commas, "
-                                 "without the batch axis, e.g. 28, 28, 1.")
-            project = edit.set_input(state.get_project(), name, shape,
-                                     st.session_state[dtype_key])
+                raise ValueError(
+                    "the shape is positive whole numbers separated by commas, "
+                    "without the batch axis, e.g. 28, 28, 1."
+                )
+            project = edit.set_input(state.get_project(), name, shape, st.session_state[dtype_key])
         except (ValueError, ProjectError) as err:
             self.refuse(key, self.plain(err))
             return
@@ -192,9 +198,14 @@ class LayerForm:
             options.append(current)
         key = f"{self.prefix}_wrap:{layer}:{spec['name']}"
         self.sync(key, current)
-        st.selectbox(spec.get("label", spec["name"]), options, key=key,
-                     on_change=self.on_wrapped_class, args=(layer, spec, key),
-                     help=f"{spec.get('help', '')}\n\nKeras argument: `{spec['name']}`")
+        st.selectbox(
+            spec.get("label", spec["name"]),
+            options,
+            key=key,
+            on_change=self.on_wrapped_class,
+            args=(layer, spec, key),
+            help=f"{spec.get('help', '')}\n\nKeras argument: `{spec['name']}`",
+        )
         self.field_error(key)
         if not isinstance(value, dict) or value.get("class_name") not in catalogue.LAYERS:
             return
@@ -206,15 +217,26 @@ class LayerForm:
                     continue
                 ikey = f"{self.prefix}_param:{layer}:{spec['name']}.{inner['name']}"
                 ivalue = inner_config.get(inner["name"], inner.get("default", inner.get("example")))
-                forms.param_widget(inner, ivalue, ikey, self.errors(), self.on_wrapped_param,
-                                   (layer, spec, inner, ikey))
+                forms.param_widget(
+                    inner,
+                    ivalue,
+                    ikey,
+                    self.errors(),
+                    self.on_wrapped_param,
+                    (layer, spec, inner, ikey),
+                )
 
     def name_field(self, name: str, selected_key: str) -> None:
         """The layer's name; renaming it keeps it selected (``selected_key``)."""
         key = f"{self.prefix}_name:{name}"
         self.sync(key, name)
-        st.text_input("Name", key=key, on_change=self.on_rename, args=(name, key, selected_key),
-                      help="Letters, digits and underscores; used in exported code.")
+        st.text_input(
+            "Name",
+            key=key,
+            on_change=self.on_rename,
+            args=(name, key, selected_key),
+            help="Letters, digits and underscores; used in exported code.",
+        )
         self.field_error(key)
 
     def input_fields(self, inp: dict) -> None:
@@ -223,14 +245,23 @@ class LayerForm:
         key, dtype_key = f"{self.prefix}_input:{name}", f"{self.prefix}_input_dtype:{name}"
         self.sync(key, forms.to_text(inp["shape"]))
         st.session_state[dtype_key] = inp.get("dtype", "float32")
-        st.text_input(f"Input '{name}' shape", key=key, on_change=self.on_input,
-                      args=(name, key, dtype_key),
-                      help="One sample's shape, without the batch axis: 784 for vectors, "
-                           "28, 28, 1 for grey images.")
+        st.text_input(
+            f"Input '{name}' shape",
+            key=key,
+            on_change=self.on_input,
+            args=(name, key, dtype_key),
+            help="One sample's shape, without the batch axis: 784 for vectors, "
+            "28, 28, 1 for grey images.",
+        )
         self.field_error(key)
-        st.selectbox("Values", projectlib.INPUT_DTYPES, key=dtype_key, on_change=self.on_input,
-                     args=(name, key, dtype_key),
-                     help="float32 for numbers; int32 for token ids read by Embedding.")
+        st.selectbox(
+            "Values",
+            projectlib.INPUT_DTYPES,
+            key=dtype_key,
+            on_change=self.on_input,
+            args=(name, key, dtype_key),
+            help="float32 for numbers; int32 for token ids read by Embedding.",
+        )
 
 
 # ------------------------------------------------------------------ page toolbar
@@ -238,10 +269,20 @@ class LayerForm:
 
 def undo_redo(undo_col, redo_col, prefix: str) -> None:
     """The Undo and Redo buttons (keys ``<prefix>_undo`` / ``<prefix>_redo``)."""
-    undo_col.button("Undo", on_click=state.undo, disabled=not state.can_undo(),
-                    key=f"{prefix}_undo", width="stretch")
-    redo_col.button("Redo", on_click=state.redo, disabled=not state.can_redo(),
-                    key=f"{prefix}_redo", width="stretch")
+    undo_col.button(
+        "Undo",
+        on_click=state.undo,
+        disabled=not state.can_undo(),
+        key=f"{prefix}_undo",
+        width="stretch",
+    )
+    redo_col.button(
+        "Redo",
+        on_click=state.redo,
+        disabled=not state.can_redo(),
+        key=f"{prefix}_redo",
+        width="stretch",
+    )
 
 
 def menu_key(base: str) -> str:
@@ -256,8 +297,9 @@ def close_menu(key: str) -> None:
     st.session_state[f"_menu:{base}"] = st.session_state.get(f"_menu:{base}", 0) + 1
 
 
-def template_buttons(names, prefix: str, use: Callable[[str], None],
-                     menu_key: str | None = None) -> None:
+def template_buttons(
+    names, prefix: str, use: Callable[[str], None], menu_key: str | None = None
+) -> None:
     """One button per template in ``names``; a click calls ``use(name)`` and closes the
     popover whose key is ``menu_key``. A template whose data is not cached says so."""
     from builder import templates
@@ -271,8 +313,13 @@ def template_buttons(names, prefix: str, use: Callable[[str], None],
     for name in names:
         title, description = templates.describe(name)
         note = data_status.template_note(templates.dataset(name))
-        st.button(title + note, on_click=pick, args=(name,), key=f"{prefix}_tpl:{name}",
-                  help=description or None)
+        st.button(
+            title + note,
+            on_click=pick,
+            args=(name,),
+            key=f"{prefix}_tpl:{name}",
+            help=description or None,
+        )
 
 
 def start_over(project: dict, form: LayerForm, selected_key: str) -> None:

@@ -42,8 +42,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "delete": {"name": "name"},
     "duplicate": {"name": "name"},
     "apply_fix": {"name": "name", "fix": "index"},
-    "undo": {},   # Ctrl+Z
-    "redo": {},   # Ctrl+Shift+Z, Ctrl+Y
+    "undo": {},  # Ctrl+Z
+    "redo": {},  # Ctrl+Shift+Z, Ctrl+Y
 }
 
 _mount = component_actions.component("netbuilder_stack_editor", "stack")
@@ -103,15 +103,22 @@ def layer_item(result: Any, name: str, class_name: str, summary: str) -> dict:
     """
     from builder.results import fmt_shape
 
-    item = {"name": name, "class_name": class_name, "summary": summary,
-            "output_shape": None, "params": None, "status": "tentative",
-            "error": None, "fixes": [], "warnings": []}
+    item = {
+        "name": name,
+        "class_name": class_name,
+        "summary": summary,
+        "output_shape": None,
+        "params": None,
+        "status": "tentative",
+        "error": None,
+        "fixes": [],
+        "warnings": [],
+    }
     report = result.layer(name) if result is not None else None
     if report is not None:
         item["summary"] = report.summary or summary
         item["error"] = report.error
-        item["status"] = "error" if report.error else (
-            "tentative" if report.tentative else "ok")
+        item["status"] = "error" if report.error else ("tentative" if report.tentative else "ok")
         # A layer that builds but does not fit the data keeps its shape beside the error:
         # "(None, 6, 6, 10)" is what the error is about.
         if report.output_shape is not None:
@@ -142,8 +149,10 @@ def build_view(project: dict, result: Any = None, selected: str | None = None) -
         view_layers.append(layer_item(result, name, class_name, summary))
     names = {layer["name"] for layer in model["layers"]}
     return {
-        "inputs": [{"name": inp["name"], "shape": fmt_shape([None] + list(inp["shape"]))}
-                   for inp in model["inputs"]],
+        "inputs": [
+            {"name": inp["name"], "shape": fmt_shape([None] + list(inp["shape"]))}
+            for inp in model["inputs"]
+        ],
         "palette": catalogue.palette(),
         "categories": catalogue.categories(),
         "layers": view_layers,

@@ -16,6 +16,7 @@ Nothing a user made is overwritten behind their back:
 - every project entering the session passes ``project.portable_data``: a CSV is named by
   its file name in the uploads folder, never by a path of this machine.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -112,9 +113,11 @@ def init() -> None:
         except (ProjectError, ValueError, RecursionError, OSError) as err:
             # Keep the file: the next edit of the default must not overwrite it.
             new = _fork()
-            note = (f"The autosaved project could not be restored ({err}). It is kept, "
-                    f"unchanged, in {path}; you are now working on the default project under "
-                    f"a new address (?p={new}).")
+            note = (
+                f"The autosaved project could not be restored ({err}). It is kept, "
+                f"unchanged, in {path}; you are now working on the default project under "
+                f"a new address (?p={new})."
+            )
     if project is None:
         project = templates.load(templates.DEFAULT)
     project = _portable(settings.normalise(project))
@@ -233,15 +236,18 @@ def _autosave(project: dict) -> None:
                 new = _fork()
                 # Said at once: an edit inside a fragment reruns only the fragment, so a
                 # notice kept for the app frame would wait for the next full rerun.
-                st.toast(f"This project (?p={old}) was also changed in another tab. So that "
-                         f"neither tab overwrites the other, your changes here are now saved "
-                         f"under a new address (?p={new}); the other tab keeps the old one.")
+                st.toast(
+                    f"This project (?p={old}) was also changed in another tab. So that "
+                    f"neither tab overwrites the other, your changes here are now saved "
+                    f"under a new address (?p={new}); the other tab keeps the old one."
+                )
                 path = _autosave_path(new)
             save_project_file(project, path)
             st.session_state["_autosave_digest"] = _digest(_read_bytes(path))
     except OSError as err:  # a full disk must not break editing; say it once
-        st.session_state["_notice"] = f"Autosave failed ({err.strerror or err}): download " \
-                                      "your project to keep it."
+        st.session_state["_notice"] = (
+            f"Autosave failed ({err.strerror or err}): download your project to keep it."
+        )
 
 
 def can_undo() -> bool:
@@ -287,13 +293,19 @@ def show_status(result) -> None:
     errors = sum(1 for r in result.layers if r.error) + len(result.errors)
     warnings = len(result.all_warnings())
     if result.valid:
-        slot.success(f"Valid model · {result.total_params:,} params"
-                     + (f" · {warnings} advice" if warnings else ""))
+        slot.success(
+            f"Valid model · {result.total_params:,} params"
+            + (f" · {warnings} advice" if warnings else "")
+        )
         return
     errors = errors or 1
-    page, title = (("pages/build.py", "Build") if edit.is_stack(get_project())
-                   else ("pages/graph.py", "Graph"))
+    page, title = (
+        ("pages/build.py", "Build") if edit.is_stack(get_project()) else ("pages/graph.py", "Graph")
+    )
     with slot.container():
         st.error(f"{errors} problem{'s' if errors != 1 else ''} to fix")
-        st.page_link(page, label=f"Show {'them' if errors != 1 else 'it'} on {title}",
-                     icon=":material/arrow_forward:")
+        st.page_link(
+            page,
+            label=f"Show {'them' if errors != 1 else 'it'} on {title}",
+            icon=":material/arrow_forward:",
+        )

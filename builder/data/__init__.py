@@ -7,6 +7,7 @@ scikit-learn and pandas are imported inside the functions that load data.
     info = describe(project["data"])          # task, classes, input spec: no loading
     prepared = prepare(project, progress)     # arrays ready for model.fit
 """
+
 from builder.data.csv_data import CsvSummary, inspect_csv
 from builder.data.errors import DataError
 from builder.data.loader import Prepared, clear_cache, prepare

@@ -7,6 +7,7 @@ with the training median. Every problem raises ``DataError`` with a message that
 column, row or line and says what to change. pandas and scikit-learn are imported inside
 the functions that need them.
 """
+
 from __future__ import annotations
 
 import collections
@@ -86,9 +87,9 @@ class CsvSummary:
 @dataclass(frozen=True)
 class _Column:
     name: str
-    kind: str                                # "number" | "category"
-    fill: float | None = None                # numbers: the training median for empty cells
-    categories: tuple[str, ...] = ()         # categories: one input per category
+    kind: str  # "number" | "category"
+    fill: float | None = None  # numbers: the training median for empty cells
+    categories: tuple[str, ...] = ()  # categories: one input per category
 
     def literal(self) -> dict:
         """The column as plain values, what ``encode_columns`` reads."""
@@ -136,7 +137,7 @@ class TableEncoder:
     """
 
     columns: tuple[_Column, ...]
-    mean: np.ndarray | None = None           # (features,), None when not normalising
+    mean: np.ndarray | None = None  # (features,), None when not normalising
     std: np.ndarray | None = None
     dropped: tuple[tuple[str, str], ...] = ()
 
@@ -194,12 +195,15 @@ class CsvTable:
 
 # --------------------------------------------------------------------------- reading
 
+
 def _check_size(source: Source) -> None:
     size = len(source) if isinstance(source, bytes) else os.path.getsize(source)
     if size > MAX_BYTES:
-        raise DataError(f"the file is {size / 1024**2:,.0f} MB, more than the "
-                        f"{MAX_BYTES // 1024**2} MB this app reads: keep fewer rows or columns "
-                        "(a sample of the rows trains just as well to start with).")
+        raise DataError(
+            f"the file is {size / 1024**2:,.0f} MB, more than the "
+            f"{MAX_BYTES // 1024**2} MB this app reads: keep fewer rows or columns "
+            "(a sample of the rows trains just as well to start with)."
+        )
     if size == 0:
         raise DataError("the file is empty: choose a CSV with a header line and data rows.")
 
@@ -224,8 +228,10 @@ def resolve_path(path: str | os.PathLike) -> str:
     root = paths.uploads_dir().resolve()
     full = (root / text).resolve()
     if full != root and root not in full.parents:
-        raise DataError(f"the CSV file {text!r} is outside the app's uploads folder, so it "
-                        "is not read: upload the file on the Data page.")
+        raise DataError(
+            f"the CSV file {text!r} is outside the app's uploads folder, so it "
+            "is not read: upload the file on the Data page."
+        )
     if not full.is_file():
         raise DataError(f"the CSV file {text!r} is missing: upload it on the Data page.")
     return str(full)
@@ -255,20 +261,27 @@ def _head_text(source: Source) -> str:
         with open(source, "rb") as handle:
             head = handle.read(limit)
     first_line = re.search(rb"[\r\n]", head)
-    if first_line is None and len(head) == limit or (
-            first_line is not None and first_line.start() > limits.MAX_CSV_HEADER_BYTES):
+    if (
+        first_line is None
+        and len(head) == limit
+        or (first_line is not None and first_line.start() > limits.MAX_CSV_HEADER_BYTES)
+    ):
         sep_counts = max(head.count(s) for s in (b",", b";", b"\t", b"|"))
-        raise DataError(f"the header line is longer than "
-                        f"{limits.fmt_bytes(limits.MAX_CSV_HEADER_BYTES)} (at least "
-                        f"{sep_counts + 1:,} columns); at most {MAX_COLUMNS:,} columns are "
-                        "read (README, \"Limits and safety\"): keep fewer columns.")
+        raise DataError(
+            f"the header line is longer than "
+            f"{limits.fmt_bytes(limits.MAX_CSV_HEADER_BYTES)} (at least "
+            f"{sep_counts + 1:,} columns); at most {MAX_COLUMNS:,} columns are "
+            'read (README, "Limits and safety"): keep fewer columns.'
+        )
     try:
         return head.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        if err.start > len(head) - 4:      # a character cut in half at the end of the sample
-            return head[:err.start].decode("utf-8-sig")
-        raise DataError("the file is not UTF-8 text (is it a spreadsheet or an image?): save "
-                        "it as 'CSV UTF-8' and upload it again.") from None
+        if err.start > len(head) - 4:  # a character cut in half at the end of the sample
+            return head[: err.start].decode("utf-8-sig")
+        raise DataError(
+            "the file is not UTF-8 text (is it a spreadsheet or an image?): save "
+            "it as 'CSV UTF-8' and upload it again."
+        ) from None
 
 
 def _delimiter_and_header(source: Source) -> tuple[str, list[str]]:
@@ -284,11 +297,14 @@ def _delimiter_and_header(source: Source) -> tuple[str, list[str]]:
     try:
         header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
     except csv.Error as err:
-        raise DataError(f"the header line cannot be read as CSV ({err}): check the first "
-                        "line of the file.") from None
+        raise DataError(
+            f"the header line cannot be read as CSV ({err}): check the first line of the file."
+        ) from None
     if len(header) > MAX_COLUMNS:
-        raise DataError(f"the file has {len(header):,} columns; at most {MAX_COLUMNS:,} are "
-                        "read (README, \"Limits and safety\"): keep fewer columns.")
+        raise DataError(
+            f"the file has {len(header):,} columns; at most {MAX_COLUMNS:,} are "
+            'read (README, "Limits and safety"): keep fewer columns.'
+        )
     return sep, [name.strip() for name in header]
 
 
@@ -297,12 +313,14 @@ def _parser_message(err: Exception) -> str:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if found:
         want, line, saw = found.groups()
-        return (f"line {line} has {saw} values but the header has {want} columns: fix or "
-                "remove that line (a value that contains the separator needs quotes).")
+        return (
+            f"line {line} has {saw} values but the header has {want} columns: fix or "
+            "remove that line (a value that contains the separator needs quotes)."
+        )
     if "EOF inside string" in text:
         row = re.search(r"starting at row (\d+)", text)
         where = f" (it starts in data row {int(row.group(1)) + 1})" if row else ""
-        return (f"a quoted value is never closed{where}: add the missing closing quote.")
+        return f"a quoted value is never closed{where}: add the missing closing quote."
     return f"the file could not be read as CSV ({text.strip()}): check it opens as a table."
 
 
@@ -312,8 +330,9 @@ def read_rows(source, sep, nrows=None):
     names stripped. The exported script carries this very function."""
     import pandas as pd
 
-    frame = pd.read_csv(source, sep=sep, nrows=nrows, skip_blank_lines=False,
-                        encoding="utf-8-sig", index_col=False)
+    frame = pd.read_csv(
+        source, sep=sep, nrows=nrows, skip_blank_lines=False, encoding="utf-8-sig", index_col=False
+    )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -339,30 +358,41 @@ def _read_frame(source: Source, header_only: bool = False):
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = read_rows(handle, sep, nrows)
     except pd.errors.ParserWarning:
-        raise DataError(f"the data rows have more values than the header has columns "
-                        f"({len(header)}): name every column in the first line, or remove the "
-                        "extra separators at the ends of the rows.") from None
+        raise DataError(
+            f"the data rows have more values than the header has columns "
+            f"({len(header)}): name every column in the first line, or remove the "
+            "extra separators at the ends of the rows."
+        ) from None
     except pd.errors.EmptyDataError:
-        raise DataError("the file is empty: choose a CSV with a header line and data rows.") \
-            from None
+        raise DataError(
+            "the file is empty: choose a CSV with a header line and data rows."
+        ) from None
     except pd.errors.ParserError as err:
         raise DataError(_parser_message(err)) from None
     except UnicodeDecodeError:
-        raise DataError("the file is not UTF-8 text (is it a spreadsheet or an image?): save "
-                        "it as 'CSV UTF-8' and upload it again.") from None
+        raise DataError(
+            "the file is not UTF-8 text (is it a spreadsheet or an image?): save "
+            "it as 'CSV UTF-8' and upload it again."
+        ) from None
     if len(frame) > MAX_ROWS:
-        raise DataError(f"the file has more than {MAX_ROWS:,} rows, the most this app reads: "
-                        "keep a sample of the rows.")
+        raise DataError(
+            f"the file has more than {MAX_ROWS:,} rows, the most this app reads: "
+            "keep a sample of the rows."
+        )
     counts = collections.Counter(header)
     duplicated = sorted(c for c, n in counts.items() if c and n > 1)
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
     if duplicated:
-        raise DataError(f"the header names {', '.join(map(repr, duplicated))} more than once: "
-                        "give every column its own name.")
+        raise DataError(
+            f"the header names {', '.join(map(repr, duplicated))} more than once: "
+            "give every column its own name."
+        )
     if unnamed:
-        raise DataError(f"the header has {len(unnamed)} empty column name(s) (columns "
-                        f"{', '.join(str(frame.columns.get_loc(c) + 1) for c in unnamed)}): "
-                        "name every column in the first line.")
+        raise DataError(
+            f"the header has {len(unnamed)} empty column name(s) (columns "
+            f"{', '.join(str(frame.columns.get_loc(c) + 1) for c in unnamed)}): "
+            "name every column in the first line."
+        )
     return frame, sep
 
 
@@ -420,14 +450,20 @@ def inspect_csv(source: Source) -> CsvSummary:
     target = frame.columns[-1]
     missing = {c: int(n) for c, n in frame.isna().sum().items() if n}
     preview = frame.head(5).astype(object).where(frame.head(5).notna(), None)
-    return CsvSummary(columns=list(frame.columns),
-                      dtypes={c: _kind(frame[c]) for c in frame.columns},
-                      rows=len(frame), suggested_target=target,
-                      suggested_task=_infer_task(frame[target]),
-                      missing=missing, preview=preview.to_dict("records"), delimiter=sep)
+    return CsvSummary(
+        columns=list(frame.columns),
+        dtypes={c: _kind(frame[c]) for c in frame.columns},
+        rows=len(frame),
+        suggested_target=target,
+        suggested_task=_infer_task(frame[target]),
+        missing=missing,
+        preview=preview.to_dict("records"),
+        delimiter=sep,
+    )
 
 
 # --------------------------------------------------------------------------- encoding
+
 
 def _lines(index) -> str:
     """File line numbers (header is line 1) of DataFrame rows, at most ten of them."""
@@ -448,9 +484,11 @@ def _refuse_infinities(frame) -> None:
             continue
         bad = frame.index[np.isinf(series.to_numpy(np.float64, na_value=np.nan))]
         if len(bad):
-            raise DataError(f"column {name!r} holds an infinite number (inf, or one too large "
-                            f"for a float such as 1e400) on line(s) {_lines(bad)} of the file: "
-                            "write a finite number there, or leave the cell empty.")
+            raise DataError(
+                f"column {name!r} holds an infinite number (inf, or one too large "
+                f"for a float such as 1e400) on line(s) {_lines(bad)} of the file: "
+                "write a finite number there, or leave the cell empty."
+            )
 
 
 def _class_label(value: Any) -> str:
@@ -472,8 +510,9 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None, tuple | None,
-                                                     tuple | None]:
+def _target(
+    frame, target: str, task: str
+) -> tuple[str, np.ndarray, int | None, tuple | None, tuple | None]:
     """Resolve the task and encode the target:
     (task, y, num_classes, class_names, classes as pandas read them)."""
     import pandas as pd
@@ -485,25 +524,38 @@ def _target(frame, target: str, task: str) -> tuple[str, np.ndarray, int | None,
     if task == "regression":
         if kind in ("text", "bool"):
             examples = ", ".join(repr(v) for v in series.astype(str).unique()[:3])
-            raise DataError(f"target {target!r} holds text ({examples}...), and regression "
-                            "needs numbers: choose task 'binary' or 'multiclass', or another "
-                            "target column.")
+            raise DataError(
+                f"target {target!r} holds text ({examples}...), and regression "
+                "needs numbers: choose task 'binary' or 'multiclass', or another "
+                "target column."
+            )
         return task, series.to_numpy(np.float32), None, None, None
     values = series.astype(str) if kind == "text" else series
     classes = pd.unique(values)
     classes = sorted(classes, key=lambda v: (str(type(v)), v))
     if len(classes) < 2:
-        raise DataError(f"target {target!r} has the same value {_class_label(classes[0])!r} in "
-                        f"all {len(frame):,} rows: a classifier needs at least two classes.")
+        raise DataError(
+            f"target {target!r} has the same value {_class_label(classes[0])!r} in "
+            f"all {len(frame):,} rows: a classifier needs at least two classes."
+        )
     if task == "binary" and len(classes) != 2:
-        raise DataError(f"target {target!r} has {len(classes)} classes, and task 'binary' "
-                        "needs exactly 2: choose task 'multiclass' (or 'auto').")
+        raise DataError(
+            f"target {target!r} has {len(classes)} classes, and task 'binary' "
+            "needs exactly 2: choose task 'multiclass' (or 'auto')."
+        )
     if len(classes) > MAX_CLASSES:
-        raise DataError(f"target {target!r} has {len(classes):,} distinct values, too many to "
-                        "be classes: choose task 'regression' (or 'auto') to predict the number.")
+        raise DataError(
+            f"target {target!r} has {len(classes):,} distinct values, too many to "
+            "be classes: choose task 'regression' (or 'auto') to predict the number."
+        )
     codes = target_codes(values, classes)
-    return (task, codes, len(classes), tuple(_class_label(c) for c in classes),
-            tuple(_plain(c) for c in classes))
+    return (
+        task,
+        codes,
+        len(classes),
+        tuple(_class_label(c) for c in classes),
+        tuple(_plain(c) for c in classes),
+    )
 
 
 def split_rows(n, y, task, test_fraction, seed):
@@ -521,8 +573,7 @@ def split_rows(n, y, task, test_fraction, seed):
         # Stratifying needs every class twice and room for each class on both sides.
         if counts[counts > 0].min() >= 2 and classes <= n_test and classes <= n - n_test:
             stratify = y
-    train, test = train_test_split(index, test_size=n_test, random_state=seed,
-                                   stratify=stratify)
+    train, test = train_test_split(index, test_size=n_test, random_state=seed, stratify=stratify)
     return np.sort(train), np.sort(test)
 
 
@@ -534,23 +585,37 @@ def _check_encoded_size(rows: int, columns) -> None:
     values = rows * inputs
     need = 3 * 4 * values
     free = limits.available_memory()
-    if values > limits.MAX_CSV_ENCODED_VALUES or (free is not None
-                                                   and need > free * limits.MEMORY_HEADROOM):
-        texts = sorted((col for col in columns if col.kind == "category"),
-                       key=lambda col: -len(col.categories))[:3]
-        hint = (" The text columns with the most values: " + ", ".join(
-            f"{col.name!r} ({len(col.categories)})" for col in texts) + "." if texts else "")
-        room = (f"; this machine has {limits.fmt_bytes(free)} free" if free is not None else "")
-        raise DataError(f"the table would become {rows:,} rows x {inputs:,} inputs once each "
-                        f"text value is an input of its own: {limits.fmt_bytes(need)} to "
-                        f"encode, more than netbuilder allows (at most "
-                        f"{limits.MAX_CSV_ENCODED_VALUES:,} values, README \"Limits and "
-                        f"safety\"{room}). Leave out text columns with many different "
-                        f"values, or keep fewer rows.{hint}")
+    if values > limits.MAX_CSV_ENCODED_VALUES or (
+        free is not None and need > free * limits.MEMORY_HEADROOM
+    ):
+        texts = sorted(
+            (col for col in columns if col.kind == "category"), key=lambda col: -len(col.categories)
+        )[:3]
+        hint = (
+            " The text columns with the most values: "
+            + ", ".join(f"{col.name!r} ({len(col.categories)})" for col in texts)
+            + "."
+            if texts
+            else ""
+        )
+        room = f"; this machine has {limits.fmt_bytes(free)} free" if free is not None else ""
+        raise DataError(
+            f"the table would become {rows:,} rows x {inputs:,} inputs once each "
+            f"text value is an input of its own: {limits.fmt_bytes(need)} to "
+            f"encode, more than netbuilder allows (at most "
+            f'{limits.MAX_CSV_ENCODED_VALUES:,} values, README "Limits and '
+            f'safety"{room}). Leave out text columns with many different '
+            f"values, or keep fewer rows.{hint}"
+        )
 
 
-def _fit_encoder(train, normalize: bool, notes: list[str],
-                 dropped: list[tuple[str, str]], rows: int | None = None) -> TableEncoder:
+def _fit_encoder(
+    train,
+    normalize: bool,
+    notes: list[str],
+    dropped: list[tuple[str, str]],
+    rows: int | None = None,
+) -> TableEncoder:
     import pandas as pd
 
     columns = []
@@ -573,38 +638,57 @@ def _fit_encoder(train, normalize: bool, notes: list[str],
             hint = ""
             if numeric.notna().mean() >= 0.9:
                 bad = series[numeric.isna() & series.notna()].astype(str).unique()[:3]
-                hint = (" It is mostly numbers with some text (" + ", ".join(map(repr, bad))
-                        + "): clean those cells to use it as a number.")
-            notes.append(f"Column {name!r} was left out: it holds {len(categories):,} "
-                         f"different text values (an identifier or free text?), which "
-                         f"would become {len(categories):,} inputs.{hint}")
-            dropped.append((name, f"{len(categories):,} different text values: an identifier "
-                                  "or free text"))
+                hint = (
+                    " It is mostly numbers with some text ("
+                    + ", ".join(map(repr, bad))
+                    + "): clean those cells to use it as a number."
+                )
+            notes.append(
+                f"Column {name!r} was left out: it holds {len(categories):,} "
+                f"different text values (an identifier or free text?), which "
+                f"would become {len(categories):,} inputs.{hint}"
+            )
+            dropped.append(
+                (name, f"{len(categories):,} different text values: an identifier or free text")
+            )
             continue
         columns.append(_Column(name, "category", categories=categories))
     if not columns:
-        raise DataError("no usable feature columns are left besides the target: the file "
-                        "needs at least one column of numbers or of a few repeated words.")
+        raise DataError(
+            "no usable feature columns are left besides the target: the file "
+            "needs at least one column of numbers or of a few repeated words."
+        )
     _check_encoded_size(len(train) if rows is None else rows, columns)
     encoder = TableEncoder(tuple(columns), dropped=tuple(dropped))
     if not normalize:
         return encoder
     raw = encoder.encode_raw(train)
     names = encoder.feature_names
-    is_number = np.concatenate([[c.kind == "number"] if c.kind == "number"
-                                else [False] * len(c.categories) for c in columns])
+    is_number = np.concatenate(
+        [
+            [c.kind == "number"] if c.kind == "number" else [False] * len(c.categories)
+            for c in columns
+        ]
+    )
     same = raw.min(axis=0, initial=np.inf) == raw.max(axis=0, initial=-np.inf)
     constant = [names[i] for i in np.flatnonzero(is_number & same)]
     if constant:
-        notes.append("Column(s) " + ", ".join(map(repr, constant)) + " hold one value in every "
-                     "training row, so they tell the model nothing; kept as zeros.")
+        notes.append(
+            "Column(s) " + ", ".join(map(repr, constant)) + " hold one value in every "
+            "training row, so they tell the model nothing; kept as zeros."
+        )
     # One-hot inputs stay 0/1: only number columns are normalised.
     mean, std = standardize_fit(raw, only=is_number)
     return TableEncoder(tuple(columns), mean=mean, std=std, dropped=tuple(dropped))
 
 
-def load_table(source: Source, target: str = "", task: str = "auto",
-               test_fraction: float = 0.2, normalize: bool = True) -> CsvTable:
+def load_table(
+    source: Source,
+    target: str = "",
+    task: str = "auto",
+    test_fraction: float = 0.2,
+    normalize: bool = True,
+) -> CsvTable:
     """Read, split (seeded, stratified for classes) and encode a CSV file.
 
     ``target`` empty means the last column. ``task`` is "auto", "binary", "multiclass" or
@@ -617,28 +701,37 @@ def load_table(source: Source, target: str = "", task: str = "auto",
     if len(frame) == 0:
         raise DataError("the file has a header but no data rows: add rows below the header.")
     if frame.shape[1] < 2:
-        raise DataError(f"the file has one column ({frame.columns[0]!r}); it needs the target "
-                        "and at least one feature column. If the values are separated by "
-                        "something other than , ; tab or |, save it as a comma-separated CSV.")
+        raise DataError(
+            f"the file has one column ({frame.columns[0]!r}); it needs the target "
+            "and at least one feature column. If the values are separated by "
+            "something other than , ; tab or |, save it as a comma-separated CSV."
+        )
     target = target or frame.columns[-1]
     if target not in frame.columns:
-        raise DataError(f"the file has no column {target!r}: its columns are "
-                        f"{', '.join(frame.columns)}.")
+        raise DataError(
+            f"the file has no column {target!r}: its columns are {', '.join(frame.columns)}."
+        )
     empty_target = frame.index[frame[target].isna()]
     if len(empty_target):
-        raise DataError(f"target {target!r} is empty on line(s) {_lines(empty_target)} of the "
-                        "file: fill those cells or delete those rows.")
+        raise DataError(
+            f"target {target!r} is empty on line(s) {_lines(empty_target)} of the "
+            "file: fill those cells or delete those rows."
+        )
     if len(frame) < MIN_ROWS:
-        raise DataError(f"the file has {len(frame)} data rows; at least {MIN_ROWS} are needed "
-                        "to train on some and test on the others.")
+        raise DataError(
+            f"the file has {len(frame)} data rows; at least {MIN_ROWS} are needed "
+            "to train on some and test on the others."
+        )
     _refuse_infinities(frame)
     task, y, num_classes, class_names, classes = _target(frame, target, task)
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
     dropped = [(c, "empty in every row") for c in empty]
     if empty:
-        notes.append("Column(s) " + ", ".join(map(repr, empty)) + " are empty in every row and "
-                     "were left out.")
+        notes.append(
+            "Column(s) " + ", ".join(map(repr, empty)) + " are empty in every row and "
+            "were left out."
+        )
         features = features.drop(columns=empty)
     features = features.reset_index(drop=True)
     train_idx, test_idx = split_rows(len(features), y, task, test_fraction, SPLIT_SEED)
@@ -649,11 +742,15 @@ def load_table(source: Source, target: str = "", task: str = "auto",
         if not blanks:
             continue
         if col.kind == "number":
-            notes.append(f"Column {col.name!r}: {blanks:,} empty cell(s) filled with the "
-                         f"training median {col.fill:g}.")
+            notes.append(
+                f"Column {col.name!r}: {blanks:,} empty cell(s) filled with the "
+                f"training median {col.fill:g}."
+            )
         else:
-            notes.append(f"Column {col.name!r}: {blanks:,} empty cell(s) treated as the "
-                         f"category {MISSING!r}.")
+            notes.append(
+                f"Column {col.name!r}: {blanks:,} empty cell(s) treated as the "
+                f"category {MISSING!r}."
+            )
     unseen = {}
     for col in encoder.columns:
         if col.kind == "category":
@@ -662,28 +759,53 @@ def load_table(source: Source, target: str = "", task: str = "auto",
             if count:
                 unseen[col.name] = count
     for name, count in unseen.items():
-        notes.append(f"Column {name!r}: {count:,} test row(s) hold a value never seen in "
-                     "training; they are encoded as all zeros for that column.")
+        notes.append(
+            f"Column {name!r}: {count:,} test row(s) hold a value never seen in "
+            "training; they are encoded as all zeros for that column."
+        )
     x_train, x_test = encoder.encode(raw_train), encoder.encode(raw_test)
-    return CsvTable(x_train=x_train, y_train=y[train_idx], x_test=x_test, y_test=y[test_idx],
-                    feature_names=encoder.feature_names, target=target, task=task,
-                    num_classes=num_classes, class_names=class_names, encoder=encoder,
-                    raw_train=raw_train.reset_index(drop=True),
-                    raw_test=raw_test.reset_index(drop=True), notes=notes, delimiter=sep,
-                    target_classes=classes,
-                    target_is_text=classes is not None and _kind(frame[target]) == "text")
+    return CsvTable(
+        x_train=x_train,
+        y_train=y[train_idx],
+        x_test=x_test,
+        y_test=y[test_idx],
+        feature_names=encoder.feature_names,
+        target=target,
+        task=task,
+        num_classes=num_classes,
+        class_names=class_names,
+        encoder=encoder,
+        raw_train=raw_train.reset_index(drop=True),
+        raw_test=raw_test.reset_index(drop=True),
+        notes=notes,
+        delimiter=sep,
+        target_classes=classes,
+        target_is_text=classes is not None and _kind(frame[target]) == "text",
+    )
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(path: str, mtime_ns: int, size: int, target: str, task: str,
-                 test_fraction: float, normalize: bool) -> CsvTable:
+def _load_cached(
+    path: str,
+    mtime_ns: int,
+    size: int,
+    target: str,
+    task: str,
+    test_fraction: float,
+    normalize: bool,
+) -> CsvTable:
     table = load_table(path, target, task, test_fraction, normalize)
     for array in (table.x_train, table.y_train, table.x_test, table.y_test):
-        array.flags.writeable = False      # shared between callers: nobody may change it
+        array.flags.writeable = False  # shared between callers: nobody may change it
     return table
 
 
 def load_table_cached(options: dict) -> CsvTable:
     """``load_table`` for the csv dataset's options, cached until the file changes."""
-    return _load_cached(*_stat_key(options["path"]), options["target"], options["task"],
-                        float(options["test_fraction"]), bool(options["normalize"]))
+    return _load_cached(
+        *_stat_key(options["path"]),
+        options["target"],
+        options["task"],
+        float(options["test_fraction"]),
+        bool(options["normalize"]),
+    )

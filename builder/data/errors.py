@@ -1,4 +1,5 @@
 """The one exception the data layer raises for anything a person can fix."""
+
 from __future__ import annotations
 
 from builder.errors import ProjectError

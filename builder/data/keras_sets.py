@@ -9,6 +9,7 @@ Keras deletes a cached file whose hash does not match.
 Raw loads are cached per (source, num_words), so switching encodings or a second run does
 not read the files again. Cached arrays are read-only: they are shared.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,8 +28,17 @@ from builder.data.errors import DataError
 from builder.data.preprocess import INDEX_FROM, OOV_ID, START_ID, Ragged
 from builder.data.registry import DATASETS
 
-__all__ = ["SOURCES", "KerasSource", "NpzTextSource", "TextData", "load_boston",
-           "load_images", "load_text", "read_npz", "word_index"]
+__all__ = [
+    "SOURCES",
+    "KerasSource",
+    "NpzTextSource",
+    "TextData",
+    "load_boston",
+    "load_images",
+    "load_text",
+    "read_npz",
+    "word_index",
+]
 
 # Keras shuffles IMDB and Reuters with this seed and keeps 20 % of Reuters for testing.
 KERAS_SEED = 113
@@ -79,9 +89,14 @@ class KerasSource:
             raise self._failed(err, "word_index") from err
 
 
-_ALLOWED_GLOBALS = frozenset({("numpy", "ndarray"), ("numpy", "dtype"),
-                              ("numpy.core.multiarray", "_reconstruct"),
-                              ("numpy._core.multiarray", "_reconstruct")})
+_ALLOWED_GLOBALS = frozenset(
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+)
 
 
 class _ArrayUnpickler(pickle.Unpickler):
@@ -142,7 +157,7 @@ class NpzTextSource:
     and for Reuters the same 80/20 split.
     """
 
-    layout: str                    # "imdb" | "reuters"
+    layout: str  # "imdb" | "reuters"
     data_path: str
     word_index_path: str | None = None
 
@@ -151,8 +166,10 @@ class NpzTextSource:
         for role in roles:
             path = wanted[role]
             if path is None or not Path(path).is_file():
-                raise DataError(f"the {role.replace('_', ' ')} file {path!r} for "
-                                f"{DATASETS[self.layout].label} does not exist: fix the path.")
+                raise DataError(
+                    f"the {role.replace('_', ' ')} file {path!r} for "
+                    f"{DATASETS[self.layout].label} does not exist: fix the path."
+                )
 
     def load(self, num_words: int | None = None):
         raw = read_npz(self.data_path)
@@ -168,22 +185,27 @@ class NpzTextSource:
             rng.shuffle(order)
             seqs, labels = Ragged.from_sequences(raw["x"][order]), raw["y"][order]
             cut = int(len(seqs) * (1 - REUTERS_TEST_SPLIT))
-            parts = [(seqs.take(np.arange(cut)), labels[:cut]),
-                     (seqs.take(np.arange(cut, len(seqs))), labels[cut:])]
+            parts = [
+                (seqs.take(np.arange(cut)), labels[:cut]),
+                (seqs.take(np.arange(cut, len(seqs))), labels[cut:]),
+            ]
         if not num_words:
             # Keras' rule: the largest id in either split; that id itself becomes 2.
             num_words = max(int(seqs.values.max(initial=0)) for seqs, _ in parts) + INDEX_FROM
         (x_train, y_train), (x_test, y_test) = parts
-        return ((_keras_ids(x_train, num_words), np.asarray(y_train)),
-                (_keras_ids(x_test, num_words), np.asarray(y_test)))
+        return (
+            (_keras_ids(x_train, num_words), np.asarray(y_train)),
+            (_keras_ids(x_test, num_words), np.asarray(y_test)),
+        )
 
     def word_index(self) -> dict[str, int]:
         with open(self.word_index_path, encoding="utf-8") as handle:
             return json.load(handle)
 
 
-SOURCES: dict[str, Source] = {name: KerasSource(name) for name, spec in DATASETS.items()
-                              if spec.source == "keras"}
+SOURCES: dict[str, Source] = {
+    name: KerasSource(name) for name, spec in DATASETS.items() if spec.source == "keras"
+}
 
 
 def _read_only(*arrays: np.ndarray) -> None:
@@ -204,8 +226,12 @@ class TextData:
 @functools.lru_cache(maxsize=4)
 def _text(source: Source, num_words: int) -> TextData:
     (x_train, y_train), (x_test, y_test) = source.load(num_words=num_words)
-    data = TextData(Ragged.from_sequences(x_train), np.asarray(y_train, np.int64),
-                    Ragged.from_sequences(x_test), np.asarray(y_test, np.int64))
+    data = TextData(
+        Ragged.from_sequences(x_train),
+        np.asarray(y_train, np.int64),
+        Ragged.from_sequences(x_test),
+        np.asarray(y_test, np.int64),
+    )
     _read_only(data.train.values, data.test.values, data.y_train, data.y_test)
     return data
 

@@ -5,6 +5,7 @@ per dataset and options, so a second training run or a change of loss is instant
 are then shaped for the loss in ``project["compile"]["loss"]``. Everything a person can
 fix raises ``DataError``; TensorFlow is imported only when a Keras dataset is loaded.
 """
+
 from __future__ import annotations
 
 import math
@@ -100,11 +101,18 @@ class Prepared:
         x, targets = self._split(split)
         n = len(targets)
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
-            raise DataError(f"there is no sample {i!r}: the {split} split has {n:,} samples, "
-                            f"numbered 0 to {n - 1:,}.")
+            raise DataError(
+                f"there is no sample {i!r}: the {split} split has {n:,} samples, "
+                f"numbered 0 to {n - 1:,}."
+            )
         i = int(i)
-        out = {"kind": self.info.sample_kind, "split": split, "index": i,
-               "label": self.label_name(targets[i]), "target": self.info.target_name}
+        out = {
+            "kind": self.info.sample_kind,
+            "split": split,
+            "index": i,
+            "label": self.label_name(targets[i]),
+            "target": self.info.target_name,
+        }
         if self.info.sample_kind == "text":
             seqs = self.train_sequences if split == "train" else self.test_sequences
             out["ids"] = seqs[i].tolist()
@@ -122,8 +130,10 @@ class Prepared:
             else:
                 values = raw[i].tolist()
                 names = self.feature_names
-            out["row"] = {name: (None if isinstance(v, float) and math.isnan(v) else v)
-                          for name, v in zip(names, values)}
+            out["row"] = {
+                name: (None if isinstance(v, float) and math.isnan(v) else v)
+                for name, v in zip(names, values)
+            }
         return out
 
     # ------------------------------------------------------------------ text
@@ -132,8 +142,10 @@ class Prepared:
     def codec(self) -> TextCodec:
         """Word ids <-> words; loads the word index on first use (DataError when missing)."""
         if self.info.sample_kind != "text":
-            raise DataError(f"{DATASETS[self.info.dataset].label} is not text: it has no "
-                            "words to encode or decode.")
+            raise DataError(
+                f"{DATASETS[self.info.dataset].label} is not text: it has no "
+                "words to encode or decode."
+            )
         if self._codec is None:
             index = keras_sets.word_index(self.info.dataset, self.allow_download)
             self._codec = TextCodec(index, self.options["num_words"])
@@ -159,8 +171,10 @@ class Prepared:
         """One new table row ({column: value}) as model input, (1, features) float32,
         encoded and normalised with the training split's statistics."""
         if self.info.sample_kind != "table":
-            raise DataError(f"{DATASETS[self.info.dataset].label} is not a table: encode_row "
-                            "takes a row of column values.")
+            raise DataError(
+                f"{DATASETS[self.info.dataset].label} is not a table: encode_row "
+                "takes a row of column values."
+            )
         if self.table_encoder is not None:
             import pandas as pd
 
@@ -168,8 +182,10 @@ class Prepared:
             return self.table_encoder.encode(pd.DataFrame([{c: row.get(c) for c in columns}]))
         missing = [name for name in self.feature_names if name not in row]
         if missing:
-            raise DataError(f"the row has no value for {', '.join(map(repr, missing))}: give "
-                            f"all of {', '.join(self.feature_names)}.")
+            raise DataError(
+                f"the row has no value for {', '.join(map(repr, missing))}: give "
+                f"all of {', '.join(self.feature_names)}."
+            )
         try:
             x = np.array([[float(row[name]) for name in self.feature_names]], np.float32)
         except (TypeError, ValueError) as err:
@@ -178,6 +194,7 @@ class Prepared:
 
 
 # --------------------------------------------------------------------------- feature cache
+
 
 @dataclass(frozen=True, eq=False)
 class _Features:
@@ -262,8 +279,11 @@ def _text_features(name: str, options: dict, report: Progress, allow_download: b
     count = len(data.train) + len(data.test)
     if options["encoding"] == "multi_hot":
         # Kept as word ids and encoded batch by batch while training (MultiHotRows).
-        report(0.6, f"Keeping {count:,} texts as word ids for multi-hot vectors of "
-                    f"{num_words:,} words (encoded batch by batch while training)...")
+        report(
+            0.6,
+            f"Keeping {count:,} texts as word ids for multi-hot vectors of "
+            f"{num_words:,} words (encoded batch by batch while training)...",
+        )
         x_train = MultiHotRows(data.train, num_words)
         x_test = MultiHotRows(data.test, num_words)
     else:
@@ -271,12 +291,23 @@ def _text_features(name: str, options: dict, report: Progress, allow_download: b
         report(0.6, f"Padding {count:,} texts to {maxlen} word ids...")
         x_train, x_test = pad_sequences(data.train, maxlen), pad_sequences(data.test, maxlen)
         cut = int((data.train.lengths > maxlen).sum() + (data.test.lengths > maxlen).sum())
-        notes = (f"{cut:,} of {count:,} texts are longer than maxlen={maxlen} and keep only "
-                 "their last words.",) if cut else ()
-        return _Features(x_train, data.y_train, x_test, data.y_test, notes=notes,
-                         sequences=(data.train, data.test))
-    return _Features(x_train, data.y_train, x_test, data.y_test,
-                     sequences=(data.train, data.test))
+        notes = (
+            (
+                f"{cut:,} of {count:,} texts are longer than maxlen={maxlen} and keep only "
+                "their last words.",
+            )
+            if cut
+            else ()
+        )
+        return _Features(
+            x_train,
+            data.y_train,
+            x_test,
+            data.y_test,
+            notes=notes,
+            sequences=(data.train, data.test),
+        )
+    return _Features(x_train, data.y_train, x_test, data.y_test, sequences=(data.train, data.test))
 
 
 def pixel_scale(name: str) -> float:
@@ -298,13 +329,15 @@ def _image_features(name: str, options: dict, report: Progress, allow_download: 
     report(0.05, f"Loading {spec.label}...")
     if spec.source == "sklearn":
         x_train, y_train, x_test, y_test, _ = sklearn_sets.load_split(
-            name, options["test_fraction"])
+            name, options["test_fraction"]
+        )
     else:
         x_train, y_train, x_test, y_test = keras_sets.load_images(name, allow_download)
     report(0.6, "Scaling pixels to 0-1...")
     top, shape = pixel_scale(name), image_shape(name, options)
-    return _Features(scale_pixels(x_train, top, shape), y_train,
-                     scale_pixels(x_test, top, shape), y_test)
+    return _Features(
+        scale_pixels(x_train, top, shape), y_train, scale_pixels(x_test, top, shape), y_test
+    )
 
 
 def _table_features(name: str, options: dict, report: Progress, allow_download: bool):
@@ -313,13 +346,22 @@ def _table_features(name: str, options: dict, report: Progress, allow_download: 
     if spec.source == "csv":
         table = csv_data.load_table_cached(options)
         enc = table.encoder
-        return _Features(table.x_train, table.y_train, table.x_test, table.y_test,
-                         notes=tuple(table.notes), feature_names=tuple(table.feature_names),
-                         mean=enc.mean, std=enc.std, raw_tables=(table.raw_train, table.raw_test),
-                         encoder=enc)
+        return _Features(
+            table.x_train,
+            table.y_train,
+            table.x_test,
+            table.y_test,
+            notes=tuple(table.notes),
+            feature_names=tuple(table.feature_names),
+            mean=enc.mean,
+            std=enc.std,
+            raw_tables=(table.raw_train, table.raw_test),
+            encoder=enc,
+        )
     if spec.source == "sklearn":
         x_train, y_train, x_test, y_test, names = sklearn_sets.load_split(
-            name, options["test_fraction"])
+            name, options["test_fraction"]
+        )
     else:
         x_train, y_train, x_test, y_test = keras_sets.load_boston(allow_download)
         names = spec.feature_names
@@ -331,8 +373,16 @@ def _table_features(name: str, options: dict, report: Progress, allow_download: 
         mean, std = standardize_fit(features_train)
         features_train = standardize(features_train, mean, std)
         features_test = standardize(features_test, mean, std)
-    return _Features(features_train, y_train, features_test, y_test, feature_names=names,
-                     mean=mean, std=std, raw_tables=(x_train, x_test))
+    return _Features(
+        features_train,
+        y_train,
+        features_test,
+        y_test,
+        feature_names=names,
+        mean=mean,
+        std=std,
+        raw_tables=(x_train, x_test),
+    )
 
 
 def _features(name: str, options: dict, report: Progress, allow_download: bool) -> _Features:
@@ -340,8 +390,9 @@ def _features(name: str, options: dict, report: Progress, allow_download: bool) 
     cached = _FEATURES.get(key)
     if cached is not None:
         return cached
-    build = {"text": _text_features, "image": _image_features,
-             "table": _table_features}[DATASETS[name].sample_kind]
+    build = {"text": _text_features, "image": _image_features, "table": _table_features}[
+        DATASETS[name].sample_kind
+    ]
     feats = build(name, options, report, allow_download)
     _read_only(feats.x_train, feats.x_test, feats.t_train, feats.t_test, feats.mean, feats.std)
     _FEATURES.put(key, feats)
@@ -350,27 +401,33 @@ def _features(name: str, options: dict, report: Progress, allow_download: bool) 
 
 # --------------------------------------------------------------------------- prepare
 
+
 def _labels(feats: _Features, loss: Any, info: DataInfo):
     """(y_train, y_test, encoding, notes) for a loss name or a {output: loss} dict."""
-    kwargs = {"task": info.task, "num_classes": info.num_classes,
-              "label_encoding": info.label_encoding,
-              "dataset": DATASETS[info.dataset].label}
+    kwargs = {
+        "task": info.task,
+        "num_classes": info.num_classes,
+        "label_encoding": info.label_encoding,
+        "dataset": DATASETS[info.dataset].label,
+    }
     if not isinstance(loss, dict):
         y_train, encoding, notes = labels_for_loss(feats.t_train, loss, **kwargs)
         y_test, _, _ = labels_for_loss(feats.t_test, loss, **kwargs)
         return y_train, y_test, encoding, notes
     y_train, y_test, encodings, notes = {}, {}, [], []
     for output, output_loss in loss.items():
-        y_train[output], encoding, output_notes = labels_for_loss(feats.t_train, output_loss,
-                                                                  **kwargs)
+        y_train[output], encoding, output_notes = labels_for_loss(
+            feats.t_train, output_loss, **kwargs
+        )
         y_test[output], _, _ = labels_for_loss(feats.t_test, output_loss, **kwargs)
         encodings.append(encoding)
         notes.extend(f"Output {output!r}: {note}" for note in output_notes)
     return y_train, y_test, encodings[0] if encodings else info.label_encoding, notes
 
 
-def prepare(project: dict, progress: Progress | None = None, *,
-            allow_download: bool = False) -> Prepared:
+def prepare(
+    project: dict, progress: Progress | None = None, *, allow_download: bool = False
+) -> Prepared:
     """Load and encode the project's dataset for its model and loss.
 
     ``progress(fraction, message)`` hears about the slow steps (fraction from 0 to 1).
@@ -379,6 +436,7 @@ def prepare(project: dict, progress: Progress | None = None, *,
     Raises DataError for invalid settings, missing files, unreadable CSVs, or a loss that
     cannot fit the data (a classification loss on a regression dataset).
     """
+
     def report(fraction: float, message: str) -> None:
         if progress is not None:
             progress(fraction, message)
@@ -390,21 +448,30 @@ def prepare(project: dict, progress: Progress | None = None, *,
     feats = _features(name, options, report, allow_download)
     loss = (project.get("compile") or {}).get("loss")
     y_train, y_test, encoding, label_notes = _labels(feats, loss, info)
-    _read_only(*(y_train.values() if isinstance(y_train, dict) else [y_train]),
-               *(y_test.values() if isinstance(y_test, dict) else [y_test]))
+    _read_only(
+        *(y_train.values() if isinstance(y_train, dict) else [y_train]),
+        *(y_test.values() if isinstance(y_test, dict) else [y_test]),
+    )
     target_type = np.float32 if info.task == "regression" else np.int32
     train_targets = np.asarray(feats.t_train).astype(target_type, copy=False)
     test_targets = np.asarray(feats.t_test).astype(target_type, copy=False)
-    report(1.0, f"Ready: {len(train_targets):,} training and {len(test_targets):,} test "
-                "samples.")
+    report(1.0, f"Ready: {len(train_targets):,} training and {len(test_targets):,} test samples.")
     return Prepared(
-        x_train=feats.x_train, y_train=y_train, x_test=feats.x_test, y_test=y_test,
+        x_train=feats.x_train,
+        y_train=y_train,
+        x_test=feats.x_test,
+        y_test=y_test,
         info=replace(info, label_encoding=encoding),
-        train_targets=train_targets, test_targets=test_targets,
-        options=options, notes=list(feats.notes) + label_notes,
+        train_targets=train_targets,
+        test_targets=test_targets,
+        options=options,
+        notes=list(feats.notes) + label_notes,
         feature_names=list(feats.feature_names) if feats.feature_names is not None else None,
-        mean=feats.mean, std=feats.std,
+        mean=feats.mean,
+        std=feats.std,
         train_sequences=feats.sequences[0] if feats.sequences else None,
         test_sequences=feats.sequences[1] if feats.sequences else None,
-        allow_download=allow_download, raw_tables=feats.raw_tables,
-        table_encoder=feats.encoder)
+        allow_download=allow_download,
+        raw_tables=feats.raw_tables,
+        table_encoder=feats.encoder,
+    )

@@ -6,6 +6,7 @@ traceback (or a long wait), and a cached file of the wrong size would be deleted
 re-download fails; so the files are checked here first and a missing one becomes a
 ``DataError`` that names the file, its size, where to get it and the folder to put it in.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,15 +21,23 @@ from pathlib import Path
 from builder.data.errors import DataError
 from builder.data.registry import DATASETS
 
-__all__ = ["BUNDLED", "Availability", "availability", "cache_status", "ensure_files",
-           "keras_cache_dir", "offline_message", "origin_reachable", "place_bundled"]
+__all__ = [
+    "BUNDLED",
+    "Availability",
+    "availability",
+    "cache_status",
+    "ensure_files",
+    "keras_cache_dir",
+    "offline_message",
+    "origin_reachable",
+    "place_bundled",
+]
 
 # Files shipped with netbuilder, byte-identical to Keras' downloads (the sha256 Keras' own
 # loader checks, keras/src/datasets/<name>.py): placed into Keras' cache when missing, so
 # the book's example trains on a machine that has never been online.
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
-BUNDLED = {"boston_housing.npz":
-           "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"}
+BUNDLED = {"boston_housing.npz": "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"}
 
 
 def keras_cache_dir() -> Path:
@@ -70,7 +79,7 @@ def place_bundled(name: str) -> list[Path]:
     """
     spec = DATASETS.get(name)
     placed = []
-    for entry in (spec.files if spec else ()):
+    for entry in spec.files if spec else ():
         expected = BUNDLED.get(entry["save_as"])
         source = BUNDLED_DIR / entry["save_as"]
         target = keras_cache_dir() / entry["save_as"]
@@ -100,8 +109,14 @@ def cache_status(name: str, roles: tuple[str, ...] = ("data", "word_index")) -> 
             continue
         path = folder / entry["save_as"]
         present = path.is_file()
-        status.append({**entry, "path": str(path), "present": present,
-                       "size_ok": present and path.stat().st_size == entry["bytes"]})
+        status.append(
+            {
+                **entry,
+                "path": str(path),
+                "present": present,
+                "size_ok": present and path.stat().st_size == entry["bytes"],
+            }
+        )
     return status
 
 
@@ -115,13 +130,17 @@ def offline_message(name: str, files: list[dict], reason: str = "") -> str:
     folder = keras_cache_dir()
     listed = "; ".join(
         f"{entry['name']} ({_size(entry['bytes'])}, {entry['bytes']:,} bytes) from "
-        f"{entry['url']} and save it as {folder / entry['save_as']}" for entry in files)
+        f"{entry['url']} and save it as {folder / entry['save_as']}"
+        for entry in files
+    )
     why = reason or "this app does not download by itself"
     names = " and ".join(entry["name"] for entry in files)
-    return (f"{spec.label} needs {names}, not found in Keras' dataset folder {folder} "
-            f"({why}). Download {listed}; then try again. Or set KERAS_HOME to a folder "
-            f"whose datasets/ subfolder holds the file, or pick an offline dataset such as "
-            f"digits.")
+    return (
+        f"{spec.label} needs {names}, not found in Keras' dataset folder {folder} "
+        f"({why}). Download {listed}; then try again. Or set KERAS_HOME to a folder "
+        f"whose datasets/ subfolder holds the file, or pick an offline dataset such as "
+        f"digits."
+    )
 
 
 def origin_reachable(url: str, timeout: float = 2.0) -> bool:
@@ -135,8 +154,9 @@ def origin_reachable(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def ensure_files(name: str, allow_download: bool = False,
-                 roles: tuple[str, ...] = ("data",)) -> None:
+def ensure_files(
+    name: str, allow_download: bool = False, roles: tuple[str, ...] = ("data",)
+) -> None:
     """Raise DataError unless Keras can load ``name``'s files without trouble.
 
     Without ``allow_download`` every file must be cached with the published size; with it,
@@ -149,9 +169,11 @@ def ensure_files(name: str, allow_download: bool = False,
     if broken:
         entry = broken[0]
         have = Path(entry["path"]).stat().st_size
-        raise DataError(f"{entry['path']} has {have:,} bytes but {entry['name']} has "
-                        f"{entry['bytes']:,}: it is incomplete or a different file. Delete it "
-                        f"and save a fresh copy from {entry['url']} there.")
+        raise DataError(
+            f"{entry['path']} has {have:,} bytes but {entry['name']} has "
+            f"{entry['bytes']:,}: it is incomplete or a different file. Delete it "
+            f"and save a fresh copy from {entry['url']} there."
+        )
     missing = [entry for entry in status if not entry["present"]]
     if not missing:
         return
@@ -172,6 +194,7 @@ class Availability:
     first load (samples on Data, or Train) downloads them. Otherwise the data cannot be
     used until the user places the files: ``message`` says which, from where, and where to.
     """
+
     ready: bool
     downloads: bool
     message: str
@@ -182,8 +205,11 @@ class Availability:
         return self.ready or self.downloads
 
 
-def availability(name: str, reachable: Callable[[str], bool] = origin_reachable,
-                 roles: tuple[str, ...] = ("data",)) -> Availability:
+def availability(
+    name: str,
+    reachable: Callable[[str], bool] = origin_reachable,
+    roles: tuple[str, ...] = ("data",),
+) -> Availability:
     """Can ``name``'s data be loaded now? Looks at Keras' cache (and, for missing files,
     whether their server answers); reads nothing else. Unknown names count as ready (the
     data settings' own check reports them)."""
@@ -203,9 +229,15 @@ def availability(name: str, reachable: Callable[[str], bool] = origin_reachable,
     unreachable = [entry for entry in files if not reachable(entry["url"])]
     if unreachable:
         host = urllib.parse.urlsplit(unreachable[0]["url"]).hostname
-        return Availability(False, False, offline_message(
-            name, files, f"there is no connection to {host}"), missing)
+        return Availability(
+            False, False, offline_message(name, files, f"there is no connection to {host}"), missing
+        )
     listed = " and ".join(f"{entry['name']} ({_size(entry['bytes'])})" for entry in files)
-    return Availability(False, True, f"{spec.label} needs {listed}, not yet in Keras' dataset "
-                        f"folder {keras_cache_dir()}: it is downloaded the first time the data "
-                        "is loaded (Train, or samples on Data).", missing)
+    return Availability(
+        False,
+        True,
+        f"{spec.label} needs {listed}, not yet in Keras' dataset "
+        f"folder {keras_cache_dir()}: it is downloaded the first time the data "
+        "is loaded (Train, or samples on Data).",
+        missing,
+    )

@@ -4,6 +4,7 @@ Text arrives from Keras as ragged lists of word ids. They are kept flat (``Ragge
 int32 array of every id plus row offsets) so that multi-hot vectors and padded sequences
 are built with a few array operations instead of a Python loop per review.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -58,8 +59,9 @@ class Ragged:
         lengths = np.fromiter((len(s) for s in sequences), np.int64, count=len(sequences))
         offsets = np.zeros(len(sequences) + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        values = np.fromiter(itertools.chain.from_iterable(sequences), np.int32,
-                             count=int(offsets[-1]))
+        values = np.fromiter(
+            itertools.chain.from_iterable(sequences), np.int32, count=int(offsets[-1])
+        )
         return cls(values, offsets)
 
     @classmethod
@@ -76,7 +78,7 @@ class Ragged:
         if not -n <= i < n:
             raise IndexError(f"sequence {i} out of range for {n} sequences")
         i %= n
-        return self.values[self.offsets[i]:self.offsets[i + 1]]
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
 
     @property
     def lengths(self) -> np.ndarray:
@@ -87,8 +89,10 @@ class Ragged:
         """Sequences ``start`` to ``stop - 1`` as views of this one's arrays (no copy)."""
         start, stop, _ = slice(start, stop).indices(len(self))
         stop = max(stop, start)
-        return Ragged(self.values[self.offsets[start]:self.offsets[stop]],
-                      self.offsets[start:stop + 1] - self.offsets[start])
+        return Ragged(
+            self.values[self.offsets[start] : self.offsets[stop]],
+            self.offsets[start : stop + 1] - self.offsets[start],
+        )
 
     def take(self, index: np.ndarray) -> Ragged:
         """The sequences at ``index`` (an int array), in that order."""
@@ -121,7 +125,7 @@ def _blocks(sequences: Ragged | Sequence[Sequence[int]], chunk_tokens: int):
     step = 1
     start = 0
     while start < n:
-        piece = Ragged.from_sequences(sequences[start:start + step])
+        piece = Ragged.from_sequences(sequences[start : start + step])
         yield start, piece
         start += len(piece)
         # Aim the next piece at chunk_tokens ids from the lengths seen so far.
@@ -129,8 +133,12 @@ def _blocks(sequences: Ragged | Sequence[Sequence[int]], chunk_tokens: int):
         step = max(int(chunk_tokens / average), 1)
 
 
-def multi_hot(sequences: Ragged | Sequence[Sequence[int]], num_words: int,
-              dtype: Any = np.float32, chunk_tokens: int = 1 << 17) -> np.ndarray:
+def multi_hot(
+    sequences: Ragged | Sequence[Sequence[int]],
+    num_words: int,
+    dtype: Any = np.float32,
+    chunk_tokens: int = 1 << 17,
+) -> np.ndarray:
     """(n, num_words) array with 1 where a word id occurs in a sequence, 0 elsewhere.
 
     Ids outside [0, num_words) are ignored (Keras' loaders already map rare words to 2).
@@ -188,8 +196,10 @@ class MultiHotRows:
     def __getitem__(self, key: Any) -> np.ndarray | MultiHotRows:
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
             return multi_hot([self.sequences[int(key)]], self.num_words)[0]
-        unsupported = IndexError("MultiHotRows takes an int, a slice or a 1-D array of row "
-                                 f"numbers, got {key!r}; use np.asarray(x) for other indexing")
+        unsupported = IndexError(
+            "MultiHotRows takes an int, a slice or a 1-D array of row "
+            f"numbers, got {key!r}; use np.asarray(x) for other indexing"
+        )
         if isinstance(key, tuple):
             raise unsupported
         if isinstance(key, slice):
@@ -202,8 +212,9 @@ class MultiHotRows:
             index = index.astype(np.int64)
         if index.dtype == bool:
             if index.shape != (len(self),):
-                raise IndexError(f"a boolean index must have {len(self)} values, "
-                                 f"got shape {index.shape}")
+                raise IndexError(
+                    f"a boolean index must have {len(self)} values, got shape {index.shape}"
+                )
             index = np.flatnonzero(index)
         if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer):
             raise unsupported
@@ -215,13 +226,20 @@ class MultiHotRows:
         return multi_hot(self.sequences, self.num_words, dtype or np.float32)
 
     def __repr__(self) -> str:
-        return (f"MultiHotRows({len(self):,} rows x {self.num_words:,} words, "
-                f"{self.nbytes / 1e6:.1f} MB of ids)")
+        return (
+            f"MultiHotRows({len(self):,} rows x {self.num_words:,} words, "
+            f"{self.nbytes / 1e6:.1f} MB of ids)"
+        )
 
 
-def pad_sequences(sequences: Ragged | Iterable[Sequence[int]], maxlen: int,
-                  padding: str = "pre", truncating: str = "pre", value: int = 0,
-                  dtype: Any = np.int32) -> np.ndarray:
+def pad_sequences(
+    sequences: Ragged | Iterable[Sequence[int]],
+    maxlen: int,
+    padding: str = "pre",
+    truncating: str = "pre",
+    value: int = 0,
+    dtype: Any = np.int32,
+) -> np.ndarray:
     """(n, maxlen) ids, the same result as ``keras.utils.pad_sequences`` with these arguments.
 
     Longer sequences lose their start (``truncating="pre"``) or end ("post"); shorter ones
@@ -324,24 +342,46 @@ def scale_pixels(x, top, shape):
 # --------------------------------------------------------------------------- labels
 
 _BINARY = {"binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge"}
-_CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy",
-                "categorical_hinge", "kl_divergence", "kld", "kullback_leibler_divergence"}
+_CATEGORICAL = {
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "kl_divergence",
+    "kld",
+    "kullback_leibler_divergence",
+}
 _SPARSE = {"sparse_categorical_crossentropy"}
-_REGRESSION = {"mse", "mean_squared_error", "mae", "mean_absolute_error", "mape",
-               "mean_absolute_percentage_error", "msle", "mean_squared_logarithmic_error",
-               "huber", "log_cosh", "logcosh", "poisson", "cosine_similarity"}
+_REGRESSION = {
+    "mse",
+    "mean_squared_error",
+    "mae",
+    "mean_absolute_error",
+    "mape",
+    "mean_absolute_percentage_error",
+    "msle",
+    "mean_squared_logarithmic_error",
+    "huber",
+    "log_cosh",
+    "logcosh",
+    "poisson",
+    "cosine_similarity",
+}
 
 
 def loss_family(loss: Any) -> str | None:
-    """"binary", "categorical", "sparse", "regression", or None for no or an unknown loss.
+    """ "binary", "categorical", "sparse", "regression", or None for no or an unknown loss.
 
     Accepts Keras' string identifiers and class names ("CategoricalCrossentropy").
     """
     if not isinstance(loss, str):
         return None
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", loss).lower()
-    for family, names in (("binary", _BINARY), ("categorical", _CATEGORICAL),
-                          ("sparse", _SPARSE), ("regression", _REGRESSION)):
+    for family, names in (
+        ("binary", _BINARY),
+        ("categorical", _CATEGORICAL),
+        ("sparse", _SPARSE),
+        ("regression", _REGRESSION),
+    ):
         if name in names:
             return family
     return None
@@ -353,8 +393,15 @@ def _one_hot(codes: np.ndarray, num_classes: int) -> np.ndarray:
     return out
 
 
-def labels_for_loss(targets: np.ndarray, loss: Any, *, task: str, num_classes: int | None,
-                    label_encoding: str, dataset: str) -> tuple[np.ndarray, str, list[str]]:
+def labels_for_loss(
+    targets: np.ndarray,
+    loss: Any,
+    *,
+    task: str,
+    num_classes: int | None,
+    label_encoding: str,
+    dataset: str,
+) -> tuple[np.ndarray, str, list[str]]:
     """Labels in the form ``loss`` needs: (y, encoding, notes).
 
     ``targets`` are class numbers for classification, values for regression. ``encoding``
@@ -369,50 +416,70 @@ def labels_for_loss(targets: np.ndarray, loss: Any, *, task: str, num_classes: i
             raise DataError(
                 f"loss {loss!r} is for classification, but {dataset} is a regression (it "
                 "predicts a number): use loss 'mse' with metric 'mae' and a last Dense layer "
-                "of 1 unit without activation, as the book does for Boston housing.")
+                "of 1 unit without activation, as the book does for Boston housing."
+            )
         if family is None and loss is not None:
             notes.append(f"Unknown loss {loss!r}: the targets are given as plain numbers.")
         return np.asarray(targets, np.float32), "value", notes
     codes = np.asarray(targets).astype(np.int32)
     if family is None:
         if loss is not None:
-            notes.append(f"Unknown loss {loss!r}: labels are prepared for the dataset's "
-                         "default loss.")
-        family = {"binary": "binary", "one_hot": "categorical",
-                  "integer": "sparse"}.get(label_encoding, "categorical")
+            notes.append(
+                f"Unknown loss {loss!r}: labels are prepared for the dataset's default loss."
+            )
+        family = {"binary": "binary", "one_hot": "categorical", "integer": "sparse"}.get(
+            label_encoding, "categorical"
+        )
         if task == "binary":
             family = "binary"
     if task == "binary":
         if family == "categorical":
-            notes.append(f"{loss} on two classes: labels are one-hot pairs, so the last layer "
-                         "needs 2 units with softmax (or use binary_crossentropy with 1 "
-                         "sigmoid unit).")
+            notes.append(
+                f"{loss} on two classes: labels are one-hot pairs, so the last layer "
+                "needs 2 units with softmax (or use binary_crossentropy with 1 "
+                "sigmoid unit)."
+            )
             return _one_hot(codes, 2), "one_hot", notes
         if family == "sparse":
-            notes.append(f"{loss} on two classes: labels are 0/1 class numbers, so the last "
-                         "layer needs 2 units with softmax (or use binary_crossentropy with 1 "
-                         "sigmoid unit).")
+            notes.append(
+                f"{loss} on two classes: labels are 0/1 class numbers, so the last "
+                "layer needs 2 units with softmax (or use binary_crossentropy with 1 "
+                "sigmoid unit)."
+            )
             return codes, "integer", notes
         if family == "regression":
-            notes.append(f"{loss} on 0/1 labels trains, but binary_crossentropy is the usual "
-                         "loss for two classes (book section 3.4).")
+            notes.append(
+                f"{loss} on 0/1 labels trains, but binary_crossentropy is the usual "
+                "loss for two classes (book section 3.4)."
+            )
         return codes.astype(np.float32), "binary", notes
     if family == "sparse":
         if label_encoding == "one_hot":
-            notes.append(f"label_encoding is 'one_hot' but {loss} needs class numbers: the "
-                         "labels are integers (set label_encoding to 'integer' to match).")
+            notes.append(
+                f"label_encoding is 'one_hot' but {loss} needs class numbers: the "
+                "labels are integers (set label_encoding to 'integer' to match)."
+            )
         return codes, "integer", notes
     if family == "categorical" and label_encoding == "integer":
-        notes.append(f"label_encoding is 'integer' but {loss} needs one-hot labels: the labels "
-                     "are one-hot (set label_encoding to 'one_hot', or use "
-                     "sparse_categorical_crossentropy to keep integers).")
+        notes.append(
+            f"label_encoding is 'integer' but {loss} needs one-hot labels: the labels "
+            "are one-hot (set label_encoding to 'one_hot', or use "
+            "sparse_categorical_crossentropy to keep integers)."
+        )
     elif family == "binary":
-        notes.append(f"{loss} with {num_classes} classes treats each class as its own yes/no "
-                     "question; for one class per sample use categorical_crossentropy with a "
-                     "softmax last layer.")
+        notes.append(
+            f"{loss} with {num_classes} classes treats each class as its own yes/no "
+            "question; for one class per sample use categorical_crossentropy with a "
+            "softmax last layer."
+        )
     elif family == "regression":
-        given = ("the class numbers are one-hot encoded for it" if label_encoding == "integer"
-                 else "on one-hot labels")
-        notes.append(f"{loss} is a regression loss ({given}) and trains poorly on classes; "
-                     "categorical_crossentropy with a softmax last layer is the usual choice.")
+        given = (
+            "the class numbers are one-hot encoded for it"
+            if label_encoding == "integer"
+            else "on one-hot labels"
+        )
+        notes.append(
+            f"{loss} is a regression loss ({given}) and trains poorly on classes; "
+            "categorical_crossentropy with a softmax last layer is the usual choice."
+        )
     return _one_hot(codes, num_classes), "one_hot", notes

@@ -8,6 +8,7 @@ The project's ``data`` section is ``{"dataset": name, "options": {...}}``; optio
 same dict format as the layer catalogue's parameters (name, type, default, min, max,
 choices, label, help), so the UI draws dataset forms with the same code as layer forms.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -43,13 +44,28 @@ _KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _TASKS = ("binary", "multiclass", "regression")
 
 
-def _option(name: str, type_: str, default: Any, label: str, help_: str, *,
-            min_: float | None = None, max_: float | None = None,
-            choices: tuple | None = None) -> dict:
+def _option(
+    name: str,
+    type_: str,
+    default: Any,
+    label: str,
+    help_: str,
+    *,
+    min_: float | None = None,
+    max_: float | None = None,
+    choices: tuple | None = None,
+) -> dict:
     """One option in the layer catalogue's parameter format (every key always present)."""
-    return {"name": name, "type": type_, "default": default, "min": min_, "max": max_,
-            "choices": list(choices) if choices is not None else None,
-            "label": label, "help": help_}
+    return {
+        "name": name,
+        "type": type_,
+        "default": default,
+        "min": min_,
+        "max": max_,
+        "choices": list(choices) if choices is not None else None,
+        "label": label,
+        "help": help_,
+    }
 
 
 def _file(name: str, size: int, url: str, role: str = "data", save_as: str | None = None) -> dict:
@@ -58,46 +74,85 @@ def _file(name: str, size: int, url: str, role: str = "data", save_as: str | Non
 
 
 def _num_words(default: int, most: int) -> dict:
-    return _option("num_words", "int", default, "Vocabulary size",
-                   "Keep only this many most frequent words (the book keeps 10,000); rarer "
-                   "words become the out-of-vocabulary id 2.", min_=10, max_=most)
+    return _option(
+        "num_words",
+        "int",
+        default,
+        "Vocabulary size",
+        "Keep only this many most frequent words (the book keeps 10,000); rarer "
+        "words become the out-of-vocabulary id 2.",
+        min_=10,
+        max_=most,
+    )
 
 
 _ENCODING = _option(
-    "encoding", "choice", "multi_hot", "Text encoding",
+    "encoding",
+    "choice",
+    "multi_hot",
+    "Text encoding",
     "multi_hot: one vector of num_words zeros and ones per text, for Dense layers (the "
     "book's choice); sequence: the word ids in order, padded or cut to maxlen, for "
-    "Embedding, LSTM or Conv1D.", choices=("multi_hot", "sequence"))
+    "Embedding, LSTM or Conv1D.",
+    choices=("multi_hot", "sequence"),
+)
 _MAXLEN = _option(
-    "maxlen", "int", 200, "Sequence length",
+    "maxlen",
+    "int",
+    200,
+    "Sequence length",
     "Used with encoding 'sequence': longer texts keep their last maxlen words, shorter ones "
-    "are padded with 0 at the start (Keras' pad_sequences defaults).", min_=1, max_=2500)
+    "are padded with 0 at the start (Keras' pad_sequences defaults).",
+    min_=1,
+    max_=2500,
+)
 
 
 def _label_encoding(default: str) -> dict:
-    return _option("label_encoding", "choice", default, "Labels as",
-                   "one_hot: a vector with a 1 at the class (categorical_crossentropy); "
-                   "integer: the class number (sparse_categorical_crossentropy). If the loss "
-                   "needs the other form, the loss wins and a note says so.",
-                   choices=("one_hot", "integer"))
+    return _option(
+        "label_encoding",
+        "choice",
+        default,
+        "Labels as",
+        "one_hot: a vector with a 1 at the class (categorical_crossentropy); "
+        "integer: the class number (sparse_categorical_crossentropy). If the loss "
+        "needs the other form, the loss wins and a note says so.",
+        choices=("one_hot", "integer"),
+    )
 
 
 def _image_layout(default: str, shape: tuple[int, int, int]) -> dict:
     h, w, c = shape
-    return _option("image_layout", "choice", default, "Image layout",
-                   f"image: each sample is {h}x{w}x{c} (height, width, channels), for Conv2D; "
-                   f"flat: {h * w * c} numbers in a row, for Dense. Pixels are scaled to 0-1 "
-                   f"either way.", choices=("image", "flat"))
+    return _option(
+        "image_layout",
+        "choice",
+        default,
+        "Image layout",
+        f"image: each sample is {h}x{w}x{c} (height, width, channels), for Conv2D; "
+        f"flat: {h * w * c} numbers in a row, for Dense. Pixels are scaled to 0-1 "
+        f"either way.",
+        choices=("image", "flat"),
+    )
 
 
 _NORMALIZE = _option(
-    "normalize", "bool", True, "Normalize features",
+    "normalize",
+    "bool",
+    True,
+    "Normalize features",
     "Subtract each feature's mean and divide by its standard deviation, both computed on the "
-    "training split only, as the book does for Boston housing.")
+    "training split only, as the book does for Boston housing.",
+)
 _TEST_FRACTION = _option(
-    "test_fraction", "float", 0.2, "Test fraction",
+    "test_fraction",
+    "float",
+    0.2,
+    "Test fraction",
     "Share of the rows kept apart as the test set, the same rows every time (fixed seed, "
-    "stratified by class for classification).", min_=0.05, max_=0.5)
+    "stratified by class for classification).",
+    min_=0.05,
+    max_=0.5,
+)
 
 
 @dataclass(frozen=True)
@@ -116,11 +171,11 @@ class DatasetSpec:
     name: str
     label: str
     description: str
-    source: str                      # "keras" | "sklearn" | "csv"
-    task: str                        # "binary" | "multiclass" | "regression"; "auto" for csv
+    source: str  # "keras" | "sklearn" | "csv"
+    task: str  # "binary" | "multiclass" | "regression"; "auto" for csv
     num_classes: int | None
     class_names: tuple[str, ...] | None
-    sample_kind: str                 # "text" | "image" | "table"
+    sample_kind: str  # "text" | "image" | "table"
     options: tuple[dict, ...]
     offline: bool
     files: tuple[dict, ...] = ()
@@ -160,140 +215,333 @@ class DataInfo:
 
 
 _REUTERS_TOPICS = (
-    "cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing", "money-supply",
-    "coffee", "sugar", "trade", "reserves", "ship", "cotton", "carcass", "crude", "nat-gas",
-    "cpi", "money-fx", "interest", "gnp", "meal-feed", "alum", "oilseed", "gold", "tin",
-    "strategic-metal", "livestock", "retail", "ipi", "iron-steel", "rubber", "heat", "jobs",
-    "lei", "bop", "zinc", "orange", "pet-chem", "dlr", "gas", "silver", "wpi", "hog", "lead",
+    "cocoa",
+    "grain",
+    "veg-oil",
+    "earn",
+    "acq",
+    "wheat",
+    "copper",
+    "housing",
+    "money-supply",
+    "coffee",
+    "sugar",
+    "trade",
+    "reserves",
+    "ship",
+    "cotton",
+    "carcass",
+    "crude",
+    "nat-gas",
+    "cpi",
+    "money-fx",
+    "interest",
+    "gnp",
+    "meal-feed",
+    "alum",
+    "oilseed",
+    "gold",
+    "tin",
+    "strategic-metal",
+    "livestock",
+    "retail",
+    "ipi",
+    "iron-steel",
+    "rubber",
+    "heat",
+    "jobs",
+    "lei",
+    "bop",
+    "zinc",
+    "orange",
+    "pet-chem",
+    "dlr",
+    "gas",
+    "silver",
+    "wpi",
+    "hog",
+    "lead",
 )
-_BOSTON_FEATURES = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX",
-                    "PTRATIO", "B", "LSTAT")
-_FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-            "Sneaker", "Bag", "Ankle boot")
-_CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-            "truck")
+_BOSTON_FEATURES = (
+    "CRIM",
+    "ZN",
+    "INDUS",
+    "CHAS",
+    "NOX",
+    "RM",
+    "AGE",
+    "DIS",
+    "RAD",
+    "TAX",
+    "PTRATIO",
+    "B",
+    "LSTAT",
+)
+_FASHION = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+_CIFAR10 = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 _DIGITS = tuple(str(d) for d in range(10))
 _FASHION_FILES = tuple(
     _file(name, size, _KERAS_ORIGIN + name, save_as=f"fashion-mnist/{name}")
-    for name, size in (("train-labels-idx1-ubyte.gz", 29_515),
-                       ("train-images-idx3-ubyte.gz", 26_421_880),
-                       ("t10k-labels-idx1-ubyte.gz", 5_148),
-                       ("t10k-images-idx3-ubyte.gz", 4_422_102)))
+    for name, size in (
+        ("train-labels-idx1-ubyte.gz", 29_515),
+        ("train-images-idx3-ubyte.gz", 26_421_880),
+        ("t10k-labels-idx1-ubyte.gz", 5_148),
+        ("t10k-images-idx3-ubyte.gz", 4_422_102),
+    )
+)
 
 _SPECS = (
     DatasetSpec(
-        name="imdb", label="IMDB movie reviews",
+        name="imdb",
+        label="IMDB movie reviews",
         description="50,000 movie reviews labelled positive or negative: binary "
-                    "classification of text (book section 3.4).",
-        source="keras", task="binary", num_classes=2, class_names=("negative", "positive"),
+        "classification of text (book section 3.4).",
+        source="keras",
+        task="binary",
+        num_classes=2,
+        class_names=("negative", "positive"),
         sample_kind="text",
         options=(_num_words(10_000, 88_587), _ENCODING, _MAXLEN),
-        offline=False, num_examples=50_000,
-        files=(_file("imdb.npz", 17_464_789, _KERAS_ORIGIN + "imdb.npz"),
-               _file("imdb_word_index.json", 1_641_221, _KERAS_ORIGIN + "imdb_word_index.json",
-                     role="word_index")),
-        target_name="sentiment"),
+        offline=False,
+        num_examples=50_000,
+        files=(
+            _file("imdb.npz", 17_464_789, _KERAS_ORIGIN + "imdb.npz"),
+            _file(
+                "imdb_word_index.json",
+                1_641_221,
+                _KERAS_ORIGIN + "imdb_word_index.json",
+                role="word_index",
+            ),
+        ),
+        target_name="sentiment",
+    ),
     DatasetSpec(
-        name="reuters", label="Reuters newswires",
+        name="reuters",
+        label="Reuters newswires",
         description="11,228 short Reuters newswires from 1986 sorted into 46 topics: "
-                    "single-label multiclass classification (book section 3.5).",
-        source="keras", task="multiclass", num_classes=46, class_names=_REUTERS_TOPICS,
+        "single-label multiclass classification (book section 3.5).",
+        source="keras",
+        task="multiclass",
+        num_classes=46,
+        class_names=_REUTERS_TOPICS,
         sample_kind="text",
         options=(_num_words(10_000, 30_982), _ENCODING, _MAXLEN, _label_encoding("one_hot")),
-        offline=False, num_examples=11_228,
-        files=(_file("reuters.npz", 2_110_848, _KERAS_ORIGIN + "reuters.npz"),
-               _file("reuters_word_index.json", 550_378,
-                     _KERAS_ORIGIN + "reuters_word_index.json", role="word_index")),
-        target_name="topic"),
+        offline=False,
+        num_examples=11_228,
+        files=(
+            _file("reuters.npz", 2_110_848, _KERAS_ORIGIN + "reuters.npz"),
+            _file(
+                "reuters_word_index.json",
+                550_378,
+                _KERAS_ORIGIN + "reuters_word_index.json",
+                role="word_index",
+            ),
+        ),
+        target_name="topic",
+    ),
     DatasetSpec(
-        name="boston_housing", label="Boston housing prices",
+        name="boston_housing",
+        label="Boston housing prices",
         description="506 Boston suburbs in the mid-1970s, 13 features each: predict the "
-                    "median home price in $1000s, a regression (book section 3.6).",
-        source="keras", task="regression", num_classes=None, class_names=None,
-        sample_kind="table", options=(_NORMALIZE,), offline=False, num_examples=506,
+        "median home price in $1000s, a regression (book section 3.6).",
+        source="keras",
+        task="regression",
+        num_classes=None,
+        class_names=None,
+        sample_kind="table",
+        options=(_NORMALIZE,),
+        offline=False,
+        num_examples=506,
         files=(_file("boston_housing.npz", 57_026, _KERAS_ORIGIN + "boston_housing.npz"),),
-        sample_shape=(13,), feature_names=_BOSTON_FEATURES,
-        target_name="median home price ($1000s)"),
+        sample_shape=(13,),
+        feature_names=_BOSTON_FEATURES,
+        target_name="median home price ($1000s)",
+    ),
     DatasetSpec(
-        name="mnist", label="MNIST handwritten digits",
+        name="mnist",
+        label="MNIST handwritten digits",
         description="70,000 grayscale 28x28 images of handwritten digits 0-9: the book's "
-                    "first network (section 2.1).",
-        source="keras", task="multiclass", num_classes=10, class_names=_DIGITS,
+        "first network (section 2.1).",
+        source="keras",
+        task="multiclass",
+        num_classes=10,
+        class_names=_DIGITS,
         sample_kind="image",
         options=(_image_layout("flat", (28, 28, 1)), _label_encoding("integer")),
-        offline=False, num_examples=70_000,
+        offline=False,
+        num_examples=70_000,
         files=(_file("mnist.npz", 11_490_434, _KERAS_ORIGIN + "mnist.npz"),),
-        sample_shape=(28, 28, 1), target_name="digit"),
+        sample_shape=(28, 28, 1),
+        target_name="digit",
+    ),
     DatasetSpec(
-        name="fashion_mnist", label="Fashion-MNIST clothing",
+        name="fashion_mnist",
+        label="Fashion-MNIST clothing",
         description="70,000 grayscale 28x28 images of clothing in 10 kinds: a harder "
-                    "drop-in for MNIST.",
-        source="keras", task="multiclass", num_classes=10, class_names=_FASHION,
+        "drop-in for MNIST.",
+        source="keras",
+        task="multiclass",
+        num_classes=10,
+        class_names=_FASHION,
         sample_kind="image",
         options=(_image_layout("flat", (28, 28, 1)), _label_encoding("integer")),
-        offline=False, num_examples=70_000, files=_FASHION_FILES,
-        sample_shape=(28, 28, 1), target_name="kind of clothing"),
+        offline=False,
+        num_examples=70_000,
+        files=_FASHION_FILES,
+        sample_shape=(28, 28, 1),
+        target_name="kind of clothing",
+    ),
     DatasetSpec(
-        name="cifar10", label="CIFAR-10 small photos",
+        name="cifar10",
+        label="CIFAR-10 small photos",
         description="60,000 colour 32x32 photos in 10 classes (airplane, cat, ship...): "
-                    "image classification for convnets.",
-        source="keras", task="multiclass", num_classes=10, class_names=_CIFAR10,
+        "image classification for convnets.",
+        source="keras",
+        task="multiclass",
+        num_classes=10,
+        class_names=_CIFAR10,
         sample_kind="image",
         options=(_image_layout("image", (32, 32, 3)), _label_encoding("integer")),
-        offline=False, num_examples=60_000,
-        files=(_file("cifar-10-python.tar.gz", 170_498_071,
-                     "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                     save_as="cifar-10-batches-py-target_archive"),),
-        sample_shape=(32, 32, 3), target_name="object"),
+        offline=False,
+        num_examples=60_000,
+        files=(
+            _file(
+                "cifar-10-python.tar.gz",
+                170_498_071,
+                "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                save_as="cifar-10-batches-py-target_archive",
+            ),
+        ),
+        sample_shape=(32, 32, 3),
+        target_name="object",
+    ),
     DatasetSpec(
-        name="digits", label="Digits (8x8, offline)",
+        name="digits",
+        label="Digits (8x8, offline)",
         description="1,797 grayscale 8x8 images of handwritten digits shipped with "
-                    "scikit-learn: a tiny MNIST that needs no download.",
-        source="sklearn", task="multiclass", num_classes=10, class_names=_DIGITS,
+        "scikit-learn: a tiny MNIST that needs no download.",
+        source="sklearn",
+        task="multiclass",
+        num_classes=10,
+        class_names=_DIGITS,
         sample_kind="image",
         options=(_image_layout("flat", (8, 8, 1)), _label_encoding("integer"), _TEST_FRACTION),
-        offline=True, num_examples=1_797, sample_shape=(8, 8, 1), target_name="digit"),
+        offline=True,
+        num_examples=1_797,
+        sample_shape=(8, 8, 1),
+        target_name="digit",
+    ),
     DatasetSpec(
-        name="breast_cancer", label="Breast cancer (offline)",
+        name="breast_cancer",
+        label="Breast cancer (offline)",
         description="569 breast tumour measurements (30 features) labelled malignant or "
-                    "benign: binary classification of a table, shipped with scikit-learn.",
-        source="sklearn", task="binary", num_classes=2, class_names=("malignant", "benign"),
-        sample_kind="table", options=(_NORMALIZE, _TEST_FRACTION), offline=True,
-        num_examples=569, sample_shape=(30,), target_name="diagnosis"),
+        "benign: binary classification of a table, shipped with scikit-learn.",
+        source="sklearn",
+        task="binary",
+        num_classes=2,
+        class_names=("malignant", "benign"),
+        sample_kind="table",
+        options=(_NORMALIZE, _TEST_FRACTION),
+        offline=True,
+        num_examples=569,
+        sample_shape=(30,),
+        target_name="diagnosis",
+    ),
     DatasetSpec(
-        name="wine", label="Wine cultivars (offline)",
+        name="wine",
+        label="Wine cultivars (offline)",
         description="178 Italian wines, 13 chemical measurements each, from 3 cultivars: "
-                    "multiclass classification of a table, shipped with scikit-learn.",
-        source="sklearn", task="multiclass", num_classes=3,
-        class_names=("cultivar 1", "cultivar 2", "cultivar 3"), sample_kind="table",
-        options=(_NORMALIZE, _TEST_FRACTION, _label_encoding("one_hot")), offline=True,
-        num_examples=178, sample_shape=(13,), target_name="cultivar"),
+        "multiclass classification of a table, shipped with scikit-learn.",
+        source="sklearn",
+        task="multiclass",
+        num_classes=3,
+        class_names=("cultivar 1", "cultivar 2", "cultivar 3"),
+        sample_kind="table",
+        options=(_NORMALIZE, _TEST_FRACTION, _label_encoding("one_hot")),
+        offline=True,
+        num_examples=178,
+        sample_shape=(13,),
+        target_name="cultivar",
+    ),
     DatasetSpec(
-        name="diabetes", label="Diabetes progression (offline)",
+        name="diabetes",
+        label="Diabetes progression (offline)",
         description="442 diabetes patients, 10 baseline measurements each: predict disease "
-                    "progression one year later, a regression shipped with scikit-learn.",
-        source="sklearn", task="regression", num_classes=None, class_names=None,
-        sample_kind="table", options=(_NORMALIZE, _TEST_FRACTION), offline=True,
-        num_examples=442, sample_shape=(10,),
+        "progression one year later, a regression shipped with scikit-learn.",
+        source="sklearn",
+        task="regression",
+        num_classes=None,
+        class_names=None,
+        sample_kind="table",
+        options=(_NORMALIZE, _TEST_FRACTION),
+        offline=True,
+        num_examples=442,
+        sample_shape=(10,),
         feature_names=("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"),
-        target_name="disease progression after one year"),
+        target_name="disease progression after one year",
+    ),
     DatasetSpec(
-        name="csv", label="Your CSV file",
+        name="csv",
+        label="Your CSV file",
         description="A table you upload: one row per sample, one column to predict; "
-                    "numbers are normalised and text columns one-hot encoded.",
-        source="csv", task="auto", num_classes=None, class_names=None,
+        "numbers are normalised and text columns one-hot encoded.",
+        source="csv",
+        task="auto",
+        num_classes=None,
+        class_names=None,
         sample_kind="table",
         options=(
-            _option("path", "str", "", "CSV file",
-                    "Path of the CSV file (the Data page fills it in when you upload)."),
-            _option("target", "str", "", "Column to predict",
-                    "Name of the target column; empty means the last column."),
-            _option("task", "choice", "auto", "Task",
-                    "auto: text targets or up to 10 distinct whole numbers are classes "
-                    "(2 classes: binary), anything else is regression.",
-                    choices=("auto",) + _TASKS),
-            _TEST_FRACTION, _NORMALIZE, _label_encoding("one_hot")),
-        offline=True),
+            _option(
+                "path",
+                "str",
+                "",
+                "CSV file",
+                "Path of the CSV file (the Data page fills it in when you upload).",
+            ),
+            _option(
+                "target",
+                "str",
+                "",
+                "Column to predict",
+                "Name of the target column; empty means the last column.",
+            ),
+            _option(
+                "task",
+                "choice",
+                "auto",
+                "Task",
+                "auto: text targets or up to 10 distinct whole numbers are classes "
+                "(2 classes: binary), anything else is regression.",
+                choices=("auto",) + _TASKS,
+            ),
+            _TEST_FRACTION,
+            _NORMALIZE,
+            _label_encoding("one_hot"),
+        ),
+        offline=True,
+    ),
 )
 
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in _SPECS}
@@ -301,11 +549,10 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in _SPECS}
 
 # --------------------------------------------------------------------------- validation
 
+
 def _close(word: Any, names) -> str:
     match = difflib.get_close_matches(str(word), list(names), n=1)
     return f" Did you mean '{match[0]}'?" if match else ""
-
-
 
 
 def _check_value(opt: dict, value: Any) -> str | None:
@@ -320,8 +567,10 @@ def _check_value(opt: dict, value: Any) -> str | None:
     if kind == "str" and not isinstance(value, str):
         return f"must be text, got {value!r}."
     if kind == "choice" and value not in opt["choices"]:
-        return (f"{value!r} is not one of the choices.{_close(value, opt['choices'])} Use "
-                f"one of: {', '.join(opt['choices'])}.")
+        return (
+            f"{value!r} is not one of the choices.{_close(value, opt['choices'])} Use "
+            f"one of: {', '.join(opt['choices'])}."
+        )
     if kind in ("int", "float"):
         low, high = opt["min"], opt["max"]
         if (low is not None and value < low) or (high is not None and value > high):
@@ -340,12 +589,16 @@ def validate_data_settings(data: Any) -> list[str]:
     the fix. Nothing is read from disk (a CSV's file is checked when it is loaded).
     """
     if not isinstance(data, dict):
-        return ['data: must be an object such as {"dataset": "mnist", "options": {}}, '
-                f"got {data!r}."]
+        return [
+            'data: must be an object such as {"dataset": "mnist", "options": {}}, '
+            f"got {data!r}."
+        ]
     name = data.get("dataset")
     if name not in DATASETS:
-        return [f"data.dataset: unknown dataset {name!r}.{_close(name, DATASETS)} Choose one "
-                f"of: {', '.join(DATASETS)}."]
+        return [
+            f"data.dataset: unknown dataset {name!r}.{_close(name, DATASETS)} Choose one "
+            f"of: {', '.join(DATASETS)}."
+        ]
     spec = DATASETS[name]
     options = data.get("options")
     if options is None:
@@ -358,9 +611,11 @@ def validate_data_settings(data: Any) -> list[str]:
         for key, value in options.items():
             opt = spec.option(key)
             if opt is None:
-                problems.append(f"data.options.{key}: {spec.label} has no option {key!r}."
-                                f"{_close(key, known)} Its options are: "
-                                f"{', '.join(sorted(known))}.")
+                problems.append(
+                    f"data.options.{key}: {spec.label} has no option {key!r}."
+                    f"{_close(key, known)} Its options are: "
+                    f"{', '.join(sorted(known))}."
+                )
                 continue
             problem = _check_value(opt, value)
             if problem:
@@ -378,7 +633,8 @@ def validate_data_settings(data: Any) -> list[str]:
             problems.append(
                 f"data.options.num_words: multi-hot vectors of {resolved['num_words']:,} "
                 f"floats for {spec.num_examples:,} texts take {need / 1024**3:.1f} GB; use "
-                f"num_words up to {most:,}, or encoding 'sequence' with an Embedding layer.")
+                f"num_words up to {most:,}, or encoding 'sequence' with an Embedding layer."
+            )
     if spec.source == "csv":
         problems.extend(_csv_problems(resolved))
     return problems
@@ -388,8 +644,10 @@ def _csv_problems(options: dict) -> list[str]:
     # The file itself is not read here: a project whose CSV is missing must still open.
     # ``describe`` and loading say what is wrong with the file (missing, no such column).
     if not options["path"]:
-        return ["data.options.path: no CSV file chosen; upload one on the Data page or set "
-                "the path of a .csv file."]
+        return [
+            "data.options.path: no CSV file chosen; upload one on the Data page or set "
+            "the path of a .csv file."
+        ]
     return []
 
 
@@ -403,6 +661,7 @@ def resolved_options(data_settings: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- description
+
 
 def _image_spec(shape: tuple[int, ...], layout: str) -> dict:
     if layout == "flat":
@@ -444,9 +703,17 @@ def describe(data_settings: dict) -> DataInfo:
         encoding = options.get("label_encoding", "one_hot")
     else:
         encoding = "value"
-    return DataInfo(dataset=spec.name, task=task, num_classes=classes, class_names=names,
-                    input_spec=shape, label_encoding=encoding, sample_kind=spec.sample_kind,
-                    feature_names=features, target_name=target)
+    return DataInfo(
+        dataset=spec.name,
+        task=task,
+        num_classes=classes,
+        class_names=names,
+        input_spec=shape,
+        label_encoding=encoding,
+        sample_kind=spec.sample_kind,
+        feature_names=features,
+        target_name=target,
+    )
 
 
 def input_spec(data_settings: dict) -> dict:
@@ -474,14 +741,27 @@ def recommend(data_settings: dict) -> dict:
 def recommend_for(info: DataInfo) -> dict:
     """``recommend`` for a dataset already described (see ``describe``)."""
     if info.task == "binary":
-        return {"last_layer": {"class_name": "Dense",
-                               "config": {"units": 1, "activation": "sigmoid"}},
-                "loss": "binary_crossentropy", "metrics": ["accuracy"]}
+        return {
+            "last_layer": {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}},
+            "loss": "binary_crossentropy",
+            "metrics": ["accuracy"],
+        }
     if info.task == "multiclass":
-        loss = ("sparse_categorical_crossentropy" if info.label_encoding == "integer"
-                else "categorical_crossentropy")
-        return {"last_layer": {"class_name": "Dense",
-                               "config": {"units": info.num_classes, "activation": "softmax"}},
-                "loss": loss, "metrics": ["accuracy"]}
-    return {"last_layer": {"class_name": "Dense", "config": {"units": 1}},
-            "loss": "mse", "metrics": ["mae"]}
+        loss = (
+            "sparse_categorical_crossentropy"
+            if info.label_encoding == "integer"
+            else "categorical_crossentropy"
+        )
+        return {
+            "last_layer": {
+                "class_name": "Dense",
+                "config": {"units": info.num_classes, "activation": "softmax"},
+            },
+            "loss": loss,
+            "metrics": ["accuracy"],
+        }
+    return {
+        "last_layer": {"class_name": "Dense", "config": {"units": 1}},
+        "loss": "mse",
+        "metrics": ["mae"],
+    }

@@ -3,6 +3,7 @@
 Each is split once with a fixed seed (stratified by class for classification), so a
 project sees the same training and test rows every time.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,8 +39,8 @@ def load_split(name: str, test_fraction: float):
     x, y, features = _load(name)
     classify = DATASETS[name].task != "regression"
     x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_fraction, random_state=SPLIT_SEED,
-        stratify=y if classify else None)
+        x, y, test_size=test_fraction, random_state=SPLIT_SEED, stratify=y if classify else None
+    )
     for array in (x_train, y_train, x_test, y_test):
         array.flags.writeable = False
     return x_train, y_train, x_test, y_test, features

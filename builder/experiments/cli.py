@@ -14,6 +14,7 @@ Exit status: 0 the sweep ran (some trials may have failed: see their state), 1 t
 could not run or every trial failed, 2 the project file cannot be read or has no usable
 experiment section. Ctrl+C stops the sweep and keeps the trials that finished.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,16 +30,21 @@ from pathlib import Path
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m builder sweep",
-        description="Run the experiment section of a netbuilder project on Ray Tune.")
-    parser.add_argument("file", help="project file (.json) with an \"experiment\" section")
+        description="Run the experiment section of a netbuilder project on Ray Tune.",
+    )
+    parser.add_argument("file", help='project file (.json) with an "experiment" section')
     parser.add_argument("--trials", type=int, help="override experiment.trials")
     parser.add_argument("--concurrency", type=int, help="trials at the same time")
     parser.add_argument("--epochs", type=int, help="override fit.epochs for every trial")
-    parser.add_argument("--ray", metavar="ADDRESS",
-                        help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)",
+    )
     parser.add_argument("--runs", help="folder for run folders (default: the app's)")
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON summary as the last line of stdout")
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary as the last line of stdout"
+    )
     return parser
 
 
@@ -64,9 +70,12 @@ def sweep_main(argv: list[str]) -> int:
     try:
         project = with_local_paths(load_project_file(args.file), args.file)
         if not project.get("experiment"):
-            raise ProjectError("this project has no \"experiment\" section: add one (see "
-                               "templates/experiment_digits.json) or train it with "
-                               "'python -m builder train'.", "experiment")
+            raise ProjectError(
+                'this project has no "experiment" section: add one (see '
+                "templates/experiment_digits.json) or train it with "
+                "'python -m builder train'.",
+                "experiment",
+            )
         section = project["experiment"]
         for key, value in (("trials", args.trials), ("concurrency", args.concurrency)):
             if value is not None:
@@ -87,8 +96,12 @@ def sweep_main(argv: list[str]) -> int:
     folder = runner.create(project, runs_root, "cli")
     print(f"experiment folder: {folder}", file=sys.stderr)
     with stdout_to_stderr(), _ctrl_c(folder):
-        record = runner.run(folder, runs_root=runs_root, address=args.ray,
-                            log=lambda text: print(text, file=sys.stderr, flush=True))
+        record = runner.run(
+            folder,
+            runs_root=runs_root,
+            address=args.ray,
+            log=lambda text: print(text, file=sys.stderr, flush=True),
+        )
     print(runner.pretty(record), file=sys.stderr)
     if args.json:
         from builder.training import runs
@@ -116,8 +129,9 @@ def _ctrl_c(folder):
             raise KeyboardInterrupt
         asked.append(True)
         runner.request_stop(folder)
-        sys.stderr.write("\nstopping the sweep: running trials end after their batch "
-                         "(Ctrl+C again to abort)\n")
+        sys.stderr.write(
+            "\nstopping the sweep: running trials end after their batch (Ctrl+C again to abort)\n"
+        )
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -132,24 +146,32 @@ def train_on_ray(project: dict, runs_root: Path, args) -> int:
     from builder.training import runs
 
     with stdout_to_stderr():
-        record = runner.train_on_cluster(project, runs_root, "cli", args.ray,
-                                         log=lambda text: print(text, file=sys.stderr))
+        record = runner.train_on_cluster(
+            project, runs_root, "cli", args.ray, log=lambda text: print(text, file=sys.stderr)
+        )
     trial = record["trials"][0] if record["trials"] else None
     if trial is None or not trial.get("run"):
-        reason = record.get("message") or ("the run folder is not visible here (is --runs on "
-                                           "a shared file system?)")
-        print(f"training on the Ray cluster failed: {reason}",
-              file=sys.stderr)
+        reason = record.get("message") or (
+            "the run folder is not visible here (is --runs on a shared file system?)"
+        )
+        print(f"training on the Ray cluster failed: {reason}", file=sys.stderr)
         return 1
     loaded = runs.load_run(runs_root, "cli", Path(trial["run"]).name)
     info = loaded["info"]
-    print(f"{info['state']}: {info.get('message') or 'all epochs done'}\n"
-          f"run folder: {trial['run']}", file=sys.stderr)
+    print(
+        f"{info['state']}: {info.get('message') or 'all epochs done'}\nrun folder: {trial['run']}",
+        file=sys.stderr,
+    )
     if args.json:
         history = {k: v for k, v in loaded["history"].items() if k not in ("epoch", "seconds")}
-        doc = {"run": trial["run"], "state": info["state"], "message": info.get("message", ""),
-               "epochs": info.get("epochs_done"), "history": history,
-               "test": loaded["metrics"].get("test", {})}
+        doc = {
+            "run": trial["run"],
+            "state": info["state"],
+            "message": info.get("message", ""),
+            "epochs": info.get("epochs_done"),
+            "history": history,
+            "test": loaded["metrics"].get("test", {}),
+        }
         sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
         sys.stdout.flush()
     return 1 if info["state"] == "failed" else 0

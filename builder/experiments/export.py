@@ -12,6 +12,7 @@ The last line of its output is ``{"trials": [{"params", "metric", "epochs"}], "b
 Refused (ProjectError) when trials would need different data code: an experiment that
 varies data options, or losses that need different label encodings.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -23,8 +24,16 @@ from builder.experiments import spec
 from builder.project import ProjectError, graph_order, validate
 from builder.topology import inbound_of
 
-_COPIED = [inbound_of, spec._split_setting, spec._layer_index, spec._make_inbound_explicit,
-           spec._drop_implicit_inbound, spec._omit, spec._repeat, spec.apply]
+_COPIED = [
+    inbound_of,
+    spec._split_setting,
+    spec._layer_index,
+    spec._make_inbound_explicit,
+    spec._drop_implicit_inbound,
+    spec._omit,
+    spec._repeat,
+    spec.apply,
+]
 
 _HEADER = '''"""Ray Tune experiment exported from netbuilder: {name}
 
@@ -34,7 +43,7 @@ Without --ray (or RAY_ADDRESS) Ray starts on this machine for the run. The last 
 output is a JSON summary of the trials and the best one.
 """'''
 
-_SETTINGS = '''parser = argparse.ArgumentParser(description="Run the experiment on Ray Tune.")
+_SETTINGS = """parser = argparse.ArgumentParser(description="Run the experiment on Ray Tune.")
 parser.add_argument("--trials", type=int, help="number of trials (grid: at most this many)")
 parser.add_argument("--concurrency", type=int, help="trials at the same time")
 parser.add_argument("--epochs", type=int, help="epochs per trial")
@@ -50,7 +59,7 @@ if args.trials:
 if args.concurrency:
     EXPERIMENT["concurrency"] = args.concurrency
 EPOCHS = 1 if SMOKE else (args.epochs or PROJECT["fit"]["epochs"])
-keras.utils.set_random_seed(PROJECT["fit"].get("seed", 0))'''
+keras.utils.set_random_seed(PROJECT["fit"].get("seed", 0))"""
 
 _REST = '''
 
@@ -214,13 +223,17 @@ def _label_code(project: dict, data) -> str:
             for loss in p["values"]:
                 other = spec.apply(project, {"compile.loss": loss})
                 other_data = export._Data(other)  # labels are encoded for the loss
-                if (export._shape_code(other, other_data)[1] != code
-                        or export._data_code(other_data)[1] != export._data_code(data)[1]):
+                if (
+                    export._shape_code(other, other_data)[1] != code
+                    or export._data_code(other_data)[1] != export._data_code(data)[1]
+                ):
                     raise ProjectError(
                         f"the losses {', '.join(p['values'])} need different label encodings "
                         "(one-hot or integer): the exported script loads the data once for "
                         "every trial. Run this experiment in netbuilder, or vary losses that "
-                        "take the same labels.", "experiment")
+                        "take the same labels.",
+                        "experiment",
+                    )
     return code
 
 
@@ -228,17 +241,25 @@ def to_ray_tune_script(project: dict) -> str:
     """The experiment of ``project`` as a standalone Ray Tune script (see module doc)."""
     project = validate(project)
     if not project.get("experiment"):
-        raise ProjectError("this project has no \"experiment\" section to export: add "
-                           "settings to vary first.", "experiment")
+        raise ProjectError(
+            'this project has no "experiment" section to export: add settings to vary first.',
+            "experiment",
+        )
     section = spec.defaults(project["experiment"])
     if any(p["setting"].startswith("data.") for p in section["parameters"]):
-        raise ProjectError("an experiment that varies data options cannot be exported as "
-                           "one script (the data are loaded once for every trial); run it "
-                           "in netbuilder.", "experiment")
+        raise ProjectError(
+            "an experiment that varies data options cannot be exported as "
+            "one script (the data are loaded once for every trial); run it "
+            "in netbuilder.",
+            "experiment",
+        )
     for layer in project["model"]["layers"]:
         if layer["class_name"] == "Bidirectional":
-            raise ProjectError("Bidirectional layers are not exported to Ray Tune scripts "
-                               "yet; run this experiment in netbuilder.", "experiment")
+            raise ProjectError(
+                "Bidirectional layers are not exported to Ray Tune scripts "
+                "yet; run this experiment in netbuilder.",
+                "experiment",
+            )
     export._valid({k: v for k, v in project.items() if k != "experiment"})
     ordered = dict(project)
     ordered["model"] = {**project["model"], "layers": graph_order(project)}
@@ -246,20 +267,27 @@ def to_ray_tune_script(project: dict) -> str:
     data = export._Data(project)
     _, data_code = export._data_code(data)
     imports = export._imports(data, for_notebook=False)
-    imports = imports.replace("import argparse\n", "import argparse\nimport copy\n"
-                              "import itertools\nimport math\nimport os\n")
-    imports += ("\nimport ray\nfrom ray import tune\n"
-                "from ray.tune.schedulers import ASHAScheduler\n"
-                "from ray.tune.search.basic_variant import BasicVariantGenerator")
-    copied = "\n\n".join(textwrap.dedent(inspect.getsource(f)).strip()
-                         for f in _COPIED)
+    imports = imports.replace(
+        "import argparse\n",
+        "import argparse\nimport copy\nimport itertools\nimport math\nimport os\n",
+    )
+    imports += (
+        "\nimport ray\nfrom ray import tune\n"
+        "from ray.tune.schedulers import ASHAScheduler\n"
+        "from ray.tune.search.basic_variant import BasicVariantGenerator"
+    )
+    copied = "\n\n".join(textwrap.dedent(inspect.getsource(f)).strip() for f in _COPIED)
     text = json.dumps(ordered, indent=1, ensure_ascii=True)
-    parts = [_HEADER.format(name=project.get("name", "").replace('"""', "'''")),
-             imports,
-             f"OPTIMIZERS = {spec.OPTIMIZERS!r}\nPROJECT_JSON = {text!r}",
-             "# --- Settings " + "-" * 58 + "\n" + _SETTINGS,
-             "# --- Data " + "-" * 62 + "\n" + data_code,
-             "# --- Labels " + "-" * 60 + "\n" + _label_code(project, data),
-             "# --- A trial's project: the values applied as netbuilder applies them "
-             + "-" * 2 + "\n" + copied]
+    parts = [
+        _HEADER.format(name=project.get("name", "").replace('"""', "'''")),
+        imports,
+        f"OPTIMIZERS = {spec.OPTIMIZERS!r}\nPROJECT_JSON = {text!r}",
+        "# --- Settings " + "-" * 58 + "\n" + _SETTINGS,
+        "# --- Data " + "-" * 62 + "\n" + data_code,
+        "# --- Labels " + "-" * 60 + "\n" + _label_code(project, data),
+        "# --- A trial's project: the values applied as netbuilder applies them "
+        + "-" * 2
+        + "\n"
+        + copied,
+    ]
     return "\n\n\n".join(parts) + _REST

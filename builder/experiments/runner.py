@@ -23,6 +23,7 @@ Stop: ``request_stop(folder)`` writes a ``stop`` file; running trials end after 
 current batch and keep their model (as a stopped single run), no new trial starts, and
 trials that finished are kept.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,6 +51,7 @@ class ExperimentError(ValueError):
 
 # --------------------------------------------------------------------------- folders
 
+
 def experiments_dir(runs_root: str | Path, owner: str) -> Path:
     return Path(runs_root) / EXPERIMENTS_DIR / runs.check_owner(owner)
 
@@ -69,13 +71,26 @@ def create(project: dict, runs_root: str | Path, owner: str) -> Path:
             continue
     else:  # pragma: no cover
         raise ExperimentError("could not pick a fresh experiment id; try again.")
-    record = {"id": exp_id, "owner": owner, "name": project.get("name", ""),
-              "state": "starting", "message": "", "started": runs.now_iso(), "ended": None,
-              "pid": os.getpid(), "executor": None, "address": None,
-              "metric": section["metric"], "mode": section["mode"],
-              "search": section["search"], "epochs": project["fit"]["epochs"],
-              "concurrency": section["concurrency"], "project": project, "trials": [],
-              "best": None}
+    record = {
+        "id": exp_id,
+        "owner": owner,
+        "name": project.get("name", ""),
+        "state": "starting",
+        "message": "",
+        "started": runs.now_iso(),
+        "ended": None,
+        "pid": os.getpid(),
+        "executor": None,
+        "address": None,
+        "metric": section["metric"],
+        "mode": section["mode"],
+        "search": section["search"],
+        "epochs": project["fit"]["epochs"],
+        "concurrency": section["concurrency"],
+        "project": project,
+        "trials": [],
+        "best": None,
+    }
     runs.write_json_atomic(folder / "experiment.json", record)
     return folder
 
@@ -85,8 +100,10 @@ def read(folder: str | Path) -> dict:
     record = runs.read_json(Path(folder) / "experiment.json")
     if record.get("state") in ("starting", "running") and not lifecycle.alive(record.get("pid")):
         record["state"] = "failed"
-        record["message"] = ("the experiment's process is gone and did not finish (the app may "
-                             "have been restarted); the trials' run folders are kept.")
+        record["message"] = (
+            "the experiment's process is gone and did not finish (the app may "
+            "have been restarted); the trials' run folders are kept."
+        )
     record["path"] = str(folder)
     return record
 
@@ -113,15 +130,29 @@ def request_stop(folder: str | Path) -> None:
 
 def summary(record: dict) -> dict:
     """The CLI's ``--json`` document (see README)."""
-    trials = [{"id": t["id"], "params": t["params"], "state": t["state"],
-               "metric": t["metric"], "epochs": t["epochs"], "run": t["run"]}
-              for t in record["trials"]]
-    return {"experiment": record["path"], "executor": record["executor"],
-            "metric": record["metric"], "mode": record["mode"], "trials": trials,
-            "best": record["best"]}
+    trials = [
+        {
+            "id": t["id"],
+            "params": t["params"],
+            "state": t["state"],
+            "metric": t["metric"],
+            "epochs": t["epochs"],
+            "run": t["run"],
+        }
+        for t in record["trials"]
+    ]
+    return {
+        "experiment": record["path"],
+        "executor": record["executor"],
+        "metric": record["metric"],
+        "mode": record["mode"],
+        "trials": trials,
+        "best": record["best"],
+    }
 
 
 # --------------------------------------------------------------------------- search space
+
 
 def search_space(section: dict, seed: int):
     """(param_space, search_alg, num_samples) for Tune."""
@@ -130,16 +161,21 @@ def search_space(section: dict, seed: int):
 
     if section["search"] == "grid":
         combos = spec.grid(section)
-        return ({"combination": tune.grid_search(combos)},
-                BasicVariantGenerator(max_concurrent=section["concurrency"]), 1)
+        return (
+            {"combination": tune.grid_search(combos)},
+            BasicVariantGenerator(max_concurrent=section["concurrency"]),
+            1,
+        )
     space = {}
     for p in section["parameters"]:
         if "values" in p:
             space[p["setting"]] = tune.choice(p["values"])
             continue
         low, high, log = p["low"], p["high"], p.get("log", False)
-        is_int = p.get("type", "int" if isinstance(low, int) and isinstance(high, int)
-                       else "float") == "int"
+        is_int = (
+            p.get("type", "int" if isinstance(low, int) and isinstance(high, int) else "float")
+            == "int"
+        )
         if is_int:
             space[p["setting"]] = (tune.lograndint if log else tune.randint)(low, high + 1)
         else:
@@ -150,8 +186,7 @@ def search_space(section: dict, seed: int):
 
         searcher = OptunaSearch(sampler=optuna.samplers.TPESampler(seed=seed))
     else:
-        searcher = BasicVariantGenerator(random_state=seed,
-                                         max_concurrent=section["concurrency"])
+        searcher = BasicVariantGenerator(random_state=seed, max_concurrent=section["concurrency"])
     return space, searcher, section["trials"]
 
 
@@ -161,12 +196,16 @@ def scheduler(section: dict, epochs: int):
         return None
     from ray.tune.schedulers import ASHAScheduler
 
-    return ASHAScheduler(time_attr="training_iteration", max_t=epochs,
-                         grace_period=min(epochs, spec_.get("grace_period", 1)),
-                         reduction_factor=spec_.get("reduction_factor", 2))
+    return ASHAScheduler(
+        time_attr="training_iteration",
+        max_t=epochs,
+        grace_period=min(epochs, spec_.get("grace_period", 1)),
+        reduction_factor=spec_.get("reduction_factor", 2),
+    )
 
 
 # --------------------------------------------------------------------------- live record
+
 
 class _Live:
     """Keeps experiment.json current from Tune's callbacks (driver side, one thread)."""
@@ -181,9 +220,16 @@ class _Live:
 
         entry = self.trials.get(trial.trial_id)
         if entry is None:
-            entry = {"id": trial.trial_id, "params": params_of(trial.config, self.settings),
-                     "state": "pending", "metric": None, "epochs": 0, "run": None,
-                     "curve": [], "message": ""}
+            entry = {
+                "id": trial.trial_id,
+                "params": params_of(trial.config, self.settings),
+                "state": "pending",
+                "metric": None,
+                "epochs": 0,
+                "run": None,
+                "curve": [],
+                "message": "",
+            }
             self.trials[trial.trial_id] = entry
             self.record["trials"] = list(self.trials.values())
         return entry
@@ -213,7 +259,7 @@ def _callback(live: _Live):
             entry["run"] = result.get("run", entry["run"])
             value = result.get(metric)
             entry["metric"] = value
-            entry["curve"] = entry["curve"][:entry["epochs"] - 1] + [value]
+            entry["curve"] = entry["curve"][: entry["epochs"] - 1] + [value]
             live.write()
 
         def on_trial_complete(self, iteration, trials, trial, **info):
@@ -233,8 +279,13 @@ def _callback(live: _Live):
 def best(record: dict) -> dict | None:
     """The trial with the best final metric among those that did not fail."""
     sign = 1 if record["mode"] == "min" else -1
-    scored = [t for t in record["trials"] if t["state"] in ("finished", "stopped", "running")
-              and isinstance(t["metric"], (int, float)) and math.isfinite(t["metric"])]
+    scored = [
+        t
+        for t in record["trials"]
+        if t["state"] in ("finished", "stopped", "running")
+        and isinstance(t["metric"], (int, float))
+        and math.isfinite(t["metric"])
+    ]
     if not scored:
         return None
     top = min(scored, key=lambda t: sign * t["metric"])
@@ -263,6 +314,7 @@ def _stopper(folder: Path):
 
 
 # --------------------------------------------------------------------------- Ray
+
 
 def resolve_address(address: str | None) -> str | None:
     """The cluster to use: ``address`` if given, else ``RAY_ADDRESS``; None: local Ray."""
@@ -311,30 +363,39 @@ def start_ray(address: str | None, num_cpus: int):
     if address:
         import builder
 
-        runtime_env = {"py_modules": [str(Path(builder.__file__).parent)],
-                       "env_vars": _env_vars()}
+        runtime_env = {"py_modules": [str(Path(builder.__file__).parent)], "env_vars": _env_vars()}
         _token_auth()
         if not _reachable(address):
-            raise ExperimentError(f"cannot reach the Ray cluster at {address!r}: nothing "
-                                  "answers there. Check the address (host:port of the head "
-                                  "node, as 'ray start --head' printed it) and that the "
-                                  "cluster is running.")
+            raise ExperimentError(
+                f"cannot reach the Ray cluster at {address!r}: nothing "
+                "answers there. Check the address (host:port of the head "
+                "node, as 'ray start --head' printed it) and that the "
+                "cluster is running."
+            )
         try:
-            ray.init(address=address, log_to_driver=False, runtime_env=runtime_env,
-                     logging_level="ERROR")
+            ray.init(
+                address=address, log_to_driver=False, runtime_env=runtime_env, logging_level="ERROR"
+            )
         except (ConnectionError, RuntimeError, ValueError) as err:
-            raise ExperimentError(f"cannot reach the Ray cluster at {address!r}: {err}. "
-                                  "Check the address (host:port of the head node, as "
-                                  "'ray start --head' printed it) and that the cluster is "
-                                  "running.") from None
+            raise ExperimentError(
+                f"cannot reach the Ray cluster at {address!r}: {err}. "
+                "Check the address (host:port of the head node, as "
+                "'ray start --head' printed it) and that the cluster is "
+                "running."
+            ) from None
         return None
     temp = tempfile.mkdtemp(prefix="nbray-")
     env = _env_vars()
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
-                                        if p)
-    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,
-             log_to_driver=False, logging_level="ERROR", _temp_dir=temp,
-             runtime_env={"env_vars": env})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    ray.init(
+        address="local",
+        num_cpus=num_cpus,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="ERROR",
+        _temp_dir=temp,
+        runtime_env={"env_vars": env},
+    )
     return temp
 
 
@@ -348,9 +409,17 @@ def stop_ray(temp: str | None) -> None:
 
 # --------------------------------------------------------------------------- running
 
-def run(folder: str | Path, *, runs_root: str | Path, trials: int | None = None,
-        concurrency: int | None = None, epochs: int | None = None,
-        address: str | None = None, log=None) -> dict:
+
+def run(
+    folder: str | Path,
+    *,
+    runs_root: str | Path,
+    trials: int | None = None,
+    concurrency: int | None = None,
+    epochs: int | None = None,
+    address: str | None = None,
+    log=None,
+) -> dict:
     """Run the experiment of ``folder`` (from ``create``) to its end; return the record.
 
     ``trials``/``concurrency``/``epochs`` override the section and fit.epochs.
@@ -371,8 +440,14 @@ def run(folder: str | Path, *, runs_root: str | Path, trials: int | None = None,
         project["fit"]["epochs"] = epochs
     epochs = project["fit"]["epochs"]
     address = resolve_address(address)
-    record.update(state="running", pid=os.getpid(), executor="ray" if address else "local",
-                  address=address, epochs=epochs, concurrency=section["concurrency"])
+    record.update(
+        state="running",
+        pid=os.getpid(),
+        executor="ray" if address else "local",
+        address=address,
+        epochs=epochs,
+        concurrency=section["concurrency"],
+    )
     settings = [p["setting"] for p in section["parameters"]]
     live = _Live(folder, record, settings)
     live.write(force=True)
@@ -391,22 +466,24 @@ def run(folder: str | Path, *, runs_root: str | Path, trials: int | None = None,
                 section["gpus_per_trial"] = 1 if resources.get("GPU", 0) >= 1 else 0
         if section["gpus_per_trial"] == "auto":
             section["gpus_per_trial"] = 0
-        log(f"{'Ray cluster ' + address if address else 'local Ray'}: {section['trials']} "
+        log(
+            f"{'Ray cluster ' + address if address else 'local Ray'}: {section['trials']} "
             f"trial(s), {section['concurrency']} at a time, {cpus} CPU(s) each, "
-            f"{section['search']} search on {section['metric']} ({section['mode']})")
+            f"{section['search']} search on {section['metric']} ({section['mode']})"
+        )
         _fit(folder, record, live, project, section, settings, runs_root, cpus, epochs)
         stopped = (folder / STOP_FILE).exists()
         record["state"] = "stopped" if stopped else "finished"
-        record["message"] = ("stopped by request; finished trials are kept." if stopped
-                             else "")
+        record["message"] = "stopped by request; finished trials are kept." if stopped else ""
     except ExperimentError as err:
         record.update(state="failed", message=str(err))
     except Exception as err:  # Ray itself failed: say so plainly, keep what finished
         import traceback
 
         log(traceback.format_exc())
-        record.update(state="failed", message=f"the experiment stopped: {type(err).__name__}: "
-                                              f"{err}")
+        record.update(
+            state="failed", message=f"the experiment stopped: {type(err).__name__}: {err}"
+        )
     finally:
         if temp is not None or address:
             try:
@@ -430,31 +507,45 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
     os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
     space, searcher, samples = search_space(section, project["fit"].get("seed", 0))
     gpus = section["gpus_per_trial"] or 0
-    context = {"project": project, "runs_root": str(Path(runs_root).resolve()),
-               "owner": record["owner"], "experiment": record["id"], "folder": str(folder),
-               "settings": settings, "metric": section["metric"], "threads": cpus,
-               "device": "auto" if gpus else "cpu"}
-    trainable = tune.with_resources(tune.with_parameters(trial_module.run, context=context),
-                                    {"cpu": cpus, "gpu": gpus})
+    context = {
+        "project": project,
+        "runs_root": str(Path(runs_root).resolve()),
+        "owner": record["owner"],
+        "experiment": record["id"],
+        "folder": str(folder),
+        "settings": settings,
+        "metric": section["metric"],
+        "threads": cpus,
+        "device": "auto" if gpus else "cpu",
+    }
+    trainable = tune.with_resources(
+        tune.with_parameters(trial_module.run, context=context), {"cpu": cpus, "gpu": gpus}
+    )
     minutes = section.get("max_minutes")
-    tune_config = tune.TuneConfig(metric=section["metric"], mode=section["mode"],
-                                  search_alg=searcher, scheduler=scheduler(section, epochs),
-                                  num_samples=samples,
-                                  # BasicVariantGenerator limits concurrency itself; Tune
-                                  # wraps a Searcher (Optuna) in a ConcurrencyLimiter.
-                                  max_concurrent_trials=(section["concurrency"]
-                                                         if section["search"] == "tpe"
-                                                         else None),
-                                  time_budget_s=minutes * 60 if minutes else None,
-                                  # A reused worker keeps TensorFlow loaded: seconds saved
-                                  # per trial, which small trials would otherwise spend.
-                                  reuse_actors=True)
-    run_config = tune.RunConfig(name=record["id"], storage_path=str(folder / "ray"),
-                                verbose=0, stop=_stopper(folder), callbacks=[_callback(live)],
-                                failure_config=tune.FailureConfig(max_failures=0),
-                                log_to_file=True)
-    tune.Tuner(trainable, param_space=space, tune_config=tune_config,
-               run_config=run_config).fit()
+    tune_config = tune.TuneConfig(
+        metric=section["metric"],
+        mode=section["mode"],
+        search_alg=searcher,
+        scheduler=scheduler(section, epochs),
+        num_samples=samples,
+        # BasicVariantGenerator limits concurrency itself; Tune
+        # wraps a Searcher (Optuna) in a ConcurrencyLimiter.
+        max_concurrent_trials=(section["concurrency"] if section["search"] == "tpe" else None),
+        time_budget_s=minutes * 60 if minutes else None,
+        # A reused worker keeps TensorFlow loaded: seconds saved
+        # per trial, which small trials would otherwise spend.
+        reuse_actors=True,
+    )
+    run_config = tune.RunConfig(
+        name=record["id"],
+        storage_path=str(folder / "ray"),
+        verbose=0,
+        stop=_stopper(folder),
+        callbacks=[_callback(live)],
+        failure_config=tune.FailureConfig(max_failures=0),
+        log_to_file=True,
+    )
+    tune.Tuner(trainable, param_space=space, tune_config=tune_config, run_config=run_config).fit()
 
 
 def _settle_runs(record: dict, runs_root) -> None:
@@ -482,14 +573,21 @@ def _settle_runs(record: dict, runs_root) -> None:
             entry["state"] = state
             continue
         if entry["state"] == "failed":  # Ray lost the trial's process (killed, crashed)
-            final, message = "failed", ("the trial's process ended unexpectedly; the epochs "
-                                        "recorded so far are kept.")
+            final, message = (
+                "failed",
+                ("the trial's process ended unexpectedly; the epochs recorded so far are kept."),
+            )
         else:
             final, message = "stopped", _stop_reason(record, entry)
         entry["state"], entry["message"] = final, message
         try:
-            runs.update_run_info(info["path"], state=final, message=message,
-                                 ended=runs.now_iso(), epochs_done=entry["epochs"])
+            runs.update_run_info(
+                info["path"],
+                state=final,
+                message=message,
+                ended=runs.now_iso(),
+                epochs_done=entry["epochs"],
+            )
         except (OSError, ValueError):
             pass
     record["best"] = best(record)
@@ -498,38 +596,57 @@ def _settle_runs(record: dict, runs_root) -> None:
 def _stop_reason(record: dict, entry: dict) -> str:
     if record.get("state") == "stopped":
         return f"stopped with the experiment after {entry['epochs']} epoch(s)."
-    return (f"stopped early by the experiment's scheduler (ASHA) or its time budget after "
-            f"{entry['epochs']} epoch(s): other trials were ahead on {record['metric']}. The "
-            "history so far is kept; the model was not saved.")
+    return (
+        f"stopped early by the experiment's scheduler (ASHA) or its time budget after "
+        f"{entry['epochs']} epoch(s): other trials were ahead on {record['metric']}. The "
+        "history so far is kept; the model was not saved."
+    )
 
 
 def pretty(record: dict) -> str:
     """A short text table of the trials (for the CLI's stderr)."""
-    lines = [f"experiment {record['id']}: {record['state']}"
-             + (f" ({record['message']})" if record.get("message") else "")]
+    lines = [
+        f"experiment {record['id']}: {record['state']}"
+        + (f" ({record['message']})" if record.get("message") else "")
+    ]
     for t in record["trials"]:
         value = "-" if t["metric"] is None else f"{t['metric']:.4g}"
-        lines.append(f"  {t['id']:<14} {t['state']:<9} {record['metric']} {value:<10} "
-                     f"epochs {t['epochs']}  {json.dumps(t['params'])}")
+        lines.append(
+            f"  {t['id']:<14} {t['state']:<9} {record['metric']} {value:<10} "
+            f"epochs {t['epochs']}  {json.dumps(t['params'])}"
+        )
     if record.get("best"):
-        lines.append(f"best: {record['best']['id']} {record['metric']} "
-                     f"{record['best']['metric']:.4g} {json.dumps(record['best']['params'])}")
+        lines.append(
+            f"best: {record['best']['id']} {record['metric']} "
+            f"{record['best']['metric']:.4g} {json.dumps(record['best']['params'])}"
+        )
     return "\n".join(lines)
 
 
-def train_on_cluster(project: dict, runs_root: str | Path, owner: str, address: str,
-                     log=None) -> dict:
+def train_on_cluster(
+    project: dict, runs_root: str | Path, owner: str, address: str, log=None
+) -> dict:
     """Train one project as a one-trial experiment on a Ray cluster (on a GPU node when the
     cluster has one); return the experiment record (its one trial names the run folder)."""
     one = dict(project)
-    one["experiment"] = {"parameters": [], "search": "grid", "trials": 1, "concurrency": 1,
-                         "metric": "loss", "mode": "min", "early_stopping": None,
-                         "max_minutes": None, "cpus_per_trial": None, "gpus_per_trial": "auto"}
+    one["experiment"] = {
+        "parameters": [],
+        "search": "grid",
+        "trials": 1,
+        "concurrency": 1,
+        "metric": "loss",
+        "mode": "min",
+        "early_stopping": None,
+        "max_minutes": None,
+        "cpus_per_trial": None,
+        "gpus_per_trial": "auto",
+    }
     folder = create(one, runs_root, owner)
     return run(folder, runs_root=runs_root, address=address, log=log)
 
 
 # --------------------------------------------------------------------------- background
+
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m builder.experiments.runner FOLDER --runs ROOT [--ray ADDRESS]``: run an
@@ -542,8 +659,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ray", default=None)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    record = run(args.folder, runs_root=args.runs, address=args.ray or None,
-                 log=lambda text: print(text, flush=True))
+    record = run(
+        args.folder,
+        runs_root=args.runs,
+        address=args.ray or None,
+        log=lambda text: print(text, flush=True),
+    )
     print(pretty(record), flush=True)
     return 1 if record["state"] == "failed" else 0
 

@@ -35,6 +35,7 @@ Every value is checked by applying it to the project and validating the result e
 single run is validated, so a sweep never starts a trial the project file would refuse.
 Nothing here imports TensorFlow or Ray.
 """
+
 from __future__ import annotations
 
 import copy
@@ -49,8 +50,18 @@ from builder.values import is_int, is_number
 
 SEARCHES = ("grid", "random", "tpe")
 MODES = ("min", "max")
-_KEYS = {"parameters", "search", "trials", "max_minutes", "concurrency", "metric", "mode",
-         "early_stopping", "cpus_per_trial", "gpus_per_trial"}
+_KEYS = {
+    "parameters",
+    "search",
+    "trials",
+    "max_minutes",
+    "concurrency",
+    "metric",
+    "mode",
+    "early_stopping",
+    "cpus_per_trial",
+    "gpus_per_trial",
+}
 _PARAM_KEYS = {"setting", "values", "low", "high", "type", "log"}
 _ASHA_KEYS = {"method", "grace_period", "reduction_factor"}
 FIT_SETTINGS = ("batch_size", "seed")
@@ -79,8 +90,7 @@ def defaults(section: dict) -> dict:
     out.setdefault("max_minutes", None)
     out.setdefault("concurrency", 2)
     out.setdefault("metric", "val_loss")
-    out.setdefault("mode", default_mode(out["metric"]) if isinstance(out["metric"], str)
-                   else "min")
+    out.setdefault("mode", default_mode(out["metric"]) if isinstance(out["metric"], str) else "min")
     out.setdefault("early_stopping", None)
     out.setdefault("cpus_per_trial", None)
     out.setdefault("gpus_per_trial", 0)
@@ -107,6 +117,7 @@ def grid(section: dict) -> list[dict]:
 
 # --------------------------------------------------------------------------- applying values
 
+
 def _layer_index(project: dict, name: str) -> int:
     for i, layer in enumerate(project["model"]["layers"]):
         if layer.get("name") == name:
@@ -129,9 +140,13 @@ def apply(project: dict, params: dict) -> dict:
     doc = copy.deepcopy(project)
     doc.pop("experiment", None)
     model = doc["model"]
-    structural = [(s, v) for s, v in params.items()
-                  if s.startswith("layers.") and _split_setting(s)[-1] in ("include", "repeat")
-                  and len(_split_setting(s)) == 3]
+    structural = [
+        (s, v)
+        for s, v in params.items()
+        if s.startswith("layers.")
+        and _split_setting(s)[-1] in ("include", "repeat")
+        and len(_split_setting(s)) == 3
+    ]
     copies: dict[str, list[str]] = {}
     for setting, value in structural:
         _, name, what = _split_setting(setting)
@@ -147,8 +162,7 @@ def apply(project: dict, params: dict) -> dict:
             if parts[2] in ("include", "repeat"):
                 continue
             key = ".".join(parts[2:])
-            for copy_name in [c for name in parts[1].split("+")
-                              for c in copies.get(name, [name])]:
+            for copy_name in [c for name in parts[1].split("+") for c in copies.get(name, [name])]:
                 try:
                     layer = model["layers"][_layer_index(doc, copy_name)]
                 except KeyError:
@@ -163,9 +177,14 @@ def apply(project: dict, params: dict) -> dict:
                 # that were set away from the old optimizer's defaults; the rest are its own.
                 old = OPTIMIZERS.get(opt.get("class_name"), {})
                 allowed = OPTIMIZERS.get(value, {})
-                opt = {"class_name": value,
-                       "config": {k: v for k, v in opt.get("config", {}).items() if k in allowed
-                                  and (k == "learning_rate" or k not in old or v != old[k])}}
+                opt = {
+                    "class_name": value,
+                    "config": {
+                        k: v
+                        for k, v in opt.get("config", {}).items()
+                        if k in allowed and (k == "learning_rate" or k not in old or v != old[k])
+                    },
+                }
             else:
                 opt.setdefault("config", {})[parts[2]] = value
             doc["compile"]["optimizer"] = opt
@@ -223,7 +242,7 @@ def _repeat(model: dict, name: str, times: int) -> list[str]:
     for lay in model["layers"]:
         if lay is not original:
             lay["inbound"] = [last if src == name else src for src in lay["inbound"]]
-    model["layers"][index + 1:index + 1] = new
+    model["layers"][index + 1 : index + 1] = new
     _drop_implicit_inbound(model)
     return names
 
@@ -239,6 +258,7 @@ def _drop_implicit_inbound(model: dict) -> None:
 
 # --------------------------------------------------------------------------- validation
 
+
 def _where(i: int, key: str = "") -> str:
     return f"experiment.parameters[{i}]" + (f".{key}" if key else "")
 
@@ -246,43 +266,78 @@ def _where(i: int, key: str = "") -> str:
 def _check_setting(project: dict, setting, i: int, problems: list) -> str | None:
     """The kind of value the setting takes ('structural-repeat', ...), or None if unknown."""
     if not isinstance(setting, str) or not setting:
-        problems.append((_where(i, "setting"), "must name a setting, e.g. "
-                         "\"layers.hidden.units\" or \"compile.optimizer.learning_rate\"."))
+        problems.append(
+            (
+                _where(i, "setting"),
+                "must name a setting, e.g. "
+                '"layers.hidden.units" or "compile.optimizer.learning_rate".',
+            )
+        )
         return None
     parts = _split_setting(setting)
     model = project.get("model") or {}
     names = [lay.get("name") for lay in model.get("layers", []) if isinstance(lay, dict)]
     if parts[0] == "layers":
         if len(parts) < 3:
-            problems.append((_where(i, "setting"), f"'{setting}' names no layer setting: write "
-                             "layers.<layer name>.<setting>, e.g. layers.hidden.units."))
+            problems.append(
+                (
+                    _where(i, "setting"),
+                    f"'{setting}' names no layer setting: write "
+                    "layers.<layer name>.<setting>, e.g. layers.hidden.units.",
+                )
+            )
             return None
         for name in parts[1].split("+"):
             if name not in names:
-                problems.append((_where(i, "setting"), f"'{setting}': the model has no layer "
-                                 f"'{name}'.{_close(name, names)} Layers: "
-                                 f"{', '.join(n for n in names if isinstance(n, str))}."))
+                problems.append(
+                    (
+                        _where(i, "setting"),
+                        f"'{setting}': the model has no layer "
+                        f"'{name}'.{_close(name, names)} Layers: "
+                        f"{', '.join(n for n in names if isinstance(n, str))}.",
+                    )
+                )
                 return None
         if len(parts) == 3 and parts[2] in ("repeat", "include"):
             if "+" in parts[1]:
-                problems.append((_where(i, "setting"), f"{parts[2]} applies to one layer at a "
-                                 "time: list a parameter for each layer."))
+                problems.append(
+                    (
+                        _where(i, "setting"),
+                        f"{parts[2]} applies to one layer at a "
+                        "time: list a parameter for each layer.",
+                    )
+                )
                 return None
             if parts[1] in model.get("outputs", []):
-                problems.append((_where(i, "setting"), f"'{parts[1]}' is an output of the model; "
-                                 f"it cannot be {'repeated' if parts[2] == 'repeat' else 'omitted'}"
-                                 ". Vary a hidden layer instead."))
+                problems.append(
+                    (
+                        _where(i, "setting"),
+                        f"'{parts[1]}' is an output of the model; "
+                        f"it cannot be {'repeated' if parts[2] == 'repeat' else 'omitted'}"
+                        ". Vary a hidden layer instead.",
+                    )
+                )
                 return None
             readers = len(_readers(model, parts[1]))
             layer = model["layers"][names.index(parts[1])]
             if parts[2] == "include" or 0 in _values_of(project, setting):
                 if len(inbound_of(model)[parts[1]]) != 1:
-                    problems.append((_where(i, "setting"), f"'{parts[1]}' merges several inputs: "
-                                     "omitting it would leave its readers with no single input."))
+                    problems.append(
+                        (
+                            _where(i, "setting"),
+                            f"'{parts[1]}' merges several inputs: "
+                            "omitting it would leave its readers with no single input.",
+                        )
+                    )
                     return None
             elif readers > 1 or layer.get("inbound") and len(layer["inbound"]) > 1:
-                problems.append((_where(i, "setting"), f"'{parts[1]}' has several inputs or "
-                                 "several readers: only a layer in a chain can be repeated."))
+                problems.append(
+                    (
+                        _where(i, "setting"),
+                        f"'{parts[1]}' has several inputs or "
+                        "several readers: only a layer in a chain can be repeated.",
+                    )
+                )
                 return None
             return parts[2]
         return "layer"
@@ -290,30 +345,49 @@ def _check_setting(project: dict, setting, i: int, problems: list) -> str | None
         if len(parts) == 3:
             known = sorted({k for cfg in OPTIMIZERS.values() for k in cfg})
             if parts[2] not in known:
-                problems.append((_where(i, "setting"), f"'{setting}': no optimizer has a "
-                                 f"setting '{parts[2]}'.{_close(parts[2], known)}"))
+                problems.append(
+                    (
+                        _where(i, "setting"),
+                        f"'{setting}': no optimizer has a "
+                        f"setting '{parts[2]}'.{_close(parts[2], known)}",
+                    )
+                )
                 return None
         return "compile"
     if parts == ("compile", "loss"):
         outputs = model.get("outputs", [])
         if isinstance(project.get("compile", {}).get("loss"), dict) or len(outputs) > 1:
-            problems.append((_where(i, "setting"), "compile.loss can only vary for a model "
-                             "with one output and one loss."))
+            problems.append(
+                (
+                    _where(i, "setting"),
+                    "compile.loss can only vary for a model with one output and one loss.",
+                )
+            )
             return None
         return "compile"
     if parts[0] == "fit" and len(parts) == 2:
         if parts[1] not in FIT_SETTINGS:
-            problems.append((_where(i, "setting"), f"'{setting}' cannot vary: of the fit "
-                             f"settings, {' and '.join(FIT_SETTINGS)} can (the epochs are the "
-                             "budget each trial gets)."))
+            problems.append(
+                (
+                    _where(i, "setting"),
+                    f"'{setting}' cannot vary: of the fit "
+                    f"settings, {' and '.join(FIT_SETTINGS)} can (the epochs are the "
+                    "budget each trial gets).",
+                )
+            )
             return None
         return "fit"
     if parts[:2] == ("data", "options") and len(parts) == 3:
         return "data"
-    problems.append((_where(i, "setting"), f"'{setting}' is not a setting an experiment can "
-                     "vary. Use layers.<layer>.<argument>, layers.<layer>.repeat, "
-                     "layers.<layer>.include, compile.optimizer[.<argument>], compile.loss, "
-                     "fit.batch_size, fit.seed or data.options.<option>."))
+    problems.append(
+        (
+            _where(i, "setting"),
+            f"'{setting}' is not a setting an experiment can "
+            "vary. Use layers.<layer>.<argument>, layers.<layer>.repeat, "
+            "layers.<layer>.include, compile.optimizer[.<argument>], compile.loss, "
+            "fit.batch_size, fit.seed or data.options.<option>.",
+        )
+    )
     return None
 
 
@@ -330,8 +404,14 @@ def _check_value(project: dict, setting: str, value, where: str, problems: list)
         validate(variant)
     except ProjectError as err:
         for field, message in err.problems:
-            problems.append((where, f"{setting}={json.dumps(value)} makes the project invalid: "
-                             + (f"{field}: " if field else "") + message))
+            problems.append(
+                (
+                    where,
+                    f"{setting}={json.dumps(value)} makes the project invalid: "
+                    + (f"{field}: " if field else "")
+                    + message,
+                )
+            )
 
 
 def _values_of(project: dict, setting: str) -> list:
@@ -345,13 +425,23 @@ def _values_of(project: dict, setting: str) -> list:
 
 def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> None:
     if not isinstance(p, dict):
-        problems.append((_where(i), "must be an object like {\"setting\": "
-                         "\"layers.hidden.units\", \"values\": [16, 32, 64]}."))
+        problems.append(
+            (
+                _where(i),
+                'must be an object like {"setting": '
+                '"layers.hidden.units", "values": [16, 32, 64]}.',
+            )
+        )
         return
     for key in p:
         if key not in _PARAM_KEYS:
-            problems.append((_where(i, key), f"unknown field '{key}'.{_close(key, _PARAM_KEYS)} "
-                             f"Allowed: {', '.join(sorted(_PARAM_KEYS))}."))
+            problems.append(
+                (
+                    _where(i, key),
+                    f"unknown field '{key}'.{_close(key, _PARAM_KEYS)} "
+                    f"Allowed: {', '.join(sorted(_PARAM_KEYS))}.",
+                )
+            )
     kind = _check_setting(project, p.get("setting"), i, problems)
     if kind is None:
         return
@@ -362,9 +452,13 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
     seen.add(setting)
     has_values, has_range = "values" in p, "low" in p or "high" in p
     if has_values == has_range:
-        problems.append((_where(i), f"'{setting}' needs either \"values\": [...] (a choice) or "
-                         "\"low\" and \"high\" (a range), not "
-                         + ("both." if has_values else "neither.")))
+        problems.append(
+            (
+                _where(i),
+                f"'{setting}' needs either \"values\": [...] (a choice) or "
+                '"low" and "high" (a range), not ' + ("both." if has_values else "neither."),
+            )
+        )
         return
     if has_values:
         values = p["values"]
@@ -372,8 +466,9 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
             problems.append((_where(i, "values"), "must be a non-empty list, e.g. [16, 32, 64]."))
             return
         if any(isinstance(v, (dict, list)) for v in values):
-            problems.append((_where(i, "values"), "each value must be a number, text, true/false "
-                             "or null."))
+            problems.append(
+                (_where(i, "values"), "each value must be a number, text, true/false or null.")
+            )
             return
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
             problems.append((_where(i, "values"), "lists the same value twice."))
@@ -384,25 +479,36 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
             problems.append((_where(i, "values"), "include takes true and/or false."))
             return
         if kind == "repeat" and any(not is_int(v) or not 0 <= v <= MAX_REPEAT for v in values):
-            problems.append((_where(i, "values"), f"repeat takes whole numbers of copies from 0 "
-                             f"(omit the layer) to {MAX_REPEAT}, e.g. [1, 2, 3]; got "
-                             f"{json.dumps(values)}."))
+            problems.append(
+                (
+                    _where(i, "values"),
+                    f"repeat takes whole numbers of copies from 0 "
+                    f"(omit the layer) to {MAX_REPEAT}, e.g. [1, 2, 3]; got "
+                    f"{json.dumps(values)}.",
+                )
+            )
             return
         for j, value in enumerate(values):
             _check_value(project, setting, value, _where(i, f"values[{j}]"), problems)
         return
     low, high = p.get("low"), p.get("high")
     if not is_number(low) or not is_number(high) or not low < high:
-        problems.append((_where(i), f"a range needs numbers \"low\" < \"high\", got low="
-                         f"{json.dumps(low)}, high={json.dumps(high)}."))
+        problems.append(
+            (
+                _where(i),
+                f'a range needs numbers "low" < "high", got low='
+                f"{json.dumps(low)}, high={json.dumps(high)}.",
+            )
+        )
         return
     if kind in ("include",):
-        problems.append((_where(i), "include takes \"values\": [true, false], not a range."))
+        problems.append((_where(i), 'include takes "values": [true, false], not a range.'))
         return
     kind_of = p.get("type", "int" if is_int(low) and is_int(high) else "float")
     if kind_of not in ("int", "float"):
-        problems.append((_where(i, "type"), f"must be \"int\" or \"float\", got "
-                         f"{json.dumps(kind_of)}."))
+        problems.append(
+            (_where(i, "type"), f'must be "int" or "float", got {json.dumps(kind_of)}.')
+        )
         return
     if kind_of == "int" and not (is_int(low) and is_int(high)):
         problems.append((_where(i), "an int range needs whole-number bounds."))
@@ -427,40 +533,79 @@ def validate_section(project: dict, section) -> list[tuple[str, str]]:
     ``project`` must otherwise be valid (its model, compile, data and fit settings)."""
     problems: list[tuple[str, str]] = []
     if not isinstance(section, dict):
-        return [("experiment", "must be a JSON object with \"parameters\": [...].")]
+        return [("experiment", 'must be a JSON object with "parameters": [...].')]
     for key in section:
         if key not in _KEYS:
-            problems.append((f"experiment.{key}", f"unknown field '{key}'.{_close(key, _KEYS)} "
-                             f"Allowed: {', '.join(sorted(_KEYS))}."))
+            problems.append(
+                (
+                    f"experiment.{key}",
+                    f"unknown field '{key}'.{_close(key, _KEYS)} "
+                    f"Allowed: {', '.join(sorted(_KEYS))}.",
+                )
+            )
     params = section.get("parameters")
     if not isinstance(params, list) or not params:
-        problems.append(("experiment.parameters", "must list at least one setting to vary, "
-                         "e.g. [{\"setting\": \"layers.hidden.units\", \"values\": [32, 64]}]."))
+        problems.append(
+            (
+                "experiment.parameters",
+                "must list at least one setting to vary, "
+                'e.g. [{"setting": "layers.hidden.units", "values": [32, 64]}].',
+            )
+        )
         return problems
     seen: set = set()
     for i, p in enumerate(params):
         _check_parameter(project, p, i, seen, problems)
     search = section.get("search", "grid")
     if search not in SEARCHES:
-        problems.append(("experiment.search", f"unknown search {json.dumps(search)}: use grid "
-                         "(every combination), random or tpe (Optuna's Bayesian search)."))
+        problems.append(
+            (
+                "experiment.search",
+                f"unknown search {json.dumps(search)}: use grid "
+                "(every combination), random or tpe (Optuna's Bayesian search).",
+            )
+        )
     elif search == "grid" and any(isinstance(p, dict) and "values" not in p for p in params):
-        problems.append(("experiment.search", "a grid needs a list of values for every "
-                         "setting; a range needs search \"random\" or \"tpe\"."))
+        problems.append(
+            (
+                "experiment.search",
+                "a grid needs a list of values for every "
+                'setting; a range needs search "random" or "tpe".',
+            )
+        )
     elif search == "grid" and grid_size([p for p in params if isinstance(p, dict)]) > MAX_GRID:
-        problems.append(("experiment.parameters", f"the grid has more than {MAX_GRID} "
-                         "combinations: use fewer values or search \"random\"."))
-    for key, lo, hi in (("trials", 1, MAX_TRIALS), ("concurrency", 1, 1024),
-                        ("cpus_per_trial", 1, 1024), ("gpus_per_trial", 0, 64)):
+        problems.append(
+            (
+                "experiment.parameters",
+                f"the grid has more than {MAX_GRID} "
+                'combinations: use fewer values or search "random".',
+            )
+        )
+    for key, lo, hi in (
+        ("trials", 1, MAX_TRIALS),
+        ("concurrency", 1, 1024),
+        ("cpus_per_trial", 1, 1024),
+        ("gpus_per_trial", 0, 64),
+    ):
         value = section.get(key)
         if value is not None and (not is_int(value) or not lo <= value <= hi):
-            problems.append((f"experiment.{key}", f"must be a whole number from {lo} to {hi}, "
-                             f"got {json.dumps(value)}."))
+            problems.append(
+                (
+                    f"experiment.{key}",
+                    f"must be a whole number from {lo} to {hi}, got {json.dumps(value)}.",
+                )
+            )
     minutes = section.get("max_minutes")
-    if minutes is not None and (not is_number(minutes) or not 0 < minutes <= 10 ** 6
-                                or not math.isfinite(minutes)):
-        problems.append(("experiment.max_minutes", f"must be a number of minutes above 0 (or "
-                         f"null for no limit), got {json.dumps(minutes)}."))
+    if minutes is not None and (
+        not is_number(minutes) or not 0 < minutes <= 10**6 or not math.isfinite(minutes)
+    ):
+        problems.append(
+            (
+                "experiment.max_minutes",
+                f"must be a number of minutes above 0 (or "
+                f"null for no limit), got {json.dumps(minutes)}.",
+            )
+        )
     _check_metric(project, section, problems)
     _check_early_stopping(section.get("early_stopping"), problems)
     return problems
@@ -471,8 +616,11 @@ def metric_names(project: dict) -> list[str]:
     validation (Keras' log names for a single-output model)."""
     comp = project.get("compile", {})
     metrics = comp.get("metrics") or []
-    names = ["loss"] + [m for m in metrics if isinstance(m, str)] if isinstance(metrics, list) \
+    names = (
+        ["loss"] + [m for m in metrics if isinstance(m, str)]
+        if isinstance(metrics, list)
         else ["loss"]
+    )
     method = project.get("fit", {}).get("validation", {}).get("method", "none")
     if method in ("holdout", "split"):
         names += [f"val_{n}" for n in names]
@@ -482,9 +630,14 @@ def metric_names(project: dict) -> list[str]:
 def _check_metric(project: dict, section: dict, problems: list) -> None:
     method = project.get("fit", {}).get("validation", {}).get("method", "none")
     if method == "kfold":
-        problems.append(("fit.validation.method", "an experiment needs hold-out or split "
-                         "validation: K-fold trains k models per trial. Choose holdout or "
-                         "split for the experiment."))
+        problems.append(
+            (
+                "fit.validation.method",
+                "an experiment needs hold-out or split "
+                "validation: K-fold trains k models per trial. Choose holdout or "
+                "split for the experiment.",
+            )
+        )
         return
     metric = section.get("metric", "val_loss")
     names = metric_names(project)
@@ -492,41 +645,71 @@ def _check_metric(project: dict, section: dict, problems: list) -> None:
         if not isinstance(metric, str) or not metric:
             problems.append(("experiment.metric", "must name a Keras log, e.g. val_loss."))
     elif metric not in names:
-        hint = (" The project has no validation: set fit.validation to holdout or split to "
-                "compare trials on data they did not train on." if method == "none"
-                and isinstance(metric, str) and metric.startswith("val_") else "")
-        problems.append(("experiment.metric", f"{json.dumps(metric)} is not logged by this "
-                         f"project's training.{_close(metric, names)} Choose one of "
-                         f"{', '.join(names)}.{hint}"))
+        hint = (
+            " The project has no validation: set fit.validation to holdout or split to "
+            "compare trials on data they did not train on."
+            if method == "none" and isinstance(metric, str) and metric.startswith("val_")
+            else ""
+        )
+        problems.append(
+            (
+                "experiment.metric",
+                f"{json.dumps(metric)} is not logged by this "
+                f"project's training.{_close(metric, names)} Choose one of "
+                f"{', '.join(names)}.{hint}",
+            )
+        )
     mode = section.get("mode", "min")
     if mode not in MODES:
-        problems.append(("experiment.mode", f"must be \"min\" or \"max\", got {json.dumps(mode)}."))
+        problems.append(("experiment.mode", f'must be "min" or "max", got {json.dumps(mode)}.'))
 
 
 def _check_early_stopping(spec, problems: list) -> None:
     if spec is None:
         return
     if not isinstance(spec, dict):
-        problems.append(("experiment.early_stopping", "must be null or {\"method\": \"asha\", "
-                         "\"grace_period\": 1, \"reduction_factor\": 2}."))
+        problems.append(
+            (
+                "experiment.early_stopping",
+                'must be null or {"method": "asha", "grace_period": 1, "reduction_factor": 2}.',
+            )
+        )
         return
     for key in spec:
         if key not in _ASHA_KEYS:
-            problems.append((f"experiment.early_stopping.{key}", f"unknown field '{key}'."
-                             f"{_close(key, _ASHA_KEYS)} Allowed: "
-                             f"{', '.join(sorted(_ASHA_KEYS))}."))
+            problems.append(
+                (
+                    f"experiment.early_stopping.{key}",
+                    f"unknown field '{key}'."
+                    f"{_close(key, _ASHA_KEYS)} Allowed: "
+                    f"{', '.join(sorted(_ASHA_KEYS))}.",
+                )
+            )
     if spec.get("method", "asha") != "asha":
-        problems.append(("experiment.early_stopping.method", "only \"asha\" (asynchronous "
-                         "successive halving) is available."))
+        problems.append(
+            (
+                "experiment.early_stopping.method",
+                'only "asha" (asynchronous successive halving) is available.',
+            )
+        )
     grace = spec.get("grace_period", 1)
     if not is_int(grace) or grace < 1:
-        problems.append(("experiment.early_stopping.grace_period", f"must be a whole number of "
-                         f"epochs ≥ 1, got {json.dumps(grace)}."))
+        problems.append(
+            (
+                "experiment.early_stopping.grace_period",
+                f"must be a whole number of epochs ≥ 1, got {json.dumps(grace)}.",
+            )
+        )
     factor = spec.get("reduction_factor", 2)
     if not is_number(factor) or factor < 2 or factor > 16:
-        problems.append(("experiment.early_stopping.reduction_factor", f"must be a number from "
-                         f"2 to 16 (2 keeps half the trials at each rung), got "
-                         f"{json.dumps(factor)}."))
+        problems.append(
+            (
+                "experiment.early_stopping.reduction_factor",
+                f"must be a number from "
+                f"2 to 16 (2 keeps half the trials at each rung), got "
+                f"{json.dumps(factor)}.",
+            )
+        )
 
 
 register_section("experiment", validate_section)

@@ -10,6 +10,7 @@ setting) raises ``TrialFailed``, which Tune records as an error of that trial on
 TensorFlow is limited to the trial's CPUs (intra- and inter-op threads), so concurrent
 trials share the cores instead of each taking all of them.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,11 +63,19 @@ def run(config: dict, context: dict) -> None:
     _limit_threads(int(context["threads"]))
     trial_id = tune.get_context().get_trial_id()
     fit = project["fit"]
-    folder = runs.create_run(context["runs_root"], context["owner"], project,
-                             {"device_choice": context["device"], "seed": fit.get("seed", 0),
-                              "validation": fit["validation"]["method"],
-                              "experiment": context["experiment"], "trial": trial_id,
-                              "params": params})
+    folder = runs.create_run(
+        context["runs_root"],
+        context["owner"],
+        project,
+        {
+            "device_choice": context["device"],
+            "seed": fit.get("seed", 0),
+            "validation": fit["validation"]["method"],
+            "experiment": context["experiment"],
+            "trial": trial_id,
+            "params": params,
+        },
+    )
     stop_file = Path(context["folder"]) / STOP_FILE
     metric = context["metric"]
 
@@ -83,8 +92,11 @@ def run(config: dict, context: dict) -> None:
             history.setdefault(name, []).append(value)
         seconds.append(event["seconds"])
         runs.write_text_atomic(folder / "history.csv", runs.history_to_csv(history, seconds))
-        logs = {k: float(v) for k, v in event["logs"].items()
-                if isinstance(v, (int, float)) and math.isfinite(v)}
+        logs = {
+            k: float(v)
+            for k, v in event["logs"].items()
+            if isinstance(v, (int, float)) and math.isfinite(v)
+        }
         if metric not in logs:
             return  # a NaN epoch: the trial fails when training returns
         result = {**logs, "epoch": event["epoch"], "run": str(folder)}

@@ -2,8 +2,16 @@
 
 Importing this package does not import TensorFlow; the worker process does.
 """
+
 from .engine import RunHandle, RunManager, start_run
 from .runs import RunError, delete_run, list_runs, load_run
 
-__all__ = ["RunHandle", "RunManager", "start_run", "list_runs", "load_run", "delete_run",
-           "RunError"]
+__all__ = [
+    "RunHandle",
+    "RunManager",
+    "start_run",
+    "list_runs",
+    "load_run",
+    "delete_run",
+    "RunError",
+]

@@ -16,6 +16,7 @@ Exit status: 0 trained (also when stopped with Ctrl+C: the model so far is kept)
 file cannot be read.
 A first Ctrl+C stops after the current batch; a second one aborts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,21 +33,30 @@ BAR_WIDTH = 24
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m builder train",
-                                     description="Train a netbuilder project without the app.")
+    parser = argparse.ArgumentParser(
+        prog="python -m builder train", description="Train a netbuilder project without the app."
+    )
     parser.add_argument("file", help="project file (.json) saved by netbuilder")
     parser.add_argument("--epochs", type=int, help="override fit.epochs")
     parser.add_argument("--batch-size", type=int, help="override fit.batch_size")
-    parser.add_argument("--device", default="auto",
-                        help="auto (default), cpu, gpu, or gpu:0,1 for chosen GPUs")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="float16 compute on a GPU (ignored on the CPU)")
+    parser.add_argument(
+        "--device", default="auto", help="auto (default), cpu, gpu, or gpu:0,1 for chosen GPUs"
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="float16 compute on a GPU (ignored on the CPU)",
+    )
     parser.add_argument("--runs", help="folder for run folders (default: the app's runs folder)")
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON summary as the last line of stdout")
-    parser.add_argument("--ray", metavar="ADDRESS",
-                        help="train on this Ray cluster (a one-trial experiment; on a GPU node "
-                             "when it has one); --runs should then be on a shared file system")
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary as the last line of stdout"
+    )
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="train on this Ray cluster (a one-trial experiment; on a GPU node "
+        "when it has one); --runs should then be on a shared file system",
+    )
     return parser
 
 
@@ -64,25 +74,32 @@ class _Progress:
             done = event["batch"] / event["batches"]
             filled = int(done * BAR_WIDTH)
             loss = event["logs"].get("loss")
-            text = (f"\r{fold}epoch {event['epoch']}/{event['epochs']} "
-                    f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
-                    f"{event['batch']}/{event['batches']}"
-                    + (f" loss {loss:.4f}" if loss is not None else ""))
+            text = (
+                f"\r{fold}epoch {event['epoch']}/{event['epochs']} "
+                f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+                f"{event['batch']}/{event['batches']}"
+                + (f" loss {loss:.4f}" if loss is not None else "")
+            )
             self.stream.write(text)
             self.open_line = True
         elif kind == "epoch":
-            logs = " ".join(f"{k} {v:.4g}" for k, v in event["logs"].items()
-                            if k != "learning_rate")
+            logs = " ".join(
+                f"{k} {v:.4g}" for k, v in event["logs"].items() if k != "learning_rate"
+            )
             self._newline()
-            self.stream.write(f"{fold}epoch {event['epoch']}/{event['epochs']} "
-                              f"({event['seconds']:.1f} s) {logs}\n")
+            self.stream.write(
+                f"{fold}epoch {event['epoch']}/{event['epochs']} "
+                f"({event['seconds']:.1f} s) {logs}\n"
+            )
         elif kind == "status":
             self._newline()
             self.stream.write(f"{event['message']}\n")
         elif kind == "summary":
             self._newline()
-            self.stream.write(f"{event['state']}: {event['message'] or 'all epochs done'}\n"
-                              f"run folder: {event['path']}\n")
+            self.stream.write(
+                f"{event['state']}: {event['message'] or 'all epochs done'}\n"
+                f"run folder: {event['path']}\n"
+            )
         self.stream.flush()
 
     def _newline(self):
@@ -125,28 +142,51 @@ def train_main(argv: list[str], on_cluster=None) -> int:
         runs_root = paths.runs_root()
     if args.ray:
         if on_cluster is None:
-            print("--ray needs python -m builder train (it runs the project as a one-trial "
-                  "experiment)", file=sys.stderr)
+            print(
+                "--ray needs python -m builder train (it runs the project as a one-trial "
+                "experiment)",
+                file=sys.stderr,
+            )
             return 1
         return on_cluster(project, runs_root, args)
     from . import worker
 
     try:
-        folder = runs.create_run(runs_root, "cli", project,
-                                 {"device_choice": args.device, "seed": project["fit"]["seed"],
-                                  "validation": project["fit"]["validation"]["method"],
-                                  "source": str(Path(args.file).resolve())})
+        folder = runs.create_run(
+            runs_root,
+            "cli",
+            project,
+            {
+                "device_choice": args.device,
+                "seed": project["fit"]["seed"],
+                "validation": project["fit"]["validation"]["method"],
+                "source": str(Path(args.file).resolve()),
+            },
+        )
     except (runs.RunError, OSError) as err:
         print(f"cannot start training: {err}", file=sys.stderr)
         return 1
     stop = threading.Event()
-    summary = _with_ctrl_c(stop, lambda: worker.train(
-        project, folder, _Progress(sys.stderr), stop.is_set, device=args.device,
-        mixed_precision=args.mixed_precision))
+    summary = _with_ctrl_c(
+        stop,
+        lambda: worker.train(
+            project,
+            folder,
+            _Progress(sys.stderr),
+            stop.is_set,
+            device=args.device,
+            mixed_precision=args.mixed_precision,
+        ),
+    )
     if args.json:
-        doc = {"run": str(folder), "state": summary["state"], "message": summary["message"],
-               "epochs": summary["epochs"], "history": summary["history"],
-               "test": summary["test"]}
+        doc = {
+            "run": str(folder),
+            "state": summary["state"],
+            "message": summary["message"],
+            "epochs": summary["epochs"],
+            "history": summary["history"],
+            "test": summary["test"],
+        }
         if summary["kfold"] is not None:
             doc["kfold"] = summary["kfold"]
         sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")

@@ -11,6 +11,7 @@ Device choices (strings, as the UI and the CLI pass them):
 - ``"gpu"``: all visible GPUs (several -> ``tf.distribute.MirroredStrategy``);
 - ``"gpu:0"`` / ``"gpu:0,1"``: those GPUs only.
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,12 +40,20 @@ def _probe() -> dict:
             details = tf.config.experimental.get_device_details(gpu)
         except (ValueError, RuntimeError):
             details = {}
-        devices.append({"id": f"gpu:{index}", "kind": "GPU",
-                        "name": details.get("device_name", gpu.name),
-                        "compute_capability": details.get("compute_capability")})
-    return {"devices": devices, "built_with_cuda": built,
-            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
-            "tensorflow": tf.__version__}
+        devices.append(
+            {
+                "id": f"gpu:{index}",
+                "kind": "GPU",
+                "name": details.get("device_name", gpu.name),
+                "compute_capability": details.get("compute_capability"),
+            }
+        )
+    return {
+        "devices": devices,
+        "built_with_cuda": built,
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "tensorflow": tf.__version__,
+    }
 
 
 def gpu_note(report: dict) -> str | None:
@@ -54,15 +63,21 @@ def gpu_note(report: dict) -> str | None:
     if report.get("error"):
         return f"No GPU: the device check failed ({report['error']}); training uses the CPU."
     if not report.get("built_with_cuda"):
-        return ("No GPU: this TensorFlow build has no CUDA support (a CPU-only or macOS "
-                "build), so it can only use the CPU. On Linux with an NVIDIA card, install "
-                "'tensorflow[and-cuda]' to train on the GPU.")
+        return (
+            "No GPU: this TensorFlow build has no CUDA support (a CPU-only or macOS "
+            "build), so it can only use the CPU. On Linux with an NVIDIA card, install "
+            "'tensorflow[and-cuda]' to train on the GPU."
+        )
     hidden = report.get("cuda_visible_devices")
     if hidden is not None and hidden.strip() in ("", "-1"):
-        return (f"No GPU: CUDA_VISIBLE_DEVICES={hidden!r} hides every GPU from TensorFlow; "
-                "unset it to use a GPU.")
-    return ("No GPU: TensorFlow supports CUDA but found no usable GPU: no NVIDIA driver is "
-            "loaded or no GPU is installed (check 'nvidia-smi'). Training uses the CPU.")
+        return (
+            f"No GPU: CUDA_VISIBLE_DEVICES={hidden!r} hides every GPU from TensorFlow; "
+            "unset it to use a GPU."
+        )
+    return (
+        "No GPU: TensorFlow supports CUDA but found no usable GPU: no NVIDIA driver is "
+        "loaded or no GPU is installed (check 'nvidia-smi'). Training uses the CPU."
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,14 +90,21 @@ def list_devices(timeout: float = 120.0) -> dict:
     """
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     try:
-        done = subprocess.run([sys.executable, "-m", "builder.training.devices"],
-                              capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=os.path.dirname(os.path.dirname(os.path.dirname(
-                                  os.path.abspath(__file__)))))
+        done = subprocess.run(
+            [sys.executable, "-m", "builder.training.devices"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        )
         report = json.loads(done.stdout.strip().splitlines()[-1])
     except (subprocess.SubprocessError, OSError, ValueError, IndexError) as err:
-        report = {"devices": [{"id": "cpu", "kind": "CPU", "name": "CPU"}],
-                  "built_with_cuda": False, "error": f"{type(err).__name__}: {err}"}
+        report = {
+            "devices": [{"id": "cpu", "kind": "CPU", "name": "CPU"}],
+            "built_with_cuda": False,
+            "error": f"{type(err).__name__}: {err}",
+        }
     report["gpu_note"] = gpu_note(report)
     return report
 
@@ -94,9 +116,11 @@ def check_choice(choice: str, report: dict | None = None) -> str:
     if report is not None and choice.startswith("gpu"):
         gpus = [d["id"] for d in report["devices"] if d["kind"] == "GPU"]
         if not gpus:
-            raise DeviceError(f"device {choice!r} asks for a GPU. {report.get('gpu_note') or ''}"
-                              " Choose 'cpu' or 'auto'.".strip())
-        for index in (choice.split(":", 1)[1].split(",") if ":" in choice else []):
+            raise DeviceError(
+                f"device {choice!r} asks for a GPU. {report.get('gpu_note') or ''}"
+                " Choose 'cpu' or 'auto'.".strip()
+            )
+        for index in choice.split(":", 1)[1].split(",") if ":" in choice else []:
             if f"gpu:{index}" not in gpus:
                 raise DeviceError(f"GPU {index} is not there; visible: {', '.join(gpus)}.")
     return choice
@@ -124,8 +148,9 @@ def training_setup(choice: str, mixed_precision: bool = False) -> dict:
     gpus = tf.config.list_physical_devices("GPU") if choice != "cpu" else []
     note = None
     if choice.startswith("gpu") and not gpus:
-        raise DeviceError("a GPU was chosen but TensorFlow sees none in the training process; "
-                          "choose 'cpu'.")
+        raise DeviceError(
+            "a GPU was chosen but TensorFlow sees none in the training process; choose 'cpu'."
+        )
     for gpu in gpus:
         try:
             tf.config.experimental.set_memory_growth(gpu, True)

@@ -31,6 +31,7 @@ the handle and run.json then say "the training process ended unexpectedly (exit 
 and the summary ``poll`` makes up has ``"epochs": None``. If the worker did finish but its
 last events were never read, the outcome is taken from run.json instead.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -53,9 +54,9 @@ def _launcher() -> ThreadPoolExecutor:
     global _LAUNCHER
     with _LAUNCHER_LOCK:
         if _LAUNCHER is None:
-            _LAUNCHER = ThreadPoolExecutor(max_workers=1,
-                                           thread_name_prefix="netbuilder-launcher")
+            _LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netbuilder-launcher")
         return _LAUNCHER
+
 
 ACTIVE_STATES = ("starting", "running")
 
@@ -70,8 +71,17 @@ class RunHandle:
     message).
     """
 
-    def __init__(self, run_id: str, owner: str, path: Path, process, queue, stop_event,
-                 epochs: int, folds: int | None):
+    def __init__(
+        self,
+        run_id: str,
+        owner: str,
+        path: Path,
+        process,
+        queue,
+        stop_event,
+        epochs: int,
+        folds: int | None,
+    ):
         self.run_id, self.owner, self.path = run_id, owner, Path(path)
         self.epochs, self.folds = epochs, folds
         self.state = "starting"
@@ -158,21 +168,32 @@ class RunHandle:
         else:
             state, test = "failed", {}
             if self._killed:
-                message = ("the training process was ended by force; the epochs recorded so "
-                           "far are kept, the model was not saved.")
+                message = (
+                    "the training process was ended by force; the epochs recorded so "
+                    "far are kept, the model was not saved."
+                )
             else:
                 message = faults.died_message(code)
             try:
-                runs.update_run_info(self.path, state="failed", message=message,
-                                     ended=runs.now_iso(), exit_code=code)
+                runs.update_run_info(
+                    self.path, state="failed", message=message, ended=runs.now_iso(), exit_code=code
+                )
             except (OSError, ValueError):
                 pass  # the folder itself is gone: the handle still reports what happened
         self.state, self.message, self.status = state, message, message or state
-        self.summary = {"type": "summary", "state": state, "message": message,
-                        "run_id": self.run_id, "path": str(self.path),
-                        "epochs": record.get("epochs_done"), "history": self.history,
-                        "test": test, "kfold": None, "device": record.get("device"),
-                        "time": time.time()}
+        self.summary = {
+            "type": "summary",
+            "state": state,
+            "message": message,
+            "run_id": self.run_id,
+            "path": str(self.path),
+            "epochs": record.get("epochs_done"),
+            "history": self.history,
+            "test": test,
+            "kfold": None,
+            "device": record.get("device"),
+            "time": time.time(),
+        }
         return self.summary
 
     # ------------------------------------------------------------------ control
@@ -200,9 +221,17 @@ class RunHandle:
             time.sleep(interval)
 
 
-def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str = "auto",
-              mixed_precision: bool = False, parallel_folds: bool = True,
-              allow_download: bool = False, prepared=None) -> RunHandle:
+def start_run(
+    project: dict,
+    runs_root: str | Path,
+    owner: str,
+    *,
+    device: str = "auto",
+    mixed_precision: bool = False,
+    parallel_folds: bool = True,
+    allow_download: bool = False,
+    prepared=None,
+) -> RunHandle:
     """Create ``runs_root/owner/<new id>/`` and train ``project`` there in a new process.
 
     ``project`` must be a validated project (``builder.project.validate``). ``device`` is a
@@ -215,24 +244,34 @@ def start_run(project: dict, runs_root: str | Path, owner: str, *, device: str =
     fit = project["fit"]
     method = fit["validation"]["method"]
     folds = fit["validation"]["k"] if method == "kfold" else None
-    folder = runs.create_run(runs_root, owner, project,
-                             {"device_choice": device, "seed": fit["seed"],
-                              "validation": method})
+    folder = runs.create_run(
+        runs_root,
+        owner,
+        project,
+        {"device_choice": device, "seed": fit["seed"], "validation": method},
+    )
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     stop_event = ctx.Event()
-    options = {"device": device, "mixed_precision": mixed_precision,
-               "parallel_folds": parallel_folds, "allow_download": allow_download,
-               "server_pid": os.getpid(), "server_token": lifecycle.start_token(os.getpid())}
-    process = ctx.Process(target=process_main, name=f"netbuilder-train-{folder.name}",
-                          args=(project, str(folder), queue, stop_event, options, prepared),
-                          daemon=True)
+    options = {
+        "device": device,
+        "mixed_precision": mixed_precision,
+        "parallel_folds": parallel_folds,
+        "allow_download": allow_download,
+        "server_pid": os.getpid(),
+        "server_token": lifecycle.start_token(os.getpid()),
+    }
+    process = ctx.Process(
+        target=process_main,
+        name=f"netbuilder-train-{folder.name}",
+        args=(project, str(folder), queue, stop_event, options, prepared),
+        daemon=True,
+    )
     # The worker's parent-death signal fires when the *thread* that started it ends, so it
     # is started from one thread that lives as long as this process (a Streamlit script
     # thread ends after every rerun). The worker records its pid in run.json itself.
     _launcher().submit(process.start).result()
-    return RunHandle(folder.name, owner, folder, process, queue, stop_event,
-                     fit["epochs"], folds)
+    return RunHandle(folder.name, owner, folder, process, queue, stop_event, fit["epochs"], folds)
 
 
 class RunManager:
@@ -258,14 +297,19 @@ class RunManager:
             busy = [h for h in self._handles.values() if h.active]
             # Runs this manager does not watch (another app on the same folder, a command
             # line `train`) train on the same cores: they count too.
-            others = [r for r in runs.live_runs(self.runs_root)
-                      if (r["owner"], r["id"]) not in self._handles]
+            others = [
+                r
+                for r in runs.live_runs(self.runs_root)
+                if (r["owner"], r["id"]) not in self._handles
+            ]
             if len(busy) + len(others) >= self.max_active:
                 mine = [h for h in busy if h.owner == owner]
                 raise RuntimeError(
-                    "a training run of yours is still going: stop it first." if mine else
-                    f"{len(busy) + len(others)} training run(s) are already going on this "
-                    f"machine (at most {self.max_active} at a time): try again when one ends.")
+                    "a training run of yours is still going: stop it first."
+                    if mine
+                    else f"{len(busy) + len(others)} training run(s) are already going on this "
+                    f"machine (at most {self.max_active} at a time): try again when one ends."
+                )
             handle = start_run(project, self.runs_root, owner, **options)
             self._handles[(owner, handle.run_id)] = handle
             return handle

@@ -8,6 +8,7 @@ batch trains. The values the model sees are exactly ``multi_hot``'s (1.0 where a
 occurs, ids outside the vocabulary ignored). Anything else (NumPy arrays, dicts and lists
 of them) is passed to Keras unchanged, with Keras' own batching and shuffling.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,14 +38,20 @@ def _tensor_source(x: Any):
     import tensorflow as tf
 
     if isinstance(x, MultiHotRows):
-        ids = tf.RaggedTensor.from_row_splits(tf.constant(x.sequences.values),
-                                              tf.constant(x.sequences.offsets),
-                                              validate=False)
+        ids = tf.RaggedTensor.from_row_splits(
+            tf.constant(x.sequences.values), tf.constant(x.sequences.offsets), validate=False
+        )
         width = x.num_words
 
         def encode(rows):
-            dense = tf.math.bincount(tf.gather(ids, rows), minlength=width, maxlength=width,
-                                     binary_output=True, axis=-1, dtype=tf.float32)
+            dense = tf.math.bincount(
+                tf.gather(ids, rows),
+                minlength=width,
+                maxlength=width,
+                binary_output=True,
+                axis=-1,
+                dtype=tf.float32,
+            )
             return tf.ensure_shape(dense, [None, width])
 
         return encode
@@ -77,9 +84,11 @@ def dataset(x: Any, y: Any = None, *, batch_size: int, shuffle: bool = False):
     def batch(index):
         return take_x(index) if take_y is None else (take_x(index), take_y(index))
 
-    return (rows.batch(batch_size)
-            .map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .prefetch(tf.data.AUTOTUNE))
+    return (
+        rows.batch(batch_size)
+        .map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def split_last(x: Any, y: Any, fraction: float):
@@ -91,9 +100,17 @@ def split_last(x: Any, y: Any, fraction: float):
     return (subset(x, fit), subset(y, fit)), (subset(x, val), subset(y, val))
 
 
-def fit(model, x: Any, y: Any, *, batch_size: int, shuffle: bool = True,
-        validation_data: tuple | None = None, validation_split: float | None = None,
-        **kwargs):
+def fit(
+    model,
+    x: Any,
+    y: Any,
+    *,
+    batch_size: int,
+    shuffle: bool = True,
+    validation_data: tuple | None = None,
+    validation_split: float | None = None,
+    **kwargs,
+):
     """``model.fit`` on arrays, or on per-batch encoded datasets when ``x`` is lazy."""
     if not is_lazy(x) and not (validation_data and is_lazy(validation_data[0])):
         extra = {"validation_data": validation_data} if validation_data is not None else {}
@@ -106,8 +123,9 @@ def fit(model, x: Any, y: Any, *, batch_size: int, shuffle: bool = True,
     if validation_data is not None:
         extra["validation_data"] = dataset(*validation_data, batch_size=batch_size)
     # The dataset shuffles itself; Keras' own shuffle would only warn that it cannot.
-    return model.fit(dataset(x, y, batch_size=batch_size, shuffle=shuffle), shuffle=False,
-                     **extra, **kwargs)
+    return model.fit(
+        dataset(x, y, batch_size=batch_size, shuffle=shuffle), shuffle=False, **extra, **kwargs
+    )
 
 
 def evaluate(model, x: Any, y: Any, *, batch_size: int, **kwargs):

@@ -21,6 +21,7 @@ Folds follow the book (``builder.data.splits.kfold_splits``): fold i holds out s
 ``[i*(n//k), (i+1)*(n//k))``, so every fold trains on the same number of samples and the
 copies take the same number of steps per epoch.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,11 @@ _FOLD_KEY = re.compile(r"^(val_)?(?:\d+/)?fold_(\d+)_(.+)$")
 def parallel_reason(project: dict) -> str | None:
     """Why this project's folds must train one after the other (a short clause for the
     status line); ``None`` if they can run side by side in one wrapper model."""
-    monitored = [cb["class_name"] for cb in project["fit"]["callbacks"]
-                 if cb.get("class_name") in ("EarlyStopping", "ReduceLROnPlateau")]
+    monitored = [
+        cb["class_name"]
+        for cb in project["fit"]["callbacks"]
+        if cb.get("class_name") in ("EarlyStopping", "ReduceLROnPlateau")
+    ]
     if monitored:
         return f"{' and '.join(monitored)} watches one model at a time"
     if project["compile"]["loss_weights"]:
@@ -81,15 +85,20 @@ def build_parallel(build_fn, k: int, project: dict, steps_per_execution: int = 1
         outputs.append(inner(inp))
     wrapper = keras.Model(inputs, outputs, name="parallel_folds")
     comp = project["compile"]
-    loss, metrics = comp["loss"], comp["metrics"]   # one output: a name and a list
+    loss, metrics = comp["loss"], comp["metrics"]  # one output: a name and a list
     # Keras logs per-output losses as a mean over batches (a short last batch counts as
     # much as a full one); a Mean-of-loss metric per output weighs by samples, like the
     # "loss" of a single model. ``split_logs`` renames it back to "loss".
-    exact = [keras.metrics.MeanMetricWrapper(_per_sample(keras.losses.get(loss)),
-                                             name=EXACT_LOSS) for _ in range(k)]
-    wrapper.compile(optimizer=optimizer(project), loss=[loss] * k,
-                    metrics=[[exact[i], *metrics] for i in range(k)],
-                    steps_per_execution=steps_per_execution)
+    exact = [
+        keras.metrics.MeanMetricWrapper(_per_sample(keras.losses.get(loss)), name=EXACT_LOSS)
+        for _ in range(k)
+    ]
+    wrapper.compile(
+        optimizer=optimizer(project),
+        loss=[loss] * k,
+        metrics=[[exact[i], *metrics] for i in range(k)],
+        steps_per_execution=steps_per_execution,
+    )
     return wrapper, copies
 
 
@@ -134,8 +143,10 @@ def penalties(copies) -> list[float]:
     """Each copy's weight-regularization loss now (0.0 without regularizers)."""
     import keras
 
-    return [float(sum(keras.ops.convert_to_numpy(v) for v in copy.losses)) if copy.losses
-            else 0.0 for copy in copies]
+    return [
+        float(sum(keras.ops.convert_to_numpy(v) for v in copy.losses)) if copy.losses else 0.0
+        for copy in copies
+    ]
 
 
 def mean_history(histories: list[dict[str, list[float]]]) -> dict[str, list[float]]:
@@ -148,8 +159,7 @@ def mean_history(histories: list[dict[str, list[float]]]) -> dict[str, list[floa
     for name in names:
         series = [h[name] for h in histories if name in h]
         length = max((len(s) for s in series), default=0)
-        mean[name] = [float(np.mean([s[e] for s in series if e < len(s)]))
-                      for e in range(length)]
+        mean[name] = [float(np.mean([s[e] for s in series if e < len(s)])) for e in range(length)]
     return mean
 
 

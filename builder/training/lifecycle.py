@@ -16,6 +16,7 @@ A process is named by its pid plus a start token (``start_token``: the start tim
 still *its* worker or a stranger that reused the number. This module never imports
 TensorFlow.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -38,7 +39,7 @@ def start_token(pid: int) -> str | None:
     except (OSError, ValueError):
         return None
     # The command name (field 2) is in parentheses and may hold spaces: split after it.
-    fields = text[text.rfind(")") + 2:].split()
+    fields = text[text.rfind(")") + 2 :].split()
     return fields[19] if len(fields) > 19 else None
 
 
@@ -48,7 +49,7 @@ def _zombie(pid: int) -> bool:
             text = fh.read()
     except OSError:
         return False
-    return text[text.rfind(")") + 2:][:1] in ("Z", "X")
+    return text[text.rfind(")") + 2 :][:1] in ("Z", "X")
 
 
 def _windows_alive(pid: int) -> bool:
@@ -59,8 +60,9 @@ def _windows_alive(pid: int) -> bool:
         return ctypes.get_last_error() == 5  # type: ignore[attr-defined]  # access denied: it exists
     try:
         code = ctypes.c_ulong()
-        return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and \
-            code.value == 259  # STILL_ACTIVE
+        return (
+            bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259
+        )  # STILL_ACTIVE
     finally:
         kernel32.CloseHandle(handle)
 
@@ -100,8 +102,9 @@ def set_parent_death_signal() -> bool:
         return False
 
 
-def guard(parent_pid: int, parent_token: str | None, on_orphan=None,
-          interval: float = WATCH_INTERVAL_S) -> threading.Thread:
+def guard(
+    parent_pid: int, parent_token: str | None, on_orphan=None, interval: float = WATCH_INTERVAL_S
+) -> threading.Thread:
     """Tie this process to ``parent_pid``: parent-death signal plus a watch thread.
 
     ``on_orphan()`` runs once when the parent is found gone (e.g. to write run.json), then

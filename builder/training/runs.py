@@ -20,6 +20,7 @@ Owners scope runs: the UI passes one id per browser session, the CLI uses ``"cli
 ids and run ids are checked against strict patterns before they touch a path, and run ids
 are generated here, never taken from user text, so no name can point outside ``runs_root``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -42,13 +43,15 @@ OWNER_RE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 RUN_ID_RE = re.compile(r"\A\d{8}-\d{6}-[0-9a-f]{6}\Z")
 STATES = ("starting", "running", "finished", "stopped", "failed", "interrupted")
 FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
-INTERRUPTED_MESSAGE = ("the app stopped while this run was training (the training process "
-                       "ends with it); the epochs recorded so far are kept.")
+INTERRUPTED_MESSAGE = (
+    "the app stopped while this run was training (the training process "
+    "ends with it); the epochs recorded so far are kept."
+)
 
 
 # Training refuses to start with less free space than this where runs are written: a run
 # writes its model and history, and a full disk would break the autosave too.
-MIN_FREE_BYTES = int(float(os.environ.get("NETBUILDER_MIN_FREE_MB") or 500) * 1024 ** 2)
+MIN_FREE_BYTES = int(float(os.environ.get("NETBUILDER_MIN_FREE_MB") or 500) * 1024**2)
 
 
 class RunError(ValueError):
@@ -64,13 +67,16 @@ def check_free_disk(folder: str | Path, minimum: int | None = None) -> int:
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     if free < minimum:
-        raise RunError(f"only {free / 1024 ** 2:,.0f} MB free on the disk of {folder}; "
-                       f"training needs at least {minimum / 1024 ** 2:,.0f} MB: delete old "
-                       "runs (Results page) or free some space, then start again.")
+        raise RunError(
+            f"only {free / 1024**2:,.0f} MB free on the disk of {folder}; "
+            f"training needs at least {minimum / 1024**2:,.0f} MB: delete old "
+            "runs (Results page) or free some space, then start again."
+        )
     return free
 
 
 # --------------------------------------------------------------------------- names and paths
+
 
 def new_run_id() -> str:
     """A fresh id like ``20260128-142501-3fa9c1``: sortable by start time, never user text."""
@@ -79,8 +85,10 @@ def new_run_id() -> str:
 
 def check_owner(owner: str) -> str:
     if not isinstance(owner, str) or not OWNER_RE.fullmatch(owner):
-        raise RunError(f"owner id {owner!r} is not allowed: use 1-64 letters, digits, '_' or '-' "
-                       "(the app passes its session id).")
+        raise RunError(
+            f"owner id {owner!r} is not allowed: use 1-64 letters, digits, '_' or '-' "
+            "(the app passes its session id)."
+        )
     return owner
 
 
@@ -103,6 +111,7 @@ def now_iso() -> str:
 
 
 # --------------------------------------------------------------------------- atomic writes
+
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` so readers see the old file or the new one, never half."""
@@ -144,8 +153,12 @@ def read_json(path: str | Path) -> dict:
 
 # --------------------------------------------------------------------------- history files
 
-def history_to_csv(history: dict[str, list[float]], seconds: list[float] | None = None,
-                   folds: list[int] | None = None) -> str:
+
+def history_to_csv(
+    history: dict[str, list[float]],
+    seconds: list[float] | None = None,
+    folds: list[int] | None = None,
+) -> str:
     """CSV text, one row per epoch: ``[fold,] epoch, <metric columns>, [seconds]``.
 
     ``history`` maps Keras log names to per-epoch values (lists may differ in length when
@@ -197,6 +210,7 @@ def read_history_csv(path: str | Path) -> dict[str, list]:
 
 # --------------------------------------------------------------------------- run folders
 
+
 def create_run(runs_root: str | Path, owner: str, project: dict, info: dict) -> Path:
     """Make ``runs_root/owner/<new id>/`` holding project.json and run.json; return it.
 
@@ -218,9 +232,16 @@ def create_run(runs_root: str | Path, owner: str, project: dict, info: dict) -> 
     staging.mkdir()
     try:
         write_json_atomic(staging / "project.json", project)
-        record = {"id": run_id, "owner": owner, "name": project.get("name", ""),
-                  "state": "starting", "message": "", "started": now_iso(), "ended": None,
-                  "epochs_done": 0}
+        record = {
+            "id": run_id,
+            "owner": owner,
+            "name": project.get("name", ""),
+            "state": "starting",
+            "message": "",
+            "started": now_iso(),
+            "ended": None,
+            "epochs_done": 0,
+        }
         record.update(info)
         write_json_atomic(staging / "run.json", record)
         os.rename(staging, final)
@@ -251,8 +272,11 @@ def _read_record(folder: Path) -> dict:
             raise ValueError(f"run.json has no '{key}'")
     if record["id"] != folder.name:
         raise ValueError(f"run.json names run {record['id']!r}, not the folder's")
-    if (record["state"] not in FINAL_STATES and record.get("pid") is not None
-            and not _process_alive(record)):
+    if (
+        record["state"] not in FINAL_STATES
+        and record.get("pid") is not None
+        and not _process_alive(record)
+    ):
         # The worker and the app that watched it are both gone (app restart, power cut).
         record["state"] = "interrupted"
         record["message"] = INTERRUPTED_MESSAGE
@@ -276,15 +300,27 @@ def list_runs(runs_root: str | Path, owner: str) -> list[dict]:
         if folder.name.startswith(".") or not folder.is_dir():
             continue
         if not RUN_ID_RE.fullmatch(folder.name):
-            runs.append({"id": folder.name, "state": "broken", "path": str(folder),
-                         "message": "not a run folder (its name is not a run id)."})
+            runs.append(
+                {
+                    "id": folder.name,
+                    "state": "broken",
+                    "path": str(folder),
+                    "message": "not a run folder (its name is not a run id).",
+                }
+            )
             continue
         try:
             runs.append(_read_record(folder))
         except (OSError, ValueError) as err:
-            runs.append({"id": folder.name, "state": "broken", "path": str(folder),
-                         "message": f"run.json is missing or unreadable ({err}); the folder "
-                                    "can be deleted."})
+            runs.append(
+                {
+                    "id": folder.name,
+                    "state": "broken",
+                    "path": str(folder),
+                    "message": f"run.json is missing or unreadable ({err}); the folder "
+                    "can be deleted.",
+                }
+            )
     return runs
 
 
@@ -307,12 +343,14 @@ def load_run(runs_root: str | Path, owner: str, run_id: str) -> dict:
             return empty
 
     model = folder / "model.keras"
-    return {"info": info,
-            "project": optional("project.json", read_json, None),
-            "history": optional("history.csv", read_history_csv, {}),
-            "history_folds": optional("history_folds.csv", read_history_csv, {}),
-            "metrics": optional("metrics.json", read_json, {}),
-            "model_path": str(model) if model.is_file() else None}
+    return {
+        "info": info,
+        "project": optional("project.json", read_json, None),
+        "history": optional("history.csv", read_history_csv, {}),
+        "history_folds": optional("history_folds.csv", read_history_csv, {}),
+        "metrics": optional("metrics.json", read_json, {}),
+        "model_path": str(model) if model.is_file() else None,
+    }
 
 
 def delete_run(runs_root: str | Path, owner: str, run_id: str) -> None:
@@ -328,8 +366,11 @@ def delete_run(runs_root: str | Path, owner: str, run_id: str) -> None:
         record = read_json(folder / "run.json")
     except (OSError, ValueError):
         record = {}
-    if record.get("state") not in FINAL_STATES and record.get("pid") is not None \
-            and _process_alive(record):
+    if (
+        record.get("state") not in FINAL_STATES
+        and record.get("pid") is not None
+        and _process_alive(record)
+    ):
         raise RunError(f"run {run_id} is still training: stop it first, then delete it.")
     shutil.rmtree(folder)
 
@@ -384,14 +425,19 @@ def reconcile(runs_root: str | Path, *, now: float | None = None) -> list[dict]:
         elif not _process_alive(record):
             action = "interrupted"
         elif record.get("server_pid") is not None and not lifecycle.alive(
-                record["server_pid"], record.get("server_token")):
+            record["server_pid"], record.get("server_token")
+        ):
             lifecycle.stop_process(record["pid"], record.get("pid_token"))
             action = "stopped"
         if action is None:
             continue
         try:
-            update_run_info(folder, state="interrupted", message=INTERRUPTED_MESSAGE,
-                            ended=record.get("ended") or now_iso())
+            update_run_info(
+                folder,
+                state="interrupted",
+                message=INTERRUPTED_MESSAGE,
+                ended=record.get("ended") or now_iso(),
+            )
         except (OSError, ValueError):
             continue
         changed.append({"owner": owner, "id": folder.name, "action": action})
@@ -408,8 +454,11 @@ def live_runs(runs_root: str | Path) -> list[dict]:
             record = read_json(folder / "run.json")
         except (OSError, ValueError):
             continue
-        if record.get("state") not in FINAL_STATES and record.get("pid") is not None \
-                and _process_alive(record):
+        if (
+            record.get("state") not in FINAL_STATES
+            and record.get("pid") is not None
+            and _process_alive(record)
+        ):
             found.append({"owner": owner, "id": folder.name, "pid": record["pid"]})
     return found
 
@@ -432,7 +481,7 @@ def prune_runs(runs_root: str | Path, keep: int) -> list[str]:
         if state in FINAL_STATES or state == "broken":
             ended.append(folder)
     ended.sort(key=lambda f: f.name, reverse=True)  # run ids sort by start time
-    for folder in ended[max(0, keep):]:
+    for folder in ended[max(0, keep) :]:
         shutil.rmtree(folder, ignore_errors=True)
         deleted.append(str(folder))
     if root.is_dir():

@@ -10,6 +10,7 @@ in plain words (see ``faults``), and run.json says the same.
 environment variables *before* TensorFlow is imported, then calls ``train`` with a queue
 and a stop Event. Event formats are documented in ``engine``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,8 +33,17 @@ _PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
 
 # --------------------------------------------------------------------------- callbacks
 
-def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
-                       folds: int | None, on_epoch, copies: list | None = None):
+
+def _progress_callback(
+    emit,
+    should_stop,
+    *,
+    epochs: int,
+    fold: int | None,
+    folds: int | None,
+    on_epoch,
+    copies: list | None = None,
+):
     """A Keras callback: throttled batch events, epoch events, Stop, NaN location.
 
     ``on_epoch(fold_index_or_None, logs, seconds)`` receives every finished epoch (once per
@@ -53,7 +63,7 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
         def __init__(self) -> None:
             super().__init__()
             self.user_stopped = False
-            self._partial = False   # Stop came in the middle of an epoch
+            self._partial = False  # Stop came in the middle of an epoch
             self.nan_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
             self._epoch = 0
             self._epoch_start = time.perf_counter()
@@ -78,9 +88,19 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
             if now - self._last_emit >= BATCH_EVENT_INTERVAL_S:
                 self._last_emit = now
                 shown = {"loss": float(loss) / (split_k or 1)} if loss is not None else {}
-                emit({"type": "batch", "fold": fold, "folds": folds, "epoch": self._epoch + 1,
-                      "epochs": epochs, "batch": batch + 1,
-                      "batches": self.params.get("steps"), "logs": shown, "time": time.time()})
+                emit(
+                    {
+                        "type": "batch",
+                        "fold": fold,
+                        "folds": folds,
+                        "epoch": self._epoch + 1,
+                        "epochs": epochs,
+                        "batch": batch + 1,
+                        "batches": self.params.get("steps"),
+                        "logs": shown,
+                        "time": time.time(),
+                    }
+                )
 
         def on_epoch_end(self, epoch, logs=None):
             if self._partial:
@@ -89,8 +109,9 @@ def _progress_callback(emit, should_stop, *, epochs: int, fold: int | None,
             logs = {k: float(v) for k, v in (logs or {}).items()}
             lr = _learning_rate(self.model)
             if split_k:
-                for index, fold_logs in enumerate(kfold.split_logs(
-                        logs, split_k, kfold.penalties(copies)), start=1):
+                for index, fold_logs in enumerate(
+                    kfold.split_logs(logs, split_k, kfold.penalties(copies)), start=1
+                ):
                     if lr is not None:
                         fold_logs.setdefault("learning_rate", lr)
                     on_epoch(index, epoch + 1, fold_logs, seconds)
@@ -124,9 +145,15 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> lis
         name = spec["class_name"]
         config = dict(spec["config"])
         if name == "TensorBoard" and importlib.util.find_spec("tensorboard") is None:
-            emit({"type": "status", "state": "running", "time": time.time(),
-                  "message": "TensorBoard logs are skipped: the 'tensorboard' package is not "
-                             "installed (pip install tensorboard)."})
+            emit(
+                {
+                    "type": "status",
+                    "state": "running",
+                    "time": time.time(),
+                    "message": "TensorBoard logs are skipped: the 'tensorboard' package is not "
+                    "installed (pip install tensorboard).",
+                }
+            )
             continue
         if name in _PATH_CALLBACKS:
             sub = {"TensorBoard": "tensorboard", "BackupAndRestore": "backup"}[name]
@@ -142,6 +169,7 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> lis
 
 
 # --------------------------------------------------------------------------- the run
+
 
 class _Recorder:
     """Keeps the per-epoch history (per fold for K-fold) and mirrors it to disk and events."""
@@ -159,9 +187,18 @@ class _Recorder:
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
         self.seconds.setdefault(fold, []).append(seconds)
-        self.emit({"type": "epoch", "fold": fold, "folds": self.folds, "epoch": epoch,
-                   "epochs": self.epochs, "logs": dict(logs), "seconds": seconds,
-                   "time": time.time()})
+        self.emit(
+            {
+                "type": "epoch",
+                "fold": fold,
+                "folds": self.folds,
+                "epoch": epoch,
+                "epochs": self.epochs,
+                "logs": dict(logs),
+                "seconds": seconds,
+                "time": time.time(),
+            }
+        )
         if time.monotonic() - self._written >= self.WRITE_INTERVAL_S:
             self.write()
 
@@ -182,9 +219,11 @@ class _Recorder:
             runs.write_text_atomic(self.folder / "history.csv", text)
             return
         mean_seconds = kfold.mean_history(
-            [{"s": self.seconds[f]} for f in sorted(self.seconds)]).get("s", [])
-        runs.write_text_atomic(self.folder / "history.csv",
-                               runs.history_to_csv(self.history, mean_seconds))
+            [{"s": self.seconds[f]} for f in sorted(self.seconds)]
+        ).get("s", [])
+        runs.write_text_atomic(
+            self.folder / "history.csv", runs.history_to_csv(self.history, mean_seconds)
+        )
         names: list[str] = []
         merged: dict[str, list] = {}
         fold_column, seconds = [], []
@@ -197,24 +236,37 @@ class _Recorder:
                 merged.setdefault(n, []).extend(values + [None] * (rows - len(values)))
             fold_column += [f] * rows
             seconds += self.seconds[f]
-        runs.write_text_atomic(self.folder / "history_folds.csv",
-                               runs.history_to_csv(merged, seconds, folds=fold_column))
+        runs.write_text_atomic(
+            self.folder / "history_folds.csv",
+            runs.history_to_csv(merged, seconds, folds=fold_column),
+        )
 
 
 def _versions() -> dict:
     import keras
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def _prepare(project: dict, emit, allow_download: bool):
     from builder.data.loader import prepare
 
     def progress(fraction, message):
-        emit({"type": "status", "state": "running", "message": message,
-              "fraction": fraction, "time": time.time()})
+        emit(
+            {
+                "type": "status",
+                "state": "running",
+                "message": message,
+                "fraction": fraction,
+                "time": time.time(),
+            }
+        )
 
     return prepare(project, progress=progress, allow_download=allow_download)
 
@@ -239,8 +291,9 @@ def _holdout(project: dict, x, y):
     from builder.data.splits import holdout
 
     spec = project["fit"]["validation"]
-    (x_fit, y_fit), (x_val, y_val) = holdout(x, y, count=spec.get("count"),
-                                             fraction=spec.get("fraction"))
+    (x_fit, y_fit), (x_val, y_val) = holdout(
+        x, y, count=spec.get("count"), fraction=spec.get("fraction")
+    )
     return x_fit, y_fit, x_val, y_val
 
 
@@ -259,9 +312,18 @@ def _save_model(model, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
-          prepared=None, device: str = "auto", mixed_precision: bool = False,
-          parallel_folds: bool = True, allow_download: bool = False) -> dict:
+def train(
+    project: dict,
+    folder: str | Path,
+    emit=None,
+    should_stop=None,
+    *,
+    prepared=None,
+    device: str = "auto",
+    mixed_precision: bool = False,
+    parallel_folds: bool = True,
+    allow_download: bool = False,
+) -> dict:
     """Train ``project`` into the existing run ``folder``; return the summary event.
 
     ``prepared`` (an object with x_train, y_train, x_test, y_test) skips
@@ -276,8 +338,14 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
     method = fit["validation"]["method"]
     k = fit["validation"]["k"] if method == "kfold" else None
     recorder = _Recorder(folder, emit, fit["epochs"], k)
-    outcome = {"state": "failed", "message": "", "test": {}, "kfold": None, "device": None,
-               "parallel": False}
+    outcome = {
+        "state": "failed",
+        "message": "",
+        "test": {},
+        "kfold": None,
+        "device": None,
+        "parallel": False,
+    }
 
     def status(message):
         emit({"type": "status", "state": "running", "message": message, "time": time.time()})
@@ -288,9 +356,15 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
 
         setup = devices.training_setup(device, mixed_precision)
         outcome["device"] = setup["label"]
-        runs.update_run_info(folder, state="running", device=setup["label"],
-                             mixed_precision=setup["mixed_precision"], versions=_versions(),
-                             seed=fit["seed"], pid=os.getpid())
+        runs.update_run_info(
+            folder,
+            state="running",
+            device=setup["label"],
+            mixed_precision=setup["mixed_precision"],
+            versions=_versions(),
+            seed=fit["seed"],
+            pid=os.getpid(),
+        )
         if setup["note"]:
             status(setup["note"])
         keras.utils.set_random_seed(fit["seed"])
@@ -303,11 +377,22 @@ def train(project: dict, folder: str | Path, emit=None, should_stop=None, *,
         if should_stop():
             outcome.update(state="stopped", message="stopped before training started.")
         elif k:
-            _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k,
-                         parallel_folds, outcome)
+            _train_kfold(
+                project,
+                folder,
+                data,
+                recorder,
+                emit,
+                should_stop,
+                setup,
+                k,
+                parallel_folds,
+                outcome,
+            )
         else:
-            _train_single(project, folder, data, recorder, emit, should_stop, setup, method,
-                          outcome)
+            _train_single(
+                project, folder, data, recorder, emit, should_stop, setup, method, outcome
+            )
     except Exception as exc:  # every failure becomes a plain message, never a traceback
         outcome.update(state="failed", message=faults.explain_error(exc, project))
     return _finish(project, folder, recorder, outcome, emit)
@@ -318,8 +403,12 @@ def _scope(setup):
 
 
 def _fit_kwargs(fit: dict) -> dict:
-    return {"epochs": fit["epochs"], "batch_size": fit["batch_size"],
-            "shuffle": fit["shuffle"], "verbose": 0}
+    return {
+        "epochs": fit["epochs"],
+        "batch_size": fit["batch_size"],
+        "shuffle": fit["shuffle"],
+        "verbose": 0,
+    }
 
 
 def _fit(model, x, y, fit: dict, callbacks: list, **validation):
@@ -342,14 +431,14 @@ def _train_single(project, folder, data, recorder, emit, should_stop, setup, met
 
         adapt(model, x)  # Normalization layers learn the training split's statistics
     callbacks = _keras_callbacks(project, folder, None, emit)
-    progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
-                                  folds=None, on_epoch=recorder.epoch)
+    progress = _progress_callback(
+        emit, should_stop, epochs=fit["epochs"], fold=None, folds=None, on_epoch=recorder.epoch
+    )
     emit({"type": "status", "state": "running", "message": "training", "time": time.time()})
     _fit(model, x, y, fit, [progress] + callbacks, **extra)
     _conclude(project, progress, callbacks, recorder, outcome)
     if outcome["state"] in ("finished", "stopped"):
-        emit({"type": "status", "state": "running", "message": "testing",
-              "time": time.time()})
+        emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
         _save_model(model, folder / "model.keras")
 
@@ -362,20 +451,25 @@ def _conclude(project, progress, callbacks, recorder, outcome) -> None:
         epoch, batch = progress.nan_at
         outcome.update(state="failed", message=faults.nan_message(epoch, batch, project))
     elif progress.user_stopped:
-        outcome.update(state="stopped",
-                       message=f"stopped by request after {recorder.epochs_done} epoch(s); "
-                               "the model and history so far are kept.")
+        outcome.update(
+            state="stopped",
+            message=f"stopped by request after {recorder.epochs_done} epoch(s); "
+            "the model and history so far are kept.",
+        )
     else:
-        early = [cb for cb in callbacks if isinstance(cb, keras.callbacks.EarlyStopping)
-                 and cb.stopped_epoch > 0]
-        message = (f"EarlyStopping ended training at epoch {early[0].stopped_epoch + 1}."
-                   if early else "")
+        early = [
+            cb
+            for cb in callbacks
+            if isinstance(cb, keras.callbacks.EarlyStopping) and cb.stopped_epoch > 0
+        ]
+        message = (
+            f"EarlyStopping ended training at epoch {early[0].stopped_epoch + 1}." if early else ""
+        )
         if outcome["state"] != "stopped":
             outcome.update(state="finished", message=message)
 
 
-def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, parallel,
-                 outcome):
+def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, parallel, outcome):
     from builder.data.splits import kfold_splits, num_samples, subset
 
     fit = project["fit"]
@@ -392,18 +486,33 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         x, x_test = feed.materialise(x), feed.materialise(x_test)
     train_size = len(splits[0][0])
     chunk = kfold.steps_per_execution(fit["batch_size"], -(-train_size // fit["batch_size"]))
-    emit({"type": "status", "state": "running", "time": time.time(),
-          "message": f"training {k} folds side by side" + (
-              f" ({chunk} batches per TensorFlow call)" if chunk > 1 else "") if reason is None
-          else f"training {k} folds one after the other ({reason})"})
+    emit(
+        {
+            "type": "status",
+            "state": "running",
+            "time": time.time(),
+            "message": f"training {k} folds side by side"
+            + (f" ({chunk} batches per TensorFlow call)" if chunk > 1 else "")
+            if reason is None
+            else f"training {k} folds one after the other ({reason})",
+        }
+    )
     scores, tests = [], []
     if reason is None:
         with _scope(setup):
             wrapper, copies = kfold.build_parallel(
-                lambda fold: _build_fold(project, fold), k, project, chunk)
+                lambda fold: _build_fold(project, fold), k, project, chunk
+            )
         callbacks = _keras_callbacks(project, folder, None, emit)
-        progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=None,
-                                      folds=k, on_epoch=recorder.epoch, copies=copies)
+        progress = _progress_callback(
+            emit,
+            should_stop,
+            epochs=fit["epochs"],
+            fold=None,
+            folds=k,
+            on_epoch=recorder.epoch,
+            copies=copies,
+        )
         xs = [subset(x, tr) for tr, _ in splits]
         ys = [subset(y, tr) for tr, _ in splits]
         val = ([subset(x, va) for _, va in splits], [subset(y, va) for _, va in splits])
@@ -416,10 +525,22 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
             with _scope(setup):
                 model = _build_fold(project, index)
             callbacks = _keras_callbacks(project, folder, index, emit)
-            progress = _progress_callback(emit, should_stop, epochs=fit["epochs"], fold=index,
-                                          folds=k, on_epoch=recorder.epoch)
-            _fit(model, subset(x, tr), subset(y, tr), fit, [progress] + callbacks,
-                 validation_data=(subset(x, va), subset(y, va)))
+            progress = _progress_callback(
+                emit,
+                should_stop,
+                epochs=fit["epochs"],
+                fold=index,
+                folds=k,
+                on_epoch=recorder.epoch,
+            )
+            _fit(
+                model,
+                subset(x, tr),
+                subset(y, tr),
+                fit,
+                [progress] + callbacks,
+                validation_data=(subset(x, va), subset(y, va)),
+            )
             _conclude(project, progress, callbacks, recorder, outcome)
             trained.append(model)
             if outcome["state"] != "finished":
@@ -432,13 +553,18 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         # One evaluation of the wrapper scores every fold at once (k models, one graph).
         scores = _evaluate_folds(wrapper, copies, val[0], val[1], batch_size)
         if x_test is not None and num_samples(x_test):
-            tests = _evaluate_folds(wrapper, copies, [x_test] * k, [data.y_test] * k,
-                                    batch_size)
+            tests = _evaluate_folds(wrapper, copies, [x_test] * k, [data.y_test] * k, batch_size)
         scores = [{f"val_{name}": value for name, value in s.items()} for s in scores]
     else:
         for model, (_, va) in zip(trained, splits):
-            scores.append({f"val_{name}": value for name, value in _evaluate(
-                model, subset(x, va), subset(y, va), batch_size).items()})
+            scores.append(
+                {
+                    f"val_{name}": value
+                    for name, value in _evaluate(
+                        model, subset(x, va), subset(y, va), batch_size
+                    ).items()
+                }
+            )
             tests.append(_evaluate(model, x_test, data.y_test, batch_size))
     (folder / "folds").mkdir(exist_ok=True)
     for index, model in enumerate(trained, start=1):
@@ -451,17 +577,20 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
 def _evaluate_folds(wrapper, copies, xs, ys, batch_size) -> list[dict]:
     """Per-fold scores of a parallel-folds wrapper on per-fold data (lists of k arrays)."""
     logs = wrapper.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
-    return kfold.split_logs({k: float(v) for k, v in logs.items()}, len(copies),
-                            kfold.penalties(copies))
+    return kfold.split_logs(
+        {k: float(v) for k, v in logs.items()}, len(copies), kfold.penalties(copies)
+    )
 
 
 def _finish(project, folder, recorder, outcome, emit) -> dict:
     """Write history, metrics and run.json; emit and return the summary event."""
     history = recorder.history
     last = {name: values[-1] for name, values in history.items() if values}
-    metrics = {"train": {n: v for n, v in last.items() if not n.startswith("val_")},
-               "val": {n: v for n, v in last.items() if n.startswith("val_")},
-               "test": outcome["test"]}
+    metrics = {
+        "train": {n: v for n, v in last.items() if not n.startswith("val_")},
+        "val": {n: v for n, v in last.items() if n.startswith("val_")},
+        "test": outcome["test"],
+    }
     if outcome["kfold"] is not None:
         metrics["kfold"] = outcome["kfold"]
         metrics["kfold_folds"] = outcome.get("kfold_folds", [])
@@ -469,21 +598,36 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
         if recorder.histories:
             recorder.write()
         runs.write_json_atomic(folder / "metrics.json", metrics)
-        runs.update_run_info(folder, state=outcome["state"], message=outcome["message"],
-                             ended=runs.now_iso(), epochs_done=recorder.epochs_done,
-                             parallel_folds=outcome["parallel"])
+        runs.update_run_info(
+            folder,
+            state=outcome["state"],
+            message=outcome["message"],
+            ended=runs.now_iso(),
+            epochs_done=recorder.epochs_done,
+            parallel_folds=outcome["parallel"],
+        )
     except OSError as err:
         outcome.update(state="failed", message=f"could not write the run folder: {err}")
-    summary = {"type": "summary", "state": outcome["state"], "message": outcome["message"],
-               "run_id": folder.name, "path": str(folder), "epochs": recorder.epochs_done,
-               "history": history, "test": outcome["test"], "kfold": outcome["kfold"],
-               "device": outcome["device"], "time": time.time()}
+    summary = {
+        "type": "summary",
+        "state": outcome["state"],
+        "message": outcome["message"],
+        "run_id": folder.name,
+        "path": str(folder),
+        "epochs": recorder.epochs_done,
+        "history": history,
+        "test": outcome["test"],
+        "kfold": outcome["kfold"],
+        "device": outcome["device"],
+        "time": time.time(),
+    }
     emit(summary)
     return summary
 
 
-def process_main(project: dict, folder: str, queue, stop_event, options: dict,
-                 prepared=None) -> None:
+def process_main(
+    project: dict, folder: str, queue, stop_event, options: dict, prepared=None
+) -> None:
     """Entry point of the spawned training process (see ``engine.start_run``).
 
     First ties this process to the app (``lifecycle.guard``: it ends within a second of the
@@ -492,21 +636,32 @@ def process_main(project: dict, folder: str, queue, stop_event, options: dict,
     folder_path = Path(folder)
 
     def orphaned():
-        runs.update_run_info(folder_path, state="interrupted", message=runs.INTERRUPTED_MESSAGE,
-                             ended=runs.now_iso())
+        runs.update_run_info(
+            folder_path, state="interrupted", message=runs.INTERRUPTED_MESSAGE, ended=runs.now_iso()
+        )
 
     server_pid = options.get("server_pid")
     if server_pid is not None:
         lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
-    runs.update_run_info(folder_path, pid=os.getpid(),
-                         pid_token=lifecycle.start_token(os.getpid()),
-                         server_pid=server_pid, server_token=options.get("server_token"))
+    runs.update_run_info(
+        folder_path,
+        pid=os.getpid(),
+        pid_token=lifecycle.start_token(os.getpid()),
+        server_pid=server_pid,
+        server_token=options.get("server_token"),
+    )
     devices.apply_choice_env(options.get("device", "auto"))
-    train(project, folder, queue.put, stop_event.is_set, prepared=prepared,
-          device=options.get("device", "auto"),
-          mixed_precision=options.get("mixed_precision", False),
-          parallel_folds=options.get("parallel_folds", True),
-          allow_download=options.get("allow_download", False))
+    train(
+        project,
+        folder,
+        queue.put,
+        stop_event.is_set,
+        prepared=prepared,
+        device=options.get("device", "auto"),
+        mixed_precision=options.get("mixed_precision", False),
+        parallel_folds=options.get("parallel_folds", True),
+        allow_download=options.get("allow_download", False),
+    )
     _flush(queue)
 
 

@@ -71,13 +71,23 @@ class StreamlitServer:
             log = self.workdir / f"{Path(script).stem}-{port}.log"
             env = dict(os.environ, NETBUILDER_HOME=str(self.workdir / "home"))
             process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", script,
-                 "--server.port", str(port),
-                 "--server.headless=true",
-                 "--server.address=127.0.0.1",
-                 "--server.fileWatcherType=none",
-                 "--browser.gatherUsageStats=false"],
-                cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    script,
+                    "--server.port",
+                    str(port),
+                    "--server.headless=true",
+                    "--server.address=127.0.0.1",
+                    "--server.fileWatcherType=none",
+                    "--browser.gatherUsageStats=false",
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
             )
             url = f"http://127.0.0.1:{port}"
             try:
@@ -141,4 +151,3 @@ def open_app(streamlit_server, new_page):
         return new_page
 
     return _open
-

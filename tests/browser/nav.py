@@ -1,4 +1,5 @@
 """Moving between the app's pages in a real browser."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -31,8 +32,8 @@ def train(page, main, epochs: int, timeout_ms: int = 240_000):
     box.press("Enter")
     expect(box).to_have_value(str(epochs))
     start = main.get_by_role("button", name="Start training")
-    expect(start).to_be_visible(timeout=120_000)           # after the model check (Keras)
-    page.wait_for_timeout(1500)                            # let the epochs edit settle
+    expect(start).to_be_visible(timeout=120_000)  # after the model check (Keras)
+    page.wait_for_timeout(1500)  # let the epochs edit settle
     start.click()
     expect(main.get_by_text("Training finished.")).to_be_visible(timeout=timeout_ms)
     return start

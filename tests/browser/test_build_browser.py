@@ -43,7 +43,8 @@ def test_drop_conv2d_shows_error_and_fix_repairs_it(build):
     expect(main.locator('li.nb-card[data-class-name="Reshape"]')).to_have_count(1)
     expect(conv.locator(".nb-error")).to_have_count(0)
     expect(main.locator('li.nb-card[data-class-name="Reshape"] .nb-out')).to_contain_text(
-        "(None, 8, 8, 1)")
+        "(None, 8, 8, 1)"
+    )
     expect(conv.locator(".nb-out")).to_contain_text("(None, 6, 6, ")
 
 
@@ -51,7 +52,8 @@ def test_reorder_by_drag(build):
     main = build.get_by_test_id("stMain")
     hidden = main.get_by_test_id("nb-card-hidden")
     main.get_by_test_id("nb-card-digit").drag_to(
-        hidden, source_position={"x": 12, "y": 12}, target_position={"x": 80, "y": 3})
+        hidden, source_position={"x": 12, "y": 12}, target_position={"x": 80, "y": 3}
+    )
     expect(main.locator("li.nb-card").first).to_have_attribute("data-name", "digit")
     assert card_names(main) == ["digit", "hidden"]
 
@@ -79,7 +81,7 @@ def test_save_reload_and_open(build, chromium, streamlit_server, tmp_path):
     assert [lay["name"] for lay in saved["model"]["layers"]] == names
 
     other = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    other.goto(f"{streamlit_server.url('app.py')}/?p={secrets.token_hex(8)}")   # a new project
+    other.goto(f"{streamlit_server.url('app.py')}/?p={secrets.token_hex(8)}")  # a new project
     other_main = other.get_by_test_id("stMain")
     expect(other_main.locator("li.nb-card")).to_have_count(2, timeout=TF_TIMEOUT)
     other.get_by_test_id("stSidebar").get_by_text("New / Open / Save").click()

@@ -22,14 +22,14 @@ from tests.browser.nav import go, train  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
 
-ENTRY = f'''
+ENTRY = f"""
 import sys
 import streamlit as st
 
 sys.path.insert(0, {str(ROOT)!r})
 st.set_page_config(page_title="netbuilder graph", layout="wide")
 st.navigation([st.Page({str(ROOT / "pages" / "graph.py")!r}, title="Graph")]).run()
-'''
+"""
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +44,7 @@ def page(open_app, graph_entry):
     page = open_app(graph_entry)
     page.set_viewport_size({"width": 1500, "height": 1000})
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_test_id("nbg-out-hidden")).to_contain_text("(None, 64)",
-                                                                   timeout=TF_TIMEOUT)
+    expect(main.get_by_test_id("nbg-out-hidden")).to_contain_text("(None, 64)", timeout=TF_TIMEOUT)
     return page
 
 
@@ -85,7 +84,8 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streaml
     merge = new_node_name(main, "Add")
     expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(1)
     expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
-        "merges at least 2 inputs but receives 1")
+        "merges at least 2 inputs but receives 1"
+    )
 
     # Drag connections: the side branch into the merge, the merge into the output.
     connect(main, side, merge)
@@ -123,7 +123,8 @@ def test_draw_two_branches_see_merge_errors_and_fix_them(page, tmp_path, streaml
     main.get_by_test_id("nbg-disconnect").click()
     expect(main.get_by_test_id(f"nbg-edge-hidden-{merge}")).to_have_count(0)
     expect(main.get_by_test_id(f"nbg-error-{merge}")).to_contain_text(
-        "merges at least 2 inputs but receives 1")
+        "merges at least 2 inputs but receives 1"
+    )
 
 
 def test_moved_node_keeps_its_place_after_a_reload(page):
@@ -143,7 +144,8 @@ def test_moved_node_keeps_its_place_after_a_reload(page):
     page.reload()
     main = page.get_by_test_id("stMain")
     expect(node(main, "hidden")).to_have_attribute(
-        "style", f"left: {target[0]}px; top: {target[1]}px;", timeout=TF_TIMEOUT)
+        "style", f"left: {target[0]}px; top: {target[1]}px;", timeout=TF_TIMEOUT
+    )
     # The edges follow the node.
     expect(main.get_by_test_id("nbg-edge-label-pixels-hidden")).to_be_visible()
 
@@ -153,13 +155,17 @@ def test_template_draws_every_branch_with_shapes(page, tmp_path):
     main.get_by_role("button", name="Templates").click()
     page.get_by_role("button", name="Digits, inception block").click()
     page.keyboard.press("Escape")
-    expect(main.get_by_test_id("nbg-out-block")).to_contain_text("(None, 8, 8, 64)",
-                                                                  timeout=TF_TIMEOUT)
+    expect(main.get_by_test_id("nbg-out-block")).to_contain_text(
+        "(None, 8, 8, 64)", timeout=TF_TIMEOUT
+    )
     for branch in ("branch_1x1", "branch_3x3", "branch_5x5", "branch_pool"):
         expect(main.get_by_test_id(f"nbg-edge-label-{branch}-block")).to_have_text(
-            "(None, 8, 8, 16)")
-    boxes = [node(main, n).bounding_box() for n in
-             ("branch_1x1", "branch_3x3", "branch_5x5", "branch_pool")]
+            "(None, 8, 8, 16)"
+        )
+    boxes = [
+        node(main, n).bounding_box()
+        for n in ("branch_1x1", "branch_3x3", "branch_5x5", "branch_pool")
+    ]
     assert len({round(b["x"]) for b in boxes}) == 4  # side by side, not on top of each other
     page.screenshot(path=str(tmp_path / "graph.png"))
 
@@ -171,13 +177,14 @@ def test_canvas_uses_the_page_width_places_new_nodes_in_view_and_zooms(page):
     expect(canvas).to_be_visible()
     page.wait_for_timeout(500)
     canvas_box = canvas.bounding_box()
-    assert canvas_box["width"] >= 700, canvas_box        # was ~430 px beside the settings
+    assert canvas_box["width"] >= 700, canvas_box  # was ~430 px beside the settings
 
     # 'hidden' is selected; a Dense dropped on empty canvas is not connected to it (only a
     # drop onto a node connects): it reads the model's input, as every new layer must.
     node(main, "hidden").locator(".nbg-head").click()
     main.get_by_test_id("nbg-chip-Dense").drag_to(
-        canvas, target_position={"x": canvas_box["width"] - 260, "y": 60})
+        canvas, target_position={"x": canvas_box["width"] - 260, "y": 60}
+    )
     expect(main.locator(".nbg-node")).to_have_count(4)
     dropped = new_node_name(main, "Dense")
     expect(main.get_by_test_id(f"nbg-edge-hidden-{dropped}")).to_have_count(0)
@@ -190,12 +197,15 @@ def test_canvas_uses_the_page_width_places_new_nodes_in_view_and_zooms(page):
     names = main.locator(".nbg-node").evaluate_all("ns => ns.map(n => n.dataset.name)")
     (added,) = [n for n in names if n.startswith("dropout")]
     box, view = node(main, added).bounding_box(), canvas.bounding_box()
-    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], \
-        (box, view)
+    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], (
+        box,
+        view,
+    )
 
     # Every node has the same height whatever it says (advice and errors fit in it).
     heights = main.locator(".nbg-node.nbg-kind-layer").evaluate_all(
-        "ns => ns.map(n => n.offsetHeight)")
+        "ns => ns.map(n => n.offsetHeight)"
+    )
     assert max(heights) <= 170, heights
 
     # Zoom out and back: the plane is drawn smaller, the positions do not change.

@@ -5,6 +5,7 @@ compare → export the script → the exported script runs.
 With UPDATE_SCREENSHOTS=1 each page's screenshot is written to docs/screens/ for the
 README; otherwise screenshots go to the test's temporary folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,8 @@ def test_first_run_train_results_compare_export(open_app, tmp_path):
     # First run: the offline default template, shapes from Keras.
     expect(main.get_by_role("heading", name="Build", exact=True)).to_be_visible()
     expect(page.get_by_test_id("nb-out-hidden").get_by_text("(None, 64)")).to_be_visible(
-        timeout=120_000)
+        timeout=120_000
+    )
     expect(page.get_by_test_id("stSidebar").get_by_text("Valid model")).to_be_visible()
     _shot(page, tmp_path, "build")
 
@@ -41,21 +43,22 @@ def test_first_run_train_results_compare_export(open_app, tmp_path):
     expect(main.get_by_role("heading", name="Preprocessing")).to_be_visible()
     main.get_by_role("button", name="Load the data and show samples").click()
     expect(main.get_by_text(re.compile(r"1,437 training and 360 test samples"))).to_be_visible(
-        timeout=120_000)
+        timeout=120_000
+    )
     _shot(page, tmp_path, "data")
 
     main = go(page, "Train")
     start = train(page, main, epochs=3)
     expect(main.locator(".js-plotly-plot .scatterlayer .trace .point").nth(5)).to_be_attached(
-        timeout=60_000)
-    expect(start).to_be_visible(timeout=60_000)           # the page has settled after the run
+        timeout=60_000
+    )
+    expect(start).to_be_visible(timeout=60_000)  # the page has settled after the run
     expect(main.get_by_role("button", name="Stop", exact=True)).to_have_count(0, timeout=30_000)
     _shot(page, tmp_path, "train")
 
     main = go(page, "Results")
     expect(main.get_by_role("heading", name="Test set")).to_be_visible(timeout=60_000)
-    expect(main.get_by_role("heading", name="Test-set predictions")).to_be_visible(
-        timeout=120_000)
+    expect(main.get_by_role("heading", name="Test-set predictions")).to_be_visible(timeout=120_000)
     _shot(page, tmp_path, "results")
 
     main = go(page, "Compare")
@@ -68,7 +71,12 @@ def test_first_run_train_results_compare_export(open_app, tmp_path):
         main.get_by_role("button", name="Python script").click()
     script = tmp_path / "exported.py"
     download.value.save_as(script)
-    run = subprocess.run([sys.executable, str(script), "--smoke"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=600,
-                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    run = subprocess.run(
+        [sys.executable, str(script), "--smoke"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     assert run.returncode == 0, run.stderr[-2000:]

@@ -1,6 +1,7 @@
 """A newcomer's first hour in a real browser (issue 13): their own CSV from upload to a
 trained model, leaving and coming back through a bare URL to find the project and its
 runs, renaming it, and validation settings that survive a switch of method."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,10 @@ def _csv(path):
     for i in range(120):
         kind = ("setosa", "versicolor", "virginica")[i % 3]
         base = {"setosa": 1.4, "versicolor": 4.2, "virginica": 5.6}[kind]
-        rows.append(f"{base + (i % 7) * 0.05:.2f},{base / 3 + (i % 5) * 0.03:.2f},"
-                    f"{('blue', 'white')[i % 2]},{kind}")
+        rows.append(
+            f"{base + (i % 7) * 0.05:.2f},{base / 3 + (i % 5) * 0.03:.2f},"
+            f"{('blue', 'white')[i % 2]},{kind}"
+        )
     path.write_text("\n".join(rows) + "\n")
     return path
 
@@ -49,8 +52,9 @@ def test_own_csv_from_upload_to_a_trained_model(open_app, tmp_path):
     expect(main.get_by_role("heading", name="Test set")).to_be_visible(timeout=60_000)
 
 
-def test_bare_url_reopens_the_last_project_with_its_runs_and_rename(open_app, chromium,
-                                                                   streamlit_server):
+def test_bare_url_reopens_the_last_project_with_its_runs_and_rename(
+    open_app, chromium, streamlit_server
+):
     page = open_app("app.py")
     sidebar = page.get_by_test_id("stSidebar")
     name = sidebar.get_by_label("Project name", exact=True)
@@ -63,12 +67,14 @@ def test_bare_url_reopens_the_last_project_with_its_runs_and_rename(open_app, ch
     # Coming back the next day: localhost:8501, no ?p=.
     again = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
     again.goto(streamlit_server.url("app.py"))
-    expect(again.get_by_test_id("stSidebar").get_by_label("Project name", exact=True)).to_have_value(
-        "My digits study", timeout=60_000)
+    expect(
+        again.get_by_test_id("stSidebar").get_by_label("Project name", exact=True)
+    ).to_have_value("My digits study", timeout=60_000)
     main = go(again, "Compare")
     expect(main.get_by_text("Download the table (CSV)")).to_be_visible(timeout=60_000)
-    expect(main.get_by_test_id("stMultiSelect").get_by_text(re.compile(r"My digits study"))
-           ).to_have_count(1)
+    expect(
+        main.get_by_test_id("stMultiSelect").get_by_text(re.compile(r"My digits study"))
+    ).to_have_count(1)
     again.context.close()
 
 
@@ -82,5 +88,4 @@ def test_kfold_then_validation_split_keeps_its_fraction(open_app):
     expect(main.get_by_label("k (folds)", exact=True)).to_have_value("4", timeout=30_000)
     method.click()
     page.get_by_role("option", name=re.compile("validation_split")).click()
-    expect(main.get_by_label("Fraction held out", exact=True)).to_have_value("0.20",
-                                                                 timeout=30_000)
+    expect(main.get_by_label("Fraction held out", exact=True)).to_have_value("0.20", timeout=30_000)

@@ -45,14 +45,17 @@ def test_view_is_drawn(editor):
     expect(main.get_by_test_id("nb-fix-c1-0")).to_have_text("Fix: Insert Reshape before it")
     expect(main.get_by_test_id("nb-warning-d2")).to_contain_text("narrow")
     expect(main.get_by_test_id("nb-card-d1")).to_have_attribute("aria-current", "true")
-    expect(main.get_by_test_id("nb-chip-Dense")).to_have_attribute("title", "Fully connected layer: every input feeds every unit.")
+    expect(main.get_by_test_id("nb-chip-Dense")).to_have_attribute(
+        "title", "Fully connected layer: every input feeds every unit."
+    )
     expect(main.get_by_role("button", name="Delete d1")).to_be_visible()
 
 
 def test_drag_chip_into_position_1(editor):
     main = editor.get_by_test_id("stMain")
     main.get_by_test_id("nb-chip-Dropout").drag_to(
-        main.get_by_test_id("nb-card-c1"), target_position={"x": 60, "y": 3})
+        main.get_by_test_id("nb-card-c1"), target_position={"x": 60, "y": 3}
+    )
     assert last_action(editor, 1) == {"type": "add", "class_name": "Dropout", "index": 1}
 
 
@@ -61,7 +64,8 @@ def test_drag_card_below_another(editor):
     card_d2 = main.get_by_test_id("nb-card-d2")
     height = card_d2.bounding_box()["height"]
     main.get_by_test_id("nb-card-d1").drag_to(
-        card_d2, source_position={"x": 12, "y": 12}, target_position={"x": 60, "y": height - 3})
+        card_d2, source_position={"x": 12, "y": 12}, target_position={"x": 60, "y": height - 3}
+    )
     assert last_action(editor, 1) == {"type": "move", "name": "d1", "index": 2}
 
 

@@ -4,6 +4,7 @@ on Stop, and both runs are listed on Compare.
 Locators are scoped to ``stMain``: Streamlit's own toolbar also has a "Stop" button.
 Each run starts a worker that imports TensorFlow, so waits are generous.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,8 @@ def test_train_curve_stop_and_compare(open_app):
     main = go(page, "Train")
     _set_epochs(main, 2)
     start = main.get_by_role("button", name="Start training")
-    expect(start).to_be_visible(timeout=120_000)          # after the model check (Keras)
-    page.wait_for_timeout(1500)                            # let the epochs edit settle
+    expect(start).to_be_visible(timeout=120_000)  # after the model check (Keras)
+    page.wait_for_timeout(1500)  # let the epochs edit settle
     start.click()
 
     points = main.locator(".js-plotly-plot .scatterlayer .trace .point")
@@ -40,13 +41,15 @@ def test_train_curve_stop_and_compare(open_app):
     expect(start).to_be_visible(timeout=60_000)
     page.wait_for_timeout(1500)
     start.click()
-    expect(main.get_by_text(re.compile(r"batch \d+/\d+"))).to_be_visible(
-        timeout=TRAIN_TIMEOUT_MS)
+    expect(main.get_by_text(re.compile(r"batch \d+/\d+"))).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
     main.get_by_role("button", name="Stop", exact=True).click()
     expect(main.get_by_text(re.compile(r"^Stopped: stopped by request"))).to_be_visible(
-        timeout=60_000)
+        timeout=60_000
+    )
 
     main = go(page, "Compare")
     expect(main.get_by_text("Download the table (CSV)")).to_be_visible(timeout=60_000)
-    chosen = main.get_by_test_id("stMultiSelect").get_by_text(re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6} · Handwritten digits"))
-    expect(chosen).to_have_count(2)                        # both runs, picked by default
+    chosen = main.get_by_test_id("stMultiSelect").get_by_text(
+        re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6} · Handwritten digits")
+    )
+    expect(chosen).to_have_count(2)  # both runs, picked by default
