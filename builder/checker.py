@@ -678,6 +678,12 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
                         "cycle); put it first, right after the input.",
                         "call",
                     )
+                elif kind == "passthrough" and name in (model.get("outputs") or []):
+                    refusal, kind = (
+                        "Keras returns its input tensor itself here, so a model cannot "
+                        "end with it (it reports a cycle); add a layer after it.",
+                        "call",
+                    )
                 if refusal is None:
                     specs[name] = (out, report.tentative)
                     out_shapes = [_full(s, b) for s, _, b in out]

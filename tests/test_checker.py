@@ -16,6 +16,8 @@ def _keras_reference(class_name, config, input_shapes):
         out = layer(*inputs)
     else:
         out = layer(inputs if len(inputs) > 1 else inputs[0])
+    if any(out is t for t in inputs):  # Keras refuses a model whose output is its input
+        return None, None
     return list(out.shape), layer.count_params()
 
 
@@ -35,8 +37,11 @@ def test_every_catalogue_layer_agrees_with_keras(class_name):
     )
     result = check(p)
     report = result.layer("layer")
-    assert report.error is None, report.error
     shape, params = _keras_reference(class_name, config, shapes)
+    if shape is None:  # e.g. Equalization built symbolically: keras.Model reports a cycle
+        assert "returns its input tensor itself" in report.error and not result.valid
+        return
+    assert report.error is None, report.error
     assert report.output_shape == shape
     assert report.params == params
     assert result.valid
