@@ -12,6 +12,7 @@
 // Python prepends common.js (ICONS, el, the palette, send) to this file.
 
 const NODE_W = 200;
+const MAX_NODE_H = 170; // the tallest a node gets (tests/browser/test_graph_browser.py)
 const MOVE_THRESHOLD = 4; // pixels before a press on a node becomes a move
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -298,9 +299,10 @@ function freeSpot(root, st) {
   if (chosen) {
     const box = nodeBox(root, chosen.name);
     const spot = { x: box.x, y: box.y + box.h + 60 };
-    // The new node is about as tall as the selected one: all of it must be on screen.
+    // All of the new node must be on screen, however tall its text makes it (nodes are
+    // at most MAX_NODE_H high; the selected one may be shorter than the new one).
     if (spot.x >= view.x && spot.x + NODE_W <= view.x + view.w && spot.y >= view.y &&
-        spot.y + box.h + 10 <= view.y + view.h) return spot;
+        spot.y + Math.max(box.h, MAX_NODE_H) + 10 <= view.y + view.h) return spot;
   }
   return { x: Math.max(0, view.x + view.w / 2 - NODE_W / 2), y: Math.max(0, view.y + view.h / 3) };
 }
