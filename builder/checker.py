@@ -410,34 +410,20 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
     fixes: list[Fix] = []
     tips: list[str] = []
     if need >= 4 and rank == 2 and shape[0] is not None:
-        target = _square_image(shape[0])
-        if target:
-            tips.append(f"add Reshape to {tuple(target)} before it")
-            fixes.append(
-                Fix(
-                    f"Insert Reshape to {tuple(target)} before {name}",
-                    {
-                        "op": "insert_before",
-                        "target": name,
-                        "layer": {"class_name": "Reshape", "config": {"target_shape": target}},
-                    },
-                )
+        # Not a square image: any (height, width, 1) holding the n values lets the layer
+        # run (too small for its window, it then offers padding 'same').
+        target = _square_image(shape[0]) or _factor_pair(shape[0]) + [1]
+        tips.append(f"add Reshape to {tuple(target)} before it")
+        fixes.append(
+            Fix(
+                f"Insert Reshape to {tuple(target)} before {name}",
+                {
+                    "op": "insert_before",
+                    "target": name,
+                    "layer": {"class_name": "Reshape", "config": {"target_shape": target}},
+                },
             )
-        else:
-            # Not a square image: any (height, width, 1) holding the n values lets the
-            # layer run (too small for its window, it then offers padding 'same').
-            target = _factor_pair(shape[0]) + [1]
-            tips.append(f"add Reshape to {tuple(target)} before it")
-            fixes.append(
-                Fix(
-                    f"Insert Reshape to {tuple(target)} before {name}",
-                    {
-                        "op": "insert_before",
-                        "target": name,
-                        "layer": {"class_name": "Reshape", "config": {"target_shape": target}},
-                    },
-                )
-            )
+        )
         tips.append("or use Dense")
     elif need >= 4 and rank == 3:
         if cls in _TWO_D.values() or cls in _ONE_D:

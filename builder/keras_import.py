@@ -740,31 +740,10 @@ def _functional(config, layers, names, notes):
     for entry in layers:
         cls, cfg = _layer_config(entry)
         keras_name = entry.get("name", cfg.get("name"))
-        nodes = entry.get("inbound_nodes", [])
         if cls == "InputLayer":
             inputs.append(_input(cfg, names.add(keras_name), notes))
-            continue
-        if isinstance(nodes, list) and len(nodes) == 1 and _is_op(entry):
-            entries.append(_op_layer(entry, names.add(keras_name), nodes[0], names, notes))
-            continue
-        if isinstance(nodes, list) and len(nodes) == 1 and cls in _MODEL_CLASSES:
+        else:
             entries += _graph_entry(entry, names, notes)
-            continue
-        if not isinstance(nodes, list) or len(nodes) != 1:
-            count = len(nodes) if isinstance(nodes, list) else 0
-            raise ProjectError(
-                f"layer {keras_name!r} is used {count} times (shared "
-                "weights or unused): a project calls each layer once. Give each "
-                "use its own layer in Keras, or rebuild the model in netbuilder."
-            )
-        node = nodes[0]
-        sources = _node_sources(node, cls, names)
-        if not sources:
-            raise ProjectError(f"layer {keras_name!r} has no input in the model's graph.")
-        layer = _layer(cls, cfg, names.add(keras_name), notes)
-        layer["config"].update(_call_settings(cls, node, layer["name"], notes))
-        layer["inbound"] = sources
-        entries.append(layer)
     if not inputs:
         raise ProjectError("the functional model has no InputLayer.")
     by_name = {i["name"]: i for i in inputs}
