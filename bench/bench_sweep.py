@@ -51,7 +51,7 @@ def _project(epochs: int, concurrency: int) -> dict:
         "concurrency": concurrency,
         "metric": "val_accuracy",
         "mode": "max",
-        "early_stopping": {"method": "asha", "grace_period": 1, "reduction_factor": 2},
+        "early_stopping": {"method": "asha"},  # the app's default rungs
     }
     return validate(p)
 

@@ -170,7 +170,7 @@ def _search(project: dict, section: dict) -> None:
                 "max_minutes": float(minutes) or None,
                 "early_stopping": (
                     full["early_stopping"]
-                    or {"method": "asha", "grace_period": 1, "reduction_factor": 2}
+                    or {"method": "asha"}  # rungs: spec.asha_settings
                 )
                 if asha
                 else None,

@@ -161,6 +161,46 @@ def test_tpe_search_samples_ranges_with_optuna(tmp_path):
     assert doc["best"]["metric"] == max(t["metric"] for t in doc["trials"])
 
 
+def test_a_trial_asha_stops_keeps_its_model_as_at_its_last_epoch(tmp_path):
+    # One trial at a time, in grid order: the good learning rate sets rung 1, the tiny one
+    # is below it there and ASHA stops it; it ends after the epoch it is in, tested and saved.
+    p = _digits(
+        [{"setting": "compile.optimizer.learning_rate", "values": [0.01, 1e-7]}],
+        metric="val_loss",
+        concurrency=1,
+        early_stopping={"method": "asha", "grace_period": 1, "reduction_factor": 2},
+    )
+    p["fit"]["batch_size"] = 32
+    code, doc, done = _sweep(tmp_path, p, "--epochs", "20", env={"RAY_ADDRESS": None})
+    assert code == 0, done.stderr[-3000:]
+    by_rate = {t["params"]["compile.optimizer.learning_rate"]: t for t in doc["trials"]}
+    assert by_rate[0.01]["state"] == "finished" and by_rate[0.01]["epochs"] == 20
+    cut = by_rate[1e-7]
+    assert cut["state"] == "stopped" and 1 <= cut["epochs"] < 20, cut
+    folder = Path(cut["run"])
+    info = runs.read_json(folder / "run.json")
+    assert info["state"] == "stopped" and info["epochs_done"] == cut["epochs"]
+    assert "ASHA" in info["message"] and "model as at epoch" in info["message"]
+    history = runs.read_history_csv(folder / "history.csv")
+    assert len(history["val_loss"]) == cut["epochs"]
+    assert cut["metric"] == pytest.approx(history["val_loss"][-1])
+    metrics = runs.read_json(folder / "metrics.json")
+    assert set(metrics["test"]) == {"loss", "accuracy"}
+    # The saved model is the one of the last recorded epoch: it scores that epoch's
+    # val_loss on the hold-out samples again.
+    import keras
+
+    from builder.data.loader import prepare
+    from builder.data.splits import holdout
+
+    trained = validate(runs.read_json(folder / "project.json"))
+    data = prepare(trained)
+    _, (x_val, y_val) = holdout(data.x_train, data.y_train, fraction=0.2)
+    model = keras.models.load_model(folder / "model.keras")
+    scores = model.evaluate(x_val, y_val, batch_size=32, verbose=0, return_dict=True)
+    assert scores["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-4)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

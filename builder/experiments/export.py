@@ -175,7 +175,8 @@ def main():
     space, searcher, samples = search_space()
     early = EXPERIMENT.get("early_stopping")
     scheduler = ASHAScheduler(time_attr="training_iteration", max_t=EPOCHS,
-                              grace_period=min(EPOCHS, early.get("grace_period", 1)),
+                              grace_period=min(EPOCHS, early.get("grace_period")
+                                               or max(1, EPOCHS // 10)),
                               reduction_factor=early.get("reduction_factor", 2)) \\
         if early else None
     minutes = EXPERIMENT.get("max_minutes")

@@ -184,23 +184,34 @@ def search_space(section: dict, seed: int):
         import optuna
         from ray.tune.search.optuna import OptunaSearch
 
-        searcher = OptunaSearch(sampler=optuna.samplers.TPESampler(seed=seed))
+        searcher = OptunaSearch(
+            metric=section["metric"],
+            mode=section["mode"],
+            sampler=optuna.samplers.TPESampler(seed=seed),
+        )
     else:
         searcher = BasicVariantGenerator(random_state=seed, max_concurrent=section["concurrency"])
     return space, searcher, section["trials"]
 
 
 def scheduler(section: dict, epochs: int):
+    """ASHA over epochs, comparing each trial's best value of the metric so far (one noisy
+    epoch does not end a trial); rungs from ``spec.asha_settings``."""
     spec_ = section.get("early_stopping")
     if not spec_:
         return None
     from ray.tune.schedulers import ASHAScheduler
 
+    from builder.experiments.trial import BEST_KEY
+
+    asha = spec.asha_settings(spec_, epochs)
     return ASHAScheduler(
-        time_attr="training_iteration",
+        time_attr="epoch",
+        metric=BEST_KEY,
+        mode=section["mode"],
         max_t=epochs,
-        grace_period=min(epochs, spec_.get("grace_period", 1)),
-        reduction_factor=spec_.get("reduction_factor", 2),
+        grace_period=asha["grace_period"],
+        reduction_factor=asha["reduction_factor"],
     )
 
 
@@ -505,6 +516,9 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
     # A trial that ends without a metric (stopped before its first epoch) must not end the
     # whole experiment: Tune's strict check would raise in the driver.
     os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
+    # experiment.json is the record: Tune's own per-result CSV/JSON/TensorBoard logs would
+    # only cost the driver time on every epoch of every trial.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     space, searcher, samples = search_space(section, project["fit"].get("seed", 0))
     gpus = section["gpus_per_trial"] or 0
     context = {
@@ -515,16 +529,18 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
         "folder": str(folder),
         "settings": settings,
         "metric": section["metric"],
+        "mode": section["mode"],
         "threads": cpus,
         "device": "auto" if gpus else "cpu",
     }
     trainable = tune.with_resources(
-        tune.with_parameters(trial_module.run, context=context), {"cpu": cpus, "gpu": gpus}
+        tune.with_parameters(trial_module.trainable(), context=context),
+        {"cpu": cpus, "gpu": gpus},
     )
     minutes = section.get("max_minutes")
     tune_config = tune.TuneConfig(
-        metric=section["metric"],
-        mode=section["mode"],
+        # The scheduler compares best_so_far, the searcher (Optuna) the metric: each is
+        # given its own, so Tune gets neither here.
         search_alg=searcher,
         scheduler=scheduler(section, epochs),
         num_samples=samples,
@@ -532,8 +548,8 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
         # wraps a Searcher (Optuna) in a ConcurrencyLimiter.
         max_concurrent_trials=(section["concurrency"] if section["search"] == "tpe" else None),
         time_budget_s=minutes * 60 if minutes else None,
-        # A reused worker keeps TensorFlow loaded: seconds saved
-        # per trial, which small trials would otherwise spend.
+        # A reused worker keeps TensorFlow loaded and the data read: seconds saved per
+        # trial, which small trials would otherwise spend (Trial.reset_config).
         reuse_actors=True,
     )
     run_config = tune.RunConfig(
@@ -569,8 +585,13 @@ def _settle_runs(record: dict, runs_root) -> None:
         except (OSError, ValueError):
             state = info.get("state")
         if state in runs.FINAL_STATES and state != "interrupted":  # the trial ended itself
+            if state != "failed":
+                _from_history(entry, record["metric"])
             entry["message"] = info.get("message", "")
             entry["state"] = state
+            if info.get("cut_by") == "experiment":  # ended by Tune, after its epoch
+                entry["message"] = _stop_reason(record, entry, kept=True)
+                _update(info["path"], message=entry["message"])
             continue
         if entry["state"] == "failed":  # Ray lost the trial's process (killed, crashed)
             final, message = (
@@ -580,27 +601,55 @@ def _settle_runs(record: dict, runs_root) -> None:
         else:
             final, message = "stopped", _stop_reason(record, entry)
         entry["state"], entry["message"] = final, message
-        try:
-            runs.update_run_info(
-                info["path"],
-                state=final,
-                message=message,
-                ended=runs.now_iso(),
-                epochs_done=entry["epochs"],
-            )
-        except (OSError, ValueError):
-            pass
+        _update(
+            info["path"],
+            state=final,
+            message=message,
+            ended=runs.now_iso(),
+            epochs_done=entry["epochs"],
+        )
     record["best"] = best(record)
 
 
-def _stop_reason(record: dict, entry: dict) -> str:
-    if record.get("state") == "stopped":
-        return f"stopped with the experiment after {entry['epochs']} epoch(s)."
-    return (
-        f"stopped early by the experiment's scheduler (ASHA) or its time budget after "
-        f"{entry['epochs']} epoch(s): other trials were ahead on {record['metric']}. The "
-        "history so far is kept; the model was not saved."
+def _from_history(entry: dict, metric: str) -> None:
+    """Epochs, curve and final metric from the run's history.csv: a trial cut by Tune may
+    have finished one more epoch than Tune read before it stopped."""
+    try:
+        history = runs.read_history_csv(Path(entry["run"]) / "history.csv")
+    except (OSError, ValueError):
+        return
+    values = history.get(metric) or []
+    if not values:
+        return
+    entry["curve"] = [v if isinstance(v, float) and math.isfinite(v) else None for v in values]
+    entry["epochs"] = len(values)
+    entry["metric"] = entry["curve"][-1]
+
+
+def _update(path, **fields) -> None:
+    try:
+        runs.update_run_info(path, **fields)
+    except (OSError, ValueError):
+        pass
+
+
+def _stop_reason(record: dict, entry: dict, kept: bool = False) -> str:
+    epochs = entry["epochs"]
+    what = (
+        f"the model as at epoch {epochs} and the history are kept."
+        if kept
+        else "the history so far is kept; the model was not saved."
     )
+    if record.get("state") == "stopped":
+        return f"stopped with the experiment after {epochs} epoch(s); {what}"
+    minutes = (record.get("project", {}).get("experiment") or {}).get("max_minutes")
+    why = (
+        f"the scheduler (ASHA), other trials being ahead on {record['metric']}, or the "
+        f"time budget of {minutes:g} minute(s)"
+        if minutes
+        else f"the scheduler (ASHA): other trials were ahead on {record['metric']}"
+    )
+    return f"stopped early by {why}, after {epochs} epoch(s); {what}"
 
 
 def pretty(record: dict) -> str:

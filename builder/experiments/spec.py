@@ -27,7 +27,8 @@ The section::
       "max_minutes": 30,        # wall-time budget (null: none)
       "concurrency": 2,         # trials at the same time
       "metric": "val_loss", "mode": "min",
-      "early_stopping": {"method": "asha", "grace_period": 1, "reduction_factor": 2} | null,
+      "early_stopping": {"method": "asha", "grace_period": 3, "reduction_factor": 2} | null,
+                                # grace_period absent: a tenth of the epochs (asha_settings)
       "cpus_per_trial": 1, "gpus_per_trial": 0
     }
 
@@ -713,3 +714,15 @@ def _check_early_stopping(spec, problems: list) -> None:
 
 
 register_section("experiment", validate_section)
+
+
+def asha_settings(early_stopping: dict, epochs: int) -> dict:
+    """ASHA's rungs for trials of ``epochs`` epochs: the grace period (the epochs every
+    trial gets before it can be stopped; by default a tenth of the epochs, at least 1,
+    since the first epochs rank learning rates by speed rather than by where they end) and
+    the reduction factor (2: a trial continues at a rung if it is in the better half)."""
+    grace = early_stopping.get("grace_period") or max(1, epochs // 10)
+    return {
+        "grace_period": max(1, min(int(grace), epochs)),
+        "reduction_factor": early_stopping.get("reduction_factor", 2),
+    }
