@@ -7,7 +7,9 @@ The trials: the offline digits network (scikit-learn's 8x8 digits, hold-out vali
 compared on val_accuracy.
 
 - sweep: ``builder.experiments.runner`` on a local Ray started for it, ``--concurrency``
-  trials at a time, ASHA (grace 1 epoch, reduction factor 2) stopping weak trials;
+  trials at a time, ASHA with the app's default rungs (grace period a tenth of the epochs,
+  reduction factor 2, comparing each trial's best val_accuracy so far) stopping weak
+  trials;
 - sequential: the same 12 trials in this process, one after another, each trained to the
   end with ``builder.training.worker.train`` (the same training code; TensorFlow's import
   is counted once, as the sweep's Ray start and worker start-ups are counted);
@@ -15,7 +17,10 @@ compared on val_accuracy.
   seeds, to see whether the sweep's best validation accuracy lies within run-to-run noise.
 
 Prints wall times, their ratio (goal: sweep <= 0.6 of sequential), trial-epochs spent by
-each, and the best validation accuracies with the spread, as text and one JSON line.
+each, and the best validation accuracies with the spread, as text and one JSON line; also
+how long the sweep took until its first trial's run folder existed (Ray and its first
+worker starting), each sweep trial's state and epochs, and the load average before and
+after (the machine may be shared: compare the ratio, measured in one run).
 """
 
 from __future__ import annotations
@@ -56,13 +61,25 @@ def _project(epochs: int, concurrency: int) -> dict:
     return validate(p)
 
 
-def _sweep(project: dict, runs_root: Path) -> tuple[float, dict]:
-    from builder.experiments import runner
+def _sweep(project: dict, runs_root: Path) -> tuple[float, dict, float]:
+    """(wall seconds, the experiment record, seconds until the first trial's run folder)."""
+    from datetime import UTC, datetime
 
+    from builder.experiments import runner
+    from builder.training import runs
+
+    began = datetime.now(UTC).replace(microsecond=0)
     start = time.perf_counter()
     folder = runner.create(project, runs_root, "bench")
     record = runner.run(folder, runs_root=runs_root, log=lambda text: print(text, file=sys.stderr))
-    return time.perf_counter() - start, record
+    seconds = time.perf_counter() - start
+    starts = [
+        datetime.fromisoformat(runs.read_json(Path(t["run"]) / "run.json")["started"])
+        for t in record["trials"]
+        if t.get("run")
+    ]
+    first = (min(starts) - began).total_seconds() if starts else float("nan")
+    return seconds, record, first
 
 
 def _train(project: dict, params: dict, runs_root: Path, seed: int | None = None) -> dict:
@@ -102,9 +119,10 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     project = _project(args.epochs, args.concurrency)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         root = Path(tmp)
-        sweep_s, record = _sweep(project, root)
+        sweep_s, record, first_trial_s = _sweep(project, root)
         seq_s, seq = _sequential(project, root)
         best_seq = max(seq, key=lambda r: r["metric"])
         spread = [best_seq["metric"]] + [
@@ -118,8 +136,10 @@ def main() -> int:
         "epochs_per_trial": args.epochs,
         "concurrency": args.concurrency,
         "cpus": os.cpu_count(),
-        "load_average": os.getloadavg()[0],
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
         "sweep_s": round(sweep_s, 1),
+        "sweep_first_trial_after_s": first_trial_s,
         "sequential_s": round(seq_s, 1),
         "ratio": round(sweep_s / seq_s, 3),
         "sweep_trial_epochs": sweep_epochs,
@@ -128,6 +148,10 @@ def main() -> int:
             s: sum(1 for t in record["trials"] if t["state"] == s)
             for s in ("finished", "stopped", "failed")
         },
+        "sweep_trials": [
+            [t["params"], t["state"], t["epochs"], t["metric"] and round(t["metric"], 4)]
+            for t in record["trials"]
+        ],
         "sweep_best": best,
         "sequential_best": best_seq,
         "best_repeats_val_accuracy": [round(v, 4) for v in spread],

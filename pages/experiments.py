@@ -46,11 +46,7 @@ def _parameters(project: dict, section: dict) -> None:
     if params:
         st.markdown("**Settings that vary**")
     for i, p in enumerate(params):
-        what = (
-            ", ".join(str(v) for v in p["values"])
-            if "values" in p
-            else f"{p['low']} to {p['high']}" + (" (log scale)" if p.get("log") else "")
-        )
+        what = spec.describe(p)
         c1, c2 = st.columns([5, 1])
         c1.markdown(f"`{p['setting']}`: {what}")
         if c2.button("Remove", key=f"exp_remove_{i}"):

@@ -86,6 +86,80 @@ def test_settings_to_vary_are_edited_into_the_project_and_bad_values_refused():
     assert at.button(key="exp_start")
 
 
+_seq = iter(range(1, 10**6))
+
+
+def _stack_select(at: AppTest, name: str) -> None:
+    action = {"type": "select", "name": name, "seq": next(_seq)}
+    at.session_state["build_stack"] = {"action": action}
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_settings_marked_varied_on_build_and_train_show_on_the_experiments_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/build.py").run()
+    _stack_select(at, "hidden")
+    at.checkbox(key="build_param:hidden:units:vary").check().run()
+    assert not at.exception, at.exception
+    section = at.session_state["project"]["experiment"]
+    # Half, the same and double the current 64 units; a grid, compared on val_loss.
+    assert section["parameters"] == [{"setting": "layers.hidden.units", "values": [32, 64, 128]}]
+    assert (section["search"], section["metric"], section["mode"]) == ("grid", "val_loss", "min")
+    assert at.checkbox(key="build_param:hidden:units:vary").value
+    assert "varied: 32, 64, 128" in " ".join(c.value for c in at.caption)
+
+    # The learning rate: a log-scale range around 0.001, so the search becomes random.
+    at.checkbox(key="build_optimizer:vary").check().run()
+    at.checkbox(key="build_opt:learning_rate:vary").check().run()
+    assert not at.exception, at.exception
+    section = at.session_state["project"]["experiment"]
+    assert section["parameters"][1:] == [
+        {"setting": "compile.optimizer", "values": ["RMSprop", "Adam"]},
+        {"setting": "compile.optimizer.learning_rate", "low": 0.0001, "high": 0.01, "log": True},
+    ]
+    assert section["search"] == "random"
+    at.checkbox(key="build_optimizer:vary").uncheck().run()
+    assert [p["setting"] for p in at.session_state["project"]["experiment"]["parameters"]] == [
+        "layers.hidden.units",
+        "compile.optimizer.learning_rate",
+    ]
+
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    at.checkbox(key="train_batch:vary").check().run()
+    assert not at.exception, at.exception
+    assert at.session_state["project"]["experiment"]["parameters"][-1] == {
+        "setting": "fit.batch_size",
+        "values": [16, 32, 64],
+    }
+
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception, at.exception
+    listed = " ".join(m.value for m in at.markdown)
+    for setting in ("layers.hidden.units", "compile.optimizer.learning_rate", "fit.batch_size"):
+        assert f"`{setting}`" in listed
+    assert "32, 64, 128" in listed and "0.0001 to 0.01 (log scale)" in listed
+
+
+def test_a_setting_that_cannot_vary_is_refused_with_the_reason():
+    from builder import templates
+
+    project = templates.load("offline_default")
+    project["fit"]["validation"] = {"method": "kfold", "k": 4}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.session_state["project"] = project
+    at.switch_page("pages/train.py").run()
+    at.checkbox(key="train_seed:vary").check().run()
+    assert not at.exception, at.exception
+    assert not at.checkbox(key="train_seed:vary").value
+    (error,) = [e.value for e in at.error if "Cannot vary fit.seed" in e.value]
+    assert "hold-out or split validation" in error
+    assert "experiment" not in at.session_state["project"]
+
+
 def _record(at: AppTest) -> dict:
     from builder import paths
     from builder.experiments import runner

@@ -4,7 +4,8 @@ The optimizer with each of its settings, then for every model output its loss, l
 (when there are several outputs) and metrics. Choices, defaults, labels and help come from
 the settings schema; a change is checked by ``builder.settings.compile_section`` and
 committed through ``ui.state``; a refused value stays in its field with the reason under
-it until it is corrected.
+it until it is corrected. A "vary" box under the optimizer, its settings and the loss puts
+that setting into the project's experiment (``ui.forms.vary_toggle``).
 
 Widget keys start with the page's prefix (``build_``, ``graph_``) so the pages never share
 widget state: ``<prefix>_optimizer``, ``<prefix>_opt:<setting>``, and ``<prefix>_loss`` /
@@ -17,6 +18,7 @@ from __future__ import annotations
 import streamlit as st
 
 from builder import settings
+from builder.experiments.spec import compile_setting
 from ui import forms, state
 
 
@@ -121,6 +123,8 @@ def _optimizer(prefix: str, opt: dict) -> None:
         help=f"{spec['help']}\n\n{settings.OPTIMIZERS[opt['class_name']]['help']}",
     )
     _error(prefix, key)
+    choices = {"type": "choice", "choices": list(settings.OPTIMIZERS)}
+    forms.vary_toggle(compile_setting(), opt["class_name"], choices, f"{key}:vary")
     params = settings.OPTIMIZERS[opt["class_name"]]["params"]
     cols = st.columns(3)
     errors = _errors(prefix)
@@ -133,6 +137,7 @@ def _optimizer(prefix: str, opt: dict) -> None:
                 errors,
                 _on_optimizer_setting,
                 (prefix, param["name"]),
+                vary=compile_setting(param["name"]),
             )
 
 
@@ -157,6 +162,9 @@ def _output(
         )
         _error(prefix, loss_key)
         st.caption(settings.LOSSES[loss]["help"])
+        if not several:  # an experiment varies the loss of a one-output model only
+            choices = {"type": "choice", "choices": list(settings.LOSSES)}
+            forms.vary_toggle(compile_setting("loss"), loss, choices, f"{loss_key}:vary")
     if several:
         spec = settings.COMPILE["loss_weights"]
         _sync(prefix, weight_key, float(settings.per_output(comp, "loss_weights", outputs)[output]))

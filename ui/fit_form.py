@@ -8,7 +8,8 @@ page checks and commits it.
 Widget keys: ``train_epochs``, ``train_batch``, ``train_seed``, ``train_shuffle``,
 ``train_method``, ``train_by`` (hold-out by count or fraction), ``train_count``,
 ``train_fraction``, ``train_k``, and ``train_cb:<Callback>`` (switched on) with
-``train_cb:<Callback>:<setting>``.
+``train_cb:<Callback>:<setting>``. Batch size and seed have a "vary" box
+(``ui.forms.vary_toggle``, keys ``train_batch:vary`` and ``train_seed:vary``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 import streamlit as st
 
 from builder import settings
+from builder.experiments import spec
+from ui import forms
 
 FIT_SYNCED = "train_fit_synced"  # the fit settings the widgets were last filled from
 FIT_KEYS = {
@@ -107,6 +110,9 @@ def fit_form(fit: dict) -> dict:
     for col, name in zip(cols, ("epochs", "batch_size", "seed")):
         with col:
             out[name] = widget(settings.fit_param(name), FIT_KEYS[name])
+            if name in spec.FIT_SETTINGS:  # the epochs are each trial's budget, not varied
+                key = f"{FIT_KEYS[name]}:vary"
+                forms.vary_toggle(spec.fit_setting(name), fit[name], settings.fit_param(name), key)
     c1, c2 = st.columns([2, 1])
     methods = settings.VALIDATION_METHODS
     method = c1.selectbox(

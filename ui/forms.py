@@ -3,6 +3,10 @@
 A spec is ``{"name", "type", "default", "min", "max", "choices", "label", "help", ...}``;
 ``param_widget`` draws the matching Streamlit widget, and ``from_text`` turns what a person
 typed into a JSON value, raising ValueError with an example when it cannot.
+
+``vary_toggle`` is the small "vary" box under a setting of the Build and Train forms: it
+puts that setting into the project's experiment (``builder.experiments.spec``: address and
+starting values) or takes it out; the Experiments page lists and runs what varies.
 """
 
 from __future__ import annotations
@@ -10,6 +14,10 @@ from __future__ import annotations
 import json
 
 import streamlit as st
+
+from builder import project as projectlib
+from builder.experiments import spec as experiment_spec
+from ui import state
 
 TEXT_TYPES = {
     "str",
@@ -25,6 +33,8 @@ TEXT_TYPES = {
 }
 JSON_TYPES = {"layer", "initializer", "regularizer", "constraint", "any"}
 CHOICES = "_form_choices"  # {widget key: the choices its selectbox indexes}
+VARY_ERRORS = "_vary_errors"  # {vary box key: why the setting could not be varied}
+VARIABLE_TYPES = {"int", "float", "choice", "bool"}  # settings a vary box is offered for
 
 
 def to_text(value) -> str:
@@ -94,9 +104,17 @@ def sync(errors: dict, key: str, value) -> None:
 
 
 def param_widget(
-    spec: dict, value, key: str, errors: dict, on_change, args: tuple, keras_name: bool = True
+    spec: dict,
+    value,
+    key: str,
+    errors: dict,
+    on_change,
+    args: tuple,
+    keras_name: bool = True,
+    vary: str | None = None,
 ) -> None:
-    """The widget for one parameter; ``on_change(*args)`` reads ``st.session_state[key]``."""
+    """The widget for one parameter; ``on_change(*args)`` reads ``st.session_state[key]``.
+    ``vary``: the setting's experiment address, to offer a vary box under it."""
     label, help_text = spec.get("label", spec["name"]), spec.get("help") or ""
     if keras_name:
         help_text = f"{help_text}\n\nKeras argument: `{spec['name']}`"
@@ -140,6 +158,8 @@ def param_widget(
         sync(errors, key, shown)
         st.text_input(label, placeholder=spec.get("null_label", ""), **common)
     field_error(errors, key)
+    if vary and kind in VARIABLE_TYPES and value is not None:
+        vary_toggle(vary, value, spec, f"{key}:vary")
 
 
 def widget_value(spec: dict, key: str):
@@ -148,3 +168,39 @@ def widget_value(spec: dict, key: str):
     if spec["type"] == "choice":
         return st.session_state[CHOICES][key][raw]
     return from_text(spec, raw) if spec["type"] in TEXT_TYPES else raw
+
+
+def _on_vary(setting: str, current, hint: dict | None, key: str) -> None:
+    project = state.get_project()
+    if st.session_state[key]:
+        changed = experiment_spec.mark_varied(project, setting, current, hint)
+    else:
+        changed = experiment_spec.unmark_varied(project, setting)
+    errors = st.session_state.setdefault(VARY_ERRORS, {})
+    try:
+        projectlib.validate(changed)
+    except projectlib.ProjectError as err:
+        errors[key] = f"Cannot vary {setting}: " + " ".join(m for _, m in err.problems)
+        return
+    errors.pop(key, None)
+    state.set_project(changed)
+
+
+def vary_toggle(setting: str, current, hint: dict | None, key: str) -> None:
+    """A small "vary" box under a setting. Ticked, the project's experiment varies
+    ``setting`` (the address ``builder.experiments.spec`` uses) with values around
+    ``current`` (``spec.suggest``; ``hint`` is the setting's schema), shown under it;
+    unticked, it no longer varies. The box always shows what the project holds."""
+    entry = experiment_spec.varied(state.get_project()).get(setting)
+    st.session_state[key] = entry is not None
+    st.checkbox(
+        "vary",
+        key=key,
+        on_change=_on_vary,
+        args=(setting, current, hint, key),
+        help=f"Try several values of this setting in an experiment (`{setting}`): "
+        "the Experiments page runs them side by side and lets you edit the values.",
+    )
+    if entry is not None:
+        st.caption(f"varied: {experiment_spec.describe(entry)}")
+    field_error(st.session_state.get(VARY_ERRORS, {}), key)

@@ -17,6 +17,7 @@ import streamlit as st
 
 from builder import edit
 from builder import project as projectlib
+from builder.experiments.spec import layer_setting
 from builder.project import ProjectError
 from ui import forms, state
 
@@ -158,7 +159,10 @@ class LayerForm:
         """One catalogue parameter of ``layer`` (key ``<prefix>_param:layer:name``)."""
         key = f"{self.prefix}_param:{layer}:{spec['name']}"
         value = config.get(spec["name"], spec.get("default", spec.get("example")))
-        forms.param_widget(spec, value, key, self.errors(), self.on_param, (layer, spec, key))
+        vary = None if spec.get("advanced") else layer_setting(layer, spec["name"])
+        forms.param_widget(
+            spec, value, key, self.errors(), self.on_param, (layer, spec, key), vary=vary
+        )
 
     def params(self, layer: str, config: dict, entry: dict) -> None:
         """Every catalogue parameter of ``layer``: the common ones up front, the rest
