@@ -173,6 +173,7 @@ def test_a_trial_asha_stops_keeps_its_model_as_at_its_last_epoch(tmp_path):
     p["fit"]["batch_size"] = 32
     code, doc, done = _sweep(tmp_path, p, "--epochs", "20", env={"RAY_ADDRESS": None})
     assert code == 0, done.stderr[-3000:]
+    assert "Trial task failed" not in done.stderr, done.stderr[-3000:]  # Tune saw no error
     by_rate = {t["params"]["compile.optimizer.learning_rate"]: t for t in doc["trials"]}
     assert by_rate[0.01]["state"] == "finished" and by_rate[0.01]["epochs"] == 20
     cut = by_rate[1e-7]

@@ -559,6 +559,9 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
         stop=_stopper(folder),
         callbacks=[_callback(live)],
         failure_config=tune.FailureConfig(max_failures=0),
+        # The run folder holds the model; Tune would otherwise ask a class trainable for a
+        # checkpoint of its own at each trial's end.
+        checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False, checkpoint_frequency=0),
         log_to_file=True,
     )
     tune.Tuner(trainable, param_space=space, tune_config=tune_config, run_config=run_config).fit()
