@@ -165,8 +165,7 @@ def _search(project: dict, section: dict) -> None:
                 "mode": mode,
                 "max_minutes": float(minutes) or None,
                 "early_stopping": (
-                    full["early_stopping"]
-                    or {"method": "asha"}  # rungs: spec.asha_settings
+                    full["early_stopping"] or {"method": "asha"}  # rungs: spec.asha_settings
                 )
                 if asha
                 else None,

@@ -381,3 +381,116 @@ def test_best_and_summary_follow_the_mode():
     assert all(
         set(t) == {"id", "params", "state", "metric", "epochs", "run"} for t in doc["trials"]
     )
+
+
+# --------------------------------------------------------------------------- marking settings
+
+
+@pytest.mark.parametrize(
+    "setting, current, hint, expected",
+    [
+        ("layers.hidden.units", 16, None, {"values": [8, 16, 32]}),
+        ("layers.hidden.units", 1, {"type": "int", "min": 1}, {"values": [1, 2, 3]}),
+        ("fit.seed", 0, None, {"values": [0, 1, 2]}),
+        ("fit.batch_size", 512, {"type": "int", "min": 1}, {"values": [256, 512, 1024]}),
+        (
+            "compile.optimizer.learning_rate",
+            0.001,
+            None,
+            {"low": 0.0001, "high": 0.01, "log": True},
+        ),
+        (
+            "layers.drop.rate",
+            0.5,
+            {"type": "float", "min": 0, "max": 1},
+            {"values": [0.25, 0.5, 0.75]},
+        ),
+        (
+            "layers.drop.rate",
+            0.2,
+            {"type": "float", "min": 0, "max": 1},
+            {"values": [0.1, 0.2, 0.4]},
+        ),
+        ("layers.hidden.use_bias", True, {"type": "bool"}, {"values": [True, False]}),
+        (
+            "layers.hidden.activation",
+            "relu",
+            {"choices": ["relu", "sigmoid", "tanh"]},
+            {"values": ["relu", "tanh"]},
+        ),
+        (
+            "layers.hidden.activation",
+            "selu",
+            {"choices": ["relu", "selu"]},
+            {"values": ["selu", "relu"]},
+        ),
+        (
+            "compile.optimizer",
+            "RMSprop",
+            {"choices": ["SGD", "RMSprop", "Adam"]},
+            {"values": ["RMSprop", "Adam"]},
+        ),
+        (
+            "compile.loss",
+            "binary_crossentropy",
+            {"choices": ["binary_crossentropy", "mse"]},
+            {"values": ["binary_crossentropy", "mse"]},
+        ),
+        ("layers.hidden.repeat", 1, None, {"values": [1, 2, 3]}),
+    ],
+)
+def test_suggest_varies_around_the_current_value(setting, current, hint, expected):
+    assert spec.suggest(setting, current, hint) == {"setting": setting, **expected}
+
+
+def test_addresses_are_the_ones_the_section_uses():
+    assert spec.layer_setting("hidden", "units") == "layers.hidden.units"
+    assert spec.compile_setting() == "compile.optimizer"
+    assert spec.compile_setting("learning_rate") == "compile.optimizer.learning_rate"
+    assert spec.compile_setting("loss") == "compile.loss"
+    assert spec.fit_setting("batch_size") == "fit.batch_size"
+
+
+def test_mark_and_unmark_varied_settings():
+    p = _digits()
+    p.pop("experiment")
+    marked = spec.mark_varied(p, "layers.hidden.units", 16)
+    assert "experiment" not in p  # a copy
+    section = validate(marked)["experiment"]
+    assert section["parameters"] == [{"setting": "layers.hidden.units", "values": [8, 16, 32]}]
+    assert (section["search"], section["metric"], section["mode"]) == ("grid", "val_loss", "min")
+    # A range turns the grid into a random search; marking again replaces the entry.
+    marked = spec.mark_varied(marked, "compile.optimizer.learning_rate", 0.01)
+    marked = spec.mark_varied(marked, "layers.hidden.units", 32)
+    section = validate(marked)["experiment"]
+    assert section["search"] == "random"
+    assert list(spec.varied(marked)) == ["compile.optimizer.learning_rate", "layers.hidden.units"]
+    assert spec.varied(marked)["layers.hidden.units"]["values"] == [16, 32, 64]
+    assert spec.describe(spec.varied(marked)["compile.optimizer.learning_rate"]) == (
+        "0.001 to 0.1 (log scale)"
+    )
+    one = spec.unmark_varied(marked, "layers.hidden.units")
+    assert list(spec.varied(one)) == ["compile.optimizer.learning_rate"]
+    assert "experiment" not in spec.unmark_varied(one, "compile.optimizer.learning_rate")
+
+
+def test_marking_without_validation_compares_on_the_training_loss():
+    p = _digits()
+    p.pop("experiment")
+    p["fit"]["validation"] = {"method": "none"}
+    section = validate(spec.mark_varied(p, "fit.seed", 0))["experiment"]
+    assert (section["metric"], section["mode"]) == ("loss", "min")
+
+
+@pytest.mark.parametrize(
+    "early, epochs, expected",
+    [
+        ({"method": "asha"}, 30, (3, 2)),
+        ({"method": "asha"}, 8, (1, 2)),
+        ({"method": "asha", "grace_period": 5, "reduction_factor": 3}, 30, (5, 3)),
+        ({"method": "asha", "grace_period": 50}, 20, (20, 2)),
+    ],
+)
+def test_asha_rungs_default_to_a_tenth_of_the_epochs(early, epochs, expected):
+    asha = spec.asha_settings(early, epochs)
+    assert (asha["grace_period"], asha["reduction_factor"]) == expected

@@ -19,7 +19,7 @@ import json
 import streamlit as st
 
 from builder import settings
-from builder.experiments import spec
+from builder.experiments import spec as experiment_spec
 from ui import forms
 
 FIT_SYNCED = "train_fit_synced"  # the fit settings the widgets were last filled from
@@ -110,9 +110,10 @@ def fit_form(fit: dict) -> dict:
     for col, name in zip(cols, ("epochs", "batch_size", "seed")):
         with col:
             out[name] = widget(settings.fit_param(name), FIT_KEYS[name])
-            if name in spec.FIT_SETTINGS:  # the epochs are each trial's budget, not varied
-                key = f"{FIT_KEYS[name]}:vary"
-                forms.vary_toggle(spec.fit_setting(name), fit[name], settings.fit_param(name), key)
+            if name in experiment_spec.FIT_SETTINGS:  # epochs: each trial's budget, not varied
+                setting = experiment_spec.fit_setting(name)
+                hint = settings.fit_param(name)
+                forms.vary_toggle(setting, fit[name], hint, f"{FIT_KEYS[name]}:vary")
     c1, c2 = st.columns([2, 1])
     methods = settings.VALIDATION_METHODS
     method = c1.selectbox(

@@ -753,7 +753,9 @@ def describe(entry: dict) -> str:
     """A parameter entry in words: ``8, 16, 32`` or ``0.0001 to 0.01 (log scale)``."""
     if "values" in entry:
         return ", ".join(json.dumps(v) if not isinstance(v, str) else v for v in entry["values"])
-    return f"{entry.get('low')} to {entry.get('high')}" + (" (log scale)" if entry.get("log") else "")
+    return f"{entry.get('low')} to {entry.get('high')}" + (
+        " (log scale)" if entry.get("log") else ""
+    )
 
 
 def varied(project: dict) -> dict[str, dict]:

@@ -134,9 +134,7 @@ class TrialRun:
         value = logs[self.metric]
         if self.best is None or self.sign * value < self.sign * self.best:
             self.best = value
-        self.results.put(
-            {**logs, BEST_KEY: self.best, "epoch": epoch, "run": str(self.folder)}
-        )
+        self.results.put({**logs, BEST_KEY: self.best, "epoch": epoch, "run": str(self.folder)})
 
     def _train(self) -> None:
         from builder.training import worker
