@@ -154,6 +154,10 @@ def _search(project: dict, section: dict) -> None:
             "Stop weak trials early (ASHA: successive halving)",
             value=bool(full["early_stopping"]),
             key="exp_asha",
+            help="Every trial gets a tenth of the epochs first; then, at each rung "
+            "(that many epochs, twice as many, four times ...), a trial goes on only if its "
+            "best value so far is in the better half of the trials there. A stopped trial "
+            "ends after its current epoch and keeps its model.",
         )
         if st.form_submit_button("Apply"):
             new = {

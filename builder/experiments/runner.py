@@ -275,8 +275,10 @@ def _callback(live: _Live):
 
         def on_trial_complete(self, iteration, trials, trial, **info):
             entry = live.trial(trial)
-            done = bool((trial.last_result or {}).get("done"))
-            entry["state"] = "finished" if done else "stopped"
+            from builder.experiments.trial import ENDED_KEY
+
+            ended = (trial.last_result or {}).get(ENDED_KEY)
+            entry["state"] = ended if ended in ("finished", "stopped") else "stopped"
             live.write(force=True)
 
         def on_trial_error(self, iteration, trials, trial, **info):
@@ -396,8 +398,13 @@ def start_ray(address: str | None, num_cpus: int):
             ) from None
         return None
     temp = tempfile.mkdtemp(prefix="nbray-")
-    env = _env_vars()
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    # The local workers inherit this process' environment (Ray's processes start from it),
+    # so no runtime environment is needed: with none, Tune's trial actors start in the
+    # workers Ray has already started, instead of new ones set up by its agent.
+    os.environ.update(_env_vars())
+    path = os.environ.get("PYTHONPATH", "")
+    if str(ROOT) not in path.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), path) if p)
     ray.init(
         address="local",
         num_cpus=num_cpus,
@@ -405,7 +412,6 @@ def start_ray(address: str | None, num_cpus: int):
         log_to_driver=False,
         logging_level="ERROR",
         _temp_dir=temp,
-        runtime_env={"env_vars": env},
     )
     return temp
 

@@ -35,6 +35,9 @@ from pathlib import Path
 STOP_FILE = "stop"
 BEST_KEY = "best_so_far"  # what the scheduler compares: the metric's best value so far
 CUT_BY = "experiment"
+# The last result of a trial that ended itself says how ("finished" or "stopped" by the
+# Stop button): Tune's STOP sets "done" too, so "done" alone does not tell.
+ENDED_KEY = "trial_ended"
 
 
 class TrialFailed(RuntimeError):
@@ -179,7 +182,7 @@ class TrialRun:
             # Stopped before its first epoch: Tune needs a metric from every trial that
             # ends normally, so this one ends as an error; its run folder says "stopped".
             raise TrialFailed(self.summary.get("message") or "stopped before the first epoch")
-        return {**self.last, "done": True}
+        return {**self.last, "done": True, ENDED_KEY: self.summary["state"]}
 
     def finish(self) -> None:
         """Cut the trial (Tune ended it): it stops after its current epoch; wait until its
