@@ -112,6 +112,26 @@ def _sequential(project: dict, runs_root: Path) -> tuple[float, list[dict]]:
     return time.perf_counter() - start, results
 
 
+def _epoch_seconds(runs_root: Path, owner: str) -> float | None:
+    """The median seconds of one epoch over every run of ``owner`` (history.csv): how fast
+    a trial trains while others share the machine."""
+    import statistics
+
+    from builder.training import runs
+
+    seconds = []
+    for history in (Path(runs_root) / owner).glob("*/history.csv"):
+        seconds += [v for v in runs.read_history_csv(history).get("seconds", []) if v]
+    return round(statistics.median(seconds), 4) if seconds else None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
@@ -124,6 +144,8 @@ def main() -> int:
         root = Path(tmp)
         sweep_s, record, first_trial_s = _sweep(project, root)
         seq_s, seq = _sequential(project, root)
+        sweep_epoch_s = _epoch_seconds(root, "bench")
+        seq_epoch_s = _epoch_seconds(root, "sequential")
         best_seq = max(seq, key=lambda r: r["metric"])
         spread = [best_seq["metric"]] + [
             _train(project, best_seq["params"], root, seed=s)["history"]["val_accuracy"][-1]
@@ -135,7 +157,7 @@ def main() -> int:
         "trials": len(record["trials"]),
         "epochs_per_trial": args.epochs,
         "concurrency": args.concurrency,
-        "cpus": os.cpu_count(),
+        "cpus": _cores(),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg()[0],
         "sweep_s": round(sweep_s, 1),
@@ -143,6 +165,7 @@ def main() -> int:
         "sequential_s": round(seq_s, 1),
         "ratio": round(sweep_s / seq_s, 3),
         "sweep_trial_epochs": sweep_epochs,
+        "median_epoch_s": {"sweep": sweep_epoch_s, "sequential": seq_epoch_s},
         "sequential_trial_epochs": sum(r["epochs"] for r in seq),
         "states": {
             s: sum(1 for t in record["trials"] if t["state"] == s)

@@ -335,6 +335,15 @@ def resolve_address(address: str | None) -> str | None:
     return address or None
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than
+    the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def _env_vars() -> dict:
     keep = ("KERAS_HOME", "NETBUILDER_HOME", "KERAS_BACKEND")
     env = {k: os.environ[k] for k in keep if k in os.environ}
@@ -470,7 +479,7 @@ def run(
     live.write(force=True)
     temp = None
     try:
-        cores = os.cpu_count() or 1
+        cores = _cores()
         cpus = section["cpus_per_trial"] or max(1, cores // section["concurrency"])
         temp = start_ray(address, num_cpus=max(cores, cpus * section["concurrency"]))
         if address:
