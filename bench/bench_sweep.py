@@ -19,8 +19,10 @@ compared on val_accuracy.
 Prints wall times, their ratio (goal: sweep <= 0.6 of sequential), trial-epochs spent by
 each, and the best validation accuracies with the spread, as text and one JSON line; also
 how long the sweep took until its first trial's run folder existed (Ray and its first
-worker starting), each sweep trial's state and epochs, and the load average before and
-after (the machine may be shared: compare the ratio, measured in one run).
+worker starting), the median seconds of an epoch in each, the CPU seconds each used (this
+process and all it started, Ray's processes included), each sweep trial's state and
+epochs, and the load average before and after (the machine may be shared: compare the
+ratios, measured in one run).
 """
 
 from __future__ import annotations
@@ -59,6 +61,60 @@ def _project(epochs: int, concurrency: int) -> dict:
         "early_stopping": {"method": "asha"},  # the app's default rungs
     }
     return validate(p)
+
+
+class _CpuMeter:
+    """CPU seconds (user + system) used by this process and every process it starts, read
+    from /proc twice a second: a measure of work that other jobs' load does not stretch the
+    way it stretches wall time. Processes that live under half a second are missed."""
+
+    def __init__(self):
+        import threading
+
+        self._seen: dict[int, float] = {}
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return found
+
+    def _read(self) -> None:
+        for pid in self._tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
+            self._seen[pid] = max(self._seen.get(pid, 0.0), used)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.5):
+            self._read()
+
+    def __enter__(self):
+        self._read()
+        self._start = dict(self._seen)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._read()
+        self.seconds = sum(v - self._start.get(pid, 0.0) for pid, v in self._seen.items())
 
 
 def _sweep(project: dict, runs_root: Path) -> tuple[float, dict, float]:
@@ -142,8 +198,10 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         root = Path(tmp)
-        sweep_s, record, first_trial_s = _sweep(project, root)
-        seq_s, seq = _sequential(project, root)
+        with _CpuMeter() as sweep_cpu:
+            sweep_s, record, first_trial_s = _sweep(project, root)
+        with _CpuMeter() as seq_cpu:
+            seq_s, seq = _sequential(project, root)
         sweep_epoch_s = _epoch_seconds(root, "bench")
         seq_epoch_s = _epoch_seconds(root, "sequential")
         best_seq = max(seq, key=lambda r: r["metric"])
@@ -164,6 +222,7 @@ def main() -> int:
         "sweep_first_trial_after_s": first_trial_s,
         "sequential_s": round(seq_s, 1),
         "ratio": round(sweep_s / seq_s, 3),
+        "cpu_s": {"sweep": round(sweep_cpu.seconds, 1), "sequential": round(seq_cpu.seconds, 1)},
         "sweep_trial_epochs": sweep_epochs,
         "median_epoch_s": {"sweep": sweep_epoch_s, "sequential": seq_epoch_s},
         "sequential_trial_epochs": sum(r["epochs"] for r in seq),
@@ -186,7 +245,9 @@ def main() -> int:
     print(
         f"sweep: {sweep_s:.1f} s, {sweep_epochs} trial-epochs ({doc['states']}); "
         f"sequential: {seq_s:.1f} s, {doc['sequential_trial_epochs']} trial-epochs; "
-        f"ratio {doc['ratio']:.3f} (goal <= 0.6)"
+        f"ratio {doc['ratio']:.3f} (goal <= 0.6); CPU seconds: sweep {doc['cpu_s']['sweep']}, "
+        f"sequential {doc['cpu_s']['sequential']}; load average {load_before:.1f} before, "
+        f"{doc['load_average_after']:.1f} after"
     )
     print(
         f"best val_accuracy: sweep {best['metric']} {best['params']}; sequential "
