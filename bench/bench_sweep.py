@@ -72,6 +72,7 @@ class _CpuMeter:
         import threading
 
         self._seen: dict[int, float] = {}
+        self._names: dict[int, str] = {}
         self._tick = os.sysconf("SC_CLK_TCK")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -94,11 +95,20 @@ class _CpuMeter:
     def _read(self) -> None:
         for pid in self._tree():
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                text = Path(f"/proc/{pid}/stat").read_text()
             except OSError:
                 continue
+            name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1]
+            fields = fields.split()
             used = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
             self._seen[pid] = max(self._seen.get(pid, 0.0), used)
+            self._names[pid] = (
+                "this process"
+                if pid == os.getpid()
+                else "trial workers"
+                if name.startswith("ray::") and "Agent" not in name
+                else "Ray's services"
+            )
 
     def _poll(self) -> None:
         while not self._stop.wait(0.5):
@@ -115,6 +125,10 @@ class _CpuMeter:
         self._thread.join()
         self._read()
         self.seconds = sum(v - self._start.get(pid, 0.0) for pid, v in self._seen.items())
+        self.parts: dict[str, float] = {}
+        for pid, v in self._seen.items():
+            group = self._names.get(pid, "Ray's services")
+            self.parts[group] = round(self.parts.get(group, 0.0) + v - self._start.get(pid, 0.0), 1)
 
 
 def _sweep(project: dict, runs_root: Path) -> tuple[float, dict, float]:
@@ -223,6 +237,7 @@ def main() -> int:
         "sequential_s": round(seq_s, 1),
         "ratio": round(sweep_s / seq_s, 3),
         "cpu_s": {"sweep": round(sweep_cpu.seconds, 1), "sequential": round(seq_cpu.seconds, 1)},
+        "sweep_cpu_s_by_part": sweep_cpu.parts,
         "sweep_trial_epochs": sweep_epochs,
         "median_epoch_s": {"sweep": sweep_epoch_s, "sequential": seq_epoch_s},
         "sequential_trial_epochs": sum(r["epochs"] for r in seq),
