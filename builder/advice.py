@@ -438,7 +438,12 @@ def rule_metrics(project, result, info, add):
                         out,
                         Fix(
                             "Use metric mae",
-                            {"op": "set_compile", "key": "metrics", "output": out, "value": ["mae"]},
+                            {
+                                "op": "set_compile",
+                                "key": "metrics",
+                                "output": out,
+                                "value": ["mae"],
+                            },
                         ),
                     )
                 )

@@ -668,8 +668,7 @@ def _targets_problem(value: Any) -> str | None:
         if twice:
             what = "column is the target of" if key == "column" else "output is trained on"
             return (
-                f"{', '.join(map(repr, twice))}: each {what} one entry only, "
-                "one output per column."
+                f"{', '.join(map(repr, twice))}: each {what} one entry only, one output per column."
             )
     return None
 
