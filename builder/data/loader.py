@@ -97,6 +97,20 @@ class Prepared:
             return f"{float(target):.4g}"
         return info.class_names[int(target)]
 
+    def predicted_label(self, values: Any, output: str | None = None) -> str:
+        """One sample's model output as a person reads it (of ``output``'s own column when
+        the file has several): the value for regression, else the most probable class and
+        its probability (one sigmoid unit is the probability of the second class)."""
+        info = self.info if output is None else self.info.for_output(output)
+        flat = np.asarray(values, np.float64).ravel()
+        if info.task == "regression":
+            return f"{float(flat[0]):.4g}"
+        probabilities = np.array([1 - flat[0], flat[0]]) if flat.size == 1 else flat
+        best = int(np.argmax(probabilities))
+        names = info.class_names or ()
+        name = names[best] if best < len(names) else f"class {best}"
+        return f"{name} ({float(probabilities[best]):.2f})"
+
     def sample(self, split: str, i: int) -> dict:
         """One sample to show a person.
 
