@@ -11,6 +11,7 @@ app's in test_export_data.py, its run in test_export.py; the Data page in test_p
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,30 @@ def test_each_head_trains_on_its_own_column(two, tmp_path, validation):
         assert len(history[key]) == 1, key
     test = summary["test"]
     assert {"kind_loss", "size_loss", "kind_accuracy", "size_mae"} <= set(test)
+
+
+# --------------------------------------------------------------------------- Results page
+
+
+def test_results_show_each_output_against_its_column(two, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from builder import paths
+    from builder.training import runs, worker
+
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path / "home"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    p = validate(two)
+    folder = runs.create_run(paths.runs_root(), at.session_state["_pid"], p, {})
+    assert worker.train(p, folder, device="cpu")["state"] == "finished"
+    at.switch_page("pages/results.py").run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.main.markdown)
+    assert "**kind** · column kind (multiclass)" in text
+    assert "**size** · column size (regression)" in text
+    assert text.count("`kind` predicted **") == 4 and text.count("`size` predicted **") == 4
+    kinds = [
+        json.loads(c.proto.spec)["data"][0].get("type", "scatter") for c in at.get("plotly_chart")
+    ]
+    assert "heatmap" in kinds and "scatter" in kinds
