@@ -223,3 +223,15 @@ def test_results_show_each_output_against_its_column(two, tmp_path, monkeypatch)
         json.loads(c.proto.spec)["data"][0].get("type", "scatter") for c in at.get("plotly_chart")
     ]
     assert "heatmap" in kinds and "scatter" in kinds
+
+
+def test_renaming_an_output_keeps_its_column(two):
+    from builder import edit
+
+    renamed = edit.rename_layer(two, "size", "height")
+    assert renamed["data"]["options"]["targets"][1] == {
+        "column": "size",
+        "output": "height",
+        "task": "regression",
+    }
+    assert fit_check.check(renamed).valid
