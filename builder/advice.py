@@ -99,7 +99,7 @@ def _loss(project: dict, output: str):
 
 
 def _set_loss(project: dict, output: str, value: str) -> Fix:
-    multi = isinstance(project["compile"]["loss"], dict)
+    multi = len(project["model"].get("outputs", [])) > 1
     return Fix(
         f"Use loss {value}",
         {"op": "set_compile", "key": "loss", "output": output if multi else None, "value": value},

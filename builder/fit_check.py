@@ -142,7 +142,7 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
 
 
 def _loss_fix(project: dict, output: str, value: str) -> Fix:
-    multi = isinstance((project.get("compile") or {}).get("loss"), dict)
+    multi = len((project.get("model") or {}).get("outputs") or []) > 1
     return Fix(
         f"Use loss {value}",
         {"op": "set_compile", "key": "loss", "output": output if multi else None, "value": value},

@@ -235,3 +235,18 @@ def test_renaming_an_output_keeps_its_column(two):
         "task": "regression",
     }
     assert fit_check.check(renamed).valid
+
+
+def test_one_loss_for_both_heads_is_fixed_per_output(two):
+    """A string loss trains every head alike: mse on the class column is advised against,
+    and its fix gives that output its own loss, leaving the number column's mse."""
+    from builder import fixes
+
+    two["compile"]["loss"] = "mse"
+    two["compile"]["metrics"] = ["mae"]
+    result = fit_check.check(two)
+    assert result.valid
+    (warning,) = [w for w in result.layer("kind").warnings if w.code.startswith("regression-loss")]
+    fixed = fixes.apply_fix(two, warning.fix)
+    assert fixed["compile"]["loss"] == {"kind": "categorical_crossentropy", "size": "mse"}
+    assert fit_check.check(fixed).valid
