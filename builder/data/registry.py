@@ -11,6 +11,7 @@ choices, label, help), so the UI draws dataset forms with the same code as layer
 
 from __future__ import annotations
 
+import collections
 import difflib
 import math
 from dataclasses import dataclass, replace
@@ -663,8 +664,8 @@ def _targets_problem(value: Any) -> str | None:
                 f"auto, {', '.join(_TASKS)}.{_close(task, _TASKS)}"
             )
     for key in ("column", "output"):
-        names = [entry[key] for entry in value]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        counts = collections.Counter(entry[key] for entry in value)
+        twice = sorted(n for n, count in counts.items() if count > 1)
         if twice:
             what = "column is the target of" if key == "column" else "output is trained on"
             return (
