@@ -251,28 +251,27 @@ def _targets_form(project: dict, columns: list[str]) -> None:
         return
     tasks = ["auto", "binary", "multiclass", "regression"]
     for i, target in enumerate(targets):
-        left, mid, right = st.columns([2, 2, 2])
-        left.markdown(f"**{target['column']}** →")
         out_key, task_key = f"data_target_output:{i}", f"data_target_task:{i}"
         choices = outputs + ([target["output"]] if target["output"] not in outputs else [])
-        st.session_state[out_key] = target["output"]
-        mid.selectbox(
-            "Output",
-            choices,
-            key=out_key,
-            on_change=_on_target_entry,
-            args=(i, "output", out_key),
-            label_visibility="collapsed",
-        )
-        st.session_state[task_key] = target.get("task", "auto")
-        right.selectbox(
-            "Task",
-            tasks,
-            key=task_key,
-            on_change=_on_target_entry,
-            args=(i, "task", task_key),
-            label_visibility="collapsed",
-        )
+        with st.container(border=True):
+            st.session_state[out_key] = target["output"]
+            st.selectbox(
+                f"Column '{target['column']}' trains output",
+                choices,
+                key=out_key,
+                on_change=_on_target_entry,
+                args=(i, "output", out_key),
+            )
+            st.session_state[task_key] = target.get("task", "auto")
+            st.selectbox(
+                "as task",
+                tasks,
+                key=task_key,
+                on_change=_on_target_entry,
+                args=(i, "task", task_key),
+                help="auto: text or up to 10 distinct whole numbers are classes (2 "
+                "classes: binary), anything else is regression.",
+            )
     mapped = {t["output"] for t in targets}
     unmapped = [out for out in outputs if out not in mapped]
     if unmapped or len(outputs) != len(targets):
