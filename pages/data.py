@@ -373,7 +373,11 @@ def _recommendation(project: dict) -> None:
 
 
 def _show_sample(sample: dict) -> None:
-    st.markdown(f"**{sample['target']}: {sample['label']}** (sample {sample['index']:,})")
+    if "labels" in sample:  # several columns to predict, each for its own output
+        labels = " · ".join(f"{v['column']}: **{v['label']}**" for v in sample["labels"].values())
+        st.markdown(f"{labels} (sample {sample['index']:,})")
+    else:
+        st.markdown(f"**{sample['target']}: {sample['label']}** (sample {sample['index']:,})")
     if sample["kind"] == "text":
         st.write(sample["text"])
     elif sample["kind"] == "image":

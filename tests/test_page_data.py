@@ -107,6 +107,9 @@ def test_several_columns_map_to_outputs_by_order_then_by_choice(two_heads):
     assert "**kind** → output `kind`: multiclass, 3 classes" in text
     assert "loss `mse`" in text
     app.button(key="data_use_rec").click().run()
+    app.button(key="data_load").click().run()
+    assert not app.exception, app.exception
+    assert any(m.value.startswith("kind: **") and " · size: **" in m.value for m in app.markdown)
     comp = app.session_state["project"]["compile"]
     assert comp["loss"] == {"kind": "categorical_crossentropy", "size": "mse"}
     assert comp["metrics"] == {"kind": ["accuracy"], "size": ["mae"]}
