@@ -285,7 +285,11 @@ def _compile_section(project: dict, result) -> None:
     if not project["model"].get("outputs"):
         st.caption("Mark a layer as a model output (select it, then tick 'Model output').")
         return
-    compile_form.compile_editor(project, "graph", result=result)
+    from builder.advice import recommended_losses
+
+    # Each output's own CSV column marks the loss that suits it (none when they share one).
+    recommended = recommended_losses(project) or None if result is not None else None
+    compile_form.compile_editor(project, "graph", recommended, result=result)
 
 
 # --------------------------------------------------------------------------- the page
