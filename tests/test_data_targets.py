@@ -250,3 +250,18 @@ def test_one_loss_for_both_heads_is_fixed_per_output(two):
     fixed = fixes.apply_fix(two, warning.fix)
     assert fixed["compile"]["loss"] == {"kind": "categorical_crossentropy", "size": "mse"}
     assert fit_check.check(fixed).valid
+
+
+def test_the_compile_form_recommends_each_outputs_loss(two, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path / "home"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.session_state["project"] = two
+    at.switch_page("pages/build.py").run()
+    assert not at.exception, at.exception
+    kind, size = at.selectbox(key="build_loss:kind"), at.selectbox(key="build_loss:size")
+    assert "categorical_crossentropy (recommended)" in kind.options
+    assert "mse (recommended)" in size.options and "mse (recommended)" not in kind.options
+    assert any("its own column of the CSV" in c.value for c in at.caption)
