@@ -595,15 +595,15 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
         lines.append(f"    return {{{items}}}")
     lines += ["", "", "def targets(y):"]
     if columns:
-        items = []
+        entries = []
         for out, kind in encodings.items():
             i, target = columns[out]
             expr = _encode_expr(kind, f"y[:, {i}]")
             if kind == "one_hot":
                 width = _py(target["num_classes"] or 2)
                 expr = f'keras.utils.to_categorical(y[:, {i}].astype("int32"), {width})'
-            items.append(f"{_py(out)}: {expr}")
-        lines.append("    return {" + ",\n            ".join(items) + "}")
+            entries.append(f"{_py(out)}: {expr}")
+        lines.append("    return {" + ",\n            ".join(entries) + "}")
     elif single_out:
         lines.append(f"    return {_encode_expr(next(iter(encodings.values())), 'y')}")
     else:
