@@ -164,6 +164,27 @@ def test_two_target_script_gives_each_output_the_apps_labels(tmp_path, monkeypat
     _assert_script_prepares_the_apps_data(p)
 
 
+@pytest.mark.parametrize(
+    "loss, units, activation",
+    [("binary_crossentropy", 1, "sigmoid"), ("categorical_crossentropy", 2, "softmax")],
+)
+def test_a_yes_no_column_beside_a_number_column(tmp_path, monkeypatch, loss, units, activation):
+    """A two-class text column (0/1 floats, or one-hot pairs for categorical loss) and a
+    number column: the script's labels equal the app's either way."""
+    lines = ["a,b,colour,kind,size"]
+    for i in range(120):
+        a, b = (i * 7) % 13, (i * 5) % 11
+        lines.append(f"{a},{b},{['red', 'green'][i % 2]},{['no', 'yes'][(a + b) % 2]},{a * 1.5}")
+    (tmp_path / "two_targets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = two_target_project(tmp_path)
+    p["data"]["options"]["targets"][0]["task"] = "auto"
+    p["model"]["inputs"][0]["shape"] = [4]
+    p["model"]["layers"][1]["config"].update(units=units, activation=activation)
+    p["compile"]["loss"]["kind"] = loss
+    monkeypatch.chdir(tmp_path)
+    _assert_script_prepares_the_apps_data(p)
+
+
 def test_two_target_encoder_lists_each_column_and_its_output(tmp_path):
     values = encoding.fit(two_target_project(tmp_path)).literals()
     assert json.loads(json.dumps(values)) == values
