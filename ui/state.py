@@ -70,18 +70,20 @@ def session_id() -> str:
 
 
 def owner_id() -> str:
-    """Who owns this session's training runs: the id the session started with, kept when
-    its autosave moves to a new id (``_fork``) so its runs stay in view."""
+    """Who owns this session's training runs: the project id, so a run is listed with the
+    project it was trained from — after a fork (``_fork``) and after a refresh alike."""
     if "_owner" not in st.session_state:
         st.session_state["_owner"] = session_id()
     return st.session_state["_owner"]
 
 
 def _fork() -> str:
-    """Move this session's autosave to a fresh id (and URL); return the new id."""
+    """Move this session's autosave to a fresh id (and URL); return the new id. Runs
+    started from now on belong to the new id (the one a refresh finds); those trained
+    before stay with the project they were trained from."""
     pid = secrets.token_hex(8)
-    owner_id()
     st.session_state["_pid"] = pid
+    st.session_state["_owner"] = pid
     st.session_state["_autosave_digest"] = None
     st.query_params["p"] = pid
     return pid
