@@ -214,11 +214,14 @@ def delete_project(pid: str) -> None:
 
 
 def rename(name: str) -> None:
-    """Give the current project a name of the user's (it then stays when the data changes)."""
+    """Give the current project a name of the user's (it then stays when the data changes);
+    its ended runs named as it was (or automatically) take the new name too."""
     name = " ".join((name or "").split())[:120]
     project = get_project()
     if name and name != project.get("name"):
         set_project({**project, "name": name})
+        names = {templates.describe(n)[0] for n in templates.names()}
+        recent.rename_runs(paths.runs_root(), owner_id(), project.get("name") or "", name, names)
 
 
 def recent_projects(limit: int = 10) -> list:
