@@ -244,7 +244,9 @@ def _autosave(project: dict) -> None:
                 st.toast(
                     f"This project (?p={old}) was also changed in another tab. So that "
                     f"neither tab overwrites the other, your changes here are now saved "
-                    f"under a new address (?p={new}); the other tab keeps the old one."
+                    f"under a new address (?p={new}); the other tab keeps the old one, "
+                    f"with the runs trained so far (a run still training included): open "
+                    f"it from Recent projects to see them."
                 )
                 path = _autosave_path(new)
             save_project_file(project, path)
