@@ -170,15 +170,18 @@ def follow_data(before: dict, after: dict, template_names: set[str] = frozenset(
 def rename_runs(
     runs_root: str | Path,
     pid: str,
-    old_name: str,
+    project: dict,
     new_name: str,
     template_names: set[str] = frozenset(),
 ) -> int:
-    """Give the user's new project name to the project's ended runs that carry its old name
-    or an automatic one (a template's, or the one their data and model give), so runs,
-    Compare and downloads say what the user now calls the project. A run still training is
-    left alone (its worker writes run.json), as is one named otherwise. Returns how many
-    runs were renamed."""
+    """Give the user's new name for ``project`` (as it was before the rename) to its ended
+    runs that carry its old name, or an automatic one (a template's, or the one their data
+    and model give) for the same data, so runs, Compare and downloads say what the user
+    now calls the project. A run still training is left alone (its worker writes
+    run.json), as is one named otherwise or trained on other data (its automatic name says
+    which). Returns how many runs were renamed."""
+    old_name = project.get("name") or ""
+    data = data_label(project.get("data"))
     renamed = 0
     for folder in _run_folders(Path(runs_root), check_project_id(pid)):
         try:
@@ -188,7 +191,9 @@ def rename_runs(
             name = record.get("name") or ""
             if name != old_name:
                 trained = runs.read_json(folder / "project.json")
-                if not name_is_automatic({**trained, "name": name}, template_names):
+                if data_label(trained.get("data")) != data or not name_is_automatic(
+                    {**trained, "name": name}, template_names
+                ):
                     continue
             runs.update_run_info(folder, name=new_name)
             renamed += 1

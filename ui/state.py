@@ -221,7 +221,7 @@ def rename(name: str) -> None:
     if name and name != project.get("name"):
         set_project({**project, "name": name})
         names = {templates.describe(n)[0] for n in templates.names()}
-        recent.rename_runs(paths.runs_root(), owner_id(), project.get("name") or "", name, names)
+        recent.rename_runs(paths.runs_root(), owner_id(), project, name, names)
 
 
 def recent_projects(limit: int = 10) -> list:
