@@ -234,6 +234,13 @@ def _recommendation(project: dict) -> None:
         info = describe(project["data"])
     except DataError as err:
         st.error(str(err))
+        target = (project["data"].get("options") or {}).get("target")
+        if project["data"].get("dataset") == "csv" and target:
+            # The first guess is the last column; a newcomer's answer column may be another.
+            st.caption(
+                f"The column to predict is '{target}'. If the answer is in another column "
+                "of your file, choose it under Preprocessing (Column to predict)."
+            )
         return
     last = rec["last_layer"]["config"]
     act = last.get("activation") or "no activation"

@@ -54,3 +54,24 @@ def test_the_data_page_names_the_file_and_says_which_columns_are_inputs():
         "free text)."
     ], inputs
     assert "(9,)" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_first_guess_target_that_cannot_be_used_points_at_the_column_choice():
+    (paths.uploads_dir() / "train.csv").write_text(_passengers())
+    project = templates.load(templates.DEFAULT)
+    project["data"] = {"dataset": "csv", "options": {"path": "train.csv", "target": "Embarked"}}
+    (paths.autosave_dir() / f"{PID}.json").write_text(json.dumps(project))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["p"] = PID
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, at.exception
+    assert any("target 'Embarked' is empty on line(s)" in e.value for e in at.error)
+    assert any(
+        "The column to predict is 'Embarked'" in c.value and "Column to predict" in c.value
+        for c in at.caption
+    )
+    at.selectbox(key="data_opt:csv:target").set_value("Survived").run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert not any("The column to predict is" in c.value for c in at.caption)
