@@ -321,6 +321,7 @@ def _recommend_targets(project: dict, info) -> None:
     that suit it, on its own output; one button sets every output's loss and metrics."""
     outputs = list(project["model"].get("outputs", []))
     st.markdown(f"**Input:** {tuple(info.input_spec['shape'])} {info.input_spec['dtype']}")
+    _csv_inputs(project)
     losses, metrics = {}, {}
     for target in info.targets:
         rec = recommend_for(info.for_output(target.output))
@@ -382,8 +383,15 @@ def _recommendation(project: dict) -> None:
         info = describe(project["data"])
     except DataError as err:
         st.error(str(err))
-        target = (project["data"].get("options") or {}).get("target")
-        if project["data"].get("dataset") == "csv" and target:
+        options = project["data"].get("options") or {}
+        target = options.get("target")
+        if project["data"].get("dataset") == "csv" and options.get("targets"):
+            st.caption(
+                "The columns to predict are "
+                + ", ".join(f"'{t.get('column')}'" for t in options["targets"])
+                + ": choose others under Preprocessing (Columns to predict)."
+            )
+        elif project["data"].get("dataset") == "csv" and target:
             # The first guess is the last column; a newcomer's answer column may be another.
             st.caption(
                 f"The column to predict is '{target}'. If the answer is in another column "

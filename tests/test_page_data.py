@@ -106,6 +106,7 @@ def test_several_columns_map_to_outputs_by_order_then_by_choice(two_heads):
     text = " ".join(m.value for m in app.markdown)
     assert "**kind** → output `kind`: multiclass, 3 classes" in text
     assert "loss `mse`" in text
+    assert "**Inputs (5):** a, b as numbers; colour (3 categories) one-hot." in text
     app.button(key="data_use_rec").click().run()
     app.button(key="data_load").click().run()
     assert not app.exception, app.exception
