@@ -281,7 +281,7 @@ class Group:
     parent: str | None = None
 
     def summary(self, groups: dict[str, Group]) -> str:
-        """ "6 blocks · 42 layers", "7 layers"."""
+        """What is inside, in words: "6 blocks · 42 layers", "7 layers"."""
         blocks = sum(1 for c in self.children if c in groups)
         layers = f"{len(self.members):,} layers"
         return f"{blocks} blocks · {layers}" if blocks else layers

@@ -3,7 +3,9 @@ stored positions kept."""
 
 from __future__ import annotations
 
+import json
 import random
+import time
 
 import pytest
 
@@ -164,3 +166,218 @@ def test_a_merge_listed_first_gets_the_row_below_its_sources():
     )
     assert layout.ranks(p) == {"x": 0, "both": 3, "wide": 1, "deep2": 2, "deep1": 1}
     assert layout.rows(p) == [["x"], ["wide", "deep1"], ["deep2"], ["both"]]
+
+
+# --------------------------------------------------------------------------- big graphs
+
+
+def dense_like(blocks=(6, 12), chain_tail=0):
+    """A DenseNet-shaped project named the keras.applications way: a stem, then stages
+    ``conv2``, ``conv3``... of dense blocks (bn, relu, conv, concat with the block's input)
+    joined by a transition layer, then ``chain_tail`` Dense layers in a row."""
+    layers = [("conv1_conv", "Conv2D", {"filters": 4, "kernel_size": 3}, ["x"])]
+    prev = "conv1_conv"
+    for s, count in enumerate(blocks, start=2):
+        for b in range(1, count + 1):
+            p = f"conv{s}_block{b}"
+            layers += [
+                (f"{p}_0_bn", "BatchNormalization", {}, [prev]),
+                (f"{p}_0_relu", "ReLU", {}, [f"{p}_0_bn"]),
+                (f"{p}_1_conv", "Conv2D", {"filters": 4, "kernel_size": 1}, [f"{p}_0_relu"]),
+                (f"{p}_concat", "Concatenate", {}, [prev, f"{p}_1_conv"]),
+            ]
+            prev = f"{p}_concat"
+        layers.append((f"pool{s}_conv", "Conv2D", {"filters": 4, "kernel_size": 1}, [prev]))
+        prev = f"pool{s}_conv"
+    for k in range(chain_tail):
+        layers.append((f"fc{k}", "Dense", D, [prev]))
+        prev = f"fc{k}"
+    return make(layers, shape=(8, 8, 3))
+
+
+def chain(n):
+    return make([(f"d{k}", "Dense", D, None) for k in range(n)], shape=(4,))
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("conv2_block1_0_bn", ("conv2", "conv2_block1")),
+        ("conv5_block16_concat", ("conv5", "conv5_block16")),
+        ("block1_conv1", ("", "block1")),  # VGG16
+        ("block_3_expand", ("", "block_3")),  # MobileNetV2
+        ("block2a_dwconv", ("", "block2a")),  # EfficientNetB0
+        ("dense_3", None),
+        ("my_block_layer", None),
+        ("blockade_1", None),
+    ],
+)
+def test_block_of_reads_keras_applications_names(name, expected):
+    assert layout.block_of(name) == expected
+
+
+def test_a_dense_net_folds_into_stages_of_blocks():
+    p = dense_like()
+    found = layout.groups(p)
+    by_id = {g.id: g for g in found}
+    top = [g.id for g in found if g.parent is None]
+    assert top == ["group:conv2", "group:conv3"]
+    assert by_id["group:conv2"].children == tuple(f"group:conv2_block{b}" for b in range(1, 7))
+    assert len(by_id["group:conv3"].members) == 12 * 4
+    assert by_id["group:conv3"].summary(by_id) == "12 blocks · 48 layers"
+    block = by_id["group:conv3_block5"]
+    assert block.parent == "group:conv3" and block.members[-1] == "conv3_block5_concat"
+    drawing = layout.view(p)
+    assert drawing.items == [
+        "x", "conv1_conv", "group:conv2", "pool2_conv", "group:conv3", "pool3_conv",
+    ]  # fmt: skip
+    assert drawing.edges[("group:conv2", "pool2_conv")] == [("conv2_block6_concat", "pool2_conv")]
+    assert drawing.frames == {}
+
+
+def test_unfolding_shows_a_blocks_layers_inside_frames_and_leaves_the_project_alone():
+    p = dense_like()
+    before = json.dumps(p, sort_keys=True)
+    drawing = layout.view(p, {"group:conv3", "group:conv3_block12"})
+    assert "conv3_block12_0_bn" in drawing.items and "group:conv3_block11" in drawing.items
+    assert "group:conv2" in drawing.items and "group:conv3" not in drawing.items
+    assert drawing.item_of["conv3_block3_1_conv"] == "group:conv3_block3"
+    # The block's frame holds its layers; the stage's frame holds the block's frame.
+    fx, fy, fw, fh = drawing.frames["group:conv3_block12"]
+    for m in drawing.groups["group:conv3_block12"].members:
+        x, y = drawing.positions[m]
+        assert fx < x and x + layout.NODE_W < fx + fw and fy < y and y + layout.NODE_H < fy + fh
+    sx, sy, sw, sh = drawing.frames["group:conv3"]
+    assert sx < fx and fx + fw < sx + sw and sy < fy and fy + fh < sy + sh
+    assert fx >= 0 and sx >= 0
+    # A block inside a folded stage stays hidden, whatever was unfolded inside it.
+    assert "conv3_block12_0_bn" not in layout.view(p, {"group:conv3_block12"}).items
+    # Rows still run downwards along every drawn edge.
+    for src, dst in drawing.edges:
+        assert drawing.positions[src][1] < drawing.positions[dst][1]
+    assert json.dumps(p, sort_keys=True) == before
+
+
+def test_everything_unfolded_draws_every_node_once():
+    p = dense_like()
+    drawing = layout.view(p, {g.id for g in layout.groups(p)})
+    names = graph.node_names(p)
+    assert sorted(drawing.items) == sorted(names)
+    assert len(set(drawing.positions.values())) == len(names)
+
+
+def test_a_small_graph_or_a_plain_stack_has_no_groups():
+    assert layout.groups(templates.load("mnist_convnet")) == []
+    assert layout.groups(dense_like(blocks=(3,))) == []  # 14 nodes: drawn whole
+    vgg_like = make([(f"block{b}_conv{k}", "Dense", D, None) for b in (1, 2) for k in (1, 2)])
+    assert layout.groups(vgg_like) == []
+    p = two_branch()
+    drawing = layout.view(p)
+    assert drawing.positions == layout.layout(p) and drawing.routes == layout.edge_routes(p)
+    assert drawing.items == graph.node_names(p)
+
+
+def test_a_long_plain_stack_folds_into_one_chain_but_short_runs_stay():
+    p = chain(100)
+    (group,) = layout.groups(p)
+    assert group.kind == "chain" and group.id == "chain:d0" and len(group.members) == 100
+    assert group.label == "d0 … d99"
+    assert layout.view(p).items == ["x", "chain:d0"]
+    # After the last stage, a run (pool3_conv, fc0, ...) shorter than CHAIN_MIN stays.
+    tail = dense_like(chain_tail=layout.CHAIN_MIN - 2)
+    assert not any(g.kind == "chain" for g in layout.groups(tail))
+    tail = dense_like(chain_tail=layout.CHAIN_MIN - 1)
+    chains = [g for g in layout.groups(tail) if g.kind == "chain"]
+    assert [g.members for g in chains] == [("pool3_conv",) + tuple(f"fc{k}" for k in range(7))]
+
+
+def test_a_model_output_ends_a_chain():
+    p = chain(80)
+    p["model"]["outputs"] = ["d39", "d79"]
+    assert [len(g.members) for g in layout.groups(p)] == [40, 40]
+
+
+def test_a_block_whose_layers_are_not_consecutive_is_not_folded():
+    p = dense_like()
+    # A side branch named as if it were in conv2_block1, read only at the very end.
+    p["model"]["layers"].append(
+        {"name": "conv2_block1_side", "class_name": "Dense", "config": D,
+         "inbound": ["conv1_conv"]}
+    )  # fmt: skip
+    ids = {g.id for g in layout.groups(p)}
+    assert "group:conv2_block1" not in ids and "group:conv2_block2" in ids
+    drawing = layout.view(p)
+    for src, dst in drawing.edges:
+        assert drawing.positions[src][1] < drawing.positions[dst][1]
+
+
+def test_a_graph_with_a_cycle_is_not_grouped():
+    p = dense_like()
+    p["model"]["layers"][1]["inbound"] = ["x", "conv2_block2_concat"]
+    assert layout.groups(p) == []
+
+
+def test_search_finds_names_containing_the_text_in_any_case():
+    p = dense_like()
+    assert layout.search(p, "CONV3_block12_") == [
+        "conv3_block12_0_bn", "conv3_block12_0_relu", "conv3_block12_1_conv",
+        "conv3_block12_concat",
+    ]  # fmt: skip
+    assert layout.search(p, "  ") == [] and layout.search(p, "nothing") == []
+    found = layout.groups(p)
+    assert layout.ancestors(found, "conv3_block12_0_bn") == ["group:conv3", "group:conv3_block12"]
+    assert layout.ancestors(found, "pool2_conv") == []
+
+
+def _best_time(fn, *args, repeat=3):
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_grouping_a_chain_takes_linear_time():
+    small, big = chain(10_000), chain(40_000)
+    (group,) = layout.groups(small)
+    assert len(group.members) == 10_000
+    t_small = _best_time(layout.groups, small)
+    t_big = _best_time(layout.groups, big)
+    assert t_small < 1.0, t_small
+    # Four times the layers: about four times the time (quadratic would be sixteen).
+    assert t_big < 8 * t_small, (t_small, t_big)
+    start = time.perf_counter()
+    assert layout.view(small).items == ["x", "chain:d0"]
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "name, stages",
+    [("DenseNet121", {"conv2": 6, "conv3": 12, "conv4": 24, "conv5": 16}),
+     ("ResNet50", {"conv2": 3, "conv3": 4, "conv4": 6, "conv5": 3})],
+)  # fmt: skip
+def test_keras_applications_fold_into_their_stages(name, stages):
+    keras = pytest.importorskip("keras")
+    from builder import keras_import
+
+    model = getattr(keras.applications, name)(weights=None, input_shape=(32, 32, 3))
+    p, _ = keras_import.from_keras_json(model.to_json())
+    found = layout.groups(p)
+    by_id = {g.id: g for g in found}
+    assert [g.id for g in found if g.parent is None] == [f"group:{s}" for s in stages]
+    for stage, count in stages.items():
+        assert by_id[f"group:{stage}"].children == tuple(
+            f"group:{stage}_block{b}" for b in range(1, count + 1)
+        )
+    # Every layer of a block is folded into it: the blocks account for all conv*_block* names.
+    blocked = {m for g in found if g.kind == "block" for m in g.members}
+    assert blocked == {n for n in graph.node_names(p) if layout.block_of(n)}
+    drawing = layout.view(p)
+    assert len(drawing.items) < 30
+    # The search's way to a layer deep inside: unfold its groups, and it is drawn.
+    target = f"conv5_block{stages['conv5']}_1_conv"
+    shown = layout.view(p, layout.ancestors(found, target))
+    assert target in shown.items
+    assert len(shown.items) < 60

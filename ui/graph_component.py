@@ -12,7 +12,8 @@ the layout)::
                 "params": "12,560", "status": "ok" | "error" | "tentative",
                 "error": str | None, "fixes": [{"label": "..."}], "warnings": [str],
                 "x": 24.0, "y": 190.0, "is_output": bool, "multi": bool,
-                "match_count": int}],           # search hits it is or holds
+                "match_count": int,             # search hits it is or holds
+                "prefix": "conv2_block1"}],     # the enclosing block's name, if it starts it
      "edges": [{"source": "x", "target": "d1", "slot": 0, "shape": "(None, 784)",
                 "bends": [[x, y], ...], "status": "ok" | "error",
                 "folded": bool}],               # from or to a folded group
@@ -126,6 +127,15 @@ def build_view(
     shown = {n["name"]: n for n in _node_items(project, result, faults or [])}
     shapes = {name: node["output_shape"] for name, node in shown.items()}
     found = set(matches or [])
+    # A layer drawn inside an unfolded block shows its name's end in full and lets the
+    # block's name, which its frame already shows, be cut short.
+    prefix = {}
+    for group in groups.values():
+        if group.kind == "chain":
+            continue
+        for m in group.members:
+            if m.startswith(group.label + "_") and len(group.label) > len(prefix.get(m, "")):
+                prefix[m] = group.label
     nodes = []
     for item in drawing.items:
         x, y = drawing.positions.get(item, (0.0, 0.0))
@@ -133,6 +143,8 @@ def build_view(
             node = _group_item(groups[item], groups, shown, drawing, found)
         else:
             node = {**shown[item], "match_count": int(item in found)}
+            if item in prefix:
+                node["prefix"] = prefix[item]
         nodes.append({**node, "x": x, "y": y})
     status = {n["name"]: n["status"] for n in nodes}
     edges = []

@@ -79,6 +79,15 @@ function renderGroup(node) {
   return box;
 }
 
+// The name; inside a block ("conv5_block16_0_bn" in "conv5_block16") the block's part
+// is the one cut short, so the end that tells the layers apart stays readable.
+function nameTag(name, prefix) {
+  if (!prefix || !name.startsWith(`${prefix}_`)) return el("span", { className: "nbg-name", title: name }, name);
+  return el("span", { className: "nbg-name nbg-name-split", title: name },
+    el("span", { className: "nbg-name-prefix" }, prefix),
+    el("span", { className: "nbg-name-rest" }, name.slice(prefix.length)));
+}
+
 function renderNode(node, selected) {
   if (node.kind === "group") return renderGroup(node);
   const name = String(node.name);
@@ -107,7 +116,7 @@ function renderNode(node, selected) {
     }));
   }
   box.append(el("div", { className: "nbg-head", title: "Drag to move" },
-    el("span", { className: "nbg-name", title: name }, name),
+    nameTag(name, node.prefix),
     el("span", { className: "nbg-class" }, isInput ? "Input" : node.class_name),
     node.is_output ? el("span", { className: "nbg-output-tag", "data-testid": `nbg-output-${name}` },
       "Output") : null,
