@@ -536,7 +536,7 @@ def _folded_layout(model, item_of, edges, keep, left):
 
 def _frames(all_groups, by_id, unfolded, item_of, positions):
     """Frames around the drawn nodes of each unfolded group whose outer groups are
-    unfolded too; a frame holding other frames gets wider by a strip per level."""
+    unfolded too, outer ones first; a frame holding others is wider by a strip per level."""
     frames: dict[str, tuple[float, float, float, float]] = {}
     # Inner groups come after outer ones in ``all_groups``: size the inner ones first.
     for g in reversed(all_groups):
@@ -556,4 +556,4 @@ def _frames(all_groups, by_id, unfolded, item_of, positions):
         x1 = max(b[2] for b in boxes) + FRAME_PAD
         y1 = max(b[3] for b in boxes) + FRAME_PAD
         frames[g.id] = (x0, y0, x1 - x0, y1 - y0)
-    return frames
+    return dict(reversed(frames.items()))  # outer frames first: drawn first, so below
