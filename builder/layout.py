@@ -245,18 +245,27 @@ def free_spot(positions: dict[str, tuple[float, float]], x: float, y: float) -> 
 # project does not change. Two kinds of group are found, both in linear time:
 #
 # - blocks by Keras' naming: ``conv2_block1_0_bn`` belongs to block ``conv2_block1`` of
-#   stage ``conv2`` (keras.applications names DenseNet, ResNet, VGG, EfficientNet and
-#   MobileNetV2 layers this way). A block is its layers; a stage, its blocks when it has
-#   two or more. A group is kept only when its layers are consecutive in the model's
-#   topological order, which also keeps the folded graph free of cycles: every edge
-#   between folded nodes still runs forwards in that order.
+#   stage ``conv2`` (keras.applications names DenseNet, ResNet, VGG, Xception,
+#   EfficientNet and MobileNetV2 layers this way). A block is the run of the model's
+#   topological order from its first layer to its last (unnamed layers in between, such
+#   as a shortcut's pooling, included; another block's layers there, and it is no block);
+#   a stage, its blocks when it has two or more and they follow each other. Being runs of
+#   that order keeps the folded graph free of cycles: every edge between folded nodes
+#   still runs forwards in it.
+# - modules: the branching region between two layers that every path passes through
+#   (an Inception module, a residual block not named the Keras way), when none of its
+#   layers is in a block; it is consecutive in the topological order, as blocks are.
 # - chains: ``CHAIN_MIN`` or more ungrouped layers in a row, each the only reader of the
 #   one before, which is its only source (folding such a chain cannot create a cycle).
 #
 # Graphs of fewer than ``GROUP_FROM`` nodes are drawn whole: no groups at all.
+#
+# Folding is the view; the layout below it is the layered one above, run on the folded
+# graph.
 
 GROUP_FROM = 60
 CHAIN_MIN = 8
+MODULE_MIN, MODULE_MAX = 3, 80  # layers in a branching region folded as one module
 FRAME_PAD = 10  # pixels between an unfolded group's frame and its nodes
 FRAME_STRIP = 22  # the frame's left strip, which holds its name and the fold button
 
@@ -267,9 +276,10 @@ _BLOCK_RE = re.compile(r"\A(?P<stage>(?:[A-Za-z0-9]+_)*?)(?P<block>block_?\d+[a-
 class Group:
     """Layers drawn as one node while folded.
 
-    ``id`` never clashes with a layer name ("group:conv2_block1", "chain:pool2_bn");
-    ``kind`` is "stage", "block" or "chain"; ``members`` are all its layers (nested groups'
-    too), topological order; ``children`` the group ids and layer names directly inside;
+    ``id`` never clashes with a layer name ("group:conv2_block1", "module:mixed0",
+    "chain:pool2_bn"); ``kind`` is "stage", "block", "module" or "chain"; ``members``
+    are all its layers (nested groups' too), topological order; ``children`` the group
+    ids and layer names directly inside;
     ``parent`` the enclosing group's id.
     """
 
@@ -318,13 +328,23 @@ def groups(project: dict) -> list[Group]:
 
     blocks: dict[str, list[str]] = {}
     stage_of: dict[str, str] = {}
+    stage_block: dict[str, str] = {}  # layer -> the block its name puts it in
     for name in order:
         found = block_of(name)
         if found:
             stage, block = found
             blocks.setdefault(block, []).append(name)
             stage_of[block] = stage
-    blocks = {b: m for b, m in blocks.items() if len(m) >= 2 and _consecutive(m, pos)}
+            stage_block[name] = block
+    # A block spans its first to its last layer in that order; layers in between named
+    # no block's way (a shortcut's "max_pooling2d") belong to it too, another block's
+    # layers there mean it is not a block.
+    spans: dict[str, list[str]] = {}
+    for block, names in blocks.items():
+        span = order[pos[names[0]] : pos[names[-1]] + 1]
+        if len(names) >= 2 and all(stage_block.get(n, block) == block for n in span):
+            spans[block] = span
+    blocks = spans
     stages: dict[str, list[str]] = {}
     for block in blocks:
         if stage_of[block]:
@@ -349,12 +369,56 @@ def groups(project: dict) -> list[Group]:
         if parent is None:
             for m in members:
                 owner[m] = gid
+    for group in _modules(topology.inbound_of(model), order, pos, owner):
+        result.append(group)
+        for m in group.members:
+            owner[m] = group.id
     result.extend(_chains(model, topo, order, owner))
     top = [g for g in result if g.parent is None]
     top.sort(key=lambda g: pos[g.members[0]])
     inner = [g for g in result if g.parent is not None]
     inner.sort(key=lambda g: pos[g.members[0]])
     return top + inner
+
+
+def _modules(
+    links: dict[str, list[str]], order: list[str], pos: dict[str, int], owner: dict[str, str]
+) -> list[Group]:
+    """Branching regions between two layers that every path passes through (an Inception
+    module between ``mixed0`` and ``mixed1``), of ``MODULE_MIN`` to ``MODULE_MAX`` layers,
+    none of them in another group; each named after the layer that closes it.
+
+    A layer is such a cut when no connection jumps over it in the topological order (a
+    connection from before it to after it is a path around it): one pass with a running
+    maximum of how far the connections seen so far reach.
+    """
+    n = len(order)
+    far = [-1] * (n + 1)  # far[i]: the furthest reader of a node placed before i
+    for dst, srcs in links.items():
+        if dst not in pos:
+            continue
+        for src in srcs:
+            start = pos.get(src, -1) + 1  # inputs come before every layer
+            far[start] = max(far[start], pos[dst])
+    cuts, reach = [], -1
+    for i in range(n):
+        reach = max(reach, far[i])
+        if reach <= i:
+            cuts.append(i)
+    found: list[Group] = []
+    start = 0
+    ends = [(end, True) for end in cuts]
+    if not cuts or cuts[-1] != n - 1:
+        ends.append((n - 1, False))  # the layers after the last cut: no layer closes them
+    for end, closed in ends:
+        members = order[start : end + 1]
+        start = end + 1
+        if not MODULE_MIN <= len(members) <= MODULE_MAX or any(m in owner for m in members):
+            continue
+        closing = members[-1] if closed else members[0]
+        label = closing if closed else f"{closing} …"
+        found.append(Group(f"module:{closing}", label, "module", tuple(members), tuple(members)))
+    return found
 
 
 def _chains(model: dict, topo, order: list[str], owner: dict[str, str]) -> list[Group]:

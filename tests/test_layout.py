@@ -3,6 +3,7 @@ stored positions kept."""
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import time
@@ -329,24 +330,31 @@ def test_search_finds_names_containing_the_text_in_any_case():
     assert layout.ancestors(found, "pool2_conv") == []
 
 
-def _best_time(fn, *args, repeat=3):
+def _best_time(fn, *args, repeat=5):
+    """The least CPU time of ``repeat`` calls, garbage collection off: this process' own
+    work, steadier than wall time on a machine shared with other jobs."""
     best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - start)
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            start = time.process_time()
+            fn(*args)
+            best = min(best, time.process_time() - start)
+    finally:
+        gc.enable()
     return best
 
 
 def test_grouping_a_chain_takes_linear_time():
-    small, big = chain(10_000), chain(40_000)
-    (group,) = layout.groups(small)
+    small, big = chain(5_000), chain(40_000)
+    (group,) = layout.groups(chain(10_000))
     assert len(group.members) == 10_000
     t_small = _best_time(layout.groups, small)
     t_big = _best_time(layout.groups, big)
     assert t_small < 1.0, t_small
-    # Four times the layers: about four times the time (quadratic would be sixteen).
-    assert t_big < 8 * t_small, (t_small, t_big)
+    # Eight times the layers: about eight times the time (measured 11-13: the order's heap
+    # and memory caches; quadratic would be 64).
+    assert t_big < 24 * t_small, (t_small, t_big)
     start = time.perf_counter()
     assert layout.view(small).items == ["x", "chain:d0"]
     assert time.perf_counter() - start < 2.0
@@ -356,7 +364,8 @@ def test_grouping_a_chain_takes_linear_time():
 @pytest.mark.parametrize(
     "name, stages",
     [("DenseNet121", {"conv2": 6, "conv3": 12, "conv4": 24, "conv5": 16}),
-     ("ResNet50", {"conv2": 3, "conv3": 4, "conv4": 6, "conv5": 3})],
+     ("ResNet50", {"conv2": 3, "conv3": 4, "conv4": 6, "conv5": 3}),
+     ("ResNet50V2", {"conv2": 3, "conv3": 4, "conv4": 6, "conv5": 3})],
 )  # fmt: skip
 def test_keras_applications_fold_into_their_stages(name, stages):
     keras = pytest.importorskip("keras")
@@ -371,9 +380,12 @@ def test_keras_applications_fold_into_their_stages(name, stages):
         assert by_id[f"group:{stage}"].children == tuple(
             f"group:{stage}_block{b}" for b in range(1, count + 1)
         )
-    # Every layer of a block is folded into it: the blocks account for all conv*_block* names.
+    # Every layer named as a block's is folded into it; so is ResNet50V2's shortcut pooling
+    # ("max_pooling2d"), which sits among a block's layers.
     blocked = {m for g in found if g.kind == "block" for m in g.members}
-    assert blocked == {n for n in graph.node_names(p) if layout.block_of(n)}
+    named = {n for n in graph.node_names(p) if layout.block_of(n)}
+    assert blocked >= named
+    assert all(n.startswith("max_pooling2d") for n in blocked - named)
     drawing = layout.view(p)
     assert len(drawing.items) < 30
     # The search's way to a layer deep inside: unfold its groups, and it is drawn.
@@ -381,3 +393,47 @@ def test_keras_applications_fold_into_their_stages(name, stages):
     shown = layout.view(p, layout.ancestors(found, target))
     assert target in shown.items
     assert len(shown.items) < 60
+
+
+def inception_like(modules=16):
+    """Unnamed-style layers: modules of three branches (1, 2 and 3 layers deep) joined by
+    a Concatenate, one after another."""
+    layers, prev = [], "x"
+    for m in range(modules):
+        a = (f"dense_{m}_a", "Dense", D, [prev])
+        b1 = (f"dense_{m}_b1", "Dense", D, [prev])
+        b2 = (f"dense_{m}_b2", "Dense", D, [b1[0]])
+        c1 = (f"dense_{m}_c1", "Dense", D, [prev])
+        c2 = (f"dense_{m}_c2", "Dense", D, [c1[0]])
+        c3 = (f"dense_{m}_c3", "Dense", D, [c2[0]])
+        layers += [a, b1, b2, c1, c2, c3, (f"mixed{m}", "Concatenate", {}, [a[0], b2[0], c3[0]])]
+        prev = f"mixed{m}"
+    layers.append(("head", "Dense", D, [prev]))
+    return make(layers, shape=(4,))
+
+
+def test_branching_regions_between_cut_layers_fold_into_modules():
+    p = inception_like()
+    found = layout.groups(p)
+    assert [g.id for g in found] == [f"module:mixed{m}" for m in range(16)]
+    assert found[3].members[-1] == "mixed3" and len(found[3].members) == 7
+    assert found[3].summary({g.id: g for g in found}) == "7 layers"
+    assert layout.view(p).items == ["x"] + [f"module:mixed{m}" for m in range(16)] + ["head"]
+    # A connection around a cut layer (mixed5 also read by mixed9's branch) merges the
+    # regions it spans into one, folded only while it stays small enough.
+    p["model"]["layers"][9 * 7]["inbound"] = ["mixed5"]
+    ids = [g.id for g in layout.groups(p)]
+    assert "module:mixed9" in ids and "module:mixed6" not in ids
+    assert len(layout.view(p).groups["module:mixed9"].members) == 4 * 7
+
+
+@pytest.mark.timeout(300)
+def test_inception_v3_folds_into_its_modules():
+    keras = pytest.importorskip("keras")
+    from builder import keras_import
+
+    model = keras.applications.InceptionV3(weights=None, input_shape=(75, 75, 3))
+    p, _ = keras_import.from_keras_json(model.to_json())
+    items = layout.view(p).items
+    assert [i for i in items if i.startswith("module:")] == [f"module:mixed{m}" for m in range(11)]
+    assert len(items) < 20  # 312 layers
