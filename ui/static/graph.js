@@ -318,10 +318,12 @@ function redraw(root, st) {
   renderEdges(root, st);
 }
 
-// Scroll the canvas so node ``name`` is in the middle of it (a search's match).
+// Scroll the canvas so node `name` is in the middle of it (a search's match), at a
+// readable zoom.
 function bringOnScreen(root, st, name) {
   const node = root.querySelector(`.nbg-node[data-name="${CSS.escape(name)}"]`);
   if (!node) return;
+  if ((st.zoom || 1) < 0.75) setZoom(root, st, 1); // zoomed far out, a match is unreadable
   const canvas = root.querySelector(".nbg-canvas");
   const zoom = st.zoom || 1;
   canvas.scrollLeft = Math.max(0, (node.offsetLeft + node.offsetWidth / 2) * zoom - canvas.clientWidth / 2);
