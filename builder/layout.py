@@ -257,6 +257,8 @@ def free_spot(positions: dict[str, tuple[float, float]], x: float, y: float) -> 
 #   layers is in a block; it is consecutive in the topological order, as blocks are.
 # - chains: ``CHAIN_MIN`` or more ungrouped layers in a row, each the only reader of the
 #   one before, which is its only source (folding such a chain cannot create a cycle).
+# - sections: what is still a long run of ungrouped layers in the topological order is
+#   cut where the fewest connections cross (NASNet's cells).
 #
 # Graphs of fewer than ``GROUP_FROM`` nodes are drawn whole: no groups at all.
 #
@@ -266,6 +268,7 @@ def free_spot(positions: dict[str, tuple[float, float]], x: float, y: float) -> 
 GROUP_FROM = 60
 CHAIN_MIN = 8
 MODULE_MIN, MODULE_MAX = 3, 80  # layers in a branching region folded as one module
+SECTION_MIN, SECTION_MAX = 12, 60  # layers in a section of a graph without such regions
 FRAME_PAD = 10  # pixels between an unfolded group's frame and its nodes
 FRAME_STRIP = 22  # the frame's left strip, which holds its name and the fold button
 
@@ -277,9 +280,9 @@ class Group:
     """Layers drawn as one node while folded.
 
     ``id`` never clashes with a layer name ("group:conv2_block1", "module:mixed0",
-    "chain:pool2_bn"); ``kind`` is "stage", "block", "module" or "chain"; ``members``
-    are all its layers (nested groups' too), topological order; ``children`` the group
-    ids and layer names directly inside;
+    "chain:pool2_bn", "section:normal_concat_3"); ``kind`` is "stage", "block",
+    "module", "chain" or "section"; ``members`` are all its layers (nested groups' too),
+    topological order; ``children`` the group ids and layer names directly inside;
     ``parent`` the enclosing group's id.
     """
 
@@ -373,7 +376,12 @@ def groups(project: dict) -> list[Group]:
         result.append(group)
         for m in group.members:
             owner[m] = group.id
-    result.extend(_chains(model, topo, order, owner))
+    chains = _chains(model, topo, order, owner)
+    result.extend(chains)
+    for group in chains:
+        for m in group.members:
+            owner[m] = group.id
+    result.extend(_sections(topology.inbound_of(model), order, pos, owner))
     top = [g for g in result if g.parent is None]
     top.sort(key=lambda g: pos[g.members[0]])
     inner = [g for g in result if g.parent is not None]
@@ -418,6 +426,57 @@ def _modules(
         closing = members[-1] if closed else members[0]
         label = closing if closed else f"{closing} …"
         found.append(Group(f"module:{closing}", label, "module", tuple(members), tuple(members)))
+    return found
+
+
+def _sections(
+    links: dict[str, list[str]], order: list[str], pos: dict[str, int], owner: dict[str, str]
+) -> list[Group]:
+    """What is left: runs of more than ``SECTION_MAX`` ungrouped layers in a row of the
+    topological order (NASNet's cells, which each read the two before, have no layer all
+    paths pass through) are cut into sections of ``SECTION_MIN`` to ``SECTION_MAX``
+    layers where the fewest connections cross the cut; each named by its first and last.
+    """
+    n = len(order)
+    # width[i]: connections from position <= i to position > i (a difference array).
+    delta = [0] * (n + 1)
+    for dst, srcs in links.items():
+        if dst not in pos:
+            continue
+        for src in srcs:
+            start = max(pos.get(src, -1), 0)
+            if pos[dst] > start:
+                delta[start] += 1
+                delta[pos[dst]] -= 1
+    width, running = [0] * n, 0
+    for i in range(n):
+        running += delta[i]
+        width[i] = running
+    found: list[Group] = []
+    i = 0
+    while i < n:
+        if order[i] in owner:
+            i += 1
+            continue
+        end = i
+        while end + 1 < n and order[end + 1] not in owner:
+            end += 1
+        if end - i + 1 > SECTION_MAX:
+            start = i
+            while start <= end:
+                if end - start + 1 <= SECTION_MAX:
+                    cut = end
+                else:
+                    window = range(start + SECTION_MIN - 1, start + SECTION_MAX)
+                    cut = min(window, key=lambda k: (width[k], -k))
+                members = order[start : cut + 1]
+                if len(members) >= MODULE_MIN:
+                    found.append(
+                        Group(f"section:{members[-1]}", f"{members[0]} … {members[-1]}",
+                              "section", tuple(members), tuple(members))
+                    )  # fmt: skip
+                start = cut + 1
+        i = end + 1
     return found
 
 

@@ -437,3 +437,33 @@ def test_inception_v3_folds_into_its_modules():
     items = layout.view(p).items
     assert [i for i in items if i.startswith("module:")] == [f"module:mixed{m}" for m in range(11)]
     assert len(items) < 20  # 312 layers
+
+
+def cells(count=20):
+    """NASNet-shaped: each cell of 8 layers reads the outputs of the two cells before it,
+    so no layer lies on every path and there is nothing to fold as a module."""
+    layers, before, prev = [], "x", "x"
+    for c in range(count):
+        a = (f"c{c}_a", "Dense", D, [prev])
+        b = (f"c{c}_b", "Dense", D, [before])
+        inner = [a, b]
+        for k in range(5):
+            inner.append((f"c{c}_n{k}", "Dense", D, [inner[-1][0] if k % 2 else a[0]]))
+        inner.append((f"c{c}_out", "Concatenate", {}, [inner[-1][0], b[0], inner[-2][0]]))
+        layers += inner
+        before, prev = prev, f"c{c}_out"
+    return make(layers, shape=(4,))
+
+
+def test_a_long_run_without_blocks_or_modules_is_cut_into_sections():
+    p = cells()
+    found = layout.groups(p)
+    assert found and all(g.kind == "section" for g in found)
+    sizes = [len(g.members) for g in found]
+    assert all(layout.SECTION_MIN <= s <= layout.SECTION_MAX for s in sizes[:-1]), sizes
+    assert sum(sizes) == 160  # every layer is in one section
+    assert found[0].label == f"c0_a … {found[0].members[-1]}"
+    drawing = layout.view(p)
+    assert len(drawing.items) == 1 + len(found)
+    for src, dst in drawing.edges:
+        assert drawing.positions[src][1] < drawing.positions[dst][1]

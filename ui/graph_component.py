@@ -131,7 +131,7 @@ def build_view(
     # block's name, which its frame already shows, be cut short.
     prefix = {}
     for group in groups.values():
-        if group.kind in ("chain", "module"):
+        if group.kind not in ("stage", "block"):
             continue
         for m in group.members:
             if m.startswith(group.label + "_") and len(group.label) > len(prefix.get(m, "")):
@@ -197,7 +197,13 @@ def build_view(
     }
 
 
-_KIND_WORD = {"stage": "Stage", "block": "Block", "module": "Module", "chain": "Chain"}
+_KIND_WORD = {
+    "stage": "Stage",
+    "block": "Block",
+    "module": "Module",
+    "chain": "Chain",
+    "section": "Section",
+}
 
 
 def _group_item(group: Any, groups: dict, shown: dict, drawing: Any, found: set) -> dict:
