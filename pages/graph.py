@@ -6,6 +6,10 @@ from ``builder.graph`` / ``builder.edit`` applied to the project that ``ui.state
 the page keeps no copy of the graph. Wiring faults (``builder.graph.faults``) need no
 TensorFlow and are shown at once; shapes and Keras' errors come from ``builder.checker``
 once TensorFlow has loaded, as on the Build page.
+
+A big graph is drawn with its groups (``builder.layout.groups``) folded; which ones are
+unfolded, and the search's matches, are this session's view of the project, never part of
+it. The search selects its match as a click would and unfolds what hides it.
 """
 
 from __future__ import annotations
@@ -365,24 +369,24 @@ def _search_bar(project: dict, found: list) -> list[str]:
             args=(False, found),
             key="graph_fold_all",
             width="stretch",
-            help="Draw each block and long chain as one node again.",
+            help="Draw each group as one node again.",
         )
-    text = st.session_state.get(SEARCH, "").strip()
+    # Shown as code, so what was typed is not read as Markdown (names have no backticks).
+    text = st.session_state.get(SEARCH, "").strip().replace("`", "")
     if text:
         if hits:
             k = st.session_state.get(HIT, 0) % len(hits)
             shown = ", ".join(hits[:5]) + (f" and {len(hits) - 5:,} more" if len(hits) > 5 else "")
-            st.caption(
-                f"{len(hits):,} node{'s' if len(hits) > 1 else ''} match '{text}' "
-                f"(showing {k + 1} of {len(hits):,}): {shown}."
-            )
+            said = "1 node matches" if len(hits) == 1 else f"{len(hits):,} nodes match"
+            st.caption(f"{said} `{text}` (showing {k + 1} of {len(hits):,}): {shown}.")
         else:
-            st.caption(f"No node name contains '{text}'.")
+            st.caption(f"No node name contains `{text}`.")
     elif found:
         st.caption(
-            f"A big graph: {len(found)} groups (Keras blocks and long chains) are drawn as "
-            "one node each until unfolded. Click a group to unfold it; the frame's "
-            "button folds it again. Folding changes only this view, not the model."
+            f"A big graph: {len(found)} groups (Keras blocks and stages, branching modules, "
+            "long chains, sections) are drawn as one node each until unfolded. Click a "
+            "group to unfold it; its frame's left strip folds it again. Folding changes "
+            "only this view, not the model."
         )
     return hits
 

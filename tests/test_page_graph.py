@@ -344,7 +344,7 @@ def test_search_highlights_unfolds_selects_and_focuses_the_first_match():
         "conv3_block12_concat",
     }  # fmt: skip
     assert _node(view, first)["prefix"] == "conv3_block12"
-    assert any("4 nodes match 'CONV3_block12' (showing 1 of 4)" in c.value for c in at.caption)
+    assert any("4 nodes match `CONV3_block12` (showing 1 of 4)" in c.value for c in at.caption)
     # Its settings are open, as after a click on it.
     assert at.number_input(key=f"graph_param:{first}:momentum").value == 0.99
 
@@ -360,5 +360,5 @@ def test_search_highlights_unfolds_selects_and_focuses_the_first_match():
     assert _node(view, "group:conv3_block2")["match_count"] == 4
 
     at.text_input(key="graph_search").set_value("no_such_layer").run()
-    assert any("No node name contains 'no_such_layer'" in c.value for c in at.caption)
+    assert any("No node name contains `no_such_layer`" in c.value for c in at.caption)
     assert at.button(key="graph_next_hit").disabled
