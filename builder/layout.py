@@ -16,6 +16,7 @@ node that would land on a kept one is pushed aside.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from builder import topology
@@ -480,7 +481,9 @@ def _sections(
     return found
 
 
-def _chains(model: dict, topo, order: list[str], owner: dict[str, str]) -> list[Group]:
+def _chains(
+    model: dict, topo: topology.Topology, order: list[str], owner: dict[str, str]
+) -> list[Group]:
     """Runs of ``CHAIN_MIN`` or more ungrouped layers, each the only source of the next,
     which is its only reader; a model output ends a run."""
     links = topology.inbound_of(model)
@@ -565,7 +568,12 @@ class View:
     groups: dict[str, Group] = field(default_factory=dict)
 
 
-def view(project: dict, unfolded=(), keep: bool = True, found: list[Group] | None = None) -> View:
+def view(
+    project: dict,
+    unfolded: Iterable[str] = (),
+    keep: bool = True,
+    found: list[Group] | None = None,
+) -> View:
     """The drawing of ``project`` with every group folded except those in ``unfolded``
     (ids; a group inside a folded one stays hidden). ``found`` is ``groups(project)``
     when the caller has it already. Without groups this is ``layout`` / ``edge_routes``.
@@ -608,7 +616,15 @@ def _shown(group: Group, by_id: dict[str, Group], unfolded: set[str]) -> bool:
     return True
 
 
-def _folded_layout(model, item_of, edges, keep, left):
+def _folded_layout(
+    model: dict,
+    item_of: dict[str, str],
+    edges: dict[tuple[str, str], list[tuple[str, str]]],
+    keep: bool,
+    left: float,
+) -> tuple[
+    list[str], dict[str, tuple[float, float]], dict[tuple[str, str], list[tuple[float, float]]]
+]:
     """Layered layout of the folded graph: rows by longest path over the items in
     topological order (folded groups are consecutive there, or chains), then as ``layout``."""
     topo = topology.analyse(model)
@@ -657,7 +673,13 @@ def _folded_layout(model, item_of, edges, keep, left):
     return items, positions, routes
 
 
-def _frames(all_groups, by_id, unfolded, item_of, positions):
+def _frames(
+    all_groups: list[Group],
+    by_id: dict[str, Group],
+    unfolded: set[str],
+    item_of: dict[str, str],
+    positions: dict[str, tuple[float, float]],
+) -> dict[str, tuple[float, float, float, float]]:
     """Frames around the drawn nodes of each unfolded group whose outer groups are
     unfolded too, outer ones first; a frame holding others is wider by a strip per level."""
     frames: dict[str, tuple[float, float, float, float]] = {}
