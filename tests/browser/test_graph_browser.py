@@ -244,7 +244,7 @@ def test_densenet121_draws_folded_finds_a_block_by_name_and_folds_again(
 
     # Folded: the stem, four stages of dense blocks, the transitions and the head.
     stage = node(main, "group:conv5")
-    expect(stage).to_contain_text("16 blocks · 112 layers")
+    expect(stage).to_contain_text("Stage · 16 blocks · 112 layers")
     expect(main.get_by_test_id("nbg-out-group:conv5")).to_contain_text(
         "(None, 1, 1, 1024)", timeout=TF_TIMEOUT
     )

@@ -56,11 +56,15 @@ function renderGroup(node) {
   });
   box.style.left = `${Number(node.x) || 0}px`;
   box.style.top = `${Number(node.y) || 0}px`;
+  // The head holds the unfold button, so a group is no taller than a layer's node.
   box.append(el("div", { className: "nbg-head" },
     el("span", { className: "nbg-name", title: node.label }, node.label),
-    el("span", { className: "nbg-class" }, node.class_name),
-    node.is_output ? el("span", { className: "nbg-output-tag" }, "Output") : null));
-  box.append(el("div", { className: "nbg-summary", title: node.summary }, node.summary,
+    node.is_output ? el("span", { className: "nbg-output-tag" }, "Output") : null,
+    el("span", { className: "nbg-spacer" }),
+    el("button", { type: "button", className: "nbg-unfold", "data-act": "expand",
+      "aria-label": `Unfold ${node.label}`, "data-testid": `nbg-expand-${name}` }, "Unfold")));
+  box.append(el("div", { className: "nbg-summary", title: node.summary },
+    `${node.class_name} · ${node.summary}`,
     hits ? el("span", { className: "nbg-hits", "data-testid": `nbg-hits-${name}` },
       ` · ${hits} match${hits > 1 ? "es" : ""}`) : null));
   const pending = status === "tentative";
@@ -74,8 +78,6 @@ function renderGroup(node) {
       "data-testid": `nbg-error-${name}` },
     el("span", { className: "nbg-error-text" }, el("span", { className: "nbg-badge" }, "Error"), node.error)));
   }
-  box.append(el("button", { type: "button", className: "nbg-unfold", "data-act": "expand",
-    "aria-label": `Unfold ${node.label}`, "data-testid": `nbg-expand-${name}` }, "Unfold"));
   return box;
 }
 
