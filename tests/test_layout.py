@@ -467,3 +467,17 @@ def test_a_long_run_without_blocks_or_modules_is_cut_into_sections():
     assert len(drawing.items) == 1 + len(found)
     for src, dst in drawing.edges:
         assert drawing.positions[src][1] < drawing.positions[dst][1]
+
+
+def test_a_moved_layer_keeps_its_place_in_the_folded_drawing():
+    p = graph.move_node(dense_like(), "pool2_conv", 900, 40)
+    drawing = layout.view(p)
+    assert drawing.positions["pool2_conv"] == (900.0, 40.0)
+    # Nothing automatic lands on it, and its edges are drawn straight (no bends).
+    others = [xy for item, xy in drawing.positions.items() if item != "pool2_conv"]
+    assert all(abs(x - 900) >= layout.NODE_W or abs(y - 40) >= layout.NODE_H for x, y in others)
+    assert not any("pool2_conv" in pair for pair in drawing.routes)
+    # A moved layer inside a folded group is drawn as the group, where the layout puts it.
+    q = graph.move_node(dense_like(), "conv2_block3_0_bn", 900, 40)
+    assert "conv2_block3_0_bn" not in layout.view(q).positions
+    assert layout.view(q).positions == layout.view(dense_like()).positions
