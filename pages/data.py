@@ -165,7 +165,7 @@ def _csv_section(project: dict) -> None:
             # A missing file: the project still opens; say what is missing and the fix.
             st.warning(f"{err} The model and settings are kept; training needs the file.")
             return
-        st.caption(f"{summary.rows:,} rows, {len(summary.columns)} columns.")
+        st.caption(f"{path}: {summary.rows:,} rows, {len(summary.columns)} columns.")
         st.dataframe(summary.preview, width="stretch")
         if summary.missing:
             st.caption(
@@ -198,12 +198,49 @@ def _options_form(project: dict, spec) -> None:
         )
 
 
+def _csv_inputs(project: dict) -> None:
+    """Which columns of the CSV become the model's inputs and which are left out (and why),
+    said before anything is trained (the table is the one ``describe`` already read)."""
+    from builder.data import csv_data
+    from builder.data.registry import resolved_options
+
+    try:
+        table = csv_data.load_table_cached(resolved_options(project["data"]))
+    except DataError:
+        return  # said above, by describe
+    numbers = [c.name for c in table.encoder.columns if c.kind == "number"]
+    categories = [
+        f"{c.name} ({len(c.categories)} categories)"
+        for c in table.encoder.columns
+        if c.kind != "number"
+    ]
+    parts = []
+    if numbers:
+        parts.append(f"{', '.join(numbers)} as numbers")
+    if categories:
+        parts.append(f"{', '.join(categories)} one-hot")
+    text = f"**Inputs ({len(table.feature_names)}):** " + "; ".join(parts) + "."
+    if table.encoder.dropped:
+        text += " **Left out:** " + "; ".join(
+            f"{name} ({why})" for name, why in table.encoder.dropped
+        )
+        text += "."
+    st.markdown(text)
+
+
 def _recommendation(project: dict) -> None:
     try:
         rec = recommend(project["data"])
         info = describe(project["data"])
     except DataError as err:
         st.error(str(err))
+        target = (project["data"].get("options") or {}).get("target")
+        if project["data"].get("dataset") == "csv" and target:
+            # The first guess is the last column; a newcomer's answer column may be another.
+            st.caption(
+                f"The column to predict is '{target}'. If the answer is in another column "
+                "of your file, choose it under Preprocessing (Column to predict)."
+            )
         return
     last = rec["last_layer"]["config"]
     act = last.get("activation") or "no activation"
@@ -213,6 +250,8 @@ def _recommendation(project: dict) -> None:
         f"{info.input_spec['dtype']} · **recommended:** last layer Dense({last['units']}, "
         f"{act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}"
     )
+    if project["data"].get("dataset") == "csv":
+        _csv_inputs(project)
     comp = project["compile"]
     if comp["loss"] != rec["loss"] or comp["metrics"] != rec["metrics"]:
         if st.button("Use the recommended loss and metrics", key="data_use_rec"):
