@@ -249,7 +249,8 @@ def test_densenet121_draws_folded_finds_a_block_by_name_and_folds_again(
         "(None, 1, 1, 1024)", timeout=TF_TIMEOUT
     )
     expect(main.locator(".nbg-node")).to_have_count(27)
-    assert float(editor.get_attribute("data-render-ms")) < 1000  # ~20 ms idle
+    # Drawing time is reported (README, Performance), not asserted: no timed tests.
+    print("DenseNet121 folded, draw ms:", float(editor.get_attribute("data-render-ms")))
     page.screenshot(path=str(tmp_path / "densenet-folded.png"))
 
     # Search: the matches are highlighted, the first one's groups unfold, it is selected
@@ -285,4 +286,4 @@ def test_densenet121_draws_folded_finds_a_block_by_name_and_folds_again(
     # Everything unfolded: 429 nodes, still drawn quickly.
     main.get_by_role("button", name="Unfold all").click()
     expect(main.locator(".nbg-node")).to_have_count(429, timeout=60_000)
-    assert float(editor.get_attribute("data-render-ms")) < 3000  # ~160 ms on an idle machine
+    print("DenseNet121 unfolded, draw ms:", float(editor.get_attribute("data-render-ms")))
