@@ -277,3 +277,12 @@ def test_a_large_batch_is_no_error():
     project = _digits()
     project["fit"]["batch_size"] = 100_000
     assert fit_check.check(project).valid
+
+
+def test_train_samples_equal_what_training_gets(tmp_path):
+    from builder.data import loader
+    from tests.fixtures_data import mixed_csv_project
+
+    for project in (_digits(), templates.load("multi_head"), mixed_csv_project(tmp_path, "csv_binary")):
+        loader.clear_cache()
+        assert fit_check.train_samples(project) == len(loader.prepare(project).train_targets)
