@@ -335,9 +335,7 @@ def _exclude_form(project: dict, columns: list[str]) -> None:
         options.get("target") or columns[-1]
     }
     choices = [c for c in columns if c not in targets]
-    st.session_state["data_csv_exclude"] = [
-        c for c in options.get("exclude") or [] if c in choices
-    ]
+    st.session_state["data_csv_exclude"] = [c for c in options.get("exclude") or [] if c in choices]
     st.multiselect(
         "Leave out columns",
         choices,

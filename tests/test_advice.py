@@ -154,9 +154,7 @@ def test_regression_loss_advice_names_the_loss_the_data_page_recommends(options,
         options=options,
     )
     assert registry.recommend(data)["loss"] == want == advice.recommended_loss(p)
-    found = next(
-        w for w in check(p).all_warnings() if w.code == "regression-loss-on-classifier"
-    )
+    found = next(w for w in check(p).all_warnings() if w.code == "regression-loss-on-classifier")
     assert f"use {want}." in found.message and words in found.message
     assert found.fix.label == f"Use loss {want}"
     assert apply_fix(p, found.fix)["compile"]["loss"] == want

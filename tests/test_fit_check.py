@@ -192,8 +192,10 @@ def test_a_regression_loss_on_classes_names_the_loss_the_data_page_recommends():
     # The advice does not say it again, nor contradict it.
     codes = [w.code for w in result.all_warnings()]
     assert "regression-loss-on-classifier" not in codes
-    assert not any("categorical_crossentropy" in w.message and want not in w.message
-                   for w in result.all_warnings())
+    assert not any(
+        "categorical_crossentropy" in w.message and want not in w.message
+        for w in result.all_warnings()
+    )
     # Both fixes together make the model fit.
     fixed = project
     for fix in result.layer(layer).fixes:
@@ -283,6 +285,10 @@ def test_train_samples_equal_what_training_gets(tmp_path):
     from builder.data import loader
     from tests.fixtures_data import mixed_csv_project
 
-    for project in (_digits(), templates.load("multi_head"), mixed_csv_project(tmp_path, "csv_binary")):
+    for project in (
+        _digits(),
+        templates.load("multi_head"),
+        mixed_csv_project(tmp_path, "csv_binary"),
+    ):
         loader.clear_cache()
         assert fit_check.train_samples(project) == len(loader.prepare(project).train_targets)

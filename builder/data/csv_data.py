@@ -713,9 +713,7 @@ def _fit_encoder(
             continue
         text = series.astype(object).where(series.notna(), MISSING).astype(str)
         categories = tuple(sorted(text.unique()))
-        many = len(categories) > MIN_FREE_TEXT and len(categories) > MAX_CATEGORY_SHARE * len(
-            train
-        )
+        many = len(categories) > MIN_FREE_TEXT and len(categories) > MAX_CATEGORY_SHARE * len(train)
         if len(categories) > MAX_CATEGORIES or many:
             numeric = pd.to_numeric(series, errors="coerce")
             hint = ""
