@@ -325,8 +325,10 @@ def test_a_row_id_and_unique_names_are_not_inputs(tmp_path):
         ("customer_id", [50, 30, 90, 10, 70, 20, 80, 40, 60, 100, 110, 120], True),
         ("CustomerID", [50, 30, 90, 10, 70, 20, 80, 40, 60, 100, 110, 120], True),
         ("row", list(range(12)), True),
-        ("n", list(range(100, 112)), True),  # counts up by one: numbers the rows
-        ("n", list(range(111, 99, -1)), True),  # or down
+        ("n", list(range(12)), True),  # numbers the rows from 0
+        ("n", list(range(1, 13)), True),  # or from 1
+        ("year", list(range(1990, 2002)), False),  # counts up by one but is a value
+        ("n", list(range(12, 0, -1)), False),
         ("valid", [5, 3, 9, 1, 7, 2, 8, 4, 6, 10, 11, 12], False),  # not "...id" as a word
         ("size", [5, 3, 9, 1, 7, 2, 8, 4, 6, 10, 11, 12], False),  # unique, not in order
         ("step", [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22], False),  # in order, not by one

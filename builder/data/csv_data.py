@@ -646,15 +646,16 @@ def _id_named(name: str) -> bool:
 
 def _looks_like_row_id(name: str, series) -> bool:
     """A column of whole numbers, a different one in every row, that is named like an ID or
-    counts up (or down) by one from row to row: it numbers the rows and predicts nothing."""
+    numbers the rows (0, 1, 2, ... or 1, 2, 3, ... from the first row): it predicts nothing.
+    Other columns that count up by one (a year per row, rooms 2 to 15) stay inputs."""
     if _kind(series) != "integer" or series.isna().any() or len(series) < 2:
         return False
     if not series.is_unique:
         return False
     if _id_named(name):
         return True
-    steps = np.diff(series.to_numpy(np.float64))
-    return bool(np.all(steps == 1) or np.all(steps == -1))
+    values = series.to_numpy(np.float64)
+    return bool(values[0] in (0, 1) and np.all(np.diff(values) == 1))
 
 
 def _leave_out(features, exclude, notes: list[str], dropped: list[tuple[str, str]]):
