@@ -7,7 +7,9 @@ The checker knows every layer's output shape; the data settings say what one sam
 its label look like (``builder.data.describe``) and the loss decides how the labels are
 encoded (``builder.data.preprocess.labels_for_loss``). A model whose input does not take the
 samples, or whose output cannot be compared with the labels, builds but fails seconds into
-training: these are errors, on the layer concerned, with the mechanical fix.
+training: these are errors, on the layer concerned, with the mechanical fix. Validation
+settings that cannot split the training set (a hold-out of every sample, more folds than
+samples) are model-level errors, said before Train is pressed instead of by the worker.
 
 Pure and quick: no TensorFlow, no data loaded (a CSV's header and targets are read by
 ``describe``, cached).
