@@ -7,37 +7,19 @@ after drawing what they can.
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 
-from builder import recent, templates
-from builder.project import ProjectError, dumps
-from ui import data_status, jobs, state
-from ui.files import open_upload
+from ui import preload
+
+preload.start()  # Keras, in a background thread, once per server process: see ui.preload
+
+from builder import recent, templates  # noqa: E402  (after the import is under way)
+from builder.project import ProjectError, dumps  # noqa: E402
+from ui import data_status, jobs, state  # noqa: E402
+from ui.files import open_upload  # noqa: E402
 
 st.set_page_config(page_title="netbuilder", layout="wide")
 
-
-def _import_keras() -> None:
-    try:
-        import keras  # noqa: F401  (seconds: TensorFlow comes with it)
-
-        from builder import checker  # noqa: F401
-    except Exception:  # the page's own import will say what is wrong
-        pass
-
-
-@st.cache_resource(show_spinner=False)
-def _keras_import_started() -> threading.Thread:
-    """Start importing Keras once per server process, the first time any page is asked
-    for, in a thread: it overlaps the first paint instead of following it."""
-    thread = threading.Thread(target=_import_keras, name="netbuilder-keras-import", daemon=True)
-    thread.start()
-    return thread
-
-
-_keras_import_started()
 
 PAGES = [
     ("pages/build.py", "Build"),
@@ -172,7 +154,10 @@ if message:
     st.toast(message)
 
 pages = [st.Page(path, title=title) for path, title in PAGES]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+finally:
+    preload.painted()  # pages that drew their main part earlier said so themselves
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
 if late:
     st.toast(late)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder import catalogue, edit, paths, settings, templates, topology
+from builder import catalogue, edit, settings, templates, topology
 from builder import project as projectlib
 from builder.advice import recommended_loss
 from builder.project import ProjectError
-from ui import compile_form, state
+from ui import compile_form, preload, state
 from ui.layer_form import (
     LayerForm,
     close_menu,
@@ -48,7 +48,7 @@ COMPILE_ADVICE = {
 
 def _keras_loaded() -> bool:
     # Not just "in sys.modules": app.py imports Keras in a background thread meanwhile.
-    return paths.module_ready("keras") and paths.module_ready("builder.checker")
+    return preload.ready()
 
 
 def _check(project: dict):
@@ -379,6 +379,7 @@ left, right = st.columns([7, 3], gap="medium")
 with left:
     view = build_view(project, result, st.session_state.get(SELECTED))
     action = stack_editor(view, key=STACK_KEY, on_action=_on_action)
+    preload.painted()  # the cards are on their way: Keras may load at full speed now
     if action is not None:  # it did not come through the callback (AppTest)
         _on_action(action)
         st.rerun()
@@ -402,6 +403,7 @@ with st.expander("Export"):
 
 if result is None:
     # Everything above is on screen; now pay for the TensorFlow import once, and redraw.
+    preload.wait()
     from builder import checker
 
     checker.check(project)
