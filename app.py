@@ -31,6 +31,14 @@ PAGES = [
     ("pages/compare.py", "Compare"),
 ]
 
+pages = [st.Page(path, title=title) for path, title in PAGES]
+# The page list is drawn here, not by Streamlit: with client.showSidebarNavigation off
+# (.streamlit/config.toml) the first paint no longer flashes the raw `pages/` file list.
+current_page = st.navigation(pages, position="hidden")
+with st.sidebar.container(key="nb_nav"):
+    for page in pages:
+        st.page_link(page)
+
 jobs.startup()  # once per server: reconcile runs left "running", prune old files
 state.init()
 project = state.get_project()
@@ -153,9 +161,8 @@ message = state.notice()
 if message:
     st.toast(message)
 
-pages = [st.Page(path, title=title) for path, title in PAGES]
 try:
-    st.navigation(pages).run()
+    current_page.run()
 finally:
     preload.painted()  # pages that drew their main part earlier said so themselves
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
