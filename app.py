@@ -1,8 +1,12 @@
 """netbuilder: the frame of every page.
 
-Navigation, the current project's name, dataset and validity, and New / Open / Save. It
-paints before TensorFlow is imported: nothing here touches Keras; pages import it lazily
-after drawing what they can.
+Navigation, the current project's name, dataset and validity, and New / Open / Save.
+
+The first paint comes first. Keras is imported in a background thread (``ui.preload``);
+the page list and the page's main part are drawn before anything else, and the rest of
+the sidebar (recent projects, templates, open and save) fills its place after the page.
+A page that waits for Keras asks the frame (``preload.rerun_when_ready``), which waits
+after drawing the sidebar and then reruns.
 """
 
 from __future__ import annotations
@@ -12,11 +16,6 @@ import streamlit as st
 from ui import preload
 
 preload.start()  # Keras, in a background thread, once per server process: see ui.preload
-
-from builder import recent, templates  # noqa: E402  (after the import is under way)
-from builder.project import ProjectError, dumps  # noqa: E402
-from ui import data_status, jobs, state  # noqa: E402
-from ui.files import open_upload  # noqa: E402
 
 st.set_page_config(page_title="netbuilder", layout="wide")
 
@@ -35,13 +34,17 @@ pages = [st.Page(path, title=title) for path, title in PAGES]
 # The page list is drawn here, not by Streamlit: with client.showSidebarNavigation off
 # (.streamlit/config.toml) the first paint no longer flashes the raw `pages/` file list.
 current_page = st.navigation(pages, position="hidden")
-with st.sidebar.container(key="nb_nav"):
-    for page in pages:
-        st.page_link(page)
+with st.sidebar:
+    with st.container(key="nb_nav"):
+        for page in pages:
+            st.page_link(page)
+    name_area = st.container()
+    st.session_state["_status_slot"] = st.empty()  # the page reports validity here
+    more_area = st.container()
 
-jobs.startup()  # once per server: reconcile runs left "running", prune old files
+from ui import state  # noqa: E402  (after the page list is on its way)
+
 state.init()
-project = state.get_project()
 
 
 def _rename() -> None:
@@ -60,6 +63,8 @@ def _delete(pid: str) -> None:
 
 def _recent_projects(current: str) -> None:
     """The autosaved projects, newest first: open one (with its runs), or delete it."""
+    from builder import recent
+
     summaries = state.recent_projects()
     others = [s for s in summaries if s.pid != current]
     with st.expander(f"Recent projects ({len(others)})" if others else "Recent projects"):
@@ -109,53 +114,62 @@ def _recent_projects(current: str) -> None:
             )
 
 
-with st.sidebar:
-    st.session_state["_name"] = project.get("name") or "Untitled"
-    st.text_input(
-        "Project name",
-        key="_name",
-        on_change=_rename,
-        help="Until you name it, the name follows the data.",
-    )
-    st.caption(f"Data: {recent.data_label(project.get('data'))}")
-    st.session_state["_status_slot"] = st.empty()
-    _recent_projects(state.session_id())
-    with st.expander("New / Open / Save"):
-        st.selectbox(
-            "New from template",
-            templates.names(),
-            format_func=lambda n: (
-                templates.describe(n)[0] + data_status.template_note(templates.dataset(n))
-            ),
-            key="_new_tpl",
+def _sidebar(project: dict) -> None:
+    from builder import recent, templates
+    from builder.project import ProjectError, dumps
+    from ui import data_status
+    from ui.files import open_upload
+
+    with name_area:
+        st.session_state["_name"] = project.get("name") or "Untitled"
+        st.text_input(
+            "Project name",
+            key="_name",
+            on_change=_rename,
+            help="Until you name it, the name follows the data.",
         )
-        st.button(
-            "New project",
-            key="_new_btn",
-            on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])),
-        )
-        upload = st.file_uploader(
-            "Open a project file, or import a Keras model (JSON or .keras)",
-            type=["json", "keras"],
-            key="_open",
-        )
-        if upload is not None and st.session_state.get("_opened") != upload.file_id:
-            try:
-                opened, notes = open_upload(upload.name, upload.getvalue())
-                state.new_project(opened)
-                st.session_state["_opened"] = upload.file_id
-                if notes:
-                    st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
-                st.rerun()
-            except ProjectError as err:
-                st.error(f"This file cannot be opened; your current project is unchanged.\n\n{err}")
-        st.download_button(
-            "Save project",
-            dumps(project),
-            key="_save",
-            file_name=f"{(project.get('name') or 'project')[:40]}.json",
-            mime="application/json",
-        )
+        st.caption(f"Data: {recent.data_label(project.get('data'))}")
+    with more_area:
+        _recent_projects(state.session_id())
+        with st.expander("New / Open / Save"):
+            st.selectbox(
+                "New from template",
+                templates.names(),
+                format_func=lambda n: (
+                    templates.describe(n)[0] + data_status.template_note(templates.dataset(n))
+                ),
+                key="_new_tpl",
+            )
+            st.button(
+                "New project",
+                key="_new_btn",
+                on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])),
+            )
+            upload = st.file_uploader(
+                "Open a project file, or import a Keras model (JSON or .keras)",
+                type=["json", "keras"],
+                key="_open",
+            )
+            if upload is not None and st.session_state.get("_opened") != upload.file_id:
+                try:
+                    opened, notes = open_upload(upload.name, upload.getvalue())
+                    state.new_project(opened)
+                    st.session_state["_opened"] = upload.file_id
+                    if notes:
+                        st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
+                    st.rerun()
+                except ProjectError as err:
+                    st.error(
+                        f"This file cannot be opened; your current project is unchanged.\n\n{err}"
+                    )
+            st.download_button(
+                "Save project",
+                dumps(project),
+                key="_save",
+                file_name=f"{(project.get('name') or 'project')[:40]}.json",
+                mime="application/json",
+            )
+
 
 message = state.notice()
 if message:
@@ -165,6 +179,13 @@ try:
     current_page.run()
 finally:
     preload.painted()  # pages that drew their main part earlier said so themselves
+from ui import jobs  # noqa: E402  (imports the training package: after the page)
+
+jobs.startup()  # once per server: reconcile runs left "running", prune old files
+_sidebar(state.get_project())
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
 if late:
     st.toast(late)
+if preload.rerun_requested():
+    preload.wait()  # everything is on screen: pay for the TensorFlow import once, redraw
+    st.rerun()

@@ -402,9 +402,4 @@ with st.expander("Export"):
     _export(project, bool(result and result.valid))
 
 if result is None:
-    # Everything above is on screen; now pay for the TensorFlow import once, and redraw.
-    preload.wait()
-    from builder import checker
-
-    checker.check(project)
-    st.rerun()
+    preload.rerun_when_ready()  # app.py waits for TensorFlow once all is drawn, then reruns

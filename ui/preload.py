@@ -107,6 +107,24 @@ def _modules_ready() -> bool:
     return paths.module_ready("keras") and paths.module_ready("builder.checker")
 
 
+_RERUN_KEY = "_preload_rerun"
+
+
+def rerun_when_ready() -> None:
+    """A page drew without Keras: when this run is over (app.py, after the sidebar), wait
+    for the import and rerun, so the page comes back with shapes."""
+    import streamlit as st
+
+    st.session_state[_RERUN_KEY] = True
+
+
+def rerun_requested() -> bool:
+    """Whether this run's page asked for ``rerun_when_ready`` (and forget it)."""
+    import streamlit as st
+
+    return bool(st.session_state.pop(_RERUN_KEY, False))
+
+
 def wait(timeout: float | None = None) -> bool:
     """Let the import go ahead (``painted``), then block until it has finished. True when
     Keras is usable; False when it failed (the caller's own import then raises the
