@@ -5,8 +5,8 @@ Navigation, the current project's name, dataset and validity, and New / Open / S
 The first paint comes first. Keras is imported in a background thread (``ui.preload``);
 the page list and the page's main part are drawn before anything else, and the rest of
 the sidebar (recent projects, templates, open and save) fills its place after the page.
-A page that waits for Keras asks the frame (``preload.rerun_when_ready``), which waits
-after drawing the sidebar and then reruns.
+A page that needs Keras for part of its content ends with ``preload.await_keras()``,
+which reruns it once Keras is there.
 """
 
 from __future__ import annotations
@@ -175,10 +175,7 @@ message = state.notice()
 if message:
     st.toast(message)
 
-try:
-    current_page.run()
-finally:
-    preload.painted()  # pages that drew their main part earlier said so themselves
+current_page.run()
 from ui import jobs  # noqa: E402  (imports the training package: after the page)
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files
@@ -186,6 +183,5 @@ _sidebar(state.get_project())
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
 if late:
     st.toast(late)
-if preload.rerun_requested():
-    preload.wait()  # everything is on screen: pay for the TensorFlow import once, redraw
-    st.rerun()
+if not preload.awaited():
+    preload.painted()  # this page shows no shapes: the import need not wait for it

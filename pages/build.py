@@ -379,7 +379,6 @@ left, right = st.columns([7, 3], gap="medium")
 with left:
     view = build_view(project, result, st.session_state.get(SELECTED))
     action = stack_editor(view, key=STACK_KEY, on_action=_on_action)
-    preload.painted()  # the cards are on their way: Keras may load at full speed now
     if action is not None:  # it did not come through the callback (AppTest)
         _on_action(action)
         st.rerun()
@@ -402,4 +401,4 @@ with st.expander("Export"):
     _export(project, bool(result and result.valid))
 
 if result is None:
-    preload.rerun_when_ready()  # app.py waits for TensorFlow once all is drawn, then reruns
+    preload.await_keras()  # reruns the page once TensorFlow has loaded
