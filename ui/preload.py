@@ -136,8 +136,9 @@ def await_keras() -> None:
 def _waiting_fragment() -> None:
     asked = st.session_state.get(_ASKED, 0)
     st.session_state[_ASKED] = asked + 1
-    if not asked:  # the page's own first draw: the browser has not got it yet
+    if not asked and _thread is not None:  # the page's first draw: not in the browser yet
         return
+    start()  # a page run on its own (not through app.py) has not started the import
     painted()
     if not wait():
         importlib.import_module("builder.checker")  # raises what went wrong, on the page
