@@ -44,7 +44,7 @@ _done = threading.Event()
 _thread: threading.Thread | None = None
 _error: BaseException | None = None
 # perf_counter seconds at "start", "import_begin", "import_end"; "import_cpu": the
-# import's own CPU seconds (bench/bench_app.py reports them).
+# import thread's own CPU seconds (for profiling the start-up).
 timings: dict[str, float] = {}
 
 
