@@ -241,6 +241,7 @@ def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info
                 "history": recorder.histories.get(None, {}),
                 "seconds": recorder.seconds.get(None, []),
                 "callbacks": [_callback_state(cb) for cb in callbacks],
+                "seed_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
                 **info,
             }
             for cb in callbacks:
@@ -259,6 +260,20 @@ def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info
             self.saved = name
 
     return Checkpoint()
+
+
+def _seed_states(model) -> list:
+    """The model's random-seed state (Dropout and the like), which Keras' files leave out:
+    ``model.variables`` holds it beside the weights."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def _restore_seed_states(model, saved) -> None:
+    states = _seed_states(model)
+    if saved and len(saved) == len(states):
+        for variable, value in zip(states, saved):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
 def _callback_state(cb) -> dict | None:
@@ -518,11 +533,14 @@ def train(
         )
         if setup["note"]:
             status(setup["note"])
-        keras.utils.set_random_seed(fit["seed"])
         from builder.build import check_memory
 
         # Before any data or weights are allocated; parallel K-fold holds k models at once.
         check_memory(project, "train", copies=k if k and parallel_folds else 1)
+        # After the check, which builds layers (drawing random numbers) only when it has
+        # not seen the project yet: a seeded run then repeats in a fresh process and in one
+        # that trained before (the CLI, experiments, tests).
+        keras.utils.set_random_seed(fit["seed"])
         status("preparing data")
         data = prepared if prepared is not None else _prepare(project, emit, allow_download)
         if resume and (checkpoint is None or k):
@@ -625,6 +643,7 @@ def _train_single(
                 }
             )
             model = _load_checkpoint(folder, checkpoint)
+            _restore_seed_states(model, checkpoint.get("seed_states"))
         else:
             model = _build(project)
             from builder.build import adapt
