@@ -143,6 +143,26 @@ def _start_section(project: dict) -> None:
         st.rerun()
 
 
+# --------------------------------------------------------------------------- resume
+
+
+def _resume_section(handle) -> None:
+    """Resume for this session's last run when it stopped or was interrupted with a
+    checkpoint (the job followed here, else the newest run on disk)."""
+    from builder.training import runs
+
+    if handle is not None:
+        run_id = handle.run_id
+    else:
+        records = runs.list_runs(jobs.runs_root(), jobs.owner())
+        run_id = records[0]["id"] if records and records[0]["state"] != "broken" else None
+    if run_id is None:
+        return
+    device = st.session_state.get("train_device", "auto")
+    if jobs.resume_control(run_id, key="train_resume", device=device):
+        st.rerun()
+
+
 # --------------------------------------------------------------------------- live view
 
 
@@ -243,5 +263,6 @@ project = state.get_project()
 
 if not active:
     _start_section(project)
+    _resume_section(handle)
 if handle is not None:
     st.fragment(run_every=POLL_S if active else None)(_live)(handle.run_id)
