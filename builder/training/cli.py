@@ -232,7 +232,6 @@ def _resume_main(args) -> int:
         print(f"cannot resume: the run's project.json is not valid ({err})", file=sys.stderr)
         return 1
     project["fit"]["epochs"] = plan["epochs"]
-    runs.write_json_atomic(folder / "project.json", project)
     runs.begin_segment(folder, plan["epochs"], plan["epoch"] + 1, device_choice=args.device)
     import os
 

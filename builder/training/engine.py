@@ -311,7 +311,6 @@ def resume_run(
     runs.check_free_disk(runs_root)
     project = plan["project"]
     project["fit"]["epochs"] = plan["epochs"]
-    runs.write_json_atomic(folder / "project.json", project)
     runs.begin_segment(folder, plan["epochs"], plan["epoch"] + 1, device_choice=device)
     options = {
         "device": device,

@@ -597,7 +597,11 @@ def begin_segment(folder: str | Path, epochs: int, first_epoch: int, **info) -> 
     """Record in run.json that training continues at ``first_epoch`` (1-based) towards
     ``epochs``: the stretch before is closed with its end, state and message, a new one
     opens, and the run is ``starting`` again with no process yet. ``info`` (device choice,
-    ...) is merged into run.json."""
+    ...) is merged into run.json; project.json's ``fit.epochs`` becomes ``epochs``."""
+    project = read_json(Path(folder) / "project.json")
+    if project.get("fit", {}).get("epochs") != epochs:
+        project["fit"]["epochs"] = epochs
+        write_json_atomic(Path(folder) / "project.json", project)
     path = Path(folder) / "run.json"
     record = read_json(path)
     segments = list(record.get("segments") or [])
