@@ -248,3 +248,49 @@ def test_a_killed_worker_resumes_from_its_last_checkpoint(tmp_path):
     assert "ended unexpectedly" in record["segments"][0]["message"]
     assert record["state"] == "finished" and record["epochs_done"] == done + 2
     assert json.loads((again.path / "project.json").read_text())["fit"]["epochs"] == done + 2
+
+
+def test_multi_hot_text_resumes_the_same_way_twice(tmp_path):
+    """Per-batch encoded text shuffles in a tf.data pipeline that Keras copies into fit, so
+    a resumed run cannot replay a straight run's later orders (unlike arrays, above). What
+    holds: epoch 1 is the straight run's, the run continues with numbered epochs and the
+    optimizer's step count, and resuming the same checkpoint twice gives the same run."""
+    import shutil
+
+    from builder.data.preprocess import MultiHotRows
+
+    rng = np.random.default_rng(1)
+    sequences = [list(rng.integers(1, 50, size=rng.integers(3, 12))) for _ in range(80)]
+    x = MultiHotRows(sequences, 50)
+    y = np.array([int(5 in s or 7 in s) for s in sequences], dtype="int64")
+    data = types.SimpleNamespace(x_train=x[:64], y_train=y[:64], x_test=x[64:], y_test=y[64:])
+    p = project(
+        [
+            ("d1", "Dense", {"units": 8, "activation": "relu"}),
+            ("out", "Dense", {"units": 1, "activation": "sigmoid"}),
+        ],
+        shape=(50,),
+        loss="binary_crossentropy",
+        dataset="imdb",
+    )
+    p["fit"].update(epochs=3, batch_size=8, validation={"method": "holdout", "count": 16})
+    p = validate(p)
+    straight = runs.create_run(tmp_path, "t", p, {})
+    whole = worker.train(p, straight, prepared=data, device="cpu")
+    assert whole["state"] == "finished", whole["message"]
+    folder = runs.create_run(tmp_path, "t", p, {})
+    worker.train(p, folder, should_stop=_stop_after(STEPS + 2), prepared=data, device="cpu")
+    assert runs.read_checkpoint(folder)["epoch"] == 1
+    twin = tmp_path / "t" / "twin"
+    shutil.copytree(folder, twin)
+    record = runs.read_json(twin / "run.json")
+    runs.write_json_atomic(twin / "run.json", {**record, "id": "twin"})
+
+    resumed = [_resume_here(f, data) for f in (folder, twin)]
+    assert resumed[0]["history"]["loss"][0] == pytest.approx(whole["history"]["loss"][0])
+    assert resumed[0]["history"]["loss"] == resumed[1]["history"]["loss"]
+    assert runs.read_history_csv(folder / "history.csv")["epoch"] == [1, 2, 3]
+    models = [_model(f / "model.keras") for f in (folder, twin)]
+    assert int(models[0].optimizer.iterations) == 3 * STEPS
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_array_equal(a, b)

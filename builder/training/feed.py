@@ -72,15 +72,14 @@ def dataset(
     batch_size: int,
     shuffle: bool = False,
     seed: int | None = None,
-    skip_epochs: int = 0,
 ):
     """A ``tf.data.Dataset`` of ``(x, y)`` batches (``x`` alone when ``y`` is None).
 
     Batches are encoded in parallel and prefetched. With ``shuffle`` the order changes every
     epoch; the order follows TensorFlow's global seed (``keras.utils.set_random_seed``) and
-    ``seed``, so a seeded run repeats. ``skip_epochs`` draws that many epochs' orders first,
-    so a run resumed after that many epochs sees the orders a straight run would have.
-    Labels and other inputs are gathered from one constant copy.
+    ``seed``, so a seeded run repeats. (Keras copies the pipeline into ``fit``, so a resumed
+    run cannot draw the orders of the epochs it skips: it repeats its own, not a straight
+    run's.) Labels and other inputs are gathered from one constant copy.
     """
     import tensorflow as tf
 
@@ -90,9 +89,6 @@ def dataset(
     rows = tf.data.Dataset.range(n)
     if shuffle:
         rows = rows.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        for _ in range(skip_epochs):  # each pass draws the next epoch's order
-            for _ in rows.batch(max(1, n)):
-                pass
 
     def batch(index):
         return take_x(index) if take_y is None else (take_x(index), take_y(index))
@@ -127,9 +123,7 @@ def fit(
 ):
     """``model.fit`` on arrays, or on per-batch encoded datasets when ``x`` is lazy.
 
-    ``seed`` fixes the per-batch datasets' shuffling; with ``initial_epoch`` (a resumed run)
-    they continue with the order of that epoch (Keras' own array shuffling repeats under
-    the global seed by itself)."""
+    ``seed`` fixes the per-batch datasets' shuffling (see ``dataset``)."""
     if not is_lazy(x) and not (validation_data and is_lazy(validation_data[0])):
         extra = {"validation_data": validation_data} if validation_data is not None else {}
         if validation_split:
@@ -141,14 +135,7 @@ def fit(
     if validation_data is not None:
         extra["validation_data"] = dataset(*validation_data, batch_size=batch_size)
     # The dataset shuffles itself; Keras' own shuffle would only warn that it cannot.
-    data = dataset(
-        x,
-        y,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        skip_epochs=kwargs.get("initial_epoch", 0),
-    )
+    data = dataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     return model.fit(data, shuffle=False, **extra, **kwargs)
 
 
