@@ -29,6 +29,19 @@ def data_info_for(project: dict) -> Any:
         return None
 
 
+def recommended_losses(project: dict, info: Any = None) -> dict[str, str]:
+    """{output: loss} for a CSV with several target columns, each output's loss suiting its
+    own column ({} when every output learns the one label, or the data is unknown)."""
+    if info is None:
+        info = data_info_for(project)
+    if info is None or not _get(info, "targets"):
+        return {}
+    from builder.data import registry
+
+    outputs = project["model"].get("outputs", [])
+    return {out: rec["loss"] for out, rec in registry.recommend_outputs(info, outputs).items()}
+
+
 def recommended_loss(project: dict, info: Any = None) -> str | None:
     """The loss that suits the data (``registry.recommend_for``); without data information,
     the one that suits the single output's activation; None when neither says."""
@@ -86,17 +99,23 @@ def _loss(project: dict, output: str):
 
 
 def _set_loss(project: dict, output: str, value: str) -> Fix:
-    multi = isinstance(project["compile"]["loss"], dict)
+    multi = len(project["model"].get("outputs", [])) > 1
     return Fix(
         f"Use loss {value}",
         {"op": "set_compile", "key": "loss", "output": output if multi else None, "value": value},
     )
 
 
+def _for_output(info: Any, output: str) -> Any:
+    """The data as ``output`` sees it: its own target column's when the CSV has several."""
+    return info.for_output(output) if hasattr(info, "for_output") else info
+
+
 def rule_loss_vs_last_layer(project, result, info, add):
-    task = _get(info, "task")
-    classes = _get(info, "num_classes")
     for output in project["model"].get("outputs", []):
+        task = _get(_for_output(info, output), "task")
+        classes = _get(_for_output(info, output), "num_classes")
+        own_target = bool(_get(info, "targets"))
         lay, rep, act = _last_dense(project, result, output)
         loss = _loss(project, output)
         if lay is None or rep is None or rep.output_shape is None:
@@ -255,7 +274,7 @@ def rule_loss_vs_last_layer(project, result, info, add):
             units is not None
             and task == "regression"
             and units != 1
-            and len(project["model"].get("outputs", [])) == 1
+            and (own_target or len(project["model"].get("outputs", [])) == 1)
         ):
             add(
                 Advice(
@@ -407,6 +426,28 @@ def rule_huge(project, result, info, add):
 def rule_metrics(project, result, info, add):
     task = _get(info, "task")
     metrics = project["compile"]["metrics"]
+    if _get(info, "targets") and isinstance(metrics, dict):
+        # Several target columns: accuracy is only wrong on an output that predicts numbers.
+        for out, names in metrics.items():
+            if _get(_for_output(info, out), "task") == "regression" and "accuracy" in names:
+                add(
+                    Advice(
+                        "accuracy-regression",
+                        f"output '{out}' predicts numbers: accuracy means nothing there "
+                        "(predictions never equal a value exactly): use mae.",
+                        out,
+                        Fix(
+                            "Use metric mae",
+                            {
+                                "op": "set_compile",
+                                "key": "metrics",
+                                "output": out,
+                                "value": ["mae"],
+                            },
+                        ),
+                    )
+                )
+        return
     flat = [m for v in metrics.values() for m in v] if isinstance(metrics, dict) else metrics
     if task == "regression" and "accuracy" in flat:
         add(

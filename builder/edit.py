@@ -235,6 +235,12 @@ def rename_layer(project: dict, name: str, new_name: str) -> dict:
         value = p["compile"].get(section)
         if isinstance(value, dict) and name in value:
             value[new_name] = value.pop(name)
+    options = (p.get("data") or {}).get("options")
+    targets = options.get("targets") if isinstance(options, dict) else None
+    for target in targets if isinstance(targets, list) else []:
+        # A CSV column trained by this output keeps training it under its new name.
+        if isinstance(target, dict) and target.get("output") == name:
+            target["output"] = new_name
     return p
 
 

@@ -390,10 +390,96 @@ x_test = encode_columns(frame.iloc[test_rows], COLUMNS)
 y_train, y_test = y[train_rows], y[test_rows]"""
 
 
+_CSV_READ_TARGETS = """frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all")
+frame = frame.reset_index(drop=True)
+wanted = [target["column"] for target in TARGETS] + [col["name"] for col in COLUMNS]
+absent = [c for c in wanted if c not in frame.columns]
+if absent:
+    raise SystemExit(f"{CSV_FILE} has no column(s) {absent}: use the file this network "
+                     "was exported with.")
+y_columns = []  # each target's class numbers or values, in the order of TARGETS
+for target in TARGETS:
+    values = frame[target["column"]]
+    if values.isna().any():
+        raise SystemExit(f"column {target['column']!r} has empty cells: fill them or delete "
+                         "those rows.")
+    if target["task"] == "regression":
+        y_columns.append(values.to_numpy("float32"))
+        continue
+    codes = target_codes(values.astype(str) if target["is_text"] else values, target["classes"])
+    if (codes < 0).any():
+        raise SystemExit(f"column {target['column']!r} holds values that are not among its "
+                         "classes: use the file this network was exported with.")
+    y_columns.append(codes)
+# One column per target, so splitting y keeps every sample's targets together.
+y = np.stack(y_columns, axis=1).astype("float32")
+train_rows, test_rows = split_rows(len(frame), y_columns[0], TARGETS[0]["task"],
+                                   TEST_FRACTION, SPLIT_SEED)
+x_train = encode_columns(frame.iloc[train_rows], COLUMNS)
+x_test = encode_columns(frame.iloc[test_rows], COLUMNS)
+y_train, y_test = y[train_rows], y[test_rows]"""
+
+
+def _targets_code(data: _Data) -> tuple[str, str]:
+    """A CSV with several target columns: TARGETS lists them (the output each trains, its
+    task and classes), y holds one column per target."""
+    from builder.data import csv_data
+
+    enc = data.encoder
+    names = ", ".join(
+        f"{json.dumps(t['column'])} (output {json.dumps(t['output'])})" for t in enc.targets
+    )
+    text = (
+        f"Read the CSV file and predict {len(enc.targets)} columns, each by its own model "
+        f"output: {names}, from {len(enc.columns)} of the other columns, encoded as the app "
+        "encoded them for training: number columns with gaps filled by the training median"
+        + (
+            ", normalised with the training split's mean and deviation"
+            if enc.mean is not None
+            else ""
+        )
+        + ", text columns one-hot encoded with the categories seen in training"
+        + (
+            f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
+            if enc.dropped
+            else ""
+        )
+        + ". The same seeded test split is kept apart (stratified by the first target's "
+        "classes, as in the app)."
+    )
+    targets = [
+        {key: t[key] for key in ("column", "output", "task", "classes", "is_text")}
+        for t in enc.targets
+    ]
+    lines = [
+        "# The CSV file is read from the folder this script runs in (or give its full path).",
+        f"CSV_FILE = {_py(enc.file_name)}",
+        f"SEPARATOR = {_py(enc.delimiter)}",
+        "# The columns to predict, each with the model output it trains, its task and, for",
+        "# classes, their values in the order the model numbers them (is_text: compare as text).",
+        f"TARGETS = {_packed([_py(t) for t in targets])}",
+        f"TEST_FRACTION = {_py(float(data.options['test_fraction']))}",
+        f"SPLIT_SEED = {_py(data.seed)}",
+    ]
+    for name, why in enc.dropped:
+        lines.append(f"# Left out, as in the app: column {_py(name)} ({why}).")
+    lines.append(f"COLUMNS = {_packed([_py(c) for c in enc.columns])}")
+    code = "\n".join(lines) + "\n"
+    code += _statistics_code(enc) if enc.mean is not None else "\n\n"
+    functions = [csv_data.read_rows, csv_data.target_codes, csv_data.split_rows]
+    functions.append(csv_data.encode_columns)
+    code += "\n\n\n".join(_function(fn) for fn in functions) + "\n\n\n" + _CSV_READ_TARGETS
+    if enc.mean is not None:
+        code += _STANDARDIZE
+    return text, code
+
+
 def _csv_code(data: _Data) -> tuple[str, str]:
     from builder.data import csv_data
 
     enc = data.encoder
+    if enc.targets:
+        return _targets_code(data)
     classify = enc.task != "regression"
     numbers = [c["name"] for c in enc.columns if c["kind"] == "number"]
     texts = [c["name"] for c in enc.columns if c["kind"] != "number"]
@@ -466,8 +552,9 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
     for several inputs or outputs."""
     model = project["model"]
     encodings = {out: data.encoder.labels[out] for out in model["outputs"]}
+    columns = {t["output"]: (i, t) for i, t in enumerate(data.encoder.targets or [])}
     lines = []
-    if "one_hot" in encodings.values():
+    if "one_hot" in encodings.values() and not columns:
         if data.info.num_classes:
             lines.append(f"num_classes = {_py(data.info.num_classes)}")
         else:
@@ -487,7 +574,13 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
         "binary": "float32 0/1 values (binary_crossentropy)",
         "value": "float32 values",
     }
-    if single_out:
+    if columns:
+        text.append(
+            "Each output gets its own column of y, encoded as its loss expects: "
+            + "; ".join(f"`{out}` {kinds[kind]}" for out, kind in encodings.items())
+            + "."
+        )
+    elif single_out:
         kind = next(iter(encodings.values()))
         text.append(f"The labels become {kinds[kind]}, as the loss expects.")
     else:
@@ -501,7 +594,17 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
         items = ", ".join(f"{_py(i['name'])}: x" for i in model["inputs"])
         lines.append(f"    return {{{items}}}")
     lines += ["", "", "def targets(y):"]
-    if single_out:
+    if columns:
+        entries = []
+        for out, kind in encodings.items():
+            i, target = columns[out]
+            expr = _encode_expr(kind, f"y[:, {i}]")
+            if kind == "one_hot":
+                width = _py(target["num_classes"] or 2)
+                expr = f'keras.utils.to_categorical(y[:, {i}].astype("int32"), {width})'
+            entries.append(f"{_py(out)}: {expr}")
+        lines.append("    return {" + ",\n            ".join(entries) + "}")
+    elif single_out:
         lines.append(f"    return {_encode_expr(next(iter(encodings.values())), 'y')}")
     else:
         items = ",\n            ".join(

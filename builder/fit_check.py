@@ -72,16 +72,29 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
     shape = rep.output_shape
     if not shape or isinstance(shape[0], list):
         return None
-    encoding, width = label_form(
-        _loss_of(project, rep.name), info.task, info.num_classes, info.label_encoding
-    )
+    target = info.target_of(rep.name)
+    if info.targets and target is None:
+        return None  # an output without a column: the mapping error says so
+    info = info.for_output(rep.name)
+    loss = _loss_of(project, rep.name)
+    who = f"output '{rep.name}'"
+    if target is not None:
+        who += f" (trained on column '{target.column}', {target.task})"
+        family = loss_family(loss)
+        if target.task == "regression" and family not in (None, "regression"):
+            return (
+                f"{who} has loss {loss!r}, which is for classes, but column "
+                f"'{target.column}' holds numbers to predict: use loss 'mse' (metric 'mae') "
+                f"and a last Dense layer of 1 unit without activation.",
+                [_loss_fix(project, rep.name, "mse")],
+            )
+    encoding, width = label_form(loss, info.task, info.num_classes, info.label_encoding)
     labels = {
         "one_hot": f"one-hot labels of {width} classes ({width} numbers per sample)",
         "integer": f"one class number per sample ({width} classes)",
         "binary": "one 0/1 label per sample",
         "value": "one number to predict per sample",
     }[encoding]
-    who = f"output '{rep.name}'"
     dense = _is_dense(project, rep.name)
     if len(shape) > 2:
         grid = (
@@ -126,6 +139,34 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
             set_units,
         )
     return None
+
+
+def _loss_fix(project: dict, output: str, value: str) -> Fix:
+    multi = len((project.get("model") or {}).get("outputs") or []) > 1
+    return Fix(
+        f"Use loss {value}",
+        {"op": "set_compile", "key": "loss", "output": output if multi else None, "value": value},
+    )
+
+
+def _mapping_problems(outputs: list, info) -> list[str]:
+    """Several target columns: every output needs one, every one needs an output."""
+    if not info.targets:
+        return []
+    problems = [
+        f"target column '{t.column}' is mapped to output '{t.output}', which the model "
+        f"does not have (its outputs: {', '.join(outputs)}): map it to one of them on "
+        "the Data page."
+        for t in info.targets
+        if t.output not in outputs
+    ]
+    problems += [
+        f"output '{out}' has no target column: map a column to it on the Data page (each "
+        "output learns its own column), or remove the output."
+        for out in outputs
+        if info.target_of(out) is None
+    ]
+    return problems
 
 
 def _is_dense(project: dict, name: str) -> bool:
@@ -180,7 +221,12 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
                 rep.error, rep.fixes = message, [fix]
                 touched.add(rep.name)
     outputs = (project.get("model") or {}).get("outputs")
-    for output in outputs if isinstance(outputs, list) else []:
+    outputs = outputs if isinstance(outputs, list) else []
+    mapping = _mapping_problems(outputs, info)
+    if mapping:
+        result.errors.extend(mapping)
+        result.valid = False
+    for output in outputs:
         rep = result.layer(output)
         if rep is None or not rep.ok or rep.tentative:
             continue

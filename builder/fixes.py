@@ -32,8 +32,13 @@ def apply_fix(project: dict, fix: Fix | dict) -> dict:
     if op == "set_compile":
         p = copy.deepcopy(project)
         key, output, value = action["key"], action.get("output"), action["value"]
-        if output and isinstance(p["compile"].get(key), dict):
-            p["compile"][key][output] = value
+        current = p["compile"].get(key)
+        outputs = p["model"].get("outputs", [])
+        if output and not isinstance(current, dict) and len(outputs) > 1:
+            # One setting for every output becomes one per output, this one changed.
+            current = p["compile"][key] = {out: copy.deepcopy(current) for out in outputs}
+        if output and isinstance(current, dict):
+            current[output] = value
         else:
             p["compile"][key] = value
         return p

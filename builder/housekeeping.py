@@ -2,8 +2,9 @@
 
 The policy (README, "Limits and safety"):
 
-- an autosaved project not changed for ``KEEP_DAYS`` days (``$NETBUILDER_KEEP_DAYS``,
-  default 30) is deleted;
+- an autosaved project neither changed nor trained for ``KEEP_DAYS`` days
+  (``$NETBUILDER_KEEP_DAYS``, default 30) is deleted (its last change is the newest of its
+  autosave and its run folders, as the recent-projects list shows it);
 - an uploaded CSV older than ``KEEP_DAYS`` that no remaining autosave and no remaining run
   names is deleted (a file still in use is kept, however old);
 - of the ended runs of every session together, the newest ``KEEP_RUNS``
@@ -19,7 +20,7 @@ import os
 import time
 from pathlib import Path
 
-from builder import paths
+from builder import paths, recent
 from builder.training import runs
 
 KEEP_DAYS = float(os.environ.get("NETBUILDER_KEEP_DAYS") or 30)
@@ -60,7 +61,7 @@ def prune(
         "uploads": [],
     }
     for path in paths.autosave_dir().glob("*.json"):
-        if _old(path, limit):
+        if _old(path, limit) and recent.summarize(path, paths.runs_root()).modified < limit:
             path.unlink(missing_ok=True)
             deleted["autosaves"].append(str(path))
     used = {_csv_name(p) for p in paths.autosave_dir().glob("*.json")}

@@ -435,6 +435,12 @@ class _Names:
         try:
             return self.map[str(keras_name)]
         except KeyError:
+            layer, _, index = str(keras_name).partition("[")
+            if index and layer in self.map:
+                raise ProjectError(
+                    f"a layer reads output {index.rstrip(']')} of {layer!r}: only layers "
+                    "with a single output (and nested models) can be imported."
+                ) from None
             raise ProjectError(
                 f"a layer reads from {keras_name!r}, which is not a layer of the model."
             ) from None
@@ -514,13 +520,13 @@ def _history_names(node) -> list[str]:
             config = item.get("config")
             history = config.get("keras_history") if isinstance(config, dict) else None
             if isinstance(history, list) and history:
-                if any(index != 0 for index in history[1:3]):
+                if len(history) > 1 and history[1] != 0:
                     raise ProjectError(
                         f"a layer reads output {_short_json(history[1:])} of "
                         f"{_short_json(history[0])}: only layers with a single "
                         "output can be imported."
                     )
-                found.append(history[0])
+                found.append(_tensor_key(history))
         elif isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
         elif isinstance(item, list):
@@ -538,7 +544,14 @@ def _endpoints(value) -> list[str]:
         raise ProjectError(
             f"the model's input/output list {_short_json(value)} is not in Keras 3's format."
         )
-    return [v[0] for v in value]
+    return [_tensor_key(v) for v in value]
+
+
+def _tensor_key(history: list) -> str:
+    """The name that stands for one Keras tensor: the layer's name for its first output,
+    ``name[k]`` for output k (only a flattened nested model has more than one)."""
+    index = history[2] if len(history) > 2 else 0
+    return str(history[0]) if index == 0 else f"{history[0]}[{index}]"
 
 
 # keras.ops operations a functional model records when tensors are combined with + - * /,
@@ -678,17 +691,18 @@ def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
 
 def _nested_functional(entry, node, names, notes) -> list[dict]:
     """A functional model used as a layer, flattened: its inputs read the outer sources,
-    its layers join the project, and its name then stands for its (single) output."""
+    its layers join the project; its name stands for its first output and ``name[k]``
+    for output k."""
     cls, cfg = _layer_config(entry)
     keras_name = entry.get("name", cfg.get("name"))
     sources = _node_sources(node, cls, names)
     inner_inputs = _endpoints(cfg.get("input_layers"))
     inner_outputs = _endpoints(cfg.get("output_layers"))
-    if len(sources) != len(inner_inputs) or len(inner_outputs) != 1:
+    if len(sources) != len(inner_inputs) or not inner_outputs:
         raise ProjectError(
             f"nested model {keras_name!r} has {len(inner_inputs)} input(s) fed by "
             f"{len(sources)} and {len(inner_outputs)} output(s): only a nested "
-            "model with one output, called once, can be flattened."
+            "model with outputs, called once on all its inputs, can be flattened."
         )
     outer = dict(names.map)  # inner names live only inside the nested model
     for inner_name, source in zip(inner_inputs, sources):
@@ -699,10 +713,12 @@ def _nested_functional(entry, node, names, notes) -> list[dict]:
         if icls == "InputLayer":
             continue
         chain += _graph_entry(inner, names, notes)
-    last = names.get(inner_outputs[0])
+    ends = [names.get(out) for out in inner_outputs]
     names.map.clear()
     names.map.update(outer)
-    names.map[str(keras_name)] = last
+    names.map[str(keras_name)] = ends[0]
+    for index, end in enumerate(ends[1:], start=1):
+        names.map[f"{keras_name}[{index}]"] = end
     notes.append(f"the nested model {keras_name!r} is flattened into its {len(chain)} layers.")
     return chain
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder.data.registry import DATASETS
+from builder.training import runs
 
 PROJECT_ID_RE = re.compile(r"\A[a-f0-9]{16}\Z")
 _RUN_ID_RE = re.compile(r"\A\d{8}-\d{6}-[0-9a-f]{6}\Z")
@@ -151,13 +152,51 @@ def name_is_automatic(project: dict, template_names: set[str] = frozenset()) -> 
 
 
 def follow_data(before: dict, after: dict, template_names: set[str] = frozenset()) -> dict:
-    """``after`` renamed for its data when its data changed, ``before`` had an automatic
-    name and the change kept that name; otherwise ``after`` unchanged (a name the user
-    chose, or one the change brings, such as a template's, is kept)."""
-    if data_label(before.get("data")) == data_label(after.get("data")):
-        return after
+    """``after`` renamed for its data and model while the user has not named it: when its
+    data changed and ``before`` had an automatic name, or when ``before``'s name is exactly
+    the name its data and model give it (so 'train.csv, dense 64-10' becomes 'train.csv,
+    dense 64-2' with the last layer). A name the user chose, or one the change brings (a
+    template's, a file opened), is kept."""
     if (after.get("name") or "") != (before.get("name") or ""):
         return after  # the change brings its own name (a template, a file opened)
-    if not name_is_automatic(before, template_names):
+    if data_label(before.get("data")) == data_label(after.get("data")):
+        if (before.get("name") or "") != automatic_name(before):
+            return after
+    elif not name_is_automatic(before, template_names):
         return after
     return {**after, "name": automatic_name(after)}
+
+
+def rename_runs(
+    runs_root: str | Path,
+    pid: str,
+    project: dict,
+    new_name: str,
+    template_names: set[str] = frozenset(),
+) -> int:
+    """Give the user's new name for ``project`` (as it was before the rename) to its ended
+    runs that carry its old name, or an automatic one (a template's, or the one their data
+    and model give) for the same data, so runs, Compare and downloads say what the user
+    now calls the project. A run still training is left alone (its worker writes
+    run.json), as is one named otherwise or trained on other data (its automatic name says
+    which). Returns how many runs were renamed."""
+    old_name = project.get("name") or ""
+    data = data_label(project.get("data"))
+    renamed = 0
+    for folder in _run_folders(Path(runs_root), check_project_id(pid)):
+        try:
+            record = runs.read_json(folder / "run.json")
+            if record.get("state") not in runs.FINAL_STATES:
+                continue
+            name = record.get("name") or ""
+            if name != old_name:
+                trained = runs.read_json(folder / "project.json")
+                if data_label(trained.get("data")) != data or not name_is_automatic(
+                    {**trained, "name": name}, template_names
+                ):
+                    continue
+            runs.update_run_info(folder, name=new_name)
+            renamed += 1
+        except (OSError, ValueError):
+            continue  # an unreadable run keeps its name (Results shows what is wrong)
+    return renamed

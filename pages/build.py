@@ -12,7 +12,7 @@ import streamlit as st
 
 from builder import catalogue, edit, paths, settings, templates, topology
 from builder import project as projectlib
-from builder.advice import recommended_loss
+from builder.advice import recommended_loss, recommended_losses
 from builder.project import ProjectError
 from ui import compile_form, state
 from ui.layer_form import (
@@ -148,9 +148,13 @@ def _settings_form(project: dict, name: str | None) -> None:
 
 def _compile_section(project: dict, result) -> None:
     outputs = project["model"]["outputs"]
-    recommended = recommended_loss(project) if result is not None and len(outputs) == 1 else None
+    recommended = None
+    if result is not None:
+        recommended = (
+            recommended_loss(project) if len(outputs) == 1 else recommended_losses(project) or None
+        )
     compile_form.compile_editor(project, "build", recommended, result)
-    if recommended and project["compile"]["loss"] != recommended:
+    if isinstance(recommended, str) and project["compile"]["loss"] != recommended:
         st.caption(f"Recommended for this model and data: **{recommended}**.")
     if result is not None:
         for advice in result.all_warnings():

@@ -11,13 +11,19 @@ from pathlib import Path
 import streamlit as st
 
 from builder.training import runs
-from ui import charts, jobs
+from ui import charts, jobs, state
 
 HERE = Path(__file__).resolve().parent
 
 
 def _label(record: dict) -> str:
     return f"{record['id']} · {record.get('name') or 'unnamed'}"
+
+
+def _file_stem(name: str) -> str:
+    """The project's name as the start of a file name (no folder separators)."""
+    kept = "".join(c if c.isalnum() or c in " -_.,()" else "_" for c in name).strip(" .")
+    return kept[:60] or "netbuilder"
 
 
 st.title("Compare")
@@ -70,7 +76,7 @@ st.dataframe(table, hide_index=True, key="compare_table")
 st.download_button(
     "Download the table (CSV)",
     charts.table_csv(table),
-    file_name="netbuilder-runs.csv",
+    file_name=f"{_file_stem(state.get_project().get('name') or '')} runs.csv",
     mime="text/csv",
     key="compare_csv",
 )

@@ -13,9 +13,9 @@ import re
 import numpy as np
 import streamlit as st
 
-from builder import edit, paths
+from builder import edit, paths, settings
 from builder.data import DATASETS, DataError, describe, inspect_csv, offline, recommend
-from builder.data.registry import validate_data_settings
+from builder.data.registry import recommend_for, validate_data_settings
 from ui import data_status, forms, state
 
 ERRORS = "data_field_errors"
@@ -165,7 +165,7 @@ def _csv_section(project: dict) -> None:
             # A missing file: the project still opens; say what is missing and the fix.
             st.warning(f"{err} The model and settings are kept; training needs the file.")
             return
-        st.caption(f"{summary.rows:,} rows, {len(summary.columns)} columns.")
+        st.caption(f"{path}: {summary.rows:,} rows, {len(summary.columns)} columns.")
         st.dataframe(summary.preview, width="stretch")
         if summary.missing:
             st.caption(
@@ -173,20 +173,135 @@ def _csv_section(project: dict) -> None:
             )
 
 
+def _commit_targets(targets: list[dict], column: str | None = None) -> None:
+    """Several target columns (``targets``), or back to one (``column``, no list)."""
+    data = state.get_project()["data"]
+    options = {k: v for k, v in data.get("options", {}).items() if k != "targets"}
+    if targets:
+        options["targets"] = targets
+    elif column:
+        options["target"] = column
+    _commit_data({"dataset": data["dataset"], "options": options})
+
+
+def _on_target_columns() -> None:
+    """The columns to predict changed: keep each kept column's output and task, give a
+    new column the first output no column trains yet (so by default the i-th column
+    trains the i-th output)."""
+    chosen = list(st.session_state["data_csv_targets"])
+    project = state.get_project()
+    if len(chosen) < 2:
+        _commit_targets([], chosen[0] if chosen else None)
+        return
+    old = {t["column"]: t for t in project["data"].get("options", {}).get("targets") or []}
+    outputs = list(project["model"].get("outputs", []))
+    kept = [dict(old[c]) for c in chosen if c in old]
+    used = {t["output"] for t in kept}
+    free = [out for out in outputs if out not in used]
+    targets = []
+    for column in chosen:
+        if column in old:
+            targets.append(dict(old[column]))
+            continue
+        taken = used | {t["output"] for t in targets}
+        output = free.pop(0) if free else _unused_name(taken)
+        used.add(output)
+        targets.append({"column": column, "output": output, "task": "auto"})
+    _commit_targets(targets)
+
+
+def _unused_name(taken: set) -> str:
+    """A placeholder output name for a column beyond the model's outputs (fit_check and
+    the warning below say to add the output or choose fewer columns)."""
+    n = 1
+    while f"output_{n}" in taken:
+        n += 1
+    return f"output_{n}"
+
+
+def _on_target_entry(i: int, key: str, widget: str) -> None:
+    targets = [dict(t) for t in state.get_project()["data"]["options"]["targets"]]
+    value = st.session_state[widget]
+    if key == "output":
+        # The output another column had: that column takes this one's old output.
+        for other in targets:
+            if other["output"] == value:
+                other["output"] = targets[i]["output"]
+    targets[i][key] = value
+    _commit_targets(targets)
+
+
+def _targets_form(project: dict, columns: list[str]) -> None:
+    """Several columns to predict, each mapped to a model output with its own task."""
+    options = project["data"].get("options", {})
+    targets = options.get("targets") or []
+    outputs = list(project["model"].get("outputs", []))
+    chosen = [t["column"] for t in targets] or [options.get("target") or columns[-1]]
+    st.session_state["data_csv_targets"] = [c for c in chosen if c in columns]
+    st.multiselect(
+        "Columns to predict, one per model output",
+        columns,
+        key="data_csv_targets",
+        on_change=_on_target_columns,
+        help="Each column trains its own output of the model, with its own task, loss "
+        "and metrics (set per output on the Build page). The first column chosen trains "
+        "the first output, the second the second, unless you map them otherwise below.",
+    )
+    if not targets:
+        return
+    tasks = ["auto", "binary", "multiclass", "regression"]
+    for i, target in enumerate(targets):
+        out_key, task_key = f"data_target_output:{i}", f"data_target_task:{i}"
+        choices = outputs + ([target["output"]] if target["output"] not in outputs else [])
+        with st.container(border=True):
+            st.session_state[out_key] = target["output"]
+            st.selectbox(
+                f"Column '{target['column']}' trains output",
+                choices,
+                key=out_key,
+                on_change=_on_target_entry,
+                args=(i, "output", out_key),
+            )
+            st.session_state[task_key] = target.get("task", "auto")
+            st.selectbox(
+                "as task",
+                tasks,
+                key=task_key,
+                on_change=_on_target_entry,
+                args=(i, "task", task_key),
+                help="auto: text or up to 10 distinct whole numbers are classes (2 "
+                "classes: binary), anything else is regression.",
+            )
+    mapped = {t["output"] for t in targets}
+    unmapped = [out for out in outputs if out not in mapped]
+    if unmapped or len(outputs) != len(targets):
+        st.warning(
+            f"The model has {len(outputs)} output(s) and {len(targets)} columns to "
+            "predict: each output needs its own column"
+            + (f" (no column for {', '.join(map(repr, unmapped))})" if unmapped else "")
+            + ". Add outputs on the Graph page, or choose fewer columns."
+        )
+
+
 def _options_form(project: dict, spec) -> None:
     options = project["data"].get("options", {})
     errors = _errors()
+    several = bool(options.get("targets"))
+    columns = None
+    if spec.source == "csv" and options.get("path"):
+        try:
+            columns = inspect_csv(options["path"]).columns
+        except DataError:
+            pass
     for opt in spec.options:
-        if spec.source == "csv" and opt["name"] == "path":
+        if spec.source == "csv" and opt["name"] in ("path", "targets"):
             continue
+        if several and opt["name"] in ("target", "task"):
+            continue  # each column to predict has its own, below
         key = f"data_opt:{spec.name}:{opt['name']}"
         spec_opt = dict(opt)
-        if opt["name"] == "target" and spec.source == "csv" and options.get("path"):
-            try:
-                columns = inspect_csv(options["path"]).columns
-                spec_opt.update(type="choice", choices=columns)
-            except DataError:
-                pass
+        if opt["name"] == "target" and columns:
+            spec_opt.update(type="choice", choices=columns)
         forms.param_widget(
             spec_opt,
             options.get(opt["name"], opt["default"]),
@@ -196,6 +311,70 @@ def _options_form(project: dict, spec) -> None:
             (spec_opt, key),
             keras_name=False,
         )
+    several_outputs = len(project["model"].get("outputs", [])) > 1
+    if columns and (several or several_outputs):
+        _targets_form(project, columns)
+
+
+def _recommend_targets(project: dict, info) -> None:
+    """Several columns to predict: each one's task and the last layer, loss and metrics
+    that suit it, on its own output; one button sets every output's loss and metrics."""
+    outputs = list(project["model"].get("outputs", []))
+    st.markdown(f"**Input:** {tuple(info.input_spec['shape'])} {info.input_spec['dtype']}")
+    _csv_inputs(project)
+    losses, metrics = {}, {}
+    for target in info.targets:
+        rec = recommend_for(info.for_output(target.output))
+        last = rec["last_layer"]["config"]
+        act = last.get("activation") or "no activation"
+        classes = f", {target.num_classes} classes" if target.num_classes else ""
+        st.markdown(
+            f"**{target.column}** → output `{target.output}`: {target.task}{classes} · "
+            f"**recommended:** Dense({last['units']}, {act}), loss `{rec['loss']}`, "
+            f"metrics {', '.join(rec['metrics'])}"
+        )
+        if target.output in outputs:
+            losses[target.output], metrics[target.output] = rec["loss"], rec["metrics"]
+    comp = project["compile"]
+    if not losses or set(losses) != set(outputs):
+        return
+    have_loss = settings.per_output(comp, "loss", outputs)
+    have_metrics = settings.per_output(comp, "metrics", outputs)
+    if have_loss != losses or {k: list(v) for k, v in have_metrics.items()} != metrics:
+        if st.button("Use the recommended loss and metrics per output", key="data_use_rec"):
+            new = {**project, "compile": {**comp, "loss": losses, "metrics": metrics}}
+            state.set_project(new)
+            st.rerun()
+
+
+def _csv_inputs(project: dict) -> None:
+    """Which columns of the CSV become the model's inputs and which are left out (and why),
+    said before anything is trained (the table is the one ``describe`` already read)."""
+    from builder.data import csv_data
+    from builder.data.registry import resolved_options
+
+    try:
+        table = csv_data.load_table_cached(resolved_options(project["data"]))
+    except DataError:
+        return  # said above, by describe
+    numbers = [c.name for c in table.encoder.columns if c.kind == "number"]
+    categories = [
+        f"{c.name} ({len(c.categories)} categories)"
+        for c in table.encoder.columns
+        if c.kind != "number"
+    ]
+    parts = []
+    if numbers:
+        parts.append(f"{', '.join(numbers)} as numbers")
+    if categories:
+        parts.append(f"{', '.join(categories)} one-hot")
+    text = f"**Inputs ({len(table.feature_names)}):** " + "; ".join(parts) + "."
+    if table.encoder.dropped:
+        text += " **Left out:** " + "; ".join(
+            f"{name} ({why})" for name, why in table.encoder.dropped
+        )
+        text += "."
+    st.markdown(text)
 
 
 def _recommendation(project: dict) -> None:
@@ -204,6 +383,23 @@ def _recommendation(project: dict) -> None:
         info = describe(project["data"])
     except DataError as err:
         st.error(str(err))
+        options = project["data"].get("options") or {}
+        target = options.get("target")
+        if project["data"].get("dataset") == "csv" and options.get("targets"):
+            st.caption(
+                "The columns to predict are "
+                + ", ".join(f"'{t.get('column')}'" for t in options["targets"])
+                + ": choose others under Preprocessing (Columns to predict)."
+            )
+        elif project["data"].get("dataset") == "csv" and target:
+            # The first guess is the last column; a newcomer's answer column may be another.
+            st.caption(
+                f"The column to predict is '{target}'. If the answer is in another column "
+                "of your file, choose it under Preprocessing (Column to predict)."
+            )
+        return
+    if info.targets:
+        _recommend_targets(project, info)
         return
     last = rec["last_layer"]["config"]
     act = last.get("activation") or "no activation"
@@ -213,6 +409,8 @@ def _recommendation(project: dict) -> None:
         f"{info.input_spec['dtype']} · **recommended:** last layer Dense({last['units']}, "
         f"{act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}"
     )
+    if project["data"].get("dataset") == "csv":
+        _csv_inputs(project)
     comp = project["compile"]
     if comp["loss"] != rec["loss"] or comp["metrics"] != rec["metrics"]:
         if st.button("Use the recommended loss and metrics", key="data_use_rec"):
@@ -222,7 +420,11 @@ def _recommendation(project: dict) -> None:
 
 
 def _show_sample(sample: dict) -> None:
-    st.markdown(f"**{sample['target']}: {sample['label']}** (sample {sample['index']:,})")
+    if "labels" in sample:  # several columns to predict, each for its own output
+        labels = " · ".join(f"{v['column']}: **{v['label']}**" for v in sample["labels"].values())
+        st.markdown(f"{labels} (sample {sample['index']:,})")
+    else:
+        st.markdown(f"**{sample['target']}: {sample['label']}** (sample {sample['index']:,})")
     if sample["kind"] == "text":
         st.write(sample["text"])
     elif sample["kind"] == "image":

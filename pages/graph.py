@@ -6,6 +6,10 @@ from ``builder.graph`` / ``builder.edit`` applied to the project that ``ui.state
 the page keeps no copy of the graph. Wiring faults (``builder.graph.faults``) need no
 TensorFlow and are shown at once; shapes and Keras' errors come from ``builder.checker``
 once TensorFlow has loaded, as on the Build page.
+
+A big graph is drawn with its groups (``builder.layout.groups``) folded; which ones are
+unfolded, and the search's matches, are this session's view of the project, never part of
+it. The search selects its match as a click would and unfolds what hides it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
 EDITOR_KEY = "graph_editor"
 SELECTED = "graph_selected"
 NOTICE = "graph_notice"  # the last edit's refusal, shown once
+UNFOLDED = "graph_unfolded"  # ids of the groups drawn layer by layer (a view: not saved)
+SEARCH = "graph_search"  # the search field's text
+HIT = "graph_search_hit"  # which of the matches was shown last
+FOCUS = "graph_focus"  # {"name", "seq"}: the node the canvas brings on screen, once
 GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_block"]
 
 
@@ -66,6 +74,50 @@ def _is_node(project: dict, name: str | None) -> bool:
     return name is not None and name in graph.node_names(project)
 
 
+def _unfolded() -> set[str]:
+    return set(st.session_state.get(UNFOLDED, ()))
+
+
+def _drawing(project: dict):
+    """The layout as drawn now: which groups are unfolded is this session's view."""
+    return layout.view(project, _unfolded())
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _show(project: dict, name: str) -> None:
+    """Unfold the groups holding ``name``, select it (its settings open) and bring it on
+    screen."""
+    st.session_state[UNFOLDED] = sorted(
+        _unfolded() | set(layout.ancestors(layout.groups(project), name))
+    )
+    st.session_state[SELECTED] = name
+    seq = (st.session_state.get(FOCUS) or {}).get("seq", 0) + 1
+    st.session_state[FOCUS] = {"name": name, "seq": seq}
+
+
+def _on_search() -> None:
+    project = state.get_project()
+    hits = layout.search(project, st.session_state.get(SEARCH, ""))
+    st.session_state[HIT] = 0
+    if hits:
+        _show(project, hits[0])
+
+
+def _next_hit() -> None:
+    project = state.get_project()
+    hits = layout.search(project, st.session_state.get(SEARCH, ""))
+    if hits:
+        k = (st.session_state.get(HIT, 0) + 1) % len(hits)
+        st.session_state[HIT] = k
+        _show(project, hits[k])
+
+
+def _fold_all(unfold: bool, found: list) -> None:
+    st.session_state[UNFOLDED] = sorted(g.id for g in found) if unfold else []
+
+
 # --------------------------------------------------------------------------- gestures
 
 
@@ -79,12 +131,17 @@ def _on_action(action: dict) -> None:
     if kind in ("undo", "redo"):
         (state.undo if kind == "undo" else state.redo)()
         return
+    if kind in ("expand", "collapse"):  # the view changes, not the project
+        shown = _unfolded()
+        (shown.add if kind == "expand" else shown.discard)(name)
+        st.session_state[UNFOLDED] = sorted(shown)
+        return
     try:
         if kind == "select":
             st.session_state[SELECTED] = name
             return
         if kind == "add":
-            spot = layout.free_spot(layout.layout(project), action["x"], action["y"])
+            spot = layout.free_spot(_drawing(project).positions, action["x"], action["y"])
             project, new = graph.add_node(
                 project, action["class_name"], action["source"] or None, spot
             )
@@ -278,6 +335,62 @@ def _problems(project: dict, faults: list, result) -> None:
             )
 
 
+def _search_bar(project: dict, found: list) -> list[str]:
+    """The search field (and fold buttons for a big graph); returns the matching names."""
+    cols = st.columns([4, 1, 1, 1] if found else [4, 1], vertical_alignment="bottom")
+    cols[0].text_input(
+        "Find a layer",
+        key=SEARCH,
+        on_change=_on_search,
+        placeholder="Part of a layer name, e.g. conv5_block16",
+        help="Highlights every layer whose name contains this text (any case), unfolds "
+        "the group holding the first one, selects it and brings it on screen.",
+    )
+    hits = layout.search(project, st.session_state.get(SEARCH, ""))
+    cols[1].button(
+        "Next match",
+        on_click=_next_hit,
+        key="graph_next_hit",
+        width="stretch",
+        disabled=len(hits) < 2,
+    )
+    if found:
+        cols[2].button(
+            "Unfold all",
+            on_click=_fold_all,
+            args=(True, found),
+            key="graph_unfold_all",
+            width="stretch",
+            help="Draw every layer (the canvas gets long: hundreds of layers).",
+        )
+        cols[3].button(
+            "Fold all",
+            on_click=_fold_all,
+            args=(False, found),
+            key="graph_fold_all",
+            width="stretch",
+            help="Draw each group as one node again.",
+        )
+    # Shown as code, so what was typed is not read as Markdown (names have no backticks).
+    text = st.session_state.get(SEARCH, "").strip().replace("`", "")
+    if text:
+        if hits:
+            k = st.session_state.get(HIT, 0) % len(hits)
+            shown = ", ".join(hits[:5]) + (f" and {len(hits) - 5:,} more" if len(hits) > 5 else "")
+            said = "1 node matches" if len(hits) == 1 else f"{len(hits):,} nodes match"
+            st.caption(f"{said} `{text}` (showing {k + 1} of {len(hits):,}): {shown}.")
+        else:
+            st.caption(f"No node name contains `{text}`.")
+    elif found:
+        st.caption(
+            f"A big graph: {len(found)} groups (Keras blocks and stages, branching modules, "
+            "long chains, sections) are drawn as one node each until unfolded. Click a "
+            "group to unfold it; its frame's left strip folds it again. Folding changes "
+            "only this view, not the model."
+        )
+    return hits
+
+
 # --------------------------------------------------------------------------- compile
 
 
@@ -285,7 +398,11 @@ def _compile_section(project: dict, result) -> None:
     if not project["model"].get("outputs"):
         st.caption("Mark a layer as a model output (select it, then tick 'Model output').")
         return
-    compile_form.compile_editor(project, "graph", result=result)
+    from builder.advice import recommended_losses
+
+    # Each output's own CSV column marks the loss that suits it (none when they share one).
+    recommended = recommended_losses(project) or None if result is not None else None
+    compile_form.compile_editor(project, "graph", recommended, result=result)
 
 
 # --------------------------------------------------------------------------- the page
@@ -309,9 +426,17 @@ notice = st.session_state.pop(NOTICE, None)
 if notice:
     st.error(notice)
 
+found = layout.groups(project)
+hits = _search_bar(project, found)
 # The canvas takes the page's whole width; the selected node's settings come below it.
 view = build_view(
-    project, result, selected, faults, layout.layout(project), layout.edge_routes(project)
+    project,
+    result,
+    selected,
+    faults,
+    layout.view(project, _unfolded(), found=found),
+    hits,
+    st.session_state.get(FOCUS),
 )
 action = graph_editor(view, key=EDITOR_KEY, on_action=_on_action)
 if action is not None:  # it did not come through the callback (AppTest)

@@ -52,13 +52,21 @@ def _prepared(project_json: str):
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _test_outputs(path: str, mtime: float, project_json: str) -> np.ndarray | None:
-    """The model's outputs on the whole test split; None for a multi-output model."""
+def _test_outputs(path: str, mtime: float, project_json: str) -> np.ndarray | dict | None:
+    """The model's outputs on the whole test split: {output name: outputs} for a model
+    whose outputs each learn their own CSV column, None for another multi-output model."""
     from builder.training import feed
 
     prepared = _prepared(project_json)
-    outputs = feed.predict(_model(path, mtime), prepared.x_test, batch_size=256, verbose=0)
-    return None if isinstance(outputs, (list, tuple, dict)) else np.asarray(outputs)
+    model = _model(path, mtime)
+    outputs = feed.predict(model, prepared.x_test, batch_size=256, verbose=0)
+    if not isinstance(outputs, (list, tuple, dict)):
+        return np.asarray(outputs)
+    if not prepared.output_targets:
+        return None
+    if isinstance(outputs, dict):
+        return {name: np.asarray(value) for name, value in outputs.items()}
+    return {name: np.asarray(value) for name, value in zip(model.output_names, outputs)}
 
 
 def _model_path(run: dict) -> str | None:
@@ -210,6 +218,39 @@ def _show_sample(sample: dict, output: np.ndarray, prepared) -> None:
         )
 
 
+def _output_predictions(prepared, outputs: dict) -> None:
+    """Each output against its own CSV column: a chart per output, then test samples
+    with every output's prediction beside the true value."""
+    st.subheader("Test-set predictions")
+    for output, (_, truth) in prepared.output_targets.items():
+        info = prepared.info.for_output(output)
+        st.markdown(f"**{output}** · column {info.target_name} ({info.task})")
+        if info.task == "regression":
+            figure = charts.scatter_figure(truth, outputs[output].reshape(-1), info.target_name)
+        else:
+            classes = info.num_classes or charts.class_probabilities(outputs[output]).shape[1]
+            matrix = charts.confusion_matrix(truth, charts.class_indices(outputs[output]), classes)
+            figure = charts.confusion_figure(matrix, info.class_names)
+        st.plotly_chart(figure, key=f"results_output_{output}")
+    st.subheader("Predictions on test samples")
+    if st.button("Other samples", key="results_other"):
+        st.session_state[SEED_KEY] = st.session_state.get(SEED_KEY, 0) + 1
+    rng = np.random.default_rng(st.session_state.get(SEED_KEY, 0))
+    count = len(prepared.test_targets)
+    for i in rng.choice(count, size=min(SAMPLES, count), replace=False):
+        sample = prepared.sample("test", int(i))
+        st.caption(
+            ", ".join(f"{k} {v}" for k, v in list(sample["row"].items())[:8])
+            + (" ..." if len(sample["row"]) > 8 else "")
+        )
+        for output, label in sample["labels"].items():
+            guess = prepared.predicted_label(outputs[output][int(i)], output)
+            st.markdown(
+                f"`{output}` predicted **{guess}** · true **{label['label']}** ({label['column']})"
+            )
+        st.divider()
+
+
 def _predictions(run: dict) -> None:
     path = _model_path(run)
     if path is None:
@@ -226,6 +267,9 @@ def _predictions(run: dict) -> None:
         return
     if outputs is None:
         st.info("Predictions are shown for single-output models only.")
+        return
+    if isinstance(outputs, dict):
+        _output_predictions(prepared, outputs)
         return
     info = prepared.info
     st.subheader("Test-set predictions")

@@ -42,7 +42,14 @@ def _data_section(project: dict) -> None:
         st.warning(f"The project names no known dataset ({data.get('dataset')!r}).")
     else:
         options = {**spec.defaults(), **(data.get("options") or {})}
-        shown = ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path") or "no options"
+        if options.get("targets"):  # several CSV columns, each trained by its own output
+            options["targets"] = ", ".join(
+                f"{t['column']} → {t['output']}" for t in options["targets"]
+            )
+        shown = (
+            ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path" and v != [])
+            or "no options"
+        )
         st.markdown(f"**Data:** {spec.label} — {spec.task} · {shown}")
     data_status.show(data_status.availability(data.get("dataset")))
     _page_link("pages/data.py", "Change the data or its preprocessing")

@@ -234,3 +234,55 @@ def mixed_csv_project(folder: Path, case: str) -> dict:
     p["name"] = case
     p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
     return p
+
+
+# --------------------------------------------------------------------------- two targets
+
+
+def write_two_target_csv(path: Path, rows: int = 120) -> Path:
+    """A CSV with two target columns: "kind" (three words, multiclass) and "size" (a
+    number, regression), both following the features "a", "b" and "colour"."""
+    lines = ["a,b,colour,kind,size"]
+    for i in range(rows):
+        a, b = (i * 7) % 13, (i * 5) % 11
+        colour = ["red", "green", "blue"][i % 3]
+        kind = ["small", "medium", "large"][(a + b) % 3]
+        lines.append(f"{a},{b},{colour},{kind},{a * 1.5 + b * 0.25 + 2:.2f}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def two_target_project(folder: Path, **options) -> dict:
+    """A two-head functional model on ``write_two_target_csv``'s file: output "kind"
+    (Dense 3, softmax, categorical crossentropy) learns column "kind", output "size"
+    (Dense 1, mse) learns column "size"."""
+    from tests.helpers import project
+
+    path = folder / "two_targets.csv"
+    if not path.exists():
+        write_two_target_csv(path)
+    options = {
+        "path": str(path),
+        "targets": [
+            {"column": "kind", "output": "kind", "task": "multiclass"},
+            {"column": "size", "output": "size", "task": "regression"},
+        ],
+        "test_fraction": 0.25,
+        **options,
+    }
+    p = project(
+        [
+            ("hidden", "Dense", {"units": 8, "activation": "relu"}, ["x"]),
+            ("kind", "Dense", {"units": 3, "activation": "softmax"}, ["hidden"]),
+            ("size", "Dense", {"units": 1}, ["hidden"]),
+        ],
+        shape=(5,),
+        outputs=["kind", "size"],
+        loss={"kind": "categorical_crossentropy", "size": "mse"},
+        dataset="csv",
+        options=options,
+    )
+    p["compile"]["metrics"] = {"kind": ["accuracy"], "size": ["mae"]}
+    p["name"] = "two_targets"
+    p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
+    return p

@@ -23,7 +23,7 @@ import pytest
 from builder import export, templates
 from builder.build import BuildError, build
 from builder.project import ProjectError
-from tests.fixtures_data import MIXED_CASES, mixed_csv_project
+from tests.fixtures_data import MIXED_CASES, mixed_csv_project, two_target_project
 from tests.helpers import project
 
 NASTY_NAME = 'Digits "dense" \'quoted\'\n"""\nimport os; os.remove("x")  # \\ end'
@@ -278,6 +278,7 @@ def batch(tmp_path_factory):
     scripts["csv"] = export.to_script(_csv_project(folder / "houses.csv"))
     for case in MIXED_CASES:  # the script reads its CSV by name, from the folder it runs in
         scripts[case] = export.to_script(mixed_csv_project(folder, case))
+    scripts["two_targets"] = export.to_script(two_target_project(folder))
     jobs = []
     for key, code in scripts.items():
         script = folder / f"export_{key}.py"  # never a stdlib name such as csv.py
@@ -407,6 +408,13 @@ def test_csv_script_builds_the_same_model(batch):
 def test_csv_script_trains_on_a_file_with_id_empty_and_text_columns(batch, case):
     """The CSV cases of test_export_data.py (whose prepared arrays equal the app's) train."""
     _assert_same_model(batch[0][case], mixed_csv_project(batch[4], case))
+
+
+def test_two_target_script_trains_each_head_on_its_column(batch):
+    report = batch[0]["two_targets"]
+    _assert_same_model(report, two_target_project(batch[4]))
+    assert {"kind_loss", "size_loss", "kind_accuracy", "size_mae"} <= set(report["test"])
+    assert {"val_kind_loss", "val_size_loss"} <= set(report["curves"])
 
 
 def test_invalid_project_is_refused_with_project_error():

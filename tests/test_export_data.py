@@ -22,7 +22,7 @@ from builder.data.errors import DataError
 from builder.data.preprocess import standardize, standardize_fit
 from builder.project import ProjectError
 from tests import fixtures_data
-from tests.fixtures_data import MIXED_CASES, mixed_csv_project
+from tests.fixtures_data import MIXED_CASES, mixed_csv_project, two_target_project
 
 DATA_SECTIONS = ("Imports", "Settings", "Data", "Labels")
 
@@ -146,6 +146,57 @@ def test_csv_script_says_when_the_file_changed(tmp_path, monkeypatch):
     namespace = {"np": np}
     with pytest.raises(SystemExit, match="not among CLASSES"):
         exec(compile(data, "<data>", "exec"), namespace)
+
+
+@pytest.mark.parametrize(
+    "loss, options",
+    [
+        ({"kind": "categorical_crossentropy", "size": "mse"}, {}),
+        ({"kind": "sparse_categorical_crossentropy", "size": "mae"}, {"normalize": False}),
+    ],
+)
+def test_two_target_script_gives_each_output_the_apps_labels(tmp_path, monkeypatch, loss, options):
+    """Several target columns: the script's y holds one column per target and ``targets``
+    encodes each for its output's loss, equal to the app's dict of labels."""
+    p = two_target_project(tmp_path, **options)
+    p["compile"]["loss"] = loss
+    monkeypatch.chdir(tmp_path)
+    _assert_script_prepares_the_apps_data(p)
+
+
+@pytest.mark.parametrize(
+    "loss, units, activation",
+    [("binary_crossentropy", 1, "sigmoid"), ("categorical_crossentropy", 2, "softmax")],
+)
+def test_a_yes_no_column_beside_a_number_column(tmp_path, monkeypatch, loss, units, activation):
+    """A two-class text column (0/1 floats, or one-hot pairs for categorical loss) and a
+    number column: the script's labels equal the app's either way."""
+    lines = ["a,b,colour,kind,size"]
+    for i in range(120):
+        a, b = (i * 7) % 13, (i * 5) % 11
+        lines.append(f"{a},{b},{['red', 'green'][i % 2]},{['no', 'yes'][(a + b) % 2]},{a * 1.5}")
+    (tmp_path / "two_targets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = two_target_project(tmp_path)
+    p["data"]["options"]["targets"][0]["task"] = "auto"
+    p["model"]["inputs"][0]["shape"] = [4]
+    p["model"]["layers"][1]["config"].update(units=units, activation=activation)
+    p["compile"]["loss"]["kind"] = loss
+    monkeypatch.chdir(tmp_path)
+    _assert_script_prepares_the_apps_data(p)
+
+
+def test_two_target_encoder_lists_each_column_and_its_output(tmp_path):
+    values = encoding.fit(two_target_project(tmp_path)).literals()
+    assert json.loads(json.dumps(values)) == values
+    assert [(t["column"], t["output"], t["task"]) for t in values["targets"]] == [
+        ("kind", "kind", "multiclass"),
+        ("size", "size", "regression"),
+    ]
+    assert values["targets"][0]["classes"] == ["large", "medium", "small"]
+    assert values["labels"] == {"kind": "one_hot", "size": "value"}
+    assert [c["name"] for c in values["columns"]] == ["a", "b", "colour"]
+    code = export.to_script(two_target_project(tmp_path))
+    assert "TARGETS = [" in code and "TARGET = " not in code
 
 
 # --------------------------------------------------------------------------- templates

@@ -148,3 +148,33 @@ def test_nested_functional_model_is_flattened():
     assert layers["head"].get("inbound", ["inner_out"]) == ["inner_out"]
     assert check(project).total_params == model.count_params()
     assert any("flattened" in n for n in notes)
+
+
+def test_nested_model_with_several_outputs_is_flattened_output_by_output():
+    """Each output of a nested model (history tensor index k) stands for its own inner
+    layer, inside the outer graph and among the outer model's outputs."""
+    import keras
+
+    i = keras.Input((8,), name="i")
+    inner = keras.Model(
+        i, [keras.layers.Dense(4, name="a")(i), keras.layers.Dense(3, name="b")(i)], name="two"
+    )
+    x = keras.Input((8,), name="x")
+    first, second = inner(x)
+    joined = keras.layers.Concatenate(name="cat")([second, first])
+    model = keras.Model(x, [keras.layers.Dense(1, name="d")(joined), second])
+    project, _ = keras_import.from_keras_json(model.to_json())
+    layers = {lay["name"]: lay for lay in project["model"]["layers"]}
+    assert layers["cat"]["inbound"] == ["b", "a"]
+    assert project["model"]["outputs"] == ["d", "b"]
+    assert check(project).total_params == model.count_params()
+
+
+def test_a_second_output_of_an_ordinary_layer_is_refused_by_name():
+    import keras
+
+    x = keras.Input((5, 3), name="x")
+    seq, state_h, _ = keras.layers.LSTM(4, return_state=True, name="rnn")(x)
+    model = keras.Model(x, keras.layers.Concatenate(name="cat")([seq, state_h]))
+    with pytest.raises(ProjectError, match="output 1 of 'rnn'"):
+        keras_import.from_keras_json(model.to_json())

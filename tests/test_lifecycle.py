@@ -276,6 +276,24 @@ def test_housekeeping_prunes_old_autosaves_and_unused_uploads(tmp_path, monkeypa
     assert deleted["runs"] == [str(run)] and deleted["uploads"] == [str(by_run)]
 
 
+def test_an_old_autosave_with_a_recent_run_is_kept(tmp_path, monkeypatch):
+    """A project last edited long ago but trained lately is still in use: its autosave (and
+    so the way back to its runs) stays."""
+    from builder import housekeeping
+
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path))
+    old = time.time() - 40 * 86400
+    path = paths.autosave_dir() / "cccccccccccccccc.json"
+    path.write_text(json.dumps(templates.load(templates.DEFAULT)))
+    os.utime(path, (old, old))
+    run = runs.create_run(paths.runs_root(), "cccccccccccccccc", {"data": {}}, {})
+    runs.update_run_info(run, state="finished")
+    assert housekeeping.prune(keep_days=30, keep_runs=10)["autosaves"] == []
+    assert path.exists()
+    os.utime(run, (old, old))
+    assert housekeeping.prune(keep_days=30, keep_runs=10)["autosaves"] == [str(path)]
+
+
 # --------------------------------------------------------------------------- files
 
 

@@ -63,3 +63,65 @@ def test_choosing_your_csv_shows_the_uploader_and_keeps_the_data(app):
     app.selectbox(key="data_dataset").set_value("wine").run()
     assert app.session_state["project"]["data"]["dataset"] == "wine"
     assert not app.get("file_uploader")
+
+
+@pytest.fixture
+def two_heads(app, tmp_path):
+    """The Data page on a two-output model whose CSV (in the uploads folder) still has one
+    target, "size", as an old project file would."""
+    from builder import paths
+    from builder.data import loader
+    from tests.fixtures_data import two_target_project, write_two_target_csv
+
+    loader.clear_cache()
+    write_two_target_csv(paths.uploads_dir() / "two.csv")
+    project = two_target_project(tmp_path)
+    project["data"]["options"] = {"path": "two.csv", "target": "size", "task": "regression"}
+    project["compile"]["loss"] = "mse"
+    project["compile"]["metrics"] = ["mae"]
+    app.session_state["project"] = project
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _targets(app) -> list[tuple]:
+    targets = app.session_state["project"]["data"]["options"].get("targets") or []
+    return [(t["column"], t["output"], t.get("task", "auto")) for t in targets]
+
+
+def test_several_columns_map_to_outputs_by_order_then_by_choice(two_heads):
+    app = two_heads
+    assert app.multiselect(key="data_csv_targets").value == ["size"]
+    app.multiselect(key="data_csv_targets").set_value(["kind", "size"]).run()
+    assert not app.exception, app.exception
+    assert _targets(app) == [("kind", "kind", "auto"), ("size", "size", "auto")]
+    # Each column has its own task now: the single target's widgets are gone.
+    assert "data_opt:csv:target" not in [s.key for s in app.selectbox]
+    app.selectbox(key="data_target_output:0").set_value("size").run()
+    assert _targets(app) == [("kind", "size", "auto"), ("size", "kind", "auto")]
+    app.selectbox(key="data_target_output:0").set_value("kind").run()
+    app.selectbox(key="data_target_task:1").set_value("regression").run()
+    assert _targets(app) == [("kind", "kind", "auto"), ("size", "size", "regression")]
+    text = " ".join(m.value for m in app.markdown)
+    assert "**kind** → output `kind`: multiclass, 3 classes" in text
+    assert "loss `mse`" in text
+    assert "**Inputs (5):** a, b as numbers; colour (3 categories) one-hot." in text
+    app.button(key="data_use_rec").click().run()
+    app.button(key="data_load").click().run()
+    assert not app.exception, app.exception
+    assert any(m.value.startswith("kind: **") and " · size: **" in m.value for m in app.markdown)
+    comp = app.session_state["project"]["compile"]
+    assert comp["loss"] == {"kind": "categorical_crossentropy", "size": "mse"}
+    assert comp["metrics"] == {"kind": ["accuracy"], "size": ["mae"]}
+    app.multiselect(key="data_csv_targets").set_value(["kind"]).run()
+    options = app.session_state["project"]["data"]["options"]
+    assert "targets" not in options and options["target"] == "kind"
+
+
+def test_more_columns_than_outputs_is_said_beside_the_mapping(two_heads):
+    app = two_heads
+    app.multiselect(key="data_csv_targets").set_value(["kind", "size", "a"]).run()
+    assert not app.exception, app.exception
+    assert _targets(app)[2] == ("a", "output_1", "auto")
+    assert any("2 output(s) and 3 columns" in w.value for w in app.warning)

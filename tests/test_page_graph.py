@@ -275,3 +275,90 @@ def test_graph_page_has_the_same_compile_editor_with_the_optimizer():
     at.multiselect(key="graph_metrics").set_value(["mse"]).run()
     assert _project(at)["compile"]["loss"] == "mae"
     assert _project(at)["compile"]["metrics"] == ["mse"]
+
+
+# --------------------------------------------------------------------------- big graphs
+
+
+def _names(view: dict) -> list[str]:
+    return [n["name"] for n in view["nodes"]]
+
+
+def test_a_big_graph_is_drawn_folded_and_unfolds_without_changing_the_project():
+    from tests.test_layout import dense_like
+
+    at = _open(dense_like())
+    before = json.dumps(_project(at), sort_keys=True)
+    view = _view(at)
+    assert _names(view) == [
+        "x",
+        "conv1_conv",
+        "group:conv2",
+        "pool2_conv",
+        "group:conv3",
+        "pool3_conv",
+    ]
+    stage = _node(view, "group:conv3")
+    assert stage["kind"] == "group" and stage["summary"] == "12 blocks · 48 layers"
+    assert [e["folded"] for e in view["edges"] if e["source"] == "group:conv3"] == [True]
+    assert any("Click a group to unfold it" in c.value for c in at.caption)
+
+    _act(at, type="expand", name="group:conv3")
+    view = _view(at)
+    assert "group:conv3_block7" in _names(view) and "group:conv3" not in _names(view)
+    assert [f["id"] for f in view["frames"]] == ["group:conv3"]
+    _act(at, type="expand", name="group:conv3_block7")
+    assert "conv3_block7_1_conv" in _names(_view(at))
+    # The folded stage showed the shape leaving it, and the parameters of all its layers.
+    _act(at, type="expand", name="group:conv3_block12")
+    unfolded = _view(at)
+    assert _node(unfolded, "conv3_block12_concat")["output_shape"] == stage["output_shape"]
+    members = [n for n in unfolded["nodes"] if n["name"].startswith("conv3_block12_")]
+    block = _node(view, "group:conv3_block12")
+    assert sum(int(n["params"].replace(",", "")) for n in members) == int(
+        block["params"].replace(",", "")
+    )
+    _act(at, type="collapse", name="group:conv3")
+    assert "group:conv3" in _names(_view(at)) and _view(at)["frames"] == []
+
+    at.button(key="graph_unfold_all").click().run()
+    assert len(_view(at)["nodes"]) == len(graph.node_names(_project(at)))
+    at.button(key="graph_fold_all").click().run()
+    assert len(_view(at)["nodes"]) == 6
+    assert json.dumps(_project(at), sort_keys=True) == before
+    assert at.session_state["_undo"] == []
+
+
+def test_search_highlights_unfolds_selects_and_focuses_the_first_match():
+    from tests.test_layout import dense_like
+
+    at = _open(dense_like())
+    at.text_input(key="graph_search").set_value("CONV3_block12").run()
+    assert not at.exception, at.exception
+    view = _view(at)
+    first = "conv3_block12_0_bn"
+    assert at.session_state["graph_selected"] == first and view["selected"] == first
+    assert view["focus"]["name"] == first
+    assert {n["name"] for n in view["nodes"] if n["match_count"]} == {
+        "conv3_block12_0_bn", "conv3_block12_0_relu", "conv3_block12_1_conv",
+        "conv3_block12_concat",
+    }  # fmt: skip
+    assert _node(view, first)["prefix"] == "conv3_block12"
+    assert any("4 nodes match `CONV3_block12` (showing 1 of 4)" in c.value for c in at.caption)
+    # Its settings are open, as after a click on it.
+    assert at.number_input(key=f"graph_param:{first}:momentum").value == 0.99
+
+    seq = view["focus"]["seq"]
+    at.button(key="graph_next_hit").click().run()
+    view = _view(at)
+    assert view["selected"] == "conv3_block12_0_relu" and view["focus"]["seq"] == seq + 1
+
+    # A match inside a folded group is counted on the group.
+    at.text_input(key="graph_search").set_value("block2_").run()
+    view = _view(at)
+    assert view["selected"] == "conv2_block2_0_bn"
+    assert _node(view, "group:conv3_block2")["match_count"] == 4
+
+    at.text_input(key="graph_search").set_value("no_such_layer").run()
+    assert any("No node name contains `no_such_layer`" in c.value for c in at.caption)
+    assert at.button(key="graph_next_hit").disabled

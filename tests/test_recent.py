@@ -143,3 +143,51 @@ def test_a_change_that_brings_its_own_name_keeps_it():
     before = _project("Handwritten digits, dense 64-10 (offline)", "digits")
     template = _project("MNIST digits, dense 512-10", "mnist")
     assert recent.follow_data(before, template, {before["name"]})["name"] == template["name"]
+
+
+def test_an_automatic_name_follows_the_model_too():
+    before = _project("Digits (8x8, offline), dense 64-10", "digits")
+    after = _project("Digits (8x8, offline), dense 64-10", "digits", units=(64, 3))
+    assert recent.follow_data(before, after)["name"] == "Digits (8x8, offline), dense 64-3"
+    # A name the user typed that happens to start like one is theirs: kept.
+    before["name"] = after["name"] = "Digits (8x8, offline), my try"
+    assert recent.follow_data(before, after)["name"] == "Digits (8x8, offline), my try"
+
+
+def _ended_run(runs_root, pid, name, state="finished", project=None):
+    from builder.training import runs
+
+    folder = runs.create_run(runs_root, pid, project or _project(name, "digits"), {})
+    runs.update_run_info(folder, state=state, name=name)
+    return folder
+
+
+def _run_name(folder):
+    return json.loads((folder / "run.json").read_text())["name"]
+
+
+def test_rename_runs_renames_runs_named_as_the_project_was_or_automatically(dirs, monkeypatch):
+    from builder.training import runs
+
+    monkeypatch.setattr(runs, "MIN_FREE_BYTES", 0)
+    _, runs_root = dirs
+    project = _project("train.csv, dense 64-10", "csv")
+    project["data"]["options"] = {"path": "train.csv"}
+    old = _ended_run(runs_root, PID_A, "train.csv, dense 64-10")
+    automatic = _ended_run(runs_root, PID_A, "train.csv, dense 64-2", project=project)
+    template = _ended_run(runs_root, PID_A, next(iter(TEMPLATES)), project=project)
+    boston = _project("Boston housing prices, dense 64-1", "boston_housing")
+    other_data = _ended_run(runs_root, PID_A, boston["name"], project=boston)
+    theirs = _ended_run(runs_root, PID_A, "My first try", project=project)
+    training = _ended_run(runs_root, PID_A, "train.csv, dense 64-10", state="running")
+    other = _ended_run(runs_root, PID_B, "train.csv, dense 64-10")
+    (old / "project.json").unlink()  # the old name alone is enough
+    count = recent.rename_runs(runs_root, PID_A, project, "Titanic", TEMPLATES)
+    assert count == 3
+    assert [_run_name(f) for f in (old, automatic, template)] == ["Titanic"] * 3
+    assert _run_name(other_data) == boston["name"]  # its name says it trained on Boston
+    assert _run_name(theirs) == "My first try"
+    assert _run_name(training) == "train.csv, dense 64-10"  # its worker owns run.json
+    assert _run_name(other) == "train.csv, dense 64-10"  # another project's run
+    with pytest.raises(ValueError, match="is not a project id"):
+        recent.rename_runs(runs_root, "../x", project, "b")

@@ -187,10 +187,13 @@ def _output(
         _error(prefix, metrics_key)
 
 
-def compile_editor(project: dict, prefix: str, recommended: str | None = None, result=None) -> None:
+def compile_editor(
+    project: dict, prefix: str, recommended: str | dict | None = None, result=None
+) -> None:
     """The optimizer and its settings, then loss, weight and metrics per output.
 
-    ``recommended`` marks the loss that suits the data (one output); ``result`` (a
+    ``recommended`` marks the loss that suits the data (one output), or {output: loss}
+    when each output learns its own CSV column; ``result`` (a
     ``CheckResult``) adds each output's shape to its heading when there are several.
     """
     comp = settings.sections(project)[0]
@@ -199,13 +202,18 @@ def compile_editor(project: dict, prefix: str, recommended: str | None = None, r
     if not outputs:
         st.caption("The model has no output yet: the loss and metrics are set per output.")
         return
+    per_output = recommended if isinstance(recommended, dict) else {}
     if len(outputs) == 1:
-        _output(prefix, comp, outputs[0], outputs, recommended)
+        _output(prefix, comp, outputs[0], outputs, per_output.get(outputs[0], recommended))
         return
     st.caption(
         "Each output is trained with its own loss; the total loss is their sum "
         "weighted by the loss weights. The data supplies one target per output: "
-        "the dataset's label, shaped for that output's loss."
+        + (
+            "its own column of the CSV (mapped on the Data page), shaped for its loss."
+            if per_output
+            else "the dataset's label, shaped for that output's loss."
+        )
     )
     for output in outputs:
         report = result.layer(output) if result is not None else None
@@ -215,4 +223,4 @@ def compile_editor(project: dict, prefix: str, recommended: str | None = None, r
 
             shape = f" · {fmt_shape(report.output_shape)}"
         st.markdown(f"**{output}**{shape}")
-        _output(prefix, comp, output, outputs, None)
+        _output(prefix, comp, output, outputs, per_output.get(output))

@@ -7,15 +7,25 @@ action to the project through ``builder.graph`` / ``builder.edit`` and sends a n
 View (built by ``build_view`` from the project, the checker's result, the graph faults and
 the layout)::
 
-    {"nodes": [{"name": "d1", "kind": "input" | "layer", "class_name": "Dense",
+    {"nodes": [{"name": "d1", "kind": "input" | "layer" | "group", "class_name": "Dense",
                 "summary": "16 units, relu", "output_shape": "(None, 16)",
                 "params": "12,560", "status": "ok" | "error" | "tentative",
                 "error": str | None, "fixes": [{"label": "..."}], "warnings": [str],
-                "x": 24.0, "y": 190.0, "is_output": bool, "multi": bool}],
+                "x": 24.0, "y": 190.0, "is_output": bool, "multi": bool,
+                "match_count": int,             # search hits it is or holds
+                "prefix": "conv2_block1"}],     # the enclosing block's name, if it starts it
      "edges": [{"source": "x", "target": "d1", "slot": 0, "shape": "(None, 784)",
-                "bends": [[x, y], ...], "status": "ok" | "error"}],
+                "bends": [[x, y], ...], "status": "ok" | "error",
+                "folded": bool}],               # from or to a folded group
+     "frames": [{"id": "group:conv2", "label": "conv2", "summary": "6 blocks · 42 layers",
+                 "x": ..., "y": ..., "w": ..., "h": ...}],   # unfolded groups
      "palette": [...], "categories": [...],      # as for the stack editor
-     "selected": "d1" | None}
+     "selected": "d1" | None,
+     "focus": {"name": "d1", "seq": 3} | None}  # bring on screen, once per seq
+
+A folded group (``builder.layout.groups``: a Keras block, a stage of blocks, a long chain)
+is a node of kind "group" named by its id ("group:conv2"), with ``label`` the block's
+name; its shape is the one leaving it, its parameters those of every layer inside.
 
 Actions (``seq`` grows with every gesture; positions are canvas pixels of the node's
 top-left corner; ``source`` of "add" may be "" for "the first input")::
@@ -25,11 +35,12 @@ top-left corner; ``source`` of "add" may be "" for "the first input")::
     {"type": "move", "name": "d1", "x": 40, "y": 300, "seq": ...}
     {"type": "select" | "delete", "name": "d1", "seq": ...}
     {"type": "apply_fix", "name": "d1", "fix": 0, "seq": ...}
+    {"type": "expand" | "collapse", "name": "group:conv2", "seq": ...}
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from ui import component_actions
@@ -44,6 +55,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "select": {"name": "name"},
     "delete": {"name": "name"},
     "apply_fix": {"name": "name", "fix": "index"},
+    "expand": {"name": "name"},  # a folded group's id: draw its layers
+    "collapse": {"name": "name"},  # an unfolded group's id: draw it as one node again
     "undo": {},  # Ctrl+Z
     "redo": {},  # Ctrl+Shift+Z, Ctrl+Y
 }
@@ -92,32 +105,154 @@ def build_view(
     result: Any = None,
     selected: str | None = None,
     faults: list | None = None,
-    positions: Mapping[str, tuple[float, float]] | None = None,
-    routes: Mapping[tuple[str, str], list] | None = None,
+    drawing: Any = None,
+    matches: list[str] | None = None,
+    focus: dict | None = None,
 ) -> dict:
     """The component's view of ``project``.
 
     ``result`` is the checker's (None while TensorFlow loads: shapes read "pending"),
     ``faults`` the ``builder.graph.faults`` list (shown on the nodes they name when the
-    checker has no error there), ``positions`` and ``routes`` the layout's
-    (``builder.layout.layout`` / ``edge_routes``: bend points of long edges).
+    checker has no error there), ``drawing`` the ``builder.layout.view`` to draw (which
+    groups are folded, positions, bends of long edges; by default every group folded).
+    ``matches`` are the node names a search found (highlighted; a folded group counts the
+    ones inside it); ``focus`` ({"name", "seq"}) the node to bring on screen once per seq.
     """
     from builder import catalogue, layout
-    from builder.results import fmt_shape
     from builder.topology import inbound_of
+
+    model = project["model"]
+    drawing = drawing if drawing is not None else layout.view(project)
+    groups = drawing.groups
+    shown = {n["name"]: n for n in _node_items(project, result, faults or [])}
+    shapes = {name: node["output_shape"] for name, node in shown.items()}
+    found = set(matches or [])
+    # A layer drawn inside an unfolded block shows its name's end in full and lets the
+    # block's name, which its frame already shows, be cut short.
+    prefix = {}
+    for group in groups.values():
+        if group.kind not in ("stage", "block"):
+            continue
+        for m in group.members:
+            if m.startswith(group.label + "_") and len(group.label) > len(prefix.get(m, "")):
+                prefix[m] = group.label
+    nodes = []
+    for item in drawing.items:
+        x, y = drawing.positions.get(item, (0.0, 0.0))
+        if item in groups:
+            node = _group_item(groups[item], groups, shown, drawing, found)
+        else:
+            node = {**shown[item], "match_count": int(item in found)}
+            if item in prefix:
+                node["prefix"] = prefix[item]
+        nodes.append({**node, "x": x, "y": y})
+    status = {n["name"]: n["status"] for n in nodes}
+    edges = []
+    drawn: set[tuple[str, str]] = set()
+    slots: dict[str, int] = {}
+    item_of = drawing.item_of
+    for dst, srcs in inbound_of(model).items():
+        for src in srcs:
+            if src not in item_of or item_of[src] == item_of[dst]:
+                continue
+            pair = (item_of[src], item_of[dst])
+            folded = pair != (src, dst)
+            if folded and pair in drawn:
+                continue  # one edge stands for every connection between the two
+            drawn.add(pair)
+            slot = slots.get(pair[1], 0)
+            slots[pair[1]] = slot + 1
+            edges.append(
+                {
+                    "source": pair[0],
+                    "target": pair[1],
+                    "slot": slot,
+                    "shape": shapes.get(src),
+                    "bends": [list(b) for b in drawing.routes.get(pair, [])],
+                    "status": "error" if status.get(pair[1]) == "error" else "ok",
+                    "folded": folded,
+                }
+            )
+    frames = [
+        {
+            "id": gid,
+            "label": groups[gid].label,
+            "summary": groups[gid].summary(groups),
+            "x": x,
+            "y": y,
+            "w": w,
+            "h": h,
+        }
+        for gid, (x, y, w, h) in drawing.frames.items()
+    ]
+    visible = {n["name"] for n in nodes}
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "frames": frames,
+        "palette": catalogue.palette(),
+        "categories": catalogue.categories(),
+        "selected": selected if selected in visible else None,
+        "focus": focus if focus and focus.get("name") in visible else None,
+    }
+
+
+_KIND_WORD = {
+    "stage": "Stage",
+    "block": "Block",
+    "module": "Module",
+    "chain": "Chain",
+    "section": "Section",
+}
+
+
+def _group_item(group: Any, groups: dict, shown: dict, drawing: Any, found: set) -> dict:
+    """A folded group as one node: the shape leaving it, its parameters, its problems."""
+    inside = [shown[m] for m in group.members]
+    leaving = [src for (s, _), links in drawing.edges.items() if s == group.id for src, _ in links]
+    last = shown[leaving[0] if leaving else group.members[-1]]
+    errors = [n["name"] for n in inside if n["status"] == "error"]
+    if errors:
+        status = "error"
+    elif any(n["status"] == "tentative" for n in inside):
+        status = "tentative"
+    else:
+        status = "ok"
+    params = None
+    if all(n["params"] is not None for n in inside):
+        params = f"{sum(int(n['params'].replace(',', '')) for n in inside):,}"
+    error = None
+    if errors:
+        named = ", ".join(errors[:3]) + (f" and {len(errors) - 3} more" if len(errors) > 3 else "")
+        error = f"{len(errors)} layer{'s' if len(errors) > 1 else ''} inside with errors: {named}."
+    return {
+        "name": group.id,
+        "kind": "group",
+        "class_name": _KIND_WORD[group.kind],
+        "label": group.label,
+        "summary": group.summary(groups),
+        "output_shape": last["output_shape"],
+        "params": params,
+        "status": status,
+        "error": error,
+        "fixes": [],
+        "warnings": [],
+        "is_output": any(n["is_output"] for n in inside),
+        "multi": False,
+        "match_count": sum(1 for m in group.members if m in found),
+    }
+
+
+def _node_items(project: dict, result: Any, faults: list) -> list[dict]:
+    """Every input and layer as a node (position left out), file order."""
+    from builder import catalogue
+    from builder.results import fmt_shape
     from ui.stack_component import layer_item
 
     model = project["model"]
-    positions = positions if positions is not None else layout.layout(project)
-    routes = routes if routes is not None else layout.edge_routes(project)
-    faults = faults or []
     outputs = set(model.get("outputs", []))
-    shapes: dict[str, str | None] = {}
     nodes = []
     for inp in model["inputs"]:
-        shape = fmt_shape([None] + list(inp["shape"]))
-        shapes[inp["name"]] = shape
-        x, y = positions.get(inp["name"], (0.0, 0.0))
         own = [f.message for f in faults if inp["name"] in f.nodes]
         nodes.append(
             {
@@ -125,14 +260,12 @@ def build_view(
                 "kind": "input",
                 "class_name": "Input",
                 "summary": inp.get("dtype", "float32"),
-                "output_shape": shape,
+                "output_shape": fmt_shape([None] + list(inp["shape"])),
                 "params": None,
                 "status": "error" if own else "ok",
                 "error": " ".join(own) or None,
                 "fixes": [],
                 "warnings": [],
-                "x": x,
-                "y": y,
                 "is_output": False,
                 "multi": False,
             }
@@ -145,12 +278,9 @@ def build_view(
         except (KeyError, ValueError, TypeError):
             summary, multi = "", False
         own = [f.message for f in faults if name in f.nodes]
-        x, y = positions.get(name, (0.0, 0.0))
         item = {
             **layer_item(result, name, class_name, summary),
             "kind": "layer",
-            "x": x,
-            "y": y,
             "is_output": name in outputs,
             "multi": multi,
         }
@@ -173,28 +303,5 @@ def build_view(
             )
             item["error"] = " ".join(own + ([keras_error] if keras_error else []))
             item["status"] = "error"
-        shapes[name] = item["output_shape"]
         nodes.append(item)
-    status = {n["name"]: n["status"] for n in nodes}
-    edges = []
-    known = set(shapes)
-    for dst, srcs in inbound_of(model).items():
-        for slot, src in enumerate(srcs):
-            if src in known:
-                edges.append(
-                    {
-                        "source": src,
-                        "target": dst,
-                        "slot": slot,
-                        "shape": shapes.get(src),
-                        "bends": [list(b) for b in routes.get((src, dst), [])],
-                        "status": "error" if status.get(dst) == "error" else "ok",
-                    }
-                )
-    return {
-        "nodes": nodes,
-        "edges": edges,
-        "palette": catalogue.palette(),
-        "categories": catalogue.categories(),
-        "selected": selected if selected in known else None,
-    }
+    return nodes

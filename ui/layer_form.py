@@ -23,6 +23,15 @@ from ui import forms, state
 _NONE = "(none)"
 
 
+def _inner_config(config: dict, path: tuple) -> dict:
+    """The config of the layer wrapped at ``path`` inside ``config`` (each name a wrapper
+    setting: ("layer", "layer") is the layer inside the layer inside), made when absent."""
+    for name in path:
+        wrapped = config.setdefault(name, {})
+        config = wrapped.setdefault("config", {})
+    return config
+
+
 def find_layer(project: dict, name: str | None) -> dict | None:
     """The layer called ``name`` in ``project``, or None."""
     return next((lay for lay in project["model"]["layers"] if lay["name"] == name), None)
@@ -92,24 +101,29 @@ class LayerForm:
             return
         self.accept(key, project)
 
-    def on_wrapped_class(self, layer: str, spec: dict, key: str) -> None:
-        """A wrapper's inner layer changes class: it starts from that class' defaults."""
+    def on_wrapped_class(self, layer: str, spec: dict, key: str, path: tuple = ()) -> None:
+        """A wrapper's inner layer changes class: it starts from that class' defaults.
+        ``path`` names the wrapped layers between ``layer`` and this wrapper (a
+        TimeDistributed(Bidirectional(LSTM)) edits its LSTM at path ("layer",))."""
         from builder import catalogue
 
         choice = st.session_state[key]
 
         def change(config):
+            target = _inner_config(config, path)
             if choice == _NONE:
-                config.pop(spec["name"], None)
+                target.pop(spec["name"], None)
             else:
-                config[spec["name"]] = {
+                target[spec["name"]] = {
                     "class_name": choice,
                     "config": catalogue.default_config(choice),
                 }
 
         self._commit_config(layer, key, change)
 
-    def on_wrapped_param(self, layer: str, spec: dict, inner: dict, key: str) -> None:
+    def on_wrapped_param(
+        self, layer: str, spec: dict, inner: dict, key: str, path: tuple = ()
+    ) -> None:
         """One setting of a wrapper's inner layer, edited in place."""
         try:
             value = forms.widget_value(inner, key)
@@ -118,8 +132,7 @@ class LayerForm:
             return
 
         def change(config):
-            wrapped = config.setdefault(spec["name"], {})
-            inner_config = wrapped.setdefault("config", {})
+            inner_config = _inner_config(config, (*path, spec["name"]))
             if value is None and not inner.get("nullable") and inner.get("default") is None:
                 inner_config.pop(inner["name"], None)
             else:
@@ -184,9 +197,11 @@ class LayerForm:
                     else:
                         self.param_widget(layer, config, spec)
 
-    def wrapped_widget(self, layer: str, config: dict, spec: dict) -> None:
+    def wrapped_widget(self, layer: str, config: dict, spec: dict, path: tuple = ()) -> None:
         """A wrapped layer (Bidirectional's LSTM, TimeDistributed's Dense), edited in place:
-        its class, then its common settings."""
+        its class, its common settings, and behind a toggle its advanced ones (a toggle, as
+        Streamlit nests no expanders); a wrapper inside it is drawn the same way, nested.
+        ``config`` holds ``spec``; ``path`` names the wrappers between it and ``layer``."""
         from builder import catalogue
 
         value = config.get(spec["name"], spec.get("default", spec.get("example")))
@@ -196,14 +211,15 @@ class LayerForm:
         current = value.get("class_name") if isinstance(value, dict) else _NONE
         if current not in options:
             options.append(current)
-        key = f"{self.prefix}_wrap:{layer}:{spec['name']}"
+        where = ".".join((*path, spec["name"]))
+        key = f"{self.prefix}_wrap:{layer}:{where}"
         self.sync(key, current)
         st.selectbox(
             spec.get("label", spec["name"]),
             options,
             key=key,
             on_change=self.on_wrapped_class,
-            args=(layer, spec, key),
+            args=(layer, spec, key, path),
             help=f"{spec.get('help', '')}\n\nKeras argument: `{spec['name']}`",
         )
         self.field_error(key)
@@ -211,20 +227,47 @@ class LayerForm:
             return
         inner_entry = catalogue.get(value["class_name"])
         inner_config = value.get("config", {})
+        if not isinstance(inner_config, dict):
+            return
+        front = [p for p in inner_entry["params"] if not p.get("advanced")]
+        advanced = [p for p in inner_entry["params"] if p.get("advanced")]
         with st.container(border=True):
-            for inner in inner_entry["params"]:
-                if inner.get("advanced") or inner["type"] == "layer":
-                    continue
-                ikey = f"{self.prefix}_param:{layer}:{spec['name']}.{inner['name']}"
-                ivalue = inner_config.get(inner["name"], inner.get("default", inner.get("example")))
-                forms.param_widget(
-                    inner,
-                    ivalue,
-                    ikey,
-                    self.errors(),
-                    self.on_wrapped_param,
-                    (layer, spec, inner, ikey),
-                )
+            for inner in front:
+                self._wrapped_param(layer, spec, inner, inner_config, path, where)
+            if not advanced:
+                return
+            prefix = f"{self.prefix}_param:{layer}:{where}."
+            refused = any(k.startswith(prefix) for k in self.errors())
+            is_set = [p["name"] for p in advanced if p["name"] in inner_config]
+            count = f", {len(is_set)} set" if is_set else ""
+            toggle = f"{self.prefix}_wrapadv:{layer}:{where}"
+            if (is_set or refused) and toggle not in st.session_state:
+                st.session_state[toggle] = True
+            shown = st.toggle(
+                f"Advanced settings of the wrapped {value['class_name']} ({len(advanced)}{count})",
+                key=toggle,
+            )
+            if shown:
+                for inner in advanced:
+                    self._wrapped_param(layer, spec, inner, inner_config, path, where)
+
+    def _wrapped_param(
+        self, layer: str, spec: dict, inner: dict, inner_config: dict, path: tuple, where: str
+    ) -> None:
+        """One setting of a wrapped layer; a wrapper setting draws its own wrapped layer."""
+        if inner["type"] == "layer":
+            self.wrapped_widget(layer, inner_config, inner, (*path, spec["name"]))
+            return
+        ikey = f"{self.prefix}_param:{layer}:{where}.{inner['name']}"
+        ivalue = inner_config.get(inner["name"], inner.get("default", inner.get("example")))
+        forms.param_widget(
+            inner,
+            ivalue,
+            ikey,
+            self.errors(),
+            self.on_wrapped_param,
+            (layer, spec, inner, ikey, path),
+        )
 
     def name_field(self, name: str, selected_key: str) -> None:
         """The layer's name; renaming it keeps it selected (``selected_key``)."""

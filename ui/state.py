@@ -70,18 +70,20 @@ def session_id() -> str:
 
 
 def owner_id() -> str:
-    """Who owns this session's training runs: the id the session started with, kept when
-    its autosave moves to a new id (``_fork``) so its runs stay in view."""
+    """Who owns this session's training runs: the project id, so a run is listed with the
+    project it was trained from — after a fork (``_fork``) and after a refresh alike."""
     if "_owner" not in st.session_state:
         st.session_state["_owner"] = session_id()
     return st.session_state["_owner"]
 
 
 def _fork() -> str:
-    """Move this session's autosave to a fresh id (and URL); return the new id."""
+    """Move this session's autosave to a fresh id (and URL); return the new id. Runs
+    started from now on belong to the new id (the one a refresh finds); those trained
+    before stay with the project they were trained from."""
     pid = secrets.token_hex(8)
-    owner_id()
     st.session_state["_pid"] = pid
+    st.session_state["_owner"] = pid
     st.session_state["_autosave_digest"] = None
     st.query_params["p"] = pid
     return pid
@@ -212,11 +214,14 @@ def delete_project(pid: str) -> None:
 
 
 def rename(name: str) -> None:
-    """Give the current project a name of the user's (it then stays when the data changes)."""
+    """Give the current project a name of the user's (it then stays when the data changes);
+    its ended runs named as it was (or automatically) take the new name too."""
     name = " ".join((name or "").split())[:120]
     project = get_project()
     if name and name != project.get("name"):
         set_project({**project, "name": name})
+        names = {templates.describe(n)[0] for n in templates.names()}
+        recent.rename_runs(paths.runs_root(), owner_id(), project, name, names)
 
 
 def recent_projects(limit: int = 10) -> list:
@@ -239,7 +244,9 @@ def _autosave(project: dict) -> None:
                 st.toast(
                     f"This project (?p={old}) was also changed in another tab. So that "
                     f"neither tab overwrites the other, your changes here are now saved "
-                    f"under a new address (?p={new}); the other tab keeps the old one."
+                    f"under a new address (?p={new}); the other tab keeps the old one, "
+                    f"with the runs trained so far (a run still training included): open "
+                    f"it from Recent projects to see them."
                 )
                 path = _autosave_path(new)
             save_project_file(project, path)

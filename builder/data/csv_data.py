@@ -37,6 +37,7 @@ __all__ = [
     "MIN_ROWS",
     "CsvSummary",
     "CsvTable",
+    "CsvTarget",
     "TableEncoder",
     "encode_columns",
     "inspect_csv",
@@ -163,6 +164,24 @@ class TableEncoder:
         return x.astype(np.float32, copy=False)
 
 
+@dataclass(frozen=True, eq=False)
+class CsvTarget:
+    """One target column, encoded: class numbers (int32) or values (float32) per split.
+
+    ``classes``: the column's values in class order as pandas read them (None for
+    regression); ``is_text``: the column is read as text before matching its classes.
+    """
+
+    column: str
+    task: str
+    y_train: np.ndarray
+    y_test: np.ndarray
+    num_classes: int | None
+    class_names: tuple[str, ...] | None
+    classes: tuple | None
+    is_text: bool
+
+
 @dataclass
 class CsvTable:
     """A CSV file encoded for Keras.
@@ -173,6 +192,8 @@ class CsvTable:
     ``delimiter``: the separator the file uses. ``target_classes``: the target's values in
     class order, as pandas read them (numbers, bools or text), None for regression;
     ``target_is_text``: the target is read as text before matching its classes.
+    ``targets``: every target column in order (one unless the file has several, each for
+    its own model output); the fields above are the first one's.
     """
 
     x_train: np.ndarray
@@ -191,6 +212,7 @@ class CsvTable:
     delimiter: str = ","
     target_classes: tuple | None = None
     target_is_text: bool = False
+    targets: tuple[CsvTarget, ...] = ()
 
 
 # --------------------------------------------------------------------------- reading
@@ -682,17 +704,43 @@ def _fit_encoder(
     return TableEncoder(tuple(columns), mean=mean, std=std, dropped=tuple(dropped))
 
 
+def _target_columns(frame, target: str, task: str, targets) -> list[tuple[str, str]]:
+    """[(column, task), ...]: ``targets`` when given, else the one ``target`` (empty: the
+    last column); DataError naming a column the file lacks or one with empty cells."""
+    pairs = list(targets) or [(target or frame.columns[-1], task)]
+    for column, _ in pairs:
+        if column not in frame.columns:
+            raise DataError(
+                f"the file has no column {column!r}: its columns are {', '.join(frame.columns)}."
+            )
+        empty_target = frame.index[frame[column].isna()]
+        if len(empty_target):
+            raise DataError(
+                f"target {column!r} is empty on line(s) {_lines(empty_target)} of the "
+                "file: fill those cells or delete those rows."
+            )
+    if len(pairs) >= frame.shape[1]:
+        raise DataError(
+            f"all {frame.shape[1]} columns of the file are targets: at least one column "
+            "must be left as a feature to predict them from."
+        )
+    return pairs
+
+
 def load_table(
     source: Source,
     target: str = "",
     task: str = "auto",
     test_fraction: float = 0.2,
     normalize: bool = True,
+    targets: tuple[tuple[str, str], ...] = (),
 ) -> CsvTable:
     """Read, split (seeded, stratified for classes) and encode a CSV file.
 
     ``target`` empty means the last column. ``task`` is "auto", "binary", "multiclass" or
-    "regression". Returns x as (rows, features) float32 with statistics from the training
+    "regression". ``targets`` ((column, task), ...) replaces both with several target
+    columns, each encoded on its own; the split keeps their rows aligned and stratifies on
+    the first. Returns x as (rows, features) float32 with statistics from the training
     split only. Raises DataError for every problem a person can fix in the file or settings.
     """
     frame, sep = _read_frame(source)
@@ -706,25 +754,15 @@ def load_table(
             "and at least one feature column. If the values are separated by "
             "something other than , ; tab or |, save it as a comma-separated CSV."
         )
-    target = target or frame.columns[-1]
-    if target not in frame.columns:
-        raise DataError(
-            f"the file has no column {target!r}: its columns are {', '.join(frame.columns)}."
-        )
-    empty_target = frame.index[frame[target].isna()]
-    if len(empty_target):
-        raise DataError(
-            f"target {target!r} is empty on line(s) {_lines(empty_target)} of the "
-            "file: fill those cells or delete those rows."
-        )
+    pairs = _target_columns(frame, target, task, targets)
     if len(frame) < MIN_ROWS:
         raise DataError(
             f"the file has {len(frame)} data rows; at least {MIN_ROWS} are needed "
             "to train on some and test on the others."
         )
     _refuse_infinities(frame)
-    task, y, num_classes, class_names, classes = _target(frame, target, task)
-    features = frame.drop(columns=[target])
+    encoded = [(column, *_target(frame, column, column_task)) for column, column_task in pairs]
+    features = frame.drop(columns=[column for column, _ in pairs])
     empty = [c for c in features.columns if features[c].isna().all()]
     dropped = [(c, "empty in every row") for c in empty]
     if empty:
@@ -734,7 +772,8 @@ def load_table(
         )
         features = features.drop(columns=empty)
     features = features.reset_index(drop=True)
-    train_idx, test_idx = split_rows(len(features), y, task, test_fraction, SPLIT_SEED)
+    _, first_task, first_y, *_ = encoded[0]
+    train_idx, test_idx = split_rows(len(features), first_y, first_task, test_fraction, SPLIT_SEED)
     raw_train, raw_test = features.iloc[train_idx], features.iloc[test_idx]
     encoder = _fit_encoder(raw_train, normalize, notes, dropped, rows=len(features))
     for col in encoder.columns:
@@ -764,23 +803,38 @@ def load_table(
             "training; they are encoded as all zeros for that column."
         )
     x_train, x_test = encoder.encode(raw_train), encoder.encode(raw_test)
+    columns = tuple(
+        CsvTarget(
+            column=column,
+            task=column_task,
+            y_train=y[train_idx],
+            y_test=y[test_idx],
+            num_classes=num_classes,
+            class_names=class_names,
+            classes=classes,
+            is_text=classes is not None and _kind(frame[column]) == "text",
+        )
+        for column, column_task, y, num_classes, class_names, classes in encoded
+    )
+    first = columns[0]
     return CsvTable(
         x_train=x_train,
-        y_train=y[train_idx],
+        y_train=first.y_train,
         x_test=x_test,
-        y_test=y[test_idx],
+        y_test=first.y_test,
         feature_names=encoder.feature_names,
-        target=target,
-        task=task,
-        num_classes=num_classes,
-        class_names=class_names,
+        target=first.column,
+        task=first.task,
+        num_classes=first.num_classes,
+        class_names=first.class_names,
         encoder=encoder,
         raw_train=raw_train.reset_index(drop=True),
         raw_test=raw_test.reset_index(drop=True),
         notes=notes,
         delimiter=sep,
-        target_classes=classes,
-        target_is_text=classes is not None and _kind(frame[target]) == "text",
+        target_classes=first.classes,
+        target_is_text=first.is_text,
+        targets=columns,
     )
 
 
@@ -793,9 +847,12 @@ def _load_cached(
     task: str,
     test_fraction: float,
     normalize: bool,
+    targets: tuple[tuple[str, str], ...] = (),
 ) -> CsvTable:
-    table = load_table(path, target, task, test_fraction, normalize)
-    for array in (table.x_train, table.y_train, table.x_test, table.y_test):
+    table = load_table(path, target, task, test_fraction, normalize, targets)
+    arrays = [table.x_train, table.x_test]
+    arrays += [y for col in table.targets for y in (col.y_train, col.y_test)]
+    for array in arrays:
         array.flags.writeable = False  # shared between callers: nobody may change it
     return table
 
@@ -808,4 +865,5 @@ def load_table_cached(options: dict) -> CsvTable:
         options["task"],
         float(options["test_fraction"]),
         bool(options["normalize"]),
+        tuple((t["column"], t.get("task", "auto")) for t in options.get("targets") or ()),
     )

@@ -63,6 +63,7 @@ class FittedEncoder:
     input_shape: list[int] | None = None
     multi_hot_dimension: int | None = None
     maxlen: int | None = None
+    targets: list[dict] | None = None
 
     def literals(self) -> dict[str, Any]:
         """The encoder as plain JSON-like values."""
@@ -107,7 +108,8 @@ def fit(project: dict, allow_download: bool = False) -> FittedEncoder:
     loss = (project.get("compile") or {}).get("loss")
     outputs = list((project.get("model") or {}).get("outputs") or ["output"])
     labels = {
-        out: label_form(loss[out] if isinstance(loss, dict) else loss, info) for out in outputs
+        out: label_form(loss[out] if isinstance(loss, dict) else loss, info.for_output(out))
+        for out in outputs
     }
     common = dict(
         dataset=name,
@@ -147,6 +149,19 @@ def fit(project: dict, allow_download: bool = False) -> FittedEncoder:
             target_is_text=table.target_is_text,
             columns=[col.literal() for col in enc.columns],
             dropped=[[col, why] for col, why in enc.dropped],
+            targets=[
+                {
+                    "column": col.column,
+                    "output": target.output,
+                    "task": col.task,
+                    "num_classes": col.num_classes,
+                    "class_names": list(col.class_names) if col.class_names else None,
+                    "classes": list(col.classes) if col.classes else None,
+                    "is_text": col.is_text,
+                }
+                for target, col in zip(info.targets, table.targets)
+            ]
+            or None,
         )
     if not options.get("normalize"):
         return FittedEncoder(**common, feature_names=list(spec.feature_names or ()) or None)

@@ -8,6 +8,7 @@ fix raises ``DataError``; TensorFlow is imported only when a Keras dataset is lo
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -54,6 +55,9 @@ class Prepared:
     split used to normalise them (None when not normalised); ``raw_tables`` holds both
     splits' rows before encoding. Text: ``*_sequences`` are the word ids of every text
     before padding (``Ragged``). Arrays are shared with the cache, hence read-only.
+    A CSV with several target columns (``info.targets``): y_* are dicts keyed by output
+    name, each output's own column shaped for its loss; ``output_targets`` maps each output
+    to its column's (train, test) class numbers or values; *_targets are the first one's.
     """
 
     x_train: np.ndarray
@@ -73,6 +77,7 @@ class Prepared:
     allow_download: bool = False
     raw_tables: tuple[Any, Any] | None = field(default=None, repr=False)
     table_encoder: csv_data.TableEncoder | None = field(default=None, repr=False)
+    output_targets: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _codec: TextCodec | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------ samples
@@ -84,11 +89,27 @@ class Prepared:
             return self.x_test, self.test_targets
         raise DataError(f"split must be 'train' or 'test', got {split!r}.")
 
-    def label_name(self, target: Any) -> str:
-        """A label as a person reads it: the class name, or the value for regression."""
-        if self.info.task == "regression":
+    def label_name(self, target: Any, output: str | None = None) -> str:
+        """A label as a person reads it: the class name, or the value for regression
+        (of ``output``'s own target column when the file has several)."""
+        info = self.info if output is None else self.info.for_output(output)
+        if info.task == "regression":
             return f"{float(target):.4g}"
-        return self.info.class_names[int(target)]
+        return info.class_names[int(target)]
+
+    def predicted_label(self, values: Any, output: str | None = None) -> str:
+        """One sample's model output as a person reads it (of ``output``'s own column when
+        the file has several): the value for regression, else the most probable class and
+        its probability (one sigmoid unit is the probability of the second class)."""
+        info = self.info if output is None else self.info.for_output(output)
+        flat = np.asarray(values, np.float64).ravel()
+        if info.task == "regression":
+            return f"{float(flat[0]):.4g}"
+        probabilities = np.array([1 - flat[0], flat[0]]) if flat.size == 1 else flat
+        best = int(np.argmax(probabilities))
+        names = info.class_names or ()
+        name = names[best] if best < len(names) else f"class {best}"
+        return f"{name} ({float(probabilities[best]):.2f})"
 
     def sample(self, split: str, i: int) -> dict:
         """One sample to show a person.
@@ -96,7 +117,8 @@ class Prepared:
         Always has "kind", "split", "index", "label" (friendly) and "target" (what the
         label is). Text adds "text" (decoded words) and "ids"; images add "pixels" (uint8,
         (H, W) for grayscale, (H, W, 3) for colour); tables add "row" ({column: value} in
-        the file's units, before normalisation).
+        the file's units, before normalisation). Several target columns add "labels":
+        {output: {"column", "label"}}; "label" and "target" then list them all.
         """
         x, targets = self._split(split)
         n = len(targets)
@@ -113,6 +135,17 @@ class Prepared:
             "label": self.label_name(targets[i]),
             "target": self.info.target_name,
         }
+        if self.output_targets:
+            labels = {
+                out: {
+                    "column": self.info.target_of(out).column,
+                    "label": self.label_name(pair[0 if split == "train" else 1][i], out),
+                }
+                for out, pair in self.output_targets.items()
+            }
+            out["labels"] = labels
+            out["target"] = ", ".join(v["column"] for v in labels.values())
+            out["label"] = " · ".join(f"{v['column']} {v['label']}" for v in labels.values())
         if self.info.sample_kind == "text":
             seqs = self.train_sequences if split == "train" else self.test_sequences
             out["ids"] = seqs[i].tolist()
@@ -211,6 +244,8 @@ class _Features:
     sequences: tuple[Ragged, Ragged] | None = None
     raw_tables: tuple[Any, Any] | None = None
     encoder: csv_data.TableEncoder | None = None
+    # A CSV with several target columns: (train, test) targets of each, in their order.
+    targets: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
 
 
 class _FeatureCache:
@@ -254,7 +289,13 @@ def clear_cache() -> None:
 
 
 def _cache_key(name: str, options: dict) -> tuple:
-    shaped = tuple(sorted((k, v) for k, v in options.items() if k != "label_encoding"))
+    shaped = tuple(
+        sorted(
+            (k, json.dumps(v, sort_keys=True) if isinstance(v, (list, dict)) else v)
+            for k, v in options.items()
+            if k != "label_encoding"
+        )
+    )
     spec = DATASETS[name]
     if spec.source == "keras":
         return name, shaped, keras_sets.SOURCES[name]
@@ -357,6 +398,9 @@ def _table_features(name: str, options: dict, report: Progress, allow_download: 
             std=enc.std,
             raw_tables=(table.raw_train, table.raw_test),
             encoder=enc,
+            targets=tuple((col.y_train, col.y_test) for col in table.targets)
+            if options.get("targets")
+            else (),
         )
     if spec.source == "sklearn":
         x_train, y_train, x_test, y_test, names = sklearn_sets.load_split(
@@ -402,8 +446,12 @@ def _features(name: str, options: dict, report: Progress, allow_download: bool) 
 # --------------------------------------------------------------------------- prepare
 
 
-def _labels(feats: _Features, loss: Any, info: DataInfo):
-    """(y_train, y_test, encoding, notes) for a loss name or a {output: loss} dict."""
+def _labels(feats: _Features, loss: Any, info: DataInfo, outputs: list[str]):
+    """(y_train, y_test, info, notes) for a loss name or a {output: loss} dict; ``info``
+    with the label forms the losses chose. Several target columns give each output its own
+    column's labels, keyed by output name."""
+    if info.targets:
+        return _target_labels(feats, loss, info, outputs)
     kwargs = {
         "task": info.task,
         "num_classes": info.num_classes,
@@ -413,7 +461,7 @@ def _labels(feats: _Features, loss: Any, info: DataInfo):
     if not isinstance(loss, dict):
         y_train, encoding, notes = labels_for_loss(feats.t_train, loss, **kwargs)
         y_test, _, _ = labels_for_loss(feats.t_test, loss, **kwargs)
-        return y_train, y_test, encoding, notes
+        return y_train, y_test, replace(info, label_encoding=encoding), notes
     y_train, y_test, encodings, notes = {}, {}, [], []
     for output, output_loss in loss.items():
         y_train[output], encoding, output_notes = labels_for_loss(
@@ -422,7 +470,57 @@ def _labels(feats: _Features, loss: Any, info: DataInfo):
         y_test[output], _, _ = labels_for_loss(feats.t_test, output_loss, **kwargs)
         encodings.append(encoding)
         notes.extend(f"Output {output!r}: {note}" for note in output_notes)
-    return y_train, y_test, encodings[0] if encodings else info.label_encoding, notes
+    encoding = encodings[0] if encodings else info.label_encoding
+    return y_train, y_test, replace(info, label_encoding=encoding), notes
+
+
+def _target_labels(feats: _Features, loss: Any, info: DataInfo, outputs: list[str]):
+    """``_labels`` for several target columns: each output's column shaped for its loss."""
+    missing = [out for out in outputs if info.target_of(out) is None]
+    unknown = [t for t in info.targets if outputs and t.output not in outputs]
+    if unknown:
+        target = unknown[0]
+        raise DataError(
+            f"target column {target.column!r} is mapped to output {target.output!r}, "
+            f"which the model does not have (its outputs: {', '.join(outputs)}): map it "
+            "to one of them on the Data page."
+        )
+    if missing:
+        raise DataError(
+            f"output {missing[0]!r} has no target column: map a column to it on the "
+            "Data page (each output of the model learns its own column)."
+        )
+    y_train, y_test, notes, targets = {}, {}, [], []
+    for target, (t_train, t_test) in zip(info.targets, feats.targets):
+        output_loss = loss.get(target.output) if isinstance(loss, dict) else loss
+        kwargs = {
+            "task": target.task,
+            "num_classes": target.num_classes,
+            "label_encoding": target.label_encoding,
+            "dataset": f"column {target.column!r} (output {target.output!r})",
+        }
+        y_train[target.output], encoding, output_notes = labels_for_loss(
+            t_train, output_loss, **kwargs
+        )
+        y_test[target.output], _, _ = labels_for_loss(t_test, output_loss, **kwargs)
+        targets.append(replace(target, label_encoding=encoding))
+        notes.extend(f"Output {target.output!r}: {note}" for note in output_notes)
+    first = targets[0]
+    return (
+        y_train,
+        y_test,
+        replace(info, label_encoding=first.label_encoding, targets=tuple(targets)),
+        notes,
+    )
+
+
+def _as_targets(task: str, t_train, t_test) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits' targets as class numbers (int32) or values (float32, regression)."""
+    kind = np.float32 if task == "regression" else np.int32
+    return (
+        np.asarray(t_train).astype(kind, copy=False),
+        np.asarray(t_test).astype(kind, copy=False),
+    )
 
 
 def prepare(
@@ -447,23 +545,27 @@ def prepare(
     name = info.dataset
     feats = _features(name, options, report, allow_download)
     loss = (project.get("compile") or {}).get("loss")
-    y_train, y_test, encoding, label_notes = _labels(feats, loss, info)
+    outputs = list((project.get("model") or {}).get("outputs") or [])
+    y_train, y_test, info, label_notes = _labels(feats, loss, info, outputs)
     _read_only(
         *(y_train.values() if isinstance(y_train, dict) else [y_train]),
         *(y_test.values() if isinstance(y_test, dict) else [y_test]),
     )
-    target_type = np.float32 if info.task == "regression" else np.int32
-    train_targets = np.asarray(feats.t_train).astype(target_type, copy=False)
-    test_targets = np.asarray(feats.t_test).astype(target_type, copy=False)
+    train_targets, test_targets = _as_targets(info.task, feats.t_train, feats.t_test)
+    output_targets = {
+        target.output: _as_targets(target.task, t_train, t_test)
+        for target, (t_train, t_test) in zip(info.targets, feats.targets)
+    }
     report(1.0, f"Ready: {len(train_targets):,} training and {len(test_targets):,} test samples.")
     return Prepared(
         x_train=feats.x_train,
         y_train=y_train,
         x_test=feats.x_test,
         y_test=y_test,
-        info=replace(info, label_encoding=encoding),
+        info=info,
         train_targets=train_targets,
         test_targets=test_targets,
+        output_targets=output_targets,
         options=options,
         notes=list(feats.notes) + label_notes,
         feature_names=list(feats.feature_names) if feats.feature_names is not None else None,

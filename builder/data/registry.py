@@ -11,9 +11,10 @@ choices, label, help), so the UI draws dataset forms with the same code as layer
 
 from __future__ import annotations
 
+import collections
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from builder import limits
@@ -28,11 +29,14 @@ __all__ = [
     "SPLIT_SEED",
     "DataInfo",
     "DatasetSpec",
+    "TargetInfo",
     "describe",
     "input_spec",
     "recommend",
     "recommend_for",
+    "recommend_outputs",
     "resolved_options",
+    "target_pairs",
     "validate_data_settings",
 ]
 
@@ -42,6 +46,8 @@ MULTI_HOT_LIMIT_BYTES = 4 * 1024**3
 
 _KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _TASKS = ("binary", "multiclass", "regression")
+# The keys of one entry of a CSV's ``targets`` option; "task" may be left out ("auto").
+TARGET_KEYS = ("column", "output", "task")
 
 
 def _option(
@@ -194,6 +200,19 @@ class DatasetSpec:
 
 
 @dataclass(frozen=True)
+class TargetInfo:
+    """One target column of a CSV with several: the model output it trains, its task and
+    classes, and the form of its labels (as ``DataInfo``'s fields of the same names)."""
+
+    output: str
+    column: str
+    task: str
+    num_classes: int | None
+    class_names: tuple[str, ...] | None
+    label_encoding: str
+
+
+@dataclass(frozen=True)
 class DataInfo:
     """What the rest of the app needs to know about the data a project will train on.
 
@@ -201,6 +220,9 @@ class DataInfo:
     (no batch axis). ``label_encoding`` is the form of the labels: "binary" (one 0/1
     float per sample), "one_hot" (num_classes floats), "integer" (the class number) or
     "value" (one float to predict, for regression).
+    ``targets``: for a CSV with several target columns, one ``TargetInfo`` per column, each
+    trained by its own model output; empty when every output learns the one label. The
+    task, classes and label form above are then the first target's.
     """
 
     dataset: str
@@ -212,6 +234,28 @@ class DataInfo:
     sample_kind: str
     feature_names: tuple[str, ...] | None = None
     target_name: str | None = None
+    targets: tuple[TargetInfo, ...] = ()
+
+    def target_of(self, output: str) -> TargetInfo | None:
+        """The target column trained by ``output``, None when there is none (or when every
+        output learns the one label: see ``for_output``)."""
+        return next((t for t in self.targets if t.output == output), None)
+
+    def for_output(self, output: str) -> DataInfo:
+        """The data as ``output`` sees it: its own target's task, classes and label form
+        (itself when every output learns the one label, or ``output`` has no target)."""
+        target = self.target_of(output)
+        if target is None:
+            return self
+        return replace(
+            self,
+            task=target.task,
+            num_classes=target.num_classes,
+            class_names=target.class_names,
+            label_encoding=target.label_encoding,
+            target_name=target.column,
+            targets=(),
+        )
 
 
 _REUTERS_TOPICS = (
@@ -536,6 +580,16 @@ _SPECS = (
                 "(2 classes: binary), anything else is regression.",
                 choices=("auto",) + _TASKS,
             ),
+            _option(
+                "targets",
+                "targets",
+                [],
+                "Columns to predict, one per output",
+                "For a model with several outputs: a list of {column, output, task}, each "
+                "column the target of the model output named (task auto, binary, "
+                "multiclass or regression). Empty: every output learns the one column "
+                "above.",
+            ),
             _TEST_FRACTION,
             _NORMALIZE,
             _label_encoding("one_hot"),
@@ -566,6 +620,8 @@ def _check_value(opt: dict, value: Any) -> str | None:
         return f"must be true or false, got {value!r}."
     if kind == "str" and not isinstance(value, str):
         return f"must be text, got {value!r}."
+    if kind == "targets":
+        return _targets_problem(value)
     if kind == "choice" and value not in opt["choices"]:
         return (
             f"{value!r} is not one of the choices.{_close(value, opt['choices'])} Use "
@@ -580,6 +636,47 @@ def _check_value(opt: dict, value: Any) -> str | None:
                 limits = f"at least {low:,}" if low is not None else f"at most {high:,}"
             return f"must be {limits}, got {value!r}; the default is {opt['default']:,}."
     return None
+
+
+def _targets_problem(value: Any) -> str | None:
+    """Why ``value`` is not a list of {column, output, task} entries, or None."""
+    example = '[{"column": "species", "output": "kind", "task": "auto"}, ...]'
+    if not isinstance(value, list):
+        return f"must be a list such as {example}, got {value!r}."
+    if len(value) > limits.MAX_CSV_COLUMNS:
+        return f"lists {len(value):,} targets; a file has at most {limits.MAX_CSV_COLUMNS:,}."
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            return f"entry {i} must be an object such as {example[1:-6]}, got {entry!r}."
+        unknown = sorted(set(entry) - set(TARGET_KEYS), key=str)
+        if unknown:
+            return (
+                f"entry {i} has unknown key(s) {', '.join(map(repr, unknown))}; "
+                f"its keys are {', '.join(TARGET_KEYS)}."
+            )
+        for key in ("column", "output"):
+            if not isinstance(entry.get(key), str) or not entry.get(key):
+                return f"entry {i} needs {key!r}: the name of a {key}, got {entry.get(key)!r}."
+        task = entry.get("task", "auto")
+        if task not in ("auto",) + _TASKS:
+            return (
+                f"entry {i} (column {entry['column']!r}): task {task!r} is not one of "
+                f"auto, {', '.join(_TASKS)}.{_close(task, _TASKS)}"
+            )
+    for key in ("column", "output"):
+        counts = collections.Counter(entry[key] for entry in value)
+        twice = sorted(n for n, count in counts.items() if count > 1)
+        if twice:
+            what = "column is the target of" if key == "column" else "output is trained on"
+            return (
+                f"{', '.join(map(repr, twice))}: each {what} one entry only, one output per column."
+            )
+    return None
+
+
+def target_pairs(options: dict) -> tuple[tuple[str, str], ...]:
+    """A CSV's several targets as ((column, task), ...) in their order; () for one target."""
+    return tuple((t["column"], t.get("task", "auto")) for t in options.get("targets") or ())
 
 
 def validate_data_settings(data: Any) -> list[str]:
@@ -678,6 +775,7 @@ def describe(data_settings: dict) -> DataInfo:
     """
     options = resolved_options(data_settings)
     spec = DATASETS[data_settings["dataset"]]
+    targets: tuple[TargetInfo, ...] = ()
     if spec.source == "csv":
         from builder.data import csv_data
 
@@ -685,6 +783,18 @@ def describe(data_settings: dict) -> DataInfo:
         task, classes, names = table.task, table.num_classes, table.class_names
         shape = {"shape": [len(table.feature_names)], "dtype": "float32"}
         features, target = tuple(table.feature_names), table.target
+        if options.get("targets"):
+            targets = tuple(
+                TargetInfo(
+                    output=entry["output"],
+                    column=col.column,
+                    task=col.task,
+                    num_classes=col.num_classes,
+                    class_names=col.class_names,
+                    label_encoding=_encoding_of(col.task, options),
+                )
+                for entry, col in zip(options["targets"], table.targets)
+            )
     else:
         task, classes, names = spec.task, spec.num_classes, spec.class_names
         features, target = spec.feature_names, spec.target_name
@@ -697,12 +807,7 @@ def describe(data_settings: dict) -> DataInfo:
             shape = _image_spec(spec.sample_shape, options["image_layout"])
         else:
             shape = {"shape": list(spec.sample_shape), "dtype": "float32"}
-    if task == "binary":
-        encoding = "binary"
-    elif task == "multiclass":
-        encoding = options.get("label_encoding", "one_hot")
-    else:
-        encoding = "value"
+    encoding = _encoding_of(task, options)
     return DataInfo(
         dataset=spec.name,
         task=task,
@@ -713,7 +818,18 @@ def describe(data_settings: dict) -> DataInfo:
         sample_kind=spec.sample_kind,
         feature_names=features,
         target_name=target,
+        targets=targets,
     )
+
+
+def _encoding_of(task: str, options: dict) -> str:
+    """The label form of a task before any loss has a say: "binary", the dataset's
+    ``label_encoding`` for several classes, "value" for regression."""
+    if task == "binary":
+        return "binary"
+    if task == "multiclass":
+        return options.get("label_encoding", "one_hot")
+    return "value"
 
 
 def input_spec(data_settings: dict) -> dict:
@@ -736,6 +852,12 @@ def recommend(data_settings: dict) -> dict:
     plain Dense(1) + mse with the mae metric for regression, as in the book.
     """
     return recommend_for(describe(data_settings))
+
+
+def recommend_outputs(info: DataInfo, outputs: list[str]) -> dict[str, dict]:
+    """``recommend_for`` per model output: each output's own target decides its last layer,
+    loss and metrics (the one label's recommendation for every output without one)."""
+    return {out: recommend_for(info.for_output(out)) for out in outputs}
 
 
 def recommend_for(info: DataInfo) -> dict:

@@ -9,6 +9,8 @@ Each test opens a fresh browser context, so it starts from the default template 
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -217,3 +219,71 @@ def test_canvas_uses_the_page_width_places_new_nodes_in_view_and_zooms(page):
     assert node(main, "hidden").evaluate("n => [n.offsetLeft, n.offsetTop]") == before
     main.get_by_test_id("nbg-zoom-reset").click()
     expect(main.get_by_test_id("nbg-zoom-reset")).to_have_text("100%")
+
+
+def test_densenet121_draws_folded_finds_a_block_by_name_and_folds_again(
+    streamlit_server, new_page, graph_entry, tmp_path
+):
+    """keras.applications.DenseNet121 (weights=None), imported: 428 layers."""
+    keras = pytest.importorskip("keras")
+    from builder import keras_import
+    from builder.project import dumps
+
+    model = keras.applications.DenseNet121(weights=None, input_shape=(32, 32, 3))
+    project, _ = keras_import.from_keras_json(model.to_json())
+    url = streamlit_server.url(graph_entry)
+    pid = secrets.token_hex(8)
+    autosave = streamlit_server.workdir / "home" / "autosave"
+    autosave.mkdir(parents=True, exist_ok=True)
+    (autosave / f"{pid}.json").write_text(dumps(project))
+    page = new_page
+    page.set_viewport_size({"width": 1500, "height": 1000})
+    page.goto(f"{url}/?p={pid}")
+    main = page.get_by_test_id("stMain")
+    editor = main.get_by_test_id("nbg-graph-editor")
+
+    # Folded: the stem, four stages of dense blocks, the transitions and the head.
+    stage = node(main, "group:conv5")
+    expect(stage).to_contain_text("Stage · 16 blocks · 112 layers")
+    expect(main.get_by_test_id("nbg-out-group:conv5")).to_contain_text(
+        "(None, 1, 1, 1024)", timeout=TF_TIMEOUT
+    )
+    expect(main.locator(".nbg-node")).to_have_count(27)
+    # Drawing time is reported (README, Performance), not asserted: no timed tests.
+    print("DenseNet121 folded, draw ms:", float(editor.get_attribute("data-render-ms")))
+    page.screenshot(path=str(tmp_path / "densenet-folded.png"))
+
+    # Search: the matches are highlighted, the first one's groups unfold, it is selected
+    # (its settings open below) and brought into the canvas' view.
+    field = main.get_by_role("textbox", name="Find a layer")
+    field.fill("conv5_block16")
+    field.press("Enter")
+    first = node(main, "conv5_block16_0_bn")
+    expect(first).to_have_class(
+        re.compile(r"\bnbg-match\b.*\bnbg-selected\b|\bnbg-selected\b.*\bnbg-match\b")
+    )
+    expect(main.locator(".nbg-node.nbg-match")).to_have_count(7)
+    expect(main.get_by_role("textbox", name="Name")).to_have_value("conv5_block16_0_bn")
+    canvas = main.get_by_test_id("nbg-canvas").bounding_box()
+    box = first.bounding_box()
+    assert canvas["y"] <= box["y"] and box["y"] + box["height"] <= canvas["y"] + canvas["height"]
+    assert canvas["x"] <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+    page.screenshot(path=str(tmp_path / "densenet-search.png"))
+
+    # Fold the block: one node holding the 7 matches; a click unfolds it again.
+    main.get_by_test_id("nbg-collapse-group:conv5_block16").click()
+    block = node(main, "group:conv5_block16")
+    expect(main.get_by_test_id("nbg-hits-group:conv5_block16")).to_contain_text("7 matches")
+    expect(first).to_have_count(0)
+    block.click()
+    expect(node(main, "conv5_block16_concat")).to_be_visible()
+    # Folding the stage hides its blocks; the project did not change (nothing to undo).
+    main.get_by_test_id("nbg-collapse-group:conv5").click()
+    expect(stage).to_be_visible()
+    expect(main.locator(".nbg-node")).to_have_count(27)
+    expect(main.get_by_role("button", name="Undo")).to_be_disabled()
+
+    # Everything unfolded: 429 nodes, still drawn quickly.
+    main.get_by_role("button", name="Unfold all").click()
+    expect(main.locator(".nbg-node")).to_have_count(429, timeout=60_000)
+    print("DenseNet121 unfolded, draw ms:", float(editor.get_attribute("data-render-ms")))

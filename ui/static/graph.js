@@ -30,20 +30,75 @@ function normalise(data) {
     edges: Array.isArray(view.edges) ? view.edges : [],
     palette: Array.isArray(view.palette) ? view.palette : [],
     categories: Array.isArray(view.categories) ? view.categories : [],
+    frames: Array.isArray(view.frames) ? view.frames : [],
     selected: view.selected ?? null,
+    focus: view.focus && typeof view.focus === "object" ? view.focus : null,
   };
 }
 
 // ---------------------------------------------------------------- nodes
 
+// A folded group (a Keras block, a stage of blocks, a long chain): one node without ports;
+// a click unfolds it.
+function renderGroup(node) {
+  const name = String(node.name);
+  const status = node.status || "ok";
+  const hits = Number(node.match_count) || 0;
+  const box = el("div", {
+    className: `nbg-node nbg-kind-group nbg-status-${status}${hits ? " nbg-match" : ""}`,
+    tabindex: "0",
+    title: `${node.label}: ${node.summary}. Click to unfold.`,
+    "aria-label": `Folded ${String(node.class_name).toLowerCase()} ${node.label}, ${node.summary}`,
+    "data-testid": `nbg-node-${name}`,
+    "data-name": name,
+    "data-kind": "group",
+    "data-status": status,
+  });
+  box.style.left = `${Number(node.x) || 0}px`;
+  box.style.top = `${Number(node.y) || 0}px`;
+  // The head holds the unfold button, so a group is no taller than a layer's node.
+  box.append(el("div", { className: "nbg-head" },
+    el("span", { className: "nbg-name", title: node.label }, node.label),
+    node.is_output ? el("span", { className: "nbg-output-tag" }, "Output") : null,
+    el("span", { className: "nbg-spacer" }),
+    el("button", { type: "button", className: "nbg-unfold", "data-act": "expand",
+      "aria-label": `Unfold ${node.label}`, "data-testid": `nbg-expand-${name}` }, "Unfold")));
+  box.append(el("div", { className: "nbg-summary", title: node.summary },
+    `${node.class_name} · ${node.summary}`,
+    hits ? el("span", { className: "nbg-hits", "data-testid": `nbg-hits-${name}` },
+      ` · ${hits} match${hits > 1 ? "es" : ""}`) : null));
+  const pending = status === "tentative";
+  box.append(el("div", { className: "nbg-meta" },
+    el("span", { className: "nbg-out", "data-testid": `nbg-out-${name}` },
+      el("span", { className: "nbg-meta-label" }, "Out "), node.output_shape || (pending ? "pending" : "?")),
+    el("span", { className: "nbg-params" },
+      el("span", { className: "nbg-meta-label" }, "Params "), node.params ?? (pending ? "pending" : "?"))));
+  if (node.error) {
+    box.append(el("div", { className: "nbg-error", role: "alert", title: node.error,
+      "data-testid": `nbg-error-${name}` },
+    el("span", { className: "nbg-error-text" }, el("span", { className: "nbg-badge" }, "Error"), node.error)));
+  }
+  return box;
+}
+
+// The name; inside a block ("conv5_block16_0_bn" in "conv5_block16") the block's part
+// is the one cut short, so the end that tells the layers apart stays readable.
+function nameTag(name, prefix) {
+  if (!prefix || !name.startsWith(`${prefix}_`)) return el("span", { className: "nbg-name", title: name }, name);
+  return el("span", { className: "nbg-name nbg-name-split", title: name },
+    el("span", { className: "nbg-name-prefix" }, prefix),
+    el("span", { className: "nbg-name-rest" }, name.slice(prefix.length)));
+}
+
 function renderNode(node, selected) {
+  if (node.kind === "group") return renderGroup(node);
   const name = String(node.name);
   const isInput = node.kind === "input";
   const status = node.status || "ok";
   const pending = status === "tentative";
   const box = el("div", {
     className: `nbg-node nbg-kind-${isInput ? "input" : "layer"} nbg-status-${status}` +
-      (name === selected ? " nbg-selected" : ""),
+      (name === selected ? " nbg-selected" : "") + (node.match_count ? " nbg-match" : ""),
     tabindex: "0",
     "aria-current": name === selected ? "true" : null,
     "aria-label": `${isInput ? "Input" : "Layer"} ${name}, ${node.class_name || "Input"}`,
@@ -63,7 +118,7 @@ function renderNode(node, selected) {
     }));
   }
   box.append(el("div", { className: "nbg-head", title: "Drag to move" },
-    el("span", { className: "nbg-name", title: name }, name),
+    nameTag(name, node.prefix),
     el("span", { className: "nbg-class" }, isInput ? "Input" : node.class_name),
     node.is_output ? el("span", { className: "nbg-output-tag", "data-testid": `nbg-output-${name}` },
       "Output") : null,
@@ -119,9 +174,28 @@ function renderNode(node, selected) {
   return box;
 }
 
+// Frames around unfolded groups, behind the nodes: the name runs down the left strip,
+// whose button folds the group again.
+function renderFrames(root, st) {
+  root.querySelector(".nbg-frames").replaceChildren(...st.view.frames.map((f) => {
+    const id = String(f.id);
+    const frame = el("div", { className: "nbg-frame", "data-testid": `nbg-frame-${id}`,
+      "data-group": id },
+    el("button", { type: "button", className: "nbg-fold", "data-group": id,
+      title: `Fold ${f.label} (${f.summary}) into one node`, "aria-label": `Fold ${f.label}`,
+      "data-testid": `nbg-collapse-${id}` }, el("span", { className: "nbg-fold-label" }, `\u25B4 ${f.label}`)));
+    frame.style.left = `${Number(f.x) || 0}px`;
+    frame.style.top = `${Number(f.y) || 0}px`;
+    frame.style.width = `${Number(f.w) || 0}px`;
+    frame.style.height = `${Number(f.h) || 0}px`;
+    return frame;
+  }));
+}
+
 function renderNodes(root, st) {
   const layer = root.querySelector(".nbg-nodes");
   layer.replaceChildren(...st.view.nodes.map((n) => renderNode(n, st.view.selected)));
+  renderFrames(root, st);
   if (st.focusId) {
     const target = root.querySelector(`[data-testid="${CSS.escape(st.focusId)}"]`);
     if (target) target.focus({ preventScroll: true });
@@ -166,9 +240,18 @@ function renderEdges(root, st) {
   labels.replaceChildren();
   const slots = {};
   for (const edge of st.view.edges) slots[edge.target] = (slots[edge.target] || 0) + 1;
+  // Every node's box read at once, before anything is written: reading one after each
+  // written edge would lay the page out again per edge (slow with hundreds of nodes).
+  const boxes = new Map();
+  for (const node of root.querySelectorAll(".nbg-node")) {
+    boxes.set(node.dataset.name,
+      { x: node.offsetLeft, y: node.offsetTop, w: node.offsetWidth, h: node.offsetHeight });
+  }
+  const paths = [];
+  const tags = [];
   for (const edge of st.view.edges) {
-    const a = nodeBox(root, edge.source);
-    const b = nodeBox(root, edge.target);
+    const a = boxes.get(String(edge.source));
+    const b = boxes.get(String(edge.target));
     if (!a || !b) continue;
     const count = slots[edge.target];
     const slot = Number(edge.slot) || 0;
@@ -184,25 +267,30 @@ function renderEdges(root, st) {
     const id = edgeId(edge);
     const selected = st.selectedEdge === id;
     const g = svg("g", {
-      class: `nbg-edge nbg-status-${edge.status || "ok"}${selected ? " nbg-selected" : ""}`,
+      class: `nbg-edge nbg-status-${edge.status || "ok"}${selected ? " nbg-selected" : ""}` +
+        (edge.folded ? " nbg-folded" : ""),
       "data-testid": `nbg-edge-${id}`,
       "data-source": edge.source,
       "data-target": edge.target,
     });
-    g.append(svg("path", { class: "nbg-edge-hit", d }));
+    // An edge from or to a folded group stands for several connections: not selectable.
+    if (!edge.folded) g.append(svg("path", { class: "nbg-edge-hit", d }));
     g.append(svg("path", { class: "nbg-edge-line", d, "marker-end": "url(#nbg-arrow)" }));
-    group.append(g);
+    paths.push(g);
     const label = el("div", {
-      className: `nbg-edge-label${selected ? " nbg-selected" : ""}`,
-      title: `${edge.source} to ${edge.target}: ${edge.shape || "shape unknown"} (click to select)`,
+      className: `nbg-edge-label${selected ? " nbg-selected" : ""}${edge.folded ? " nbg-folded" : ""}`,
+      title: edge.folded ? `${edge.shape || "shape unknown"} (unfold the group to edit this connection)`
+        : `${edge.source} to ${edge.target}: ${edge.shape || "shape unknown"} (click to select)`,
       "data-testid": `nbg-edge-label-${id}`,
       "data-source": edge.source,
       "data-target": edge.target,
     }, edge.shape || "?");
     label.style.left = `${(lx0 + x1) / 2}px`;
     label.style.top = `${(ly0 + y1) / 2}px`;
-    labels.append(label);
+    tags.push(label);
   }
+  group.append(...paths);
+  labels.append(...tags);
   const button = root.querySelector(".nbg-disconnect");
   const chosen = st.view.edges.find((e) => edgeId(e) === st.selectedEdge);
   button.hidden = !chosen;
@@ -230,6 +318,18 @@ function sizePlane(root, st) {
 function redraw(root, st) {
   sizePlane(root, st);
   renderEdges(root, st);
+}
+
+// Scroll the canvas so node `name` is in the middle of it (a search's match), at a
+// readable zoom.
+function bringOnScreen(root, st, name) {
+  const node = root.querySelector(`.nbg-node[data-name="${CSS.escape(name)}"]`);
+  if (!node) return;
+  if ((st.zoom || 1) < 0.75) setZoom(root, st, 1); // zoomed far out, a match is unreadable
+  const canvas = root.querySelector(".nbg-canvas");
+  const zoom = st.zoom || 1;
+  canvas.scrollLeft = Math.max(0, (node.offsetLeft + node.offsetWidth / 2) * zoom - canvas.clientWidth / 2);
+  canvas.scrollTop = Math.max(0, (node.offsetTop + node.offsetHeight / 2) * zoom - canvas.clientHeight / 2);
 }
 
 // ---------------------------------------------------------------- actions
@@ -338,8 +438,13 @@ function attach(root, st) {
       st.selectedEdge = null;
       return;
     }
+    const fold = event.target.closest(".nbg-fold");
+    if (fold) {
+      send(st, { type: "collapse", name: fold.dataset.group });
+      return;
+    }
     const edgeEl = event.target.closest(".nbg-edge, .nbg-edge-label");
-    if (edgeEl) {
+    if (edgeEl && !edgeEl.classList.contains("nbg-folded")) {
       selectEdge(root, st, `${edgeEl.dataset.source}-${edgeEl.dataset.target}`);
       canvas.focus({ preventScroll: true });
       return;
@@ -354,6 +459,10 @@ function attach(root, st) {
       } else {
         send(st, { type: button.dataset.act, name });
       }
+      return;
+    }
+    if (node && node.dataset.kind === "group") {
+      send(st, { type: "expand", name: node.dataset.name });
       return;
     }
     if (!node && st.selectedEdge && event.target.closest(".nbg-canvas")) {
@@ -374,6 +483,10 @@ function attach(root, st) {
     const node = event.target.closest?.(".nbg-node");
     if (node && event.target === node && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
+      if (node.dataset.kind === "group") {
+        send(st, { type: "expand", name: node.dataset.name });
+        return;
+      }
       st.focusId = node.dataset.testid;
       select(root, st, node.dataset.name);
     }
@@ -392,15 +505,17 @@ function attach(root, st) {
       st.gesture.from = { x: box.x + box.w / 2, y: box.y + box.h + 6 };
       return;
     }
-    if (node && !event.target.closest("button") && !event.target.closest(".nbg-port")) {
+    if (node && node.dataset.kind !== "group" && !event.target.closest("button") &&
+        !event.target.closest(".nbg-port")) {
       const box = nodeBox(root, node.dataset.name);
       st.gesture = { kind: "move", name: node.dataset.name, node, startX: event.clientX,
         startY: event.clientY, x: box.x, y: box.y, moved: false };
       return;
     }
     // On the background (not a scrollbar, whose events target the canvas itself): pan.
-    if (!node && event.target !== canvas && event.target.closest(".nbg-canvas") &&
-        !event.target.closest(".nbg-edge, .nbg-edge-label")) {
+    if ((!node || node.dataset.kind === "group") && event.target !== canvas &&
+        event.target.closest(".nbg-canvas") && !event.target.closest("button") &&
+        !event.target.closest(".nbg-edge:not(.nbg-folded), .nbg-edge-label:not(.nbg-folded)")) {
       st.gesture = { kind: "pan", startX: event.clientX, startY: event.clientY,
         left: canvas.scrollLeft, top: canvas.scrollTop, moved: false };
     }
@@ -507,7 +622,8 @@ function attach(root, st) {
     canvas.classList.remove("nbg-drop-target");
     if (!dragging) return;
     event.preventDefault();
-    const onto = event.target.closest(".nbg-node");
+    const hit = event.target.closest(".nbg-node");
+    const onto = hit && hit.dataset.kind !== "group" ? hit : null; // a group reads nothing
     const p = planePoint(root, event.clientX, event.clientY);
     let x = p.x - NODE_W / 2;
     let y = p.y - 20;
@@ -538,7 +654,15 @@ export default function (component) {
   if (st.selectedEdge && !st.view.edges.some((e) => edgeId(e) === st.selectedEdge)) {
     st.selectedEdge = null;
   }
+  const started = performance.now();
   renderPalette(root, st, "nbg");
   renderNodes(root, st);
   redraw(root, st);
+  const focus = st.view.focus;
+  if (focus && focus.seq !== st.focusSeq) {
+    st.focusSeq = focus.seq;
+    bringOnScreen(root, st, String(focus.name));
+  }
+  // How long this view took to draw (read by tests/browser/test_graph_browser.py).
+  root.dataset.renderMs = (performance.now() - started).toFixed(1);
 }
