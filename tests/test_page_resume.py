@@ -40,8 +40,11 @@ def _runs_root() -> Path:
     return paths.runs_root()
 
 
-def _run(owner: str, project: dict, stop_after_epochs: int | None) -> str:
-    """Train ``project`` here into a run of ``owner``; Stop in epoch ``stop_after_epochs+1``."""
+def _run(
+    owner: str, project: dict, stop_after_epochs: int | None, stop_at_batch: int | None = None
+) -> str:
+    """Train ``project`` here into a run of ``owner``; Stop in epoch ``stop_after_epochs+1``
+    (or after batch ``stop_at_batch`` counted over the whole run)."""
     from builder.project import validate
     from builder.training import worker
 
@@ -51,10 +54,12 @@ def _run(owner: str, project: dict, stop_after_epochs: int | None) -> str:
 
     def should_stop():
         calls["n"] += 1
+        if stop_at_batch is not None:
+            return calls["n"] > stop_at_batch  # the first call is before training
         return stop_after_epochs is not None and calls["n"] > stop_after_epochs * STEPS + 1
 
     summary = worker.train(project, folder, should_stop=should_stop, device="cpu")
-    expected = "finished" if stop_after_epochs is None else "stopped"
+    expected = "finished" if stop_after_epochs is None and stop_at_batch is None else "stopped"
     assert summary["state"] == expected, summary["message"]
     return folder.name
 
@@ -85,6 +90,19 @@ def test_results_offers_resume_for_a_stopped_run_only():
     at.selectbox(key="results_run").set_value(finished).run()
     assert not at.exception, at.exception
     assert "results_resume" not in _buttons(at)
+
+
+def test_a_run_stopped_on_its_last_batch_offers_more_epochs():
+    at, owner = _session()
+    run_id = _run(owner, _default(epochs=2), None, stop_at_batch=2 * STEPS)
+    record = runs.read_json(_runs_root() / owner / run_id / "run.json")
+    assert record["state"] == "stopped" and record["epochs_done"] == 2
+    at.switch_page("pages/results.py").run()
+    assert not at.exception, at.exception
+    total = at.number_input(key="results_resume_epochs")
+    assert total.value == 3 and total.min == 3
+    text = " ".join(m.value for m in at.main.markdown)
+    assert "stopped after epoch 2 of 2: resume it from epoch 3" in text
 
 
 def test_train_resumes_the_runs_own_model_to_the_full_count():

@@ -114,7 +114,16 @@ def resume_plan(run_id: str) -> tuple[dict | None, str]:
     """(``runs.resume_plan`` of this session's run, "") when it can be resumed, else
     (None, why not)."""
     try:
-        return runs.resume_plan(runs.run_dir(runs_root(), owner(), run_id)), ""
+        folder = runs.run_dir(runs_root(), owner(), run_id)
+        try:
+            return runs.resume_plan(folder), ""
+        except runs.RunError:
+            # Stopped on its very last batch: all its epochs are done, but more may be
+            # asked for (the field below starts at one more).
+            checkpoint = runs.read_checkpoint(folder)
+            if checkpoint is None:
+                raise
+            return runs.resume_plan(folder, checkpoint["epoch"] + 1), ""
     except runs.RunError as err:
         return None, str(err)
 
@@ -134,11 +143,12 @@ def resume_control(run_id: str, key: str, device: str = "auto") -> bool:
             st.caption(f"Resume is not available: {why}")
         return False
     done, target = plan["epoch"], plan["epochs"]
+    own = plan["project"]["fit"]["epochs"]
     record = plan["record"]
     words = {"stopped": "stopped", "interrupted": "was interrupted", "failed": "failed"}
     st.markdown(
         f"**Run {run_id}** {words.get(record['state'], record['state'])} after epoch "
-        f"{done} of {target}: resume it from epoch {done + 1} with its own model, "
+        f"{done} of {own}: resume it from epoch {done + 1} with its own model, "
         "optimizer state and data split (the project as it is now is not used)."
     )
     left, right = st.columns([1, 2], vertical_alignment="bottom")
