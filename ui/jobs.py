@@ -326,4 +326,6 @@ def handle_summary(handle: RunHandle) -> dict:
 
 
 def runs_root() -> Path:
+    """The runs folder, reconciled and pruned first (``startup``, once per server)."""
+    startup()
     return paths.runs_root()
