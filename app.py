@@ -1,43 +1,24 @@
 """netbuilder: the frame of every page.
 
-Navigation, the current project's name, dataset and validity, and New / Open / Save. It
-paints before TensorFlow is imported: nothing here touches Keras; pages import it lazily
-after drawing what they can.
+Navigation, the current project's name, dataset and validity, and New / Open / Save.
+
+The first paint comes first. Keras is imported in a background thread (``ui.preload``);
+the page list and the page's main part are drawn before anything else, and the rest of
+the sidebar (recent projects, templates, open and save) fills its place after the page.
+A page that needs Keras for part of its content ends with ``preload.await_keras()``,
+which reruns it once Keras is there.
 """
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 
-from builder import recent, templates
-from builder.project import ProjectError, dumps
-from ui import data_status, jobs, state
-from ui.files import open_upload
+from ui import preload
+
+preload.start()  # Keras, in a background thread, once per server process: see ui.preload
 
 st.set_page_config(page_title="netbuilder", layout="wide")
 
-
-def _import_keras() -> None:
-    try:
-        import keras  # noqa: F401  (seconds: TensorFlow comes with it)
-
-        from builder import checker  # noqa: F401
-    except Exception:  # the page's own import will say what is wrong
-        pass
-
-
-@st.cache_resource(show_spinner=False)
-def _keras_import_started() -> threading.Thread:
-    """Start importing Keras once per server process, the first time any page is asked
-    for, in a thread: it overlaps the first paint instead of following it."""
-    thread = threading.Thread(target=_import_keras, name="netbuilder-keras-import", daemon=True)
-    thread.start()
-    return thread
-
-
-_keras_import_started()
 
 PAGES = [
     ("pages/build.py", "Build"),
@@ -49,9 +30,21 @@ PAGES = [
     ("pages/compare.py", "Compare"),
 ]
 
-jobs.startup()  # once per server: reconcile runs left "running", prune old files
+pages = [st.Page(path, title=title) for path, title in PAGES]
+# The page list is drawn here, not by Streamlit: with client.showSidebarNavigation off
+# (.streamlit/config.toml) the first paint no longer flashes the raw `pages/` file list.
+current_page = st.navigation(pages, position="hidden")
+with st.sidebar:
+    with st.container(key="nb_nav"):
+        for page in pages:
+            st.page_link(page)
+    name_area = st.container()
+    st.session_state["_status_slot"] = st.empty()  # the page reports validity here
+    more_area = st.container()
+
+from ui import state  # noqa: E402  (after the page list is on its way)
+
 state.init()
-project = state.get_project()
 
 
 def _rename() -> None:
@@ -70,6 +63,8 @@ def _delete(pid: str) -> None:
 
 def _recent_projects(current: str) -> None:
     """The autosaved projects, newest first: open one (with its runs), or delete it."""
+    from builder import recent
+
     summaries = state.recent_projects()
     others = [s for s in summaries if s.pid != current]
     with st.expander(f"Recent projects ({len(others)})" if others else "Recent projects"):
@@ -119,60 +114,74 @@ def _recent_projects(current: str) -> None:
             )
 
 
-with st.sidebar:
-    st.session_state["_name"] = project.get("name") or "Untitled"
-    st.text_input(
-        "Project name",
-        key="_name",
-        on_change=_rename,
-        help="Until you name it, the name follows the data.",
-    )
-    st.caption(f"Data: {recent.data_label(project.get('data'))}")
-    st.session_state["_status_slot"] = st.empty()
-    _recent_projects(state.session_id())
-    with st.expander("New / Open / Save"):
-        st.selectbox(
-            "New from template",
-            templates.names(),
-            format_func=lambda n: (
-                templates.describe(n)[0] + data_status.template_note(templates.dataset(n))
-            ),
-            key="_new_tpl",
+def _sidebar(project: dict) -> None:
+    from builder import recent, templates
+    from builder.project import ProjectError, dumps
+    from ui import data_status
+    from ui.files import open_upload
+
+    with name_area:
+        st.session_state["_name"] = project.get("name") or "Untitled"
+        st.text_input(
+            "Project name",
+            key="_name",
+            on_change=_rename,
+            help="Until you name it, the name follows the data.",
         )
-        st.button(
-            "New project",
-            key="_new_btn",
-            on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])),
-        )
-        upload = st.file_uploader(
-            "Open a project file, or import a Keras model (JSON or .keras)",
-            type=["json", "keras"],
-            key="_open",
-        )
-        if upload is not None and st.session_state.get("_opened") != upload.file_id:
-            try:
-                opened, notes = open_upload(upload.name, upload.getvalue())
-                state.new_project(opened)
-                st.session_state["_opened"] = upload.file_id
-                if notes:
-                    st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
-                st.rerun()
-            except ProjectError as err:
-                st.error(f"This file cannot be opened; your current project is unchanged.\n\n{err}")
-        st.download_button(
-            "Save project",
-            dumps(project),
-            key="_save",
-            file_name=f"{(project.get('name') or 'project')[:40]}.json",
-            mime="application/json",
-        )
+        st.caption(f"Data: {recent.data_label(project.get('data'))}")
+    with more_area:
+        _recent_projects(state.session_id())
+        with st.expander("New / Open / Save"):
+            st.selectbox(
+                "New from template",
+                templates.names(),
+                format_func=lambda n: (
+                    templates.describe(n)[0] + data_status.template_note(templates.dataset(n))
+                ),
+                key="_new_tpl",
+            )
+            st.button(
+                "New project",
+                key="_new_btn",
+                on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])),
+            )
+            upload = st.file_uploader(
+                "Open a project file, or import a Keras model (JSON or .keras)",
+                type=["json", "keras"],
+                key="_open",
+            )
+            if upload is not None and st.session_state.get("_opened") != upload.file_id:
+                try:
+                    opened, notes = open_upload(upload.name, upload.getvalue())
+                    state.new_project(opened)
+                    st.session_state["_opened"] = upload.file_id
+                    if notes:
+                        st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
+                    st.rerun()
+                except ProjectError as err:
+                    st.error(
+                        f"This file cannot be opened; your current project is unchanged.\n\n{err}"
+                    )
+            st.download_button(
+                "Save project",
+                dumps(project),
+                key="_save",
+                file_name=f"{(project.get('name') or 'project')[:40]}.json",
+                mime="application/json",
+            )
+
 
 message = state.notice()
 if message:
     st.toast(message)
 
-pages = [st.Page(path, title=title) for path, title in PAGES]
-st.navigation(pages).run()
+current_page.run()
+from ui import jobs  # noqa: E402  (imports the training package: after the page)
+
+jobs.startup()  # once per server: reconcile runs left "running", prune old files
+_sidebar(state.get_project())
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
 if late:
     st.toast(late)
+if not preload.awaited():
+    preload.painted()  # this page shows no shapes: the import need not wait for it

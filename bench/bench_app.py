@@ -16,6 +16,7 @@ Medians over ``--runs``; the machine's other load shows in the spread, so run it
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     rows = []
+    load_before = os.getloadavg()[0]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for _ in range(args.runs):  # interleaved, so load hits all three alike
@@ -110,6 +112,10 @@ def main() -> None:
     print(
         f"app, request to shapes                       {shapes:6.2f} s   "
         f"{shapes / (trivial + tf):.2f}x trivial page + TF import (goal <= 1.0)"
+    )
+    print(
+        f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores"
     )
     print(
         "runs (trivial, tf, cards, shapes): "

@@ -204,11 +204,16 @@ def rule_loss_vs_last_layer(project, result, info, add):
                     )
                 )
         if loss in REGRESSION_LOSSES and task in ("binary", "multiclass"):
-            want = "binary_crossentropy" if task == "binary" else "categorical_crossentropy"
+            # The loss the Data and Build pages recommend for these labels, one rule.
+            want = recommended_loss(project, _for_output(info, output))
+            form = {
+                "integer": " with labels as class numbers",
+                "one_hot": " with one-hot labels",
+            }.get(_get(_for_output(info, output), "label_encoding"), "")
             add(
                 Advice(
                     "regression-loss-on-classifier",
-                    f"the data is {task} classification but "
+                    f"the data is {task} classification{form} but "
                     f"the loss is {loss}, a regression loss: use {want}.",
                     name,
                     _set_loss(project, output, want),

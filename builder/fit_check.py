@@ -7,7 +7,9 @@ The checker knows every layer's output shape; the data settings say what one sam
 its label look like (``builder.data.describe``) and the loss decides how the labels are
 encoded (``builder.data.preprocess.labels_for_loss``). A model whose input does not take the
 samples, or whose output cannot be compared with the labels, builds but fails seconds into
-training: these are errors, on the layer concerned, with the mechanical fix.
+training: these are errors, on the layer concerned, with the mechanical fix. Validation
+settings that cannot split the training set (a hold-out of every sample, more folds than
+samples) are model-level errors, said before Train is pressed instead of by the worker.
 
 Pure and quick: no TensorFlow, no data loaded (a CSV's header and targets are read by
 ``describe``, cached).
@@ -23,6 +25,15 @@ from builder.results import CheckResult, Fix, fmt_shape, insert_flatten
 
 # Advice that an error of this module already says, on the same layer.
 _SAID_BY_ERRORS = {"units-vs-classes", "missing-flatten", "input-vs-data"}
+# The training split of the Keras datasets (their loaders split the files this way).
+_KERAS_TRAIN_SAMPLES = {
+    "imdb": 25_000,
+    "reuters": 8_982,
+    "boston_housing": 404,
+    "mnist": 60_000,
+    "fashion_mnist": 60_000,
+    "cifar10": 50_000,
+}
 
 
 def label_form(
@@ -89,8 +100,15 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
                 [_loss_fix(project, rep.name, "mse")],
             )
     encoding, width = label_form(loss, info.task, info.num_classes, info.label_encoding)
+    if info.task == "multiclass" and loss_family(loss) == "regression":
+        wrong = _regression_loss_on_classes(project, rep, info, loss, who)
+        if wrong:
+            return wrong
+    one_hot = f"one-hot labels of {width} classes ({width} numbers per sample)"
+    if encoding == "one_hot" and info.label_encoding == "integer":
+        one_hot += f", because {loss} needs them one-hot (label_encoding is 'integer')"
     labels = {
-        "one_hot": f"one-hot labels of {width} classes ({width} numbers per sample)",
+        "one_hot": one_hot,
         "integer": f"one class number per sample ({width} classes)",
         "binary": "one 0/1 label per sample",
         "value": "one number to predict per sample",
@@ -139,6 +157,39 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
             set_units,
         )
     return None
+
+
+def _regression_loss_on_classes(project: dict, rep, info, loss, who: str):
+    """A regression loss (mse...) on several classes whose output does not give one score
+    per class: the loss is the mistake (what the Boston template keeps after switching to
+    Digits). The message names the loss that suits these labels, ``advice.recommended_loss``,
+    the same one the Data and Build pages recommend."""
+    from builder import advice
+
+    units = rep.output_shape[-1] if len(rep.output_shape) == 2 else None
+    classes = info.num_classes
+    if not isinstance(units, int) or not classes or units == classes:
+        return None
+    want = advice.recommended_loss(project, info)
+    form = (
+        "class numbers (label_encoding 'integer')"
+        if info.label_encoding == "integer"
+        else "one-hot vectors (label_encoding 'one_hot')"
+    )
+    fixes = [_loss_fix(project, rep.name, want)] if want else []
+    if _is_dense(project, rep.name):
+        fixes.append(
+            Fix(
+                f"Set units to {classes}",
+                {"op": "set_config", "target": rep.name, "key": "units", "value": classes},
+            )
+        )
+    return (
+        f"{who} gives {units} number{'s' if units != 1 else ''} per sample with loss "
+        f"{loss!r}, a regression loss, but the data has {classes} classes given as {form}: "
+        f"use loss {want} and a last Dense layer of {classes} units with softmax.",
+        fixes,
+    )
 
 
 def _loss_fix(project: dict, output: str, value: str) -> Fix:
@@ -204,6 +255,76 @@ def _input_problem(project: dict, result: CheckResult, info) -> tuple[str, str, 
     )
 
 
+def train_samples(project: dict) -> int | None:
+    """How many samples the project trains on (its training split), or None when that is
+    not known without loading the data (a CSV that cannot be read: describe says why)."""
+    import math
+
+    from builder.data.registry import DATASETS, resolved_options
+
+    data = project.get("data")
+    try:
+        options = resolved_options(data)
+        spec = DATASETS[data["dataset"]]
+        if spec.source == "keras":
+            return _KERAS_TRAIN_SAMPLES.get(spec.name)
+        if spec.source == "csv":
+            from builder.data import csv_data
+
+            return len(csv_data.load_table_cached(options).x_train)
+        # scikit-learn's train_test_split keeps ceil(n * test_fraction) for testing.
+        total = spec.num_examples
+        return total - math.ceil(total * float(options["test_fraction"])) if total else None
+    except Exception:  # invalid settings or an unreadable file: said elsewhere, once
+        return None
+
+
+def validation_problem(project: dict, n: int | None) -> str | None:
+    """Why the validation settings cannot split ``n`` training samples, with the fix, or
+    None. What Keras or the training worker would refuse only once training starts: a
+    hold-out of as many samples as there are, a validation_split that leaves no sample on
+    one side, more folds than samples. A batch larger than the set is fine (Keras takes
+    what there is)."""
+    import math
+
+    fit = project.get("fit")
+    val = fit.get("validation") if isinstance(fit, dict) else None
+    if not n or not isinstance(val, dict):
+        return None
+    method = val.get("method")
+    where = "fit.validation"
+    if method == "holdout":
+        count, fraction = val.get("count"), val.get("fraction")
+        if isinstance(count, int) and not isinstance(count, bool) and count >= n:
+            return (
+                f"{where}.count: {count:,} samples are held out for validation, but the "
+                f"training split has only {n:,}, so none would be left to train on: hold "
+                f"out at most {n - 1:,} (Train page, Validation), or hold out a fraction "
+                "such as 0.2."
+            )
+        if fraction is not None and n < 2:
+            return f"{where}: the training split has {n} sample: nothing can be held out."
+    if method == "split":
+        fraction = val.get("fraction")
+        if isinstance(fraction, (int, float)) and not isinstance(fraction, bool):
+            split_at = int(math.floor(n * (1.0 - fraction)))
+            if split_at in (0, n):
+                side = "training" if split_at == 0 else "validation"
+                return (
+                    f"{where}.fraction: validation_split {fraction:g} of {n:,} training "
+                    f"samples leaves no {side} sample (Keras refuses it): use a fraction "
+                    "such as 0.2."
+                )
+    if method == "kfold":
+        k = val.get("k")
+        if isinstance(k, int) and not isinstance(k, bool) and k > n:
+            return (
+                f"{where}.k: {k} folds need at least {k} training samples, but the "
+                f"training split has {n:,}: use at most {n} folds (the book uses 4)."
+            )
+    return None
+
+
 def attach(project: dict, result: CheckResult, info: Any) -> None:
     """Add "does not fit the data" errors to ``result`` (and make it not valid).
 
@@ -212,6 +333,10 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
     """
     if info is None or not result.layers:
         return
+    split = validation_problem(project, train_samples(project))
+    if split:
+        result.errors.append(split)
+        result.valid = False
     touched: set[str] = set()
     found = _input_problem(project, result, info)
     if found:
@@ -239,7 +364,10 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
     result.valid = False
     for rep in result.layers:
         if rep.name in touched:
-            rep.warnings = [w for w in rep.warnings if w.code not in _SAID_BY_ERRORS]
+            said = set(_SAID_BY_ERRORS)
+            if "a regression loss" in (rep.error or ""):
+                said.add("regression-loss-on-classifier")
+            rep.warnings = [w for w in rep.warnings if w.code not in said]
     result.warnings = [w for w in result.warnings if not (w.code == "input-vs-data" and found)]
 
 

@@ -64,6 +64,10 @@ def prune(
         if _old(path, limit) and recent.summarize(path, paths.runs_root()).modified < limit:
             path.unlink(missing_ok=True)
             deleted["autosaves"].append(str(path))
+    # An undo history (builder.history) goes with its autosave.
+    for path in (paths.autosave_dir() / "history").glob("*.json"):
+        if not (paths.autosave_dir() / path.name).exists():
+            path.unlink(missing_ok=True)
     used = {_csv_name(p) for p in paths.autosave_dir().glob("*.json")}
     used |= {_csv_name(p) for p in paths.runs_root().glob("*/*/project.json")}
     for path in paths.uploads_dir().iterdir():

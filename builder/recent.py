@@ -16,9 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.data.registry import DATASETS
-from builder.training import runs
-
 PROJECT_ID_RE = re.compile(r"\A[a-f0-9]{16}\Z")
 _RUN_ID_RE = re.compile(r"\A\d{8}-\d{6}-[0-9a-f]{6}\Z")
 
@@ -52,14 +49,22 @@ def _run_folders(runs_root: Path, pid: str) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_dir() and _RUN_ID_RE.fullmatch(p.name)]
 
 
+def _datasets() -> dict:
+    # Imported when first needed: builder.data brings numpy, which the app's first paint
+    # (ui.state imports this module) can do without.
+    from builder.data.registry import DATASETS
+
+    return DATASETS
+
+
 def data_label(data: dict | None) -> str:
     """How the project's data is named to people: the dataset's label, a CSV's file name."""
     data = data if isinstance(data, dict) else {}
     name = data.get("dataset")
     if name == "csv":
         path = (data.get("options") or {}).get("path")
-        return os.path.basename(path) if path else DATASETS["csv"].label
-    spec = DATASETS.get(name)
+        return os.path.basename(path) if path else _datasets()["csv"].label
+    spec = _datasets().get(name)
     return spec.label if spec else str(name)
 
 
@@ -180,6 +185,8 @@ def rename_runs(
     now calls the project. A run still training is left alone (its worker writes
     run.json), as is one named otherwise or trained on other data (its automatic name says
     which). Returns how many runs were renamed."""
+    from builder.training import runs  # the training package: only when runs are renamed
+
     old_name = project.get("name") or ""
     data = data_label(project.get("data"))
     renamed = 0

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder import catalogue, edit, paths, settings, templates, topology
+from builder import catalogue, edit, settings, templates, topology
 from builder import project as projectlib
 from builder.advice import recommended_loss, recommended_losses
 from builder.project import ProjectError
-from ui import compile_form, state
+from ui import compile_form, preload, state
 from ui.layer_form import (
     LayerForm,
     close_menu,
@@ -48,7 +48,7 @@ COMPILE_ADVICE = {
 
 def _keras_loaded() -> bool:
     # Not just "in sys.modules": app.py imports Keras in a background thread meanwhile.
-    return paths.module_ready("keras") and paths.module_ready("builder.checker")
+    return preload.ready()
 
 
 def _check(project: dict):
@@ -405,8 +405,4 @@ with st.expander("Export"):
     _export(project, bool(result and result.valid))
 
 if result is None:
-    # Everything above is on screen; now pay for the TensorFlow import once, and redraw.
-    from builder import checker
-
-    checker.check(project)
-    st.rerun()
+    preload.await_keras()  # reruns the page once TensorFlow has loaded

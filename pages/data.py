@@ -294,8 +294,8 @@ def _options_form(project: dict, spec) -> None:
         except DataError:
             pass
     for opt in spec.options:
-        if spec.source == "csv" and opt["name"] in ("path", "targets"):
-            continue
+        if spec.source == "csv" and opt["name"] in ("path", "targets", "exclude"):
+            continue  # their own widgets, below
         if several and opt["name"] in ("target", "task"):
             continue  # each column to predict has its own, below
         key = f"data_opt:{spec.name}:{opt['name']}"
@@ -314,6 +314,37 @@ def _options_form(project: dict, spec) -> None:
     several_outputs = len(project["model"].get("outputs", [])) > 1
     if columns and (several or several_outputs):
         _targets_form(project, columns)
+    if columns:
+        _exclude_form(project, columns)
+
+
+def _on_exclude() -> None:
+    data = state.get_project()["data"]
+    options = {k: v for k, v in data.get("options", {}).items() if k != "exclude"}
+    chosen = list(st.session_state["data_csv_exclude"])
+    if chosen:
+        options["exclude"] = chosen
+    _commit_data({"dataset": data["dataset"], "options": options})
+
+
+def _exclude_form(project: dict, columns: list[str]) -> None:
+    """The columns the user leaves out of the inputs (the project's ``exclude`` option);
+    "What the model needs" beside it lists them with every column left out and why."""
+    options = project["data"].get("options", {})
+    targets = {t.get("column") for t in options.get("targets") or []} or {
+        options.get("target") or columns[-1]
+    }
+    choices = [c for c in columns if c not in targets]
+    st.session_state["data_csv_exclude"] = [c for c in options.get("exclude") or [] if c in choices]
+    st.multiselect(
+        "Leave out columns",
+        choices,
+        key="data_csv_exclude",
+        on_change=_on_exclude,
+        help="Columns that are not inputs to the model: a name, a ticket number, a note. "
+        "Row IDs and free text are left out without being chosen here; What the model "
+        "needs lists every column left out and why.",
+    )
 
 
 def _recommend_targets(project: dict, info) -> None:

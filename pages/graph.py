@@ -19,7 +19,7 @@ import streamlit as st
 from builder import edit, graph, layout, paths, templates, topology
 from builder import project as projectlib
 from builder.project import ProjectError
-from ui import compile_form, forms, graph_form, state
+from ui import compile_form, forms, graph_form, preload, state
 from ui.graph_component import build_view, graph_editor, node_fixes
 from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
 
@@ -464,8 +464,4 @@ with st.expander("Compile: optimizer; loss, weight and metrics per output", expa
     _compile_section(project, result)
 
 if result is None:
-    # Everything above is on screen; now pay for the TensorFlow import once, and redraw.
-    from builder import checker
-
-    checker.check(project)
-    st.rerun()
+    preload.await_keras()  # reruns the page once TensorFlow has loaded

@@ -109,6 +109,27 @@ def _scores(run: dict) -> None:
         st.info("No test-set evaluation was recorded for this run.")
 
 
+def _segments(run: dict) -> None:
+    """Where each stretch of a resumed run started and how it ended."""
+    segments = run["info"].get("segments") or []
+    if len(segments) < 2:
+        return
+    lines = []
+    for i, seg in enumerate(segments, start=1):
+        first, done = seg.get("first_epoch", 1), seg.get("epochs_done")
+        span = f"epochs {first}–{done}" if done and done >= first else f"from epoch {first}"
+        end = seg.get("state") or "running"
+        why = f": {seg['message']}" if seg.get("message") else ""
+        lines.append(f"{i}. {span}, started {seg.get('started') or '?'} — {end}{why}")
+    st.markdown("**Trained in segments (resumed):**\n" + "\n".join(lines))
+
+
+def _resume(run: dict) -> None:
+    device = st.session_state.get("train_device", "auto")
+    if jobs.resume_control(run["info"]["id"], key="results_resume", device=device):
+        st.switch_page("pages/train.py")
+
+
 def _curves(run: dict) -> None:
     history = run["history"] or {}
     names = charts.metric_names(history)
@@ -341,6 +362,8 @@ if run["info"]["state"] in ("starting", "running"):
     st.stop()
 
 _scores(run)
+_segments(run)
+_resume(run)
 _curves(run)
 _retrain(run)
 if run["project"] is not None:

@@ -150,6 +150,26 @@ def _start_section(project: dict) -> None:
         st.rerun()
 
 
+# --------------------------------------------------------------------------- resume
+
+
+def _resume_section(handle) -> None:
+    """Resume for this session's last run when it stopped or was interrupted with a
+    checkpoint (the job followed here, else the newest run on disk)."""
+    from builder.training import runs
+
+    if handle is not None:
+        run_id = handle.run_id
+    else:
+        records = runs.list_runs(jobs.runs_root(), jobs.owner())
+        run_id = records[0]["id"] if records and records[0]["state"] != "broken" else None
+    if run_id is None:
+        return
+    device = st.session_state.get("train_device", "auto")
+    if jobs.resume_control(run_id, key="train_resume", device=device):
+        st.rerun()
+
+
 # --------------------------------------------------------------------------- live view
 
 
@@ -207,13 +227,6 @@ def _live(run_id: str) -> None:
         info = jobs.handle_summary(handle)
         st.progress(info["epoch"], text=f"{info['epoch_text']} · {info['eta_text']}")
         st.progress(info["batch"], text=info["batch_text"])
-        if st.button(
-            "Stop",
-            key="train_stop",
-            help="End training after the current batch; the model and its history so far are kept.",
-        ):
-            jobs.stop(handle)
-            st.session_state[STOPPING] = (handle.run_id, time.time())
         asked = _stop_asked(handle)
         if asked is not None and time.time() - asked > KILL_AFTER_S:
             # Stop acts between batches; while data loads or TensorFlow starts it cannot.
@@ -236,6 +249,28 @@ def _live(run_id: str) -> None:
         st.rerun(scope="app")  # show Start again, stop polling
 
 
+def _stop(run_id: str) -> None:
+    """Stop's callback: runs first thing in the rerun its click starts."""
+    handle = jobs.manager().get(jobs.owner(), run_id)
+    if handle is not None and handle.active:
+        jobs.stop(handle)
+        st.session_state[STOPPING] = (run_id, time.time())
+
+
+def _stop_button(run_id: str) -> None:
+    # Outside the polling fragment: a button the fragment redraws every second can take
+    # seconds to accept a click (it is replaced under the pointer), and each second of
+    # delay is more training than the person saw when they pressed Stop.
+    st.button(
+        "Stop",
+        key="train_stop",
+        on_click=_stop,
+        args=(run_id,),
+        help="End training after the current batch; the model and its history so far "
+        "are kept (only complete epochs are recorded).",
+    )
+
+
 # --------------------------------------------------------------------------- page
 
 st.title("Train")
@@ -250,5 +285,8 @@ project = state.get_project()
 
 if not active:
     _start_section(project)
+    _resume_section(handle)
 if handle is not None:
+    if active:
+        _stop_button(handle.run_id)
     st.fragment(run_every=POLL_S if active else None)(_live)(handle.run_id)

@@ -129,8 +129,9 @@ MIXED_ROWS = 140
 
 
 def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = False) -> Path:
-    """A CSV the app accepts but a naive reader does not: an ID column (a different text
-    in every row, which the app leaves out), a column empty in every row (left out), a
+    """A CSV the app accepts but a naive reader does not: a row ID (whole numbers counting
+    the rows) and an ID column (a different text in every row), both of which the app
+    leaves out, a column empty in every row (left out), a
     text column with empty cells, number columns with empty cells, and the target last.
 
     ``target``: "price" (numbers, regression), "band" (three words, multiclass), "sold"
@@ -138,7 +139,7 @@ def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = 
     empty line in the middle of the file (pandas then reads whole numbers as floats).
     """
     towns = ["Leeds", "York", "Hull"]
-    lines = [sep.join(["id", "notes", "town", "rooms", "area", target])]
+    lines = [sep.join(["row_id", "id", "notes", "town", "rooms", "area", target])]
     for i in range(MIXED_ROWS):
         town = "" if i % 11 == 0 else towns[i % 3]
         rooms = "" if i % 7 == 3 else str(1 + i % 5)
@@ -150,7 +151,7 @@ def write_mixed_csv(path: Path, target: str, sep: str = ",", blank_line: bool = 
             "sold": ["no", "yes"][price % 2],
             "grade": str(1 + price % 4),
         }[target]
-        lines.append(sep.join([f"u{i:04d}", "", town, rooms, area, value]))
+        lines.append(sep.join([str(i + 1), f"u{i:04d}", "", town, rooms, area, value]))
         if blank_line and i == MIXED_ROWS // 2:
             lines.append("")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -186,6 +187,15 @@ MIXED_CASES = {
         "options": {"normalize": False},
         "sep": ";",
         "blank_line": True,
+    },
+    "csv_excluded": {  # the user leaves out the text column and a number column
+        "target": "price",
+        "task": "regression",
+        "loss": "mse",
+        "metrics": ["mae"],
+        "units": 1,
+        "activation": None,
+        "options": {"exclude": ["town", "rooms"]},
     },
     "csv_integer_classes": {
         "target": "grade",

@@ -132,3 +132,29 @@ def test_one_unit_is_said_in_the_singular():
     bottleneck = [w.message for w in result.all_warnings() if w.code == "bottleneck"]
     assert bottleneck and "'hidden' has 1 unit," in bottleneck[0]
     assert result.layer("hidden").summary == "1 unit, relu"
+
+
+@pytest.mark.parametrize(
+    "options, want, words",
+    [
+        ({}, "sparse_categorical_crossentropy", "class numbers"),  # Digits: integer labels
+        ({"label_encoding": "one_hot"}, "categorical_crossentropy", "one-hot labels"),
+    ],
+)
+def test_regression_loss_advice_names_the_loss_the_data_page_recommends(options, want, words):
+    from builder import advice
+    from builder.data import registry
+
+    data = {"dataset": "digits", "options": options}
+    p = project(
+        [("o", "Dense", {"units": 10, "activation": "softmax"})],
+        shape=(64,),
+        loss="mse",
+        dataset="digits",
+        options=options,
+    )
+    assert registry.recommend(data)["loss"] == want == advice.recommended_loss(p)
+    found = next(w for w in check(p).all_warnings() if w.code == "regression-loss-on-classifier")
+    assert f"use {want}." in found.message and words in found.message
+    assert found.fix.label == f"Use loss {want}"
+    assert apply_fix(p, found.fix)["compile"]["loss"] == want

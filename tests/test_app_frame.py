@@ -118,3 +118,51 @@ def test_deleting_the_open_project_opens_the_next(home):
     at.button(key=f"_del_yes:{current}").click().run()
     assert at.session_state["_pid"] == older
     assert at.session_state["project"]["name"] == "Older"
+
+
+def test_undo_and_redo_survive_a_reload(home):
+    first = _rename("Before")
+    pid = first.session_state["_pid"]
+    default_name = first.session_state["_undo"][0]["name"]
+    _rename("After", pid)
+
+    at = _session(pid)  # a reload: a new session on the same ?p=
+    assert at.session_state["project"]["name"] == "After"
+    assert [p["name"] for p in at.session_state["_undo"]] == [default_name, "Before"]
+    assert not at.button(key="build_undo").disabled
+    at.button(key="build_undo").click().run()
+    assert at.session_state["project"]["name"] == "Before"
+
+    at = _session(pid)  # the step back and the redo it left are kept too
+    assert at.session_state["project"]["name"] == "Before"
+    at.button(key="build_redo").click().run()
+    assert at.session_state["project"]["name"] == "After"
+    at.button(key="build_undo").click().run()
+    at.button(key="build_undo").click().run()
+    assert at.session_state["project"]["name"] == default_name
+    assert at.button(key="build_undo").disabled
+
+
+def test_a_history_from_another_tab_is_not_undone_into(home):
+    pid = _rename("Mine").session_state["_pid"]
+    # Another tab (or an older file) wrote this autosave: the history was not for it.
+    saved = _autosave(home, pid)
+    saved["name"] = "Changed elsewhere"
+    (home / "autosave" / f"{pid}.json").write_text(json.dumps(saved))
+    at = _session(pid)
+    assert at.session_state["project"]["name"] == "Changed elsewhere"
+    assert at.session_state["_undo"] == [] and at.button(key="build_undo").disabled
+
+
+def test_a_damaged_undo_step_clears_the_history_with_a_notice(home):
+    pid = _rename("Mine").session_state["_pid"]
+    path = home / "autosave" / "history" / f"{pid}.json"
+    doc = json.loads(path.read_text())
+    doc["undo"][-1]["model"] = "not a model"
+    path.write_text(json.dumps(doc))
+    at = _session(pid)
+    at.button(key="build_undo").click().run()
+    assert not at.exception
+    assert at.session_state["project"]["name"] == "Mine"
+    assert at.session_state["_undo"] == []
+    assert json.loads(path.read_text())["undo"] == []

@@ -287,3 +287,94 @@ def test_validate_and_describe_name_the_csv_fields(tmp_path):
     assert validate_data_settings(csv_settings(empty)) == []  # validation reads no file
     with pytest.raises(DataError, match="the file is empty: choose a CSV with a header line"):
         describe(csv_settings(empty))
+
+
+# --------------------------------------------------------------------------- columns left out
+
+NAMES = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"]
+
+
+def passengers_csv(rows: int = 400) -> str:
+    """PassengerId (1..rows), Name (unique text), Sex, Age, Fare, Survived: a Titanic-like
+    file, whose ID and names would otherwise become inputs."""
+    lines = ["PassengerId,Name,Sex,Age,Fare,Survived"]
+    for i in range(rows):
+        name = f"{NAMES[i % 8]} {NAMES[(i // 8) % 8]}-{i}"
+        lines.append(
+            f"{i + 1},{name},{'male' if i % 3 else 'female'},{18 + i % 50},"
+            f"{7.25 + (i * 13) % 90},{int(i % 3 == 0 or i % 7 == 0)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_a_row_id_and_unique_names_are_not_inputs(tmp_path):
+    table = load_table(write(tmp_path, passengers_csv()))
+    assert table.feature_names == ["Sex=female", "Sex=male", "Age", "Fare"]
+    dropped = dict(table.encoder.dropped)
+    assert dropped["PassengerId"] == "looks like a row ID"
+    # 400 rows, 320 of them training: 320 names, fewer than the old 100-value limit would
+    # have let through only by luck; here every name is unique.
+    assert dropped["Name"].startswith("free text/identifier: 320 different text values")
+    assert "look like row IDs" in " ".join(table.notes)
+
+
+@pytest.mark.parametrize(
+    "name, values, is_id",
+    [
+        ("id", [5, 3, 9, 1, 7, 2, 8, 4, 6, 10, 11, 12], True),  # named so, in any order
+        ("customer_id", [50, 30, 90, 10, 70, 20, 80, 40, 60, 100, 110, 120], True),
+        ("CustomerID", [50, 30, 90, 10, 70, 20, 80, 40, 60, 100, 110, 120], True),
+        ("row", list(range(12)), True),
+        ("n", list(range(12)), True),  # numbers the rows from 0
+        ("n", list(range(1, 13)), True),  # or from 1
+        ("year", list(range(1990, 2002)), False),  # counts up by one but is a value
+        ("n", list(range(12, 0, -1)), False),
+        ("valid", [5, 3, 9, 1, 7, 2, 8, 4, 6, 10, 11, 12], False),  # not "...id" as a word
+        ("size", [5, 3, 9, 1, 7, 2, 8, 4, 6, 10, 11, 12], False),  # unique, not in order
+        ("step", [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22], False),  # in order, not by one
+        ("id", [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6], False),  # repeats: a group, not a row
+        ("id", [1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], False),  # not whole numbers
+    ],
+)
+def test_which_columns_look_like_row_ids(tmp_path, name, values, is_id):
+    lines = [f"{name},x,y"] + [f"{v},{(i * 7) % 5},{i % 2}" for i, v in enumerate(values)]
+    table = load_table(write(tmp_path, "\n".join(lines)))
+    assert (name not in [c.name for c in table.encoder.columns]) == is_id
+    assert (dict(table.encoder.dropped).get(name) == "looks like a row ID") == is_id
+
+
+def test_few_repeated_words_stay_and_free_text_of_a_small_file_goes(tmp_path):
+    # 40 rows (32 training): 3 cities stay; 32 different notes (> half the rows) go.
+    lines = ["city,note,score,label"]
+    for i in range(40):
+        lines.append(f"{CITIES[i % 3]},note number {i},{(i * 7) % 11},{i % 2}")
+    table = load_table(write(tmp_path, "\n".join(lines)))
+    assert [c.name for c in table.encoder.columns] == ["city", "score"]
+    assert "free text/identifier" in dict(table.encoder.dropped)["note"]
+
+
+def test_columns_the_user_leaves_out(tmp_path):
+    path = write(tmp_path, people_csv())
+    table = load_table(path, exclude=("city", "income"))
+    assert table.feature_names == ["age"]
+    assert dict(table.encoder.dropped) == {
+        "city": csv_data.LEFT_OUT_BY_USER,
+        "income": csv_data.LEFT_OUT_BY_USER,
+    }
+    # A name the file lacks (or the target) is said, not an error.
+    table = load_table(path, exclude=("nope", "bought"))
+    assert table.feature_names[:1] == ["age"] and "'nope', 'bought'" in " ".join(table.notes)
+    with pytest.raises(DataError, match="no usable feature columns.*'age', left out on the Data"):
+        load_table(path, exclude=("age", "city", "income"))
+
+
+def test_the_exclude_option_is_validated_cached_and_described(tmp_path):
+    from builder.data import validate_data_settings
+
+    path = write(tmp_path, people_csv())
+    assert validate_data_settings(csv_settings(path)) == []  # old files: no exclude, fine
+    assert validate_data_settings(csv_settings(path, exclude=["city"])) == []
+    (problem,) = validate_data_settings(csv_settings(path, exclude="city"))
+    assert problem.startswith("data.options.exclude: must be a list of column names")
+    assert describe(csv_settings(path)).input_spec["shape"] == [5]
+    assert describe(csv_settings(path, exclude=["city"])).input_spec["shape"] == [2]

@@ -72,7 +72,7 @@ def test_spec_is_complete(name):
             assert len(spec.class_names) == spec.num_classes
     for opt in spec.options:
         assert set(opt) == OPTION_KEYS, opt
-        assert opt["type"] in ("int", "float", "bool", "choice", "str", "targets")
+        assert opt["type"] in ("int", "float", "bool", "choice", "str", "targets", "columns")
         assert opt["label"] and opt["help"]
         if opt["type"] == "choice":
             assert opt["default"] in opt["choices"]

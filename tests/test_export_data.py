@@ -2,7 +2,8 @@
 
 The script's data and label sections (generated from the fitted encoder) run in this
 process and their arrays are compared with ``loader.prepare``'s, for CSV files the app
-accepts (an ID column and an empty column it leaves out, a text column, empty cells,
+accepts (a row ID, an ID column, an empty column and columns the user excludes, all
+left out, a text column, empty cells,
 numeric, text and yes/no targets) and for every template whose dataset is here offline.
 Training the exported scripts is tested in test_export.py (one subprocess for all).
 """
@@ -87,14 +88,34 @@ def test_csv_encoder_is_plain_literals(tmp_path):
     assert ast.literal_eval(repr(values)) == values
     assert json.loads(json.dumps(values)) == values
     assert dict(values["dropped"]) == {
+        "row_id": "looks like a row ID",
         "notes": "empty in every row",
-        "id": "105 different text values: an identifier or free text",
+        "id": "free text/identifier: 105 different text values in 105 training rows",
     }
     assert [c["name"] for c in values["columns"]] == ["town", "rooms", "area"]
     assert values["columns"][0]["categories"] == ["(missing)", "Hull", "Leeds", "York"]
     assert values["target_classes"] == ["high", "low", "mid"] and values["target_is_text"]
     assert values["labels"] == {"out": "one_hot"}
     assert values["mean"][:4] == [0.0] * 4 and values["std"][:4] == [1.0] * 4
+
+
+def test_excluded_columns_and_row_ids_are_left_out_of_the_export_too(tmp_path, monkeypatch):
+    p = mixed_csv_project(tmp_path, "csv_excluded")
+    values = encoding.fit(p).literals()
+    assert [c["name"] for c in values["columns"]] == ["area"]
+    assert values["options"]["exclude"] == ["town", "rooms"]
+    assert dict(values["dropped"]) == {
+        "town": csv_data.LEFT_OUT_BY_USER,
+        "rooms": csv_data.LEFT_OUT_BY_USER,
+        "row_id": "looks like a row ID",
+        "notes": "empty in every row",
+        "id": "free text/identifier: 105 different text values in 105 training rows",
+    }
+    code = export.to_script(p)
+    assert "# Left out, as in the app: column 'row_id' (looks like a row ID)." in code
+    assert "# Left out, as in the app: column 'town' (left out on the Data page)." in code
+    monkeypatch.chdir(tmp_path)
+    _assert_script_prepares_the_apps_data(p)
 
 
 def test_csv_integer_classes_keep_their_values(tmp_path):
@@ -130,7 +151,7 @@ def test_csv_script_writes_the_encoder_as_literals(tmp_path):
     assert ast.literal_eval(assigned["CLASSES"]) == ["no", "yes"]
     assert [c["name"] for c in ast.literal_eval(assigned["COLUMNS"])] == ["town", "rooms", "area"]
     assert "MEAN" not in assigned  # normalize is off for this case
-    assert "# Left out, as in the app: column 'id' (105 different text values" in code
+    assert "# Left out, as in the app: column 'id' (free text/identifier: 105 different" in code
     assert str(tmp_path) not in code  # the file by its name only
     for fn in ("def read_rows(", "def target_codes(", "def split_rows(", "def encode_columns("):
         assert code.count(fn) == 1

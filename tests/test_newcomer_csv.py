@@ -45,15 +45,16 @@ def test_the_data_page_names_the_file_and_says_which_columns_are_inputs():
     assert not at.exception, at.exception
     assert any(c.value == "train.csv: 150 rows, 8 columns." for c in at.caption)
     inputs = [m.value for m in at.markdown if m.value.startswith("**Inputs (")]
-    # Numbers: id, class, age, one input each; Sex 2 and Embarked 4 (with '(missing)')
-    # one-hot; Name and Ticket (a different value on each of 120 training rows) left out.
+    # Numbers: class, age, one input each; Sex 2 and Embarked 4 (with '(missing)')
+    # one-hot; the row ID, Name and Ticket (a different value on each of 120 training
+    # rows) left out.
     assert inputs == [
-        "**Inputs (9):** PassengerId, Pclass, Age as numbers; Sex (2 categories), "
-        "Embarked (4 categories) one-hot. **Left out:** Name (120 different text values: "
-        "an identifier or free text); Ticket (120 different text values: an identifier or "
-        "free text)."
+        "**Inputs (8):** Pclass, Age as numbers; Sex (2 categories), "
+        "Embarked (4 categories) one-hot. **Left out:** PassengerId (looks like a row ID); "
+        "Name (free text/identifier: 120 different text values in 120 training rows); "
+        "Ticket (free text/identifier: 120 different text values in 120 training rows)."
     ], inputs
-    assert "(9,)" in " ".join(m.value for m in at.markdown)
+    assert "(8,)" in " ".join(m.value for m in at.markdown)
 
 
 def test_a_first_guess_target_that_cannot_be_used_points_at_the_column_choice():

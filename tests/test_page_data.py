@@ -125,3 +125,40 @@ def test_more_columns_than_outputs_is_said_beside_the_mapping(two_heads):
     assert not app.exception, app.exception
     assert _targets(app)[2] == ("a", "output_1", "auto")
     assert any("2 output(s) and 3 columns" in w.value for w in app.warning)
+
+
+def test_columns_can_be_left_out_and_the_input_follows(app):
+    """A Titanic-like upload: the row ID and names are left out by themselves (with why);
+    the user leaves out one more column, and the model's input narrows to match."""
+    from builder import paths
+    from builder.data import loader
+
+    loader.clear_cache()
+    lines = ["PassengerId,Name,Sex,Age,Fare,Survived"]
+    for i in range(60):
+        lines.append(
+            f"{i + 1},Person {i},{'male' if i % 3 else 'female'},{18 + i % 50},"
+            f"{7.25 + (i * 13) % 90},{int(i % 3 == 0)}"
+        )
+    (paths.uploads_dir() / "train.csv").write_text("\n".join(lines) + "\n")
+    project = dict(app.session_state["project"])
+    project["data"] = {"dataset": "csv", "options": {"path": "train.csv", "target": "Survived"}}
+    app.session_state["project"] = project
+    app.run()
+    assert not app.exception, app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "**Inputs (4):** Age, Fare as numbers; Sex (2 categories) one-hot." in text
+    assert "PassengerId (looks like a row ID)" in text and "Name (free text/identifier" in text
+    leave_out = app.multiselect(key="data_csv_exclude")
+    assert leave_out.value == [] and "Survived" not in leave_out.options
+    leave_out.set_value(["Fare"]).run()
+    assert not app.exception, app.exception
+    project = app.session_state["project"]
+    assert project["data"]["options"]["exclude"] == ["Fare"]
+    assert project["model"]["inputs"][0]["shape"] == [3]
+    text = " ".join(m.value for m in app.markdown)
+    assert "**Inputs (3):** Age as numbers" in text and "Fare (left out on the Data page)" in text
+    # Back again: the option goes, as an old file never had it.
+    app.multiselect(key="data_csv_exclude").set_value([]).run()
+    assert "exclude" not in app.session_state["project"]["data"]["options"]
+    assert app.session_state["project"]["model"]["inputs"][0]["shape"] == [4]

@@ -119,3 +119,82 @@ def test_missing_file_exits_2(tmp_path, capsys):
 def test_bad_device_exits_1(tmp_path, capsys):
     assert train_main([str(_digits(tmp_path)), "--device", "tpu"]) == 1
     assert "not a choice" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- --resume
+
+
+def _stopped_run(tmp_path, epochs_done=2, validation=None):
+    """A digits run of 4 epochs stopped in the middle of epoch ``epochs_done + 1``."""
+    from builder.project import load_project_file, validate
+    from builder.training import worker
+
+    p = validate(load_project_file(_digits(tmp_path, validation=validation)))
+    p["fit"]["epochs"] = 4
+    folder = runs.create_run(tmp_path / "runs", "cli", p, {"device_choice": "cpu"})
+    steps = -(-int(1437 * 0.8) // 64)  # digits: 1437 training samples, 20 % held out
+    calls = {"n": 0}
+
+    def should_stop():
+        calls["n"] += 1
+        return calls["n"] > epochs_done * steps + 2
+
+    summary = worker.train(p, folder, should_stop=should_stop, device="cpu")
+    assert summary["state"] == "stopped" and summary["epochs"] == epochs_done
+    return folder
+
+
+def test_resume_continues_the_run_in_its_folder(tmp_path, capsys):
+    folder = _stopped_run(tmp_path)
+    before = runs.read_history_csv(folder / "history.csv")
+    code = train_main(["--resume", str(folder), "--epochs", "5", "--device", "cpu", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    doc = _last_json_line(captured.out)
+    assert doc["run"] == str(folder) and doc["state"] == "finished" and doc["epochs"] == 5
+    assert all(len(v) == 5 for v in doc["history"].values())
+    assert doc["history"]["loss"][:2] == pytest.approx(before["loss"])
+    assert "resuming run" in captured.err and "epoch 3/5" in captured.err
+    assert "epoch 1/5" not in captured.err
+    (info,) = list_runs(tmp_path / "runs", "cli")
+    assert info["id"] == folder.name and info["epochs_done"] == 5
+    assert [s["first_epoch"] for s in info["segments"]] == [1, 3]
+    assert runs.read_history_csv(folder / "history.csv")["epoch"] == [1, 2, 3, 4, 5]
+
+    assert train_main(["--resume", str(folder)]) == 1
+    assert "cannot resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--epochs", "2"], "give a total of at least 3 epochs"),
+        (["--device", "tpu"], "not a choice"),
+    ],
+)
+def test_resume_refusals_exit_1_with_the_reason(tmp_path, capsys, args, words):
+    folder = _stopped_run(tmp_path)
+    assert train_main(["--resume", str(folder), *args]) == 1
+    assert words in capsys.readouterr().err
+    assert runs.read_json(folder / "run.json")["state"] == "stopped"  # untouched
+
+
+def test_resume_of_a_kfold_run_or_a_stranger_folder_says_why(tmp_path, capsys):
+    folder = _stopped_run(tmp_path, epochs_done=1, validation={"method": "kfold", "k": 2})
+    assert train_main(["--resume", str(folder)]) == 1
+    assert "K-fold runs cannot be resumed" in capsys.readouterr().err
+    assert train_main(["--resume", str(tmp_path)]) == 1
+    assert "not a readable run folder" in capsys.readouterr().err
+
+
+def test_resume_and_a_project_file_do_not_mix(tmp_path, capsys):
+    with pytest.raises(SystemExit) as ended:
+        train_main([str(_digits(tmp_path)), "--resume", str(tmp_path)])
+    assert ended.value.code == 2
+    assert "not both" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_main(["--resume", str(tmp_path), "--batch-size", "8"])
+    assert "--batch-size cannot be used with --resume" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_main([])
+    assert "a project file is needed" in capsys.readouterr().err

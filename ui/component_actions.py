@@ -111,6 +111,17 @@ def _ignore() -> None:
     pass
 
 
+def _plain_data(view: dict) -> dict:
+    """``view`` with its top-level lists as tuples (the same JSON). Streamlit checks every
+    top-level value that is not a tuple, string or number for a dataframe, which imports
+    pandas (half a second on the first page, before the cards can paint).
+
+    >>> _plain_data({"layers": [{"name": "d1"}], "selected": None})
+    {'layers': ({'name': 'd1'},), 'selected': None}
+    """
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in view.items()}
+
+
 def mount(
     mount_fn,
     view: dict,
@@ -134,5 +145,5 @@ def mount(
 
     # A trigger is only reported for events that have a callback, hence the no-op.
     callback = _deliver if on_action is not None else _ignore
-    result = mount_fn(key=key, data=view, on_action_change=callback)
+    result = mount_fn(key=key, data=_plain_data(view), on_action_change=callback)
     return claim(key, result.get(TRIGGER), parse_action)

@@ -93,6 +93,87 @@ def start(project: dict, device: str = "auto", allow_download: bool = False) -> 
     return handle
 
 
+def resume(
+    run_id: str, epochs: int | None = None, device: str = "auto", allow_download: bool = False
+) -> RunHandle:
+    """Resume this session's run ``run_id`` from its last checkpoint (same folder and id),
+    up to ``epochs`` in all (default the run's own), and follow it as the session's job.
+
+    Raises RuntimeError over the job limit, ``runs.RunError`` (plain words) when the run
+    cannot be resumed, ``devices.DeviceError`` for a bad device."""
+    mgr = manager()
+    mgr.forget_finished()
+    handle = mgr.resume(
+        owner(), run_id, epochs=epochs, device=device, allow_download=allow_download
+    )
+    remember(handle.run_id)
+    return handle
+
+
+def resume_plan(run_id: str) -> tuple[dict | None, str]:
+    """(``runs.resume_plan`` of this session's run, "") when it can be resumed, else
+    (None, why not)."""
+    try:
+        folder = runs.run_dir(runs_root(), owner(), run_id)
+        try:
+            return runs.resume_plan(folder), ""
+        except runs.RunError:
+            # Stopped on its very last batch: all its epochs are done, but more may be
+            # asked for (the field below starts at one more).
+            checkpoint = runs.read_checkpoint(folder)
+            if checkpoint is None:
+                raise
+            return runs.resume_plan(folder, checkpoint["epoch"] + 1), ""
+    except runs.RunError as err:
+        return None, str(err)
+
+
+def resume_control(run_id: str, key: str, device: str = "auto") -> bool:
+    """The Resume button for this session's run ``run_id`` with a field for the total
+    epochs, when the run can be resumed (a stopped or interrupted run with a checkpoint);
+    a caption with the reason for a stopped or interrupted run that cannot. Returns True
+    when the run was resumed (the caller then shows Train)."""
+    plan, why = resume_plan(run_id)
+    if plan is None:
+        try:
+            state_now = runs.read_json(runs.run_dir(runs_root(), owner(), run_id) / "run.json")
+        except (OSError, ValueError, runs.RunError):
+            return False
+        if state_now.get("state") in ("stopped", "interrupted"):
+            st.caption(f"Resume is not available: {why}")
+        return False
+    done, target = plan["epoch"], plan["epochs"]
+    own = plan["project"]["fit"]["epochs"]
+    record = plan["record"]
+    words = {"stopped": "stopped", "interrupted": "was interrupted", "failed": "failed"}
+    st.markdown(
+        f"**Run {run_id}** {words.get(record['state'], record['state'])} after epoch "
+        f"{done} of {own}: resume it from epoch {done + 1} with its own model, "
+        "optimizer state and data split (the project as it is now is not used)."
+    )
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    total = left.number_input(
+        "Train up to epoch",
+        min_value=done + 1,
+        max_value=max(target, done + 1) * 10 + 1000,
+        value=max(target, done + 1),
+        step=1,
+        key=f"{key}_epochs",
+    )
+    if right.button(f"Resume run {run_id}", key=key, type="primary"):
+        from ui import data_status
+
+        dataset = (plan["project"].get("data") or {}).get("dataset")
+        downloads = bool(dataset) and data_status.availability(dataset).downloads
+        try:
+            resume(run_id, int(total), device=device, allow_download=downloads)
+        except (RuntimeError, ValueError) as err:
+            st.error(f"Training did not resume: {err}")
+            return False
+        return True
+    return False
+
+
 def remember(run_id: str) -> None:
     """Keep the job id in the session and in the URL, with the owner id a refresh needs."""
     st.session_state[JOB_KEY] = run_id
@@ -245,4 +326,6 @@ def handle_summary(handle: RunHandle) -> dict:
 
 
 def runs_root() -> Path:
+    """The runs folder, reconciled and pruned first (``startup``, once per server)."""
+    startup()
     return paths.runs_root()

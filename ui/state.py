@@ -15,6 +15,10 @@ Nothing a user made is overwritten behind their back:
   overwrites the other;
 - every project entering the session passes ``project.portable_data``: a CSV is named by
   its file name in the uploads folder, never by a path of this machine.
+
+The undo/redo history is kept beside the autosave (``builder.history``: the last 50 states
+each way, size-capped), written with every autosave and read back with it, so a reload or
+reopening a recent project keeps Undo.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import threading
 
 import streamlit as st
 
-from builder import paths, recent, settings, templates
+from builder import history, paths, recent, settings, templates
 from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
 
 HISTORY_LIMIT = 100
@@ -39,6 +43,10 @@ _PROJECT_KEY_PREFIXES = ("train_", "data_", "results_", "compare_")
 
 def _autosave_path(pid: str):
     return paths.autosave_dir() / f"{pid}.json"
+
+
+def _history_path(pid: str):
+    return history.path_for(paths.autosave_dir(), pid)
 
 
 def _digest(data: bytes | None) -> str | None:
@@ -104,7 +112,7 @@ def init() -> None:
         return
     pid = session_id()
     owner_id()
-    project, note = None, None
+    project, note, stacks = None, None, ([], [])
     path = _autosave_path(pid)
     raw = _read_bytes(path) if path.exists() else None
     if raw is not None:
@@ -112,6 +120,7 @@ def init() -> None:
             project = load_project_file(path, check_graph=False)
             note = "Restored the project you were building."
             st.session_state["_autosave_digest"] = _digest(raw)
+            stacks = history.read(_history_path(pid), _digest(raw))
         except (ProjectError, ValueError, RecursionError, OSError) as err:
             # Keep the file: the next edit of the default must not overwrite it.
             new = _fork()
@@ -124,8 +133,7 @@ def init() -> None:
         project = templates.load(templates.DEFAULT)
     project = _portable(settings.normalise(project))
     st.session_state["project"] = project
-    st.session_state["_undo"] = []
-    st.session_state["_redo"] = []
+    st.session_state["_undo"], st.session_state["_redo"] = stacks
     note = " ".join(n for n in (note, st.session_state.pop("_notice", None)) if n)
     if note:
         st.session_state["_notice"] = note
@@ -199,6 +207,9 @@ def open_project(pid: str) -> bool:
         st.session_state["_notice"] = f"That project cannot be opened: {err}"
         return False
     _switch(pid, _portable(project), _digest(raw))
+    st.session_state["_undo"], st.session_state["_redo"] = history.read(
+        _history_path(pid), _digest(raw)
+    )
     return True
 
 
@@ -207,6 +218,7 @@ def delete_project(pid: str) -> None:
     (or the offline default)."""
     init()
     recent.delete_project(paths.autosave_dir(), paths.runs_root(), pid)
+    history.delete(_history_path(pid))
     if pid == session_id():
         following = recent.most_recent(paths.autosave_dir(), paths.runs_root())
         if not (following and open_project(following)):
@@ -250,7 +262,14 @@ def _autosave(project: dict) -> None:
                 )
                 path = _autosave_path(new)
             save_project_file(project, path)
-            st.session_state["_autosave_digest"] = _digest(_read_bytes(path))
+            digest = _digest(_read_bytes(path))
+            st.session_state["_autosave_digest"] = digest
+            history.write(
+                history.path_for(path.parent, path.stem),
+                st.session_state.get("_undo", []),
+                st.session_state.get("_redo", []),
+                digest,
+            )
     except OSError as err:  # a full disk must not break editing; say it once
         st.session_state["_notice"] = (
             f"Autosave failed ({err.strerror or err}): download your project to keep it."
@@ -265,18 +284,32 @@ def can_redo() -> bool:
     return bool(st.session_state.get("_redo"))
 
 
+def _step(source: str, target: str) -> None:
+    """Move one state from the ``source`` stack to the project, the project onto ``target``.
+    A state read back from the history file is checked first; one that is not a project
+    (a damaged file) clears that stack, with a notice, instead of breaking the page."""
+    try:
+        project = history.entry(st.session_state[source][-1])
+    except ProjectError as err:
+        st.session_state[source] = []
+        what = "Undo" if source == "_undo" else "Redo"
+        st.session_state["_notice"] = f"{what} history could not be used and is cleared: {err}"
+        _autosave(st.session_state["project"])
+        return
+    st.session_state[source].pop()
+    st.session_state[target].append(st.session_state["project"])
+    st.session_state["project"] = settings.normalise(project)
+    _autosave(st.session_state["project"])
+
+
 def undo() -> None:
     if can_undo():
-        st.session_state["_redo"].append(st.session_state["project"])
-        st.session_state["project"] = st.session_state["_undo"].pop()
-        _autosave(st.session_state["project"])
+        _step("_undo", "_redo")
 
 
 def redo() -> None:
     if can_redo():
-        st.session_state["_undo"].append(st.session_state["project"])
-        st.session_state["project"] = st.session_state["_redo"].pop()
-        _autosave(st.session_state["project"])
+        _step("_redo", "_undo")
 
 
 def notice() -> str | None:

@@ -57,6 +57,13 @@ MIN_ROWS = 10
 # A text column with more distinct values than this is an identifier or free text: one-hot
 # encoding it would add that many mostly-zero inputs and teach the model nothing.
 MAX_CATEGORIES = 100
+# So is one with more distinct values than this share of the training rows (a Name column
+# of a 400-row file), once it has more than ``MIN_FREE_TEXT`` of them.
+MAX_CATEGORY_SHARE = 0.5
+MIN_FREE_TEXT = 10
+# Column names that say "row ID": id, ID, Id, index, row_id, PassengerId, customer_id...
+_ID_CAMEL = re.compile(r"[a-z](?:Id|ID)$")
+LEFT_OUT_BY_USER = "left out on the Data page"
 # Classifying into more classes than this means the target is really a number.
 MAX_CLASSES = 1000
 # "auto" calls a column of whole numbers with at most this many distinct values classes.
@@ -627,8 +634,60 @@ def _check_encoded_size(rows: int, columns) -> None:
             f"encode, more than netbuilder allows (at most "
             f'{limits.MAX_CSV_ENCODED_VALUES:,} values, README "Limits and '
             f'safety"{room}). Leave out text columns with many different '
-            f"values, or keep fewer rows.{hint}"
+            f"values (Data page, Leave out columns), or keep fewer rows.{hint}"
         )
+
+
+def _id_named(name: str) -> bool:
+    """The name says "row ID" (id, ID, row_id, customer_id, PassengerId; not "valid")."""
+    plain = re.fullmatch(r"(?:id|index|row|row_?id|row_?num(?:ber)?)", name, re.I)
+    return bool(plain or re.search(r"[_ .-]id$", name, re.I) or _ID_CAMEL.search(name))
+
+
+def _looks_like_row_id(name: str, series) -> bool:
+    """A column of whole numbers, a different one in every row, that is named like an ID or
+    numbers the rows (0, 1, 2, ... or 1, 2, 3, ... from the first row): it predicts nothing.
+    Other columns that count up by one (a year per row, rooms 2 to 15) stay inputs."""
+    if _kind(series) != "integer" or series.isna().any() or len(series) < 2:
+        return False
+    if not series.is_unique:
+        return False
+    if _id_named(name):
+        return True
+    values = series.to_numpy(np.float64)
+    return bool(values[0] in (0, 1) and np.all(np.diff(values) == 1))
+
+
+def _leave_out(features, exclude, notes: list[str], dropped: list[tuple[str, str]]):
+    """``features`` without the columns the user left out (``exclude``), row IDs and
+    all-empty columns, each added to ``dropped`` with why."""
+    chosen = [c for c in exclude if c in features.columns]
+    missing = [c for c in exclude if c not in features.columns]
+    if missing:
+        notes.append(
+            "Column(s) " + ", ".join(map(repr, missing)) + " to leave out are not features "
+            "of this file (not in it, or a column to predict): nothing to leave out there."
+        )
+    dropped.extend((c, LEFT_OUT_BY_USER) for c in chosen)
+    features = features.drop(columns=chosen)
+    ids = [c for c in features.columns if _looks_like_row_id(c, features[c])]
+    if ids:
+        notes.append(
+            "Column(s) " + ", ".join(map(repr, ids)) + " look like row IDs (a different whole "
+            "number in every row) and were left out: an ID tells the model nothing about "
+            "new rows."
+        )
+        dropped.extend((c, "looks like a row ID") for c in ids)
+        features = features.drop(columns=ids)
+    empty = [c for c in features.columns if features[c].isna().all()]
+    if empty:
+        notes.append(
+            "Column(s) " + ", ".join(map(repr, empty)) + " are empty in every row and "
+            "were left out."
+        )
+        dropped.extend((c, "empty in every row") for c in empty)
+        features = features.drop(columns=empty)
+    return features
 
 
 def _fit_encoder(
@@ -655,7 +714,8 @@ def _fit_encoder(
             continue
         text = series.astype(object).where(series.notna(), MISSING).astype(str)
         categories = tuple(sorted(text.unique()))
-        if len(categories) > MAX_CATEGORIES:
+        many = len(categories) > MIN_FREE_TEXT and len(categories) > MAX_CATEGORY_SHARE * len(train)
+        if len(categories) > MAX_CATEGORIES or many:
             numeric = pd.to_numeric(series, errors="coerce")
             hint = ""
             if numeric.notna().mean() >= 0.9:
@@ -667,18 +727,28 @@ def _fit_encoder(
                 )
             notes.append(
                 f"Column {name!r} was left out: it holds {len(categories):,} "
-                f"different text values (an identifier or free text?), which "
-                f"would become {len(categories):,} inputs.{hint}"
+                f"different text values in {len(train):,} training rows (an identifier "
+                f"or free text?), which would become {len(categories):,} inputs.{hint}"
             )
             dropped.append(
-                (name, f"{len(categories):,} different text values: an identifier or free text")
+                (
+                    name,
+                    f"free text/identifier: {len(categories):,} different text values "
+                    f"in {len(train):,} training rows",
+                )
             )
             continue
         columns.append(_Column(name, "category", categories=categories))
     if not columns:
+        why = (
+            " (left out: " + "; ".join(f"{name!r}, {reason}" for name, reason in dropped) + ")"
+            if dropped
+            else ""
+        )
         raise DataError(
-            "no usable feature columns are left besides the target: the file "
-            "needs at least one column of numbers or of a few repeated words."
+            f"no usable feature columns are left besides the target{why}: the model "
+            "needs at least one column of numbers or of a few repeated words (on the "
+            "Data page, leave fewer columns out)."
         )
     _check_encoded_size(len(train) if rows is None else rows, columns)
     encoder = TableEncoder(tuple(columns), dropped=tuple(dropped))
@@ -734,13 +804,16 @@ def load_table(
     test_fraction: float = 0.2,
     normalize: bool = True,
     targets: tuple[tuple[str, str], ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> CsvTable:
     """Read, split (seeded, stratified for classes) and encode a CSV file.
 
     ``target`` empty means the last column. ``task`` is "auto", "binary", "multiclass" or
     "regression". ``targets`` ((column, task), ...) replaces both with several target
     columns, each encoded on its own; the split keeps their rows aligned and stratifies on
-    the first. Returns x as (rows, features) float32 with statistics from the training
+    the first. ``exclude`` names columns that are not inputs; columns that number the rows
+    (row IDs), free text and empty columns are left out too (``encoder.dropped`` says
+    why). Returns x as (rows, features) float32 with statistics from the training
     split only. Raises DataError for every problem a person can fix in the file or settings.
     """
     frame, sep = _read_frame(source)
@@ -763,14 +836,8 @@ def load_table(
     _refuse_infinities(frame)
     encoded = [(column, *_target(frame, column, column_task)) for column, column_task in pairs]
     features = frame.drop(columns=[column for column, _ in pairs])
-    empty = [c for c in features.columns if features[c].isna().all()]
-    dropped = [(c, "empty in every row") for c in empty]
-    if empty:
-        notes.append(
-            "Column(s) " + ", ".join(map(repr, empty)) + " are empty in every row and "
-            "were left out."
-        )
-        features = features.drop(columns=empty)
+    dropped: list[tuple[str, str]] = []
+    features = _leave_out(features, exclude, notes, dropped)
     features = features.reset_index(drop=True)
     _, first_task, first_y, *_ = encoded[0]
     train_idx, test_idx = split_rows(len(features), first_y, first_task, test_fraction, SPLIT_SEED)
@@ -848,8 +915,9 @@ def _load_cached(
     test_fraction: float,
     normalize: bool,
     targets: tuple[tuple[str, str], ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> CsvTable:
-    table = load_table(path, target, task, test_fraction, normalize, targets)
+    table = load_table(path, target, task, test_fraction, normalize, targets, exclude)
     arrays = [table.x_train, table.x_test]
     arrays += [y for col in table.targets for y in (col.y_train, col.y_test)]
     for array in arrays:
@@ -866,4 +934,5 @@ def load_table_cached(options: dict) -> CsvTable:
         float(options["test_fraction"]),
         bool(options["normalize"]),
         tuple((t["column"], t.get("task", "auto")) for t in options.get("targets") or ()),
+        tuple(options.get("exclude") or ()),
     )

@@ -35,7 +35,8 @@ class FittedEncoder:
     CSV: ``file_name``, ``delimiter``, ``target``, ``target_classes`` (the target's values
     in class order, None for regression), ``target_is_text``, ``columns`` (kept columns as
     ``csv_data.encode_columns`` reads them: name, kind, fill or categories), ``dropped``
-    ([name, why] per column left out).
+    ([name, why] per column left out: named in the ``exclude`` option, a row ID, free
+    text, empty; the script leaves out the same, as it encodes ``columns`` only).
     Images: ``pixel_scale`` (what a pixel is divided by), ``input_shape``.
     Text: ``multi_hot_dimension`` (multi-hot) or ``maxlen`` (padded sequences).
     """

@@ -590,6 +590,14 @@ _SPECS = (
                 "multiclass or regression). Empty: every output learns the one column "
                 "above.",
             ),
+            _option(
+                "exclude",
+                "columns",
+                [],
+                "Leave out columns",
+                "Columns of the file that are not inputs to the model (a name, a row "
+                "number, a note). Row IDs and free text are left out without being listed.",
+            ),
             _TEST_FRACTION,
             _NORMALIZE,
             _label_encoding("one_hot"),
@@ -622,6 +630,12 @@ def _check_value(opt: dict, value: Any) -> str | None:
         return f"must be text, got {value!r}."
     if kind == "targets":
         return _targets_problem(value)
+    if kind == "columns":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            return f'must be a list of column names such as ["id", "name"], got {value!r}.'
+        if len(value) > limits.MAX_CSV_COLUMNS:
+            return f"lists {len(value):,} columns; a file has at most {limits.MAX_CSV_COLUMNS:,}."
+        return None
     if kind == "choice" and value not in opt["choices"]:
         return (
             f"{value!r} is not one of the choices.{_close(value, opt['choices'])} Use "
@@ -631,10 +645,10 @@ def _check_value(opt: dict, value: Any) -> str | None:
         low, high = opt["min"], opt["max"]
         if (low is not None and value < low) or (high is not None and value > high):
             if low is not None and high is not None:
-                limits = f"from {low:,} to {high:,}"
+                bounds = f"from {low:,} to {high:,}"
             else:
-                limits = f"at least {low:,}" if low is not None else f"at most {high:,}"
-            return f"must be {limits}, got {value!r}; the default is {opt['default']:,}."
+                bounds = f"at least {low:,}" if low is not None else f"at most {high:,}"
+            return f"must be {bounds}, got {value!r}; the default is {opt['default']:,}."
     return None
 
 

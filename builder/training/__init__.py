@@ -3,13 +3,14 @@
 Importing this package does not import TensorFlow; the worker process does.
 """
 
-from .engine import RunHandle, RunManager, start_run
+from .engine import RunHandle, RunManager, resume_run, start_run
 from .runs import RunError, delete_run, list_runs, load_run
 
 __all__ = [
     "RunHandle",
     "RunManager",
     "start_run",
+    "resume_run",
     "list_runs",
     "load_run",
     "delete_run",

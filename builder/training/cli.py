@@ -15,6 +15,11 @@ Exit status: 0 trained (also when stopped with Ctrl+C: the model so far is kept)
 1 training failed or the device choice is wrong (the message says why), 2 the project
 file cannot be read.
 A first Ctrl+C stops after the current batch; a second one aborts.
+
+``python -m builder train --resume RUN_FOLDER [--epochs N]`` continues a stopped or
+interrupted run in its own folder from its last completed epoch (up to its own epochs, or
+a new total N); exit status 1 with the reason when it cannot be resumed (K-fold, no
+checkpoint, still training, N too small).
 """
 
 from __future__ import annotations
@@ -36,8 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m builder train", description="Train a netbuilder project without the app."
     )
-    parser.add_argument("file", help="project file (.json) saved by netbuilder")
-    parser.add_argument("--epochs", type=int, help="override fit.epochs")
+    parser.add_argument("file", nargs="?", help="project file (.json) saved by netbuilder")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_FOLDER",
+        help="continue this stopped or interrupted run from its last completed epoch "
+        "(instead of a project file)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="override fit.epochs (with --resume: the new total)"
+    )
     parser.add_argument("--batch-size", type=int, help="override fit.batch_size")
     parser.add_argument(
         "--device", default="auto", help="auto (default), cpu, gpu, or gpu:0,1 for chosen GPUs"
@@ -116,7 +129,17 @@ def train_main(argv: list[str], on_cluster=None) -> int:
     training does not depend on experiments, which depend on training)."""
     from builder.project import ProjectError, load_project_file, validate, with_local_paths
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.resume is not None:
+        if args.file is not None:
+            parser.error("give a project file or --resume RUN_FOLDER, not both")
+        for option, value in (("--batch-size", args.batch_size), ("--ray", args.ray)):
+            if value is not None:
+                parser.error(f"{option} cannot be used with --resume (the run keeps its own)")
+        return _resume_main(args)
+    if args.file is None:
+        parser.error("a project file is needed (or --resume RUN_FOLDER)")
     try:
         project = copy.deepcopy(with_local_paths(load_project_file(args.file), args.file))
         if args.epochs is not None:
@@ -178,6 +201,62 @@ def train_main(argv: list[str], on_cluster=None) -> int:
             mixed_precision=args.mixed_precision,
         ),
     )
+    return _report(args, folder, summary)
+
+
+def _resume_main(args) -> int:
+    """``train --resume RUN_FOLDER``: the run's own project, model and data, in this process."""
+    folder = Path(args.resume)
+    try:
+        devices.check_choice(args.device)
+    except devices.DeviceError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    if args.mixed_precision:
+        print("--mixed-precision is ignored with --resume: the run keeps its own.", file=sys.stderr)
+    try:
+        plan = runs.resume_plan(folder, args.epochs)
+        runs.check_free_disk(folder)
+    except (runs.RunError, OSError) as err:
+        print(f"cannot resume: {err}", file=sys.stderr)
+        return 1
+    if "tensorflow" not in sys.modules:
+        devices.apply_choice_env(args.device)
+    from builder.project import ProjectError, validate
+
+    from . import lifecycle, worker
+
+    try:
+        project = validate(plan["project"])
+    except ProjectError as err:
+        print(f"cannot resume: the run's project.json is not valid ({err})", file=sys.stderr)
+        return 1
+    project["fit"]["epochs"] = plan["epochs"]
+    runs.begin_segment(folder, plan["epochs"], plan["epoch"] + 1, device_choice=args.device)
+    import os
+
+    runs.update_run_info(folder, pid=os.getpid(), pid_token=lifecycle.start_token(os.getpid()))
+    sys.stderr.write(
+        f"resuming run {folder.name} at epoch {plan['epoch'] + 1} of {plan['epochs']}\n"
+    )
+    stop = threading.Event()
+    summary = _with_ctrl_c(
+        stop,
+        lambda: worker.train(
+            project,
+            folder,
+            _Progress(sys.stderr),
+            stop.is_set,
+            device=args.device,
+            mixed_precision=bool(plan["record"].get("mixed_precision")),
+            resume=True,
+        ),
+    )
+    return _report(args, folder, summary)
+
+
+def _report(args, folder: Path, summary: dict) -> int:
+    """Print the JSON summary line if asked; return the exit status."""
     if args.json:
         doc = {
             "run": str(folder),

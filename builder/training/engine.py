@@ -24,6 +24,10 @@ from 1; ``fold``/``folds`` are ``None`` outside K-fold, and ``fold`` is ``None``
                         "test": {"loss": .., "accuracy": ..}, "kfold": {"val_loss": ..}|None,
                         "device": "CPU", "time": t}
 
+``resume_run(runs_root, owner, run_id)`` continues a stopped or interrupted run in its own
+folder from its last checkpoint (``runs.resume_plan`` says why when it cannot): the handle
+starts with the history so far, and epoch events go on from the next epoch number.
+
 Workers never outlive the app (``lifecycle``): each is tied to this process by a
 parent-death signal and a watch thread, and ``RunManager.reap`` collects ended ones.
 A worker that dies without a summary (killed, crashed interpreter) is detected by ``poll``:
@@ -89,6 +93,7 @@ class RunHandle:
         self.status = "starting the training process"
         self.progress: dict | None = None
         self.summary: dict | None = None
+        self.first_epoch = 1  # where this segment of the run started (resumed: later)
         self.fold_histories: dict[int | None, dict[str, list[float]]] = {}
         self.epoch_seconds: list[float] = []
         self._process, self._queue, self._stop = process, queue, stop_event
@@ -250,14 +255,27 @@ def start_run(
         project,
         {"device_choice": device, "seed": fit["seed"], "validation": method},
     )
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    stop_event = ctx.Event()
     options = {
         "device": device,
         "mixed_precision": mixed_precision,
         "parallel_folds": parallel_folds,
         "allow_download": allow_download,
+    }
+    process, queue, stop_event = _spawn(project, folder, options, prepared)
+    return RunHandle(folder.name, owner, folder, process, queue, stop_event, fit["epochs"], folds)
+
+
+def _spawn(project, folder: Path, options: dict, prepared):
+    """Start ``worker.process_main`` for ``folder``; return (process, queue, stop event).
+
+    The worker's parent-death signal fires when the *thread* that started it ends, so it is
+    started from one thread that lives as long as this process (a Streamlit script thread
+    ends after every rerun). The worker records its pid in run.json itself."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    stop_event = ctx.Event()
+    options = {
+        **options,
         "server_pid": os.getpid(),
         "server_token": lifecycle.start_token(os.getpid()),
     }
@@ -267,11 +285,47 @@ def start_run(
         args=(project, str(folder), queue, stop_event, options, prepared),
         daemon=True,
     )
-    # The worker's parent-death signal fires when the *thread* that started it ends, so it
-    # is started from one thread that lives as long as this process (a Streamlit script
-    # thread ends after every rerun). The worker records its pid in run.json itself.
     _launcher().submit(process.start).result()
-    return RunHandle(folder.name, owner, folder, process, queue, stop_event, fit["epochs"], folds)
+    return process, queue, stop_event
+
+
+def resume_run(
+    runs_root: str | Path,
+    owner: str,
+    run_id: str,
+    *,
+    epochs: int | None = None,
+    device: str = "auto",
+    allow_download: bool = False,
+    prepared=None,
+) -> RunHandle:
+    """Continue run ``run_id`` of ``owner`` from its last completed epoch, in a new process.
+
+    ``epochs`` is a new total (at least one more than done; default the run's own). The
+    run keeps its folder and id; run.json gets a new segment. RunError (plain words) when
+    the run cannot be resumed: still training, K-fold, no checkpoint, nothing left to do.
+    """
+    devices.check_choice(device)
+    folder = runs.run_dir(runs_root, owner, run_id)
+    plan = runs.resume_plan(folder, epochs)
+    runs.check_free_disk(runs_root)
+    project = plan["project"]
+    project["fit"]["epochs"] = plan["epochs"]
+    runs.begin_segment(folder, plan["epochs"], plan["epoch"] + 1, device_choice=device)
+    options = {
+        "device": device,
+        "mixed_precision": bool(plan["record"].get("mixed_precision")),
+        "allow_download": allow_download,
+        "resume": True,
+    }
+    process, queue, stop_event = _spawn(project, folder, options, prepared)
+    handle = RunHandle(run_id, owner, folder, process, queue, stop_event, plan["epochs"], None)
+    checkpoint = plan["checkpoint"]
+    handle.fold_histories[None] = {n: list(v) for n, v in checkpoint["history"].items()}
+    handle.epoch_seconds = list(checkpoint.get("seconds") or [])
+    handle.first_epoch = plan["epoch"] + 1
+    handle.status = f"resuming from epoch {plan['epoch'] + 1}"
+    return handle
 
 
 class RunManager:
@@ -289,6 +343,15 @@ class RunManager:
         self._lock = threading.Lock()
 
     def start(self, project: dict, owner: str, **options) -> RunHandle:
+        """Start a new run of ``project`` for ``owner`` (RuntimeError over the job limit)."""
+        return self._launch(owner, lambda: start_run(project, self.runs_root, owner, **options))
+
+    def resume(self, owner: str, run_id: str, **options) -> RunHandle:
+        """Resume ``owner``'s run ``run_id`` (``resume_run``), within the same job limit."""
+        runs.check_run_id(run_id)
+        return self._launch(owner, lambda: resume_run(self.runs_root, owner, run_id, **options))
+
+    def _launch(self, owner: str, launch) -> RunHandle:
         runs.check_owner(owner)
         with self._lock:
             self.reap()
@@ -310,7 +373,7 @@ class RunManager:
                     else f"{len(busy) + len(others)} training run(s) are already going on this "
                     f"machine (at most {self.max_active} at a time): try again when one ends."
                 )
-            handle = start_run(project, self.runs_root, owner, **options)
+            handle = launch()
             self._handles[(owner, handle.run_id)] = handle
             return handle
 

@@ -65,12 +65,21 @@ def _structure_source(data: Any):
     return lambda rows: map_leaves(lambda part: part(rows), parts)
 
 
-def dataset(x: Any, y: Any = None, *, batch_size: int, shuffle: bool = False):
+def dataset(
+    x: Any,
+    y: Any = None,
+    *,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+):
     """A ``tf.data.Dataset`` of ``(x, y)`` batches (``x`` alone when ``y`` is None).
 
     Batches are encoded in parallel and prefetched. With ``shuffle`` the order changes every
-    epoch; the order follows TensorFlow's global seed (``keras.utils.set_random_seed``), so
-    a seeded run repeats. Labels and other inputs are gathered from one constant copy.
+    epoch; the order follows TensorFlow's global seed (``keras.utils.set_random_seed``) and
+    ``seed``, so a seeded run repeats. (Keras copies the pipeline into ``fit``, so a resumed
+    run cannot draw the orders of the epochs it skips: it repeats its own, not a straight
+    run's.) Labels and other inputs are gathered from one constant copy.
     """
     import tensorflow as tf
 
@@ -79,7 +88,7 @@ def dataset(x: Any, y: Any = None, *, batch_size: int, shuffle: bool = False):
     take_y = None if y is None else _structure_source(y)
     rows = tf.data.Dataset.range(n)
     if shuffle:
-        rows = rows.shuffle(n, reshuffle_each_iteration=True)
+        rows = rows.shuffle(n, seed=seed, reshuffle_each_iteration=True)
 
     def batch(index):
         return take_x(index) if take_y is None else (take_x(index), take_y(index))
@@ -109,9 +118,12 @@ def fit(
     shuffle: bool = True,
     validation_data: tuple | None = None,
     validation_split: float | None = None,
+    seed: int | None = None,
     **kwargs,
 ):
-    """``model.fit`` on arrays, or on per-batch encoded datasets when ``x`` is lazy."""
+    """``model.fit`` on arrays, or on per-batch encoded datasets when ``x`` is lazy.
+
+    ``seed`` fixes the per-batch datasets' shuffling (see ``dataset``)."""
     if not is_lazy(x) and not (validation_data and is_lazy(validation_data[0])):
         extra = {"validation_data": validation_data} if validation_data is not None else {}
         if validation_split:
@@ -123,9 +135,8 @@ def fit(
     if validation_data is not None:
         extra["validation_data"] = dataset(*validation_data, batch_size=batch_size)
     # The dataset shuffles itself; Keras' own shuffle would only warn that it cannot.
-    return model.fit(
-        dataset(x, y, batch_size=batch_size, shuffle=shuffle), shuffle=False, **extra, **kwargs
-    )
+    data = dataset(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    return model.fit(data, shuffle=False, **extra, **kwargs)
 
 
 def evaluate(model, x: Any, y: Any, *, batch_size: int, **kwargs):

@@ -10,6 +10,18 @@ Layout (``runs_root/<owner>/<run_id>/``)::
     history_folds.csv   K-fold only: the same with a ``fold`` column (1-based)
     metrics.json   {"train": {...}, "val": {...}, "test": {...}, "kfold": {...}|absent}
     model.keras    the trained model (finished or stopped runs; K-fold: folds/fold-<i>.keras)
+    checkpoint.json  the last completed epoch's checkpoint (``CHECKPOINT``): its number, the
+                   history up to it, the callbacks' state and a digest of the data; it
+                   names ``checkpoint-<epoch>.keras`` (model and optimizer, Keras' own
+                   format) and, for EarlyStopping(restore_best_weights), a weights file.
+                   Kept while the run can be resumed (stopped, interrupted, failed after an
+                   epoch); a run that finished deletes it (model.keras holds the result)
+
+A resumed run keeps its folder and id: run.json's ``segments`` then lists every stretch of
+training (``started``, ``first_epoch``, ``epochs`` asked for, ``ended``, ``state``,
+``message``, ``epochs_done``), so the record says where each one started and why the one
+before ended; the top-level fields describe the run as a whole (its first start, its last
+end and state, all epochs done).
 
 Every file is written to a temporary name in the same folder and moved into place with
 ``os.replace``, which is atomic on one file system. A new run folder is assembled under a
@@ -48,6 +60,8 @@ INTERRUPTED_MESSAGE = (
     "ends with it); the epochs recorded so far are kept."
 )
 
+
+CHECKPOINT = "checkpoint.json"
 
 # Training refuses to start with less free space than this where runs are written: a run
 # writes its model and history, and a full disk would break the autosave too.
@@ -256,6 +270,8 @@ def update_run_info(folder: str | Path, **changes) -> dict:
     path = Path(folder) / "run.json"
     record = read_json(path)
     record.update(changes)
+    if changes.get("state") in FINAL_STATES:
+        end_segment(record)
     write_json_atomic(path, record)
     return record
 
@@ -496,3 +512,135 @@ def prune_runs(runs_root: str | Path, keep: int) -> list[str]:
                 except OSError:
                     continue
     return deleted
+
+
+# --------------------------------------------------------------------------- resume
+
+
+KFOLD_RESUME_REASON = (
+    "K-fold runs cannot be resumed: a K-fold run is k trainings whose scores only mean "
+    "something together, and it keeps no per-fold checkpoints (a fold's model is saved "
+    "only when all folds end); start a new run instead."
+)
+
+
+def read_checkpoint(folder: str | Path) -> dict | None:
+    """The run's checkpoint record (``checkpoint.json``) when it and the files it names are
+    there, else None."""
+    folder = Path(folder)
+    try:
+        record = read_json(folder / CHECKPOINT)
+    except (OSError, ValueError):
+        return None
+    files = [record.get("file")] + ([record["best_weights"]] if record.get("best_weights") else [])
+    for name in files:
+        if not isinstance(name, str) or "/" in name or not (folder / name).is_file():
+            return None
+    if not isinstance(record.get("epoch"), int) or record["epoch"] < 1:
+        return None
+    return record
+
+
+def resume_plan(folder: str | Path, epochs: int | None = None) -> dict:
+    """What resuming the run in ``folder`` would do, or RunError saying why it cannot.
+
+    Returns ``{"epoch": completed epochs, "epochs": the total to reach, "record": run.json,
+    "project": project.json, "checkpoint": checkpoint.json}``. ``epochs`` is a new total
+    (at least one more than completed); by default the run's own ``fit.epochs``.
+    """
+    folder = Path(folder)
+    try:
+        record = _read_record(folder)
+        project = read_json(folder / "project.json")
+    except (OSError, ValueError) as err:
+        raise RunError(f"{folder} is not a readable run folder ({err}).") from None
+    if record["state"] not in FINAL_STATES:
+        raise RunError(f"run {record['id']} is still training: it cannot be resumed twice.")
+    fit = project.get("fit") or {}
+    if (fit.get("validation") or {}).get("method") == "kfold":
+        raise RunError(KFOLD_RESUME_REASON)
+    checkpoint = read_checkpoint(folder)
+    if checkpoint is None:
+        if record["state"] == "finished":
+            why = (
+                "it finished (all its epochs, or EarlyStopping ended it), so its checkpoint "
+                "was dropped; its model is in model.keras. Start a new run to train longer."
+            )
+        elif not record.get("epochs_done"):
+            why = (
+                "it ended before its first epoch was complete, so there is no checkpoint to "
+                "continue from; start a new run."
+            )
+        else:
+            why = "it has no checkpoint (it ended on a NaN loss, or was made by an older version)."
+        raise RunError(f"run {record['id']} cannot be resumed: {why}")
+    done = checkpoint["epoch"]
+    target = fit.get("epochs") if epochs is None else epochs
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise RunError(f"the number of epochs must be a whole number, not {target!r}.")
+    if target <= done:
+        raise RunError(
+            f"run {record['id']} has done {done} epoch(s)"
+            + (f" of its {target}" if epochs is None else "")
+            + f": give a total of at least {done + 1} epochs to resume it."
+        )
+    return {
+        "epoch": done,
+        "epochs": target,
+        "record": record,
+        "project": project,
+        "checkpoint": checkpoint,
+    }
+
+
+def begin_segment(folder: str | Path, epochs: int, first_epoch: int, **info) -> dict:
+    """Record in run.json that training continues at ``first_epoch`` (1-based) towards
+    ``epochs``: the stretch before is closed with its end, state and message, a new one
+    opens, and the run is ``starting`` again with no process yet. ``info`` (device choice,
+    ...) is merged into run.json; project.json's ``fit.epochs`` becomes ``epochs``."""
+    project = read_json(Path(folder) / "project.json")
+    if project.get("fit", {}).get("epochs") != epochs:
+        project["fit"]["epochs"] = epochs
+        write_json_atomic(Path(folder) / "project.json", project)
+    path = Path(folder) / "run.json"
+    record = read_json(path)
+    segments = list(record.get("segments") or [])
+    if not segments:
+        segments.append({"started": record.get("started"), "first_epoch": 1})
+    segments[-1].update(
+        ended=record.get("ended"),
+        state=record.get("state"),
+        message=record.get("message", ""),
+        epochs_done=record.get("epochs_done", 0),
+    )
+    segments.append({"started": now_iso(), "first_epoch": first_epoch, "epochs": epochs})
+    for key in ("pid", "pid_token", "server_pid", "server_token", "exit_code"):
+        record.pop(key, None)
+    record.update(info)
+    record.update(segments=segments, state="starting", message="", ended=None)
+    write_json_atomic(path, record)
+    return record
+
+
+def end_segment(record: dict) -> dict:
+    """``record`` with its last segment (if any) closed as the run itself ended."""
+    if record.get("segments"):
+        record["segments"][-1].update(
+            ended=record.get("ended"),
+            state=record.get("state"),
+            message=record.get("message", ""),
+            epochs_done=record.get("epochs_done", 0),
+        )
+    return record
+
+
+def drop_checkpoint(folder: str | Path, keep=()) -> None:
+    """Delete the checkpoint files of the run in ``folder``: all of them with the record, or
+    (``keep``: file names) only the files of older checkpoints."""
+    folder = Path(folder)
+    keep = set(keep)
+    for path in list(folder.glob("checkpoint-*")) + list(folder.glob(".checkpoint-*")):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+    if not keep:
+        (folder / CHECKPOINT).unlink(missing_ok=True)

@@ -6,6 +6,13 @@ split, and writes the run folder (see ``runs``). It never raises: whatever happe
 a summary event whose ``state`` is ``finished``, ``stopped`` or ``failed`` with a message
 in plain words (see ``faults``), and run.json says the same.
 
+Every completed epoch of a single (non-K-fold) run leaves a checkpoint in the run folder
+(``_Checkpoint``: Keras' ``.keras`` file with the optimizer, written to a temporary name
+and moved into place, then ``checkpoint.json`` pointing at it; the older one is deleted).
+``train(..., resume=True)`` continues such a run from it: the checkpoint's own model (not a
+rebuild of the project), its history, the callbacks' state, ``initial_epoch`` = completed
+epochs, the same data split (checked against the digest the first segment recorded).
+
 ``process_main`` is the spawned process's entry point: it pins the device through
 environment variables *before* TensorFlow is imported, then calls ``train`` with a queue
 and a stop Event. Event formats are documented in ``engine``.
@@ -63,7 +70,7 @@ def _progress_callback(
         def __init__(self) -> None:
             super().__init__()
             self.user_stopped = False
-            self._partial = False  # Stop came in the middle of an epoch
+            self.partial = False  # Stop came in the middle of an epoch
             self.nan_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
             self._epoch = 0
             self._epoch_start = time.perf_counter()
@@ -80,7 +87,7 @@ def _progress_callback(
                 steps = self.params.get("steps")
                 # Stopped before the epoch's last batch: Keras still ends the epoch (with
                 # the logs of the batches so far); that partial epoch is not recorded.
-                self._partial = steps is None or batch + 1 < steps
+                self.partial = steps is None or batch + 1 < steps
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(loss) and self.nan_at is None:
                 self.nan_at = (self._epoch + 1, batch + 1)
@@ -103,7 +110,7 @@ def _progress_callback(
                 )
 
         def on_epoch_end(self, epoch, logs=None):
-            if self._partial:
+            if self.partial:
                 return
             seconds = time.perf_counter() - self._epoch_start
             logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -166,6 +173,156 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> lis
         if isinstance(cb, keras.callbacks.TerminateOnNaN):
             cb.async_safe = True  # it only reads the loss and sets stop_training
     return made
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+_CALLBACK_STATE = {
+    "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
+    "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
+}
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info: dict, restore):
+    """A Keras callback, last in the list, that checkpoints every completed epoch.
+
+    Written in an order that a kill at any moment leaves a usable checkpoint:
+    ``checkpoint-<epoch>.keras`` (temporary name, then ``os.replace``), the best weights
+    of EarlyStopping(restore_best_weights) the same way, history.csv, then
+    ``checkpoint.json`` naming them (atomic too), and only then the older files go.
+    Skipped for a partial epoch (Stop mid-epoch) and a non-finite loss. ``restore`` (a
+    checkpoint record) puts the callbacks' state back after their own ``on_train_begin``
+    reset it. ``info`` goes into every checkpoint.json (data digest, epochs asked for).
+    """
+    import keras
+
+    class Checkpoint(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.saved: str | None = restore["file"] if restore else None
+
+        def on_train_begin(self, logs=None):
+            if not restore:
+                return
+            states = restore.get("callbacks") or []
+            for cb, state in zip(callbacks, states):
+                if state and state.get("class_name") == type(cb).__name__:
+                    for name, value in state.items():
+                        if name != "class_name":
+                            setattr(cb, name, value)
+            best = restore.get("best_weights")
+            if best:
+                with np.load(folder / best) as stored:
+                    weights = [stored[f"w{i}"] for i in range(len(stored.files))]
+                for cb in callbacks:
+                    if isinstance(cb, keras.callbacks.EarlyStopping) and cb.restore_best_weights:
+                        cb.best_weights = weights
+
+        def on_epoch_end(self, epoch, logs=None):
+            if progress.partial or progress.nan_at:
+                return
+            if any(not math.isfinite(float(v)) for v in (logs or {}).values()):
+                return
+            number = epoch + 1
+            name = f"checkpoint-{number:05d}.keras"
+            _save_model(self.model, folder / name)
+            kept = [name]
+            record = {
+                "epoch": number,
+                "file": name,
+                "best_weights": None,
+                "saved": runs.now_iso(),
+                "history": recorder.histories.get(None, {}),
+                "seconds": recorder.seconds.get(None, []),
+                "callbacks": [_callback_state(cb) for cb in callbacks],
+                "seed_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
+                **info,
+            }
+            for cb in callbacks:
+                if isinstance(cb, keras.callbacks.EarlyStopping) and cb.best_weights is not None:
+                    best = f"checkpoint-{number:05d}-best.npz"
+                    tmp = folder / f".{best}.tmp.npz"
+                    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(cb.best_weights)})
+                    os.replace(tmp, folder / best)
+                    record["best_weights"] = best
+                    kept.append(best)
+                    break
+            recorder.write()
+            runs.write_json_atomic(folder / runs.CHECKPOINT, record)
+            runs.drop_checkpoint(folder, keep=kept)
+            runs.update_run_info(folder, epochs_done=number)
+            self.saved = name
+
+    return Checkpoint()
+
+
+def _seed_states(model) -> list:
+    """The model's random-seed state (Dropout and the like), which Keras' files leave out:
+    ``model.variables`` holds it beside the weights."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def _restore_seed_states(model, saved) -> None:
+    states = _seed_states(model)
+    if saved and len(saved) == len(states):
+        for variable, value in zip(states, saved):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+def _callback_state(cb) -> dict | None:
+    names = _CALLBACK_STATE.get(type(cb).__name__)
+    if names is None:
+        return None
+    return {"class_name": type(cb).__name__, **{n: _plain(getattr(cb, n, None)) for n in names}}
+
+
+def _data_digest(*parts) -> str:
+    """A digest of the samples a run trains and validates on (arrays, multi-hot ids), so a
+    resumed run can tell that its data is still the same (a CSV may have been edited)."""
+    import hashlib
+
+    from builder.data.preprocess import MultiHotRows
+    from builder.data.splits import leaves
+
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        for leaf in leaves(part):
+            if isinstance(leaf, MultiHotRows):
+                arrays = [leaf.sequences.values, leaf.sequences.offsets]
+                digest.update(f"multihot{leaf.num_words}".encode())
+            elif leaf is None:
+                arrays = []
+                digest.update(b"none")
+            else:
+                arrays = [np.asarray(leaf)]
+            for array in arrays:
+                digest.update(f"{array.dtype.str}{array.shape}".encode())
+                digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
+def _load_checkpoint(folder: Path, checkpoint: dict):
+    """The run's own model and optimizer as the checkpoint saved them."""
+    import keras
+
+    try:
+        return keras.saving.load_model(folder / checkpoint["file"])
+    except Exception as err:  # a damaged file or a Keras that cannot read it
+        raise _Refused(
+            f"could not resume: the checkpoint {checkpoint['file']} cannot be loaded "
+            f"({type(err).__name__}: {' '.join(str(err).split())[:300]})."
+        ) from None
+
+
+class _Refused(Exception):
+    """A resume that cannot go on; the message is shown as it is."""
 
 
 # --------------------------------------------------------------------------- the run
@@ -323,8 +480,13 @@ def train(
     mixed_precision: bool = False,
     parallel_folds: bool = True,
     allow_download: bool = False,
+    resume: bool = False,
 ) -> dict:
     """Train ``project`` into the existing run ``folder``; return the summary event.
+
+    ``resume`` continues the run in ``folder`` from its checkpoint (see the module
+    docstring) up to ``project["fit"]["epochs"]``; the caller has checked that it can
+    (``runs.resume_plan``) and recorded the new segment (``runs.begin_segment``).
 
     ``prepared`` (an object with x_train, y_train, x_test, y_test) skips
     ``builder.data.prepare``, which may download a missing Keras dataset only if
@@ -338,6 +500,10 @@ def train(
     method = fit["validation"]["method"]
     k = fit["validation"]["k"] if method == "kfold" else None
     recorder = _Recorder(folder, emit, fit["epochs"], k)
+    checkpoint = runs.read_checkpoint(folder) if resume else None
+    if checkpoint is not None:  # the history up to the checkpoint, whatever history.csv says
+        recorder.histories[None] = {n: list(v) for n, v in checkpoint["history"].items()}
+        recorder.seconds[None] = list(checkpoint.get("seconds") or [])
     outcome = {
         "state": "failed",
         "message": "",
@@ -367,13 +533,20 @@ def train(
         )
         if setup["note"]:
             status(setup["note"])
-        keras.utils.set_random_seed(fit["seed"])
         from builder.build import check_memory
 
         # Before any data or weights are allocated; parallel K-fold holds k models at once.
         check_memory(project, "train", copies=k if k and parallel_folds else 1)
+        # After the check, which builds layers (drawing random numbers) only when it has
+        # not seen the project yet: a seeded run then repeats in a fresh process and in one
+        # that trained before (the CLI, experiments, tests).
+        keras.utils.set_random_seed(fit["seed"])
         status("preparing data")
         data = prepared if prepared is not None else _prepare(project, emit, allow_download)
+        if resume and (checkpoint is None or k):
+            raise _Refused(
+                runs.KFOLD_RESUME_REASON if k else "could not resume: the run has no checkpoint."
+            )
         if should_stop():
             outcome.update(state="stopped", message="stopped before training started.")
         elif k:
@@ -391,8 +564,19 @@ def train(
             )
         else:
             _train_single(
-                project, folder, data, recorder, emit, should_stop, setup, method, outcome
+                project,
+                folder,
+                data,
+                recorder,
+                emit,
+                should_stop,
+                setup,
+                method,
+                outcome,
+                checkpoint,
             )
+    except _Refused as exc:
+        outcome.update(state="failed", message=str(exc))
     except Exception as exc:  # every failure becomes a plain message, never a traceback
         outcome.update(state="failed", message=faults.explain_error(exc, project))
     return _finish(project, folder, recorder, outcome, emit)
@@ -407,37 +591,97 @@ def _fit_kwargs(fit: dict) -> dict:
         "epochs": fit["epochs"],
         "batch_size": fit["batch_size"],
         "shuffle": fit["shuffle"],
+        "seed": fit["seed"],
         "verbose": 0,
     }
 
 
-def _fit(model, x, y, fit: dict, callbacks: list, **validation):
+def _fit(model, x, y, fit: dict, callbacks: list, initial_epoch: int = 0, **validation):
     """``model.fit`` through ``feed`` (multi-hot text is encoded one batch at a time)."""
-    return feed.fit(model, x, y, callbacks=callbacks, **_fit_kwargs(fit), **validation)
+    return feed.fit(
+        model,
+        x,
+        y,
+        callbacks=callbacks,
+        initial_epoch=initial_epoch,
+        **_fit_kwargs(fit),
+        **validation,
+    )
 
 
-def _train_single(project, folder, data, recorder, emit, should_stop, setup, method, outcome):
+def _train_single(
+    project, folder, data, recorder, emit, should_stop, setup, method, outcome, checkpoint=None
+):
+    """One model, fit once; ``checkpoint`` (a checkpoint record) resumes the run from it."""
     fit = project["fit"]
     x, y = data.x_train, data.y_train
     extra = {}
     if method == "holdout":
         x, y, x_val, y_val = _holdout(project, x, y)
         extra["validation_data"] = (x_val, y_val)
+        digest = _data_digest(x, y, x_val, y_val)
     elif method == "split":
         extra["validation_split"] = fit["validation"]["fraction"]
+        digest = _data_digest(x, y, np.asarray(fit["validation"]["fraction"]))
+    else:
+        digest = _data_digest(x, y)
+    done = checkpoint["epoch"] if checkpoint else 0
+    if checkpoint and checkpoint.get("data_digest") not in (None, digest):
+        raise _Refused(
+            "could not resume: the training or validation data is not what this run "
+            f"trained on for its first {done} epoch(s) (was the data file changed or "
+            "replaced?). Put the data back as it was, or start a new run."
+        )
     with _scope(setup):
-        model = _build(project)
-        from builder.build import adapt
+        if checkpoint:
+            emit(
+                {
+                    "type": "status",
+                    "state": "running",
+                    "message": f"loading the checkpoint of epoch {done}",
+                    "time": time.time(),
+                }
+            )
+            model = _load_checkpoint(folder, checkpoint)
+            _restore_seed_states(model, checkpoint.get("seed_states"))
+        else:
+            model = _build(project)
+            from builder.build import adapt
 
-        adapt(model, x)  # Normalization layers learn the training split's statistics
+            adapt(model, x)  # Normalization layers learn the training split's statistics
+    if checkpoint:
+        # Keras' BackupAndRestore would put back its own (older or newer) copy: the run's
+        # checkpoint is the one training continues from.
+        import shutil
+
+        shutil.rmtree(folder / "backup", ignore_errors=True)
     callbacks = _keras_callbacks(project, folder, None, emit)
     progress = _progress_callback(
         emit, should_stop, epochs=fit["epochs"], fold=None, folds=None, on_epoch=recorder.epoch
     )
-    emit({"type": "status", "state": "running", "message": "training", "time": time.time()})
-    _fit(model, x, y, fit, [progress] + callbacks, **extra)
+    saver = _checkpoint_callback(
+        folder,
+        recorder,
+        progress,
+        callbacks,
+        {"data_digest": digest, "epochs": fit["epochs"]},
+        checkpoint,
+    )
+    emit(
+        {
+            "type": "status",
+            "state": "running",
+            "message": f"training from epoch {done + 1}" if done else "training",
+            "time": time.time(),
+        }
+    )
+    _fit(model, x, y, fit, [progress] + callbacks + [saver], initial_epoch=done, **extra)
     _conclude(project, progress, callbacks, recorder, outcome)
     if outcome["state"] in ("finished", "stopped"):
+        if progress.partial and saver.saved:
+            # Stop came mid-epoch: the model goes back to the end of the last complete
+            # epoch, so the saved model and its test scores are the epochs recorded.
+            model.load_weights(folder / saver.saved)
         emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
         _save_model(model, folder / "model.keras")
@@ -449,7 +693,7 @@ def _conclude(project, progress, callbacks, recorder, outcome) -> None:
 
     if progress.nan_at:
         epoch, batch = progress.nan_at
-        outcome.update(state="failed", message=faults.nan_message(epoch, batch, project))
+        outcome.update(state="failed", message=faults.nan_message(epoch, batch, project), nan=True)
     elif progress.user_stopped:
         outcome.update(
             state="stopped",
@@ -597,6 +841,9 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
     try:
         if recorder.histories:
             recorder.write()
+        if outcome["state"] == "finished" or outcome.get("nan"):
+            # Nothing to resume: model.keras holds the result (a NaN would come back).
+            runs.drop_checkpoint(folder)
         runs.write_json_atomic(folder / "metrics.json", metrics)
         runs.update_run_info(
             folder,
@@ -661,6 +908,7 @@ def process_main(
         mixed_precision=options.get("mixed_precision", False),
         parallel_folds=options.get("parallel_folds", True),
         allow_download=options.get("allow_download", False),
+        resume=options.get("resume", False),
     )
     _flush(queue)
 

@@ -15,7 +15,7 @@ def go(page, title: str):
     main = page.get_by_test_id("stMain")
     heading = main.get_by_role("heading", name=title, exact=True)
     for _ in range(4):
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        page.locator(".st-key-nb_nav").get_by_role("link", name=title, exact=True).click()
         try:
             expect(heading).to_be_visible(timeout=20_000)
             return main
