@@ -10,6 +10,7 @@ import os
 import signal
 import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -300,3 +301,14 @@ def test_stop_in_the_middle_of_an_epoch_records_only_the_completed_ones(tmp_path
     assert summary["state"] == "stopped"
     assert summary["epochs"] == 2 and "after 2 epoch(s)" in summary["message"]
     assert len(runs.read_history_csv(folder / "history.csv")["loss"]) == 2
+
+
+def test_an_ended_worker_is_reaped_though_nobody_polls_it(tmp_path):
+    """A page stops polling at the result event, before the worker has exited: the worker
+    must still not stay behind as a zombie process."""
+    handle = start_run(_classifier(epochs=1), tmp_path, "alice", prepared=_data(), device="cpu")
+    pid = handle.pid
+    deadline = time.monotonic() + 180
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # no poll(), no wait(): only the engine's own reaping
+    assert not Path(f"/proc/{pid}").exists(), "the ended worker was left as a zombie"

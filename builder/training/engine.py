@@ -286,6 +286,9 @@ def _spawn(project, folder: Path, options: dict, prepared):
         daemon=True,
     )
     _launcher().submit(process.start).result()
+    # Collect its exit status the moment it ends, whether or not a page still polls it
+    # (a page stops polling at the result event, before the process has exited).
+    threading.Thread(target=process.join, name=f"reap-{folder.name}", daemon=True).start()
     return process, queue, stop_event
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from playwright.sync_api import expect
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def go(page, title: str):
@@ -37,3 +42,11 @@ def train(page, main, epochs: int, timeout_ms: int = 240_000):
     start.click()
     expect(main.get_by_text("Training finished.")).to_be_visible(timeout=timeout_ms)
     return start
+
+
+def shot(page, tmp_path: Path, name: str) -> None:
+    """A full-page screenshot: into docs/screens/ for the README when UPDATE_SCREENSHOTS=1
+    is set, else into the test's temporary folder."""
+    folder = REPO / "docs" / "screens" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

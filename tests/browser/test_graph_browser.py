@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.browser.nav import go, train  # noqa: E402
+from tests.browser.nav import go, shot, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
@@ -268,7 +268,7 @@ def test_densenet121_draws_folded_finds_a_block_by_name_and_folds_again(
     box = first.bounding_box()
     assert canvas["y"] <= box["y"] and box["y"] + box["height"] <= canvas["y"] + canvas["height"]
     assert canvas["x"] <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
-    page.screenshot(path=str(tmp_path / "densenet-search.png"))
+    shot(page, tmp_path, "graph")
 
     # Fold the block: one node holding the 7 matches; a click unfolds it again.
     main.get_by_test_id("nbg-collapse-group:conv5_block16").click()

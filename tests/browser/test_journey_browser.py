@@ -17,14 +17,9 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.browser.nav import go, train
+from tests.browser.nav import shot as _shot
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _shot(page, tmp_path: Path, name: str) -> None:
-    folder = REPO / "docs" / "screens" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def test_first_run_train_results_compare_export(open_app, tmp_path):
