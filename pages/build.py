@@ -85,6 +85,9 @@ def _on_action(action: dict) -> None:
 
     project = state.get_project()
     kind, name = action["type"], action.get("name")
+    if kind == "painted":  # the cards are on screen: Keras may load now
+        preload.painted()
+        return
     if kind in ("undo", "redo"):
         (state.undo if kind == "undo" else state.redo)()
         return
@@ -368,17 +371,14 @@ if _keras_loaded():
     result = _check(project)
     state.show_status(result)
 
-st.title("Build")
-_toolbar(project)
-if not edit.is_stack(project):
-    st.info(
-        "This model is a graph (layers name their inputs): the stack shows its layers in "
-        "file order and reordering is off. Change connections on the Graph page."
-    )
-notice = st.session_state.pop(NOTICE, None)
-if notice:
-    st.error(notice)
+# The cards come first. On the first paint of a fresh server (Keras not loaded, nothing
+# painted yet) they come alone: the stack editor then says it is on screen (a "painted"
+# action), which reruns the page with everything else while Keras loads. The toolbar
+# and notices above the stack are written into their place after it.
+first_paint = result is None and not preload.was_painted()
 
+st.title("Build")
+top = st.container()
 left, right = st.columns([7, 3], gap="medium")
 with left:
     view = build_view(project, result, st.session_state.get(SELECTED))
@@ -388,6 +388,19 @@ with left:
         st.rerun()
     if result is None:
         st.info("Loading TensorFlow to check shapes and count parameters...")
+if first_paint:
+    preload.await_keras(first_paint=True)
+    st.stop()
+with top:
+    _toolbar(project)
+    if not edit.is_stack(project):
+        st.info(
+            "This model is a graph (layers name their inputs): the stack shows its layers in "
+            "file order and reordering is off. Change connections on the Graph page."
+        )
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.error(notice)
 with right:
     st.subheader("Settings")
     _settings_form(project, st.session_state.get(SELECTED))
@@ -396,7 +409,10 @@ st.subheader("Summary")
 _summary(project, result)
 with st.expander("Compile: loss, optimizer, metrics", expanded=True):
     _compile_section(project, result)
-with st.expander("Diagram"):
+# A toggle rather than an expander: an expander draws its content even while closed, and
+# a chart on the first paint makes the browser load Plotly (4.7 MB of script) before the
+# cards are up.
+if st.toggle("Diagram", key="build_show_diagram", help="The model drawn as a graph (Plotly)."):
     if project["model"]["layers"]:
         st.plotly_chart(_diagram(project, result), width="stretch")
     else:

@@ -82,6 +82,8 @@ def test_page_draws_stack_with_shapes_and_summary():
     assert view["layers"][0]["params"] == "12,560"
     assert view["inputs"] == [{"name": "pixels", "shape": "(None, 784)"}]
     assert {m.label: m.value for m in at.metric}["Parameters"] == "12,730"
+    assert not at.get("plotly_chart")  # no Plotly on the first paint: the diagram is asked for
+    at.toggle(key="build_show_diagram").set_value(True).run()
     assert any(c.proto.spec for c in at.get("plotly_chart"))
     exports = {b.proto.label for b in at.get("download_button")}
     assert {"Python script", "Notebook", "Keras JSON"} <= exports
@@ -281,6 +283,7 @@ def test_diagram_places_nodes_by_their_connections_not_file_order():
     ]
     project["model"]["outputs"] = ["out"]
     at = _open(project)
+    at.toggle(key="build_show_diagram").set_value(True).run()
     (chart,) = [e for e in at.get("plotly_chart")]
     traces = json.loads(chart.proto.spec)["data"]
     (boxes,) = [t for t in traces if t.get("mode") == "text"]
@@ -330,3 +333,16 @@ def test_ctrl_z_and_ctrl_shift_z_from_the_editor_undo_and_redo():
     assert _names(at) == ["d1", "out"]
     _act(at, type="redo")  # Ctrl+Shift+Z
     assert len(_names(at)) == 3
+
+
+def test_painted_action_releases_the_keras_import_and_changes_nothing():
+    """The stack editor says its cards are on screen ("painted"): the background import may
+    go ahead; the project and its undo history stay as they were."""
+    from ui import preload
+
+    at = _open(_dense_project())
+    before = json.dumps(at.session_state["project"], sort_keys=True)
+    _act(at, type="painted")
+    assert preload.was_painted()
+    assert json.dumps(at.session_state["project"], sort_keys=True) == before
+    assert at.button(key="build_undo").disabled

@@ -72,6 +72,7 @@ def test_every_action_type_names_its_fields():
         "apply_fix",
         "undo",
         "redo",
+        "painted",
     }
 
 

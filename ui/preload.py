@@ -104,6 +104,11 @@ def painted() -> None:
     _painted.set()
 
 
+def was_painted() -> bool:
+    """A page of this server has been on screen (or the import no longer waits for one)."""
+    return _painted.is_set()
+
+
 def ready() -> bool:
     """Keras and ``builder.checker`` are imported and finished initialising."""
     return _done.is_set() and _error is None or _modules_ready()
@@ -119,21 +124,22 @@ _ASKED = "_preload_asked"  # calls of the waiting fragment since the page drew w
 _CALLED = "_preload_called"  # this run's page called await_keras
 
 
-def await_keras() -> None:
+def await_keras(first_paint: bool = False) -> None:
     """End of a page drawn without Keras: rerun it, with shapes, once Keras is there.
 
-    Draws a fragment that the browser calls 0.25 s after it has the page. That first call
-    says the page is on screen, so the import (held until then) goes ahead; the call waits
-    for it and reruns the page. Only one call waits: polling meanwhile would slow the
-    import several times over (each poll is a script run competing for the interpreter
-    lock). A later full run of the page waits the same way, after drawing.
+    Draws a fragment that the browser calls once it has the page (0.25 s later; 1 s after
+    a ``first_paint``, whose cards usually say sooner that they are on screen: the stack
+    editor's "painted" action calls ``painted()``). That call takes the page as on screen,
+    so the import (held until then) goes ahead; the call waits for it and reruns the page.
+    Only one call waits: polling meanwhile would slow the import several times over (each
+    poll is a script run competing for the interpreter lock). A later full run of the page
+    waits the same way, after drawing.
     """
     st.session_state[_CALLED] = True
-    _waiting_fragment()
+    (_waiting_fragment_slow if first_paint else _waiting_fragment)()
 
 
-@st.fragment(run_every=0.25)
-def _waiting_fragment() -> None:
+def _wait_and_rerun() -> None:
     asked = st.session_state.get(_ASKED, 0)
     st.session_state[_ASKED] = asked + 1
     if not asked and _thread is not None:  # the page's first draw: not in the browser yet
@@ -144,6 +150,16 @@ def _waiting_fragment() -> None:
         importlib.import_module("builder.checker")  # raises what went wrong, on the page
     st.session_state.pop(_ASKED, None)
     st.rerun()
+
+
+@st.fragment(run_every=0.25)
+def _waiting_fragment() -> None:
+    _wait_and_rerun()
+
+
+@st.fragment(run_every=1.0)
+def _waiting_fragment_slow() -> None:
+    _wait_and_rerun()
 
 
 def awaited() -> bool:

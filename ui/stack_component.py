@@ -44,6 +44,7 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "apply_fix": {"name": "name", "fix": "index"},
     "undo": {},  # Ctrl+Z
     "redo": {},  # Ctrl+Shift+Z, Ctrl+Y
+    "painted": {},  # the cards are on screen (first paint, while Keras is not loaded)
 }
 
 _mount = component_actions.component("netbuilder_stack_editor", "stack")
@@ -157,4 +158,7 @@ def build_view(project: dict, result: Any = None, selected: str | None = None) -
         "categories": catalogue.categories(),
         "layers": view_layers,
         "selected": selected if selected in names else None,
+        # No shapes yet: once its cards are on screen the component says so ("painted"),
+        # which lets the background Keras import start (ui.preload).
+        "announce_paint": result is None,
     }

@@ -19,14 +19,12 @@ from typing import Any
 
 from builder import limits
 from builder.data.errors import DataError
-from builder.data.splits import SPLIT_SEED
 from builder.errors import ProblemList
 from builder.values import is_int, is_number
 
 __all__ = [
     "DATASETS",
     "MULTI_HOT_LIMIT_BYTES",
-    "SPLIT_SEED",
     "DataInfo",
     "DatasetSpec",
     "TargetInfo",

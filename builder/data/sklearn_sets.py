@@ -10,7 +10,8 @@ import functools
 
 import numpy as np
 
-from builder.data.registry import DATASETS, SPLIT_SEED
+from builder.data.registry import DATASETS
+from builder.data.splits import SPLIT_SEED
 
 __all__ = ["load_split"]
 

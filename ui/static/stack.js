@@ -265,4 +265,10 @@ export default function (component) {
   st.view = normalise(data);
   renderPalette(root, st, "nb");
   renderStack(root, st);
+  if (data && data.announce_paint && !st.announced) {
+    // Two frames later the cards are painted: tell Python, so that the Keras import
+    // held for the first paint may start (ui/preload.py).
+    st.announced = true;
+    requestAnimationFrame(() => requestAnimationFrame(() => send(st, { type: "painted" })));
+  }
 }
