@@ -420,6 +420,19 @@ x_test = encode_columns(frame.iloc[test_rows], COLUMNS)
 y_train, y_test = y[train_rows], y[test_rows]"""
 
 
+def _encoded_as(enc) -> str:
+    """How the exported script encodes a CSV's input columns, in words (its notebook text)."""
+    normalised = ", normalised with the training split's mean and deviation"
+    dropped = f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
+    return (
+        "encoded as the app encoded them for training: number columns with gaps filled by "
+        "the training median"
+        + (normalised if enc.mean is not None else "")
+        + ", text columns one-hot encoded with the categories seen in training"
+        + (dropped if enc.dropped else "")
+    )
+
+
 def _targets_code(data: _Data) -> tuple[str, str]:
     """A CSV with several target columns: TARGETS lists them (the output each trains, its
     task and classes), y holds one column per target."""
@@ -431,20 +444,8 @@ def _targets_code(data: _Data) -> tuple[str, str]:
     )
     text = (
         f"Read the CSV file and predict {len(enc.targets)} columns, each by its own model "
-        f"output: {names}, from {len(enc.columns)} of the other columns, encoded as the app "
-        "encoded them for training: number columns with gaps filled by the training median"
-        + (
-            ", normalised with the training split's mean and deviation"
-            if enc.mean is not None
-            else ""
-        )
-        + ", text columns one-hot encoded with the categories seen in training"
-        + (
-            f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
-            if enc.dropped
-            else ""
-        )
-        + ". The same seeded test split is kept apart (stratified by the first target's "
+        f"output: {names}, from {len(enc.columns)} of the other columns, {_encoded_as(enc)}. "
+        "The same seeded test split is kept apart (stratified by the first target's "
         "classes, as in the app)."
     )
     targets = [
@@ -485,20 +486,8 @@ def _csv_code(data: _Data) -> tuple[str, str]:
     texts = [c["name"] for c in enc.columns if c["kind"] != "number"]
     text = (
         f"Read the CSV file and predict column {json.dumps(enc.target)} from "
-        f"{len(enc.columns)} of the other columns, encoded as the app encoded them for "
-        "training: number columns with gaps filled by the training median"
-        + (
-            ", normalised with the training split's mean and deviation"
-            if enc.mean is not None
-            else ""
-        )
-        + ", text columns one-hot encoded with the categories seen in training"
-        + (
-            f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
-            if enc.dropped
-            else ""
-        )
-        + ". The same seeded test split is kept apart."
+        f"{len(enc.columns)} of the other columns, {_encoded_as(enc)}. The same seeded "
+        "test split is kept apart."
     )
     lines = [
         "# The CSV file is read from the folder this script runs in (or give its full path).",
