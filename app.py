@@ -175,11 +175,17 @@ message = state.notice()
 if message:
     st.toast(message)
 
-current_page.run()
+# While Keras loads after the first paint, a page that shows shapes waits for it at its
+# end: the rest of the sidebar is drawn before the page then, so that it is there meanwhile.
+sidebar_first = preload.was_painted() and not preload.ready()
+if not sidebar_first:
+    current_page.run()
 from ui import jobs  # noqa: E402  (imports the training package: after the page)
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files
 _sidebar(state.get_project())
+if sidebar_first:
+    current_page.run()
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
 if late:
     st.toast(late)
