@@ -81,7 +81,7 @@ def _actions(at: AppTest) -> list[str]:
 
 
 def test_action_reaches_python_once():
-    at = AppTest.from_file(HARNESS).run()
+    at = AppTest.from_file(HARNESS, default_timeout=60).run()
     assert not at.exception
     assert _actions(at) == []
     at.session_state["stack"] = {"action": {"type": "select", "name": "c1", "seq": 5}}
@@ -91,7 +91,7 @@ def test_action_reaches_python_once():
 
 
 def test_same_action_with_new_seq_arrives_again():
-    at = AppTest.from_file(HARNESS).run()
+    at = AppTest.from_file(HARNESS, default_timeout=60).run()
     for seq in (1, 2):
         at.session_state["stack"] = {"action": {"type": "delete", "name": "d1", "seq": seq}}
         at.run()
@@ -99,7 +99,7 @@ def test_same_action_with_new_seq_arrives_again():
 
 
 def test_malformed_action_is_ignored():
-    at = AppTest.from_file(HARNESS).run()
+    at = AppTest.from_file(HARNESS, default_timeout=60).run()
     at.session_state["stack"] = {"action": {"type": "delete", "seq": 1}}
     at.run()
     assert not at.exception

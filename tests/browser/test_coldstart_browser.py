@@ -40,8 +40,8 @@ def test_first_paint_shows_only_the_app_page_list(streamlit_server, new_page):
         links = new_page.evaluate(LINKS)
         if links and links not in seen:
             seen.append(links)
-        if new_page.get_by_test_id("nb-card-hidden").count():
-            break
+        if seen and new_page.get_by_test_id("nb-card-hidden").count():
+            break  # the page list and the cards are both up
         new_page.wait_for_timeout(20)
     assert seen, "the sidebar never showed a link"
     for links in seen:  # never the pages/ file names ("app", "build", ...)
