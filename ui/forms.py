@@ -15,22 +15,13 @@ import json
 
 import streamlit as st
 
+from builder import catalogue
 from builder import project as projectlib
 from builder.experiments import spec as experiment_spec
 from ui import state
 
-TEXT_TYPES = {
-    "str",
-    "ints",
-    "shape",
-    "padding",
-    "axis",
-    "layer",
-    "initializer",
-    "regularizer",
-    "constraint",
-    "any",
-}
+# Every catalogue parameter type but numbers, switches and choices is edited as text.
+TEXT_TYPES = set(catalogue.PARAM_TYPES) - {"int", "float", "bool", "choice"}
 JSON_TYPES = {"layer", "initializer", "regularizer", "constraint", "any"}
 CHOICES = "_form_choices"  # {widget key: the choices its selectbox indexes}
 VARY_ERRORS = "_vary_errors"  # {vary box key: why the setting could not be varied}
