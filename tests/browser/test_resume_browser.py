@@ -2,9 +2,11 @@
 
 The digits default with batch size 1 (1,149 steps an epoch, about 2.5 s each here). The
 test presses Stop as soon as the run's folder says epoch ``CHOSEN`` is complete (its
-checkpoint is written at the end of every epoch), so the request lands early in the next
-epoch: the run must record exactly ``CHOSEN`` epochs (not the partial one), and Resume
-continues the same run to all ``EPOCHS``. (The page's progress bars lag the worker by a
+checkpoint is written at the end of every epoch), so the request usually lands early in the
+next epoch. On a loaded machine the click's rerun can take longer than an epoch, so the test
+reads the count the page reports and checks that everything agrees on it: the run records
+whole epochs only (never the partial one), at least ``CHOSEN`` and fewer than ``EPOCHS``, and
+Resume continues the same run from there to all ``EPOCHS``. (The page's progress bars lag the worker by a
 second or two, the fragment's poll and redraw: pressing Stop by what the bars show may
 count an epoch the bars had not reached yet; the message says the true count.)
 Locators are scoped to ``stMain``: Streamlit's own toolbar also has a "Stop" button.
@@ -23,7 +25,7 @@ from tests.browser.nav import go
 
 TRAIN_TIMEOUT_MS = 300_000
 CHOSEN = 2  # Stop once this many epochs are complete
-EPOCHS = 5
+EPOCHS = 6  # room for a Stop that lands an epoch or two late on a loaded machine
 
 
 def _set(main, label: str, value: int) -> None:
@@ -60,13 +62,14 @@ def test_stop_at_a_chosen_epoch_then_resume_to_the_full_count(open_app, streamli
         time.sleep(0.02)
     assert _checkpointed(folder) == CHOSEN
     stop.click()
-    expect(
-        main.get_by_text(re.compile(rf"^Stopped: stopped by request after {CHOSEN} epoch\(s\)"))
-    ).to_be_visible(timeout=60_000)
+    stopped = main.get_by_text(re.compile(r"^Stopped: stopped by request after \d+ epoch\(s\)"))
+    expect(stopped).to_be_visible(timeout=60_000)
+    done = int(re.search(r"after (\d+) epoch", stopped.inner_text()).group(1))
+    assert CHOSEN <= done < EPOCHS, done
     record = json.loads((folder / "run.json").read_text())
-    assert record["state"] == "stopped" and record["epochs_done"] == CHOSEN
-    assert (folder / "history.csv").read_text().count("\n") == CHOSEN + 1  # header + epochs
-    done = CHOSEN
+    assert record["state"] == "stopped" and record["epochs_done"] == done
+    assert (folder / "history.csv").read_text().count("\n") == done + 1  # header + epochs
+    assert _checkpointed(folder) == done
 
     resume = main.get_by_role("button", name=re.compile(r"^Resume run "))
     expect(resume).to_be_visible(timeout=60_000)
