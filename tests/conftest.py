@@ -39,6 +39,16 @@ if str(ROOT) not in sys.path:
 
 
 @pytest.fixture(scope="session")
+def keras_loaded() -> None:
+    """Keras imported, as in a server past its first paint. AppTests of ``app.py`` that
+    test the whole frame use it: in a fresh process the first run is the first paint
+    (the Build cards alone, then a rerun once the browser says they are on screen; tested
+    in test_page_build and the browser tests), so without it a file's result would depend
+    on whether an earlier test had imported Keras."""
+    import keras  # noqa: F401
+
+
+@pytest.fixture(scope="session")
 def keras_home() -> Path:
     """The temporary KERAS_HOME every test runs with."""
     return _KERAS_HOME

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+pytestmark = pytest.mark.usefixtures("keras_loaded")  # see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 from builder import paths, templates
 from builder.training import runs
 
+pytestmark = pytest.mark.usefixtures("keras_loaded")  # see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
 PID = "0123456789abcdef"

@@ -15,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 from builder import paths, recent, templates
 from builder.training import runs
 
+pytestmark = pytest.mark.usefixtures("keras_loaded")  # see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 180  # the first check imports TensorFlow
 TRAIN_WAIT_S = 300  # worker start (TF import) + 1 epoch of the 8x8 digits, loaded machine
