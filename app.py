@@ -12,8 +12,15 @@ which reruns it once Keras is there.
 from __future__ import annotations
 
 import streamlit as st
+import streamlit.delta_generator
 
 from ui import preload
+
+# Before a process's first element Streamlit checks whether it runs under `streamlit run`,
+# to print a warning when not; the check walks the stack with inspect.stack(), which reads
+# the source file of every module loaded: 50-80 ms of the first paint. This file always
+# runs under `streamlit run` (or AppTest), so the check is marked as done.
+streamlit.delta_generator._use_warning_has_been_displayed = True
 
 preload.start()  # Keras, in a background thread, once per server process: see ui.preload
 
