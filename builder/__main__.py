@@ -60,6 +60,7 @@ def _check_text(result) -> str:
         lines.extend(f"      warning: {w.message}" for w in r.warnings)
     for message in result.errors:
         lines.append(f"error: {message}")
+        lines.extend(f"  fix: {f.label}" for f in result.fixes_for(message))
     for w in result.warnings:
         lines.append(f"warning: {w.message}")
     lines.append(

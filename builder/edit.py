@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 
-from builder import catalogue
+from builder import catalogue, settings
 from builder.project import NAME_RE, ProjectError
 from builder.topology import inbound_of
 
@@ -251,6 +251,25 @@ def set_input(project: dict, name: str, shape: list, dtype: str = "float32") -> 
             inp["shape"], inp["dtype"] = list(shape), dtype
             return p
     raise ProjectError(f"there is no input named '{name}'.", "model.inputs")
+
+
+def set_fit(project: dict, key: str, value) -> dict:
+    """Set one fit setting (``validation``: the whole method dict, e.g. ``{"method":
+    "holdout", "fraction": 0.2}``), checked and normalised like a project file's."""
+    if key not in settings.FIT_KEYS:
+        raise ProjectError(
+            f"there is no fit setting {key!r}: use one of {', '.join(settings.FIT_KEYS)}.",
+            "fit",
+        )
+    p = copy.deepcopy(project)
+    fit = dict(p.get("fit") or {})
+    fit[key] = copy.deepcopy(value)
+    problems: list = []
+    fit = settings.fit_section(fit, problems)
+    if problems:
+        raise ProjectError(problems)
+    p["fit"] = fit
+    return p
 
 
 def follow_data(project: dict) -> tuple[dict, str | None]:

@@ -279,48 +279,92 @@ def train_samples(project: dict) -> int | None:
         return None
 
 
-def validation_problem(project: dict, n: int | None) -> str | None:
-    """Why the validation settings cannot split ``n`` training samples, with the fix, or
-    None. What Keras or the training worker would refuse only once training starts: a
-    hold-out of as many samples as there are, a validation_split that leaves no sample on
-    one side, more folds than samples. A batch larger than the set is fine (Keras takes
-    what there is)."""
+def _validation_fix(label: str, validation: dict) -> Fix:
+    return Fix(label, {"op": "set_fit", "key": "validation", "value": validation})
+
+
+_NO_VALIDATION = ("Train without validation", {"method": "none"})
+
+
+def _split_at(n: int, fraction: float) -> int:
+    """Where Keras' ``train_validation_split`` cuts ``n`` samples: the first ``split_at``
+    train, the rest validate. It refuses a cut at 0 or ``n`` (one side empty)."""
     import math
 
+    return int(math.floor(n * (1.0 - fraction)))
+
+
+def _split_fraction(n: int) -> float | None:
+    """A validation_split that leaves a sample on both sides of ``n``: the book's 0.2, which
+    does for every n ≥ 2 (floor(0.8 n) is then between 1 and n - 1); None below."""
+    return 0.2 if 0 < _split_at(n, 0.2) < n else None
+
+
+def validation_problem(project: dict, n: int | None) -> tuple[str, list[Fix]] | None:
+    """Why the validation settings cannot split ``n`` training samples, with the fix in
+    words and as one-click fixes (``set_fit`` of ``fit.validation``), or None. What Keras
+    or the training worker would refuse only once training starts: a hold-out of as many
+    samples as there are, a validation_split that leaves no sample on one side, more folds
+    than samples. A batch larger than the set is fine (Keras takes what there is).
+    Each fix leaves settings this function accepts for the same ``n``."""
     fit = project.get("fit")
     val = fit.get("validation") if isinstance(fit, dict) else None
     if not n or not isinstance(val, dict):
         return None
     method = val.get("method")
     where = "fit.validation"
+    # One sample cannot be split at all: training on it without validation is the fix.
+    alone = [] if n >= 2 else [_validation_fix(*_NO_VALIDATION)]
     if method == "holdout":
         count, fraction = val.get("count"), val.get("fraction")
         if isinstance(count, int) and not isinstance(count, bool) and count >= n:
+            fewer = max(1, n // 5)  # the book's fifth, at least one
+            fixes = alone or [
+                _validation_fix("Hold out 20 % instead", {"method": "holdout", "fraction": 0.2}),
+                _validation_fix(
+                    f"Hold out {fewer:,} sample{'s' if fewer != 1 else ''}",
+                    {"method": "holdout", "count": fewer},
+                ),
+            ]
             return (
                 f"{where}.count: {count:,} samples are held out for validation, but the "
                 f"training split has only {n:,}, so none would be left to train on: hold "
                 f"out at most {n - 1:,} (Train page, Validation), or hold out a fraction "
-                "such as 0.2."
+                "such as 0.2.",
+                fixes,
             )
         if fraction is not None and n < 2:
-            return f"{where}: the training split has {n} sample: nothing can be held out."
+            return (
+                f"{where}: the training split has {n} sample: nothing can be held out.",
+                alone,
+            )
     if method == "split":
         fraction = val.get("fraction")
         if isinstance(fraction, (int, float)) and not isinstance(fraction, bool):
-            split_at = int(math.floor(n * (1.0 - fraction)))
+            split_at = _split_at(n, fraction)
             if split_at in (0, n):
                 side = "training" if split_at == 0 else "validation"
+                usable = _split_fraction(n)
+                fixes = [
+                    _validation_fix(
+                        f"Use validation_split {usable:g}", {"method": "split", "fraction": usable}
+                    )
+                    if usable
+                    else _validation_fix(*_NO_VALIDATION)
+                ]
                 return (
                     f"{where}.fraction: validation_split {fraction:g} of {n:,} training "
                     f"samples leaves no {side} sample (Keras refuses it): use a fraction "
-                    "such as 0.2."
+                    "such as 0.2.",
+                    fixes,
                 )
     if method == "kfold":
         k = val.get("k")
         if isinstance(k, int) and not isinstance(k, bool) and k > n:
             return (
                 f"{where}.k: {k} folds need at least {k} training samples, but the "
-                f"training split has {n:,}: use at most {n} folds (the book uses 4)."
+                f"training split has {n:,}: use at most {n} folds (the book uses 4).",
+                alone or [_validation_fix(f"Use {n} folds", {"method": "kfold", "k": n})],
             )
     return None
 
@@ -335,8 +379,7 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
         return
     split = validation_problem(project, train_samples(project))
     if split:
-        result.errors.append(split)
-        result.valid = False
+        result.add_error(*split)
     touched: set[str] = set()
     found = _input_problem(project, result, info)
     if found:
@@ -348,9 +391,8 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
     outputs = (project.get("model") or {}).get("outputs")
     outputs = outputs if isinstance(outputs, list) else []
     mapping = _mapping_problems(outputs, info)
-    if mapping:
-        result.errors.extend(mapping)
-        result.valid = False
+    for message in mapping:
+        result.add_error(message)
     for output in outputs:
         rep = result.layer(output)
         if rep is None or not rep.ok or rep.tentative:

@@ -42,4 +42,6 @@ def apply_fix(project: dict, fix: Fix | dict) -> dict:
         else:
             p["compile"][key] = value
         return p
+    if op == "set_fit":
+        return edit.set_fit(project, action["key"], action["value"])
     raise ProjectError(f"unknown fix operation {op!r}.")

@@ -57,6 +57,8 @@ class CheckResult:
     inputs: list[dict]
     layers: list[LayerReport]
     errors: list[str] = field(default_factory=list)  # problems not tied to one layer
+    # The one-click fixes of those problems that have one, keyed by the error's message.
+    error_fixes: dict[str, list[Fix]] = field(default_factory=dict)
     warnings: list[Advice] = field(default_factory=list)  # model-level advice
     total_params: int = 0
     trainable_params: int = 0
@@ -73,6 +75,17 @@ class CheckResult:
             self._indexed = len(self.layers)
         return self._index.get(name)
 
+    def add_error(self, message: str, fixes: list[Fix] | None = None) -> None:
+        """A problem not tied to one layer, with its fixes if it has any; not valid."""
+        self.errors.append(message)
+        if fixes:
+            self.error_fixes[message] = list(fixes)
+        self.valid = False
+
+    def fixes_for(self, message: str) -> list[Fix]:
+        """The fixes of the model-level error ``message`` (none for most)."""
+        return self.error_fixes.get(message, [])
+
     def all_warnings(self) -> list[Advice]:
         return self.warnings + [w for r in self.layers for w in r.warnings]
 
@@ -81,6 +94,9 @@ class CheckResult:
         return {
             "valid": self.valid,
             "errors": list(self.errors),
+            "error_fixes": {
+                message: [asdict(f) for f in fixes] for message, fixes in self.error_fixes.items()
+            },
             "inputs": self.inputs,
             "layers": [
                 {

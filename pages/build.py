@@ -192,8 +192,15 @@ def _summary(project: dict, result) -> None:
         help="Weights, gradients and optimizer state plus the activations of one batch "
         f"of {settings.sections(project)[1]['batch_size']}, in float32.",
     )
-    for message in result.errors:
+    for i, message in enumerate(result.errors):
         st.error(message)
+        for j, fix in enumerate(result.fixes_for(message)):
+            st.button(
+                f"Fix: {fix.label}",
+                key=f"build_fix:error:{i}:{j}",
+                on_click=_apply_model_fix,
+                args=(fix,),
+            )
     for advice in result.warnings:
         if advice.code not in COMPILE_ADVICE:
             _advice(advice, "model")

@@ -173,6 +173,16 @@ def _on_action(action: dict) -> None:
     _commit(project)
 
 
+def _apply_error_fix(fix) -> None:
+    """A model-level error's fix (validation settings that cannot split the data)."""
+    from builder.fixes import apply_fix
+
+    try:
+        _commit(apply_fix(state.get_project(), fix))
+    except (ProjectError, KeyError) as err:
+        _say(graph_form.plain(err))
+
+
 def _to_graph() -> None:
     _commit(graph.to_graph(state.get_project()))
 
@@ -312,10 +322,17 @@ def _problems(project: dict, faults: list, result) -> None:
         shown = True
     if result is not None:
         said = {f.message for f in faults}
-        for message in result.errors:
+        for i, message in enumerate(result.errors):
             if message in said or (faults and message.startswith("model.")):
                 continue  # the same wiring problem, already said above in graph words
             st.error(message)
+            for j, fix in enumerate(result.fixes_for(message)):
+                st.button(
+                    f"Fix: {fix.label}",
+                    key=f"graph_fix:error:{i}:{j}",
+                    on_click=_apply_error_fix,
+                    args=(fix,),
+                )
             shown = True
         fault_nodes = {n for f in faults for n in f.nodes}
         for report in result.layers:

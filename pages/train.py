@@ -122,7 +122,7 @@ def _fix_buttons(result) -> None:
     for i, (layer, message) in enumerate(fit_check.problems(result)):
         st.markdown(f"- {message}")
         report = result.layer(layer) if layer else None
-        for j, fix in enumerate(report.fixes if report else []):
+        for j, fix in enumerate(report.fixes if report else result.fixes_for(message)):
             st.button(fix.label, key=f"train_fix:{i}:{j}", on_click=_apply, args=(fix,))
 
 
