@@ -63,5 +63,43 @@ def test_check_text_output(tmp_path):
     assert "160,016" in res.stdout and "valid" in res.stdout
 
 
+def test_check_prints_the_fixes_of_a_model_level_error(tmp_path):
+    doc = json.loads(open(os.path.join(ROOT, "templates", "offline_default.json")).read())
+    doc["fit"]["validation"] = {"method": "holdout", "count": 5000}  # Digits trains on 1,437
+    path = tmp_path / "holdout.json"
+    path.write_text(json.dumps(doc))
+    code = (
+        "from builder.__main__ import main; "
+        f"print(main(['check', {str(path)!r}])); print(main(['check', {str(path)!r}, '--json']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    lines = out.stdout.strip().splitlines()
+    error = next(i for i, line in enumerate(lines) if line.startswith("error: fit.validation"))
+    assert "5,000 samples are held out" in lines[error]
+    assert lines[error + 1 : error + 3] == [
+        "  fix: Hold out 20 % instead",
+        "  fix: Hold out 287 samples",
+    ]
+    assert lines[-4:-2] == ["NOT valid", "1"]
+    report = json.loads(lines[-2])
+    (message,) = report["errors"]
+    assert report["error_fixes"][message][0] == {
+        "label": "Hold out 20 % instead",
+        "action": {
+            "op": "set_fit",
+            "key": "validation",
+            "value": {"method": "holdout", "fraction": 0.2},
+        },
+    }
+    assert lines[-1] == "1"
+
+
 def test_unknown_command_exits_2():
     assert run_cli("frobnicate").returncode == 2

@@ -219,6 +219,26 @@ def test_text_parameters_parse_lists():
     assert any("numbers separated by commas" in e.value for e in at.error)
 
 
+def test_a_validation_that_cannot_split_the_data_has_its_fix_beside_the_error():
+    project = _dense_project()
+    project["fit"]["validation"] = {"method": "holdout", "count": 100_000}  # MNIST: 60,000
+    at = _open(project)
+    assert any("100,000 samples are held out" in e.value for e in at.main.error)
+    fixes = [b for b in at.button if b.key.startswith("build_fix:error:")]
+    assert [b.label for b in fixes] == [
+        "Fix: Hold out 20 % instead",
+        "Fix: Hold out 12,000 samples",
+    ]
+    fixes[1].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["project"]["fit"]["validation"] == {
+        "method": "holdout",
+        "count": 12_000,
+    }
+    assert not any("held out" in e.value for e in at.main.error)
+    assert not [b for b in at.button if b.key.startswith("build_fix:error:")]
+
+
 def test_undo_and_redo():
     at = _open(_dense_project())
     _act(at, type="delete", name="d1")

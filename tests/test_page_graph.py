@@ -120,6 +120,22 @@ def test_draw_two_branches_see_the_merge_error_and_fix_it():
     assert any("Graph mode (functional API)" in c.value for c in at.caption)
 
 
+def test_a_validation_that_cannot_split_the_data_is_a_problem_with_its_fix():
+    from builder import templates
+
+    project = templates.load("offline_default")  # Digits: 1,437 training samples
+    project["fit"]["validation"] = {"method": "split", "fraction": 0.9999}
+    at = _open(project)
+    assert any("leaves no training sample" in e for e in _errors(at))
+    (fix,) = [b for b in at.button if b.key.startswith("graph_fix:error:")]
+    assert fix.label == "Fix: Use validation_split 0.2"
+    fix.click().run()
+    assert not at.exception, at.exception
+    assert _project(at)["fit"]["validation"] == {"method": "split", "fraction": 0.2}
+    assert not any("validation_split" in e for e in _errors(at))
+    assert any("No problems" in s.value for s in at.success)
+
+
 def test_connect_refusal_is_shown_and_changes_nothing():
     at = _open()
     before = _project(at)

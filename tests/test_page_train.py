@@ -183,6 +183,38 @@ def test_kfold_then_validation_split_keeps_a_sensible_fraction():
     }
 
 
+def test_a_hold_out_larger_than_the_data_is_fixed_with_one_click():
+    at = _open()
+    at.selectbox(key="train_method").set_value("holdout").run()
+    at.radio(key="train_by").set_value("count").run()
+    at.number_input(key="train_count").set_value(5000).run()  # Digits trains on 1,437
+    assert at.session_state["project"]["fit"]["validation"] == {"method": "holdout", "count": 5000}
+    assert not [b for b in at.button if b.key == "train_start"]
+    text = " ".join(m.value for m in at.main.markdown)
+    assert "5,000 samples are held out" in text and "only 1,437" in text
+    fixes = {b.label: b for b in at.button if b.key.startswith("train_fix:")}
+    assert list(fixes) == ["Hold out 20 % instead", "Hold out 287 samples"]
+    fixes["Hold out 20 % instead"].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["project"]["fit"]["validation"] == {
+        "method": "holdout",
+        "fraction": 0.2,
+    }
+    # The form follows the fix, the error is gone and Start is offered.
+    assert at.radio(key="train_by").value == "fraction"
+    assert at.number_input(key="train_fraction").value == 0.2
+    assert "held out" not in " ".join(m.value for m in at.main.markdown)
+    assert not [b for b in at.button if b.key.startswith("train_fix:")]
+    assert [b for b in at.button if b.key == "train_start"]
+    at.run()  # and the next run keeps it: the widgets do not write the old count back
+    assert at.session_state["project"]["fit"]["validation"] == {
+        "method": "holdout",
+        "fraction": 0.2,
+    }
+    # Undoable like every edit: the step before the fix is the held-out count.
+    assert at.session_state["_undo"][-1]["fit"]["validation"]["count"] == 5000
+
+
 # --------------------------------------------------------------------------- training
 
 
