@@ -172,8 +172,6 @@ def train_main(argv: list[str], on_cluster=None) -> int:
             )
             return 1
         return on_cluster(project, runs_root, args)
-    from . import worker
-
     try:
         folder = runs.create_run(
             runs_root,
@@ -189,19 +187,7 @@ def train_main(argv: list[str], on_cluster=None) -> int:
     except (runs.RunError, OSError) as err:
         print(f"cannot start training: {err}", file=sys.stderr)
         return 1
-    stop = threading.Event()
-    summary = _with_ctrl_c(
-        stop,
-        lambda: worker.train(
-            project,
-            folder,
-            _Progress(sys.stderr),
-            stop.is_set,
-            device=args.device,
-            mixed_precision=args.mixed_precision,
-        ),
-    )
-    return _report(args, folder, summary)
+    return _train_and_report(args, project, folder, mixed_precision=args.mixed_precision)
 
 
 def _resume_main(args) -> int:
@@ -224,7 +210,7 @@ def _resume_main(args) -> int:
         devices.apply_choice_env(args.device)
     from builder.project import ProjectError, validate
 
-    from . import lifecycle, worker
+    from . import lifecycle
 
     try:
         project = validate(plan["project"])
@@ -239,17 +225,19 @@ def _resume_main(args) -> int:
     sys.stderr.write(
         f"resuming run {folder.name} at epoch {plan['epoch'] + 1} of {plan['epochs']}\n"
     )
+    mixed = bool(plan["record"].get("mixed_precision"))
+    return _train_and_report(args, project, folder, mixed_precision=mixed, resume=True)
+
+
+def _train_and_report(args, project: dict, folder: Path, **train_options) -> int:
+    """Train in this process with progress on stderr (Ctrl+C stops gracefully), then report."""
+    from . import worker  # TensorFlow: only once training is certain
+
     stop = threading.Event()
     summary = _with_ctrl_c(
         stop,
         lambda: worker.train(
-            project,
-            folder,
-            _Progress(sys.stderr),
-            stop.is_set,
-            device=args.device,
-            mixed_precision=bool(plan["record"].get("mixed_precision")),
-            resume=True,
+            project, folder, _Progress(sys.stderr), stop.is_set, device=args.device, **train_options
         ),
     )
     return _report(args, folder, summary)
