@@ -54,8 +54,8 @@ def _click_until_it_leaves_stopped(button, folder, tries: int = 3) -> int:
 
     On a loaded machine (CI; here with three busy loops on the 2 cores) the first click can
     be lost: traced on the server, it came while the script run that drew the button was
-    still finishing (the run the polling fragment starts when the job ends), and no run
-    followed it, so the browser never sent it. A person clicks again, and so does this test;
+    still finishing (the run the polling fragment starts when the job ends), and no script
+    run followed it. A person clicks again, and so does this test;
     it never clicks again once the run is followed (the button is gone) or has started.
     """
     for clicks in range(1, tries + 1):
