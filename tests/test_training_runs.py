@@ -34,6 +34,15 @@ def test_list_runs_newest_first_and_finished_state(tmp_path):
     assert {r["state"] for r in listed} == {"finished", "stopped"}
 
 
+def test_runs_started_in_the_same_second_list_newest_first(tmp_path):
+    # Ids carry the microsecond: ten runs made at once list in reverse order of creation
+    # (with random suffixes, runs of one second came out in any order).
+    made = [runs.create_run(tmp_path, "alice", _project(), {}).name for _ in range(10)]
+    assert len({m[:15] for m in made}) <= 2  # the same second, or two
+    assert [r["id"] for r in runs.list_runs(tmp_path, "alice")] == made[::-1]
+    assert all(runs.RUN_ID_RE.fullmatch(m) for m in made)
+
+
 def test_owners_do_not_see_each_others_runs(tmp_path):
     mine = runs.create_run(tmp_path, "alice", _project(), {})
     theirs = runs.create_run(tmp_path, "bob", _project(), {})

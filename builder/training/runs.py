@@ -41,9 +41,9 @@ import json
 import math
 import os
 import re
-import secrets
 import shutil
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,9 +92,23 @@ def check_free_disk(folder: str | Path, minimum: int | None = None) -> int:
 # --------------------------------------------------------------------------- names and paths
 
 
+_last_id_micros = 0
+_id_lock = threading.Lock()
+
+
 def new_run_id() -> str:
-    """A fresh id like ``20260128-142501-3fa9c1``: sortable by start time, never user text."""
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+    """A fresh id like ``20260128-142501-03fa9c``: the UTC second it starts, then the
+    microsecond within it in hex, so that ids sort by start time even for runs started
+    in the same second (listed newest first). Within a process every id is later than
+    the one before; ``create_run`` still checks the folder is new. Never user text.
+    (Ids of runs made before 2026-11-29 end in random hex: they still match ``RUN_ID_RE``.)
+    """
+    global _last_id_micros
+    with _id_lock:
+        micros = max(time.time_ns() // 1000, _last_id_micros + 1)
+        _last_id_micros = micros
+    seconds, within = divmod(micros, 1_000_000)
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(seconds)) + f"-{within:06x}"
 
 
 def check_owner(owner: str) -> str:
