@@ -14,7 +14,7 @@ from builder import catalogue, edit, settings, templates, topology
 from builder import project as projectlib
 from builder.advice import recommended_loss, recommended_losses
 from builder.project import ProjectError
-from ui import compile_form, preload, state
+from ui import compile_form, forms, preload, state
 from ui.layer_form import (
     LayerForm,
     close_menu,
@@ -193,14 +193,7 @@ def _summary(project: dict, result) -> None:
         f"of {settings.sections(project)[1]['batch_size']}, in float32.",
     )
     for i, message in enumerate(result.errors):
-        st.error(message)
-        for j, fix in enumerate(result.fixes_for(message)):
-            st.button(
-                f"Fix: {fix.label}",
-                key=f"build_fix:error:{i}:{j}",
-                on_click=_apply_model_fix,
-                args=(fix,),
-            )
+        forms.model_error(result, i, message, "build", _apply_model_fix)
     for advice in result.warnings:
         if advice.code not in COMPILE_ADVICE:
             _advice(advice, "model")

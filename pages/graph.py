@@ -325,14 +325,7 @@ def _problems(project: dict, faults: list, result) -> None:
         for i, message in enumerate(result.errors):
             if message in said or (faults and message.startswith("model.")):
                 continue  # the same wiring problem, already said above in graph words
-            st.error(message)
-            for j, fix in enumerate(result.fixes_for(message)):
-                st.button(
-                    f"Fix: {fix.label}",
-                    key=f"graph_fix:error:{i}:{j}",
-                    on_click=_apply_error_fix,
-                    args=(fix,),
-                )
+            forms.model_error(result, i, message, "graph", _apply_error_fix)
             shown = True
         fault_nodes = {n for f in faults for n in f.nodes}
         for report in result.layers:

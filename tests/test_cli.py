@@ -20,6 +20,20 @@ def run_cli(*args):
     )
 
 
+def _python_lines(code: str) -> list[str]:
+    """The stdout lines of ``python -c code`` run in the repository (one interpreter for
+    several checks keeps a test fast)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    return out.stdout.strip().splitlines()
+
+
 def test_check_json_valid_invalid_unreadable(tmp_path):
     good = os.path.join(ROOT, "templates", "mnist_convnet.json")
     bad = tmp_path / "bad.json"
@@ -31,15 +45,7 @@ def test_check_json_valid_invalid_unreadable(tmp_path):
         "import sys, json; from builder.__main__ import main; "
         f"print(main(['check', {good!r}, '--json'])); print(main(['check', {str(bad)!r}, '--json']))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
-    lines = out.stdout.strip().splitlines()
+    lines = _python_lines(code)
     good_report, good_rc, bad_report, bad_rc = (
         json.loads(lines[0]),
         lines[1],
@@ -72,15 +78,7 @@ def test_check_prints_the_fixes_of_a_model_level_error(tmp_path):
         "from builder.__main__ import main; "
         f"print(main(['check', {str(path)!r}])); print(main(['check', {str(path)!r}, '--json']))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
-    lines = out.stdout.strip().splitlines()
+    lines = _python_lines(code)
     error = next(i for i, line in enumerate(lines) if line.startswith("error: fit.validation"))
     assert "5,000 samples are held out" in lines[error]
     assert lines[error + 1 : error + 3] == [

@@ -81,6 +81,16 @@ def from_text(spec: dict, text: str):
     return value
 
 
+def model_error(result, i: int, message: str, prefix: str, on_fix) -> None:
+    """Model-level error ``i`` of a check ``result``, with a "Fix: ..." button for each of
+    its one-click fixes (``on_fix(fix)`` applies one)."""
+    st.error(message)
+    for j, fix in enumerate(result.fixes_for(message)):
+        st.button(
+            f"Fix: {fix.label}", key=f"{prefix}_fix:error:{i}:{j}", on_click=on_fix, args=(fix,)
+        )
+
+
 def field_error(errors: dict, key: str) -> None:
     """Show the message of a value that was refused, right under its field."""
     message = errors.get(key)
