@@ -347,6 +347,16 @@ def _exclude_form(project: dict, columns: list[str]) -> None:
     )
 
 
+def _recommended(rec: dict) -> str:
+    """A recommendation (``builder.advice.recommend_for``) in words: the last layer, the
+    loss and the metrics."""
+    last = rec["last_layer"]["config"]
+    act = last.get("activation") or "no activation"
+    return (
+        f"Dense({last['units']}, {act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}"
+    )
+
+
 def _recommend_targets(project: dict, info) -> None:
     """Several columns to predict: each one's task and the last layer, loss and metrics
     that suit it, on its own output; one button sets every output's loss and metrics."""
@@ -356,13 +366,10 @@ def _recommend_targets(project: dict, info) -> None:
     losses, metrics = {}, {}
     for target in info.targets:
         rec = recommend_for(info.for_output(target.output))
-        last = rec["last_layer"]["config"]
-        act = last.get("activation") or "no activation"
         classes = f", {target.num_classes} classes" if target.num_classes else ""
         st.markdown(
             f"**{target.column}** → output `{target.output}`: {target.task}{classes} · "
-            f"**recommended:** Dense({last['units']}, {act}), loss `{rec['loss']}`, "
-            f"metrics {', '.join(rec['metrics'])}"
+            f"**recommended:** {_recommended(rec)}"
         )
         if target.output in outputs:
             losses[target.output], metrics[target.output] = rec["loss"], rec["metrics"]
@@ -432,13 +439,10 @@ def _recommendation(project: dict) -> None:
     if info.targets:
         _recommend_targets(project, info)
         return
-    last = rec["last_layer"]["config"]
-    act = last.get("activation") or "no activation"
     classes = f", {info.num_classes} classes" if info.num_classes else ""
     st.markdown(
         f"**Task:** {info.task}{classes} · **input:** {tuple(info.input_spec['shape'])} "
-        f"{info.input_spec['dtype']} · **recommended:** last layer Dense({last['units']}, "
-        f"{act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}"
+        f"{info.input_spec['dtype']} · **recommended:** last layer {_recommended(rec)}"
     )
     if project["data"].get("dataset") == "csv":
         _csv_inputs(project)
