@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ID_RE = re.compile(r"\A[a-f0-9]{16}\Z")
+# builder.training.runs.RUN_ID_RE, copied: importing that module loads the training package
+# and NumPy (~70 ms) on the first paint's path. tests/test_training_runs.py keeps them equal.
 _RUN_ID_RE = re.compile(r"\A\d{8}-\d{6}-[0-9a-f]{6}\Z")
 
 

@@ -43,6 +43,12 @@ def test_runs_started_in_the_same_second_list_newest_first(tmp_path):
     assert all(runs.RUN_ID_RE.fullmatch(m) for m in made)
 
 
+def test_recent_projects_recognise_run_folders_by_the_same_pattern():
+    from builder import recent
+
+    assert recent._RUN_ID_RE.pattern == runs.RUN_ID_RE.pattern
+
+
 def test_owners_do_not_see_each_others_runs(tmp_path):
     mine = runs.create_run(tmp_path, "alice", _project(), {})
     theirs = runs.create_run(tmp_path, "bob", _project(), {})
