@@ -286,20 +286,6 @@ def _validation_fix(label: str, validation: dict) -> Fix:
 _NO_VALIDATION = ("Train without validation", {"method": "none"})
 
 
-def _split_at(n: int, fraction: float) -> int:
-    """Where Keras' ``train_validation_split`` cuts ``n`` samples: the first ``split_at``
-    train, the rest validate. It refuses a cut at 0 or ``n`` (one side empty)."""
-    import math
-
-    return int(math.floor(n * (1.0 - fraction)))
-
-
-def _split_fraction(n: int) -> float | None:
-    """A validation_split that leaves a sample on both sides of ``n``: the book's 0.2, which
-    does for every n ≥ 2 (floor(0.8 n) is then between 1 and n - 1); None below."""
-    return 0.2 if 0 < _split_at(n, 0.2) < n else None
-
-
 def validation_problem(project: dict, n: int | None) -> tuple[str, list[Fix]] | None:
     """Why the validation settings cannot split ``n`` training samples, with the fix in
     words and as one-click fixes (``set_fit`` of ``fit.validation``), or None. What Keras
@@ -341,17 +327,15 @@ def validation_problem(project: dict, n: int | None) -> tuple[str, list[Fix]] | 
     if method == "split":
         fraction = val.get("fraction")
         if isinstance(fraction, (int, float)) and not isinstance(fraction, bool):
-            split_at = _split_at(n, fraction)
+            from builder.data.splits import split_point
+
+            split_at = split_point(n, fraction)
             if split_at in (0, n):
                 side = "training" if split_at == 0 else "validation"
-                usable = _split_fraction(n)
-                fixes = [
-                    _validation_fix(
-                        f"Use validation_split {usable:g}", {"method": "split", "fraction": usable}
-                    )
-                    if usable
-                    else _validation_fix(*_NO_VALIDATION)
-                ]
+                # The book's 0.2 leaves a sample on both sides of every n >= 2 (floor(0.8 n)
+                # is then between 1 and n - 1).
+                split = {"method": "split", "fraction": 0.2}
+                fixes = alone or [_validation_fix("Use validation_split 0.2", split)]
                 return (
                     f"{where}.fraction: validation_split {fraction:g} of {n:,} training "
                     f"samples leaves no {side} sample (Keras refuses it): use a fraction "

@@ -6,6 +6,7 @@ array's first axis is the sample axis and all of them must have the same length.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,6 +52,12 @@ def map_leaves(fn, data: Any) -> Any:
 def subset(data: Any, index: Any) -> Any:
     """``data[index]`` for an array, or for every array of a dict or list (same structure)."""
     return map_leaves(lambda array: array[index], data)
+
+
+def split_point(n: int, fraction: float) -> int:
+    """Where Keras' ``validation_split`` cuts ``n`` samples: the first ``split_point``
+    train, the rest validate (Keras refuses a cut at 0 or ``n``: one side empty)."""
+    return int(math.floor(n * (1.0 - fraction)))
 
 
 def holdout(

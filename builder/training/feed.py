@@ -11,13 +11,12 @@ of them) is passed to Keras unchanged, with Keras' own batching and shuffling.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from builder.data.preprocess import MultiHotRows
-from builder.data.splits import leaves, map_leaves, num_samples, subset
+from builder.data.splits import leaves, map_leaves, num_samples, split_point, subset
 
 
 def is_lazy(x: Any) -> bool:
@@ -104,7 +103,7 @@ def split_last(x: Any, y: Any, fraction: float):
     """Keras' ``validation_split``: the last ``fraction`` of the samples validate, taken
     before any shuffling. Returns ``(x_fit, y_fit), (x_val, y_val)``."""
     n = num_samples(x, y)
-    at = int(math.floor(n * (1.0 - fraction)))
+    at = split_point(n, fraction)
     fit, val = slice(None, at), slice(at, None)
     return (subset(x, fit), subset(y, fit)), (subset(x, val), subset(y, val))
 
