@@ -187,7 +187,9 @@ def _poll(at: AppTest, until, wait_s: float = SWEEP_WAIT_S) -> AppTest:
 
 def test_sweep_runs_reattaches_stops_and_opens_a_trial():
     project = _template("experiment_digits")
-    project["fit"]["epochs"] = 1
+    # Two epochs a trial: the Stop below (after a refresh) must land while trials remain;
+    # with one, a loaded CI machine finished all four before it did.
+    project["fit"]["epochs"] = 2
     project["experiment"]["concurrency"] = 1
     at = _open(project)
     at.button(key="exp_start").click().run()

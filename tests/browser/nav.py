@@ -30,6 +30,21 @@ def go(page, title: str):
     return main
 
 
+def choose(page, box, option) -> None:
+    """Pick ``option`` (a name or pattern) in the selectbox ``box``. Like a page link, a
+    click that opens the list can be dropped while the page reruns on a loaded machine
+    (seen in CI), so the list is opened again until the option shows."""
+    item = page.get_by_role("option", name=option)
+    for _ in range(4):
+        box.click()
+        try:
+            expect(item).to_be_visible(timeout=10_000)
+            break
+        except AssertionError:
+            continue
+    item.click()
+
+
 def train(page, main, epochs: int, timeout_ms: int = 240_000):
     """On the Train page: set the epochs, press Start and wait until the run has finished."""
     box = main.get_by_label("Epochs", exact=True)

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.nav import go, train
+from tests.browser.nav import choose, go, train
 
 TF_TIMEOUT = 120_000
 
@@ -83,11 +83,9 @@ def test_kfold_then_validation_split_keeps_its_fraction(open_app):
     main = go(page, "Train")
     expect(main.get_by_role("button", name="Start training")).to_be_visible(timeout=TF_TIMEOUT)
     method = main.get_by_test_id("stSelectbox").filter(has_text="Validation")
-    method.click()
-    page.get_by_role("option", name="K-fold").click()
+    choose(page, method, "K-fold")
     expect(main.get_by_label("k (folds)", exact=True)).to_have_value("4", timeout=30_000)
-    method.click()
-    page.get_by_role("option", name=re.compile("validation_split")).click()
+    choose(page, method, re.compile("validation_split"))
     expect(main.get_by_label("Fraction held out", exact=True)).to_have_value(
         re.compile(r"^0\.20?$"), timeout=30_000
     )
