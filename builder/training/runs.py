@@ -9,13 +9,16 @@ Layout (``runs_root/<owner>/<run_id>/``)::
                    learning_rate, seconds; for K-fold the mean over folds
     history_folds.csv   K-fold only: the same with a ``fold`` column (1-based)
     metrics.json   {"train": {...}, "val": {...}, "test": {...}, "kfold": {...}|absent}
+    predictions.json  single-output runs that trained: the doctor's summary of the model's
+                   predictions on a sample of the validation split (``builder.doctor``)
     model.keras    the trained model (finished or stopped runs; K-fold: folds/fold-<i>.keras)
     checkpoint.json  the last completed epoch's checkpoint (``CHECKPOINT``): its number, the
                    history up to it, the callbacks' state and a digest of the data; it
                    names ``checkpoint-<epoch>.keras`` (model and optimizer, Keras' own
                    format) and, for EarlyStopping(restore_best_weights), a weights file.
                    Kept while the run can be resumed (stopped, interrupted, failed after an
-                   epoch); a run that finished deletes it (model.keras holds the result)
+                   epoch, or finished while its loss was still falling: the doctor offers
+                   Resume); another run that finished deletes it (model.keras holds it)
 
 A resumed run keeps its folder and id: run.json's ``segments`` then lists every stretch of
 training (``started``, ``first_epoch``, ``epochs`` asked for, ``ended``, ``state``,
@@ -62,6 +65,7 @@ INTERRUPTED_MESSAGE = (
 
 
 CHECKPOINT = "checkpoint.json"
+PREDICTIONS = "predictions.json"  # the doctor's summary of the model's predictions
 
 # Training refuses to start with less free space than this where runs are written: a run
 # writes its model and history, and a full disk would break the autosave too.
@@ -355,7 +359,9 @@ def list_runs(runs_root: str | Path, owner: str) -> list[dict]:
 
 
 def load_run(runs_root: str | Path, owner: str, run_id: str) -> dict:
-    """One run: ``{"info", "project", "history", "history_folds", "metrics", "model_path"}``.
+    """One run: ``{"info", "project", "history", "history_folds", "metrics", "model_path",
+    "predictions", "checkpoint"}`` (the last two: ``predictions.json`` and
+    ``read_checkpoint``, None when absent).
 
     Missing optional files give ``None``/``{}``; a missing or unreadable run.json raises
     RunError with a plain message.
@@ -380,6 +386,8 @@ def load_run(runs_root: str | Path, owner: str, run_id: str) -> dict:
         "history_folds": optional("history_folds.csv", read_history_csv, {}),
         "metrics": optional("metrics.json", read_json, {}),
         "model_path": str(model) if model.is_file() else None,
+        "predictions": optional(PREDICTIONS, read_json, None),
+        "checkpoint": read_checkpoint(folder),
     }
 
 

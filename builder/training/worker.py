@@ -31,7 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import devices, faults, feed, kfold, lifecycle, runs
+from builder import doctor
+
+from . import devices, faults, feed, kfold, lifecycle, probe, runs
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
 QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
@@ -685,6 +687,20 @@ def _train_single(
         emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
         _save_model(model, folder / "model.keras")
+        outcome["predictions"] = probe.summary(model, data.info, *_probe_split(x, y, extra))
+
+
+def _probe_split(x, y, extra: dict) -> tuple:
+    """(x, y, split name) the doctor reads predictions on: the validation samples, else
+    the training ones."""
+    from builder.data.splits import num_samples, split_point, subset
+
+    if "validation_data" in extra:
+        return (*extra["validation_data"], "validation")
+    if "validation_split" in extra:
+        rest = slice(split_point(num_samples(x, y), extra["validation_split"]), None)
+        return subset(x, rest), subset(y, rest), "validation"
+    return x, y, "training"
 
 
 def _conclude(project, progress, callbacks, recorder, outcome) -> None:
@@ -841,9 +857,14 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
     try:
         if recorder.histories:
             recorder.write()
-        if outcome["state"] == "finished" or outcome.get("nan"):
-            # Nothing to resume: model.keras holds the result (a NaN would come back).
+        if outcome.get("nan") or (
+            outcome["state"] == "finished" and not doctor.still_improving(history)
+        ):
+            # Nothing to resume: model.keras holds the result (a NaN would come back). A
+            # run still improving keeps its last checkpoint for the doctor's Resume.
             runs.drop_checkpoint(folder)
+        if outcome.get("predictions"):
+            runs.write_json_atomic(folder / runs.PREDICTIONS, outcome["predictions"])
         runs.write_json_atomic(folder / "metrics.json", metrics)
         runs.update_run_info(
             folder,
