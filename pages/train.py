@@ -19,7 +19,7 @@ from builder import project as projectlib
 from builder import settings
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, data_status, fit_form, jobs, state
+from ui import charts, data_status, doctor_view, fit_form, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -243,6 +243,8 @@ def _live(run_id: str) -> None:
             + " · ".join(f"{name} {value:.4g}" for name, value in test.items() if value is not None)
         )
     _curves(handle)
+    if handle.active:
+        doctor_view.live(handle.history)
     if not handle.active and charts.metric_names(handle.history):
         _page_link("pages/results.py", "See the results of this run")
     if was_active and not handle.active:
