@@ -79,8 +79,9 @@ class PredictionSummary(TypedDict, total=False):
 # --------------------------------------------------------------------------- summary
 
 
-def _classes(values: np.ndarray) -> np.ndarray:
-    """Class numbers from labels or outputs: argmax of (n, k>1), else a 0.5 cut / integers."""
+def class_indices(values: Any) -> np.ndarray:
+    """Class numbers from model outputs or labels: argmax of (n, classes), 0.5 cut of (n,)
+    or (n, 1) floats, integers as they are."""
     arr = np.asarray(values)
     if arr.ndim == 2 and arr.shape[1] > 1:
         return arr.argmax(axis=1)
@@ -124,7 +125,7 @@ def summarise(
         out["mae"] = float(np.abs(p - t).mean())
         out["median_mae"] = float(np.abs(median - t).mean())
     else:
-        t_cls, p_cls = _classes(true), _classes(pred)
+        t_cls, p_cls = class_indices(true), class_indices(pred)
         k = max(
             int(num_classes or 0), 2, int(t_cls.max(initial=0)) + 1, int(p_cls.max(initial=0)) + 1
         )
