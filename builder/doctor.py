@@ -233,6 +233,9 @@ def _underfitting(history: dict, project: dict | None, run: dict) -> Finding | N
     ):
         return None
     done = len(_curve(history, LOSS))
+    asked = ((project or {}).get("fit") or {}).get("epochs")
+    if run.get("state") == "finished" and isinstance(asked, int) and done < asked:
+        return None  # EarlyStopping ended it: the run decided it was done
     more = max(
         int(THRESHOLDS["more_epochs_min"]), int(math.ceil(done * THRESHOLDS["more_epochs_share"]))
     )
@@ -539,4 +542,7 @@ def diagnose_run(run: dict) -> list[Finding]:
         "state": info.get("state"),
         "resumable": bool(run.get("checkpoint")) and not kfold,
     }
-    return diagnose(run.get("history") or {}, project, run.get("predictions"), run=record)
+    final = info.get("state") not in ("starting", "running")
+    return diagnose(
+        run.get("history") or {}, project, run.get("predictions"), run=record, final=final
+    )

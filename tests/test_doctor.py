@@ -29,7 +29,7 @@ def _project(lr=0.001, layers=None, loss="mse", **data):
         options=data or None,
     )
     p["compile"]["optimizer"] = {"class_name": "Adam", "config": {"learning_rate": lr}}
-    p["fit"].update(epochs=10, validation={"method": "holdout", "fraction": 0.2})
+    p["fit"].update(epochs=5, validation={"method": "holdout", "fraction": 0.2})
     return validate(p)
 
 
@@ -300,6 +300,15 @@ def test_underfitting_resumes_a_run_with_a_checkpoint_else_trains_longer():
     assert resume["fix"]["label"] == f"Resume for {more} more epochs"
     (again,) = doctor.diagnose(history, _project(), None, run={**FINISHED, "resumable": False})
     assert again["fix"]["action"] == {"op": "set_fit", "key": "epochs", "value": 5 + more}
+
+
+def test_a_run_early_stopping_ended_is_not_told_to_train_longer():
+    history = {"loss": FALLING, "val_loss": FALLING}
+    p = validate({**_project(), "fit": {**_project()["fit"], "epochs": 20}})
+    assert doctor.diagnose(history, p, None, run=FINISHED) == []
+    # Stopped by hand before its 20 epochs: it may go on.
+    stopped = {**FINISHED, "state": "stopped"}
+    assert _kinds(doctor.diagnose(history, p, None, run=stopped)) == ["underfitting"]
 
 
 def test_a_run_still_training_hears_only_what_is_clear():

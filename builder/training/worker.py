@@ -842,6 +842,13 @@ def _evaluate_folds(wrapper, copies, xs, ys, batch_size) -> list[dict]:
     )
 
 
+def _improving(project, recorder) -> bool:
+    """Whether a finished run did all its epochs and was still improving at the last (the
+    doctor then offers Resume; a run EarlyStopping ended is done)."""
+    done_all = recorder.epochs_done >= project["fit"]["epochs"]
+    return done_all and doctor.still_improving(recorder.history)
+
+
 def _finish(project, folder, recorder, outcome, emit) -> dict:
     """Write history, metrics and run.json; emit and return the summary event."""
     history = recorder.history
@@ -858,7 +865,7 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
         if recorder.histories:
             recorder.write()
         if outcome.get("nan") or (
-            outcome["state"] == "finished" and not doctor.still_improving(history)
+            outcome["state"] == "finished" and not _improving(project, recorder)
         ):
             # Nothing to resume: model.keras holds the result (a NaN would come back). A
             # run still improving keeps its last checkpoint for the doctor's Resume.
