@@ -45,11 +45,13 @@ def _dead_relu(model, x) -> dict[str, float]:
     return shares
 
 
-def summary(model, info, x, y, split: str) -> doctor.PredictionSummary | None:
-    """The doctor's summary of ``model`` on (a sample of) ``x``, ``y``; None for several
-    outputs, no samples, or anything that fails."""
+def summary(model, data, x, y, split: str) -> doctor.PredictionSummary | None:
+    """The doctor's summary of ``model`` on (a sample of) ``x``, ``y``; ``data`` (a
+    ``Prepared``) says the task. None for several outputs, no samples, data that does not
+    say its task, or anything that fails."""
     try:
-        if isinstance(y, (dict, list, tuple)) or len(model.outputs) != 1:
+        info = getattr(data, "info", None)
+        if info is None or isinstance(y, (dict, list, tuple)) or len(model.outputs) != 1:
             return None
         n = num_samples(x, y)
         if n == 0:

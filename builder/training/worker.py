@@ -687,7 +687,7 @@ def _train_single(
         emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
         _save_model(model, folder / "model.keras")
-        outcome["predictions"] = probe.summary(model, data.info, *_probe_split(x, y, extra))
+        outcome["predictions"] = probe.summary(model, data, *_probe_split(x, y, extra))
 
 
 def _probe_split(x, y, extra: dict) -> tuple:
