@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import os
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
