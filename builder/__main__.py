@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except Exception as exc:  # noqa: BLE001 - the CLI's promise: a message, not a traceback
+    except Exception as exc:
         text = " ".join(str(exc).split())[:300]
         print(f"netbuilder could not finish: {type(exc).__name__}: {text}", file=sys.stderr)
         return 1

@@ -709,7 +709,7 @@ def _nested_functional(entry, node, names, notes) -> list[dict]:
         names.map[str(inner_name)] = source
     chain = []
     for inner in cfg.get("layers", []):
-        icls, icfg = _layer_config(inner)
+        icls, _icfg = _layer_config(inner)
         if icls == "InputLayer":
             continue
         chain += _graph_entry(inner, names, notes)
@@ -1079,7 +1079,7 @@ def _short(value) -> str:
 # --------------------------------------------------------------------------- compile
 
 
-def _compile(
+def _compile(  # noqa: C901
     compile_config, outputs: list[str], names: _Names, notes: list[str], default: dict
 ) -> dict:
     """Compile settings from the file's compile_config, where the project can hold them."""

@@ -178,7 +178,7 @@ def migrate(doc: dict) -> dict:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate_model(model, problems: list) -> None:
+def _validate_model(model, problems: list) -> None:  # noqa: C901
     from builder import catalogue
 
     if not _need_dict(model, "model", problems):

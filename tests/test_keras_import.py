@@ -176,7 +176,7 @@ def test_keras_file_round_trip_with_compile_settings(tmp_path):
         metrics=["accuracy"],
     )
     path = export.save_keras(p, tmp_path / "convnet.keras")
-    imported, notes = from_keras_file(path)
+    imported, _notes = from_keras_file(path)
     assert _shapes(imported) == _shapes(p)
     assert imported["compile"]["optimizer"] == settings.optimizer("Adam", {"learning_rate": 0.01})
     assert imported["compile"]["loss"] == "sparse_categorical_crossentropy"
