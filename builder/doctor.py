@@ -115,7 +115,7 @@ def summarise(
     the form the model trains on: values, 0/1, class numbers or one-hot)."""
     true = np.asarray(y_true)
     pred = np.asarray(y_pred, dtype=np.float64)
-    out: PredictionSummary = {"split": split, "samples": int(len(true)), "task": task}
+    out: PredictionSummary = {"split": split, "samples": len(true), "task": task}
     if task == "regression":
         t = true.astype(np.float64).reshape(len(true), -1)[:, 0]
         p = pred.reshape(len(pred), -1)[:, 0]
@@ -237,7 +237,7 @@ def _underfitting(history: dict, project: dict | None, run: dict) -> Finding | N
     if run.get("state") == "finished" and isinstance(asked, int) and done < asked:
         return None  # EarlyStopping ended it: the run decided it was done
     more = max(
-        int(THRESHOLDS["more_epochs_min"]), int(math.ceil(done * THRESHOLDS["more_epochs_share"]))
+        int(THRESHOLDS["more_epochs_min"]), math.ceil(done * THRESHOLDS["more_epochs_share"])
     )
     watched = "validation" if _curve(history, VAL_LOSS) else "training"
     message = (
