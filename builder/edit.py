@@ -316,8 +316,8 @@ def set_data_option(project: dict, key: str, value) -> dict:
     data = p.setdefault("data", {})
     data["options"] = {**(data.get("options") or {}), key: copy.deepcopy(value)}
     problems = registry.validate_data_settings(data)
-    if problems:
-        raise ProjectError(problems)
+    if problems:  # each message starts with the field it is about
+        raise ProjectError([("", message) for message in problems])
     return p
 
 
