@@ -48,6 +48,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from builder import locks
+
 from . import lifecycle
 
 # \A...\Z and fullmatch: ``$`` would accept a final newline.
@@ -249,13 +251,18 @@ def create_run(runs_root: str | Path, owner: str, project: dict, info: dict) -> 
     parent = owner_dir(runs_root, owner)
     check_free_disk(runs_root)
     parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(10):
-        run_id = new_run_id()
-        final = parent / run_id
-        if not final.exists():
-            break
-    else:  # pragma: no cover - 16M ids per second would be needed
-        raise RunError("could not pick a fresh run id; try again.")
+    with locks.locked(parent):  # another process picking the same id waits for this one
+        for _ in range(10):
+            run_id = new_run_id()
+            final = parent / run_id
+            if not final.exists():
+                break
+        else:  # pragma: no cover - 16M ids per second would be needed
+            raise RunError("could not pick a fresh run id; try again.")
+        return _fill_run(parent, final, run_id, owner, project, info)
+
+
+def _fill_run(parent: Path, final: Path, run_id: str, owner: str, project: dict, info: dict):
     staging = parent / f".new-{run_id}"
     staging.mkdir()
     try:
@@ -279,14 +286,22 @@ def create_run(runs_root: str | Path, owner: str, project: dict, info: dict) -> 
     return final
 
 
-def update_run_info(folder: str | Path, **changes) -> dict:
-    """Read run.json, apply ``changes``, write it back atomically; return the new record."""
+def update_run_info(folder: str | Path, *, unless_ended: bool = False, **changes) -> dict:
+    """Read run.json, apply ``changes``, write it back atomically; return the new record.
+
+    The read and the write hold the run folder's lock (``builder.locks``), so the worker,
+    the app and another server never lose each other's changes. ``unless_ended``: leave a
+    run that has already ended as it is (a reconcile racing the worker's own last write).
+    """
     path = Path(folder) / "run.json"
-    record = read_json(path)
-    record.update(changes)
-    if changes.get("state") in FINAL_STATES:
-        end_segment(record)
-    write_json_atomic(path, record)
+    with locks.locked(folder):
+        record = read_json(path)
+        if unless_ended and record.get("state") in FINAL_STATES:
+            return record
+        record.update(changes)
+        if changes.get("state") in FINAL_STATES:
+            end_segment(record)
+        write_json_atomic(path, record)
     return record
 
 
@@ -464,6 +479,7 @@ def reconcile(runs_root: str | Path, *, now: float | None = None) -> list[dict]:
         try:
             update_run_info(
                 folder,
+                unless_ended=True,
                 state="interrupted",
                 message=INTERRUPTED_MESSAGE,
                 ended=record.get("ended") or now_iso(),
@@ -612,12 +628,19 @@ def begin_segment(folder: str | Path, epochs: int, first_epoch: int, **info) -> 
     ``epochs``: the stretch before is closed with its end, state and message, a new one
     opens, and the run is ``starting`` again with no process yet. ``info`` (device choice,
     ...) is merged into run.json; project.json's ``fit.epochs`` becomes ``epochs``."""
-    project = read_json(Path(folder) / "project.json")
+    with locks.locked(folder):
+        return _begin_segment(Path(folder), epochs, first_epoch, info)
+
+
+def _begin_segment(folder: Path, epochs: int, first_epoch: int, info: dict) -> dict:
+    project = read_json(folder / "project.json")
     if project.get("fit", {}).get("epochs") != epochs:
         project["fit"]["epochs"] = epochs
-        write_json_atomic(Path(folder) / "project.json", project)
-    path = Path(folder) / "run.json"
+        write_json_atomic(folder / "project.json", project)
+    path = folder / "run.json"
     record = read_json(path)
+    if record.get("state") not in FINAL_STATES:  # checked again under the lock
+        raise RunError(f"run {record.get('id')} is still training: it cannot be resumed twice.")
     segments = list(record.get("segments") or [])
     if not segments:
         segments.append({"started": record.get("started"), "first_epoch": 1})
