@@ -314,7 +314,9 @@ def _from_keras_config(doc) -> tuple[dict, list[str]]:
     project = new_project(name=name, inputs=inputs)
     project["model"]["layers"] = entries
     project["model"]["outputs"] = outputs
-    data = _matching_data(inputs)
+    from builder.data.registry import matching_data
+
+    data = matching_data(inputs)
     if data is not None:
         project["data"] = data
         notes.append(
@@ -367,30 +369,6 @@ def _refuse_custom(doc) -> None:
 
 def _is_op(entry: dict) -> bool:
     return str(entry.get("module") or "").startswith(("keras.src.ops", "keras.ops"))
-
-
-def _matching_data(inputs: list[dict]) -> dict | None:
-    """The first built-in dataset (default options, or the other image layout) whose
-    samples have the model's input shape and dtype; None for several inputs or no match."""
-    from builder.data import registry
-
-    if len(inputs) != 1:
-        return None
-    want = {"shape": inputs[0]["shape"], "dtype": inputs[0]["dtype"]}
-    for name, spec in registry.DATASETS.items():
-        if spec.source == "csv":
-            continue
-        variants = [{}] + [
-            {"image_layout": c} for c in (spec.option("image_layout") or {}).get("choices") or []
-        ]
-        shape = want["shape"]
-        if spec.option("encoding") and len(shape) == 1 and shape[0] and shape[0] <= 2500:
-            variants.append({"encoding": "sequence", "maxlen": shape[0]})
-        for options in variants:
-            data = {"dataset": name, "options": options}
-            if registry.input_spec(data) == want:
-                return data
-    return None
 
 
 def _default_compile(project: dict, data: dict | None) -> dict:
