@@ -3,7 +3,8 @@
 A public interface that users script: exit codes and the ``--json`` shape are kept stable
 (see README, "Command line").
 
-check   exit 0 valid (warnings allowed), 1 not valid, 2 file unreadable
+check   exit 0 valid (warnings allowed), 1 not valid (the data cannot be read included),
+        2 file unreadable; a model with no data chosen is valid when it builds
 export  exit 0 written, 1 model not valid (or too large for this machine's memory),
         2 file unreadable
 train   exit 0 trained, 1 training failed, 2 file unreadable
@@ -68,6 +69,8 @@ def _check_text(result) -> str:
         f"non-trainable {result.non_trainable_params:,}); about "
         f"{result.memory_bytes / 1024**2:,.1f} MB to train"
     )
+    if result.data_reason and f"{result.data_reason}" not in result.errors:
+        lines.append(f"data: {result.data_reason}")  # no data chosen: checked on its own
     lines.append("valid" if result.valid else "NOT valid")
     return "\n".join(lines)
 

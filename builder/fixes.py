@@ -44,4 +44,6 @@ def apply_fix(project: dict, fix: Fix | dict) -> dict:
         return p
     if op == "set_fit":
         return edit.set_fit(project, action["key"], action["value"])
+    if op == "set_data":  # a dataset the user picks: the model's input follows it
+        return edit.follow_data({**project, "data": copy.deepcopy(action["value"])})[0]
     raise ProjectError(f"unknown fix operation {op!r}.")

@@ -317,16 +317,20 @@ def _from_keras_config(doc) -> tuple[dict, list[str]]:
     from builder.data.registry import matching_data
 
     data = matching_data(inputs)
+    # No data is chosen: the model is checked for what it is, never fitted to data the
+    # user did not pick (the matching dataset is offered, see fit_check).
+    project["data"] = {**(data or {"dataset": "digits", "options": {}}), "chosen": False}
     if data is not None:
-        project["data"] = data
         notes.append(
-            f"The dataset is {data['dataset']}, whose samples fit the model's input; "
-            "the training settings are netbuilder's defaults."
+            f"No data is chosen yet: {data['dataset']} has samples that fit the model's "
+            "input (offered on Build and Data); the training settings are netbuilder's "
+            "defaults."
         )
     else:
         notes.append(
-            "The dataset and training settings are netbuilder's defaults: choose "
-            "the dataset that fits the model's input."
+            "No data is chosen yet (no bundled dataset fits the model's input): choose "
+            "data on the Data page to train it; the training settings are netbuilder's "
+            "defaults."
         )
     project["compile"] = _compile(
         doc.get("compile_config"), outputs, names, notes, _default_compile(project, data)

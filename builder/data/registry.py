@@ -906,7 +906,8 @@ def matching_data(inputs: list[dict]) -> dict | None:
     samples have the model's input shape and dtype; None for several inputs or no match."""
     if len(inputs) != 1:
         return None
-    want = {"shape": inputs[0]["shape"], "dtype": inputs[0]["dtype"]}
+    first = inputs[0] if isinstance(inputs[0], dict) else {}
+    want = {"shape": first.get("shape"), "dtype": first.get("dtype", "float32")}
     for name, spec in DATASETS.items():
         if spec.source == "csv":
             continue
