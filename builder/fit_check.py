@@ -496,7 +496,6 @@ def _offer_data(project: dict, result: CheckResult) -> None:
     )
 
 
-
 def problems(result: CheckResult) -> list[tuple[str | None, str]]:
     """Every error of a check, as (layer name or None, message): what Train lists and the
     sidebar counts."""
