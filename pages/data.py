@@ -519,7 +519,9 @@ data_choice.offer(project, "data_use_suggested")
 name = _dataset_picker(project)
 if name == NONE_CHOSEN:
     st.stop()  # nothing to describe until a dataset is chosen
-note = st.session_state.pop("data_note", None)
+note = " ".join(
+    n for n in (st.session_state.pop(k, None) for k in ("data_note", "data_names_note")) if n
+)
 if note:
     st.success(note)
 if "_data" in _errors():

@@ -30,7 +30,7 @@ import secrets
 
 import streamlit as st
 
-from builder import history, limits, locks, paths, recent, settings, templates
+from builder import data_names, history, limits, locks, paths, recent, settings, templates
 from builder.project import (
     ProjectError,
     dumps,
@@ -169,8 +169,12 @@ def set_project(project: dict, record: bool = True) -> None:
 
 
 def _follow_data(before: dict, after: dict) -> dict:
-    """Rename the project for its new data while the user has not named it."""
+    """Rename the project, and its input and output layers, for its new data while the
+    user has not named them (``recent.follow_data``, ``data_names.follow``)."""
     names = {templates.describe(n)[0] for n in templates.names()}
+    after, said = data_names.follow(before, after)
+    if said:
+        st.session_state["data_names_note"] = " ".join(said)
     return recent.follow_data(before, after, names)
 
 
