@@ -36,6 +36,7 @@ are generated here, never taken from user text, so no name can point outside ``r
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -68,6 +69,9 @@ CHECKPOINT = "checkpoint.json"
 # Training refuses to start with less free space than this where runs are written: a run
 # writes its model and history, and a full disk would break the autosave too.
 MIN_FREE_BYTES = int(float(os.environ.get("NETBUILDER_MIN_FREE_MB") or 500) * 1024**2)
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class RunError(ValueError):
@@ -301,8 +305,52 @@ def update_run_info(folder: str | Path, *, unless_ended: bool = False, **changes
         record.update(changes)
         if changes.get("state") in FINAL_STATES:
             end_segment(record)
-        write_json_atomic(path, record)
+        try:
+            write_json_atomic(path, record)
+        except OSError as err:
+            if err.errno not in _DISK_FULL or not _write_json_in_place(path, record):
+                raise
     return record
+
+
+def _write_json_in_place(path: Path, record: dict) -> bool:
+    """On a full disk a new file cannot be written, but run.json's own blocks can be
+    overwritten: do that (compact JSON) when the record fits in the space the file already
+    has, so a run that fails for want of space still says so. False when it does not fit."""
+    data = (json.dumps(json_safe(record), ensure_ascii=False) + "\n").encode("utf-8")
+    try:
+        allocated = path.stat().st_blocks * 512
+    except OSError:
+        return False
+    if len(data) > allocated:
+        return False
+    with open(path, "r+b") as fh:
+        fh.write(data)
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
+
+
+def resume_note(folder: str | Path) -> str:
+    """A sentence for the end of a failed, stopped or interrupted run's message: which
+    complete checkpoint is kept, so Resume continues from it ('' when there is none)."""
+    checkpoint = read_checkpoint(folder)
+    if checkpoint is None:
+        return ""
+    return (
+        f" Its last complete checkpoint, epoch {checkpoint['epoch']}, is kept: Resume "
+        "continues from there."
+    )
+
+
+def discard_partial(folder: str | Path) -> None:
+    """Delete half-written files a failed write left in the run folder (temporary files of
+    a checkpoint or an atomic write): on a full disk they hold the space the run's record
+    needs. Complete checkpoints are kept."""
+    for path in Path(folder).glob(".*"):
+        if path.is_file() and (path.name.endswith((".tmp", ".tmp.keras", ".tmp.npz"))):
+            path.unlink(missing_ok=True)
 
 
 def _process_alive(record: dict) -> bool:
@@ -481,7 +529,7 @@ def reconcile(runs_root: str | Path, *, now: float | None = None) -> list[dict]:
                 folder,
                 unless_ended=True,
                 state="interrupted",
-                message=INTERRUPTED_MESSAGE,
+                message=INTERRUPTED_MESSAGE + resume_note(folder),
                 ended=record.get("ended") or now_iso(),
             )
         except (OSError, ValueError):
