@@ -30,7 +30,7 @@ from builder.project import (
     with_local_paths,
 )
 
-EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras", "ray-tune")
+EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras", "ray-tune", "zip")
 
 
 def _quiet_tensorflow() -> None:
@@ -126,6 +126,10 @@ def cmd_export(args) -> int:
             from builder.experiments.export import to_ray_tune_script
 
             out.write_text(to_ray_tune_script(project), encoding="utf-8")
+        elif args.to == "zip":  # script and notebook with the CSV they read
+            from builder.export_bundle import csv_zip
+
+            out.write_bytes(csv_zip(project, out.stem or "model"))
         elif args.to == "keras-json":
             out.write_text(export.to_keras_json(project), encoding="utf-8")
         else:
