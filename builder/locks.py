@@ -19,11 +19,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+fcntl: Any
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on Linux or macOS
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None
 
 _FALLBACK = threading.RLock()
 
