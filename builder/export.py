@@ -218,7 +218,10 @@ class _Data:
     def __init__(self, project: dict):
         from builder.data import encoding, registry
         from builder.data.errors import DataError
+        from builder.data.loader import NO_DATA_MESSAGE
 
+        if project["data"].get("chosen") is False:  # a script must not train on a guess
+            raise ProjectError(NO_DATA_MESSAGE + " Keras JSON and .keras need no data.", "data")
         try:
             self.options = registry.resolved_options(project["data"])
             self.info = registry.describe(project["data"])

@@ -152,3 +152,12 @@ def test_cli_check_never_calls_unreadable_data_valid(tmp_path, capsys):
     assert code == 1
     assert "error: the data cannot be read: the file has" in out
     assert out.splitlines()[-1] == "NOT valid"
+
+
+def test_a_script_is_not_exported_without_data():
+    from builder import export
+
+    project = validate(_doc([28, 28, 1], CONV))
+    with pytest.raises(ProjectError, match="no data is chosen"):
+        export.to_script(project)
+    assert json.loads(export.to_keras_json(project))["class_name"] == "Functional"
