@@ -96,3 +96,15 @@ def test_train_page_has_no_start_without_data(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_keras_download(monkeypatch):
     monkeypatch.setenv("KERAS_HOME", "/nonexistent-keras-home")
+
+
+def test_graph_page_offers_the_dataset_and_shows_no_data_error(tmp_path, monkeypatch):
+    at = _app(tmp_path, monkeypatch, CONV, "pages/graph.py")
+    for _ in range(20):
+        if "No problems" in _texts(at.success):
+            break
+        at.run()
+    assert "No problems" in _texts(at.success)
+    assert not at.error
+    at.button(key="graph_use_suggested").click().run()
+    assert at.session_state["project"]["data"]["dataset"] == "mnist"
