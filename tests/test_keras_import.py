@@ -16,7 +16,7 @@ from builder.keras_import import from_keras_config, from_keras_file, from_keras_
 from builder.project import ProjectError
 from tests.helpers import project
 
-DATA_NOTE = "The dataset"
+DATA_NOTE = "No data is chosen yet"
 
 STACKS = {
     "dense": (
