@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from builder.project import validate
@@ -91,11 +90,6 @@ def test_train_page_has_no_start_without_data(tmp_path, monkeypatch):
     assert "none chosen" in _texts(at.markdown)
     at.button(key="train_use_suggested").click().run()
     assert at.session_state["project"]["data"]["dataset"] == "mnist"
-
-
-@pytest.fixture(autouse=True)
-def _no_keras_download(monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", "/nonexistent-keras-home")
 
 
 def test_graph_page_offers_the_dataset_and_shows_no_data_error(tmp_path, monkeypatch):
