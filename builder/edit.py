@@ -244,6 +244,31 @@ def rename_layer(project: dict, name: str, new_name: str) -> dict:
     return p
 
 
+def rename_input(project: dict, name: str, new_name: str) -> dict:
+    """The model input ``name`` renamed, with every layer (and output) that reads it."""
+    model = _model(project)
+    if name not in {i["name"] for i in model["inputs"]}:
+        raise ProjectError(f"there is no input named '{name}'.", "model.inputs")
+    if not NAME_RE.fullmatch(new_name or ""):
+        raise ProjectError(
+            f"'{new_name}' is not a valid name: use letters, digits and "
+            "underscores, starting with a letter.",
+            "name",
+        )
+    if new_name in {lay["name"] for lay in model["layers"]} | {i["name"] for i in model["inputs"]}:
+        raise ProjectError(f"'{new_name}' is already used: pick another name.", "name")
+    p = copy.deepcopy(project)
+    model = _model(p)
+    for inp in model["inputs"]:
+        if inp["name"] == name:
+            inp["name"] = new_name
+    for lay in model["layers"]:
+        if lay.get("inbound"):
+            lay["inbound"] = [new_name if s == name else s for s in lay["inbound"]]
+    model["outputs"] = [new_name if o == name else o for o in model["outputs"]]
+    return p
+
+
 def set_input(project: dict, name: str, shape: list, dtype: str = "float32") -> dict:
     p = copy.deepcopy(project)
     for inp in _model(p)["inputs"]:

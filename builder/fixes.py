@@ -57,4 +57,6 @@ def apply_fix(project: dict, fix: Fix | dict) -> dict:
             "page or python -m builder train --resume RUN_FOLDER --epochs "
             f"{action.get('epochs')}."
         )
+    if op == "set_data":  # a dataset the user picks: the model's input follows it
+        return edit.follow_data({**project, "data": copy.deepcopy(action["value"])})[0]
     raise ProjectError(f"unknown fix operation {op!r}.")

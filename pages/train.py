@@ -19,7 +19,7 @@ from builder import project as projectlib
 from builder import settings
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, data_status, doctor_view, fit_form, jobs, state
+from ui import charts, data_choice, data_status, doctor_view, fit_form, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -38,6 +38,10 @@ def _page_link(path: str, label: str) -> None:
 def _data_section(project: dict) -> None:
     data = project.get("data") or {}
     spec = registry.DATASETS.get(data.get("dataset"))
+    if data.get("chosen") is False:
+        st.markdown("**Data:** none chosen yet")
+        _page_link("pages/data.py", "Choose the data")
+        return
     if spec is None:
         st.warning(f"The project names no known dataset ({data.get('dataset')!r}).")
     else:
@@ -137,6 +141,9 @@ def _start_section(project: dict) -> None:
         _fix_buttons(result)
         _page_link("pages/build.py", "Fix the model on Build")
         return
+    if data_choice.offer(project, "train_use_suggested"):
+        _page_link("pages/data.py", "Choose the data")
+        return  # nothing to train on until data is chosen
     avail = data_status.availability((project.get("data") or {}).get("dataset"))
     if not avail.usable:  # said above, with the data
         return

@@ -79,7 +79,9 @@ SLOW_FILES = {
     "test_page_resume.py", "test_page_safety.py", "test_page_train.py", "test_preload.py",
     "test_tabs.py", "test_templates_keras.py", "test_training_cli.py",
     "test_training_engine.py", "test_training_kfold.py", "test_training_resume.py",
-    "test_validation_fixes.py",
+    "test_validation_fixes.py", "test_autosave_processes.py", "test_data_less.py",
+    "test_data_names.py", "test_export_bundle.py", "test_locks.py", "test_page_data_less.py",
+    "test_training_faults.py",
 }  # fmt: skip
 
 

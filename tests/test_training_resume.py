@@ -250,6 +250,7 @@ def test_a_killed_worker_resumes_from_its_last_checkpoint(tmp_path):
     assert [s["first_epoch"] for s in record["segments"]] == [1, done + 1]
     assert record["segments"][0]["state"] == "failed"
     assert "ended unexpectedly" in record["segments"][0]["message"]
+    assert f"epoch {done}, is kept: Resume continues" in record["segments"][0]["message"]
     assert record["state"] == "finished" and record["epochs_done"] == done + 2
     assert json.loads((again.path / "project.json").read_text())["fit"]["epochs"] == done + 2
 

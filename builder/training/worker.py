@@ -861,18 +861,27 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
     if outcome["kfold"] is not None:
         metrics["kfold"] = outcome["kfold"]
         metrics["kfold_folds"] = outcome.get("kfold_folds", [])
+    ended = outcome["state"] == "finished" or outcome.get("nan")
     try:
         if recorder.histories:
             recorder.write()
-        if outcome.get("nan") or (
-            outcome["state"] == "finished" and not _improving(project, recorder)
-        ):
+        if ended and (outcome.get("nan") or not _improving(project, recorder)):
             # Nothing to resume: model.keras holds the result (a NaN would come back). A
             # run still improving keeps its last checkpoint for the doctor's Resume.
             runs.drop_checkpoint(folder)
         if outcome.get("predictions"):
             runs.write_json_atomic(folder / runs.PREDICTIONS, outcome["predictions"])
         runs.write_json_atomic(folder / "metrics.json", metrics)
+    except OSError as err:
+        # A full disk: the record must still say how the run ended (below); the history
+        # and metrics up to the last complete checkpoint are in checkpoint.json.
+        if outcome["state"] == "finished":
+            outcome.update(state="failed", message=faults.explain_error(err, project))
+        ended = False
+    if not ended:
+        runs.discard_partial(folder)  # half-written files: the space the record needs
+        outcome["message"] = (outcome["message"] or "").rstrip() + runs.resume_note(folder)
+    try:
         runs.update_run_info(
             folder,
             state=outcome["state"],
