@@ -34,6 +34,11 @@ MAX_PARAMS = 1_000_000_000
 # costs no more time, memory or message text than one with fifty.
 MAX_PROBLEMS = 50
 
+# --- files the app reads by itself (run records: run.json, project.json, checkpoint.json,
+# experiment.json, history): a project file plus its curves (10,000 epochs x 20 metrics is
+# about 4 MB), so the same caps as an upload apply with room to spare.
+MAX_RUN_FILE_BYTES = 4 * MAX_PROJECT_BYTES
+
 # --- Keras imports
 MAX_KERAS_JSON_BYTES = 20 * 1024**2  # model.to_json() text, and a .keras config.json
 MAX_KERAS_FILE_BYTES = 2 * 1024**3  # the .keras archive on disk (weights never read)

@@ -498,6 +498,7 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             "version",
         )
     doc = migrate(_as_json(doc))
+    refuse_unencodable(doc)
     problems = ProblemList()
     try:
         _unknown_keys(doc, _TOP_KEYS, "", problems)
@@ -520,9 +521,12 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             graph_order(doc)
         except ProjectError as err:
             problems.extend(err.problems)
-    for key, check_section in SECTION_VALIDATORS.items():
-        if not problems and doc.get(key) is not None:
-            problems.extend(check_section(doc, doc[key]))
+    try:
+        for key, check_section in SECTION_VALIDATORS.items():
+            if not problems and doc.get(key) is not None:
+                problems.extend(check_section(doc, doc[key]))
+    except ProblemList.Full:
+        pass  # ProjectError below says that checking stopped
     if problems:
         raise ProjectError(problems)
     return doc
@@ -617,6 +621,25 @@ def _refuse_constant(name: str):
     )
 
 
+def refuse_unencodable(doc, what: str = "the project"):
+    """``doc`` itself, or ProjectError when some text in it cannot be written as UTF-8 (a
+    lone surrogate such as ``"\\ud800"``, which JSON escapes allow): such text would
+    fail later, when the project is saved, exported or trained. One linear pass in C."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = err.object[err.start : err.end]
+        around = err.object[max(0, err.start - 30) : err.end + 30]
+        raise ProjectError(
+            f"{what} holds text that is not valid Unicode ({ascii(bad)} in "
+            f"{ascii(around)}): a lone surrogate escape cannot be saved. Replace it "
+            "with the character meant."
+        ) from None
+    except (TypeError, ValueError, RecursionError):  # not JSON data: validators say why
+        pass
+    return doc
+
+
 def parse_json(
     data: str | bytes, what: str = "the file", max_bytes: int = limits.MAX_PROJECT_BYTES
 ):
@@ -644,7 +667,7 @@ def parse_json(
             "needs far fewer)."
         )
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        return refuse_unencodable(json.loads(data, parse_constant=_refuse_constant), what)
     except json.JSONDecodeError as err:
         raise ProjectError(
             f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "

@@ -29,7 +29,7 @@ import threading
 
 import streamlit as st
 
-from builder import history, paths, recent, settings, templates
+from builder import history, limits, paths, recent, settings, templates
 from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
 
 HISTORY_LIMIT = 100
@@ -54,8 +54,10 @@ def _digest(data: bytes | None) -> str | None:
 
 
 def _read_bytes(path) -> bytes | None:
+    """The autosave's bytes, at most one past the cap (loading then refuses a larger file)."""
     try:
-        return path.read_bytes()
+        with limits.open_binary(path) as handle:
+            return handle.read(limits.MAX_PROJECT_BYTES + 1)
     except OSError:
         return None
 
@@ -270,10 +272,9 @@ def _autosave(project: dict) -> None:
                 st.session_state.get("_redo", []),
                 digest,
             )
-    except OSError as err:  # a full disk must not break editing; say it once
-        st.session_state["_notice"] = (
-            f"Autosave failed ({err.strerror or err}): download your project to keep it."
-        )
+    except (OSError, ValueError) as err:  # a full disk must not break editing; say it once
+        why = getattr(err, "strerror", None) or err
+        st.session_state["_notice"] = f"Autosave failed ({why}): download your project to keep it."
 
 
 def can_undo() -> bool:

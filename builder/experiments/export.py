@@ -19,7 +19,7 @@ import inspect
 import json
 import textwrap
 
-from builder import export
+from builder import codegen, export
 from builder.experiments import spec
 from builder.project import ProjectError, graph_order, validate
 from builder.topology import inbound_of
@@ -280,7 +280,7 @@ def to_ray_tune_script(project: dict) -> str:
     copied = "\n\n".join(textwrap.dedent(inspect.getsource(f)).strip() for f in _COPIED)
     text = json.dumps(ordered, indent=1, ensure_ascii=True)
     parts = [
-        _HEADER.format(name=project.get("name", "").replace('"""', "'''")),
+        _HEADER.format(name=codegen.inline(project.get("name", ""))),
         imports,
         f"OPTIMIZERS = {spec.OPTIMIZERS!r}\nPROJECT_JSON = {text!r}",
         "# --- Settings " + "-" * 58 + "\n" + _SETTINGS,
