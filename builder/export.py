@@ -818,9 +818,9 @@ else:
 
 
 def refuse_invalid(project: dict) -> None:
-    """BuildError (a ProjectError) with ``check``'s own messages unless ``python -m builder check`` calls
-    the project valid (Keras builds it and it fits its data): nothing is exported that
-    check refuses (the check imports Keras; its verdicts are cached)."""
+    """BuildError (a ProjectError) with ``check``'s own messages unless ``python -m builder
+    check`` calls the project valid (Keras builds it and it fits its data): nothing is
+    exported that check refuses (the check imports Keras; its verdicts are cached)."""
     from builder import fit_check
 
     result = fit_check.check(project)

@@ -34,6 +34,26 @@ MAX_PARAMS = 1_000_000_000
 # costs no more time, memory or message text than one with fifty.
 MAX_PROBLEMS = 50
 
+# --- experiments (the "experiment" section): every listed value is checked on its own
+# (type and range against its setting, in time independent of the model's size), so the
+# cost of a check is bounded by these counts.
+MAX_EXPERIMENT_PARAMETERS = 100
+MAX_EXPERIMENT_VALUES = 1_000  # listed values, all parameters together
+MAX_GRID = 10_000  # combinations of a grid search
+MAX_TRIALS = 10_000
+
+
+def max_concurrency(requested: int, cpus: int, cpus_per_trial: int | None = None) -> int:
+    """Trials run at the same time: what was asked, but no more than the CPUs (this
+    machine's cores, or a Ray cluster's CPUs) can give one CPU each (``cpus_per_trial``
+    each when set). ``max_concurrency(1024, 2)`` is 2.
+
+    >>> max_concurrency(1024, 2), max_concurrency(4, 16, 8), max_concurrency(3, 1)
+    (2, 2, 1)
+    """
+    return max(1, min(int(requested), int(cpus) // max(1, int(cpus_per_trial or 1))))
+
+
 # --- files the app reads by itself (run records: run.json, project.json, checkpoint.json,
 # experiment.json, history): a project file plus its curves (10,000 epochs x 20 metrics is
 # about 4 MB), so the same caps as an upload apply with room to spare.
