@@ -26,6 +26,12 @@ MAX_LAYERS = 10_000
 # Checking shapes has no such limit. ResNet152 is about 500 deep, DenseNet201 about 700.
 MAX_BUILD_DEPTH = 1_000
 MAX_INPUTS = 100
+# Connections: what one layer reads (Keras' own models read at most a handful: Inception's
+# Concatenate 4, NASNet's 6) and all of them together. Keras pays for every connection a
+# model is checked or built with (about a millisecond each here), so the total is bounded
+# like the layers are: a chain of MAX_LAYERS layers has MAX_LAYERS connections.
+MAX_INBOUND = 256
+MAX_CONNECTIONS = 2 * MAX_LAYERS
 # One input sample: each dimension and the product of the known ones (float32: 8 GB).
 MAX_INPUT_ELEMENTS = 2**31 - 1
 # Parameters of one model (float32 weights alone: 4 GB, about 16 GB to train with Adam).

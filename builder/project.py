@@ -201,19 +201,7 @@ def _validate_model(model, problems: list) -> None:
             )
         )
         inputs = []
-    # Counted before anything is done per entry, so a huge list costs nothing more.
-    for key, items, cap in (
-        ("inputs", inputs, limits.MAX_INPUTS),
-        ("layers", layers, limits.MAX_LAYERS),
-        ("outputs", outputs, limits.MAX_LAYERS),
-    ):
-        if isinstance(items, list) and len(items) > cap:
-            raise ProjectError(
-                f"the model has {len(items):,} {key}; netbuilder handles at most "
-                f'{cap:,} (README, "Limits and safety"). Is this the right '
-                "file?",
-                f"model.{key}",
-            )
+    check_counts(model)
     for i, inp in enumerate(inputs):
         where = f"model.inputs[{i}]"
         if not _need_dict(inp, where, problems):
@@ -333,6 +321,49 @@ def _validate_model(model, problems: list) -> None:
                 )
         if len(set(outputs)) != len(outputs):
             problems.append(("model.outputs", "lists the same layer twice."))
+
+
+def check_counts(model: dict) -> None:
+    """ProjectError, before any per-entry work, for a model over a count cap: inputs,
+    layers, outputs, what one layer reads (``MAX_INBOUND``) and connections in all
+    (``MAX_CONNECTIONS``). Keras' cost grows with each layer and each connection (850 Add
+    layers each reading every earlier one took minutes to check); the checker refuses to
+    look layer by layer at a model over these caps."""
+    for key, cap in (
+        ("inputs", limits.MAX_INPUTS),
+        ("layers", limits.MAX_LAYERS),
+        ("outputs", limits.MAX_LAYERS),
+    ):
+        items = model.get(key)
+        if isinstance(items, list) and len(items) > cap:
+            raise ProjectError(
+                f"the model has {len(items):,} {key}; netbuilder handles at most "
+                f'{cap:,} (README, "Limits and safety"). Is this the right '
+                "file?",
+                f"model.{key}",
+            )
+    layers = model.get("layers")
+    if not isinstance(layers, list):
+        return
+    total = 0
+    for i, layer in enumerate(layers):
+        inbound = layer.get("inbound") if isinstance(layer, dict) else None
+        count = len(inbound) if isinstance(inbound, list) else 1
+        if count > limits.MAX_INBOUND:
+            raise ProjectError(
+                f"{layer.get('class_name')} {_short_json(layer.get('name'))} reads "
+                f"{count:,} layers; a layer may read at most {limits.MAX_INBOUND} "
+                '(README, "Limits and safety"). Merge them in stages (e.g. Add layers '
+                "of a few inputs each, then an Add of those).",
+                f"model.layers[{i}].inbound",
+            )
+        total += count
+    if total > limits.MAX_CONNECTIONS:
+        raise ProjectError(
+            f"the model has {total:,} connections between layers; netbuilder handles at "
+            f'most {limits.MAX_CONNECTIONS:,} (README, "Limits and safety").',
+            "model.layers",
+        )
 
 
 def shape_ok(shape) -> bool:
