@@ -31,6 +31,7 @@ import streamlit as st
 
 from builder import history, limits, paths, recent, settings, templates
 from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
+from ui.text import md
 
 HISTORY_LIMIT = 100
 _ID_RE = recent.PROJECT_ID_RE
@@ -256,9 +257,9 @@ def _autosave(project: dict) -> None:
                 # Said at once: an edit inside a fragment reruns only the fragment, so a
                 # notice kept for the app frame would wait for the next full rerun.
                 st.toast(
-                    f"This project (?p={old}) was also changed in another tab. So that "
+                    f"This project (?p={md(old)}) was also changed in another tab. So that "
                     f"neither tab overwrites the other, your changes here are now saved "
-                    f"under a new address (?p={new}); the other tab keeps the old one, "
+                    f"under a new address (?p={md(new)}); the other tab keeps the old one, "
                     f"with the runs trained so far (a run still training included): open "
                     f"it from Recent projects to see them."
                 )
@@ -336,7 +337,7 @@ def show_status(result) -> None:
     if result.valid:
         slot.success(
             f"Valid model · {result.total_params:,} params"
-            + (f" · {warnings} advice" if warnings else "")
+            + (f" · {warnings:,} advice" if warnings else "")
         )
         return
     errors = errors or 1
@@ -344,7 +345,7 @@ def show_status(result) -> None:
         ("pages/build.py", "Build") if edit.is_stack(get_project()) else ("pages/graph.py", "Graph")
     )
     with slot.container():
-        st.error(f"{errors} problem{'s' if errors != 1 else ''} to fix")
+        st.error(f"{errors:,} problem{'s' if errors != 1 else ''} to fix")
         st.page_link(
             page,
             label=f"Show {'them' if errors != 1 else 'it'} on {title}",
