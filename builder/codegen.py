@@ -9,8 +9,9 @@ Generated code is built from values, never formatted from user text:
   every character that could end the comment or docstring, or start an escape, escaped
   (``\\``, quotes, line breaks, control characters, NUL, surrogates). In a docstring it
   reads back as exactly the user's text.
-- ``markdown(text)``: user text inside a notebook's markdown cell: one line, HTML and
-  markdown markup escaped, so it renders as the text itself.
+- ``markdown(text)``: user text inside markdown (a notebook cell, and through ``ui.text``
+  the app's pages): one line, what starts HTML or markdown escaped, so it renders as the
+  text itself.
 - ``variables(names, reserved)``: a Python variable per user name (a layer or input name);
   a keyword, ``__debug__``, a builtin or a name the generated code uses becomes ``name_``,
   while Keras' ``name=`` keeps the user's name (written with ``literal``).
@@ -65,22 +66,30 @@ def inline(text) -> str:
     return escaped.replace('"', '\\"').replace("'", "\\'")
 
 
-# Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and
-# escaping all of them also stops HTML tags, entities, autolinks, Streamlit's ``:color[]``
-# and ``:emoji:`` directives and ``$`` maths.
-_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# The characters that start markup anywhere in a line: escapes, code, emphasis, links and
+# images (``[``; ``![i](url)`` is then text), HTML tags and entities, headings, tables,
+# strikethrough and Streamlit's ``$`` maths (``:red[...]`` needs ``[``). Plain punctuation
+# (parentheses, dots, colons, quotes) stays as it is, so the text reads unchanged.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$&])")
+# What starts a block at the beginning of a line: a list item (``-``, ``+``, ``1.``,
+# ``1)``) or a heading underline (``=``).
+_BLOCK_START = re.compile(r"\A([-+=]|\d+(?=[.)]))")
 
 
 def markdown(text) -> str:
     r"""User text safe inside markdown (notebook cells, Streamlit's ``st.markdown``): one
-    line, every markdown and HTML character backslash-escaped, so links, images, tags and
-    emphasis render as the characters themselves.
+    line, every character that starts markdown or HTML backslash-escaped, so links,
+    images, tags, emphasis and list markers render as the characters themselves.
 
-    >>> print(markdown('![i](x.png) <b>'))
-    \!\[i\]\(x\.png\) \<b\>
+    >>> print(markdown('![i](x.png) <b> 1. *a*'))
+    !\[i\](x.png) \<b\> 1. \*a\*
     """
-    text = " ".join(str(text).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    match = _BLOCK_START.match(text)
+    if match:  # escape the list marker's punctuation: "1." -> "1\.", "-" -> "\-"
+        end = match.end()
+        text = text[:end] + "\\" + text[end:] if match.group(1)[0].isdigit() else "\\" + text
+    return text
 
 
 def variables(names: list[str], reserved: set[str] | frozenset[str] = frozenset()) -> dict:
