@@ -74,6 +74,9 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$&])")
 # What starts a block at the beginning of a line: a list item (``-``, ``+``, ``1.``,
 # ``1)``) or a heading underline (``=``).
 _BLOCK_START = re.compile(r"\A([-+=]|\d+(?=[.)]))")
+# GitHub-flavoured markdown (Streamlit's) turns a bare address into a link: "scheme://" and
+# "www." lose that meaning once their ":" or "." is escaped.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.", re.IGNORECASE)
 
 
 def markdown(text) -> str:
@@ -85,6 +88,7 @@ def markdown(text) -> str:
     !\[i\](x.png) \<b\> 1. \*a\*
     """
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    text = _AUTOLINK.sub(lambda m: "\\" + m.group(0), text)
     match = _BLOCK_START.match(text)
     if match:  # escape the list marker's punctuation: "1." -> "1\.", "-" -> "\-"
         end = match.end()
