@@ -15,6 +15,7 @@ import streamlit as st
 import streamlit.delta_generator
 
 from ui import preload
+from ui.text import md
 
 # Before a process's first element Streamlit checks whether it runs under `streamlit run`,
 # to print a warning when not; the check walks the stack with inspect.stack(), which reads
@@ -83,7 +84,7 @@ def _recent_projects(current: str) -> None:
         for s in summaries:
             runs = f"{s.runs} run{'s' if s.runs != 1 else ''}"
             if s.pid == asked:
-                st.warning(f"Delete '{s.name}' and its {runs}?")
+                st.warning(f"Delete '{md(s.name)}' and its {md(runs)}?")
                 yes, no = st.columns(2)
                 yes.button(
                     "Delete",
@@ -99,19 +100,19 @@ def _recent_projects(current: str) -> None:
                 )
                 continue
             if s.pid == current:
-                st.markdown(f"**{s.name}** (open)")
+                st.markdown(f"**{md(s.name)}** (open)")
             else:
                 st.button(
-                    s.name,
+                    md(s.name),
                     key=f"_open:{s.pid}",
                     on_click=_open,
                     args=(s.pid,),
                     disabled=s.problem is not None,
                     width="stretch",
-                    help=s.problem or f"Open '{s.name}' with its {runs}",
+                    help=md(s.problem or f"Open '{s.name}' with its {runs}"),
                 )
             left, right = st.columns([5, 1], vertical_alignment="center")
-            left.caption(f"{s.dataset} · {recent.age_text(s.modified)} · {runs}")
+            left.caption(f"{md(s.dataset)} · {md(recent.age_text(s.modified))} · {md(runs)}")
             right.button(
                 ":material/delete:",
                 key=f"_del:{s.pid}",
@@ -135,7 +136,7 @@ def _sidebar(project: dict) -> None:
             on_change=_rename,
             help="Until you name it, the name follows the data.",
         )
-        st.caption(f"Data: {recent.data_label(project.get('data'))}")
+        st.caption(f"Data: {md(recent.data_label(project.get('data')))}")
     with more_area:
         _recent_projects(state.session_id())
         with st.expander("New / Open / Save"):
@@ -167,7 +168,8 @@ def _sidebar(project: dict) -> None:
                     st.rerun()
                 except ProjectError as err:
                     st.error(
-                        f"This file cannot be opened; your current project is unchanged.\n\n{err}"
+                        "This file cannot be opened; your current project is unchanged."
+                        f"\n\n{md(err)}"
                     )
             st.download_button(
                 "Save project",
@@ -180,7 +182,7 @@ def _sidebar(project: dict) -> None:
 
 message = state.notice()
 if message:
-    st.toast(message)
+    st.toast(md(message))
 
 # While Keras loads after the first paint, a page that shows shapes waits for it at its
 # end: the rest of the sidebar is drawn before the page then, so that it is there meanwhile.
@@ -195,6 +197,6 @@ if sidebar_first:
     current_page.run()
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
 if late:
-    st.toast(late)
+    st.toast(md(late))
 if not preload.awaited():
     preload.painted()  # this page shows no shapes: the import need not wait for it

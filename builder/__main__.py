@@ -118,6 +118,7 @@ def cmd_export(args) -> int:
 
     out = Path(args.output)
     try:
+        export.refuse_invalid(project)  # exit 1 with check's messages, whatever the format
         if args.to == "script":
             out.write_text(export.to_script(project), encoding="utf-8")
         elif args.to == "notebook":

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from typing import Any
 
 from builder import advice, catalogue, limits, settings, topology
-from builder.project import INPUT_DTYPES, ProjectError, shape_ok, validate
+from builder.project import INPUT_DTYPES, ProjectError, check_counts, shape_ok, validate
 from builder.results import (
     CheckResult,
     Fix,
@@ -541,6 +541,10 @@ def _checkable(project) -> bool:
     model = project["model"]
     entries = model.get("inputs"), model.get("layers")
     if not all(isinstance(items, list) for items in entries):
+        return False
+    try:
+        check_counts(model)  # over a cap, Keras would pay for every layer and connection
+    except ProjectError:
         return False
     for item in entries[0] + entries[1]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):

@@ -21,15 +21,11 @@ before any code is written), never when this module is imported.
 from __future__ import annotations
 
 import inspect
-import json
-import keyword
-import math
-import re
 import textwrap
 from pathlib import Path
 
-from builder import settings
-from builder.build import _model_name
+from builder import codegen, settings
+from builder.build import BuildError, _model_name
 from builder.checker import _tuplify
 from builder.project import ProjectError, graph_order, is_sequential, validate
 from builder.topology import inbound_of
@@ -42,27 +38,13 @@ _SKLEARN_LOADERS = {
     "wine": "load_wine(return_X_y=True)",
     "diabetes": "load_diabetes(scaled=False, return_X_y=True)",
 }
-_RESERVED = set(keyword.kwlist) | {"keras", "np", "model", "build_model"}
+# Names the generated build_model() uses; codegen.variables also keeps keywords,
+# __debug__ and builtins free.
+_RESERVED = {"keras", "np", "model", "build_model"}
+_py = codegen.literal
 
 
 # --------------------------------------------------------------------------- values
-
-
-def _py(value) -> str:
-    """Python source for a plain JSON-like value; anything else is refused."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return repr(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ProjectError(f"{value!r} cannot be exported: use a finite number.")
-        return repr(value)
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_py(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, list):
-        return "[" + ", ".join(_py(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_py(str(k))}: {_py(v)}" for k, v in value.items()) + "}"
-    raise ProjectError(f"a value of type {type(value).__name__} cannot be exported.")
 
 
 def _kwargs(config: dict) -> str:
@@ -143,21 +125,11 @@ def _input_code(inp: dict) -> str:
 
 
 def _variables(project: dict) -> dict[str, str]:
-    """A Python variable per input and layer: its own name, unless that is a keyword or a
-    name the generated code uses (then ``name_``)."""
+    """A Python variable per input and layer: its own name, unless that is a keyword, a
+    builtin or a name the generated code uses (then ``name_``)."""
     model = project["model"]
     names = [i["name"] for i in model["inputs"]] + [lay["name"] for lay in model["layers"]]
-    taken = set(names) | _RESERVED
-    result = {}
-    for name in names:
-        var = name
-        if var in _RESERVED:
-            var = name + "_"
-            while var in taken:
-                var += "_"
-            taken.add(var)
-        result[name] = var
-    return result
+    return codegen.variables(names, _RESERVED)
 
 
 # --------------------------------------------------------------------------- sections
@@ -463,7 +435,7 @@ def _targets_code(data: _Data) -> tuple[str, str]:
 
     enc = data.encoder
     names = ", ".join(
-        f"{json.dumps(t['column'])} (output {json.dumps(t['output'])})" for t in enc.targets
+        f'"{codegen.markdown(t["column"])}" (output `{t["output"]}`)' for t in enc.targets
     )
     text = (
         f"Read the CSV file and predict {len(enc.targets)} columns, each by its own model "
@@ -487,7 +459,7 @@ def _targets_code(data: _Data) -> tuple[str, str]:
         f"SPLIT_SEED = {_py(data.seed)}",
     ]
     for name, why in enc.dropped:
-        lines.append(f"# Left out, as in the app: column {_py(name)} ({why}).")
+        lines.append(f"# Left out, as in the app: column {_py(name)} ({codegen.inline(why)}).")
     lines.append(f"COLUMNS = {_packed([_py(c) for c in enc.columns])}")
     code = "\n".join(lines) + "\n"
     code += _statistics_code(enc) if enc.mean is not None else "\n\n"
@@ -509,7 +481,7 @@ def _csv_code(data: _Data) -> tuple[str, str]:
     numbers = [c["name"] for c in enc.columns if c["kind"] == "number"]
     texts = [c["name"] for c in enc.columns if c["kind"] != "number"]
     text = (
-        f"Read the CSV file and predict column {json.dumps(enc.target)} from "
+        f'Read the CSV file and predict column "{codegen.markdown(enc.target)}" from '
         f"{len(enc.columns)} of the other columns, {_encoded_as(enc)}. The same seeded "
         "test split is kept apart."
     )
@@ -530,7 +502,7 @@ def _csv_code(data: _Data) -> tuple[str, str]:
             f"TARGET_IS_TEXT = {_py(enc.target_is_text)}  # compare the target as text",
         ]
     for name, why in enc.dropped:
-        lines.append(f"# Left out, as in the app: column {_py(name)} ({why}).")
+        lines.append(f"# Left out, as in the app: column {_py(name)} ({codegen.inline(why)}).")
     lines.append(
         f"# Kept columns: {len(numbers)} of numbers (an empty cell becomes the "
         f"training median), {len(texts)} of text\n# (one 0/1 input per category "
@@ -870,14 +842,24 @@ else:
             print(key, " ".join(f"{v:.4f}" for v in values))"""
 
 
-def _valid(project: dict) -> dict:
-    """The validated project, or BuildError with the checker's plain messages: only a model
-    Keras accepts is exported (the check imports Keras; its verdicts are cached)."""
-    from builder.build import _invalid
-    from builder.checker import check
+def refuse_invalid(project: dict) -> None:
+    """BuildError (a ProjectError) with ``check``'s own messages unless ``python -m builder
+    check`` calls the project valid (Keras builds it and it fits its data): nothing is
+    exported that check refuses (the check imports Keras; its verdicts are cached)."""
+    from builder import fit_check
 
-    if not check(project).valid:
-        raise _invalid(project)
+    result = fit_check.check(project)
+    if not result.valid:
+        lines = [f"{name}: {m}" if name else m for name, m in fit_check.problems(result)]
+        raise BuildError(
+            "the project is not valid, so it is not exported (fix what check says):\n"
+            + "\n".join(f"- {line}" for line in lines)
+        )
+
+
+def _valid(project: dict) -> dict:
+    """The validated project, or BuildError with check's plain messages."""
+    refuse_invalid(project)
     return validate(project)
 
 
@@ -939,13 +921,6 @@ def to_script(project: dict) -> str:
     return "\n\n\n".join(parts) + "\n"
 
 
-def _markdown_text(text: str) -> str:
-    """User text safe inside markdown: one line, HTML and markdown markup escaped."""
-    text = " ".join(str(text).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|])", r"\\\1", text)
-
-
 def to_notebook(project: dict) -> str:
     """The same code as ``to_script`` as a Jupyter notebook (nbformat v4 JSON text), one
     markdown cell explaining each code cell, plus training curves at the end."""
@@ -955,7 +930,7 @@ def to_notebook(project: dict) -> str:
     sections = _sections(project, for_notebook=True)
     cells = [
         nbformat.v4.new_markdown_cell(
-            f"# {_markdown_text(project.get('name') or 'Untitled network')}\n\n"
+            f"# {codegen.markdown(project.get('name') or 'Untitled network')}\n\n"
             "Exported from netbuilder: run the cells from top to bottom to load the data, build "
             "the network, train it and score it on the test data."
         )

@@ -15,25 +15,23 @@ This module never imports Streamlit or TensorFlow.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
-from builder import paths, recent
+from builder import limits, paths, recent
+from builder.project import parse_json, read_capped
 from builder.training import runs
 
 KEEP_DAYS = float(os.environ.get("NETBUILDER_KEEP_DAYS") or 30)
 KEEP_RUNS = int(os.environ.get("NETBUILDER_KEEP_RUNS") or 200)
-_MAX_READ_BYTES = 8 * 1024**2  # a project file larger than this names no upload we keep
 
 
 def _csv_name(path: Path) -> str | None:
     """The upload a project file names (its CSV's file name), or None."""
     try:
-        if path.stat().st_size > _MAX_READ_BYTES:
-            return None
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        # Read as an upload is: size and nesting capped before parsing (ProjectError).
+        doc = parse_json(read_capped(path, limits.MAX_PROJECT_BYTES))
         data = doc.get("data") or {}
         name = (data.get("options") or {}).get("path") if data.get("dataset") == "csv" else None
     except (OSError, ValueError, AttributeError, RecursionError):

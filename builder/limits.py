@@ -27,6 +27,12 @@ MAX_LAYERS = 10_000
 # Checking shapes has no such limit. ResNet152 is about 500 deep, DenseNet201 about 700.
 MAX_BUILD_DEPTH = 1_000
 MAX_INPUTS = 100
+# Connections: what one layer reads (Keras' own models read at most a handful: Inception's
+# Concatenate 4, NASNet's 6) and all of them together. Keras pays for every connection a
+# model is checked or built with (about a millisecond each here), so the total is bounded
+# like the layers are: a chain of MAX_LAYERS layers has MAX_LAYERS connections.
+MAX_INBOUND = 256
+MAX_CONNECTIONS = 2 * MAX_LAYERS
 # One input sample: each dimension and the product of the known ones (float32: 8 GB).
 MAX_INPUT_ELEMENTS = 2**31 - 1
 # Parameters of one model (float32 weights alone: 4 GB, about 16 GB to train with Adam).
@@ -34,6 +40,31 @@ MAX_PARAMS = 1_000_000_000
 # Problems one check reports: past this many it stops, so a file with a million bad entries
 # costs no more time, memory or message text than one with fifty.
 MAX_PROBLEMS = 50
+
+# --- experiments (the "experiment" section): every listed value is checked on its own
+# (type and range against its setting, in time independent of the model's size), so the
+# cost of a check is bounded by these counts.
+MAX_EXPERIMENT_PARAMETERS = 100
+MAX_EXPERIMENT_VALUES = 1_000  # listed values, all parameters together
+MAX_GRID = 10_000  # combinations of a grid search
+MAX_TRIALS = 10_000
+
+
+def max_concurrency(requested: int, cpus: int, cpus_per_trial: int | None = None) -> int:
+    """Trials run at the same time: what was asked, but no more than the CPUs (this
+    machine's cores, or a Ray cluster's CPUs) can give one CPU each (``cpus_per_trial``
+    each when set). ``max_concurrency(1024, 2)`` is 2.
+
+    >>> max_concurrency(1024, 2), max_concurrency(4, 16, 8), max_concurrency(3, 1)
+    (2, 2, 1)
+    """
+    return max(1, min(int(requested), int(cpus) // max(1, int(cpus_per_trial or 1))))
+
+
+# --- files the app reads by itself (run records: run.json, project.json, checkpoint.json,
+# experiment.json, history): a project file plus its curves (10,000 epochs x 20 metrics is
+# about 4 MB), so the same caps as an upload apply with room to spare.
+MAX_RUN_FILE_BYTES = 4 * MAX_PROJECT_BYTES
 
 # --- Keras imports
 MAX_KERAS_JSON_BYTES = 20 * 1024**2  # model.to_json() text, and a .keras config.json

@@ -178,7 +178,7 @@ def migrate(doc: dict) -> dict:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate_model(model, problems: list) -> None:  # noqa: C901
+def _validate_model(model, problems: list) -> None:
     from builder import catalogue
 
     if not _need_dict(model, "model", problems):
@@ -195,19 +195,7 @@ def _validate_model(model, problems: list) -> None:  # noqa: C901
             )
         )
         inputs = []
-    # Counted before anything is done per entry, so a huge list costs nothing more.
-    for key, items, cap in (
-        ("inputs", inputs, limits.MAX_INPUTS),
-        ("layers", layers, limits.MAX_LAYERS),
-        ("outputs", outputs, limits.MAX_LAYERS),
-    ):
-        if isinstance(items, list) and len(items) > cap:
-            raise ProjectError(
-                f"the model has {len(items):,} {key}; netbuilder handles at most "
-                f'{cap:,} (README, "Limits and safety"). Is this the right '
-                "file?",
-                f"model.{key}",
-            )
+    check_counts(model)
     for i, inp in enumerate(inputs):
         where = f"model.inputs[{i}]"
         if not _need_dict(inp, where, problems):
@@ -327,6 +315,49 @@ def _validate_model(model, problems: list) -> None:  # noqa: C901
                 )
         if len(set(outputs)) != len(outputs):
             problems.append(("model.outputs", "lists the same layer twice."))
+
+
+def check_counts(model: dict) -> None:
+    """ProjectError, before any per-entry work, for a model over a count cap: inputs,
+    layers, outputs, what one layer reads (``MAX_INBOUND``) and connections in all
+    (``MAX_CONNECTIONS``). Keras' cost grows with each layer and each connection (850 Add
+    layers each reading every earlier one took minutes to check); the checker refuses to
+    look layer by layer at a model over these caps."""
+    for key, cap in (
+        ("inputs", limits.MAX_INPUTS),
+        ("layers", limits.MAX_LAYERS),
+        ("outputs", limits.MAX_LAYERS),
+    ):
+        items = model.get(key)
+        if isinstance(items, list) and len(items) > cap:
+            raise ProjectError(
+                f"the model has {len(items):,} {key}; netbuilder handles at most "
+                f'{cap:,} (README, "Limits and safety"). Is this the right '
+                "file?",
+                f"model.{key}",
+            )
+    layers = model.get("layers")
+    if not isinstance(layers, list):
+        return
+    total = 0
+    for i, layer in enumerate(layers):
+        inbound = layer.get("inbound") if isinstance(layer, dict) else None
+        count = len(inbound) if isinstance(inbound, list) else 1
+        if count > limits.MAX_INBOUND:
+            raise ProjectError(
+                f"{layer.get('class_name')} {_short_json(layer.get('name'))} reads "
+                f"{count:,} layers; a layer may read at most {limits.MAX_INBOUND} "
+                '(README, "Limits and safety"). Merge them in stages (e.g. Add layers '
+                "of a few inputs each, then an Add of those).",
+                f"model.layers[{i}].inbound",
+            )
+        total += count
+    if total > limits.MAX_CONNECTIONS:
+        raise ProjectError(
+            f"the model has {total:,} connections between layers; netbuilder handles at "
+            f'most {limits.MAX_CONNECTIONS:,} (README, "Limits and safety").',
+            "model.layers",
+        )
 
 
 def shape_ok(shape) -> bool:
@@ -519,6 +550,7 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             "version",
         )
     doc = migrate(_as_json(doc))
+    refuse_unencodable(doc)
     problems = ProblemList()
     try:
         _unknown_keys(doc, _TOP_KEYS, "", problems)
@@ -542,9 +574,12 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             graph_order(doc)
         except ProjectError as err:
             problems.extend(err.problems)
-    for key, check_section in SECTION_VALIDATORS.items():
-        if not problems and doc.get(key) is not None:
-            problems.extend(check_section(doc, doc[key]))
+    try:
+        for key, check_section in SECTION_VALIDATORS.items():
+            if not problems and doc.get(key) is not None:
+                problems.extend(check_section(doc, doc[key]))
+    except ProblemList.Full:
+        pass  # ProjectError below says that checking stopped
     if problems:
         raise ProjectError(problems)
     return doc
@@ -639,6 +674,25 @@ def _refuse_constant(name: str):
     )
 
 
+def refuse_unencodable(doc, what: str = "the project"):
+    """``doc`` itself, or ProjectError when some text in it cannot be written as UTF-8 (a
+    lone surrogate such as ``"\\ud800"``, which JSON escapes allow): such text would
+    fail later, when the project is saved, exported or trained. One linear pass in C."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = err.object[err.start : err.end]
+        around = err.object[max(0, err.start - 30) : err.end + 30]
+        raise ProjectError(
+            f"{what} holds text that is not valid Unicode ({bad!a} in "
+            f"{around!a}): a lone surrogate escape cannot be saved. Replace it "
+            "with the character meant."
+        ) from None
+    except (TypeError, ValueError, RecursionError):  # not JSON data: validators say why
+        pass
+    return doc
+
+
 def parse_json(
     data: str | bytes, what: str = "the file", max_bytes: int = limits.MAX_PROJECT_BYTES
 ):
@@ -666,7 +720,7 @@ def parse_json(
             "needs far fewer)."
         )
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        return refuse_unencodable(json.loads(data, parse_constant=_refuse_constant), what)
     except json.JSONDecodeError as err:
         raise ProjectError(
             f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: "

@@ -8,13 +8,15 @@ streamlit or TensorFlow; ``ui.state`` calls it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from builder.limits import MAX_PROJECT_BYTES
+from builder.project import parse_json, read_capped
 
 PROJECT_ID_RE = re.compile(r"\A[a-f0-9]{16}\Z")
 # builder.training.runs.RUN_ID_RE, copied: importing that module loads the training package
@@ -82,7 +84,8 @@ def summarize(autosave: Path, runs_root: Path) -> ProjectSummary:
         modified = 0.0
     modified = max([modified] + [p.stat().st_mtime for p in folders])
     try:
-        doc = json.loads(autosave.read_text(encoding="utf-8"))
+        # Read as an upload is: size and nesting capped before parsing (ProjectError).
+        doc = parse_json(read_capped(autosave, MAX_PROJECT_BYTES), "the autosave")
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as err:

@@ -27,6 +27,7 @@ from ui.layer_form import (
     undo_redo,
 )
 from ui.stack_component import build_view, layer_fixes, stack_editor
+from ui.text import md
 
 STACK_KEY = "build_stack"
 SELECTED = "build_selected"
@@ -143,7 +144,7 @@ def _settings_form(project: dict, name: str | None) -> None:
             FORM.input_fields(inp)
         return
     entry = catalogue.get(lay["class_name"])
-    st.markdown(f"**{lay['class_name']}** · {entry['help']}")
+    st.markdown(f"**{md(lay['class_name'])}** · {entry['help']}")
     FORM.name_field(name, SELECTED)
     FORM.params(name, lay.get("config", {}), entry)
 
@@ -160,7 +161,7 @@ def _compile_section(project: dict, result) -> None:
         )
     compile_form.compile_editor(project, "build", recommended, result)
     if isinstance(recommended, str) and project["compile"]["loss"] != recommended:
-        st.caption(f"Recommended for this model and data: **{recommended}**.")
+        st.caption(f"Recommended for this model and data: **{md(recommended)}**.")
     if result is not None:
         for advice in result.all_warnings():
             if advice.code in COMPILE_ADVICE:
@@ -171,10 +172,10 @@ def _compile_section(project: dict, result) -> None:
 
 
 def _advice(advice, where: str) -> None:
-    st.warning(advice.message)
+    st.warning(md(advice.message))
     if advice.fix is not None:
         st.button(
-            f"Fix: {advice.fix.label}",
+            f"Fix: {md(advice.fix.label)}",
             key=f"build_fix:{where}:{advice.code}:{advice.layer}",
             on_click=_apply_model_fix,
             args=(advice.fix,),
@@ -354,7 +355,7 @@ def _export(project: dict, valid: bool) -> None:
         try:
             payload = _exported(fmt, text)
         except (ProjectError, ValueError) as err:  # export refuses with a message
-            col.caption(f"{label}: {_plain(err)}")
+            col.caption(f"{md(label)}: {md(_plain(err))}")
             continue
         col.download_button(
             label, payload, file_name=filename, mime=mime, key=f"build_export:{fmt}"
@@ -418,7 +419,7 @@ with top:
         )
     notice = st.session_state.pop(NOTICE, None)
     if notice:
-        st.error(notice)
+        st.error(md(notice))
 with right:
     st.subheader("Settings")
     _settings_form(project, st.session_state.get(SELECTED))

@@ -12,6 +12,7 @@ import streamlit as st
 
 from builder.training import runs
 from ui import charts, doctor_view, jobs, state
+from ui.text import md
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,7 +52,7 @@ for run_id in chosen:
     try:
         loaded[run_id] = runs.load_run(jobs.runs_root(), jobs.owner(), run_id)
     except runs.RunError as err:
-        st.warning(str(err))
+        st.warning(md(str(err)))
 
 names: list[str] = []
 for run in loaded.values():
@@ -66,7 +67,7 @@ if names:
         validation=which == "Validation",
     )
     if not figure.data:
-        st.caption(f"None of these runs has {which.lower()} values for {metric}.")
+        st.caption(f"None of these runs has {md(which.lower())} values for {md(metric)}.")
     st.plotly_chart(figure, key="compare_overlay")
 else:
     st.caption("These runs have no recorded epochs yet.")

@@ -17,6 +17,7 @@ from builder import edit, paths, settings
 from builder.data import DATASETS, DataError, describe, inspect_csv, offline, recommend
 from builder.data.registry import recommend_for, validate_data_settings
 from ui import data_choice, data_status, forms, state
+from ui.text import code, md
 
 ERRORS = "data_field_errors"
 PENDING_CSV = "data_pending_csv"  # "Your CSV file" chosen, no file uploaded yet
@@ -116,7 +117,7 @@ def _cache_status(spec) -> None:
         return
     avail = data_status.availability(spec.name)
     if avail.ready:
-        st.caption(f"Cached in {offline.keras_cache_dir()}.")
+        st.caption(f"Cached in {md(offline.keras_cache_dir())}.")
     data_status.show(avail)
 
 
@@ -138,7 +139,7 @@ def _csv_section(project: dict) -> None:
         try:
             summary = inspect_csv(raw)
         except DataError as err:
-            st.error(f"This file cannot be used: {err}")
+            st.error(f"This file cannot be used: {md(err)}")
             return
         # Kept under the user's own file name, so Train, Results and the exported script
         # name the file the user knows; another file of that name gets its hash added.
@@ -162,7 +163,7 @@ def _csv_section(project: dict) -> None:
     if project["data"].get("dataset") != "csv":
         st.info(
             f"Upload a CSV file to use it: the model keeps its current data "
-            f"({DATASETS[project['data']['dataset']].label}) until you do."
+            f"({md(DATASETS[project['data']['dataset']].label)}) until you do."
         )
         return
     path = project["data"].get("options", {}).get("path")
@@ -171,13 +172,13 @@ def _csv_section(project: dict) -> None:
             summary = inspect_csv(path)
         except DataError as err:
             # A missing file: the project still opens; say what is missing and the fix.
-            st.warning(f"{err} The model and settings are kept; training needs the file.")
+            st.warning(f"{md(err)} The model and settings are kept; training needs the file.")
             return
-        st.caption(f"{path}: {summary.rows:,} rows, {len(summary.columns)} columns.")
+        st.caption(f"{md(path)}: {summary.rows:,} rows, {len(summary.columns)} columns.")
         st.dataframe(summary.preview, width="stretch")
         if summary.missing:
             st.caption(
-                "Empty cells: " + ", ".join(f"{c} ({n})" for c, n in summary.missing.items())
+                "Empty cells: " + ", ".join(f"{md(c)} ({n:,})" for c, n in summary.missing.items())
             )
 
 
@@ -286,7 +287,7 @@ def _targets_form(project: dict, columns: list[str]) -> None:
         st.warning(
             f"The model has {len(outputs)} output(s) and {len(targets)} columns to "
             "predict: each output needs its own column"
-            + (f" (no column for {', '.join(map(repr, unmapped))})" if unmapped else "")
+            + (f" (no column for {', '.join(map(md, map(repr, unmapped)))})" if unmapped else "")
             + ". Add outputs on the Graph page, or choose fewer columns."
         )
 
@@ -369,15 +370,16 @@ def _recommend_targets(project: dict, info) -> None:
     """Several columns to predict: each one's task and the last layer, loss and metrics
     that suit it, on its own output; one button sets every output's loss and metrics."""
     outputs = list(project["model"].get("outputs", []))
-    st.markdown(f"**Input:** {tuple(info.input_spec['shape'])} {info.input_spec['dtype']}")
+    st.markdown(f"**Input:** {md(tuple(info.input_spec['shape']))} {md(info.input_spec['dtype'])}")
     _csv_inputs(project)
     losses, metrics = {}, {}
     for target in info.targets:
         rec = recommend_for(info.for_output(target.output))
         classes = f", {target.num_classes} classes" if target.num_classes else ""
         st.markdown(
-            f"**{target.column}** → output `{target.output}`: {target.task}{classes} · "
-            f"**recommended:** {_recommended(rec)}"
+            f"**{md(target.column)}** → output {code(target.output)}: "
+            f"{md(target.task)}{md(classes)} · "
+            f"**recommended:** {md(_recommended(rec))}"
         )
         if target.output in outputs:
             losses[target.output], metrics[target.output] = rec["loss"], rec["metrics"]
@@ -411,16 +413,16 @@ def _csv_inputs(project: dict) -> None:
     ]
     parts = []
     if numbers:
-        parts.append(f"{', '.join(numbers)} as numbers")
+        parts.append(f"{md(', '.join(numbers))} as numbers")
     if categories:
-        parts.append(f"{', '.join(categories)} one-hot")
+        parts.append(f"{md(', '.join(categories))} one-hot")
     text = f"**Inputs ({len(table.feature_names)}):** " + "; ".join(parts) + "."
     if table.encoder.dropped:
         text += " **Left out:** " + "; ".join(
-            f"{name} ({why})" for name, why in table.encoder.dropped
+            f"{md(name)} ({md(why)})" for name, why in table.encoder.dropped
         )
         text += "."
-    st.markdown(text)
+    st.markdown(text)  # escaped: user text piece by piece above
 
 
 def _recommendation(project: dict) -> None:
@@ -428,19 +430,19 @@ def _recommendation(project: dict) -> None:
         rec = recommend(project["data"])
         info = describe(project["data"])
     except DataError as err:
-        st.error(str(err))
+        st.error(md(str(err)))
         options = project["data"].get("options") or {}
         target = options.get("target")
         if project["data"].get("dataset") == "csv" and options.get("targets"):
             st.caption(
                 "The columns to predict are "
-                + ", ".join(f"'{t.get('column')}'" for t in options["targets"])
+                + ", ".join(f"'{md(t.get('column'))}'" for t in options["targets"])
                 + ": choose others under Preprocessing (Columns to predict)."
             )
         elif project["data"].get("dataset") == "csv" and target:
             # The first guess is the last column; a newcomer's answer column may be another.
             st.caption(
-                f"The column to predict is '{target}'. If the answer is in another column "
+                f"The column to predict is '{md(target)}'. If the answer is in another column "
                 "of your file, choose it under Preprocessing (Column to predict)."
             )
         return
@@ -449,8 +451,9 @@ def _recommendation(project: dict) -> None:
         return
     classes = f", {info.num_classes} classes" if info.num_classes else ""
     st.markdown(
-        f"**Task:** {info.task}{classes} · **input:** {tuple(info.input_spec['shape'])} "
-        f"{info.input_spec['dtype']} · **recommended:** last layer {_recommended(rec)}"
+        f"**Task:** {md(info.task)}{md(classes)} · "
+        f"**input:** {md(tuple(info.input_spec['shape']))} "
+        f"{md(info.input_spec['dtype'])} · **recommended:** last layer {md(_recommended(rec))}"
     )
     if project["data"].get("dataset") == "csv":
         _csv_inputs(project)
@@ -464,10 +467,14 @@ def _recommendation(project: dict) -> None:
 
 def _show_sample(sample: dict) -> None:
     if "labels" in sample:  # several columns to predict, each for its own output
-        labels = " · ".join(f"{v['column']}: **{v['label']}**" for v in sample["labels"].values())
-        st.markdown(f"{labels} (sample {sample['index']:,})")
+        labels = " · ".join(
+            f"{md(v['column'])}: **{md(v['label'])}**" for v in sample["labels"].values()
+        )
+        st.markdown(f"{labels} (sample {sample['index']:,})")  # escaped: above
     else:
-        st.markdown(f"**{sample['target']}: {sample['label']}** (sample {sample['index']:,})")
+        st.markdown(
+            f"**{md(sample['target'])}: {md(sample['label'])}** (sample {sample['index']:,})"
+        )
     if sample["kind"] == "text":
         st.write(sample["text"])
     elif sample["kind"] == "image":
@@ -494,23 +501,23 @@ def _preview(project: dict) -> None:
         )
     except DataError as err:
         bar.empty()
-        st.error(str(err))
+        st.error(md(str(err)))
         return
     bar.empty()
     st.caption(
         f"{len(prepared.train_targets):,} training and {len(prepared.test_targets):,} "
-        f"test samples; model input {prepared.x_train.shape[1:]} "
-        f"{prepared.x_train.dtype}."
+        f"test samples; model input {md(prepared.x_train.shape[1:])} "
+        f"{md(prepared.x_train.dtype)}."
     )
     for note in prepared.notes:
-        st.info(note)
+        st.info(md(note))
     cols = st.columns(3)
     for i, col in enumerate(cols):
         with col:
             try:
                 _show_sample(prepared.sample("train", i))
             except DataError as err:
-                st.warning(str(err))
+                st.warning(md(str(err)))
 
 
 st.title("Data")
@@ -523,12 +530,12 @@ note = " ".join(
     n for n in (st.session_state.pop(k, None) for k in ("data_note", "data_names_note")) if n
 )
 if note:
-    st.success(note)
+    st.success(md(note))
 if "_data" in _errors():
-    st.error(_errors()["_data"])
+    st.error(md(_errors()["_data"]))
 spec = DATASETS.get(name)
 if spec is None:
-    st.error(f"Unknown dataset {name!r}: pick one from the list.")
+    st.error(f"Unknown dataset {md(repr(name))}: pick one from the list.")
     st.stop()
 st.write(spec.description)
 _cache_status(spec)

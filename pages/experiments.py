@@ -20,6 +20,7 @@ from builder import project as projectlib
 from builder.experiments import spec
 from builder.project import ProjectError
 from ui import experiments, state
+from ui.text import code, md
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -36,7 +37,7 @@ def _set_section(project: dict, section: dict | None) -> bool:
     try:
         projectlib.validate(candidate)
     except ProjectError as err:
-        st.error("Not applied:\n\n" + "\n".join(f"- {line}" for line in str(err).splitlines()))
+        st.error("Not applied:\n\n" + "\n".join(f"- {md(line)}" for line in str(err).splitlines()))
         return False
     state.set_project(candidate)
     return True
@@ -49,7 +50,7 @@ def _parameters(project: dict, section: dict) -> None:
     for i, p in enumerate(params):
         what = spec.describe(p)
         c1, c2 = st.columns([5, 1])
-        c1.markdown(f"`{p['setting']}`: {what}")
+        c1.markdown(f"{code(p['setting'])}: {md(what)}")
         if c2.button("Remove", key=f"exp_remove_{i}"):
             rest = [q for j, q in enumerate(params) if j != i]
             if _set_section(project, {**section, "parameters": rest} if rest else None):
@@ -184,7 +185,7 @@ def _start(project: dict) -> None:
     try:
         valid = projectlib.validate(project)
     except ProjectError as err:
-        st.error(f"The project cannot run yet:\n\n{err}")
+        st.error(f"The project cannot run yet:\n\n{md(err)}")
         return
     section = spec.defaults(valid["experiment"])
     address = st.text_input(
@@ -195,9 +196,9 @@ def _start(project: dict) -> None:
         "it). Its nodes need this app's Python packages.",
     )
     st.caption(
-        f"{section['trials']} trial(s) of {valid['fit']['epochs']} epoch(s), "
-        f"{section['concurrency']} at a time, compared on {section['metric']} "
-        f"({section['mode']})."
+        f"{md(section['trials'])} trial(s) of {md(valid['fit']['epochs'])} epoch(s), "
+        f"{md(section['concurrency'])} at a time, compared on {md(section['metric'])} "
+        f"({md(section['mode'])})."
     )
     if st.button("Start experiment", type="primary", key="exp_start"):
         valid["experiment"] = section
@@ -211,7 +212,7 @@ def _state_line(record: dict) -> None:
     text = f"Experiment {record['id']} ({where}): {done} trial(s) ended"
     if record["state"] in experiments.ACTIVE:
         st.info(
-            text
+            md(text)
             + (
                 ", stopping..."
                 if st.session_state.get("exp_stopping") == record["id"]
@@ -219,11 +220,11 @@ def _state_line(record: dict) -> None:
             )
         )
     elif record["state"] == "failed":
-        st.error(f"{text}. The experiment failed: {record['message']}")
+        st.error(f"{md(text)}. The experiment failed: {md(record['message'])}")
     elif record["state"] == "stopped":
-        st.warning(f"{text}. Stopped: {record['message']}")
+        st.warning(f"{md(text)}. Stopped: {md(record['message'])}")
     else:
-        st.success(f"{text}. Finished.")
+        st.success(f"{md(text)}. Finished.")
 
 
 def _open_trial(record: dict) -> None:
@@ -247,7 +248,7 @@ def _open_trial(record: dict) -> None:
         try:
             opened = projectlib.validate(runs.read_json(Path(trial["run"]) / "project.json"))
         except (OSError, ValueError, ProjectError) as err:
-            st.error(f"This trial's project cannot be opened: {err}")
+            st.error(f"This trial's project cannot be opened: {md(err)}")
             return
         state.set_project(opened)
         st.session_state["_notice"] = f"Opened trial {choice} as the current project."
@@ -288,8 +289,8 @@ def _live(exp_id: str) -> None:
         if record.get("best"):
             b = record["best"]
             st.markdown(
-                f"**Best:** trial {b['id']}, {record['metric']} {b['metric']:.4g} — "
-                + ", ".join(f"`{k}` = {v}" for k, v in b["params"].items())
+                f"**Best:** trial {md(b['id'])}, {md(record['metric'])} {b['metric']:.4g} — "
+                + ", ".join(f"{code(k)} = {md(v)}" for k, v in b["params"].items())
             )
     else:
         st.caption(

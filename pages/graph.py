@@ -22,6 +22,7 @@ from builder.project import ProjectError
 from ui import compile_form, data_choice, forms, graph_form, preload, state
 from ui.graph_component import build_view, graph_editor, node_fixes
 from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
+from ui.text import code, md
 
 EDITOR_KEY = "graph_editor"
 SELECTED = "graph_selected"
@@ -291,7 +292,7 @@ def _connections(project: dict, name: str) -> None:
     st.markdown("**Inputs of this layer**")
     for src in srcs:
         a, b = st.columns([3, 2])
-        a.markdown(f"`{src}`")
+        a.markdown(f"{code(src)}")
         b.button(
             "Disconnect",
             key=f"graph_disc:{src}:{name}",
@@ -318,7 +319,7 @@ def _connections(project: dict, name: str) -> None:
 def _problems(project: dict, faults: list, result) -> None:
     shown = False
     for fault in faults:
-        st.error(fault.message)
+        st.error(md(fault.message))
         shown = True
     if result is not None:
         said = {f.message for f in faults}
@@ -330,11 +331,11 @@ def _problems(project: dict, faults: list, result) -> None:
         fault_nodes = {n for f in faults for n in f.nodes}
         for report in result.layers:
             if report.error and report.name not in fault_nodes and not report.tentative:
-                st.error(f"**{report.name}**: {report.error}")
+                st.error(f"**{md(report.name)}**: {md(report.error)}")
                 shown = True
         for report in result.layers:  # the nodes show one line of it; here it is whole
             for advice in report.warnings:
-                st.warning(f"**{report.name}**: {advice.message}")
+                st.warning(f"**{md(report.name)}**: {md(advice.message)}")
     if not shown:
         if result is None:
             st.caption("No wiring problems. Shapes are checked once TensorFlow has loaded.")
@@ -388,9 +389,11 @@ def _search_bar(project: dict, found: list) -> list[str]:
             k = st.session_state.get(HIT, 0) % len(hits)
             shown = ", ".join(hits[:5]) + (f" and {len(hits) - 5:,} more" if len(hits) > 5 else "")
             said = "1 node matches" if len(hits) == 1 else f"{len(hits):,} nodes match"
-            st.caption(f"{said} `{text}` (showing {k + 1} of {len(hits):,}): {shown}.")
+            st.caption(
+                f"{md(said)} {code(text)} (showing {md(k + 1)} of {len(hits):,}): {md(shown)}."
+            )
         else:
-            st.caption(f"No node name contains `{text}`.")
+            st.caption(f"No node name contains {code(text)}.")
     elif found:
         st.caption(
             f"A big graph: {len(found)} groups (Keras blocks and stages, branching modules, "
@@ -434,7 +437,7 @@ _toolbar(project)
 _mode_caption(project)
 notice = st.session_state.pop(NOTICE, None)
 if notice:
-    st.error(notice)
+    st.error(md(notice))
 
 found = layout.groups(project)
 hits = _search_bar(project, found)

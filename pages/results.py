@@ -20,6 +20,7 @@ from builder import edit
 from builder.project import ProjectError, validate
 from builder.training import runs
 from ui import charts, doctor_view, jobs, state
+from ui.text import code, md
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = 4
@@ -87,20 +88,20 @@ def _predict(path: str, x) -> np.ndarray:
 def _scores(run: dict) -> None:
     info, metrics = run["info"], run["metrics"] or {}
     if info["state"] == "failed":
-        st.error(f"This run failed: {info.get('message') or 'no reason recorded.'}")
+        st.error(f"This run failed: {md(info.get('message') or 'no reason recorded.')}")
     elif info["state"] == "interrupted":
-        st.warning(f"This run was interrupted: {info.get('message')}")
+        st.warning(f"This run was interrupted: {md(info.get('message'))}")
     elif info.get("message"):
-        st.caption(info["message"])
+        st.caption(md(info["message"]))
     st.caption(
-        f"Device: {info.get('device') or '?'} · started {info.get('started', '?')} · "
-        f"{info.get('epochs_done', 0)} epoch(s)"
+        f"Device: {md(info.get('device') or '?')} · started {md(info.get('started', '?'))} · "
+        f"{md(info.get('epochs_done', 0))} epoch(s)"
     )
     for part, title in (("test", "Test set"), ("kfold", "K-fold validation (mean of folds)")):
         scores = {k: v for k, v in (metrics.get(part) or {}).items() if v is not None}
         if not scores:
             continue
-        st.subheader(title)
+        st.subheader(md(title))
         columns = st.columns(min(4, len(scores)))
         for i, (name, value) in enumerate(scores.items()):
             columns[i % len(columns)].metric(
@@ -121,8 +122,8 @@ def _segments(run: dict) -> None:
         span = f"epochs {first}–{done}" if done and done >= first else f"from epoch {first}"
         end = seg.get("state") or "running"
         why = f": {seg['message']}" if seg.get("message") else ""
-        lines.append(f"{i}. {span}, started {seg.get('started') or '?'} — {end}{why}")
-    st.markdown("**Trained in segments (resumed):**\n" + "\n".join(lines))
+        lines.append(f"{i}. {md(span)}, started {md(seg.get('started') or '?')} — {md(end + why)}")
+    st.markdown("**Trained in segments (resumed):**\n" + "\n".join(lines))  # escaped: above
 
 
 def _resume(run: dict) -> None:
@@ -160,17 +161,17 @@ def _retrain(run: dict) -> None:
     best = charts.best_epoch(history, "loss")
     st.subheader("Retrain")
     st.caption(
-        f"Validation loss was lowest at epoch {best}. The book's last step: train a "
+        f"Validation loss was lowest at epoch {md(best)}. The book's last step: train a "
         "fresh model on all the training data (no validation) for that many epochs, "
         "then evaluate it on the test set."
     )
-    if st.button(f"Retrain from scratch for {best} epochs", key="results_retrain"):
+    if st.button(f"Retrain from scratch for {md(best)} epochs", key="results_retrain"):
         try:
             project = validate(edit.retrain(validate(copy.deepcopy(run["project"])), best))
             state.set_project(project)
             jobs.start(project)
         except (ProjectError, RuntimeError, ValueError) as err:
-            st.error(f"Retraining did not start: {err}")
+            st.error(f"Retraining did not start: {md(err)}")
             return
         st.switch_page("pages/train.py")
 
@@ -180,26 +181,26 @@ def _show_sample(sample: dict, output: np.ndarray, prepared) -> None:
     names = info.class_names
     if sample["kind"] == "text":
         text = sample["text"]
-        st.markdown(f"> {text[:600]}{'...' if len(text) > 600 else ''}")
+        st.markdown(f"> {md(text[:600])}{md('...' if len(text) > 600 else '')}")
     elif sample["kind"] == "image":
         st.image(sample["pixels"], width=96, clamp=True)
     elif sample.get("row"):
         st.caption(
-            ", ".join(f"{k} {v}" for k, v in list(sample["row"].items())[:8])
+            ", ".join(f"{md(k)} {md(v)}" for k, v in list(sample["row"].items())[:8])
             + (" ..." if len(sample["row"]) > 8 else "")
         )
     if info.task == "regression":
         value = float(np.ravel(output)[0])
         st.markdown(
-            f"Predicted **{value:.4g}** · true **{sample['label']}** "
-            f"({info.target_name or 'value'})"
+            f"Predicted **{value:.4g}** · true **{md(sample['label'])}** "
+            f"({md(info.target_name or 'value')})"
         )
         return
     probabilities = charts.class_probabilities(np.asarray(output)[None, ...])[0]
-    st.markdown(f"True: **{sample['label']}**")
+    st.markdown(f"True: **{md(sample['label'])}**")
     if info.task == "binary":
         positive = names[1] if names else "class 1"
-        st.markdown(f"Probability {positive}: **{probabilities[1]:.2f}**")
+        st.markdown(f"Probability {md(positive)}: **{probabilities[1]:.2f}**")
     elif sample["kind"] == "image" or len(probabilities) <= 12:
         st.plotly_chart(
             charts.probability_figure(probabilities, names), key=f"results_prob_{sample['index']}"
@@ -207,7 +208,7 @@ def _show_sample(sample: dict, output: np.ndarray, prepared) -> None:
     else:
         st.markdown(
             "Top 3: "
-            + " · ".join(f"{name} {p:.2f}" for name, p in charts.top_k(probabilities, names, 3))
+            + " · ".join(f"{md(name)} {p:.2f}" for name, p in charts.top_k(probabilities, names, 3))
         )
 
 
@@ -217,7 +218,7 @@ def _output_predictions(prepared, outputs: dict) -> None:
     st.subheader("Test-set predictions")
     for output, (_, truth) in prepared.output_targets.items():
         info = prepared.info.for_output(output)
-        st.markdown(f"**{output}** · column {info.target_name} ({info.task})")
+        st.markdown(f"**{md(output)}** · column {md(info.target_name)} ({md(info.task)})")
         if info.task == "regression":
             figure = charts.scatter_figure(truth, outputs[output].reshape(-1), info.target_name)
         else:
@@ -233,13 +234,14 @@ def _output_predictions(prepared, outputs: dict) -> None:
     for i in rng.choice(count, size=min(SAMPLES, count), replace=False):
         sample = prepared.sample("test", int(i))
         st.caption(
-            ", ".join(f"{k} {v}" for k, v in list(sample["row"].items())[:8])
+            ", ".join(f"{md(k)} {md(v)}" for k, v in list(sample["row"].items())[:8])
             + (" ..." if len(sample["row"]) > 8 else "")
         )
         for output, label in sample["labels"].items():
             guess = prepared.predicted_label(outputs[output][int(i)], output)
             st.markdown(
-                f"`{output}` predicted **{guess}** · true **{label['label']}** ({label['column']})"
+                f"{code(output)} predicted **{md(guess)}** · "
+                f"true **{md(label['label'])}** ({md(label['column'])})"
             )
         st.divider()
 
@@ -256,7 +258,7 @@ def _predictions(run: dict) -> None:
             prepared = _prepared(project_json)
             outputs = _test_outputs(path, os.path.getmtime(path), project_json)
     except Exception as err:  # data or model problems are shown, never a traceback
-        st.warning(f"Predictions are not available: {err}")
+        st.warning(f"Predictions are not available: {md(err)}")
         return
     if outputs is None:
         st.info("Predictions are shown for single-output models only.")
@@ -307,20 +309,20 @@ def _predictions(run: dict) -> None:
             try:
                 output = _predict(path, prepared.encode_text(text))[0]
             except Exception as err:  # e.g. the word index file is missing
-                st.warning(f"Cannot encode this text: {err}")
+                st.warning(f"Cannot encode this text: {md(err)}")
                 return
             probabilities = charts.class_probabilities(output[None, ...])[0]
             if info.task == "binary":
                 names = info.class_names or ("class 0", "class 1")
                 st.markdown(
-                    f"Probability {names[1]}: **{probabilities[1]:.2f}** "
-                    f"({names[int(probabilities[1] >= 0.5)]})"
+                    f"Probability {md(names[1])}: **{probabilities[1]:.2f}** "
+                    f"({md(names[int(probabilities[1] >= 0.5)])})"
                 )
             else:
                 st.markdown(
                     "Top 3: "
                     + " · ".join(
-                        f"{name} {p:.2f}"
+                        f"{md(name)} {p:.2f}"
                         for name, p in charts.top_k(probabilities, info.class_names, 3)
                     )
                 )
@@ -342,12 +344,12 @@ run_id = st.selectbox("Run", list(by_id), format_func=lambda i: _label(by_id[i])
 record = by_id[run_id]
 jobs.delete_control([run_id], key="results_delete")
 if record["state"] == "broken":
-    st.error(record["message"])
+    st.error(md(record["message"]))
     st.stop()
 try:
     run = runs.load_run(jobs.runs_root(), jobs.owner(), run_id)
 except runs.RunError as err:
-    st.error(str(err))
+    st.error(md(str(err)))
     st.stop()
 if run["info"]["state"] in ("starting", "running"):
     st.info("This run is still training: its results appear when it ends.")

@@ -20,6 +20,7 @@ from builder import settings
 from builder.data import registry
 from builder.project import ProjectError
 from ui import charts, data_choice, data_status, doctor_view, fit_form, jobs, state
+from ui.text import md
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -43,7 +44,7 @@ def _data_section(project: dict) -> None:
         _page_link("pages/data.py", "Choose the data")
         return
     if spec is None:
-        st.warning(f"The project names no known dataset ({data.get('dataset')!r}).")
+        st.warning(f"The project names no known dataset ({md(repr(data.get('dataset')))}).")
     else:
         options = {**spec.defaults(), **(data.get("options") or {})}
         if options.get("targets"):  # several CSV columns, each trained by its own output
@@ -54,7 +55,7 @@ def _data_section(project: dict) -> None:
             ", ".join(f"{k} = {v}" for k, v in options.items() if k != "path" and v != [])
             or "no options"
         )
-        st.markdown(f"**Data:** {spec.label} — {spec.task} · {shown}")
+        st.markdown(f"**Data:** {md(spec.label)} — {md(spec.task)} · {md(shown)}")
     data_status.show(data_status.availability(data.get("dataset")))
     _page_link("pages/data.py", "Change the data or its preprocessing")
 
@@ -75,7 +76,7 @@ def _apply_fit(project: dict, fit: dict) -> None:
             f"{field}: {message}" for field, message in err.problems if field.startswith("fit")
         ]
         if fit_problems:
-            st.error("These settings are not used yet: " + " ".join(fit_problems))
+            st.error("These settings are not used yet: " + md(" ".join(fit_problems)))
             return
     state.set_project(candidate)
     st.session_state[fit_form.FIT_SYNCED] = json.dumps(
@@ -103,7 +104,7 @@ def _device_choice() -> str:
             "uses one if it is there."
         )
     elif report.get("gpu_note"):
-        st.caption(report["gpu_note"])
+        st.caption(md(report["gpu_note"]))
     return choice
 
 
@@ -122,12 +123,12 @@ def _fix_buttons(result) -> None:
 
     failed = st.session_state.pop("train_fix_error", None)
     if failed:
-        st.error(failed)
+        st.error(md(failed))
     for i, (layer, message) in enumerate(fit_check.problems(result)):
-        st.markdown(f"- {message}")
+        st.markdown(f"- {md(message)}")
         report = result.layer(layer) if layer else None
         for j, fix in enumerate(report.fixes if report else result.fixes_for(message)):
-            st.button(fix.label, key=f"train_fix:{i}:{j}", on_click=_apply, args=(fix,))
+            st.button(md(fix.label), key=f"train_fix:{i}:{j}", on_click=_apply, args=(fix,))
 
 
 def _start_section(project: dict) -> None:
@@ -152,7 +153,7 @@ def _start_section(project: dict) -> None:
         try:
             jobs.start(projectlib.validate(project), device, allow_download=avail.downloads)
         except (RuntimeError, ValueError) as err:
-            st.error(f"Training did not start: {err}")
+            st.error(f"Training did not start: {md(err)}")
             return
         st.rerun()
 
@@ -188,15 +189,15 @@ def _stop_asked(handle) -> float | None:
 
 def _state_line(handle) -> None:
     if handle.state == "failed":
-        st.error(f"Training failed: {handle.message}")
+        st.error(f"Training failed: {md(handle.message)}")
     elif handle.state == "stopped":
-        st.warning(f"Stopped: {handle.message}")
+        st.warning(f"Stopped: {md(handle.message)}")
     elif handle.state == "finished":
-        st.success("Training finished." + (f" {handle.message}" if handle.message else ""))
+        st.success("Training finished." + (f" {md(handle.message)}" if handle.message else ""))
     else:
         st.info(
             ("Stopping after this batch... " if _stop_asked(handle) is not None else "")
-            + f"Run {handle.run_id}: {handle.status}"
+            + f"Run {md(handle.run_id)}: {md(handle.status)}"
         )
 
 
@@ -247,7 +248,9 @@ def _live(run_id: str) -> None:
         test = handle.summary["test"]
         st.markdown(
             "**Test set:** "
-            + " · ".join(f"{name} {value:.4g}" for name, value in test.items() if value is not None)
+            + " · ".join(
+                f"{md(name)} {value:.4g}" for name, value in test.items() if value is not None
+            )
         )
     _curves(handle)
     if handle.active:

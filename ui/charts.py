@@ -17,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from builder import doctor, settings
+from ui.text import html
 
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
@@ -157,7 +158,7 @@ def _label(metric: str) -> str:
 
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     fig.update_layout(
-        title=title,
+        title=html(title),
         xaxis_title="Epoch",
         yaxis_title=y_title,
         height=320,
@@ -315,7 +316,7 @@ def overlay_figure(
                 x=list(range(1, len(values) + 1)),
                 y=values,
                 mode="lines+markers",
-                name=label,
+                name=html(label),
                 marker={"size": 5},
             )
         )
@@ -346,8 +347,8 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str] | None = Non
     fig = go.Figure(
         go.Heatmap(
             z=counts,
-            x=names,
-            y=names,
+            x=[html(n) for n in names],
+            y=[html(n) for n in names],
             colorscale="Blues",
             hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
             text=counts if n <= 20 else None,
@@ -395,9 +396,9 @@ def scatter_figure(
         )
     )
     fig.update_layout(
-        title=f"Predicted vs true {name} (test set)",
-        xaxis_title=f"True {name}",
-        yaxis_title=f"Predicted {name}",
+        title=f"Predicted vs true {html(name)} (test set)",
+        xaxis_title=f"True {html(name)}",
+        yaxis_title=f"Predicted {html(name)}",
         height=380,
         template="plotly_white",
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
@@ -412,7 +413,7 @@ def probability_figure(
     p = np.asarray(probabilities, dtype=float).ravel()
     names = [str(c) for c in (class_names or range(len(p)))][: len(p)]
     colors = [VAL_COLOR if i == int(p.argmax()) else TRAIN_COLOR for i in range(len(p))]
-    fig = go.Figure(go.Bar(x=names, y=p, marker_color=colors))
+    fig = go.Figure(go.Bar(x=[html(n) for n in names], y=p, marker_color=colors))
     fig.update_layout(
         yaxis={"range": [0, 1], "title": "Probability"},
         height=220,

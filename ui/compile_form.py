@@ -20,6 +20,7 @@ import streamlit as st
 from builder import settings
 from builder.experiments.spec import compile_setting
 from ui import forms, state
+from ui.text import md
 
 
 def _errors(prefix: str) -> dict:
@@ -230,5 +231,5 @@ def compile_editor(
             from builder.results import fmt_shape
 
             shape = f" · {fmt_shape(report.output_shape)}"
-        st.markdown(f"**{output}**{shape}")
+        st.markdown(f"**{md(output)}**{md(shape)}")
         _output(prefix, comp, output, outputs, per_output.get(output))

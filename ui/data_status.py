@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from builder.data import offline
+from ui.text import md
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -26,9 +27,9 @@ def show(avail: offline.Availability) -> None:
     if avail.ready:
         return
     if avail.downloads:
-        st.info(avail.message)
+        st.info(md(avail.message))
     else:
-        st.error(avail.message)
+        st.error(md(avail.message))
 
 
 def template_note(dataset: str | None) -> str:

@@ -24,6 +24,7 @@ from builder import catalogue, paths, settings
 from builder.experiments import runner, spec
 from builder.training import runs
 from ui import state
+from ui.text import html
 
 EXP_KEY = "experiment_id"
 EXP_PARAM = "exp"
@@ -272,7 +273,7 @@ def parallel_figure(record: dict) -> go.Figure | None:
                 {
                     "label": _short(setting),
                     "tickvals": list(range(len(labels))),
-                    "ticktext": labels,
+                    "ticktext": [html(label) for label in labels],
                     "values": [
                         index[json.dumps(v) if not isinstance(v, str) else v] for v in values
                     ],

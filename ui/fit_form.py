@@ -21,6 +21,7 @@ import streamlit as st
 from builder import settings
 from builder.experiments import spec as experiment_spec
 from ui import forms
+from ui.text import md
 
 FIT_SYNCED = "train_fit_synced"  # the fit settings the widgets were last filled from
 FIT_KEYS = {
@@ -76,7 +77,7 @@ def widget(spec: dict, key: str):
     label, help_text = spec.get("label", spec["name"]), spec.get("help")
     kind = spec["type"]
     if kind == "bool":
-        return st.checkbox(label, key=key, help=help_text)
+        return st.checkbox(md(label), key=key, help=md(help_text))
     if kind == "choice":
         return st.selectbox(label, spec["choices"], key=key, help=help_text)
     if kind == "str":
@@ -139,7 +140,7 @@ def fit_form(fit: dict) -> dict:
     for col, name in zip(st.columns(len(CALLBACKS)), CALLBACKS):
         entry = settings.CALLBACKS[name]
         with col:
-            if st.checkbox(entry["label"], key=_cb_key(name), help=entry["help"]):
+            if st.checkbox(md(entry["label"]), key=_cb_key(name), help=md(entry["help"])):
                 config = {
                     spec["name"]: widget(spec, _cb_key(name, spec["name"]))
                     for spec in entry["params"]

@@ -19,6 +19,7 @@ from builder import catalogue
 from builder import project as projectlib
 from builder.experiments import spec as experiment_spec
 from ui import state
+from ui.text import code, md
 
 # Every catalogue parameter type but numbers, switches and choices is edited as text.
 TEXT_TYPES = set(catalogue.PARAM_TYPES) - {"int", "float", "bool", "choice"}
@@ -84,10 +85,10 @@ def from_text(spec: dict, text: str):
 def model_error(result, i: int, message: str, prefix: str, on_fix) -> None:
     """Model-level error ``i`` of a check ``result``, with a "Fix: ..." button for each of
     its one-click fixes (``on_fix(fix)`` applies one)."""
-    st.error(message)
+    st.error(md(message))
     for j, fix in enumerate(result.fixes_for(message)):
         st.button(
-            f"Fix: {fix.label}", key=f"{prefix}_fix:error:{i}:{j}", on_click=on_fix, args=(fix,)
+            f"Fix: {md(fix.label)}", key=f"{prefix}_fix:error:{i}:{j}", on_click=on_fix, args=(fix,)
         )
 
 
@@ -95,7 +96,7 @@ def field_error(errors: dict, key: str) -> None:
     """Show the message of a value that was refused, right under its field."""
     message = errors.get(key)
     if message:
-        st.error(message, icon=None)
+        st.error(md(message), icon=None)
 
 
 def sync(errors: dict, key: str, value) -> None:
@@ -199,9 +200,9 @@ def vary_toggle(setting: str, current, hint: dict | None, key: str) -> None:
         key=key,
         on_change=_on_vary,
         args=(setting, current, hint, key),
-        help=f"Try several values of this setting in an experiment (`{setting}`): "
+        help=f"Try several values of this setting in an experiment ({code(setting)}): "
         "the Experiments page runs them side by side and lets you edit the values.",
     )
     if entry is not None:
-        st.caption(f"varied: {experiment_spec.describe(entry)}")
+        st.caption(f"varied: {md(experiment_spec.describe(entry))}")
     field_error(st.session_state.get(VARY_ERRORS, {}), key)

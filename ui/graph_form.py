@@ -17,6 +17,7 @@ from builder import catalogue, graph
 from builder.project import ProjectError
 from ui import state
 from ui.layer_form import LayerForm, find_layer
+from ui.text import md
 
 FIELD_ERRORS = "graph_field_errors"  # {widget key: message} for values not applied
 
@@ -67,7 +68,7 @@ def layer_form(project: dict, name: str, selected_key: str) -> None:
     """Name, output flag and every catalogue parameter of layer ``name``."""
     lay = find_layer(project, name)
     entry = catalogue.get(lay["class_name"])
-    st.markdown(f"**{lay['class_name']}** · {entry['help']}")
+    st.markdown(f"**{md(lay['class_name'])}** · {entry['help']}")
     FORM.name_field(name, selected_key)
     out_key = f"graph_output:{name}"
     sync(out_key, name in project["model"].get("outputs", []))
@@ -83,8 +84,8 @@ def layer_form(project: dict, name: str, selected_key: str) -> None:
     if entry.get("input_names"):
         st.caption(
             "Connect its inputs in this order: "
-            + ", ".join(entry["input_names"])
-            + f" (at least {entry['inputs']['min']})."
+            + ", ".join(map(md, entry["input_names"]))
+            + f" (at least {entry['inputs']['min']:,})."
         )
     FORM.params(name, lay.get("config", {}), entry)
 

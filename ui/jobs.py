@@ -22,6 +22,7 @@ import streamlit as st
 from builder import housekeeping, paths
 from builder.training import RunHandle, RunManager, devices, runs
 from ui import state
+from ui.text import md
 
 JOB_KEY = "train_job"
 JOB_PARAM = "job"
@@ -140,15 +141,15 @@ def resume_control(run_id: str, key: str, device: str = "auto") -> bool:
         except (OSError, ValueError, runs.RunError):
             return False
         if state_now.get("state") in ("stopped", "interrupted"):
-            st.caption(f"Resume is not available: {why}")
+            st.caption(f"Resume is not available: {md(why)}")
         return False
     done, target = plan["epoch"], plan["epochs"]
     own = plan["project"]["fit"]["epochs"]
     record = plan["record"]
     words = {"stopped": "stopped", "interrupted": "was interrupted", "failed": "failed"}
     st.markdown(
-        f"**Run {run_id}** {words.get(record['state'], record['state'])} after epoch "
-        f"{done} of {own}: resume it from epoch {done + 1} with its own model, "
+        f"**Run {md(run_id)}** {md(words.get(record['state'], record['state']))} after epoch "
+        f"{md(done)} of {md(own)}: resume it from epoch {md(done + 1)} with its own model, "
         "optimizer state and data split (the project as it is now is not used)."
     )
     left, right = st.columns([1, 2], vertical_alignment="bottom")
@@ -160,7 +161,7 @@ def resume_control(run_id: str, key: str, device: str = "auto") -> bool:
         step=1,
         key=f"{key}_epochs",
     )
-    if right.button(f"Resume run {run_id}", key=key, type="primary"):
+    if right.button(f"Resume run {md(run_id)}", key=key, type="primary"):
         from ui import data_status
 
         dataset = (plan["project"].get("data") or {}).get("dataset")
@@ -168,7 +169,7 @@ def resume_control(run_id: str, key: str, device: str = "auto") -> bool:
         try:
             resume(run_id, int(total), device=device, allow_download=downloads)
         except (RuntimeError, ValueError) as err:
-            st.error(f"Training did not resume: {err}")
+            st.error(f"Training did not resume: {md(err)}")
             return False
         return True
     return False
@@ -225,11 +226,11 @@ def delete_control(run_ids: list[str], key: str) -> None:
     what = f"run {run_ids[0]}" if len(run_ids) == 1 else f"these {len(run_ids)} runs"
     pending = f"{key}_confirm"
     if st.session_state.get(pending) != run_ids:
-        if st.button(f"Delete {what}…", key=key):
+        if st.button(f"Delete {md(what)}…", key=key):
             st.session_state[pending] = list(run_ids)
             st.rerun()
         return
-    st.warning(f"Delete {what} with its model, history and scores? This cannot be undone.")
+    st.warning(f"Delete {md(what)} with its model, history and scores? This cannot be undone.")
     yes, no = st.columns(2)
     if yes.button("Yes, delete", key=f"{key}_yes", type="primary"):
         st.session_state.pop(pending, None)

@@ -20,6 +20,7 @@ from builder import project as projectlib
 from builder.experiments.spec import layer_setting
 from builder.project import ProjectError
 from ui import forms, state
+from ui.text import md
 
 _NONE = "(none)"
 
@@ -194,7 +195,7 @@ class LayerForm:
             is_set = [p["name"] for p in advanced if p["name"] in config]
             count = f", {len(is_set)} set" if is_set else ""
             title = f"Advanced ({len(advanced)} settings{count})"
-            with st.expander(title, expanded=bool(is_set) or refused):
+            with st.expander(md(title), expanded=bool(is_set) or refused):
                 for spec in advanced:
                     if spec["type"] == "layer":
                         self.wrapped_widget(layer, config, spec)
@@ -248,7 +249,8 @@ class LayerForm:
             if (is_set or refused) and toggle not in st.session_state:
                 st.session_state[toggle] = True
             shown = st.toggle(
-                f"Advanced settings of the wrapped {value['class_name']} ({len(advanced)}{count})",
+                f"Advanced settings of the wrapped {md(value['class_name'])} "
+                f"({len(advanced)}{md(count)})",
                 key=toggle,
             )
             if shown:
@@ -361,11 +363,11 @@ def template_buttons(
         title, description = templates.describe(name)
         note = data_status.template_note(templates.dataset(name))
         st.button(
-            title + note,
+            md(title + note),
             on_click=pick,
             args=(name,),
             key=f"{prefix}_tpl:{name}",
-            help=description or None,
+            help=md(description) if description else None,
         )
 
 

@@ -39,6 +39,7 @@ from builder.project import (
     read_capped,
     save_project_file,
 )
+from ui.text import md
 
 HISTORY_LIMIT = 100
 _ID_RE = recent.PROJECT_ID_RE
@@ -61,8 +62,10 @@ def _digest(data: bytes | None) -> str | None:
 
 
 def _read_bytes(path) -> bytes | None:
+    """The autosave's bytes, at most one past the cap (loading then refuses a larger file)."""
     try:
-        return path.read_bytes()
+        with limits.open_binary(path) as handle:
+            return handle.read(limits.MAX_PROJECT_BYTES + 1)
     except OSError:
         return None
 
@@ -268,10 +271,10 @@ def _autosave(project: dict) -> None:
                 # Said at once: an edit inside a fragment reruns only the fragment, so a
                 # notice kept for the app frame would wait for the next full rerun.
                 st.toast(
-                    f"This project (?p={old}) was also changed in another tab (or another "
-                    f"netbuilder app on this data folder). So that neither overwrites the "
-                    f"other, your changes here are now saved under a new address "
-                    f"(?p={new}); the other tab keeps the old one, "
+                    f"This project (?p={md(old)}) was also changed in another tab (or "
+                    f"another netbuilder app on this data folder). So that neither overwrites "
+                    f"the other, your changes here are now saved under a new address "
+                    f"(?p={md(new)}); the other tab keeps the old one, "
                     f"with the runs trained so far (a run still training included): open "
                     f"it from Recent projects to see them."
                 )
@@ -286,10 +289,9 @@ def _autosave(project: dict) -> None:
                 st.session_state.get("_redo", []),
                 digest,
             )
-    except OSError as err:  # a full disk must not break editing; say it once
-        st.session_state["_notice"] = (
-            f"Autosave failed ({err.strerror or err}): download your project to keep it."
-        )
+    except (OSError, ValueError) as err:  # a full disk must not break editing; say it once
+        why = getattr(err, "strerror", None) or err
+        st.session_state["_notice"] = f"Autosave failed ({why}): download your project to keep it."
 
 
 def can_undo() -> bool:
@@ -351,7 +353,7 @@ def show_status(result) -> None:
     if result.valid:
         slot.success(
             f"Valid model · {result.total_params:,} params"
-            + (f" · {warnings} advice" if warnings else "")
+            + (f" · {warnings:,} advice" if warnings else "")
         )
         return
     errors = errors or 1
@@ -359,7 +361,7 @@ def show_status(result) -> None:
         ("pages/build.py", "Build") if edit.is_stack(get_project()) else ("pages/graph.py", "Graph")
     )
     with slot.container():
-        st.error(f"{errors} problem{'s' if errors != 1 else ''} to fix")
+        st.error(f"{errors:,} problem{'s' if errors != 1 else ''} to fix")
         st.page_link(
             page,
             label=f"Show {'them' if errors != 1 else 'it'} on {title}",

@@ -19,7 +19,7 @@ import inspect
 import json
 import textwrap
 
-from builder import export
+from builder import codegen, export
 from builder.experiments import spec
 from builder.project import ProjectError, graph_order, validate
 from builder.topology import inbound_of
@@ -166,10 +166,14 @@ def search_space():
 def main():
     address = args.ray or os.environ.get("RAY_ADDRESS")
     cpus = os.cpu_count() or 1
-    per_trial = EXPERIMENT.get("cpus_per_trial") or max(1, cpus // EXPERIMENT["concurrency"])
     if address:
         ray.init(address=address, log_to_driver=False)
-    else:
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+    # No more trials at once than the CPUs (this machine's, or the cluster's) can run.
+    EXPERIMENT["concurrency"] = max(1, min(EXPERIMENT["concurrency"],
+                                           cpus // (EXPERIMENT.get("cpus_per_trial") or 1)))
+    per_trial = EXPERIMENT.get("cpus_per_trial") or max(1, cpus // EXPERIMENT["concurrency"])
+    if not address:
         ray.init(num_cpus=max(cpus, per_trial * EXPERIMENT["concurrency"]),
                  include_dashboard=False, log_to_driver=False)
     space, searcher, samples = search_space()
@@ -280,7 +284,7 @@ def to_ray_tune_script(project: dict) -> str:
     copied = "\n\n".join(textwrap.dedent(inspect.getsource(f)).strip() for f in _COPIED)
     text = json.dumps(ordered, indent=1, ensure_ascii=True)
     parts = [
-        _HEADER.format(name=project.get("name", "").replace('"""', "'''")),
+        _HEADER.format(name=codegen.inline(project.get("name", ""))),
         imports,
         f"OPTIMIZERS = {spec.OPTIMIZERS!r}\nPROJECT_JSON = {text!r}",
         "# --- Settings " + "-" * 58 + "\n" + _SETTINGS,

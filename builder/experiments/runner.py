@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from builder import limits
 from builder.experiments import spec
 from builder.experiments.trial import STOP_FILE
 from builder.training import lifecycle, runs
@@ -480,6 +481,10 @@ def run(
     temp = None
     try:
         cores = _cores()
+        if not address:  # no more trials at once than this machine's cores can run
+            section["concurrency"] = record["concurrency"] = limits.max_concurrency(
+                section["concurrency"], cores, section["cpus_per_trial"]
+            )
         cpus = section["cpus_per_trial"] or max(1, cores // section["concurrency"])
         temp = start_ray(address, num_cpus=max(cores, cpus * section["concurrency"]))
         if address:
@@ -487,6 +492,9 @@ def run(
 
             resources = ray.cluster_resources()
             total = int(resources.get("CPU", 1))
+            section["concurrency"] = record["concurrency"] = limits.max_concurrency(
+                section["concurrency"], total, section["cpus_per_trial"]
+            )
             cpus = section["cpus_per_trial"] or max(1, total // section["concurrency"])
             if section["gpus_per_trial"] == "auto":  # a single run sent to the cluster
                 section["gpus_per_trial"] = 1 if resources.get("GPU", 0) >= 1 else 0

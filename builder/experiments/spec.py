@@ -44,8 +44,8 @@ import itertools
 import json
 import math
 
-from builder import fields, settings
-from builder.project import ProjectError, _close, register_section
+from builder import fields, limits, settings
+from builder.project import _close, register_section
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
@@ -69,8 +69,8 @@ FIT_SETTINGS = ("batch_size", "seed")
 # Each optimizer's settings at their defaults (from builder.settings); a plain table, as
 # the exported Ray Tune script holds it beside its copy of ``apply``.
 OPTIMIZERS = {name: settings.optimizer_defaults(name) for name in settings.OPTIMIZERS}
-MAX_TRIALS = 10000
-MAX_GRID = 10000
+MAX_TRIALS = limits.MAX_TRIALS
+MAX_GRID = limits.MAX_GRID
 MAX_REPEAT = 10
 default_mode = settings.metric_mode  # the one table of metric directions (settings.json)
 
@@ -386,27 +386,86 @@ def _check_setting(project: dict, setting, i: int, problems: list) -> str | None
     return None
 
 
-def _check_value(project: dict, setting: str, value, where: str, problems: list) -> None:
-    """Apply ``setting = value`` alone and validate the project a trial would train."""
-    from builder.project import validate
+def _value_checker(project: dict, setting: str):
+    """A function ``value -> [(field, message)]`` checking ``setting = value`` alone, in
+    time independent of the model's size: a layer setting against that layer's config
+    (the catalogue's types and ranges), a compile, fit or data setting against its own
+    section, a repeat against the names it would take. No project is copied per value."""
+    from builder import catalogue
+    from builder.data import registry
 
+    parts = _split_setting(setting)
+    model = project["model"]
+    if parts[0] == "layers" and parts[2] in ("include", "repeat"):
+        count = len(model["layers"])
+
+        def structural(value) -> list:
+            # Types and ranges are checked with the values; _repeat skips taken names, so
+            # copies never clash. What is left is the cap on layers.
+            if parts[2] == "repeat" and count + value - 1 > limits.MAX_LAYERS:
+                return [("model.layers", f"would be more than {limits.MAX_LAYERS:,} layers.")]
+            return []
+
+        return structural
+    if parts[0] == "layers":
+        index = {lay["name"]: i for i, lay in enumerate(model["layers"])}
+        key = ".".join(parts[2:])
+        targets = [index[name] for name in parts[1].split("+") if name in index]
+
+        def layer(value) -> list:
+            found = []
+            for i in targets:
+                lay = model["layers"][i]
+                where = f"model.layers[{i}]"
+                config = {**lay.get("config", {}), key: value}
+                found += [
+                    _split_message(m)
+                    for m in catalogue.validate_config(lay["class_name"], config, where)
+                ]
+            return found
+
+        return layer
+    # compile, fit and data settings: ``apply`` on a project holding only those sections
+    slim = {k: project[k] for k in ("compile", "fit", "data") if k in project}
+    slim["model"] = {"inputs": [], "layers": [], "outputs": []}
+    outputs = list(model.get("outputs", []))
+
+    def section(value) -> list:
+        variant = apply(slim, {setting: value})
+        found: list = []
+        if parts[0] == "compile":
+            settings.compile_section(variant["compile"], outputs, found)
+        elif parts[0] == "fit":
+            settings.fit_section(variant["fit"], found)
+        else:
+            found += [_split_message(m) for m in registry.validate_data_settings(variant["data"])]
+        return found
+
+    return section
+
+
+def _split_message(message: str) -> tuple[str, str]:
+    head, sep, tail = message.partition(": ")
+    return (head, tail) if sep and (head.startswith(("model.", "data"))) else ("", message)
+
+
+def _check_value(check, setting: str, value, where: str, problems: list) -> None:
+    """Problems of ``setting = value`` (``check`` from ``_value_checker``), worded as the
+    trial's project would be."""
     try:
-        variant = apply(project, {setting: value})
-    except (KeyError, ValueError, TypeError) as err:
+        found = check(value)
+    except (KeyError, ValueError, TypeError, AttributeError) as err:
         problems.append((where, f"{setting}={json.dumps(value)} cannot be applied ({err})."))
         return
-    try:
-        validate(variant)
-    except ProjectError as err:
-        for field, message in err.problems:
-            problems.append(
-                (
-                    where,
-                    f"{setting}={json.dumps(value)} makes the project invalid: "
-                    + (f"{field}: " if field else "")
-                    + message,
-                )
+    for field, message in found:
+        problems.append(
+            (
+                where,
+                f"{setting}={json.dumps(value)} makes the project invalid: "
+                + (f"{field}: " if field else "")
+                + message,
             )
+        )
 
 
 def _values_of(project: dict, setting: str) -> list:
@@ -483,8 +542,9 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
                 )
             )
             return
+        check = _value_checker(project, setting)
         for j, value in enumerate(values):
-            _check_value(project, setting, value, _where(i, f"values[{j}]"), problems)
+            _check_value(check, setting, value, _where(i, f"values[{j}]"), problems)
         return
     low, high = p.get("low"), p.get("high")
     if not is_number(low) or not is_number(high) or not low < high:
@@ -518,8 +578,9 @@ def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> Non
     if kind == "repeat" and (kind_of != "int" or low < 0 or high > MAX_REPEAT):
         problems.append((_where(i), f"repeat takes whole numbers from 0 to {MAX_REPEAT}."))
         return
+    check = _value_checker(project, setting)
     for bound, key in ((low, "low"), (high, "high")):
-        _check_value(project, setting, bound, _where(i, key), problems)
+        _check_value(check, setting, bound, _where(i, key), problems)
 
 
 def validate_section(project: dict, section) -> list[tuple[str, str]]:
@@ -548,6 +609,24 @@ def validate_section(project: dict, section) -> list[tuple[str, str]]:
             )
         )
         return problems
+    if len(params) > limits.MAX_EXPERIMENT_PARAMETERS:
+        return problems + [
+            (
+                "experiment.parameters",
+                f"lists {len(params):,} settings; at most "
+                f"{limits.MAX_EXPERIMENT_PARAMETERS} can vary in one experiment.",
+            )
+        ]
+    lists = [p.get("values") for p in params if isinstance(p, dict)]
+    listed = sum(len(v) for v in lists if isinstance(v, list))
+    if listed > limits.MAX_EXPERIMENT_VALUES:
+        return problems + [
+            (
+                "experiment.parameters",
+                f"lists {listed:,} values in all; at most {limits.MAX_EXPERIMENT_VALUES:,} "
+                'are tried: list fewer, or give a range (low/high) with search "random".',
+            )
+        ]
     seen: set = set()
     for i, p in enumerate(params):
         _check_parameter(project, p, i, seen, problems)

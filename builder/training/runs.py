@@ -52,7 +52,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from builder import locks
+from builder import limits, locks
 
 from . import lifecycle
 
@@ -182,8 +182,19 @@ def write_json_atomic(path: str | Path, obj) -> None:
 
 
 def read_json(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
+    """A run's record file (run.json, project.json, checkpoint.json, experiment.json, ...),
+    read as an upload is: size and nesting capped before parsing (``MAX_RUN_FILE_BYTES``).
+    OSError when it cannot be read, ValueError (ProjectError) when it is not a JSON object
+    within the caps."""
+    from builder.project import ProjectError, parse_json, read_capped
+
+    try:
+        data = read_capped(path, limits.MAX_RUN_FILE_BYTES)
+    except ProjectError as err:
+        if not Path(path).exists():  # callers tell a missing record from a broken one
+            raise FileNotFoundError(str(err)) from None
+        raise
+    doc = parse_json(data, f"'{Path(path).name}'", limits.MAX_RUN_FILE_BYTES)
     if not isinstance(doc, dict):
         raise ValueError("not a JSON object")
     return doc

@@ -1,0 +1,226 @@
+"""Worst inputs within each cap (builder/limits.py): time and peak memory to open and check.
+
+    python bench/bench_caps.py [--only NAME ...]
+
+Each case runs in a fresh Python process (so peak memory is its own: ``ru_maxrss``), which
+writes its input, then times what the app and ``python -m builder check`` do with it:
+``open`` (read, parse and validate the file, as Open and the CLI do) and ``check``
+(``fit_check.check``: every layer built symbolically by Keras). Where a model is built, the
+same process also times plain Keras building that model with the functional API (the
+baseline) and prints the ratio. Goal (issue 21): nothing within the caps takes more than
+10 s to open or check, or more than 1 GB, on the development machine (2 cores).
+
+The README's "Limits and safety" table quotes these numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _project(layers: list[dict], inputs=None, outputs=None, experiment=None) -> dict:
+    doc = {
+        "format": "netbuilder.project",
+        "version": 2,
+        "name": "caps",
+        "model": {
+            "inputs": inputs or [{"name": "x", "shape": [64]}],
+            "layers": layers,
+            "outputs": outputs or [layers[-1]["name"]],
+        },
+        "compile": {"optimizer": "rmsprop", "loss": "mse", "metrics": ["mae"]},
+        "data": {"dataset": "digits"},
+    }
+    if experiment:
+        doc["experiment"] = experiment
+    return doc
+
+
+def chain(n: int) -> dict:
+    """``MAX_LAYERS`` Dense layers, no two alike (each its own bias initializer, so the
+    checker's cache never hits and Keras builds every one), small enough for the plain
+    Keras baseline to allocate."""
+    from builder import limits
+
+    n = n or limits.MAX_LAYERS
+    bias = [{"class_name": "Constant", "config": {"value": i}} for i in range(n)]
+    return _project(
+        [
+            {"name": f"d{i}", "class_name": "Dense", "config": {"units": 8, "bias_initializer": b}}
+            for i, b in enumerate(bias)
+        ]
+    )
+
+
+def fan_in(n: int) -> dict:
+    """Concatenate layers each reading ``MAX_INBOUND`` layers (the previous Concatenate
+    and the same 255 Dense layers, so every one has a new input shape and Keras builds
+    each), up to ``MAX_CONNECTIONS`` connections in all: the issue's 850 Add layers each
+    reading every earlier one, within the caps."""
+    from builder import limits
+
+    width = limits.MAX_INBOUND
+    base = [
+        {"name": f"d{i}", "class_name": "Dense", "config": {"units": 8}, "inbound": ["x"]}
+        for i in range(width)
+    ]
+    layers = list(base)
+    connections = width
+    k = 0
+    previous = base[-1]["name"]
+    while connections + width <= (n or limits.MAX_CONNECTIONS):
+        reads = [lay["name"] for lay in base[:-1]] + [previous]
+        previous = f"c{k}"
+        layers.append({"name": previous, "class_name": "Concatenate", "inbound": reads})
+        connections += width
+        k += 1
+    return _project(layers)
+
+
+def experiment(n: int) -> dict:
+    """``MAX_EXPERIMENT_VALUES`` listed values on a ``MAX_LAYERS``-layer model, each
+    checked against its setting (the issue: 200,000 seed values ran for hours)."""
+    from builder import limits
+
+    doc = chain(0)
+    values = n or limits.MAX_EXPERIMENT_VALUES
+    half = values // 2
+    doc["experiment"] = {
+        "parameters": [
+            {"setting": "layers.d5000.units", "values": list(range(1, half + 1))},
+            {"setting": "fit.seed", "values": list(range(values - half))},
+        ],
+        "search": "random",
+        "metric": "loss",
+    }
+    return doc
+
+
+def deep_autosave(n: int) -> str:
+    """An autosave nested 200,000 deep, as Recent projects reads it."""
+    depth = n or 200_000
+    return '{"format": "netbuilder.project", "name": ' + "[" * depth + "]" * depth + "}"
+
+
+CASES = {
+    "chain": (chain, "10,000 Dense layers, no two alike", True),
+    "fan_in": (fan_in, "layers reading 256 each, 20,000 connections", True),
+    "experiment": (experiment, "1,000 listed values on 10,000 layers", False),
+    "deep_autosave": (deep_autosave, "autosave nested 200,000 deep (Recent projects)", False),
+}
+
+
+def _keras_baseline(doc: dict) -> float:
+    """Seconds for plain Keras to build the model (functional API, weights created)."""
+    import keras
+
+    start = time.perf_counter()
+    tensors = {i["name"]: keras.Input(shape=tuple(i["shape"])) for i in doc["model"]["inputs"]}
+    previous = doc["model"]["inputs"][0]["name"]
+    for lay in doc["model"]["layers"]:
+        cls = getattr(keras.layers, lay["class_name"])
+        reads = [tensors[s] for s in lay.get("inbound", [previous])]
+        layer = cls(**lay.get("config", {}))
+        tensors[lay["name"]] = layer(reads if len(reads) > 1 else reads[0])
+        previous = lay["name"]
+    keras.Model(
+        list(tensors[i["name"]] for i in doc["model"]["inputs"]),
+        tensors[doc["model"]["outputs"][0]],
+    )
+    return time.perf_counter() - start
+
+
+def _child(name: str) -> None:
+    make, _, builds = CASES[name]
+    folder = Path(tempfile.mkdtemp(prefix="bench_caps_"))
+    made = make(0)
+    result: dict = {}
+    if name == "deep_autosave":
+        autosave = folder / "autosave"
+        autosave.mkdir()
+        (autosave / "0123456789abcdef.json").write_text(made, encoding="utf-8")
+        from builder import recent
+
+        start = time.perf_counter()
+        (summary,) = recent.list_projects(autosave, folder / "runs")
+        result["open_s"] = time.perf_counter() - start
+        result["bytes"] = len(made)
+        result["outcome"] = summary.problem or "read"
+    else:
+        path = folder / "project.json"
+        text = json.dumps(made)
+        path.write_text(text, encoding="utf-8")
+        result["bytes"] = len(text)
+        from builder.project import ProjectError, load_project_file
+
+        start = time.perf_counter()
+        try:
+            doc = load_project_file(path)
+            result["outcome"] = "valid file"
+        except ProjectError as err:
+            doc = made
+            result["outcome"] = str(err).splitlines()[0][:120]
+        result["open_s"] = time.perf_counter() - start
+        if builds:
+            import keras  # noqa: F401  (imported before timing, as the app has it loaded)
+
+            from builder.fit_check import check
+
+            start = time.perf_counter()
+            check(doc)
+            result["check_s"] = time.perf_counter() - start
+    # Peak memory of opening and checking (the baseline below may need more).
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if builds:
+        result["keras_s"] = _keras_baseline(doc)
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", choices=list(CASES))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child)
+        return
+    print(
+        f"{'case':<15}{'input':<52}{'open s':>8}{'check s':>9}{'keras s':>9}{'ratio':>7}"
+        f"{'peak MB':>9}"
+    )
+    for name in args.only or CASES:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", name],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        if done.returncode != 0:
+            print(f"{name:<15}failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        check_s, keras_s = r.get("check_s"), r.get("keras_s")
+        ratio = f"{check_s / keras_s:6.1f}x" if check_s and keras_s else "-"
+        print(
+            f"{name:<15}{CASES[name][1]:<52}{r['open_s']:>8.2f}"
+            f"{check_s if check_s is not None else float('nan'):>9.2f}"
+            f"{keras_s if keras_s is not None else float('nan'):>9.2f}{ratio:>7}"
+            f"{r['peak_mb']:>9.0f}"
+        )
+        print(f"{'':<15}{r['bytes'] / 1024**2:.1f} MB file: {r['outcome']}")
+
+
+if __name__ == "__main__":
+    main()
