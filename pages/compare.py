@@ -83,6 +83,6 @@ st.download_button(
 )
 
 for run_id, run in loaded.items():
-    with st.expander(f"Doctor · {_label(by_id[run_id])}"):
+    with st.expander(f"Doctor · {md(_label(by_id[run_id]))}"):
         if not doctor_view.findings(run, key=f"compare_doctor_{run_id}"):
             st.caption("Nothing to say about this run's curves and predictions.")

@@ -10,6 +10,7 @@ import streamlit as st
 from builder import fixes
 from builder.project import data_chosen
 from ui import state
+from ui.text import md
 
 
 def _use(data: dict) -> None:
@@ -46,7 +47,7 @@ def offer(project: dict, key: str) -> bool:
     shape = tuple((project["model"]["inputs"][0]).get("shape") or ())
     st.info(
         f"No data is chosen for this model, so it is checked on its own (does it build). "
-        f"{label} has samples that fit its input {shape}."
+        f"{md(label)} has samples that fit its input {md(shape)}."
     )
     st.button(f"Use {label}", key=key, on_click=_use, args=(match,), type="primary")
     return True

@@ -4,20 +4,13 @@ and what is already clear while a run trains (Train). ``builder.doctor`` decides
 from __future__ import annotations
 
 import copy
-import re
 
 import streamlit as st
 
 from builder import doctor, fixes
 from builder.project import ProjectError, validate
 from ui import data_status, jobs, state
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$])")
-
-
-def _text(message: str) -> str:
-    """A finding as literal text (class names come from the user's file)."""
-    return _MARKDOWN.sub(r"\\\1", message)
+from ui.text import md
 
 
 def apply(run: dict, fix: dict) -> bool:
@@ -36,7 +29,7 @@ def apply(run: dict, fix: dict) -> bool:
             state.set_project(project)
             jobs.start(project, device, allow_download=downloads)
     except (ProjectError, RuntimeError, ValueError) as err:
-        st.error(f"{fix['label']} did not start: {err}")
+        st.error(f"{md(fix['label'])} did not start: {md(err)}")
         return False
     return True
 
@@ -49,10 +42,10 @@ def findings(run: dict, key: str) -> list[dict]:
         return found
     st.subheader("What to do next")
     for i, finding in enumerate(found):
-        st.warning(_text(finding["message"]))
+        st.warning(md(finding["message"]))
         fix = finding["fix"]
         if fix is not None and st.button(
-            fix["label"],
+            md(fix["label"]),
             key=f"{key}_{i}",
             help="Starts training with this change (a Resume continues this run; any other "
             "fix trains this run's project, changed, which becomes the open project).",
@@ -65,4 +58,4 @@ def findings(run: dict, key: str) -> list[dict]:
 def live(history: dict) -> None:
     """What the curves already say while the run trains (no buttons: Stop first)."""
     for finding in doctor.diagnose(history, final=False):
-        st.warning(_text(finding["message"]))
+        st.warning(md(finding["message"]))
