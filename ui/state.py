@@ -178,7 +178,17 @@ def _follow_data(before: dict, after: dict) -> dict:
     return recent.follow_data(before, after, names)
 
 
+def _forget_refused() -> None:
+    """Drop the values forms refused (``*_errors``: {widget key: message}): they were typed
+    for a project that is no longer on screen, so after an Undo or an Open no page shows
+    an error of the project before."""
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.endswith("_errors"):
+            del st.session_state[key]
+
+
 def _forget_project_keys() -> None:
+    _forget_refused()
     for key in list(st.session_state):
         if isinstance(key, str) and key.startswith(_PROJECT_KEY_PREFIXES):
             del st.session_state[key]
@@ -350,6 +360,7 @@ def _step(source: str, target: str) -> None:
         _autosave(st.session_state["project"])
         return
     st.session_state[source].pop()
+    _forget_refused()
     st.session_state[target].append(st.session_state["project"])
     st.session_state["project"] = settings.normalise(project)
     _autosave(st.session_state["project"])
