@@ -1,9 +1,12 @@
-"""Recent projects: the autosaved projects on disk, their names, data and runs.
+"""Projects: every project on disk, their names, data and runs.
 
-Each project the app has edited is one autosave file ``<autosave>/<id>.json``; its runs live
-in ``<runs_root>/<id>/``. This module lists them (newest change first), deletes one, and
-keeps a project's name in step with its data until the user names it. It never imports
-streamlit or TensorFlow; ``ui.state`` calls it.
+A project the app has edited is one autosave file ``<autosave>/<id>.json``; its runs live
+in ``<runs_root>/<id>/`` (a project trained before it was ever edited has runs and no
+autosave: it opens as its newest run was trained). This module lists every project that
+has either (find by name, sort by last change or last run), deletes one into a trash from
+which it can be restored for ``UNDO_WINDOW_S``, offers Compare the runs of several
+projects, and keeps a project's name in step with its data until the user names it. It
+never imports streamlit or TensorFlow; ``ui.state`` calls it.
 """
 
 from __future__ import annotations

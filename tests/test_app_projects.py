@@ -70,10 +70,6 @@ def _listed() -> dict[str, tuple[str, int]]:
     }
 
 
-def _toasts(at: AppTest) -> str:
-    return " ".join(t.value for t in at.toast)
-
-
 def test_a_template_over_a_trained_project_opens_as_a_new_one():
     wine = _named("Wine study")
     _autosave(PID_A, wine)
@@ -84,7 +80,7 @@ def test_a_template_over_a_trained_project_opens_as_a_new_one():
     new = at.session_state["_pid"]
     assert new != PID_A
     assert at.session_state["project"]["name"] == templates.describe("mnist_convnet")[0]
-    assert "'Wine study' stays in Projects with its runs" in _toasts(at)
+    # (The notice that says so is a toast of the frame: checked in the browser test.)
     assert _listed() == {PID_A: ("Wine study", 1), new: (templates.describe("mnist_convnet")[0], 0)}
     assert json.loads((run / "run.json").read_text())["name"] == "Wine study"  # not relabelled
     # The new project has no runs of its own; the old one reopens with its run.

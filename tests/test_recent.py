@@ -1,4 +1,5 @@
-"""Recent projects: listing autosaves with their runs, deleting, names that follow the data."""
+"""Projects: listing every project with an autosave or a run, finding, deleting with undo,
+Compare's runs across projects, names that follow the data."""
 
 from __future__ import annotations
 

@@ -86,6 +86,9 @@ def test_template_over_a_trained_project_keeps_both_with_their_runs(fresh_server
     title = templates.describe("mnist_dense")[0]
     page.get_by_role("button", name=re.compile("^" + re.escape(title))).click()
     expect(_name_box(page)).to_have_value(title, timeout=60_000)
+    expect(
+        page.get_by_test_id("stToast").filter(has_text="'Wine study' stays in Projects")
+    ).to_be_visible()
     expect(page).not_to_have_url(re.compile(f"p={pid}"))
 
     sidebar = _projects(page, 2)
@@ -157,16 +160,18 @@ def test_train_then_new_keeps_the_first_and_compare_spans_both(fresh_server, pag
     main = go(page, "Train")
     train(page, main, epochs=1)
 
+    trained = re.search(r"p=([0-9a-f]{16})", page.url).group(1)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("New / Open / Save").click()
     sidebar.get_by_role("button", name="New project").click()
+    expect(page).not_to_have_url(re.compile(f"p={trained}"), timeout=60_000)
     name = _name_box(page)
-    expect(sidebar.get_by_text(re.compile(r"· 1 run$"))).to_have_count(1, timeout=60_000)
     name.fill("Second try")  # change anything
     name.press("Enter")
     sidebar = _projects(page, 2)
     expect(sidebar.get_by_text("Second try (open)")).to_be_visible(timeout=30_000)
     expect(sidebar.get_by_role("button", name=first, exact=True)).to_be_visible()
+    expect(sidebar.get_by_text(re.compile(r"· 1 run$"))).to_be_visible()
 
     main = go(page, "Train")
     train(page, main, epochs=1)
