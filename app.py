@@ -189,7 +189,7 @@ def _sidebar(project: dict) -> None:
                     state.new_project(opened, f"'{upload.name}'")
                     st.session_state["_opened"] = upload.file_id
                     if notes:
-                        st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
+                        st.session_state["_notice"] += " Imported; not kept: " + "; ".join(notes)
                     st.rerun()
                 except ProjectError as err:
                     st.error(
