@@ -165,7 +165,7 @@ def test_train_then_new_keeps_the_first_and_compare_spans_both(fresh_server, pag
     first = "Handwritten digits, dense 64-10 (offline)"
     expect(_name_box(page)).to_have_value(first, timeout=60_000)
     main = go(page, "Train")
-    train(page, main, epochs=1)
+    train(page, main, epochs=1, timeout_ms=480_000)
 
     trained = re.search(r"p=([0-9a-f]{16})", page.url).group(1)
     sidebar = page.get_by_test_id("stSidebar")
@@ -181,9 +181,9 @@ def test_train_then_new_keeps_the_first_and_compare_spans_both(fresh_server, pag
     expect(sidebar.get_by_text(re.compile(r"· 1 run$"))).to_be_visible()
 
     main = go(page, "Train")
-    train(page, main, epochs=1)
+    train(page, main, epochs=1, timeout_ms=480_000)
     main = go(page, "Compare")
-    runs_box = main.get_by_test_id("stMultiSelect").filter(has_text="Runs")
+    runs_box = main.get_by_test_id("stMultiSelect").filter(has=page.get_by_text("Runs", exact=True))
     expect(runs_box).to_contain_text("Second try", timeout=60_000)
     other = main.get_by_test_id("stMultiSelect").filter(has_text="Also compare runs")
     choose(page, other, re.compile("^" + re.escape(first)))
