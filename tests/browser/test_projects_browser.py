@@ -172,10 +172,10 @@ def test_train_then_new_keeps_the_first_and_compare_spans_both(fresh_server, pag
     sidebar.get_by_text("New / Open / Save").click()
     sidebar.get_by_role("button", name="New project").click()
     expect(page).not_to_have_url(re.compile(f"p={trained}"), timeout=60_000)
+    sidebar = _projects(page, 2)  # the trained project is listed, the new one too
     name = _name_box(page)
     name.fill("Second try")  # change anything
     name.press("Enter")
-    sidebar = _projects(page, 2)
     expect(sidebar.get_by_text("Second try (open)")).to_be_visible(timeout=30_000)
     expect(sidebar.get_by_role("button", name=first, exact=True)).to_be_visible()
     expect(sidebar.get_by_text(re.compile(r"· 1 run$"))).to_be_visible()
