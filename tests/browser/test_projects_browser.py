@@ -159,6 +159,7 @@ def test_opening_a_trial_makes_a_new_project(fresh_server, page, tmp_path):
     )
 
 
+@pytest.mark.timeout(1500)  # a cold server and two trainings, on a loaded machine
 def test_train_then_new_keeps_the_first_and_compare_spans_both(fresh_server, page):
     url = fresh_server.url("app.py")
     page.goto(url)  # a fresh install, a bare URL
