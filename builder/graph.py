@@ -221,7 +221,7 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
         raise ProjectError(topology.would_cycle_message(src, dst, cycle[::-1]), "model.layers")
     lay = _layer(p, dst)
     current = list(lay["inbound"])
-    lo, hi = _arity(lay["class_name"])
+    _lo, hi = _arity(lay["class_name"])
     repeatable = bool(catalogue.get(lay["class_name"]).get("input_names"))  # (x, x) attention
     if (
         src in current
