@@ -69,16 +69,36 @@ def _delete(pid: str) -> None:
     state.delete_project(pid)
 
 
-def _recent_projects(current: str) -> None:
-    """The autosaved projects, newest first: open one (with its runs), or delete it."""
+def _projects(current: str) -> None:
+    """Every project with an autosave or a run: find one by name, sort by last change or
+    last run, open one (with its runs), or delete it (asked first, undone for a while)."""
     from builder import recent
 
-    summaries = state.recent_projects()
-    others = [s for s in summaries if s.pid != current]
-    with st.expander(f"Recent projects ({len(others)})" if others else "Recent projects"):
-        if not others:
+    every = state.projects()
+    with st.expander(f"Projects ({len(every)})"):
+        gone = state.deleted()
+        if gone:
+            left, right = st.columns([3, 2], vertical_alignment="center")
+            left.caption(f"Deleted '{md(gone['name'])}'.")
+            right.button("Undo delete", key="_undo_delete", on_click=state.undo_delete)
+        if len(every) > 1:
+            st.text_input("Find a project", key="_find", placeholder="name or data")
+            st.radio(
+                "Sort by",
+                list(recent.SORTS),
+                format_func=recent.SORTS.get,
+                key="_sort",
+                horizontal=True,
+            )
+        summaries = recent.find(
+            every, st.session_state.get("_find", ""), st.session_state.get("_sort", "changed")
+        )
+        if len(summaries) < len(every):
+            st.caption(f"{len(summaries)} of {len(every)} projects match.")
+        if len(every) <= 1:
             st.caption(
-                "Projects you start (New project, a template, Open) are kept here with their runs."
+                "Every project you start (New project, a template, Open, a trial opened) is "
+                "kept here with its runs."
             )
         asked = st.session_state.get("_confirm_delete")
         for s in summaries:
@@ -112,7 +132,10 @@ def _recent_projects(current: str) -> None:
                     help=md(s.problem or f"Open '{s.name}' with its {runs}"),
                 )
             left, right = st.columns([5, 1], vertical_alignment="center")
-            left.caption(f"{md(s.dataset)} · {md(recent.age_text(s.modified))} · {md(runs)}")
+            when = recent.age_text(s.modified)
+            if s.last_run is not None and st.session_state.get("_sort") == "run":
+                when = f"last run {recent.age_text(s.last_run)}"
+            left.caption(f"{md(s.dataset)} · {md(when)} · {md(runs)}")
             right.button(
                 ":material/delete:",
                 key=f"_del:{s.pid}",
@@ -138,7 +161,7 @@ def _sidebar(project: dict) -> None:
         )
         st.caption(f"Data: {md(recent.data_label(project.get('data')))}")
     with more_area:
-        _recent_projects(state.session_id())
+        _projects(state.session_id())
         with st.expander("New / Open / Save"):
             st.selectbox(
                 "New from template",
@@ -151,7 +174,10 @@ def _sidebar(project: dict) -> None:
             st.button(
                 "New project",
                 key="_new_btn",
-                on_click=lambda: state.new_project(templates.load(st.session_state["_new_tpl"])),
+                on_click=lambda: state.new_project(
+                    templates.load(st.session_state["_new_tpl"]),
+                    f"Template '{templates.describe(st.session_state['_new_tpl'])[0]}'",
+                ),
             )
             upload = st.file_uploader(
                 "Open a project file, or import a Keras model (JSON or .keras)",
@@ -161,10 +187,10 @@ def _sidebar(project: dict) -> None:
             if upload is not None and st.session_state.get("_opened") != upload.file_id:
                 try:
                     opened, notes = open_upload(upload.name, upload.getvalue())
-                    state.new_project(opened)
+                    state.new_project(opened, f"'{upload.name}'")
                     st.session_state["_opened"] = upload.file_id
                     if notes:
-                        st.session_state["_notice"] = "Imported; not kept: " + "; ".join(notes)
+                        st.session_state["_notice"] += " Imported; not kept: " + "; ".join(notes)
                     st.rerun()
                 except ProjectError as err:
                     st.error(

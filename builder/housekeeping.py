@@ -7,6 +7,8 @@ The policy (README, "Limits and safety"):
   autosave and its run folders, as the recent-projects list shows it);
 - an uploaded CSV older than ``KEEP_DAYS`` that no remaining autosave and no remaining run
   names is deleted (a file still in use is kept, however old);
+- a deleted project is kept in the trash for ``recent.UNDO_WINDOW_S`` (its Undo), then
+  deleted;
 - of the ended runs of every session together, the newest ``KEEP_RUNS``
   (``$NETBUILDER_KEEP_RUNS``, default 200) are kept; runs still going are never deleted.
 
@@ -57,6 +59,7 @@ def prune(
         "runs": runs.prune_runs(paths.runs_root(), keep_runs),
         "autosaves": [],
         "uploads": [],
+        "trash": recent.purge_trash(paths.trash_dir(), now),
     }
     for path in paths.autosave_dir().glob("*.json"):
         if _old(path, limit) and recent.summarize(path, paths.runs_root()).modified < limit:
@@ -68,6 +71,7 @@ def prune(
             path.unlink(missing_ok=True)
     used = {_csv_name(p) for p in paths.autosave_dir().glob("*.json")}
     used |= {_csv_name(p) for p in paths.runs_root().glob("*/*/project.json")}
+    used |= {_csv_name(p) for p in paths.trash_dir().glob("*/autosave.json")}
     for path in paths.uploads_dir().iterdir():
         if path.is_file() and path.name not in used and _old(path, limit):
             path.unlink(missing_ok=True)

@@ -34,6 +34,11 @@ def uploads_dir() -> Path:
     return _folder("uploads")
 
 
+def trash_dir() -> Path:
+    """Deleted projects, kept for ``recent.UNDO_WINDOW_S`` so a delete can be undone."""
+    return _folder("trash")
+
+
 def module_ready(name: str) -> bool:
     """Whether module ``name`` is imported *and* finished initialising. The app imports
     Keras in a background thread while the first page paints; until that is done, code

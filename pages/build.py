@@ -18,10 +18,12 @@ from builder.advice import recommended_loss, recommended_losses
 from builder.project import ProjectError
 from ui import compile_form, forms, preload, state
 from ui.layer_form import (
+    TEMPLATES_NOTE,
     LayerForm,
     close_menu,
     find_layer,
     menu_key,
+    open_template,
     start_over,
     template_buttons,
     undo_redo,
@@ -315,9 +317,9 @@ def _use_template(name: str | None) -> None:
             current["data"]["dataset"],
             current["data"]["options"],
         )
+        start_over(project, FORM, SELECTED)  # an edit of this project: one Undo step
     else:
-        project = templates.load(name)
-    start_over(project, FORM, SELECTED)
+        open_template(name, FORM, SELECTED)
 
 
 def _gallery(project: dict) -> None:
@@ -328,6 +330,7 @@ def _gallery(project: dict) -> None:
         _use_template(None)
 
     st.button("Empty model (keep the input and data)", on_click=empty, key="build_tpl:empty")
+    st.caption(TEMPLATES_NOTE)
     template_buttons(templates.names(), "build", _use_template, menu_key=menu)
 
 

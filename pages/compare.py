@@ -1,4 +1,5 @@
-"""Compare: several runs of this session side by side — curves overlaid, settings and scores.
+"""Compare: several runs side by side — curves overlaid, settings and scores. The open
+project's runs are offered first; runs of any other project can be added.
 
 Reads run folders only (no TensorFlow): history.csv for the curves, project.json for the
 settings, metrics.json for the final scores. The table downloads as CSV.
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from builder import recent
 from builder.training import runs
 from ui import charts, doctor_view, jobs, state
 from ui.text import md
@@ -28,14 +30,49 @@ def _file_stem(name: str) -> str:
 
 
 st.title("Compare")
-records = [r for r in runs.list_runs(jobs.runs_root(), jobs.owner()) if r["state"] != "broken"]
-if not records:
-    st.info("No runs yet in this session: train a model first.")
+current = jobs.owner()
+with_runs = {s.pid: s for s in state.projects() if s.runs and s.pid != current}
+
+
+def _add_newest() -> None:
+    """Picking another project adds its newest run to the runs compared."""
+    picked = st.session_state.get("compare_projects", [])
+    fresh = recent.run_choices(jobs.runs_root(), current, picked)
+    chosen = st.session_state.get("compare_runs", [])
+    for pid in picked:
+        newest = next((k for k, (owner, _) in fresh.items() if owner == pid), None)
+        if newest and not any(fresh.get(k, (None,))[0] == pid for k in chosen):
+            chosen = [*chosen, newest]
+    st.session_state["compare_runs"] = chosen
+
+
+if with_runs:
+    if "compare_projects" in st.session_state:  # a project deleted meanwhile is dropped
+        st.session_state["compare_projects"] = [
+            p for p in st.session_state["compare_projects"] if p in with_runs
+        ]
+    st.multiselect(
+        "Also compare runs of other projects",
+        list(with_runs),
+        format_func=lambda pid: f"{with_runs[pid].name} · {with_runs[pid].runs} runs",
+        key="compare_projects",
+        on_change=_add_newest,
+    )
+choices = recent.run_choices(
+    jobs.runs_root(),
+    current,
+    [p for p in st.session_state.get("compare_projects", []) if p in with_runs],
+)
+if not choices:
+    st.info(
+        "No runs yet in this project: train a model first"
+        + (", or pick another project above." if with_runs else ".")
+    )
     if (HERE / "train.py").exists():
         st.page_link("pages/train.py", label="Go to Train")
     st.stop()
 
-by_id = {r["id"]: r for r in records}
+by_id = {key: record for key, (_, record) in choices.items()}
 kept = [i for i in st.session_state.get("compare_runs", []) if i in by_id]
 if "compare_runs" not in st.session_state or kept != st.session_state["compare_runs"]:
     st.session_state["compare_runs"] = kept or list(by_id)[:3]
@@ -45,12 +82,13 @@ chosen = st.multiselect(
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
-jobs.delete_control(list(chosen), key="compare_delete")
+jobs.delete_control([i for i in chosen if choices[i][0] == current], key="compare_delete")
 
 loaded = {}
 for run_id in chosen:
     try:
-        loaded[run_id] = runs.load_run(jobs.runs_root(), jobs.owner(), run_id)
+        owner, record = choices[run_id]
+        loaded[run_id] = runs.load_run(jobs.runs_root(), owner, record["id"])
     except runs.RunError as err:
         st.warning(md(str(err)))
 

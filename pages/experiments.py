@@ -237,21 +237,21 @@ def _open_trial(record: dict) -> None:
     ids = [t["id"] for t in with_run]
     c1, c2 = st.columns([3, 1])
     choice = c1.selectbox(
-        "Open a trial as the current project",
+        "Open a trial as a new project (this one stays, with its experiment)",
         ids,
         index=ids.index(best) if best in ids else 0,
         format_func=lambda i: f"{i} (best)" if i == best else i,
         key="exp_open_choice",
     )
-    if c2.button("Open", key="exp_open"):
+    if c2.button("Open", key="exp_open", help="The trial's model and settings, as a new project"):
         trial = with_run[ids.index(choice)]
         try:
             opened = projectlib.validate(runs.read_json(Path(trial["run"]) / "project.json"))
         except (OSError, ValueError, ProjectError) as err:
             st.error(f"This trial's project cannot be opened: {md(err)}")
             return
-        state.set_project(opened)
-        st.session_state["_notice"] = f"Opened trial {choice} as the current project."
+        name = f"{opened.get('name') or 'Untitled'} (trial {choice})"
+        state.new_project({**opened, "name": name}, f"Trial {choice}")
         st.rerun(scope="app")
 
 

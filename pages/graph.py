@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder import edit, graph, layout, paths, templates, topology
+from builder import edit, graph, layout, paths, topology
 from builder import project as projectlib
 from builder.project import ProjectError
 from ui import compile_form, data_choice, forms, graph_form, preload, state
 from ui.graph_component import build_view, graph_editor, node_fixes
-from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
+from ui.layer_form import TEMPLATES_NOTE, menu_key, open_template, template_buttons, undo_redo
 from ui.text import code, md
 
 EDITOR_KEY = "graph_editor"
@@ -224,7 +224,7 @@ def _disconnect(source: str, target: str) -> None:
 
 
 def _use_template(name: str) -> None:
-    start_over(templates.load(name), graph_form.FORM, SELECTED)
+    open_template(name, graph_form.FORM, SELECTED)
 
 
 # --------------------------------------------------------------------------- page parts
@@ -269,6 +269,7 @@ def _toolbar(project: dict) -> None:
         st.button("Add this input", on_click=_add_input, key="graph_add_input")
     menu = menu_key("graph_templates")
     with cols[5].popover("Templates", width="stretch", key=menu):
+        st.caption(TEMPLATES_NOTE)
         template_buttons(GRAPH_TEMPLATES, "graph", _use_template, menu_key=menu)
 
 

@@ -163,13 +163,17 @@ def _retrain(run: dict) -> None:
     st.caption(
         f"Validation loss was lowest at epoch {md(best)}. The book's last step: train a "
         "fresh model on all the training data (no validation) for that many epochs, "
-        "then evaluate it on the test set."
+        "then evaluate it on the test set. It trains as a new project; this one keeps "
+        "its runs."
     )
     if st.button(f"Retrain from scratch for {md(best)} epochs", key="results_retrain"):
         try:
             project = validate(edit.retrain(validate(copy.deepcopy(run["project"])), best))
-            state.set_project(project)
-            jobs.start(project)
+            name = f"{project.get('name') or 'Untitled'} (retrained, {best} epochs)"
+            project = validate({**project, "name": name})
+            # A project of its own, so the retrained run never mixes with this one's.
+            state.new_project(project, "The retrained model")
+            jobs.start(state.get_project())
         except (ProjectError, RuntimeError, ValueError) as err:
             st.error(f"Retraining did not start: {md(err)}")
             return

@@ -219,14 +219,23 @@ def test_sweep_runs_reattaches_stops_and_opens_a_trial():
     table = again.dataframe[0].value
     assert list(table[table["best"] == "best"]["trial"]) == [record["best"]["id"]]
 
+    swept = again.session_state["_pid"]
     again.button(key="exp_open").click().run()
     opened = again.session_state["project"]
     best = next(t for t in record["trials"] if t["id"] == record["best"]["id"])
     assert "experiment" not in opened
     assert opened["model"]["layers"][0]["config"]["units"] == best["params"]["layers.hidden.units"]
+    # A new project: the experiment's project and its trials' runs stay where they were.
+    assert again.session_state["_pid"] != swept
+    assert opened["name"].endswith(f"(trial {best['id']})")
+    from builder import paths
+
+    assert "experiment" in json.loads((paths.autosave_dir() / f"{swept}.json").read_text())
 
     again.switch_page("pages/compare.py").run()
     assert not again.exception, again.exception
-    listed = " ".join(str(o) for o in again.multiselect[0].options) if again.multiselect else ""
+    again.multiselect(key="compare_projects").set_value([swept]).run()
+    assert not again.exception, again.exception
+    listed = " ".join(str(o) for o in again.multiselect(key="compare_runs").options)
     for trial in finished:
         assert Path(trial["run"]).name in listed

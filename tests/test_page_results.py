@@ -95,9 +95,14 @@ def test_digits_run_scores_confusion_matrix_samples_and_retrain(digits_project):
     assert not at.exception, at.exception
     fit = at.session_state["project"]["fit"]
     assert fit["epochs"] == best and fit["validation"] == {"method": "none"}
+    # It trains as a project of its own: this one keeps its runs, unmixed.
+    retrained = at.session_state["_owner"]
+    assert retrained != owner and at.session_state["_pid"] == retrained
+    assert at.session_state["project"]["name"].endswith(f"(retrained, {best} epochs)")
+    assert [r["id"] for r in runs.list_runs(_runs_root(), owner)] == [run_id]
     from ui import jobs
 
-    handle = jobs._manager(str(_runs_root())).get(owner, at.session_state["train_job"])
+    handle = jobs._manager(str(_runs_root())).get(retrained, at.session_state["train_job"])
     assert handle is not None and handle.epochs == best
     handle.kill()
     handle.wait(30)

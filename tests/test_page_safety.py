@@ -91,32 +91,31 @@ def test_an_autosave_that_cannot_be_restored_is_kept_and_never_overwritten():
     new = at.session_state["_pid"]
     assert new != PID and at.query_params["p"] in (new, [new])
     assert "could not be restored" in _toasts(at) and "kept" in _toasts(at)
-    at.button(key="build_tpl:mnist_dense").click().run()
+    at.button(key="build_tpl:empty").click().run()  # an edit in place
     assert not at.exception, at.exception
+    assert at.session_state["_pid"] == new
     assert path.read_text() == broken
-    assert (
-        json.loads((paths.autosave_dir() / f"{new}.json").read_text())["name"]
-        == templates.load("mnist_dense")["name"]
-    )
+    saved = json.loads((paths.autosave_dir() / f"{new}.json").read_text())
+    assert saved["model"]["layers"] == []
 
 
 def test_a_second_tab_on_the_same_id_gets_its_own_copy():
     _autosave(templates.load(templates.DEFAULT))
     first, second = _tab(), _tab()
-    first.button(key="build_tpl:mnist_dense").click().run()
-    second.button(key="build_tpl:boston_regression").click().run()
+    # Edits in place (a template would open a new project of its own).
+    first.button(key="build_tpl:empty").click().run()
+    second.selectbox(key="build_optimizer").set_value("Adam").run()
     assert not first.exception and not second.exception
     moved = second.session_state["_pid"]
     assert first.session_state["_pid"] == PID and moved != PID
     assert "also changed in another tab" in _toasts(second)
     saved = {
-        pid: json.loads((paths.autosave_dir() / f"{pid}.json").read_text())["name"]
-        for pid in (PID, moved)
+        pid: json.loads((paths.autosave_dir() / f"{pid}.json").read_text()) for pid in (PID, moved)
     }
-    assert saved == {
-        PID: templates.load("mnist_dense")["name"],
-        moved: templates.load("boston_regression")["name"],
-    }
+    assert saved[PID]["model"]["layers"] == []
+    assert saved[PID]["compile"]["optimizer"]["class_name"] != "Adam"
+    assert saved[moved]["model"]["layers"] != []
+    assert saved[moved]["compile"]["optimizer"]["class_name"] == "Adam"
     # Runs the moved tab starts belong to its new id, the one a refresh finds.
     assert second.session_state["_owner"] == moved
 

@@ -1,4 +1,5 @@
-"""Recent projects: listing autosaves with their runs, deleting, names that follow the data."""
+"""Projects: listing every project with an autosave or a run, finding, deleting with undo,
+Compare's runs across projects, names that follow the data."""
 
 from __future__ import annotations
 
@@ -191,3 +192,131 @@ def test_rename_runs_renames_runs_named_as_the_project_was_or_automatically(dirs
     assert _run_name(other) == "train.csv, dense 64-10"  # another project's run
     with pytest.raises(ValueError, match="is not a project id"):
         recent.rename_runs(runs_root, "../x", project, "b")
+
+
+# --------------------------------------------------------------------------- all projects
+
+
+def _trained(runs_root, pid, name, dataset="digits", state="finished"):
+    """A run of ``pid`` trained from a project called ``name`` (no autosave needed)."""
+    from builder.training import runs
+
+    folder = runs.create_run(runs_root, pid, _project(name, dataset), {})
+    runs.update_run_info(folder, state=state)
+    return folder
+
+
+@pytest.fixture
+def free_disk(monkeypatch):
+    from builder.training import runs
+
+    monkeypatch.setattr(runs, "MIN_FREE_BYTES", 0)
+
+
+def test_a_project_trained_but_never_edited_is_listed_and_opens_from_its_run(dirs, free_disk):
+    auto, runs_root = dirs
+    _autosave(auto, PID_B, "Edited", "wine", 1000)
+    folder = _trained(runs_root, PID_A, "Digits (8x8, offline), dense 64-10")
+    listed = {s.pid: s for s in recent.list_projects(auto, runs_root)}
+    assert set(listed) == {PID_A, PID_B}
+    only_run = listed[PID_A]
+    assert (only_run.name, only_run.dataset, only_run.runs) == (
+        "Digits (8x8, offline), dense 64-10",
+        "Digits (8x8, offline)",
+        1,
+    )
+    assert only_run.changed == 0.0 and only_run.last_run == only_run.modified > 1000
+    assert recent.most_recent(auto, runs_root) == PID_A  # a bare URL opens it
+    assert recent.project_source(auto, runs_root, PID_A) == folder / "project.json"
+    assert recent.project_source(auto, runs_root, PID_B) == auto / f"{PID_B}.json"
+    with pytest.raises(ValueError, match="no autosave and no run"):
+        recent.project_source(auto, runs_root, PID_C)
+    (runs_root / PID_C).mkdir()  # an owner folder without runs is no project
+    assert len(recent.list_projects(auto, runs_root)) == 2
+
+
+def _summary(pid, name, modified, last_run=None, dataset="Digits"):
+    return recent.ProjectSummary(
+        pid, name, dataset, modified, runs=int(last_run is not None), last_run=last_run
+    )
+
+
+@pytest.mark.parametrize(
+    "query, sort, expected",
+    [
+        ("", "changed", ["b", "c", "a"]),
+        ("", "run", ["a", "c", "b"]),  # never run: last
+        ("wine", "changed", ["c"]),  # the data's label counts
+        ("STUDY boston", "changed", ["a"]),  # every word, any case
+        ("nothing like it", "changed", []),
+    ],
+)
+def test_find_filters_by_name_or_data_and_sorts(query, sort, expected):
+    summaries = [
+        _summary(PID_A, "Boston study", 100, last_run=90),
+        _summary(PID_B, "Digits try", 300),
+        _summary(PID_C, "Cultivars", 200, last_run=50, dataset="Wine cultivars"),
+    ]
+    found = recent.find(summaries, query, sort)
+    assert [s.pid[0] for s in found] == expected
+
+
+def test_find_refuses_an_unknown_sort():
+    with pytest.raises(ValueError, match="sort 'size' is not one of changed, run"):
+        recent.find([], "", "size")
+
+
+def test_delete_into_the_trash_and_undo_within_the_window(dirs, tmp_path, free_disk):
+    auto, runs_root = dirs
+    trash = tmp_path / "trash"
+    _autosave(auto, PID_A, "Doomed", "digits", 1000)
+    (auto / "history").mkdir()
+    (auto / "history" / f"{PID_A}.json").write_text("{}")
+    _trained(runs_root, PID_A, "Doomed")
+    (runs_root / recent.EXPERIMENTS_DIR / PID_A / "exp1").mkdir(parents=True)
+    before = [(s.name, s.runs) for s in recent.list_projects(auto, runs_root)]
+
+    recent.delete_project(auto, runs_root, PID_A, trash, now=5000)
+    assert recent.list_projects(auto, runs_root) == []
+    assert not (runs_root / PID_A).exists() and not (auto / "history" / f"{PID_A}.json").exists()
+    assert recent.restore_project(auto, runs_root, trash, PID_A)
+    assert [(s.name, s.runs) for s in recent.list_projects(auto, runs_root)] == before
+    assert (auto / "history" / f"{PID_A}.json").exists()
+    assert (runs_root / recent.EXPERIMENTS_DIR / PID_A / "exp1").is_dir()
+    assert not recent.restore_project(auto, runs_root, trash, PID_A)  # only once
+
+    recent.delete_project(auto, runs_root, PID_A, trash, now=5000)
+    assert recent.purge_trash(trash, now=5000 + recent.UNDO_WINDOW_S - 1) == []
+    assert recent.purge_trash(trash, now=5000 + recent.UNDO_WINDOW_S + 1) == [PID_A]
+    assert not recent.restore_project(auto, runs_root, trash, PID_A)  # the window passed
+
+
+def test_delete_refuses_a_project_still_training(dirs, tmp_path, free_disk):
+    import os
+
+    from builder.training import lifecycle, runs
+
+    auto, runs_root = dirs
+    _autosave(auto, PID_A, "Busy", "digits", 1)
+    folder = _trained(runs_root, PID_A, "Busy", state="running")
+    runs.update_run_info(folder, pid=os.getpid(), pid_token=lifecycle.start_token(os.getpid()))
+    with pytest.raises(ValueError, match=f"run {folder.name} of this project is still training"):
+        recent.delete_project(auto, runs_root, PID_A, tmp_path / "trash")
+    assert (auto / f"{PID_A}.json").exists() and folder.exists()
+
+
+def test_run_choices_put_the_open_project_first_and_key_others_by_project(dirs, free_disk):
+    _, runs_root = dirs
+    mine = _trained(runs_root, PID_A, "Mine")
+    theirs = _trained(runs_root, PID_B, "Theirs")
+    (runs_root / PID_B / "not-a-run").mkdir()  # broken folders are not offered
+    choices = recent.run_choices(runs_root, PID_A, [PID_B, PID_A])
+    assert list(choices) == [mine.name, f"{PID_B}/{theirs.name}"]
+    assert choices[f"{PID_B}/{theirs.name}"][0] == PID_B
+    assert choices[f"{PID_B}/{theirs.name}"][1]["name"] == "Theirs"
+
+
+def test_the_experiments_folder_name_is_the_runners():
+    from builder.experiments import runner
+
+    assert recent.EXPERIMENTS_DIR == runner.EXPERIMENTS_DIR

@@ -51,9 +51,13 @@ def _saved_name(pid: str) -> str:
     return json.loads((paths.autosave_dir() / f"{pid}.json").read_text())["name"]
 
 
-def _pick(at: AppTest, template: str) -> None:
-    at.button(key=f"build_tpl:{template}").click().run()
+def _pick(at: AppTest, dataset: str) -> str:
+    """An edit of the open project in place (its dataset, on the Data page; a template
+    would open a new project); returns the name it now has (it follows the data)."""
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="data_dataset").set_value(dataset).run()
     assert not at.exception, at.exception
+    return at.session_state["project"]["name"]
 
 
 def test_two_bare_url_tabs_never_write_the_same_autosave():
@@ -65,31 +69,31 @@ def test_two_bare_url_tabs_never_write_the_same_autosave():
     assert first.session_state["_pid"] == second.session_state["_pid"] == PID
     assert _url_id(first) == _url_id(second) == PID
 
-    _pick(first, "mnist_dense")
-    _pick(second, "imdb_dense")
+    mnist = _pick(first, "mnist")
+    imdb = _pick(second, "imdb")
     moved = second.session_state["_pid"]
     assert moved != PID and _url_id(second) == moved
     assert f"(?p={PID}) was also changed in another tab" in _toasts(second)
     assert f"?p={moved}" in _toasts(second)
     assert not _toasts(first)
-    assert _saved_name(PID) == templates.load("mnist_dense")["name"]
-    assert _saved_name(moved) == templates.load("imdb_dense")["name"]
+    assert _saved_name(PID) == mnist
+    assert _saved_name(moved) == imdb
 
     # Each tab goes on saving under its own id, however they take turns.
-    _pick(first, "boston_regression")
-    _pick(second, "reuters_dense")
-    _pick(first, "mnist_dense")
+    _pick(first, "boston_housing")
+    reuters = _pick(second, "reuters")
+    mnist = _pick(first, "mnist")
     assert first.session_state["_pid"] == PID and second.session_state["_pid"] == moved
-    assert _saved_name(PID) == templates.load("mnist_dense")["name"]
-    assert _saved_name(moved) == templates.load("reuters_dense")["name"]
+    assert _saved_name(PID) == mnist
+    assert _saved_name(moved) == reuters
     assert json.loads(older.read_text())["name"] == templates.load("boston_regression")["name"]
 
 
 def test_a_bare_url_tab_and_a_tab_on_the_same_id_are_told_alike():
     (paths.autosave_dir() / f"{PID}.json").write_text(json.dumps(templates.load(templates.DEFAULT)))
     named, bare = _tab(PID), _tab(None)
-    _pick(bare, "mnist_dense")  # the bare tab saves first: the named one moves
-    _pick(named, "imdb_dense")
+    _pick(bare, "mnist")  # the bare tab saves first: the named one moves
+    _pick(named, "imdb")
     assert bare.session_state["_pid"] == PID and named.session_state["_pid"] != PID
     assert "also changed in another tab" in _toasts(named)
 
@@ -112,7 +116,7 @@ def _poll_finished(at: AppTest) -> None:
 def test_runs_of_a_moved_tab_are_listed_with_its_project_after_a_refresh():
     (paths.autosave_dir() / f"{PID}.json").write_text(json.dumps(templates.load(templates.DEFAULT)))
     first, second = _tab(), _tab()
-    _pick(first, "mnist_dense")
+    _pick(first, "mnist")
     second.text_input(key="_name").set_value("Second tab's digits").run()
     moved = second.session_state["_pid"]
     assert moved != PID and _saved_name(moved) == "Second tab's digits"

@@ -39,6 +39,7 @@ DEVELOPER_TEXT = {
     "entry['help']",
     "settings.LOSSES[loss]['help']",
     "label",  # ui/forms.py: the catalogue's label of a parameter
+    "TEMPLATES_NOTE",  # ui/layer_form.py: a fixed sentence
 }
 
 

@@ -173,6 +173,8 @@ def widget_value(spec: dict, key: str):
 
 
 def _on_vary(setting: str, current, hint: dict | None, key: str) -> None:
+    if key not in st.session_state:
+        return  # a box of the page drawn for the project before another was opened
     project = state.get_project()
     if st.session_state[key]:
         changed = experiment_spec.mark_varied(project, setting, current, hint)

@@ -89,6 +89,7 @@ def start(project: dict, device: str = "auto", allow_download: bool = False) -> 
     """
     mgr = manager()
     mgr.forget_finished()
+    state.ensure_saved()  # listed in Projects under its name, also if never edited
     handle = mgr.start(project, owner(), device=device, allow_download=allow_download)
     remember(handle.run_id)
     return handle

@@ -371,6 +371,19 @@ def template_buttons(
         )
 
 
+def open_template(name: str, form: LayerForm, selected_key: str) -> None:
+    """Open template ``name`` as a new project, nothing selected; the current project stays
+    listed with its runs (a template never replaces it)."""
+    from builder import templates
+
+    st.session_state[selected_key] = None
+    st.session_state[form.errors_key] = {}
+    state.new_project(templates.load(name), f"Template '{templates.describe(name)[0]}'")
+
+
+TEMPLATES_NOTE = "A template opens as a new project; this one stays in Projects with its runs."
+
+
 def start_over(project: dict, form: LayerForm, selected_key: str) -> None:
     """Make ``project`` current with nothing selected and no refused values pending."""
     st.session_state[selected_key] = None

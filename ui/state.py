@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 import streamlit as st
 
@@ -115,6 +116,14 @@ def _portable(project: dict) -> dict:
     return {**project, "data": data}
 
 
+def _load(path) -> tuple[dict, bytes]:
+    """A project file (an autosave, or a run's project.json for a project trained but
+    never edited) and its bytes as read, under the folder's lock, size-capped."""
+    with locks.locked(path.parent):
+        raw = read_capped(path, limits.MAX_PROJECT_BYTES)
+    return loads(raw, check_graph=False), raw
+
+
 def init() -> None:
     """Restore the autosaved project for this URL, or start from the offline default."""
     if "project" in st.session_state:
@@ -124,20 +133,23 @@ def init() -> None:
     owner_id()
     project, note, stacks = None, None, ([], [])
     path = _autosave_path(pid)
-    if path.exists():
+    try:
+        source = recent.project_source(paths.autosave_dir(), paths.runs_root(), pid)
+    except ValueError:
+        source = None  # a new id: the offline default below
+    if source is not None:
         try:
-            with locks.locked(path.parent):
-                raw = read_capped(path, limits.MAX_PROJECT_BYTES)
-            project = loads(raw, check_graph=False)
+            project, raw = _load(source)
             note = "Restored the project you were building."
-            st.session_state["_autosave_digest"] = _digest(raw)
-            stacks = history.read(_history_path(pid), _digest(raw))
+            if source == path:
+                st.session_state["_autosave_digest"] = _digest(raw)
+                stacks = history.read(_history_path(pid), _digest(raw))
         except (ProjectError, ValueError, RecursionError, OSError) as err:
             # Keep the file: the next edit of the default must not overwrite it.
             new = _fork()
             note = (
                 f"The autosaved project could not be restored ({err}). It is kept, "
-                f"unchanged, in {path}; you are now working on the default project under "
+                f"unchanged, in {source}; you are now working on the default project under "
                 f"a new address (?p={new})."
             )
     if project is None:
@@ -181,7 +193,17 @@ def _follow_data(before: dict, after: dict) -> dict:
     return recent.follow_data(before, after, names)
 
 
+def _forget_refused() -> None:
+    """Drop the values forms refused (``*_errors``: {widget key: message}): they were typed
+    for a project that is no longer on screen, so after an Undo or an Open no page shows
+    an error of the project before."""
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.endswith("_errors"):
+            del st.session_state[key]
+
+
 def _forget_project_keys() -> None:
+    _forget_refused()
     for key in list(st.session_state):
         if isinstance(key, str) and key.startswith(_PROJECT_KEY_PREFIXES):
             del st.session_state[key]
@@ -202,44 +224,83 @@ def _switch(pid: str, project: dict, digest: str | None = None) -> None:
     st.session_state["_redo"] = []
 
 
-def new_project(project: dict) -> None:
+def new_project(project: dict, what: str = "") -> None:
     """Start ``project`` as a new project of its own (own autosave, own runs); the current
-    one stays in the recent list."""
+    one stays listed with its runs. ``what`` says what was opened ("Template 'X'"), for the
+    notice that says where the previous project is."""
     init()
+    before = st.session_state["project"].get("name") or "Untitled"
     _switch(secrets.token_hex(8), project)
     _autosave(st.session_state["project"])
+    said = f"{what or 'It'} opened as a new project; '{before}' stays in Projects with its runs."
+    earlier = st.session_state.get("_notice")
+    st.session_state["_notice"] = f"{earlier} {said}" if earlier else said
+
+
+def ensure_saved() -> None:
+    """Autosave the current project if it has no autosave yet (a project trained before
+    any edit), so that it is listed under its own name."""
+    init()
+    if not _autosave_path(session_id()).exists():
+        _autosave(st.session_state["project"])
 
 
 def open_project(pid: str) -> bool:
-    """Make the autosaved project ``pid`` current, with its runs; False (and a notice) when
-    its autosave cannot be read."""
+    """Make project ``pid`` current, with its runs; False (and a notice) when it cannot be
+    read. A project trained but never edited opens as its newest run was trained."""
     init()
     try:
-        path = _autosave_path(recent.check_project_id(pid))
-        with locks.locked(path.parent):
-            raw = read_capped(path, limits.MAX_PROJECT_BYTES)
-        project = loads(raw, check_graph=False)
+        path = recent.project_source(paths.autosave_dir(), paths.runs_root(), pid)
+        project, raw = _load(path)
     except (ValueError, ProjectError, RecursionError, OSError) as err:
         st.session_state["_notice"] = f"That project cannot be opened: {err}"
         return False
-    _switch(pid, _portable(project), _digest(raw))
-    st.session_state["_undo"], st.session_state["_redo"] = history.read(
-        _history_path(pid), _digest(raw)
-    )
+    autosaved = path == _autosave_path(pid)
+    _switch(pid, _portable(project), _digest(raw) if autosaved else None)
+    if autosaved:
+        st.session_state["_undo"], st.session_state["_redo"] = history.read(
+            _history_path(pid), _digest(raw)
+        )
     return True
 
 
 def delete_project(pid: str) -> None:
-    """Delete a project and its runs; deleting the current one opens the next most recent
-    (or the offline default)."""
+    """Delete a project with its runs, into the trash (``undo_delete`` brings it back
+    within ``recent.UNDO_WINDOW_S``); deleting the current one opens the next most recent
+    (or the offline default). A project still training is kept, with a notice."""
     init()
-    with locks.locked(paths.autosave_dir()):
-        recent.delete_project(paths.autosave_dir(), paths.runs_root(), pid)
-        history.delete(_history_path(pid))
+    names = {s.pid: s.name for s in projects()}
+    try:
+        with locks.locked(paths.autosave_dir()):
+            recent.delete_project(paths.autosave_dir(), paths.runs_root(), pid, paths.trash_dir())
+    except ValueError as err:
+        st.session_state["_notice"] = f"Not deleted: {err}"
+        return
+    st.session_state["_deleted"] = {"pid": pid, "name": names.get(pid, pid), "at": time.time()}
     if pid == session_id():
         following = recent.most_recent(paths.autosave_dir(), paths.runs_root())
         if not (following and open_project(following)):
             new_project(templates.load(templates.DEFAULT))
+            st.session_state.pop("_notice", None)
+
+
+def deleted() -> dict | None:
+    """The project this session deleted last, while its delete can still be undone."""
+    last = st.session_state.get("_deleted")
+    if last and time.time() - last["at"] < recent.UNDO_WINDOW_S:
+        return last
+    st.session_state.pop("_deleted", None)
+    return None
+
+
+def undo_delete() -> None:
+    """Bring back the project deleted last (see ``deleted``), with its runs."""
+    last = deleted()
+    st.session_state.pop("_deleted", None)
+    if last and not recent.restore_project(
+        paths.autosave_dir(), paths.runs_root(), paths.trash_dir(), last["pid"]
+    ):
+        st.session_state["_notice"] = f"'{last['name']}' can no longer be brought back."
 
 
 def rename(name: str) -> None:
@@ -253,9 +314,10 @@ def rename(name: str) -> None:
         recent.rename_runs(paths.runs_root(), owner_id(), project, name, names)
 
 
-def recent_projects(limit: int = 10) -> list:
-    """``recent.ProjectSummary`` of the autosaved projects, newest change first."""
-    return recent.list_projects(paths.autosave_dir(), paths.runs_root())[:limit]
+def projects(query: str = "", sort: str = "changed") -> list:
+    """``recent.ProjectSummary`` of every project with an autosave or a run, those
+    matching ``query`` (``recent.find``), newest change (or run) first."""
+    return recent.find(recent.list_projects(paths.autosave_dir(), paths.runs_root()), query, sort)
 
 
 def _autosave(project: dict) -> None:
@@ -276,7 +338,7 @@ def _autosave(project: dict) -> None:
                     f"the other, your changes here are now saved under a new address "
                     f"(?p={md(new)}); the other tab keeps the old one, "
                     f"with the runs trained so far (a run still training included): open "
-                    f"it from Recent projects to see them."
+                    f"it from Projects to see them."
                 )
                 path = _autosave_path(new)
             text = dumps(project).encode("utf-8")
@@ -315,6 +377,7 @@ def _step(source: str, target: str) -> None:
         _autosave(st.session_state["project"])
         return
     st.session_state[source].pop()
+    _forget_refused()
     st.session_state[target].append(st.session_state["project"])
     st.session_state["project"] = settings.normalise(project)
     _autosave(st.session_state["project"])

@@ -91,7 +91,7 @@ def test_own_csv_to_a_trained_model_then_back_through_the_bare_url_and_renamed(
     sidebar = page.get_by_test_id("stSidebar")
     expect(_sidebar_name(page)).to_have_value("train.csv, dense 64-2", timeout=60_000)
     expect(sidebar.get_by_text("Data: train.csv")).to_be_visible()
-    sidebar.get_by_text(re.compile("^Recent projects")).click()
+    sidebar.get_by_text(re.compile(r"^Projects \(")).click()
     expect(sidebar.get_by_text("train.csv · just now · 1 run")).to_be_visible()
 
     name = _sidebar_name(page)
