@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ADAPT_SAMPLES", "STATE_KEYS", "adapt_layers", "adapted_state", "pending"]
+__all__ = [
+    "ADAPT_SAMPLES",
+    "STATE_KEYS",
+    "adapt_layers",
+    "adapted_state",
+    "pending",
+    "training_part",
+]
 
 # At most this many training samples are read to adapt a layer (the first ones).
 ADAPT_SAMPLES = 20000
@@ -37,6 +44,21 @@ def pending(project: dict) -> list[str]:
     ]
 
 
+def training_part(project: dict, x: Any, y: Any) -> Any:
+    """The part of the training split ``x`` that the model trains on, which its layers
+    adapt to: without the first samples held out (holdout), without the last share Keras
+    keeps for validation (validation_split); all of it otherwise (K-fold adapts per fold)."""
+    from builder.data.splits import holdout, num_samples, split_point, subset
+
+    spec = project["fit"]["validation"]
+    if spec["method"] == "holdout":
+        (x_fit, _), _ = holdout(x, y, count=spec.get("count"), fraction=spec.get("fraction"))
+        return x_fit
+    if spec["method"] == "split":
+        return subset(x, slice(None, split_point(num_samples(x), spec["fraction"])))
+    return x
+
+
 def adapt_layers(model, x, max_samples=ADAPT_SAMPLES):
     """Adapt every layer of ``model`` given no state (Normalization without a mean,
     TextVectorization/StringLookup/IntegerLookup without a vocabulary, Discretization
@@ -56,6 +78,8 @@ def adapt_layers(model, x, max_samples=ADAPT_SAMPLES):
     ]
 
     def first(values):
+        if tf.is_tensor(values):
+            return values[:max_samples]
         values = np.asarray(values)[:max_samples]
         # Keras takes text as TensorFlow strings, not as NumPy arrays of str.
         return tf.constant(values.astype(str)) if values.dtype.kind in "OUS" else values
@@ -64,7 +88,7 @@ def adapt_layers(model, x, max_samples=ADAPT_SAMPLES):
         sample = [first(x[t.name]) for t in model.inputs]
     elif isinstance(x, (list, tuple)):
         sample = [first(v) for v in x]
-    elif isinstance(x, np.ndarray):
+    elif isinstance(x, np.ndarray) or tf.is_tensor(x):
         sample = [first(x)]
     else:  # per-batch encoded multi-hot text: no layer here adapts to it
         return []

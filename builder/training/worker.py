@@ -665,7 +665,10 @@ def _train_single(
             _restore_seed_states(model, checkpoint.get("seed_states"))
         else:
             model = _build(project)
-            _adapt(model, x, folder)
+            from builder.adapt import training_part
+
+            # holdout: x is already the part trained on; split: Keras' last share is not
+            _adapt(model, training_part(project, data.x_train, data.y_train), folder)
     if checkpoint:
         # Keras' BackupAndRestore would put back its own (older or newer) copy: the run's
         # checkpoint is the one training continues from.
