@@ -288,9 +288,12 @@ def _options_form(project: dict, spec) -> None:
     errors = _errors()
     several = bool(options.get("targets"))
     columns = None
+    texts: list[str] = []
     if spec.source == "csv" and options.get("path"):
         try:
-            columns = inspect_csv(options["path"]).columns
+            summary = inspect_csv(options["path"])
+            columns = summary.columns
+            texts = [c for c in columns if summary.dtypes.get(c) == "text"]
         except DataError:
             pass
     for opt in spec.options:
@@ -300,11 +303,18 @@ def _options_form(project: dict, spec) -> None:
             continue  # each column to predict has its own, below
         key = f"data_opt:{spec.name}:{opt['name']}"
         spec_opt = dict(opt)
+        value = options.get(opt["name"], opt["default"])
         if opt["name"] == "target" and columns:
             spec_opt.update(type="choice", choices=columns)
+        if opt["name"] == "text":
+            if not texts and not value:
+                continue  # no column of text to read
+            # a text column read as raw text: the model's one input (TextVectorization)
+            spec_opt.update(type="choice", choices=[None, *texts], null_label="none")
+            value = value or None
         forms.param_widget(
             spec_opt,
-            options.get(opt["name"], opt["default"]),
+            value,
             key,
             errors,
             _on_option,
@@ -399,9 +409,13 @@ def _csv_inputs(project: dict) -> None:
     categories = [
         f"{c.name} ({len(c.categories)} categories)"
         for c in table.encoder.columns
-        if c.kind != "number"
+        if c.kind == "category"
     ]
-    parts = []
+    parts = [
+        f"{c.name} as raw text (one string per row, for a TextVectorization first in the model)"
+        for c in table.encoder.columns
+        if c.kind == "text"
+    ]
     if numbers:
         parts.append(f"{', '.join(numbers)} as numbers")
     if categories:
