@@ -457,7 +457,7 @@ def _layer_config(entry) -> tuple[str, dict]:
 
 def _input(config: dict, name: str, notes: list[str]) -> dict:
     shape = config.get("batch_shape", config.get("batch_input_shape"))
-    if not isinstance(shape, list) or len(shape) < 2:
+    if not isinstance(shape, list) or len(shape) < 1:  # [None]: a scalar per sample
         raise ProjectError(
             f"input {name!r} has no shape; build the model on "
             "keras.Input(shape=...) before saving it."
