@@ -444,7 +444,7 @@ def _expected(p: dict) -> str:
         )
     if t == "values":
         return (
-            "a list of values such as [\"the\", \"a\", \"movie\"] (never a file path: "
+            'a list of values such as ["the", "a", "movie"] (never a file path: '
             "netbuilder reads no file a project names)"
         )
     if t == "any":

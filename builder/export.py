@@ -29,9 +29,9 @@ import textwrap
 from pathlib import Path
 
 from builder import settings
+from builder.adapt import pending
 from builder.build import _model_name
 from builder.checker import _tuplify
-from builder.adapt import pending
 from builder.project import ProjectError, graph_order, is_sequential, validate
 from builder.topology import inbound_of
 
@@ -431,7 +431,11 @@ def _encoded_as(enc) -> str:
         return (
             f"read as raw text from column {json.dumps(enc.columns[0]['name'])} (the model's "
             "TextVectorization turns it into numbers)"
-            + (f"; {len(enc.dropped)} other column(s) are left out, as in the app" if enc.dropped else "")
+            + (
+                f"; {len(enc.dropped)} other column(s) are left out, as in the app"
+                if enc.dropped
+                else ""
+            )
         )
     normalised = ", normalised with the training split's mean and deviation"
     dropped = f"; {len(enc.dropped)} column(s) are left out, as the app left them out"

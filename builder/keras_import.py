@@ -823,9 +823,7 @@ def _note_adapted(cls: str, config: dict, name: str, notes: list[str]) -> None:
         )
     elif cls != "Discretization":
         size = config.get("vocabulary_size")
-        width = (
-            f" (vocabulary_size {size} is kept, so its output keeps its width)" if size else ""
-        )
+        width = f" (vocabulary_size {size} is kept, so its output keeps its width)" if size else ""
         notes.append(
             f"layer {name!r} ({cls}) has no vocabulary among its settings: a vocabulary it "
             "learnt with adapt() in Keras is not read from the file; it adapts again to "

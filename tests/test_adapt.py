@@ -151,7 +151,9 @@ def test_text_layers_are_catalogued_for_string_inputs():
         assert entry["input_dtype"] == "string" and entry["category"] == "preprocessing"
         vocabulary = next(p for p in entry["params"] if p["name"] == "vocabulary")
         assert vocabulary["type"] == "values"
-    modes = next(p for p in catalogue.get("TextVectorization")["params"] if p["name"] == "output_mode")
+    modes = next(
+        p for p in catalogue.get("TextVectorization")["params"] if p["name"] == "output_mode"
+    )
     assert modes["choices"] == ["int", "multi_hot", "count", "tf_idf"]
 
 
@@ -290,8 +292,9 @@ def test_exported_script_adapts_the_same_way_and_trains(trained, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     adapted = json.loads((run / "adapted.json").read_text(encoding="utf-8"))
-    assert json.loads((tmp_path / "v.json").read_text()) == (
-        adapted["text_vectorization"]["vocabulary"]
+    assert (
+        json.loads((tmp_path / "v.json").read_text())
+        == (adapted["text_vectorization"]["vocabulary"])
     )
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["total_params"] == 10000 * 16 + 16 + 16 * 16 + 16 + 17

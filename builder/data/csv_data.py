@@ -850,7 +850,8 @@ def load_table(
     (row IDs), free text and empty columns are left out too (``encoder.dropped`` says
     why). Returns x as (rows, features) float32 with statistics from the training
     split only. ``text`` names a free-text column that is the model's one input: x is
-    then (rows,) strings, the column's raw text (see ``_text_input``). Raises DataError for every problem a person can fix in the file or settings.
+    then (rows,) strings, the column's raw text (see ``_text_input``). Raises DataError
+    for every problem a person can fix in the file or settings.
     """
     frame, sep = _read_frame(source)
     notes: list[str] = []
@@ -904,8 +905,8 @@ def load_table(
     unseen = {}
     for col in encoder.columns:
         if col.kind == "category":
-            text = raw_test[col.name].astype(object).where(raw_test[col.name].notna(), MISSING)
-            count = int((~text.astype(str).isin(col.categories)).sum())
+            cells = raw_test[col.name].astype(object).where(raw_test[col.name].notna(), MISSING)
+            count = int((~cells.astype(str).isin(col.categories)).sum())
             if count:
                 unseen[col.name] = count
     for name, count in unseen.items():
