@@ -293,7 +293,12 @@ def _options_form(project: dict, spec) -> None:
         try:
             summary = inspect_csv(options["path"])
             columns = summary.columns
-            texts = [c for c in columns if summary.dtypes.get(c) == "text"]
+            predicted = {t.get("column") for t in options.get("targets") or []} or {
+                options.get("target") or columns[-1]
+            }
+            texts = [
+                c for c in columns if summary.dtypes.get(c) == "text" and c not in predicted
+            ]
         except DataError:
             pass
     for opt in spec.options:
