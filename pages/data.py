@@ -296,9 +296,7 @@ def _options_form(project: dict, spec) -> None:
             predicted = {t.get("column") for t in options.get("targets") or []} or {
                 options.get("target") or columns[-1]
             }
-            texts = [
-                c for c in columns if summary.dtypes.get(c) == "text" and c not in predicted
-            ]
+            texts = [c for c in columns if summary.dtypes.get(c) == "text" and c not in predicted]
         except DataError:
             pass
     for opt in spec.options:
