@@ -169,33 +169,10 @@ def build(project: dict, compile: bool = True):
     return model
 
 
-def adapt(model, x, max_samples: int = 20000) -> list[str]:
-    """Adapt every Normalization layer that was given no mean and variance to the data
-    ``x`` (the training split; at most ``max_samples`` rows), the Keras way of learning the
-    book's feature normalisation. A layer deeper in the model adapts to what reaches it.
-    Returns the names of the layers adapted."""
-    import keras
-    import numpy as np
+def adapt(model, x, max_samples: int | None = None) -> list[str]:
+    """Adapt the model's preprocessing layers given no state to the training data ``x``
+    (``builder.adapt.adapt_layers``: Normalization, TextVectorization, StringLookup,
+    IntegerLookup, Discretization). Returns the names of the layers adapted."""
+    from builder.adapt import ADAPT_SAMPLES, adapt_layers
 
-    layers = [
-        lay
-        for lay in model.layers
-        if isinstance(lay, keras.layers.Normalization) and getattr(lay, "input_mean", None) is None
-    ]
-    if not layers:
-        return []
-    if isinstance(x, dict):
-        sample = {k: np.asarray(v)[:max_samples] for k, v in x.items()}
-    elif isinstance(x, (list, tuple)):
-        sample = [np.asarray(v)[:max_samples] for v in x]
-    elif isinstance(x, np.ndarray):
-        sample = x[:max_samples]
-    else:  # per-batch encoded text: Normalization does not belong on it
-        return []
-    done = []
-    for layer in layers:
-        source = keras.Model(model.inputs, layer.input)
-        values = source.predict(sample, batch_size=256, verbose=0)
-        layer.adapt(values)
-        done.append(layer.name)
-    return done
+    return adapt_layers(model, x, ADAPT_SAMPLES if max_samples is None else max_samples)

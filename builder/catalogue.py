@@ -74,6 +74,7 @@ PARAM_TYPES = (
     "initializer",
     "regularizer",
     "constraint",
+    "values",
     "any",
 )
 _PARAM_KEYS = {
@@ -434,6 +435,11 @@ def _expected(p: dict) -> str:
             f"the name of a Keras {t} (e.g. {', '.join(_show(n) for n in snake[:4])}) or "
             f'{{"class_name": ..., "config": {{...}}}} with a keras.{kind} class name'
         )
+    if t == "values":
+        return (
+            'a list of values such as ["the", "a", "movie"] (never a file path: '
+            "netbuilder reads no file a project names)"
+        )
     if t == "any":
         return "a JSON value Keras accepts"
     raise CatalogueError(f"unknown parameter type {t!r}")
@@ -527,6 +533,14 @@ def _value_ok(p: dict, v: Any) -> bool:  # noqa: C901
         return isinstance(v, dict)
     if t in _OBJECT_KINDS:
         return _keras_object_ok(_OBJECT_KINDS[t], v)
+    if t == "values":
+        # A vocabulary or weights as data. Keras also takes a file path here and would
+        # read that file: a project must never make the app read a file it names.
+        return (
+            isinstance(v, list)
+            and len(v) <= limits.MAX_VOCABULARY
+            and all(isinstance(x, (str, int, float)) and _json_value(x) for x in v)
+        )
     if t == "any":
         return _json_value(v)
     raise CatalogueError(f"unknown parameter type {t!r}")

@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from builder import advice, catalogue, limits, settings, topology
+from builder import advice, catalogue, limits, settings, text_layers, topology
 from builder.project import INPUT_DTYPES, ProjectError, check_counts, shape_ok, validate
 from builder.results import (
     CheckResult,
@@ -245,6 +245,10 @@ def translate(
     who = f"{cls} '{name}'"
     config = layer.get("config", {})
     shape = in_shapes[0] if in_shapes else ()
+    if kind == "call" and shape and shape[-1] is None:
+        width = text_layers.width_after_adapt(layer, producers)
+        if width:
+            return width
     got = " and ".join(fmt_shape(_full(s)) for s in in_shapes)
 
     if kind == "config":
@@ -655,8 +659,13 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
             )
         else:
             lo, hi = entry["inputs"]["min"], entry["inputs"]["max"]
+            text_refusal = text_layers.numbers_into_text_layer(
+                lay, [d for _, d, _ in in_specs], srcs, input_names
+            )
             if len(in_specs) < lo or (hi is not None and len(in_specs) > hi):
                 report.error = topology.arity_message(cls, name, len(in_specs), lo, hi)
+            elif text_refusal:
+                report.error, report.fixes = text_refusal
             else:
                 out, params, trainable, refusal, kind = _run_layer(
                     cls, lay.get("config", {}), in_specs

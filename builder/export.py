@@ -25,6 +25,7 @@ import textwrap
 from pathlib import Path
 
 from builder import codegen, settings
+from builder.adapt import pending
 from builder.build import BuildError, _model_name
 from builder.checker import _tuplify
 from builder.project import ProjectError, graph_order, is_sequential, validate
@@ -180,6 +181,8 @@ def _imports(data: _Data, for_notebook: bool) -> str:
     if data.spec.source in ("sklearn", "csv"):
         lines.append("from sklearn.model_selection import train_test_split")
     lines += ["", "import keras"]
+    if data.text_input:
+        lines.append("import tensorflow as tf  # Keras takes text as TensorFlow strings")
     return "\n".join(lines)
 
 
@@ -202,6 +205,8 @@ class _Data:
             raise ProjectError(str(err), "data") from None
         self.spec = registry.DATASETS[project["data"]["dataset"]]
         self.seed = self.encoder.split_seed
+        # The model reads raw text (a CSV's text column, input dtype "string").
+        self.text_input = self.info.input_spec.get("dtype") == "string"
 
 
 def _function(fn) -> str:
@@ -417,6 +422,17 @@ y_train, y_test = y[train_rows], y[test_rows]"""
 
 def _encoded_as(enc) -> str:
     """How the exported script encodes a CSV's input columns, in words (its notebook text)."""
+    if enc.columns and enc.columns[0]["kind"] == "text":
+        return (
+            f'read as raw text from column "{codegen.markdown(enc.columns[0]["name"])}" '
+            "(the model's "
+            "TextVectorization turns it into numbers)"
+            + (
+                f"; {len(enc.dropped)} other column(s) are left out, as in the app"
+                if enc.dropped
+                else ""
+            )
+        )
     normalised = ", normalised with the training split's mean and deviation"
     dropped = f"; {len(enc.dropped)} column(s) are left out, as the app left them out"
     return (
@@ -503,11 +519,14 @@ def _csv_code(data: _Data) -> tuple[str, str]:
         ]
     for name, why in enc.dropped:
         lines.append(f"# Left out, as in the app: column {_py(name)} ({codegen.inline(why)}).")
-    lines.append(
-        f"# Kept columns: {len(numbers)} of numbers (an empty cell becomes the "
-        f"training median), {len(texts)} of text\n# (one 0/1 input per category "
-        'seen in training; an empty cell is the category "(missing)").'
-    )
+    if data.text_input:
+        lines.append("# The model's input: the raw text of this column (an empty cell is '').")
+    else:
+        lines.append(
+            f"# Kept columns: {len(numbers)} of numbers (an empty cell becomes the "
+            f"training median), {len(texts)} of text\n# (one 0/1 input per category "
+            'seen in training; an empty cell is the category "(missing)").'
+        )
     lines.append(f"COLUMNS = {_packed([_py(c) for c in enc.columns])}")
     code = "\n".join(lines) + "\n"
     code += _statistics_code(enc) if enc.mean is not None else "\n\n"
@@ -573,7 +592,10 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
         text.append("Each output gets the labels encoded as its loss expects.")
     lines.append("")
     lines.append("def inputs(x):")
-    if single_in:
+    if data.text_input:
+        text.append("The texts reach Keras as TensorFlow strings.")
+        lines.append("    return tf.constant(x.astype(str))")
+    elif single_in:
         lines.append("    return x")
     else:
         text.append("Every input receives the dataset's features, by input name.")
@@ -696,9 +718,9 @@ def _fit_code(project: dict) -> tuple[str, str]:
         ]
 
     code = [_callbacks_code(project), "", ""]
-    adapt = _needs_adapt(project)
+    adapt = bool(pending(project))
     if adapt:
-        code += [_ADAPT, "", ""]
+        code += [_adapt_code(), "", ""]
     if method == "holdout":
         if val.get("count") is not None:
             size = _py(val["count"])
@@ -713,7 +735,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
             "    val_count = min(val_count, len(x_train) // 4)",
             "x_val, partial_x_train = x_train[:val_count], x_train[val_count:]",
             "y_val, partial_y_train = y_train[:val_count], y_train[val_count:]",
-            *(["adapt_normalization(model, inputs(partial_x_train))"] if adapt else []),
+            *(["adapt_layers(model, inputs(partial_x_train))"] if adapt else []),
             "history = model.fit(",
             "    inputs(partial_x_train), targets(partial_y_train),",
             "    validation_data=(inputs(x_val), targets(y_val)),",
@@ -739,7 +761,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
             "    partial_x_train = np.concatenate([x_train[:start], x_train[stop:]], axis=0)",
             "    partial_y_train = np.concatenate([y_train[:start], y_train[stop:]], axis=0)",
             "    fold_model = build_model()",
-            *(["    adapt_normalization(fold_model, inputs(partial_x_train))"] if adapt else []),
+            *(["    adapt_layers(fold_model, inputs(partial_x_train))"] if adapt else []),
             "    fold_history = fold_model.fit(",
             "        inputs(partial_x_train), targets(partial_y_train),",
             "        validation_data=(inputs(x_val), targets(y_val)),",
@@ -755,7 +777,7 @@ def _fit_code(project: dict) -> tuple[str, str]:
             '    print(f"mean validation {key} over {k} folds: "',
             '          f"{np.mean([s[key] for s in fold_scores]):.4f}")',
             "",
-            *(["adapt_normalization(model, inputs(x_train))"] if adapt else []),
+            *(["adapt_layers(model, inputs(x_train))"] if adapt else []),
             "history = model.fit(",
             "    inputs(x_train), targets(y_train),",
             *common(validation=False, verbose=0),
@@ -770,8 +792,14 @@ def _fit_code(project: dict) -> tuple[str, str]:
         else:
             args = common(validation=False)
             text = "Train on all the training samples, without validation data."
-        if adapt:
-            code.append("adapt_normalization(model, inputs(x_train))")
+        if adapt and method == "split":
+            # the layers learn from the samples fit trains on, not Keras' validation share
+            code.append(
+                "adapt_layers(model, inputs(x_train[: int(np.floor(len(x_train) * "
+                f"(1.0 - {_py(val['fraction'])})))]))"
+            )
+        elif adapt:
+            code.append("adapt_layers(model, inputs(x_train))")
         code += [
             "history = model.fit(",
             "    inputs(x_train), targets(y_train),",
@@ -781,19 +809,17 @@ def _fit_code(project: dict) -> tuple[str, str]:
     return text, "\n".join(code)
 
 
-_ADAPT = '''def adapt_normalization(model, x):
-    """Normalization layers given no mean and variance learn them from the training data
-    (Keras' adapt), as netbuilder does before training."""
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Normalization) and layer.input_mean is None:
-            source = keras.Model(model.inputs, layer.input)
-            layer.adapt(source.predict(x, verbose=0))'''
+def _adapt_code() -> str:
+    """``builder.adapt.adapt_layers`` and its constants, as training runs it: preprocessing
+    layers given no state learn it from the first training samples before fit."""
+    from builder import adapt
 
-
-def _needs_adapt(project: dict) -> bool:
-    return any(
-        lay["class_name"] == "Normalization" and "mean" not in lay.get("config", {})
-        for lay in project["model"]["layers"]
+    return (
+        "# Preprocessing layers given no vocabulary, mean or bins learn them from the first\n"
+        "# training samples before training (Keras' adapt), as netbuilder does.\n"
+        f"ADAPT_SAMPLES = {_py(adapt.ADAPT_SAMPLES)}\n"
+        f"STATE_KEYS = {_py(adapt.STATE_KEYS)}\n\n\n"
+        f"{_function(adapt.adapt_layers)}"
     )
 
 
@@ -980,9 +1006,22 @@ def to_keras_json(project: dict) -> str:
         raise
 
 
+def _adapt_for_export(project: dict, model) -> None:
+    """Adapt the model's preprocessing layers to the project's training data, as a run
+    does when it starts, so the file carries their vocabulary, mean or bins."""
+    from builder.adapt import training_part
+    from builder.build import adapt
+    from builder.data import prepare
+
+    data = prepare(project)
+    adapt(model, training_part(project, data.x_train, data.y_train))
+
+
 def save_keras(project: dict, path: str | Path) -> Path:
-    """Build and compile the model and save it (untrained) as a ``.keras`` file. Refuses
-    (ProjectError) a model too large for the memory available, before building it."""
+    """Build and compile the model and save it (untrained) as a ``.keras`` file; its
+    preprocessing layers given no state are adapted to the training data first, as a run
+    does (DataError when the data cannot be had). Refuses (ProjectError) a model too large
+    for the memory available, before building it."""
     from builder.build import build, check_memory, is_out_of_memory
 
     path = Path(path)
@@ -991,6 +1030,8 @@ def save_keras(project: dict, path: str | Path) -> Path:
     check_memory(project, "keras")
     try:
         model = build(project)
+        if pending(project):
+            _adapt_for_export(project, model)
         # Create the optimizer's slots now, so loading the file restores them without Keras
         # warning that the saved optimizer "could not be loaded".
         model.optimizer.build(model.trainable_variables)

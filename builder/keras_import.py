@@ -439,7 +439,7 @@ def _layer_config(entry) -> tuple[str, dict]:
 
 def _input(config: dict, name: str, notes: list[str]) -> dict:
     shape = config.get("batch_shape", config.get("batch_input_shape"))
-    if not isinstance(shape, list) or len(shape) < 2:
+    if not isinstance(shape, list) or len(shape) < 1:  # [None]: a scalar per sample
         raise ProjectError(
             f"input {name!r} has no shape; build the model on "
             "keras.Input(shape=...) before saving it."
@@ -452,7 +452,7 @@ def _input(config: dict, name: str, notes: list[str]) -> dict:
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name", "float32")
-    if dtype not in ("float32", "int32"):
+    if dtype not in ("float32", "int32", "string"):  # string: raw text, for TextVectorization
         mapped = "int32" if "int" in str(dtype) else "float32"
         notes.append(f"input {name!r} has dtype {dtype}; the project uses {mapped}.")
         dtype = mapped
@@ -784,7 +784,33 @@ def _layer(cls, cfg: dict, name: str, notes: list[str]) -> dict:
         )
     config = _reduce(cls, cfg, name, notes)
     _compare_with_keras(cls, cfg, config, name, notes)
+    _note_adapted(cls, config, name, notes)
     return {"name": name, "class_name": cls, "config": config}
+
+
+def _note_adapted(cls: str, config: dict, name: str, notes: list[str]) -> None:
+    """Say what happens to state a layer learnt with adapt() in Keras: a vocabulary or
+    mean and variance stored beside the config (assets, weights) is not read from the
+    file; the layer adapts again to the project's training data when a run starts.
+    State given as settings (a vocabulary list, mean, bin_boundaries) is kept."""
+    from builder.adapt import STATE_KEYS
+
+    if cls not in STATE_KEYS or config.get(STATE_KEYS[cls]) is not None:
+        return
+    if cls == "Normalization":
+        notes.append(
+            f"layer {name!r} (Normalization) has no mean and variance among its settings: "
+            "any it learnt with adapt() in Keras are not read from the file; it adapts "
+            "again to the project's training data when a run starts."
+        )
+    elif cls != "Discretization":
+        size = config.get("vocabulary_size")
+        width = f" (vocabulary_size {size} is kept, so its output keeps its width)" if size else ""
+        notes.append(
+            f"layer {name!r} ({cls}) has no vocabulary among its settings: a vocabulary it "
+            "learnt with adapt() in Keras is not read from the file; it adapts again to "
+            f"the project's training data when a run starts{width}."
+        )
 
 
 def _reduce(cls: str, cfg: dict, name: str, notes: list[str], wrapped: bool = False) -> dict:
@@ -995,6 +1021,10 @@ def _compare_with_keras(cls: str, cfg: dict, config: dict, name: str, notes: lis
         _REBUILT[key] = rebuilt
     ours = {**rebuilt, "name": name} if "name" in rebuilt else rebuilt
     theirs = _plain(cfg)
+    if "vocabulary_size" in config:
+        # get_config() of a layer not yet adapted reports its current vocabulary (1 or 2
+        # entries), not the vocabulary_size it was made with: the setting itself is kept.
+        ours = {**ours, "vocabulary_size": config["vocabulary_size"]}
     _note_differences(cls, name, theirs, ours, notes)
     if isinstance(theirs.get("layer"), dict):
         for key in ("layer", "backward_layer"):

@@ -37,6 +37,9 @@ MAX_CONNECTIONS = 2 * MAX_LAYERS
 MAX_INPUT_ELEMENTS = 2**31 - 1
 # Parameters of one model (float32 weights alone: 4 GB, about 16 GB to train with Adam).
 MAX_PARAMS = 1_000_000_000
+# Entries of a vocabulary given as a list (TextVectorization, StringLookup, ...): a project
+# file is at most MAX_PROJECT_BYTES anyway; this bounds one layer's lookup table.
+MAX_VOCABULARY = 1_000_000
 # Problems one check reports: past this many it stops, so a file with a million bad entries
 # costs no more time, memory or message text than one with fifty.
 MAX_PROBLEMS = 50

@@ -297,9 +297,15 @@ def _options_form(project: dict, spec) -> None:
     errors = _errors()
     several = bool(options.get("targets"))
     columns = None
+    texts: list[str] = []
     if spec.source == "csv" and options.get("path"):
         try:
-            columns = inspect_csv(options["path"]).columns
+            summary = inspect_csv(options["path"])
+            columns = summary.columns
+            predicted = {t.get("column") for t in options.get("targets") or []} or {
+                options.get("target") or columns[-1]
+            }
+            texts = [c for c in columns if summary.dtypes.get(c) == "text" and c not in predicted]
         except DataError:
             pass
     for opt in spec.options:
@@ -309,11 +315,18 @@ def _options_form(project: dict, spec) -> None:
             continue  # each column to predict has its own, below
         key = f"data_opt:{spec.name}:{opt['name']}"
         spec_opt = dict(opt)
+        value = options.get(opt["name"], opt["default"])
         if opt["name"] == "target" and columns:
             spec_opt.update(type="choice", choices=columns)
+        if opt["name"] == "text":
+            if not texts and not value:
+                continue  # no column of text to read
+            # a text column read as raw text: the model's one input (TextVectorization)
+            spec_opt.update(type="choice", choices=[None, *texts], null_label="none")
+            value = value or None
         forms.param_widget(
             spec_opt,
-            options.get(opt["name"], opt["default"]),
+            value,
             key,
             errors,
             _on_option,
@@ -409,9 +422,13 @@ def _csv_inputs(project: dict) -> None:
     categories = [
         f"{c.name} ({len(c.categories)} categories)"
         for c in table.encoder.columns
-        if c.kind != "number"
+        if c.kind == "category"
     ]
-    parts = []
+    parts = [
+        f"{c.name} as raw text (one string per row, for a TextVectorization first in the model)"
+        for c in table.encoder.columns
+        if c.kind == "text"
+    ]
     if numbers:
         parts.append(f"{md(', '.join(numbers))} as numbers")
     if categories:

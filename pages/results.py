@@ -79,7 +79,10 @@ def _model_path(run: dict) -> str | None:
 
 
 def _predict(path: str, x) -> np.ndarray:
-    return np.asarray(_model(path, os.path.getmtime(path)).predict(x, verbose=0))
+    from builder.training import feed
+
+    # through feed: texts reach Keras as TensorFlow strings
+    return np.asarray(feed.predict(_model(path, os.path.getmtime(path)), x, verbose=0))
 
 
 # --------------------------------------------------------------------------- sections
@@ -302,7 +305,7 @@ def _predictions(run: dict) -> None:
             if info.sample_kind != "image":
                 st.divider()
 
-    if info.sample_kind == "text":
+    if prepared.reads_text:
         st.subheader("Your own text")
         text = st.text_area(
             "Type a review or a newswire",

@@ -162,3 +162,35 @@ def test_columns_can_be_left_out_and_the_input_follows(app):
     app.multiselect(key="data_csv_exclude").set_value([]).run()
     assert "exclude" not in app.session_state["project"]["data"]["options"]
     assert app.session_state["project"]["model"]["inputs"][0]["shape"] == [4]
+
+
+def test_a_text_column_becomes_the_models_text_input(app):
+    from builder import paths
+    from builder.data import loader
+    from tests.test_adapt import _reviews_csv
+
+    loader.clear_cache()
+    _reviews_csv(paths.uploads_dir())
+    project = dict(app.session_state["project"])
+    project["data"] = {"dataset": "csv", "options": {"path": "reviews.csv", "target": "sentiment"}}
+    app.session_state["project"] = project
+    app.run()
+    assert not app.exception, app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "review (free text/identifier" in text  # left out until chosen
+    choice = app.selectbox(key="data_opt:csv:text")
+    assert choice.options == ["none", "review"]
+    choice.set_value(1).run()
+    assert not app.exception, app.exception
+    project = app.session_state["project"]
+    assert project["data"]["options"]["text"] == "review"
+    assert project["model"]["inputs"][0]["shape"] == [] and (
+        project["model"]["inputs"][0]["dtype"] == "string"
+    )
+    text = " ".join(m.value for m in app.markdown)
+    assert "**Inputs (1):** review as raw text" in text
+    assert "stars (the model reads the text column 'review' alone)" in text
+    app.selectbox(key="data_opt:csv:text").set_value(0).run()
+    project = app.session_state["project"]
+    assert "text" not in project["data"]["options"]
+    assert project["model"]["inputs"][0]["dtype"] == "float32"

@@ -141,7 +141,7 @@ def test_exported_script_adapts_normalization_too(tmp_path):
     p["fit"]["validation"] = {"method": "holdout", "fraction": 0.2}
     script = tmp_path / "wine_norm.py"
     script.write_text(export.to_script(p), encoding="utf-8")
-    assert "adapt_normalization(model, inputs(partial_x_train))" in script.read_text()
+    assert "adapt_layers(model, inputs(partial_x_train))" in script.read_text()
     done = subprocess.run(
         [sys.executable, str(script), "--smoke", "--report", str(tmp_path / "r.json")],
         capture_output=True,

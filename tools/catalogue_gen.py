@@ -14,8 +14,9 @@ with what is curated:
   summary, examples for required settings, which settings are shown up front).
 
 Layers that need Python callables or objects (Lambda, RNN with a cell, the backend
-wrappers) or string tensors (TextVectorization, StringLookup) are left out: a project file
-cannot describe them without code.
+wrappers) are left out: a project file cannot describe them without code. The text layers
+(TextVectorization, StringLookup) take string inputs; their vocabulary is a list or is
+learned by adapt() when a run starts (builder.build.adapt), never a file path.
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ SKIP = {
     "JaxLayer",
     "FlaxLayer",
     "Pipeline",
-    "TextVectorization",
-    "StringLookup",
     "HashedCrossing",
 }
 # Keywords Keras reads from **kwargs (kwargs.pop) rather than naming in the signature.
@@ -56,7 +55,16 @@ EXTRA_KWARGS = {
     "GRU": {"implementation": 2},
     "Embedding": {"input_length": None},
     "IntegerLookup": {"vocabulary_size": None},
+    # The adapted vocabulary's size, as get_config() saves it: with it a loaded layer knows
+    # its multi-hot width before its vocabulary is restored.
+    "StringLookup": {"vocabulary_size": None},
+    "TextVectorization": {"vocabulary_size": None},
 }
+# Keywords that hold a list of values (a vocabulary, weights) and to which Keras also
+# accepts a file path: typed "values", a list, so no project can name a file to read.
+VALUE_LISTS = {"vocabulary", "idf_weights"}
+# Sizes that are a whole number or unset (None) in Keras.
+WHOLE_OR_NONE = {"max_tokens", "output_sequence_length", "vocabulary_size"}
 # Keras keywords that are not settings of a saved layer.
 NOT_SETTINGS = {"name", "weights", "gptq_unpacked_column_size"}
 
@@ -105,6 +113,9 @@ UP_FRONT = {
     "mode",
     "output_mode",
     "num_tokens",
+    "max_tokens",
+    "output_sequence_length",
+    "pad_to_max_tokens",
     "groups",
     "axis",
     "merge_mode",
@@ -291,6 +302,23 @@ CURATED = {
         "summary": "{num_bins} bins",
         "examples": {"num_bins": 16},
         "input_dtype": "int32",
+    },
+    "TextVectorization": {
+        "help": "Turns raw text into token ids (output_mode int, padded or cut to output_sequence_length) or one vector per text (multi_hot, count, tf_idf; the book's multi-hot encoding). The vocabulary is learned from the training split when a run starts (adapt) unless given as a list. Set pad_to_max_tokens for vectors of max_tokens entries (known before adapt).",
+        "summary": "{output_mode}, {max_tokens} tokens",
+        "examples": {"max_tokens": 10000, "output_mode": "multi_hot", "pad_to_max_tokens": True},
+        "input_dtype": "string",
+        "choices": {
+            "output_mode": ["int", "multi_hot", "count", "tf_idf"],
+            "standardize": [None, "lower_and_strip_punctuation", "lower", "strip_punctuation"],
+            "split": [None, "whitespace", "character"],
+        },
+    },
+    "StringLookup": {
+        "help": "Maps words (strings) to consecutive indices through a vocabulary, learned from the training split when a run starts (adapt) unless given as a list.",
+        "summary": "{output_mode}",
+        "input_dtype": "string",
+        "choices": {"output_mode": ["int", "one_hot", "multi_hot", "count", "tf_idf"]},
     },
     "IntegerLookup": {
         "help": "Maps integer ids to consecutive indices through a vocabulary.",
@@ -498,6 +526,11 @@ def classify(class_name: str, name: str, default, objects: dict) -> dict:  # noq
         p["type"] = "float"
     elif isinstance(default, str):
         p["type"] = "str"
+    elif name in WHOLE_OR_NONE and default is None:
+        p.update(type="int", nullable=True, min=1)
+    elif name in VALUE_LISTS:
+        p["type"] = "values"
+        p["nullable"] = True
     elif name == "layer" or name == "backward_layer":
         p.update(type="layer", allowed=["*"])
         if default is None:
@@ -651,6 +684,8 @@ def _candidates(class_name: str) -> list[list[list[int]]]:
         "ContrastLimitedAdaptiveHistogramEqualization",
     ):
         return [[[16, 16, 3]]]
+    if class_name == "TextVectorization":
+        return [[[]], [[1]]]  # a batch of texts, one string each
     if class_name == "MelSpectrogram":
         return [[[4096]]]
     if class_name == "STFTSpectrogram":
@@ -725,6 +760,10 @@ def _new_entry(name: str, cls, objects: dict) -> dict:
             _type_from_example(p)
         elif key not in UP_FRONT:
             p["advanced"] = True
+        if key in cur.get("choices", {}):
+            p.update(type="choice", choices=cur["choices"][key])
+            if None in p["choices"]:
+                p["nullable"] = True
         p["label"] = _label(key)
         p["help"] = keras_doc(cls, key) or f"Keras' {key} setting."
         params.append(p)
@@ -834,6 +873,8 @@ def _complete_params(name: str, cls, entry: dict, objects: dict) -> None:
     listed = {p["name"] for p in entry["params"]}
     for p in entry["params"]:
         pn = p["name"]
+        if pn in VALUE_LISTS and p["type"] == "any":
+            p["type"] = "values"
         if pn.endswith("_initializer") and p["type"] == "choice":
             p["type"] = "initializer"
             p.pop("choices", None)

@@ -95,12 +95,14 @@ class CsvSummary:
 @dataclass(frozen=True)
 class _Column:
     name: str
-    kind: str  # "number" | "category"
+    kind: str  # "number" | "category" | "text"
     fill: float | None = None  # numbers: the training median for empty cells
     categories: tuple[str, ...] = ()  # categories: one input per category
 
     def literal(self) -> dict:
         """The column as plain values, what ``encode_columns`` reads."""
+        if self.kind == "text":
+            return {"name": self.name, "kind": "text"}
         if self.kind == "number":
             return {"name": self.name, "kind": "number", "fill": float(self.fill)}
         return {"name": self.name, "kind": "category", "categories": list(self.categories)}
@@ -114,9 +116,15 @@ def encode_columns(frame, columns):
     "category", "categories"} (one 0/1 input per category; an empty cell is the category
     "(missing)", a value never seen in training encodes as all zeros). The app trains
     with this function and the exported script carries it, so both encode alike.
+    A {"name", "kind": "text"} column is the model's one input, its raw text: (rows,)
+    strings (an empty cell is the empty text), for a TextVectorization in the model.
     """
     import pandas as pd
 
+    texts = [col for col in columns if col["kind"] == "text"]
+    if texts:
+        values = frame[texts[0]["name"]]
+        return values.astype(object).where(values.notna(), "").astype(str).to_numpy(object)
     parts = []
     for col in columns:
         values = frame[col["name"]]
@@ -153,7 +161,7 @@ class TableEncoder:
     def feature_names(self) -> list[str]:
         names = []
         for col in self.columns:
-            if col.kind == "number":
+            if col.kind in ("number", "text"):
                 names.append(col.name)
             else:
                 names.extend(f"{col.name}={cat}" for cat in col.categories)
@@ -166,6 +174,8 @@ class TableEncoder:
     def encode(self, frame) -> np.ndarray:
         """(rows, features) float32 model inputs for a DataFrame of the original columns."""
         x = self.encode_raw(frame)
+        if x.dtype.kind == "O":  # a text column: the model's input is its raw text
+            return x
         if self.mean is not None:
             x = standardize(x, self.mean, self.std)
         return x.astype(np.float32, copy=False)
@@ -688,6 +698,30 @@ def _leave_out(features, exclude, notes: list[str], dropped: list[tuple[str, str
     return features
 
 
+def _text_input(features, text: str, target_columns, notes: list[str], dropped) -> Any:
+    """``features`` reduced to the free-text column ``text``, the model's one input (for a
+    TextVectorization in the model); every other column is left out, saying why."""
+    if text in target_columns:
+        raise DataError(
+            f"column {text!r} is the column to predict, so it cannot also be the text the "
+            "model reads: choose another text column or another target."
+        )
+    if text not in features.columns:
+        raise DataError(
+            f"the file has no column {text!r} to read as text: its columns are "
+            f"{', '.join(map(str, features.columns))}."
+        )
+    others = [c for c in features.columns if c != text]
+    if others:
+        notes.append(
+            f"The model reads the text of column {text!r} alone; "
+            + ", ".join(map(repr, others))
+            + " are left out (a model with one text input)."
+        )
+        dropped.extend((c, f"the model reads the text column {text!r} alone") for c in others)
+    return features[[text]]
+
+
 def _fit_encoder(
     train,
     normalize: bool,
@@ -803,6 +837,7 @@ def load_table(
     normalize: bool = True,
     targets: tuple[tuple[str, str], ...] = (),
     exclude: tuple[str, ...] = (),
+    text: str = "",
 ) -> CsvTable:
     """Read, split (seeded, stratified for classes) and encode a CSV file.
 
@@ -812,7 +847,9 @@ def load_table(
     the first. ``exclude`` names columns that are not inputs; columns that number the rows
     (row IDs), free text and empty columns are left out too (``encoder.dropped`` says
     why). Returns x as (rows, features) float32 with statistics from the training
-    split only. Raises DataError for every problem a person can fix in the file or settings.
+    split only. ``text`` names a free-text column that is the model's one input: x is
+    then (rows,) strings, the column's raw text (see ``_text_input``). Raises DataError
+    for every problem a person can fix in the file or settings.
     """
     frame, sep = _read_frame(source)
     notes: list[str] = []
@@ -835,17 +872,25 @@ def load_table(
     encoded = [(column, *_target(frame, column, column_task)) for column, column_task in pairs]
     features = frame.drop(columns=[column for column, _ in pairs])
     dropped: list[tuple[str, str]] = []
-    features = _leave_out(features, exclude, notes, dropped)
+    if text:
+        features = _text_input(features, text, [column for column, _ in pairs], notes, dropped)
+    else:
+        features = _leave_out(features, exclude, notes, dropped)
     features = features.reset_index(drop=True)
     _, first_task, first_y, *_ = encoded[0]
     train_idx, test_idx = split_rows(len(features), first_y, first_task, test_fraction, SPLIT_SEED)
     raw_train, raw_test = features.iloc[train_idx], features.iloc[test_idx]
-    encoder = _fit_encoder(raw_train, normalize, notes, dropped, rows=len(features))
+    if text:
+        encoder = TableEncoder((_Column(text, "text"),), dropped=tuple(dropped))
+    else:
+        encoder = _fit_encoder(raw_train, normalize, notes, dropped, rows=len(features))
     for col in encoder.columns:
         blanks = int(features[col.name].isna().sum())
         if not blanks:
             continue
-        if col.kind == "number":
+        if col.kind == "text":
+            notes.append(f"Column {col.name!r}: {blanks:,} empty cell(s) read as empty text.")
+        elif col.kind == "number":
             notes.append(
                 f"Column {col.name!r}: {blanks:,} empty cell(s) filled with the "
                 f"training median {col.fill:g}."
@@ -858,8 +903,8 @@ def load_table(
     unseen = {}
     for col in encoder.columns:
         if col.kind == "category":
-            text = raw_test[col.name].astype(object).where(raw_test[col.name].notna(), MISSING)
-            count = int((~text.astype(str).isin(col.categories)).sum())
+            cells = raw_test[col.name].astype(object).where(raw_test[col.name].notna(), MISSING)
+            count = int((~cells.astype(str).isin(col.categories)).sum())
             if count:
                 unseen[col.name] = count
     for name, count in unseen.items():
@@ -914,8 +959,9 @@ def _load_cached(
     normalize: bool,
     targets: tuple[tuple[str, str], ...] = (),
     exclude: tuple[str, ...] = (),
+    text: str = "",
 ) -> CsvTable:
-    table = load_table(path, target, task, test_fraction, normalize, targets, exclude)
+    table = load_table(path, target, task, test_fraction, normalize, targets, exclude, text)
     arrays = [table.x_train, table.x_test]
     arrays += [y for col in table.targets for y in (col.y_train, col.y_test)]
     for array in arrays:
@@ -933,4 +979,5 @@ def load_table_cached(options: dict) -> CsvTable:
         bool(options["normalize"]),
         tuple((t["column"], t.get("task", "auto")) for t in options.get("targets") or ()),
         tuple(options.get("exclude") or ()),
+        options.get("text") or "",
     )

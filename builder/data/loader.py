@@ -188,11 +188,21 @@ class Prepared:
         """The words of a sequence of ids ("?" for words outside the vocabulary)."""
         return self.codec.decode(ids)
 
-    def encode_text(self, text: str) -> np.ndarray:
-        """Your own text as model input, (1, num_words) float32 multi-hot or (1, maxlen) int32.
+    @property
+    def reads_text(self) -> bool:
+        """True when the model reads raw text: a Keras text dataset (as word ids) or a
+        CSV's text column (as strings)."""
+        return self.info.sample_kind == "text" or self.info.input_spec.get("dtype") == "string"
 
-        Same convention as the data: start id 1, each word's rank + 3, 2 for unknown words.
-        """
+    def encode_text(self, text: str) -> np.ndarray:
+        """Your own text as model input: (1, num_words) float32 multi-hot or (1, maxlen)
+        int32 word ids for a Keras text dataset (start id 1, each word's rank + 3, 2 for
+        unknown words, as in the data); for a CSV's text column, the text itself, (1,)
+        strings, which the model's TextVectorization reads."""
+        if self.info.sample_kind == "table" and self.table_encoder is not None:
+            text_columns = [c.name for c in self.table_encoder.columns if c.kind == "text"]
+            if text_columns:
+                return self.encode_row({text_columns[0]: text})
         ids = self.codec.encode(text)
         if self.options["encoding"] == "multi_hot":
             return multi_hot([ids], self.options["num_words"])

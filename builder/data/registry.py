@@ -594,6 +594,15 @@ _SPECS = (
                 "Columns of the file that are not inputs to the model (a name, a row "
                 "number, a note). Row IDs and free text are left out without being listed.",
             ),
+            _option(
+                "text",
+                "str",
+                "",
+                "Text input",
+                "A free-text column (reviews, messages) whose raw text is the model's "
+                "input, one string per row, for a TextVectorization layer first in the "
+                "model; the other columns are then left out. Empty: no text input.",
+            ),
             _TEST_FRACTION,
             _NORMALIZE,
             _label_encoding("one_hot"),
@@ -768,7 +777,11 @@ def describe(data_settings: dict) -> DataInfo:
 
         table = csv_data.load_table_cached(options)
         task, classes, names = table.task, table.num_classes, table.class_names
-        shape = {"shape": [len(table.feature_names)], "dtype": "float32"}
+        shape = (
+            {"shape": [], "dtype": "string"}  # one text per sample
+            if options.get("text")
+            else {"shape": [len(table.feature_names)], "dtype": "float32"}
+        )
         features, target = tuple(table.feature_names), table.target
         if options.get("targets"):
             targets = tuple(
@@ -820,7 +833,8 @@ def _encoding_of(task: str, options: dict) -> str:
 
 
 def input_spec(data_settings: dict) -> dict:
-    """One sample's ``{"shape": [...], "dtype": "float32" | "int32"}``, batch axis excluded.
+    """One sample's ``{"shape": [...], "dtype": "float32" | "int32" | "string"}``, batch
+    axis excluded (a CSV's text input is ``{"shape": [], "dtype": "string"}``).
 
     >>> input_spec({"dataset": "imdb", "options": {"num_words": 5000}})
     {'shape': [5000], 'dtype': 'float32'}

@@ -5,8 +5,9 @@ Every call that hands data to ``fit``, ``evaluate`` or ``predict`` goes through 
 becomes a ``tf.data`` pipeline that gathers a batch of id lists and encodes it with
 ``tf.math.bincount(binary_output=True)`` in TensorFlow's own threads while the previous
 batch trains. The values the model sees are exactly ``multi_hot``'s (1.0 where a word id
-occurs, ids outside the vocabulary ignored). Anything else (NumPy arrays, dicts and lists
-of them) is passed to Keras unchanged, with Keras' own batching and shuffling.
+occurs, ids outside the vocabulary ignored). Texts (arrays of strings, a CSV's text column)
+take the same path as TensorFlow strings. Anything else (NumPy arrays, dicts and lists of
+them) is passed to Keras unchanged, with Keras' own batching and shuffling.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from builder.data.preprocess import MultiHotRows
 from builder.data.splits import leaves, map_leaves, num_samples, split_point, subset
 
 
+def is_text(leaf: Any) -> bool:
+    """True for an array of texts (NumPy str or object): Keras takes them as TensorFlow
+    strings, so they go through ``dataset`` like multi-hot rows."""
+    return isinstance(leaf, np.ndarray) and leaf.dtype.kind in "OUS"
+
+
 def is_lazy(x: Any) -> bool:
-    """True when ``x`` is (or holds) multi-hot rows that are encoded per batch."""
-    return any(isinstance(leaf, MultiHotRows) for leaf in leaves(x))
+    """True when ``x`` is (or holds) multi-hot rows that are encoded per batch, or texts."""
+    return any(isinstance(leaf, MultiHotRows) or is_text(leaf) for leaf in leaves(x))
 
 
 def materialise(data: Any) -> Any:
@@ -54,7 +61,7 @@ def _tensor_source(x: Any):
             return tf.ensure_shape(dense, [None, width])
 
         return encode
-    values = tf.constant(np.asarray(x))
+    values = tf.constant(x.astype(str) if is_text(x) else np.asarray(x))
     return lambda rows: tf.gather(values, rows)
 
 

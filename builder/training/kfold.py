@@ -44,6 +44,12 @@ def parallel_reason(project: dict) -> str | None:
         return f"{' and '.join(monitored)} watches one model at a time"
     if project["compile"]["loss_weights"]:
         return "loss_weights are set"
+    from builder.adapt import pending
+
+    if any(inp.get("dtype") == "string" for inp in project["model"].get("inputs", [])):
+        return "a text input"
+    if pending(project):
+        return "each fold's preprocessing layers adapt to its own training data"
     model = project["model"]
     if len(model.get("inputs", [])) != 1 or len(model.get("outputs", [])) != 1:
         return "a multi-input or multi-output network"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import math
 import os
 import platform
@@ -304,6 +305,10 @@ def _data_digest(*parts) -> str:
                 digest.update(b"none")
             else:
                 arrays = [np.asarray(leaf)]
+            if arrays and arrays[0].dtype.kind == "O":  # texts: their characters, not pointers
+                digest.update(f"text{arrays[0].shape}".encode())
+                digest.update("\0".join(map(str, arrays[0].ravel())).encode("utf-8"))
+                continue
             for array in arrays:
                 digest.update(f"{array.dtype.str}{array.shape}".encode())
                 digest.update(np.ascontiguousarray(array).data)
@@ -443,6 +448,20 @@ def _build_fold(project: dict, fold: int):
 
     keras.utils.set_random_seed(project["fit"]["seed"] + fold)
     return _build(project)
+
+
+def _adapt(model, x, folder: Path, fold: int | None = None) -> None:
+    """Preprocessing layers given no state learn it from the training data ``x`` (the
+    training split without its hold-out): vocabularies, means and variances, bins. What
+    they learnt is saved with the model and written to the run folder's adapted.json
+    (``adapted-fold-<k>.json`` for a fold)."""
+    from builder.adapt import adapted_state
+    from builder.build import adapt
+
+    names = adapt(model, x)
+    if names:
+        name = "adapted.json" if fold is None else f"adapted-fold-{fold}.json"
+        (folder / name).write_text(json.dumps(adapted_state(model, names)), encoding="utf-8")
 
 
 def _holdout(project: dict, x, y):
@@ -648,9 +667,10 @@ def _train_single(
             _restore_seed_states(model, checkpoint.get("seed_states"))
         else:
             model = _build(project)
-            from builder.build import adapt
+            from builder.adapt import training_part
 
-            adapt(model, x)  # Normalization layers learn the training split's statistics
+            # holdout: x is already the part trained on; split: Keras' last share is not
+            _adapt(model, training_part(project, data.x_train, data.y_train), folder)
     if checkpoint:
         # Keras' BackupAndRestore would put back its own (older or newer) copy: the run's
         # checkpoint is the one training continues from.
@@ -784,6 +804,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         for index, (tr, va) in enumerate(splits, start=1):
             with _scope(setup):
                 model = _build_fold(project, index)
+                _adapt(model, subset(x, tr), folder, index)
             callbacks = _keras_callbacks(project, folder, index, emit)
             progress = _progress_callback(
                 emit,
