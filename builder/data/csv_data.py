@@ -563,15 +563,15 @@ def guess_target(frame) -> TargetGuess:
 
     Never a row ID, free text, an empty column or one holding one value. A column named
     like a target (``TARGET_NAMES``: target, label, class, y, outcome, price, ...) wins;
-    otherwise the last usable column. A column with empty cells is chosen only when no
-    other is usable (training refuses empty targets, naming the lines).
+    otherwise the last usable column without empty cells (training refuses empty targets,
+    naming the lines; a column named like a target is still chosen, and that says where).
     """
     reasons = {name: _unusable_target(name, frame[name]) for name in frame.columns}
     usable = [name for name in frame.columns if reasons[name] is None]
     full = [name for name in usable if not frame[name].isna().any()]
     pool = full or usable or list(frame.columns)
     named = sorted(
-        (name for name in pool if _target_rank(name) is not None),
+        (name for name in usable or pool if _target_rank(name) is not None),
         key=lambda name: (_target_rank(name), -list(frame.columns).index(name)),
     )
     if named:
