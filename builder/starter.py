@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder import edit, project as project_file, recent, settings, templates
+from builder import edit, recent, settings, templates
+from builder import project as project_file
 from builder.data import DataError, csv_data, registry
 
 __all__ = [

@@ -171,6 +171,26 @@ def _csv_section(project: dict) -> None:
             st.caption(
                 "Empty cells: " + ", ".join(f"{c} ({n})" for c, n in summary.missing.items())
             )
+        _target_pick(project, summary)
+
+
+def _target_pick(project: dict, summary) -> None:
+    """The column to predict, the guess's reason, and the other columns it could be."""
+    options = project["data"].get("options", {})
+    if options.get("targets"):
+        return
+    chosen = options.get("target") or summary.suggested_target
+    if chosen == summary.suggested_target:
+        text = f"**Column to predict: {chosen}** (guessed: {summary.target_reason})."
+    else:
+        text = (
+            f"**Column to predict: {chosen}** (your choice; the guess was "
+            f"{summary.suggested_target}: {summary.target_reason})."
+        )
+    others = [c for c in summary.target_alternatives if c != chosen][:5]
+    if others:
+        text += f" Other columns it could be: {', '.join(others)}; choose under Preprocessing."
+    st.markdown(text)
 
 
 def _commit_targets(targets: list[dict], column: str | None = None) -> None:
@@ -293,11 +313,16 @@ def _options_form(project: dict, spec) -> None:
             columns = inspect_csv(options["path"]).columns
         except DataError:
             pass
+    regression = _is_regression(project)
     for opt in spec.options:
         if spec.source == "csv" and opt["name"] in ("path", "targets", "exclude"):
             continue  # their own widgets, below
         if several and opt["name"] in ("target", "task"):
             continue  # each column to predict has its own, below
+        if opt["name"] == "label_encoding" and regression and not several:
+            continue  # numbers to predict have no label form to choose
+        if opt["name"] == "standardize_target" and not regression:
+            continue
         key = f"data_opt:{spec.name}:{opt['name']}"
         spec_opt = dict(opt)
         if opt["name"] == "target" and columns:
@@ -316,6 +341,14 @@ def _options_form(project: dict, spec) -> None:
         _targets_form(project, columns)
     if columns:
         _exclude_form(project, columns)
+
+
+def _is_regression(project: dict) -> bool:
+    """The data's (first) target is a number to predict (False when it cannot be read)."""
+    try:
+        return describe(project["data"]).task == "regression"
+    except DataError:
+        return False
 
 
 def _on_exclude() -> None:
@@ -388,6 +421,7 @@ def _recommend_targets(project: dict, info) -> None:
 def _csv_inputs(project: dict) -> None:
     """Which columns of the CSV become the model's inputs and which are left out (and why),
     said before anything is trained (the table is the one ``describe`` already read)."""
+    from builder import starter
     from builder.data import csv_data
     from builder.data.registry import resolved_options
 
@@ -395,21 +429,18 @@ def _csv_inputs(project: dict) -> None:
         table = csv_data.load_table_cached(resolved_options(project["data"]))
     except DataError:
         return  # said above, by describe
-    numbers = [c.name for c in table.encoder.columns if c.kind == "number"]
-    categories = [
-        f"{c.name} ({len(c.categories)} categories)"
-        for c in table.encoder.columns
-        if c.kind != "number"
-    ]
+    report = starter.columns_report(table)
+    numbers = report["numbers"]
+    categories = [f"{name} ({n} categories)" for name, n in report["categories"].items()]
     parts = []
     if numbers:
         parts.append(f"{', '.join(numbers)} as numbers")
     if categories:
         parts.append(f"{', '.join(categories)} one-hot")
     text = f"**Inputs ({len(table.feature_names)}):** " + "; ".join(parts) + "."
-    if table.encoder.dropped:
+    if report["left_out"]:
         text += " **Left out:** " + "; ".join(
-            f"{name} ({why})" for name, why in table.encoder.dropped
+            f"{name} ({why})" for name, why in report["left_out"].items()
         )
         text += "."
     st.markdown(text)
@@ -430,7 +461,7 @@ def _recommendation(project: dict) -> None:
                 + ": choose others under Preprocessing (Columns to predict)."
             )
         elif project["data"].get("dataset") == "csv" and target:
-            # The first guess is the last column; a newcomer's answer column may be another.
+            # The guess may not be the column the person wants.
             st.caption(
                 f"The column to predict is '{target}'. If the answer is in another column "
                 "of your file, choose it under Preprocessing (Column to predict)."

@@ -600,7 +600,6 @@ def guess_target(frame) -> TargetGuess:
     return TargetGuess(column, reason, tuple(ranked))
 
 
-
 def inspect_csv(source: Source) -> CsvSummary:
     """Columns, their kinds, row count and a suggested target (``guess_target``).
 
@@ -946,13 +945,14 @@ def load_table(
 ) -> CsvTable:
     """Read, split (seeded, stratified for classes) and encode a CSV file.
 
-    ``target`` empty means the guessed column (``guess_target``). ``task`` is "auto", "binary", "multiclass" or
-    "regression". ``targets`` ((column, task), ...) replaces both with several target
-    columns, each encoded on its own; the split keeps their rows aligned and stratifies on
-    the first. ``exclude`` names columns that are not inputs; columns that number the rows
-    (row IDs), free text and empty columns are left out too (``encoder.dropped`` says
-    why). Returns x as (rows, features) float32 with statistics from the training
-    split only. Raises DataError for every problem a person can fix in the file or settings.
+    ``target`` empty means the guessed column (``guess_target``). ``task`` is "auto",
+    "binary", "multiclass" or "regression". ``targets`` ((column, task), ...) replaces
+    both with several target columns, each encoded on its own; the split keeps their rows
+    aligned and stratifies on the first. ``exclude`` names columns that are not inputs;
+    columns that number the rows (row IDs), free text and empty columns are left out too
+    (``encoder.dropped`` says why). Returns x as (rows, features) float32 with
+    statistics from the training split only. Raises DataError for every problem a
+    person can fix in the file or settings.
     """
     frame, sep = _read_frame(source)
     notes: list[str] = []

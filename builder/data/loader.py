@@ -25,9 +25,9 @@ from builder.data.preprocess import (
     Ragged,
     TextCodec,
     labels_for_loss,
+    loss_family,
     multi_hot,
     pad_sequences,
-    loss_family,
     scale_pixels,
     standardize,
     standardize_fit,
@@ -475,7 +475,6 @@ def label_scale(project: dict, allow_download: bool = False) -> tuple[float, flo
         return None
     feats = _features(info.dataset, options, lambda fraction, message: None, allow_download)
     return _label_scale(project, feats, info, options)
-
 
 
 def _labels(feats: _Features, loss: Any, info: DataInfo, outputs: list[str]):
