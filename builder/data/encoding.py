@@ -116,7 +116,7 @@ def fit(project: dict, allow_download: bool = False) -> FittedEncoder:
         out: label_form(loss[out] if isinstance(loss, dict) else loss, info.for_output(out))
         for out in outputs
     }
-    common = dict(
+    common: dict[str, Any] = dict(
         dataset=name,
         source=spec.source,
         sample_kind=spec.sample_kind,
