@@ -159,12 +159,16 @@ def reference(path: Path, target: str) -> dict:
     regression = table.task == "regression"
     if regression:
         mlp = TransformedTargetRegressor(
-            make_pipeline(prep(), MLPRegressor((100,), max_iter=500, random_state=0)),
+            make_pipeline(
+                prep(), MLPRegressor(hidden_layer_sizes=(100,), max_iter=500, random_state=0)
+            ),
             transformer=StandardScaler(),
         )
         hgb = make_pipeline(prep(), HistGradientBoostingRegressor(random_state=0))
     else:
-        mlp = make_pipeline(prep(), MLPClassifier((100,), max_iter=500, random_state=0))
+        mlp = make_pipeline(
+            prep(), MLPClassifier(hidden_layer_sizes=(100,), max_iter=500, random_state=0)
+        )
         hgb = make_pipeline(prep(), HistGradientBoostingClassifier(random_state=0))
     out = {"task": table.task, "test_rows": len(y_test)}
     start = time.perf_counter()

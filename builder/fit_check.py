@@ -150,16 +150,26 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
         else []
     )
     if encoding == "value" and units != 1:
-        set_one = (
-            [
+        set_one = []
+        if dense and _activation(project, rep.name) == "softmax":  # softmax of 1 unit is 1
+            set_one.append(
+                Fix(
+                    "Set units to 1, no activation",
+                    {
+                        "op": "replace_class",
+                        "target": rep.name,
+                        "class_name": "Dense",
+                        "config": {"units": 1, "activation": None},
+                    },
+                )
+            )
+        elif dense:
+            set_one.append(
                 Fix(
                     "Set units to 1",
                     {"op": "set_config", "target": rep.name, "key": "units", "value": 1},
                 )
-            ]
-            if dense
-            else []
-        )
+            )
         column = f" ('{info.target_name}')" if info.target_name else ""
         return (
             f"{who} gives {units} numbers per sample but the data has one number to "
@@ -243,6 +253,14 @@ def _mapping_problems(outputs: list, info) -> list[str]:
         if info.target_of(out) is None
     ]
     return problems
+
+
+def _activation(project: dict, name: str):
+    """The activation set on layer ``name`` (None when it has none or is not found)."""
+    layers = (project.get("model") or {}).get("layers") or []
+    lay = next((lay for lay in layers if isinstance(lay, dict) and lay.get("name") == name), {})
+    config = lay.get("config")
+    return config.get("activation") if isinstance(config, dict) else None
 
 
 def _is_dense(project: dict, name: str) -> bool:
