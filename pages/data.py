@@ -477,12 +477,33 @@ def _recommendation(project: dict) -> None:
     )
     if project["data"].get("dataset") == "csv":
         _csv_inputs(project)
+    if info.task == "regression":
+        _target_scale(project)
     comp = project["compile"]
     if comp["loss"] != rec["loss"] or comp["metrics"] != rec["metrics"]:
         if st.button("Use the recommended loss and metrics", key="data_use_rec"):
             new = {**project, "compile": {**comp, "loss": rec["loss"], "metrics": rec["metrics"]}}
             state.set_project(new)
             st.rerun()
+
+
+def _target_scale(project: dict) -> None:
+    """Whether the number to predict is standardised for training, in words."""
+    from builder.data import loader
+
+    try:
+        scale = loader.label_scale(project)
+    except DataError:
+        return
+    if scale is None:
+        return
+    mean, std = scale
+    st.caption(
+        f"The target is standardised for training (training split: mean {mean:.4g}, "
+        f"deviation {std:.4g}); the model's last step turns it back, so predictions, loss "
+        "and metrics are in the target's own units (Standardise the target, under "
+        "Preprocessing)."
+    )
 
 
 def _show_sample(sample: dict) -> None:
