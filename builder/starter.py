@@ -145,16 +145,16 @@ def _network(features: int, rows: int, outputs: dict[str, dict]) -> dict:
     }
 
 
-def _from_template(name: str, data: dict, info, outputs_for: list[str]) -> dict:
+def _from_template(name: str, data: dict, columns: int) -> dict:
     """The template's project on this data: input shape from the data, each output's last
     Dense layer set to the recommended units and activation; the template's fit kept."""
     project = templates.load(name)
     project["data"] = data
     project, _ = edit.follow_data(project)
     outputs = list(project["model"]["outputs"])
-    if len(outputs) < len(outputs_for):
+    if len(outputs) < columns:
         raise DataError(
-            f"template {name!r} has {len(outputs)} output(s) and {len(outputs_for)} columns "
+            f"template {name!r} has {len(outputs)} output(s) and {columns} columns "
             "are to be predicted: choose fewer --target columns or a template with more outputs."
         )
     return project
@@ -202,7 +202,7 @@ def new_csv_project(
     rows = len(table.y_train)
     features = len(table.feature_names)
     if template is not None:
-        project = _from_template(template, data, info, output_names)
+        project = _from_template(template, data, len(chosen))
         output_names = list(project["model"]["outputs"])[: len(chosen)]
         if len(chosen) > 1:
             data["options"]["targets"] = [
