@@ -50,6 +50,15 @@ def test_new_project_makes_the_data_pages_decisions(tmp_path):
     assert last["config"]["units"] == 1 and last["config"].get("activation") is None
     assert project["fit"]["callbacks"][0]["class_name"] == "EarlyStopping"
     assert starter.MIN_EPOCHS <= project["fit"]["epochs"] <= starter.MAX_EPOCHS
+    # inputs standardised by default (numbers; one-hot stays 0/1), the target too
+    from builder.data import loader
+
+    prepared = loader.prepare(project)
+    numbers = prepared.x_train[:, :2]
+    assert np.allclose(numbers.mean(axis=0), 0, atol=1e-5)
+    assert np.allclose(numbers.std(axis=0), 1, atol=1e-3)
+    assert set(np.unique(prepared.x_train[:, 2:])) <= {0.0, 1.0}
+    assert prepared.label_scale is not None and prepared.label_scale[1] > 10_000
 
 
 @pytest.mark.parametrize(
