@@ -34,8 +34,8 @@ __all__ = [
 
 # About this many optimiser steps in all (then EarlyStopping on the validation loss keeps
 # the best epoch): a few hundred rows get many epochs, a large table few.
-EPOCH_STEPS = 3000
-MIN_EPOCHS, MAX_EPOCHS = 20, 200
+EPOCH_STEPS = 2000
+MIN_EPOCHS, MAX_EPOCHS = 20, 100
 BATCH_SIZE = 32
 VALIDATION_FRACTION = 0.2
 
@@ -81,7 +81,7 @@ def hidden_units(features: int, rows: int) -> int:
 
 def default_fit(train_rows: int) -> dict:
     """Fit settings sized to the training split: batches of 32, 20 % of it for validation,
-    about ``EPOCH_STEPS`` steps (20 to 200 epochs) and EarlyStopping that restores the best
+    about ``EPOCH_STEPS`` steps (20 to 100 epochs) and EarlyStopping that restores the best
     epoch's weights."""
     steps = max(1, math.ceil(train_rows * (1 - VALIDATION_FRACTION) / BATCH_SIZE))
     epochs = min(MAX_EPOCHS, max(MIN_EPOCHS, round(EPOCH_STEPS / steps)))
