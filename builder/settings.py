@@ -46,6 +46,14 @@ VALIDATION_METHODS: dict[str, dict] = VALIDATION["methods"]
 METRIC_ALIASES = {
     alias: name for name, entry in METRICS.items() for alias in entry.get("aliases", [])
 }
+# Whether a larger ("max") or smaller ("min") value of a metric is better: the offered
+# metrics' own "mode", their older names, then the metrics Keras may report that no project
+# here chooses (an imported model's).
+METRIC_MODES: dict[str, str] = {
+    **SCHEMA["metric_modes"],
+    **{name: entry["mode"] for name, entry in METRICS.items()},
+    **{alias: METRICS[name]["mode"] for alias, name in METRIC_ALIASES.items()},
+}
 COMPILE_KEYS = ("optimizer", "loss", "loss_weights", "metrics")
 FIT_KEYS = ("epochs", "batch_size", "validation", "shuffle", "seed", "callbacks")
 
@@ -53,6 +61,22 @@ Problems = list[tuple[str, str]]
 
 
 # --------------------------------------------------------------------------- lookups
+
+
+def metric_mode(metric: str) -> str:
+    """``"max"`` when a larger value of the logged ``metric`` is better, else ``"min"``.
+
+    Reads the names Keras logs: ``val_`` for validation, an output's name before the metric
+    in a model with several (``kind_accuracy``), a loss (``loss``, ``kind_loss``).
+
+    >>> metric_mode("val_r2_score"), metric_mode("kind_accuracy"), metric_mode("val_loss")
+    ('max', 'max', 'min')
+    """
+    base = metric[4:] if metric.startswith("val_") else metric
+    if base in METRIC_MODES:
+        return METRIC_MODES[base]
+    ends = [name for name in METRIC_MODES if base.endswith("_" + name)]
+    return METRIC_MODES[max(ends, key=len)] if ends else "min"
 
 
 def defaults(params: list[dict]) -> dict:

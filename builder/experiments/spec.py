@@ -72,13 +72,7 @@ OPTIMIZERS = {name: settings.optimizer_defaults(name) for name in settings.OPTIM
 MAX_TRIALS = 10000
 MAX_GRID = 10000
 MAX_REPEAT = 10
-_MAXIMISED = ("accuracy", "auc", "precision", "recall", "r2_score")
-
-
-def default_mode(metric: str) -> str:
-    """``max`` for scores that grow when the model improves (accuracy, auc, ...), else min."""
-    name = metric[4:] if metric.startswith("val_") else metric
-    return "max" if any(name.endswith(word) for word in _MAXIMISED) else "min"
+default_mode = settings.metric_mode  # the one table of metric directions (settings.json)
 
 
 def defaults(section: dict) -> dict:
