@@ -80,6 +80,7 @@ def test_classes_are_never_scaled(tmp_path):
     assert loader.prepare(p).label_scale is None
 
 
+@pytest.mark.slow  # a subprocess or a training run
 def test_training_reports_metrics_and_predictions_in_label_units(tmp_path):
     import keras
 
@@ -107,6 +108,7 @@ def test_training_reports_metrics_and_predictions_in_label_units(tmp_path):
     assert np.allclose(inner[:, 0] * std + mean, predicted, rtol=1e-4, atol=1e-2)
 
 
+@pytest.mark.slow  # a subprocess or a training run
 def test_exported_script_standardises_the_same_way(tmp_path, monkeypatch):
     from builder import export
     from builder.build import build

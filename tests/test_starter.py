@@ -99,6 +99,7 @@ def test_template_network_follows_the_data(tmp_path):
     assert made.project["compile"]["loss"] == "mse"
 
 
+@pytest.mark.slow  # a subprocess or a training run
 def test_new_cli_json_and_the_project_is_valid(tmp_path):
     data = _messy_csv(tmp_path)
     out = tmp_path / "p.json"
@@ -116,6 +117,7 @@ def test_new_cli_json_and_the_project_is_valid(tmp_path):
     assert check.returncode == 0 and json.loads(check.stdout)["valid"], check.stdout
 
 
+@pytest.mark.slow  # a subprocess or a training run
 def test_new_cli_says_what_is_wrong(tmp_path):
     out = tmp_path / "p.json"
     missing = run_cli("new", "--data", str(tmp_path / "nope.csv"), "-o", str(out))

@@ -341,7 +341,7 @@ def target_scale_fit(values, mode: str = "auto") -> tuple[float, float] | None:
     so predictions and metrics are in the label's own units).
 
     >>> target_scale_fit([100.0, 200.0, 300.0])
-    (200.0, 81.64965057373047)
+    (200.0, 81.649658203125)
     >>> target_scale_fit([0.5, 1.5, 2.5]) is None
     True
     """
