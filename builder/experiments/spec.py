@@ -44,7 +44,7 @@ import itertools
 import json
 import math
 
-from builder import settings
+from builder import fields, settings
 from builder.project import ProjectError, _close, register_section
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
@@ -785,14 +785,12 @@ def suggest(setting: str, current, hint: dict | None = None) -> dict:
     hint = hint or {}
     name = setting.rsplit(".", 1)[-1]
     entry: dict = {"setting": setting}
-    lo, hi = hint.get("min"), hint.get("max")
+    hi = hint.get("max")
 
     def clip(values):
         kept = []
         for v in values:
-            below = lo is not None and (v <= lo if hint.get("min_exclusive") else v < lo)
-            above = hi is not None and (v >= hi if hint.get("max_exclusive") else v > hi)
-            if not below and not above and v not in kept:
+            if fields.in_bounds(hint, v) and v not in kept:
                 kept.append(v)
         return kept
 
