@@ -1,8 +1,10 @@
-"""Command line: ``python -m builder check|export|train|sweep FILE``.
+"""Command line: ``python -m builder new|check|export|train|sweep``.
 
 A public interface that users script: exit codes and the ``--json`` shape are kept stable
 (see README, "Command line").
 
+new     exit 0 written, 1 the data cannot be used (the message says why), 2 unreadable
+        file or unwritable output
 check   exit 0 valid (warnings allowed), 1 not valid (the data cannot be read included),
         2 file unreadable; a model with no data chosen is valid when it builds
 export  exit 0 written, 1 model not valid (or too large for this machine's memory),
@@ -145,6 +147,101 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_new(args) -> int:
+    """``new --data FILE.csv``: a project for the file with the Data page's decisions."""
+    from builder import starter
+    from builder.data import DataError
+
+    data = Path(args.data)
+    if not data.is_file():
+        print(f"{args.data}: no such file: give the path of a CSV file.", file=sys.stderr)
+        return 2
+    try:
+        made = starter.new_csv_project(
+            data.resolve(), args.target or (), template=args.template, name=args.name
+        )
+    except DataError as err:
+        print(f"{args.data}: {err}", file=sys.stderr)
+        return 1
+    except KeyError as err:  # an unknown template: the message names the known ones
+        print(str(err).strip("'\""), file=sys.stderr)
+        return 1
+    except ProjectError as err:
+        print(f"{args.data}: the project made for it is not valid: {err}", file=sys.stderr)
+        return 1
+    out = Path(args.output)
+    project = made.project
+    # The project file names its CSV relative to itself when it sits beside it (or below).
+    csv_path = Path(project["data"]["options"]["path"])
+    try:
+        relative = os.path.relpath(csv_path, out.resolve().parent)
+    except ValueError:  # another drive (Windows)
+        relative = str(csv_path)
+    if not relative.startswith(".."):
+        project = {
+            **project,
+            "data": {
+                **project["data"],
+                "options": {**project["data"]["options"], "path": relative},
+            },
+        }
+    from builder.project import save_project_file
+
+    try:
+        save_project_file(project, out)
+    except OSError as exc:
+        print(f"cannot write '{out}': {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    model = project["model"]
+    last = [lay for lay in model["layers"] if lay["name"] in model["outputs"]]
+    lines = [
+        f"target: {', '.join(made.targets)} ({made.why_target})",
+        "task: " + ", ".join(f"{c} {t}" for c, t in made.tasks.items()),
+        f"inputs ({len(made.kept)} columns): {', '.join(made.kept)}",
+    ]
+    lines += [f"left out: {name} ({why})" for name, why in made.left_out.items()]
+    if made.alternatives:
+        lines.append(f"other columns it could be: {', '.join(made.alternatives[:5])}")
+    lines += [
+        "last layer: "
+        + ", ".join(
+            f"{lay['name']} Dense({lay['config'].get('units')}, "
+            f"{lay['config'].get('activation') or 'no activation'})"
+            for lay in last
+        ),
+        f"loss: {project['compile']['loss']}, metrics: {project['compile']['metrics']}",
+        f"wrote {out}",
+    ]
+    print("\n".join(lines), file=sys.stderr)
+    if args.json:
+        _quiet_tensorflow()
+        from builder.checker import check
+
+        result = check(project)
+        doc = {
+            "project": str(out),
+            "target": made.target,
+            "targets": made.targets,
+            "task": made.task,
+            "why_target": made.why_target,
+            "columns": {"kept": made.kept, "left_out": made.left_out},
+            "model": {
+                "layers": [
+                    {
+                        "name": r.name,
+                        "class_name": r.class_name,
+                        "output_shape": r.output_shape,
+                        "params": r.params,
+                    }
+                    for r in result.layers
+                ],
+                "params": result.total_params,
+            },
+        }
+        print(json.dumps(doc))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status. The last resort for anything unexpected:
     one line on stderr naming the error, exit 1, never a traceback."""
@@ -182,6 +279,25 @@ def _main(argv: list[str] | None = None) -> int:
         prog="python -m builder", description="Check, export and train netbuilder projects."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    p_new = sub.add_parser(
+        "new",
+        help="make a project for a CSV file: target, inputs, task, last layer, loss, "
+        "metrics and a network sized to the data, as the Data page decides",
+    )
+    p_new.add_argument("--data", required=True, metavar="FILE.csv", help="the CSV file")
+    p_new.add_argument(
+        "--target",
+        action="append",
+        metavar="COL",
+        help="the column to predict (default: the guess); repeat it for several, one output each",
+    )
+    p_new.add_argument("--template", help="start from this template's network instead")
+    p_new.add_argument("--name", help="the project's name (default: one from the data and model)")
+    p_new.add_argument("-o", "--output", required=True, metavar="PROJECT.json")
+    p_new.add_argument(
+        "--json", action="store_true", help="print what was decided as JSON (last line)"
+    )
+    p_new.set_defaults(func=cmd_new)
     p_check = sub.add_parser("check", help="print each layer's shapes, params, errors, warnings")
     p_check.add_argument("file")
     p_check.add_argument("--json", action="store_true", help="print the report as JSON")

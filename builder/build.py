@@ -160,10 +160,31 @@ def compile_args(project: dict) -> dict:
     return args
 
 
-def build(project: dict, compile: bool = True):
+LABEL_UNITS = "to_label_units"
+
+
+def with_label_units(model, label_scale: tuple[float, float]):
+    """``model`` with a last step ``output * std + mean`` (a float32 Keras Rescaling layer
+    named ``LABEL_UNITS``): trained on standardised regression targets, it predicts in the
+    label's own units, and so the loss, metrics and predictions are in those units too.
+    One output only (``loader._label_scale`` decides)."""
+    import keras
+
+    mean, std = label_scale
+    step = keras.layers.Rescaling(scale=std, offset=mean, dtype="float32", name=LABEL_UNITS)
+    if isinstance(model, keras.Sequential):
+        model.add(step)
+        return model
+    return keras.Model(model.inputs, step(model.outputs[0]), name=model.name)
+
+
+def build(project: dict, compile: bool = True, label_scale: tuple[float, float] | None = None):
     """A keras.Model built and compiled as the project says. Raises BuildError (with the
-    checker's plain messages) when the model is not valid."""
+    checker's plain messages) when the model is not valid. ``label_scale`` (the prepared
+    data's (mean, std) of a standardised target) adds ``with_label_units``' last step."""
     model = build_model(project)
+    if label_scale is not None:
+        model = with_label_units(model, label_scale)
     if compile:
         model.compile(**compile_args(validate(project)))
     return model

@@ -623,15 +623,45 @@ def _shape_code(project: dict, data: _Data) -> tuple[str, str]:
     return " ".join(text), "\n".join(lines)
 
 
-def _model_code(project: dict) -> tuple[str, str]:
+def _label_units_code(enc) -> tuple[str, list[str]]:
+    """(text, comment lines) of the step back to the label's units, for a regression target
+    standardised for training (``build.with_label_units``); ("", []) for any other."""
+    if enc.target_mean is None:
+        return "", []
+    text = (
+        " The target is standardised for training, as in the app: the model's last step "
+        "(`Rescaling`) multiplies by the training targets' deviation and adds their mean, "
+        "so the loss, metrics and predictions are in the label's own units."
+    )
+    return text, [
+        "    # The target is standardised for training (training split: mean "
+        f"{enc.target_mean:.6g}, deviation {enc.target_std:.6g});",
+        "    # this last step gives predictions, loss and metrics back in the label's own units.",
+    ]
+
+
+def _label_units_layer(enc) -> str:
+    from builder.build import LABEL_UNITS
+
+    return (
+        f"keras.layers.Rescaling(scale={_py(enc.target_std)}, offset={_py(enc.target_mean)}, "
+        f'dtype="float32", name={_py(LABEL_UNITS)})'
+    )
+
+
+def _model_code(project: dict, data: _Data) -> tuple[str, str]:
     model = project["model"]
     name = _py(_model_name(project))
     body = ["def build_model():"]
+    units_text, units_lines = _label_units_code(data.encoder)
     if is_sequential(project):
         text = "A plain stack of layers, so `keras.Sequential`."
         body.append("    model = keras.Sequential([")
         body.append(f"        {_input_code(model['inputs'][0])},")
         body += [f"        {_layer_code(lay)}," for lay in model["layers"]]
+        if units_lines:
+            body += ["    " + line for line in units_lines]
+            body.append(f"        {_label_units_layer(data.encoder)},")
         body.append(f"    ], name={name})")
     else:
         text = (
@@ -649,11 +679,15 @@ def _model_code(project: dict) -> tuple[str, str]:
         outs = [var[o] for o in model["outputs"]]
         ins_code = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"
         outs_code = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
+        if units_lines:
+            body += units_lines
+            body.append(f"    in_label_units = {_label_units_layer(data.encoder)}({outs_code})")
+            outs_code = "in_label_units"
         body.append(f"    model = keras.Model(inputs={ins_code}, outputs={outs_code}, name={name})")
     body += _compile_code(project)
     body.append("    return model")
     body += ["", "", "model = build_model()", "model.summary()"]
-    return text, "\n".join(body)
+    return text + units_text, "\n".join(body)
 
 
 def _compile_code(project: dict) -> list[str]:
@@ -894,7 +928,7 @@ def _sections(project: dict, for_notebook: bool) -> list[_Section]:
     data = _Data(project)
     data_text, data_code = _data_code(data)
     shape_text, shape_code = _shape_code(project, data)
-    model_text, model_code = _model_code(project)
+    model_text, model_code = _model_code(project, data)
     fit_text, fit_code = _fit_code(project)
     return [
         _Section(

@@ -24,7 +24,7 @@ from builder.project import shape_ok
 from builder.results import CheckResult, Fix, fmt_shape, insert_flatten
 
 # Advice that an error of this module already says, on the same layer.
-_SAID_BY_ERRORS = {"units-vs-classes", "missing-flatten", "input-vs-data"}
+_SAID_BY_ERRORS = {"units-vs-classes", "units-vs-regression", "missing-flatten", "input-vs-data"}
 # The training split of the Keras datasets (their loaders split the files this way).
 _KERAS_TRAIN_SAMPLES = {
     "imdb": 25_000,
@@ -106,7 +106,13 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
             return wrong
     one_hot = f"one-hot labels of {width} classes ({width} numbers per sample)"
     if encoding == "one_hot" and info.label_encoding == "integer":
-        one_hot += f", because {loss} needs them one-hot (label_encoding is 'integer')"
+        if loss_family(loss) == "binary":
+            one_hot += (
+                f", because {loss} scores each of the {width} classes as its own yes/no "
+                "question (for one class per sample use sparse_categorical_crossentropy)"
+            )
+        else:
+            one_hot += f", because {loss} needs them one-hot (label_encoding is 'integer')"
     labels = {
         "one_hot": one_hot,
         "integer": f"one class number per sample ({width} classes)",
@@ -131,7 +137,7 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
         fixes = [fix] + ([insert_flatten(rep.name)] if len(shape) == 4 else [])
         return f"{grid}: {tip} so it predicts once per sample.", fixes
     units = shape[-1]
-    if not isinstance(units, int) or width is None:
+    if not isinstance(units, int) or (width is None and encoding != "value"):
         return None
     set_units = (
         [
@@ -143,6 +149,35 @@ def _output_problem(project: dict, rep, info) -> tuple[str, list[Fix]] | None:
         if dense
         else []
     )
+    if encoding == "value" and units != 1:
+        set_one = []
+        if dense and _activation(project, rep.name) == "softmax":  # softmax of 1 unit is 1
+            set_one.append(
+                Fix(
+                    "Set units to 1, no activation",
+                    {
+                        "op": "replace_class",
+                        "target": rep.name,
+                        "class_name": "Dense",
+                        "config": {"units": 1, "activation": None},
+                    },
+                )
+            )
+        elif dense:
+            set_one.append(
+                Fix(
+                    "Set units to 1",
+                    {"op": "set_config", "target": rep.name, "key": "units", "value": 1},
+                )
+            )
+        column = f" ('{info.target_name}')" if info.target_name else ""
+        return (
+            f"{who} gives {units} numbers per sample but the data has one number to "
+            f"predict per sample{column}: the last layer needs 1 unit (a regression "
+            "output has no activation), or Keras would compare every unit with the one "
+            "label.",
+            set_one,
+        )
     if encoding == "one_hot" and units != width:
         return (
             f"{who} gives {units} number{'s' if units != 1 else ''} per sample but the "
@@ -218,6 +253,14 @@ def _mapping_problems(outputs: list, info) -> list[str]:
         if info.target_of(out) is None
     ]
     return problems
+
+
+def _activation(project: dict, name: str):
+    """The activation set on layer ``name`` (None when it has none or is not found)."""
+    layers = (project.get("model") or {}).get("layers") or []
+    lay = next((lay for lay in layers if isinstance(lay, dict) and lay.get("name") == name), {})
+    config = lay.get("config")
+    return config.get("activation") if isinstance(config, dict) else None
 
 
 def _is_dense(project: dict, name: str) -> bool:

@@ -558,10 +558,11 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
             if key in doc and not isinstance(doc[key], str):
                 problems.append((key, "must be text."))
         _validate_model(doc.get("model"), problems)
-        doc.setdefault("compile", default_compile())
-        doc.setdefault("fit", default_fit())
-        if "data" not in doc:
+        data_given = "data" in doc
+        if not data_given:
             doc["data"] = placeholder_data(doc.get("model"))
+        _fill_compile(doc, data_given)
+        doc.setdefault("fit", default_fit())
         outputs = doc["model"].get("outputs") if isinstance(doc.get("model"), dict) else []
         outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
         doc["compile"] = settings.compile_section(doc["compile"], outputs, problems)
@@ -583,6 +584,29 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
     if problems:
         raise ProjectError(problems)
     return doc
+
+
+def _fill_compile(doc: dict, data_given: bool) -> None:
+    """A missing compile section, or its missing loss or metrics, from what the project
+    has (``builder.defaults.compile_for``: the data's recommendation, or what the last
+    layer implies), so the defaults agree with the data and the model."""
+    comp = doc.get("compile")
+    if comp is None:
+        comp = doc["compile"] = default_compile()
+        missing = {"loss", "metrics"}
+    elif isinstance(comp, dict):
+        missing = {"loss", "metrics"} - set(comp)
+    else:
+        return  # compile_section says what is wrong with it
+    if not missing:
+        return
+    from builder import defaults
+
+    chosen = defaults.compile_for(doc, data_given)
+    if chosen is None:
+        return
+    for key in missing:
+        comp[key] = chosen[key]
 
 
 def _as_json(value):

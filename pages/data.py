@@ -180,6 +180,26 @@ def _csv_section(project: dict) -> None:
             st.caption(
                 "Empty cells: " + ", ".join(f"{md(c)} ({n:,})" for c, n in summary.missing.items())
             )
+        _target_pick(project, summary)
+
+
+def _target_pick(project: dict, summary) -> None:
+    """The column to predict, the guess's reason, and the other columns it could be."""
+    options = project["data"].get("options", {})
+    if options.get("targets"):
+        return
+    chosen = options.get("target") or summary.suggested_target
+    if chosen == summary.suggested_target:
+        text = f"**Column to predict: {chosen}** (guessed: {summary.target_reason})."
+    else:
+        text = (
+            f"**Column to predict: {chosen}** (your choice; the guess was "
+            f"{summary.suggested_target}: {summary.target_reason})."
+        )
+    others = [c for c in summary.target_alternatives if c != chosen][:5]
+    if others:
+        text += f" Other columns it could be: {', '.join(others)}; choose under Preprocessing."
+    st.markdown(text)
 
 
 def _commit_targets(targets: list[dict], column: str | None = None) -> None:
@@ -308,11 +328,16 @@ def _options_form(project: dict, spec) -> None:
             texts = [c for c in columns if summary.dtypes.get(c) == "text" and c not in predicted]
         except DataError:
             pass
+    regression = _is_regression(project)
     for opt in spec.options:
         if spec.source == "csv" and opt["name"] in ("path", "targets", "exclude"):
             continue  # their own widgets, below
         if several and opt["name"] in ("target", "task"):
             continue  # each column to predict has its own, below
+        if opt["name"] == "label_encoding" and regression and not several:
+            continue  # numbers to predict have no label form to choose
+        if opt["name"] == "standardize_target" and not regression:
+            continue
         key = f"data_opt:{spec.name}:{opt['name']}"
         spec_opt = dict(opt)
         value = options.get(opt["name"], opt["default"])
@@ -338,6 +363,14 @@ def _options_form(project: dict, spec) -> None:
         _targets_form(project, columns)
     if columns:
         _exclude_form(project, columns)
+
+
+def _is_regression(project: dict) -> bool:
+    """The data's (first) target is a number to predict (False when it cannot be read)."""
+    try:
+        return describe(project["data"]).task == "regression"
+    except DataError:
+        return False
 
 
 def _on_exclude() -> None:
@@ -411,6 +444,7 @@ def _recommend_targets(project: dict, info) -> None:
 def _csv_inputs(project: dict) -> None:
     """Which columns of the CSV become the model's inputs and which are left out (and why),
     said before anything is trained (the table is the one ``describe`` already read)."""
+    from builder import starter
     from builder.data import csv_data
     from builder.data.registry import resolved_options
 
@@ -418,25 +452,21 @@ def _csv_inputs(project: dict) -> None:
         table = csv_data.load_table_cached(resolved_options(project["data"]))
     except DataError:
         return  # said above, by describe
-    numbers = [c.name for c in table.encoder.columns if c.kind == "number"]
-    categories = [
-        f"{c.name} ({len(c.categories)} categories)"
-        for c in table.encoder.columns
-        if c.kind == "category"
-    ]
+    report = starter.columns_report(table)
+    numbers = report["numbers"]
+    categories = [f"{name} ({n} categories)" for name, n in report["categories"].items()]
     parts = [
-        f"{c.name} as raw text (one string per row, for a TextVectorization first in the model)"
-        for c in table.encoder.columns
-        if c.kind == "text"
+        f"{name} as raw text (one string per row, for a TextVectorization first in the model)"
+        for name in report["text"]
     ]
     if numbers:
         parts.append(f"{md(', '.join(numbers))} as numbers")
     if categories:
         parts.append(f"{md(', '.join(categories))} one-hot")
     text = f"**Inputs ({len(table.feature_names)}):** " + "; ".join(parts) + "."
-    if table.encoder.dropped:
+    if report["left_out"]:
         text += " **Left out:** " + "; ".join(
-            f"{md(name)} ({md(why)})" for name, why in table.encoder.dropped
+            f"{md(name)} ({md(why)})" for name, why in report["left_out"].items()
         )
         text += "."
     st.markdown(text)  # escaped: user text piece by piece above
@@ -457,7 +487,7 @@ def _recommendation(project: dict) -> None:
                 + ": choose others under Preprocessing (Columns to predict)."
             )
         elif project["data"].get("dataset") == "csv" and target:
-            # The first guess is the last column; a newcomer's answer column may be another.
+            # The guess may not be the column the person wants.
             st.caption(
                 f"The column to predict is '{md(target)}'. If the answer is in another column "
                 "of your file, choose it under Preprocessing (Column to predict)."
@@ -474,12 +504,33 @@ def _recommendation(project: dict) -> None:
     )
     if project["data"].get("dataset") == "csv":
         _csv_inputs(project)
+    if info.task == "regression":
+        _target_scale(project)
     comp = project["compile"]
     if comp["loss"] != rec["loss"] or comp["metrics"] != rec["metrics"]:
         if st.button("Use the recommended loss and metrics", key="data_use_rec"):
             new = {**project, "compile": {**comp, "loss": rec["loss"], "metrics": rec["metrics"]}}
             state.set_project(new)
             st.rerun()
+
+
+def _target_scale(project: dict) -> None:
+    """Whether the number to predict is standardised for training, in words."""
+    from builder.data import loader
+
+    try:
+        scale = loader.label_scale(project)
+    except DataError:
+        return
+    if scale is None:
+        return
+    mean, std = scale
+    st.caption(
+        f"The target is standardised for training (training split: mean {mean:.4g}, "
+        f"deviation {std:.4g}); the model's last step turns it back, so predictions, loss "
+        "and metrics are in the target's own units (Standardise the target, under "
+        "Preprocessing)."
+    )
 
 
 def _show_sample(sample: dict) -> None:

@@ -259,10 +259,14 @@ def _run(args, cwd, timeout=SCRIPT_TIMEOUT):
 
 
 def _expected(p):
-    """What the exported run must report: build(project)'s layers, shapes and parameters."""
+    """What the exported run must report: the layers, shapes and parameters of the model
+    the app trains (build(project), ending in the step back to the label's units when
+    the target is standardised)."""
     import keras
 
-    model = build(p)
+    from builder.data import loader
+
+    model = build(p, label_scale=loader.label_scale(p))
     layers = [
         {
             "name": layer.name,

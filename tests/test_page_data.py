@@ -164,6 +164,33 @@ def test_columns_can_be_left_out_and_the_input_follows(app):
     assert app.session_state["project"]["model"]["inputs"][0]["shape"] == [4]
 
 
+def test_the_target_guess_is_shown_with_why_and_a_number_has_no_label_form(app):
+    """A regression export with the target not last: the page names the guessed column,
+    its reason and the alternatives; it offers no "Labels as" for a number to predict,
+    and says the target is standardised for training."""
+    from builder import paths
+    from builder.data import loader
+
+    loader.clear_cache()
+    lines = ["house_id,area,price,rooms,notes"]
+    for i in range(60):
+        lines.append(f"{i + 1},{50 + i * 3},{90_000 + 1500 * i},{1 + i % 5},visit {i} by agent")
+    (paths.uploads_dir() / "houses.csv").write_text("\n".join(lines) + "\n")
+    project = dict(app.session_state["project"])
+    project["data"] = {"dataset": "csv", "options": {"path": "houses.csv"}}
+    project["compile"] = {**project["compile"], "loss": "mse", "metrics": ["mae"]}
+    app.session_state["project"] = project
+    app.run()
+    assert not app.exception, app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "**Column to predict: price** (guessed: its name, 'price'" in text
+    assert "Other columns it could be: rooms, area" in text
+    keys = {w.key for w in app.selectbox}
+    assert "data_opt:csv:label_encoding" not in keys
+    assert "data_opt:csv:standardize_target" in keys
+    assert any("The target is standardised for training" in c.value for c in app.caption)
+
+
 def test_a_text_column_becomes_the_models_text_input(app):
     from builder import paths
     from builder.data import loader

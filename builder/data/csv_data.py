@@ -39,7 +39,9 @@ __all__ = [
     "CsvTable",
     "CsvTarget",
     "TableEncoder",
+    "TargetGuess",
     "encode_columns",
+    "guess_target",
     "inspect_csv",
     "load_table",
     "load_table_cached",
@@ -90,6 +92,21 @@ class CsvSummary:
     missing: dict[str, int]
     preview: list[dict]
     delimiter: str
+    target_reason: str = ""
+    target_alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetGuess:
+    """The column a person would predict, why, and the other columns that could be it.
+
+    ``alternatives`` are the other usable columns (neither row ID, free text, empty nor
+    one value), those named like a target first, then from the last column backwards.
+    """
+
+    column: str
+    reason: str
+    alternatives: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -474,8 +491,125 @@ def _infer_task(series) -> str:
     return "regression"
 
 
+# Names people give the column to predict, most telling first (compared without case,
+# spaces, "_" or "-"): an exact name, then a name made of words one of which is here.
+TARGET_NAMES = (
+    "target",
+    "label",
+    "labels",
+    "class",
+    "y",
+    "outcome",
+    "response",
+    "price",
+    "saleprice",
+    "medv",
+    "survived",
+    "churn",
+    "diagnosis",
+    "species",
+    "quality",
+    "result",
+    "output",
+    "goal",
+    "default",
+    "grade",
+    "progression",
+    "charges",
+    "medhouseval",
+    "medianhousevalue",
+    "heartdisease",
+    "mpg",
+)
+_TARGET_WORDS = {"target", "label", "class", "outcome", "response", "price"}
+
+
+def _words(name: str) -> list[str]:
+    """A column name's words, lower case: "SalePrice" -> ["sale", "price"], "is_default"
+    -> ["is", "default"]."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def _target_rank(name: str) -> int | None:
+    """How strongly the name says "the column to predict": a smaller number is stronger,
+    None when it does not say it."""
+    plain = "".join(_words(name))
+    if plain in TARGET_NAMES:
+        return TARGET_NAMES.index(plain)
+    if any(word in _TARGET_WORDS for word in _words(name)):
+        return len(TARGET_NAMES)
+    return None
+
+
+def _too_many_categories(distinct: int, rows: int) -> bool:
+    """A text column with this many different values in ``rows`` rows is free text or an
+    identifier: one-hot encoding it would add that many inputs and teach nothing."""
+    return distinct > MAX_CATEGORIES or (
+        distinct > MIN_FREE_TEXT and distinct > MAX_CATEGORY_SHARE * rows
+    )
+
+
+def _unusable_target(name: str, series) -> str | None:
+    """Why a column cannot be the one to predict (row ID, free text, empty, one value),
+    or None when it can."""
+    values = series.dropna()
+    if values.empty:
+        return "empty"
+    if _looks_like_row_id(name, series):
+        return "a row ID"
+    distinct = values.nunique()
+    if distinct < 2:
+        return "one value in every row"
+    if _kind(series) == "text" and _too_many_categories(distinct, len(series)):
+        return "free text"
+    return None
+
+
+def guess_target(frame) -> TargetGuess:
+    """The column a person would choose to predict in ``frame`` (a DataFrame of the file).
+
+    Never a row ID, free text, an empty column or one holding one value. A column named
+    like a target (``TARGET_NAMES``: target, label, class, y, outcome, price, ...) wins;
+    otherwise the last usable column without empty cells (training refuses empty targets,
+    naming the lines; a column named like a target is still chosen, and that says where).
+    """
+    reasons = {name: _unusable_target(name, frame[name]) for name in frame.columns}
+    usable = [name for name in frame.columns if reasons[name] is None]
+    full = [name for name in usable if not frame[name].isna().any()]
+    pool = full or usable or list(frame.columns)
+    named = sorted(
+        (name for name in usable or pool if _target_rank(name) is not None),
+        key=lambda name: (_target_rank(name), -list(frame.columns).index(name)),
+    )
+    if named:
+        column = named[0]
+        reason = f"its name, '{column}', is what people call the column to predict"
+    else:
+        column = pool[-1]
+        later = list(frame.columns[list(frame.columns).index(column) + 1 :])
+        why = "; ".join(
+            f"'{name}' is {reasons[name] or 'empty in some rows'}" for name in later[:3]
+        )
+        reason = (
+            "the last column"
+            + (f" that can be predicted ({why})" if later else "")
+            + "; no column is named like a target (target, label, class, y, price, ...)"
+        )
+    others = [name for name in usable if name != column]
+    ranked = sorted(
+        others,
+        key=lambda name: (
+            _target_rank(name) is None,
+            _target_rank(name) or 0,
+            -list(frame.columns).index(name),
+        ),
+    )
+    return TargetGuess(column, reason, tuple(ranked))
+
+
 def inspect_csv(source: Source) -> CsvSummary:
-    """Columns, their kinds, row count and a suggested target (the last column).
+    """Columns, their kinds, row count and a suggested target (``guess_target``).
 
     ``source`` is a path or the file's bytes (an upload not yet saved). Raises DataError
     for files that are empty, too big, not UTF-8 or not well-formed CSV.
@@ -484,7 +618,8 @@ def inspect_csv(source: Source) -> CsvSummary:
     frame = frame.dropna(how="all")
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError("the file has a header but no data rows: add rows below the header.")
-    target = frame.columns[-1]
+    guess = guess_target(frame)
+    target = guess.column
     missing = {c: int(n) for c, n in frame.isna().sum().items() if n}
     preview = frame.head(5).astype(object).where(frame.head(5).notna(), None)
     return CsvSummary(
@@ -496,6 +631,8 @@ def inspect_csv(source: Source) -> CsvSummary:
         missing=missing,
         preview=preview.to_dict("records"),
         delimiter=sep,
+        target_reason=guess.reason,
+        target_alternatives=guess.alternatives,
     )
 
 
@@ -746,8 +883,7 @@ def _fit_encoder(
             continue
         text = series.astype(object).where(series.notna(), MISSING).astype(str)
         categories = tuple(sorted(text.unique()))
-        many = len(categories) > MIN_FREE_TEXT and len(categories) > MAX_CATEGORY_SHARE * len(train)
-        if len(categories) > MAX_CATEGORIES or many:
+        if _too_many_categories(len(categories), len(train)):
             numeric = pd.to_numeric(series, errors="coerce")
             hint = ""
             if numeric.notna().mean() >= 0.9:
@@ -808,8 +944,9 @@ def _fit_encoder(
 
 def _target_columns(frame, target: str, task: str, targets) -> list[tuple[str, str]]:
     """[(column, task), ...]: ``targets`` when given, else the one ``target`` (empty: the
-    last column); DataError naming a column the file lacks or one with empty cells."""
-    pairs = list(targets) or [(target or frame.columns[-1], task)]
+    guessed column, ``guess_target``); DataError naming a column the file lacks or one
+    with empty cells."""
+    pairs = list(targets) or [(target or guess_target(frame).column, task)]
     for column, _ in pairs:
         if column not in frame.columns:
             raise DataError(
@@ -841,15 +978,16 @@ def load_table(
 ) -> CsvTable:
     """Read, split (seeded, stratified for classes) and encode a CSV file.
 
-    ``target`` empty means the last column. ``task`` is "auto", "binary", "multiclass" or
-    "regression". ``targets`` ((column, task), ...) replaces both with several target
-    columns, each encoded on its own; the split keeps their rows aligned and stratifies on
-    the first. ``exclude`` names columns that are not inputs; columns that number the rows
-    (row IDs), free text and empty columns are left out too (``encoder.dropped`` says
-    why). Returns x as (rows, features) float32 with statistics from the training
-    split only. ``text`` names a free-text column that is the model's one input: x is
-    then (rows,) strings, the column's raw text (see ``_text_input``). Raises DataError
-    for every problem a person can fix in the file or settings.
+    ``target`` empty means the guessed column (``guess_target``). ``task`` is "auto",
+    "binary", "multiclass" or "regression". ``targets`` ((column, task), ...) replaces
+    both with several target columns, each encoded on its own; the split keeps their rows
+    aligned and stratifies on the first. ``exclude`` names columns that are not inputs;
+    columns that number the rows (row IDs), free text and empty columns are left out too
+    (``encoder.dropped`` says why). Returns x as (rows, features) float32 with
+    statistics from the training split only. Raises DataError for every problem a
+    person can fix in the file or settings. ``text`` names a free-text column that is the
+    model's one input: x is then (rows,) strings, the column's raw text (see
+    ``_text_input``).
     """
     frame, sep = _read_frame(source)
     notes: list[str] = []

@@ -39,6 +39,8 @@ class FittedEncoder:
     text, empty; the script leaves out the same, as it encodes ``columns`` only).
     Images: ``pixel_scale`` (what a pixel is divided by), ``input_shape``.
     Text: ``multi_hot_dimension`` (multi-hot) or ``maxlen`` (padded sequences).
+    A regression target standardised for training: ``target_mean``/``target_std`` (the
+    model's last step multiplies by std and adds the mean: ``loader.label_scale``).
     """
 
     dataset: str
@@ -65,6 +67,8 @@ class FittedEncoder:
     multi_hot_dimension: int | None = None
     maxlen: int | None = None
     targets: list[dict] | None = None
+    target_mean: float | None = None
+    target_std: float | None = None
 
     def literals(self) -> dict[str, Any]:
         """The encoder as plain JSON-like values."""
@@ -112,7 +116,7 @@ def fit(project: dict, allow_download: bool = False) -> FittedEncoder:
         out: label_form(loss[out] if isinstance(loss, dict) else loss, info.for_output(out))
         for out in outputs
     }
-    common = dict(
+    common: dict[str, Any] = dict(
         dataset=name,
         source=spec.source,
         sample_kind=spec.sample_kind,
@@ -133,6 +137,9 @@ def fit(project: dict, allow_download: bool = False) -> FittedEncoder:
         if options["encoding"] == "multi_hot":
             return FittedEncoder(**common, multi_hot_dimension=int(options["num_words"]))
         return FittedEncoder(**common, maxlen=int(options["maxlen"]))
+    scale = loader.label_scale(project, allow_download) if spec.sample_kind == "table" else None
+    if scale is not None:
+        common.update(target_mean=scale[0], target_std=scale[1])
     if spec.source == "csv":
         table = csv_data.load_table_cached(options)
         enc = table.encoder

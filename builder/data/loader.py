@@ -25,15 +25,17 @@ from builder.data.preprocess import (
     Ragged,
     TextCodec,
     labels_for_loss,
+    loss_family,
     multi_hot,
     pad_sequences,
     scale_pixels,
     standardize,
     standardize_fit,
+    target_scale_fit,
 )
 from builder.data.registry import DATASETS, DataInfo, describe, resolved_options
 
-__all__ = ["Prepared", "Progress", "clear_cache", "prepare"]
+__all__ = ["Prepared", "Progress", "clear_cache", "label_scale", "prepare"]
 
 Progress = Callable[[float, str], None]
 
@@ -58,6 +60,10 @@ class Prepared:
     A CSV with several target columns (``info.targets``): y_* are dicts keyed by output
     name, each output's own column shaped for its loss; ``output_targets`` maps each output
     to its column's (train, test) class numbers or values; *_targets are the first one's.
+    ``label_scale``: (mean, std) of a regression target standardised for training (the
+    ``standardize_target`` option): the model is built with a last step that multiplies
+    by std and adds the mean (``builder.build.build(label_scale=...)``), so y_* stay in
+    the label's own units, and so do predictions and metrics. None otherwise.
     """
 
     x_train: np.ndarray
@@ -78,6 +84,7 @@ class Prepared:
     raw_tables: tuple[Any, Any] | None = field(default=None, repr=False)
     table_encoder: csv_data.TableEncoder | None = field(default=None, repr=False)
     output_targets: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    label_scale: tuple[float, float] | None = None
     _codec: TextCodec | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------ samples
@@ -303,7 +310,7 @@ def _cache_key(name: str, options: dict) -> tuple:
         sorted(
             (k, json.dumps(v, sort_keys=True) if isinstance(v, (list, dict)) else v)
             for k, v in options.items()
-            if k != "label_encoding"
+            if k not in ("label_encoding", "standardize_target")
         )
     )
     spec = DATASETS[name]
@@ -456,6 +463,30 @@ def _features(name: str, options: dict, report: Progress, allow_download: bool) 
 # --------------------------------------------------------------------------- prepare
 
 
+def _label_scale(project: dict, feats: _Features, info: DataInfo, options: dict):
+    """(mean, std) by which the one regression target is standardised for training, or
+    None: several target columns, several outputs, or a loss that is not for numbers keep
+    the labels as they are (``preprocess.target_scale_fit`` decides for the rest)."""
+    outputs = list((project.get("model") or {}).get("outputs") or [])
+    loss = (project.get("compile") or {}).get("loss")
+    if info.task != "regression" or info.targets or len(outputs) > 1 or isinstance(loss, dict):
+        return None
+    if loss_family(loss) not in (None, "regression"):
+        return None
+    return target_scale_fit(feats.t_train, options.get("standardize_target", "no"))
+
+
+def label_scale(project: dict, allow_download: bool = False) -> tuple[float, float] | None:
+    """The project's ``Prepared.label_scale`` (loads the table, cached): the fitted
+    encoder (``encoding.fit``) and export read it from here."""
+    options = resolved_options(project.get("data"))
+    info = describe(project["data"])
+    if info.sample_kind != "table":
+        return None
+    feats = _features(info.dataset, options, lambda fraction, message: None, allow_download)
+    return _label_scale(project, feats, info, options)
+
+
 def _labels(feats: _Features, loss: Any, info: DataInfo, outputs: list[str]):
     """(y_train, y_test, info, notes) for a loss name or a {output: loss} dict; ``info``
     with the label forms the losses chose. Several target columns give each output its own
@@ -595,4 +626,7 @@ def prepare(
         allow_download=allow_download,
         raw_tables=feats.raw_tables,
         table_encoder=feats.encoder,
+        label_scale=_label_scale(project, feats, info, options)
+        if info.sample_kind == "table"
+        else None,
     )

@@ -30,6 +30,7 @@ __all__ = [
     "pad_sequences",
     "standardize",
     "standardize_fit",
+    "target_scale_fit",
 ]
 
 # Keras' text datasets reserve 0 for padding, 1 for "start of text" and 2 for a word left out
@@ -323,6 +324,37 @@ def standardize_fit(x: np.ndarray, only: np.ndarray | None = None) -> tuple[np.n
         mean = np.where(only, mean, 0.0)
         std = np.where(only, std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+# A regression target whose mean or deviation is this far from 1 (above it, or below its
+# inverse for the deviation) is standardised for training: a network's output starts near
+# 0 with steps of about the learning rate, and needs hundreds of epochs to reach 150.
+TARGET_SCALE_FAR = 10.0
+
+
+def target_scale_fit(values, mode: str = "auto") -> tuple[float, float] | None:
+    """(mean, std) to standardise regression targets by for training, or None to leave them.
+
+    ``mode`` "yes" always standardises, "no" never, "auto" when the training targets' mean
+    or standard deviation is far from 1 (``TARGET_SCALE_FAR``). Both numbers are float32
+    values as Python floats (the model's last step multiplies by std and adds the mean,
+    so predictions and metrics are in the label's own units).
+
+    >>> target_scale_fit([100.0, 200.0, 300.0])
+    (200.0, 81.649658203125)
+    >>> target_scale_fit([0.5, 1.5, 2.5]) is None
+    True
+    """
+    v = np.asarray(values, np.float64).ravel()
+    if mode == "no" or v.size < 2:
+        return None
+    mean, std = float(v.mean()), float(v.std())
+    if not np.isfinite(mean) or not np.isfinite(std) or std == 0:
+        return None
+    near = 1 / TARGET_SCALE_FAR <= std <= TARGET_SCALE_FAR and abs(mean) <= TARGET_SCALE_FAR
+    if mode == "auto" and near:
+        return None
+    return float(np.float32(mean)), float(np.float32(std))
 
 
 def standardize(x, mean, std):

@@ -145,6 +145,17 @@ _NORMALIZE = _option(
     "Subtract each feature's mean and divide by its standard deviation, both computed on the "
     "training split only, as the book does for Boston housing.",
 )
+_STANDARDIZE_TARGET = _option(
+    "standardize_target",
+    "choice",
+    "auto",
+    "Standardise the target",
+    "Regression: train on (value - mean) / deviation of the training split's targets; "
+    "the model's last step turns its output back, so predictions and every metric are in "
+    "the label's own units. auto: when the mean or deviation is far from 1 (above 10, or "
+    "a deviation below 0.1).",
+    choices=("auto", "yes", "no"),
+)
 _TEST_FRACTION = _option(
     "test_fraction",
     "float",
@@ -535,7 +546,7 @@ _SPECS = (
         num_classes=None,
         class_names=None,
         sample_kind="table",
-        options=(_NORMALIZE, _TEST_FRACTION),
+        options=(_NORMALIZE, _TEST_FRACTION, _STANDARDIZE_TARGET),
         offline=True,
         num_examples=442,
         sample_shape=(10,),
@@ -565,7 +576,8 @@ _SPECS = (
                 "str",
                 "",
                 "Column to predict",
-                "Name of the target column; empty means the last column.",
+                "Name of the target column; empty means the guessed one (a column "
+                "named like a target, else the last that is not a row ID or free text).",
             ),
             _option(
                 "task",
@@ -606,6 +618,7 @@ _SPECS = (
             _TEST_FRACTION,
             _NORMALIZE,
             _label_encoding("one_hot"),
+            _STANDARDIZE_TARGET,
         ),
         offline=True,
     ),

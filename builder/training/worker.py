@@ -435,19 +435,21 @@ def _prepare(project: dict, emit, allow_download: bool):
     return prepare(project, progress=progress, allow_download=allow_download)
 
 
-def _build(project: dict):
+def _build(project: dict, data=None):
+    """The compiled model; with ``data`` (a Prepared) whose target is standardised, the
+    model ends in the step back to the label's units (``build.with_label_units``)."""
     from builder import build
 
-    return build.build(project)
+    return build.build(project, label_scale=getattr(data, "label_scale", None))
 
 
-def _build_fold(project: dict, fold: int):
+def _build_fold(project: dict, fold: int, data=None):
     """Fold ``fold``'s model, seeded with seed + fold: each fold starts from the same weights
     whether the folds train one after the other or side by side."""
     import keras
 
     keras.utils.set_random_seed(project["fit"]["seed"] + fold)
-    return _build(project)
+    return _build(project, data)
 
 
 def _adapt(model, x, folder: Path, fold: int | None = None) -> None:
@@ -666,7 +668,7 @@ def _train_single(
             model = _load_checkpoint(folder, checkpoint)
             _restore_seed_states(model, checkpoint.get("seed_states"))
         else:
-            model = _build(project)
+            model = _build(project, data)
             from builder.adapt import training_part
 
             # holdout: x is already the part trained on; split: Keras' last share is not
@@ -781,7 +783,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     if reason is None:
         with _scope(setup):
             wrapper, copies = kfold.build_parallel(
-                lambda fold: _build_fold(project, fold), k, project, chunk
+                lambda fold: _build_fold(project, fold, data), k, project, chunk
             )
         callbacks = _keras_callbacks(project, folder, None, emit)
         progress = _progress_callback(
@@ -803,7 +805,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
         trained = []
         for index, (tr, va) in enumerate(splits, start=1):
             with _scope(setup):
-                model = _build_fold(project, index)
+                model = _build_fold(project, index, data)
                 _adapt(model, subset(x, tr), folder, index)
             callbacks = _keras_callbacks(project, folder, index, emit)
             progress = _progress_callback(
