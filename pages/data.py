@@ -189,17 +189,21 @@ def _target_pick(project: dict, summary) -> None:
     if options.get("targets"):
         return
     chosen = options.get("target") or summary.suggested_target
-    if chosen == summary.suggested_target:
-        text = f"**Column to predict: {chosen}** (guessed: {summary.target_reason})."
-    else:
-        text = (
-            f"**Column to predict: {chosen}** (your choice; the guess was "
-            f"{summary.suggested_target}: {summary.target_reason})."
-        )
     others = [c for c in summary.target_alternatives if c != chosen][:5]
-    if others:
-        text += f" Other columns it could be: {', '.join(others)}; choose under Preprocessing."
-    st.markdown(text)
+    st.markdown(
+        f"**Column to predict: {md(chosen)}** ("
+        + (
+            "guessed: "
+            if chosen == summary.suggested_target
+            else f"your choice; the guess was {md(summary.suggested_target)}: "
+        )
+        + f"{md(summary.target_reason)})."
+        + (
+            f" Other columns it could be: {', '.join(map(md, others))}; choose under Preprocessing."
+            if others
+            else ""
+        )
+    )
 
 
 def _commit_targets(targets: list[dict], column: str | None = None) -> None:
