@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from builder.experiments import spec
+from builder.experiments import packed, spec
 from builder.experiments.trial import STOP_FILE
 from builder.training import lifecycle, runs
 
@@ -243,6 +243,22 @@ class _Live:
             }
             self.trials[trial.trial_id] = entry
             self.record["trials"] = list(self.trials.values())
+        return entry
+
+    def add(self, trial_id: str, params: dict) -> dict:
+        """A pending trial's entry (packed trials, which Tune does not name)."""
+        entry = {
+            "id": trial_id,
+            "params": params,
+            "state": "pending",
+            "metric": None,
+            "epochs": 0,
+            "run": None,
+            "curve": [],
+            "message": "",
+        }
+        self.trials[trial_id] = entry
+        self.record["trials"] = list(self.trials.values())
         return entry
 
     def write(self, force: bool = False) -> None:
@@ -478,29 +494,46 @@ def run(
     live = _Live(folder, record, settings)
     live.write(force=True)
     temp = None
+    why_not = packed.reason(project, section) if packed.enabled() else "packing is turned off"
     try:
-        cores = _cores()
-        cpus = section["cpus_per_trial"] or max(1, cores // section["concurrency"])
-        temp = start_ray(address, num_cpus=max(cores, cpus * section["concurrency"]))
-        if address:
-            import ray
+        if not address and why_not is None:
+            record["packing"] = "packed"
+            log(
+                f"local: {section['trials']} trial(s) packed side by side, "
+                f"{section['search']} search on {section['metric']} ({section['mode']})"
+            )
+            packed.run(
+                record=record,
+                live=live,
+                project=project,
+                section=section,
+                runs_root=runs_root,
+                stop_file=folder / STOP_FILE,
+                device="auto" if section["gpus_per_trial"] not in (0, None) else "cpu",
+                log=log,
+            )
+        else:
+            record["packing"] = why_not
+            cores = _cores()
+            cpus = section["cpus_per_trial"] or max(1, cores // section["concurrency"])
+            temp = start_ray(address, num_cpus=max(cores, cpus * section["concurrency"]))
+            if address:
+                import ray
 
-            resources = ray.cluster_resources()
-            total = int(resources.get("CPU", 1))
-            cpus = section["cpus_per_trial"] or max(1, total // section["concurrency"])
-            if section["gpus_per_trial"] == "auto":  # a single run sent to the cluster
-                section["gpus_per_trial"] = 1 if resources.get("GPU", 0) >= 1 else 0
-        if section["gpus_per_trial"] == "auto":
-            section["gpus_per_trial"] = 0
-        log(
-            f"{'Ray cluster ' + address if address else 'local Ray'}: {section['trials']} "
-            f"trial(s), {section['concurrency']} at a time, {cpus} CPU(s) each, "
-            f"{section['search']} search on {section['metric']} ({section['mode']})"
-        )
-        _fit(folder, record, live, project, section, settings, runs_root, cpus, epochs)
-        stopped = (folder / STOP_FILE).exists()
-        record["state"] = "stopped" if stopped else "finished"
-        record["message"] = "stopped by request; finished trials are kept." if stopped else ""
+                resources = ray.cluster_resources()
+                total = int(resources.get("CPU", 1))
+                cpus = section["cpus_per_trial"] or max(1, total // section["concurrency"])
+                if section["gpus_per_trial"] == "auto":  # a single run sent to the cluster
+                    section["gpus_per_trial"] = 1 if resources.get("GPU", 0) >= 1 else 0
+            if section["gpus_per_trial"] == "auto":
+                section["gpus_per_trial"] = 0
+            log(
+                f"{'Ray cluster ' + address if address else 'local Ray'}: {section['trials']} "
+                f"trial(s), {section['concurrency']} at a time, {cpus} CPU(s) each, "
+                f"{section['search']} search on {section['metric']} ({section['mode']})"
+            )
+            _fit(folder, record, live, project, section, settings, runs_root, cpus, epochs)
+        _done(folder, record)
     except ExperimentError as err:
         record.update(state="failed", message=str(err))
     except Exception as err:  # Ray itself failed: say so plainly, keep what finished
@@ -516,6 +549,16 @@ def run(
                 stop_ray(temp)
             except Exception:  # noqa: BLE001 - shutting down must not hide the outcome
                 pass
+    return _end(folder, record, live, runs_root)
+
+
+def _done(folder: Path, record: dict) -> None:
+    stopped = (folder / STOP_FILE).exists()
+    record["state"] = "stopped" if stopped else "finished"
+    record["message"] = "stopped by request; finished trials are kept." if stopped else ""
+
+
+def _end(folder: Path, record: dict, live: _Live, runs_root) -> dict:
     _settle_runs(record, runs_root)
     record["ended"] = runs.now_iso()
     live.write(force=True)

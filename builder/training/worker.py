@@ -89,12 +89,15 @@ def _progress_callback(
                 # the logs of the batches so far); that partial epoch is not recorded.
                 self.partial = steps is None or batch + 1 < steps
             loss = (logs or {}).get("loss")
+            if split_k:  # a pack logs each member's loss: their mean stands for them
+                parts = [float(v) for key, v in (logs or {}).items() if key.endswith("_loss")]
+                loss = sum(parts) / len(parts) if parts else None
             if loss is not None and not math.isfinite(loss) and self.nan_at is None:
                 self.nan_at = (self._epoch + 1, batch + 1)
             now = time.perf_counter()
             if now - self._last_emit >= BATCH_EVENT_INTERVAL_S:
                 self._last_emit = now
-                shown = {"loss": float(loss) / (split_k or 1)} if loss is not None else {}
+                shown = {"loss": float(loss)} if loss is not None else {}
                 emit(
                     {
                         "type": "batch",
@@ -116,9 +119,7 @@ def _progress_callback(
             logs = {k: float(v) for k, v in (logs or {}).items()}
             lr = _learning_rate(self.model)
             if split_k:
-                for index, fold_logs in enumerate(
-                    kfold.split_logs(logs, split_k, kfold.penalties(copies)), start=1
-                ):
+                for index, fold_logs in enumerate(kfold.split_logs(logs, split_k), start=1):
                     if lr is not None:
                         fold_logs.setdefault("learning_rate", lr)
                     on_epoch(index, epoch + 1, fold_logs, seconds)
@@ -744,8 +745,12 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     scores, tests = [], []
     if reason is None:
         with _scope(setup):
+            first = splits[0][0][:2]
             wrapper, copies = kfold.build_parallel(
-                lambda fold: _build_fold(project, fold), k, project, chunk
+                lambda fold: _build_fold(project, fold),
+                k,
+                (subset(x, first), subset(y, first)),
+                chunk,
             )
         callbacks = _keras_callbacks(project, folder, None, emit)
         progress = _progress_callback(
@@ -821,9 +826,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
 def _evaluate_folds(wrapper, copies, xs, ys, batch_size) -> list[dict]:
     """Per-fold scores of a parallel-folds wrapper on per-fold data (lists of k arrays)."""
     logs = wrapper.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
-    return kfold.split_logs(
-        {k: float(v) for k, v in logs.items()}, len(copies), kfold.penalties(copies)
-    )
+    return kfold.split_logs({k: float(v) for k, v in logs.items()}, len(copies))
 
 
 def _finish(project, folder, recorder, outcome, emit) -> dict:
