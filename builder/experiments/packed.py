@@ -108,11 +108,11 @@ def measure(projects: list[dict], x, y, batch_size: int, repeats: int = 5) -> di
 
     from builder import build
     from builder.data.splits import num_samples, subset
-    from builder.training import pack
+    from builder.training import feed, pack
 
     biggest = max(projects, key=lambda p: build.memory_needed(p, "train"))
-    rows = slice(0, min(batch_size, num_samples(x, y)))
-    xb, yb = subset(x, rows), subset(y, rows)
+    rows = np.arange(min(batch_size, num_samples(x, y)))
+    xb, yb = feed.materialise(subset(x, rows)), subset(y, rows)
     seconds = []
     for size in (1, 2):
         models = [build.build(biggest) for _ in range(size)]
@@ -220,15 +220,14 @@ def run(
 def _train_group(
     members, record, live, runs_root, stop_file, device, rungs, deadline, section, log
 ) -> None:
-    from builder.training import feed, worker
+    from builder.training import worker
 
     first = members[0]["project"]
     data = worker._prepare(first, lambda event: None, False)
     fit = first["fit"]
-    lazy = feed.is_lazy(data.x_train)
     measured = None
     size = 1
-    if not lazy and len(members) > 1:
+    if len(members) > 1:
         x, y = _fit_data(first, data)[:2]
         measured = measure([m["project"] for m in members], x, y, fit["batch_size"])
         size = pack_size([m["project"] for m in members], measured)
@@ -342,9 +341,10 @@ class _Trial:
         if event.get("type") != "epoch":
             return
         value = event["logs"].get(self.metric)
-        if isinstance(value, float) and math.isfinite(value):
-            if self.best is None or self.sign * value < self.sign * self.best:
-                self.best = value
+        if not (isinstance(value, float) and math.isfinite(value)):
+            value = None
+        elif self.best is None or self.sign * value < self.sign * self.best:
+            self.best = value
         entry = self.entry
         entry["epochs"] = event["epoch"]
         entry["metric"] = value
@@ -373,7 +373,7 @@ def _train_pack(
 
     from builder import build
     from builder.data.splits import num_samples, subset
-    from builder.training import devices, pack, worker
+    from builder.training import devices, feed, pack, worker
 
     first = chunk[0]["project"]
     fit = first["fit"]
@@ -394,7 +394,7 @@ def _train_pack(
     steps = -(-num_samples(x, y) // fit["batch_size"])
     lists = {t.number: t.callback_list(steps) for t in trials}
     active = {t.number: t for t in trials}
-    sample = (subset(x, slice(0, 2)), subset(y, slice(0, 2)))
+    sample = (feed.materialise(subset(x, np.arange(2))), subset(y, np.arange(2)))
     wrapper = pack.build(models, sample, shared=True, prefix=pack.TRIAL_PREFIX)
 
     def conclude(leaving: list[_Trial]) -> None:
@@ -417,8 +417,13 @@ def _train_pack(
             tester = pack.build(
                 [t.model for t in kept], sample, shared=True, prefix=pack.TRIAL_PREFIX
             )
-            logs = tester.evaluate(
-                data.x_test, data.y_test, batch_size=fit["batch_size"], verbose=0, return_dict=True
+            logs = feed.evaluate(
+                tester,
+                data.x_test,
+                data.y_test,
+                batch_size=fit["batch_size"],
+                verbose=0,
+                return_dict=True,
             )
             for t, scores in zip(kept, pack.split_logs(logs, len(kept), pack.TRIAL_PREFIX)):
                 t.outcome["test"] = {k: float(v) for k, v in scores.items()}
@@ -430,6 +435,8 @@ def _train_pack(
                 runs.update_run_info(t.folder, cut_by=CUT_BY)
             t.entry["state"] = summary["state"]
             t.entry["message"] = summary["message"]
+            if summary["state"] == "failed":
+                t.entry["metric"] = None
         live.write(force=True)
 
     class Dispatch(keras.callbacks.Callback):

@@ -891,7 +891,7 @@ def process_main(
         )
 
     server_pid = options.get("server_pid")
-    if server_pid is not None:
+    if server_pid is not None and not options.get("guarded"):
         lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
     runs.update_run_info(
         folder_path,
@@ -926,3 +926,84 @@ def _flush(queue, timeout: float = QUEUE_FLUSH_TIMEOUT_S) -> None:
     flusher.join(timeout)
     if flusher.is_alive():
         queue.cancel_join_thread()
+
+
+# --------------------------------------------------------------------------- warm worker
+
+
+def data_key(project: dict) -> str | None:
+    """What ``prepare`` reads of ``project`` (data, loss, outputs) as one string; None for
+    data that may change on disk under the same settings (an uploaded CSV)."""
+    import json
+
+    data = project.get("data") or {}
+    if not data.get("dataset") or data.get("dataset") == "csv":
+        return None
+    loss = (project.get("compile") or {}).get("loss")
+    outputs = (project.get("model") or {}).get("outputs")
+    return json.dumps([data, loss, outputs], sort_keys=True, default=str)
+
+
+def _warm_up() -> None:
+    """Import TensorFlow and run Keras' fit machinery once on a tiny model, so the first
+    real ``fit`` finds every module loaded (the model's own step is traced then)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    zeros = np.zeros((4, 2), dtype="float32")
+    model.fit(zeros, zeros[:, :1], batch_size=4, epochs=1, verbose=0)
+    model.evaluate(zeros, zeros[:, :1], verbose=0)
+    keras.backend.clear_session()
+
+
+def warm_main(jobs, queue, stop_event, ready, options: dict) -> None:
+    """Entry point of a warm worker (``engine.WarmWorker``): tied to the app like any
+    worker, it imports TensorFlow, warms Keras up, sets ``ready`` and waits for messages
+    on ``jobs``: ``("data", project)`` prepares that project's dataset ahead (kept for a
+    job with the same ``data_key``), ``("train", project, folder, options)`` runs the job
+    exactly as ``process_main`` would, then the process ends (one job per process)."""
+    current: dict = {}
+
+    def orphaned():
+        if "folder" in current:
+            runs.update_run_info(
+                current["folder"],
+                state="interrupted",
+                message=runs.INTERRUPTED_MESSAGE,
+                ended=runs.now_iso(),
+            )
+
+    server_pid = options.get("server_pid")
+    if server_pid is not None:
+        lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
+    devices.apply_choice_env(options.get("device", "auto"))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _warm_up()
+    ready.set()
+    cached: dict[str, object] = {}
+    while True:
+        message = jobs.get()
+        if message is None:
+            return
+        if message[0] == "data":
+            key = data_key(message[1])
+            if key is not None and key not in cached:
+                cached.clear()  # one dataset at a time
+                try:
+                    cached[key] = _prepare(message[1], lambda event: None, False)
+                except Exception:  # noqa: BLE001 - the job prepares it again and says why
+                    pass
+            continue
+        _, project, folder, job = message
+        current["folder"] = Path(folder)
+        key = data_key(project)
+        process_main(
+            project,
+            folder,
+            queue,
+            stop_event,
+            {**options, **job, "guarded": True},
+            prepared=cached.get(key) if key is not None else None,
+        )
+        return
