@@ -115,15 +115,19 @@ def test_asha_cuts_a_trial_inside_the_pack_and_the_survivor_continues_exactly(
 
 
 def test_a_nan_trial_fails_alone_in_its_pack(tmp_path, keras_loaded):
+    # Linear layers, mse and SGD: learning rate 1.0 overflows to NaN within the first epoch.
     p = _digits(
-        [{"setting": "compile.optimizer.learning_rate", "values": [0.01, 1e6]}],
+        [{"setting": "compile.optimizer.learning_rate", "values": [0.01, 1.0]}],
         optimizer="SGD",
     )
-    p["model"]["layers"][0]["config"]["activation"] = "linear"
+    for layer in p["model"]["layers"]:
+        if layer["class_name"] == "Dense":
+            layer["config"]["activation"] = "linear"
+    p["compile"]["loss"] = "mse"
     record = _sweep(tmp_path, validate(p))
     by_rate = {t["params"]["compile.optimizer.learning_rate"]: t for t in record["trials"]}
-    assert by_rate[1e6]["state"] == "failed" and by_rate[1e6]["metric"] is None
-    assert "NaN" in runs.read_json(Path(by_rate[1e6]["run"]) / "run.json")["message"]
+    assert by_rate[1.0]["state"] == "failed" and by_rate[1.0]["metric"] is None
+    assert "NaN" in runs.read_json(Path(by_rate[1.0]["run"]) / "run.json")["message"]
     assert by_rate[0.01]["state"] == "finished" and by_rate[0.01]["epochs"] == 2
     assert record["best"]["id"] == by_rate[0.01]["id"]
 

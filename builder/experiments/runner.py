@@ -12,7 +12,9 @@ runs the trials and keeps ``experiment.json`` current while they run (the page p
      "best": {"id", "params", "metric"} | null}
 
 Each trial leaves an ordinary run folder in ``runs_root/<owner>/`` (so Compare lists it).
-With no address, Ray is started here for this experiment only (``num_cpus`` = this
+With no address, a grid or random search whose trials can share a model trains them in
+packs in this process, without Ray (``builder.experiments.packed``). Otherwise, with no
+address, Ray is started here for this experiment only (``num_cpus`` = this
 machine's cores, no dashboard, workers' output not forwarded, a fresh temporary folder)
 and shut down at the end. With an address (``--ray``, ``RAY_ADDRESS``, the page's field)
 the driver connects to that cluster and ships the ``builder`` package to it; the cluster's
@@ -461,13 +463,16 @@ def run(
     epochs: int | None = None,
     address: str | None = None,
     log=None,
+    parent: tuple[int, str | None] | None = None,
 ) -> dict:
     """Run the experiment of ``folder`` (from ``create``) to its end; return the record.
 
     ``trials``/``concurrency``/``epochs`` override the section and fit.epochs.
     ``address``: a Ray cluster (``None`` also reads ``RAY_ADDRESS``; none: local Ray).
     ``log(text)`` receives progress lines. Never raises for a trial's failure: the trial is
-    recorded as failed and the others go on.
+    recorded as failed and the others go on. A local grid or random search trains its
+    trials packed in this process (``packed``); ``parent`` (pid, start token of the app)
+    then ties this process to the app as a training worker is tied.
     """
     folder = Path(folder)
     log = log or (lambda text: None)
@@ -498,6 +503,8 @@ def run(
     try:
         if not address and why_not is None:
             record["packing"] = "packed"
+            if parent is not None:  # trials train in this process: it dies with the app
+                lifecycle.guard(parent[0], parent[1])
             log(
                 f"local: {section['trials']} trial(s) packed side by side, "
                 f"{section['search']} search on {section['metric']} ({section['mode']})"
@@ -767,13 +774,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder")
     parser.add_argument("--runs", required=True)
     parser.add_argument("--ray", default=None)
+    parser.add_argument("--parent", default=None, help="PID:TOKEN of the app that started it")
     args = parser.parse_args(argv)
+    parent = None
+    if args.parent:
+        pid, _, token = args.parent.partition(":")
+        parent = (int(pid), token or None)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     record = run(
         args.folder,
         runs_root=args.runs,
         address=args.ray or None,
         log=lambda text: print(text, flush=True),
+        parent=parent,
     )
     print(pretty(record), flush=True)
     return 1 if record["state"] == "failed" else 0

@@ -247,7 +247,7 @@ class WarmWorker:
         ctx = multiprocessing.get_context("spawn")
         self.device = device
         self.queue, self.stop_event = ctx.Queue(), ctx.Event()
-        self.ready, self._jobs = ctx.Event(), ctx.Queue()
+        self.ready, self.prepared, self._jobs = ctx.Event(), ctx.Event(), ctx.Queue()
         self._data: str | None = None
         options = {
             "device": device,
@@ -257,7 +257,7 @@ class WarmWorker:
         self.process = ctx.Process(
             target=warm_main,
             name="netbuilder-train-warm",
-            args=(self._jobs, self.queue, self.stop_event, self.ready, options),
+            args=(self._jobs, self.queue, self.stop_event, (self.ready, self.prepared), options),
             daemon=True,
         )
         _launcher().submit(self.process.start).result()
@@ -275,6 +275,7 @@ class WarmWorker:
         key = data_key(project)
         if key is not None and key != self._data and self.usable:
             self._data = key
+            self.prepared.clear()  # set again once this dataset is in memory
             self._jobs.put(("data", project))
 
     def take(self, project: dict, folder: Path, options: dict):

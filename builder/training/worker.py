@@ -957,9 +957,10 @@ def _warm_up() -> None:
     keras.backend.clear_session()
 
 
-def warm_main(jobs, queue, stop_event, ready, options: dict) -> None:
+def warm_main(jobs, queue, stop_event, events, options: dict) -> None:
     """Entry point of a warm worker (``engine.WarmWorker``): tied to the app like any
-    worker, it imports TensorFlow, warms Keras up, sets ``ready`` and waits for messages
+    worker, it imports TensorFlow, warms Keras up, sets ``ready`` (``events`` are the
+    ready and data-prepared Events) and waits for messages
     on ``jobs``: ``("data", project)`` prepares that project's dataset ahead (kept for a
     job with the same ``data_key``), ``("train", project, folder, options)`` runs the job
     exactly as ``process_main`` would, then the process ends (one job per process)."""
@@ -979,6 +980,7 @@ def warm_main(jobs, queue, stop_event, ready, options: dict) -> None:
         lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
     devices.apply_choice_env(options.get("device", "auto"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    ready, prepared = events
     _warm_up()
     ready.set()
     cached: dict[str, object] = {}
@@ -994,6 +996,7 @@ def warm_main(jobs, queue, stop_event, ready, options: dict) -> None:
                     cached[key] = _prepare(message[1], lambda event: None, False)
                 except Exception:  # noqa: BLE001 - the job prepares it again and says why
                     pass
+            prepared.set()
             continue
         _, project, folder, job = message
         current["folder"] = Path(folder)
