@@ -168,7 +168,6 @@ def test_stop_ends_every_trial_of_the_pack_and_keeps_them_resumable(tmp_path, ke
     "change, why",
     [
         (lambda p: p["experiment"].update(search="tpe"), "TPE"),
-        (lambda p: p["fit"].update(validation={"method": "kfold", "k": 2}), "K-fold"),
         (
             lambda p: p["fit"]["callbacks"].append(
                 {"class_name": "EarlyStopping", "config": {"monitor": "val_loss"}}

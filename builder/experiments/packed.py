@@ -57,9 +57,6 @@ def reason(project: dict, section: dict) -> str | None:
     """Why this experiment's trials cannot train packed (then Ray Tune runs them), or None."""
     if section["search"] not in ("grid", "random"):
         return "a TPE search picks each trial from the ones before"
-    method = project["fit"]["validation"]["method"]
-    if method == "kfold":
-        return "K-fold trials train their folds side by side already"
     others = sorted({cb["class_name"] for cb in project["fit"]["callbacks"]} - _PACKABLE_CALLBACKS)
     if others:
         return f"{', '.join(others)} watches one model at a time"
