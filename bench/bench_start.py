@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from shared_data import spread  # noqa: E402
 
 PLAIN = """
 import time, sys
@@ -105,14 +106,6 @@ def _plain() -> float:
     return float(done.stdout.split()[0]) - start
 
 
-def _spread(values: list[float]) -> dict:
-    return {
-        "min": round(min(values), 3),
-        "median": round(statistics.median(values), 3),
-        "max": round(max(values), 3),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -133,8 +126,8 @@ def main() -> int:
             )
     ratios = [w / p for w, p in zip(found["warm"], found["plain"])]
     doc = {
-        "seconds": {k: _spread(v) for k, v in found.items()},
-        "warm_over_plain": _spread(ratios),
+        "seconds": {k: spread(v) for k, v in found.items()},
+        "warm_over_plain": spread(ratios),
         "load_average_before": [round(v, 1) for v in load_before],
         "load_average_after": [round(v, 1) for v in os.getloadavg()],
         "repeats": {k: [round(v, 3) for v in vs] for k, vs in found.items()},

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from shared_data import spread  # noqa: E402
 
 UNITS = [32, 64, 128, 256]
 RATES = [0.001, 0.003, 0.01]
@@ -168,14 +169,6 @@ def _kerastuner(project: dict, data, root: Path) -> dict | None:
     return {"best": top.score, "best_params": dict(top.hyperparameters.values)}
 
 
-def _spread(values: list[float]) -> dict:
-    return {
-        "min": round(min(values), 3),
-        "median": round(statistics.median(values), 3),
-        "max": round(max(values), 3),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
@@ -237,7 +230,7 @@ def main() -> int:
             extra["ray"] = {"s": round(ray[0], 2), "cpu_s_driver": round(ray[1], 2), **ray[2]}
             print(f"ray: {ray[0]:.1f} s, best {ray[2]['best']}")
     best_plain = rows[0]["plain"]["best"]
-    spread = [best_plain, *seeds]
+    seed_range = [best_plain, *seeds]
     packed_best = [r["packed"]["best"] for r in rows]
     doc = {
         "trials": len(UNITS) * len(RATES),
@@ -246,14 +239,14 @@ def main() -> int:
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "load_average_before": [round(v, 1) for v in load_before],
         "load_average_after": [round(v, 1) for v in os.getloadavg()],
-        "ratio_wall": _spread([r["ratio_wall"] for r in rows]),
-        "ratio_cpu": _spread([r["ratio_cpu"] for r in rows]),
+        "ratio_wall": spread([r["ratio_wall"] for r in rows]),
+        "ratio_cpu": spread([r["ratio_cpu"] for r in rows]),
         "plain_best_val_accuracy": best_plain,
         "plain_best_params": best_params,
         "plain_best_other_seeds": [round(v, 4) for v in seeds],
         "packed_best_val_accuracy": packed_best,
         "packed_best_within_spread": all(
-            min(spread) - 1e-9 <= v <= max(spread) + 1e-9 for v in packed_best
+            min(seed_range) - 1e-9 <= v <= max(seed_range) + 1e-9 for v in packed_best
         ),
         "repeats": rows,
         **extra,

@@ -233,22 +233,11 @@ class _Live:
 
         entry = self.trials.get(trial.trial_id)
         if entry is None:
-            entry = {
-                "id": trial.trial_id,
-                "params": params_of(trial.config, self.settings),
-                "state": "pending",
-                "metric": None,
-                "epochs": 0,
-                "run": None,
-                "curve": [],
-                "message": "",
-            }
-            self.trials[trial.trial_id] = entry
-            self.record["trials"] = list(self.trials.values())
+            entry = self.add(trial.trial_id, params_of(trial.config, self.settings))
         return entry
 
     def add(self, trial_id: str, params: dict) -> dict:
-        """A pending trial's entry (packed trials, which Tune does not name)."""
+        """A new trial's entry, pending (packed trials are named here, Tune's by Tune)."""
         entry = {
             "id": trial_id,
             "params": params,

@@ -73,21 +73,13 @@ def build(members: list, sample_batch, *, shared: bool, prefix: str, steps_per_e
 
         def train_step(self, data):
             import tensorflow as tf
-            from keras.src import tree
-            from keras.src.losses import loss as loss_module
 
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
             logs = {}
             for index, member, (xi, yi) in zip(self.numbers, self.members, self._inputs(x, y)):
                 with tf.GradientTape() as tape:
                     y_pred = member(xi, training=True)
-                    loss = member._compute_loss(
-                        x=xi, y=yi, y_pred=y_pred, sample_weight=sample_weight, training=True
-                    )
-                    member._loss_tracker.update_state(
-                        loss_module.unscale_loss_for_distribution(loss),
-                        sample_weight=tf.shape(tree.flatten(xi)[0])[0],
-                    )
+                    loss = _tracked_loss(member, xi, yi, y_pred, sample_weight, True)
                     loss = member.optimizer.scale_loss(loss)
                 weights = member.trainable_weights
                 member.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
@@ -96,21 +88,11 @@ def build(members: list, sample_batch, *, shared: bool, prefix: str, steps_per_e
             return logs
 
         def test_step(self, data):
-            import tensorflow as tf
-            from keras.src import tree
-            from keras.src.losses import loss as loss_module
-
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
             logs = {}
             for index, member, (xi, yi) in zip(self.numbers, self.members, self._inputs(x, y)):
                 y_pred = member(xi, training=False)
-                loss = member._compute_loss(
-                    x=xi, y=yi, y_pred=y_pred, sample_weight=sample_weight, training=False
-                )
-                member._loss_tracker.update_state(
-                    loss_module.unscale_loss_for_distribution(loss),
-                    sample_weight=tf.shape(tree.flatten(xi)[0])[0],
-                )
+                _tracked_loss(member, xi, yi, y_pred, sample_weight, False)
                 result = member.compute_metrics(xi, yi, y_pred, sample_weight=sample_weight)
                 logs.update({f"{prefix}{index}_{k}": v for k, v in result.items()})
             return logs
@@ -123,6 +105,23 @@ def build(members: list, sample_batch, *, shared: bool, prefix: str, steps_per_e
     pack = Pack()
     pack.compile(optimizer=keras.optimizers.SGD(), steps_per_execution=steps_per_execution)
     return pack
+
+
+def _tracked_loss(member, x, y, y_pred, sample_weight, training: bool):
+    """``member``'s loss of a batch (its regularization losses included) and its loss
+    tracker's update, as Keras' own ``train_step``/``test_step`` do them."""
+    import tensorflow as tf
+    from keras.src import tree
+    from keras.src.losses import loss as loss_module
+
+    loss = member._compute_loss(
+        x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+    )
+    member._loss_tracker.update_state(
+        loss_module.unscale_loss_for_distribution(loss),
+        sample_weight=tf.shape(tree.flatten(x)[0])[0],
+    )
+    return loss
 
 
 def split_logs(logs: dict, k: int, prefix: str) -> list[dict]:
