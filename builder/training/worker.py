@@ -105,7 +105,9 @@ def _progress_callback(
                         "folds": folds,
                         "epoch": self._epoch + 1,
                         "epochs": epochs,
-                        "batch": batch + 1,
+                        # With several batches per call, Keras names a short last
+                        # call's end past the epoch's end: never more than the epoch has.
+                        "batch": min(batch + 1, self.params.get("steps") or batch + 1),
                         "batches": self.params.get("steps"),
                         "logs": shown,
                         "time": time.time(),
