@@ -218,6 +218,8 @@ if not sidebar_first:
 from ui import jobs
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files
+if preload.ready():  # after the first paint: a training process waits, warm, for Start
+    jobs.keep_warm(state.get_project())
 _sidebar(state.get_project())
 if sidebar_first:
     current_page.run()

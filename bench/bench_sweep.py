@@ -1,28 +1,29 @@
-"""A 12-trial sweep on Ray Tune against the same 12 trials run one after another.
+"""A 12-trial sweep, packed side by side, against the plain loop of 12 ``model.fit`` calls.
 
-Run by hand: ``python bench/bench_sweep.py [--epochs 8] [--concurrency 2] [--repeats 3]``.
+Run by hand: ``python bench/bench_sweep.py [--epochs 30] [--repeats 3] [--seeds 3]
+[--no-asha] [--kerastuner] [--ray]``.
 
-The trials: the offline digits network (scikit-learn's 8x8 digits, hold-out validation of
-20 %), hidden units 16/64/256 x RMSprop learning rate 0.0003/0.001/0.003/0.01, batch 64,
-compared on val_accuracy.
+The trials (as #23's prototype): the offline digits network (scikit-learn's 8x8 digits,
+hold-out validation of 20 %), hidden units 32/64/128/256 x Adam learning rate
+0.001/0.003/0.01, batch 32, compared on val_accuracy.
 
-- sweep: ``builder.experiments.runner`` on a local Ray started for it, ``--concurrency``
-  trials at a time, ASHA with the app's default rungs (grace period a tenth of the epochs,
-  reduction factor 2, comparing each trial's best val_accuracy so far) stopping weak
-  trials;
-- sequential: the same 12 trials in this process, one after another, each trained to the
-  end with ``builder.training.worker.train`` (the same training code; TensorFlow's import
-  is counted once, as the sweep's Ray start and worker start-ups are counted);
-- spread: the sequential grid's best trial trained again ``--repeats`` times with other
-  seeds, to see whether the sweep's best validation accuracy lies within run-to-run noise.
+- packed: ``builder.experiments.runner`` as the app runs it locally: the trials trained in
+  packs (``builder.experiments.packed``), each leaving its full run folder (history,
+  checkpoints, model, test scores), ASHA with the app's rungs unless ``--no-asha``;
+- plain: the same 12 trials as 12 ``model.fit`` calls in this process, one after another,
+  each to the end (no run folders, no callbacks: the cheapest a script does it);
+- kerastuner (``--kerastuner``, when the ``keras_tuner`` package is importable): a
+  ``GridSearch`` over the same grid, same epochs and batch size;
+- ray (``--ray``): the app's Ray Tune path (``NETBUILDER_PACKED=0``), for reference.
 
-Prints wall times, their ratio (goal: sweep <= 0.6 of sequential), trial-epochs spent by
-each, and the best validation accuracies with the spread, as text and one JSON line; also
-how long the sweep took until its first trial's run folder existed (Ray and its first
-worker starting), the median seconds of an epoch in each, the CPU seconds each used (this
-process and all it started, Ray's processes included), each sweep trial's state and
-epochs, and the load average before and after (the machine may be shared: compare the
-ratios, measured in one run).
+TensorFlow is imported and the data prepared before any timing; the modes then run in
+alternating order ``--repeats`` times (plain, packed, plain, packed...), so a change in
+the machine's load hits both. Printed per repeat and as min/median/max: wall seconds, CPU
+seconds of this process (wall is stretched by other jobs on a shared machine, CPU much
+less) and the ratios packed/plain; the best val_accuracy of each mode with its trial; the
+plain loop's best trial retrained with ``--seeds`` other seeds (the run-to-run spread the
+packed best is compared with); the load average before and after. One JSON line at the
+end. Goal: packed <= 0.35 of plain at the same best metric.
 """
 
 from __future__ import annotations
@@ -39,235 +40,222 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-UNITS = [16, 64, 256]
-RATES = [0.0003, 0.001, 0.003, 0.01]
+from shared_data import spread
+
+UNITS = [32, 64, 128, 256]
+RATES = [0.001, 0.003, 0.01]
 
 
-def _project(epochs: int, concurrency: int) -> dict:
+def _project(epochs: int, asha: bool) -> dict:
     from builder import templates
     from builder.project import validate
 
     p = templates.load("offline_default")
-    p["fit"].update(epochs=epochs, batch_size=64, validation={"method": "holdout", "fraction": 0.2})
+    p["compile"]["optimizer"] = {"class_name": "Adam", "config": {"learning_rate": 0.001}}
+    p["fit"].update(epochs=epochs, batch_size=32, validation={"method": "holdout", "fraction": 0.2})
     p["experiment"] = {
         "parameters": [
             {"setting": "layers.hidden.units", "values": UNITS},
             {"setting": "compile.optimizer.learning_rate", "values": RATES},
         ],
         "search": "grid",
-        "concurrency": concurrency,
         "metric": "val_accuracy",
         "mode": "max",
-        "early_stopping": {"method": "asha"},  # the app's default rungs
+        "early_stopping": {"method": "asha"} if asha else None,  # the app's default rungs
     }
     return validate(p)
 
 
-class _CpuMeter:
-    """CPU seconds (user + system) used by this process and every process it starts, read
-    from /proc twice a second: a measure of work that other jobs' load does not stretch the
-    way it stretches wall time. Processes that live under half a second are missed."""
-
-    def __init__(self):
-        import threading
-
-        self._seen: dict[int, float] = {}
-        self._names: dict[int, str] = {}
-        self._tick = os.sysconf("SC_CLK_TCK")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        found, todo = [], [os.getpid()]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo += children.get(pid, [])
-        return found
-
-    def _read(self) -> None:
-        for pid in self._tree():
-            try:
-                text = Path(f"/proc/{pid}/stat").read_text()
-            except OSError:
-                continue
-            name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1]
-            fields = fields.split()
-            used = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
-            self._seen[pid] = max(self._seen.get(pid, 0.0), used)
-            self._names[pid] = (
-                "this process"
-                if pid == os.getpid()
-                else "trial workers"
-                if name.startswith("ray::") and "Agent" not in name
-                else "Ray's services"
-            )
-
-    def _poll(self) -> None:
-        while not self._stop.wait(0.5):
-            self._read()
-
-    def __enter__(self):
-        self._read()
-        self._start = dict(self._seen)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self._read()
-        self.seconds = sum(v - self._start.get(pid, 0.0) for pid, v in self._seen.items())
-        self.parts: dict[str, float] = {}
-        for pid, v in self._seen.items():
-            group = self._names.get(pid, "Ray's services")
-            self.parts[group] = round(self.parts.get(group, 0.0) + v - self._start.get(pid, 0.0), 1)
+def _measure(fn):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def _sweep(project: dict, runs_root: Path) -> tuple[float, dict, float]:
-    """(wall seconds, the experiment record, seconds until the first trial's run folder)."""
-    from datetime import UTC, datetime
-
+def _packed(project: dict, root: Path, env: dict | None = None) -> dict:
     from builder.experiments import runner
-    from builder.training import runs
 
-    began = datetime.now(UTC).replace(microsecond=0)
-    start = time.perf_counter()
-    folder = runner.create(project, runs_root, "bench")
-    record = runner.run(folder, runs_root=runs_root, log=lambda text: print(text, file=sys.stderr))
-    seconds = time.perf_counter() - start
-    starts = [
-        datetime.fromisoformat(runs.read_json(Path(t["run"]) / "run.json")["started"])
-        for t in record["trials"]
-        if t.get("run")
-    ]
-    first = (min(starts) - began).total_seconds() if starts else float("nan")
-    return seconds, record, first
-
-
-def _train(project: dict, params: dict, runs_root: Path, seed: int | None = None) -> dict:
-    from builder.experiments import spec
-    from builder.training import runs, worker
-
-    variant = spec.apply(project, params)
-    if seed is not None:
-        variant["fit"]["seed"] = seed
-    folder = runs.create_run(runs_root, "sequential", variant, {"params": params})
-    return worker.train(variant, folder, device="cpu")
-
-
-def _sequential(project: dict, runs_root: Path) -> tuple[float, list[dict]]:
-    from builder.experiments import spec
-
-    start = time.perf_counter()
-    import tensorflow  # noqa: F401  (loaded once here, counted: every trial needs it)
-
-    results = []
-    for params in spec.grid(spec.defaults(project["experiment"])):
-        summary = _train(project, params, runs_root)
-        results.append(
-            {
-                "params": params,
-                "epochs": summary["epochs"],
-                "metric": summary["history"]["val_accuracy"][-1],
-            }
-        )
-    return time.perf_counter() - start, results
-
-
-def _epoch_seconds(runs_root: Path, owner: str) -> float | None:
-    """The median seconds of one epoch over every run of ``owner`` (history.csv): how fast
-    a trial trains while others share the machine."""
-    import statistics
-
-    from builder.training import runs
-
-    seconds = []
-    for history in (Path(runs_root) / owner).glob("*/history.csv"):
-        seconds += [v for v in runs.read_history_csv(history).get("seconds", []) if v]
-    return round(statistics.median(seconds), 4) if seconds else None
-
-
-def _cores() -> int:
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        folder = runner.create(project, root, "bench")
+        record = runner.run(folder, runs_root=root)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    best = record["best"] or {"metric": None, "params": None}
+    return {
+        "best": best["metric"],
+        "best_params": best["params"],
+        "trial_epochs": sum(t["epochs"] for t in record["trials"]),
+        "states": [t["state"] for t in record["trials"]],
+        "packs": [len(p["trials"]) for p in record.get("packs", [])],
+        "measured": (record.get("packs") or [{}])[0].get("measured"),
+    }
+
+
+def _data(project: dict):
+    from builder.data.loader import prepare
+    from builder.data.splits import holdout
+
+    data = prepare(project)
+    (x, y), val = holdout(data.x_train, data.y_train, fraction=0.2)
+    return x, y, val
+
+
+def _plain(project: dict, data, seed: int | None = None, only: dict | None = None) -> dict:
+    import keras
+
+    from builder import build
+    from builder.experiments import spec
+
+    x, y, val = data
+    results = []
+    for params in [only] if only else spec.grid(spec.defaults(project["experiment"])):
+        variant = spec.apply(project, params)
+        fit = variant["fit"]
+        keras.utils.set_random_seed(fit["seed"] if seed is None else seed)
+        model = build.build(variant)
+        history = model.fit(
+            x,
+            y,
+            batch_size=fit["batch_size"],
+            epochs=fit["epochs"],
+            shuffle=True,
+            validation_data=val,
+            verbose=0,
+        )
+        results.append((history.history["val_accuracy"][-1], params))
+    best = max(results, key=lambda r: r[0])
+    return {"best": best[0], "best_params": best[1], "trial_epochs": len(results) * fit["epochs"]}
+
+
+def _kerastuner(project: dict, data, root: Path) -> dict | None:
+    try:
+        import keras_tuner
+    except ImportError:
+        return None
+    import keras
+
+    from builder import build
+    from builder.experiments import spec
+
+    x, y, val = data
+    fit = project["fit"]
+
+    def model_fn(hp):
+        params = {
+            "layers.hidden.units": hp.Choice("units", UNITS),
+            "compile.optimizer.learning_rate": hp.Choice("lr", RATES),
+        }
+        keras.utils.set_random_seed(fit["seed"])
+        return build.build(spec.apply(project, params))
+
+    tuner = keras_tuner.GridSearch(
+        model_fn,
+        objective=keras_tuner.Objective("val_accuracy", "max"),
+        max_trials=len(UNITS) * len(RATES),
+        directory=str(root / "kerastuner"),
+        project_name="bench",
+        overwrite=True,
+    )
+    tuner.search(
+        x, y, batch_size=fit["batch_size"], epochs=fit["epochs"], validation_data=val, verbose=0
+    )
+    top = tuner.oracle.get_best_trials(1)[0]
+    return {"best": top.score, "best_params": dict(top.hyperparameters.values)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--no-asha", action="store_true")
+    parser.add_argument("--kerastuner", action="store_true")
+    parser.add_argument("--ray", action="store_true")
     args = parser.parse_args()
-    project = _project(args.epochs, args.concurrency)
-    load_before = os.getloadavg()[0]
+    project = _project(args.epochs, not args.no_asha)
+    load_before = os.getloadavg()
+    import tensorflow  # noqa: F401  (imported before any timing: every mode needs it)
+
+    data = _data(project)
+    rows = []
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         root = Path(tmp)
-        with _CpuMeter() as sweep_cpu:
-            sweep_s, record, first_trial_s = _sweep(project, root)
-        with _CpuMeter() as seq_cpu:
-            seq_s, seq = _sequential(project, root)
-        sweep_epoch_s = _epoch_seconds(root, "bench")
-        seq_epoch_s = _epoch_seconds(root, "sequential")
-        best_seq = max(seq, key=lambda r: r["metric"])
-        spread = [best_seq["metric"]] + [
-            _train(project, best_seq["params"], root, seed=s)["history"]["val_accuracy"][-1]
-            for s in range(1, args.repeats)
+        for repeat in range(args.repeats):
+            plain = _measure(lambda: _plain(project, data))
+            packed = _measure(lambda r=repeat: _packed(project, root / f"r{r}"))
+            row = {
+                "plain_s": round(plain[0], 2),
+                "plain_cpu_s": round(plain[1], 2),
+                "packed_s": round(packed[0], 2),
+                "packed_cpu_s": round(packed[1], 2),
+                "ratio_wall": round(packed[0] / plain[0], 3),
+                "ratio_cpu": round(packed[1] / plain[1], 3),
+                "plain": plain[2],
+                "packed": packed[2],
+                "load_average_1min": round(os.getloadavg()[0], 1),
+            }
+            rows.append(row)
+            print(
+                f"repeat {repeat + 1}: plain {row['plain_s']} s (CPU {row['plain_cpu_s']}), "
+                f"packed {row['packed_s']} s (CPU {row['packed_cpu_s']}), ratio wall "
+                f"{row['ratio_wall']} CPU {row['ratio_cpu']}; best plain "
+                f"{plain[2]['best']:.4f} {plain[2]['best_params']}, packed "
+                f"{packed[2]['best']:.4f} {packed[2]['best_params']}; packs {packed[2]['packs']}"
+                f" ({packed[2]['trial_epochs']} trial-epochs); load {row['load_average_1min']}",
+                flush=True,
+            )
+        best_params = rows[0]["plain"]["best_params"]
+        seeds = [
+            _plain(project, data, seed=s, only=best_params)["best"]
+            for s in range(1, args.seeds + 1)
         ]
-    sweep_epochs = sum(t["epochs"] for t in record["trials"])
-    best = record["best"] or {"metric": None, "params": None}
+        extra = {}
+        if args.kerastuner:
+            kt = _measure(lambda: _kerastuner(project, data, root))
+            extra["kerastuner"] = (
+                None if kt[2] is None else {"s": round(kt[0], 2), "cpu_s": round(kt[1], 2), **kt[2]}
+            )
+            if kt[2] is None:
+                print("kerastuner: keras_tuner is not installed; skipped")
+            else:
+                print(f"kerastuner: {kt[0]:.1f} s (CPU {kt[1]:.1f}), best {kt[2]['best']:.4f}")
+        if args.ray:
+            ray = _measure(lambda: _packed(project, root / "ray", {"NETBUILDER_PACKED": "0"}))
+            extra["ray"] = {"s": round(ray[0], 2), "cpu_s_driver": round(ray[1], 2), **ray[2]}
+            print(f"ray: {ray[0]:.1f} s, best {ray[2]['best']}")
+    best_plain = rows[0]["plain"]["best"]
+    seed_range = [best_plain, *seeds]
+    packed_best = [r["packed"]["best"] for r in rows]
     doc = {
-        "trials": len(record["trials"]),
-        "epochs_per_trial": args.epochs,
-        "concurrency": args.concurrency,
-        "cpus": _cores(),
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg()[0],
-        "sweep_s": round(sweep_s, 1),
-        "sweep_first_trial_after_s": first_trial_s,
-        "sequential_s": round(seq_s, 1),
-        "ratio": round(sweep_s / seq_s, 3),
-        "cpu_s": {"sweep": round(sweep_cpu.seconds, 1), "sequential": round(seq_cpu.seconds, 1)},
-        "sweep_cpu_s_by_part": sweep_cpu.parts,
-        "sweep_trial_epochs": sweep_epochs,
-        "median_epoch_s": {"sweep": sweep_epoch_s, "sequential": seq_epoch_s},
-        "sequential_trial_epochs": sum(r["epochs"] for r in seq),
-        "states": {
-            s: sum(1 for t in record["trials"] if t["state"] == s)
-            for s in ("finished", "stopped", "failed")
-        },
-        "sweep_trials": [
-            [t["params"], t["state"], t["epochs"], t["metric"] and round(t["metric"], 4)]
-            for t in record["trials"]
-        ],
-        "sweep_best": best,
-        "sequential_best": best_seq,
-        "best_repeats_val_accuracy": [round(v, 4) for v in spread],
+        "trials": len(UNITS) * len(RATES),
+        "epochs": args.epochs,
+        "asha": not args.no_asha,
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "load_average_before": [round(v, 1) for v in load_before],
+        "load_average_after": [round(v, 1) for v in os.getloadavg()],
+        "ratio_wall": spread([r["ratio_wall"] for r in rows]),
+        "ratio_cpu": spread([r["ratio_cpu"] for r in rows]),
+        "plain_best_val_accuracy": best_plain,
+        "plain_best_params": best_params,
+        "plain_best_other_seeds": [round(v, 4) for v in seeds],
+        "packed_best_val_accuracy": packed_best,
+        "packed_best_within_spread": all(
+            min(seed_range) - 1e-9 <= v <= max(seed_range) + 1e-9 for v in packed_best
+        ),
+        "repeats": rows,
+        **extra,
     }
-    within = (
-        best["metric"] is not None and min(spread) - 1e-9 <= best["metric"] <= max(spread) + 1e-9
-    )
-    doc["sweep_best_within_spread"] = within
     print(
-        f"sweep: {sweep_s:.1f} s, {sweep_epochs} trial-epochs ({doc['states']}); "
-        f"sequential: {seq_s:.1f} s, {doc['sequential_trial_epochs']} trial-epochs; "
-        f"ratio {doc['ratio']:.3f} (goal <= 0.6); CPU seconds: sweep {doc['cpu_s']['sweep']}, "
-        f"sequential {doc['cpu_s']['sequential']}; load average {load_before:.1f} before, "
-        f"{doc['load_average_after']:.1f} after"
-    )
-    print(
-        f"best val_accuracy: sweep {best['metric']} {best['params']}; sequential "
-        f"{best_seq['metric']:.4f} {best_seq['params']}; its repeats "
-        f"{doc['best_repeats_val_accuracy']} (sweep best within: {within})"
+        f"ratio packed/plain: wall {doc['ratio_wall']}, CPU {doc['ratio_cpu']} (goal <= 0.35); "
+        f"best val_accuracy plain {best_plain:.4f} (other seeds {doc['plain_best_other_seeds']}),"
+        f" packed {packed_best} (within spread: {doc['packed_best_within_spread']}); "
+        f"load average {doc['load_average_before']} -> {doc['load_average_after']}"
     )
     print(json.dumps(doc))
     return 0

@@ -1,8 +1,10 @@
-"""Benchmarks read the real Keras dataset files from ../shared/datasets, never a download."""
+"""Shared by the benchmarks: the real Keras dataset files from ../shared/datasets (never a
+download), and the spread of repeated measurements."""
 
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 from pathlib import Path
 
@@ -22,3 +24,12 @@ def keras_home_with(filename: str) -> Path | None:
     os.environ["KERAS_HOME"] = str(home)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     return home
+
+
+def spread(values: list[float]) -> dict:
+    """min, median and max of repeated measurements (rounded), as the benches print them."""
+    return {
+        "min": round(min(values), 3),
+        "median": round(statistics.median(values), 3),
+        "max": round(max(values), 3),
+    }

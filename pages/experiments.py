@@ -208,7 +208,13 @@ def _start(project: dict) -> None:
 
 def _state_line(record: dict) -> None:
     done = sum(1 for t in record["trials"] if t["state"] in ("finished", "stopped", "failed"))
-    where = f"Ray cluster {record['address']}" if record.get("executor") == "ray" else "local Ray"
+    where = (
+        f"Ray cluster {record['address']}"
+        if record.get("executor") == "ray"
+        else "trials packed side by side"
+        if record.get("packing") == "packed"
+        else "local Ray"
+    )
     text = f"Experiment {record['id']} ({where}): {done} trial(s) ended"
     if record["state"] in experiments.ACTIVE:
         st.info(

@@ -26,6 +26,10 @@ _KERAS_HOME = Path(tempfile.mkdtemp(prefix="netbuilder-keras-home-"))
 os.environ["KERAS_HOME"] = str(_KERAS_HOME)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# No warm training process behind every AppTest and browser app (each would import
+# TensorFlow in a process of its own on shared cores); tests/test_training_warm.py turns
+# it on where it is the subject.
+os.environ.setdefault("NETBUILDER_WARM_WORKER", "0")
 if SHARED_DATASETS is not None:
     (_KERAS_HOME / "datasets").mkdir(parents=True, exist_ok=True)
     for item in SHARED_DATASETS.iterdir():

@@ -1,8 +1,8 @@
 """Sweeps on Ray Tune, end to end through ``python -m builder sweep --json``.
 
 Each test trains tiny digits networks (scikit-learn's 8x8 digits, offline) for 1-2 epochs:
-once on the local Ray instance a sweep starts for itself, once on a real Ray head this test
-starts (``ray start --head --block`` in its own process group, killed by group at the end).
+once on the local Ray instance a sweep starts for itself (packing turned off), once on a
+real Ray head this test starts (``ray start --head --block`` in its own process group, killed by group at the end).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from builder.training import list_runs, runs
 from tests.helpers import project
 
 ROOT = Path(__file__).resolve().parent.parent
+# A local grid sweep trains its trials packed, without Ray (tests/test_experiments_packed.py);
+# these tests keep Ray Tune's path covered.
+ON_RAY = {"RAY_ADDRESS": None, "NETBUILDER_PACKED": "0"}
 pytest.importorskip(
     "ray.tune", reason="Ray Tune is not installed (pip install -r requirements.txt)"
 )
@@ -106,7 +109,7 @@ def test_local_sweep_runs_four_trials_two_at_a_time_and_a_nan_trial_fails_alone(
         optimizer="SGD",
         metric="val_loss",
     )
-    code, doc, done = _sweep(tmp_path, p, "--epochs", "2", env={"RAY_ADDRESS": None})
+    code, doc, done = _sweep(tmp_path, p, "--epochs", "2", env=ON_RAY)
     assert code == 0, done.stderr[-3000:]
     _check_shape(doc)
     assert doc["executor"] == "local" and doc["metric"] == "val_loss" and doc["mode"] == "min"
@@ -171,7 +174,7 @@ def test_a_trial_asha_stops_keeps_its_model_as_at_its_last_epoch(tmp_path):
         early_stopping={"method": "asha", "grace_period": 1, "reduction_factor": 2},
     )
     p["fit"]["batch_size"] = 32
-    code, doc, done = _sweep(tmp_path, p, "--epochs", "20", env={"RAY_ADDRESS": None})
+    code, doc, done = _sweep(tmp_path, p, "--epochs", "20", env=ON_RAY)
     assert code == 0, done.stderr[-3000:]
     assert "Trial task failed" not in done.stderr, done.stderr[-3000:]  # Tune saw no error
     by_rate = {t["params"]["compile.optimizer.learning_rate"]: t for t in doc["trials"]}

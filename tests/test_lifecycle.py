@@ -27,8 +27,8 @@ def _wait_gone(pid, token, timeout):
     return None
 
 
-def _python(code: str, **kwargs):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+def _python(code: str, env_extra: dict | None = None, **kwargs):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **(env_extra or {})}
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=ROOT,

@@ -48,19 +48,18 @@ def _train(tmp_path, p, parallel, n=82):
 
 def test_split_logs_renames_per_fold_keys():
     logs = {
-        "loss": 9.0,
-        "0/fold_1_loss": 1.1,
-        "fold_1_fold_loss": 1.0,
+        "fold_1_loss": 1.0,
         "fold_1_mae": 0.5,
-        "val_fold_1_fold_loss": 2.0,
+        "val_fold_1_loss": 2.0,
         "val_fold_1_mae": 0.7,
-        "fold_2_fold_loss": 3.0,
+        "fold_2_loss": 3.0,
         "fold_2_mae": 0.9,
-        "val_fold_2_fold_loss": 4.0,
+        "val_fold_2_loss": 4.0,
         "val_fold_2_mae": 1.2,
+        "fold_3_mae": 9.0,  # no third fold: left out
     }
-    assert kfold.split_logs(logs, 2, penalties=[0.25, 0.0]) == [
-        {"loss": 1.25, "mae": 0.5, "val_loss": 2.25, "val_mae": 0.7},
+    assert kfold.split_logs(logs, 2) == [
+        {"loss": 1.0, "mae": 0.5, "val_loss": 2.0, "val_mae": 0.7},
         {"loss": 3.0, "mae": 0.9, "val_loss": 4.0, "val_mae": 1.2},
     ]
 

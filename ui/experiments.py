@@ -22,7 +22,7 @@ import streamlit as st
 
 from builder import catalogue, paths, settings
 from builder.experiments import runner, spec
-from builder.training import runs
+from builder.training import lifecycle, runs
 from ui import state
 from ui.text import html
 
@@ -59,6 +59,8 @@ def start(project: dict, address: str | None) -> Path:
     ]
     if address:
         command += ["--ray", address]
+    # Packed trials train in the runner's own process: tie it to this server like a worker.
+    command += ["--parent", f"{os.getpid()}:{lifecycle.start_token(os.getpid()) or ''}"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     with open(folder / "driver.log", "w", encoding="utf-8") as log:
         process = subprocess.Popen(

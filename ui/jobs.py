@@ -74,6 +74,16 @@ def device_report() -> dict | None:
     return probe.result() if probe.done() else None
 
 
+def keep_warm(project: dict | None) -> None:
+    """Keep a training process ready with TensorFlow imported and ``project``'s dataset
+    prepared, so Start trains at once (``RunManager.keep_warm``; off with
+    ``NETBUILDER_WARM_WORKER=0``). Called by app.py after the first paint."""
+    try:
+        manager().keep_warm(project)
+    except (OSError, ValueError, RuntimeError):
+        pass  # no warm worker: Start spawns a process as before
+
+
 def owner() -> str:
     return state.owner_id()
 

@@ -30,7 +30,7 @@ from pathlib import Path
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m builder sweep",
-        description="Run the experiment section of a netbuilder project on Ray Tune.",
+        description="Run the experiment section of a netbuilder project (packed or on Ray Tune).",
     )
     parser.add_argument("file", help='project file (.json) with an "experiment" section')
     parser.add_argument("--trials", type=int, help="override experiment.trials")

@@ -12,7 +12,9 @@ runs the trials and keeps ``experiment.json`` current while they run (the page p
      "best": {"id", "params", "metric"} | null}
 
 Each trial leaves an ordinary run folder in ``runs_root/<owner>/`` (so Compare lists it).
-With no address, Ray is started here for this experiment only (``num_cpus`` = this
+With no address, a grid or random search whose trials can share a model trains them in
+packs in this process, without Ray (``builder.experiments.packed``). Otherwise, with no
+address, Ray is started here for this experiment only (``num_cpus`` = this
 machine's cores, no dashboard, workers' output not forwarded, a fresh temporary folder)
 and shut down at the end. With an address (``--ray``, ``RAY_ADDRESS``, the page's field)
 the driver connects to that cluster and ships the ``builder`` package to it; the cluster's
@@ -36,7 +38,7 @@ import time
 from pathlib import Path
 
 from builder import limits
-from builder.experiments import spec
+from builder.experiments import packed, spec
 from builder.experiments.trial import STOP_FILE
 from builder.training import lifecycle, runs
 
@@ -232,18 +234,23 @@ class _Live:
 
         entry = self.trials.get(trial.trial_id)
         if entry is None:
-            entry = {
-                "id": trial.trial_id,
-                "params": params_of(trial.config, self.settings),
-                "state": "pending",
-                "metric": None,
-                "epochs": 0,
-                "run": None,
-                "curve": [],
-                "message": "",
-            }
-            self.trials[trial.trial_id] = entry
-            self.record["trials"] = list(self.trials.values())
+            entry = self.add(trial.trial_id, params_of(trial.config, self.settings))
+        return entry
+
+    def add(self, trial_id: str, params: dict) -> dict:
+        """A new trial's entry, pending (packed trials are named here, Tune's by Tune)."""
+        entry = {
+            "id": trial_id,
+            "params": params,
+            "state": "pending",
+            "metric": None,
+            "epochs": 0,
+            "run": None,
+            "curve": [],
+            "message": "",
+        }
+        self.trials[trial_id] = entry
+        self.record["trials"] = list(self.trials.values())
         return entry
 
     def write(self, force: bool = False) -> None:
@@ -446,13 +453,16 @@ def run(
     epochs: int | None = None,
     address: str | None = None,
     log=None,
+    parent: tuple[int, str | None] | None = None,
 ) -> dict:
     """Run the experiment of ``folder`` (from ``create``) to its end; return the record.
 
     ``trials``/``concurrency``/``epochs`` override the section and fit.epochs.
     ``address``: a Ray cluster (``None`` also reads ``RAY_ADDRESS``; none: local Ray).
     ``log(text)`` receives progress lines. Never raises for a trial's failure: the trial is
-    recorded as failed and the others go on.
+    recorded as failed and the others go on. A local grid or random search trains its
+    trials packed in this process (``packed``); ``parent`` (pid, start token of the app)
+    then ties this process to the app as a training worker is tied.
     """
     folder = Path(folder)
     log = log or (lambda text: None)
@@ -479,36 +489,55 @@ def run(
     live = _Live(folder, record, settings)
     live.write(force=True)
     temp = None
+    why_not = packed.reason(project, section) if packed.enabled() else "packing is turned off"
     try:
-        cores = _cores()
-        if not address:  # no more trials at once than this machine's cores can run
-            section["concurrency"] = record["concurrency"] = limits.max_concurrency(
-                section["concurrency"], cores, section["cpus_per_trial"]
+        if not address and why_not is None:
+            record["packing"] = "packed"
+            if parent is not None:  # trials train in this process: it dies with the app
+                lifecycle.guard(parent[0], parent[1])
+            log(
+                f"local: {section['trials']} trial(s) packed side by side, "
+                f"{section['search']} search on {section['metric']} ({section['mode']})"
             )
-        cpus = section["cpus_per_trial"] or max(1, cores // section["concurrency"])
-        temp = start_ray(address, num_cpus=max(cores, cpus * section["concurrency"]))
-        if address:
-            import ray
+            packed.run(
+                record=record,
+                live=live,
+                project=project,
+                section=section,
+                runs_root=runs_root,
+                stop_file=folder / STOP_FILE,
+                device="auto" if section["gpus_per_trial"] not in (0, None) else "cpu",
+                log=log,
+            )
+        else:
+            record["packing"] = why_not
+            cores = _cores()
+            if not address:  # no more trials at once than this machine's cores can run
+                section["concurrency"] = record["concurrency"] = limits.max_concurrency(
+                    section["concurrency"], cores, section["cpus_per_trial"]
+                )
+            cpus = section["cpus_per_trial"] or max(1, cores // section["concurrency"])
+            temp = start_ray(address, num_cpus=max(cores, cpus * section["concurrency"]))
+            if address:
+                import ray
 
-            resources = ray.cluster_resources()
-            total = int(resources.get("CPU", 1))
-            section["concurrency"] = record["concurrency"] = limits.max_concurrency(
-                section["concurrency"], total, section["cpus_per_trial"]
+                resources = ray.cluster_resources()
+                total = int(resources.get("CPU", 1))
+                section["concurrency"] = record["concurrency"] = limits.max_concurrency(
+                    section["concurrency"], total, section["cpus_per_trial"]
+                )
+                cpus = section["cpus_per_trial"] or max(1, total // section["concurrency"])
+                if section["gpus_per_trial"] == "auto":  # a single run sent to the cluster
+                    section["gpus_per_trial"] = 1 if resources.get("GPU", 0) >= 1 else 0
+            if section["gpus_per_trial"] == "auto":
+                section["gpus_per_trial"] = 0
+            log(
+                f"{'Ray cluster ' + address if address else 'local Ray'}: {section['trials']} "
+                f"trial(s), {section['concurrency']} at a time, {cpus} CPU(s) each, "
+                f"{section['search']} search on {section['metric']} ({section['mode']})"
             )
-            cpus = section["cpus_per_trial"] or max(1, total // section["concurrency"])
-            if section["gpus_per_trial"] == "auto":  # a single run sent to the cluster
-                section["gpus_per_trial"] = 1 if resources.get("GPU", 0) >= 1 else 0
-        if section["gpus_per_trial"] == "auto":
-            section["gpus_per_trial"] = 0
-        log(
-            f"{'Ray cluster ' + address if address else 'local Ray'}: {section['trials']} "
-            f"trial(s), {section['concurrency']} at a time, {cpus} CPU(s) each, "
-            f"{section['search']} search on {section['metric']} ({section['mode']})"
-        )
-        _fit(folder, record, live, project, section, settings, runs_root, cpus, epochs)
-        stopped = (folder / STOP_FILE).exists()
-        record["state"] = "stopped" if stopped else "finished"
-        record["message"] = "stopped by request; finished trials are kept." if stopped else ""
+            _fit(folder, record, live, project, section, settings, runs_root, cpus, epochs)
+        _done(folder, record)
     except ExperimentError as err:
         record.update(state="failed", message=str(err))
     except Exception as err:  # Ray itself failed: say so plainly, keep what finished
@@ -524,6 +553,16 @@ def run(
                 stop_ray(temp)
             except Exception:
                 pass
+    return _end(folder, record, live, runs_root)
+
+
+def _done(folder: Path, record: dict) -> None:
+    stopped = (folder / STOP_FILE).exists()
+    record["state"] = "stopped" if stopped else "finished"
+    record["message"] = "stopped by request; finished trials are kept." if stopped else ""
+
+
+def _end(folder: Path, record: dict, live: _Live, runs_root) -> dict:
     _settle_runs(record, runs_root)
     record["ended"] = runs.now_iso()
     live.write(force=True)
@@ -732,13 +771,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder")
     parser.add_argument("--runs", required=True)
     parser.add_argument("--ray", default=None)
+    parser.add_argument("--parent", default=None, help="PID:TOKEN of the app that started it")
     args = parser.parse_args(argv)
+    parent = None
+    if args.parent:
+        pid, _, token = args.parent.partition(":")
+        parent = (int(pid), token or None)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     record = run(
         args.folder,
         runs_root=args.runs,
         address=args.ray or None,
         log=lambda text: print(text, flush=True),
+        parent=parent,
     )
     print(pretty(record), flush=True)
     return 1 if record["state"] == "failed" else 0

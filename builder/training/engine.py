@@ -47,7 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import devices, faults, kfold, lifecycle, runs
-from .worker import process_main
+from .worker import process_main, warm_main
 
 _LAUNCHER: ThreadPoolExecutor | None = None
 _LAUNCHER_LOCK = threading.Lock()
@@ -227,6 +227,72 @@ class RunHandle:
             time.sleep(interval)
 
 
+def warm_enabled() -> bool:
+    """The warm worker's switch: ``NETBUILDER_WARM_WORKER=0`` turns it off."""
+    return os.environ.get("NETBUILDER_WARM_WORKER", "1").strip().lower() not in ("0", "false", "no")
+
+
+class WarmWorker:
+    """One training process started ahead of time: TensorFlow imported, Keras warmed up,
+    the dataset prepared once told (``preload``), waiting for one job (``take``).
+
+    It is a worker like any other (``worker.warm_main``): started from the launcher
+    thread, tied to this process by the parent-death signal and the watch thread, its exit
+    status collected by a reaper thread; it ends after its one job. ``device`` is fixed
+    when it starts (the device is chosen through the environment before TensorFlow's
+    import): a job for another device starts a fresh process instead.
+    """
+
+    def __init__(self, device: str = "auto"):
+        devices.check_choice(device)
+        ctx = multiprocessing.get_context("spawn")
+        self.device = device
+        self.queue, self.stop_event = ctx.Queue(), ctx.Event()
+        self.ready, self.prepared, self._jobs = ctx.Event(), ctx.Event(), ctx.Queue()
+        self._data: str | None = None
+        options = {
+            "device": device,
+            "server_pid": os.getpid(),
+            "server_token": lifecycle.start_token(os.getpid()),
+        }
+        self.process = ctx.Process(
+            target=warm_main,
+            name="netbuilder-train-warm",
+            args=(self._jobs, self.queue, self.stop_event, (self.ready, self.prepared), options),
+            daemon=True,
+        )
+        _launcher().submit(self.process.start).result()
+        threading.Thread(target=self.process.join, name="reap-warm", daemon=True).start()
+        self.taken = False
+
+    @property
+    def usable(self) -> bool:
+        return not self.taken and self.process.is_alive()
+
+    def preload(self, project: dict) -> None:
+        """Prepare ``project``'s dataset now, so its job starts with the data in memory."""
+        from .worker import data_key
+
+        key = data_key(project)
+        if key is not None and key != self._data and self.usable:
+            self._data = key
+            self.prepared.clear()  # set again once this dataset is in memory
+            self._jobs.put(("data", project))
+
+    def take(self, project: dict, folder: Path, options: dict):
+        """Hand the job over; returns (process, queue, stop event) for a ``RunHandle``."""
+        self.taken = True
+        self._jobs.put(("train", project, str(folder), options))
+        return self.process, self.queue, self.stop_event
+
+    def close(self) -> None:
+        """End an idle warm worker (nothing to save: it has no run)."""
+        if not self.taken and self.process.is_alive():
+            self.taken = True
+            self.process.kill()
+        self.process.join(5)
+
+
 def start_run(
     project: dict,
     runs_root: str | Path,
@@ -237,6 +303,7 @@ def start_run(
     parallel_folds: bool = True,
     allow_download: bool = False,
     prepared=None,
+    warm: WarmWorker | None = None,
 ) -> RunHandle:
     """Create ``runs_root/owner/<new id>/`` and train ``project`` there in a new process.
 
@@ -244,7 +311,8 @@ def start_run(
     ``devices`` choice (auto/cpu/gpu/gpu:0,1). ``prepared`` (arrays x_train, y_train,
     x_test, y_test) replaces ``builder.data.prepare`` for callers that already hold data;
     it is pickled to the worker, so keep it small. Returns at once; the process needs a few
-    seconds to import TensorFlow before the first batch.
+    seconds to import TensorFlow before the first batch, unless ``warm`` (a ``WarmWorker``
+    for the same device, still usable) takes the job: it has imported it already.
     """
     devices.check_choice(device)
     fit = project["fit"]
@@ -262,7 +330,10 @@ def start_run(
         "parallel_folds": parallel_folds,
         "allow_download": allow_download,
     }
-    process, queue, stop_event = _spawn(project, folder, options, prepared)
+    if warm is not None and warm.usable and warm.device == device and prepared is None:
+        process, queue, stop_event = warm.take(project, folder, options)
+    else:
+        process, queue, stop_event = _spawn(project, folder, options, prepared)
     return RunHandle(folder.name, owner, folder, process, queue, stop_event, fit["epochs"], folds)
 
 
@@ -345,10 +416,46 @@ class RunManager:
         self.max_active = max_active
         self._handles: dict[tuple[str, str], RunHandle] = {}
         self._lock = threading.Lock()
+        self._warm: WarmWorker | None = None
 
     def start(self, project: dict, owner: str, **options) -> RunHandle:
-        """Start a new run of ``project`` for ``owner`` (RuntimeError over the job limit)."""
-        return self._launch(owner, lambda: start_run(project, self.runs_root, owner, **options))
+        """Start a new run of ``project`` for ``owner`` (RuntimeError over the job limit);
+        the warm worker takes it when there is one for its device."""
+
+        def launch():
+            warm, self._warm = self._warm, None
+            handle = start_run(project, self.runs_root, owner, warm=warm, **options)
+            if warm is not None and not warm.taken:
+                warm.close()  # another device, or data handed in: it cannot serve
+            return handle
+
+        return self._launch(owner, launch)
+
+    def keep_warm(self, project: dict | None = None, device: str = "auto") -> WarmWorker | None:
+        """Keep one training process ready (``WarmWorker``) while nothing trains, and have
+        it prepare ``project``'s dataset. Does nothing with ``NETBUILDER_WARM_WORKER=0``.
+        A new one is started only while no run is active, so warming never takes CPU from
+        training; the app calls this on every script run."""
+        if not warm_enabled():
+            return None
+        with self._lock:
+            if self._warm is not None and not self._warm.usable:
+                self._warm.close()
+                self._warm = None
+            if self._warm is None:
+                if any(h.active for h in self._handles.values()):
+                    return None
+                self._warm = WarmWorker(device)
+            if project is not None:
+                self._warm.preload(project)
+            return self._warm
+
+    def close_warm(self) -> None:
+        """End the idle warm worker, if any."""
+        with self._lock:
+            if self._warm is not None:
+                self._warm.close()
+                self._warm = None
 
     def resume(self, owner: str, run_id: str, **options) -> RunHandle:
         """Resume ``owner``'s run ``run_id`` (``resume_run``), within the same job limit."""
@@ -383,9 +490,12 @@ class RunManager:
 
     def reap(self) -> int:
         """Collect the exit status of ended workers (no zombie processes are left behind,
-        even for runs no page polls any more). Returns how many workers still run."""
+        even for runs no page polls any more). Returns how many workers still run, the idle
+        warm worker included."""
         multiprocessing.active_children()  # joins every ended child of this process
-        return sum(1 for h in list(self._handles.values()) if h._process.is_alive())
+        return sum(1 for h in list(self._handles.values()) if h._process.is_alive()) + (
+            1 if self._warm is not None and self._warm.process.is_alive() else 0
+        )
 
     def get(self, owner: str, run_id: str) -> RunHandle | None:
         self.reap()

@@ -92,12 +92,15 @@ def _progress_callback(
                 # the logs of the batches so far); that partial epoch is not recorded.
                 self.partial = steps is None or batch + 1 < steps
             loss = (logs or {}).get("loss")
+            if split_k:  # a pack logs each member's loss: their mean stands for them
+                parts = [float(v) for key, v in (logs or {}).items() if key.endswith("_loss")]
+                loss = sum(parts) / len(parts) if parts else None
             if loss is not None and not math.isfinite(loss) and self.nan_at is None:
                 self.nan_at = (self._epoch + 1, batch + 1)
             now = time.perf_counter()
             if now - self._last_emit >= BATCH_EVENT_INTERVAL_S:
                 self._last_emit = now
-                shown = {"loss": float(loss) / (split_k or 1)} if loss is not None else {}
+                shown = {"loss": float(loss)} if loss is not None else {}
                 emit(
                     {
                         "type": "batch",
@@ -105,7 +108,9 @@ def _progress_callback(
                         "folds": folds,
                         "epoch": self._epoch + 1,
                         "epochs": epochs,
-                        "batch": batch + 1,
+                        # With several batches per call, Keras names a short last
+                        # call's end past the epoch's end: never more than the epoch has.
+                        "batch": min(batch + 1, self.params.get("steps") or batch + 1),
                         "batches": self.params.get("steps"),
                         "logs": shown,
                         "time": time.time(),
@@ -119,9 +124,7 @@ def _progress_callback(
             logs = {k: float(v) for k, v in (logs or {}).items()}
             lr = _learning_rate(self.model)
             if split_k:
-                for index, fold_logs in enumerate(
-                    kfold.split_logs(logs, split_k, kfold.penalties(copies)), start=1
-                ):
+                for index, fold_logs in enumerate(kfold.split_logs(logs, split_k), start=1):
                     if lr is not None:
                         fold_logs.setdefault("learning_rate", lr)
                     on_epoch(index, epoch + 1, fold_logs, seconds)
@@ -782,8 +785,12 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
     scores, tests = [], []
     if reason is None:
         with _scope(setup):
+            first = splits[0][0][:2]
             wrapper, copies = kfold.build_parallel(
-                lambda fold: _build_fold(project, fold, data), k, project, chunk
+                lambda fold: _build_fold(project, fold, data),
+                k,
+                (subset(x, first), subset(y, first)),
+                chunk,
             )
         callbacks = _keras_callbacks(project, folder, None, emit)
         progress = _progress_callback(
@@ -860,9 +867,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
 def _evaluate_folds(wrapper, copies, xs, ys, batch_size) -> list[dict]:
     """Per-fold scores of a parallel-folds wrapper on per-fold data (lists of k arrays)."""
     logs = wrapper.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
-    return kfold.split_logs(
-        {k: float(v) for k, v in logs.items()}, len(copies), kfold.penalties(copies)
-    )
+    return kfold.split_logs({k: float(v) for k, v in logs.items()}, len(copies))
 
 
 def _improving(project, recorder) -> bool:
@@ -948,7 +953,7 @@ def process_main(
         )
 
     server_pid = options.get("server_pid")
-    if server_pid is not None:
+    if server_pid is not None and not options.get("guarded"):
         lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
     runs.update_run_info(
         folder_path,
@@ -983,3 +988,87 @@ def _flush(queue, timeout: float = QUEUE_FLUSH_TIMEOUT_S) -> None:
     flusher.join(timeout)
     if flusher.is_alive():
         queue.cancel_join_thread()
+
+
+# --------------------------------------------------------------------------- warm worker
+
+
+def data_key(project: dict) -> str | None:
+    """What ``prepare`` reads of ``project`` (data, loss, outputs) as one string; None for
+    data that may change on disk under the same settings (an uploaded CSV)."""
+    import json
+
+    data = project.get("data") or {}
+    if not data.get("dataset") or data.get("dataset") == "csv":
+        return None
+    loss = (project.get("compile") or {}).get("loss")
+    outputs = (project.get("model") or {}).get("outputs")
+    return json.dumps([data, loss, outputs], sort_keys=True, default=str)
+
+
+def _warm_up() -> None:
+    """Import TensorFlow and run Keras' fit machinery once on a tiny model, so the first
+    real ``fit`` finds every module loaded (the model's own step is traced then)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    zeros = np.zeros((4, 2), dtype="float32")
+    model.fit(zeros, zeros[:, :1], batch_size=4, epochs=1, verbose=0)
+    model.evaluate(zeros, zeros[:, :1], verbose=0)
+    keras.backend.clear_session()
+
+
+def warm_main(jobs, queue, stop_event, events, options: dict) -> None:
+    """Entry point of a warm worker (``engine.WarmWorker``): tied to the app like any
+    worker, it imports TensorFlow, warms Keras up, sets ``ready`` (``events`` are the
+    ready and data-prepared Events) and waits for messages
+    on ``jobs``: ``("data", project)`` prepares that project's dataset ahead (kept for a
+    job with the same ``data_key``), ``("train", project, folder, options)`` runs the job
+    exactly as ``process_main`` would, then the process ends (one job per process)."""
+    current: dict = {}
+
+    def orphaned():
+        if "folder" in current:
+            runs.update_run_info(
+                current["folder"],
+                state="interrupted",
+                message=runs.INTERRUPTED_MESSAGE,
+                ended=runs.now_iso(),
+            )
+
+    server_pid = options.get("server_pid")
+    if server_pid is not None:
+        lifecycle.guard(server_pid, options.get("server_token"), on_orphan=orphaned)
+    devices.apply_choice_env(options.get("device", "auto"))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    ready, prepared = events
+    _warm_up()
+    ready.set()
+    cached: dict[str, object] = {}
+    while True:
+        message = jobs.get()
+        if message is None:
+            return
+        if message[0] == "data":
+            key = data_key(message[1])
+            if key is not None and key not in cached:
+                cached.clear()  # one dataset at a time
+                try:
+                    cached[key] = _prepare(message[1], lambda event: None, False)
+                except Exception:
+                    pass
+            prepared.set()
+            continue
+        _, project, folder, job = message
+        current["folder"] = Path(folder)
+        key = data_key(project)
+        process_main(
+            project,
+            folder,
+            queue,
+            stop_event,
+            {**options, **job, "guarded": True},
+            prepared=cached.get(key) if key is not None else None,
+        )
+        return
