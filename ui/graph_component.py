@@ -119,7 +119,7 @@ def build_view(
     ones inside it); ``focus`` ({"name", "seq"}) the node to bring on screen once per seq.
     """
     from builder import catalogue, layout
-    from builder.topology import inbound_of
+    from builder.topology import edges_of
 
     model = project["model"]
     drawing = drawing if drawing is not None else layout.view(project)
@@ -151,7 +151,7 @@ def build_view(
     drawn: set[tuple[str, str]] = set()
     slots: dict[str, int] = {}
     item_of = drawing.item_of
-    for dst, srcs in inbound_of(model).items():
+    for dst, srcs in edges_of(model).items():
         for src in srcs:
             if src not in item_of or item_of[src] == item_of[dst]:
                 continue
