@@ -233,6 +233,8 @@ def _refuse_code(node) -> None:
                     "which netbuilder never executes. Replace it with catalogue layers (e.g. "
                     "Rescaling, Reshape, Activation) in Keras and export the model again."
                 )
+            if "module" in item and _foreign_module(item["module"]) and "inbound_nodes" in item:
+                raise _custom_layer(layer, cls, item.get("module"))
             if "module" in item and _foreign_module(item["module"]):
                 target = ".".join(
                     str(v)
@@ -243,7 +245,7 @@ def _refuse_code(node) -> None:
                     if v is not None
                 )
                 raise ProjectError(
-                    f"{where} refers to {_short_json(target, 60)}, which is not part of Keras: "
+                    f"{where} refers to {_quoted(target)}, which is not part of Keras: "
                     "netbuilder imports Keras' own layers, activations and initializers only, "
                     "and never loads other code. Use a Keras built-in in its place and "
                     "export the model again."
@@ -358,13 +360,49 @@ def _refuse_custom(doc) -> None:
             or (cls in catalogue.LAYERS and module.startswith("keras.layers"))
         ):
             continue
-        where = f" (defined in {module})" if not module.startswith("keras.layers") else ""
-        raise ProjectError(
-            f"layer {name!r} is a custom layer of class {cls!r}{where}: "
-            "netbuilder imports models built from Keras' built-in layers only, "
-            "and never runs a model's own code. Replace it with built-in layers "
-            "in Keras, or remove it, and export again."
+        raise _custom_layer(name, cls, module)
+
+
+# Keras' preprocessing layers, whose state (a vocabulary, statistics) is adapted to data.
+_PREPROCESSING = {
+    "TextVectorization",
+    "StringLookup",
+    "IntegerLookup",
+    "Hashing",
+    "Normalization",
+    "Discretization",
+    "CategoryEncoding",
+}
+
+
+def _quoted(text, limit: int = 120) -> str:
+    """``text`` in closed single quotes, cut (inside the quotes) only past ``limit``."""
+    text = str(text)
+    return f"'{text}'" if len(text) <= limit else f"'{text[: limit - 1]}…'"
+
+
+def _custom_layer(name, cls, module) -> ProjectError:
+    """Why a layer entry of class ``cls`` from ``module`` cannot be imported: it is a
+    custom layer (the model's own code), or a Keras layer the catalogue does not hold."""
+    module = str(module or "keras.layers")
+    who = f"layer {_quoted(name)}"
+    if module.startswith("keras.") or module == "keras":
+        kind = (
+            "a built-in preprocessing layer (its state is adapted to data)"
+            if cls in _PREPROCESSING
+            else "a built-in Keras layer"
         )
+        return ProjectError(
+            f"{who} is {_quoted(cls)}, {kind} that netbuilder's catalogue does not "
+            "have: replace it with catalogue layers in Keras, or remove it, and export "
+            "again."
+        )
+    return ProjectError(
+        f"{who} is a custom layer of class {_quoted(cls)} (defined in {_quoted(module)}): "
+        "netbuilder imports models built from Keras' built-in layers only, and never runs "
+        "a model's own code. Replace it with built-in layers in Keras, or remove it, and "
+        "export again."
+    )
 
 
 def _is_op(entry: dict) -> bool:
@@ -884,12 +922,41 @@ def _functional(config, layers, names, notes):
                 f"output {out!r} is an input passed straight through: a project's "
                 "outputs are layers."
             )
+    entries, outputs = _single_outputs(entries, outputs, names, notes)
     previous = inputs[0]["name"]
     for layer in entries:  # leave out "inbound" where it is the implicit previous entry
         if layer["inbound"] == [previous]:
             del layer["inbound"]
         previous = layer["name"]
     return inputs, entries, outputs
+
+
+def _single_outputs(entries: list[dict], outputs: list[str], names, notes):
+    """A project's output is a whole layer, all its outputs. A model output that is one
+    output of a layer with several (an LSTM's state_h with return_state, ``"enc:1"``) is
+    given its own Identity layer reading it, so the model's outputs stay the same."""
+    from builder.checker import output_names
+
+    by_name = {lay["name"]: lay for lay in entries}
+    result = []
+    for out in outputs:
+        node, _, index = out.partition(":")
+        lay = by_name.get(node) or {}
+        config = lay.get("config") or {}
+        several = config.get("return_state") or config.get("return_attention_scores")
+        if not index and not several:
+            result.append(out)
+            continue
+        k = int(index or 0)
+        label = output_names(lay.get("class_name", ""), config, k + 1)[k]
+        name = names.add(f"{node}_{label}", f"{out}#output")
+        entries.append({"name": name, "class_name": "Identity", "config": {}, "inbound": [out]})
+        notes.append(
+            f"the model's output {label} of {node!r} ({out!r}) is the output of an "
+            f"Identity layer {name!r}: a project's outputs are whole layers."
+        )
+        result.append(name)
+    return entries, result
 
 
 # --------------------------------------------------------------------------- one layer
