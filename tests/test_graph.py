@@ -405,9 +405,7 @@ def test_connect_from_a_layers_second_output_and_as_initial_state():
     p = graph.disconnect(p, "encoder:2", "decoder")
     assert p["model"]["layers"][2]["inbound_args"] == {"initial_state": ["encoder:1"]}
     p = graph.connect_arg(p, "encoder:2", "decoder", "initial_state")
-    assert p["model"]["layers"][2]["inbound_args"] == {
-        "initial_state": ["encoder:1", "encoder:2"]
-    }
+    assert p["model"]["layers"][2]["inbound_args"] == {"initial_state": ["encoder:1", "encoder:2"]}
     with pytest.raises(ProjectError, match="already feeds initial_state"):
         graph.connect_arg(p, "encoder:2", "decoder", "initial_state")
     with pytest.raises(ProjectError, match="not a call argument"):

@@ -190,9 +190,18 @@ def plain_refuses(doc) -> bool:
 def test_scalar_input_into_embedding():
     doc = _doc(
         [
-            {"name": "emb", "class_name": "Embedding", "config": {"input_dim": 10, "output_dim": 4}},
+            {
+                "name": "emb",
+                "class_name": "Embedding",
+                "config": {"input_dim": 10, "output_dim": 4},
+            },
             {"name": "emb_b", "shares": "emb", "inbound": ["context"]},
-            {"name": "dot", "class_name": "Dot", "config": {"axes": 1}, "inbound": ["emb", "emb_b"]},
+            {
+                "name": "dot",
+                "class_name": "Dot",
+                "config": {"axes": 1},
+                "inbound": ["emb", "emb_b"],
+            },
         ],
         [
             {"name": "target", "shape": [], "dtype": "int32"},
