@@ -10,7 +10,7 @@ generated from them.
 Parameter types and the keys they use (beyond name, type, label, help, and `default` or
 `required: true` + `example`; `nullable: true` also allows null, shown as `null_label`):
 
-    int, float   min, max (inclusive; exclusive_min / exclusive_max make them strict)
+    int, float   min, max (inclusive; min_exclusive / max_exclusive make them strict)
     bool         -
     choice       choices (strings, may include null)
     str          -
@@ -33,13 +33,12 @@ hand out configs return fresh copies.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from builder import limits
+from builder import fields, limits
 from builder.errors import ProblemList
 from builder.values import is_int, is_number
 
@@ -85,8 +84,8 @@ _PARAM_KEYS = {
     "example",
     "min",
     "max",
-    "exclusive_min",
-    "exclusive_max",
+    "min_exclusive",
+    "max_exclusive",
     "choices",
     "nullable",
     "null_label",
@@ -224,8 +223,8 @@ KERAS_OBJECTS, ALIASES = _load_extras()
 
 
 def _did_you_mean(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
+    close = fields.closest(word, options)
+    return f"did you mean '{close}'?" if close else ""
 
 
 def _unknown_layer_message(class_name: Any) -> str:
@@ -377,8 +376,8 @@ def _show(v: Any) -> str:
 def _bounds(p: dict) -> str:
     """' ≥ 1', ' from 0 to 1', ' ≥ 0 and < 1' for the parameter's limits ('' when unlimited)."""
     lo, hi = p.get("min"), p.get("max")
-    lo_op = ">" if p.get("exclusive_min") else "≥"
-    hi_op = "<" if p.get("exclusive_max") else "≤"
+    lo_op = ">" if p.get("min_exclusive") else "≥"
+    hi_op = "<" if p.get("max_exclusive") else "≤"
     if lo is not None and hi is not None:
         if lo_op == "≥" and hi_op == "≤":
             return f" from {_fmt_number(lo)} to {_fmt_number(hi)}"
@@ -390,13 +389,7 @@ def _bounds(p: dict) -> str:
     return ""
 
 
-def _in_bounds(p: dict, v: float) -> bool:
-    lo, hi = p.get("min"), p.get("max")
-    if lo is not None and (v <= lo if p.get("exclusive_min") else v < lo):
-        return False
-    if hi is not None and (v >= hi if p.get("exclusive_max") else v > hi):
-        return False
-    return True
+_in_bounds = fields.in_bounds
 
 
 def _expected(p: dict) -> str:
@@ -558,9 +551,9 @@ def _fix(p: dict, v: Any) -> str:
     """The fix for an invalid value: a close match, a hint about the form, or an example."""
     t = p["type"]
     if t == "choice" and isinstance(v, str):
-        close = difflib.get_close_matches(v, [c for c in p["choices"] if isinstance(c, str)], n=1)
+        close = fields.closest(v, [c for c in p["choices"] if isinstance(c, str)])
         if close:
-            return f"did you mean {_show(close[0])}?"
+            return f"did you mean {_show(close)}?"
     if t == "int" and isinstance(v, float) and v.is_integer() and _in_bounds(p, v):
         return f"write {int(v)} without the decimal point"
     if t == "ints" and p.get("permutation") and isinstance(v, list):

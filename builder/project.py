@@ -12,14 +12,13 @@ table of allowed keys and the layer catalogue. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 import re
 from pathlib import Path
 from typing import Any
 
-from builder import limits, settings, topology
+from builder import fields, limits, settings, topology
 from builder.errors import ProblemList, ProjectError
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
@@ -123,12 +122,7 @@ def new_project(
 # --------------------------------------------------------------------------- helpers
 
 
-def _close(word: str, options) -> str:
-    options = list(options)
-    if len(options) > 500:  # a suggestion is not worth a quadratic cost on huge models
-        return ""
-    match = difflib.get_close_matches(str(word), options, n=1)
-    return f" Did you mean '{match[0]}'?" if match else ""
+_close = fields.did_you_mean
 
 
 def _unknown_keys(obj: dict, allowed: set, where: str, problems: list) -> None:
@@ -472,12 +466,7 @@ def shape_ok(shape) -> bool:
     )
 
 
-def _short_json(value, limit: int = 80) -> str:
-    try:
-        text = json.dumps(value, allow_nan=True, default=str)
-    except (ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+_short_json = fields.short
 
 
 def _split(message: str) -> tuple[str, str]:

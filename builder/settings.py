@@ -24,12 +24,12 @@ here imports TensorFlow.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 from pathlib import Path
 from typing import Any
 
-from builder.values import is_int, is_number
+from builder import fields
+from builder.values import is_number
 
 SETTINGS_PATH = Path(__file__).with_name("settings.json")
 SCHEMA: dict = json.loads(SETTINGS_PATH.read_text(encoding="utf-8"))
@@ -46,6 +46,14 @@ VALIDATION_METHODS: dict[str, dict] = VALIDATION["methods"]
 METRIC_ALIASES = {
     alias: name for name, entry in METRICS.items() for alias in entry.get("aliases", [])
 }
+# Whether a larger ("max") or smaller ("min") value of a metric is better: the offered
+# metrics' own "mode", their older names, then the metrics Keras may report that no project
+# here chooses (an imported model's).
+METRIC_MODES: dict[str, str] = {
+    **SCHEMA["metric_modes"],
+    **{name: entry["mode"] for name, entry in METRICS.items()},
+    **{alias: METRICS[name]["mode"] for alias, name in METRIC_ALIASES.items()},
+}
 COMPILE_KEYS = ("optimizer", "loss", "loss_weights", "metrics")
 FIT_KEYS = ("epochs", "batch_size", "validation", "shuffle", "seed", "callbacks")
 
@@ -53,6 +61,22 @@ Problems = list[tuple[str, str]]
 
 
 # --------------------------------------------------------------------------- lookups
+
+
+def metric_mode(metric: str) -> str:
+    """``"max"`` when a larger value of the logged ``metric`` is better, else ``"min"``.
+
+    Reads the names Keras logs: ``val_`` for validation, an output's name before the metric
+    in a model with several (``kind_accuracy``), a loss (``loss``, ``kind_loss``).
+
+    >>> metric_mode("val_r2_score"), metric_mode("kind_accuracy"), metric_mode("val_loss")
+    ('max', 'max', 'min')
+    """
+    base = metric[4:] if metric.startswith("val_") else metric
+    if base in METRIC_MODES:
+        return METRIC_MODES[base]
+    ends = [name for name in METRIC_MODES if base.endswith("_" + name)]
+    return METRIC_MODES[max(ends, key=len)] if ends else "min"
 
 
 def defaults(params: list[dict]) -> dict:
@@ -171,50 +195,9 @@ def _known(value: Any, table) -> bool:
     return isinstance(value, str) and value in table
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    """``value`` as JSON for a message, cut at ``limit`` characters."""
-    try:
-        text = json.dumps(value, allow_nan=True, default=str)
-    except (ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _close(word: Any, options) -> str:
-    match = difflib.get_close_matches(str(word), list(options), n=1)
-    return f" Did you mean '{match[0]}'?" if match else ""
-
-
-def check_value(spec: dict, value: Any) -> str | None:
-    """Why ``value`` does not fit ``spec`` (a message without the field), or None."""
-    kind = spec["type"]
-    if kind == "bool":
-        return None if isinstance(value, bool) else "must be true or false."
-    if kind == "str":
-        return None if isinstance(value, str) else "must be a str."
-    if kind == "choice":
-        return (
-            None
-            if value in spec["choices"]
-            else f"must be one of {', '.join(map(str, spec['choices']))}, got {_short(value)}."
-        )
-    if kind == "int" and not is_int(value):
-        return f"must be a whole number from {spec['min']} to {spec['max']}, got {_short(value)}."
-    if kind == "float" and not is_number(value):
-        return f"must be a number, got {_short(value)}."
-    lo, hi = spec.get("min"), spec.get("max")
-    too_low = lo is not None and (value < lo or (spec.get("min_exclusive") and value == lo))
-    too_high = hi is not None and (value > hi or (spec.get("max_exclusive") and value == hi))
-    if too_low or too_high:
-        if kind == "int":
-            return f"must be a whole number from {lo} to {hi}, got {_short(value)}."
-        above = "above" if spec.get("min_exclusive") else "at least"
-        below = "below" if spec.get("max_exclusive") else "at most"
-        return (
-            f"{spec['name']}={value} is out of range: use a value {above} {lo} and "
-            f"{below} {hi} (e.g. {spec['default']})."
-        )
-    return None
+_short = fields.short
+_close = fields.did_you_mean
+check_value = fields.check_value  # one wording for every setting's value (builder.fields)
 
 
 def _config(params: list[dict], config: Any, owner: str, where: str, problems: Problems) -> dict:

@@ -19,9 +19,10 @@ Nothing here imports TensorFlow or Streamlit; the input is the project's plain
 
 from __future__ import annotations
 
-import difflib
 import heapq
 from dataclasses import dataclass, field
+
+from builder import fields
 
 __all__ = [
     "Topology",
@@ -109,9 +110,8 @@ def edges_of(model: dict) -> dict[str, list[str]]:
 def missing_source_message(layer: str, source: str, known: list[str] | None = None) -> str:
     """A layer reads a name that is neither an input nor a layer. No suggestion among more
     than 500 names: one per dangling name would make a hostile file quadratic."""
-    known = known if known and len(known) <= 500 else []
-    close = difflib.get_close_matches(source, known, n=1)
-    hint = f"Did you mean '{close[0]}'?" if close else "connect it to an existing layer."
+    close = fields.closest(source, known or [])
+    hint = f"Did you mean '{close}'?" if close else "connect it to an existing layer."
     return f"'{layer}' takes its input from '{source}', which does not exist: {hint}"
 
 

@@ -65,5 +65,50 @@ def shared_datasets() -> Path:
     return SHARED_DATASETS
 
 
+# The fast tier (``pytest -m "not slow"``, README) leaves out the test files that start
+# browsers, servers, training workers, Ray or exported scripts, or run whole pages or Keras
+# models many times over. A new file of that kind goes in this list.
+SLOW_FILES = {
+    "browser",  # the folder: every Playwright test
+    "test_app_frame.py", "test_cli.py", "test_data_keras.py", "test_experiments.py",
+    "test_experiments_export.py", "test_export.py", "test_export_data.py", "test_hostile.py",
+    "test_hostile_more.py", "test_keras_apps.py", "test_keras_cases.py", "test_lifecycle.py",
+    "test_newcomer_csv.py", "test_page_build.py", "test_page_compare.py", "test_page_data.py",
+    "test_page_experiments.py", "test_page_graph.py", "test_page_results.py",
+    "test_page_resume.py", "test_page_safety.py", "test_page_train.py", "test_preload.py",
+    "test_tabs.py", "test_templates_keras.py", "test_training_cli.py",
+    "test_training_engine.py", "test_training_kfold.py", "test_training_resume.py",
+    "test_validation_fixes.py",
+}  # fmt: skip
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--timing",
+        action="store_true",
+        help="also run the tests marked 'timing' (wall-clock measurements; benches in "
+        "bench/ measure speed, so CI leaves these out)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: left out of the fast tier (-m 'not slow')")
+    config.addinivalue_line(
+        "markers", "timing: measures wall-clock or CPU time; runs only with --timing"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    run_timing = config.getoption("--timing")
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        if parts[0] in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+        if "timing" in item.keywords and not run_timing:
+            item.add_marker(
+                pytest.mark.skip(reason="measures time: run with --timing (benches in bench/)")
+            )
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_KERAS_HOME, ignore_errors=True)

@@ -129,3 +129,17 @@ def keras_model(project: dict):
         )
     except Exception as exc:  # the verdict: Keras refused this model
         return exc
+
+
+class LazyModule:
+    """A module imported on first use: ``keras = LazyModule("keras")`` at the top of a test
+    file keeps Keras' ~5 s import out of test collection (and out of the fast tier's files
+    that never touch it) while the tests read ``keras.layers...`` as usual."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)

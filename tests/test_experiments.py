@@ -247,6 +247,16 @@ def _end_session(head: subprocess.Popen) -> None:
             pass
 
 
+def _cluster_ready(ray: str, port: int) -> bool:
+    status = subprocess.run(
+        [ray, "status", "--address", f"127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return status.returncode == 0 and "Active:" in status.stdout and " CPU" in status.stdout
+
+
 @pytest.fixture(scope="module")
 def ray_head(tmp_path_factory):
     ray = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
@@ -286,7 +296,13 @@ def ray_head(tmp_path_factory):
                 log.flush()
                 pytest.fail(f"the Ray head did not start:\n{(temp / 'head.log').read_text()}")
             time.sleep(0.5)
-        time.sleep(3)  # the raylet registers after the GCS port opens
+        # The raylet registers after the GCS port opens: ready once the cluster lists a
+        # node with its CPUs (polled, no fixed wait).
+        while not _cluster_ready(ray, port):
+            if head.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"the Ray head has no node:\n{(temp / 'head.log').read_text()}")
+            time.sleep(0.5)
         yield f"127.0.0.1:{port}"
     finally:
         _end_session(head)

@@ -27,7 +27,30 @@ from tests.fixtures_data import MIXED_CASES, mixed_csv_project, two_target_proje
 from tests.helpers import project
 
 NASTY_NAME = 'Digits "dense" \'quoted\'\n"""\nimport os; os.remove("x")  # \\ end'
-TIMEOUT = 240
+SCRIPT_TIMEOUT = 240  # one exported script's smoke run, TensorFlow already imported
+
+
+# The batch fixture runs in the first test that asks for it: every script bounded by its own
+# alarm, so the test's own limit is the sum of theirs (plus the TensorFlow import).
+BATCH_TIMEOUT = 1800
+pytestmark = pytest.mark.timeout(BATCH_TIMEOUT)
+
+
+class ScriptReports(dict):
+    """Each exported script's report by key; reading the key of a script that failed or ran
+    out of time fails that test alone, with that script's own traceback."""
+
+    def __init__(self, reports: dict, errors: dict[str, str]):
+        super().__init__(reports)
+        self.errors = errors
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(key) or key in self.errors
+
+    def __getitem__(self, key):
+        if key in self.errors:
+            pytest.fail(f"the exported script {key!r} failed:\n{self.errors[key][-4000:]}")
+        return super().__getitem__(key)
 
 
 def _digits_dense():
@@ -172,7 +195,7 @@ BATCH = {
 # loaders are replaced by tiny made-up texts and images; the script's own encoding, labels
 # and training still run.
 RUNNER = textwrap.dedent("""
-    import json, runpy, sys
+    import json, runpy, signal, sys, traceback
     import numpy as np
     import keras
 
@@ -196,11 +219,22 @@ RUNNER = textwrap.dedent("""
     keras.datasets.imdb.load_data = fake_text(2)
     keras.datasets.cifar10.load_data = fake_images
     keras.datasets.reuters.load_data = fake_text(46)
+    def too_long(signum, frame):
+        raise TimeoutError(f"still running after {SCRIPT_TIMEOUT} s")
+
+    signal.signal(signal.SIGALRM, too_long)
     for script, report in json.loads(sys.argv[1]):
         sys.argv = [script, "--smoke", "--report", report]
-        runpy.run_path(script, run_name="__main__")
+        signal.alarm(SCRIPT_TIMEOUT)  # each script its own time limit
+        try:
+            runpy.run_path(script, run_name="__main__")
+        except BaseException:  # the script's own failure, reported by its own test
+            with open(report + ".error", "w") as out:
+                out.write(traceback.format_exc())
+        finally:
+            signal.alarm(0)
         print("done", script, flush=True)
-""")
+""").replace("SCRIPT_TIMEOUT", str(SCRIPT_TIMEOUT))
 
 
 def _env():
@@ -210,14 +244,14 @@ def _env():
     return env
 
 
-def _run(args, cwd):
+def _run(args, cwd, timeout=SCRIPT_TIMEOUT):
     done = subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
         env=_env(),
         capture_output=True,
         text=True,
-        timeout=TIMEOUT,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return done
@@ -285,9 +319,21 @@ def batch(tmp_path_factory):
         script.write_text(code, encoding="utf-8")
         jobs.append([str(script), str(folder / f"{key}.json")])
     (folder / "runner.py").write_text(RUNNER, encoding="utf-8")
-    done = _run([str(folder / "runner.py"), json.dumps(jobs)], cwd=folder)
-    reports = {key: json.loads((folder / f"{key}.json").read_text()) for key in scripts}
-    return reports, done.stdout, scripts, folder / "houses.csv", folder
+    # The scripts share one process (one TensorFlow import); each has its own time limit
+    # inside it, so this bound only catches a runner that hangs outside every script.
+    done = _run(
+        [str(folder / "runner.py"), json.dumps(jobs)],
+        cwd=folder,
+        timeout=SCRIPT_TIMEOUT * (len(jobs) + 1),
+    )
+    reports, errors = {}, {}
+    for key in scripts:
+        failed = folder / f"{key}.json.error"
+        if failed.exists():
+            errors[key] = failed.read_text()
+        else:
+            reports[key] = json.loads((folder / f"{key}.json").read_text())
+    return ScriptReports(reports, errors), done.stdout, scripts, folder / "houses.csv", folder
 
 
 # --------------------------------------------------------------------------- running it

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import json
 
-import keras
 import numpy as np
 import pytest
 
@@ -24,6 +23,9 @@ from builder.data.preprocess import standardize, standardize_fit
 from builder.project import ProjectError
 from tests import fixtures_data
 from tests.fixtures_data import MIXED_CASES, mixed_csv_project, two_target_project
+from tests.helpers import LazyModule
+
+keras = LazyModule("keras")  # imported on first use, not at collection
 
 DATA_SECTIONS = ("Imports", "Settings", "Data", "Labels")
 

@@ -345,6 +345,7 @@ def _best_time(fn, *args, repeat=5):
     return best
 
 
+@pytest.mark.timing
 def test_grouping_a_chain_takes_linear_time():
     small, big = chain(5_000), chain(40_000)
     (group,) = layout.groups(chain(10_000))

@@ -36,11 +36,22 @@ print("RESULT" + json.dumps(out))
 """
 
 _LEAN = """
-import sys, time
+import sys, threading
 from ui import preload
+
+
+class _Watched(threading.Event):
+    waiting = threading.Event()  # set once the import thread waits for the first paint
+
+    def wait(self, timeout=None):
+        _Watched.waiting.set()
+        return super().wait(timeout)
+
+
 preload.HOLD_S = 30
+preload._painted = _Watched()
 preload.start()
-time.sleep(0.5)
+assert _Watched.waiting.wait(600), "the import thread never waited for the first paint"
 held = "import_begin" not in preload.timings and not preload.ready()
 preload.painted()
 ok = preload.wait(timeout=900)

@@ -87,14 +87,14 @@ def test_issue_example_loads():
         (
             lambda d: d["compile"]["optimizer"]["config"].update(learning_rate=-1),
             "compile.optimizer.config.learning_rate",
-            "out of range",
+            "must be above 0 and at most 10, got -1",
         ),
         (
             lambda d: d["compile"]["optimizer"]["config"].update(lr=0.1),
             "compile.optimizer.config.lr",
             "no setting 'lr'",
         ),
-        (lambda d: d["fit"].update(epochs=0), "fit.epochs", "whole number"),
+        (lambda d: d["fit"].update(epochs=0), "fit.epochs", "must be from 1 to"),
         (
             lambda d: d["fit"].update(validation={"method": "kfold", "k": 1}),
             "fit.validation.k",

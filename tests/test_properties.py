@@ -36,7 +36,7 @@ def _value(param, rnd):
         lo = param.get("min", 0) or 0
         hi = param.get("max", 1.0) or 1.0
         return round(
-            rnd.uniform(lo, min(hi, lo + 1)) * (0.99 if param.get("exclusive_max") else 1), 3
+            rnd.uniform(lo, min(hi, lo + 1)) * (0.99 if param.get("max_exclusive") else 1), 3
         )
     if kind == "bool":
         return rnd.random() < 0.5

@@ -197,7 +197,8 @@ def test_bad_settings_name_the_field():
         validate(p)
     fields = [f for f, _ in err.value.problems]
     assert fields == ["compile.optimizer.config.beta_1", "fit.callbacks[0].config.factor"]
-    assert "out of range" in str(err.value)
+    assert "must be from 0 to 1, got 1.5" in str(err.value)
+    assert "must be above 0 and below 1, got 1.0" in str(err.value)
 
 
 def test_sections_of_a_project_being_fixed_read_as_defaults():

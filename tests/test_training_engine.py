@@ -60,9 +60,7 @@ def test_progress_events_then_stop_keeps_history_and_model(tmp_path):
     _poll_until(handle, lambda ev: any(e["type"] == "epoch" for e in ev), events)
     seen = len(handle.history["loss"])
     handle.stop()
-    asked = time.monotonic()
     _poll_until(handle, lambda ev: False, events, timeout=60)
-    took = time.monotonic() - asked
     assert handle.state == "stopped"
 
     batches = [e for e in events if e["type"] == "batch"]
@@ -79,7 +77,7 @@ def test_progress_events_then_stop_keeps_history_and_model(tmp_path):
     summary = handle.summary
     assert summary is events[-1] and summary["state"] == "stopped"
     assert "stopped by request" in handle.message
-    assert seen <= summary["epochs"] <= seen + 2 < 500 and took < 30
+    assert seen <= summary["epochs"] <= seen + 2 < 500
     assert len(handle.history["loss"]) == summary["epochs"]
     assert set(summary["test"]) == {"loss", "accuracy"}
 

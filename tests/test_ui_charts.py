@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 
+from builder import settings
+from builder.experiments import spec
 from ui import charts
 from ui.jobs import progress_summary
 
@@ -41,16 +43,40 @@ def test_best_epoch(history, metric, expected):
     [
         ("loss", False),
         ("val_loss", False),
-        ("mae", False),
-        ("accuracy", True),
-        ("val_accuracy", True),
-        ("binary_accuracy", True),
-        ("auc", True),
-        ("mse", False),
+        ("kind_loss", False),
+        ("val_r2_score", True),  # Results once marked r2_score's worst epoch as its best
+        ("kind_accuracy", True),
+        ("val_weight_mae", False),
+        ("custom_thing", False),
     ],
 )
 def test_maximised(metric, larger_is_better):
     assert charts.maximised(metric) is larger_is_better
+    assert spec.default_mode(metric) == ("max" if larger_is_better else "min")
+
+
+def _keras_metrics() -> list[str]:
+    return sorted({*settings.METRICS, *settings.METRIC_MODES} - {"loss"})
+
+
+@pytest.mark.parametrize("name", _keras_metrics())
+def test_every_metric_direction_agrees_with_keras(name):
+    """Keras' metric objects know their direction (``_direction``, which its callbacks read
+    for ``mode="auto"``): the settings table, the charts and the sweeps agree with it."""
+    import keras
+
+    try:
+        metric = keras.metrics.get(name)
+        metric = metric() if isinstance(metric, type) else metric
+    except (ValueError, TypeError):
+        pytest.skip(f"keras.metrics.get({name!r}) needs arguments to make the metric")
+    direction = getattr(metric, "_direction", None)
+    if direction is None:  # a plain function (mae, mse...): Keras treats it as a loss-like
+        direction = "down"
+    expected = "max" if direction == "up" else "min"
+    assert settings.metric_mode(name) == expected
+    assert settings.metric_mode("val_" + name) == expected
+    assert charts.maximised("out_" + name) is (expected == "max")
 
 
 def test_metric_names_loss_first_without_learning_rate():

@@ -39,7 +39,6 @@ SMOOTHING_DROP = 10  # ... after leaving out the first 10 epochs, whose scale di
 # Logs that are not a model metric: plotted nowhere (the learning rate gets no curve).
 _NOT_METRICS = {"learning_rate", "lr", "seconds", "epoch", "fold"}
 # Metrics where larger is better; every other name (loss, mae, mse, ...) is minimised.
-_MAXIMISED = ("acc", "accuracy", "auc", "precision", "recall", "f1", "iou")
 
 History = Mapping[str, Sequence]
 
@@ -92,8 +91,7 @@ def split_folds(history_folds: History) -> dict[int, dict[str, list]]:
 
 def maximised(metric: str) -> bool:
     """True when a larger value of ``metric`` is better (accuracy, auc...), False for losses."""
-    base = metric[4:] if metric.startswith("val_") else metric
-    return any(base == m or base.endswith("_" + m) for m in _MAXIMISED)
+    return settings.metric_mode(metric) == "max"
 
 
 def best_epoch(history: History, metric: str = "loss") -> int | None:

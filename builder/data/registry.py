@@ -12,15 +12,13 @@ choices, label, help), so the UI draws dataset forms with the same code as layer
 from __future__ import annotations
 
 import collections
-import difflib
 import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from builder import limits
+from builder import fields, limits
 from builder.data.errors import DataError
 from builder.errors import ProblemList
-from builder.values import is_int, is_number
 
 __all__ = [
     "DATASETS",
@@ -610,22 +608,12 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in _SPECS}
 # --------------------------------------------------------------------------- validation
 
 
-def _close(word: Any, names) -> str:
-    match = difflib.get_close_matches(str(word), list(names), n=1)
-    return f" Did you mean '{match[0]}'?" if match else ""
+_close = fields.did_you_mean
 
 
 def _check_value(opt: dict, value: Any) -> str | None:
     """Why ``value`` is not acceptable for option ``opt``, or None when it is."""
     kind = opt["type"]
-    if kind == "int" and not is_int(value):
-        return f"must be a whole number, got {value!r} (default {opt['default']})."
-    if kind == "float" and not is_number(value):
-        return f"must be a number, got {value!r} (default {opt['default']})."
-    if kind == "bool" and not isinstance(value, bool):
-        return f"must be true or false, got {value!r}."
-    if kind == "str" and not isinstance(value, str):
-        return f"must be text, got {value!r}."
     if kind == "targets":
         return _targets_problem(value)
     if kind == "columns":
@@ -634,20 +622,7 @@ def _check_value(opt: dict, value: Any) -> str | None:
         if len(value) > limits.MAX_CSV_COLUMNS:
             return f"lists {len(value):,} columns; a file has at most {limits.MAX_CSV_COLUMNS:,}."
         return None
-    if kind == "choice" and value not in opt["choices"]:
-        return (
-            f"{value!r} is not one of the choices.{_close(value, opt['choices'])} Use "
-            f"one of: {', '.join(opt['choices'])}."
-        )
-    if kind in ("int", "float"):
-        low, high = opt["min"], opt["max"]
-        if (low is not None and value < low) or (high is not None and value > high):
-            if low is not None and high is not None:
-                bounds = f"from {low:,} to {high:,}"
-            else:
-                bounds = f"at least {low:,}" if low is not None else f"at most {high:,}"
-            return f"must be {bounds}, got {value!r}; the default is {opt['default']:,}."
-    return None
+    return fields.check_value(opt, value)
 
 
 def _targets_problem(value: Any) -> str | None:

@@ -44,7 +44,7 @@ import itertools
 import json
 import math
 
-from builder import settings
+from builder import fields, settings
 from builder.project import ProjectError, _close, register_section
 from builder.topology import inbound_of
 from builder.values import is_int, is_number
@@ -72,13 +72,7 @@ OPTIMIZERS = {name: settings.optimizer_defaults(name) for name in settings.OPTIM
 MAX_TRIALS = 10000
 MAX_GRID = 10000
 MAX_REPEAT = 10
-_MAXIMISED = ("accuracy", "auc", "precision", "recall", "r2_score")
-
-
-def default_mode(metric: str) -> str:
-    """``max`` for scores that grow when the model improves (accuracy, auc, ...), else min."""
-    name = metric[4:] if metric.startswith("val_") else metric
-    return "max" if any(name.endswith(word) for word in _MAXIMISED) else "min"
+default_mode = settings.metric_mode  # the one table of metric directions (settings.json)
 
 
 def defaults(section: dict) -> dict:
@@ -791,14 +785,12 @@ def suggest(setting: str, current, hint: dict | None = None) -> dict:
     hint = hint or {}
     name = setting.rsplit(".", 1)[-1]
     entry: dict = {"setting": setting}
-    lo, hi = hint.get("min"), hint.get("max")
+    hi = hint.get("max")
 
     def clip(values):
         kept = []
         for v in values:
-            below = lo is not None and (v <= lo if hint.get("min_exclusive") else v < lo)
-            above = hi is not None and (v >= hi if hint.get("max_exclusive") else v > hi)
-            if not below and not above and v not in kept:
+            if fields.in_bounds(hint, v) and v not in kept:
                 kept.append(v)
         return kept
 

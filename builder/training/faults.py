@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from builder import fields
+
 _OOM_NAMES = {"ResourceExhaustedError", "MemoryError", "OutOfMemoryError"}
 
 
@@ -79,8 +81,7 @@ def _short(text: str, limit: int = 300) -> str:
             and not line.startswith(("Graph execution error", "Detected at node", "[["))
         ]
         text = lines[-1] if lines else text
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return fields.cut(" ".join(text.split()), limit)
 
 
 def _labels_vs_output(target: tuple, output: tuple, loss: str) -> str:
