@@ -30,7 +30,14 @@ UNFOLDED = "graph_unfolded"  # ids of the groups drawn layer by layer (a view: n
 SEARCH = "graph_search"  # the search field's text
 HIT = "graph_search_hit"  # which of the matches was shown last
 FOCUS = "graph_focus"  # {"name", "seq"}: the node the canvas brings on screen, once
-GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_block"]
+GRAPH_TEMPLATES = [
+    "two_branch",
+    "multi_head",
+    "inception_block",
+    "residual_block",
+    "digits_seq2seq",
+    "digits_siamese",
+]
 
 
 # --------------------------------------------------------------------------- helpers
