@@ -386,7 +386,7 @@ def _custom_layer(name, cls, module) -> ProjectError:
     custom layer (the model's own code), or a Keras layer the catalogue does not hold."""
     module = str(module or "keras.layers")
     who = f"layer {_quoted(name)}"
-    if module.startswith("keras.") or module == "keras":
+    if module.startswith(("keras.layers", "keras.src.layers")):
         kind = (
             "a built-in preprocessing layer (its state is adapted to data)"
             if cls in _PREPROCESSING
@@ -483,6 +483,13 @@ class _Names:
         key = str(key)
         if key in self.map:
             return self.map[key]
+        layer, at, rest = key.partition("@")
+        if at and f"{layer}@{rest.partition(':')[0]}" not in self.map:
+            # Keras numbers a nested model's calls after the node that built it (in a
+            # model's output list): a call the layer does not have is its only one
+            key = layer + (":" + rest.partition(":")[2] if ":" in rest else "")
+            if key in self.map:
+                return self.map[key]
         base, sep, index = key.rpartition(":")
         if sep and index.isdigit() and base in self.map and ":" not in self.map[base]:
             return f"{self.map[base]}:{index}"
