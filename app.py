@@ -49,7 +49,7 @@ with st.sidebar:
     st.session_state["_status_slot"] = st.empty()  # the page reports validity here
     more_area = st.container()
 
-from ui import state  # noqa: E402  (after the page list is on its way)
+from ui import state
 
 state.init()
 
@@ -187,7 +187,7 @@ if message:
 sidebar_first = preload.was_painted() and not preload.ready()
 if not sidebar_first:
     current_page.run()
-from ui import jobs  # noqa: E402  (imports the training package: after the page)
+from ui import jobs
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files
 _sidebar(state.get_project())

@@ -13,6 +13,6 @@ fi
 python3 -m ruff check .
 python3 -m ruff format --check .
 lint-imports
-python3 -m mypy builder
+python3 -m mypy
 export TF_CPP_MIN_LOG_LEVEL=3
 exec python3 -m pytest "$@"

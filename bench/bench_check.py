@@ -27,8 +27,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from builder import checker  # noqa: E402
-from builder.checker import check, make_layer  # noqa: E402
+from builder import checker
+from builder.checker import check, make_layer
 
 
 def dense_stack(n: int) -> dict:

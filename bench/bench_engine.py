@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from shared_data import SHARED, keras_home_with  # noqa: E402
+from shared_data import SHARED, keras_home_with
 
 
 def _keras_home() -> Path | None:

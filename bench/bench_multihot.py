@@ -34,9 +34,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from builder.data.keras_sets import NpzTextSource  # noqa: E402
-from builder.data.offline import keras_cache_dir  # noqa: E402
-from builder.data.preprocess import Ragged, multi_hot  # noqa: E402
+from builder.data.keras_sets import NpzTextSource
+from builder.data.offline import keras_cache_dir
+from builder.data.preprocess import Ragged, multi_hot
 
 NUM_WORDS = 10_000
 REVIEWS = 25_000

@@ -7,4 +7,4 @@ __version__ = "0.1.0"
 
 # The project file's optional "experiment" section is validated by its own module, which
 # registers itself with builder.project (no Ray, no TensorFlow: cheap to import).
-from builder.experiments import spec as _experiment_section  # noqa: E402,F401
+from builder.experiments import spec as _experiment_section  # noqa: F401

@@ -3,7 +3,8 @@
 A public interface that users script: exit codes and the ``--json`` shape are kept stable
 (see README, "Command line").
 
-check   exit 0 valid (warnings allowed), 1 not valid, 2 file unreadable
+check   exit 0 valid (warnings allowed), 1 not valid (the data cannot be read included),
+        2 file unreadable; a model with no data chosen is valid when it builds
 export  exit 0 written, 1 model not valid (or too large for this machine's memory),
         2 file unreadable
 train   exit 0 trained, 1 training failed, 2 file unreadable
@@ -29,7 +30,7 @@ from builder.project import (
     with_local_paths,
 )
 
-EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras", "ray-tune")
+EXPORT_FORMATS = ("script", "notebook", "keras-json", "keras", "ray-tune", "zip")
 
 
 def _quiet_tensorflow() -> None:
@@ -68,6 +69,8 @@ def _check_text(result) -> str:
         f"non-trainable {result.non_trainable_params:,}); about "
         f"{result.memory_bytes / 1024**2:,.1f} MB to train"
     )
+    if result.data_reason and f"{result.data_reason}" not in result.errors:
+        lines.append(f"data: {result.data_reason}")  # no data chosen: checked on its own
     lines.append("valid" if result.valid else "NOT valid")
     return "\n".join(lines)
 
@@ -123,6 +126,10 @@ def cmd_export(args) -> int:
             from builder.experiments.export import to_ray_tune_script
 
             out.write_text(to_ray_tune_script(project), encoding="utf-8")
+        elif args.to == "zip":  # script and notebook with the CSV they read
+            from builder.export_bundle import csv_zip
+
+            out.write_bytes(csv_zip(project, out.stem or "model"))
         elif args.to == "keras-json":
             out.write_text(export.to_keras_json(project), encoding="utf-8")
         else:
@@ -151,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except Exception as exc:  # noqa: BLE001 - the CLI's promise: a message, not a traceback
+    except Exception as exc:
         text = " ".join(str(exc).split())[:300]
         print(f"netbuilder could not finish: {type(exc).__name__}: {text}", file=sys.stderr)
         return 1

@@ -20,7 +20,12 @@ HUGE_MEMORY = 4 * 1024**3
 
 
 def data_info_for(project: dict) -> Any:
-    """What the chosen dataset holds (task, classes, input spec), or None when unknown."""
+    """What the chosen dataset holds (task, classes, input spec), or None when unknown or
+    when no data is chosen (``project.data_chosen``)."""
+    from builder.project import data_chosen
+
+    if not data_chosen(project.get("data")):
+        return None
     try:
         from builder.data import registry
 
@@ -469,7 +474,9 @@ def rule_metrics(project, result, info, add):
 def rule_data_unavailable(project, result, info, add):
     """Validation does not read data files (a project whose CSV is missing still opens):
     say here, beside the model, that the data cannot be loaded and how to fix it."""
-    if info is not None:
+    from builder.project import data_chosen
+
+    if info is not None or not data_chosen(project.get("data")):
         return
     from builder.data import DataError, registry
 

@@ -465,7 +465,7 @@ def _keras_object_ok(kind: str, v: Any) -> bool:
     )
 
 
-def _value_ok(p: dict, v: Any) -> bool:
+def _value_ok(p: dict, v: Any) -> bool:  # noqa: C901
     """Whether `v` fits the parameter's type and limits (layer values are checked separately)."""
     if v is None:
         return bool(p.get("nullable"))
@@ -560,7 +560,7 @@ def _fix(p: dict, v: Any) -> str:
         return f"list each axis 1…{len(v)} exactly once, e.g. {_show(p.get('example'))}"
     if t == "shape" and isinstance(v, list) and v.count(-1) > 1:
         return "only one entry may be -1"
-    if t == "axis" and (v == 0 or isinstance(v, list) and 0 in v):
+    if t == "axis" and (v == 0 or (isinstance(v, list) and 0 in v)):
         return "axis 0 is the batch axis; count feature axes from 1, or use -1 for the last axis"
     if p.get("required"):
         return f"e.g. {_show(p['example'])}"

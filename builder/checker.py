@@ -692,15 +692,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     out_of_range: list[str] = []
 
     def lookup(ref: str):
-        """(spec, tentative) of a source reference, or None when it is not available."""
-        node, index = topology.split_ref(ref)
-        got = specs.get(node)
-        if got is None:
-            return None
-        if index >= len(got[0]):
-            out_of_range.append(ref)
-            return None
-        return got[0][index], got[1]
+        return _lookup(specs, ref, out_of_range)
 
     for lay in _safe_order(project):
         name, cls = lay.get("name"), lay.get("class_name")
@@ -711,16 +703,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         out_of_range.clear()
         known = [lookup(s) for s in srcs]
         by_keyword = call_refs(lay)
-        call_known = {
-            key: [lookup(r) for r in refs] if isinstance(refs, list) else lookup(refs)
-            for key, refs in by_keyword.items()
-        }
-        flat = [k for v in call_known.values() for k in (v if isinstance(v, list) else [v])]
-        call_specs = {
-            key: [k[0] for k in v if k] if isinstance(v, list) else v[0]
-            for key, v in call_known.items()
-            if (all(v) if isinstance(v, list) else v)
-        }
+        flat, call_specs = _keyword_specs(by_keyword, lookup)
         in_specs = [k[0] for k in known if k is not None]
         report.tentative = any(k is None or k[1] for k in known + flat)
         report.input_shapes = [_full(s, b) for s, _, b in in_specs]
@@ -734,35 +717,16 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
             report.error = f"{cls} '{name}': " + " ".join(own)
         elif entry is None:
             report.error = f"'{name}' has an unknown layer type {cls!r}."
-        elif out_of_range:
-            report.error = _range_message(cls, name, out_of_range[0], specs, by_name)
         elif len(in_specs) != len(srcs) or not srcs or None in flat:
-            missing = [s for s, k in zip(srcs, known) if k is None]
-            missing += [
-                ref
-                for key, refs in by_keyword.items()
-                for ref in (refs if isinstance(refs, list) else [refs])
-                if lookup(ref) is None
-            ]
-            report.error = (
-                f"{cls} '{name}' cannot be checked: its input "
-                f"{', '.join(repr(m) for m in missing) or '(none)'} is not available "
-                "(fix the problem upstream first)."
-            )
+            report.error = _unavailable(lay, srcs, known, lookup, out_of_range, specs, by_name)
         else:
             lo, hi = entry["inputs"]["min"], entry["inputs"]["max"]
             if len(in_specs) < lo or (hi is not None and len(in_specs) > hi):
                 report.error = topology.arity_message(cls, name, len(in_specs), lo, hi)
             else:
-                group = lay.get("shares") or name
-                first = first_calls.get(group)
-                out, params, trainable, refusal, kind = _run_layer(
-                    cls, lay.get("config", {}), in_specs, call_specs, first
+                out, params, trainable, refusal, kind = _run_call(
+                    lay, in_specs, call_specs, first_calls
                 )
-                if refusal is None and first is None:
-                    first_calls[group] = (in_specs, call_specs)
-                if lay.get("shares"):  # the weights are counted once, on the shared layer
-                    params = trainable = 0
                 if kind == "passthrough" and any(s not in input_names for s in srcs):
                     refusal, kind = (
                         "Keras returns its input tensor itself here and cannot "
@@ -814,6 +778,65 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         )
     result.memory_bytes = estimate_memory(project, result)
     return result, project
+
+
+def _unavailable(lay, srcs, known, lookup, out_of_range, specs, by_name) -> str:
+    """Why a layer cannot be checked: it reads an output its source lacks, or a source
+    refused upstream."""
+    cls, name = lay["class_name"], lay["name"]
+    if out_of_range:
+        return _range_message(cls, name, out_of_range[0], specs, by_name)
+    missing = [s for s, k in zip(srcs, known) if k is None]
+    missing += [ref for _, ref in topology.call_sources(lay) if lookup(ref) is None]
+    return (
+        f"{cls} '{name}' cannot be checked: its input "
+        f"{', '.join(repr(m) for m in missing) or '(none)'} is not available "
+        "(fix the problem upstream first)."
+    )
+
+
+def _lookup(specs: dict, ref: str, out_of_range: list):
+    """(spec, tentative) of a source reference, or None when it is not available (a
+    reference to an output the layer does not have is added to ``out_of_range``)."""
+    node, index = topology.split_ref(ref)
+    got = specs.get(node)
+    if got is None:
+        return None
+    if index >= len(got[0]):
+        out_of_range.append(ref)
+        return None
+    return got[0][index], got[1]
+
+
+def _run_call(lay: dict, in_specs: list, call_specs: dict, first_calls: dict) -> tuple:
+    """``_run_layer`` for one call of ``lay``; a shared layer's further calls are checked
+    on the weights its first call built, and count no parameters of their own."""
+    group = lay.get("shares") or lay["name"]
+    first = first_calls.get(group)
+    out, params, trainable, refusal, kind = _run_layer(
+        lay["class_name"], lay.get("config", {}), in_specs, call_specs, first
+    )
+    if refusal is None and first is None:
+        first_calls[group] = (in_specs, call_specs)
+    if lay.get("shares"):  # the weights are counted once, on the shared layer
+        params = trainable = 0
+    return out, params, trainable, refusal, kind
+
+
+def _keyword_specs(by_keyword: dict, lookup) -> tuple[list, dict]:
+    """For a layer's tensor call arguments: every source's (spec, tentative) or None, and
+    the specs by argument (one or a list, as the call takes them) of those all known."""
+    known = {
+        key: [lookup(r) for r in refs] if isinstance(refs, list) else lookup(refs)
+        for key, refs in by_keyword.items()
+    }
+    flat = [k for v in known.values() for k in (v if isinstance(v, list) else [v])]
+    specs = {
+        key: [k[0] for k in v] if isinstance(v, list) else v[0]
+        for key, v in known.items()
+        if (all(v) if isinstance(v, list) else v)
+    }
+    return flat, specs
 
 
 def _range_message(cls, name, ref: str, specs: dict, by_name: dict) -> str:

@@ -292,6 +292,31 @@ def rename_layer(project: dict, name: str, new_name: str) -> dict:
     return p
 
 
+def rename_input(project: dict, name: str, new_name: str) -> dict:
+    """The model input ``name`` renamed, with every layer (and output) that reads it."""
+    model = _model(project)
+    if name not in {i["name"] for i in model["inputs"]}:
+        raise ProjectError(f"there is no input named '{name}'.", "model.inputs")
+    if not NAME_RE.fullmatch(new_name or ""):
+        raise ProjectError(
+            f"'{new_name}' is not a valid name: use letters, digits and "
+            "underscores, starting with a letter.",
+            "name",
+        )
+    if new_name in {lay["name"] for lay in model["layers"]} | {i["name"] for i in model["inputs"]}:
+        raise ProjectError(f"'{new_name}' is already used: pick another name.", "name")
+    p = copy.deepcopy(project)
+    model = _model(p)
+    for inp in model["inputs"]:
+        if inp["name"] == name:
+            inp["name"] = new_name
+    for lay in model["layers"]:
+        if lay.get("inbound"):
+            lay["inbound"] = [new_name if s == name else s for s in lay["inbound"]]
+    model["outputs"] = [new_name if o == name else o for o in model["outputs"]]
+    return p
+
+
 def set_input(project: dict, name: str, shape: list, dtype: str = "float32") -> dict:
     p = copy.deepcopy(project)
     for inp in _model(p)["inputs"]:
@@ -341,3 +366,58 @@ def follow_data(project: dict) -> tuple[dict, str | None]:
         f"Model input '{inputs[0]['name']}' now takes {tuple(spec['shape'])} "
         f"({spec['dtype']}) to match the data."
     )
+
+
+def retrain(project: dict, epochs: int) -> dict:
+    """The book's last step: train a fresh model on all the training data (no validation)
+    for ``epochs``; callbacks that watch a validation metric are dropped with it."""
+    callbacks = [
+        cb
+        for cb in settings.sections(project)[1]["callbacks"]
+        if not str(cb.get("config", {}).get("monitor", "")).startswith("val_")
+    ]
+    p = set_fit(project, "epochs", epochs)
+    p = set_fit(p, "validation", {"method": "none"})
+    return set_fit(p, "callbacks", callbacks)
+
+
+def set_data_option(project: dict, key: str, value) -> dict:
+    """Set one option of the project's dataset, checked as a project file's data section."""
+    from builder.data import registry
+
+    p = copy.deepcopy(project)
+    data = p.setdefault("data", {})
+    data["options"] = {**(data.get("options") or {}), key: copy.deepcopy(value)}
+    problems = registry.validate_data_settings(data)
+    if problems:  # each message starts with the field it is about
+        raise ProjectError([("", message) for message in problems])
+    return p
+
+
+def add_after(project: dict, target: str, class_name: str, config: dict) -> tuple[dict, str]:
+    """A new single-input layer reading ``target``, taking its place as a model output
+    (compile settings keyed by output name follow); layers that read ``target`` still do."""
+    catalogue.get(class_name)
+    idx = _index(project, target)
+    layers = _model(project)["layers"]
+    if is_stack(project) and idx == len(layers) - 1:
+        return add_layer(project, class_name, None, config)
+    p = copy.deepcopy(project)
+    _materialise(p)
+    name = unique_name(p, class_name)
+    model = _model(p)
+    model["layers"].insert(
+        idx + 1,
+        {
+            "name": name,
+            "class_name": class_name,
+            "config": copy.deepcopy(config),
+            "inbound": [target],
+        },
+    )
+    model["outputs"] = [name if out == target else out for out in model["outputs"]]
+    for key in ("loss", "metrics", "loss_weights"):
+        value = (p.get("compile") or {}).get(key)
+        if isinstance(value, dict) and target in value:
+            p["compile"][key] = {name if k == target else k: v for k, v in value.items()}
+    return p, name

@@ -228,7 +228,8 @@ keras.utils.set_random_seed({_py(fit["seed"])})"""
 
 def _imports(data: _Data, for_notebook: bool) -> str:
     lines = [] if for_notebook else ["import argparse"]
-    lines += ["import json", "", "import numpy as np"]
+    lines += ["import json"] + (["import os"] if data.spec.source == "csv" else [])
+    lines += ["", "import numpy as np"]
     if data.spec.source == "csv":
         lines.append("import pandas as pd")
     if data.spec.source == "sklearn":
@@ -246,7 +247,10 @@ class _Data:
     def __init__(self, project: dict):
         from builder.data import encoding, registry
         from builder.data.errors import DataError
+        from builder.data.loader import NO_DATA_MESSAGE
 
+        if project["data"].get("chosen") is False:  # a script must not train on a guess
+            raise ProjectError(NO_DATA_MESSAGE + " Keras JSON and .keras need no data.", "data")
         try:
             self.options = registry.resolved_options(project["data"])
             self.info = registry.describe(project["data"])
@@ -400,13 +404,29 @@ _MULTI_HOT = '''def multi_hot(sequences, dimension=DIMENSION):
 
 x_train, x_test = multi_hot(train_data), multi_hot(test_data)'''
 
-_CSV_READ = """frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all").reset_index(drop=True)
+# The CSV by the name it was exported with: in the folder the script runs in, else beside
+# the script (a downloaded zip unpacked anywhere); otherwise which file, and where, in words.
+_CSV_FIND = """here = os.path.dirname(os.path.abspath(globals().get("__file__", "")))
+for place in (CSV_FILE, os.path.join(here, CSV_FILE)):
+    if os.path.isfile(place):
+        CSV_FILE = place
+        break
+else:
+    raise SystemExit(f"This script trains on the CSV file {CSV_FILE!r}, which is not here: "
+                     f"put it next to the script (in {here}) or in the folder you run it "
+                     f"from ({os.getcwd()}), or set CSV_FILE to its full path.")
+"""
+
+_CSV_READ = (
+    _CSV_FIND
+    + """frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all").reset_index(drop=True)
 absent = [c for c in [TARGET] + [col["name"] for col in COLUMNS] if c not in frame.columns]
 if absent:
     raise SystemExit(f"{CSV_FILE} has no column(s) {absent}: use the file this network "
                      "was exported with.")
 if frame[TARGET].isna().any():
     raise SystemExit(f"column {TARGET!r} has empty cells: fill them or delete those rows.")"""
+)
 _CSV_CLASSES = """
 y = target_codes(frame[TARGET].astype(str) if TARGET_IS_TEXT else frame[TARGET], CLASSES)
 if (y < 0).any():
@@ -419,7 +439,9 @@ x_test = encode_columns(frame.iloc[test_rows], COLUMNS)
 y_train, y_test = y[train_rows], y[test_rows]"""
 
 
-_CSV_READ_TARGETS = """frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all")
+_CSV_READ_TARGETS = (
+    _CSV_FIND
+    + """frame = read_rows(CSV_FILE, SEPARATOR).dropna(how="all")
 frame = frame.reset_index(drop=True)
 wanted = [target["column"] for target in TARGETS] + [col["name"] for col in COLUMNS]
 absent = [c for c in wanted if c not in frame.columns]
@@ -447,6 +469,7 @@ train_rows, test_rows = split_rows(len(frame), y_columns[0], TARGETS[0]["task"],
 x_train = encode_columns(frame.iloc[train_rows], COLUMNS)
 x_test = encode_columns(frame.iloc[test_rows], COLUMNS)
 y_train, y_test = y[train_rows], y[test_rows]"""
+)
 
 
 def _encoded_as(enc) -> str:
@@ -482,7 +505,8 @@ def _targets_code(data: _Data) -> tuple[str, str]:
         for t in enc.targets
     ]
     lines = [
-        "# The CSV file is read from the folder this script runs in (or give its full path).",
+        "# The CSV file is read from the folder this script runs in or the script's own",
+        "# folder (or give its full path).",
         f"CSV_FILE = {_py(enc.file_name)}",
         f"SEPARATOR = {_py(enc.delimiter)}",
         "# The columns to predict, each with the model output it trains, its task and, for",
@@ -519,7 +543,8 @@ def _csv_code(data: _Data) -> tuple[str, str]:
         "test split is kept apart."
     )
     lines = [
-        "# The CSV file is read from the folder this script runs in (or give its full path).",
+        "# The CSV file is read from the folder this script runs in or the script's own",
+        "# folder (or give its full path).",
         f"CSV_FILE = {_py(enc.file_name)}",
         f"SEPARATOR = {_py(enc.delimiter)}",
         f"TARGET = {_py(enc.target)}",

@@ -65,7 +65,7 @@ def did_you_mean(word: Any, options: Iterable[Any]) -> str:
     return f" Did you mean '{match}'?" if match else ""
 
 
-def in_bounds(spec: dict, value: float) -> bool:
+def in_bounds(spec: dict[str, Any], value: float) -> bool:
     """Whether the number ``value`` is within the spec's ``min``/``max``."""
     lo, hi = spec.get("min"), spec.get("max")
     if lo is not None and (value <= lo if spec.get("min_exclusive") else value < lo):
@@ -77,7 +77,7 @@ def _number(x: Any) -> str:
     return f"{x:,}" if is_int(x) else f"{x:g}"
 
 
-def bounds_words(spec: dict) -> str:
+def bounds_words(spec: dict[str, Any]) -> str:
     """The spec's limits in words: ``from 1 to 10``, ``above 0 and at most 1``, ``at least
     0``; an empty string when it has none."""
     lo, hi = spec.get("min"), spec.get("max")
@@ -89,7 +89,7 @@ def bounds_words(spec: dict) -> str:
     return " and ".join(words)
 
 
-def check_value(spec: dict, value: Any) -> str | None:
+def check_value(spec: dict[str, Any], value: Any) -> str | None:
     """Why ``value`` does not fit a scalar spec (bool, str, choice, int, float), as the end
     of a sentence that names the setting, or None when it fits."""
     kind = spec["type"]

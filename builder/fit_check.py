@@ -353,14 +353,15 @@ def validation_problem(project: dict, n: int | None) -> tuple[str, list[Fix]] | 
     return None
 
 
-def attach(project: dict, result: CheckResult, info: Any) -> None:
-    """Add "does not fit the data" errors to ``result`` (and make it not valid).
+def attach(project: dict, result: CheckResult, info: Any) -> bool:
+    """Add "does not fit the data" errors to ``result`` (and make it not valid); True when
+    there were none.
 
     The output's problem goes on the output layer (unless it already has an error); the
     input's on every layer the input feeds. Advice that repeats one of these is dropped.
     """
     if info is None or not result.layers:
-        return
+        return True
     split = validation_problem(project, train_samples(project))
     if split:
         result.add_error(*split)
@@ -386,7 +387,7 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
             rep.error, rep.fixes = problem
             touched.add(rep.name)
     if not touched:
-        return
+        return not (split or mapping)
     result.valid = False
     for rep in result.layers:
         if rep.name in touched:
@@ -395,17 +396,104 @@ def attach(project: dict, result: CheckResult, info: Any) -> None:
                 said.add("regression-loss-on-classifier")
             rep.warnings = [w for w in rep.warnings if w.code not in said]
     result.warnings = [w for w in result.warnings if not (w.code == "input-vs-data" and found)]
+    return False
 
 
 def check(project: dict) -> CheckResult:
     """``checker.check`` and then these checks: valid means the model builds and fits the
-    project's data. What the pages, Train and ``python -m builder check`` use."""
-    from builder import advice, checker
+    project's data. What the pages, Train and ``python -m builder check`` use.
 
+    Sets ``builds`` (Keras builds it) and ``fits_data``: True or False, or None with
+    ``data_reason`` when it cannot be known. A model with no data chosen is checked for
+    what it is: valid when it builds, with the bundled dataset that fits its input offered
+    (advice ``no-data`` with a ``set_data`` fix), never a fix that changes its input. Data
+    chosen but unreadable (a CSV over a cap, a missing file) makes it not valid: nothing
+    about the fit is known, and training would fail.
+    """
+    from builder import advice, checker
+    from builder.project import data_chosen
+
+    data = project.get("data") if isinstance(project, dict) else None
+    if not data_chosen(data):
+        result = checker.check(project, None)
+        result.builds = result.valid
+        result.fits_data = None
+        _offer_data(project, result)
+        return result
     info = advice.data_info_for(project)
     result = checker.check(project, info)
-    attach(project, result, info)
+    result.builds = result.valid
+    if info is None:
+        reason = _unreadable(data)
+        if reason:
+            result.warnings = [w for w in result.warnings if w.code != "data-unavailable"]
+            result.add_error(f"the data cannot be read: {reason}")
+            result.fits_data, result.data_reason = None, f"the data cannot be read: {reason}"
+            return result
+    fits = attach(project, result, info)
+    if info is None:
+        result.fits_data, result.data_reason = None, "the data is not known"
+    elif fits or result.builds:
+        result.fits_data = fits
+    else:  # nothing found, but the layers that do not build were not compared with it
+        result.fits_data, result.data_reason = None, "checked once the model builds"
     return result
+
+
+def _unreadable(data: Any) -> str | None:
+    """Why the chosen data cannot be described (DataError's message), else None."""
+    from builder.data import DataError, registry
+
+    try:
+        registry.describe(data if isinstance(data, dict) else {})
+    except DataError as err:
+        return str(err)
+    except Exception:  # invalid settings: validate reports them, with their field
+        return None
+    return None
+
+
+def _offer_data(project: dict, result: CheckResult) -> None:
+    """Say that no data is chosen, offering the bundled dataset whose samples fit the
+    model's single input (``registry.matching_data``) as a one-click fix."""
+    from builder.data.registry import DATASETS, matching_data
+    from builder.results import Advice
+
+    inputs = (project.get("model") or {}).get("inputs")
+    try:
+        match = matching_data(inputs) if isinstance(inputs, list) and inputs else None
+    except Exception:  # a malformed input: the checker reports it
+        match = None
+    if match is None:
+        result.data_reason = (
+            "no data chosen: no bundled dataset has samples of the model's input shape; "
+            "choose a dataset or your own CSV on the Data page"
+        )
+        result.warnings.append(
+            Advice(
+                "no-data",
+                "No data is chosen, so the model is checked on its own (no bundled dataset "
+                "has samples of its input shape): choose data on the Data page to train it.",
+                None,
+            )
+        )
+        return
+    label = DATASETS[match["dataset"]].label
+    shape = tuple(inputs[0]["shape"])
+    result.data_suggestion = {**match, "label": label}
+    result.data_reason = (
+        f"no data chosen: {label} fits the input {shape}; choose it (or another dataset) "
+        "on the Data page"
+    )
+    result.warnings.append(
+        Advice(
+            "no-data",
+            f"No data is chosen, so the model is checked on its own. {label} has samples "
+            f"that fit its input {shape}: use it, or choose other data on the Data page.",
+            None,
+            Fix(f"Use {label}", {"op": "set_data", "value": match}),
+        )
+    )
 
 
 def problems(result: CheckResult) -> list[tuple[str | None, str]]:

@@ -44,4 +44,19 @@ def apply_fix(project: dict, fix: Fix | dict) -> dict:
         return p
     if op == "set_fit":
         return edit.set_fit(project, action["key"], action["value"])
+    if op == "retrain":
+        return edit.retrain(project, action["epochs"])
+    if op == "set_data_option":
+        return edit.set_data_option(project, action["key"], action["value"])
+    if op == "add_after":
+        layer = action["layer"]
+        return edit.add_after(project, target, layer["class_name"], layer.get("config", {}))[0]
+    if op == "resume":
+        raise ProjectError(
+            "resuming continues the run itself, not a project: use Resume on the Results "
+            "page or python -m builder train --resume RUN_FOLDER --epochs "
+            f"{action.get('epochs')}."
+        )
+    if op == "set_data":  # a dataset the user picks: the model's input follows it
+        return edit.follow_data({**project, "data": copy.deepcopy(action["value"])})[0]
     raise ProjectError(f"unknown fix operation {op!r}.")

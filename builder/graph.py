@@ -217,7 +217,7 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
     p = _checked_link(project, node, dst)
     lay = _layer(p, dst)
     current = list(lay["inbound"])
-    lo, hi = _arity(lay["class_name"])
+    _lo, hi = _arity(lay["class_name"])
     repeatable = bool(catalogue.get(lay["class_name"]).get("input_names"))  # (x, x) attention
     if (
         src in current

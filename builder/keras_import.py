@@ -318,17 +318,23 @@ def _from_keras_config(doc) -> tuple[dict, list[str]]:
     project = new_project(name=name, inputs=inputs)
     project["model"]["layers"] = entries
     project["model"]["outputs"] = outputs
-    data = _matching_data(inputs)
+    from builder.data.registry import matching_data
+
+    data = matching_data(inputs)
+    # No data is chosen: the model is checked for what it is, never fitted to data the
+    # user did not pick (the matching dataset is offered, see fit_check).
+    project["data"] = {**(data or {"dataset": "digits", "options": {}}), "chosen": False}
     if data is not None:
-        project["data"] = data
         notes.append(
-            f"The dataset is {data['dataset']}, whose samples fit the model's input; "
-            "the training settings are netbuilder's defaults."
+            f"No data is chosen yet: {data['dataset']} has samples that fit the model's "
+            "input (offered on Build and Data); the training settings are netbuilder's "
+            "defaults."
         )
     else:
         notes.append(
-            "The dataset and training settings are netbuilder's defaults: choose "
-            "the dataset that fits the model's input."
+            "No data is chosen yet (no bundled dataset fits the model's input): choose "
+            "data on the Data page to train it; the training settings are netbuilder's "
+            "defaults."
         )
     project["compile"] = _compile(
         doc.get("compile_config"), outputs, names, notes, _default_compile(project, data)
@@ -407,30 +413,6 @@ def _custom_layer(name, cls, module) -> ProjectError:
 
 def _is_op(entry: dict) -> bool:
     return str(entry.get("module") or "").startswith(("keras.src.ops", "keras.ops"))
-
-
-def _matching_data(inputs: list[dict]) -> dict | None:
-    """The first built-in dataset (default options, or the other image layout) whose
-    samples have the model's input shape and dtype; None for several inputs or no match."""
-    from builder.data import registry
-
-    if len(inputs) != 1:
-        return None
-    want = {"shape": inputs[0]["shape"], "dtype": inputs[0]["dtype"]}
-    for name, spec in registry.DATASETS.items():
-        if spec.source == "csv":
-            continue
-        variants = [{}] + [
-            {"image_layout": c} for c in (spec.option("image_layout") or {}).get("choices") or []
-        ]
-        shape = want["shape"]
-        if spec.option("encoding") and len(shape) == 1 and shape[0] and shape[0] <= 2500:
-            variants.append({"encoding": "sequence", "maxlen": shape[0]})
-        for options in variants:
-            data = {"dataset": name, "options": options}
-            if registry.input_spec(data) == want:
-                return data
-    return None
 
 
 def _default_compile(project: dict, data: dict | None) -> dict:
@@ -823,7 +805,7 @@ def _nested_functional(entry, node, names, notes, call: int = 0) -> list[dict]:
     owners = names.nested.get(str(keras_name)) if call else None
     chain = []
     for inner in cfg.get("layers", []):
-        icls, icfg = _layer_config(inner)
+        icls, _icfg = _layer_config(inner)
         if icls == "InputLayer":
             continue
         chain += _graph_entry(inner, names, notes, owners, call)
@@ -1262,7 +1244,7 @@ def _short(value) -> str:
 # --------------------------------------------------------------------------- compile
 
 
-def _compile(
+def _compile(  # noqa: C901
     compile_config, outputs: list[str], names: _Names, notes: list[str], default: dict
 ) -> dict:
     """Compile settings from the file's compile_config, where the project can hold them."""

@@ -133,6 +133,16 @@ def _slice(args: list, shape: list) -> list[tuple[str, dict]] | None:
     return layers
 
 
+def _pooling(cls: str, settings: dict, rank: int, name: str) -> list[tuple[str, dict]] | None:
+    """Mean or max over the steps (or pixels, or voxels) as global pooling."""
+    if _axes(settings.get("axis"), rank) != list(range(1, rank - 1)):
+        return None
+    if cls == "Max" and settings.get("initial") is not None:
+        raise _refuse(cls, name, "with an initial value")
+    layer = f"Global{'Average' if cls == 'Mean' else 'Max'}Pooling{rank - 2}D"
+    return [(layer, {"keepdims": True} if settings.get("keepdims") else {})]
+
+
 def layers_for(
     cls: str, config: dict, shapes: list[list], args: list, name: str = "op"
 ) -> list[tuple[str, dict]]:
@@ -184,14 +194,9 @@ def layers_for(
         if isinstance(axes, list) and axes and axes[0] == 0 and sorted(axes) == list(range(rank)):
             return [("Permute", {"dims": list(axes[1:])})]
     if cls in ("Mean", "Max") and rank in (3, 4, 5):
-        axes = _axes(settings.get("axis"), rank)
-        if axes == list(range(1, rank - 1)):
-            pooling = "Average" if cls == "Mean" else "Max"
-            layer = f"Global{pooling}Pooling{rank - 2}D"
-            keep = bool(settings.get("keepdims"))
-            if cls == "Max" and settings.get("initial") is not None:
-                raise _refuse(cls, name, "with an initial value")
-            return [(layer, {"keepdims": True} if keep else {})]
+        pooled = _pooling(cls, settings, rank, name)
+        if pooled:
+            return pooled
     if cls == "GetItem" and rank:
         result = _slice(args, shape)
         if result:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from typing import BinaryIO
 
 # --- project files (CLI check/export/train, the app's Open, autosave restore)
 MAX_PROJECT_BYTES = 5 * 1024**2
@@ -126,7 +127,7 @@ def fmt_bytes(n: float) -> str:
     return f"{n:,.1f} TB"
 
 
-def open_binary(path):
+def open_binary(path: str | os.PathLike[str]) -> BinaryIO:
     """``open(path, "rb")`` that never waits: a named pipe with no writer would block
     ``open`` forever, so it is opened non-blocking (it then reads as empty), and reads block
     as usual once it is open."""

@@ -70,7 +70,7 @@ _TOP_KEYS = {
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "batch_size", "position"}
 _LAYER_KEYS = {"name", "class_name", "config", "inbound", "inbound_args", "shares", "position"}
-_DATA_KEYS = {"dataset", "options"}
+_DATA_KEYS = {"dataset", "options", "chosen"}
 
 
 # Validators of optional sections whose rules live in their own package, registered when
@@ -207,7 +207,7 @@ def migrate(doc: dict) -> dict:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate_model(model, problems: list) -> None:
+def _validate_model(model, problems: list) -> None:  # noqa: C901
     from builder import catalogue
 
     if not _need_dict(model, "model", problems):
@@ -521,6 +521,14 @@ def _validate_data(data, problems: list) -> None:
     if not isinstance(data.get("options", {}), dict):
         problems.append(("data.options", "must be a JSON object of dataset options."))
         return
+    if "chosen" in data and data["chosen"] is not False:
+        problems.append(
+            (
+                "data.chosen",
+                "is only ever false (no data chosen yet: the model is checked on its own); "
+                "remove it once a dataset is chosen.",
+            )
+        )
     try:
         from builder.data import registry
     except ImportError:  # the data layer is optional for checking a model alone
@@ -535,6 +543,30 @@ def _split_data(message: str) -> tuple[str, str]:
     if sep and head.startswith("data"):
         return head, tail
     return "data", message
+
+
+def data_chosen(data: Any) -> bool:
+    """False for a project's ``data`` section that only holds a place: a model with no data
+    chosen (a Keras import, a file without a ``data`` section). Such a model is checked for
+    what it is (does it build), never fitted to data the user did not choose."""
+    return not (isinstance(data, dict) and data.get("chosen") is False)
+
+
+def placeholder_data(model: Any) -> dict:
+    """The ``data`` section of a model with no data chosen: the bundled dataset whose
+    samples fit its single input (28×28×1 → MNIST, 32×32×3 → CIFAR-10, (64,) → Digits...),
+    else Digits, marked ``"chosen": false``."""
+    data = None
+    inputs = model.get("inputs") if isinstance(model, dict) else None
+    try:
+        from builder.data.registry import matching_data
+
+        if isinstance(inputs, list) and inputs:
+            data = matching_data(inputs)
+    except Exception:  # a malformed input is validate's to report
+        data = None
+    data = data or {"dataset": "digits", "options": {}}
+    return {**data, "chosen": False}
 
 
 def portable_data(data: Any) -> tuple[Any, str | None]:
@@ -622,7 +654,8 @@ def validate(doc: Any, check_graph: bool = True) -> dict:
         _validate_model(doc.get("model"), problems)
         doc.setdefault("compile", default_compile())
         doc.setdefault("fit", default_fit())
-        doc.setdefault("data", {"dataset": "digits", "options": {}})
+        if "data" not in doc:
+            doc["data"] = placeholder_data(doc.get("model"))
         outputs = doc["model"].get("outputs") if isinstance(doc.get("model"), dict) else []
         outputs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
         doc["compile"] = settings.compile_section(doc["compile"], outputs, problems)

@@ -62,6 +62,8 @@ def _datasets() -> dict:
 def data_label(data: dict | None) -> str:
     """How the project's data is named to people: the dataset's label, a CSV's file name."""
     data = data if isinstance(data, dict) else {}
+    if data.get("chosen") is False:
+        return "no data chosen"
     name = data.get("dataset")
     if name == "csv":
         path = (data.get("options") or {}).get("path")

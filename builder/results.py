@@ -64,6 +64,13 @@ class CheckResult:
     trainable_params: int = 0
     non_trainable_params: int = 0
     memory_bytes: int = 0  # rough training memory estimate
+    # Set by ``fit_check.check``: does Keras build it; does it fit the project's data (None:
+    # not known, ``data_reason`` says why: no data chosen, data that cannot be read); the
+    # bundled dataset whose samples fit the input of a model with no data chosen.
+    builds: bool | None = None
+    fits_data: bool | None = None
+    data_reason: str | None = None
+    data_suggestion: dict | None = None
     _index: dict = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
 
@@ -120,6 +127,10 @@ class CheckResult:
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "memory_bytes": self.memory_bytes,
+            "builds": self.valid if self.builds is None else self.builds,
+            "fits_data": self.fits_data,
+            "fits_data_reason": self.data_reason,
+            "data_suggestion": self.data_suggestion,
         }
 
 

@@ -269,7 +269,7 @@ def _optimizer(value: Any, problems: Problems) -> Any:
     }
 
 
-def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:
+def compile_section(comp: Any, outputs: list[str], problems: Problems) -> Any:  # noqa: C901
     """``comp`` checked and in its normal spelling (see the module's docstring); problems
     are appended as ``(field, message)``. ``outputs`` are the model's output names."""
     if not isinstance(comp, dict):

@@ -8,6 +8,8 @@ without shapes, then TensorFlow is loaded and the page reruns with them.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from builder import catalogue, edit, settings, templates, topology
@@ -357,6 +359,22 @@ def _export(project: dict, valid: bool) -> None:
         col.download_button(
             label, payload, file_name=filename, mime=mime, key=f"build_export:{fmt}"
         )
+    if project["data"].get("dataset") == "csv":
+        _csv_zip(project, stem)
+
+
+def _csv_zip(project: dict, stem: str) -> None:
+    """The script and notebook with the CSV they read, zipped on click (a CSV may be large)."""
+    from builder.export_bundle import csv_zip
+
+    st.download_button(
+        f"Script and notebook with {os.path.basename(project['data']['options']['path'])} (zip)",
+        lambda: csv_zip(project, stem),
+        file_name=f"{stem}.zip",
+        mime="application/zip",
+        key="build_export:zip",
+        help="Unpack anywhere and run the script: it finds the CSV beside it.",
+    )
 
 
 # --------------------------------------------------------------------------- the page

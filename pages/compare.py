@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from builder.training import runs
-from ui import charts, jobs, state
+from ui import charts, doctor_view, jobs, state
 
 HERE = Path(__file__).resolve().parent
 
@@ -80,3 +80,8 @@ st.download_button(
     mime="text/csv",
     key="compare_csv",
 )
+
+for run_id, run in loaded.items():
+    with st.expander(f"Doctor · {_label(by_id[run_id])}"):
+        if not doctor_view.findings(run, key=f"compare_doctor_{run_id}"):
+            st.caption("Nothing to say about this run's curves and predictions.")

@@ -16,10 +16,11 @@ import streamlit as st
 from builder import edit, paths, settings
 from builder.data import DATASETS, DataError, describe, inspect_csv, offline, recommend
 from builder.data.registry import recommend_for, validate_data_settings
-from ui import data_status, forms, state
+from ui import data_choice, data_status, forms, state
 
 ERRORS = "data_field_errors"
 PENDING_CSV = "data_pending_csv"  # "Your CSV file" chosen, no file uploaded yet
+NONE_CHOSEN = ""  # the picker's entry while a model has no data chosen
 GROUPS = [
     (
         "From the book (Keras datasets)",
@@ -51,6 +52,8 @@ def _commit_data(data: dict) -> None:
 def _on_dataset() -> None:
     name = st.session_state["data_dataset"]
     st.session_state[ERRORS] = {}
+    if name == NONE_CHOSEN:
+        return
     if name == "csv":
         # A CSV needs its file first: show the uploader and keep the current data in the
         # project until a file is chosen (committing a CSV without a path is refused).
@@ -85,6 +88,9 @@ def _on_option(spec: dict, key: str) -> None:
 def _dataset_picker(project: dict) -> str:
     names = [n for _, group in GROUPS for n in group if n in DATASETS]
     current = project["data"].get("dataset")
+    if project["data"].get("chosen") is False:
+        current = NONE_CHOSEN
+        names.insert(0, NONE_CHOSEN)
     if st.session_state.get(PENDING_CSV) and current != "csv":
         current = "csv"
     if current not in names:
@@ -97,7 +103,9 @@ def _dataset_picker(project: dict) -> str:
         key="data_dataset",
         on_change=_on_dataset,
         format_func=lambda n: (
-            f"{DATASETS[n].label} — {group_of.get(n, '')}" if n in DATASETS else str(n)
+            f"{DATASETS[n].label} — {group_of.get(n, '')}"
+            if n in DATASETS
+            else ("No data chosen yet: pick a dataset" if n == NONE_CHOSEN else str(n))
         ),
     )
     return current
@@ -507,8 +515,13 @@ def _preview(project: dict) -> None:
 
 st.title("Data")
 project = state.get_project()
+data_choice.offer(project, "data_use_suggested")
 name = _dataset_picker(project)
-note = st.session_state.pop("data_note", None)
+if name == NONE_CHOSEN:
+    st.stop()  # nothing to describe until a dataset is chosen
+note = " ".join(
+    n for n in (st.session_state.pop(k, None) for k in ("data_note", "data_names_note")) if n
+)
 if note:
     st.success(note)
 if "_data" in _errors():

@@ -11,6 +11,7 @@ import copy
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -70,6 +71,7 @@ def _parameters(project: dict, section: dict) -> None:
         log = c3.checkbox("Log scale", value=True, key="exp_log")
         whole = c3.checkbox("Whole numbers", value=False, key="exp_int")
         if st.form_submit_button("Add"):
+            entry: dict[str, Any]
             if kind == "a list":
                 values = experiments.parse_values(text or experiments.suggested_values(setting))
                 entry = {"setting": setting, "values": values}

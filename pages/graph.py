@@ -19,7 +19,7 @@ import streamlit as st
 from builder import edit, graph, layout, paths, templates, topology
 from builder import project as projectlib
 from builder.project import CALL_TENSOR_ARGS, ProjectError
-from ui import compile_form, forms, graph_form, preload, state
+from ui import compile_form, data_choice, forms, graph_form, preload, state
 from ui.graph_component import build_view, graph_editor, node_fixes
 from ui.layer_form import menu_key, start_over, template_buttons, undo_redo
 
@@ -540,6 +540,7 @@ with st.container(border=True):
         _connections(project, selected, result)
 
 st.subheader("Problems")
+data_choice.offer(project, "graph_use_suggested")
 _problems(project, faults, result)
 if result is not None:
     st.metric("Parameters", f"{result.total_params:,}")

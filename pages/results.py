@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from builder import edit
 from builder.project import ProjectError, validate
 from builder.training import runs
-from ui import charts, jobs, state
+from ui import charts, doctor_view, jobs, state
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = 4
@@ -165,15 +166,7 @@ def _retrain(run: dict) -> None:
     )
     if st.button(f"Retrain from scratch for {best} epochs", key="results_retrain"):
         try:
-            project = validate(copy.deepcopy(run["project"]))
-            project["fit"]["epochs"] = best
-            project["fit"]["validation"] = {"method": "none"}
-            project["fit"]["callbacks"] = [
-                cb
-                for cb in project["fit"]["callbacks"]
-                if not str(cb["config"].get("monitor", "")).startswith("val_")
-            ]
-            project = validate(project)
+            project = validate(edit.retrain(validate(copy.deepcopy(run["project"])), best))
             state.set_project(project)
             jobs.start(project)
         except (ProjectError, RuntimeError, ValueError) as err:
@@ -365,6 +358,7 @@ _scores(run)
 _segments(run)
 _resume(run)
 _curves(run)
-_retrain(run)
+if not any(f["kind"] == "overfitting" for f in doctor_view.findings(run, key="results_doctor")):
+    _retrain(run)  # the doctor's own Retrain button says it otherwise
 if run["project"] is not None:
     _predictions(run)

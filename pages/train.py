@@ -19,7 +19,7 @@ from builder import project as projectlib
 from builder import settings
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, data_status, fit_form, jobs, state
+from ui import charts, data_choice, data_status, doctor_view, fit_form, jobs, state
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0
@@ -38,6 +38,10 @@ def _page_link(path: str, label: str) -> None:
 def _data_section(project: dict) -> None:
     data = project.get("data") or {}
     spec = registry.DATASETS.get(data.get("dataset"))
+    if data.get("chosen") is False:
+        st.markdown("**Data:** none chosen yet")
+        _page_link("pages/data.py", "Choose the data")
+        return
     if spec is None:
         st.warning(f"The project names no known dataset ({data.get('dataset')!r}).")
     else:
@@ -137,6 +141,9 @@ def _start_section(project: dict) -> None:
         _fix_buttons(result)
         _page_link("pages/build.py", "Fix the model on Build")
         return
+    if data_choice.offer(project, "train_use_suggested"):
+        _page_link("pages/data.py", "Choose the data")
+        return  # nothing to train on until data is chosen
     avail = data_status.availability((project.get("data") or {}).get("dataset"))
     if not avail.usable:  # said above, with the data
         return
@@ -243,6 +250,8 @@ def _live(run_id: str) -> None:
             + " · ".join(f"{name} {value:.4g}" for name, value in test.items() if value is not None)
         )
     _curves(handle)
+    if handle.active:
+        doctor_view.live(handle.history)
     if not handle.active and charts.metric_names(handle.history):
         _page_link("pages/results.py", "See the results of this run")
     if was_active and not handle.active:

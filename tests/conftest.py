@@ -70,16 +70,18 @@ def shared_datasets() -> Path:
 # models many times over. A new file of that kind goes in this list.
 SLOW_FILES = {
     "browser",  # the folder: every Playwright test
-    "test_app_frame.py", "test_cli.py", "test_data_keras.py", "test_experiments.py",
-    "test_experiments_export.py", "test_export.py", "test_export_data.py", "test_hostile.py",
-    "test_hostile_more.py", "test_keras_apps.py", "test_keras_cases.py",
-    "test_keras_examples.py", "test_lifecycle.py",
-    "test_newcomer_csv.py", "test_page_build.py", "test_page_compare.py", "test_page_data.py",
+    "test_app_frame.py", "test_cli.py", "test_data_keras.py", "test_doctor_fits.py",
+    "test_experiments.py", "test_experiments_export.py", "test_export.py",
+    "test_export_data.py", "test_hostile.py", "test_hostile_more.py", "test_keras_apps.py",
+    "test_keras_cases.py", "test_keras_examples.py", "test_lifecycle.py", "test_newcomer_csv.py", "test_page_build.py",
+    "test_page_compare.py", "test_page_data.py", "test_page_doctor.py",
     "test_page_experiments.py", "test_page_graph.py", "test_page_results.py",
     "test_page_resume.py", "test_page_safety.py", "test_page_train.py", "test_preload.py",
     "test_tabs.py", "test_templates_keras.py", "test_training_cli.py",
     "test_training_engine.py", "test_training_kfold.py", "test_training_resume.py",
-    "test_validation_fixes.py",
+    "test_validation_fixes.py", "test_autosave_processes.py", "test_data_less.py",
+    "test_data_names.py", "test_export_bundle.py", "test_locks.py", "test_page_data_less.py",
+    "test_training_faults.py",
 }  # fmt: skip
 
 

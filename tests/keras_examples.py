@@ -188,7 +188,7 @@ def lstm_seq2seq():
     keras = _k()
     encoder_inputs = keras.Input(shape=(None, 12))
     encoder = keras.layers.LSTM(16, return_state=True)
-    encoder_outputs, state_h, state_c = encoder(encoder_inputs)
+    _encoder_outputs, state_h, state_c = encoder(encoder_inputs)
     encoder_states = [state_h, state_c]
     decoder_inputs = keras.Input(shape=(None, 14))
     decoder_lstm = keras.layers.LSTM(16, return_sequences=True, return_state=True)

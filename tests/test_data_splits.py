@@ -30,7 +30,7 @@ def test_holdout_keeps_the_first_samples_for_validation(kwargs, held):
 def test_holdout_splits_dicts_and_lists_alike():
     x = {"a": X, "b": [Y, Y + 1]}
     y = {"out": Y}
-    (x_fit, y_fit), (x_val, y_val) = holdout(x, y, count=4)
+    (x_fit, y_fit), (x_val, _y_val) = holdout(x, y, count=4)
     assert x_val["a"].tolist() == X[:4].tolist() and x_val["b"][1].tolist() == (Y[:4] + 1).tolist()
     assert isinstance(x_fit["b"], list) and y_fit["out"].tolist() == Y[4:].tolist()
 

@@ -10,6 +10,7 @@ its own argv, exactly as ``python script.py --smoke --report PATH`` runs it.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import os
 import subprocess
@@ -375,7 +376,7 @@ def test_notebook_cells_explain_the_code():
     notebook = nbformat.reads(export.to_notebook(_two_outputs()), as_version=4)
     kinds = [c.cell_type for c in notebook.cells]
     assert kinds[:3] == ["markdown", "markdown", "code"]
-    assert all(a == "markdown" for a, b in zip(kinds, kinds[1:]) if b == "code")
+    assert all(a == "markdown" for a, b in itertools.pairwise(kinds) if b == "code")
     assert notebook.cells[-1].source.startswith("try:\n    import plotly")
 
 

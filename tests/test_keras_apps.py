@@ -15,9 +15,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from builder import export, keras_import  # noqa: E402
-from builder.checker import check  # noqa: E402
-from builder.project import ProjectError  # noqa: E402
+from builder import export, keras_import
+from builder.checker import check
+from builder.project import ProjectError
 
 ROUND_TRIP = {
     "VGG16": (32, 32, 3),

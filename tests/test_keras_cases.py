@@ -15,9 +15,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from builder import project as projectlib  # noqa: E402
-from builder.checker import check  # noqa: E402
-from tools import keras_layer_cases  # noqa: E402
+from builder import project as projectlib
+from builder.checker import check
+from tools import keras_layer_cases
 
 D = {"class_name": "Dense", "config": {"units": 4}}
 CASES = [

@@ -16,7 +16,7 @@ from builder.keras_import import from_keras_config, from_keras_file, from_keras_
 from builder.project import ProjectError
 from tests.helpers import project
 
-DATA_NOTE = "The dataset"
+DATA_NOTE = "No data is chosen yet"
 
 STACKS = {
     "dense": (
@@ -176,7 +176,7 @@ def test_keras_file_round_trip_with_compile_settings(tmp_path):
         metrics=["accuracy"],
     )
     path = export.save_keras(p, tmp_path / "convnet.keras")
-    imported, notes = from_keras_file(path)
+    imported, _notes = from_keras_file(path)
     assert _shapes(imported) == _shapes(p)
     assert imported["compile"]["optimizer"] == settings.optimizer("Adam", {"learning_rate": 0.01})
     assert imported["compile"]["loss"] == "sparse_categorical_crossentropy"
@@ -230,14 +230,14 @@ def test_initializers_regularizers_and_constraints_are_kept():
         ([13], "float32", {"dataset": "boston_housing", "options": {}}, "mse"),
     ],
 )
-def test_dataset_follows_the_input_when_one_fits(shape, dtype, data, loss):
+def test_a_dataset_that_fits_the_input_is_offered_not_chosen(shape, dtype, data, loss):
     import keras
 
     model = keras.Sequential([keras.Input(tuple(shape), dtype=dtype), keras.layers.Flatten()])
     imported, notes = from_keras_json(model.to_json())
-    assert imported["data"] == data
+    assert imported["data"] == {**data, "chosen": False}
     assert imported["compile"]["loss"] == loss  # the dataset's usual loss: no compile_config
-    assert f"The dataset is {data['dataset']}" in notes[-1]
+    assert f"No data is chosen yet: {data['dataset']} has samples" in notes[-1]
 
 
 def test_odd_keras_names_are_renamed_with_a_note():

@@ -364,7 +364,7 @@ def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
     (folder / "p.json").write_text(json.dumps(project))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NETBUILDER_HOME": str(tmp_path / "h")}
 
-    def check():
+    def check(code):
         done = subprocess.run(
             [sys.executable, "-m", "builder", "check", str(folder / "p.json"), "--json"],
             cwd=tmp_path,
@@ -373,12 +373,15 @@ def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
             text=True,
             timeout=300,
         )
-        assert done.returncode == 0, done.stdout + done.stderr  # valid: data is not the model
-        return json.loads(done.stdout)["warnings"]
+        assert done.returncode == code, done.stdout + done.stderr
+        return json.loads(done.stdout)
 
-    assert not any("cannot be loaded" in w for w in check())
+    assert check(0)["fits_data"] is True
     (folder / "houses.csv").rename(tmp_path / "moved.csv")
-    assert any("cannot be loaded yet: no file at" in w and "houses.csv" in w for w in check())
+    # Data that cannot be read is never called valid (#19): the error says which file.
+    report = check(1)
+    assert report["valid"] is False and report["fits_data"] is None
+    assert any("cannot be read: no file at" in e and "houses.csv" in e for e in report["errors"])
 
 
 def test_the_job_limit_counts_live_runs_this_app_does_not_watch(tmp_path):

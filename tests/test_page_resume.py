@@ -144,4 +144,8 @@ def test_train_resumes_the_runs_own_model_to_the_full_count():
 
     model = keras.saving.load_model(_runs_root() / owner / run_id / "model.keras")
     assert model.get_layer("hidden").units == 64  # the run's own model, not the edit's 48
-    assert "train_resume" not in _buttons(at)  # finished: nothing left to resume
+    # Finished: Resume stays offered only while its loss still fell at the last epoch
+    # (the doctor's "Resume for N more epochs"; the run then keeps its checkpoint).
+    from builder import doctor
+
+    assert ("train_resume" in _buttons(at)) == doctor.still_improving(history)

@@ -147,7 +147,7 @@ def test_checker_build_and_script_agree_with_keras(layers, inputs):
     code = export.to_script(p)
     scope: dict = {}
     start, end = code.index("def build_model():"), code.index("model = build_model()")
-    exec("import keras\n" + code[start:end], scope)  # noqa: S102 - our generated code
+    exec("import keras\n" + code[start:end], scope)
     assert scope["build_model"]().count_params() == plain.count_params()
 
 

@@ -12,13 +12,13 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import fixtures_data  # noqa: E402
+import fixtures_data
 
-from builder import templates  # noqa: E402
-from builder.build import build  # noqa: E402
-from builder.checker import check  # noqa: E402
-from builder.data import clear_cache, keras_sets, prepare  # noqa: E402
-from builder.training import feed  # noqa: E402
+from builder import templates
+from builder.build import build
+from builder.checker import check
+from builder.data import clear_cache, keras_sets, prepare
+from builder.training import feed
 
 
 class TinyImages:

@@ -3,6 +3,8 @@ and the one wording every consumer uses for a wiring fault."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from builder import graph, layout, topology
@@ -130,7 +132,7 @@ def test_depends_on_gives_a_real_path(start, target, path):
         assert found is None
     else:
         assert found[0] == start and found[-1] == target
-        assert all(nxt in links.get(cur, []) for cur, nxt in zip(found, found[1:]))
+        assert all(nxt in links.get(cur, []) for cur, nxt in itertools.pairwise(found))
         assert len(found) == len(path)
 
 

@@ -72,7 +72,7 @@ def test_plain_arrays_pass_through_and_lazy_ones_materialise():
     assert feed.materialise(x) is x
     both = feed.materialise([MultiHotRows(SEQS, 10), x])
     np.testing.assert_array_equal(both[0], multi_hot(SEQS, 10))
-    (xf, yf), (xv, yv) = feed.split_last(MultiHotRows(SEQS, 10), np.arange(6), 0.34)
+    (xf, _yf), (xv, yv) = feed.split_last(MultiHotRows(SEQS, 10), np.arange(6), 0.34)
     assert len(xf) == 3 and yv.tolist() == [3, 4, 5] and isinstance(xv, MultiHotRows)
 
 

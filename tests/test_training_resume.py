@@ -17,6 +17,7 @@ import types
 import numpy as np
 import pytest
 
+from builder import doctor
 from builder.project import validate
 from builder.training import RunManager, runs, worker
 from tests.helpers import project
@@ -84,7 +85,10 @@ def test_stop_mid_epoch_then_resume_equals_a_straight_run(tmp_path):
     straight = runs.create_run(tmp_path, "t", _project(), {})
     whole = worker.train(_project(), straight, prepared=data, device="cpu")
     assert whole["state"] == "finished" and whole["epochs"] == 4
-    assert _checkpoint_files(straight) == []  # a finished run keeps no checkpoint
+    # Its loss still falls at the last epoch: the finished run keeps its last checkpoint,
+    # for the doctor's "Resume for N more epochs" (one that is done keeps none).
+    assert doctor.still_improving(whole["history"])
+    assert _checkpoint_files(straight) == ["checkpoint-00004.keras", "checkpoint.json"]
 
     folder = runs.create_run(tmp_path, "t", _project(), {})
     # Stop is seen at batch 3 of epoch 3: two complete epochs, no partial third.
@@ -125,8 +129,8 @@ def test_stop_mid_epoch_then_resume_equals_a_straight_run(tmp_path):
         "finished",
         4,
     )
-    assert _checkpoint_files(folder) == []
-    with pytest.raises(runs.RunError, match="it finished"):
+    assert _checkpoint_files(folder) == ["checkpoint-00004.keras", "checkpoint.json"]
+    with pytest.raises(runs.RunError, match="give a total of at least 5 epochs"):
         runs.resume_plan(folder)
 
 
@@ -246,6 +250,7 @@ def test_a_killed_worker_resumes_from_its_last_checkpoint(tmp_path):
     assert [s["first_epoch"] for s in record["segments"]] == [1, done + 1]
     assert record["segments"][0]["state"] == "failed"
     assert "ended unexpectedly" in record["segments"][0]["message"]
+    assert f"epoch {done}, is kept: Resume continues" in record["segments"][0]["message"]
     assert record["state"] == "finished" and record["epochs_done"] == done + 2
     assert json.loads((again.path / "project.json").read_text())["fit"]["epochs"] == done + 2
 

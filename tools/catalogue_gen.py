@@ -436,7 +436,7 @@ def _dims(class_name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def classify(class_name: str, name: str, default, objects: dict) -> dict:
+def classify(class_name: str, name: str, default, objects: dict) -> dict:  # noqa: C901
     """A catalogue parameter spec for Keras keyword `name` with `default` (REQUIRED if none)."""
     p: dict = {"name": name}
     if default is REQUIRED:
@@ -480,9 +480,8 @@ def classify(class_name: str, name: str, default, objects: dict) -> dict:
         name in ("padding", "cropping") and n and class_name.startswith(("ZeroPadding", "Cropping"))
     ):
         p.update(type="padding", length=n, min=0)
-    elif (
-        "factor" in name
-        or name in ("value_range", "scale")
+    elif "factor" in name or (
+        name in ("value_range", "scale")
         and default is not REQUIRED
         and not isinstance(default, bool)
     ):
@@ -818,7 +817,7 @@ def _accepts(cls, config: dict, key: str) -> bool:
 
     try:
         make_layer(
-            cls.__name__ if hasattr(_keras().layers, cls.__name__) else cls.__name__,
+            cls.__name__,
             {**config, key: _PROBE[key]},
         )
     except (TypeError, ValueError) as exc:

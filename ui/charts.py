@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from builder import settings
+from builder import doctor, settings
 
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
@@ -423,16 +423,8 @@ def probability_figure(
     return fig
 
 
-def class_indices(outputs: np.ndarray) -> np.ndarray:
-    """Class numbers from model outputs or labels: argmax of (n, classes), 0.5 cut of (n,) or
-    (n, 1)."""
-    arr = np.asarray(outputs)
-    if arr.ndim == 2 and arr.shape[1] > 1:
-        return arr.argmax(axis=1)
-    flat = arr.reshape(len(arr), -1)[:, 0] if arr.ndim > 1 else arr
-    if np.issubdtype(flat.dtype, np.integer):
-        return flat.astype(np.int64)
-    return (flat >= 0.5).astype(np.int64)
+# Class numbers from outputs or labels: one reading, the doctor's.
+class_indices = doctor.class_indices
 
 
 def class_probabilities(outputs: np.ndarray) -> np.ndarray:

@@ -111,7 +111,7 @@ def was_painted() -> bool:
 
 def ready() -> bool:
     """Keras and ``builder.checker`` are imported and finished initialising."""
-    return _done.is_set() and _error is None or _modules_ready()
+    return (_done.is_set() and _error is None) or _modules_ready()
 
 
 def _modules_ready() -> bool:

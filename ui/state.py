@@ -10,9 +10,11 @@ Nothing a user made is overwritten behind their back:
 - an autosave that cannot be restored is kept as it is; the session starts the default
   project under a new id and says so;
 - each session remembers the autosave text it last read or wrote; when the file holds
-  something else at the next save (a second tab on the same ``?p=`` id saved in between),
-  this session's project moves to a new id (a new URL) and the user is told, so neither tab
-  overwrites the other;
+  something else at the next save (a second tab, or a second server on the same data
+  folder, saved the same ``?p=`` id in between), this session's project moves to a new id
+  (a new URL) and the user is told, so neither overwrites the other. The compare and the
+  write hold the autosave folder's lock (``builder.locks``: a file lock, so across
+  processes too);
 - every project entering the session passes ``project.portable_data``: a CSV is named by
   its file name in the uploads folder, never by a path of this machine.
 
@@ -25,16 +27,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 
 import streamlit as st
 
-from builder import history, paths, recent, settings, templates
-from builder.project import ProjectError, dumps, load_project_file, portable_data, save_project_file
+from builder import data_names, history, limits, locks, paths, recent, settings, templates
+from builder.project import (
+    ProjectError,
+    dumps,
+    loads,
+    portable_data,
+    read_capped,
+    save_project_file,
+)
 
 HISTORY_LIMIT = 100
 _ID_RE = recent.PROJECT_ID_RE
-_SAVE_LOCK = threading.Lock()  # sessions of this server share the autosave folder
 # Session keys that belong to the project on screen (its job, its widgets' last values, its
 # page selections): dropped when another project is opened, so no page shows the previous
 # project's run, failure or choices.
@@ -114,10 +121,11 @@ def init() -> None:
     owner_id()
     project, note, stacks = None, None, ([], [])
     path = _autosave_path(pid)
-    raw = _read_bytes(path) if path.exists() else None
-    if raw is not None:
+    if path.exists():
         try:
-            project = load_project_file(path, check_graph=False)
+            with locks.locked(path.parent):
+                raw = read_capped(path, limits.MAX_PROJECT_BYTES)
+            project = loads(raw, check_graph=False)
             note = "Restored the project you were building."
             st.session_state["_autosave_digest"] = _digest(raw)
             stacks = history.read(_history_path(pid), _digest(raw))
@@ -161,8 +169,12 @@ def set_project(project: dict, record: bool = True) -> None:
 
 
 def _follow_data(before: dict, after: dict) -> dict:
-    """Rename the project for its new data while the user has not named it."""
+    """Rename the project, and its input and output layers, for its new data while the
+    user has not named them (``recent.follow_data``, ``data_names.follow``)."""
     names = {templates.describe(n)[0] for n in templates.names()}
+    after, said = data_names.follow(before, after)
+    if said:
+        st.session_state["data_names_note"] = " ".join(said)
     return recent.follow_data(before, after, names)
 
 
@@ -201,8 +213,9 @@ def open_project(pid: str) -> bool:
     init()
     try:
         path = _autosave_path(recent.check_project_id(pid))
-        raw = _read_bytes(path)
-        project = load_project_file(path, check_graph=False)
+        with locks.locked(path.parent):
+            raw = read_capped(path, limits.MAX_PROJECT_BYTES)
+        project = loads(raw, check_graph=False)
     except (ValueError, ProjectError, RecursionError, OSError) as err:
         st.session_state["_notice"] = f"That project cannot be opened: {err}"
         return False
@@ -217,8 +230,9 @@ def delete_project(pid: str) -> None:
     """Delete a project and its runs; deleting the current one opens the next most recent
     (or the offline default)."""
     init()
-    recent.delete_project(paths.autosave_dir(), paths.runs_root(), pid)
-    history.delete(_history_path(pid))
+    with locks.locked(paths.autosave_dir()):
+        recent.delete_project(paths.autosave_dir(), paths.runs_root(), pid)
+        history.delete(_history_path(pid))
     if pid == session_id():
         following = recent.most_recent(paths.autosave_dir(), paths.runs_root())
         if not (following and open_project(following)):
@@ -245,7 +259,7 @@ def _autosave(project: dict) -> None:
     """Write the autosave, unless another tab changed it since this session read or wrote
     it: then this session moves to a new id first (see the module docstring)."""
     try:
-        with _SAVE_LOCK:
+        with locks.locked(paths.autosave_dir()):
             path = _autosave_path(session_id())
             on_disk = _digest(_read_bytes(path))
             if on_disk is not None and on_disk != st.session_state.get("_autosave_digest"):
@@ -254,15 +268,17 @@ def _autosave(project: dict) -> None:
                 # Said at once: an edit inside a fragment reruns only the fragment, so a
                 # notice kept for the app frame would wait for the next full rerun.
                 st.toast(
-                    f"This project (?p={old}) was also changed in another tab. So that "
-                    f"neither tab overwrites the other, your changes here are now saved "
-                    f"under a new address (?p={new}); the other tab keeps the old one, "
+                    f"This project (?p={old}) was also changed in another tab (or another "
+                    f"netbuilder app on this data folder). So that neither overwrites the "
+                    f"other, your changes here are now saved under a new address "
+                    f"(?p={new}); the other tab keeps the old one, "
                     f"with the runs trained so far (a run still training included): open "
                     f"it from Recent projects to see them."
                 )
                 path = _autosave_path(new)
+            text = dumps(project).encode("utf-8")
             save_project_file(project, path)
-            digest = _digest(_read_bytes(path))
+            digest = _digest(text)
             st.session_state["_autosave_digest"] = digest
             history.write(
                 history.path_for(path.parent, path.stem),

@@ -290,10 +290,8 @@ def _head_text(source: Source) -> str:
         with open(source, "rb") as handle:
             head = handle.read(limit)
     first_line = re.search(rb"[\r\n]", head)
-    if (
-        first_line is None
-        and len(head) == limit
-        or (first_line is not None and first_line.start() > limits.MAX_CSV_HEADER_BYTES)
+    if (first_line is None and len(head) == limit) or (
+        first_line is not None and first_line.start() > limits.MAX_CSV_HEADER_BYTES
     ):
         sep_counts = max(head.count(s) for s in (b",", b";", b"\t", b"|"))
         raise DataError(

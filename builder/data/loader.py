@@ -523,6 +523,13 @@ def _as_targets(task: str, t_train, t_test) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+NO_DATA_MESSAGE = (
+    "no data is chosen for this model, so there is nothing to train on: choose a dataset "
+    'on the Data page, or add a "data" section to the project file (for example '
+    '{"dataset": "mnist", "options": {}}).'
+)
+
+
 def prepare(
     project: dict, progress: Progress | None = None, *, allow_download: bool = False
 ) -> Prepared:
@@ -540,6 +547,8 @@ def prepare(
             progress(fraction, message)
 
     data = project.get("data") if isinstance(project, dict) else None
+    if isinstance(data, dict) and data.get("chosen") is False:
+        raise DataError(NO_DATA_MESSAGE)
     options = resolved_options(data)
     info = describe(data)
     name = info.dataset

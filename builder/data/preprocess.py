@@ -18,9 +18,9 @@ import numpy as np
 from builder.data.errors import DataError
 
 __all__ = [
-    "START_ID",
-    "OOV_ID",
     "INDEX_FROM",
+    "OOV_ID",
+    "START_ID",
     "MultiHotRows",
     "Ragged",
     "TextCodec",

@@ -874,3 +874,26 @@ def recommend_for(info: DataInfo) -> dict:
         "loss": "mse",
         "metrics": ["mae"],
     }
+
+
+def matching_data(inputs: list[dict]) -> dict | None:
+    """The first built-in dataset (default options, or the other image layout) whose
+    samples have the model's input shape and dtype; None for several inputs or no match."""
+    if len(inputs) != 1:
+        return None
+    first = inputs[0] if isinstance(inputs[0], dict) else {}
+    want = {"shape": first.get("shape"), "dtype": first.get("dtype", "float32")}
+    for name, spec in DATASETS.items():
+        if spec.source == "csv":
+            continue
+        variants = [{}] + [
+            {"image_layout": c} for c in (spec.option("image_layout") or {}).get("choices") or []
+        ]
+        shape = want["shape"]
+        if spec.option("encoding") and len(shape) == 1 and shape[0] and shape[0] <= 2500:
+            variants.append({"encoding": "sequence", "maxlen": shape[0]})
+        for options in variants:
+            data = {"dataset": name, "options": options}
+            if input_spec(data) == want:
+                return data
+    return None

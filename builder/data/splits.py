@@ -57,7 +57,7 @@ def subset(data: Any, index: Any) -> Any:
 def split_point(n: int, fraction: float) -> int:
     """Where Keras' ``validation_split`` cuts ``n`` samples: the first ``split_point``
     train, the rest validate (Keras refuses a cut at 0 or ``n``: one side empty)."""
-    return int(math.floor(n * (1.0 - fraction)))
+    return math.floor(n * (1.0 - fraction))
 
 
 def holdout(
@@ -85,7 +85,7 @@ def holdout(
                 f"fit.validation.fraction: must be between 0 and 1, got "
                 f"{fraction!r}; 0.2 holds out a fifth of the training samples."
             )
-        count = min(max(int(round(n * fraction)), 1), n - 1)
+        count = min(max(round(n * fraction), 1), n - 1)
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or not 0 < count < n:
         raise DataError(
             f"fit.validation.count: the training split has {n:,} samples, so "

@@ -228,7 +228,7 @@ def _repeat(model: dict, name: str, times: int) -> list[str]:
     index = next(i for i, lay in enumerate(model["layers"]) if lay["name"] == name)
     original = model["layers"][index]
     new = []
-    for previous, copy_name in zip(names, names[1:]):
+    for previous, copy_name in itertools.pairwise(names):
         lay = copy.deepcopy(original)
         lay["name"], lay["inbound"] = copy_name, [previous]
         lay.pop("position", None)
@@ -325,7 +325,7 @@ def _check_setting(project: dict, setting, i: int, problems: list) -> str | None
                         )
                     )
                     return None
-            elif readers > 1 or layer.get("inbound") and len(layer["inbound"]) > 1:
+            elif readers > 1 or (layer.get("inbound") and len(layer["inbound"]) > 1):
                 problems.append(
                     (
                         _where(i, "setting"),
@@ -418,7 +418,7 @@ def _values_of(project: dict, setting: str) -> list:
     return []
 
 
-def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> None:
+def _check_parameter(project: dict, p, i: int, seen: set, problems: list) -> None:  # noqa: C901
     if not isinstance(p, dict):
         problems.append(
             (

@@ -157,7 +157,7 @@ class TrialRun:
                 self.stop_file.exists,
                 device=self.context["device"],
             )
-        except BaseException as err:  # noqa: BLE001 - the driver must hear of it
+        except BaseException as err:
             summary = {"state": "failed", "message": f"{type(err).__name__}: {err}"}
         finally:
             self.summary = summary

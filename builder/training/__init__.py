@@ -7,12 +7,12 @@ from .engine import RunHandle, RunManager, resume_run, start_run
 from .runs import RunError, delete_run, list_runs, load_run
 
 __all__ = [
+    "RunError",
     "RunHandle",
     "RunManager",
-    "start_run",
-    "resume_run",
+    "delete_run",
     "list_runs",
     "load_run",
-    "delete_run",
-    "RunError",
+    "resume_run",
+    "start_run",
 ]

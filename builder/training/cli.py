@@ -6,7 +6,9 @@ stderr; with ``--json`` the last line of stdout is::
 
     {"run": folder, "state": "finished", "message": "", "epochs": n,
      "history": {"loss": [...], "val_loss": [...], ...}, "test": {"loss": .., ...},
-     "kfold": {"val_loss": .., "val_mae": ..}}        # "kfold" only for K-fold runs
+     "kfold": {"val_loss": .., "val_mae": ..},       # "kfold" only for K-fold runs
+     "diagnosis": [{"kind": "overfitting", "message": "...", "fix": {"label": ...,
+                    "action": {"op": "retrain", "epochs": 4}}}, ...]}   # builder.doctor
 
 (also for a failed run, with "state": "failed" and the message; nothing is printed to
 stdout when no run was started: a bad device choice or an unreadable file).
@@ -256,9 +258,22 @@ def _report(args, folder: Path, summary: dict) -> int:
         }
         if summary["kfold"] is not None:
             doc["kfold"] = summary["kfold"]
+        doc["diagnosis"] = _diagnosis(folder)
         sys.stdout.write(json.dumps(runs.json_safe(doc)) + "\n")
         sys.stdout.flush()
     return 1 if summary["state"] == "failed" else 0
+
+
+def _diagnosis(folder: Path) -> list[dict]:
+    """The doctor's findings on the run in ``folder`` (``builder.doctor``)."""
+    from builder import doctor
+
+    try:
+        folder = folder.resolve()
+        run = runs.load_run(folder.parent.parent, folder.parent.name, folder.name)
+    except runs.RunError:
+        return []
+    return doctor.diagnose_run(run)
 
 
 def _with_ctrl_c(stop: threading.Event, work):

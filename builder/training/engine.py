@@ -179,6 +179,7 @@ class RunHandle:
                 )
             else:
                 message = faults.died_message(code)
+            message += runs.resume_note(self.path)
             try:
                 runs.update_run_info(
                     self.path, state="failed", message=message, ended=runs.now_iso(), exit_code=code

@@ -8,6 +8,7 @@ never imports TensorFlow: exception types are recognised by name.
 
 from __future__ import annotations
 
+import errno
 import re
 
 from builder import fields
@@ -187,6 +188,12 @@ def explain_error(exc: BaseException, project: dict) -> str:
     """One plain message (what went wrong + what to change) for a training-time error."""
     name = type(exc).__name__
     text = str(exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            "the disk where runs are written is full (no space left on device), so "
+            "training could not save its progress: free some space (delete old runs on the "
+            "Results page), then resume the run."
+        )
     if name in _OOM_NAMES or "OOM when allocating" in text or "out of memory" in text.lower():
         batch = _batch_size(project)
         now = f" (now {batch})" if batch else ""

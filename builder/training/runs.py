@@ -9,13 +9,16 @@ Layout (``runs_root/<owner>/<run_id>/``)::
                    learning_rate, seconds; for K-fold the mean over folds
     history_folds.csv   K-fold only: the same with a ``fold`` column (1-based)
     metrics.json   {"train": {...}, "val": {...}, "test": {...}, "kfold": {...}|absent}
+    predictions.json  single-output runs that trained: the doctor's summary of the model's
+                   predictions on a sample of the validation split (``builder.doctor``)
     model.keras    the trained model (finished or stopped runs; K-fold: folds/fold-<i>.keras)
     checkpoint.json  the last completed epoch's checkpoint (``CHECKPOINT``): its number, the
                    history up to it, the callbacks' state and a digest of the data; it
                    names ``checkpoint-<epoch>.keras`` (model and optimizer, Keras' own
                    format) and, for EarlyStopping(restore_best_weights), a weights file.
                    Kept while the run can be resumed (stopped, interrupted, failed after an
-                   epoch); a run that finished deletes it (model.keras holds the result)
+                   epoch, or finished while its loss was still falling: the doctor offers
+                   Resume); another run that finished deletes it (model.keras holds it)
 
 A resumed run keeps its folder and id: run.json's ``segments`` then lists every stretch of
 training (``started``, ``first_epoch``, ``epochs`` asked for, ``ended``, ``state``,
@@ -36,6 +39,7 @@ are generated here, never taken from user text, so no name can point outside ``r
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -47,6 +51,8 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from builder import locks
 
 from . import lifecycle
 
@@ -62,10 +68,14 @@ INTERRUPTED_MESSAGE = (
 
 
 CHECKPOINT = "checkpoint.json"
+PREDICTIONS = "predictions.json"  # the doctor's summary of the model's predictions
 
 # Training refuses to start with less free space than this where runs are written: a run
 # writes its model and history, and a full disk would break the autosave too.
 MIN_FREE_BYTES = int(float(os.environ.get("NETBUILDER_MIN_FREE_MB") or 500) * 1024**2)
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class RunError(ValueError):
@@ -249,13 +259,18 @@ def create_run(runs_root: str | Path, owner: str, project: dict, info: dict) -> 
     parent = owner_dir(runs_root, owner)
     check_free_disk(runs_root)
     parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(10):
-        run_id = new_run_id()
-        final = parent / run_id
-        if not final.exists():
-            break
-    else:  # pragma: no cover - 16M ids per second would be needed
-        raise RunError("could not pick a fresh run id; try again.")
+    with locks.locked(parent):  # another process picking the same id waits for this one
+        for _ in range(10):
+            run_id = new_run_id()
+            final = parent / run_id
+            if not final.exists():
+                break
+        else:  # pragma: no cover - 16M ids per second would be needed
+            raise RunError("could not pick a fresh run id; try again.")
+        return _fill_run(parent, final, run_id, owner, project, info)
+
+
+def _fill_run(parent: Path, final: Path, run_id: str, owner: str, project: dict, info: dict):
     staging = parent / f".new-{run_id}"
     staging.mkdir()
     try:
@@ -279,15 +294,67 @@ def create_run(runs_root: str | Path, owner: str, project: dict, info: dict) -> 
     return final
 
 
-def update_run_info(folder: str | Path, **changes) -> dict:
-    """Read run.json, apply ``changes``, write it back atomically; return the new record."""
+def update_run_info(folder: str | Path, *, unless_ended: bool = False, **changes) -> dict:
+    """Read run.json, apply ``changes``, write it back atomically; return the new record.
+
+    The read and the write hold the run folder's lock (``builder.locks``), so the worker,
+    the app and another server never lose each other's changes. ``unless_ended``: leave a
+    run that has already ended as it is (a reconcile racing the worker's own last write).
+    """
     path = Path(folder) / "run.json"
-    record = read_json(path)
-    record.update(changes)
-    if changes.get("state") in FINAL_STATES:
-        end_segment(record)
-    write_json_atomic(path, record)
+    with locks.locked(folder):
+        record = read_json(path)
+        if unless_ended and record.get("state") in FINAL_STATES:
+            return record
+        record.update(changes)
+        if changes.get("state") in FINAL_STATES:
+            end_segment(record)
+        try:
+            write_json_atomic(path, record)
+        except OSError as err:
+            if err.errno not in _DISK_FULL or not _write_json_in_place(path, record):
+                raise
     return record
+
+
+def _write_json_in_place(path: Path, record: dict) -> bool:
+    """On a full disk a new file cannot be written, but run.json's own blocks can be
+    overwritten: do that (compact JSON) when the record fits in the space the file already
+    has, so a run that fails for want of space still says so. False when it does not fit."""
+    data = (json.dumps(json_safe(record), ensure_ascii=False) + "\n").encode("utf-8")
+    try:
+        allocated = path.stat().st_blocks * 512
+    except OSError:
+        return False
+    if len(data) > allocated:
+        return False
+    with open(path, "r+b") as fh:
+        fh.write(data)
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
+
+
+def resume_note(folder: str | Path) -> str:
+    """A sentence for the end of a failed, stopped or interrupted run's message: which
+    complete checkpoint is kept, so Resume continues from it ('' when there is none)."""
+    checkpoint = read_checkpoint(folder)
+    if checkpoint is None:
+        return ""
+    return (
+        f" Its last complete checkpoint, epoch {checkpoint['epoch']}, is kept: Resume "
+        "continues from there."
+    )
+
+
+def discard_partial(folder: str | Path) -> None:
+    """Delete half-written files a failed write left in the run folder (temporary files of
+    a checkpoint or an atomic write): on a full disk they hold the space the run's record
+    needs. Complete checkpoints are kept."""
+    for path in Path(folder).glob(".*"):
+        if path.is_file() and (path.name.endswith((".tmp", ".tmp.keras", ".tmp.npz"))):
+            path.unlink(missing_ok=True)
 
 
 def _process_alive(record: dict) -> bool:
@@ -355,7 +422,9 @@ def list_runs(runs_root: str | Path, owner: str) -> list[dict]:
 
 
 def load_run(runs_root: str | Path, owner: str, run_id: str) -> dict:
-    """One run: ``{"info", "project", "history", "history_folds", "metrics", "model_path"}``.
+    """One run: ``{"info", "project", "history", "history_folds", "metrics", "model_path",
+    "predictions", "checkpoint"}`` (the last two: ``predictions.json`` and
+    ``read_checkpoint``, None when absent).
 
     Missing optional files give ``None``/``{}``; a missing or unreadable run.json raises
     RunError with a plain message.
@@ -380,6 +449,8 @@ def load_run(runs_root: str | Path, owner: str, run_id: str) -> dict:
         "history_folds": optional("history_folds.csv", read_history_csv, {}),
         "metrics": optional("metrics.json", read_json, {}),
         "model_path": str(model) if model.is_file() else None,
+        "predictions": optional(PREDICTIONS, read_json, None),
+        "checkpoint": read_checkpoint(folder),
     }
 
 
@@ -464,8 +535,9 @@ def reconcile(runs_root: str | Path, *, now: float | None = None) -> list[dict]:
         try:
             update_run_info(
                 folder,
+                unless_ended=True,
                 state="interrupted",
-                message=INTERRUPTED_MESSAGE,
+                message=INTERRUPTED_MESSAGE + resume_note(folder),
                 ended=record.get("ended") or now_iso(),
             )
         except (OSError, ValueError):
@@ -612,12 +684,19 @@ def begin_segment(folder: str | Path, epochs: int, first_epoch: int, **info) -> 
     ``epochs``: the stretch before is closed with its end, state and message, a new one
     opens, and the run is ``starting`` again with no process yet. ``info`` (device choice,
     ...) is merged into run.json; project.json's ``fit.epochs`` becomes ``epochs``."""
-    project = read_json(Path(folder) / "project.json")
+    with locks.locked(folder):
+        return _begin_segment(Path(folder), epochs, first_epoch, info)
+
+
+def _begin_segment(folder: Path, epochs: int, first_epoch: int, info: dict) -> dict:
+    project = read_json(folder / "project.json")
     if project.get("fit", {}).get("epochs") != epochs:
         project["fit"]["epochs"] = epochs
-        write_json_atomic(Path(folder) / "project.json", project)
-    path = Path(folder) / "run.json"
+        write_json_atomic(folder / "project.json", project)
+    path = folder / "run.json"
     record = read_json(path)
+    if record.get("state") not in FINAL_STATES:  # checked again under the lock
+        raise RunError(f"run {record.get('id')} is still training: it cannot be resumed twice.")
     segments = list(record.get("segments") or [])
     if not segments:
         segments.append({"started": record.get("started"), "first_epoch": 1})

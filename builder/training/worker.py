@@ -31,7 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import devices, faults, feed, kfold, lifecycle, runs
+from builder import doctor
+
+from . import devices, faults, feed, kfold, lifecycle, probe, runs
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
 QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
@@ -685,6 +687,20 @@ def _train_single(
         emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
         _save_model(model, folder / "model.keras")
+        outcome["predictions"] = probe.summary(model, data, *_probe_split(x, y, extra))
+
+
+def _probe_split(x, y, extra: dict) -> tuple:
+    """(x, y, split name) the doctor reads predictions on: the validation samples, else
+    the training ones."""
+    from builder.data.splits import num_samples, split_point, subset
+
+    if "validation_data" in extra:
+        return (*extra["validation_data"], "validation")
+    if "validation_split" in extra:
+        rest = slice(split_point(num_samples(x, y), extra["validation_split"]), None)
+        return subset(x, rest), subset(y, rest), "validation"
+    return x, y, "training"
 
 
 def _conclude(project, progress, callbacks, recorder, outcome) -> None:
@@ -826,6 +842,13 @@ def _evaluate_folds(wrapper, copies, xs, ys, batch_size) -> list[dict]:
     )
 
 
+def _improving(project, recorder) -> bool:
+    """Whether a finished run did all its epochs and was still improving at the last (the
+    doctor then offers Resume; a run EarlyStopping ended is done)."""
+    done_all = recorder.epochs_done >= project["fit"]["epochs"]
+    return done_all and doctor.still_improving(recorder.history)
+
+
 def _finish(project, folder, recorder, outcome, emit) -> dict:
     """Write history, metrics and run.json; emit and return the summary event."""
     history = recorder.history
@@ -838,13 +861,27 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
     if outcome["kfold"] is not None:
         metrics["kfold"] = outcome["kfold"]
         metrics["kfold_folds"] = outcome.get("kfold_folds", [])
+    ended = outcome["state"] == "finished" or outcome.get("nan")
     try:
         if recorder.histories:
             recorder.write()
-        if outcome["state"] == "finished" or outcome.get("nan"):
-            # Nothing to resume: model.keras holds the result (a NaN would come back).
+        if ended and (outcome.get("nan") or not _improving(project, recorder)):
+            # Nothing to resume: model.keras holds the result (a NaN would come back). A
+            # run still improving keeps its last checkpoint for the doctor's Resume.
             runs.drop_checkpoint(folder)
+        if outcome.get("predictions"):
+            runs.write_json_atomic(folder / runs.PREDICTIONS, outcome["predictions"])
         runs.write_json_atomic(folder / "metrics.json", metrics)
+    except OSError as err:
+        # A full disk: the record must still say how the run ended (below); the history
+        # and metrics up to the last complete checkpoint are in checkpoint.json.
+        if outcome["state"] == "finished":
+            outcome.update(state="failed", message=faults.explain_error(err, project))
+        ended = False
+    if not ended:
+        runs.discard_partial(folder)  # half-written files: the space the record needs
+        outcome["message"] = (outcome["message"] or "").rstrip() + runs.resume_note(folder)
+    try:
         runs.update_run_info(
             folder,
             state=outcome["state"],

@@ -12,7 +12,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ui.stack_component import stack_editor  # noqa: E402
+from ui.stack_component import stack_editor
 
 VIEW = {
     "inputs": [{"name": "pixels", "shape": "(None, 784)"}],

@@ -12,7 +12,7 @@ import secrets
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
 

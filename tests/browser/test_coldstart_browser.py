@@ -9,9 +9,9 @@ import time
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from tests.browser.nav import go  # noqa: E402
+from tests.browser.nav import go
 
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
 TITLES = ["Build", "Graph", "Data", "Train", "Experiments", "Results", "Compare"]

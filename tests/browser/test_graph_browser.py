@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from tests.browser.nav import go, shot, train  # noqa: E402
+from tests.browser.nav import go, shot, train
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint

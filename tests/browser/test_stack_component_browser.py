@@ -11,7 +11,7 @@ import json
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 HARNESS = "tests/browser/harness_stack.py"
 
