@@ -26,6 +26,7 @@ def _doc(layers, inputs=None, outputs=None, version=3) -> dict:
             "layers": layers,
             "outputs": outputs or [layers[-1]["name"]],
         },
+        "data": {"dataset": "digits", "options": {}},
     }
 
 
