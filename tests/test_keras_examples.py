@@ -75,7 +75,8 @@ def _outputs(model, data) -> list:
 def _script_model(project: dict):
     """The model the exported script's ``build_model()`` makes (its model section run
     alone)."""
-    code = export.to_script(project)
+    # an imported model has no data chosen; the script's model section does not read it
+    code = export.to_script({**project, "data": {"dataset": "digits", "options": {}}})
     start = code.index("def build_model():")
     end = code.index("model = build_model()")
     scope: dict = {}
