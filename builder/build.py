@@ -8,9 +8,9 @@ user why one is not.
 from __future__ import annotations
 
 from builder import limits
-from builder.checker import call_layer, check, make_layer
+from builder.checker import call_layer, call_refs, check, make_layer, pick_output
 from builder.project import ProjectError, graph_order, is_sequential, validate
-from builder.topology import analyse, inbound_of
+from builder.topology import analyse, inbound_of, split_ref
 
 
 class BuildError(ProjectError):
@@ -106,6 +106,7 @@ def build_model(project: dict):
             ]
             return keras.Sequential(layers, name=name)
         tensors = {}
+        by_name = {lay["name"]: lay for lay in model["layers"]}
         for inp in model["inputs"]:
             tensors[inp["name"]] = keras.Input(
                 shape=tuple(inp["shape"]),
@@ -114,15 +115,31 @@ def build_model(project: dict):
                 name=inp["name"],
             )
         links = inbound_of(model)
+        made = {}  # a shared layer's one Keras layer, by its name
+
+        def source(ref: str):
+            node, index = split_ref(ref)
+            return pick_output(tensors[node], index)
+
         for lay in graph_order(project):
-            args = [tensors[s] for s in links[lay["name"]]]
+            args = [source(s) for s in links[lay["name"]]]
+            kwargs = {
+                key: [source(r) for r in refs] if isinstance(refs, list) else source(refs)
+                for key, refs in call_refs(lay).items()
+            }
             config = lay.get("config", {})
-            layer = make_layer(lay["class_name"], config, lay["name"])
-            out = call_layer(lay["class_name"], layer, args, config)
-            # a layer with several outputs (return_state, attention scores) feeds its first on
+            owner = lay.get("shares") or lay["name"]
+            layer = made.get(owner)
+            if layer is None:
+                owner_config = by_name[owner].get("config", {})
+                layer = made[owner] = make_layer(lay["class_name"], owner_config, owner)
+            out = call_layer(lay["class_name"], layer, args, config, kwargs)
+            # every output is kept: "name:k" reads output k, "name" the first
             tensors[lay["name"]] = (
                 out[0]
-                if isinstance(out, (list, tuple)) and lay["name"] not in model["outputs"]
+                if isinstance(out, (list, tuple))
+                and len(out) == 1
+                and lay["name"] not in model["outputs"]
                 else out
             )
         inputs = [tensors[i["name"]] for i in model["inputs"]]

@@ -109,34 +109,84 @@ def make_layer(class_name: str, config: dict, name: str | None = None):
     return cls(**kwargs)
 
 
-def call_layer(class_name: str, layer, tensors: list, config: dict):
+def call_layer(class_name: str, layer, tensors: list, config: dict, call_tensors=None):
     """Call ``layer`` on its inbound tensors as Keras expects: attention layers that take
-    (query, value, key) positionally get them so, merge layers a list, others one tensor."""
+    (query, value, key) positionally get them so, merge layers a list, others one tensor.
+    ``call_tensors`` are the tensors its call takes by keyword (``initial_state``, ``mask``:
+    a tensor or a list of them, as the project's ``inbound_args`` holds them)."""
     _, kwargs = split_call(class_name, config)
+    kwargs = {**kwargs, **(call_tensors or {})}
     entry = catalogue.LAYERS.get(class_name) or {}
     if entry.get("call_style") == "positional":
         return layer(*tensors, **kwargs)
     return layer(tensors if len(tensors) > 1 else tensors[0], **kwargs)
 
 
+def pick_output(out, index: int):
+    """Output ``index`` of a layer's call (a tensor, or a list/tuple for several)."""
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    return outs[index]
+
+
+def call_refs(layer: dict) -> dict:
+    """The project's ``inbound_args`` of ``layer`` (a reference or a list of them per
+    argument), or {}."""
+    args = layer.get("inbound_args")
+    return args if isinstance(args, dict) else {}
+
+
+def output_names(class_name: str, config: dict, count: int) -> list[str]:
+    """Keras' names for a layer's outputs, for ports and messages: an LSTM with
+    return_state gives (output, state_h, state_c), a GRU (output, state), attention with
+    return_attention_scores (output, attention_scores); otherwise output, output_1, ...
+
+    >>> output_names("LSTM", {"return_state": True}, 3)
+    ['output', 'state_h', 'state_c']
+    """
+    inner = config.get("layer") if isinstance(config.get("layer"), dict) else None
+    base = inner.get("class_name") if inner else class_name
+    states = ["state_h", "state_c"] if "LSTM" in str(base) else ["state"]
+    if count > 1 and class_name == "Bidirectional":
+        per = (count - 1) // 2
+        names = ["output"] + [f"forward_{n}" for n in states[:per]]
+        names += [f"backward_{n}" for n in states[:per]]
+    elif count > 1 and config.get("return_attention_scores"):
+        names = ["output", "attention_scores"]
+    elif count > 1:
+        names = ["output"] + states
+    else:
+        names = ["output"]
+    names = names[:count]
+    return names + [f"output_{k}" for k in range(len(names), count)]
+
+
 def _tuplify(value):
     return tuple(_tuplify(v) if isinstance(v, list) else v for v in value)
 
 
-def _run_layer(class_name: str, config: dict, in_specs: list[tuple]) -> tuple:
+def _run_layer(
+    class_name: str,
+    config: dict,
+    in_specs: list[tuple],
+    call_specs: dict | None = None,
+    first: tuple | None = None,
+) -> tuple:
     """Build one layer on symbolic inputs.
 
     Returns (out_specs, params, trainable, error_text, exception_kind); out_specs is a list
     of (shape, dtype). Weights are created in a StatelessScope without initialisation, so a
-    50-layer check allocates nothing.
+    50-layer check allocates nothing. ``call_specs``: the specs of the tensors the call
+    takes by keyword (one spec or a list per argument). ``first``: for a further call of a
+    shared layer, the (in_specs, call_specs) of its first call, which builds the weights
+    this call must fit, as in Keras.
     """
-    key = json.dumps([class_name, config, in_specs], sort_keys=True, default=str)
+    key = json.dumps([class_name, config, in_specs, call_specs, first], sort_keys=True, default=str)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    result = _run_layer_uncached(class_name, config, in_specs)
+    result = _run_layer_uncached(class_name, config, in_specs, call_specs or {}, first)
     with _CACHE_LOCK:
         _CACHE[key] = result
         if len(_CACHE) > _CACHE_SIZE:
@@ -144,8 +194,21 @@ def _run_layer(class_name: str, config: dict, in_specs: list[tuple]) -> tuple:
     return result
 
 
-def _run_layer_uncached(class_name, config, in_specs):
+def _run_layer_uncached(class_name, config, in_specs, call_specs, first):
     keras = _keras()
+
+    def tensor(spec):
+        shape, dtype, batch = spec
+        return keras.KerasTensor(_full(shape, batch), dtype=dtype)
+
+    def tensors_of(specs, by_keyword):
+        args = [tensor(s) for s in specs]
+        kwargs = {
+            k: [tensor(s) for s in v] if isinstance(v, list) else tensor(v)
+            for k, v in by_keyword.items()
+        }
+        return args, kwargs
+
     from keras.src.backend.common import global_state
     from keras.src.backend.common.stateless_scope import StatelessScope
 
@@ -157,12 +220,15 @@ def _run_layer_uncached(class_name, config, in_specs):
                 layer = make_layer(class_name, config)
             except Exception as exc:  # Keras refuses the settings themselves
                 return (None, 0, 0, _clean(exc), "config")
-            tensors = [
-                keras.KerasTensor(_full(shape, batch), dtype=dtype)
-                for shape, dtype, batch in in_specs
-            ]
+            if first is not None:
+                args, kwargs = tensors_of(first[0], first[1] or {})
+                try:
+                    call_layer(class_name, layer, args, config, kwargs)
+                except Exception as exc:  # the first call reports this itself
+                    return (None, 0, 0, _clean(exc), "call")
+            tensors, kwargs = tensors_of(in_specs, call_specs)
             try:
-                out = call_layer(class_name, layer, tensors, config)
+                out = call_layer(class_name, layer, tensors, config, kwargs)
             except Exception as exc:
                 return (None, 0, 0, _clean(exc), "call")
             outs = out if isinstance(out, (list, tuple)) else [out]
@@ -586,7 +652,7 @@ def shapes(project: dict) -> CheckResult:
     return _shapes(project)[0]
 
 
-def _shapes(project: dict) -> tuple[CheckResult, dict]:
+def _shapes(project: dict) -> tuple[CheckResult, dict]:  # noqa: C901
     """``shapes`` and the project it checked (defaults filled in when it is valid)."""
     per_layer: dict[int, list[str]] = {}
     general: list[str] = []
@@ -629,6 +695,12 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
     except (AttributeError, KeyError, TypeError):
         inbound = {}
     reports: list[LayerReport] = []
+    # A shared layer's first call checked: (in_specs, call_specs) by the owner's name.
+    first_calls: dict[str, tuple] = {}
+    out_of_range: list[str] = []
+
+    def lookup(ref: str):
+        return _lookup(specs, ref, out_of_range)
 
     for lay in _safe_order(project):
         name, cls = lay.get("name"), lay.get("class_name")
@@ -636,9 +708,12 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         report = LayerReport(name=str(name), class_name=str(cls), inbound=list(srcs))
         reports.append(report)
         own = per_layer.get(index_of.get(id(lay)), [])
-        known = [specs.get(s) for s in srcs]
-        in_specs = [k[0][0] for k in known if k is not None]
-        report.tentative = any(k is None or k[1] for k in known)
+        out_of_range.clear()
+        known = [lookup(s) for s in srcs]
+        by_keyword = call_refs(lay)
+        flat, call_specs = _keyword_specs(by_keyword, lookup)
+        in_specs = [k[0] for k in known if k is not None]
+        report.tentative = any(k is None or k[1] for k in known + flat)
         report.input_shapes = [_full(s, b) for s, _, b in in_specs]
         entry = catalogue.LAYERS.get(cls) if isinstance(cls, str) else None
         if entry is not None:
@@ -650,13 +725,8 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
             report.error = f"{cls} '{name}': " + " ".join(own)
         elif entry is None:
             report.error = f"'{name}' has an unknown layer type {cls!r}."
-        elif len(in_specs) != len(srcs) or not srcs:
-            missing = [s for s, k in zip(srcs, known) if k is None]
-            report.error = (
-                f"{cls} '{name}' cannot be checked: its input "
-                f"{', '.join(repr(m) for m in missing) or '(none)'} is not available "
-                "(fix the problem upstream first)."
-            )
+        elif len(in_specs) != len(srcs) or not srcs or None in flat:
+            report.error = _unavailable(lay, srcs, known, lookup, out_of_range, specs, by_name)
         else:
             lo, hi = entry["inputs"]["min"], entry["inputs"]["max"]
             text_refusal = text_layers.numbers_into_text_layer(
@@ -667,8 +737,8 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
             elif text_refusal:
                 report.error, report.fixes = text_refusal
             else:
-                out, params, trainable, refusal, kind = _run_layer(
-                    cls, lay.get("config", {}), in_specs
+                out, params, trainable, refusal, kind = _run_call(
+                    lay, in_specs, call_specs, first_calls
                 )
                 if kind == "passthrough" and any(s not in input_names for s in srcs):
                     refusal, kind = (
@@ -721,6 +791,85 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:
         )
     result.memory_bytes = estimate_memory(project, result)
     return result, project
+
+
+def _unavailable(lay, srcs, known, lookup, out_of_range, specs, by_name) -> str:
+    """Why a layer cannot be checked: it reads an output its source lacks, or a source
+    refused upstream."""
+    cls, name = lay["class_name"], lay["name"]
+    if out_of_range:
+        return _range_message(cls, name, out_of_range[0], specs, by_name)
+    missing = [s for s, k in zip(srcs, known) if k is None]
+    missing += [ref for _, ref in topology.call_sources(lay) if lookup(ref) is None]
+    return (
+        f"{cls} '{name}' cannot be checked: its input "
+        f"{', '.join(repr(m) for m in missing) or '(none)'} is not available "
+        "(fix the problem upstream first)."
+    )
+
+
+def _lookup(specs: dict, ref: str, out_of_range: list):
+    """(spec, tentative) of a source reference, or None when it is not available (a
+    reference to an output the layer does not have is added to ``out_of_range``)."""
+    node, index = topology.split_ref(ref)
+    got = specs.get(node)
+    if got is None:
+        return None
+    if index >= len(got[0]):
+        out_of_range.append(ref)
+        return None
+    return got[0][index], got[1]
+
+
+def _run_call(lay: dict, in_specs: list, call_specs: dict, first_calls: dict) -> tuple:
+    """``_run_layer`` for one call of ``lay``; a shared layer's further calls are checked
+    on the weights its first call built, and count no parameters of their own."""
+    group = lay.get("shares") or lay["name"]
+    first = first_calls.get(group)
+    out, params, trainable, refusal, kind = _run_layer(
+        lay["class_name"], lay.get("config", {}), in_specs, call_specs, first
+    )
+    if refusal is None and first is None:
+        first_calls[group] = (in_specs, call_specs)
+    if lay.get("shares"):  # the weights are counted once, on the shared layer
+        params = trainable = 0
+    return out, params, trainable, refusal, kind
+
+
+def _keyword_specs(by_keyword: dict, lookup) -> tuple[list, dict]:
+    """For a layer's tensor call arguments: every source's (spec, tentative) or None, and
+    the specs by argument (one or a list, as the call takes them) of those all known."""
+    known = {
+        key: [lookup(r) for r in refs] if isinstance(refs, list) else lookup(refs)
+        for key, refs in by_keyword.items()
+    }
+    flat = [k for v in known.values() for k in (v if isinstance(v, list) else [v])]
+    specs = {
+        key: [k[0] for k in v] if isinstance(v, list) else v[0]
+        for key, v in known.items()
+        if (all(v) if isinstance(v, list) else v)
+    }
+    return flat, specs
+
+
+def _range_message(cls, name, ref: str, specs: dict, by_name: dict) -> str:
+    """A layer reads output k of a layer that has fewer outputs."""
+    node, index = topology.split_ref(ref)
+    have = len(specs[node][0])
+    producer = by_name.get(node) or {}
+    config = producer.get("config") or {}
+    known = output_names(str(producer.get("class_name")), config, have)
+    entry = catalogue.LAYERS.get(producer.get("class_name")) or {}
+    hint = (
+        f"set return_state=True on '{node}' to get its states"
+        if "return_state" in {p["name"] for p in entry.get("params", [])}
+        and not config.get("return_state")
+        else f"read '{node}' (its output) instead"
+    )
+    return (
+        f"{cls} '{name}' reads output {index} of '{node}' ('{ref}'), which has "
+        f"{have} output{'s' if have != 1 else ''} ({', '.join(known)}): {hint}."
+    )
 
 
 def estimate_memory(project: dict, result: CheckResult) -> int:

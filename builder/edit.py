@@ -12,7 +12,7 @@ import re
 
 from builder import catalogue, settings
 from builder.project import NAME_RE, ProjectError
-from builder.topology import inbound_of
+from builder.topology import inbound_of, split_ref
 
 
 def _model(project: dict) -> dict:
@@ -147,15 +147,55 @@ def delete_layer(project: dict, name: str) -> dict:
     _materialise(p)
     removed = model["layers"].pop(idx)
     replacement = removed["inbound"][0] if removed["inbound"] else None
+    _hand_over_sharing(model, removed)
     for lay in model["layers"]:
-        if name in lay["inbound"]:
-            lay["inbound"] = [
-                replacement if s == name else s for s in lay["inbound"] if replacement or s != name
-            ]
+        lay["inbound"] = [
+            replacement if split_ref(s)[0] == name else s
+            for s in lay["inbound"]
+            if replacement or split_ref(s)[0] != name
+        ]
+        _drop_call_refs(lay, name)
     model["outputs"] = [o for o in model["outputs"] if o != name]
     if not model["outputs"] and replacement in {lay["name"] for lay in model["layers"]}:
         model["outputs"] = [replacement]
     return p
+
+
+def _hand_over_sharing(model: dict, removed: dict) -> None:
+    """A deleted shared layer's first further call becomes the layer (its class and
+    settings), and the other calls share that one."""
+    calls = [lay for lay in model["layers"] if lay.get("shares") == removed["name"]]
+    if not calls:
+        return
+    heir = calls[0]
+    del heir["shares"]
+    heir["class_name"] = removed["class_name"]
+    heir["config"] = copy.deepcopy(removed.get("config", {}))
+    for lay in calls[1:]:
+        lay["shares"] = heir["name"]
+
+
+def _drop_call_refs(layer: dict, name: str) -> None:
+    """Remove the tensor call arguments of ``layer`` that read ``name``."""
+    args = layer.get("inbound_args")
+    if not isinstance(args, dict):
+        return
+    for key, refs in list(args.items()):
+        if isinstance(refs, list):
+            kept = [r for r in refs if split_ref(r)[0] != name]
+            if kept:
+                args[key] = kept
+            else:
+                del args[key]
+        elif split_ref(refs)[0] == name:
+            del args[key]
+    if not args:
+        del layer["inbound_args"]
+
+
+def _renamed(ref: str, name: str, new_name: str) -> str:
+    node, index = split_ref(ref)
+    return ref if node != name else new_name + (f":{index}" if ":" in ref else "")
 
 
 def duplicate_layer(project: dict, name: str) -> tuple[dict, str]:
@@ -229,7 +269,15 @@ def rename_layer(project: dict, name: str, new_name: str) -> dict:
     model["layers"][_index(p, name)]["name"] = new_name
     for lay in model["layers"]:
         if lay.get("inbound"):
-            lay["inbound"] = [new_name if s == name else s for s in lay["inbound"]]
+            lay["inbound"] = [_renamed(s, name, new_name) for s in lay["inbound"]]
+        if lay.get("shares") == name:
+            lay["shares"] = new_name
+        for key, refs in (lay.get("inbound_args") or {}).items():
+            lay["inbound_args"][key] = (
+                [_renamed(r, name, new_name) for r in refs]
+                if isinstance(refs, list)
+                else _renamed(refs, name, new_name)
+            )
     model["outputs"] = [new_name if o == name else o for o in model["outputs"]]
     for section in ("loss", "metrics", "loss_weights"):
         value = p["compile"].get(section)

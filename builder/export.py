@@ -27,9 +27,9 @@ from pathlib import Path
 from builder import codegen, settings
 from builder.adapt import pending
 from builder.build import BuildError, _model_name
-from builder.checker import _tuplify
-from builder.project import ProjectError, graph_order, is_sequential, validate
-from builder.topology import inbound_of
+from builder.checker import _tuplify, call_refs
+from builder.project import ProjectError, graph_order, is_sequential, shared_calls, validate
+from builder.topology import inbound_of, split_ref
 
 SMOKE_SAMPLES = 64
 
@@ -103,14 +103,16 @@ def _keras_layers():
     return keras.layers
 
 
-def _call_code(layer: dict, srcs: list[str]) -> str:
+def _call_code(layer: dict, srcs: list[str], tensors: dict[str, str] | None = None) -> str:
     """How the layer is called: positional (query, value, key), a list, or one tensor, with
-    its call arguments."""
+    its call arguments; ``tensors`` are the call's tensor arguments as code, by keyword
+    (``initial_state=[enc_state_h, enc_state_c]``)."""
     from builder import catalogue
     from builder.checker import split_call
 
     _, calls = split_call(layer["class_name"], layer.get("config", {}))
     extra = "".join(f", {k}={_py(v)}" for k, v in calls.items())
+    extra += "".join(f", {k}={code}" for k, code in (tensors or {}).items())
     if (catalogue.LAYERS.get(layer["class_name"]) or {}).get("call_style") == "positional":
         return ", ".join(srcs) + extra
     return (srcs[0] if len(srcs) == 1 else "[" + ", ".join(srcs) + "]") + extra
@@ -131,6 +133,33 @@ def _variables(project: dict) -> dict[str, str]:
     model = project["model"]
     names = [i["name"] for i in model["inputs"]] + [lay["name"] for lay in model["layers"]]
     return codegen.variables(names, _RESERVED)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_``, ``name__`` ... when taken (then marked taken)."""
+    while name in _RESERVED or name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def _output_variables(project: dict, taken: set[str]) -> dict[str, list[str]]:
+    """A variable per output of each layer with several (Keras' names: ``enc``,
+    ``enc_state_h``, ``enc_state_c``), from the checker's shapes; ``"enc:1"`` reads the
+    second."""
+    from builder.checker import output_names, shapes
+
+    by_name = {lay["name"]: lay for lay in project["model"]["layers"]}
+    found: dict[str, list[str]] = {}
+    for report in shapes(project).layers:
+        out = report.output_shape
+        if not (out and isinstance(out[0], list) and len(out) > 1):
+            continue
+        lay = by_name[report.name]
+        names = output_names(lay["class_name"], lay.get("config", {}), len(out))
+        base = report.name
+        found[report.name] = [base] + [_unique(f"{base}_{n}", taken) for n in names[1:]]
+    return found
 
 
 # --------------------------------------------------------------------------- sections
@@ -670,13 +699,40 @@ def _model_code(project: dict, data: _Data) -> tuple[str, str]:
         )
         var = _variables(project)
         links = inbound_of(model)
+        taken = set(var.values())
+        outs_of = _output_variables(project, taken)
+        for layer_name, outs in outs_of.items():
+            outs[0] = var[layer_name]
+        shared = shared_calls(model)
+        layer_var: dict[str, str] = {}
+
+        def ref(source: str) -> str:
+            node, index = split_ref(source)
+            return outs_of[node][index] if node in outs_of else var[node]
+
         for inp in model["inputs"]:
             body.append(f"    {var[inp['name']]} = {_input_code(inp)}")
         for lay in graph_order(project):
-            srcs = [var[s] for s in links[lay["name"]]]
-            body.append(f"    {var[lay['name']]} = {_layer_code(lay)}({_call_code(lay, srcs)})")
+            srcs = [ref(s) for s in links[lay["name"]]]
+            by_keyword = {
+                key: "[" + ", ".join(ref(r) for r in refs) + "]"
+                if isinstance(refs, list)
+                else ref(refs)
+                for key, refs in call_refs(lay).items()
+            }
+            owner = lay.get("shares") or lay["name"]
+            if owner in shared and owner not in layer_var:
+                # a shared layer: made once, called at each of its call sites
+                layer_var[owner] = _unique(f"{var[owner]}_layer", taken)
+                owner_entry = next(x for x in model["layers"] if x["name"] == owner)
+                body.append(f"    {layer_var[owner]} = {_layer_code(owner_entry)}")
+            made = layer_var.get(owner) or _layer_code(lay)
+            target = ", ".join(outs_of.get(lay["name"], [var[lay["name"]]]))
+            body.append(f"    {target} = {made}({_call_code(lay, srcs, by_keyword)})")
         ins = [var[i["name"]] for i in model["inputs"]]
-        outs = [var[o] for o in model["outputs"]]
+        outs = [
+            "[" + ", ".join(outs_of[o]) + "]" if o in outs_of else var[o] for o in model["outputs"]
+        ]
         ins_code = ins[0] if len(ins) == 1 else "[" + ", ".join(ins) + "]"
         outs_code = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
         if units_lines:

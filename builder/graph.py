@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from builder import catalogue, edit, topology
-from builder.project import INPUT_DTYPES, NAME_RE, ProjectError
+from builder.project import CALL_TENSOR_ARGS, INPUT_DTYPES, NAME_RE, ProjectError
 from builder.topology import inbound_of
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "checkable",
     "clear_positions",
     "connect",
+    "connect_arg",
     "delete_input",
     "delete_node",
     "disconnect",
@@ -39,6 +40,7 @@ __all__ = [
     "move_node",
     "node_names",
     "readers",
+    "reuse",
     "set_outputs",
     "sync_compile",
     "to_graph",
@@ -202,23 +204,17 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
     appends. Without it, a layer that takes one input has that input replaced (dragging a
     new connection onto it rewires it) and a merge layer gets one more input. Refused:
     unknown names, an input as ``dst``, a connection that exists already, one that would
-    make a cycle, and more inputs than the layer takes.
+    make a cycle, and more inputs than the layer takes. ``src`` may be ``"name:k"``, the
+    layer's output k (an LSTM's state_h with return_state is ``"enc:1"``).
     """
-    _need_node(project, src)
-    _need_node(project, dst)
+    node = _source_node(project, src, dst)
     if _input(project, dst) is not None:
         raise ProjectError(
             f"'{dst}' is an input: inputs receive data, not other layers. Drag "
             "from an output port (bottom) to a layer's input port (top).",
             "model.layers",
         )
-    if src == dst:
-        raise ProjectError(topology.self_loop_message(src), "model.layers")
-    p = to_graph(project)
-    links = inbound_of(_model(p))
-    cycle = topology.depends_on(links, src, dst)
-    if cycle is not None:
-        raise ProjectError(topology.would_cycle_message(src, dst, cycle[::-1]), "model.layers")
+    p = _checked_link(project, node, dst)
     lay = _layer(p, dst)
     current = list(lay["inbound"])
     _lo, hi = _arity(lay["class_name"])
@@ -255,15 +251,110 @@ def connect(project: dict, src: str, dst: str, slot: int | None = None) -> dict:
     return p
 
 
+def _source_node(project: dict, src: str, dst: str) -> str:
+    """The node a source reference names (``"enc:1"`` -> ``enc``), both names checked."""
+    node = topology.split_ref(src)[0]
+    _need_node(project, node)
+    _need_node(project, dst)
+    if node != src and _input(project, node) is not None:
+        raise ProjectError(
+            f"'{node}' is an input: it has one output, read it as '{node}'.", "model.layers"
+        )
+    return node
+
+
+def _checked_link(project: dict, node: str, dst: str) -> dict:
+    """The project in graph form, once ``node`` -> ``dst`` is known to make no cycle."""
+    if node == dst:
+        raise ProjectError(topology.self_loop_message(node), "model.layers")
+    p = to_graph(project)
+    cycle = topology.depends_on(topology.edges_of(_model(p)), node, dst)
+    if cycle is not None:
+        raise ProjectError(topology.would_cycle_message(node, dst, cycle[::-1]), "model.layers")
+    return p
+
+
+# Call arguments that take a list of tensors (the others take one).
+_LIST_ARGS = ("initial_state", "constants")
+
+
+def connect_arg(project: dict, src: str, dst: str, arg: str) -> dict:
+    """Feed ``src`` (``"name"`` or ``"name:k"``) into layer ``dst``'s call argument
+    ``arg`` (``initial_state``: appended to the list of states; ``mask`` and the others:
+    replaced). Keras says at check time whether the layer's call takes it."""
+    if arg not in CALL_TENSOR_ARGS:
+        raise ProjectError(
+            f"'{arg}' is not a call argument that takes tensors: use one of "
+            f"{', '.join(CALL_TENSOR_ARGS)}.",
+            "model.layers",
+        )
+    node = _source_node(project, src, dst)
+    if _input(project, dst) is not None:
+        raise ProjectError(f"'{dst}' is an input: only layers take call arguments.", "model")
+    p = _checked_link(project, node, dst)
+    lay = _layer(p, dst)
+    args = lay.setdefault("inbound_args", {})
+    if arg in _LIST_ARGS:
+        current = args.get(arg) or []
+        current = current if isinstance(current, list) else [current]
+        if src in current:
+            raise ProjectError(f"'{src}' already feeds {arg} of '{dst}'.", "model.layers")
+        args[arg] = current + [src]
+    else:
+        args[arg] = src
+    return p
+
+
+def reuse(
+    project: dict, name: str, position: tuple[float, float] | None = None
+) -> tuple[dict, str]:
+    """A further call of layer ``name`` (shared weights: ``"shares"``), reading what the
+    layer reads until it is connected elsewhere. Returns (project, the new call's name)."""
+    p = to_graph(project)
+    lay = _layer(p, name)
+    if lay is None:
+        raise ProjectError(f"there is no layer named '{name}' to reuse.", "model.layers")
+    owner = lay.get("shares") or name
+    used = set(node_names(p))
+    k = 2
+    while f"{owner}_{k}" in used:
+        k += 1
+    call = {
+        "name": f"{owner}_{k}",
+        "shares": owner,
+        "class_name": lay["class_name"],
+        "config": copy.deepcopy(lay.get("config", {})),
+        "inbound": list(lay["inbound"]),
+    }
+    if position is not None:
+        call["position"] = [round(float(position[0]), 1), round(float(position[1]), 1)]
+    _model(p)["layers"].append(call)
+    return p, call["name"]
+
+
 def disconnect(project: dict, src: str, dst: str) -> dict:
-    """Remove the connection ``src`` -> ``dst``.
+    """Remove the connection ``src`` -> ``dst`` (an input of the layer, else a call
+    argument it reads ``src`` for).
 
     A layer must keep at least one input (the project file cannot hold a layer that reads
     nothing): to rewire a one-input layer, drag a new connection onto it instead.
     """
-    _need_node(project, src)
-    _need_node(project, dst)
+    _source_node(project, src, dst)
     links = inbound_of(_model(project))
+    lay = _layer(project, dst)
+    if src not in links.get(dst, []) and lay is not None:
+        calls = [ref for _, ref in topology.call_sources(lay)]
+        if src in calls:
+            p = copy.deepcopy(project)
+            target = _layer(p, dst)
+            for key, refs in list(target["inbound_args"].items()):
+                if isinstance(refs, list) and src in refs:
+                    refs.remove(src)
+                if refs == src or refs == []:
+                    del target["inbound_args"][key]
+            if not target["inbound_args"]:
+                del target["inbound_args"]
+            return p
     if src not in links.get(dst, []):
         raise ProjectError(
             f"'{src}' does not feed '{dst}': there is no such connection.", "model.layers"

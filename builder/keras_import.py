@@ -33,7 +33,9 @@ from pathlib import Path
 
 from builder import catalogue, limits, settings
 from builder.checker import _clean
+from builder.keras_ops import layers_for, op_name
 from builder.project import (
+    CALL_TENSOR_ARGS,
     NAME_RE,
     ProjectError,
     _short_json,
@@ -231,6 +233,8 @@ def _refuse_code(node) -> None:
                     "which netbuilder never executes. Replace it with catalogue layers (e.g. "
                     "Rescaling, Reshape, Activation) in Keras and export the model again."
                 )
+            if "module" in item and _foreign_module(item["module"]) and "inbound_nodes" in item:
+                raise _custom_layer(layer, cls, item.get("module"))
             if "module" in item and _foreign_module(item["module"]):
                 target = ".".join(
                     str(v)
@@ -241,7 +245,7 @@ def _refuse_code(node) -> None:
                     if v is not None
                 )
                 raise ProjectError(
-                    f"{where} refers to {_short_json(target, 60)}, which is not part of Keras: "
+                    f"{where} refers to {_quoted(target)}, which is not part of Keras: "
                     "netbuilder imports Keras' own layers, activations and initializers only, "
                     "and never loads other code. Use a Keras built-in in its place and "
                     "export the model again."
@@ -362,13 +366,49 @@ def _refuse_custom(doc) -> None:
             or (cls in catalogue.LAYERS and module.startswith("keras.layers"))
         ):
             continue
-        where = f" (defined in {module})" if not module.startswith("keras.layers") else ""
-        raise ProjectError(
-            f"layer {name!r} is a custom layer of class {cls!r}{where}: "
-            "netbuilder imports models built from Keras' built-in layers only, "
-            "and never runs a model's own code. Replace it with built-in layers "
-            "in Keras, or remove it, and export again."
+        raise _custom_layer(name, cls, module)
+
+
+# Keras' preprocessing layers, whose state (a vocabulary, statistics) is adapted to data.
+_PREPROCESSING = {
+    "TextVectorization",
+    "StringLookup",
+    "IntegerLookup",
+    "Hashing",
+    "Normalization",
+    "Discretization",
+    "CategoryEncoding",
+}
+
+
+def _quoted(text, limit: int = 120) -> str:
+    """``text`` in closed single quotes, cut (inside the quotes) only past ``limit``."""
+    text = str(text)
+    return f"'{text}'" if len(text) <= limit else f"'{text[: limit - 1]}…'"
+
+
+def _custom_layer(name, cls, module) -> ProjectError:
+    """Why a layer entry of class ``cls`` from ``module`` cannot be imported: it is a
+    custom layer (the model's own code), or a Keras layer the catalogue does not hold."""
+    module = str(module or "keras.layers")
+    who = f"layer {_quoted(name)}"
+    if module.startswith(("keras.layers", "keras.src.layers")):
+        kind = (
+            "a built-in preprocessing layer (its state is adapted to data)"
+            if cls in _PREPROCESSING
+            else "a built-in Keras layer"
         )
+        return ProjectError(
+            f"{who} is {_quoted(cls)}, {kind} that netbuilder's catalogue does not "
+            "have: replace it with catalogue layers in Keras, or remove it, and export "
+            "again."
+        )
+    return ProjectError(
+        f"{who} is a custom layer of class {_quoted(cls)} (defined in {_quoted(module)}): "
+        "netbuilder imports models built from Keras' built-in layers only, and never runs "
+        "a model's own code. Replace it with built-in layers in Keras, or remove it, and "
+        "export again."
+    )
 
 
 def _is_op(entry: dict) -> bool:
@@ -393,8 +433,13 @@ class _Names:
         self.used: set[str] = set()
         self.suffix: dict[str, int] = {}  # base name -> last number tried, so renaming n
         self.notes = notes  # copies of one name stays linear
+        # a nested model's layers, by their Keras name, as its first call named them: the
+        # project layers its further calls share
+        self.nested: dict[str, dict[str, str]] = {}
 
-    def add(self, keras_name) -> str:
+    def add(self, keras_name, key: str | None = None) -> str:
+        """A project name for ``keras_name``; ``key`` (default: the Keras name) is how the
+        graph refers to it (``"dense@1"``: the second call of a shared layer)."""
         raw = str(keras_name) if keras_name is not None else "layer"
         name = re.sub(r"\W", "_", raw, flags=re.ASCII)
         if not NAME_RE.fullmatch(name):
@@ -410,22 +455,27 @@ class _Names:
                 "and underscores only, and are unique."
             )
         self.used.add(name)
-        self.map[raw] = name
+        self.map[key if key is not None else raw] = name
         return name
 
-    def get(self, keras_name) -> str:
-        try:
-            return self.map[str(keras_name)]
-        except KeyError:
-            layer, _, index = str(keras_name).partition("[")
-            if index and layer in self.map:
-                raise ProjectError(
-                    f"a layer reads output {index.rstrip(']')} of {layer!r}: only layers "
-                    "with a single output (and nested models) can be imported."
-                ) from None
-            raise ProjectError(
-                f"a layer reads from {keras_name!r}, which is not a layer of the model."
-            ) from None
+    def get(self, key) -> str:
+        """The project reference for a tensor key (``_tensor_key``): ``"enc:1"`` is output
+        1 of the layer the project calls ``enc``'s name, a nested model's output k what its
+        flattening mapped."""
+        key = str(key)
+        if key in self.map:
+            return self.map[key]
+        layer, at, rest = key.partition("@")
+        if at and f"{layer}@{rest.partition(':')[0]}" not in self.map:
+            # Keras numbers a nested model's calls after the node that built it (in a
+            # model's output list): a call the layer does not have is its only one
+            key = layer + (":" + rest.partition(":")[2] if ":" in rest else "")
+            if key in self.map:
+                return self.map[key]
+        base, sep, index = key.rpartition(":")
+        if sep and index.isdigit() and base in self.map and ":" not in self.map[base]:
+            return f"{self.map[base]}:{index}"
+        raise ProjectError(f"a layer reads from {key!r}, which is not a layer of the model.")
 
 
 def _layer_config(entry) -> tuple[str, dict]:
@@ -502,12 +552,6 @@ def _history_names(node) -> list[str]:
             config = item.get("config")
             history = config.get("keras_history") if isinstance(config, dict) else None
             if isinstance(history, list) and history:
-                if len(history) > 1 and history[1] != 0:
-                    raise ProjectError(
-                        f"a layer reads output {_short_json(history[1:])} of "
-                        f"{_short_json(history[0])}: only layers with a single "
-                        "output can be imported."
-                    )
                 found.append(_tensor_key(history))
         elif isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
@@ -530,10 +574,12 @@ def _endpoints(value) -> list[str]:
 
 
 def _tensor_key(history: list) -> str:
-    """The name that stands for one Keras tensor: the layer's name for its first output,
-    ``name[k]`` for output k (only a flattened nested model has more than one)."""
-    index = history[2] if len(history) > 2 else 0
-    return str(history[0]) if index == 0 else f"{history[0]}[{index}]"
+    """The key of one Keras tensor ([layer, node, index]): the layer's name for output 0
+    of its first call, ``name@n`` for its call n (a shared layer), ``:k`` added for output
+    k (an LSTM's states with return_state, a nested model's outputs)."""
+    node = history[1] if len(history) > 1 and isinstance(history[1], int) else 0
+    index = history[2] if len(history) > 2 and isinstance(history[2], int) else 0
+    return f"{history[0]}{f'@{node}' if node else ''}{f':{index}' if index else ''}"
 
 
 # keras.ops operations a functional model records when tensors are combined with + - * /,
@@ -548,8 +594,11 @@ _OPS = {
 }
 
 
-def _op_layer(entry: dict, name: str, node, names, notes) -> dict:
-    """An operation on tensors (x + 3.0, x * y) as the catalogue layer computing it."""
+def _op_layers(entry: dict, name: str, node, names, notes) -> list[dict]:
+    """An operation on tensors as the catalogue layer(s) computing it: x + 3.0 and x * y
+    here, the others by ``keras_ops.layers_for`` (relu -> Activation, mean over the steps
+    -> GlobalAveragePooling1D, a slice -> Cropping1D ...); refused by the operation's name
+    when no layer computes it."""
     cls = entry.get("class_name")
     args = node.get("args", []) if isinstance(node, dict) else []
     tensors = _history_names(args)
@@ -573,44 +622,89 @@ def _op_layer(entry: dict, name: str, node, names, notes) -> dict:
                 f"layer {name!r} is the operation {cls.lower()} with {consts[0]:g}; "
                 "the project computes it with a Rescaling layer."
             )
-            return {
-                "name": name,
-                "class_name": "Rescaling",
-                "config": config,
-                "inbound": [names.get(tensors[0])],
-            }
+            return [
+                {
+                    "name": name,
+                    "class_name": "Rescaling",
+                    "config": config,
+                    "inbound": [names.get(tensors[0])],
+                }
+            ]
     if cls in _OPS and _OPS[cls] and len(tensors) >= 2 and len(tensors) == len(args):
         notes.append(
             f"layer {name!r} is the operation {cls.lower()} of tensors; the project "
             f"uses the {_OPS[cls]} layer."
         )
-        return {
-            "name": name,
-            "class_name": _OPS[cls],
-            "config": {},
-            "inbound": [names.get(t) for t in tensors],
-        }
-    raise ProjectError(
-        f"layer {name!r} is the keras.ops operation {cls!r} applied to "
-        f"{json.dumps(args, default=str)[:80]}: netbuilder has no layer for it. "
-        "Write it with built-in layers in Keras and export again."
+        return [
+            {
+                "name": name,
+                "class_name": _OPS[cls],
+                "config": {},
+                "inbound": [names.get(t) for t in tensors],
+            }
+        ]
+    if not tensors:
+        raise ProjectError(f"layer {name!r} (keras.ops.{op_name(cls)}) reads no tensor.")
+    op_config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    mapped = layers_for(str(cls), op_config, _tensor_shapes(args), args, name)
+    notes.append(
+        f"layer {name!r} is the operation keras.ops.{op_name(cls)}; the project computes "
+        f"it with {' and '.join(c for c, _ in mapped)}."
     )
+    result, sources = [], [names.get(t) for t in tensors]
+    for k, (layer_cls, layer_config) in enumerate(mapped):
+        last = k == len(mapped) - 1
+        part = name if last else names.add(f"{name}_{op_name(layer_cls)}", f"{name}#{k}")
+        result.append(
+            {"name": part, "class_name": layer_cls, "config": layer_config, "inbound": sources}
+        )
+        sources = [part]
+    return result
 
 
-def _node_sources(node, entry_cls: str, names) -> list[str]:
-    """Inbound layer names: positional tensors, then query/value/key given by keyword."""
+def _tensor_shapes(args) -> list[list]:
+    """The recorded shapes (batch axis included) of the tensors in a node's arguments."""
+    shapes = []
+    stack = [args]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
+            shape = (item.get("config") or {}).get("shape")
+            shapes.append(list(shape) if isinstance(shape, list) else [])
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return shapes
+
+
+def _node_refs(node, names) -> tuple[list[str], dict]:
+    """A call's sources: positional tensors, then query/value/key given by keyword; and the
+    tensors it takes by other keywords (``initial_state``, ``mask``: the project's
+    ``inbound_args``, a reference or a list of them as the call had them)."""
     args = node.get("args", []) if isinstance(node, dict) else node
     found = _history_names(args)
     kwargs = node.get("kwargs") or {} if isinstance(node, dict) else {}
     for key in ("query", "value", "key", "inputs"):
         if key in kwargs:
             found += _history_names([kwargs[key]])
-    return [names.get(s) for s in found]
+    by_keyword = {}
+    for key, value in kwargs.items():
+        if key in ("query", "value", "key", "inputs") or key not in CALL_TENSOR_ARGS:
+            continue
+        refs = [names.get(t) for t in _history_names([value])]
+        if refs:
+            by_keyword[key] = refs if isinstance(value, list) else refs[0]
+    return [names.get(s) for s in found], by_keyword
+
+
+def _node_sources(node, entry_cls: str, names) -> list[str]:
+    """Inbound layer names: positional tensors, then query/value/key given by keyword."""
+    return _node_refs(node, names)[0]
 
 
 def _call_settings(cls: str, node, name: str, notes: list[str]) -> dict:
     """Call arguments recorded in the inbound node that the catalogue holds as settings
-    (use_causal_mask, return_attention_scores, training)."""
+    (use_causal_mask, return_attention_scores, training). A tensor given by a keyword the
+    project cannot connect is refused, naming it."""
     kwargs = node.get("kwargs") or {} if isinstance(node, dict) else {}
     calls = (
         {p["name"]: p for p in catalogue.get(cls)["params"] if p.get("call")}
@@ -621,11 +715,16 @@ def _call_settings(cls: str, node, name: str, notes: list[str]) -> dict:
     for key, value in kwargs.items():
         if key in ("query", "value", "key", "inputs") or value is None:
             continue
+        if key in CALL_TENSOR_ARGS:
+            continue  # connected as inbound_args
         if key in calls and isinstance(value, (bool, int, float, str)):
             if value != calls[key].get("default"):
                 settings[key] = value
-        elif key == "mask" or (isinstance(value, dict) and "__keras_tensor__" in json.dumps(value)):
-            dropped.append(key)
+        elif "__keras_tensor__" in json.dumps(value, default=str):
+            raise ProjectError(
+                f"layer {name!r} ({cls}) is called with a tensor as {key!r}: a project "
+                f"connects tensors by call argument only as {', '.join(CALL_TENSOR_ARGS)}."
+            )
         else:
             dropped.append(key)
     if dropped:
@@ -636,9 +735,10 @@ def _call_settings(cls: str, node, name: str, notes: list[str]) -> dict:
     return settings
 
 
-def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
+def _nested_sequential(entry, node, names, notes, call: int = 0) -> tuple[list[dict], str]:
     """A Sequential model used as a layer, flattened: its layers in a chain from the
-    outer source. Returns the layers and the project name of the last one."""
+    outer source. Its call ``call`` > 0 (a shared model) is a chain of layers sharing the
+    first call's. Returns the layers and the project name of the last one."""
     cls, cfg = _layer_config(entry)
     keras_name = entry.get("name", cfg.get("name"))
     sources = _node_sources(node, cls, names)
@@ -647,6 +747,8 @@ def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
             f"nested model {keras_name!r} takes {len(sources)} inputs; only a "
             "nested Sequential with one input can be flattened."
         )
+    owners = names.nested.setdefault(str(keras_name), {}) if call else None
+    firsts: dict[str, str] = {}
     chain, previous = [], sources[0]
     for inner in cfg.get("layers", []):
         icls, icfg = _layer_config(inner)
@@ -657,24 +759,35 @@ def _nested_sequential(entry, node, names, notes) -> tuple[list[dict], str]:
                 f"nested model {keras_name!r} holds another model "
                 f"{icfg.get('name')!r}: flatten it in Keras first."
             )
-        lay = _layer(icls, icfg, names.add(icfg.get("name")), notes)
+        inner_name = str(icfg.get("name"))
+        if owners is not None and inner_name in owners:
+            lay = {
+                "name": names.add(f"{inner_name}_{call + 1}", f"{keras_name}@{call}/{inner_name}"),
+                "shares": owners[inner_name],
+            }
+        else:
+            lay = _layer(icls, icfg, names.add(icfg.get("name")), notes)
+        firsts[inner_name] = lay["name"]
         lay["inbound"] = [previous]
         chain.append(lay)
         previous = lay["name"]
     if not chain:
         raise ProjectError(f"nested model {keras_name!r} has no layers.")
-    names.map[str(keras_name)] = previous
+    if not call:
+        names.nested[str(keras_name)] = firsts
+    names.map[str(keras_name) + (f"@{call}" if call else "")] = previous
     notes.append(
         f"the nested Sequential model {keras_name!r} is flattened into its "
-        f"{len(chain)} layers ({chain[0]['name']} … {chain[-1]['name']})."
+        f"{len(chain)} layers ({chain[0]['name']} … {chain[-1]['name']})"
+        + (f", sharing the weights of its first call (call {call + 1})." if call else ".")
     )
     return chain, previous
 
 
-def _nested_functional(entry, node, names, notes) -> list[dict]:
+def _nested_functional(entry, node, names, notes, call: int = 0) -> list[dict]:
     """A functional model used as a layer, flattened: its inputs read the outer sources,
-    its layers join the project; its name stands for its first output and ``name[k]``
-    for output k."""
+    its layers join the project; its name stands for its first output and ``name:k``
+    for output k (``name@n`` for its call n > 0, whose layers share the first call's)."""
     cls, cfg = _layer_config(entry)
     keras_name = entry.get("name", cfg.get("name"))
     sources = _node_sources(node, cls, names)
@@ -684,53 +797,94 @@ def _nested_functional(entry, node, names, notes) -> list[dict]:
         raise ProjectError(
             f"nested model {keras_name!r} has {len(inner_inputs)} input(s) fed by "
             f"{len(sources)} and {len(inner_outputs)} output(s): only a nested "
-            "model with outputs, called once on all its inputs, can be flattened."
+            "model with outputs, called on all its inputs, can be flattened."
         )
     outer = dict(names.map)  # inner names live only inside the nested model
     for inner_name, source in zip(inner_inputs, sources):
         names.map[str(inner_name)] = source
+    owners = names.nested.get(str(keras_name)) if call else None
     chain = []
     for inner in cfg.get("layers", []):
         icls, _icfg = _layer_config(inner)
         if icls == "InputLayer":
             continue
-        chain += _graph_entry(inner, names, notes)
+        chain += _graph_entry(inner, names, notes, owners, call)
     ends = [names.get(out) for out in inner_outputs]
+    inner_map = dict(names.map)
     names.map.clear()
     names.map.update(outer)
-    names.map[str(keras_name)] = ends[0]
+    if not call:
+        names.nested[str(keras_name)] = inner_map
+    key = str(keras_name) + (f"@{call}" if call else "")
+    names.map[key] = ends[0]
     for index, end in enumerate(ends[1:], start=1):
-        names.map[f"{keras_name}[{index}]"] = end
-    notes.append(f"the nested model {keras_name!r} is flattened into its {len(chain)} layers.")
+        names.map[f"{key}:{index}"] = end
+    notes.append(
+        f"the nested model {keras_name!r} is flattened into its {len(chain)} layers"
+        + (f", sharing the weights of its first call (call {call + 1})." if call else ".")
+    )
     return chain
 
 
-def _graph_entry(entry, names, notes) -> list[dict]:
-    """The project layers for one entry of a functional model's "layers" (not an input)."""
+def _graph_entry(entry, names, notes, owners=None, outer_call: int = 0) -> list[dict]:
+    """The project layers for one entry of a functional model's "layers" (not an input):
+    one per call of the layer; every call after the first ``shares`` the first's layer.
+    ``owners`` (inside the further call ``outer_call`` of a nested model): the first call's
+    project names, by Keras name, which these calls share."""
     cls, cfg = _layer_config(entry)
     keras_name = entry.get("name", cfg.get("name"))
     nodes = entry.get("inbound_nodes", [])
-    if not isinstance(nodes, list) or len(nodes) != 1:
-        count = len(nodes) if isinstance(nodes, list) else 0
+    if not isinstance(nodes, list) or not nodes:
         raise ProjectError(
-            f"layer {keras_name!r} is used {count} times (shared "
-            "weights or unused): a project calls each layer once. Give each "
-            "use its own layer in Keras, or rebuild the model in netbuilder."
+            f"layer {keras_name!r} ({cls}) is not called in the model's graph: call it on "
+            "a tensor or remove it in Keras, and export again."
         )
-    node = nodes[0]
-    if _is_op(entry):
-        return [_op_layer(entry, names.add(keras_name), node, names, notes)]
-    if cls == "Sequential":
-        return _nested_sequential(entry, node, names, notes)[0]
-    if cls in ("Functional", "Model"):
-        return _nested_functional(entry, node, names, notes)
-    sources = _node_sources(node, cls, names)
-    if not sources:
-        raise ProjectError(f"layer {keras_name!r} has no input in the model's graph.")
-    layer = _layer(cls, cfg, names.add(keras_name), notes)
-    layer["config"].update(_call_settings(cls, node, layer["name"], notes))
-    layer["inbound"] = sources
-    return [layer]
+    result: list[dict] = []
+    for call, node in enumerate(nodes):
+        key = str(keras_name) + (f"@{call}" if call else "")
+        suffix = call + 1 + outer_call
+        label = keras_name if not call and owners is None else f"{keras_name}_{suffix}"
+        if _is_op(entry):
+            result += _op_layers(entry, names.add(label, key), node, names, notes)
+            continue
+        if cls == "Sequential":
+            result += _nested_sequential(entry, node, names, notes, call)[0]
+            continue
+        if cls in ("Functional", "Model"):
+            result += _nested_functional(entry, node, names, notes, call)
+            continue
+        sources, by_keyword = _node_refs(node, names)
+        if not sources:
+            raise ProjectError(f"layer {keras_name!r} has no input in the model's graph.")
+        owner = (
+            owners.get(str(keras_name))
+            if owners is not None
+            else names.map.get(str(keras_name))
+            if call
+            else None
+        )
+        if owner is not None:
+            layer = {"name": names.add(label, key), "shares": owner}
+            settings = _call_settings(cls, node, layer["name"], notes)
+            if settings:
+                notes.append(
+                    f"layer {layer['name']!r} shares {owner!r} and is called with "
+                    f"{', '.join(sorted(settings))}; the project calls it with the "
+                    "settings of its first call."
+                )
+        else:
+            layer = _layer(cls, cfg, names.add(label, key), notes)
+            layer["config"].update(_call_settings(cls, node, layer["name"], notes))
+        layer["inbound"] = sources
+        if by_keyword:
+            layer["inbound_args"] = by_keyword
+        result.append(layer)
+    if len(nodes) > 1 and owners is None and cls in catalogue.LAYERS:
+        notes.append(
+            f"layer {keras_name!r} is called {len(nodes)} times (shared weights): the "
+            "project holds one layer and its further call sites, which share it."
+        )
+    return result
 
 
 def _functional(config, layers, names, notes):
@@ -757,12 +911,41 @@ def _functional(config, layers, names, notes):
                 f"output {out!r} is an input passed straight through: a project's "
                 "outputs are layers."
             )
+    entries, outputs = _single_outputs(entries, outputs, names, notes)
     previous = inputs[0]["name"]
     for layer in entries:  # leave out "inbound" where it is the implicit previous entry
         if layer["inbound"] == [previous]:
             del layer["inbound"]
         previous = layer["name"]
     return inputs, entries, outputs
+
+
+def _single_outputs(entries: list[dict], outputs: list[str], names, notes):
+    """A project's output is a whole layer, all its outputs. A model output that is one
+    output of a layer with several (an LSTM's state_h with return_state, ``"enc:1"``) is
+    given its own Identity layer reading it, so the model's outputs stay the same."""
+    from builder.checker import output_names
+
+    by_name = {lay["name"]: lay for lay in entries}
+    result = []
+    for out in outputs:
+        node, _, index = out.partition(":")
+        lay = by_name.get(node) or {}
+        config = lay.get("config") or {}
+        several = config.get("return_state") or config.get("return_attention_scores")
+        if not index and not several:
+            result.append(out)
+            continue
+        k = int(index or 0)
+        label = output_names(lay.get("class_name", ""), config, k + 1)[k]
+        name = names.add(f"{node}_{label}", f"{out}#output")
+        entries.append({"name": name, "class_name": "Identity", "config": {}, "inbound": [out]})
+        notes.append(
+            f"the model's output {label} of {node!r} ({out!r}) is the output of an "
+            f"Identity layer {name!r}: a project's outputs are whole layers."
+        )
+        result.append(name)
+    return entries, result
 
 
 # --------------------------------------------------------------------------- one layer

@@ -58,7 +58,7 @@ def _graph(project: dict) -> tuple[list[str], list[tuple[str, str]], dict[str, i
     topo = topology.analyse(model)
     nodes = topo.inputs + topo.layers
     known = set(nodes)
-    links = topology.inbound_of(model)
+    links = topology.edges_of(model)
     edges = [
         (src, dst)
         for dst, srcs in links.items()
@@ -373,7 +373,7 @@ def groups(project: dict) -> list[Group]:
         if parent is None:
             for m in members:
                 owner[m] = gid
-    for group in _modules(topology.inbound_of(model), order, pos, owner):
+    for group in _modules(topology.edges_of(model), order, pos, owner):
         result.append(group)
         for m in group.members:
             owner[m] = group.id
@@ -382,7 +382,7 @@ def groups(project: dict) -> list[Group]:
     for group in chains:
         for m in group.members:
             owner[m] = group.id
-    result.extend(_sections(topology.inbound_of(model), order, pos, owner))
+    result.extend(_sections(topology.edges_of(model), order, pos, owner))
     top = [g for g in result if g.parent is None]
     top.sort(key=lambda g: pos[g.members[0]])
     inner = [g for g in result if g.parent is not None]
@@ -486,7 +486,7 @@ def _chains(
 ) -> list[Group]:
     """Runs of ``CHAIN_MIN`` or more ungrouped layers, each the only source of the next,
     which is its only reader; a model output ends a run."""
-    links = topology.inbound_of(model)
+    links = topology.edges_of(model)
     readers: dict[str, set[str]] = {}
     for dst, srcs in links.items():
         for src in srcs:
@@ -582,7 +582,7 @@ def view(
     all_groups = groups(project) if found is None else found
     by_id = {g.id: g for g in all_groups}
     names = [i["name"] for i in model["inputs"]] + [lay["name"] for lay in model["layers"]]
-    links = topology.inbound_of(model)
+    links = topology.edges_of(model)
     unfolded = {g for g in unfolded if g in by_id}
     folded_tops = [g for g in all_groups if g.id not in unfolded and _shown(g, by_id, unfolded)]
     item_of = {n: n for n in names}

@@ -24,7 +24,20 @@ from builder.topology import inbound_of
 from builder.values import is_int, is_number
 
 FORMAT = "netbuilder.project"
-VERSION = 2
+VERSION = 3
+# A source reference: a layer or input name, optionally ":k" for the layer's output k.
+REF_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*(:[0-9]{1,2})?\Z")
+# Call arguments that take tensors, connected by name (``inbound_args``); Keras checks
+# that the layer's call accepts the one given.
+CALL_TENSOR_ARGS = (
+    "initial_state",
+    "mask",
+    "constants",
+    "attention_mask",
+    "query_mask",
+    "value_mask",
+    "key_mask",
+)
 # \A...\Z: a whole-string match even through .match() (``$`` accepts a final newline).
 NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_FILE_BYTES = limits.MAX_PROJECT_BYTES
@@ -56,7 +69,7 @@ _TOP_KEYS = {
 }
 _MODEL_KEYS = {"inputs", "layers", "outputs"}
 _INPUT_KEYS = {"name", "shape", "dtype", "batch_size", "position"}
-_LAYER_KEYS = {"name", "class_name", "config", "inbound", "position"}
+_LAYER_KEYS = {"name", "class_name", "config", "inbound", "inbound_args", "shares", "position"}
 _DATA_KEYS = {"dataset", "options", "chosen"}
 
 
@@ -151,6 +164,10 @@ def migrate(doc: dict) -> dict:
       netbuilder and is refused. Version 1 read a missing ``compile.loss`` as ``mse`` and a
       missing ``fit.validation`` as no validation; version 2 fills missing settings from
       ``builder/settings.json``, so this step writes those two down to keep their meaning.
+    - 2 -> 3: version 3 adds ``"name:k"`` references to a layer's output k, tensor call
+      arguments (``inbound_args``) and shared layers (``shares``). A version-2 file uses
+      none of them, so only the number changes; one that does was not written by
+      netbuilder and is refused, naming the field.
     """
     version = doc.get("version")
     if is_int(version) and version > VERSION:
@@ -172,13 +189,25 @@ def migrate(doc: dict) -> dict:
         if isinstance(doc.get("fit"), dict):
             doc["fit"].setdefault("validation", {"method": "none"})
         doc["version"] = 2
+    if doc.get("version") == 2:
+        model = doc.get("model")
+        layers = model.get("layers") if isinstance(model, dict) else None
+        for i, layer in enumerate(layers if isinstance(layers, list) else []):
+            for key in ("inbound_args", "shares"):
+                if isinstance(layer, dict) and key in layer:
+                    raise ProjectError(
+                        f'"{key}" needs format version 3: set "version": 3 (version-2 '
+                        "files have no shared layers or tensor call arguments).",
+                        f"model.layers[{i}].{key}",
+                    )
+        doc["version"] = 3
     return doc
 
 
 # --------------------------------------------------------------------------- validation
 
 
-def _validate_model(model, problems: list) -> None:
+def _validate_model(model, problems: list) -> None:  # noqa: C901
     from builder import catalogue
 
     if not _need_dict(model, "model", problems):
@@ -246,6 +275,7 @@ def _validate_model(model, problems: list) -> None:
     if not isinstance(layers, list):
         problems.append(("model.layers", "must be a list of layers."))
         layers = []
+    _fill_shared(layers, problems)
     for i, layer in enumerate(layers):
         where = f"model.layers[{i}]"
         if not _need_dict(layer, where, problems):
@@ -287,6 +317,9 @@ def _validate_model(model, problems: list) -> None:
                     "layer.",
                 )
             )
+        elif inbound is not None:
+            _check_refs(inbound, f"{where}.inbound", problems)
+        _check_call_args(layer.get("inbound_args"), f"{where}.inbound_args", problems)
         _check_position(layer, where, problems)
 
     if not isinstance(outputs, list) or not all(isinstance(n, str) for n in outputs):
@@ -358,6 +391,99 @@ def check_counts(model: dict) -> None:
             f'most {limits.MAX_CONNECTIONS:,} (README, "Limits and safety").',
             "model.layers",
         )
+
+
+def _check_refs(refs: list, where: str, problems: list) -> None:
+    for ref in refs:
+        if not REF_RE.fullmatch(ref):
+            problems.append(
+                (
+                    where,
+                    f"{_short_json(ref)} is not a source: write a layer or input name, "
+                    'or "name:k" for output k of a layer with several outputs (e.g. '
+                    '"lstm_enc:1", its state_h).',
+                )
+            )
+
+
+def _check_call_args(args, where: str, problems: list) -> None:
+    """``inbound_args``: call arguments that take tensors, each one source or a list."""
+    if args is None:
+        return
+    if not isinstance(args, dict) or not args:
+        problems.append(
+            (
+                where,
+                "must be an object of call arguments and their sources, e.g. "
+                f'{{"initial_state": ["enc:1", "enc:2"]}}; got {_short_json(args)}.',
+            )
+        )
+        return
+    for key, value in args.items():
+        if key not in CALL_TENSOR_ARGS:
+            problems.append(
+                (
+                    f"{where}.{key}",
+                    f"{_short_json(key)} is not a call argument that takes tensors: use "
+                    f"one of {', '.join(CALL_TENSOR_ARGS)}.",
+                )
+            )
+        elif isinstance(value, str):
+            _check_refs([value], f"{where}.{key}", problems)
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            _check_refs(value, f"{where}.{key}", problems)
+        else:
+            problems.append(
+                (
+                    f"{where}.{key}",
+                    "must be a source name or a non-empty list of them, e.g. "
+                    f'["enc:1", "enc:2"]; got {_short_json(value)}.',
+                )
+            )
+
+
+def _fill_shared(layers: list, problems: list) -> None:
+    """A layer entry with ``"shares": "owner"`` is another call of the layer ``owner``
+    (the same weights): its class and settings are the owner's, copied in here so every
+    reader sees a whole entry (any the file holds are replaced). The owner is an ordinary
+    layer entry: sharing is one level deep."""
+    by_name = {
+        lay["name"]: lay
+        for lay in layers
+        if isinstance(lay, dict) and isinstance(lay.get("name"), str)
+    }
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict) or "shares" not in layer:
+            continue
+        owner = layer["shares"]
+        target = by_name.get(owner) if isinstance(owner, str) else None
+        if target is None or target is layer or "shares" in target:
+            why = (
+                "names no layer of this model"
+                if target is None
+                else "is this layer itself"
+                if target is layer
+                else f"itself shares '{target.get('shares')}' (name that layer instead)"
+            )
+            problems.append(
+                (
+                    f"model.layers[{i}].shares",
+                    f'{_short_json(owner)} {why}: "shares" names the layer whose '
+                    "weights this call reuses.",
+                )
+            )
+            continue
+        layer["class_name"] = target.get("class_name")
+        layer["config"] = copy.deepcopy(target.get("config", {}))
+
+
+def shared_calls(model: dict) -> dict[str, list[str]]:
+    """Each shared layer's other call sites: ``{"tower": ["tower_b"]}`` (file order)."""
+    calls: dict[str, list[str]] = {}
+    for layer in model.get("layers", []):
+        if isinstance(layer, dict) and isinstance(layer.get("shares"), str):
+            calls.setdefault(layer["shares"], []).append(layer["name"])
+    return calls
 
 
 def shape_ok(shape) -> bool:
@@ -679,7 +805,7 @@ def is_sequential(project: dict) -> bool:
     inbound = inbound_of(model)
     previous = model["inputs"][0]["name"]
     for lay in layers:
-        if inbound[lay["name"]] != [previous]:
+        if inbound[lay["name"]] != [previous] or "shares" in lay or "inbound_args" in lay:
             return False
         entry = catalogue.LAYERS.get(lay.get("class_name")) or {}
         config = lay.get("config", {})

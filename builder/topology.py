@@ -28,11 +28,14 @@ __all__ = [
     "Topology",
     "analyse",
     "arity_message",
+    "call_sources",
     "cycle_message",
     "depends_on",
+    "edges_of",
     "inbound_of",
     "missing_source_message",
     "self_loop_message",
+    "split_ref",
     "unused_input_message",
     "unused_layer_message",
     "would_cycle_message",
@@ -54,6 +57,51 @@ def inbound_of(model: dict) -> dict[str, list[str]]:
         )
         previous = layer["name"]
     return result
+
+
+def split_ref(ref: str) -> tuple[str, int]:
+    """A source reference as (layer or input name, output index): ``"enc"`` is output 0
+    of ``enc``, ``"enc:1"`` its second output (an LSTM's ``state_h`` with
+    ``return_state=True``).
+
+    >>> split_ref("enc:2"), split_ref("x")
+    (('enc', 2), ('x', 0))
+    """
+    name, sep, index = ref.rpartition(":")
+    if sep and index.isdigit() and name:
+        return name, int(index)
+    return ref, 0
+
+
+def call_sources(layer: dict) -> list[tuple[str, str]]:
+    """(argument, reference) for each tensor a layer's call takes by keyword
+    (``inbound_args``: ``{"initial_state": ["enc:1", "enc:2"], "mask": "m"}``), in file
+    order; anything malformed is left out (``project.validate`` words it)."""
+    args = layer.get("inbound_args")
+    found: list[tuple[str, str]] = []
+    if not isinstance(args, dict):
+        return found
+    for key, value in args.items():
+        refs = value if isinstance(value, list) else [value]
+        found += [(key, ref) for ref in refs if isinstance(ref, str)]
+    return found
+
+
+def edges_of(model: dict) -> dict[str, list[str]]:
+    """The wiring as names: each layer's sources (``inbound_of``, then the tensors its call
+    takes by keyword), output indices dropped (``"enc:1"`` is a connection from ``enc``).
+    What the graph walk, the layout and the drawings follow.
+
+    >>> edges_of({"inputs": [{"name": "x"}], "layers": [{"name": "a"},
+    ...     {"name": "b", "inbound": ["x"], "inbound_args": {"initial_state": ["a:1"]}}]})
+    {'a': ['x'], 'b': ['x', 'a']}
+    """
+    links = inbound_of(model)
+    for layer in model.get("layers", []):
+        name = layer["name"]
+        extra = [ref for _, ref in call_sources(layer)]
+        links[name] = [split_ref(ref)[0] for ref in links[name] + extra]
+    return links
 
 
 # --------------------------------------------------------------------------- wording
@@ -188,7 +236,7 @@ def analyse(model: dict) -> Topology:
     (['a', 'b', 'c'], {'x': 0, 'a': 1, 'b': 2, 'c': 3})
     """
     inputs = [i["name"] for i in model.get("inputs") or []]
-    links = inbound_of(model)
+    links = edges_of(model)
     outputs = [o for o in model.get("outputs") or [] if isinstance(o, str)]
     return _analyse(inputs, links, outputs)
 

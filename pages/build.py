@@ -244,7 +244,7 @@ def _diagram(project: dict, result):
     # Edges as one line trace and boxes as one shape list: Plotly validates each
     # add_shape/add_annotation call separately, which is slow at 30+ layers.
     edge_x, edge_y = [], []
-    inbound = topology.inbound_of(model)
+    inbound = topology.edges_of(model)
     for lay in model["layers"]:
         for src in inbound[lay["name"]]:
             if src in pos:

@@ -18,7 +18,7 @@ import streamlit as st
 
 from builder import edit, graph, layout, paths, topology
 from builder import project as projectlib
-from builder.project import ProjectError
+from builder.project import CALL_TENSOR_ARGS, ProjectError
 from ui import compile_form, data_choice, forms, graph_form, preload, state
 from ui.graph_component import build_view, graph_editor, node_fixes
 from ui.layer_form import TEMPLATES_NOTE, menu_key, open_template, template_buttons, undo_redo
@@ -31,7 +31,14 @@ UNFOLDED = "graph_unfolded"  # ids of the groups drawn layer by layer (a view: n
 SEARCH = "graph_search"  # the search field's text
 HIT = "graph_search_hit"  # which of the matches was shown last
 FOCUS = "graph_focus"  # {"name", "seq"}: the node the canvas brings on screen, once
-GRAPH_TEMPLATES = ["two_branch", "multi_head", "inception_block", "residual_block"]
+GRAPH_TEMPLATES = [
+    "two_branch",
+    "multi_head",
+    "inception_block",
+    "residual_block",
+    "digits_seq2seq",
+    "digits_siamese",
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -151,6 +158,11 @@ def _on_action(action: dict) -> None:
             project = graph.connect(project, action["source"], action["target"])
         elif kind == "disconnect":
             project = graph.disconnect(project, action["source"], action["target"])
+        elif kind == "connect_arg":  # a tensor call argument (initial_state, mask, ...)
+            project = graph.connect_arg(project, action["source"], action["target"], action["arg"])
+        elif kind == "reuse":  # another call of the layer, with its weights
+            project, new = graph.reuse(project, name)
+            st.session_state[SELECTED] = new
         elif kind == "move":
             project = graph.move_node(project, name, action["x"], action["y"])
         elif kind == "delete":
@@ -215,8 +227,15 @@ def _add_input() -> None:
 
 def _connect_from(target: str, key: str) -> None:
     source = st.session_state.get(key)
-    if source:
+    arg = st.session_state.get(f"{key}:arg") or ""
+    if source and arg:
+        _on_action({"type": "connect_arg", "source": source, "target": target, "arg": arg})
+    elif source:
         _on_action({"type": "connect", "source": source, "target": target})
+
+
+def _reuse(name: str) -> None:
+    _on_action({"type": "reuse", "name": name})
 
 
 def _disconnect(source: str, target: str) -> None:
@@ -286,10 +305,30 @@ def _mode_caption(project: dict) -> None:
         st.caption("Graph mode (functional API): branches, merges, several inputs or outputs.")
 
 
-def _connections(project: dict, name: str) -> None:
-    """The selected layer's inputs as a list, with a keyboard-friendly way to connect."""
+def _sources(project: dict, result) -> dict[str, str]:
+    """Every source a layer can read, with its label: each node, and each further output
+    of a layer that has several ("enc:1": "enc:1 (state_h)")."""
+    from builder.checker import output_names
+
+    found = {n: n for n in graph.node_names(project)}
+    layers = {lay["name"]: lay for lay in project["model"]["layers"]}
+    for report in result.layers if result is not None else []:
+        shape = report.output_shape
+        if report.name in layers and shape and isinstance(shape[0], list) and len(shape) > 1:
+            lay = layers[report.name]
+            names = output_names(lay["class_name"], lay.get("config", {}), len(shape))
+            for k in range(1, len(shape)):
+                found[f"{report.name}:{k}"] = f"{report.name}:{k} ({names[k]})"
+    return found
+
+
+def _connections(project: dict, name: str, result=None) -> None:
+    """The selected layer's inputs and tensor call arguments as a list, with a
+    keyboard-friendly way to connect either, and "reuse this layer here"."""
     links = topology.inbound_of(project["model"])
     srcs = links.get(name, [])
+    layer = next(lay for lay in project["model"]["layers"] if lay["name"] == name)
+    calls = topology.call_sources(layer)
     st.markdown("**Inputs of this layer**")
     for src in srcs:
         a, b = st.columns([3, 2])
@@ -304,16 +343,45 @@ def _connections(project: dict, name: str) -> None:
             if len(srcs) == 1
             else None,
         )
-    candidates = [n for n in graph.node_names(project) if n != name and n not in srcs]
+    for arg, src in calls:
+        a, b = st.columns([3, 2])
+        a.markdown(f"{code(src)} as {code(arg)}")
+        b.button(
+            "Disconnect",
+            key=f"graph_disc_arg:{arg}:{src}:{name}",
+            on_click=_disconnect,
+            args=(src, name),
+        )
+    sources = _sources(project, result)
+    candidates = [n for n in sources if topology.split_ref(n)[0] != name and n not in srcs]
     key = f"graph_connect_from:{name}"
+    st.selectbox(
+        "Connect as",
+        [""] + list(CALL_TENSOR_ARGS),
+        key=f"{key}:arg",
+        format_func=lambda v: v or "an input",
+        help="An input of the layer, or a tensor argument of its call (initial_state "
+        "for an RNN's starting states, mask, attention_mask ...).",
+    )
     st.selectbox(
         "Connect from",
         [""] + candidates,
         key=key,
         on_change=_connect_from,
         args=(name, key),
-        format_func=lambda v: v or "choose a node",
+        format_func=lambda v: sources.get(v, v) if v else "choose a node",
         help="The same as dragging from that node's output port to this one.",
+    )
+    owner = layer.get("shares")
+    if owner:
+        st.caption(f"A call of '{md(owner)}': it uses the weights of that layer.")
+    st.button(
+        "Reuse this layer here",
+        key=f"graph_reuse:{name}",
+        on_click=_reuse,
+        args=(name,),
+        help="Adds another call of this layer (the same weights, as in a Siamese network "
+        "or a shared Embedding): connect its input to what it should read.",
     )
 
 
@@ -467,8 +535,13 @@ with st.container(border=True):
     elif any(i["name"] == selected for i in project["model"]["inputs"]):
         graph_form.input_form(project, selected)
     else:
-        graph_form.layer_form(project, selected, SELECTED)
-        _connections(project, selected)
+        # a call of a shared layer is edited through that layer (one set of settings)
+        shared = next(
+            (lay.get("shares") for lay in project["model"]["layers"] if lay["name"] == selected),
+            None,
+        )
+        graph_form.layer_form(project, shared or selected, SELECTED)
+        _connections(project, selected, result)
 
 st.subheader("Problems")
 data_choice.offer(project, "graph_use_suggested")

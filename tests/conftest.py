@@ -77,7 +77,7 @@ SLOW_FILES = {
     "test_adapt.py", "test_app_frame.py", "test_app_projects.py", "test_cli.py",
     "test_data_keras.py", "test_doctor_fits.py", "test_experiments.py",
     "test_experiments_export.py", "test_export.py", "test_export_data.py", "test_hostile.py",
-    "test_hostile_more.py", "test_keras_apps.py", "test_keras_cases.py", "test_lifecycle.py",
+    "test_hostile_more.py", "test_keras_apps.py", "test_keras_cases.py", "test_keras_examples.py", "test_lifecycle.py",
     "test_newcomer_csv.py", "test_page_build.py", "test_page_compare.py", "test_page_data.py",
     "test_page_doctor.py",
     "test_page_experiments.py", "test_page_graph.py", "test_page_results.py",

@@ -86,14 +86,39 @@ def keras_model(project: dict):
         links[lay["name"]] = lay.get("inbound") or [previous]
         previous = lay["name"]
     pending = list(model["layers"])
+    made = {}  # shared layers: one Keras layer per "shares" owner
+
+    def tensor(ref):  # "enc:1" is output 1 of enc
+        name, _, index = ref.partition(":")
+        out = tensors[name]
+        return out[int(index or 0)] if isinstance(out, (list, tuple)) else out
+
+    def keyword_refs(lay):
+        return [
+            r
+            for v in (lay.get("inbound_args") or {}).values()
+            for r in ([v] if isinstance(v, str) else v)
+        ]
+
     try:
         while pending:
-            lay = next(lay for lay in pending if all(s in tensors for s in links[lay["name"]]))
+            lay = next(
+                lay
+                for lay in pending
+                if all(
+                    s.partition(":")[0] in tensors for s in links[lay["name"]] + keyword_refs(lay)
+                )
+            )
             pending.remove(lay)
-            args = [tensors[s] for s in links[lay["name"]]]
+            args = [tensor(s) for s in links[lay["name"]]]
             config = dict(lay.get("config", {}))
             calls = {k: config.pop(k) for k in CALL_ARGUMENTS if k in config}
-            layer = keras_layer(lay["class_name"], config, lay["name"])
+            for key, refs in (lay.get("inbound_args") or {}).items():
+                calls[key] = tensor(refs) if isinstance(refs, str) else [tensor(r) for r in refs]
+            owner = lay.get("shares") or lay["name"]
+            if owner not in made:
+                made[owner] = keras_layer(lay["class_name"], config, owner)
+            layer = made[owner]
             if lay["class_name"] in ("MultiHeadAttention", "GroupQueryAttention"):
                 out = layer(*args, **calls)  # (query, value, key), as Keras documents
             else:

@@ -391,3 +391,46 @@ def test_attention_added_in_the_graph_attends_to_its_source_and_takes_a_key():
     assert lay["inbound"] == ["emb", "emb", "emb"]
     p["model"]["outputs"] = [name]
     assert check(p).layer(name).output_shape == [None, 6, 8]
+
+
+# --------------------------------------------------------------------------- format 3
+
+
+def _seq2seq():
+    return templates.load("digits_seq2seq")
+
+
+def test_connect_from_a_layers_second_output_and_as_initial_state():
+    p = _seq2seq()
+    p = graph.disconnect(p, "encoder:2", "decoder")
+    assert p["model"]["layers"][2]["inbound_args"] == {"initial_state": ["encoder:1"]}
+    p = graph.connect_arg(p, "encoder:2", "decoder", "initial_state")
+    assert p["model"]["layers"][2]["inbound_args"] == {"initial_state": ["encoder:1", "encoder:2"]}
+    with pytest.raises(ProjectError, match="already feeds initial_state"):
+        graph.connect_arg(p, "encoder:2", "decoder", "initial_state")
+    with pytest.raises(ProjectError, match="not a call argument"):
+        graph.connect_arg(p, "encoder:2", "decoder", "state")
+    with pytest.raises(ProjectError, match="cycle"):
+        graph.connect_arg(p, "digit", "encoder", "mask")
+    p = graph.connect(p, "encoder:1", "digit")  # a one-input layer: its input is replaced
+    assert p["model"]["layers"][3]["inbound"] == ["encoder:1"]
+    assert check(p).layer("digit").input_shapes == [[None, 32]]
+
+
+def test_reuse_adds_a_call_sharing_the_weights_and_delete_hands_them_over():
+    from builder import edit
+
+    p = graph.connect(_seq2seq(), "rows", "digit")
+    p, call = graph.reuse(p, "digit")
+    assert call == "digit_2"
+    lay = p["model"]["layers"][-1]
+    assert lay["shares"] == "digit" and lay["inbound"] == ["rows"]
+    p = graph.connect(p, "decoder", "digit_2")
+    p = graph.set_outputs(p, ["digit", "digit_2"])
+    result = check(p)
+    assert result.layer("digit_2").params == 0
+    p = graph.delete_node(p, "digit")
+    heir = next(x for x in p["model"]["layers"] if x["name"] == "digit_2")
+    assert "shares" not in heir and heir["class_name"] == "Dense"
+    p = edit.rename_layer(p, "encoder", "enc")
+    assert p["model"]["layers"][2]["inbound_args"] == {"initial_state": ["enc:1", "enc:2"]}

@@ -307,7 +307,7 @@ def test_reference_to_a_non_keras_function_is_refused_naming_the_layer(tmp_path)
     ):
         with pytest.raises(
             ProjectError,
-            match=r"layer 'd' refers to \"os.system\", which is "
+            match=r"layer 'd' refers to 'os.system', which is "
             r"not part of Keras",
         ):
             load()

@@ -170,11 +170,13 @@ def test_nested_model_with_several_outputs_is_flattened_output_by_output():
     assert check(project).total_params == model.count_params()
 
 
-def test_a_second_output_of_an_ordinary_layer_is_refused_by_name():
+def test_a_second_output_of_an_ordinary_layer_is_read_as_name_k():
     import keras
 
     x = keras.Input((5, 3), name="x")
     seq, state_h, _ = keras.layers.LSTM(4, return_state=True, name="rnn")(x)
     model = keras.Model(x, keras.layers.Concatenate(name="cat")([seq, state_h]))
-    with pytest.raises(ProjectError, match="output 1 of 'rnn'"):
-        keras_import.from_keras_json(model.to_json())
+    project, _ = keras_import.from_keras_json(model.to_json())
+    layers = {lay["name"]: lay for lay in project["model"]["layers"]}
+    assert layers["cat"]["inbound"] == ["rnn", "rnn:1"]
+    assert check(project).total_params == model.count_params()

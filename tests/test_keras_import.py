@@ -288,14 +288,37 @@ def test_unknown_layer_type_names_it_and_the_catalogue():
         from_keras_json(json.dumps(doc))
 
 
-def test_shared_layer_is_refused():
+def test_shared_layer_becomes_one_layer_and_its_further_calls():
     import keras
 
     dense = keras.layers.Dense(2, name="shared")
     a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
     model = keras.Model([a, b], keras.layers.Add(name="add")([dense(a), dense(b)]))
-    with pytest.raises(ProjectError, match="'shared' is used 2 times"):
-        from_keras_json(model.to_json())
+    p, notes = from_keras_json(model.to_json())
+    layers = {lay["name"]: lay for lay in p["model"]["layers"]}
+    assert layers["shared_2"]["shares"] == "shared" and layers["shared_2"]["inbound"] == ["b"]
+    assert layers["add"]["inbound"] == ["shared", "shared_2"]
+    assert any("called 2 times" in n for n in notes)
+    result = check(p)
+    assert result.valid and result.total_params == model.count_params() == 8
+    assert result.layer("shared_2").params == 0  # the weights are counted once
+    again, _ = from_keras_json(export.to_keras_json(p))  # and back through Keras
+    assert {lay["name"]: lay.get("shares") for lay in again["model"]["layers"]} == {
+        "shared": None,
+        "shared_2": "shared",
+        "add": None,
+    }
+
+
+def test_tensor_argument_the_project_cannot_connect_is_refused_by_name():
+    import keras
+
+    x = keras.Input((4, 3), name="x")
+    doc = json.loads(keras.Model(x, keras.layers.LSTM(2, name="rnn")(x)).to_json())
+    rnn = doc["config"]["layers"][1]
+    rnn["inbound_nodes"][0]["kwargs"]["weird"] = rnn["inbound_nodes"][0]["args"][0]
+    with pytest.raises(ProjectError, match="'rnn' \\(LSTM\\) is called with a tensor as 'weird'"):
+        from_keras_config(doc)
 
 
 @pytest.mark.parametrize(

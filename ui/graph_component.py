@@ -13,10 +13,15 @@ the layout)::
                 "error": str | None, "fixes": [{"label": "..."}], "warnings": [str],
                 "x": 24.0, "y": 190.0, "is_output": bool, "multi": bool,
                 "match_count": int,             # search hits it is or holds
-                "prefix": "conv2_block1"}],     # the enclosing block's name, if it starts it
+                "prefix": "conv2_block1",       # the enclosing block's name, if it starts it
+                "ports": ["output", "state_h", "state_c"],  # several outputs, else []
+                "shares": "tower" | None}],     # a further call of a shared layer
      "edges": [{"source": "x", "target": "d1", "slot": 0, "shape": "(None, 784)",
                 "bends": [[x, y], ...], "status": "ok" | "error",
-                "folded": bool}],               # from or to a folded group
+                "folded": bool,                 # from or to a folded group
+                "ref": "enc:1", "port": 1,      # the exact source and its output port
+                "label": "state_h → initial_state",    # output and call argument, or ""
+                "arg": "initial_state"}],       # the call argument it feeds, or ""
      "frames": [{"id": "group:conv2", "label": "conv2", "summary": "6 blocks · 42 layers",
                  "x": ..., "y": ..., "w": ..., "h": ...}],   # unfolded groups
      "palette": [...], "categories": [...],      # as for the stack editor
@@ -32,6 +37,7 @@ top-left corner; ``source`` of "add" may be "" for "the first input")::
 
     {"type": "add", "class_name": "Dense", "x": 40, "y": 300, "source": "d1", "seq": ...}
     {"type": "connect" | "disconnect", "source": "d1", "target": "add", "seq": ...}
+                                    # source "enc:1": output 1 of enc (a port)
     {"type": "move", "name": "d1", "x": 40, "y": 300, "seq": ...}
     {"type": "select" | "delete", "name": "d1", "seq": ...}
     {"type": "apply_fix", "name": "d1", "fix": 0, "seq": ...}
@@ -43,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from builder.topology import split_ref
 from ui import component_actions
 
 # Field kinds (see ``ui.component_actions``): "name" a non-empty string, "text" any
@@ -119,7 +126,6 @@ def build_view(
     ones inside it); ``focus`` ({"name", "seq"}) the node to bring on screen once per seq.
     """
     from builder import catalogue, layout
-    from builder.topology import inbound_of
 
     model = project["model"]
     drawing = drawing if drawing is not None else layout.view(project)
@@ -151,28 +157,37 @@ def build_view(
     drawn: set[tuple[str, str]] = set()
     slots: dict[str, int] = {}
     item_of = drawing.item_of
-    for dst, srcs in inbound_of(model).items():
-        for src in srcs:
-            if src not in item_of or item_of[src] == item_of[dst]:
-                continue
-            pair = (item_of[src], item_of[dst])
-            folded = pair != (src, dst)
-            if folded and pair in drawn:
-                continue  # one edge stands for every connection between the two
-            drawn.add(pair)
-            slot = slots.get(pair[1], 0)
-            slots[pair[1]] = slot + 1
-            edges.append(
-                {
-                    "source": pair[0],
-                    "target": pair[1],
-                    "slot": slot,
-                    "shape": shapes.get(src),
-                    "bends": [list(b) for b in drawing.routes.get(pair, [])],
-                    "status": "error" if status.get(pair[1]) == "error" else "ok",
-                    "folded": folded,
-                }
-            )
+    ports = {n["name"]: n.get("ports") or [] for n in nodes}
+    port_shapes = {name: node.get("port_shapes") for name, node in shown.items()}
+    for src, dst, ref, label, arg in _connections(model):
+        if src not in item_of or item_of[src] == item_of[dst]:
+            continue
+        pair = (item_of[src], item_of[dst])
+        folded = pair != (src, dst)
+        if folded and pair in drawn:
+            continue  # one edge stands for every connection between the two
+        drawn.add(pair)
+        slot = slots.get(pair[1], 0)
+        slots[pair[1]] = slot + 1
+        port = split_ref(ref)[1]
+        own = port_shapes.get(src) or []
+        shape = own[port] if port < len(own) else shapes.get(src)
+        edges.append(
+            {
+                "source": pair[0],
+                "target": pair[1],
+                "slot": slot,
+                "shape": shape,
+                "bends": [list(b) for b in drawing.routes.get(pair, [])],
+                "status": "error" if status.get(pair[1]) == "error" else "ok",
+                "folded": folded,
+                # the exact source ("enc:1") and what the edge carries into what
+                "ref": ref,
+                "port": port if port < max(len(ports.get(pair[0], [])), 1) else 0,
+                "label": label,
+                "arg": arg,
+            }
+        )
     frames = [
         {
             "id": gid,
@@ -195,6 +210,34 @@ def build_view(
         "selected": selected if selected in visible else None,
         "focus": focus if focus and focus.get("name") in visible else None,
     }
+
+
+def _connections(model: dict) -> list[tuple[str, str, str, str, str]]:
+    """Every connection as (source node, target layer, exact source reference, label, call
+    argument): the label names the source's output when it is not the first ("state_h")
+    and the call argument it feeds ("initial_state"), joined by an arrow; "" for a plain
+    input."""
+    from builder.checker import output_names
+    from builder.topology import call_sources, inbound_of
+
+    by_name = {lay["name"]: lay for lay in model["layers"]}
+    found = []
+
+    def port_label(ref: str) -> str:
+        node, index = split_ref(ref)
+        if not index or node not in by_name:
+            return ""
+        lay = by_name[node]
+        return output_names(lay["class_name"], lay.get("config", {}), index + 1)[index]
+
+    links = inbound_of(model)
+    for lay in model["layers"]:
+        for ref in links[lay["name"]]:
+            found.append((split_ref(ref)[0], lay["name"], ref, port_label(ref), ""))
+        for arg, ref in call_sources(lay):
+            label = " → ".join(x for x in (port_label(ref), arg) if x)
+            found.append((split_ref(ref)[0], lay["name"], ref, label, arg))
+    return found
 
 
 _KIND_WORD = {
@@ -243,6 +286,22 @@ def _group_item(group: Any, groups: dict, shown: dict, drawing: Any, found: set)
     }
 
 
+def _ports(result: Any, lay: dict) -> tuple[list[str], list[str]]:
+    """Keras' names of a layer's outputs when it has several (output, state_h, state_c)
+    and their shapes, from the checker; empty for one output or while shapes are pending."""
+    from builder.checker import output_names
+    from builder.results import fmt_shape
+
+    report = None
+    if result is not None:
+        report = next((r for r in result.layers if r.name == lay["name"]), None)
+    shape = report.output_shape if report is not None else None
+    if not (shape and isinstance(shape[0], list) and len(shape) > 1):
+        return [], []
+    names = output_names(lay["class_name"], lay.get("config", {}), len(shape))
+    return names, [fmt_shape(s) for s in shape]
+
+
 def _node_items(project: dict, result: Any, faults: list) -> list[dict]:
     """Every input and layer as a node (position left out), file order."""
     from builder import catalogue
@@ -278,12 +337,17 @@ def _node_items(project: dict, result: Any, faults: list) -> list[dict]:
         except (KeyError, ValueError, TypeError):
             summary, multi = "", False
         own = [f.message for f in faults if name in f.nodes]
+        owner = lay.get("shares")
         item = {
             **layer_item(result, name, class_name, summary),
             "kind": "layer",
             "is_output": name in outputs,
             "multi": multi,
+            "shares": owner,
         }
+        if owner:  # a further call of a shared layer: drawn as one of its call sites
+            item["summary"] = f"call of {owner} (shared weights) · {item['summary']}"
+        item["ports"], item["port_shapes"] = _ports(result, lay)
         if own:
             # Wiring faults say it in graph words; the checker's own text for them (a
             # project-file problem, "Add 'm': no output depends on...") would repeat one

@@ -287,3 +287,34 @@ def test_densenet121_draws_folded_finds_a_block_by_name_and_folds_again(
     main.get_by_role("button", name="Unfold all").click()
     expect(main.locator(".nbg-node")).to_have_count(429, timeout=60_000)
     print("DenseNet121 unfolded, draw ms:", float(editor.get_attribute("data-render-ms")))
+
+
+def test_states_ports_call_arguments_and_a_reused_layer(page, tmp_path):
+    """The seq2seq template: the encoder has a port per output, labelled with Keras'
+    names; its states reach the decoder as initial_state; a state dragged onto another
+    layer connects that output; "Reuse this layer here" adds a call sharing the weights."""
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("button", name="Templates").click()
+    page.get_by_role("button", name="Digits, LSTM encoder-decoder (seq2seq)").click()
+    page.keyboard.press("Escape")
+    expect(main.get_by_test_id("nbg-outport-encoder-2")).to_contain_text(
+        "state_c", timeout=TF_TIMEOUT
+    )
+    expect(main.get_by_test_id("nbg-outport-encoder-1")).to_contain_text("state_h")
+    expect(main.get_by_test_id("nbg-edge-label-encoder-1-decoder-initial_state")).to_have_text(
+        "state_h → initial_state (None, 32)"
+    )
+    expect(main.get_by_test_id("nbg-edge-label-encoder-2-decoder-initial_state")).to_have_text(
+        "state_c → initial_state (None, 32)"
+    )
+    connect(main, "encoder-1", "digit")  # drag from the state_h port
+    expect(main.get_by_test_id("nbg-edge-label-encoder-1-digit")).to_have_text(
+        "state_h (None, 32)", timeout=TF_TIMEOUT
+    )
+    node(main, "digit").locator(".nbg-head").click()
+    main.get_by_role("button", name="Reuse this layer here").click()
+    reused = node(main, "digit_2")
+    expect(reused).to_contain_text("call of digit (shared weights)", timeout=TF_TIMEOUT)
+    expect(reused).to_have_class(re.compile(r"\bnbg-shared\b"))
+    expect(main.get_by_test_id("nbg-params-digit_2")).to_contain_text("0", timeout=TF_TIMEOUT)
+    page.screenshot(path=str(tmp_path / "graph_states.png"))

@@ -98,7 +98,8 @@ function renderNode(node, selected) {
   const pending = status === "tentative";
   const box = el("div", {
     className: `nbg-node nbg-kind-${isInput ? "input" : "layer"} nbg-status-${status}` +
-      (name === selected ? " nbg-selected" : "") + (node.match_count ? " nbg-match" : ""),
+      (name === selected ? " nbg-selected" : "") + (node.match_count ? " nbg-match" : "") +
+      (node.shares ? " nbg-shared" : ""),
     tabindex: "0",
     "aria-current": name === selected ? "true" : null,
     "aria-label": `${isInput ? "Input" : "Layer"} ${name}, ${node.class_name || "Input"}`,
@@ -166,11 +167,22 @@ function renderNode(node, selected) {
     "data-testid": `nbg-fix-${name}-${k}`,
   }, `Fix: ${fix.label}`));
   if (fixes.length) box.append(el("div", { className: "nbg-fixes" }, ...fixes));
-  box.append(el("span", {
-    className: "nbg-port nbg-port-out",
-    title: "Output: drag from here to another layer's input",
-    "data-testid": `nbg-outport-${name}`,
-  }));
+  // A layer with several outputs (an LSTM with return_state) has a port per output,
+  // labelled with Keras' name for it (output, state_h, state_c).
+  const ports = Array.isArray(node.ports) && node.ports.length > 1 ? node.ports : [null];
+  box.dataset.ports = String(ports.length);
+  ports.forEach((label, k) => {
+    const port = el("span", {
+      className: `nbg-port nbg-port-out${label ? " nbg-port-many" : ""}`,
+      title: label ? `Output ${k}, ${label}: drag from here to another layer's input`
+        : "Output: drag from here to another layer's input",
+      "aria-label": label ? `Output ${label} of ${name}` : null,
+      "data-port": String(k),
+      "data-testid": k ? `nbg-outport-${name}-${k}` : `nbg-outport-${name}`,
+    }, label ? el("span", { className: "nbg-port-label" }, label) : null);
+    if (label) port.style.left = `${((k + 1) * 100) / (ports.length + 1)}%`;
+    box.append(port);
+  });
   return box;
 }
 
@@ -229,8 +241,13 @@ function route(points) {
   return d;
 }
 
+// A plain connection is "source-target"; one from a layer's output k or into a call
+// argument names both ("encoder-1-decoder-initial_state"), so two states into one layer
+// stay two edges.
 function edgeId(edge) {
-  return `${edge.source}-${edge.target}`;
+  const port = Number(edge.port) || 0;
+  if (!edge.arg && !port) return `${edge.source}-${edge.target}`;
+  return `${edge.source}-${port}-${edge.target}${edge.arg ? `-${edge.arg}` : ""}`;
 }
 
 function renderEdges(root, st) {
@@ -244,8 +261,8 @@ function renderEdges(root, st) {
   // written edge would lay the page out again per edge (slow with hundreds of nodes).
   const boxes = new Map();
   for (const node of root.querySelectorAll(".nbg-node")) {
-    boxes.set(node.dataset.name,
-      { x: node.offsetLeft, y: node.offsetTop, w: node.offsetWidth, h: node.offsetHeight });
+    boxes.set(node.dataset.name, { x: node.offsetLeft, y: node.offsetTop, w: node.offsetWidth,
+      h: node.offsetHeight, ports: Number(node.dataset.ports) || 1 });
   }
   const paths = [];
   const tags = [];
@@ -255,7 +272,8 @@ function renderEdges(root, st) {
     if (!a || !b) continue;
     const count = slots[edge.target];
     const slot = Number(edge.slot) || 0;
-    const x0 = a.x + a.w / 2;
+    const port = Math.min(Number(edge.port) || 0, a.ports - 1);
+    const x0 = a.x + (a.w * (port + 1)) / (a.ports + 1);
     const y0 = a.y + a.h + 6;
     const x1 = b.x + (b.w * (slot + 1)) / (count + 1);
     const y1 = b.y - 8;
@@ -280,11 +298,12 @@ function renderEdges(root, st) {
     const label = el("div", {
       className: `nbg-edge-label${selected ? " nbg-selected" : ""}${edge.folded ? " nbg-folded" : ""}`,
       title: edge.folded ? `${edge.shape || "shape unknown"} (unfold the group to edit this connection)`
-        : `${edge.source} to ${edge.target}: ${edge.shape || "shape unknown"} (click to select)`,
+        : `${edge.ref || edge.source} to ${edge.target}${edge.label ? ` (${edge.label})` : ""}: ` +
+          `${edge.shape || "shape unknown"} (click to select)`,
       "data-testid": `nbg-edge-label-${id}`,
       "data-source": edge.source,
       "data-target": edge.target,
-    }, edge.shape || "?");
+    }, edge.label ? `${edge.label} ${edge.shape || "?"}` : edge.shape || "?");
     label.style.left = `${(lx0 + x1) / 2}px`;
     label.style.top = `${(ly0 + y1) / 2}px`;
     tags.push(label);
@@ -434,7 +453,7 @@ function attach(root, st) {
     }
     if (event.target.closest(".nbg-disconnect")) {
       const edge = st.view.edges.find((e) => edgeId(e) === st.selectedEdge);
-      if (edge) send(st, { type: "disconnect", source: edge.source, target: edge.target });
+      if (edge) send(st, { type: "disconnect", source: edge.ref || edge.source, target: edge.target });
       st.selectedEdge = null;
       return;
     }
@@ -475,7 +494,7 @@ function attach(root, st) {
       const edge = st.view.edges.find((e) => edgeId(e) === st.selectedEdge);
       if (edge) {
         event.preventDefault();
-        send(st, { type: "disconnect", source: edge.source, target: edge.target });
+        send(st, { type: "disconnect", source: edge.ref || edge.source, target: edge.target });
         st.selectedEdge = null;
       }
       return;
@@ -499,10 +518,12 @@ function attach(root, st) {
     const node = event.target.closest(".nbg-node");
     if (port && node) {
       event.preventDefault();
-      st.gesture = { kind: "connect", source: node.dataset.name };
+      const k = Number(port.dataset.port) || 0;
+      const count = Number(node.dataset.ports) || 1;
+      st.gesture = { kind: "connect", source: k ? `${node.dataset.name}:${k}` : node.dataset.name };
       root.classList.add("nbg-connecting");
       const box = nodeBox(root, node.dataset.name);
-      st.gesture.from = { x: box.x + box.w / 2, y: box.y + box.h + 6 };
+      st.gesture.from = { x: box.x + (box.w * (k + 1)) / (count + 1), y: box.y + box.h + 6 };
       return;
     }
     if (node && node.dataset.kind !== "group" && !event.target.closest("button") &&
@@ -567,7 +588,7 @@ function attach(root, st) {
       root.classList.remove("nbg-connecting");
       root.querySelectorAll(".nbg-drop-ok").forEach((n) => n.classList.remove("nbg-drop-ok"));
       const over = nodeAt(root, event.clientX, event.clientY);
-      if (over && over.dataset.kind === "layer" && over.dataset.name !== g.source) {
+      if (over && over.dataset.kind === "layer" && over.dataset.name !== g.source.split(":")[0]) {
         send(st, { type: "connect", source: g.source, target: over.dataset.name });
       }
       st.suppressClick = true;
