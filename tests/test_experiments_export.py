@@ -63,3 +63,32 @@ def test_export_refuses_what_one_script_cannot_run():
     p.pop("experiment")
     with pytest.raises(ProjectError, match='no "experiment" section'):
         to_ray_tune_script(p)
+
+
+def test_a_standardised_target_ends_in_the_same_rescaling_as_the_app(tmp_path):
+    """A CSV regression target far from unit scale (prices in the hundreds) is standardised
+    for training; the Ray Tune script's model ends in the app's Rescaling back to the
+    label's units (its deviation and mean from the same fitted encoder)."""
+    from builder.data import encoding
+    from tests.fixtures_data import mixed_csv_project
+
+    p = mixed_csv_project(tmp_path, "csv_regression")
+    p["model"]["layers"][0]["name"] = "hidden"
+    p["version"] = 3
+    p["experiment"] = {"parameters": [{"setting": "layers.hidden.units", "values": [4, 8]}]}
+    enc = encoding.fit(p)
+    assert enc.target_mean is not None  # the case this test is about
+    code = to_ray_tune_script(p)
+    compile(code, "ray_tune.py", "exec")
+    assert f"LABEL_UNITS = {(float(enc.target_std), float(enc.target_mean))!r}" in code
+    assert 'name="to_label_units"' in code
+
+
+def test_shared_layers_are_refused_until_the_script_writes_them():
+    p = templates.load("experiment_digits")
+    first = p["model"]["layers"][0]
+    p["model"]["layers"].insert(
+        1, {"name": "again", "shares": first["name"], "inbound": [first["name"]]}
+    )
+    with pytest.raises(ProjectError, match="shared layers"):
+        to_ray_tune_script(p)

@@ -79,6 +79,10 @@ def build_model(project):
         tensors[layer["name"]] = made(args_ if len(args_) > 1 else args_[0])
     ins = [tensors[i["name"]] for i in model["inputs"]]
     outs = [tensors[o] for o in model["outputs"]]
+    if LABEL_UNITS is not None:  # a regression target standardised for training, as in the app
+        scale, offset = LABEL_UNITS
+        outs = [keras.layers.Rescaling(scale=scale, offset=offset, dtype="float32",
+                                       name="to_label_units")(outs[0])]
     net = keras.Model(ins if len(ins) > 1 else ins[0], outs if len(outs) > 1 else outs[0])
     comp = project["compile"]
     opt = comp["optimizer"]
@@ -242,6 +246,15 @@ def _label_code(project: dict, data) -> str:
     return code
 
 
+def _label_units(data) -> tuple[float, float] | None:
+    """(deviation, mean) of a regression target standardised for training, else None: the
+    script's model ends in the same Rescaling back to the label's units as the app's."""
+    enc = data.encoder
+    if getattr(enc, "target_mean", None) is None:
+        return None
+    return (float(enc.target_std), float(enc.target_mean))
+
+
 def to_ray_tune_script(project: dict) -> str:
     """The experiment of ``project`` as a standalone Ray Tune script (see module doc)."""
     project = validate(project)
@@ -259,6 +272,14 @@ def to_ray_tune_script(project: dict) -> str:
             "experiment",
         )
     for layer in project["model"]["layers"]:
+        refs = layer.get("inbound") or []
+        if layer.get("shares") or layer.get("inbound_args") or any(":" in r for r in refs):
+            raise ProjectError(
+                "shared layers, call arguments that take tensors and a layer's second or "
+                "later output are not exported to Ray Tune scripts yet; run this "
+                "experiment in netbuilder.",
+                "experiment",
+            )
         if layer["class_name"] == "Bidirectional":
             raise ProjectError(
                 "Bidirectional layers are not exported to Ray Tune scripts "
@@ -286,7 +307,8 @@ def to_ray_tune_script(project: dict) -> str:
     parts = [
         _HEADER.format(name=codegen.inline(project.get("name", ""))),
         imports,
-        f"OPTIMIZERS = {spec.OPTIMIZERS!r}\nPROJECT_JSON = {text!r}",
+        f"OPTIMIZERS = {spec.OPTIMIZERS!r}\nPROJECT_JSON = {text!r}\n"
+        f"LABEL_UNITS = {_label_units(data)!r}",
         "# --- Settings " + "-" * 58 + "\n" + _SETTINGS,
         "# --- Data " + "-" * 62 + "\n" + data_code,
         "# --- Labels " + "-" * 60 + "\n" + _label_code(project, data),
