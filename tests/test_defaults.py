@@ -48,7 +48,9 @@ def test_a_compile_section_without_loss_or_metrics_gets_the_datas():
 def test_the_offline_default_without_compile_and_data_is_valid_and_says_nothing_odd():
     result = fit_check.check(project_file.validate(_without("offline_default", "compile", "data")))
     assert result.valid, result.errors
-    assert not result.warnings and not any(r.warnings for r in result.layers)
+    # The one word it has: no data is chosen, and Digits fits the input (with its button).
+    assert [w.code for w in result.warnings] == ["no-data"]
+    assert not any(r.warnings for r in result.layers)
 
 
 def test_binary_crossentropy_on_classes_says_why_the_labels_are_one_hot():

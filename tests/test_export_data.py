@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 
 import numpy as np
 import pytest
@@ -166,7 +167,7 @@ def test_csv_script_says_when_the_file_changed(tmp_path, monkeypatch):
     path.write_text(path.read_text().replace(",high\n", ",huge\n", 1), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     data = code.split("# --- Data ")[1].split("\n", 1)[1].split("# --- Labels ")[0]
-    namespace = {"np": np}
+    namespace = {"np": np, "os": os}
     with pytest.raises(SystemExit, match="not among CLASSES"):
         exec(compile(data, "<data>", "exec"), namespace)
 

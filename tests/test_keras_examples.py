@@ -17,7 +17,7 @@ from builder import export
 from builder.build import build
 from builder.checker import check
 from builder.keras_import import from_keras_file
-from builder.project import ProjectError
+from builder.project import ProjectError, validate
 from tests import keras_examples
 
 
@@ -75,10 +75,12 @@ def _outputs(model, data) -> list:
 def _script_model(project: dict):
     """The model the exported script's ``build_model()`` makes (its model section run
     alone)."""
-    # an imported model has no data chosen; the script's model section does not read it
-    code = export.to_script({**project, "data": {"dataset": "digits", "options": {}}})
+    # An imported model has no data chosen (export of a whole script refuses it until data
+    # is chosen); the script's model section is written from the model alone.
+    p = validate({**project, "data": {"dataset": "digits", "options": {}}})
+    _, code = export._model_code(p, export._Data(p))
     start = code.index("def build_model():")
-    end = code.index("model = build_model()")
+    end = code.index("model = build_model()") if "model = build_model()" in code else len(code)
     scope: dict = {}
     exec("import keras\n" + code[start:end], scope)
     return scope["build_model"]()
