@@ -412,7 +412,8 @@ def _recommended(rec: dict) -> str:
     last = rec["last_layer"]["config"]
     act = last.get("activation") or "no activation"
     return (
-        f"Dense({last['units']}, {act}), loss `{rec['loss']}`, metrics {', '.join(rec['metrics'])}"
+        f"Dense({last['units']}, {md(act)}), loss {code(rec['loss'])}, metrics "
+        f"{md(', '.join(rec['metrics']))}"
     )
 
 
@@ -429,7 +430,7 @@ def _recommend_targets(project: dict, info) -> None:
         st.markdown(
             f"**{md(target.column)}** → output {code(target.output)}: "
             f"{md(target.task)}{md(classes)} · "
-            f"**recommended:** {md(_recommended(rec))}"
+            f"**recommended:** {_recommended(rec)}"
         )
         if target.output in outputs:
             losses[target.output], metrics[target.output] = rec["loss"], rec["metrics"]
@@ -504,7 +505,7 @@ def _recommendation(project: dict) -> None:
     st.markdown(
         f"**Task:** {md(info.task)}{md(classes)} · "
         f"**input:** {md(tuple(info.input_spec['shape']))} "
-        f"{md(info.input_spec['dtype'])} · **recommended:** last layer {md(_recommended(rec))}"
+        f"{md(info.input_spec['dtype'])} · **recommended:** last layer {_recommended(rec)}"
     )
     if project["data"].get("dataset") == "csv":
         _csv_inputs(project)

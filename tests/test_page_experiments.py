@@ -138,7 +138,7 @@ def test_settings_marked_varied_on_build_and_train_show_on_the_experiments_page(
 
     at.switch_page("pages/experiments.py").run()
     assert not at.exception, at.exception
-    listed = " ".join(m.value for m in at.markdown)
+    listed = " ".join(m.value for m in at.markdown).replace("\\", "")  # as rendered
     for setting in ("layers.hidden.units", "compile.optimizer.learning_rate", "fit.batch_size"):
         assert f"`{setting}`" in listed
     assert "32, 64, 128" in listed and "0.0001 to 0.01 (log scale)" in listed

@@ -40,6 +40,7 @@ DEVELOPER_TEXT = {
     "settings.LOSSES[loss]['help']",
     "label",  # ui/forms.py: the catalogue's label of a parameter
     "TEMPLATES_NOTE",  # ui/layer_form.py: a fixed sentence
+    "_recommended(rec)",  # pages/data.py: Keras names, each escaped inside
 }
 
 
