@@ -250,14 +250,10 @@ def _end_session(head: subprocess.Popen) -> None:
             pass
 
 
-def _cluster_ready(ray: str, port: int) -> bool:
-    status = subprocess.run(
-        [ray, "status", "--address", f"127.0.0.1:{port}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return status.returncode == 0 and "Active:" in status.stdout and " CPU" in status.stdout
+def _cluster_ready(temp: Path) -> bool:
+    """The head's raylet is up: its socket and the object store's are in the session."""
+    sockets = temp / "session_latest" / "sockets"
+    return (sockets / "raylet").exists() and (sockets / "plasma_store").exists()
 
 
 @pytest.fixture(scope="module")
@@ -301,7 +297,7 @@ def ray_head(tmp_path_factory):
             time.sleep(0.5)
         # The raylet registers after the GCS port opens: ready once the cluster lists a
         # node with its CPUs (polled, no fixed wait).
-        while not _cluster_ready(ray, port):
+        while not _cluster_ready(temp):
             if head.poll() is not None or time.monotonic() > deadline:
                 log.flush()
                 pytest.fail(f"the Ray head has no node:\n{(temp / 'head.log').read_text()}")
