@@ -125,7 +125,7 @@ def test_settings_follow_an_outside_change_of_the_project():
 
 def test_dataset_in_use_is_named_with_a_link_to_data():
     at = _open()
-    text = " ".join(m.value for m in at.main.markdown)
+    text = " ".join(m.value for m in at.main.markdown).replace("\\", "")  # as rendered
     assert "Digits (8x8, offline)" in text and "image_layout = flat" in text
     if (ROOT / "pages" / "data.py").exists():
         assert any("data" in link.proto.page.lower() for link in at.page_link)

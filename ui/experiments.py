@@ -47,6 +47,7 @@ def runs_root() -> Path:
 
 def start(project: dict, address: str | None) -> Path:
     """Create the experiment folder and run it in a new process; remember its id."""
+    state.ensure_saved()  # listed in Projects under its name, also if never edited
     owner = state.session_id()
     folder = runner.create(project, runs_root(), owner)
     command = [
