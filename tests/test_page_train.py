@@ -260,8 +260,9 @@ def test_stop_a_long_run_and_reattach_only_as_its_owner():
     again = _open(query={"p": pid, "job": job})
     assert again.session_state["train_job"] == job
     assert not [b for b in again.button if b.key == "train_start"]
-    # Another session with the job id in its URL does not see it.
-    other = _open(query={"job": job})
+    # Another session, on another project, with the job id in its URL does not see it (a
+    # bare URL would open the latest project: this one, whose owner it then is).
+    other = _open(query={"job": job, "p": "0123456789abcdef"})
     assert "train_job" not in other.session_state
     assert [b for b in other.button if b.key == "train_start"]
 
