@@ -58,8 +58,8 @@ def test_a_markdown_image_in_a_project_name_is_never_fetched(streamlit_server, n
     _autosave(home, current, name)
     new_page.goto(f"{url}/?p={current}")
     sidebar = new_page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Recent projects").first.click(timeout=120_000)
-    # The open project's line in Recent projects (once `**{name}** (open)`, which fetched).
+    sidebar.get_by_text("Projects (").first.click(timeout=120_000)
+    # The open project's line in Projects (once `**{name}** (open)`, which fetched).
     shown = sidebar.get_by_text(f"{name} (open)", exact=True)
     expect(shown).to_be_visible(timeout=120_000)
     for title in ("Build", "Graph", "Data", "Train", "Results"):
