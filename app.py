@@ -75,7 +75,9 @@ def _projects(current: str) -> None:
     from builder import recent
 
     every = state.projects()
-    with st.expander(f"Projects ({len(every)})"):
+    # Keyed and tracked: the count in the label changes as projects come and go, and an
+    # open list stays open across that and across pages.
+    with st.expander(f"Projects ({len(every)})", key="nb_projects", on_change="rerun"):
         gone = state.deleted()
         if gone:
             left, right = st.columns([3, 2], vertical_alignment="center")

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -72,6 +73,62 @@ def test_a_worker_stops_within_seconds_when_its_app_is_killed(tmp_path):
         parent.wait()
     took = _wait_gone(pid, token, timeout=10)
     assert took is not None, "the worker outlived its killed parent by 10 s"
+
+
+_GUARDED_CHILD = """
+import os, sys
+from builder.training import lifecycle
+lifecycle.guard(int(sys.argv[1]), lifecycle.start_token(int(sys.argv[1])))
+print("guarded", flush=True)
+for line in sys.stdin:
+    print("pong", flush=True)
+"""
+
+
+def _child_started_by_a_short_thread(through_launcher: bool) -> subprocess.Popen:
+    """A child that sets the parent-death signal, started from a thread that then ends (as
+    a Streamlit script run's thread does). Returns once that thread is gone from the OS."""
+
+    def start():
+        return subprocess.Popen(
+            [sys.executable, "-c", _GUARDED_CHILD, str(os.getpid())],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    box: dict = {}
+
+    def script_run():
+        box["tid"] = threading.get_native_id()
+        box["child"] = lifecycle.launch(start) if through_launcher else start()
+        assert box["child"].stdout.readline() == "guarded\n"  # the signal is set now
+
+    thread = threading.Thread(target=script_run)
+    thread.start()
+    thread.join()
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/self/task/{box['tid']}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # polled: the OS thread ends just after Python's join returns
+    return box["child"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_a_child_started_through_launch_outlives_the_script_run_that_asked_for_it():
+    """The experiment runner and every training worker start through ``lifecycle.launch``:
+    started straight from a script run's thread, the kernel kills them when it ends."""
+    control = _child_started_by_a_short_thread(through_launcher=False)
+    assert control.wait(timeout=60) == -signal.SIGKILL, "the control child was not killed"
+    child = _child_started_by_a_short_thread(through_launcher=True)
+    try:
+        child.stdin.write("ping\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "pong\n", "the launched child died with the thread"
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_the_watch_thread_ends_an_orphan_where_no_parent_death_signal_exists(tmp_path):

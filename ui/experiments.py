@@ -64,14 +64,18 @@ def start(project: dict, address: str | None) -> Path:
     command += ["--parent", f"{os.getpid()}:{lifecycle.start_token(os.getpid()) or ''}"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     with open(folder / "driver.log", "w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+        # Started from the launcher thread: the runner's parent-death signal is tied to the
+        # thread that started it, and this script run's thread ends after the rerun.
+        process = lifecycle.launch(
+            lambda: subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         )
     _processes()[folder.name] = process
     record = runs.read_json(folder / "experiment.json")

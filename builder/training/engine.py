@@ -43,24 +43,10 @@ import os
 import queue as queue_module
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import devices, faults, kfold, lifecycle, runs
 from .worker import process_main, warm_main
-
-_LAUNCHER: ThreadPoolExecutor | None = None
-_LAUNCHER_LOCK = threading.Lock()
-
-
-def _launcher() -> ThreadPoolExecutor:
-    """The one thread that starts workers (its threads live until the interpreter exits)."""
-    global _LAUNCHER
-    with _LAUNCHER_LOCK:
-        if _LAUNCHER is None:
-            _LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netbuilder-launcher")
-        return _LAUNCHER
-
 
 ACTIVE_STATES = ("starting", "running")
 
@@ -261,8 +247,11 @@ class WarmWorker:
             args=(self._jobs, self.queue, self.stop_event, (self.ready, self.prepared), options),
             daemon=True,
         )
-        _launcher().submit(self.process.start).result()
-        threading.Thread(target=self.process.join, name="reap-warm", daemon=True).start()
+        lifecycle.launch(self.process.start)
+        # The one thread that waits for this process: a second waiter (a join elsewhere)
+        # could find it reaped before its exit code is set, and see it alive.
+        self._reaper = threading.Thread(target=self.process.join, name="reap-warm", daemon=True)
+        self._reaper.start()
         self.taken = False
 
     @property
@@ -290,7 +279,7 @@ class WarmWorker:
         if not self.taken and self.process.is_alive():
             self.taken = True
             self.process.kill()
-        self.process.join(5)
+        self._reaper.join(5)
 
 
 def start_run(
@@ -357,7 +346,7 @@ def _spawn(project, folder: Path, options: dict, prepared):
         args=(project, str(folder), queue, stop_event, options, prepared),
         daemon=True,
     )
-    _launcher().submit(process.start).result()
+    lifecycle.launch(process.start)
     # Collect its exit status the moment it ends, whether or not a page still polls it
     # (a page stops polling at the result event, before the process has exited).
     threading.Thread(target=process.join, name=f"reap-{folder.name}", daemon=True).start()

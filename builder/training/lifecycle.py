@@ -3,9 +3,10 @@
 A worker is tied to its parent twice:
 
 - Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` right after the worker starts, so the kernel
-  kills it when the thread that started it ends. ``engine`` therefore starts workers from
-  one long-lived launcher thread, never from a Streamlit script thread (those end after
-  every rerun).
+  kills it when the thread that started it ends. Every child that sets it (training
+  workers, the warm worker, an experiment's runner) is therefore started through
+  ``launch``, on one long-lived launcher thread, never from a Streamlit script thread
+  (those end after every rerun, and the child would be killed with them).
 - Everywhere: a watch thread in the worker checks every ``WATCH_INTERVAL_S`` seconds that the
   parent process is still the same process (pid alive *and* the same start token, so a
   recycled pid does not count); when it is gone, the worker writes ``interrupted`` to
@@ -25,9 +26,28 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 WATCH_INTERVAL_S = 0.5
 PR_SET_PDEATHSIG = 1
+
+_T = TypeVar("_T")
+_LAUNCHER: ThreadPoolExecutor | None = None
+_LAUNCHER_LOCK = threading.Lock()
+
+
+def launch(start: Callable[[], _T]) -> _T:
+    """Call ``start`` (which starts a child process) on the one launcher thread and return
+    its result. That thread lives until the interpreter exits, so a child's parent-death
+    signal fires when the app ends, not when the script run that asked for it does."""
+    global _LAUNCHER
+    with _LAUNCHER_LOCK:
+        if _LAUNCHER is None:
+            _LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netbuilder-launcher")
+        launcher = _LAUNCHER
+    return launcher.submit(start).result()
 
 
 def start_token(pid: int) -> str | None:
