@@ -19,6 +19,11 @@ project does not hold) are never decompressed, so a zip bomb costs nothing. Kera
 
 To know which settings differ from Keras' defaults, each mapped layer is rebuilt with Keras
 and its config compared with the file's: whatever differs, apart from the name, is a note.
+
+This module is the entry: it refuses code and custom layers and puts the project together.
+The parts live beside it: ``keras_import_archive`` (a ``.keras`` file's config.json),
+``keras_import_graph`` (layers and calls as the project's layers and links),
+``keras_import_layer`` (one layer's settings) and ``keras_import_compile`` (compile settings).
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ from builder.keras_import_archive import read_keras_config
 from builder.keras_import_compile import _compile
 from builder.keras_import_graph import _functional, _is_op, _Names, _sequential
 from builder.keras_import_layer import _MODEL_CLASSES
-from builder.keras_import_layer import _REBUILT as _REBUILT  # tests reset the cache here
 from builder.project import (
     ProjectError,
     _short_json,
