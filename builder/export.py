@@ -3,7 +3,8 @@ notebook, Keras JSON or a ``.keras`` file.
 
 The script and the notebook are made of the same sections (settings, data, model, compile,
 fit, evaluate), each a short explanation and a block of code; the script joins the code,
-the notebook puts each explanation in a markdown cell above its code cell.
+the notebook puts each explanation in a markdown cell above its code cell. The data
+section is written by ``builder.export_data``.
 
 Generated code is plain Keras + NumPy (+ scikit-learn or pandas when the dataset needs
 them). Every value taken from the project is written with ``repr`` of a plain Python value
