@@ -4,7 +4,7 @@
 on symbolic inputs (no data, no weights initialised) and records the output shape and the
 parameter count Keras reports. When Keras refuses a layer, its terse message is translated
 into a sentence that names the layer, what it needs, what it received and the fix, and
-mechanical fixes are offered as data (see ``builder.fixes``).
+mechanical fixes are offered as data (``builder.keras_errors``; see ``builder.fixes``).
 
 Layers after an error are still reported: the failing layer is treated as if it passed its
 input through unchanged, and everything computed that way is marked ``tentative``.
