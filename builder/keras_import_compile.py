@@ -9,11 +9,9 @@ onto the project's compile section; whatever netbuilder does not offer is left a
 
 from __future__ import annotations
 
-import re
-
 from builder import settings
 from builder.keras_import_graph import _Names
-from builder.keras_import_layer import _same, _short
+from builder.keras_import_layer import _same, _short, _snake
 
 
 def _compile(  # noqa: C901
@@ -104,7 +102,3 @@ def _compile(  # noqa: C901
     ):
         result["loss_weights"] = dict(zip(outputs, weights))
     return result
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(name)).lower()

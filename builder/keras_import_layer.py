@@ -190,7 +190,7 @@ def _keras_object(p: dict, value):
 
     module = getattr(keras, _OBJECT_MODULES[p["type"]])
     names = catalogue.KERAS_OBJECTS.get(_OBJECT_MODULES[p["type"]], [])
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", str(cls)).lower()
+    snake = _snake(cls)
     spellings = [n for n in names if n.islower()]
     spellings = [
         n for n in (p.get("default"), snake) if isinstance(n, str) and n in names
@@ -364,3 +364,8 @@ def _short(value) -> str:
         text = f"{value['class_name']}({', '.join(f'{k}={v}' for k, v in cfg.items())})"
         return text if len(text) <= 80 else text[:77] + "..."
     return _short_json(value)
+
+
+def _snake(name: str) -> str:
+    """A Keras class name in snake case: "GlorotUniform" -> "glorot_uniform"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(name)).lower()
