@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import streamlit as st
 
 _inside = threading.local()  # set while this thread's script run is in run(page)
+_FRAMED = "_frame_ran"  # in a session that has run a page through app.py
 
 
 class PageEnd(Exception):
@@ -32,7 +33,11 @@ def enter() -> None:
     ``pages/`` page (see the module docstring)."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory and not getattr(_inside, "page", False):
+    # Only on a session's first run (a page load: no widget event to lose in the rerun).
+    # AppTest runs a page file on its own after switch_page in the same old-style way; its
+    # sessions have run app.py already, and their runs carry the events under test.
+    alone = PagesManager.uses_pages_directory and not getattr(_inside, "page", False)
+    if alone and _FRAMED not in st.session_state:
         PagesManager.uses_pages_directory = False  # as app.py's st.navigation would set it
         st.rerun()
 
@@ -47,6 +52,7 @@ def end() -> NoReturn:
 def run(page: Any) -> None:
     """Run a ``st.navigation`` page (its ``run()``) to its end or to its ``end()``."""
     _inside.page = True
+    st.session_state[_FRAMED] = True
     try:
         page.run()
     except PageEnd:
