@@ -73,7 +73,7 @@ def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info
                 return
             number = epoch + 1
             name = f"checkpoint-{number:05d}.keras"
-            _save_model(self.model, folder / name)
+            save_model(self.model, folder / name)
             kept = [name]
             record = {
                 "epoch": number,
@@ -171,7 +171,8 @@ class _Refused(Exception):
     """A resume that cannot go on; the message is shown as it is."""
 
 
-def _save_model(model, path: Path) -> None:
+def save_model(model, path: Path) -> None:
+    """``model.save(path)`` through a temporary name, so ``path`` is whole or absent."""
     tmp = path.with_name(f".{path.stem}.tmp.keras")
     model.save(tmp)
     os.replace(tmp, path)

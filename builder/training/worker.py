@@ -34,6 +34,7 @@ import numpy as np
 
 from builder import doctor
 
+from . import checkpoint as checkpoints
 from . import devices, faults, feed, kfold, lifecycle, probe, runs
 from .checkpoint import (
     _checkpoint_callback,
@@ -41,7 +42,6 @@ from .checkpoint import (
     _load_checkpoint,
     _Refused,
     _restore_seed_states,
-    _save_model,
 )
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
@@ -559,7 +559,7 @@ def _train_single(
             model.load_weights(folder / saver.saved)
         emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
-        _save_model(model, folder / "model.keras")
+        checkpoints.save_model(model, folder / "model.keras")
         outcome["predictions"] = probe.summary(model, data, *_probe_split(x, y, extra))
 
 
@@ -706,7 +706,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
             tests.append(_evaluate(model, x_test, data.y_test, batch_size))
     (folder / "folds").mkdir(exist_ok=True)
     for index, model in enumerate(trained, start=1):
-        _save_model(model, folder / "folds" / f"fold-{index}.keras")
+        checkpoints.save_model(model, folder / "folds" / f"fold-{index}.keras")
     outcome["kfold"] = kfold.mean_scores(scores)
     outcome["kfold_folds"] = scores
     outcome["test"] = kfold.mean_scores(tests) if tests and tests[0] else {}
