@@ -41,6 +41,7 @@ import numpy as np
 
 from builder.experiments import spec
 from builder.training import lifecycle, runs
+from builder.training.events import Event
 
 MAX_PACK = 16
 PAYS_BELOW = 0.85  # a pair step must cost under this share of two single steps
@@ -334,8 +335,8 @@ class _Trial:
             "parallel": False,
         }
 
-    def _emit(self, event: dict) -> None:
-        if event.get("type") != "epoch":
+    def _emit(self, event: Event) -> None:
+        if event["type"] != "epoch":
             return
         value = event["logs"].get(self.metric)
         if not (isinstance(value, float) and math.isfinite(value)):

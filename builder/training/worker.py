@@ -15,7 +15,7 @@ epochs, the same data split (checked against the digest the first segment record
 
 ``process_main`` is the spawned process's entry point: it pins the device through
 environment variables *before* TensorFlow is imported, then calls ``train`` with a queue
-and a stop Event. Event formats are documented in ``engine``.
+and a stop Event. Options and events are typed in ``events`` (examples in ``engine``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import platform
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,7 @@ from .checkpoint import (
     _Refused,
     _restore_seed_states,
 )
+from .events import Emit, SummaryEvent, WorkerOptions
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
 QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
@@ -53,7 +55,7 @@ _PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
 
 
 def _progress_callback(
-    emit,
+    emit: Emit,
     should_stop,
     *,
     epochs: int,
@@ -151,7 +153,7 @@ def _learning_rate(model):
         return None
 
 
-def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> list:
+def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit: Emit) -> list:
     """The project's Keras callbacks, fresh instances, paths inside the run folder.
 
     TerminateOnNaN is always added, marked safe for Keras' async batch-end dispatch so the
@@ -197,7 +199,7 @@ class _Recorder:
 
     WRITE_INTERVAL_S = 1.0  # history files on disk lag the events by at most ~1 s
 
-    def __init__(self, folder: Path, emit, epochs: int, folds: int | None):
+    def __init__(self, folder: Path, emit: Emit, epochs: int, folds: int | None):
         self.folder, self.emit, self.epochs, self.folds = folder, emit, epochs, folds
         self._written = 0.0
         self.histories: dict[int | None, dict[str, list[float]]] = {}
@@ -227,7 +229,12 @@ class _Recorder:
     def history(self) -> dict[str, list[float]]:
         if self.folds is None:
             return self.histories.get(None, {})
-        return kfold.mean_history([self.histories[f] for f in sorted(self.histories)])
+        return kfold.mean_history([self.histories[f] for f in self._folds(self.histories)])
+
+    @staticmethod
+    def _folds(table: dict[int | None, Any]) -> list[int]:
+        """The fold numbers of a K-fold run's table, in order (its keys are all folds)."""
+        return sorted(f for f in table if f is not None)
 
     @property
     def epochs_done(self) -> int:
@@ -240,17 +247,18 @@ class _Recorder:
             runs.write_text_atomic(self.folder / "history.csv", text)
             return
         mean_seconds = kfold.mean_history(
-            [{"s": self.seconds[f]} for f in sorted(self.seconds)]
+            [{"s": self.seconds[f]} for f in self._folds(self.seconds)]
         ).get("s", [])
         runs.write_text_atomic(
             self.folder / "history.csv", runs.history_to_csv(self.history, mean_seconds)
         )
         names: list[str] = []
         merged: dict[str, list] = {}
-        fold_column, seconds = [], []
-        for f in sorted(self.histories):
+        fold_column: list[int] = []
+        seconds: list[float] = []
+        for f in self._folds(self.histories):
             names += [n for n in self.histories[f] if n not in names]
-        for f in sorted(self.histories):
+        for f in self._folds(self.histories):
             rows = len(self.seconds[f])
             for n in names:
                 values = self.histories[f].get(n, [])
@@ -275,7 +283,7 @@ def _versions() -> dict:
     }
 
 
-def _prepare(project: dict, emit, allow_download: bool):
+def _prepare(project: dict, emit: Emit, allow_download: bool):
     from builder.data.loader import prepare
 
     def progress(fraction, message):
@@ -346,7 +354,7 @@ def _evaluate(model, x, y, batch_size) -> dict:
 def train(
     project: dict,
     folder: str | Path,
-    emit=None,
+    emit: Emit | None = None,
     should_stop=None,
     *,
     prepared=None,
@@ -355,7 +363,7 @@ def train(
     parallel_folds: bool = True,
     allow_download: bool = False,
     resume: bool = False,
-) -> dict:
+) -> SummaryEvent:
     """Train ``project`` into the existing run ``folder``; return the summary event.
 
     ``resume`` continues the run in ``folder`` from its checkpoint (see the module
@@ -378,7 +386,7 @@ def train(
     if checkpoint is not None:  # the history up to the checkpoint, whatever history.csv says
         recorder.histories[None] = {n: list(v) for n, v in checkpoint["history"].items()}
         recorder.seconds[None] = list(checkpoint.get("seconds") or [])
-    outcome = {
+    outcome: dict[str, Any] = {
         "state": "failed",
         "message": "",
         "test": {},
@@ -725,7 +733,7 @@ def _improving(project, recorder) -> bool:
     return done_all and doctor.still_improving(recorder.history)
 
 
-def _finish(project, folder, recorder, outcome, emit) -> dict:
+def _finish(project, folder, recorder, outcome, emit: Emit) -> SummaryEvent:
     """Write history, metrics and run.json; emit and return the summary event."""
     history = recorder.history
     last = {name: values[-1] for name, values in history.items() if values}
@@ -768,7 +776,7 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
         )
     except OSError as err:
         outcome.update(state="failed", message=f"could not write the run folder: {err}")
-    summary = {
+    summary: SummaryEvent = {
         "type": "summary",
         "state": outcome["state"],
         "message": outcome["message"],
@@ -786,7 +794,7 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
 
 
 def process_main(
-    project: dict, folder: str, queue, stop_event, options: dict, prepared=None
+    project: dict, folder: str, queue, stop_event, options: WorkerOptions, prepared=None
 ) -> None:
     """Entry point of the spawned training process (see ``engine.start_run``).
 
@@ -867,7 +875,7 @@ def _warm_up() -> None:
     keras.backend.clear_session()
 
 
-def warm_main(jobs, queue, stop_event, events, options: dict) -> None:
+def warm_main(jobs, queue, stop_event, events, options: WorkerOptions) -> None:
     """Entry point of a warm worker (``engine.WarmWorker``): tied to the app like any
     worker, it imports TensorFlow, warms Keras up, sets ``ready`` (``events`` are the
     ready and data-prepared Events) and waits for messages
