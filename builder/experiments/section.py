@@ -1,32 +1,44 @@
 """The experiment section's keys, defaults and caps, and the grid a grid search walks.
 
-``defaults`` fills every optional key of the section (``spec``'s docstring shows it
-whole); ``asha_settings`` fills ASHA's. Imports neither TensorFlow nor Ray.
+The keys, their types, defaults, bounds and choices are data: ``section.json`` beside this
+module (``SCHEMA``), in ``builder.fields``' vocabulary; a cap named by ``max_limit`` is
+the one in ``builder.limits``. ``defaults`` fills every optional key of the section
+(``spec``'s docstring shows it whole), the derived ones (search, trials, mode) in code;
+``asha_settings`` fills ASHA's. Imports neither TensorFlow nor Ray.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
+from pathlib import Path
 
 from builder import limits, settings
 
-SEARCHES = ("grid", "random", "tpe")
-MODES = ("min", "max")
-_KEYS = {
-    "parameters",
-    "search",
-    "trials",
-    "max_minutes",
-    "concurrency",
-    "metric",
-    "mode",
-    "early_stopping",
-    "cpus_per_trial",
-    "gpus_per_trial",
-}
-_PARAM_KEYS = {"setting", "values", "low", "high", "type", "log"}
-_ASHA_KEYS = {"method", "grace_period", "reduction_factor"}
+SCHEMA_PATH = Path(__file__).with_name("section.json")
+SCHEMA: dict = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+FIELDS: dict[str, dict] = SCHEMA["fields"]
+SEARCHES = tuple(FIELDS["search"]["choices"])
+MODES = tuple(FIELDS["mode"]["choices"])
+_KEYS = set(FIELDS)
+_PARAM_KEYS = set(SCHEMA["parameter_keys"])
+_ASHA_KEYS = set(SCHEMA["early_stopping"])
+
+
+def upper_bound(spec: dict) -> float | None:
+    """A field's largest value: its ``max``, or the ``builder.limits`` cap it names."""
+    if "max_limit" in spec:
+        return float(getattr(limits, spec["max_limit"]))
+    return spec.get("max")
+
+
+# (key, lowest, highest) of the whole-number keys, in the schema's order.
+WHOLE_NUMBERS: tuple[tuple[str, int, int], ...] = tuple(
+    (name, spec["min"], int(upper_bound(spec) or 0))
+    for name, spec in FIELDS.items()
+    if spec["type"] == "int"
+)
 FIT_SETTINGS = ("batch_size", "seed")
 # Each optimizer's settings at their defaults (from builder.settings); a plain table, as
 # the exported Ray Tune script holds it beside its copy of ``apply``.
@@ -42,15 +54,14 @@ def defaults(section: dict) -> dict:
     out = copy.deepcopy(section)
     params = out.get("parameters", [])
     ranged = any("values" not in p for p in params if isinstance(p, dict))
-    out.setdefault("search", "random" if ranged else "grid")
-    out.setdefault("trials", None)
-    out.setdefault("max_minutes", None)
-    out.setdefault("concurrency", 2)
-    out.setdefault("metric", "val_loss")
-    out.setdefault("mode", default_mode(out["metric"]) if isinstance(out["metric"], str) else "min")
-    out.setdefault("early_stopping", None)
-    out.setdefault("cpus_per_trial", None)
-    out.setdefault("gpus_per_trial", 0)
+    for name, spec in FIELDS.items():
+        if name == "search":
+            out.setdefault(name, "random" if ranged else "grid")
+        elif name == "mode":
+            metric = out["metric"]
+            out.setdefault(name, default_mode(metric) if isinstance(metric, str) else "min")
+        elif "default" in spec:
+            out.setdefault(name, spec["default"])
     if out["trials"] is None:
         out["trials"] = grid_size(params) if out["search"] == "grid" else 10
     return out

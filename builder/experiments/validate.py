@@ -20,10 +20,10 @@ from builder.experiments.section import (
     FIT_SETTINGS,
     MAX_GRID,
     MAX_REPEAT,
-    MAX_TRIALS,
     MODES,
     OPTIMIZERS,
     SEARCHES,
+    WHOLE_NUMBERS,
     grid_size,
 )
 from builder.project import _close
@@ -432,12 +432,7 @@ def validate_section(project: dict, section) -> list[tuple[str, str]]:
                 'combinations: use fewer values or search "random".',
             )
         )
-    for key, lo, hi in (
-        ("trials", 1, MAX_TRIALS),
-        ("concurrency", 1, 1024),
-        ("cpus_per_trial", 1, 1024),
-        ("gpus_per_trial", 0, 64),
-    ):
+    for key, lo, hi in WHOLE_NUMBERS:
         value = section.get(key)
         if value is not None and (not is_int(value) or not lo <= value <= hi):
             problems.append(
