@@ -259,7 +259,7 @@ def test_bad_files_are_refused_with_a_message(tmp_path, body, kwargs, match):
 
 
 def test_missing_path_and_folder(tmp_path):
-    with pytest.raises(DataError, match="no file at .*upload the CSV again"):
+    with pytest.raises(DataError, match=r"no file at .*upload the CSV again"):
         load_table(str(tmp_path / "gone.csv"))
     with pytest.raises(DataError, match="is a folder, not a CSV file"):
         load_table(str(tmp_path))
@@ -364,7 +364,7 @@ def test_columns_the_user_leaves_out(tmp_path):
     # A name the file lacks (or the target) is said, not an error.
     table = load_table(path, exclude=("nope", "bought"))
     assert table.feature_names[:1] == ["age"] and "'nope', 'bought'" in " ".join(table.notes)
-    with pytest.raises(DataError, match="no usable feature columns.*'age', left out on the Data"):
+    with pytest.raises(DataError, match=r"no usable feature columns.*'age', left out on the Data"):
         load_table(path, exclude=("age", "city", "income"))
 
 

@@ -5,6 +5,7 @@ through the loader seam with tiny files, and the offline messages. Nothing downl
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -190,7 +191,10 @@ def test_cache_status_reports_each_file(tmp_path, monkeypatch):
     assert status["t10k-labels-idx1-ubyte.gz"]["size_ok"]
     assert not status["train-images-idx3-ubyte.gz"]["present"]
     with pytest.raises(
-        DataError, match="train-labels-idx1-ubyte.gz and train-images-idx3-ubyte.gz and t10k-images"
+        DataError,
+        match=re.escape(
+            "train-labels-idx1-ubyte.gz and train-images-idx3-ubyte.gz and t10k-images"
+        ),
     ):
         offline.ensure_files("fashion_mnist")
 
@@ -363,7 +367,7 @@ def test_word_index_missing_only_hides_words(tiny_imdb, monkeypatch):
     clear_cache()
     prepared = prepare(text_project("imdb", "binary_crossentropy"))
     assert prepared.x_train.shape == (8, 10000)
-    with pytest.raises(DataError, match="word index file None .* does not exist"):
+    with pytest.raises(DataError, match=r"word index file None .* does not exist"):
         prepared.sample("train", 0)
 
 

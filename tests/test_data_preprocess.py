@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from fixtures_data import RANK, naive_multi_hot
@@ -84,7 +86,7 @@ def test_multi_hot_rows_hold_ids_not_the_matrix():
     assert "2 rows x 10,000 words" in repr(rows)
     with pytest.raises(IndexError, match="out of range"):
         rows[np.array([2])]
-    with pytest.raises(IndexError, match="np.asarray"):
+    with pytest.raises(IndexError, match=re.escape("np.asarray")):
         rows[0, 1]
     with pytest.raises(IndexError, match="2 values"):
         rows[np.array([True])]

@@ -5,6 +5,7 @@ No Ray and no training here (the structural test builds models without fitting t
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -228,7 +229,7 @@ def test_bad_sections_are_refused_with_field_and_fix(change, field, words):
 def test_validation_metric_needs_validation():
     p = _digits()
     p["fit"]["validation"] = {"method": "none"}
-    with pytest.raises(ProjectError, match="set fit.validation to holdout or split"):
+    with pytest.raises(ProjectError, match=re.escape("set fit.validation to holdout or split")):
         validate(p)
     p["fit"]["validation"] = {"method": "kfold", "k": 2}
     with pytest.raises(ProjectError, match="K-fold trains k models per trial"):

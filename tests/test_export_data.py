@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -293,6 +294,8 @@ def test_export_says_which_file_a_table_needs(monkeypatch):
 
     loader.clear_cache()
     monkeypatch.setattr(offline, "ensure_files", missing)
-    with pytest.raises(ProjectError, match="boston_housing.npz is not in Keras' dataset folder"):
+    with pytest.raises(
+        ProjectError, match=re.escape("boston_housing.npz is not in Keras' dataset folder")
+    ):
         export.to_script(templates.load("boston_regression"))
     loader.clear_cache()

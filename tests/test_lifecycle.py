@@ -3,6 +3,7 @@ is checked, old files are pruned, and the app reads data only from its uploads f
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -376,7 +377,7 @@ def test_the_app_reads_csv_files_only_from_its_uploads_folder(uploads, tmp_path)
         with pytest.raises(DataError, match="outside the app's uploads folder"):
             csv_data.inspect_csv(bad)
     with pytest.raises(
-        DataError, match="the CSV file 'gone.csv' is missing: upload it on the Data page"
+        DataError, match=re.escape("the CSV file 'gone.csv' is missing: upload it on the Data page")
     ):
         describe({"dataset": "csv", "options": {"path": "gone.csv"}})
 
@@ -453,7 +454,7 @@ def test_the_job_limit_counts_live_runs_this_app_does_not_watch(tmp_path):
     )
     assert runs.live_runs(tmp_path) == [{"owner": "cli", "id": folder.name, "pid": os.getpid()}]
     manager = RunManager(tmp_path, max_active=1)
-    with pytest.raises(RuntimeError, match="1 training run.* already going on this machine"):
+    with pytest.raises(RuntimeError, match=r"1 training run.* already going on this machine"):
         manager.start(templates.load(templates.DEFAULT), "alice", device="cpu")
     runs.update_run_info(folder, state="finished")
     assert runs.live_runs(tmp_path) == []

@@ -87,7 +87,7 @@ def test_several_targets_get_one_output_each(tmp_path):
 
 
 def test_unknown_column_is_refused_naming_the_columns(tmp_path):
-    with pytest.raises(DataError, match="no column 'cost'.*listing_id, area, price"):
+    with pytest.raises(DataError, match=r"no column 'cost'.*listing_id, area, price"):
         starter.new_csv_project(_messy_csv(tmp_path), targets=["cost"])
 
 

@@ -56,7 +56,7 @@ def test_invalid_choices(choice):
 def test_gpu_choice_without_gpu_says_why():
     report = {"devices": [{"id": "cpu", "kind": "CPU"}], "built_with_cuda": False}
     report["gpu_note"] = devices.gpu_note(report)
-    with pytest.raises(devices.DeviceError, match="has no CUDA support.*Choose 'cpu'"):
+    with pytest.raises(devices.DeviceError, match=r"has no CUDA support.*Choose 'cpu'"):
         devices.check_choice("gpu", report)
 
 
