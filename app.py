@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 import streamlit.delta_generator
 
-from ui import preload
+from ui import frame, preload
 from ui.text import md
 
 # Before a process's first element Streamlit checks whether it runs under `streamlit run`,
@@ -69,15 +69,27 @@ def _delete(pid: str) -> None:
     state.delete_project(pid)
 
 
+_PROJECTS_OPEN = "_projects_open"
+
+
+def _projects_toggled() -> None:
+    st.session_state[_PROJECTS_OPEN] = bool(st.session_state.get("nb_projects"))
+
+
 def _projects(current: str) -> None:
     """Every project with an autosave or a run: find one by name, sort by last change or
     last run, open one (with its runs), or delete it (asked first, undone for a while)."""
     from builder import recent
 
     every = state.projects()
-    # Keyed and tracked: the count in the label changes as projects come and go, and an
-    # open list stays open across that and across pages.
-    with st.expander(f"Projects ({len(every)})", key="nb_projects", on_change="rerun"):
+    # Keyed, with its open state kept apart from the widget's: the count in the label
+    # changes as projects come and go, and an open list stays open across that and pages.
+    with st.expander(
+        f"Projects ({len(every)})",
+        expanded=st.session_state.get(_PROJECTS_OPEN, False),
+        key="nb_projects",
+        on_change=_projects_toggled,
+    ):
         gone = state.deleted()
         if gone:
             left, right = st.columns([3, 2], vertical_alignment="center")
@@ -216,7 +228,7 @@ if message:
 # end: the rest of the sidebar is drawn before the page then, so that it is there meanwhile.
 sidebar_first = preload.was_painted() and not preload.ready()
 if not sidebar_first:
-    current_page.run()
+    frame.run(current_page)
 from ui import jobs
 
 jobs.startup()  # once per server: reconcile runs left "running", prune old files
@@ -224,7 +236,7 @@ if preload.ready():  # after the first paint: a training process waits, warm, fo
     jobs.keep_warm(state.get_project())
 _sidebar(state.get_project())
 if sidebar_first:
-    current_page.run()
+    frame.run(current_page)
 late = state.notice()  # set while the page ran (an edit moved the autosave, a run deleted)
 if late:
     st.toast(md(late))

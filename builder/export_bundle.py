@@ -1,7 +1,7 @@
 """Exports that travel: a CSV project's script and notebook zipped with the CSV they read.
 
 The script reads its CSV by file name, from the folder it runs in or its own folder
-(``export._CSV_FIND``), so the zip holds one folder: the script, the notebook and the CSV
+(``export_data._CSV_FIND``), so the zip holds one folder: the script, the notebook and the CSV
 side by side, and a README saying how to run it. The CSV is the very file the app trains
 on (its uploads folder copy), written into the zip from disk.
 """

@@ -137,6 +137,10 @@ class CheckResult:
 # --------------------------------------------------------------------------- formatting
 
 
+def _full(shape: Shape, batch: int | None = None) -> list:
+    return [batch] + list(shape)
+
+
 def fmt_shape(shape) -> str:
     """(None, 28, 28, 1) style, with the batch axis; several outputs joined by ' and '."""
     if shape is None:

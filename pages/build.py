@@ -16,7 +16,7 @@ from builder import catalogue, edit, settings, templates, topology
 from builder import project as projectlib
 from builder.advice import recommended_loss, recommended_losses
 from builder.project import ProjectError
-from ui import compile_form, forms, preload, state
+from ui import compile_form, forms, frame, preload, state
 from ui.layer_form import (
     TEMPLATES_NOTE,
     LayerForm,
@@ -30,6 +30,8 @@ from ui.layer_form import (
 )
 from ui.stack_component import build_view, layer_fixes, stack_editor
 from ui.text import md
+
+frame.enter()  # a reload on this page's URL after a restart: see ui.frame
 
 STACK_KEY = "build_stack"
 SELECTED = "build_selected"
@@ -412,6 +414,8 @@ with left:
         st.info("Loading TensorFlow to check shapes and count parameters...")
 if first_paint:
     preload.await_keras(first_paint=True)
+    # The first paint is the cards alone: the whole run ends here, sidebar included (it is
+    # drawn on the rerun that follows once Keras is there).
     st.stop()
 with top:
     _toolbar(project)

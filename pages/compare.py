@@ -13,8 +13,10 @@ import streamlit as st
 
 from builder import recent
 from builder.training import runs
-from ui import charts, doctor_view, jobs, state
+from ui import charts, doctor_view, frame, jobs, state
 from ui.text import md
+
+frame.enter()  # a reload on this page's URL after a restart: see ui.frame
 
 HERE = Path(__file__).resolve().parent
 
@@ -70,7 +72,7 @@ if not choices:
     )
     if (HERE / "train.py").exists():
         st.page_link("pages/train.py", label="Go to Train")
-    st.stop()
+    frame.end()
 
 by_id = {key: record for key, (_, record) in choices.items()}
 kept = [i for i in st.session_state.get("compare_runs", []) if i in by_id]
@@ -81,7 +83,7 @@ chosen = st.multiselect(
 )
 if not chosen:
     st.info("Pick one or more runs.")
-    st.stop()
+    frame.end()
 jobs.delete_control([i for i in chosen if choices[i][0] == current], key="compare_delete")
 
 loaded = {}

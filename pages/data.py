@@ -16,8 +16,10 @@ import streamlit as st
 from builder import edit, paths, settings
 from builder.data import DATASETS, DataError, describe, inspect_csv, offline, recommend
 from builder.data.registry import recommend_for, validate_data_settings
-from ui import data_choice, data_status, forms, state
+from ui import data_choice, data_status, forms, frame, state
 from ui.text import code, md
+
+frame.enter()  # a reload on this page's URL after a restart: see ui.frame
 
 ERRORS = "data_field_errors"
 PENDING_CSV = "data_pending_csv"  # "Your CSV file" chosen, no file uploaded yet
@@ -598,7 +600,7 @@ project = state.get_project()
 data_choice.offer(project, "data_use_suggested")
 name = _dataset_picker(project)
 if name == NONE_CHOSEN:
-    st.stop()  # nothing to describe until a dataset is chosen
+    frame.end()  # nothing to describe until a dataset is chosen
 note = " ".join(
     n for n in (st.session_state.pop(k, None) for k in ("data_note", "data_names_note")) if n
 )
@@ -609,13 +611,13 @@ if "_data" in _errors():
 spec = DATASETS.get(name)
 if spec is None:
     st.error(f"Unknown dataset {md(repr(name))}: pick one from the list.")
-    st.stop()
+    frame.end()
 st.write(spec.description)
 _cache_status(spec)
 if spec.source == "csv":
     _csv_section(project)
 if spec.source == "csv" and project["data"].get("dataset") != "csv":
-    st.stop()  # nothing to preprocess before a file is chosen
+    frame.end()  # nothing to preprocess before a file is chosen
 left, right = st.columns([1, 2])
 with left:
     st.subheader("Preprocessing")

@@ -19,8 +19,10 @@ import streamlit as st
 from builder import project as projectlib
 from builder.experiments import spec
 from builder.project import ProjectError
-from ui import experiments, state
+from ui import experiments, frame, state
 from ui.text import code, md
+
+frame.enter()  # a reload on this page's URL after a restart: see ui.frame
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0

@@ -19,10 +19,12 @@ import streamlit as st
 from builder import edit, graph, layout, paths, topology
 from builder import project as projectlib
 from builder.project import CALL_TENSOR_ARGS, ProjectError
-from ui import compile_form, data_choice, forms, graph_form, preload, state
+from ui import compile_form, data_choice, forms, frame, graph_form, preload, state
 from ui.graph_component import build_view, graph_editor, node_fixes
 from ui.layer_form import TEMPLATES_NOTE, menu_key, open_template, template_buttons, undo_redo
 from ui.text import code, md
+
+frame.enter()  # a reload on this page's URL after a restart: see ui.frame
 
 EDITOR_KEY = "graph_editor"
 SELECTED = "graph_selected"

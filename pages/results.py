@@ -19,8 +19,10 @@ import streamlit as st
 from builder import edit
 from builder.project import ProjectError, validate
 from builder.training import runs
-from ui import charts, doctor_view, jobs, state
+from ui import charts, doctor_view, frame, jobs, state
 from ui.text import code, md
+
+frame.enter()  # a reload on this page's URL after a restart: see ui.frame
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = 4
@@ -342,7 +344,7 @@ records = runs.list_runs(jobs.runs_root(), jobs.owner())
 if not records:
     st.info("No runs yet in this session: train a model first.")
     _page_link("pages/train.py", "Go to Train")
-    st.stop()
+    frame.end()
 
 by_id = {r["id"]: r for r in records}
 if st.session_state.get("results_run") not in by_id:
@@ -352,16 +354,16 @@ record = by_id[run_id]
 jobs.delete_control([run_id], key="results_delete")
 if record["state"] == "broken":
     st.error(md(record["message"]))
-    st.stop()
+    frame.end()
 try:
     run = runs.load_run(jobs.runs_root(), jobs.owner(), run_id)
 except runs.RunError as err:
     st.error(md(str(err)))
-    st.stop()
+    frame.end()
 if run["info"]["state"] in ("starting", "running"):
     st.info("This run is still training: its results appear when it ends.")
     _page_link("pages/train.py", "Watch it on Train")
-    st.stop()
+    frame.end()
 
 _scores(run)
 _segments(run)

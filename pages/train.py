@@ -19,8 +19,10 @@ from builder import project as projectlib
 from builder import settings
 from builder.data import registry
 from builder.project import ProjectError
-from ui import charts, data_choice, data_status, doctor_view, fit_form, jobs, state
+from ui import charts, data_choice, data_status, doctor_view, fit_form, frame, jobs, state
 from ui.text import md
+
+frame.enter()  # a reload on this page's URL after a restart: see ui.frame
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 1.0

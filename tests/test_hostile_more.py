@@ -195,7 +195,7 @@ def test_one_hot_inputs_are_sized_before_encoding(monkeypatch):
 
 @pytest.mark.timeout(120)
 def test_a_keras_model_of_thousands_of_alike_layers_builds_each_setting_once(monkeypatch):
-    from builder import checker, keras_import
+    from builder import checker, keras_import, keras_import_layer
 
     layers = [
         {
@@ -220,7 +220,7 @@ def test_a_keras_model_of_thousands_of_alike_layers_builds_each_setting_once(mon
     calls = []
     real = checker.make_layer
     monkeypatch.setattr(checker, "make_layer", lambda *a, **k: calls.append(a) or real(*a, **k))
-    monkeypatch.setattr(keras_import, "_REBUILT", {})
+    monkeypatch.setattr(keras_import_layer, "_REBUILT", {})
     project_doc, _ = keras_import.from_keras_json(json.dumps(doc))
     assert len(project_doc["model"]["layers"]) == 3000
     assert project_doc["model"]["layers"][1]["config"] == {"units": 2}

@@ -19,7 +19,7 @@ import inspect
 import json
 import textwrap
 
-from builder import codegen, export
+from builder import codegen, export, export_data
 from builder.experiments import spec
 from builder.project import ProjectError, graph_order, validate
 from builder.topology import inbound_of
@@ -231,10 +231,10 @@ def _label_code(project: dict, data) -> str:
         if p["setting"] == "compile.loss":
             for loss in p["values"]:
                 other = spec.apply(project, {"compile.loss": loss})
-                other_data = export._Data(other)  # labels are encoded for the loss
+                other_data = export_data._Data(other)  # labels are encoded for the loss
                 if (
                     export._shape_code(other, other_data)[1] != code
-                    or export._data_code(other_data)[1] != export._data_code(data)[1]
+                    or export_data._data_code(other_data)[1] != export_data._data_code(data)[1]
                 ):
                     raise ProjectError(
                         f"the losses {', '.join(p['values'])} need different label encodings "
@@ -290,8 +290,8 @@ def to_ray_tune_script(project: dict) -> str:
     ordered = dict(project)
     ordered["model"] = {**project["model"], "layers": graph_order(project)}
     ordered["experiment"] = section
-    data = export._Data(project)
-    _, data_code = export._data_code(data)
+    data = export_data._Data(project)
+    _, data_code = export_data._data_code(data)
     imports = export._imports(data, for_notebook=False)
     imports = imports.replace(
         "import argparse\n",

@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_S = 60
+EXPECT_TIMEOUT_MS = 20_000
 
 
 def _free_port() -> int:
@@ -122,6 +123,12 @@ def chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("the `playwright` package is not installed")
+    from playwright.sync_api import expect
+
+    # Playwright's 5 s default for an expectation is short for a page that streams a chart
+    # and a table on two loaded cores (Streamlit loads those elements' code on first use):
+    # what a test waits for longer names its own timeout.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -45,6 +45,23 @@ def choose(page, box, option) -> None:
     item.click()
 
 
+def expand(summary, shown) -> None:
+    """Open the expander whose header is ``summary`` until ``shown`` (inside it) is visible.
+
+    Like a page link, a click on a header that lands while the page reruns (after a
+    download or a widget change) can be lost on a loaded machine, so it is repeated."""
+    for _ in range(4):
+        if shown.is_visible():
+            return
+        summary.click()
+        try:
+            expect(shown).to_be_visible(timeout=20_000)
+            return
+        except AssertionError:
+            continue
+    expect(shown).to_be_visible(timeout=1)
+
+
 def train(page, main, epochs: int, timeout_ms: int = 240_000):
     """On the Train page: set the epochs, press Start and wait until the run has finished."""
     box = main.get_by_label("Epochs", exact=True)

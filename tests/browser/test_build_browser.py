@@ -14,6 +14,8 @@ import pytest
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
+from tests.browser.nav import expand
+
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
 
 
@@ -70,9 +72,9 @@ def test_save_reload_and_open(build, chromium, streamlit_server, tmp_path):
     assert card_names(main) == names
 
     sidebar = build.get_by_test_id("stSidebar")
-    sidebar.get_by_text("New / Open / Save").click()
     save = sidebar.get_by_role("button", name="Save project")
-    expect(save).to_be_visible(timeout=TF_TIMEOUT)
+    expect(sidebar.get_by_text("New / Open / Save")).to_be_visible(timeout=TF_TIMEOUT)
+    expand(sidebar.get_by_text("New / Open / Save"), save)
     with build.expect_download(timeout=60_000) as download:
         save.click()
     saved_file = tmp_path / "saved.json"
@@ -84,8 +86,10 @@ def test_save_reload_and_open(build, chromium, streamlit_server, tmp_path):
     other.goto(f"{streamlit_server.url('app.py')}/?p={secrets.token_hex(8)}")  # a new project
     other_main = other.get_by_test_id("stMain")
     expect(other_main.locator("li.nb-card")).to_have_count(2, timeout=TF_TIMEOUT)
-    other.get_by_test_id("stSidebar").get_by_text("New / Open / Save").click()
-    other.get_by_test_id("stSidebar").locator('input[type="file"]').set_input_files(saved_file)
+    other_bar = other.get_by_test_id("stSidebar")
+    upload = other_bar.locator('input[type="file"]')
+    expand(other_bar.get_by_text("New / Open / Save"), other_bar.get_by_test_id("stFileUploader"))
+    upload.set_input_files(saved_file)
     expect(other_main.locator("li.nb-card")).to_have_count(3, timeout=TF_TIMEOUT)
     assert card_names(other_main) == names
     other.context.close()

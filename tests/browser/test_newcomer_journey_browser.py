@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import StreamlitServer
-from tests.browser.nav import go, train
+from tests.browser.nav import expand, go, train
 
 TF_TIMEOUT = 120_000
 
@@ -91,8 +91,10 @@ def test_own_csv_to_a_trained_model_then_back_through_the_bare_url_and_renamed(
     sidebar = page.get_by_test_id("stSidebar")
     expect(_sidebar_name(page)).to_have_value("train.csv, dense 64-2", timeout=60_000)
     expect(sidebar.get_by_text("Data: train.csv")).to_be_visible()
-    sidebar.get_by_text(re.compile(r"^Projects \(")).click()
-    expect(sidebar.get_by_text("train.csv · just now · 1 run")).to_be_visible()
+    expand(
+        sidebar.get_by_text(re.compile(r"^Projects \(")),
+        sidebar.get_by_text("train.csv · just now · 1 run"),
+    )
 
     name = _sidebar_name(page)
     name.fill("Titanic survival")
@@ -115,8 +117,9 @@ def test_own_csv_to_a_trained_model_then_back_through_the_bare_url_and_renamed(
     text = open(table.value.path(), encoding="utf-8").read()
     assert "Titanic survival" in text.splitlines()[1]
 
-    sidebar.get_by_text("New / Open / Save").click()
-    with page.expect_download() as saved:
-        sidebar.get_by_role("button", name="Save project").click()
+    save = sidebar.get_by_role("button", name="Save project")
+    expand(sidebar.get_by_text("New / Open / Save"), save)
+    with page.expect_download(timeout=60_000) as saved:
+        save.click()
     assert saved.value.suggested_filename == "Titanic survival.json"
     context.close()

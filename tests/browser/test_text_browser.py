@@ -15,7 +15,7 @@ pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
 from builder import templates
-from tests.browser.nav import go
+from tests.browser.nav import expand, go
 
 
 class _Counter(http.server.BaseHTTPRequestHandler):
@@ -58,12 +58,13 @@ def test_a_markdown_image_in_a_project_name_is_never_fetched(streamlit_server, n
     _autosave(home, current, name)
     new_page.goto(f"{url}/?p={current}")
     sidebar = new_page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Projects (").first.click(timeout=120_000)
+    header = sidebar.get_by_text("Projects (").first
+    expect(header).to_be_visible(timeout=120_000)
     # The open project's line in Projects (once `**{name}** (open)`, which fetched).
     shown = sidebar.get_by_text(f"{name} (open)", exact=True)
-    expect(shown).to_be_visible(timeout=120_000)
+    expand(header, shown)
     for title in ("Build", "Graph", "Data", "Train", "Results"):
         go(new_page, title)
-        expect(shown).to_be_visible()
+        expand(header, shown)
     assert new_page.locator("img[src*='127.0.0.1']").count() == 0
     assert hits == []
