@@ -13,8 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_PAINT = [
     "builder.recent", "builder.project", "builder.settings", "builder.templates",
-    "builder.history", "builder.paths", "builder.experiments.spec", "builder.topology",
-    "builder.limits", "builder.values", "builder.errors",
+    "builder.history", "builder.paths", "builder.experiments.spec",
+    "builder.experiments.section", "builder.experiments.apply", "builder.experiments.validate",
+    "builder.experiments.suggest", "builder.topology", "builder.limits", "builder.values",
+    "builder.errors",
 ]  # fmt: skip
 FRAMEWORKS = ["tensorflow", "keras", "ray", "numpy", "pandas", "sklearn", "plotly"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.training import runs, worker
+from builder.training import checkpoint, runs, worker
 from tests.test_training_resume import _data, _project
 
 
@@ -55,9 +55,9 @@ def test_a_full_disk_mid_training_is_recorded_and_resumable(tmp_path, monkeypatc
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(model, path)
 
-    real_text, real_save = runs.write_text_atomic, worker._save_model
+    real_text, real_save = runs.write_text_atomic, checkpoint.save_model
     monkeypatch.setattr(runs, "write_text_atomic", refuse)
-    monkeypatch.setattr(worker, "_save_model", save_model)
+    monkeypatch.setattr(checkpoint, "save_model", save_model)
     emit = _fill_after_epoch(2, lambda: full.update(on=True))
     summary = worker.train(_project(epochs=5), folder, emit, prepared=_data())
     assert summary["state"] == "failed"

@@ -41,6 +41,7 @@ import numpy as np
 
 from builder.experiments import spec
 from builder.training import lifecycle, runs
+from builder.training.events import Event
 
 MAX_PACK = 16
 PAYS_BELOW = 0.85  # a pair step must cost under this share of two single steps
@@ -334,8 +335,8 @@ class _Trial:
             "parallel": False,
         }
 
-    def _emit(self, event: dict) -> None:
-        if event.get("type") != "epoch":
+    def _emit(self, event: Event) -> None:
+        if event["type"] != "epoch":
             return
         value = event["logs"].get(self.metric)
         if not (isinstance(value, float) and math.isfinite(value)):
@@ -370,7 +371,7 @@ def _train_pack(  # noqa: C901  (the pack loop: epochs, rungs, stop, checkpoints
 
     from builder import build
     from builder.data.splits import num_samples, subset
-    from builder.training import devices, feed, pack, worker
+    from builder.training import checkpoint, devices, feed, pack, worker
 
     first = chunk[0]["project"]
     fit = first["fit"]
@@ -426,7 +427,7 @@ def _train_pack(  # noqa: C901  (the pack loop: epochs, rungs, stop, checkpoints
                 t.outcome["test"] = {k: float(v) for k, v in scores.items()}
         for t in leaving:
             if t.outcome["state"] in ("finished", "stopped"):
-                worker._save_model(t.model, t.folder / "model.keras")
+                checkpoint.save_model(t.model, t.folder / "model.keras")
             summary = worker._finish(t.project, t.folder, t.recorder, t.outcome, lambda e: None)
             if t.cut and summary["state"] == "stopped":
                 runs.update_run_info(t.folder, cut_by=CUT_BY)

@@ -32,6 +32,8 @@ import sys
 import threading
 from pathlib import Path
 
+from builder.training.events import Event
+
 STOP_FILE = "stop"
 BEST_KEY = "best_so_far"  # what the scheduler compares: the metric's best value so far
 CUT_BY = "experiment"
@@ -112,14 +114,14 @@ class TrialRun:
         self.cut_at: int | None = None  # the epoch a cut ended training after
         self.best: float | None = None
         self.last: dict | None = None
-        self.summary: dict | None = None
+        self.summary: dict | None = None  # the worker's SummaryEvent, or state + message
         self.thread = threading.Thread(target=self._train, name="netbuilder-trial", daemon=True)
         self.thread.start()
 
     # ------------------------------------------------------------ training thread
 
-    def _emit(self, event: dict) -> None:
-        if event.get("type") != "epoch":
+    def _emit(self, event: Event) -> None:
+        if event["type"] != "epoch":
             return
         epoch = event["epoch"]
         if self.cut.is_set() and epoch < self.epochs and self.cut_at is None:

@@ -35,6 +35,7 @@ import threading
 from pathlib import Path
 
 from . import devices, runs
+from .events import Event
 
 BAR_WIDTH = 24
 
@@ -82,10 +83,9 @@ class _Progress:
         self.stream = stream
         self.open_line = False
 
-    def __call__(self, event: dict) -> None:
-        kind = event["type"]
-        fold = f"fold {event['fold']}/{event['folds']} " if event.get("fold") else ""
-        if kind == "batch" and event.get("batches"):
+    def __call__(self, event: Event) -> None:
+        if event["type"] == "batch" and event["batches"]:
+            fold = f"fold {event['fold']}/{event['folds']} " if event["fold"] else ""
             done = event["batch"] / event["batches"]
             filled = int(done * BAR_WIDTH)
             loss = event["logs"].get("loss")
@@ -97,7 +97,8 @@ class _Progress:
             )
             self.stream.write(text)
             self.open_line = True
-        elif kind == "epoch":
+        elif event["type"] == "epoch":
+            fold = f"fold {event['fold']}/{event['folds']} " if event["fold"] else ""
             logs = " ".join(
                 f"{k} {v:.4g}" for k, v in event["logs"].items() if k != "learning_rate"
             )
@@ -106,10 +107,10 @@ class _Progress:
                 f"{fold}epoch {event['epoch']}/{event['epochs']} "
                 f"({event['seconds']:.1f} s) {logs}\n"
             )
-        elif kind == "status":
+        elif event["type"] == "status":
             self._newline()
             self.stream.write(f"{event['message']}\n")
-        elif kind == "summary":
+        elif event["type"] == "summary":
             self._newline()
             self.stream.write(
                 f"{event['state']}: {event['message'] or 'all epochs done'}\n"

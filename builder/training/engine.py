@@ -7,9 +7,10 @@ blocking and keeps ``state``, ``history`` and the latest progress up to date. ``
 sets an Event; the worker's callback then ends training after the current batch and still
 evaluates and saves the model trained so far.
 
-Events are plain dicts (``time`` is ``time.time()``; ``fold``/``epoch``/``batch`` count
-from 1; ``fold``/``folds`` are ``None`` outside K-fold, and ``fold`` is ``None`` with
-``folds`` = k for the batches of parallel folds, which advance all folds at once)::
+Events are plain dicts, typed in ``events`` (``time`` is ``time.time()``;
+``fold``/``epoch``/``batch`` count from 1; ``fold``/``folds`` are ``None`` outside K-fold,
+and ``fold`` is ``None`` with ``folds`` = k for the batches of parallel folds, which
+advance all folds at once)::
 
     {"type": "status",  "state": "running", "message": "preparing data", "time": t}
                         # data loading adds "fraction": 0-1 to its status events
@@ -46,6 +47,7 @@ import time
 from pathlib import Path
 
 from . import devices, faults, kfold, lifecycle, runs
+from .events import BatchEvent, Event, SummaryEvent, WorkerOptions
 from .worker import process_main, warm_main
 
 ACTIVE_STATES = ("starting", "running")
@@ -77,8 +79,8 @@ class RunHandle:
         self.state = "starting"
         self.message = ""
         self.status = "starting the training process"
-        self.progress: dict | None = None
-        self.summary: dict | None = None
+        self.progress: BatchEvent | None = None
+        self.summary: SummaryEvent | None = None
         self.first_epoch = 1  # where this segment of the run started (resumed: later)
         self.fold_histories: dict[int | None, dict[str, list[float]]] = {}
         self.epoch_seconds: list[float] = []
@@ -91,7 +93,8 @@ class RunHandle:
     def history(self) -> dict[str, list[float]]:
         if self.folds is None:
             return self.fold_histories.get(None, {})
-        return kfold.mean_history([self.fold_histories[f] for f in sorted(self.fold_histories)])
+        folds = sorted(f for f in self.fold_histories if f is not None)  # all, in K-fold
+        return kfold.mean_history([self.fold_histories[f] for f in folds])
 
     @property
     def active(self) -> bool:
@@ -101,7 +104,7 @@ class RunHandle:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def poll(self) -> list[dict]:
+    def poll(self) -> list[Event]:
         """Events that arrived since the last call (never blocks for long); updates state."""
         with self._lock:
             events = self._drain(0.0)
@@ -113,8 +116,8 @@ class RunHandle:
                     events.append(self._died())
             return events
 
-    def _drain(self, wait: float) -> list[dict]:
-        events = []
+    def _drain(self, wait: float) -> list[Event]:
+        events: list[Event] = []
         while True:
             try:
                 event = self._queue.get(timeout=wait) if wait else self._queue.get_nowait()
@@ -123,26 +126,25 @@ class RunHandle:
             self._apply(event)
             events.append(event)
 
-    def _apply(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "status":
+    def _apply(self, event: Event) -> None:
+        if event["type"] == "status":
             self.state = "running" if self.state == "starting" else self.state
             self.status = event["message"]
-        elif kind == "batch":
+        elif event["type"] == "batch":
             self.state = "running"
             self.progress = event
-        elif kind == "epoch":
+        elif event["type"] == "epoch":
             history = self.fold_histories.setdefault(event["fold"], {})
             for name, value in event["logs"].items():
                 history.setdefault(name, []).append(value)
             if event["fold"] in (None, 1):
                 self.epoch_seconds.append(event["seconds"])
-        elif kind == "summary":
+        elif event["type"] == "summary":
             self.summary = event
             self.state, self.message = event["state"], event["message"]
             self.status = self.message or self.state
 
-    def _died(self) -> dict:
+    def _died(self) -> SummaryEvent:
         """The process ended without a summary: take the outcome from run.json if the
         worker wrote it (its last events were never read), else report the death."""
         code = self._process.exitcode
@@ -236,7 +238,7 @@ class WarmWorker:
         self.queue, self.stop_event = ctx.Queue(), ctx.Event()
         self.ready, self.prepared, self._jobs = ctx.Event(), ctx.Event(), ctx.Queue()
         self._data: str | None = None
-        options = {
+        options: WorkerOptions = {
             "device": device,
             "server_pid": os.getpid(),
             "server_token": lifecycle.start_token(os.getpid()),
@@ -268,7 +270,7 @@ class WarmWorker:
             self.prepared.clear()  # set again once this dataset is in memory
             self._jobs.put(("data", project))
 
-    def take(self, project: dict, folder: Path, options: dict):
+    def take(self, project: dict, folder: Path, options: WorkerOptions):
         """Hand the job over; returns (process, queue, stop event) for a ``RunHandle``."""
         self.taken = True
         self._jobs.put(("train", project, str(folder), options))
@@ -313,7 +315,7 @@ def start_run(
         project,
         {"device_choice": device, "seed": fit["seed"], "validation": method},
     )
-    options = {
+    options: WorkerOptions = {
         "device": device,
         "mixed_precision": mixed_precision,
         "parallel_folds": parallel_folds,
@@ -326,7 +328,7 @@ def start_run(
     return RunHandle(folder.name, owner, folder, process, queue, stop_event, fit["epochs"], folds)
 
 
-def _spawn(project, folder: Path, options: dict, prepared):
+def _spawn(project, folder: Path, options: WorkerOptions, prepared):
     """Start ``worker.process_main`` for ``folder``; return (process, queue, stop event).
 
     The worker's parent-death signal fires when the *thread* that started it ends, so it is
@@ -376,7 +378,7 @@ def resume_run(
     project = plan["project"]
     project["fit"]["epochs"] = plan["epochs"]
     runs.begin_segment(folder, plan["epochs"], plan["epoch"] + 1, device_choice=device)
-    options = {
+    options: WorkerOptions = {
         "device": device,
         "mixed_precision": bool(plan["record"].get("mixed_precision")),
         "allow_download": allow_download,

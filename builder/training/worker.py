@@ -7,7 +7,7 @@ a summary event whose ``state`` is ``finished``, ``stopped`` or ``failed`` with 
 in plain words (see ``faults``), and run.json says the same.
 
 Every completed epoch of a single (non-K-fold) run leaves a checkpoint in the run folder
-(``_Checkpoint``: Keras' ``.keras`` file with the optimizer, written to a temporary name
+(``checkpoint``: Keras' ``.keras`` file with the optimizer, written to a temporary name
 and moved into place, then ``checkpoint.json`` pointing at it; the older one is deleted).
 ``train(..., resume=True)`` continues such a run from it: the checkpoint's own model (not a
 rebuild of the project), its history, the callbacks' state, ``initial_epoch`` = completed
@@ -15,7 +15,7 @@ epochs, the same data split (checked against the digest the first segment record
 
 ``process_main`` is the spawned process's entry point: it pins the device through
 environment variables *before* TensorFlow is imported, then calls ``train`` with a queue
-and a stop Event. Event formats are documented in ``engine``.
+and a stop Event. Options and events are typed in ``events`` (examples in ``engine``).
 """
 
 from __future__ import annotations
@@ -29,12 +29,22 @@ import platform
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from builder import doctor
 
+from . import checkpoint as checkpoints
 from . import devices, faults, feed, kfold, lifecycle, probe, runs
+from .checkpoint import (
+    _checkpoint_callback,
+    _data_digest,
+    _load_checkpoint,
+    _Refused,
+    _restore_seed_states,
+)
+from .events import Emit, SummaryEvent, WorkerOptions
 
 BATCH_EVENT_INTERVAL_S = 0.2  # at most ~5 progress events a second
 QUEUE_FLUSH_TIMEOUT_S = 60.0  # how long a finished worker waits for the app to read events
@@ -45,7 +55,7 @@ _PATH_CALLBACKS = {"TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
 
 
 def _progress_callback(
-    emit,
+    emit: Emit,
     should_stop,
     *,
     epochs: int,
@@ -143,7 +153,7 @@ def _learning_rate(model):
         return None
 
 
-def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> list:
+def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit: Emit) -> list:
     """The project's Keras callbacks, fresh instances, paths inside the run folder.
 
     TerminateOnNaN is always added, marked safe for Keras' async batch-end dispatch so the
@@ -181,160 +191,6 @@ def _keras_callbacks(project: dict, folder: Path, fold: int | None, emit) -> lis
     return made
 
 
-# --------------------------------------------------------------------------- checkpoints
-
-_CALLBACK_STATE = {
-    "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
-    "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
-}
-
-
-def _plain(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return value
-
-
-def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info: dict, restore):
-    """A Keras callback, last in the list, that checkpoints every completed epoch.
-
-    Written in an order that a kill at any moment leaves a usable checkpoint:
-    ``checkpoint-<epoch>.keras`` (temporary name, then ``os.replace``), the best weights
-    of EarlyStopping(restore_best_weights) the same way, history.csv, then
-    ``checkpoint.json`` naming them (atomic too), and only then the older files go.
-    Skipped for a partial epoch (Stop mid-epoch) and a non-finite loss. ``restore`` (a
-    checkpoint record) puts the callbacks' state back after their own ``on_train_begin``
-    reset it. ``info`` goes into every checkpoint.json (data digest, epochs asked for).
-    """
-    import keras
-
-    class Checkpoint(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.saved: str | None = restore["file"] if restore else None
-
-        def on_train_begin(self, logs=None):
-            if not restore:
-                return
-            states = restore.get("callbacks") or []
-            for cb, state in zip(callbacks, states):
-                if state and state.get("class_name") == type(cb).__name__:
-                    for name, value in state.items():
-                        if name != "class_name":
-                            setattr(cb, name, value)
-            best = restore.get("best_weights")
-            if best:
-                with np.load(folder / best) as stored:
-                    weights = [stored[f"w{i}"] for i in range(len(stored.files))]
-                for cb in callbacks:
-                    if isinstance(cb, keras.callbacks.EarlyStopping) and cb.restore_best_weights:
-                        cb.best_weights = weights
-
-        def on_epoch_end(self, epoch, logs=None):
-            if progress.partial or progress.nan_at:
-                return
-            if any(not math.isfinite(float(v)) for v in (logs or {}).values()):
-                return
-            number = epoch + 1
-            name = f"checkpoint-{number:05d}.keras"
-            _save_model(self.model, folder / name)
-            kept = [name]
-            record = {
-                "epoch": number,
-                "file": name,
-                "best_weights": None,
-                "saved": runs.now_iso(),
-                "history": recorder.histories.get(None, {}),
-                "seconds": recorder.seconds.get(None, []),
-                "callbacks": [_callback_state(cb) for cb in callbacks],
-                "seed_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
-                **info,
-            }
-            for cb in callbacks:
-                if isinstance(cb, keras.callbacks.EarlyStopping) and cb.best_weights is not None:
-                    best = f"checkpoint-{number:05d}-best.npz"
-                    tmp = folder / f".{best}.tmp.npz"
-                    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(cb.best_weights)})
-                    os.replace(tmp, folder / best)
-                    record["best_weights"] = best
-                    kept.append(best)
-                    break
-            recorder.write()
-            runs.write_json_atomic(folder / runs.CHECKPOINT, record)
-            runs.drop_checkpoint(folder, keep=kept)
-            runs.update_run_info(folder, epochs_done=number)
-            self.saved = name
-
-    return Checkpoint()
-
-
-def _seed_states(model) -> list:
-    """The model's random-seed state (Dropout and the like), which Keras' files leave out:
-    ``model.variables`` holds it beside the weights."""
-    weights = {id(w) for w in model.weights}
-    return [v for v in model.variables if id(v) not in weights]
-
-
-def _restore_seed_states(model, saved) -> None:
-    states = _seed_states(model)
-    if saved and len(saved) == len(states):
-        for variable, value in zip(states, saved):
-            variable.assign(np.asarray(value, dtype=variable.dtype))
-
-
-def _callback_state(cb) -> dict | None:
-    names = _CALLBACK_STATE.get(type(cb).__name__)
-    if names is None:
-        return None
-    return {"class_name": type(cb).__name__, **{n: _plain(getattr(cb, n, None)) for n in names}}
-
-
-def _data_digest(*parts) -> str:
-    """A digest of the samples a run trains and validates on (arrays, multi-hot ids), so a
-    resumed run can tell that its data is still the same (a CSV may have been edited)."""
-    import hashlib
-
-    from builder.data.preprocess import MultiHotRows
-    from builder.data.splits import leaves
-
-    digest = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        for leaf in leaves(part):
-            if isinstance(leaf, MultiHotRows):
-                arrays = [leaf.sequences.values, leaf.sequences.offsets]
-                digest.update(f"multihot{leaf.num_words}".encode())
-            elif leaf is None:
-                arrays = []
-                digest.update(b"none")
-            else:
-                arrays = [np.asarray(leaf)]
-            if arrays and arrays[0].dtype.kind == "O":  # texts: their characters, not pointers
-                digest.update(f"text{arrays[0].shape}".encode())
-                digest.update("\0".join(map(str, arrays[0].ravel())).encode("utf-8"))
-                continue
-            for array in arrays:
-                digest.update(f"{array.dtype.str}{array.shape}".encode())
-                digest.update(np.ascontiguousarray(array).data)
-    return digest.hexdigest()
-
-
-def _load_checkpoint(folder: Path, checkpoint: dict):
-    """The run's own model and optimizer as the checkpoint saved them."""
-    import keras
-
-    try:
-        return keras.saving.load_model(folder / checkpoint["file"])
-    except Exception as err:  # a damaged file or a Keras that cannot read it
-        raise _Refused(
-            f"could not resume: the checkpoint {checkpoint['file']} cannot be loaded "
-            f"({type(err).__name__}: {' '.join(str(err).split())[:300]})."
-        ) from None
-
-
-class _Refused(Exception):
-    """A resume that cannot go on; the message is shown as it is."""
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -343,7 +199,7 @@ class _Recorder:
 
     WRITE_INTERVAL_S = 1.0  # history files on disk lag the events by at most ~1 s
 
-    def __init__(self, folder: Path, emit, epochs: int, folds: int | None):
+    def __init__(self, folder: Path, emit: Emit, epochs: int, folds: int | None):
         self.folder, self.emit, self.epochs, self.folds = folder, emit, epochs, folds
         self._written = 0.0
         self.histories: dict[int | None, dict[str, list[float]]] = {}
@@ -373,7 +229,12 @@ class _Recorder:
     def history(self) -> dict[str, list[float]]:
         if self.folds is None:
             return self.histories.get(None, {})
-        return kfold.mean_history([self.histories[f] for f in sorted(self.histories)])
+        return kfold.mean_history([self.histories[f] for f in self._folds(self.histories)])
+
+    @staticmethod
+    def _folds(table: dict[int | None, Any]) -> list[int]:
+        """The fold numbers of a K-fold run's table, in order (its keys are all folds)."""
+        return sorted(f for f in table if f is not None)
 
     @property
     def epochs_done(self) -> int:
@@ -386,17 +247,18 @@ class _Recorder:
             runs.write_text_atomic(self.folder / "history.csv", text)
             return
         mean_seconds = kfold.mean_history(
-            [{"s": self.seconds[f]} for f in sorted(self.seconds)]
+            [{"s": self.seconds[f]} for f in self._folds(self.seconds)]
         ).get("s", [])
         runs.write_text_atomic(
             self.folder / "history.csv", runs.history_to_csv(self.history, mean_seconds)
         )
         names: list[str] = []
         merged: dict[str, list] = {}
-        fold_column, seconds = [], []
-        for f in sorted(self.histories):
+        fold_column: list[int] = []
+        seconds: list[float] = []
+        for f in self._folds(self.histories):
             names += [n for n in self.histories[f] if n not in names]
-        for f in sorted(self.histories):
+        for f in self._folds(self.histories):
             rows = len(self.seconds[f])
             for n in names:
                 values = self.histories[f].get(n, [])
@@ -421,7 +283,7 @@ def _versions() -> dict:
     }
 
 
-def _prepare(project: dict, emit, allow_download: bool):
+def _prepare(project: dict, emit: Emit, allow_download: bool):
     from builder.data.loader import prepare
 
     def progress(fraction, message):
@@ -489,16 +351,10 @@ def _evaluate(model, x, y, batch_size) -> dict:
     return {k: float(v) for k, v in scores.items()}
 
 
-def _save_model(model, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
 def train(
     project: dict,
     folder: str | Path,
-    emit=None,
+    emit: Emit | None = None,
     should_stop=None,
     *,
     prepared=None,
@@ -507,7 +363,7 @@ def train(
     parallel_folds: bool = True,
     allow_download: bool = False,
     resume: bool = False,
-) -> dict:
+) -> SummaryEvent:
     """Train ``project`` into the existing run ``folder``; return the summary event.
 
     ``resume`` continues the run in ``folder`` from its checkpoint (see the module
@@ -530,7 +386,7 @@ def train(
     if checkpoint is not None:  # the history up to the checkpoint, whatever history.csv says
         recorder.histories[None] = {n: list(v) for n, v in checkpoint["history"].items()}
         recorder.seconds[None] = list(checkpoint.get("seconds") or [])
-    outcome = {
+    outcome: dict[str, Any] = {
         "state": "failed",
         "message": "",
         "test": {},
@@ -711,7 +567,7 @@ def _train_single(
             model.load_weights(folder / saver.saved)
         emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
-        _save_model(model, folder / "model.keras")
+        checkpoints.save_model(model, folder / "model.keras")
         outcome["predictions"] = probe.summary(model, data, *_probe_split(x, y, extra))
 
 
@@ -858,7 +714,7 @@ def _train_kfold(project, folder, data, recorder, emit, should_stop, setup, k, p
             tests.append(_evaluate(model, x_test, data.y_test, batch_size))
     (folder / "folds").mkdir(exist_ok=True)
     for index, model in enumerate(trained, start=1):
-        _save_model(model, folder / "folds" / f"fold-{index}.keras")
+        checkpoints.save_model(model, folder / "folds" / f"fold-{index}.keras")
     outcome["kfold"] = kfold.mean_scores(scores)
     outcome["kfold_folds"] = scores
     outcome["test"] = kfold.mean_scores(tests) if tests and tests[0] else {}
@@ -877,7 +733,7 @@ def _improving(project, recorder) -> bool:
     return done_all and doctor.still_improving(recorder.history)
 
 
-def _finish(project, folder, recorder, outcome, emit) -> dict:
+def _finish(project, folder, recorder, outcome, emit: Emit) -> SummaryEvent:
     """Write history, metrics and run.json; emit and return the summary event."""
     history = recorder.history
     last = {name: values[-1] for name, values in history.items() if values}
@@ -920,7 +776,7 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
         )
     except OSError as err:
         outcome.update(state="failed", message=f"could not write the run folder: {err}")
-    summary = {
+    summary: SummaryEvent = {
         "type": "summary",
         "state": outcome["state"],
         "message": outcome["message"],
@@ -938,7 +794,7 @@ def _finish(project, folder, recorder, outcome, emit) -> dict:
 
 
 def process_main(
-    project: dict, folder: str, queue, stop_event, options: dict, prepared=None
+    project: dict, folder: str, queue, stop_event, options: WorkerOptions, prepared=None
 ) -> None:
     """Entry point of the spawned training process (see ``engine.start_run``).
 
@@ -1019,7 +875,7 @@ def _warm_up() -> None:
     keras.backend.clear_session()
 
 
-def warm_main(jobs, queue, stop_event, events, options: dict) -> None:
+def warm_main(jobs, queue, stop_event, events, options: WorkerOptions) -> None:
     """Entry point of a warm worker (``engine.WarmWorker``): tied to the app like any
     worker, it imports TensorFlow, warms Keras up, sets ``ready`` (``events`` are the
     ready and data-prepared Events) and waits for messages

@@ -1,0 +1,178 @@
+"""Checkpoints of a single run: written after every completed epoch, read to resume it.
+
+``_checkpoint_callback`` is the Keras callback, last in ``worker.train``'s list, that
+writes ``checkpoint-<epoch>.keras`` (Keras' file with the optimizer, written to a temporary
+name and moved into place), the best weights of EarlyStopping(restore_best_weights), then
+``checkpoint.json`` naming them (``runs.CHECKPOINT``); the older files go last, so a kill
+at any moment leaves a usable checkpoint. A resume loads that model (``_load_checkpoint``),
+puts back the callbacks' and the random-seed state, and checks that the data is still what
+the run trained on (``_data_digest``); ``_Refused`` carries why it cannot go on.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import runs
+
+_CALLBACK_STATE = {
+    "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
+    "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
+}
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info: dict, restore):
+    """A Keras callback, last in the list, that checkpoints every completed epoch.
+
+    Written in an order that a kill at any moment leaves a usable checkpoint:
+    ``checkpoint-<epoch>.keras`` (temporary name, then ``os.replace``), the best weights
+    of EarlyStopping(restore_best_weights) the same way, history.csv, then
+    ``checkpoint.json`` naming them (atomic too), and only then the older files go.
+    Skipped for a partial epoch (Stop mid-epoch) and a non-finite loss. ``restore`` (a
+    checkpoint record) puts the callbacks' state back after their own ``on_train_begin``
+    reset it. ``info`` goes into every checkpoint.json (data digest, epochs asked for).
+    """
+    import keras
+
+    class Checkpoint(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.saved: str | None = restore["file"] if restore else None
+
+        def on_train_begin(self, logs=None):
+            if not restore:
+                return
+            states = restore.get("callbacks") or []
+            for cb, state in zip(callbacks, states):
+                if state and state.get("class_name") == type(cb).__name__:
+                    for name, value in state.items():
+                        if name != "class_name":
+                            setattr(cb, name, value)
+            best = restore.get("best_weights")
+            if best:
+                with np.load(folder / best) as stored:
+                    weights = [stored[f"w{i}"] for i in range(len(stored.files))]
+                for cb in callbacks:
+                    if isinstance(cb, keras.callbacks.EarlyStopping) and cb.restore_best_weights:
+                        cb.best_weights = weights
+
+        def on_epoch_end(self, epoch, logs=None):
+            if progress.partial or progress.nan_at:
+                return
+            if any(not math.isfinite(float(v)) for v in (logs or {}).values()):
+                return
+            number = epoch + 1
+            name = f"checkpoint-{number:05d}.keras"
+            save_model(self.model, folder / name)
+            kept = [name]
+            record = {
+                "epoch": number,
+                "file": name,
+                "best_weights": None,
+                "saved": runs.now_iso(),
+                "history": recorder.histories.get(None, {}),
+                "seconds": recorder.seconds.get(None, []),
+                "callbacks": [_callback_state(cb) for cb in callbacks],
+                "seed_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
+                **info,
+            }
+            for cb in callbacks:
+                if isinstance(cb, keras.callbacks.EarlyStopping) and cb.best_weights is not None:
+                    best = f"checkpoint-{number:05d}-best.npz"
+                    tmp = folder / f".{best}.tmp.npz"
+                    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(cb.best_weights)})
+                    os.replace(tmp, folder / best)
+                    record["best_weights"] = best
+                    kept.append(best)
+                    break
+            recorder.write()
+            runs.write_json_atomic(folder / runs.CHECKPOINT, record)
+            runs.drop_checkpoint(folder, keep=kept)
+            runs.update_run_info(folder, epochs_done=number)
+            self.saved = name
+
+    return Checkpoint()
+
+
+def _seed_states(model) -> list:
+    """The model's random-seed state (Dropout and the like), which Keras' files leave out:
+    ``model.variables`` holds it beside the weights."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def _restore_seed_states(model, saved) -> None:
+    states = _seed_states(model)
+    if saved and len(saved) == len(states):
+        for variable, value in zip(states, saved):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+def _callback_state(cb) -> dict | None:
+    names = _CALLBACK_STATE.get(type(cb).__name__)
+    if names is None:
+        return None
+    return {"class_name": type(cb).__name__, **{n: _plain(getattr(cb, n, None)) for n in names}}
+
+
+def _data_digest(*parts) -> str:
+    """A digest of the samples a run trains and validates on (arrays, multi-hot ids), so a
+    resumed run can tell that its data is still the same (a CSV may have been edited)."""
+    import hashlib
+
+    from builder.data.preprocess import MultiHotRows
+    from builder.data.splits import leaves
+
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        for leaf in leaves(part):
+            if isinstance(leaf, MultiHotRows):
+                arrays = [leaf.sequences.values, leaf.sequences.offsets]
+                digest.update(f"multihot{leaf.num_words}".encode())
+            elif leaf is None:
+                arrays = []
+                digest.update(b"none")
+            else:
+                arrays = [np.asarray(leaf)]
+            if arrays and arrays[0].dtype.kind == "O":  # texts: their characters, not pointers
+                digest.update(f"text{arrays[0].shape}".encode())
+                digest.update("\0".join(map(str, arrays[0].ravel())).encode("utf-8"))
+                continue
+            for array in arrays:
+                digest.update(f"{array.dtype.str}{array.shape}".encode())
+                digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
+def _load_checkpoint(folder: Path, checkpoint: dict):
+    """The run's own model and optimizer as the checkpoint saved them."""
+    import keras
+
+    try:
+        return keras.saving.load_model(folder / checkpoint["file"])
+    except Exception as err:  # a damaged file or a Keras that cannot read it
+        raise _Refused(
+            f"could not resume: the checkpoint {checkpoint['file']} cannot be loaded "
+            f"({type(err).__name__}: {' '.join(str(err).split())[:300]})."
+        ) from None
+
+
+class _Refused(Exception):
+    """A resume that cannot go on; the message is shown as it is."""
+
+
+def save_model(model, path: Path) -> None:
+    """``model.save(path)`` through a temporary name, so ``path`` is whole or absent."""
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
