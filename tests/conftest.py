@@ -86,7 +86,7 @@ SLOW_FILES = {
     "test_training_engine.py", "test_training_kfold.py", "test_training_resume.py",
     "test_validation_fixes.py", "test_autosave_processes.py", "test_data_less.py",
     "test_data_names.py", "test_export_bundle.py", "test_locks.py", "test_page_data_less.py",
-    "test_training_faults.py", "test_training_events.py",
+    "test_training_faults.py", "test_training_warm.py", "test_training_events.py",
 }  # fmt: skip
 
 
