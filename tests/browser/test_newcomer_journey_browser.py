@@ -110,8 +110,7 @@ def test_own_csv_to_a_trained_model_then_back_through_the_bare_url_and_renamed(
     main = go(page, "Compare")
     chosen = main.get_by_test_id("stMultiSelect")
     expect(chosen).to_contain_text("Titanic survival", timeout=60_000)
-    expect(main.get_by_test_id("stDataFrame")).to_be_visible()
-    with page.expect_download() as table:
+    with page.expect_download(timeout=60_000) as table:
         main.get_by_role("button", name="Download the table (CSV)").click()
     assert table.value.suggested_filename == "Titanic survival runs.csv"
     text = open(table.value.path(), encoding="utf-8").read()
