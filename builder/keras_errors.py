@@ -219,6 +219,14 @@ def _size(window) -> str:
     return f"{window}" if window is not None else "default-size"
 
 
+def _replace_with(name: str, class_name: str) -> Fix:
+    """The fix that swaps layer ``name`` for ``class_name`` (its settings kept)."""
+    return Fix(
+        f"Replace with {class_name}",
+        {"op": "replace_class", "target": name, "class_name": class_name},
+    )
+
+
 def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
     name, cls = layer["name"], layer["class_name"]
     got = describe_values(shape)
@@ -246,12 +254,7 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
             one_d = _ONE_D.get(cls)
             if one_d:
                 tips.append(f"use {one_d}, which works on sequences")
-                fixes.append(
-                    Fix(
-                        f"Replace with {one_d}",
-                        {"op": "replace_class", "target": name, "class_name": one_d},
-                    )
-                )
+                fixes.append(_replace_with(name, one_d))
         steps, feats = shape
         if steps is not None and feats is not None:
             tips.append(f"or add Reshape to ({steps}, {feats}, 1) before it")
@@ -287,12 +290,7 @@ def _rank_fix(layer: dict, who: str, needs: str, need: int, shape: Shape):
         two_d = _TWO_D.get(cls)
         if two_d:
             tips.append(f"use {two_d}, which works on images")
-            fixes.append(
-                Fix(
-                    f"Replace with {two_d}",
-                    {"op": "replace_class", "target": name, "class_name": two_d},
-                )
-            )
+            fixes.append(_replace_with(name, two_d))
         h, w, c = shape
         if None not in (h, w, c):
             tips.append(f"or add Reshape to ({h}, {w * c}) before it to read rows as steps")
