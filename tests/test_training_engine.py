@@ -256,6 +256,8 @@ def _ended_handle(tmp_path, state):
 
     folder = runs.create_run(tmp_path, "alice", _classifier(), {})
     runs.update_run_info(folder, state=state, message="all epochs done" * (state == "finished"))
+    reaper = threading.Thread(target=lambda: None)  # the ended process's waiter, done
+    reaper.start()
     return RunHandle(
         folder.name,
         "alice",
@@ -263,6 +265,7 @@ def _ended_handle(tmp_path, state):
         _EndedProcess(),
         queue.Queue(),
         threading.Event(),
+        reaper,
         epochs=3,
         folds=None,
     )

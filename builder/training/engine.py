@@ -45,12 +45,15 @@ import queue as queue_module
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from . import devices, faults, kfold, lifecycle, runs
 from .events import BatchEvent, Event, SummaryEvent, WorkerOptions
 from .worker import process_main, warm_main
 
 ACTIVE_STATES = ("starting", "running")
+# A started worker as a RunHandle takes it: process, event queue, stop event, reaper thread.
+_Started = tuple[Any, Any, Any, threading.Thread]
 
 
 class RunHandle:
@@ -71,6 +74,7 @@ class RunHandle:
         process,
         queue,
         stop_event,
+        reaper: threading.Thread,
         epochs: int,
         folds: int | None,
     ):
@@ -85,6 +89,7 @@ class RunHandle:
         self.fold_histories: dict[int | None, dict[str, list[float]]] = {}
         self.epoch_seconds: list[float] = []
         self._process, self._queue, self._stop = process, queue, stop_event
+        self._reaper = reaper  # the one waiter on the process (see _start_reaped)
         self._killed = False
         self._lock = threading.Lock()
 
@@ -208,7 +213,7 @@ class RunHandle:
         while True:
             self.poll()
             if not self.active:
-                self._process.join(5)
+                self._reaper.join(5)
                 return self.state
             if deadline is not None and time.monotonic() >= deadline:
                 return self.state
@@ -249,11 +254,7 @@ class WarmWorker:
             args=(self._jobs, self.queue, self.stop_event, (self.ready, self.prepared), options),
             daemon=True,
         )
-        lifecycle.launch(self.process.start)
-        # The one thread that waits for this process: a second waiter (a join elsewhere)
-        # could find it reaped before its exit code is set, and see it alive.
-        self._reaper = threading.Thread(target=self.process.join, name="reap-warm", daemon=True)
-        self._reaper.start()
+        self._reaper = _start_reaped(self.process)
         self.taken = False
 
     @property
@@ -270,11 +271,12 @@ class WarmWorker:
             self.prepared.clear()  # set again once this dataset is in memory
             self._jobs.put(("data", project))
 
-    def take(self, project: dict, folder: Path, options: WorkerOptions):
-        """Hand the job over; returns (process, queue, stop event) for a ``RunHandle``."""
+    def take(self, project: dict, folder: Path, options: WorkerOptions) -> _Started:
+        """Hand the job over; returns (process, queue, stop event, reaper) for a
+        ``RunHandle``."""
         self.taken = True
         self._jobs.put(("train", project, str(folder), options))
-        return self.process, self.queue, self.stop_event
+        return self.process, self.queue, self.stop_event, self._reaper
 
     def close(self) -> None:
         """End an idle warm worker (nothing to save: it has no run)."""
@@ -322,18 +324,16 @@ def start_run(
         "allow_download": allow_download,
     }
     if warm is not None and warm.usable and warm.device == device and prepared is None:
-        process, queue, stop_event = warm.take(project, folder, options)
+        started = warm.take(project, folder, options)
     else:
-        process, queue, stop_event = _spawn(project, folder, options, prepared)
-    return RunHandle(folder.name, owner, folder, process, queue, stop_event, fit["epochs"], folds)
+        started = _spawn(project, folder, options, prepared)
+    return RunHandle(folder.name, owner, folder, *started, fit["epochs"], folds)
 
 
-def _spawn(project, folder: Path, options: WorkerOptions, prepared):
-    """Start ``worker.process_main`` for ``folder``; return (process, queue, stop event).
-
-    The worker's parent-death signal fires when the *thread* that started it ends, so it is
-    started from one thread that lives as long as this process (a Streamlit script thread
-    ends after every rerun). The worker records its pid in run.json itself."""
+def _spawn(project, folder: Path, options: WorkerOptions, prepared) -> _Started:
+    """Start ``worker.process_main`` for ``folder``; return (process, queue, stop event,
+    reaper), started as ``_start_reaped`` says. The worker records its pid in run.json
+    itself."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     stop_event = ctx.Event()
@@ -348,11 +348,22 @@ def _spawn(project, folder: Path, options: WorkerOptions, prepared):
         args=(project, str(folder), queue, stop_event, options, prepared),
         daemon=True,
     )
+    return process, queue, stop_event, _start_reaped(process)
+
+
+def _start_reaped(process) -> threading.Thread:
+    """Start ``process`` and the one thread that waits for it; return that thread.
+
+    The process starts from ``lifecycle.launch``'s long-lived thread (its parent-death
+    signal fires when the thread that started it ends, and a Streamlit script thread ends
+    after every rerun). The waiting thread collects its exit status the moment it ends,
+    whether or not a page still polls it. Nothing else joins the process: a second waiter
+    could find it reaped before its exit code is set, and see it alive. Wait for the
+    thread instead."""
     lifecycle.launch(process.start)
-    # Collect its exit status the moment it ends, whether or not a page still polls it
-    # (a page stops polling at the result event, before the process has exited).
-    threading.Thread(target=process.join, name=f"reap-{folder.name}", daemon=True).start()
-    return process, queue, stop_event
+    reaper = threading.Thread(target=process.join, name=f"reap-{process.name}", daemon=True)
+    reaper.start()
+    return reaper
 
 
 def resume_run(
@@ -384,8 +395,9 @@ def resume_run(
         "allow_download": allow_download,
         "resume": True,
     }
-    process, queue, stop_event = _spawn(project, folder, options, prepared)
-    handle = RunHandle(run_id, owner, folder, process, queue, stop_event, plan["epochs"], None)
+    handle = RunHandle(
+        run_id, owner, folder, *_spawn(project, folder, options, prepared), plan["epochs"], None
+    )
     checkpoint = plan["checkpoint"]
     handle.fold_histories[None] = {n: list(v) for n, v in checkpoint["history"].items()}
     handle.epoch_seconds = list(checkpoint.get("seconds") or [])
