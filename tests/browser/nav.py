@@ -10,56 +10,41 @@ from playwright.sync_api import expect
 REPO = Path(__file__).resolve().parents[2]
 
 
-def go(page, title: str):
-    """Open a page from the sidebar and return the main area.
-
-    A click that lands while a polling fragment reruns can be dropped by Streamlit (see
-    STREAMLIT-NOTES: run_every plus navigation), so the click is repeated until the page's
-    heading shows.
-    """
-    main = page.get_by_test_id("stMain")
-    heading = main.get_by_role("heading", name=title, exact=True)
+def _click_until(target, shown, timeout_ms: int = 20_000) -> None:
+    """Click ``target`` until ``shown`` is visible. A click that lands while the page
+    reruns (a polling fragment, a download, a widget change) can be dropped by Streamlit on
+    a loaded machine (see STREAMLIT-NOTES: run_every plus navigation), so it is repeated."""
     for _ in range(4):
-        page.locator(".st-key-nb_nav").get_by_role("link", name=title, exact=True).click()
+        target.click()
         try:
-            expect(heading).to_be_visible(timeout=20_000)
-            return main
-        except AssertionError:
-            continue
-    expect(heading).to_be_visible(timeout=1)
-    return main
-
-
-def choose(page, box, option) -> None:
-    """Pick ``option`` (a name or pattern) in the selectbox ``box``. Like a page link, a
-    click that opens the list can be dropped while the page reruns on a loaded machine
-    (seen in CI), so the list is opened again until the option shows."""
-    item = page.get_by_role("option", name=option)
-    for _ in range(4):
-        box.click()
-        try:
-            expect(item).to_be_visible(timeout=10_000)
-            break
-        except AssertionError:
-            continue
-    item.click()
-
-
-def expand(summary, shown) -> None:
-    """Open the expander whose header is ``summary`` until ``shown`` (inside it) is visible.
-
-    Like a page link, a click on a header that lands while the page reruns (after a
-    download or a widget change) can be lost on a loaded machine, so it is repeated."""
-    for _ in range(4):
-        if shown.is_visible():
-            return
-        summary.click()
-        try:
-            expect(shown).to_be_visible(timeout=20_000)
+            expect(shown).to_be_visible(timeout=timeout_ms)
             return
         except AssertionError:
             continue
     expect(shown).to_be_visible(timeout=1)
+
+
+def go(page, title: str):
+    """Open a page from the sidebar (until its heading shows) and return the main area."""
+    main = page.get_by_test_id("stMain")
+    link = page.locator(".st-key-nb_nav").get_by_role("link", name=title, exact=True)
+    _click_until(link, main.get_by_role("heading", name=title, exact=True))
+    return main
+
+
+def choose(page, box, option) -> None:
+    """Pick ``option`` (a name or pattern) in the selectbox ``box``, opening the list until
+    the option shows."""
+    item = page.get_by_role("option", name=option)
+    _click_until(box, item, timeout_ms=10_000)
+    item.click()
+
+
+def expand(summary, shown) -> None:
+    """Open the expander whose header is ``summary`` (unless open) until ``shown``, inside
+    it, is visible."""
+    if not shown.is_visible():
+        _click_until(summary, shown)
 
 
 def train(page, main, epochs: int, timeout_ms: int = 240_000):
