@@ -135,22 +135,7 @@ def test_a_nan_trial_fails_alone_in_its_pack(tmp_path, keras_loaded):
 def test_stop_ends_every_trial_of_the_pack_and_keeps_them_resumable(tmp_path, keras_loaded):
     p = _digits([{"setting": "layers.hidden.units", "values": [8, 16]}], epochs=200)
     folder = runner.create(p, tmp_path / "runs", "t")
-
-    def stop_after_first_epoch():
-        while True:
-            try:
-                record = runs.read_json(folder / "experiment.json")
-            except (OSError, ValueError):
-                record = {}
-            if any(t["epochs"] >= 1 for t in record.get("trials", [])):
-                runner.request_stop(folder)
-                return
-            if record.get("ended"):
-                return
-            threading.Event().wait(0.05)
-
-    watcher = threading.Thread(target=stop_after_first_epoch, daemon=True)
-    watcher.start()
+    watcher = _stop_after_first_epoch(folder)
     record = runner.run(folder, runs_root=tmp_path / "runs")
     watcher.join(60)
     assert record["state"] == "stopped"
@@ -166,6 +151,42 @@ def test_stop_ends_every_trial_of_the_pack_and_keeps_them_resumable(tmp_path, ke
         assert trial["state"] == info["state"] == "stopped"
         assert 1 <= info["epochs_done"] < 200 and (run / "model.keras").is_file()
         assert runs.resume_plan(run)["epoch"] == info["epochs_done"]
+
+
+def _stop_after_first_epoch(folder: Path) -> threading.Thread:
+    def watch():
+        while True:
+            try:
+                record = runs.read_json(folder / "experiment.json")
+            except (OSError, ValueError):
+                record = {}
+            if any(t["epochs"] >= 1 for t in record.get("trials", [])):
+                runner.request_stop(folder)
+                return
+            if record.get("ended"):
+                return
+            threading.Event().wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+def test_a_trial_that_never_started_is_not_left_pending(tmp_path, keras_loaded, monkeypatch):
+    # One trial per pack (what a loaded machine's measurement can choose): Stop during the
+    # first pack leaves the second trial unstarted, and the ended record says so.
+    monkeypatch.setattr(packed, "pack_size", lambda projects, measured: 1)
+    p = _digits([{"setting": "layers.hidden.units", "values": [8, 16]}], epochs=200)
+    folder = runner.create(p, tmp_path / "runs", "t")
+    watcher = _stop_after_first_epoch(folder)
+    record = runner.run(folder, runs_root=tmp_path / "runs")
+    watcher.join(60)
+    first, second = record["trials"]
+    assert record["state"] == "stopped"
+    assert first["state"] == "stopped" and 1 <= first["epochs"] < 200 and first["run"]
+    assert second["state"] == "stopped" and second["epochs"] == 0 and second["run"] is None
+    assert "not started" in second["message"]
+    assert runner.read(folder)["trials"][1]["state"] == "stopped"
 
 
 @pytest.mark.parametrize(

@@ -188,8 +188,9 @@ def _poll(at: AppTest, until, wait_s: float = SWEEP_WAIT_S) -> AppTest:
 
 def test_sweep_runs_reattaches_stops_and_opens_a_trial():
     project = _template("experiment_digits")
-    # The four trials train packed side by side and end together: many epochs, so that
-    # the Stop below (after a refresh) lands while they train, even on a fast machine.
+    # Many epochs, so that the Stop below (after a refresh) lands while trials train, even
+    # on a fast machine. Pack size is measured: a loaded machine may train one trial at a
+    # time, and a trial whose pack had not started when Stop came ends "stopped", 0 epochs.
     project["fit"]["epochs"] = 300
     at = _open(project)
     at.button(key="exp_start").click().run()
@@ -211,9 +212,12 @@ def test_sweep_runs_reattaches_stops_and_opens_a_trial():
     assert record["state"] in ("stopped", "finished")
     if stopped_here:
         assert record["state"] == "stopped"
-        assert all(t["state"] == "stopped" and t["epochs"] < 300 for t in record["trials"])
+        assert all(t["state"] == "stopped" and t["epochs"] < 300 for t in record["trials"]), record[
+            "trials"
+        ]
     assert all(t["state"] in ("finished", "stopped") for t in record["trials"])
-    kept = record["trials"]
+    kept = [t for t in record["trials"] if t["run"]]
+    assert kept
     text = _texts(again, "warning") + _texts(again, "success")
     assert f"Experiment {exp_id}" in text
     assert len(again.get("plotly_chart")) == 2  # curves and parallel coordinates

@@ -22,8 +22,8 @@ nodes need the same Python packages (requirements.txt) and, to see the run folde
 ``runs_root`` on a shared file system.
 
 Stop: ``request_stop(folder)`` writes a ``stop`` file; running trials end after their
-current batch and keep their model (as a stopped single run), no new trial starts, and
-trials that finished are kept.
+current batch and keep their model (as a stopped single run), no new trial starts (an
+unstarted trial ends "stopped" with 0 epochs and no run), and trials that finished are kept.
 """
 
 from __future__ import annotations
@@ -564,6 +564,7 @@ def _done(folder: Path, record: dict) -> None:
 
 def _end(folder: Path, record: dict, live: _Live, runs_root) -> dict:
     _settle_runs(record, runs_root)
+    _settle_unstarted(record)
     record["ended"] = runs.now_iso()
     live.write(force=True)
     record["path"] = str(folder)
@@ -627,6 +628,18 @@ def _fit(folder, record, live, project, section, settings, runs_root, cpus, epoc
         log_to_file=True,
     )
     tune.Tuner(trainable, param_space=space, tune_config=tune_config, run_config=run_config).fit()
+
+
+def _settle_unstarted(record: dict) -> None:
+    """A trial that never started (Stop, a failure or the time budget came first) is not
+    left "pending" in an ended experiment: it is "stopped", with 0 epochs and the reason."""
+    why = {
+        "stopped": "not started: the experiment was stopped first.",
+        "failed": "not started: the experiment failed first.",
+    }.get(record["state"], "not started: the experiment's time budget ran out first.")
+    for entry in record.get("trials", []):
+        if entry["state"] == "pending":
+            entry.update(state="stopped", message=why)
 
 
 def _settle_runs(record: dict, runs_root) -> None:
