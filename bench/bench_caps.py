@@ -179,12 +179,19 @@ def _child(name: str) -> None:
             from builder.fit_check import check
 
             start = time.perf_counter()
-            check(doc)
+            report = check(doc)
             result["check_s"] = time.perf_counter() - start
+            problems = report.errors + [lay.error for lay in report.layers if lay.error]
+            result["verdict"] = (
+                "check: valid" if report.valid else f"check: NOT valid: {problems[:1]}"
+            )[:160]
     # Peak memory of opening and checking (the baseline below may need more).
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if builds:
-        result["keras_s"] = _keras_baseline(doc)
+        try:
+            result["keras_s"] = _keras_baseline(doc)
+        except RecursionError:  # Keras' own graph walk is recursive: a 10,000 chain is past it
+            result["keras_error"] = "plain Keras: RecursionError (it cannot build this model)"
     print(json.dumps(result))
 
 
@@ -220,6 +227,9 @@ def main() -> None:
             f"{r['peak_mb']:>9.0f}"
         )
         print(f"{'':<15}{r['bytes'] / 1024**2:.1f} MB file: {r['outcome']}")
+        for extra in ("verdict", "keras_error"):
+            if extra in r:
+                print(f"{'':<15}{r[extra]}")
 
 
 if __name__ == "__main__":
