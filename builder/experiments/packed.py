@@ -10,9 +10,10 @@ ordinary run folder (project.json, run.json with ``experiment``/``trial``/``para
 history.csv, metrics.json, model.keras, a checkpoint per epoch while it runs), written by
 the single-run code of ``builder.training.worker``.
 
-Pack size is measured, not guessed (``measure``): a step of two throwaway copies of the
-group's biggest model is timed against a step of one. Where two cost nearly what two
-separate steps cost (a big convnet keeps the cores busy on its own), packing cannot pay and
+Pack size is measured, not guessed (``measure``): a step of a pack of up to four throwaway
+copies of the group's biggest model is timed against a step of one. Where the pack costs
+nearly what its separate steps cost (a big convnet keeps the cores busy on its own),
+packing cannot pay and
 every pack holds one trial; otherwise a pack holds as many trials as memory allows (at most
 ``MAX_PACK``).
 
@@ -44,7 +45,7 @@ from builder.training import lifecycle, runs
 from builder.training.events import Event
 
 MAX_PACK = 16
-PAYS_BELOW = 0.85  # a pair step must cost under this share of two single steps
+PAYS_BELOW = 0.85  # a measured pack's step must cost under this share of its single steps
 CUT_BY = "experiment"
 # Callbacks that only look at one batch's loss: the same in a pack as alone.
 _PACKABLE_CALLBACKS = {"TerminateOnNaN"}
@@ -96,10 +97,21 @@ def group_key(project: dict) -> str:
     return json.dumps({"data": project["data"], "fit": project["fit"]}, sort_keys=True)
 
 
-def measure(projects: list[dict], x, y, batch_size: int, repeats: int = 5) -> dict:
-    """Seconds of one training step of one model and of a pack of two (throwaway copies of
-    the biggest of ``projects``, on one batch of ``x``/``y``); ``share`` = pair / (2 x one):
-    near 1 means packing saves nothing."""
+MEASURED_PACK = 4  # trials in the pack that ``measure`` times against one
+
+
+def measure(projects: list[dict], x, y, batch_size: int, repeats: int = 25) -> dict:
+    """Seconds of one training step of one model and of a pack of ``size`` (throwaway
+    copies of the biggest of ``projects``, ``size`` = up to ``MEASURED_PACK`` of them, on
+    one batch of ``x``/``y``); ``share`` = pack / (size x one): near 1 means packing saves
+    nothing.
+
+    The two are timed in alternation, ``repeats`` steps each after three untimed ones, and
+    each keeps its fastest step: a burst of load from another job slows a few steps of
+    either, not the fastest of 25. (Timed one after the other, 5 steps each and a pack of
+    two, the digits sweep once read a share of 1.05 where 0.6-0.8 is usual, and trained its
+    12 trials one at a time. A pack of four reads about 0.5 there: far from the bar.)
+    """
     import keras
 
     from builder import build
@@ -109,20 +121,28 @@ def measure(projects: list[dict], x, y, batch_size: int, repeats: int = 5) -> di
     biggest = max(projects, key=lambda p: build.memory_needed(p, "train"))
     rows = np.arange(min(batch_size, num_samples(x, y)))
     xb, yb = feed.materialise(subset(x, rows)), subset(y, rows)
-    seconds = []
-    for size in (1, 2):
-        models = [build.build(biggest) for _ in range(size)]
+    size = max(2, min(MEASURED_PACK, len(projects)))
+    wrappers = []
+    for n in (1, size):
+        models = [build.build(biggest) for _ in range(n)]
         wrapper = pack.build(models, (xb, yb), shared=True, prefix=pack.TRIAL_PREFIX)
-        wrapper.train_on_batch(xb, yb)  # traces the step
-        steps = []
-        for _ in range(repeats):
+        for _ in range(3):  # traces the step, then settles its first allocations
+            wrapper.train_on_batch(xb, yb)
+        wrappers.append(wrapper)
+    seconds = [float("inf"), float("inf")]
+    for _ in range(repeats):
+        for n, wrapper in enumerate(wrappers):
             start = time.perf_counter()
             wrapper.train_on_batch(xb, yb)
-            steps.append(time.perf_counter() - start)
-        seconds.append(min(steps))  # the fastest step: other jobs' load only adds to it
+            seconds[n] = min(seconds[n], time.perf_counter() - start)
     keras.backend.clear_session(free_memory=False)
-    one, two = seconds
-    return {"one_s": round(one, 5), "pair_s": round(two, 5), "share": round(two / (2 * one), 3)}
+    one, packed_s = seconds
+    return {
+        "one_s": round(one, 5),
+        "pack_s": round(packed_s, 5),
+        "size": size,
+        "share": round(packed_s / (size * one), 3),
+    }
 
 
 def pack_size(projects: list[dict], measured: dict) -> int:
@@ -232,8 +252,8 @@ def _train_group(
     log(
         f"{len(members)} trial(s) sharing data and fit settings: packs of {size}"
         + (
-            f" (one step {measured['one_s'] * 1000:.1f} ms, two packed "
-            f"{measured['pair_s'] * 1000:.1f} ms)"
+            f" (one step {measured['one_s'] * 1000:.1f} ms, {measured['size']} packed "
+            f"{measured['pack_s'] * 1000:.1f} ms)"
             if measured
             else ""
         )
