@@ -105,6 +105,10 @@ def test_asha_cuts_a_trial_inside_the_pack_and_the_survivor_continues_exactly(
     assert "ASHA" in info["message"] and "model as at epoch 1" in info["message"]
     assert (Path(cut["run"]) / "model.keras").is_file()
     assert runs.resume_plan(Path(cut["run"]), 3)["epoch"] == 1  # its checkpoint resumes it
+    # Tested mid-fit, by the pack it was still part of: the scores of its own 1-epoch run.
+    one_epoch = validate({**p, "fit": {**p["fit"], "epochs": 1}})
+    summary, _ = _alone(tmp_path, one_epoch, cut["params"])
+    assert runs.read_json(Path(cut["run"]) / "metrics.json")["test"] == summary["test"]
     assert kept["state"] == "finished" and kept["epochs"] == 3
     _, alone = _alone(tmp_path, p, kept["params"])
     mine = runs.read_history_csv(Path(kept["run"]) / "history.csv")

@@ -432,19 +432,21 @@ def _train_pack(  # noqa: C901  (the pack loop: epochs, rungs, stop, checkpoints
                 t.model.load_weights(t.folder / t.saver.saved)
         kept = [t for t in leaving if t.outcome["state"] in ("finished", "stopped")]
         if kept and data.x_test is not None and num_samples(data.x_test):
-            tester = pack.build(
-                [t.model for t in kept], sample, shared=True, prefix=pack.TRIAL_PREFIX
-            )
+            # Tested by the pack they are still part of: its test step is the one traced
+            # for this epoch's validation (a pack of the leaving trials alone would trace
+            # one of its own: seconds at every rung). The others' scores are not kept, and
+            # the next epoch resets every member's metrics as fit does.
             logs = feed.evaluate(
-                tester,
+                wrapper,
                 data.x_test,
                 data.y_test,
                 batch_size=fit["batch_size"],
                 verbose=0,
                 return_dict=True,
             )
-            for t, scores in zip(kept, pack.split_logs(logs, len(kept), pack.TRIAL_PREFIX)):
-                t.outcome["test"] = {k: float(v) for k, v in scores.items()}
+            split = pack.split_logs(logs, len(trials), pack.TRIAL_PREFIX)
+            for t in kept:
+                t.outcome["test"] = {k: float(v) for k, v in split[t.number - 1].items()}
         for t in leaving:
             if t.outcome["state"] in ("finished", "stopped"):
                 checkpoint.save_model(t.model, t.folder / "model.keras")
