@@ -219,9 +219,8 @@ def _bytes(n: int) -> str:
 
 def _diagram(project: dict, result):
     """A top-down Plotly drawing: one row per depth, boxes sized for 30+ layers."""
-    import plotly.graph_objects as go
-
     from builder.results import fmt_shape
+    from ui.plotting import go
 
     model = project["model"]
     depth = topology.analyse(model).depth

@@ -14,9 +14,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
 from builder import doctor, settings
+from ui.plotting import go
 from ui.text import html
 
 TRAIN_COLOR = "#1f77b4"

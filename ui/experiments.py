@@ -17,13 +17,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from builder import catalogue, paths, settings
 from builder.experiments import runner, spec
 from builder.training import lifecycle, runs
 from ui import state
+from ui.plotting import go
 from ui.text import html
 
 EXP_KEY = "experiment_id"

@@ -30,8 +30,7 @@ def _csv(path):
 def test_own_csv_from_upload_to_a_trained_model(open_app, tmp_path):
     page = open_app("app.py")
     main = go(page, "Data")
-    main.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
-    page.get_by_role("option", name=re.compile("Your CSV file")).click()
+    choose(page, main.get_by_test_id("stSelectbox").filter(has_text="Dataset"), "Your CSV file")
     # The uploader is there (no jump back to Digits) and the model keeps its data meanwhile.
     expect(main.get_by_text("Upload a CSV file to use it")).to_be_visible()
     main.locator('input[type="file"]').set_input_files(_csv(tmp_path / "flowers.csv"))
