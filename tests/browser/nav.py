@@ -67,3 +67,17 @@ def shot(page, tmp_path: Path, name: str) -> None:
     folder = REPO / "docs" / "screens" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def download(page, button, timeout_ms: int = 20_000, tries: int = 3):
+    """Click ``button`` until the browser receives its download; return the download. A
+    click that lands while the page reruns (an expander just opened) can be dropped."""
+    for attempt in range(tries):
+        try:
+            with page.expect_download(timeout=timeout_ms) as event:
+                button.click()
+            return event.value
+        except Exception:  # Playwright's TimeoutError: click again
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")

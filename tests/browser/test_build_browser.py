@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
-from tests.browser.nav import expand
+from tests.browser.nav import download, expand
 
 TF_TIMEOUT = 120_000  # the server imports TensorFlow after the first paint
 
@@ -75,10 +75,8 @@ def test_save_reload_and_open(build, chromium, streamlit_server, tmp_path):
     save = sidebar.get_by_role("button", name="Save project")
     expect(sidebar.get_by_text("New / Open / Save")).to_be_visible(timeout=TF_TIMEOUT)
     expand(sidebar.get_by_text("New / Open / Save"), save)
-    with build.expect_download(timeout=60_000) as download:
-        save.click()
     saved_file = tmp_path / "saved.json"
-    download.value.save_as(saved_file)
+    download(build, save).save_as(saved_file)
     saved = json.loads(saved_file.read_text())
     assert [lay["name"] for lay in saved["model"]["layers"]] == names
 
