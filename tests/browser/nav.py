@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,12 +73,13 @@ def shot(page, tmp_path: Path, name: str) -> None:
 def download(page, button, timeout_ms: int = 20_000, tries: int = 3):
     """Click ``button`` until the browser receives its download; return the download. A
     click that lands while the page reruns (an expander just opened) can be dropped."""
-    for attempt in range(tries):
+    for _ in range(tries - 1):
         try:
             with page.expect_download(timeout=timeout_ms) as event:
                 button.click()
             return event.value
-        except Exception:  # Playwright's TimeoutError: click again
-            if attempt == tries - 1:
-                raise
-    raise AssertionError("unreachable")
+        except PlaywrightTimeout:
+            continue
+    with page.expect_download(timeout=timeout_ms) as event:
+        button.click()
+    return event.value
