@@ -3,8 +3,9 @@ samples (``--smoke``) and reports the model it built, which must equal ``build(p
 layer by layer (type, output shape, parameters).
 
 Every exported run pays a TensorFlow import, so all scripts (and the notebook's code
-cells, joined) run one after the other in a single subprocess, each through ``runpy`` with
-its own argv, exactly as ``python script.py --smoke --report PATH`` runs it.
+cells, joined) run one after the other in a few subprocesses (one per core, sharing the
+list), each through ``runpy`` with its own argv and stdout, exactly as
+``python script.py --smoke --report PATH`` runs it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.helpers import project
 
 NASTY_NAME = 'Digits "dense" \'quoted\'\n"""\nimport os; os.remove("x")  # \\ end'
 SCRIPT_TIMEOUT = 240  # one exported script's smoke run, TensorFlow already imported
+RUNNERS = 4  # at most this many processes run the scripts, one per core
 
 
 # The batch fixture runs in the first test that asks for it: every script bounded by its own
@@ -196,7 +198,7 @@ BATCH = {
 # loaders are replaced by tiny made-up texts and images; the script's own encoding, labels
 # and training still run.
 RUNNER = textwrap.dedent("""
-    import json, runpy, signal, sys, traceback
+    import contextlib, json, os, runpy, signal, sys, traceback
     import numpy as np
     import keras
 
@@ -225,10 +227,15 @@ RUNNER = textwrap.dedent("""
 
     signal.signal(signal.SIGALRM, too_long)
     for script, report in json.loads(sys.argv[1]):
+        try:  # the runners share one list: each script runs in the first runner to claim it
+            os.close(os.open(report + ".claimed", os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            continue
         sys.argv = [script, "--smoke", "--report", report]
         signal.alarm(SCRIPT_TIMEOUT)  # each script its own time limit
         try:
-            runpy.run_path(script, run_name="__main__")
+            with open(report + ".out", "w") as out, contextlib.redirect_stdout(out):
+                runpy.run_path(script, run_name="__main__")
         except BaseException:  # the script's own failure, reported by its own test
             with open(report + ".error", "w") as out:
                 out.write(traceback.format_exc())
@@ -245,17 +252,30 @@ def _env():
     return env
 
 
-def _run(args, cwd, timeout=SCRIPT_TIMEOUT):
-    done = subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return done
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _run_parallel(args, cwd, copies, timeout):
+    """``copies`` processes of ``python args...`` side by side (their output in files in
+    ``cwd``, so no pipe fills up); each must exit 0."""
+    procs = []
+    try:
+        for i in range(max(1, copies)):
+            with open(cwd / f"runner{i}.log", "w") as log:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, *args], cwd=cwd, env=_env(), stdout=log, stderr=log
+                    )
+                )
+        for i, proc in enumerate(procs):
+            proc.wait(timeout=timeout)
+            assert proc.returncode == 0, (cwd / f"runner{i}.log").read_text()[-4000:]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def _expected(p):
@@ -325,21 +345,25 @@ def batch(tmp_path_factory):
         script.write_text(code, encoding="utf-8")
         jobs.append([str(script), str(folder / f"{key}.json")])
     (folder / "runner.py").write_text(RUNNER, encoding="utf-8")
-    # The scripts share one process (one TensorFlow import); each has its own time limit
-    # inside it, so this bound only catches a runner that hangs outside every script.
-    done = _run(
+    # A few runners (one TensorFlow import each, one per core up to RUNNERS) share the list;
+    # each script has its own time limit inside its runner, so this bound only catches a
+    # runner that hangs outside every script.
+    _run_parallel(
         [str(folder / "runner.py"), json.dumps(jobs)],
         cwd=folder,
+        copies=min(RUNNERS, _cores()),
         timeout=SCRIPT_TIMEOUT * (len(jobs) + 1),
     )
-    reports, errors = {}, {}
+    reports, errors, stdout = {}, {}, {}
     for key in scripts:
         failed = folder / f"{key}.json.error"
+        out = folder / f"{key}.json.out"
+        stdout[key] = out.read_text() if out.exists() else ""
         if failed.exists():
             errors[key] = failed.read_text()
         else:
             reports[key] = json.loads((folder / f"{key}.json").read_text())
-    return ScriptReports(reports, errors), done.stdout, scripts, folder / "houses.csv", folder
+    return ScriptReports(reports, errors), stdout, scripts, folder / "houses.csv", folder
 
 
 # --------------------------------------------------------------------------- running it
@@ -351,7 +375,7 @@ def test_exported_script_builds_the_same_model(batch, key):
 
 
 def test_script_keeps_the_project_name_as_data(batch):
-    report, stdout = batch[0]["dense"], batch[1]
+    report, stdout = batch[0]["dense"], batch[1]["dense"]
     assert report["project"] == NASTY_NAME
     assert "val_loss" in report["curves"] and "test accuracy" in stdout
 
