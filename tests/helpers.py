@@ -1,8 +1,12 @@
-"""Small builders of project dicts shared by the core tests."""
+"""Small builders of project dicts shared by the core tests, and the command line run in
+the test's own process."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import subprocess
+from pathlib import Path
 
 
 def project(
@@ -143,3 +147,23 @@ class LazyModule:
         import importlib
 
         return getattr(importlib.import_module(self._name), attr)
+
+
+def cli_in_process(capfd, *args, cwd: str | Path | None = None) -> subprocess.CompletedProcess:
+    """``python -m builder ARGS`` (in ``cwd``) run by ``builder.__main__.main`` in this
+    process, as a ``CompletedProcess``: the same exit code and output, without a TensorFlow
+    import per call. ``capfd`` (the test's fixture) collects what it writes, from Python or
+    from native code. Each command keeps a real subprocess test of its own (test_cli,
+    test_starter, test_training_cli, test_hostile, test_experiments): the README's contract.
+    """
+    from builder.__main__ import main
+
+    argv = [str(arg) for arg in args]
+    capfd.readouterr()  # only this command's output
+    with contextlib.chdir(cwd or Path.cwd()):
+        try:
+            code = main(argv)
+        except SystemExit as exit_:  # argparse: --help, or arguments it refuses
+            code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
+    out, err = capfd.readouterr()
+    return subprocess.CompletedProcess(["python", "-m", "builder", *argv], code, out, err)

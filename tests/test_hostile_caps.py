@@ -4,10 +4,6 @@ bounds the work behind it (issue #21): each test here failed on the code before.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,9 +11,8 @@ from builder import limits, project, recent
 from builder.errors import ProjectError
 from builder.experiments import spec
 from builder.training import runs
+from tests.helpers import cli_in_process
 from tests.helpers import project as make_project
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _dense(units: int = 10) -> dict:
@@ -30,17 +25,6 @@ def _dense(units: int = 10) -> dict:
     )
     p["version"] = 2
     return p
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "builder", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 # --------------------------------------------------------------------------- loaders
@@ -106,18 +90,20 @@ def test_a_missing_run_record_is_still_file_not_found(tmp_path):
 # --------------------------------------------------------------------------- export
 
 
-def test_export_refuses_what_check_refuses_with_the_same_message(tmp_path):
+def test_export_refuses_what_check_refuses_with_the_same_message(tmp_path, capfd):
     p = _dense()
     p["model"]["inputs"][0]["shape"] = [63]  # digits have 64 features: builds, does not fit
     path = tmp_path / "p.json"
     path.write_text(json.dumps(p), encoding="utf-8")
-    check = _cli("check", str(path), "--json", cwd=tmp_path)
+    check = cli_in_process(capfd, "check", path, "--json", cwd=tmp_path)
     assert check.returncode == 1
     result = json.loads(check.stdout.strip().splitlines()[-1])
     messages = result["errors"] + [lay["error"] for lay in result["layers"] if lay.get("error")]
     assert messages
     for to in ("script", "notebook", "keras-json"):
-        done = _cli("export", str(path), "--to", to, "-o", str(tmp_path / "out"), cwd=tmp_path)
+        done = cli_in_process(
+            capfd, "export", path, "--to", to, "-o", tmp_path / "out", cwd=tmp_path
+        )
         assert done.returncode == 1, (to, done.stderr)
         assert all(m in done.stderr for m in messages), done.stderr
         assert not (tmp_path / "out").exists()
