@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from builder.data import csv_data
 from builder.errors import ProjectError
 from builder.opener import open_document
 from builder.project import load_project_file, loads
-from tests.helpers import project
+from tests.helpers import cli_in_process, project
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -232,36 +230,19 @@ def test_a_keras_model_of_thousands_of_alike_layers_builds_each_setting_once(mon
 
 
 @pytest.mark.timeout(240)
-def test_cli_check_of_a_flood_and_a_long_number_answers_briefly(tmp_path):
+def test_cli_check_of_a_flood_and_a_long_number_answers_briefly(tmp_path, capfd):
     flood = tmp_path / "flood.json"
     flood.write_text(json.dumps(_with(FLOODS["unknown metrics"])), encoding="utf-8")
     digits = tmp_path / "digits.json"
     digits.write_text(
         json.dumps(_digits()).replace('"epochs": 1', f'"epochs": {LONG_INT}'), encoding="utf-8"
     )
-    code = (
-        "import sys, io, contextlib; from builder.__main__ import main\n"
-        "for f in sys.argv[1:]:\n"
-        "    out, err = io.StringIO(), io.StringIO()\n"
-        "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
-        "        rc = main(['check', f])\n"
-        "    print(rc, len(out.getvalue()) + len(err.getvalue()), repr(err.getvalue()[-300:]))\n"
-    )
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(flood), str(digits)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=220,
-    )
+    done = cli_in_process(capfd, "check", flood, cwd=ROOT)
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()[-2:]
-    flood_rc, flood_size, _ = lines[0].split(" ", 2)
-    assert flood_rc == "1" and int(flood_size) < 50_000  # was 235 MB of output
-    digits_rc, _, digits_err = lines[1].split(" ", 2)
-    assert digits_rc == "2" and "number too long to read" in digits_err
+    assert done.returncode == 1 and len(done.stdout) + len(done.stderr) < 50_000  # was 235 MB
+    done = cli_in_process(capfd, "check", digits, cwd=ROOT)
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 2 and "number too long to read" in done.stderr[-300:]
 
 
 # ------------------------------------------------------------- check of a malformed file
