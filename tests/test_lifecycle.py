@@ -16,6 +16,7 @@ import pytest
 
 from builder import paths, templates
 from builder.training import lifecycle, runs
+from tests.helpers import cli_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -408,7 +409,7 @@ def test_the_app_keeps_only_file_names_and_the_cli_resolves_local_paths(
     )
 
 
-def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
+def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path, capfd, monkeypatch):
     folder = tmp_path / "elsewhere"
     folder.mkdir()
     (folder / "houses.csv").write_text(
@@ -420,17 +421,10 @@ def test_cli_check_reads_a_csv_next_to_the_project_file(tmp_path):
     project["model"]["layers"][-1]["config"].update(units=1, activation="linear")
     project["compile"].update(loss="mse", metrics=["mae"])
     (folder / "p.json").write_text(json.dumps(project))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NETBUILDER_HOME": str(tmp_path / "h")}
+    monkeypatch.setenv("NETBUILDER_HOME", str(tmp_path / "h"))
 
     def check(code):
-        done = subprocess.run(
-            [sys.executable, "-m", "builder", "check", str(folder / "p.json"), "--json"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = cli_in_process(capfd, "check", folder / "p.json", "--json", cwd=tmp_path)
         assert done.returncode == code, done.stdout + done.stderr
         return json.loads(done.stdout)
 
