@@ -11,6 +11,7 @@ import pytest
 
 from builder import starter
 from builder.data import DataError
+from tests.helpers import cli_in_process
 from tests.test_cli import run_cli
 
 ROWS = 240
@@ -100,7 +101,7 @@ def test_template_network_follows_the_data(tmp_path):
 
 
 @pytest.mark.slow  # a subprocess or a training run
-def test_new_cli_json_and_the_project_is_valid(tmp_path):
+def test_new_cli_json_and_the_project_is_valid(tmp_path, capfd):
     data = _messy_csv(tmp_path)
     out = tmp_path / "p.json"
     done = run_cli("new", "--data", data, "-o", str(out), "--json")
@@ -113,7 +114,7 @@ def test_new_cli_json_and_the_project_is_valid(tmp_path):
     assert report["model"]["params"] == sum(lay["params"] for lay in report["model"]["layers"])
     saved = json.loads(out.read_text())
     assert saved["data"]["options"]["path"] == "houses.csv"  # beside the project: relative
-    check = run_cli("check", str(out), "--json")
+    check = cli_in_process(capfd, "check", out, "--json")  # check's own subprocess: test_cli
     assert check.returncode == 0 and json.loads(check.stdout)["valid"], check.stdout
 
 
