@@ -98,8 +98,15 @@ def test_a_bare_url_tab_and_a_tab_on_the_same_id_are_told_alike():
     assert "also changed in another tab" in _toasts(named)
 
 
-def _poll_finished(at: AppTest) -> None:
+def _poll_finished(at: AppTest, owner: str, run_id: str) -> None:
+    """Until the page says the run ended, and that it finished. The run's own record is
+    polled first: rerunning the whole app every half second while the worker trains takes
+    a core from it."""
     deadline = time.monotonic() + TRAIN_WAIT_S
+    while runs.load_run(paths.runs_root(), owner, run_id)["info"]["state"] not in runs.FINAL_STATES:
+        if time.monotonic() > deadline:
+            raise AssertionError("the run did not end in time")
+        time.sleep(0.2)
     while time.monotonic() < deadline:
         at.run()
         assert not at.exception, at.exception
@@ -126,7 +133,7 @@ def test_runs_of_a_moved_tab_are_listed_with_its_project_after_a_refresh():
     second.button(key="train_start").click().run()
     assert not second.exception, second.exception
     run_id = second.session_state["train_job"]
-    _poll_finished(second)
+    _poll_finished(second, moved, run_id)
     assert [r["id"] for r in runs.list_runs(paths.runs_root(), moved)] == [run_id]
     assert runs.list_runs(paths.runs_root(), PID) == []
 
