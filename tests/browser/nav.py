@@ -48,16 +48,34 @@ def expand(summary, shown) -> None:
         _click_until(summary, shown)
 
 
+def start_training(main, timeout_ms: int = 30_000):
+    """On the Train page: press Start until the run is under way (its Stop button shows);
+    return the Start button. A click that lands while the page reruns after an edit can be
+    dropped; a click that counted is never repeated (Start is gone while a run trains)."""
+    start = main.get_by_role("button", name="Start training")
+    stop = main.get_by_role("button", name="Stop", exact=True)
+    expect(start).to_be_visible(timeout=120_000)  # after the model check (Keras)
+    for _ in range(4):
+        try:
+            start.click(timeout=5_000)
+        except PlaywrightTimeout:  # gone: the last click started the run after all
+            pass
+        try:
+            expect(stop).to_be_visible(timeout=timeout_ms)
+            return start
+        except AssertionError:
+            continue
+    expect(stop).to_be_visible(timeout=1)
+    return start
+
+
 def train(page, main, epochs: int, timeout_ms: int = 240_000):
     """On the Train page: set the epochs, press Start and wait until the run has finished."""
     box = main.get_by_label("Epochs", exact=True)
     box.fill(str(epochs))
     box.press("Enter")
     expect(box).to_have_value(str(epochs))
-    start = main.get_by_role("button", name="Start training")
-    expect(start).to_be_visible(timeout=120_000)  # after the model check (Keras)
-    page.wait_for_timeout(1500)  # let the epochs edit settle
-    start.click()
+    start = start_training(main)
     expect(main.get_by_text("Training finished.")).to_be_visible(timeout=timeout_ms)
     return start
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.nav import go, train
+from tests.browser.nav import download, go, train
 from tests.browser.nav import shot as _shot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,10 +62,8 @@ def test_first_run_train_results_compare_export(open_app, tmp_path):
 
     main = go(page, "Build")
     main.get_by_test_id("stExpander").filter(has_text="Export").get_by_text("Export").click()
-    with page.expect_download() as download:
-        main.get_by_role("button", name="Python script").click()
     script = tmp_path / "exported.py"
-    download.value.save_as(script)
+    download(page, main.get_by_role("button", name="Python script")).save_as(script)
     run = subprocess.run(
         [sys.executable, str(script), "--smoke"],
         cwd=tmp_path,

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import StreamlitServer
-from tests.browser.nav import choose, expand, go, train
+from tests.browser.nav import choose, download, expand, go, train
 
 TF_TIMEOUT = 120_000
 
@@ -114,15 +114,14 @@ def test_own_csv_to_a_trained_model_then_back_through_the_bare_url_and_renamed(
     main = go(page, "Compare")
     chosen = main.get_by_test_id("stMultiSelect")
     expect(chosen).to_contain_text("Titanic survival", timeout=60_000)
-    with page.expect_download(timeout=60_000) as table:
-        main.get_by_role("button", name="Download the table (CSV)").click()
-    assert table.value.suggested_filename == "Titanic survival runs.csv"
-    text = open(table.value.path(), encoding="utf-8").read()
+    table = download(
+        page, main.get_by_role("button", name="Download the table (CSV)"), timeout_ms=30_000
+    )
+    assert table.suggested_filename == "Titanic survival runs.csv"
+    text = open(table.path(), encoding="utf-8").read()
     assert "Titanic survival" in text.splitlines()[1]
 
     save = sidebar.get_by_role("button", name="Save project")
     expand(sidebar.get_by_text("New / Open / Save"), save)
-    with page.expect_download(timeout=60_000) as saved:
-        save.click()
-    assert saved.value.suggested_filename == "Titanic survival.json"
+    assert download(page, save, timeout_ms=30_000).suggested_filename == "Titanic survival.json"
     context.close()

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import StreamlitServer
-from tests.browser.nav import choose, expand, go, train
+from tests.browser.nav import choose, download, expand, go, train
 
 TF_TIMEOUT = 120_000
 
@@ -195,11 +195,9 @@ def test_train_then_new_keeps_the_first_and_compare_spans_both(fresh_server, pag
     expect(runs_box).to_contain_text(first, timeout=60_000)
     # The settings table, read from its CSV download (the same rows as the grid, which
     # draws on a canvas from code Streamlit loads on first use: slow on a loaded machine).
-    download = main.get_by_role("button", name="Download the table (CSV)")
-    expect(download).to_be_visible(timeout=60_000)
-    with page.expect_download(timeout=60_000) as table:
-        download.click()
-    rows = open(table.value.path(), encoding="utf-8").read()
+    button = main.get_by_role("button", name="Download the table (CSV)")
+    expect(button).to_be_visible(timeout=60_000)
+    rows = open(download(page, button, timeout_ms=30_000).path(), encoding="utf-8").read()
     assert "Second try" in rows and first in rows, rows
 
     # Later, the bare URL opens the latest project; the first one still opens with its run.

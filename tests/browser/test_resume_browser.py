@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tests.browser.nav import go
+from tests.browser.nav import go, start_training
 
 TRAIN_TIMEOUT_MS = 300_000
 CHOSEN = 2  # Stop once this many epochs are complete
@@ -75,10 +75,7 @@ def test_stop_at_a_chosen_epoch_then_resume_to_the_full_count(open_app, streamli
     main = go(page, "Train")
     _set(main, "Epochs", EPOCHS)
     _set(main, "Batch size", 1)
-    start = main.get_by_role("button", name="Start training")
-    expect(start).to_be_visible(timeout=120_000)  # after the model check (Keras)
-    page.wait_for_timeout(1500)  # let the edits settle
-    start.click()
+    start_training(main)
     stop = main.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_visible(timeout=60_000)
     expect(page).to_have_url(re.compile(r"[?&]job="))

@@ -11,7 +11,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.nav import go
+from tests.browser.nav import go, start_training
 
 TRAIN_TIMEOUT_MS = 240_000
 
@@ -27,10 +27,7 @@ def test_train_curve_stop_and_compare(open_app):
     page = open_app("app.py")
     main = go(page, "Train")
     _set_epochs(main, 2)
-    start = main.get_by_role("button", name="Start training")
-    expect(start).to_be_visible(timeout=120_000)  # after the model check (Keras)
-    page.wait_for_timeout(1500)  # let the epochs edit settle
-    start.click()
+    start_training(main)
 
     points = main.locator(".js-plotly-plot .scatterlayer .trace .point")
     expect(main.get_by_text("Training finished.")).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
@@ -38,9 +35,7 @@ def test_train_curve_stop_and_compare(open_app):
     expect(points.nth(5)).to_be_attached(timeout=60_000)
 
     _set_epochs(main, 500)
-    expect(start).to_be_visible(timeout=60_000)
-    page.wait_for_timeout(1500)
-    start.click()
+    start_training(main)
     expect(main.get_by_text(re.compile(r"batch \d+/\d+"))).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
     main.get_by_role("button", name="Stop", exact=True).click()
     expect(main.get_by_text(re.compile(r"^Stopped: stopped by request"))).to_be_visible(
