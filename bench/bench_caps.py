@@ -94,6 +94,26 @@ def attention_chain(n: int) -> dict:
     return _project(layers, inputs=[{"name": "x", "shape": [8, 4]}])
 
 
+def vocabulary(n: int) -> dict:
+    """A StringLookup whose vocabulary fills the project file's 5 MB (a lookup table of
+    560,000 entries, built by the check), feeding an Embedding of that size."""
+    n = n or 560_000
+    layers = [
+        {
+            "name": "lookup",
+            "class_name": "StringLookup",
+            "config": {"vocabulary": [f"{i:x}" for i in range(n)]},
+        },
+        {
+            "name": "embed",
+            "class_name": "Embedding",
+            "config": {"input_dim": n + 2, "output_dim": 4},
+            "inbound": ["lookup"],
+        },
+    ]
+    return _project(layers, inputs=[{"name": "x", "shape": [5], "dtype": "string"}])
+
+
 def fan_in(n: int) -> dict:
     """Concatenate layers each reading ``MAX_INBOUND`` layers (the previous Concatenate
     and the same 255 Dense layers, so every one has a new input shape and Keras builds
@@ -147,6 +167,7 @@ def deep_autosave(n: int) -> str:
 CASES = {
     "chain": (chain, "10,000 Dense layers, no two alike", True),
     "attention": (attention_chain, "10,000 MultiHeadAttention layers, no two alike", True),
+    "vocabulary": (vocabulary, "a 560,000-word vocabulary (the 5 MB file cap)", True),
     "fan_in": (fan_in, "layers reading 256 each, 20,000 connections", True),
     "experiment": (experiment, "1,000 listed values on 10,000 layers", False),
     "deep_autosave": (deep_autosave, "autosave nested 200,000 deep (Recent projects)", False),
@@ -158,7 +179,10 @@ def _keras_baseline(doc: dict) -> float:
     import keras
 
     start = time.perf_counter()
-    tensors = {i["name"]: keras.Input(shape=tuple(i["shape"])) for i in doc["model"]["inputs"]}
+    tensors = {
+        i["name"]: keras.Input(shape=tuple(i["shape"]), dtype=i.get("dtype", "float32"))
+        for i in doc["model"]["inputs"]
+    }
     previous = doc["model"]["inputs"][0]["name"]
     for lay in doc["model"]["layers"]:
         cls = getattr(keras.layers, lay["class_name"])
