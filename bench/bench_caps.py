@@ -1,6 +1,7 @@
 """Worst inputs within each cap (builder/limits.py): time and peak memory to open and check.
 
     python bench/bench_caps.py [--only NAME ...]
+    python bench/bench_caps.py --costs [LAYER ...]
 
 Each case runs in a fresh Python process (so peak memory is its own: ``ru_maxrss``), which
 writes its input, then times what the app and ``python -m builder check`` do with it:
@@ -9,6 +10,12 @@ writes its input, then times what the app and ``python -m builder check`` do wit
 same process also times plain Keras building that model with the functional API (the
 baseline) and prints the ratio. Goal (issue 21): nothing within the caps takes more than
 10 s to open or check, or more than 1 GB, on the development machine (2 cores).
+
+``--costs`` measures what one build of each catalogue layer costs a check (its example
+config on its example input, median of 10 builds after 2), as a multiple of Dense's, next
+to the ``check_cost`` the catalogue gives it (``limits.MAX_CHECK_BUILDS`` is counted in
+those): a layer whose measured cost is more than 1.25 times its catalogue cost is marked,
+as the catalogue then lets a check run longer than the cap intends.
 
 The README's "Limits and safety" table quotes these numbers.
 """
@@ -64,6 +71,49 @@ def chain(n: int) -> dict:
     )
 
 
+def attention_chain(n: int) -> dict:
+    """``MAX_LAYERS`` MultiHeadAttention layers, no two alike, each attending over the one
+    before: a layer type that costs a check five times a Dense layer."""
+    from builder import limits
+
+    n = n or limits.MAX_LAYERS
+    layers, previous = [], "x"
+    for i in range(n):
+        bias = {"class_name": "Constant", "config": {"value": i}}
+        config = {"num_heads": 2, "key_dim": 4, "bias_initializer": bias}
+        name = f"a{i}"
+        layers.append(
+            {
+                "name": name,
+                "class_name": "MultiHeadAttention",
+                "config": config,
+                "inbound": [previous, previous],
+            }
+        )
+        previous = name
+    return _project(layers, inputs=[{"name": "x", "shape": [8, 4]}])
+
+
+def vocabulary(n: int) -> dict:
+    """A StringLookup whose vocabulary fills the project file's 5 MB (a lookup table of
+    560,000 entries, built by the check), feeding an Embedding of that size."""
+    n = n or 560_000
+    layers = [
+        {
+            "name": "lookup",
+            "class_name": "StringLookup",
+            "config": {"vocabulary": [f"{i:x}" for i in range(n)]},
+        },
+        {
+            "name": "embed",
+            "class_name": "Embedding",
+            "config": {"input_dim": n + 2, "output_dim": 4},
+            "inbound": ["lookup"],
+        },
+    ]
+    return _project(layers, inputs=[{"name": "x", "shape": [5], "dtype": "string"}])
+
+
 def fan_in(n: int) -> dict:
     """Concatenate layers each reading ``MAX_INBOUND`` layers (the previous Concatenate
     and the same 255 Dense layers, so every one has a new input shape and Keras builds
@@ -116,6 +166,8 @@ def deep_autosave(n: int) -> str:
 
 CASES = {
     "chain": (chain, "10,000 Dense layers, no two alike", True),
+    "attention": (attention_chain, "10,000 MultiHeadAttention layers, no two alike", True),
+    "vocabulary": (vocabulary, "a 560,000-word vocabulary (the 5 MB file cap)", True),
     "fan_in": (fan_in, "layers reading 256 each, 20,000 connections", True),
     "experiment": (experiment, "1,000 listed values on 10,000 layers", False),
     "deep_autosave": (deep_autosave, "autosave nested 200,000 deep (Recent projects)", False),
@@ -127,13 +179,19 @@ def _keras_baseline(doc: dict) -> float:
     import keras
 
     start = time.perf_counter()
-    tensors = {i["name"]: keras.Input(shape=tuple(i["shape"])) for i in doc["model"]["inputs"]}
+    tensors = {
+        i["name"]: keras.Input(shape=tuple(i["shape"]), dtype=i.get("dtype", "float32"))
+        for i in doc["model"]["inputs"]
+    }
     previous = doc["model"]["inputs"][0]["name"]
     for lay in doc["model"]["layers"]:
         cls = getattr(keras.layers, lay["class_name"])
         reads = [tensors[s] for s in lay.get("inbound", [previous])]
         layer = cls(**lay.get("config", {}))
-        tensors[lay["name"]] = layer(reads if len(reads) > 1 else reads[0])
+        if lay["class_name"] == "MultiHeadAttention":  # (query, value), positionally
+            tensors[lay["name"]] = layer(*reads)
+        else:
+            tensors[lay["name"]] = layer(reads if len(reads) > 1 else reads[0])
         previous = lay["name"]
     keras.Model(
         list(tensors[i["name"]] for i in doc["model"]["inputs"]),
@@ -195,13 +253,47 @@ def _child(name: str) -> None:
     print(json.dumps(result))
 
 
+def _costs(names: list[str]) -> None:
+    """Measured build cost of each catalogue layer against its catalogue ``check_cost``."""
+    import statistics
+
+    import keras  # noqa: F401  (imported before timing)
+
+    from builder import catalogue, checker
+
+    def measure(cls: str) -> float:
+        entry = catalogue.get(cls)
+        config = catalogue.default_config(cls)
+        dtype = entry.get("input_dtype") or "float32"
+        specs = [(tuple(shape), dtype, None) for shape in entry["example_input"]]
+        seconds = []
+        for _ in range(12):
+            start = time.perf_counter()
+            checker._run_layer_uncached(cls, config, specs, {}, None)
+            seconds.append(time.perf_counter() - start)
+        return statistics.median(seconds[2:]) * 1000
+
+    dense = measure("Dense")
+    print(f"Dense: {dense:.2f} ms a build (the unit)")
+    print(f"{'layer':<46}{'ms':>7}{'measured':>10}{'catalogue':>10}")
+    rows = [(cls, measure(cls)) for cls in names or list(catalogue.LAYERS)]
+    for cls, ms in sorted(rows, key=lambda r: -r[1]):
+        stored = catalogue.check_cost(cls, catalogue.default_config(cls))
+        mark = "  <- above its catalogue cost" if ms / dense > 1.25 * stored else ""
+        print(f"{cls:<46}{ms:>7.2f}{ms / dense:>10.2f}{stored:>10.2f}{mark}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(CASES))
+    parser.add_argument("--costs", nargs="*", metavar="LAYER")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child)
+        return
+    if args.costs is not None:
+        _costs(args.costs)
         return
     print(
         f"{'case':<15}{'input':<52}{'open s':>8}{'check s':>9}{'keras s':>9}{'ratio':>7}"

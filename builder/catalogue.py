@@ -23,7 +23,10 @@ Parameter types and the keys they use (beyond name, type, label, help, and `defa
 
 Entry keys: category, label, help, inputs {min, max}, input_rank {min, max} (null = no
 limit), summary (a str.format template over parameter names), example_input (one shape
-per input, without the batch axis), input_dtype (only Embedding: "int32"), params.
+per input, without the batch axis), input_dtype (only Embedding: "int32"), params,
+check_cost (what building the layer once costs a check, a Dense layer being 1: measured by
+``python bench/bench_caps.py --costs``; absent = 1; a wrapper's own part, its wrapped
+layer counted on top; see ``check_cost`` and ``limits.MAX_CHECK_BUILDS``).
 
 This module only reads JSON: it never imports Keras, TensorFlow or Streamlit and never
 evaluates anything it reads. Treat `LAYERS` and `CATEGORIES` as read-only; functions that
@@ -115,6 +118,7 @@ _LAYER_KEYS = {
     "input_names",
     "call_style",
     "example_config",
+    "check_cost",
 }
 
 
@@ -134,6 +138,31 @@ class CatalogueKeyError(KeyError):
 
 
 # ---------------------------------------------------------------------------- loading
+
+
+def _param_problems(cls: str, entry: dict) -> list[str]:
+    """What is malformed in the parameter specs of one catalogue entry."""
+    names = set()
+    problems: list[str] = []
+    for p in entry.get("params", []):
+        where = f"{cls}.{p.get('name')}"
+        if p.get("name") in names:
+            problems.append(f"{where}: listed twice")
+        names.add(p.get("name"))
+        if set(p) - _PARAM_KEYS:
+            problems.append(f"{where}: unknown keys {sorted(set(p) - _PARAM_KEYS)}")
+        if p.get("type") not in PARAM_TYPES:
+            problems.append(f"{where}: type {p.get('type')!r} is not one of {PARAM_TYPES}")
+        if p.get("required") is True:
+            if "example" not in p or "default" in p:
+                problems.append(f"{where}: a required parameter needs an example and no default")
+        elif "default" not in p:
+            problems.append(f"{where}: needs a default or required: true")
+        if p.get("type") == "choice" and not p.get("choices"):
+            problems.append(f"{where}: a choice needs choices")
+        if not p.get("label") or not p.get("help"):
+            problems.append(f"{where}: label and help must not be empty")
+    return problems
 
 
 def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], _Layers]:
@@ -162,27 +191,10 @@ def _load(path: Path = CATALOGUE_PATH) -> tuple[list[dict], _Layers]:
                 problems.append(f"{cls}: {key} must have exactly min and max")
         if not entry.get("example_input"):
             problems.append(f"{cls}: example_input is missing")
-        names = set()
-        for p in entry.get("params", []):
-            where = f"{cls}.{p.get('name')}"
-            if p.get("name") in names:
-                problems.append(f"{where}: listed twice")
-            names.add(p.get("name"))
-            if set(p) - _PARAM_KEYS:
-                problems.append(f"{where}: unknown keys {sorted(set(p) - _PARAM_KEYS)}")
-            if p.get("type") not in PARAM_TYPES:
-                problems.append(f"{where}: type {p.get('type')!r} is not one of {PARAM_TYPES}")
-            if p.get("required") is True:
-                if "example" not in p or "default" in p:
-                    problems.append(
-                        f"{where}: a required parameter needs an example and no default"
-                    )
-            elif "default" not in p:
-                problems.append(f"{where}: needs a default or required: true")
-            if p.get("type") == "choice" and not p.get("choices"):
-                problems.append(f"{where}: a choice needs choices")
-            if not p.get("label") or not p.get("help"):
-                problems.append(f"{where}: label and help must not be empty")
+        cost = entry.get("check_cost", 1)
+        if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 < cost <= 100:
+            problems.append(f"{cls}: check_cost must be a number in (0, 100]")
+        problems += _param_problems(cls, entry)
     if problems:
         raise CatalogueError(f"{path.name} is malformed: " + "; ".join(problems))
     return cats, _Layers(layers, data.get("aliases", {}))
@@ -272,6 +284,23 @@ def palette() -> list[dict]:
         for cls, e in LAYERS.items()
         if e["category"] == cat["id"]
     ]
+
+
+def check_cost(class_name: str, config: Any) -> float:
+    """What building this layer once costs a shape check, a Dense layer being 1: the
+    entry's ``check_cost`` (measured; 1 when absent or the class is unknown), plus that of
+    the layers it wraps (``layer``, ``backward_layer``).
+
+    >>> check_cost("Bidirectional", {"layer": {"class_name": "LSTM", "config": {"units": 4}}})
+    7.0
+    """
+    entry = LAYERS.get(class_name) if isinstance(class_name, str) else None
+    cost = float((entry or {}).get("check_cost", 1))
+    for key in ("layer", "backward_layer"):
+        inner = config.get(key) if isinstance(config, dict) else None
+        if isinstance(inner, dict):
+            cost += check_cost(inner.get("class_name"), inner.get("config"))
+    return cost
 
 
 def default_config(class_name: str) -> dict:

@@ -159,6 +159,7 @@ def _run_layer(
     in_specs: list[tuple],
     call_specs: dict | None = None,
     first: tuple | None = None,
+    key: str | None = None,
 ) -> tuple:
     """Build one layer on symbolic inputs.
 
@@ -169,7 +170,7 @@ def _run_layer(
     shared layer, the (in_specs, call_specs) of its first call, which builds the weights
     this call must fit, as in Keras.
     """
-    key = json.dumps([class_name, config, in_specs, call_specs, first], sort_keys=True, default=str)
+    key = key or _layer_key(class_name, config, in_specs, call_specs, first)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
@@ -181,6 +182,12 @@ def _run_layer(
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return result
+
+
+def _layer_key(class_name, config, in_specs, call_specs, first) -> str:
+    """What a layer build depends on: the cache's key, and one build of a check's budget."""
+    parts = [class_name, config, in_specs, call_specs, first]
+    return json.dumps(parts, sort_keys=True, default=str)
 
 
 def _run_layer_uncached(class_name, config, in_specs, call_specs, first):
@@ -382,6 +389,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:  # noqa: C901
     reports: list[LayerReport] = []
     # A shared layer's first call checked: (in_specs, call_specs) by the owner's name.
     first_calls: dict[str, tuple] = {}
+    budget = _Builds()
     out_of_range: list[str] = []
 
     def lookup(ref: str):
@@ -423,7 +431,7 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:  # noqa: C901
                 report.error, report.fixes = text_refusal
             else:
                 out, params, trainable, refusal, kind = _run_call(
-                    lay, in_specs, call_specs, first_calls
+                    lay, in_specs, call_specs, first_calls, budget
                 )
                 if kind == "passthrough" and any(s not in input_names for s in srcs):
                     refusal, kind = (
@@ -438,7 +446,9 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:  # noqa: C901
                         "end with it (it reports a cycle); add a layer after it.",
                         "call",
                     )
-                if refusal is None:
+                if kind == "budget":
+                    report.error = f"{cls} '{name}' was not checked: {refusal}"
+                elif refusal is None:
                     specs[name] = (out, report.tentative)
                     out_shapes = [_full(s, b) for s, _, b in out]
                     report.output_shape = out_shapes[0] if len(out_shapes) == 1 else out_shapes
@@ -446,10 +456,11 @@ def _shapes(project: dict) -> tuple[CheckResult, dict]:  # noqa: C901
                     report.trainable_params = trainable
                     report.non_trainable_params = params - trainable
                     continue
-                producers = [by_name.get(s) for s in srcs]
-                report.error, report.fixes = translate(
-                    lay, [s for s, _, _ in in_specs], refusal, kind, producers
-                )
+                else:
+                    producers = [by_name.get(s) for s in srcs]
+                    report.error, report.fixes = translate(
+                        lay, [s for s, _, _ in in_specs], refusal, kind, producers
+                    )
         # Let the rest of the graph be checked as if this layer passed its input through.
         if in_specs:
             specs[name] = ([in_specs[0]], True)
@@ -506,13 +517,52 @@ def _lookup(specs: dict, ref: str, out_of_range: list):
     return got[0][index], got[1]
 
 
-def _run_call(lay: dict, in_specs: list, call_specs: dict, first_calls: dict) -> tuple:
+class _Builds:
+    """The distinct layer builds of one check, each weighted by its catalogue cost, against
+    ``limits.MAX_CHECK_BUILDS``. Counted whether or not the process' cache holds the build,
+    so a project's verdict does not depend on what was checked before it."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.spent = 0.0
+
+    def take(self, key: str, cost: float) -> bool:
+        """Whether the build ``key`` fits (a build already counted always does)."""
+        if key in self.seen:
+            return True
+        if self.spent + cost > limits.MAX_CHECK_BUILDS:
+            return False
+        self.seen.add(key)
+        self.spent += cost
+        return True
+
+
+def _over_budget(class_name: str, cost: float) -> str:
+    return (
+        f"the model needs more than {limits.MAX_CHECK_BUILDS:,} layer builds to check (each "
+        f"distinct layer setting and input shape is built once by Keras; a {class_name} "
+        f"counts {cost:g}), and netbuilder stops there so that a check takes seconds "
+        '(README, "Limits and safety"). Give repeated layers the same settings, or split '
+        "the model into smaller ones."
+    )
+
+
+def _run_call(
+    lay: dict, in_specs: list, call_specs: dict, first_calls: dict, budget: _Builds
+) -> tuple:
     """``_run_layer`` for one call of ``lay``; a shared layer's further calls are checked
-    on the weights its first call built, and count no parameters of their own."""
+    on the weights its first call built, and count no parameters of their own. Past the
+    check's ``budget`` the layer is not built: (None, 0, 0, why, "budget")."""
     group = lay.get("shares") or lay["name"]
     first = first_calls.get(group)
+    class_name, config = lay["class_name"], lay.get("config", {})
+    key = _layer_key(class_name, config, in_specs, call_specs, first)
+    # A further call of a shared layer builds it for its first call too.
+    cost = catalogue.check_cost(class_name, config) * (2 if first is not None else 1)
+    if not budget.take(key, cost):
+        return None, 0, 0, _over_budget(class_name, cost), "budget"
     out, params, trainable, refusal, kind = _run_layer(
-        lay["class_name"], lay.get("config", {}), in_specs, call_specs, first
+        class_name, config, in_specs, call_specs, first, key=key
     )
     if refusal is None and first is None:
         first_calls[group] = (in_specs, call_specs)

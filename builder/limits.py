@@ -33,6 +33,14 @@ MAX_INPUTS = 100
 # like the layers are: a chain of MAX_LAYERS layers has MAX_LAYERS connections.
 MAX_INBOUND = 256
 MAX_CONNECTIONS = 2 * MAX_LAYERS
+# Layer builds one shape check makes (``checker``): every distinct (layer settings, input
+# shapes) is built once by Keras, weighted by its catalogue ``check_cost`` (a Dense layer
+# is 1, about 3 ms here; a MultiHeadAttention 5). Past this the check stops building and
+# says so, which keeps any check within seconds: 2,000 distinct Dense layers check in about
+# 6 s where 10,000 took 30 s (``python bench/bench_caps.py``). DenseNet201, the largest
+# keras.applications model by this count, needs about 470 (its repeated blocks are built
+# once); the layer count alone cannot bound the time, as one layer type costs 6x another.
+MAX_CHECK_BUILDS = 2_000
 # One input sample: each dimension and the product of the known ones (float32: 8 GB).
 MAX_INPUT_ELEMENTS = 2**31 - 1
 # Parameters of one model (float32 weights alone: 4 GB, about 16 GB to train with Adam).

@@ -87,6 +87,8 @@ SLOW_FILES = {
     "test_validation_fixes.py", "test_autosave_processes.py", "test_data_less.py",
     "test_data_names.py", "test_export_bundle.py", "test_locks.py", "test_page_data_less.py",
     "test_training_faults.py", "test_training_warm.py", "test_training_events.py",
+    "test_experiments_packed.py", "test_pack.py", "test_training_feed.py",
+    "test_data_bundled.py", "test_layer_form.py", "test_data_targets.py",
 }  # fmt: skip
 
 

@@ -20,6 +20,7 @@ import pytest
 from builder import doctor
 from builder.project import validate
 from builder.training import RunManager, runs, worker
+from builder.training import checkpoint as checkpoints
 from tests.helpers import project
 
 STEPS = 6  # 48 training samples (64 less the 25 % validation split) in batches of 8
@@ -88,7 +89,12 @@ def test_stop_mid_epoch_then_resume_equals_a_straight_run(tmp_path):
     # Its loss still falls at the last epoch: the finished run keeps its last checkpoint,
     # for the doctor's "Resume for N more epochs" (one that is done keeps none).
     assert doctor.still_improving(whole["history"])
-    assert _checkpoint_files(straight) == ["checkpoint-00004.keras", "checkpoint.json"]
+    # The first epoch's whole .keras file is the base; later epochs write variables only.
+    assert _checkpoint_files(straight) == [
+        "checkpoint-00001.keras",
+        "checkpoint-00004.npz",
+        "checkpoint.json",
+    ]
 
     folder = runs.create_run(tmp_path, "t", _project(), {})
     # Stop is seen at batch 3 of epoch 3: two complete epochs, no partial third.
@@ -96,10 +102,16 @@ def test_stop_mid_epoch_then_resume_equals_a_straight_run(tmp_path):
         _project(), folder, should_stop=_stop_after(2 * STEPS + 3), prepared=data, device="cpu"
     )
     assert first["state"] == "stopped" and first["epochs"] == 2
-    assert _checkpoint_files(folder) == ["checkpoint-00002.keras", "checkpoint.json"]
+    assert _checkpoint_files(folder) == [
+        "checkpoint-00001.keras",
+        "checkpoint-00002.npz",
+        "checkpoint.json",
+    ]
     assert runs.read_json(folder / "run.json")["epochs_done"] == 2
     # The saved model went back to the end of epoch 2 (the partial epoch is not in it).
-    saved, checkpoint = _model(folder / "model.keras"), _model(folder / "checkpoint-00002.keras")
+    record = runs.read_checkpoint(folder)
+    assert (record["file"], record["base"]) == ("checkpoint-00002.npz", "checkpoint-00001.keras")
+    saved, checkpoint = _model(folder / "model.keras"), checkpoints._load_checkpoint(folder, record)
     for a, b in zip(saved.get_weights(), checkpoint.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert int(checkpoint.optimizer.iterations) == 2 * STEPS
@@ -129,7 +141,11 @@ def test_stop_mid_epoch_then_resume_equals_a_straight_run(tmp_path):
         "finished",
         4,
     )
-    assert _checkpoint_files(folder) == ["checkpoint-00004.keras", "checkpoint.json"]
+    assert _checkpoint_files(folder) == [
+        "checkpoint-00001.keras",
+        "checkpoint-00004.npz",
+        "checkpoint.json",
+    ]
     with pytest.raises(runs.RunError, match="give a total of at least 5 epochs"):
         runs.resume_plan(folder)
 
@@ -202,6 +218,41 @@ def test_what_cannot_be_resumed_says_why(tmp_path):
     runs.update_run_info(running, state="running", pid=os.getpid())
     with pytest.raises(runs.RunError, match="still training"):
         runs.resume_plan(running)
+
+
+def test_a_run_checkpointed_in_keras_files_only_still_resumes(tmp_path):
+    """Runs written before the variables-only checkpoints name one whole .keras file and
+    no base: they resume from it as before, and to the same weights as a straight run."""
+    data = _data()
+    straight = runs.create_run(tmp_path, "t", _project(), {})
+    worker.train(_project(), straight, prepared=data, device="cpu")
+    folder = runs.create_run(tmp_path, "t", _project(), {})
+    worker.train(_project(), folder, should_stop=_stop_after(2 * STEPS), prepared=data)
+    record = runs.read_checkpoint(folder)
+    assert record["epoch"] == 2 and record["base"] == "checkpoint-00001.keras"
+    # As an older version left it: epoch 2's whole .keras file, no base.
+    whole = checkpoints._load_checkpoint(folder, record)
+    checkpoints.save_model(whole, folder / "checkpoint-00002.keras")
+    for name in ("checkpoint-00001.keras", "checkpoint-00002.npz"):
+        (folder / name).unlink()
+    del record["base"]
+    runs.write_json_atomic(folder / runs.CHECKPOINT, {**record, "file": "checkpoint-00002.keras"})
+    assert _resume_here(folder, data)["state"] == "finished"
+    a, b = _model(straight / "model.keras"), _model(folder / "model.keras")
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+
+
+def test_a_checkpoint_whose_variables_do_not_fit_its_base_is_refused(tmp_path):
+    data = _data()
+    folder = runs.create_run(tmp_path, "t", _project(), {})
+    worker.train(_project(), folder, should_stop=_stop_after(2 * STEPS), prepared=data)
+    record = runs.read_checkpoint(folder)
+    np.savez(folder / record["file"], w0=np.zeros(3))
+    with pytest.raises(checkpoints._Refused, match=r"checkpoint-00002\.npz cannot be loaded"):
+        checkpoints._load_checkpoint(folder, record)
+    (folder / record["base"]).unlink()  # the base gone: no checkpoint at all
+    assert runs.read_checkpoint(folder) is None
 
 
 def test_a_checkpoint_whose_file_is_missing_is_not_used(tmp_path):

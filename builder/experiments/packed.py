@@ -429,7 +429,7 @@ def _train_pack(  # noqa: C901  (the pack loop: epochs, rungs, stop, checkpoints
                 and t.progress.partial
                 and t.saver.saved
             ):
-                t.model.load_weights(t.folder / t.saver.saved)
+                t.saver.rewind(t.model)
         kept = [t for t in leaving if t.outcome["state"] in ("finished", "stopped")]
         if kept and data.x_test is not None and num_samples(data.x_test):
             # Tested by the pack they are still part of: its test step is the one traced

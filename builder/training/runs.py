@@ -14,8 +14,11 @@ Layout (``runs_root/<owner>/<run_id>/``)::
     model.keras    the trained model (finished or stopped runs; K-fold: folds/fold-<i>.keras)
     checkpoint.json  the last completed epoch's checkpoint (``CHECKPOINT``): its number, the
                    history up to it, the callbacks' state and a digest of the data; it
-                   names ``checkpoint-<epoch>.keras`` (model and optimizer, Keras' own
-                   format) and, for EarlyStopping(restore_best_weights), a weights file.
+                   names its ``file``: ``checkpoint-<epoch>.keras`` (model and optimizer,
+                   Keras' own format) for the run's first checkpoint, after it
+                   ``checkpoint-<epoch>.npz`` (weights and optimizer variables) over that
+                   ``base`` .keras file; and, for EarlyStopping(restore_best_weights), a
+                   weights file.
                    Kept while the run can be resumed (stopped, interrupted, failed after an
                    epoch, or finished while its loss was still falling: the doctor offers
                    Resume); another run that finished deletes it (model.keras holds it)
@@ -629,7 +632,8 @@ def read_checkpoint(folder: str | Path) -> dict | None:
         record = read_json(folder / CHECKPOINT)
     except (OSError, ValueError):
         return None
-    files = [record.get("file")] + ([record["best_weights"]] if record.get("best_weights") else [])
+    files = [record.get("file")]
+    files += [record[k] for k in ("base", "best_weights") if record.get(k) is not None]
     for name in files:
         if not isinstance(name, str) or "/" in name or not (folder / name).is_file():
             return None

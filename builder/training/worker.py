@@ -564,7 +564,7 @@ def _train_single(
         if progress.partial and saver.saved:
             # Stop came mid-epoch: the model goes back to the end of the last complete
             # epoch, so the saved model and its test scores are the epochs recorded.
-            model.load_weights(folder / saver.saved)
+            saver.rewind(model)
         emit({"type": "status", "state": "running", "message": "testing", "time": time.time()})
         outcome["test"] = _evaluate(model, data.x_test, data.y_test, fit["batch_size"])
         checkpoints.save_model(model, folder / "model.keras")
