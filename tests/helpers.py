@@ -153,8 +153,9 @@ def cli_in_process(capfd, *args, cwd: str | Path | None = None) -> subprocess.Co
     """``python -m builder ARGS`` (in ``cwd``) run by ``builder.__main__.main`` in this
     process, as a ``CompletedProcess``: the same exit code and output, without a TensorFlow
     import per call. ``capfd`` (the test's fixture) collects what it writes, from Python or
-    from native code. Each command keeps a real subprocess test of its own (test_cli,
-    test_starter, test_training_cli, test_hostile, test_experiments): the README's contract.
+    from native code. Each command keeps a real ``python -m builder`` test, the README's
+    contract: check in test_cli, new in test_starter, export and train in test_hostile,
+    sweep in test_experiments.
     """
     from builder.__main__ import main
 
