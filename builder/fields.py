@@ -18,6 +18,7 @@ False
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -51,11 +52,18 @@ def short(value: Any, limit: int = SHORT_LIMIT) -> str:
 
 
 def closest(word: Any, options: Iterable[Any], cutoff: float = 0.6) -> str | None:
-    """The option closest to ``word`` (difflib), or None; None among very many options."""
-    names = [str(o) for o in options]
+    """The option closest to ``word`` (difflib), or None; None among very many options.
+    Remembered for the last few thousand questions: a file that repeats one bad name
+    100,000 times asks difflib once."""
+    names = tuple(str(o) for o in options)
     if len(names) > MAX_SUGGESTION_OPTIONS:
         return None
-    match = difflib.get_close_matches(str(word), names, n=1, cutoff=cutoff)
+    return _closest(str(word), names, cutoff)
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest(word: str, names: tuple[str, ...], cutoff: float) -> str | None:
+    match = difflib.get_close_matches(word, names, n=1, cutoff=cutoff)
     return match[0] if match else None
 
 

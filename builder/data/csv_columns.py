@@ -150,16 +150,17 @@ def guess_target(frame) -> TargetGuess:
     usable = [name for name in frame.columns if reasons[name] is None]
     full = [name for name in usable if not frame[name].isna().any()]
     pool = full or usable or list(frame.columns)
+    position = {name: i for i, name in enumerate(frame.columns)}  # not list.index: linear
     named = sorted(
         (name for name in usable or pool if _target_rank(name) is not None),
-        key=lambda name: (_target_rank(name), -list(frame.columns).index(name)),
+        key=lambda name: (_target_rank(name), -position[name]),
     )
     if named:
         column = named[0]
         reason = f"its name, '{column}', is what people call the column to predict"
     else:
         column = pool[-1]
-        later = list(frame.columns[list(frame.columns).index(column) + 1 :])
+        later = list(frame.columns[position[column] + 1 :])
         why = "; ".join(
             f"'{name}' is {reasons[name] or 'empty in some rows'}" for name in later[:3]
         )
@@ -174,7 +175,7 @@ def guess_target(frame) -> TargetGuess:
         key=lambda name: (
             _target_rank(name) is None,
             _target_rank(name) or 0,
-            -list(frame.columns).index(name),
+            -position[name],
         ),
     )
     return TargetGuess(column, reason, tuple(ranked))
