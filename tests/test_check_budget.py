@@ -87,6 +87,7 @@ def test_every_catalogue_cost_is_a_positive_number(tmp_path):
             catalogue._load(path)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_largest_keras_applications_model_checks_in_half_the_budget(monkeypatch):
     """DenseNet201 needs the most distinct builds of keras.applications' models (about
