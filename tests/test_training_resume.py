@@ -115,6 +115,8 @@ def test_stop_mid_epoch_then_resume_equals_a_straight_run(tmp_path):
     for a, b in zip(saved.get_weights(), checkpoint.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert int(checkpoint.optimizer.iterations) == 2 * STEPS
+    # Its optimizer too: the saved model is the end of epoch 2, not 3 batches past it.
+    assert int(saved.optimizer.iterations) == 2 * STEPS
 
     resumed = _resume_here(folder, data)
     assert resumed["state"] == "finished" and resumed["epochs"] == 4

@@ -58,11 +58,12 @@ def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info
             self.base: str | None = (restore.get("base") or restore["file"]) if restore else None
 
         def rewind(self, model) -> None:
-            """Put ``model``'s weights back to the last checkpoint (Stop came mid-epoch)."""
+            """Put ``model``'s weights and optimizer state back to the last checkpoint
+            (Stop came mid-epoch)."""
             if self.saved is None:
                 return
             if self.saved.endswith(".npz"):
-                _load_variables(model, folder / self.saved, optimizer=False)
+                _load_variables(model, folder / self.saved)
             else:
                 model.load_weights(folder / self.saved)
 
@@ -189,7 +190,7 @@ def _save_variables(model, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _load_variables(model, path: Path, optimizer: bool = True) -> None:
+def _load_variables(model, path: Path) -> None:
     """Put the variables ``_save_variables`` wrote back into ``model`` (built from the same
     project: the same weights and optimizer variables, in the same order). ValueError when
     they do not fit."""
@@ -199,7 +200,7 @@ def _load_variables(model, path: Path, optimizer: bool = True) -> None:
         slots = [stored[f"o{i}"] for i in range(sum(n.startswith("o") for n in names))]
     model.set_weights(weights)
     target = getattr(model, "optimizer", None)
-    if not optimizer or target is None or not slots:
+    if target is None or not slots:
         return
     if not target.built:
         target.build(model.trainable_variables)
