@@ -520,31 +520,34 @@ def _lookup(specs: dict, ref: str, out_of_range: list):
 class _Builds:
     """The distinct layer builds of one check, each weighted by its catalogue cost, against
     ``limits.MAX_CHECK_BUILDS``. Counted whether or not the process' cache holds the build,
-    so a project's verdict does not depend on what was checked before it."""
+    so a project's verdict does not depend on what was checked before it. Once a build is
+    refused every later new one is too: nothing is built on the shapes passed through the
+    layers left unchecked."""
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
         self.spent = 0.0
+        self.first_refused: str | None = None
 
-    def take(self, key: str, cost: float) -> bool:
-        """Whether the build ``key`` fits (a build already counted always does)."""
+    def refusal(self, key: str, cost: float, name: str, class_name: str) -> str | None:
+        """None when the build ``key`` fits (one already counted always does), else why
+        the layer ``name`` is not built."""
         if key in self.seen:
-            return True
-        if self.spent + cost > limits.MAX_CHECK_BUILDS:
-            return False
-        self.seen.add(key)
-        self.spent += cost
-        return True
-
-
-def _over_budget(class_name: str, cost: float) -> str:
-    return (
-        f"the model needs more than {limits.MAX_CHECK_BUILDS:,} layer builds to check (each "
-        f"distinct layer setting and input shape is built once by Keras; a {class_name} "
-        f"counts {cost:g}), and netbuilder stops there so that a check takes seconds "
-        '(README, "Limits and safety"). Give repeated layers the same settings, or split '
-        "the model into smaller ones."
-    )
+            return None
+        if self.first_refused is None and self.spent + cost <= limits.MAX_CHECK_BUILDS:
+            self.seen.add(key)
+            self.spent += cost
+            return None
+        if self.first_refused is not None:
+            return f"past the check's build budget, as from '{self.first_refused}'."
+        self.first_refused = name
+        return (
+            f"the model needs more than {limits.MAX_CHECK_BUILDS:,} layer builds to check "
+            f"(each distinct layer setting and input shape is built once by Keras; a "
+            f"{class_name} counts {cost:g}), and netbuilder stops there so that a check takes "
+            'seconds (README, "Limits and safety"). Give repeated layers the same settings, '
+            "or split the model into smaller ones."
+        )
 
 
 def _run_call(
@@ -559,8 +562,9 @@ def _run_call(
     key = _layer_key(class_name, config, in_specs, call_specs, first)
     # A further call of a shared layer builds it for its first call too.
     cost = catalogue.check_cost(class_name, config) * (2 if first is not None else 1)
-    if not budget.take(key, cost):
-        return None, 0, 0, _over_budget(class_name, cost), "budget"
+    refused = budget.refusal(key, cost, lay["name"], class_name)
+    if refused:
+        return None, 0, 0, refused, "budget"
     out, params, trainable, refusal, kind = _run_layer(
         class_name, config, in_specs, call_specs, first, key=key
     )

@@ -58,7 +58,10 @@ def closest(word: Any, options: Iterable[Any], cutoff: float = 0.6) -> str | Non
     names = tuple(str(o) for o in options)
     if len(names) > MAX_SUGGESTION_OPTIONS:
         return None
-    return _closest(str(word), names, cutoff)
+    text = str(word)
+    if len(text) > 200:  # not kept by the cache: a file's megabyte of text stays the file's
+        return _closest.__wrapped__(text, names, cutoff)
+    return _closest(text, names, cutoff)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -41,6 +41,8 @@ def test_past_the_budget_layers_are_not_built_and_say_why(monkeypatch):
     text = next(r.error for r in result.layers if r.name == "d10")
     assert text.startswith("Dense 'd10' was not checked: the model needs more than 10 layer")
     assert "Limits and safety" in text and "same settings" in text
+    later = next(r.error for r in result.layers if r.name == "d13")
+    assert later == "Dense 'd13' was not checked: past the check's build budget, as from 'd10'."
     # The verdict does not depend on the process' cache: every build counts again.
     again = check(_dense_chain(14))
     assert _not_checked(again) == _not_checked(result) and len(built) == 10
@@ -66,11 +68,13 @@ def test_a_layer_counts_its_catalogue_cost_and_a_wrapper_its_wrapped_layer(monke
         ("b2", "Bidirectional", {"layer": {**lstm, "config": {"units": 5}}}),
     ]
     layers[1][2]["layer"]["config"]["return_sequences"] = True
+    layers.append(("d", "Dense", {"units": 2}))
     doc = project(layers, shape=(6, 3))
-    monkeypatch.setattr(limits, "MAX_CHECK_BUILDS", 2 * cost)
+    monkeypatch.setattr(limits, "MAX_CHECK_BUILDS", 2 * cost + 1)
     assert check(doc).valid
+    # b2 does not fit; d (cost 1) would, but is not built on the shape b2 passed through.
     monkeypatch.setattr(limits, "MAX_CHECK_BUILDS", 2 * cost - 0.5)
-    assert _not_checked(check(doc)) == ["b2"]
+    assert _not_checked(check(doc)) == ["b2", "d"]
 
 
 def test_every_catalogue_cost_is_a_positive_number(tmp_path):

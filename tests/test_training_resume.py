@@ -245,6 +245,27 @@ def test_a_run_checkpointed_in_keras_files_only_still_resumes(tmp_path):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
 
 
+def test_bfloat16_weights_stop_mid_epoch_and_resume_exactly(tmp_path):
+    """numpy writes bfloat16 (an ml_dtypes type) as raw bytes: the variables checkpoint keeps
+    its bits and dtype name, so a Stop mid-epoch rewinds and a resume loads them."""
+    doc = _project()
+    doc["model"]["layers"][0]["config"]["dtype"] = "bfloat16"
+    doc = validate(doc)
+    data = _data()
+    straight = runs.create_run(tmp_path, "t", doc, {})
+    assert worker.train(doc, straight, prepared=data, device="cpu")["state"] == "finished"
+    folder = runs.create_run(tmp_path, "t", doc, {})
+    first = worker.train(doc, folder, should_stop=_stop_after(2 * STEPS + 3), prepared=data)
+    assert first["state"] == "stopped" and first["epochs"] == 2, first["message"]
+    record = runs.read_checkpoint(folder)
+    kernel = checkpoints._load_checkpoint(folder, record).layers[0].kernel
+    assert str(kernel.dtype) == "bfloat16"
+    assert _resume_here(folder, data)["state"] == "finished"
+    a, b = _model(straight / "model.keras"), _model(folder / "model.keras")
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(np.asarray(x, "float32"), np.asarray(y, "float32"))
+
+
 def test_a_checkpoint_whose_variables_do_not_fit_its_base_is_refused(tmp_path):
     data = _data()
     folder = runs.create_run(tmp_path, "t", _project(), {})

@@ -17,6 +17,7 @@ trained on (``_data_digest``); ``_Refused`` carries why it cannot go on.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -78,8 +79,8 @@ def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info
                             setattr(cb, name, value)
             best = restore.get("best_weights")
             if best:
-                with np.load(folder / best) as stored:
-                    weights = [stored[f"w{i}"] for i in range(len(stored.files))]
+                stored = _read_arrays(folder / best)
+                weights = [stored[f"w{i}"] for i in range(_count(stored, "w"))]
                 for cb in callbacks:
                     if isinstance(cb, keras.callbacks.EarlyStopping) and cb.restore_best_weights:
                         cb.best_weights = weights
@@ -113,9 +114,8 @@ def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info
             for cb in callbacks:
                 if isinstance(cb, keras.callbacks.EarlyStopping) and cb.best_weights is not None:
                     best = f"checkpoint-{number:05d}-best.npz"
-                    tmp = folder / f".{best}.tmp.npz"
-                    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(cb.best_weights)})
-                    os.replace(tmp, folder / best)
+                    weights = {f"w{i}": w for i, w in enumerate(cb.best_weights)}
+                    _write_arrays(folder / best, weights)
                     record["best_weights"] = best
                     kept.append(best)
                     break
@@ -178,6 +178,41 @@ def _data_digest(*parts) -> str:
     return digest.hexdigest()
 
 
+def _write_arrays(path: Path, arrays: dict) -> None:
+    """``np.savez`` through a temporary name. Arrays of a dtype numpy does not know itself
+    (bfloat16, float8: ``ml_dtypes``, which numpy would write as raw bytes that cannot be
+    read back as numbers) are stored as their bits, their dtype's name in ``_dtypes``."""
+    plain: dict = {}
+    kinds: dict[str, str] = {}
+    for key, value in arrays.items():
+        array = np.asarray(value)
+        if array.dtype.type.__module__ != "numpy":
+            kinds[key] = array.dtype.name
+            array = array.view(f"u{array.dtype.itemsize}")
+        plain[key] = array
+    if kinds:
+        plain["_dtypes"] = np.array(json.dumps(kinds))
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    np.savez(tmp, **plain)
+    os.replace(tmp, path)
+
+
+def _read_arrays(path: Path) -> dict:
+    """What ``_write_arrays`` wrote (never a pickle: ``np.load`` refuses objects)."""
+    with np.load(path) as stored:
+        kinds = json.loads(str(stored["_dtypes"])) if "_dtypes" in stored.files else {}
+        arrays = {key: stored[key] for key in stored.files if key != "_dtypes"}
+    if kinds:
+        import ml_dtypes  # noqa: F401  (gives numpy the names bfloat16, float8_*, ...)
+
+        arrays.update({key: arrays[key].view(np.dtype(name)) for key, name in kinds.items()})
+    return arrays
+
+
+def _count(arrays: dict, prefix: str) -> int:
+    return sum(1 for key in arrays if key.startswith(prefix))
+
+
 def _save_variables(model, path: Path) -> None:
     """The weights (``w0``, ``w1``, ... in ``get_weights`` order) and the optimizer's
     variables (``o0``, ...) of ``model`` to ``path`` (.npz), through a temporary name."""
@@ -185,19 +220,16 @@ def _save_variables(model, path: Path) -> None:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
         arrays.update({f"o{i}": np.asarray(v) for i, v in enumerate(optimizer.variables)})
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    _write_arrays(path, arrays)
 
 
 def _load_variables(model, path: Path) -> None:
     """Put the variables ``_save_variables`` wrote back into ``model`` (built from the same
     project: the same weights and optimizer variables, in the same order). ValueError when
     they do not fit."""
-    with np.load(path) as stored:
-        names = set(stored.files)
-        weights = [stored[f"w{i}"] for i in range(sum(n.startswith("w") for n in names))]
-        slots = [stored[f"o{i}"] for i in range(sum(n.startswith("o") for n in names))]
+    stored = _read_arrays(path)
+    weights = [stored[f"w{i}"] for i in range(_count(stored, "w"))]
+    slots = [stored[f"o{i}"] for i in range(_count(stored, "o"))]
     model.set_weights(weights)
     target = getattr(model, "optimizer", None)
     if target is None or not slots:
@@ -222,7 +254,7 @@ def _load_checkpoint(folder: Path, checkpoint: dict):
     import keras
 
     try:
-        model = keras.saving.load_model(folder / checkpoint.get("base", checkpoint["file"]))
+        model = keras.saving.load_model(folder / (checkpoint.get("base") or checkpoint["file"]))
         if checkpoint.get("base"):
             _load_variables(model, folder / checkpoint["file"])
         return model

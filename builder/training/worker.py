@@ -7,8 +7,9 @@ a summary event whose ``state`` is ``finished``, ``stopped`` or ``failed`` with 
 in plain words (see ``faults``), and run.json says the same.
 
 Every completed epoch of a single (non-K-fold) run leaves a checkpoint in the run folder
-(``checkpoint``: Keras' ``.keras`` file with the optimizer, written to a temporary name
-and moved into place, then ``checkpoint.json`` pointing at it; the older one is deleted).
+(``checkpoint``: Keras' whole ``.keras`` file at the first, then the weights and optimizer
+variables over it, each written to a temporary name and moved into place, then
+``checkpoint.json`` pointing at them; the older one is deleted).
 ``train(..., resume=True)`` continues such a run from it: the checkpoint's own model (not a
 rebuild of the project), its history, the callbacks' state, ``initial_epoch`` = completed
 epochs, the same data split (checked against the digest the first segment recorded).
