@@ -157,11 +157,12 @@ def _run_layer(
     class_name: str,
     config: dict,
     in_specs: list[tuple],
-    call_specs: dict | None = None,
-    first: tuple | None = None,
-    key: str | None = None,
+    call_specs: dict | None,
+    first: tuple | None,
+    key: str,
 ) -> tuple:
-    """Build one layer on symbolic inputs.
+    """Build one layer on symbolic inputs, or take it from the cache under ``key``
+    (``_layer_key`` of the other arguments, which the caller has already counted).
 
     Returns (out_specs, params, trainable, error_text, exception_kind); out_specs is a list
     of (shape, dtype). Weights are created in a StatelessScope without initialisation, so a
@@ -170,7 +171,6 @@ def _run_layer(
     shared layer, the (in_specs, call_specs) of its first call, which builds the weights
     this call must fit, as in Keras.
     """
-    key = key or _layer_key(class_name, config, in_specs, call_specs, first)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
@@ -566,7 +566,7 @@ def _run_call(
     if refused:
         return None, 0, 0, refused, "budget"
     out, params, trainable, refusal, kind = _run_layer(
-        class_name, config, in_specs, call_specs, first, key=key
+        class_name, config, in_specs, call_specs, first, key
     )
     if refusal is None and first is None:
         first_calls[group] = (in_specs, call_specs)
