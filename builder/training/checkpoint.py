@@ -79,8 +79,7 @@ def _checkpoint_callback(folder: Path, recorder, progress, callbacks: list, info
                             setattr(cb, name, value)
             best = restore.get("best_weights")
             if best:
-                stored = _read_arrays(folder / best)
-                weights = [stored[f"w{i}"] for i in range(_count(stored, "w"))]
+                weights = _series(_read_arrays(folder / best), "w")
                 for cb in callbacks:
                     if isinstance(cb, keras.callbacks.EarlyStopping) and cb.restore_best_weights:
                         cb.best_weights = weights
@@ -209,8 +208,9 @@ def _read_arrays(path: Path) -> dict:
     return arrays
 
 
-def _count(arrays: dict, prefix: str) -> int:
-    return sum(1 for key in arrays if key.startswith(prefix))
+def _series(arrays: dict, prefix: str) -> list:
+    """``arrays[prefix + "0"]``, ``arrays[prefix + "1"]``, ... in order."""
+    return [arrays[f"{prefix}{i}"] for i in range(sum(k.startswith(prefix) for k in arrays))]
 
 
 def _save_variables(model, path: Path) -> None:
@@ -228,8 +228,7 @@ def _load_variables(model, path: Path) -> None:
     project: the same weights and optimizer variables, in the same order). ValueError when
     they do not fit."""
     stored = _read_arrays(path)
-    weights = [stored[f"w{i}"] for i in range(_count(stored, "w"))]
-    slots = [stored[f"o{i}"] for i in range(_count(stored, "o"))]
+    weights, slots = _series(stored, "w"), _series(stored, "o")
     model.set_weights(weights)
     target = getattr(model, "optimizer", None)
     if target is None or not slots:
